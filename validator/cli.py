@@ -1,0 +1,92 @@
+"""Arguments in, one command called, an exit code out. Command modules load lazily."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import TextIO
+
+from validator.errors import UserError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+FORMAT_NAMES = ("text", "json", "codequality", "junit", "sarif", "github")
+
+COMMANDS: dict[str, str] = {
+    "validate": "validator.commands.validate",
+    "schema": "validator.commands.schema",
+    "build": "validator.commands.build",
+    "eval": "validator.commands.evaluate",
+    "plan": "validator.commands.plan",
+    "render": "survey_renderer.cli",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flagops", description=__doc__)
+    parser.add_argument("-C", "--root", default=".", help="repository root (default: .)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _validate_arguments(commands.add_parser("validate", help="check flag files and transitions"))
+    schema = commands.add_parser("schema", help="write the flag file JSON Schema")
+    schema.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    schema.add_argument("-o", "--output", default="schema/flag.schema.json")
+    build = commands.add_parser("build", help="write the merged config for one environment")
+    _environment_argument(build)
+    build.add_argument("-o", "--output", default="build/flags.json")
+    evaluate = commands.add_parser("eval", help="is FLAG on for one actor?")
+    evaluate.add_argument("flag")
+    evaluate.add_argument("--actor", required=True, help="e.g. User:42")
+    _environment_argument(evaluate)
+    evaluate.add_argument("--config", default="build/flags.json")
+    evaluate.add_argument("--format", choices=("text", "json"), default="text")
+    plan = commands.add_parser("plan", help="what a change does to each flag, in Markdown")
+    _range_arguments(plan)
+    plan.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    render = commands.add_parser("render", help="write the survey site from the merged config")
+    render.add_argument("--config", default="build/flags.json")
+    render.add_argument("-o", "--output", default="public")
+    return parser
+
+
+def _validate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", help="flag files (default: every flags/**/*.yml)")
+    _range_arguments(parser)
+    parser.add_argument("--staged", action="store_true",
+                        help="judge the git index against HEAD (the pre-commit hook)")
+    parser.add_argument("--format", action="append", choices=FORMAT_NAMES, dest="formats",
+                        help="report format; repeat with --output to write several reports")
+    parser.add_argument("--output", action="append", dest="outputs", metavar="FILE",
+                        help="write the report of the matching --format to FILE")
+
+
+def _range_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base", metavar="REF", help="git ref of the state before the change")
+    parser.add_argument("--head", metavar="REF", help="git ref after the change "
+                        "(default: the working tree)")
+
+
+def _environment_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--environment", choices=("production", "staging"), default="production")
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    stdout = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        command = importlib.import_module(COMMANDS[args.command])
+        code: int = command.run(args, stdout)
+        return code
+    except UserError as error:
+        print(f"flagops: error: {error}", file=sys.stderr)
+        return EXIT_FINDINGS
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a bug: say so, with the traceback only on request
+        if os.environ.get("FLAGOPS_DEBUG"):
+            traceback.print_exc()
+        print(f"flagops: internal error: {type(error).__name__}: {error} "
+              "(set FLAGOPS_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_BUG

@@ -1,0 +1,61 @@
+"""`flagops validate`: the files of one state, and with --base/--staged the step between two."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TextIO
+
+from validator.check import Checked, check_documents
+from validator.errors import UserError
+from validator.loader import iter_flag_files, read_document
+from validator.output import emit, pair_reports
+from validator.policy import Policy, load_policy
+from validator.reports import Report
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    root = Path(args.root)
+    pairs = pair_reports(args.formats, args.outputs)
+    policy = load_policy(root)
+    if args.base or args.staged or args.head:
+        from validator.commands.transition import judge_range
+
+        report = judge_range(root, policy, base=args.base, head=args.head, staged=args.staged,
+                             paths=args.paths)
+    else:
+        report = _report(check_tree(root, policy, args.paths))
+    emit(report, pairs, out)
+    return 1 if report.errors else 0
+
+
+def check_tree(root: Path, policy: Policy, paths: list[str]) -> Checked:
+    tree = [_relative(path, root) for path in iter_flag_files(root)]
+    chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root) for p in paths]
+    targets = _expand(root, chosen) if paths else tree
+    loaded = [read_document(root / target, target) for target in targets]
+    return check_documents(loaded, policy, other_paths=tree)
+
+
+def _expand(root: Path, chosen: list[str]) -> list[str]:
+    expanded: list[str] = []
+    for target in chosen:
+        if (root / target).is_dir():
+            expanded.extend(_relative(p, root) for p in sorted((root / target).rglob("*.yml")))
+        else:
+            expanded.append(target)
+    if not expanded:
+        raise UserError("no flag files found in the given paths")
+    return expanded
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _report(checked: Checked) -> Report:
+    checked_files = [(file.path, file.flag) for file in checked.files]
+    return Report(checked.findings, checked_files)

@@ -1,0 +1,140 @@
+"""Findings and the rule catalogue: every report format, the README and SARIF read this table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """1-based line and column, as editors and every report format count them."""
+
+    line: int
+    column: int
+
+
+START = Position(1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    path: str
+    line: int
+    column: int
+    severity: Severity
+    rule: str
+    message: str
+    flag: str | None = None
+
+    def as_warning(self, note: str) -> Finding:
+        return replace(self, severity=Severity.WARNING, message=f"{self.message} ({note})")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    slug: str
+    severity: Severity
+    summary: str
+    help: str
+
+    def at(self, path: str, position: Position, message: str, *, flag: str | None = None) -> Finding:
+        return Finding(path, position.line, position.column, self.severity, self.id, message, flag)
+
+
+def _rule(id_: str, slug: str, summary: str, help_: str, *, warning: bool = False) -> Rule:
+    return Rule(id_, slug, Severity.WARNING if warning else Severity.ERROR, summary, help_)
+
+
+_CATALOGUE = (
+    # Loading: bytes to a document.
+    _rule("FO001", "yaml-syntax", "The file is not valid YAML.",
+          "Fix the YAML syntax at the reported position; indentation must use spaces, not tabs."),
+    _rule("FO002", "yaml-feature", "The file uses a YAML feature that flag files forbid.",
+          "Anchors, aliases, tags, complex keys and multiple documents are rejected: a flag file "
+          "needs none of them, and aliases are how alias bombs are built."),
+    _rule("FO003", "duplicate-key", "A key appears twice in one mapping.",
+          "YAML parsers disagree on which duplicate wins; keep exactly one."),
+    _rule("FO004", "too-large", "The file is too large or nested too deeply.",
+          "Flag files are small; the loader refuses oversized or deeply nested input."),
+    _rule("FO005", "encoding", "The file is not plain UTF-8.",
+          "Save the file as UTF-8 without a byte order mark."),
+    _rule("FO006", "not-a-mapping", "The file is empty or its top level is not a mapping.",
+          "A flag file is one YAML mapping of field names to values."),
+    _rule("FO007", "unreadable", "The file cannot be read.",
+          "The path must be a readable regular file."),
+    # One flag file.
+    _rule("FO101", "missing-field", "A required field is missing.",
+          "Add the field; schema/flag.schema.json lists what each field holds."),
+    _rule("FO102", "invalid-value", "A value has the wrong type or is not allowed.",
+          "schema/flag.schema.json gives the type and allowed values of every field."),
+    _rule("FO103", "unknown-key", "A key is not a field of a flag file.",
+          "Unknown keys are rejected so that typos cannot silently disable a setting."),
+    _rule("FO110", "name-mismatch", "The flag's name differs from its file name.",
+          "Name the file <name>.yml so that the flag is found where its name says."),
+    _rule("FO111", "duplicate-name", "Two files define the same flag.",
+          "Flag names are unique across the whole flags/ tree, subfolders included."),
+    _rule("FO112", "name-format", "The flag's name is not lowercase snake_case.",
+          "Use lowercase letters, digits and single underscores, starting with a letter."),
+    _rule("FO120", "default-enabled-type", "This flag type may not be default_enabled.",
+          "GitLab allows default_enabled: true only for beta, ops and (deprecated) development."),
+    _rule("FO121", "default-enabled-stage", "default_enabled: true outside stage enabled.",
+          "A flag is default-enabled only after it is enabled everywhere."),
+    _rule("FO122", "default-enabled-cleanup", "default_enabled: true without a cleanup issue.",
+          "Create the cleanup issue before default-enabling, and link it as cleanup_issue_url."),
+    _rule("FO130", "beta-needs-actors", "Stage beta lists no actors.",
+          "List the projects, groups or users that get the flag in production."),
+    _rule("FO131", "percentage-missing", "Stage percentage has no percentage.",
+          "Set percentage: {of: actors, value: 10}."),
+    _rule("FO132", "percentage-outside-stage", "A percentage is set outside stage percentage.",
+          "Remove the percentage, or move the flag to stage percentage."),
+    _rule("FO133", "duplicate-actor", "An actor is listed twice.",
+          "Each actor is listed once."),
+    _rule("FO140", "rollout-issue-required", "This flag type needs a rollout issue from beta on.",
+          "GitLab requires rollout_issue_url for gitlab_com_derisk, beta, ops and experiment flags."),
+    _rule("FO141", "expectations-required", "Expectations are missing at a production stage.",
+          "From stage beta on the flag reaches production: say what is expected, the risks, "
+          "and what is monitored."),
+    _rule("FO142", "type-max-stage", "This flag type may not go that far.",
+          "wip flags never reach production: they stay at off or staging."),
+    _rule("FO150", "percentage-of-time", "Percentage of time is set.",
+          "Checks within one request can disagree (GitLab incident production#4155, "
+          "gitlab-org/gitlab#327117); prefer percentage of actors.", warning=True),
+    _rule("FO151", "deprecated-type", "The flag type is deprecated.",
+          "GitLab deprecated the development type; choose gitlab_com_derisk, wip or beta.",
+          warning=True),
+    _rule("FO160", "https-url", "A URL is not https.",
+          "Issue and merge request links must be https URLs."),
+    # Transitions between the base and the head state.
+    _rule("FO201", "stage-skip", "A forward step skips a stage.",
+          "Move one stage at a time: off, staging, beta, percentage, enabled."),
+    _rule("FO202", "percentage-step", "A percentage step skips a policy step.",
+          "Raise the percentage to the next step of the policy (by default 10, 50, 100)."),
+    _rule("FO203", "percentage-kind", "A percentage switches between actors and time.",
+          "Roll back to beta first, then start a new percentage rollout."),
+    _rule("FO204", "soak-time", "The previous state has not soaked long enough.",
+          "Wait until the base state has been live for the policy's soak time."),
+    _rule("FO205", "history-missing", "Git history needed for soak times is missing.",
+          "Fetch with full depth (git fetch --unshallow; GitLab CI: GIT_DEPTH: 0)."),
+    _rule("FO206", "default-enabled-step", "default_enabled turns on too early.",
+          "default_enabled goes true only when the flag was already enabled at the base."),
+    _rule("FO207", "new-flag-state", "A new flag does not start off.",
+          "A new flag starts at stage off with default_enabled: false."),
+    _rule("FO208", "delete-live-flag", "A flag is deleted while it is live.",
+          "Delete a flag only at stage off, or after default_enabled: true and cleanup."),
+    _rule("FO209", "override", "A transition error was overridden.",
+          "A Flag-Override trailer turned this error into a warning.", warning=True),
+    _rule("FO210", "override-refused", "An override trailer is ignored.",
+          "The policy turns overrides off (allow_overrides = false).", warning=True),
+    # The repository's configuration.
+    _rule("FO301", "policy", "The [tool.flagops] policy is invalid.",
+          "Use only the documented policy keys, with values of the documented types."),
+)
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOGUE}

@@ -1,0 +1,97 @@
+"""The rollout policy: defaults live here and only here; `[tool.flagops]` may override them."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from validator.errors import UserError
+from validator.findings import RULES, START, Finding, Position
+from validator.model import FlagType, Stage
+
+Minutes = Annotated[int, Field(ge=0)]
+
+
+class SoakMinutes(BaseModel):
+    """How long the base state must have been live before the next forward step."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    staging: Minutes = 0
+    beta: Minutes = 15
+    percentage: Minutes = 15
+    enabled: Minutes = 15
+    default_enabled: Minutes = 24 * 60
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    percentage_steps: tuple[Annotated[float, Field(gt=0, le=100)], ...] = (10, 50, 100)
+    soak_minutes: SoakMinutes = SoakMinutes()
+    may_skip: dict[FlagType, tuple[Stage, ...]] = Field(
+        default_factory=dict,
+        description="Stages a flag type may skip on a forward step, e.g. {ops = ['beta']}.",
+    )
+    allow_overrides: bool = True
+    invite_link_hosts: tuple[str, ...] = ("calendly.com",)
+
+    @field_validator("percentage_steps")
+    @classmethod
+    def _ascending_to_100(cls, steps: tuple[float, ...]) -> tuple[float, ...]:
+        if not steps or list(steps) != sorted(set(steps)) or steps[-1] != 100:
+            raise ValueError("percentage_steps must rise strictly and end at 100")
+        return steps
+
+
+DEFAULT_POLICY = Policy()
+
+
+class PolicyError(UserError):
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def load_policy(root: Path) -> Policy:
+    """Reads `[tool.flagops]` from root/pyproject.toml; raises PolicyError with a location."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return DEFAULT_POLICY
+    text = pyproject.read_text(encoding="utf-8", errors="replace")
+    try:
+        table = tomllib.loads(text).get("tool", {}).get("flagops", {})
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(RULES["FO301"].at("pyproject.toml", START, str(error))) from None
+    return policy_from_table(table, text)
+
+
+def policy_from_table(table: dict[str, Any], source: str = "") -> Policy:
+    try:
+        return Policy.model_validate(table)
+    except ValidationError as error:
+        first = error.errors()[0]
+        dotted = ".".join(str(part) for part in first["loc"])
+        message = (f"[tool.flagops] unknown policy key {dotted!r}" if first["type"] ==
+                   "extra_forbidden" else f"[tool.flagops] {dotted}: {first['msg']}")
+        where = _locate_key(source, str(first["loc"][0]) if first["loc"] else "")
+        raise PolicyError(RULES["FO301"].at("pyproject.toml", where, message)) from None
+
+
+def _locate_key(source: str, key: str) -> Position:
+    """tomllib keeps no positions; find the key's line after the [tool.flagops] header."""
+    lines = source.splitlines()
+    in_table = False
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = stripped.startswith("[tool.flagops")
+            continue
+        match = re.match(rf"\s*{re.escape(key)}\s*[=.]", line) if in_table and key else None
+        if match:
+            return Position(number, len(line) - len(line.lstrip()) + 1)
+    return START

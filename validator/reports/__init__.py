@@ -1,0 +1,50 @@
+"""Report formats, chosen by name; each module renders a `Report` to text and knows no I/O.
+
+Modules are imported only when their format is asked for, to keep the pre-commit path fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from validator.findings import Finding, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    findings: Sequence[Finding]
+    checked: Sequence[tuple[str, str]] = ()
+    """(path, flag name) of every file that was judged, clean ones included."""
+    notes: Sequence[str] = field(default=())
+    """Context lines for people, e.g. which base a transition was judged against."""
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for finding in self.findings if finding.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.findings) - self.errors
+
+
+class Renderer(Protocol):
+    def __call__(self, report: Report) -> str: ...
+
+
+FORMATS: dict[str, str] = {
+    "text": "validator.reports.text",
+    "json": "validator.reports.json_report",
+}
+
+
+def renderer(name: str) -> Renderer:
+    module = importlib.import_module(FORMATS[name])
+    render: Renderer = module.render
+    return render
+
+
+def sort_key(finding: Finding) -> tuple[str, int, int, str]:
+    return (finding.path, finding.line, finding.column, finding.rule)

@@ -1,0 +1,19 @@
+"""`path:line:col: severity RULE message`, one line per finding, as compilers print them."""
+
+from __future__ import annotations
+
+from validator.reports import Report, sort_key
+
+
+def render(report: Report) -> str:
+    lines = [
+        f"{f.path}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message}"
+        for f in sorted(report.findings, key=sort_key)
+    ]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def summary(report: Report) -> str:
+    files = len(report.checked)
+    noun = "file" if files == 1 else "files"
+    return f"flagops: {report.errors} error(s), {report.warnings} warning(s) in {files} {noun}"
