@@ -36,10 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="write the merged config for one environment")
     _environment_argument(build)
     build.add_argument("-o", "--output", default="build/flags.json")
+    build.add_argument("--write-schema", action="store_true",
+                       help="write schema/flags-config.schema.json from the model and stop")
     evaluate = commands.add_parser("eval", help="is FLAG on for one actor?")
     evaluate.add_argument("flag")
     evaluate.add_argument("--actor", required=True, help="e.g. User:42")
-    _environment_argument(evaluate)
+    evaluate.add_argument("--environment", choices=("production", "staging"),
+                          help="fail unless the config was built for it (default: the config's)")
     evaluate.add_argument("--config", default="build/flags.json")
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
     plan = commands.add_parser("plan", help="what a change does to each flag, in Markdown")
@@ -48,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="write the survey site from the merged config")
     render.add_argument("--config", default="build/flags.json")
     render.add_argument("-o", "--output", default="public")
+    render.add_argument("--invite-url", help="the Calendly link (default: GitLab's research "
+                        "booking page); https on a host of the policy's invite_link_hosts")
     return parser
 
 

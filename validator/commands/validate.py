@@ -21,8 +21,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.base or args.staged or args.head:
         from validator.commands.transition import judge_range
 
-        report = judge_range(root, policy, base=args.base, head=args.head, staged=args.staged,
-                             paths=args.paths)
+        report = judge_range(root, policy, base=args.base, head=args.head, staged=args.staged)
     else:
         report = _report(check_tree(root, policy, args.paths))
     emit(report, pairs, out)

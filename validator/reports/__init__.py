@@ -37,6 +37,10 @@ class Renderer(Protocol):
 FORMATS: dict[str, str] = {
     "text": "validator.reports.text",
     "json": "validator.reports.json_report",
+    "codequality": "validator.reports.codequality",
+    "junit": "validator.reports.junit",
+    "sarif": "validator.reports.sarif",
+    "github": "validator.reports.github",
 }
 
 

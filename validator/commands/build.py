@@ -1,0 +1,44 @@
+"""`flagops build`: validate the tree as `flagops validate` does, then write the merged config."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from validator.build import SCHEMA_PATH, build_config, config_schema_text, config_text
+from validator.commands.validate import check_tree
+from validator.model import Environment
+from validator.output import atomic_write, emit
+from validator.policy import load_policy
+from validator.reports import Report
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    root = Path(args.root)
+    if args.write_schema:
+        atomic_write(root / SCHEMA_PATH, config_schema_text())
+        out.write(f"wrote {SCHEMA_PATH}\n")
+        return 0
+    checked = check_tree(root, load_policy(root), [])
+    report = Report(checked.findings, [(file.path, file.flag) for file in checked.files])
+    if report.errors:
+        emit(report, [("text", None)], out)
+        return 1
+    target = root / args.output
+    environment = Environment(args.environment)
+    flags = (loaded.flag for loaded in checked.flags.values())
+    config, warnings = build_config(flags, environment, schema_ref=schema_ref(root, target))
+    for warning in warnings:
+        print(f"flagops: warning: {warning}", file=sys.stderr)
+    atomic_write(target, config_text(config))
+    out.write(f"wrote {args.output}: {len(config.flags)} flag(s) for {environment}\n")
+    return 0
+
+
+def schema_ref(root: Path, target: Path) -> str:
+    """The schema's path relative to the output file, as editors resolve `$schema`."""
+    schema = (root / SCHEMA_PATH).resolve()
+    return Path(os.path.relpath(schema, target.resolve().parent)).as_posix()

@@ -1,0 +1,39 @@
+"""Stable fingerprints, shared by Code Quality and SARIF so that both tell new findings from old.
+
+A fingerprint hashes what a finding *is* (rule, file, flag, message), never where it sits: a
+line added above it must not make GitLab's widget report it as fixed and found again. Findings
+that are identical in all of those get an occurrence number, so their fingerprints still differ
+(GitLab shows only the first of several findings that share one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+
+from validator.findings import Finding
+from validator.reports import sort_key
+
+
+def fingerprinted(findings: Sequence[Finding]) -> list[tuple[Finding, str]]:
+    """The findings in report order, each with its fingerprint.
+
+    Occurrences are counted in report order (by position), so the n-th of several identical
+    findings keeps its fingerprint however far the whole file's lines move.
+    """
+    seen: Counter[tuple[str, str, str, str]] = Counter()
+    pairs: list[tuple[Finding, str]] = []
+    for finding in sorted(findings, key=sort_key):
+        identity = (finding.rule, finding.path, finding.flag or "", finding.message)
+        pairs.append((finding, fingerprint(*identity, occurrence=seen[identity])))
+        seen[identity] += 1
+    return pairs
+
+
+def fingerprint(rule: str, path: str, flag: str, message: str, *, occurrence: int = 0) -> str:
+    """sha256 hex of the parts, JSON-encoded so that no choice of separator can make two differ
+    only in where one part ends and the next begins."""
+    encoded = json.dumps([rule, path, flag, message, occurrence], ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()

@@ -1,0 +1,235 @@
+"""The stage machine: judges one flag's step from a base state to a head state. No git inside.
+
+Forward steps must be one step long, follow the policy's percentages and have soaked;
+a rollback is always legal, whatever it skips, so a revert never needs permission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from validator.check import LoadedFlag
+from validator.findings import RULES, Finding, Position, Severity
+from validator.model import STAGE_ORDER, Flag, Percentage, Stage
+from validator.policy import Policy
+
+_LIVE_ACTOR_STAGES = (Stage.BETA, Stage.PERCENTAGE)
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutState:
+    """The part of a flag that decides who has it; metadata edits never make a step."""
+
+    stage: Stage
+    actors: frozenset[str]
+    percentage: Percentage | None
+    default_enabled: bool
+
+    @classmethod
+    def of(cls, flag: Flag) -> RolloutState:
+        return cls(flag.stage, frozenset(flag.actor_list), flag.percentage, flag.default_enabled)
+
+    def describe(self) -> str:
+        if self.stage is Stage.PERCENTAGE and self.percentage is not None:
+            return f"percentage {self.percentage.value:g}% of {self.percentage.of}"
+        if self.stage is Stage.BETA:
+            return f"beta ({len(self.actors)} actor{'s' if len(self.actors) != 1 else ''})"
+        if self.stage is Stage.ENABLED and self.default_enabled:
+            return "enabled with default_enabled"
+        return str(self.stage)
+
+
+class Step(StrEnum):
+    NONE = "none"
+    FORWARD = "forward"
+    ROLLBACK = "rollback"
+
+
+def classify(before: RolloutState, after: RolloutState) -> Step:
+    if after.stage.rank != before.stage.rank:
+        return Step.FORWARD if after.stage.rank > before.stage.rank else Step.ROLLBACK
+    if _kind_switch(before, after) or _gains(before, after):
+        return Step.FORWARD
+    if _gains(after, before):
+        return Step.ROLLBACK
+    return Step.NONE
+
+
+def _gains(before: RolloutState, after: RolloutState) -> bool:
+    """Does after reach someone before did not (same stage)?"""
+    if after.stage in _LIVE_ACTOR_STAGES and after.actors - before.actors:
+        return True
+    if after.default_enabled and not before.default_enabled:
+        return True
+    old, new = before.percentage, after.percentage
+    return old is not None and new is not None and new.value > old.value
+
+
+def _kind_switch(before: RolloutState, after: RolloutState) -> bool:
+    old, new = before.percentage, after.percentage
+    return old is not None and new is not None and old.of != new.of
+
+
+def soak_key(before: RolloutState, after: RolloutState) -> str:
+    """Which `soak_minutes` entry a forward step waits for."""
+    if after.default_enabled and not before.default_enabled and after.stage is Stage.ENABLED:
+        return "default_enabled"
+    return str(after.stage)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the judge needs beyond the two states: the clock and the history, as plain values."""
+
+    policy: Policy
+    now: int
+    landed_at: int | None = None
+    """None: the history that says when the base state landed is not in this clone."""
+    soak_as_warning: bool = False
+    override: str | None = None
+
+
+def judge(name: str, before: LoadedFlag | None, after: LoadedFlag | None,
+          verdict: Verdict) -> list[Finding]:
+    if before is None and after is None:
+        return []
+    if before is None:
+        assert after is not None
+        findings = _judge_new(name, after)
+    elif after is None:
+        findings = _judge_deleted(name, before)
+    else:
+        findings = _judge_step(name, before, after, verdict)
+    return _apply_override(name, findings, before, after, verdict)
+
+
+def _judge_new(name: str, after: LoadedFlag) -> list[Finding]:
+    state = RolloutState.of(after.flag)
+    if state.stage is Stage.OFF and not state.default_enabled:
+        return []
+    message = (f"{name}: a new flag starts at stage off with default_enabled: false, "
+               f"not {state.describe()}; add it at off, then step forward")
+    return [_at("FO207", after, "stage", message, name)]
+
+
+def _judge_deleted(name: str, before: LoadedFlag) -> list[Finding]:
+    state = RolloutState.of(before.flag)
+    if state.stage is Stage.OFF or state.default_enabled:
+        return []
+    message = (f"{name}: deleting a flag that is live ({state.describe()}); roll it back to off "
+               "first, or finish the rollout with default_enabled: true and its cleanup issue")
+    return [_at("FO208", before, "stage", message, name)]
+
+
+def _judge_step(name: str, before: LoadedFlag, after: LoadedFlag,
+                verdict: Verdict) -> list[Finding]:
+    old, new = RolloutState.of(before.flag), RolloutState.of(after.flag)
+    if _kind_switch(old, new):
+        message = (f"{name}: {old.describe()} → {new.describe()} switches between actors and "
+                   "time; roll back to beta first, then start a new percentage rollout")
+        return [_at("FO203", after, "percentage", message, name)]
+    if classify(old, new) is not Step.FORWARD:
+        return []
+    findings = _shape_of_step(name, old, new, after, verdict.policy)
+    findings.extend(_soak(name, old, new, after, verdict))
+    return findings
+
+
+def _shape_of_step(name: str, old: RolloutState, new: RolloutState, after: LoadedFlag,
+                   policy: Policy) -> list[Finding]:
+    change = f"{name}: {old.describe()} → {new.describe()}"
+    legal = f"the next legal step is {next_step(old, policy)}"
+    skipped = [s for s in STAGE_ORDER[old.stage.rank + 1 : new.stage.rank]
+               if s not in policy.may_skip.get(after.flag.type, ())]
+    findings: list[Finding] = []
+    if skipped:
+        findings.append(_at("FO201", after, "stage",
+                            f"{change} skips {', '.join(skipped)}; {legal}", name))
+    limit = _percentage_limit(old, policy)
+    if new.stage is Stage.PERCENTAGE and new.percentage and limit and new.percentage.value > limit:
+        findings.append(_at("FO202", after, "percentage",
+                            f"{change} goes past the next step {limit:g}%; {legal}", name))
+    if old.stage is Stage.PERCENTAGE and new.stage is Stage.ENABLED and old.percentage and \
+            old.percentage.value < policy.percentage_steps[-1]:
+        findings.append(_at("FO202", after, "stage",
+                            f"{change} skips the steps up to 100%; {legal}", name))
+    if new.default_enabled and not old.default_enabled and old.stage is not Stage.ENABLED:
+        findings.append(_at("FO206", after, "default_enabled",
+                            f"{change}: default_enabled needs stage enabled at the base, "
+                            f"which is {old.stage}; {legal}", name))
+    return findings
+
+
+def _percentage_limit(old: RolloutState, policy: Policy) -> float | None:
+    """The highest percentage the next forward step may reach."""
+    if old.stage.rank < Stage.PERCENTAGE.rank:
+        return policy.percentage_steps[0]
+    if old.stage is Stage.PERCENTAGE and old.percentage is not None:
+        higher = [step for step in policy.percentage_steps if step > old.percentage.value]
+        return higher[0] if higher else None
+    return None
+
+
+def next_step(state: RolloutState, policy: Policy) -> str:
+    """Names the one legal forward step from `state`, for messages and plans."""
+    if state.stage is Stage.OFF:
+        return "off → staging"
+    if state.stage is Stage.STAGING:
+        return "staging → beta (list the first actors)"
+    if state.stage is Stage.BETA:
+        return f"beta → percentage {policy.percentage_steps[0]:g}% of actors"
+    if state.stage is Stage.PERCENTAGE:
+        limit = _percentage_limit(state, policy)
+        if limit is None:
+            return "percentage 100% → enabled"
+        return f"{state.describe()} → {limit:g}%"
+    if not state.default_enabled:
+        return "enabled → default_enabled: true (with a cleanup_issue_url)"
+    return "removing the flag once its cleanup is done"
+
+
+def _soak(name: str, old: RolloutState, new: RolloutState, after: LoadedFlag,
+          verdict: Verdict) -> list[Finding]:
+    required = getattr(verdict.policy.soak_minutes, soak_key(old, new))
+    if required <= 0:
+        return []
+    if verdict.landed_at is None:
+        message = (f"{name}: cannot tell when {old.describe()} landed: the history is not in "
+                   "this clone; fetch with full depth (git fetch --unshallow; GitLab CI: "
+                   'GIT_DEPTH: "0")')
+        return [_soak_finding("FO205", after, message, name, verdict)]
+    live = (verdict.now - verdict.landed_at) // 60
+    if live >= required:
+        return []
+    message = (f"{name}: {old.describe()} → {new.describe()} after {live} min; "
+               f"{old.describe()} must soak {required} min first (wait {required - live} more)")
+    return [_soak_finding("FO204", after, message, name, verdict)]
+
+
+def _soak_finding(rule: str, after: LoadedFlag, message: str, name: str,
+                  verdict: Verdict) -> Finding:
+    finding = _at(rule, after, "stage", message, name)
+    return finding.as_warning("CI enforces it") if verdict.soak_as_warning else finding
+
+
+def _apply_override(name: str, findings: list[Finding], before: LoadedFlag | None,
+                    after: LoadedFlag | None, verdict: Verdict) -> list[Finding]:
+    if verdict.override is None:
+        return findings
+    anchor = after or before
+    assert anchor is not None
+    if not verdict.policy.allow_overrides:
+        return [*findings, _at("FO210", anchor, "name", f"{name}: Flag-Override ignored: "
+                               "the policy sets allow_overrides = false", name)]
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if not errors:
+        return [*findings, _at("FO209", anchor, "name", f"{name}: Flag-Override "
+                               f"({verdict.override}) has nothing to override", name)]
+    note = f"overridden by Flag-Override: {verdict.override}"
+    return [f.as_warning(note) if f.severity is Severity.ERROR else f for f in findings]
+
+
+def _at(rule: str, loaded: LoadedFlag, key: str, message: str, name: str) -> Finding:
+    position: Position = loaded.document.value_position((key,))
+    return RULES[rule].at(loaded.document.path, position, message, flag=name)
