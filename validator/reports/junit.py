@@ -52,7 +52,7 @@ def render(report: Report) -> str:
 
 
 def _cases(report: Report) -> list[_Case]:
-    """One case per checked file, then one per other path that has findings, each by path."""
+    """One case per checked file and one per other path that has findings, in path order."""
     by_path: defaultdict[str, list[Finding]] = defaultdict(list)
     for finding in sorted(report.findings, key=sort_key):
         by_path[finding.path].append(finding)
