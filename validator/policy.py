@@ -26,6 +26,9 @@ class SoakMinutes(BaseModel):
     percentage: Minutes = 15
     enabled: Minutes = 15
     default_enabled: Minutes = 24 * 60
+    actors: Minutes = Field(
+        default=0, description="Adding actors within beta or percentage; 0 keeps every revert "
+        "of an actor swap legal at once.")
 
 
 class Policy(BaseModel):

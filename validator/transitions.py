@@ -72,10 +72,15 @@ def _kind_switch(before: RolloutState, after: RolloutState) -> bool:
 
 
 def soak_key(before: RolloutState, after: RolloutState) -> str:
-    """Which `soak_minutes` entry a forward step waits for."""
-    if after.default_enabled and not before.default_enabled and after.stage is Stage.ENABLED:
+    """Which `soak_minutes` entry a forward step waits for: the biggest thing it changes."""
+    if after.stage.rank > before.stage.rank:
+        return str(after.stage)
+    if after.default_enabled and not before.default_enabled:
         return "default_enabled"
-    return str(after.stage)
+    old, new = before.percentage, after.percentage
+    if old is not None and new is not None and new.value > old.value:
+        return "percentage"
+    return "actors"
 
 
 @dataclass(frozen=True, slots=True)

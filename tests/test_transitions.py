@@ -1,0 +1,194 @@
+"""The stage machine with plain values: no git, the clock passed in."""
+
+from __future__ import annotations
+
+import pytest
+from gitrepo import EPOCH, flag_yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from validator.check import LoadedFlag
+from validator.findings import Severity
+from validator.loader import load_document
+from validator.model import STAGE_EXPOSURE, Environment, Exposure, Stage
+from validator.parse import parse_flag
+from validator.policy import DEFAULT_POLICY, Policy, SoakMinutes
+from validator.transitions import RolloutState, Step, Verdict, classify, judge, next_step
+
+HOUR_AGO = EPOCH - 3600
+TWO_DAYS_AGO = EPOCH - 2 * 24 * 3600
+
+
+def loaded(stage: str = "off", **fields: object) -> LoadedFlag:
+    text = flag_yaml("demo", stage, **fields)  # type: ignore[arg-type]
+    document = load_document(text.encode(), "flags/demo.yml")
+    flag, errors = parse_flag(document)
+    assert flag is not None, errors
+    return LoadedFlag(flag, document)
+
+
+def rules_of(before: LoadedFlag | None, after: LoadedFlag | None, *,
+             landed: int | None = TWO_DAYS_AGO,
+             policy: Policy = DEFAULT_POLICY, override: str | None = None,
+             staged: bool = False) -> list[str]:
+    verdict = Verdict(policy, EPOCH, landed, staged, override)
+    return [f"{f.rule}:{f.severity}" for f in judge("demo", before, after, verdict)]
+
+
+BETA = {"actors": ("Project:gitlab-org/gitlab",)}
+
+CASES = [
+    # (before, after, expected findings)
+    (("off", {}), ("staging", {}), []),
+    (("staging", {}), ("beta", BETA), []),
+    (("beta", BETA), ("percentage", {"percentage": ("actors", 10)}), []),
+    (("percentage", {"percentage": ("actors", 10)}), ("percentage", {"percentage": ("actors", 50)}),
+     []),
+    (("percentage", {"percentage": ("actors", 50)}),
+     ("percentage", {"percentage": ("actors", 100)}), []),
+    (("percentage", {"percentage": ("actors", 100)}), ("enabled", {}), []),
+    (("enabled", {}), ("enabled", {"default_enabled": True, "cleanup": True}), []),
+    (("off", {}), ("enabled", {}), ["FO201:error"]),
+    (("off", {}), ("beta", BETA), ["FO201:error"]),
+    (("beta", BETA), ("enabled", {}), ["FO201:error"]),
+    (("beta", BETA), ("percentage", {"percentage": ("actors", 50)}), ["FO202:error"]),
+    (("percentage", {"percentage": ("actors", 10)}),
+     ("percentage", {"percentage": ("actors", 100)}), ["FO202:error"]),
+    (("percentage", {"percentage": ("actors", 10)}),
+     ("percentage", {"percentage": ("actors", 25)}), []),
+    (("percentage", {"percentage": ("actors", 50)}), ("enabled", {}), ["FO202:error"]),
+    (("percentage", {"percentage": ("actors", 10)}), ("percentage", {"percentage": ("time", 10)}),
+     ["FO203:error"]),
+    (("percentage", {"percentage": ("actors", 100)}),
+     ("enabled", {"default_enabled": True, "cleanup": True}), ["FO206:error"]),
+    # Rollbacks are legal whatever they skip.
+    (("enabled", {"default_enabled": True, "cleanup": True}), ("off", {}), []),
+    (("percentage", {"percentage": ("actors", 50)}), ("percentage", {"percentage": ("actors", 10)}),
+     []),
+    (("beta", {"actors": ("User:1", "User:2")}), ("beta", {"actors": ("User:1",)}), []),
+    (("enabled", {"default_enabled": True, "cleanup": True}), ("enabled", {}), []),
+    # Adding actors is forward; a metadata-only edit is no step at all.
+    (("beta", {"actors": ("User:1",)}), ("beta", {"actors": ("User:1", "User:2")}), []),
+    (("beta", BETA), ("beta", {**BETA, "description": "Reworded."}), []),
+    # New and deleted flags.
+    (None, ("off", {}), []),
+    (None, ("staging", {}), ["FO207:error"]),
+    (("off", {}), None, []),
+    (("enabled", {"default_enabled": True, "cleanup": True}), None, []),
+    (("beta", BETA), None, ["FO208:error"]),
+    (("enabled", {}), None, ["FO208:error"]),
+]
+
+
+def _side(spec: tuple[str, dict[str, object]] | None) -> LoadedFlag | None:
+    return None if spec is None else loaded(spec[0], **spec[1])
+
+
+@pytest.mark.parametrize(("before", "after", "expected"), CASES)
+def test_transition_rules(before: tuple[str, dict[str, object]] | None,
+                          after: tuple[str, dict[str, object]] | None,
+                          expected: list[str]) -> None:
+    assert rules_of(_side(before), _side(after)) == expected
+
+
+def test_soak_time_blocks_a_forward_step_that_comes_too_soon() -> None:
+    before, after = loaded("off"), loaded("staging")
+    tight = Policy(soak_minutes=SoakMinutes(staging=30))
+    assert rules_of(before, after, landed=EPOCH - 29 * 60, policy=tight) == ["FO204:error"]
+    assert rules_of(before, after, landed=EPOCH - 30 * 60, policy=tight) == []
+
+
+def test_default_enabled_waits_a_day_at_enabled() -> None:
+    before = loaded("enabled")
+    after = loaded("enabled", default_enabled=True, cleanup=True)
+    assert rules_of(before, after, landed=EPOCH - 23 * 3600) == ["FO204:error"]
+    assert rules_of(before, after, landed=EPOCH - 24 * 3600) == []
+
+
+def test_missing_history_is_an_error_and_never_a_guess() -> None:
+    assert rules_of(loaded("off"), loaded("staging"), landed=None,
+                    policy=Policy(soak_minutes=SoakMinutes(staging=1))) == ["FO205:error"]
+
+
+def test_soak_findings_are_warnings_in_the_pre_commit_hook() -> None:
+    found = rules_of(loaded("staging"), loaded("beta", **BETA), landed=EPOCH, staged=True)
+    assert found == ["FO204:warning"]
+
+
+def test_rollback_needs_no_history() -> None:
+    assert rules_of(loaded("beta", **BETA), loaded("off"), landed=None) == []
+
+
+def test_override_turns_errors_into_warnings_quoting_the_reason() -> None:
+    verdict = Verdict(DEFAULT_POLICY, EPOCH, HOUR_AGO, False, "incident 42 needs it on")
+    findings = judge("demo", loaded("off"), loaded("enabled"), verdict)
+    assert [f.severity for f in findings] == [Severity.WARNING]
+    assert "incident 42 needs it on" in findings[0].message
+
+
+def test_override_refused_when_the_policy_turns_overrides_off() -> None:
+    strict = Policy(allow_overrides=False)
+    found = rules_of(loaded("off"), loaded("enabled"), policy=strict, override="please")
+    assert found == ["FO201:error", "FO210:warning"]
+
+
+def test_override_without_errors_is_reported_as_unused() -> None:
+    assert rules_of(loaded("off"), loaded("staging"), override="x") == ["FO209:warning"]
+
+
+def test_policy_may_let_a_type_skip_stages() -> None:
+    lenient = Policy(may_skip={"ops": ("staging", "beta", "percentage")})  # type: ignore[dict-item]
+    assert rules_of(loaded("off", flag_type="ops"), loaded("enabled", flag_type="ops"),
+                    policy=lenient) == []
+    assert rules_of(loaded("off"), loaded("enabled"), policy=lenient) == ["FO201:error"]
+
+
+def test_messages_say_what_changed_and_what_is_legal() -> None:
+    verdict = Verdict(DEFAULT_POLICY, EPOCH, HOUR_AGO)
+    [finding] = judge("calendly_invite_link", loaded("beta", **BETA), loaded("enabled"), verdict)
+    assert "calendly_invite_link: beta (1 actor) → enabled skips percentage" in finding.message
+    assert "the next legal step is beta → percentage 10% of actors" in finding.message
+    assert (finding.line, finding.column) == (12, 8)
+
+
+def test_no_state_is_on_in_production_while_off_in_staging() -> None:
+    for stage, exposure in STAGE_EXPOSURE.items():
+        if exposure[Environment.PRODUCTION] is not Exposure.OFF:
+            assert exposure[Environment.STAGING] is Exposure.ON, stage
+    assert set(STAGE_EXPOSURE) == set(Stage)
+
+
+# Property tests on the pure judge: generated states, every legal forward step's reverse passes.
+_percent = st.sampled_from([10.0, 50.0, 100.0])
+_actors = st.lists(st.sampled_from(["User:1", "User:2", "Group:a/b", "Project:a/c"]),
+                   min_size=1, max_size=3, unique=True)
+
+
+@st.composite
+def states(draw: st.DrawFn) -> LoadedFlag:
+    stage = draw(st.sampled_from(list(Stage)))
+    fields: dict[str, object] = {}
+    if stage in (Stage.BETA, Stage.PERCENTAGE):
+        fields["actors"] = tuple(draw(_actors))
+    if stage is Stage.PERCENTAGE:
+        fields["percentage"] = ("actors", draw(_percent))
+    if stage is Stage.ENABLED and draw(st.booleans()):
+        fields.update(default_enabled=True, cleanup=True)
+    return loaded(str(stage), **fields)
+
+
+@settings(max_examples=300, deadline=None)
+@given(states(), states())
+def test_the_reverse_of_any_legal_forward_step_is_legal(a: LoadedFlag, b: LoadedFlag) -> None:
+    forward = classify(RolloutState.of(a.flag), RolloutState.of(b.flag))
+    if forward is Step.FORWARD and rules_of(a, b) == []:
+        # Landed just now, history unknown: a revert is legal at once all the same.
+        assert rules_of(b, a, landed=EPOCH) == []
+        assert rules_of(b, a, landed=None) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(states())
+def test_the_named_next_step_is_legal(a: LoadedFlag) -> None:
+    text = next_step(RolloutState.of(a.flag), DEFAULT_POLICY)
+    assert "→" in text or "removing" in text
