@@ -70,6 +70,10 @@ CASES = [
     # Adding actors is forward; a metadata-only edit is no step at all.
     (("beta", {"actors": ("User:1",)}), ("beta", {"actors": ("User:1", "User:2")}), []),
     (("beta", BETA), ("beta", {**BETA, "description": "Reworded."}), []),
+    (("beta", {"actors": ("User:1",)}), ("beta", {"actors": ("User:2",)}), []),
+    (("percentage", {"actors": ("User:1",), "percentage": ("actors", 50)}),
+     ("percentage", {"actors": ("User:1", "User:2"), "percentage": ("actors", 10)}),
+     ["FO211:error"]),
     # New and deleted flags.
     (None, ("off", {}), []),
     (None, ("staging", {}), ["FO207:error"]),

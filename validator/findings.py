@@ -128,6 +128,9 @@ _CATALOGUE = (
           "A new flag starts at stage off with default_enabled: false."),
     _rule("FO208", "delete-live-flag", "A flag is deleted while it is live.",
           "Delete a flag only at stage off, or after default_enabled: true and cleanup."),
+    _rule("FO211", "mixed-step", "One change both widens and narrows a flag.",
+          "Split it: first the rollback (always legal), then the forward step, so that "
+          "either can be reverted on its own."),
     _rule("FO209", "override", "A transition error was overridden.",
           "A Flag-Override trailer turned this error into a warning.", warning=True),
     _rule("FO210", "override-refused", "An override trailer is ignored.",

@@ -146,6 +146,8 @@ class BlobReader:
         if self._process.stdin is not None:
             self._process.stdin.close()
         self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
     def __enter__(self) -> BlobReader:
         return self

@@ -66,6 +66,15 @@ def _gains(before: RolloutState, after: RolloutState) -> bool:
     return old is not None and new is not None and new.value > old.value
 
 
+def _mixed(before: RolloutState, after: RolloutState) -> bool:
+    """Same stage, something gained and something else lost (an actor swap is one change)."""
+    if before.stage is not after.stage or not _gains(after, before):
+        return False
+    only_actors = (before.percentage == after.percentage
+                   and before.default_enabled == after.default_enabled)
+    return not only_actors
+
+
 def _kind_switch(before: RolloutState, after: RolloutState) -> bool:
     old, new = before.percentage, after.percentage
     return old is not None and new is not None and old.of != new.of
@@ -136,6 +145,10 @@ def _judge_step(name: str, before: LoadedFlag, after: LoadedFlag,
         return [_at("FO203", after, "percentage", message, name)]
     if classify(old, new) is not Step.FORWARD:
         return []
+    if _mixed(old, new):
+        message = (f"{name}: {old.describe()} → {new.describe()} both widens and narrows the "
+                   "flag; split it into a rollback and a forward step")
+        return [_at("FO211", after, "stage", message, name)]
     findings = _shape_of_step(name, old, new, after, verdict.policy)
     findings.extend(_soak(name, old, new, after, verdict))
     return findings

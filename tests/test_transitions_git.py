@@ -1,0 +1,233 @@
+"""Transitions judged on real git repositories: commits with set dates, merges, reverts, clones."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from gitrepo import EPOCH, Repo
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from validator.commands.transition import judge_range
+from validator.policy import DEFAULT_POLICY
+from validator.reports import Report
+
+DAY = 24 * 3600
+BETA = {"actors": ("Project:gitlab-org/gitlab",)}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return Repo.create(tmp_path / "repo", tmp_path / "home")
+
+
+def rules(report: Report) -> list[str]:
+    return [f"{f.rule}:{f.severity}" for f in report.findings]
+
+
+def judge(repo: Repo, base: str, head: str | None = None, *, now: int = EPOCH,
+          staged: bool = False) -> list[str]:
+    return rules(judge_range(repo.path, DEFAULT_POLICY, base=base, head=head, staged=staged,
+                             now=now))
+
+
+def test_one_step_per_change_is_legal_and_a_skip_is_not(repo: Repo) -> None:
+    repo.write_flag("demo", "off")
+    repo.commit("add demo", at=EPOCH - 10 * DAY)
+    repo.write_flag("demo", "staging")
+    repo.commit("demo on staging", at=EPOCH - 9 * DAY)
+    assert judge(repo, "HEAD~1", "HEAD") == []
+    repo.write_flag("demo", "enabled")
+    repo.commit("demo everywhere", at=EPOCH - 8 * DAY)
+    assert judge(repo, "HEAD~1", "HEAD") == ["FO201:error"]
+
+
+def test_soak_time_counts_from_the_commit_that_changed_the_rollout_state(repo: Repo) -> None:
+    repo.write_flag("demo", "staging")
+    repo.commit("add demo at staging", at=EPOCH - DAY)
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.commit("beta", at=EPOCH - 10 * 60)
+    repo.write_flag("demo", "beta", description="Reworded, no rollout change.", **BETA)  # type: ignore[arg-type]
+    repo.commit("reword", at=EPOCH - 60)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    assert judge(repo, "HEAD") == ["FO204:error"]  # beta landed 10 min ago, not 1 min ago
+    assert judge(repo, "HEAD", now=EPOCH + 5 * 60) == []
+
+
+def test_soak_uses_the_merge_commit_time_on_the_base_branch(repo: Repo) -> None:
+    repo.write_flag("demo", "staging")
+    repo.commit("add demo", at=EPOCH - 5 * DAY)
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.commit("beta, written long ago", at=EPOCH - 4 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge beta", "feature", at=EPOCH - 5 * 60)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    assert judge(repo, "HEAD") == ["FO204:error"]
+
+
+def test_a_range_is_judged_from_base_to_head_not_commit_by_commit(repo: Repo) -> None:
+    repo.write_flag("demo", "off")
+    base = repo.commit("add demo", at=EPOCH - 10 * DAY)
+    repo.write_flag("demo", "staging")
+    repo.commit("staging", at=EPOCH - 9 * DAY)
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.commit("beta", at=EPOCH - 8 * DAY)
+    assert judge(repo, base, "HEAD") == ["FO201:error"]
+
+
+def test_revert_of_a_legal_step_and_of_a_merge_pass_at_once(repo: Repo) -> None:
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.commit("add demo", at=EPOCH - 10 * DAY)
+    repo.git("checkout", "-q", "-b", "rollout")
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10%", at=EPOCH - 60)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge rollout", "rollout", at=EPOCH - 30)
+    merge = repo.head()
+    repo.git("revert", "--no-edit", "-m", "1", merge, at=EPOCH)
+    assert judge(repo, merge, "HEAD", now=EPOCH) == []
+    repo.git("revert", "--no-edit", "HEAD", at=EPOCH)  # revert the revert: forward, too soon
+    assert judge(repo, "HEAD~1", "HEAD", now=EPOCH) == ["FO204:error"]
+
+
+def test_renamed_file_is_the_same_flag(repo: Repo) -> None:
+    repo.write_flag("demo", "staging")
+    repo.commit("add", at=EPOCH - 10 * DAY)
+    (repo.path / "flags/team_a").mkdir()
+    repo.git("mv", "flags/demo.yml", "flags/team_a/demo.yml")
+    repo.commit("move to team folder", at=EPOCH - 9 * DAY)
+    assert judge(repo, "HEAD~1", "HEAD") == []
+    repo.write_flag("demo", "enabled", folder="flags/team_a")
+    assert judge(repo, "HEAD~1") == ["FO201:error"]
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    ({"stage": "off"}, []),
+    ({"stage": "enabled", "default_enabled": True, "cleanup": True}, []),
+    ({"stage": "beta", **BETA}, ["FO208:error"]),
+    ({"stage": "enabled"}, ["FO208:error"]),
+])
+def test_deleting_a_flag(repo: Repo, state: dict[str, object], expected: list[str]) -> None:
+    repo.write_flag("demo", **state)  # type: ignore[arg-type]
+    repo.commit("state", at=EPOCH - 10 * DAY)
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("delete", at=EPOCH - DAY)
+    assert judge(repo, "HEAD~1", "HEAD") == expected
+
+
+def test_a_new_flag_starts_off(repo: Repo) -> None:
+    repo.write_flag("keep", "off")
+    repo.commit("init", at=EPOCH - DAY)
+    repo.write_flag("fresh", "off")
+    repo.write_flag("eager", "staging")
+    assert judge(repo, "HEAD") == ["FO207:error"]
+
+
+def test_shallow_clone_says_to_fetch_full_depth(repo: Repo, tmp_path: Path) -> None:
+    repo.write_flag("demo", "off")
+    repo.commit("add", at=EPOCH - 10 * DAY)
+    repo.write_flag("demo", "staging")
+    repo.commit("staging", at=EPOCH - 9 * DAY)
+    clone = Repo(tmp_path / "clone", tmp_path / "home")
+    repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone.path))
+    clone.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    report = judge_range(clone.path, DEFAULT_POLICY, base="HEAD", head=None, staged=False,
+                         now=EPOCH)
+    assert rules(report) == ["FO205:error"]
+    assert "GIT_DEPTH" in report.findings[0].message
+    clone.git("fetch", "-q", "--unshallow")
+    assert judge(clone, "HEAD") == []
+
+
+def test_override_trailer_turns_errors_into_warnings(repo: Repo) -> None:
+    repo.write_flag("demo", "off")
+    base = repo.commit("add", at=EPOCH - DAY)
+    repo.write_flag("demo", "enabled")
+    repo.commit("hotfix\n\nFlag-Override: demo: incident 1234 needs it everywhere",
+                at=EPOCH - 60)
+    report = judge_range(repo.path, DEFAULT_POLICY, base=base, head="HEAD", staged=False,
+                         now=EPOCH)
+    assert rules(report) == ["FO201:warning"]
+    assert "incident 1234 needs it everywhere" in report.findings[0].message
+
+
+def test_staged_mode_judges_the_index_and_soak_is_only_a_warning(repo: Repo) -> None:
+    repo.write_flag("demo", "staging")
+    repo.commit("add", at=int(time.time()) - 60)
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    assert judge(repo, "HEAD", staged=True, now=int(time.time())) == []  # nothing staged yet
+    repo.git("add", "-A")
+    assert judge(repo, "HEAD", staged=True, now=int(time.time())) == ["FO204:warning"]
+
+
+def test_first_commit_of_a_repository_is_judged_against_nothing(repo: Repo) -> None:
+    repo.write_flag("demo", "off")
+    repo.write_flag("early", "beta", **BETA)  # type: ignore[arg-type]
+    repo.git("add", "-A")
+    assert judge(repo, "HEAD", staged=True) == ["FO207:error"]
+
+
+def test_the_cli_prints_a_located_message_and_exits_1(repo: Repo) -> None:
+    repo.write_flag("calendly_invite_link", "beta", **BETA)  # type: ignore[arg-type]
+    repo.commit("beta", at=int(time.time()) - DAY)
+    repo.write_flag("calendly_invite_link", "enabled")
+    done = subprocess.run([sys.executable, "-m", "validator", "validate", "--base", "HEAD"],
+                          cwd=repo.path, capture_output=True, text=True, env=repo.env,
+                          check=False)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == (
+        "flags/calendly_invite_link.yml:12:8: error FO201 calendly_invite_link: beta (1 actor) "
+        "→ enabled skips percentage; the next legal step is beta → percentage 10% of actors\n"
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_base_ref_is_one_clear_line(repo: Repo) -> None:
+    repo.write_flag("demo", "off")
+    repo.commit("add", at=EPOCH)
+    done = subprocess.run([sys.executable, "-m", "validator", "validate", "--base", "nope"],
+                          cwd=repo.path, capture_output=True, text=True, env=repo.env,
+                          check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("flagops: error: unknown git ref 'nope'; fetch it first "
+                                   '(CI: GIT_DEPTH: "0")')
+
+
+# An illegal change split across several commits is still judged base to head.
+STAGES = ["off", "staging", "beta", "percentage", "enabled"]
+
+
+def _state(stage: str) -> dict[str, object]:
+    fields: dict[str, object] = {"stage": stage}
+    if stage in ("beta", "percentage"):
+        fields.update(BETA)
+    if stage == "percentage":
+        fields["percentage"] = ("actors", 10)
+    return fields
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=st.integers(0, 2), skip=st.integers(2, 3), detours=st.lists(
+    st.integers(0, 4), min_size=1, max_size=3))
+def test_intermediate_commits_cannot_launder_a_skip(tmp_path_factory: pytest.TempPathFactory,
+                                                     start: int, skip: int,
+                                                     detours: list[int]) -> None:
+    end = min(start + skip, 4)
+    if end - start < 2:
+        return
+    root = tmp_path_factory.mktemp("launder")
+    repo = Repo.create(root / "repo", root / "home")
+    repo.write_flag("demo", **_state(STAGES[start]))  # type: ignore[arg-type]
+    base = repo.commit("base", at=EPOCH - 30 * DAY)
+    for offset, stage in enumerate(detours):
+        repo.write_flag("demo", **_state(STAGES[stage]))  # type: ignore[arg-type]
+        repo.commit(f"detour {offset}", at=EPOCH - (20 - offset) * DAY)
+    repo.write_flag("demo", **_state(STAGES[end]))  # type: ignore[arg-type]
+    repo.commit("land", at=EPOCH - 10 * DAY)
+    assert "FO201:error" in judge(repo, base, "HEAD")
