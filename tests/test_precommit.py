@@ -1,0 +1,96 @@
+"""The hook as other repositories use it: real pre-commit builds it from a hook repository."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from gitrepo import Repo
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHIPPED = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "validator",
+           "survey_renderer", "schema")
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Repo, str]:
+    """A git repository holding this checkout's code, as pre-commit would clone it."""
+    root = tmp_path_factory.mktemp("hook")
+    repo = Repo.create(root / "flagops", root / "home")
+    for name in SHIPPED:
+        source = PROJECT / name
+        if source.is_dir():
+            shutil.copytree(source, repo.path / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, repo.path / name)
+    return repo, repo.commit("flagops", at=int(time.time()))
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shared by every test of the session, so the hook environment is built once."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def _pre_commit(repo: Repo, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**repo.env, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=repo.path, env=env,
+                          capture_output=True, text=True, check=False)
+
+
+def _commit(repo: Repo, home: Path, message: str) -> subprocess.CompletedProcess[str]:
+    env = {**repo.env, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    repo.git("add", "-A")
+    return subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo.path, env=env,
+                          capture_output=True, text=True, check=False)
+
+
+@pytest.mark.slow
+def test_hook_refuses_an_illegal_step_and_accepts_the_fix(
+    tmp_path: Path, hook_repo: tuple[Repo, str], pre_commit_home: Path
+) -> None:
+    source, rev = hook_repo
+    repo = Repo.create(tmp_path / "flags-repo", tmp_path / "home")
+    repo.write(".pre-commit-config.yaml", (
+        f"repos:\n  - repo: {source.path}\n    rev: {rev}\n"
+        "    hooks:\n      - id: flagops-validate\n"
+    ))
+    repo.write_flag("calendly_invite_link", "off")
+    repo.commit("add the flag", at=int(time.time()) - 86400)
+    installed = _pre_commit(repo, pre_commit_home, "install")
+    assert installed.returncode == 0, installed.stderr
+
+    repo.write_flag("calendly_invite_link", "enabled")
+    refused = _commit(repo, pre_commit_home, "enable everywhere")
+    assert refused.returncode != 0
+    assert ("flags/calendly_invite_link.yml:12:8: error FO201 calendly_invite_link: off → "
+            "enabled skips staging, beta, percentage") in refused.stdout + refused.stderr
+
+    repo.write_flag("calendly_invite_link", "staging")
+    accepted = _commit(repo, pre_commit_home, "enable on staging")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert repo.git("log", "-1", "--format=%s").strip() == "enable on staging"
+
+
+@pytest.mark.slow
+def test_hook_catches_the_deletion_of_a_live_flag(
+    tmp_path: Path, hook_repo: tuple[Repo, str], pre_commit_home: Path
+) -> None:
+    source, rev = hook_repo
+    repo = Repo.create(tmp_path / "flags-repo", tmp_path / "home")
+    repo.write(".pre-commit-config.yaml", (
+        f"repos:\n  - repo: {source.path}\n    rev: {rev}\n"
+        "    hooks:\n      - id: flagops-validate\n"
+    ))
+    repo.write_flag("demo", "staging")
+    repo.commit("add", at=int(time.time()) - 86400)
+    assert _pre_commit(repo, pre_commit_home, "install").returncode == 0
+    (repo.path / "flags/demo.yml").unlink()
+    refused = _commit(repo, pre_commit_home, "drop demo")
+    assert refused.returncode != 0
+    assert "FO208" in refused.stdout + refused.stderr
