@@ -12,7 +12,7 @@ from gitrepo import EPOCH, Repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from validator.commands.transition import judge_range
+from validator.commands.transition import RangeRequest, judge_range
 from validator.policy import DEFAULT_POLICY
 from validator.reports import Report
 
@@ -31,8 +31,8 @@ def rules(report: Report) -> list[str]:
 
 def judge(repo: Repo, base: str, head: str | None = None, *, now: int = EPOCH,
           staged: bool = False) -> list[str]:
-    return rules(judge_range(repo.path, DEFAULT_POLICY, base=base, head=head, staged=staged,
-                             now=now))
+    request = RangeRequest(base, head, staged)
+    return rules(judge_range(repo.path, DEFAULT_POLICY, request, now=now))
 
 
 def test_one_step_per_change_is_legal_and_a_skip_is_not(repo: Repo) -> None:
@@ -136,8 +136,7 @@ def test_shallow_clone_says_to_fetch_full_depth(repo: Repo, tmp_path: Path) -> N
     clone = Repo(tmp_path / "clone", tmp_path / "home")
     repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone.path))
     clone.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
-    report = judge_range(clone.path, DEFAULT_POLICY, base="HEAD", head=None, staged=False,
-                         now=EPOCH)
+    report = judge_range(clone.path, DEFAULT_POLICY, RangeRequest("HEAD"), now=EPOCH)
     assert rules(report) == ["FO205:error"]
     assert "GIT_DEPTH" in report.findings[0].message
     clone.git("fetch", "-q", "--unshallow")
@@ -150,8 +149,7 @@ def test_override_trailer_turns_errors_into_warnings(repo: Repo) -> None:
     repo.write_flag("demo", "enabled")
     repo.commit("hotfix\n\nFlag-Override: demo: incident 1234 needs it everywhere",
                 at=EPOCH - 60)
-    report = judge_range(repo.path, DEFAULT_POLICY, base=base, head="HEAD", staged=False,
-                         now=EPOCH)
+    report = judge_range(repo.path, DEFAULT_POLICY, RangeRequest(base, "HEAD"), now=EPOCH)
     assert rules(report) == ["FO201:warning"]
     assert "incident 1234 needs it everywhere" in report.findings[0].message
 

@@ -61,6 +61,8 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     _range_arguments(parser)
     parser.add_argument("--staged", action="store_true",
                         help="judge the git index against HEAD (the pre-commit hook)")
+    parser.add_argument("--all-files", action="store_true",
+                        help="with --base: check every flag file at head, not only changed ones")
     parser.add_argument("--format", action="append", choices=FORMAT_NAMES, dest="formats",
                         help="report format; repeat with --output to write several reports")
     parser.add_argument("--output", action="append", dest="outputs", metavar="FILE",
@@ -71,6 +73,9 @@ def _range_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base", metavar="REF", help="git ref of the state before the change")
     parser.add_argument("--head", metavar="REF", help="git ref after the change "
                         "(default: the working tree)")
+    parser.add_argument("--merged", action="store_true",
+                        help="judge the tree that merging HEAD (or --head) into --base would "
+                        "produce (git merge-tree)")
 
 
 def _environment_argument(parser: argparse.ArgumentParser) -> None:

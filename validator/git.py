@@ -37,6 +37,10 @@ def resolve(root: Path, ref: str) -> str:
     raise GitError(f"unknown git ref {ref!r}; fetch it first (CI: GIT_DEPTH: \"0\")")
 
 
+def object_type(root: Path, object_id: str) -> str:
+    return git(root, "cat-file", "-t", object_id).decode().strip()
+
+
 def is_flag_path(path: str) -> bool:
     return path.startswith(f"{FLAGS_DIR}/") and path.endswith(".yml")
 

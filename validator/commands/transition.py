@@ -7,11 +7,12 @@ process reads both sides, and history is read only for flags that step forward.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from validator import git
 from validator.check import LoadedFlag, check_documents
+from validator.errors import UserError
 from validator.findings import Finding
 from validator.history import landing_time
 from validator.loader import Document, iter_flag_files, load_or_finding
@@ -25,9 +26,18 @@ OVERRIDE_TRAILER = "Flag-Override"
 
 
 @dataclass(frozen=True, slots=True)
-class Range:
-    """What is compared: `head` None means the working tree, or the index when `staged`."""
+class RangeRequest:
+    """What the user asked to compare, as refs; `head` None is the working tree (or index)."""
 
+    base: str | None
+    head: str | None = None
+    staged: bool = False
+    merged: bool = False
+    all_files: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
     base: str
     head: str | None
     staged: bool
@@ -35,40 +45,83 @@ class Range:
     label: str
 
 
-def judge_range(root: Path, policy: Policy, *, base: str | None, head: str | None,
-                staged: bool, commits: str | None = None, label: str | None = None,
+@dataclass(slots=True)
+class Comparison:
+    """Both states of every changed flag, and the findings; plans and reports read this."""
+
+    label: str
+    changed: list[str] = field(default_factory=list)
+    before: dict[str, LoadedFlag] = field(default_factory=dict)
+    after: dict[str, LoadedFlag] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    files: list[tuple[str, str]] = field(default_factory=list)
+
+    def report(self) -> Report:
+        if not self.changed:
+            return Report(self.findings, self.files, [f"no flag changed: {self.label}"])
+        note = f"judged {len(self.changed)} changed flag file(s): {self.label}"
+        return Report(self.findings, self.files, [note])
+
+
+def judge_range(root: Path, policy: Policy, request: RangeRequest, *,
                 now: int | None = None) -> Report:
-    span = _range(root, base, head, staged, commits, label)
+    return compare(root, policy, request, now=now).report()
+
+
+def compare(root: Path, policy: Policy, request: RangeRequest, *,
+            now: int | None = None) -> Comparison:
+    span = _span(root, request)
     changed = git.changed_paths(root, span.base, span.head, staged=span.staged)
-    if not changed:
-        return Report([], [], [f"no flag changed between {span.label}"])
+    result = Comparison(span.label, changed)
+    if not changed and not request.all_files:
+        return result
+    tree = _head_tree(root, span)
     with git.BlobReader(root) as reader:
-        before = _load_side(reader, span.base, changed)
-        after_docs = _read_head(root, reader, span, changed)
-        checked = check_documents(after_docs, policy, other_paths=_head_tree(root, span))
-        findings = list(checked.findings)
-        findings += _judge_all(root, reader, span, policy, before, checked.flags,
-                               now if now is not None else int(time.time()))
-    files = [(f.path, f.flag) for f in checked.files]
-    files += [(loaded.document.path, name) for name, loaded in before.items()
-              if name not in checked.flags]
-    return Report(findings, files, [f"judged {len(changed)} changed flag file(s), {span.label}"])
+        result.before = _load_side(reader, span.base, changed)
+        targets = tree if request.all_files else changed
+        checked = check_documents(_read_head(root, reader, span, targets), policy,
+                                  other_paths=tree)
+        changed_set = set(changed)
+        result.after = {name: loaded for name, loaded in checked.flags.items()
+                        if loaded.document.path in changed_set}
+        result.findings = list(checked.findings)
+        result.findings += _judge_all(root, reader, span, policy, result,
+                                      now if now is not None else int(time.time()))
+    result.files = [(f.path, f.flag) for f in checked.files]
+    result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
+                     if name not in checked.flags]
+    return result
 
 
-def _range(root: Path, base: str | None, head: str | None, staged: bool,
-           commits: str | None, label: str | None) -> Range:
-    if staged:
-        base_id = _commit_or_empty(root, base or "HEAD")
-        return Range(base_id, None, True, commits, label or f"{base or 'HEAD'} → the index")
-    if base is None:
-        from validator.errors import UserError
+def _span(root: Path, request: RangeRequest) -> _Span:
+    if request.staged:
+        base = _commit_or_empty(root, request.base or "HEAD")
+        return _Span(base, None, True, None, f"{request.base or 'HEAD'} → the index")
+    if request.base is None:
+        raise UserError("--head and --merged need --base")
+    base = git.resolve(root, request.base)
+    if request.merged:
+        return _merged_span(root, request.base, base, request.head or "HEAD")
+    head = git.resolve(root, request.head) if request.head is not None else None
+    commits = f"{base}..{head or 'HEAD'}" if head is None or _is_commit(root, head) else None
+    return _Span(base, head, False, commits,
+                 f"{request.base} → {request.head or 'the working tree'}")
 
-        raise UserError("--head needs --base")
-    base_id = git.resolve(root, base)
-    head_id = git.resolve(root, head) if head is not None else None
-    default_commits = f"{base}..{head or 'HEAD'}"
-    text = label or f"{base} → {head or 'the working tree'}"
-    return Range(base_id, head_id, False, commits or default_commits, text)
+
+def _merged_span(root: Path, base_ref: str, base: str, head_ref: str) -> _Span:
+    """Judges what the merge would produce, so two merge requests cannot together skip a step."""
+    head = git.resolve(root, head_ref)
+    tree = git.merge_tree(root, base, head)
+    if tree is None:
+        return _Span(base, head, False, f"{base}..{head}",
+                     f"{base_ref} → {head_ref} ({head_ref} does not merge cleanly into "
+                     f"{base_ref}; judged {head_ref} itself)")
+    return _Span(base, tree, False, f"{base}..{head}",
+                 f"{base_ref} → the merge of {head_ref} into {base_ref} (tree {tree[:12]})")
+
+
+def _is_commit(root: Path, object_id: str) -> bool:
+    return git.object_type(root, object_id) == "commit"
 
 
 def _commit_or_empty(root: Path, ref: str) -> str:
@@ -94,7 +147,7 @@ def _load_side(reader: git.BlobReader, rev: str, paths: list[str]) -> dict[str, 
     return flags
 
 
-def _read_head(root: Path, reader: git.BlobReader, span: Range,
+def _read_head(root: Path, reader: git.BlobReader, span: _Span,
                paths: list[str]) -> list[Document | Finding]:
     loaded: list[Document | Finding] = []
     for path in paths:
@@ -104,7 +157,7 @@ def _read_head(root: Path, reader: git.BlobReader, span: Range,
     return loaded
 
 
-def _head_bytes(root: Path, reader: git.BlobReader, span: Range, path: str) -> bytes | None:
+def _head_bytes(root: Path, reader: git.BlobReader, span: _Span, path: str) -> bytes | None:
     if span.staged:
         return reader.read(f":{path}")
     if span.head is not None:
@@ -113,7 +166,7 @@ def _head_bytes(root: Path, reader: git.BlobReader, span: Range, path: str) -> b
     return file.read_bytes() if file.is_file() else None
 
 
-def _head_tree(root: Path, span: Range) -> list[str]:
+def _head_tree(root: Path, span: _Span) -> list[str]:
     if span.staged:
         return git.index_paths(root)
     if span.head is not None:
@@ -121,19 +174,18 @@ def _head_tree(root: Path, span: Range) -> list[str]:
     return [p.relative_to(root).as_posix() for p in iter_flag_files(root)]
 
 
-def _judge_all(root: Path, reader: git.BlobReader, span: Range, policy: Policy,
-               before: dict[str, LoadedFlag], after: dict[str, LoadedFlag],
-               now: int) -> list[Finding]:
+def _judge_all(root: Path, reader: git.BlobReader, span: _Span, policy: Policy,
+               result: Comparison, now: int) -> list[Finding]:
     overrides = _overrides(root, span)
-    landings = _landings(root, reader, span, before, after)
+    landings = _landings(root, reader, span, result.before, result.after)
     findings: list[Finding] = []
-    for name in sorted(before.keys() | after.keys()):
+    for name in sorted(result.before.keys() | result.after.keys()):
         verdict = Verdict(policy, now, landings.get(name), span.staged, overrides.get(name))
-        findings += judge(name, before.get(name), after.get(name), verdict)
+        findings += judge(name, result.before.get(name), result.after.get(name), verdict)
     return findings
 
 
-def _overrides(root: Path, span: Range) -> dict[str, str]:
+def _overrides(root: Path, span: _Span) -> dict[str, str]:
     if span.commits is None:
         return {}
     overrides: dict[str, str] = {}
@@ -144,7 +196,7 @@ def _overrides(root: Path, span: Range) -> dict[str, str]:
     return overrides
 
 
-def _landings(root: Path, reader: git.BlobReader, span: Range, before: dict[str, LoadedFlag],
+def _landings(root: Path, reader: git.BlobReader, span: _Span, before: dict[str, LoadedFlag],
               after: dict[str, LoadedFlag]) -> dict[str, int | None]:
     """Landing times of the base states of flags that step forward; one `git log` for all."""
     forward = {

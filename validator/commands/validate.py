@@ -18,10 +18,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     pairs = pair_reports(args.formats, args.outputs)
     policy = load_policy(root)
-    if args.base or args.staged or args.head:
-        from validator.commands.transition import judge_range
+    if args.base or args.staged or args.head or args.merged:
+        from validator.commands.transition import RangeRequest, judge_range
 
-        report = judge_range(root, policy, base=args.base, head=args.head, staged=args.staged)
+        request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files)
+        report = judge_range(root, policy, request)
     else:
         report = _report(check_tree(root, policy, args.paths))
     emit(report, pairs, out)
