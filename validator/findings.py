@@ -44,8 +44,10 @@ class Rule:
     summary: str
     help: str
 
-    def at(self, path: str, position: Position, message: str, *, flag: str | None = None) -> Finding:
-        return Finding(path, position.line, position.column, self.severity, self.id, message, flag)
+    def at(self, path: str, position: Position, message: str, *,
+           flag: str | None = None) -> Finding:
+        return Finding(path, position.line, position.column, self.severity, self.id, message,
+                       flag)
 
 
 def _rule(id_: str, slug: str, summary: str, help_: str, *, warning: bool = False) -> Rule:
@@ -97,7 +99,8 @@ _CATALOGUE = (
     _rule("FO133", "duplicate-actor", "An actor is listed twice.",
           "Each actor is listed once."),
     _rule("FO140", "rollout-issue-required", "This flag type needs a rollout issue from beta on.",
-          "GitLab requires rollout_issue_url for gitlab_com_derisk, beta, ops and experiment flags."),
+          "GitLab requires rollout_issue_url for gitlab_com_derisk, beta, ops and experiment "
+          "flags."),
     _rule("FO141", "expectations-required", "Expectations are missing at a production stage.",
           "From stage beta on the flag reaches production: say what is expected, the risks, "
           "and what is monitored."),

@@ -31,7 +31,8 @@ def resolve(root: Path, ref: str) -> str:
     """The commit id of ref (or its tree id if it names a tree), or an error naming the ref."""
     for peel in ("commit", "tree"):
         try:
-            return git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{{peel}}}").decode().strip()
+            found = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{{peel}}}")
+            return found.decode().strip()
         except GitError:
             continue
     raise GitError(f"unknown git ref {ref!r}; fetch it first (CI: GIT_DEPTH: \"0\")")

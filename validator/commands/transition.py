@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from validator import git
@@ -213,12 +214,11 @@ def _landings(root: Path, reader: git.BlobReader, span: _Span, before: dict[str,
     for name, loaded in forward.items():
         path = loaded.document.path
         landings[name] = landing_time(commits, path, RolloutState.of(loaded.flag),
-                                      lambda sha, p=path: _state_at(reader, sha, p),
-                                      shallow=shallow)
+                                      partial(_state_at, reader, path=path), shallow=shallow)
     return landings
 
 
-def _state_at(reader: git.BlobReader, sha: str, path: str) -> RolloutState | None:
+def _state_at(reader: git.BlobReader, sha: str, *, path: str) -> RolloutState | None:
     raw = reader.read(f"{sha}:{path}")
     document = load_or_finding(raw, path) if raw is not None else None
     if not isinstance(document, Document):

@@ -1,0 +1,171 @@
+"""What a change does to each flag, in words: who it reaches, what to run, how to undo it.
+
+Pure: both states and the findings in, a list of `FlagPlan` out, then Markdown or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+from validator.chatops import Gates, commands, gates
+from validator.check import LoadedFlag
+from validator.findings import Finding, Severity
+from validator.model import Environment, Stage
+from validator.policy import Policy
+from validator.transitions import RolloutState, Step, classify, next_step
+
+_ENVIRONMENTS = (Environment.STAGING, Environment.PRODUCTION)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagPlan:
+    flag: str
+    change: str
+    kind: str
+    before: dict[str, str]
+    after: dict[str, str]
+    soak: str | None
+    chatops: list[str]
+    rollback: list[str]
+    reminders: list[str]
+    findings: list[str]
+    blocked: bool
+
+
+def plan(before: Mapping[str, LoadedFlag], after: Mapping[str, LoadedFlag],
+         findings: Sequence[Finding], policy: Policy) -> list[FlagPlan]:
+    return [_plan_one(name, before.get(name), after.get(name), findings, policy)
+            for name in sorted(before.keys() | after.keys())]
+
+
+def _plan_one(name: str, old_flag: LoadedFlag | None, new_flag: LoadedFlag | None,
+              findings: Sequence[Finding], policy: Policy) -> FlagPlan:
+    old = RolloutState.of(old_flag.flag) if old_flag else None
+    new = RolloutState.of(new_flag.flag) if new_flag else None
+    mine = [f for f in findings if f.flag == name]
+    kind = _kind(old, new)
+    return FlagPlan(
+        flag=name,
+        change=f"{_describe(old)} → {_describe(new)}",
+        kind=kind,
+        before={str(env): reach(gates(old, env)) for env in _ENVIRONMENTS},
+        after={str(env): reach(gates(new, env)) for env in _ENVIRONMENTS},
+        soak=_soak(new, kind, policy),
+        chatops=commands(name, old, new),
+        rollback=commands(name, new, old) if old is not None else
+        [f"/chatops run feature delete {name}"] if new is not None and new.stage is not Stage.OFF
+        else [],
+        reminders=reminders(old, new, new_flag, kind),
+        findings=[f"{f.severity} {f.rule} {f.message}" for f in mine],
+        blocked=any(f.severity is Severity.ERROR for f in mine),
+    )
+
+
+def _kind(old: RolloutState | None, new: RolloutState | None) -> str:
+    if old is None:
+        return "new"
+    if new is None:
+        return "removed"
+    return {Step.FORWARD: "forward", Step.ROLLBACK: "rollback",
+            Step.NONE: "no rollout change"}[classify(old, new)]
+
+
+def _describe(state: RolloutState | None) -> str:
+    return "(no flag)" if state is None else state.describe()
+
+
+def reach(found: Gates) -> str:
+    if found.boolean:
+        return "everyone"
+    if not found.any:
+        return "nobody"
+    parts = [", ".join(sorted(found.actors))] if found.actors else []
+    if found.percentage is not None:
+        parts.append(f"{found.percentage.value:g}% of {found.percentage.of}")
+    return " plus ".join(parts)
+
+
+def _soak(new: RolloutState | None, kind: str, policy: Policy) -> str | None:
+    if new is None or kind not in ("forward", "new"):
+        return None
+    following = next_step(new, policy)
+    minutes = getattr(policy.soak_minutes, _next_soak_key(new))
+    return f"the next step ({following}) may land {minutes} min after this change lands"
+
+
+def _next_soak_key(state: RolloutState) -> str:
+    if state.stage is Stage.ENABLED:
+        return "default_enabled"
+    if state.stage is Stage.PERCENTAGE:
+        return "percentage" if state.percentage and state.percentage.value < 100 else "enabled"
+    return str(Stage(tuple(Stage)[state.stage.rank + 1]))
+
+
+def reminders(old: RolloutState | None, new: RolloutState | None,
+              new_flag: LoadedFlag | None, kind: str) -> list[str]:
+    """The rollout plan's checklist items that apply to this step."""
+    if kind == "rollback":
+        return ["Say in the rollout issue why the flag was rolled back."]
+    if new is None:
+        return ["Remove the flag's code references in the same release as the file."]
+    found: list[str] = []
+    production = gates(new, Environment.PRODUCTION) != gates(old, Environment.PRODUCTION)
+    if new.stage is Stage.STAGING and kind == "forward":
+        found.append("Verify on staging (end-to-end tests, a manual check) before production.")
+    if production and kind == "forward":
+        found += ["Someone from development stays available for 2 hours after this "
+                  "production change.",
+                  "Cross-post the change to support (#support_gitlab-com) before it lands.",
+                  "Open a change management issue first if the feature is high risk."]
+    if new.stage is Stage.ENABLED and not new.default_enabled:
+        found.append("Create the cleanup issue before default_enabled: true.")
+    if new.default_enabled and new_flag is not None:
+        url = new_flag.flag.cleanup_issue_url or "missing"
+        found.append(f"Cleanup issue: {url}; remove the flag once it is done.")
+    return found
+
+
+def to_markdown(plans: Sequence[FlagPlan], label: str) -> str:
+    if not plans:
+        return f"## flagops plan\n\nNo flag changes ({label}): nothing to plan.\n"
+    lines = ["## flagops plan", "", f"Compared {label}.", ""]
+    for item in plans:
+        lines += _flag_markdown(item)
+    return "\n".join(lines)
+
+
+def _flag_markdown(item: FlagPlan) -> list[str]:
+    verdict = "**blocked**" if item.blocked else "legal"
+    lines = [f"### `{item.flag}`: {item.change}", "",
+             f"A {item.kind} step, {verdict}.", "",
+             "| | staging | production |", "|---|---|---|",
+             f"| before | {_cell(item.before['staging'])} | {_cell(item.before['production'])} |",
+             f"| after | {_cell(item.after['staging'])} | {_cell(item.after['production'])} |", ""]
+    if item.findings:
+        lines += ["Findings:", *[f"- {text}" for text in item.findings], ""]
+    if item.soak:
+        lines += [f"Soak: {item.soak}.", ""]
+    lines += ["ChatOps equivalent:", *_commands(item.chatops), ""]
+    lines += ["Rollback: revert the merge commit (`git revert -m 1 <merge-sha>`); flagops always "
+              "accepts a rollback. ChatOps:", *_commands(item.rollback), ""]
+    if item.reminders:
+        lines += ["Reminders:", *[f"- [ ] {text}" for text in item.reminders], ""]
+    return lines
+
+
+def _cell(text: str) -> str:
+    """Flag files are reviewed but still text: keep a table cell from breaking the table."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _commands(found: Sequence[str]) -> list[str]:
+    if not found:
+        return ["- none (no gate changes; default_enabled is read from the file)"]
+    return [f"- `{command}`" for command in found]
+
+
+def to_json(plans: Sequence[FlagPlan], label: str) -> str:
+    return json.dumps({"compared": label, "flags": [asdict(item) for item in plans]},
+                      indent=2, ensure_ascii=False) + "\n"
