@@ -1,0 +1,102 @@
+"""The plan: who a step reaches, the ChatOps equivalent, the rollback and the reminders."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from gitrepo import Repo
+from test_transitions import loaded
+
+from validator.check import LoadedFlag
+from validator.plan import plan, to_json, to_markdown
+from validator.policy import DEFAULT_POLICY
+
+BETA = {"actors": ("Project:gitlab-org/gitlab", "Group:gitlab-org/gitlab-com")}
+
+
+def one(before: LoadedFlag | None, after: LoadedFlag | None):  # type: ignore[no-untyped-def]
+    [item] = plan({"demo": before} if before else {}, {"demo": after} if after else {}, [],
+                  DEFAULT_POLICY)
+    return item
+
+
+@pytest.mark.parametrize(("before", "after", "chatops", "rollback"), [
+    (("off", {}), ("staging", {}),
+     ["/chatops run feature set demo true --staging"],
+     ["/chatops run feature set demo false --staging"]),
+    (("staging", {}), ("beta", BETA),
+     ["/chatops run feature set --group=gitlab-org/gitlab-com demo true",
+      "/chatops run feature set --project=gitlab-org/gitlab demo true"],
+     ["/chatops run feature set demo false"]),
+    (("beta", BETA), ("percentage", {**BETA, "percentage": ("actors", 10)}),
+     ["/chatops run feature set demo 10 --actors"],
+     ["/chatops run feature set demo 0 --actors"]),
+    (("percentage", {**BETA, "percentage": ("actors", 100)}), ("enabled", {}),
+     ["/chatops run feature set demo true"],
+     ["/chatops run feature set demo false",
+      "/chatops run feature set --group=gitlab-org/gitlab-com demo true",
+      "/chatops run feature set --project=gitlab-org/gitlab demo true",
+      "/chatops run feature set demo 100 --actors"]),
+    (("enabled", {}), ("enabled", {"default_enabled": True, "cleanup": True}), [], []),
+])
+def test_chatops_equivalent_and_rollback(before: tuple[str, dict[str, object]],
+                                         after: tuple[str, dict[str, object]],
+                                         chatops: list[str], rollback: list[str]) -> None:
+    item = one(loaded(before[0], **before[1]), loaded(after[0], **after[1]))
+    assert item.chatops == chatops
+    assert item.rollback == rollback
+
+
+def test_reach_per_environment_and_soak_it_starts() -> None:
+    item = one(loaded("beta", **BETA), loaded("percentage", percentage=("actors", 10), **BETA))
+    assert item.change == "beta (2 actors) → percentage 10% of actors"
+    assert item.before == {"staging": "everyone",
+                           "production": "Group:gitlab-org/gitlab-com, Project:gitlab-org/gitlab"}
+    assert item.after["production"].endswith("plus 10% of actors")
+    assert item.soak == ("the next step (percentage 10% of actors → 50%) may land 15 min after "
+                         "this change lands")
+    assert any("2 hours" in text for text in item.reminders)
+
+
+def test_reminders_follow_the_step() -> None:
+    assert any("staging" in r for r in one(loaded("off"), loaded("staging")).reminders)
+    enabled = one(loaded("percentage", percentage=("actors", 100), **BETA), loaded("enabled"))
+    assert any("cleanup issue" in r for r in enabled.reminders)
+    assert one(loaded("enabled"), loaded("off")).reminders == [
+        "Say in the rollout issue why the flag was rolled back."]
+    removed = one(loaded("off"), None)
+    assert removed.kind == "removed"
+    assert removed.chatops == ["/chatops run feature delete demo --staging",
+                               "/chatops run feature delete demo"]
+
+
+def test_markdown_and_json_carry_the_same_plan() -> None:
+    plans = plan({"demo": loaded("off")}, {"demo": loaded("staging")}, [], DEFAULT_POLICY)
+    text = to_markdown(plans, "main → HEAD")
+    assert "### `demo`: off → staging" in text
+    assert "| after | everyone | nobody |" in text
+    data = json.loads(to_json(plans, "main → HEAD"))
+    assert data["compared"] == "main → HEAD"
+    assert data["flags"][0]["chatops"] == ["/chatops run feature set demo true --staging"]
+
+
+def test_markdown_table_cells_cannot_be_broken_by_flag_text() -> None:
+    plans = plan({"demo": loaded("staging")}, {"demo": loaded("beta", actors=("User:a|b",))}, [],
+                 DEFAULT_POLICY)
+    assert "| after | everyone | User:a\\|b |" in to_markdown(plans, "x")
+
+
+def test_plan_command_with_nothing_changed_says_so(tmp_path: Path) -> None:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "off")
+    repo.commit("add", at=int(time.time()) - 86400)
+    done = subprocess.run([sys.executable, "-m", "validator", "plan", "--base", "HEAD"],
+                          cwd=repo.path, capture_output=True, text=True, env=repo.env,
+                          check=False)
+    assert done.returncode == 0
+    assert "No flag changes (HEAD → the working tree): nothing to plan." in done.stdout
