@@ -1,0 +1,312 @@
+"""The loader: YAML 1.2 core-schema scalars, exact 1-based positions, refusals and limits."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from validator.findings import START, Finding, Position
+from validator.loader import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    Document,
+    LoadError,
+    iter_flag_files,
+    load_document,
+    load_or_finding,
+    read_document,
+    resolve_plain,
+)
+
+POSITIONS = """\
+# a comment line
+name: positions
+owners:
+  - '@alice'
+  -   "@bob"
+expectations:
+    expected: ok
+percentage: {of: actors, value: 10}
+actors: ['User:1', 'Group:a/b']
+cleanup_issue_url:
+stage: off
+"""
+
+
+def load(text: str | bytes) -> Document:
+    return load_document(text.encode() if isinstance(text, str) else text, "flags/x.yml")
+
+
+def refusal(text: str | bytes) -> LoadError:
+    with pytest.raises(LoadError) as caught:
+        load(text)
+    return caught.value
+
+
+# Scalars ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["off", "on", "yes", "no", "y", "n", "Off", "ON", "Yes", "NO", "staging"]
+)
+def test_yaml_1_1_booleans_stay_strings(text: str) -> None:
+    assert load(f"stage: {text}\nx: {text}\n").data == {"stage": text, "x": text}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("true", True), ("True", True), ("TRUE", True), ("false", False), ("False", False),
+     ("FALSE", False)],
+)
+def test_core_schema_booleans(text: str, value: bool) -> None:
+    assert load(f"default_enabled: {text}\n").data["default_enabled"] is value
+
+
+def test_an_unquoted_milestone_is_a_float_and_a_quoted_one_a_string() -> None:
+    data = load("a: 13.12\nb: '13.12'\nc: \"13.12\"\nd: 13.10\n").data
+    assert data == {"a": 13.12, "b": "13.12", "c": "13.12", "d": 13.1}
+    assert isinstance(data["a"], float)
+
+
+@pytest.mark.parametrize("text", ["'true'", '"false"', "'off'", "'null'", "'~'", "'10'", "'1e3'"])
+def test_quoted_scalars_are_strings(text: str) -> None:
+    assert load(f"x: {text}\n").data["x"] == text[1:-1]
+
+
+@pytest.mark.xfail(strict=True, reason="libyaml (YAML 1.1) refuses ':' inside a plain scalar "
+                   "in a flow sequence: `actors: [User:42]`, valid YAML 1.2, is FO001 "
+                   "'found unexpected :' (the pure-Python ruamel parser accepts it)")
+def test_actor_ids_in_a_flow_sequence_need_no_quotes() -> None:
+    assert load("actors: [User:42, Group:a/b]\n").data == {"actors": ["User:42", "Group:a/b"]}
+
+
+def test_actor_ids_in_a_block_sequence_or_quoted_need_no_more() -> None:
+    data = load("a:\n  - User:42\nb: ['User:42', \"Group:a/b\"]\n").data
+    assert data == {"a": ["User:42"], "b": ["User:42", "Group:a/b"]}
+
+
+def test_block_scalars_are_strings() -> None:
+    assert load("x: |\n  true\ny: >\n  10\n").data == {"x": "true\n", "y": "10\n"}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("", None), ("~", None), ("null", None), ("Null", None), ("NULL", None),
+        ("0", 0), ("-0", 0), ("+12", 12), ("012", 12), ("0o17", 15), ("0x1F", 31), ("0xff", 255),
+        ("1.5", 1.5), (".5", 0.5), ("1.", 1.0), ("-2.5e3", -2500.0), ("1E2", 100.0),
+        (".inf", math.inf), ("-.Inf", -math.inf), ("+.INF", math.inf),
+        # YAML 1.1 forms that the core schema leaves as strings:
+        ("1_000", "1_000"), ("0b101", "0b101"), ("0o8", "0o8"), ("0xG", "0xG"), ("1:20", "1:20"),
+        ("2024-01-01", "2024-01-01"), ("nULL", "nULL"), ("tRUE", "tRUE"), ("y", "y"),
+        ("-", "-"), ("+", "+"), (".", "."), ("13.12.1", "13.12.1"), ("infinity", "infinity"),
+        ("nan", "nan"), ("User:42", "User:42"),
+    ],
+)
+def test_resolve_plain_follows_the_core_schema(text: str, value: Any) -> None:
+    resolved = resolve_plain(text)
+    assert resolved == value and type(resolved) is type(value)
+
+
+@pytest.mark.parametrize("text", [".nan", ".NaN", ".NAN"])
+def test_resolve_plain_nan(text: str) -> None:
+    assert math.isnan(resolve_plain(text))
+
+
+def test_number_literal_length_limit() -> None:
+    assert resolve_plain("9" * 100) == int("9" * 100)
+    with pytest.raises(LoadError) as caught:
+        resolve_plain("9" * 101)
+    assert caught.value.rule == "FO004"
+    assert resolve_plain("x" * 500) == "x" * 500
+    error = refusal("name: x\nvalue:  " + "1." + "0" * 99 + "\n")
+    assert (error.rule, error.position) == ("FO004", Position(2, 9))
+
+
+# Positions ----------------------------------------------------------------------------------
+
+
+def test_positions_of_keys_values_and_items_are_exact_and_one_based() -> None:
+    document = load(POSITIONS)
+    assert document.keys == {
+        ("name",): Position(2, 1),
+        ("owners",): Position(3, 1),
+        ("expectations",): Position(6, 1),
+        ("expectations", "expected"): Position(7, 5),
+        ("percentage",): Position(8, 1),
+        ("percentage", "of"): Position(8, 14),
+        ("percentage", "value"): Position(8, 26),
+        ("actors",): Position(9, 1),
+        ("cleanup_issue_url",): Position(10, 1),
+        ("stage",): Position(11, 1),
+    }
+    assert document.values == {
+        (): Position(2, 1),
+        ("name",): Position(2, 7),
+        ("owners",): Position(4, 3),
+        ("owners", 0): Position(4, 5),
+        ("owners", 1): Position(5, 7),
+        ("expectations",): Position(7, 5),
+        ("expectations", "expected"): Position(7, 15),
+        ("percentage",): Position(8, 13),
+        ("percentage", "of"): Position(8, 18),
+        ("percentage", "value"): Position(8, 33),
+        ("actors",): Position(9, 9),
+        ("actors", 0): Position(9, 10),
+        ("actors", 1): Position(9, 20),
+        ("cleanup_issue_url",): Position(10, 19),
+        ("stage",): Position(11, 8),
+    }
+    assert document.data["cleanup_issue_url"] is None
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    document = load("description: \"\u00e9\u00e9\u00e9 \U0001f4c5\"\nx: {\u00e9: 1, k: 2}\n")
+    assert document.keys[("x", "k")] == Position(2, 11)
+    assert document.values[("x", "k")] == Position(2, 14)
+
+
+def test_crlf_line_endings_keep_positions_and_values() -> None:
+    document = load("name: a\r\nstage: off\r\n")
+    assert document.data == {"name": "a", "stage": "off"}
+    assert document.values[("stage",)] == Position(2, 8)
+
+
+def test_missing_keys_fall_back_to_the_nearest_enclosing_value() -> None:
+    document = load(POSITIONS)
+    assert document.value_position(("expectations", "risks")) == Position(7, 5)
+    assert document.value_position(("nowhere", 3)) == Position(2, 1)
+    assert document.key_position(("owners", 1)) == Position(5, 7)
+    assert document.key_position(("stage",)) == Position(11, 1)
+
+
+def test_a_leading_document_marker_and_comments_move_the_root() -> None:
+    assert load("---\n# c\nname: a\n").values[()] == Position(3, 1)
+
+
+# Refusals -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "position", "words"),
+    [
+        ("a: &x 1\nb: *x\n", "FO002", Position(1, 4), "anchor &x"),
+        ("a: *x\n", "FO002", Position(1, 4), "alias *x"),
+        ("a: !!python/object:os.system x\n", "FO002", Position(1, 4), "python/object"),
+        ("a: !!binary aGk=\n", "FO002", Position(1, 4), "binary"),
+        ("!!map\na: 1\n", "FO002", Position(1, 1), "tag"),
+        ("a: 1\n---\nb: 1\n", "FO002", Position(2, 1), "more than one YAML document"),
+        ("? [a]\n: b\n", "FO002", Position(1, 3), "complex"),
+        ("a: 1\nb: 2\na: 3\n", "FO003", Position(3, 1), "duplicate key 'a'"),
+        ("x:\n  a: 1\n  a: 2\n", "FO003", Position(3, 3), "duplicate key 'a'"),
+        ("~: 1\nnull: 2\n", "FO003", Position(2, 1), "duplicate key None"),
+        ("a:\n\tb: 1\n", "FO001", Position(2, 1), "invalid YAML"),
+        ("a: 'b\n", "FO001", Position(2, 1), "quoted scalar"),
+        ("", "FO006", START, "empty"),
+        ("# only\n", "FO006", START, "empty"),
+        ("- a\n", "FO006", START, "a list"),
+        ("42\n", "FO006", START, "a int"),
+    ],
+)
+def test_refusals_carry_a_rule_and_a_position(
+    text: str, rule: str, position: Position, words: str
+) -> None:
+    error = refusal(text)
+    assert (error.rule, error.position) == (rule, position)
+    assert words in error.message
+
+
+def test_same_key_in_different_mappings_is_no_duplicate() -> None:
+    assert load("a: {a: 1}\nb: {a: 2}\n").data == {"a": {"a": 1}, "b": {"a": 2}}
+
+
+def test_encoding_refusals() -> None:
+    assert refusal(b"\xef\xbb\xbfa: 1\n").rule == "FO005"
+    latin1 = refusal(b"a: 1\nb: caf\xe9\n")
+    assert (latin1.rule, latin1.position) == ("FO005", Position(2, 7))
+    assert "0xe9" in latin1.message
+
+
+@pytest.mark.xfail(strict=True, reason="the column of an invalid byte counts bytes, not "
+                   "characters as YAML marks do: 'b: \u00e9\\xff' gives 2:6, not 2:5")
+def test_invalid_byte_column_counts_characters() -> None:
+    assert refusal("a: 1\nb: \u00e9".encode() + b"\xff\n").position == Position(2, 5)
+
+
+@pytest.mark.xfail(strict=True, reason="control characters raise a ReaderError, which the loader "
+                   "reports at 1:1 with 'position N' on a second line of the message")
+def test_control_characters_are_located_on_one_line() -> None:
+    error = refusal("a: 1\nb: x\x00y\n")
+    assert (error.rule, error.position, "\n" in error.message) == ("FO001", Position(2, 5), False)
+
+
+def test_control_characters_are_refused() -> None:
+    for character in "\x00\x07\x1b":
+        assert refusal(f"a: x{character}y\n").rule == "FO001"
+
+
+# Limits -------------------------------------------------------------------------------------
+
+
+def _sized(size: int) -> bytes:
+    head = b"name: sized\ndescription: "
+    return head + b"x" * (size - len(head) - 1) + b"\n"
+
+
+def test_size_limit_is_exact(tmp_path: Path) -> None:
+    assert load(_sized(MAX_BYTES)).data["name"] == "sized"
+    assert refusal(_sized(MAX_BYTES + 1)).rule == "FO004"
+    (tmp_path / "big.yml").write_bytes(_sized(MAX_BYTES + 1))
+    finding = read_document(tmp_path / "big.yml", "flags/big.yml")
+    assert isinstance(finding, Finding)
+    assert (finding.rule, finding.line, finding.column) == ("FO004", 1, 1)
+
+
+def _nested(depth: int) -> str:
+    """A document whose containers nest `depth` deep, the top-level mapping included."""
+    return "x: " + "[" * (depth - 1) + "1" + "]" * (depth - 1) + "\n"
+
+
+def test_depth_limit_is_exact() -> None:
+    assert load(_nested(MAX_DEPTH)).data["x"]
+    error = refusal(_nested(MAX_DEPTH + 1))
+    assert (error.rule, error.position) == ("FO004", Position(1, 3 + MAX_DEPTH))
+
+
+def test_a_deep_block_mapping_is_refused_without_recursion() -> None:
+    text = "".join(f"{'  ' * level}k{level}:\n" for level in range(5000))
+    assert refusal(text).rule == "FO004"
+    assert refusal("x: " + "[" * 100_000).rule == "FO004"
+
+
+def test_an_alias_bomb_is_refused_at_its_first_anchor() -> None:
+    lol = "a: &a [" + ", ".join(["lol"] * 9) + "]\n"
+    bomb = lol + "".join(f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n"
+                         for a, b in zip("abcdefgh", "bcdefghi", strict=True))
+    error = refusal(bomb)
+    assert (error.rule, error.position) == ("FO002", Position(1, 4))
+
+
+# Reading files ------------------------------------------------------------------------------
+
+
+def test_read_document_turns_every_failure_into_a_finding(tmp_path: Path) -> None:
+    missing = read_document(tmp_path / "nope.yml", "flags/nope.yml")
+    assert isinstance(missing, Finding) and missing.rule == "FO007"
+    (tmp_path / "bad.yml").write_text("a: [\n")
+    bad = load_or_finding((tmp_path / "bad.yml").read_bytes(), "flags/bad.yml")
+    assert isinstance(bad, Finding) and (bad.path, bad.rule) == ("flags/bad.yml", "FO001")
+    (tmp_path / "good.yml").write_text("a: 1\n")
+    good = read_document(tmp_path / "good.yml", "flags/good.yml")
+    assert isinstance(good, Document) and (good.path, good.data) == ("flags/good.yml", {"a": 1})
+
+
+def test_iter_flag_files_finds_yml_in_subfolders_in_a_stable_order(tmp_path: Path) -> None:
+    for name in ("b.yml", "team_a/c.yml", "a.yml", "team_a/sub/d.yml", "f.txt"):
+        (tmp_path / "flags" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "flags" / name).write_text("")
+    found = [path.relative_to(tmp_path).as_posix() for path in iter_flag_files(tmp_path)]
+    assert found == ["flags/a.yml", "flags/b.yml", "flags/team_a/c.yml", "flags/team_a/sub/d.yml"]
