@@ -21,11 +21,13 @@ class SoakMinutes(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    staging: Minutes = 0
-    beta: Minutes = 15
-    percentage: Minutes = 15
-    enabled: Minutes = 15
-    default_enabled: Minutes = 24 * 60
+    staging: Minutes = Field(default=0, description="Before off → staging.")
+    beta: Minutes = Field(default=15, description="Before staging → beta.")
+    percentage: Minutes = Field(
+        default=15, description="Before beta → percentage and between percentage steps.")
+    enabled: Minutes = Field(default=15, description="Before percentage 100% → enabled.")
+    default_enabled: Minutes = Field(
+        default=24 * 60, description="At enabled before default_enabled: true.")
     actors: Minutes = Field(
         default=0, description="Adding actors within beta or percentage; 0 keeps every revert "
         "of an actor swap legal at once.")
@@ -34,14 +36,21 @@ class SoakMinutes(BaseModel):
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    percentage_steps: tuple[Annotated[float, Field(gt=0, le=100)], ...] = (10, 50, 100)
+    percentage_steps: tuple[Annotated[float, Field(gt=0, le=100)], ...] = Field(
+        default=(10, 50, 100),
+        description="The percentages a rollout steps through; a forward step goes at most to "
+        "the next one. Must rise and end at 100.")
     soak_minutes: SoakMinutes = SoakMinutes()
     may_skip: dict[FlagType, tuple[Stage, ...]] = Field(
         default_factory=dict,
-        description="Stages a flag type may skip on a forward step, e.g. {ops = ['beta']}.",
+        description="Stages a flag type may skip on a forward step, e.g. `{ops = ['beta']}`.",
     )
-    allow_overrides: bool = True
-    invite_link_hosts: tuple[str, ...] = ("calendly.com",)
+    allow_overrides: bool = Field(
+        default=True, description="Whether a `Flag-Override: <flag>: <reason>` trailer turns "
+        "that flag's transition errors into warnings.")
+    invite_link_hosts: tuple[str, ...] = Field(
+        default=("calendly.com",),
+        description="Hosts the survey page's invite link may point to (https only).")
 
     @field_validator("percentage_steps")
     @classmethod

@@ -1,0 +1,75 @@
+"""README sections generated from the code's single sources, so the two cannot drift.
+
+`python -m validator.docs` rewrites them in place; a test fails when README.md is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from validator.findings import RULES
+from validator.model import STAGE_EXPOSURE, Environment
+from validator.policy import DEFAULT_POLICY, Policy, SoakMinutes
+
+
+def rules_table() -> str:
+    rows = ["| rule | name | severity | what it means |", "|---|---|---|---|"]
+    rows += [f"| `{rule.id}` | {rule.slug} | {rule.severity} | {rule.summary} {rule.help} |"
+             for rule in RULES.values()]
+    return "\n".join(rows)
+
+
+def stages_table() -> str:
+    rows = ["| stage | staging | production |", "|---|---|---|"]
+    rows += [f"| `{stage}` | {where[Environment.STAGING]} | {where[Environment.PRODUCTION]} |"
+             for stage, where in STAGE_EXPOSURE.items()]
+    return "\n".join(rows)
+
+
+def policy_table() -> str:
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    for name, field in Policy.model_fields.items():
+        if name == "soak_minutes":
+            continue
+        default = json.dumps(_plain(getattr(DEFAULT_POLICY, name)))
+        rows.append(f"| `{name}` | `{default}` | {field.description or ''} |")
+    for name, field in SoakMinutes.model_fields.items():
+        default = getattr(DEFAULT_POLICY.soak_minutes, name)
+        rows.append(f"| `soak_minutes.{name}` | `{default}` | {field.description or ''} |")
+    return "\n".join(rows)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+SECTIONS = {"rules": rules_table, "stages": stages_table, "policy": policy_table}
+
+
+def regenerate(text: str) -> str:
+    for name, build in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.S)
+        text = pattern.sub(lambda match, b=build: match[1] + b() + match[2], text)
+    return text
+
+
+def main() -> int:
+    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    old = readme.read_text(encoding="utf-8")
+    new = regenerate(old)
+    if new != old:
+        readme.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
