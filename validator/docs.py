@@ -57,8 +57,9 @@ SECTIONS = {"rules": rules_table, "stages": stages_table, "policy": policy_table
 
 def regenerate(text: str) -> str:
     for name, build in SECTIONS.items():
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.S)
-        text = pattern.sub(lambda match, b=build: match[1] + b() + match[2], text)
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+        body = build()
+        text = pattern.sub(lambda match: f"{match[1]}{body}\n{match[2]}", text)
     return text
 
 
