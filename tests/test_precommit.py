@@ -94,3 +94,23 @@ def test_hook_catches_the_deletion_of_a_live_flag(
     refused = _commit(repo, pre_commit_home, "drop demo")
     assert refused.returncode != 0
     assert "FO208" in refused.stdout + refused.stderr
+
+
+@pytest.mark.slow
+def test_this_repository_passes_its_own_hooks(tmp_path: Path, pre_commit_home: Path) -> None:
+    """The committed tree, copied into a fresh repository, passes .pre-commit-config.yaml."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT, capture_output=True,
+                            check=True).stdout.decode().split("\0")
+    repo = Repo.create(tmp_path / "copy", tmp_path / "home")
+    for name in filter(None, listed):
+        source = PROJECT / name
+        if source.is_file():
+            (repo.path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, repo.path / name)
+    repo.commit("copy", at=int(time.time()) - 86400)
+    env = {**repo.env, "PRE_COMMIT_HOME": str(pre_commit_home),
+           "PATH": f"{Path(sys.executable).parent}:{repo.env['PATH']}"}
+    done = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"],
+                          cwd=repo.path, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "flagops validate (staged flags against HEAD)" in done.stdout
