@@ -8,8 +8,16 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from validator.build import SCHEMA_PATH, build_config, config_schema_text, config_text
+from validator.build import (
+    SCHEMA_PATH,
+    MergedConfig,
+    build_config,
+    config_schema_text,
+    config_text,
+    parse_config,
+)
 from validator.commands.validate import check_tree
+from validator.errors import UserError
 from validator.model import Environment
 from validator.output import atomic_write, emit
 from validator.policy import load_policy
@@ -42,3 +50,14 @@ def schema_ref(root: Path, target: Path) -> str:
     """The schema's path relative to the output file, as editors resolve `$schema`."""
     schema = (root / SCHEMA_PATH).resolve()
     return Path(os.path.relpath(schema, target.resolve().parent)).as_posix()
+
+
+def read_config(path: Path, shown: str) -> MergedConfig:
+    """The file `flagops build` wrote, read back for `eval` and `render`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{shown} not found; run `flagops build` first") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read {shown}: {error}") from None
+    return parse_config(text, shown)

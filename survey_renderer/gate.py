@@ -1,0 +1,64 @@
+"""Flipper's evaluation of one flag for one actor, as GitLab runs it.
+
+static/gate.js is the browser twin of `bucket` and `evaluate`; the page tests hold the two to the
+same answers. Percentage of time is random per check, so a static evaluator treats it as off.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+from validator.build import Gates
+
+SCALE = 1_000
+"""Flipper's scaling factor: percentages keep three decimals of precision."""
+BUCKETS = 100 * SCALE
+
+
+class Reason(StrEnum):
+    FULLY_ON = "fully on"
+    LISTED = "listed actor"
+    PERCENTAGE = "percentage bucket"
+    OFF = "off"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    enabled: bool
+    reason: Reason
+
+
+def bucket(flag_name: str, actor: str) -> int:
+    """The actor's bucket for this flag; the flag name makes each flag bucket independently."""
+    return zlib.crc32(f"{flag_name}{actor}".encode()) % BUCKETS
+
+
+def in_percentage(flag_name: str, actor: str, percentage: float) -> bool:
+    """Flipper's test; an actor in at p stays in at every higher p."""
+    return bucket(flag_name, actor) < percentage * SCALE
+
+
+def evaluate(flag_name: str, gates: Gates, actor: str | None) -> Decision:
+    """Is the flag on for this actor (None: no actor known)? Gates are tried as Flipper does."""
+    if gates.boolean:
+        return Decision(True, Reason.FULLY_ON)
+    if actor is None:
+        return Decision(False, Reason.OFF)
+    if actor in gates.actors:
+        return Decision(True, Reason.LISTED)
+    share = gates.percentage_of_actors
+    if share is not None and in_percentage(flag_name, actor, share):
+        return Decision(True, Reason.PERCENTAGE)
+    return Decision(False, Reason.OFF)
+
+
+def static_decision(gates: Gates, actor_kind: str) -> bool | None:
+    """The answer for every actor of this kind (e.g. "User") and for none, or None if it varies."""
+    if gates.boolean:
+        return True
+    listed = any(actor.startswith(f"{actor_kind}:") for actor in gates.actors)
+    if listed or gates.percentage_of_actors:
+        return None
+    return False

@@ -1,0 +1,39 @@
+"""`flagops eval`: is FLAG on for one actor, and why? For support and debugging."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TextIO
+
+from survey_renderer.gate import Decision, evaluate
+from validator.build import MergedConfig
+from validator.commands.build import read_config
+from validator.errors import UserError
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    config = read_config(Path(args.root) / args.config, args.config)
+    _check_environment(config, args.environment, args.config)
+    state = config.flags.get(args.flag)
+    if state is None:
+        raise UserError(f"unknown flag {args.flag!r} in {args.config}")
+    decision = evaluate(args.flag, state.gates, args.actor)
+    out.write(_render(args, config, decision))
+    return 0
+
+
+def _check_environment(config: MergedConfig, wanted: str | None, shown: str) -> None:
+    """A config answers for one environment; asking it about another would mislead."""
+    if wanted is not None and wanted != config.environment:
+        raise UserError(f"{shown} was built for {config.environment}, not {wanted}; run "
+                        f"`flagops build --environment {wanted}`")
+
+
+def _render(args: argparse.Namespace, config: MergedConfig, decision: Decision) -> str:
+    if args.format == "json":
+        record = {"flag": args.flag, "actor": args.actor, "environment": config.environment.value,
+                  "enabled": decision.enabled, "reason": decision.reason.value}
+        return json.dumps(record, indent=2) + "\n"
+    return "on\n" if decision.enabled else "off\n"
