@@ -38,12 +38,7 @@ TEXT_LINE = re.compile(
 COUNTERPART = re.compile(r"^# counterpart:(?P<rules>.*)$", re.MULTILINE)
 
 # Cases whose expectation is right and the validator wrong; strict, so a fix shows up as XPASS.
-KNOWN_BUGS: dict[str, str] = {
-    "nul_byte": "a control character is a ruamel ReaderError, not a MarkedYAMLError: the loader "
-    "reports it at 1:1 with a two-line message ('in \"<unicode string>\", position N')",
-    "unknown_key_int": "pydantic's invalid_key error ('Keys should be strings') becomes FO102 at "
-    "the value instead of FO103 at the key",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 @dataclass(frozen=True, order=True)

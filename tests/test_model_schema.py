@@ -30,12 +30,7 @@ SCHEMA_FILE = ROOT / "schema" / "flag.schema.json"
 CASES = Path(__file__).parent / "cases"
 
 # Fixtures on which the two disagree today; strict, so a fix shows up as XPASS.
-DISAGREEMENTS: dict[str, str] = {
-    "milestone_trailing_newline": "Python's re.search lets `$` match before a final newline, so "
-    "jsonschema accepts '13.12\\n'; pydantic's Rust regex (and ECMA-262) do not",
-    "percentage_nan": "NaN fails pydantic's gt=0 but passes JSON Schema's exclusiveMinimum and "
-    "maximum (every comparison with NaN is false)",
-}
+DISAGREEMENTS: dict[str, str] = {}
 
 
 def _mapping_fixtures() -> list[Any]:

@@ -112,8 +112,6 @@ def test_broken_toml_is_a_policy_error(tmp_path: Path) -> None:
     assert (error.finding.rule, error.finding.path) == ("FO301", "pyproject.toml")
 
 
-@pytest.mark.xfail(strict=True, reason="the Policy model is lax: TOML strings are coerced, so "
-                   "allow_overrides = 'no' is False and percentage_steps = ['10', '100'] passes")
 @pytest.mark.parametrize(
     "policy", ["allow_overrides = 'no'\n", "percentage_steps = ['10', '100']\n"]
 )
@@ -121,8 +119,6 @@ def test_values_of_the_wrong_toml_type_are_errors(tmp_path: Path, policy: str) -
     _error(tmp_path, "[tool.flagops]\n" + policy)
 
 
-@pytest.mark.xfail(strict=True, reason="_locate_key looks for the first key of the error's path "
-                   "only, so a key in [tool.flagops.soak_minutes] is reported at 1:1")
 def test_an_error_in_a_policy_subtable_is_located(tmp_path: Path) -> None:
     error = _error(tmp_path, "[tool.flagops.soak_minutes]\nbeta = -1\n")
     assert (error.finding.line, error.finding.column) == (6, 1)
@@ -137,8 +133,6 @@ def test_a_policy_error_stops_validate_with_exit_1(
     assert "unknown policy key 'bogus'" in err and "Traceback" not in err
 
 
-@pytest.mark.xfail(strict=True, reason="cli.main prints str(UserError), the bare message: the "
-                   "PolicyError's location (pyproject.toml:6:1) never reaches the user")
 def test_a_policy_error_is_printed_with_its_location(
     tmp_path: Path, run_cli: Callable[..., CliResult]
 ) -> None:

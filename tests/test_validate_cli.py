@@ -89,8 +89,6 @@ def test_exit_2_from_a_real_process(
     assert code == 2 and "unrecognized arguments: --bogus" in err
 
 
-@pytest.mark.xfail(strict=True, reason="a --output without --format is a usage error, but it is "
-                   "raised as UserError, which exits 1 (the issue asks 2 for usage errors)")
 def test_output_without_format_is_a_usage_error(
     tmp_path: Path, run_cli: Callable[..., CliResult]
 ) -> None:
@@ -183,8 +181,6 @@ def test_explicit_paths_check_only_those_files(
     assert (code, findings(out)) == (1, [("flags/bad.yml", "FO102")])
 
 
-@pytest.mark.xfail(strict=True, reason="explicit paths are not de-duplicated: a file named "
-                   "twice (or a folder and a file in it) is FO111 'also defined in' itself")
 @pytest.mark.parametrize("paths", [["flags/x.yml", "flags/x.yml"], ["flags", "./flags/x.yml"]])
 def test_a_file_named_twice_is_checked_once(
     tmp_path: Path, run_cli: Callable[..., CliResult], paths: list[str]

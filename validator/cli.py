@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Sequence
 from typing import TextIO
 
-from validator.errors import UserError
+from validator.errors import UsageError, UserError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 FORMAT_NAMES = ("text", "json", "codequality", "junit", "sarif", "github")
@@ -89,8 +89,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         command = importlib.import_module(COMMANDS[args.command])
         code: int = command.run(args, stdout)
         return code
-    except UserError as error:
+    except UsageError as error:
         print(f"flagops: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except UserError as error:
+        print(_user_error_line(error), file=sys.stderr)
         return EXIT_FINDINGS
     except KeyboardInterrupt:
         return 130
@@ -100,3 +103,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"flagops: internal error: {type(error).__name__}: {error} "
               "(set FLAGOPS_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_BUG
+
+
+def _user_error_line(error: UserError) -> str:
+    """Errors that know where they are print as a located finding line."""
+    finding = getattr(error, "finding", None)
+    if finding is not None:
+        return (f"{finding.path}:{finding.line}:{finding.column}: {finding.severity} "
+                f"{finding.rule} {finding.message}")
+    return f"flagops: error: {error}"

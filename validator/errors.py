@@ -5,3 +5,7 @@ from __future__ import annotations
 
 class UserError(Exception):
     """A mistake in input or invocation: printed without a traceback."""
+
+
+class UsageError(UserError):
+    """The command line itself is wrong: exit code 2, like argparse's own errors."""

@@ -9,14 +9,17 @@ Every failure becomes a `LoadError` carrying a rule and a position; nothing else
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.events import (
     AliasEvent,
     DocumentStartEvent,
@@ -101,15 +104,41 @@ def load_or_finding(raw: bytes, display_path: str) -> Document | Finding:
 
 def load_document(raw: bytes, path: str) -> Document:
     text = _decode(raw)
+    try:
+        return _build(text, path, _PARSER)
+    except LoadError as error:
+        if error.rule != "FO001":
+            raise
+        # libyaml follows YAML 1.1 in places (`[User:42]` is refused); the pure-Python
+        # parser follows 1.2. It is slower, so it only gets the files libyaml refused.
+        return _build(text, path, _pure_parser())
+
+
+def _build(text: str, path: str, parser: YAML) -> Document:
     builder = _Builder(path)
     try:
-        for event in _PARSER.parse(text):
+        for event in parser.parse(text):
             builder.feed(event)
     except MarkedYAMLError as error:
         raise LoadError("FO001", _describe(error), _position(error.problem_mark)) from None
+    except ReaderError as error:
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        message = f"invalid YAML: control character U+{code:04X} is not allowed"
+        raise LoadError("FO001", message, _offset_position(text, error.position)) from None
     except YAMLError as error:
-        raise LoadError("FO001", f"invalid YAML: {error}") from None
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "error"
+        raise LoadError("FO001", f"invalid YAML: {first_line}") from None
     return builder.document()
+
+
+@lru_cache(maxsize=1)
+def _pure_parser() -> YAML:
+    return YAML(typ="safe", pure=True)
+
+
+def _offset_position(text: str, offset: int) -> Position:
+    before = text[:offset]
+    return Position(before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
 
 
 def _decode(raw: bytes) -> str:
@@ -122,7 +151,8 @@ def _decode(raw: bytes) -> str:
     except UnicodeDecodeError as error:
         before = raw[: error.start]
         line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        line_start = before[before.rfind(b"\n") + 1 :]
+        column = len(line_start.decode("utf-8", "replace")) + 1
         message = f"invalid UTF-8 byte 0x{raw[error.start]:02x}; save the file as UTF-8"
         raise LoadError("FO005", message, Position(line, column)) from None
 
@@ -159,11 +189,12 @@ def resolve_plain(text: str) -> Any:
     if _HEX.fullmatch(text):
         return int(text[2:], 16)
     if _FLOAT.fullmatch(text):
-        return float(text)
-    if _INF.fullmatch(text):
-        return float("-inf") if text.startswith("-") else float("inf")
-    if text in (".nan", ".NaN", ".NAN"):
-        return float("nan")
+        number = float(text)
+        if math.isinf(number):
+            raise LoadError("FO004", f"number {text} is too large")
+        return number
+    if _INF.fullmatch(text) or text in (".nan", ".NaN", ".NAN"):
+        raise LoadError("FO002", f"{text} is not allowed in a flag file: numbers are finite")
     return text
 
 
@@ -219,6 +250,8 @@ class _Builder:
     def _key(self, frame: _Frame, key: Any, event: Event) -> None:
         position = _position(event.start_mark)
         assert isinstance(frame.container, dict)
+        if not isinstance(key, str):
+            raise LoadError("FO103", f"unknown key {key!r}: field names are strings", position)
         if key in frame.container:
             raise LoadError("FO003", f"duplicate key {key!r}", position)
         frame.pending_key, frame.has_key = key, True

@@ -104,16 +104,25 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
+def _one_line(pattern: str, **constraints: Any) -> Any:
+    """A pattern field whose schema also says "no newline".
+
+    Python's `re` lets `$` match before a final newline, ECMA-262 and pydantic's engine do not;
+    with the extra clause every validator of the schema agrees with the model.
+    """
+    return Field(pattern=pattern, json_schema_extra={"not": {"pattern": "\n"}}, **constraints)
+
+
 IsoDate = Annotated[
     date,
     BeforeValidator(_iso_date),
     Strict(),
     WithJsonSchema({"type": "string", "format": "date"}),
 ]
-HttpsUrl = Annotated[str, Strict(), Field(pattern=HTTPS_URL_PATTERN)]
+HttpsUrl = Annotated[str, Strict(), _one_line(HTTPS_URL_PATTERN)]
 Text = Annotated[str, Strict(), Field(min_length=1)]
-Handle = Annotated[str, Strict(), Field(pattern=HANDLE_PATTERN)]
-Actor = Annotated[str, Strict(), Field(pattern=ACTOR_PATTERN)]
+Handle = Annotated[str, Strict(), _one_line(HANDLE_PATTERN)]
+Actor = Annotated[str, Strict(), _one_line(ACTOR_PATTERN)]
 
 
 class _Strict(BaseModel):
@@ -139,11 +148,11 @@ class Flag(_Strict):
         json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
     )
 
-    name: Annotated[str, Strict(), Field(pattern=NAME_PATTERN, max_length=200)]
+    name: Annotated[str, Strict(), _one_line(NAME_PATTERN, max_length=200)]
     description: Text | None = None
     type: FlagType
-    group: Annotated[str, Strict(), Field(pattern=r"^group::\S.*$")]
-    milestone: Annotated[str, Strict(), Field(pattern=r"^\d+\.\d+$")]
+    group: Annotated[str, Strict(), _one_line(r"^group::\S.*$")]
+    milestone: Annotated[str, Strict(), _one_line(r"^\d+\.\d+$")]
     feature_issue_url: HttpsUrl | None = None
     introduced_by_url: HttpsUrl | None = None
     rollout_issue_url: HttpsUrl | None = None

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from validator.errors import UserError
+from validator.errors import UsageError
 from validator.reports import Report, renderer
 
 
@@ -32,14 +32,14 @@ def pair_reports(
     """Pairs the i-th --format with the i-th --output; the text report always reaches a screen."""
     formats, outputs = list(formats or []), list(outputs or [])
     if len(outputs) > len(formats):
-        raise UserError("each --output needs a --format before it")
+        raise UsageError("each --output needs a --format before it")
     pairs: list[tuple[str, str | None]] = [
         (name, outputs[index] if index < len(outputs) else None)
         for index, name in enumerate(formats)
     ]
     to_terminal = [name for name, target in pairs if target is None]
     if len(to_terminal) > 1:
-        raise UserError(f"only one report can go to the terminal, got {', '.join(to_terminal)}")
+        raise UsageError(f"only one report can go to the terminal, got {', '.join(to_terminal)}")
     if not to_terminal:
         pairs.insert(0, ("text", None))
     return pairs

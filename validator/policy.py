@@ -7,13 +7,13 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
 from validator.errors import UserError
 from validator.findings import RULES, START, Finding, Position
 from validator.model import FlagType, Stage
 
-Minutes = Annotated[int, Field(ge=0)]
+Minutes = Annotated[int, Strict(), Field(ge=0)]
 
 
 class SoakMinutes(BaseModel):
@@ -36,7 +36,7 @@ class SoakMinutes(BaseModel):
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    percentage_steps: tuple[Annotated[float, Field(gt=0, le=100)], ...] = Field(
+    percentage_steps: tuple[Annotated[float, Strict(), Field(gt=0, le=100)], ...] = Field(
         default=(10, 50, 100),
         description="The percentages a rollout steps through; a forward step goes at most to "
         "the next one. Must rise and end at 100.")
@@ -45,10 +45,10 @@ class Policy(BaseModel):
         default_factory=dict,
         description="Stages a flag type may skip on a forward step, e.g. `{ops = ['beta']}`.",
     )
-    allow_overrides: bool = Field(
+    allow_overrides: Annotated[bool, Strict()] = Field(
         default=True, description="Whether a `Flag-Override: <flag>: <reason>` trailer turns "
         "that flag's transition errors into warnings.")
-    invite_link_hosts: tuple[str, ...] = Field(
+    invite_link_hosts: tuple[Annotated[str, Strict()], ...] = Field(
         default=("calendly.com",),
         description="Hosts the survey page's invite link may point to (https only).")
 
@@ -78,7 +78,11 @@ def load_policy(root: Path) -> Policy:
     try:
         table = tomllib.loads(text).get("tool", {}).get("flagops", {})
     except tomllib.TOMLDecodeError as error:
-        raise PolicyError(RULES["FO301"].at("pyproject.toml", START, str(error))) from None
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        where = Position(int(found[1]), int(found[2])) if found else START
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
+        raise PolicyError(RULES["FO301"].at("pyproject.toml", where,
+                                            f"invalid TOML: {message}")) from None
     return policy_from_table(table, text)
 
 
@@ -87,23 +91,39 @@ def policy_from_table(table: dict[str, Any], source: str = "") -> Policy:
         return Policy.model_validate(table)
     except ValidationError as error:
         first = error.errors()[0]
-        dotted = ".".join(str(part) for part in first["loc"])
+        loc = tuple(str(part) for part in first["loc"])
+        dotted = ".".join(loc)
         message = (f"[tool.flagops] unknown policy key {dotted!r}" if first["type"] ==
                    "extra_forbidden" else f"[tool.flagops] {dotted}: {first['msg']}")
-        where = _locate_key(source, str(first["loc"][0]) if first["loc"] else "")
-        raise PolicyError(RULES["FO301"].at("pyproject.toml", where, message)) from None
+        raise PolicyError(RULES["FO301"].at("pyproject.toml", locate_key(source, loc),
+                                            message)) from None
 
 
-def _locate_key(source: str, key: str) -> Position:
-    """tomllib keeps no positions; find the key's line after the [tool.flagops] header."""
-    lines = source.splitlines()
-    in_table = False
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            in_table = stripped.startswith("[tool.flagops")
+def locate_key(source: str, loc: tuple[str, ...]) -> Position:
+    """tomllib keeps no positions: find the key under [tool.flagops] or one of its subtables.
+
+    The deepest match wins: `soak_minutes.bogus` is found in `[tool.flagops.soak_minutes]`,
+    as a dotted key, or else at the line of `soak_minutes` itself.
+    """
+    best = START
+    table: tuple[str, ...] | None = None
+    for number, line in enumerate(source.splitlines(), start=1):
+        header = re.match(r"\s*\[\s*tool\.flagops((?:\.[\w\"'-]+)*)\s*\]", line)
+        if header or line.lstrip().startswith("["):
+            table = _table_path(header[1]) if header else None
             continue
-        match = re.match(rf"\s*{re.escape(key)}\s*[=.]", line) if in_table and key else None
-        if match:
-            return Position(number, len(line) - len(line.lstrip()) + 1)
-    return START
+        if table is None or loc[: len(table)] != table:
+            continue
+        rest = loc[len(table):]
+        key = re.match(r"(\s*)((?:[\w-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[\w-]+|\"[^\"]*\"|"
+                       r"'[^']*'))*)\s*=", line)
+        if key and rest and _table_path(key[2]) == rest[: len(_table_path(key[2]))]:
+            best = Position(number, len(key[1]) + 1)
+            if _table_path(key[2]) == rest:
+                return best
+    return best
+
+
+def _table_path(dotted: str) -> tuple[str, ...]:
+    parts = re.findall(r"[\w-]+|\"[^\"]*\"|'[^']*'", dotted)
+    return tuple(part.strip("\"'") for part in parts)

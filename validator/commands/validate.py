@@ -46,7 +46,7 @@ def _expand(root: Path, chosen: list[str]) -> list[str]:
             expanded.append(target)
     if not expanded:
         raise UserError("no flag files found in the given paths")
-    return expanded
+    return list(dict.fromkeys(expanded))
 
 
 def _relative(path: Path, root: Path) -> str:
