@@ -57,10 +57,13 @@ SECTIONS = {"rules": rules_table, "stages": stages_table, "policy": policy_table
 
 def regenerate(text: str) -> str:
     for name, build in SECTIONS.items():
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
-        body = build()
-        text = pattern.sub(lambda match: f"{match[1]}{body}\n{match[2]}", text)
+        text = _replace_section(text, name, build())
     return text
+
+
+def _replace_section(text: str, name: str, body: str) -> str:
+    pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+    return pattern.sub(lambda match: f"{match[1]}{body}\n{match[2]}", text)
 
 
 def main() -> int:
