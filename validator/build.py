@@ -21,6 +21,7 @@ from validator.model import (
     Environment,
     Exposure,
     Flag,
+    Percentage,
     Stage,
 )
 
@@ -66,12 +67,18 @@ class MergedConfig(_Frozen):
 
 def effective_gates(flag: Flag, environment: Environment) -> Gates:
     """The gates the flag's stage opens in this environment."""
-    exposure = STAGE_EXPOSURE[flag.stage][environment]
+    return stage_gates(flag.stage, flag.actor_list, flag.percentage, environment)
+
+
+def stage_gates(stage: Stage, actors: Iterable[str], percentage: Percentage | None,
+                environment: Environment) -> Gates:
+    """What a rollout state opens in one environment; ChatOps plans read the same answer."""
+    exposure = STAGE_EXPOSURE[stage][environment]
     listed = exposure in (Exposure.ACTORS, Exposure.ACTORS_AND_PERCENTAGE)
-    share = flag.percentage if exposure is Exposure.ACTORS_AND_PERCENTAGE else None
+    share = percentage if exposure is Exposure.ACTORS_AND_PERCENTAGE else None
     return Gates(
         boolean=exposure is Exposure.ON,
-        actors=tuple(sorted(flag.actor_list)) if listed else (),
+        actors=tuple(sorted(actors)) if listed else (),
         percentage_of_actors=share.value if share and share.of == "actors" else None,
         percentage_of_time=share.value if share and share.of == "time" else None,
     )

@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from validator.model import STAGE_EXPOSURE, Environment, Exposure, Percentage
+from validator.build import Gates, stage_gates
+from validator.model import Environment
 from validator.transitions import RolloutState
 
 _PREFIX = "/chatops run feature"
 _ACTOR_OPTIONS = {"Project": "--project", "Group": "--group", "User": "--user",
                   "Namespace": "--namespace", "Repository": "--repository"}
-
-
-@dataclass(frozen=True, slots=True)
-class Gates:
-    """A flag's Flipper gates in one environment."""
-
-    boolean: bool = False
-    actors: frozenset[str] = frozenset()
-    percentage: Percentage | None = None
-
-    @property
-    def any(self) -> bool:
-        return self.boolean or bool(self.actors) or self.percentage is not None
+_CLOSED = Gates(boolean=False, actors=(), percentage_of_actors=None, percentage_of_time=None)
 
 
 def gates(state: RolloutState | None, environment: Environment) -> Gates:
     if state is None:
-        return Gates()
-    exposure = STAGE_EXPOSURE[state.stage][environment]
-    if exposure is Exposure.ON:
-        return Gates(boolean=True)
-    if exposure is Exposure.ACTORS:
-        return Gates(actors=state.actors)
-    if exposure is Exposure.ACTORS_AND_PERCENTAGE:
-        return Gates(actors=state.actors, percentage=state.percentage)
-    return Gates()
+        return _CLOSED
+    return stage_gates(state.stage, state.actors, state.percentage, environment)
+
+
+def is_open(found: Gates) -> bool:
+    return found != _CLOSED
 
 
 def commands(name: str, old: RolloutState | None, new: RolloutState | None) -> list[str]:
@@ -51,29 +35,28 @@ def commands(name: str, old: RolloutState | None, new: RolloutState | None) -> l
 def _environment(name: str, old: Gates, new: Gates) -> list[str]:
     if old == new:
         return []
-    if not new.any:
+    if not is_open(new):
         return [f"{_PREFIX} set {name} false"]
     if new.boolean:
         return [f"{_PREFIX} set {name} true"]
     found: list[str] = []
-    if old.boolean:
+    if old.boolean:  # `false` clears every gate; the new ones are set again below
         found.append(f"{_PREFIX} set {name} false")
-        old = Gates()
+        old = _CLOSED
     found += [f"{_PREFIX} set {_actor_option(a)} {name} true"
-              for a in sorted(new.actors - old.actors)]
+              for a in sorted(set(new.actors) - set(old.actors))]
     found += [f"{_PREFIX} set {_actor_option(a)} {name} false"
-              for a in sorted(old.actors - new.actors)]
-    if new.percentage != old.percentage:
-        found.append(_percentage(name, new.percentage, old.percentage))
+              for a in sorted(set(old.actors) - set(new.actors))]
+    found += _percentage(name, "--actors", old.percentage_of_actors, new.percentage_of_actors)
+    found += _percentage(name, "", old.percentage_of_time, new.percentage_of_time)
     return found
 
 
-def _percentage(name: str, new: Percentage | None, old: Percentage | None) -> str:
-    current = new or old
-    assert current is not None
-    suffix = " --actors" if current.of == "actors" else ""
-    value = new.value if new is not None else 0
-    return f"{_PREFIX} set {name} {value:g}{suffix}"
+def _percentage(name: str, option: str, old: float | None, new: float | None) -> list[str]:
+    if old == new:
+        return []
+    suffix = f" {option}" if option else ""
+    return [f"{_PREFIX} set {name} {new or 0:g}{suffix}"]
 
 
 def _actor_option(actor: str) -> str:

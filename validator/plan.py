@@ -9,7 +9,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from validator.chatops import Gates, commands, gates
+from validator.build import Gates
+from validator.chatops import commands, gates, is_open
 from validator.check import LoadedFlag
 from validator.findings import Finding, Severity
 from validator.model import Environment, Stage
@@ -79,11 +80,13 @@ def _describe(state: RolloutState | None) -> str:
 def reach(found: Gates) -> str:
     if found.boolean:
         return "everyone"
-    if not found.any:
+    if not is_open(found):
         return "nobody"
-    parts = [", ".join(sorted(found.actors))] if found.actors else []
-    if found.percentage is not None:
-        parts.append(f"{found.percentage.value:g}% of {found.percentage.of}")
+    parts = [", ".join(found.actors)] if found.actors else []
+    if found.percentage_of_actors is not None:
+        parts.append(f"{found.percentage_of_actors:g}% of actors")
+    if found.percentage_of_time is not None:
+        parts.append(f"{found.percentage_of_time:g}% of the time")
     return " plus ".join(parts)
 
 
