@@ -1,0 +1,90 @@
+"""The benchmark's repositories: generated once per plan into bench/.cache, then put into the
+measured state (10 flags one step further in the working tree, one of them staged) and back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import flagplan
+import synth
+
+HERE = Path(__file__).resolve().parent
+CHANGED = 10
+
+
+def _log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def repository(
+    plan: flagplan.RepoPlan, cache: Path, *, fresh: bool
+) -> tuple[Path, dict[str, object]]:
+    """The repo for plan, generated if missing; the key includes the generator's and the schema's
+    hashes, so a changed generator never reuses an old repo, and a partial one is never reused.
+    """
+    target = cache / _cache_key(plan)
+    stats: dict[str, object] = {
+        "flags": len(plan.flags),
+        "commits": plan.commit_count,
+        "versions_per_flag": plan.steps,
+        "flags_per_commit": plan.batch,
+    }
+    if target.is_dir() and not fresh:
+        _log(f"N={len(plan.flags):,}: reusing {target}")
+        return target, {**stats, "cached": True}
+    for stale in cache.glob(f"n{len(plan.flags)}-*"):  # older generator versions, partial runs
+        shutil.rmtree(stale, ignore_errors=True)
+    partial = target.with_name(target.name + ".partial")
+    _log(f"N={len(plan.flags):,}: generating {plan.commit_count} commits")
+    started = time.perf_counter()
+    synth.write_repo(plan, partial)
+    partial.rename(target)
+    seconds = round(time.perf_counter() - started, 2)
+    _log(f"N={len(plan.flags):,}: generated in {seconds} s")
+    return target, {**stats, "cached": False, "generation_s": seconds}
+
+
+def _cache_key(plan: flagplan.RepoPlan) -> str:
+    digest = hashlib.sha256((HERE / "synth.py").read_bytes())
+    digest.update((HERE / "flagplan.py").read_bytes())
+    digest.update((synth.PROJECT / synth.SCHEMA).read_bytes())
+    return f"n{len(plan.flags)}-s{plan.steps}-b{plan.batch}-{digest.hexdigest()[:10]}"
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env=synth.git_env(), check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def prepare(repo: Path, plan: flagplan.RepoPlan) -> list[str]:
+    """10 flags one legal step further in the working tree, the first of them staged.
+
+    The flags are spread over the plan (every k-th flag that has a next step), so they sit in
+    different team folders and landed at different depths of the history.
+    """
+    restore(repo)
+    movable = [flag for flag in plan.flags if flagplan.next_step(flag) is not None]
+    chosen = movable[:: max(1, len(movable) // CHANGED)][:CHANGED]
+    for flag in chosen:
+        (repo / flag.path).write_text(flagplan.next_step(flag) or "", encoding="utf-8")
+    _git(repo, "add", "--", chosen[0].path)
+    unstaged = _git(repo, "diff", "--name-only", "HEAD", "--", "flags").split()
+    staged = _git(repo, "diff", "--cached", "--name-only", "HEAD", "--", "flags").split()
+    if (len(unstaged), len(staged)) != (len(chosen), 1):
+        raise RuntimeError(f"expected {len(chosen)} changed and 1 staged flag in {repo}")
+    return [flag.path for flag in chosen]
+
+
+def restore(repo: Path) -> None:
+    """Back to HEAD, without the outputs of build and render."""
+    _git(repo, "reset", "-q", "--hard")
+    for generated in ("build", "public"):
+        shutil.rmtree(repo / generated, ignore_errors=True)
