@@ -13,7 +13,7 @@ from validator.loader import (
     MAX_DEPTH,
     Document,
     LoadError,
-    iter_flag_files,
+    flag_paths,
     load_document,
     load_or_finding,
     read_document,
@@ -303,9 +303,9 @@ def test_read_document_turns_every_failure_into_a_finding(tmp_path: Path) -> Non
     assert isinstance(good, Document) and (good.path, good.data) == ("flags/good.yml", {"a": 1})
 
 
-def test_iter_flag_files_finds_yml_in_subfolders_in_a_stable_order(tmp_path: Path) -> None:
+def test_flag_paths_finds_yml_in_subfolders_in_a_stable_order(tmp_path: Path) -> None:
     for name in ("b.yml", "team_a/c.yml", "a.yml", "team_a/sub/d.yml", "f.txt"):
         (tmp_path / "flags" / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "flags" / name).write_text("")
-    found = [path.relative_to(tmp_path).as_posix() for path in iter_flag_files(tmp_path)]
-    assert found == ["flags/a.yml", "flags/b.yml", "flags/team_a/c.yml", "flags/team_a/sub/d.yml"]
+    assert flag_paths(tmp_path) == [
+        "flags/a.yml", "flags/b.yml", "flags/team_a/c.yml", "flags/team_a/sub/d.yml"]

@@ -229,3 +229,25 @@ def test_intermediate_commits_cannot_launder_a_skip(tmp_path_factory: pytest.Tem
     repo.write_flag("demo", **_state(STAGES[end]))  # type: ignore[arg-type]
     repo.commit("land", at=EPOCH - 10 * DAY)
     assert "FO201:error" in judge(repo, base, "HEAD")
+
+
+def test_history_is_read_only_as_far_back_as_the_longest_soak(repo: Repo) -> None:
+    repo.write_flag("demo", "staging")
+    repo.commit("staging, long ago", at=EPOCH - 30 * DAY)
+    for minutes in (50, 40, 30):  # recent edits that leave the rollout state alone
+        repo.write_flag("demo", "staging", description=f"Reworded {minutes} min ago.")
+        repo.commit("reword", at=EPOCH - minutes * 60)
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    assert judge(repo, "HEAD") == []
+
+
+def test_a_state_introduced_inside_the_window_is_timed_exactly(repo: Repo) -> None:
+    repo.write_flag("demo", "staging")
+    repo.commit("staging", at=EPOCH - 30 * DAY)
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.commit("beta", at=EPOCH - 5 * 60)
+    repo.write_flag("demo", "beta", description="Reworded.", **BETA)  # type: ignore[arg-type]
+    repo.commit("reword", at=EPOCH - 60)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    assert judge(repo, "HEAD") == ["FO204:error"]
+    assert judge(repo, "HEAD", now=EPOCH + 10 * 60) == []

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from validator.findings import RULES, Finding
-from validator.loader import Document
+from validator.loader import Document, stem
 from validator.model import Flag
 from validator.parse import parse_flag
 from validator.policy import Policy
@@ -49,13 +48,13 @@ def check_documents(
 
 def _check_one(item: Document | Finding, policy: Policy, checked: Checked) -> None:
     if isinstance(item, Finding):
-        checked.files.append(CheckedFile(item.path, PurePosixPath(item.path).stem))
+        checked.files.append(CheckedFile(item.path, stem(item.path)))
         checked.findings.append(item)
         return
     flag, findings = parse_flag(item)
     checked.findings.extend(findings)
     if flag is None:
-        checked.files.append(CheckedFile(item.path, PurePosixPath(item.path).stem))
+        checked.files.append(CheckedFile(item.path, stem(item.path)))
         return
     checked.files.append(CheckedFile(item.path, flag.name))
     checked.findings.extend(check_flag(flag, item, policy))
@@ -74,7 +73,7 @@ def _duplicate_stems(checked: Checked, other_paths: Sequence[str]) -> Iterable[F
     stems: dict[str, str] = {}
     for path in other_paths:
         if path not in mine:
-            stems.setdefault(PurePosixPath(path).stem, path)
+            stems.setdefault(stem(path), path)
     for name, loaded in checked.flags.items():
         other = stems.get(name)
         if other is not None:

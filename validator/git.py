@@ -86,15 +86,18 @@ class Commit:
     paths: tuple[str, ...]
 
 
-def first_parent_history(root: Path, ref: str, paths: Sequence[str]) -> list[Commit]:
+def first_parent_history(root: Path, ref: str, paths: Sequence[str], *,
+                         since: int | None = None) -> list[Commit]:
     """Commits on ref's first-parent line that touched any of paths, newest first.
 
     First parent only: a change lands on the base branch when its merge commit does.
+    `since` (epoch seconds) stops the walk early, so its cost does not grow with the history.
     """
     if not paths:
         return []
+    window = [f"--since=@{since}"] if since is not None else []
     raw = git(root, "log", "--first-parent", "-m", "--no-renames", "--name-only", "-z",
-              "--format=%x01%H %ct", ref, "--", *paths)
+              *window, "--format=%x01%H %ct", ref, "--", *paths)
     return list(_parse_log(raw))
 
 

@@ -17,17 +17,25 @@ def landing_time(
     state_at: Callable[[str], State | None],
     *,
     shallow: bool,
+    horizon: int | None = None,
 ) -> int | None:
     """Committer time of the commit that introduced `state`; None if the clone lacks it.
 
     `commits` are the base branch's first-parent commits, newest first; the state is only
     the rollout part of the file, so edits to a description do not restart the clock.
+    With a `horizon`, `commits` stop there: a state that already existed before it landed
+    long enough ago for any soak, and the horizon itself is returned.
     """
     landed: int | None = None
+    oldest: Commit | None = None
     for commit in commits:
         if path not in commit.paths:
             continue
         if state_at(commit.sha) != state:
             return landed
-        landed = commit.committed_at
-    return None if shallow else landed
+        landed, oldest = commit.committed_at, commit
+    if horizon is None:
+        return None if shallow else landed
+    if oldest is None or state_at(f"{oldest.sha}^") == state:
+        return horizon
+    return landed

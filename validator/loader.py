@@ -10,8 +10,8 @@ Every failure becomes a `LoadError` carrying a rule and a position; nothing else
 from __future__ import annotations
 
 import math
+import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -306,6 +306,21 @@ def _refuse_features(event: Event) -> None:
         raise LoadError("FO002", f"tag {tag} is not allowed in a flag file", position)
 
 
-def iter_flag_files(root: Path) -> Iterator[Path]:
-    """Every flags/**/*.yml under root, in a stable order."""
-    yield from sorted((root / "flags").rglob("*.yml"))
+def flag_paths(root: Path, folder: str = "flags") -> list[str]:
+    """Every <folder>/**/*.yml under root, as sorted relative POSIX paths.
+
+    Strings and os.walk rather than pathlib: at 10,000 files pathlib costs tens of ms.
+    """
+    found: list[str] = []
+    top = os.path.join(root, folder)
+    for directory, subdirectories, files in os.walk(top):
+        subdirectories.sort()
+        relative = os.path.relpath(directory, root).replace(os.sep, "/")
+        # A folder named *.yml is reported as unreadable rather than silently skipped.
+        names = (*files, *subdirectories)
+        found.extend(f"{relative}/{name}" for name in names if name.endswith(".yml"))
+    return sorted(found)
+
+
+def stem(path: str) -> str:
+    return path.rpartition("/")[2].removesuffix(".yml")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import PurePosixPath
 
 from validator.findings import RULES, Finding
-from validator.loader import Document
+from validator.loader import Document, stem
 from validator.model import Flag, Stage
 from validator.policy import Policy
 
@@ -23,10 +22,11 @@ def _at(rule: str, flag: Flag, document: Document, key: str, message: str) -> Fi
 
 
 def name_matches_file(flag: Flag, document: Document, policy: Policy) -> Iterator[Finding]:
-    stem = PurePosixPath(document.path).stem
-    if flag.name != stem:
+    file_stem = stem(document.path)
+    if flag.name != file_stem:
         yield _at("FO110", flag, document, "name",
-                  f"name differs from the file name {stem!r}; rename the file to {flag.name}.yml")
+                  f"name differs from the file name {file_stem!r}; rename the file to "
+                  f"{flag.name}.yml")
 
 
 def default_enabled_rules(flag: Flag, document: Document, policy: Policy) -> Iterator[Finding]:

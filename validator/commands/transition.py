@@ -16,7 +16,7 @@ from validator.check import LoadedFlag, check_documents
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.history import landing_time
-from validator.loader import Document, iter_flag_files, load_or_finding
+from validator.loader import Document, flag_paths, load_or_finding
 from validator.parse import parse_flag
 from validator.policy import Policy
 from validator.reports import Report
@@ -24,6 +24,7 @@ from validator.transitions import RolloutState, Step, Verdict, classify, judge
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 OVERRIDE_TRAILER = "Flag-Override"
+_HORIZON_MARGIN = 3600  # committer clocks drift; read an hour more than the longest soak
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,13 +173,13 @@ def _head_tree(root: Path, span: _Span) -> list[str]:
         return git.index_paths(root)
     if span.head is not None:
         return git.tree_paths(root, span.head)
-    return [p.relative_to(root).as_posix() for p in iter_flag_files(root)]
+    return flag_paths(root)
 
 
 def _judge_all(root: Path, reader: git.BlobReader, span: _Span, policy: Policy,
                result: Comparison, now: int) -> list[Finding]:
     overrides = _overrides(root, span)
-    landings = _landings(root, reader, span, result.before, result.after)
+    landings = _landings(root, reader, span, result, _horizon(policy, now))
     findings: list[Finding] = []
     for name in sorted(result.before.keys() | result.after.keys()):
         verdict = Verdict(policy, now, landings.get(name), span.staged, overrides.get(name))
@@ -197,9 +198,19 @@ def _overrides(root: Path, span: _Span) -> dict[str, str]:
     return overrides
 
 
-def _landings(root: Path, reader: git.BlobReader, span: _Span, before: dict[str, LoadedFlag],
-              after: dict[str, LoadedFlag]) -> dict[str, int | None]:
-    """Landing times of the base states of flags that step forward; one `git log` for all."""
+def _horizon(policy: Policy, now: int) -> int:
+    """How far back history matters: a state older than the longest soak has soaked."""
+    longest: int = max(policy.soak_minutes.model_dump().values())
+    return now - longest * 60 - _HORIZON_MARGIN
+
+
+def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
+              horizon: int) -> dict[str, int | None]:
+    """Landing times of the base states of flags that step forward; one `git log` for all.
+
+    In a shallow clone the whole history is read, so a missing past is noticed, not assumed.
+    """
+    before, after = result.before, result.after
     forward = {
         name: loaded for name, loaded in before.items()
         if name in after and classify(RolloutState.of(loaded.flag),
@@ -208,13 +219,15 @@ def _landings(root: Path, reader: git.BlobReader, span: _Span, before: dict[str,
     if not forward:
         return {}
     shallow = git.is_shallow(root)
+    window = None if shallow else horizon
     paths = [loaded.document.path for loaded in forward.values()]
-    commits = git.first_parent_history(root, span.base, paths)
+    commits = git.first_parent_history(root, span.base, paths, since=window)
     landings: dict[str, int | None] = {}
     for name, loaded in forward.items():
         path = loaded.document.path
         landings[name] = landing_time(commits, path, RolloutState.of(loaded.flag),
-                                      partial(_state_at, reader, path=path), shallow=shallow)
+                                      partial(_state_at, reader, path=path), shallow=shallow,
+                                      horizon=window)
     return landings
 
 

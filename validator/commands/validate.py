@@ -8,7 +8,7 @@ from typing import TextIO
 
 from validator.check import Checked, check_documents
 from validator.errors import UserError
-from validator.loader import iter_flag_files, read_document
+from validator.loader import flag_paths, read_document
 from validator.output import emit, pair_reports
 from validator.policy import Policy, load_policy
 from validator.reports import Report
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def check_tree(root: Path, policy: Policy, paths: list[str]) -> Checked:
-    tree = [_relative(path, root) for path in iter_flag_files(root)]
+    tree = flag_paths(root)
     chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root) for p in paths]
     targets = _expand(root, chosen) if paths else tree
     loaded = [read_document(root / target, target) for target in targets]
