@@ -50,20 +50,28 @@ def _commit(repo: Repo, home: Path, message: str) -> subprocess.CompletedProcess
                           capture_output=True, text=True, check=False)
 
 
-@pytest.mark.slow
-def test_hook_refuses_an_illegal_step_and_accepts_the_fix(
-    tmp_path: Path, hook_repo: tuple[Repo, str], pre_commit_home: Path
-) -> None:
+def _repo_using_the_hook(tmp_path: Path, hook_repo: tuple[Repo, str], home: Path,
+                         **stages: str) -> Repo:
+    """A flags repository whose first commit (a day old) has `stages`, with the hook installed."""
     source, rev = hook_repo
     repo = Repo.create(tmp_path / "flags-repo", tmp_path / "home")
     repo.write(".pre-commit-config.yaml", (
         f"repos:\n  - repo: {source.path}\n    rev: {rev}\n"
         "    hooks:\n      - id: flagops-validate\n"
     ))
-    repo.write_flag("calendly_invite_link", "off")
-    repo.commit("add the flag", at=int(time.time()) - 86400)
-    installed = _pre_commit(repo, pre_commit_home, "install")
+    for name, stage in stages.items():
+        repo.write_flag(name, stage)
+    repo.commit("add the flags", at=int(time.time()) - 86400)
+    installed = _pre_commit(repo, home, "install")
     assert installed.returncode == 0, installed.stderr
+    return repo
+
+
+@pytest.mark.slow
+def test_hook_refuses_an_illegal_step_and_accepts_the_fix(
+    tmp_path: Path, hook_repo: tuple[Repo, str], pre_commit_home: Path
+) -> None:
+    repo = _repo_using_the_hook(tmp_path, hook_repo, pre_commit_home, calendly_invite_link="off")
 
     repo.write_flag("calendly_invite_link", "enabled")
     refused = _commit(repo, pre_commit_home, "enable everywhere")
@@ -81,15 +89,7 @@ def test_hook_refuses_an_illegal_step_and_accepts_the_fix(
 def test_hook_catches_the_deletion_of_a_live_flag(
     tmp_path: Path, hook_repo: tuple[Repo, str], pre_commit_home: Path
 ) -> None:
-    source, rev = hook_repo
-    repo = Repo.create(tmp_path / "flags-repo", tmp_path / "home")
-    repo.write(".pre-commit-config.yaml", (
-        f"repos:\n  - repo: {source.path}\n    rev: {rev}\n"
-        "    hooks:\n      - id: flagops-validate\n"
-    ))
-    repo.write_flag("demo", "staging")
-    repo.commit("add", at=int(time.time()) - 86400)
-    assert _pre_commit(repo, pre_commit_home, "install").returncode == 0
+    repo = _repo_using_the_hook(tmp_path, hook_repo, pre_commit_home, demo="staging")
     (repo.path / "flags/demo.yml").unlink()
     refused = _commit(repo, pre_commit_home, "drop demo")
     assert refused.returncode != 0
