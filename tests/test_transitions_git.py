@@ -251,3 +251,10 @@ def test_a_state_introduced_inside_the_window_is_timed_exactly(repo: Repo) -> No
     repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
     assert judge(repo, "HEAD") == ["FO204:error"]
     assert judge(repo, "HEAD", now=EPOCH + 10 * 60) == []
+
+
+def test_a_live_flag_whose_file_breaks_is_reported_broken_not_deleted(repo: Repo) -> None:
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.commit("beta", at=EPOCH - DAY)
+    repo.write("flags/demo.yml", (repo.path / "flags/demo.yml").read_text() + "stage: off\n")
+    assert judge(repo, "HEAD") == ["FO003:error"]

@@ -16,7 +16,7 @@ from validator.check import LoadedFlag, check_documents
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.history import landing_time
-from validator.loader import Document, flag_paths, load_or_finding
+from validator.loader import Document, flag_paths, load_or_finding, stem
 from validator.parse import parse_flag
 from validator.policy import Policy
 from validator.reports import Report
@@ -87,7 +87,8 @@ def compare(root: Path, policy: Policy, request: RangeRequest, *,
         result.after = {name: loaded for name, loaded in checked.flags.items()
                         if loaded.document.path in changed_set}
         result.findings = list(checked.findings)
-        result.findings += _judge_all(root, reader, span, policy, result,
+        unreadable = {stem(path) for path in tree} - checked.flags.keys()
+        result.findings += _judge_all(root, reader, span, policy, result, unreadable,
                                       now if now is not None else int(time.time()))
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
@@ -177,11 +178,15 @@ def _head_tree(root: Path, span: _Span) -> list[str]:
 
 
 def _judge_all(root: Path, reader: git.BlobReader, span: _Span, policy: Policy,
-               result: Comparison, now: int) -> list[Finding]:
+               result: Comparison, unreadable: set[str], now: int) -> list[Finding]:
+    """Judges every flag on either side; a flag whose head file does not parse is not gone:
+    its file's errors are reported, and there is no head state to judge a step to."""
     overrides = _overrides(root, span)
     landings = _landings(root, reader, span, result, _horizon(policy, now))
     findings: list[Finding] = []
     for name in sorted(result.before.keys() | result.after.keys()):
+        if name not in result.after and name in unreadable:
+            continue
         verdict = Verdict(policy, now, landings.get(name), span.staged, overrides.get(name))
         findings += judge(name, result.before.get(name), result.after.get(name), verdict)
     return findings
