@@ -77,6 +77,8 @@ CASES = [
     # New and deleted flags.
     (None, ("off", {}), []),
     (None, ("staging", {}), ["FO207:error"]),
+    (None, ("enabled", {}), ["FO207:error"]),
+    (None, ("enabled", {"default_enabled": True, "cleanup": True}), []),  # a deletion reverted
     (("off", {}), None, []),
     (("enabled", {"default_enabled": True, "cleanup": True}), None, []),
     (("beta", BETA), None, ["FO208:error"]),

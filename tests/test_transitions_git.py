@@ -258,3 +258,20 @@ def test_a_live_flag_whose_file_breaks_is_reported_broken_not_deleted(repo: Repo
     repo.commit("beta", at=EPOCH - DAY)
     repo.write("flags/demo.yml", (repo.path / "flags/demo.yml").read_text() + "stage: off\n")
     assert judge(repo, "HEAD") == ["FO003:error"]
+
+
+def test_reverting_the_removal_of_a_released_flag_is_legal(repo: Repo) -> None:
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("released", at=EPOCH - 10 * DAY)
+    (repo.path / "flags/demo.yml").unlink()
+    removal = repo.commit("remove the flag", at=EPOCH - DAY)
+    assert judge(repo, "HEAD~1", "HEAD") == []
+    repo.git("revert", "--no-edit", removal, at=EPOCH)
+    assert judge(repo, removal, "HEAD") == []
+
+
+def test_a_flag_whose_base_file_was_broken_is_not_judged_as_new(repo: Repo) -> None:
+    repo.write("flags/demo.yml", "name: demo\nstage: [\n")
+    repo.commit("broken", at=EPOCH - DAY)
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    assert judge(repo, "HEAD") == []

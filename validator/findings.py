@@ -128,7 +128,8 @@ _CATALOGUE = (
     _rule("FO206", "default-enabled-step", "default_enabled turns on too early.",
           "default_enabled goes true only when the flag was already enabled at the base."),
     _rule("FO207", "new-flag-state", "A new flag does not start off.",
-          "A new flag starts at stage off with default_enabled: false."),
+          "A new flag starts at stage off with default_enabled: false (or comes back at "
+          "enabled with default_enabled: true when its removal is reverted)."),
     _rule("FO208", "delete-live-flag", "A flag is deleted while it is live.",
           "Delete a flag only at stage off, or after default_enabled: true and cleanup."),
     _rule("FO211", "mixed-step", "One change both widens and narrows a flag.",

@@ -118,9 +118,17 @@ def judge(name: str, before: LoadedFlag | None, after: LoadedFlag | None,
     return _apply_override(name, findings, before, after, verdict)
 
 
+def _may_come_and_go(state: RolloutState) -> bool:
+    """A flag may be added or deleted only where its file makes no difference: never rolled
+    out (off), or released (default_enabled). So reverting a deletion re-adds it legally."""
+    if state.default_enabled:
+        return state.stage is Stage.ENABLED
+    return state.stage is Stage.OFF
+
+
 def _judge_new(name: str, after: LoadedFlag) -> list[Finding]:
     state = RolloutState.of(after.flag)
-    if state.stage is Stage.OFF and not state.default_enabled:
+    if _may_come_and_go(state):
         return []
     message = (f"{name}: a new flag starts at stage off with default_enabled: false, "
                f"not {state.describe()}; add it at off, then step forward")
@@ -129,7 +137,7 @@ def _judge_new(name: str, after: LoadedFlag) -> list[Finding]:
 
 def _judge_deleted(name: str, before: LoadedFlag) -> list[Finding]:
     state = RolloutState.of(before.flag)
-    if state.stage is Stage.OFF or state.default_enabled:
+    if _may_come_and_go(state) or state.stage is Stage.OFF:
         return []
     message = (f"{name}: deleting a flag that is live ({state.describe()}); roll it back to off "
                "first, or finish the rollout with default_enabled: true and its cleanup issue")

@@ -79,7 +79,7 @@ def compare(root: Path, policy: Policy, request: RangeRequest, *,
         return result
     tree = _head_tree(root, span)
     with git.BlobReader(root) as reader:
-        result.before = _load_side(reader, span.base, changed)
+        result.before, base_unreadable = _load_side(reader, span.base, changed)
         targets = tree if request.all_files else changed
         checked = check_documents(_read_head(root, reader, span, targets), policy,
                                   other_paths=tree)
@@ -87,8 +87,9 @@ def compare(root: Path, policy: Policy, request: RangeRequest, *,
         result.after = {name: loaded for name, loaded in checked.flags.items()
                         if loaded.document.path in changed_set}
         result.findings = list(checked.findings)
-        unreadable = {stem(path) for path in tree} - checked.flags.keys()
-        result.findings += _judge_all(root, reader, span, policy, result, unreadable,
+        head_unreadable = {stem(path) for path in tree} - checked.flags.keys()
+        result.findings += _judge_all(root, reader, span, policy, result,
+                                      (base_unreadable, head_unreadable),
                                       now if now is not None else int(time.time()))
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
@@ -137,17 +138,23 @@ def _commit_or_empty(root: Path, ref: str) -> str:
         raise
 
 
-def _load_side(reader: git.BlobReader, rev: str, paths: list[str]) -> dict[str, LoadedFlag]:
-    """The base side: files that do not parse there have no state to step from."""
+def _load_side(reader: git.BlobReader, rev: str,
+               paths: list[str]) -> tuple[dict[str, LoadedFlag], set[str]]:
+    """The base side, and the stems of files that do not parse there: those flags have no
+    state to step from, so they are not judged as new either."""
     flags: dict[str, LoadedFlag] = {}
+    unreadable: set[str] = set()
     for path in paths:
         raw = reader.read(f"{rev}:{path}")
-        document = load_or_finding(raw, path) if raw is not None else None
-        if isinstance(document, Document):
-            flag, errors = parse_flag(document)
-            if flag is not None and not errors:
-                flags.setdefault(flag.name, LoadedFlag(flag, document))
-    return flags
+        if raw is None:
+            continue
+        document = load_or_finding(raw, path)
+        flag = parse_flag(document)[0] if isinstance(document, Document) else None
+        if flag is None or not isinstance(document, Document):
+            unreadable.add(stem(path))
+        else:
+            flags.setdefault(flag.name, LoadedFlag(flag, document))
+    return flags, unreadable
 
 
 def _read_head(root: Path, reader: git.BlobReader, span: _Span,
@@ -178,14 +185,17 @@ def _head_tree(root: Path, span: _Span) -> list[str]:
 
 
 def _judge_all(root: Path, reader: git.BlobReader, span: _Span, policy: Policy,
-               result: Comparison, unreadable: set[str], now: int) -> list[Finding]:
-    """Judges every flag on either side; a flag whose head file does not parse is not gone:
-    its file's errors are reported, and there is no head state to judge a step to."""
+               result: Comparison, unreadable: tuple[set[str], set[str]],
+               now: int) -> list[Finding]:
+    """Judges every flag on either side. A flag whose file does not parse on one side is
+    neither new nor gone: there is no state there to judge a step from or to."""
     overrides = _overrides(root, span)
     landings = _landings(root, reader, span, result, _horizon(policy, now))
     findings: list[Finding] = []
+    base_unreadable, head_unreadable = unreadable
     for name in sorted(result.before.keys() | result.after.keys()):
-        if name not in result.after and name in unreadable:
+        if (name not in result.after and name in head_unreadable) or \
+                (name not in result.before and name in base_unreadable):
             continue
         verdict = Verdict(policy, now, landings.get(name), span.staged, overrides.get(name))
         findings += judge(name, result.before.get(name), result.after.get(name), verdict)
