@@ -12,7 +12,7 @@ from gitrepo import EPOCH, Repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from validator.commands.transition import RangeRequest, judge_range
+from validator.compare import RangeRequest, judge_range
 from validator.policy import DEFAULT_POLICY
 from validator.reports import Report
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from validator.commands.transition import RangeRequest, compare
+from validator.compare import RangeRequest, compare
 from validator.plan import plan, to_json, to_markdown
 from validator.policy import load_policy
 

@@ -19,7 +19,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     pairs = pair_reports(args.formats, args.outputs)
     policy = load_policy(root)
     if args.base or args.staged or args.head or args.merged:
-        from validator.commands.transition import RangeRequest, judge_range
+        from validator.compare import RangeRequest, judge_range
 
         request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files)
         report = judge_range(root, policy, request)

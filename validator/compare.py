@@ -1,4 +1,4 @@
-"""`validate --base/--head/--staged`: gathers both states from git, then lets the pure judge rule.
+"""Both states of a change, read from git (for `validate --base/--staged` and `plan`), judged.
 
 Work is proportional to the change: git names the changed flag files, one `cat-file --batch`
 process reads both sides, and history is read only for flags that step forward.
