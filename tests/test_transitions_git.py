@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -275,3 +276,14 @@ def test_a_flag_whose_base_file_was_broken_is_not_judged_as_new(repo: Repo) -> N
     repo.commit("broken", at=EPOCH - DAY)
     repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
     assert judge(repo, "HEAD") == []
+
+
+@pytest.mark.parametrize("args", [["--base", "main"], ["--staged"]])
+def test_outside_a_repository_is_one_clear_line(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "flags").mkdir()
+    done = subprocess.run([sys.executable, "-m", "validator", "validate", *args], cwd=tmp_path,
+                          capture_output=True, text=True, check=False,
+                          env={**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith("is not in a git repository; --base, --staged and plan "
+                                        "compare git states")

@@ -132,6 +132,8 @@ def _commit_or_empty(root: Path, ref: str) -> str:
     """Before the first commit there is no HEAD: everything staged is new."""
     try:
         return git.resolve(root, ref)
+    except git.NotARepository:
+        raise
     except git.GitError:
         if ref == "HEAD":
             return EMPTY_TREE

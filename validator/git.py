@@ -17,12 +17,22 @@ class GitError(UserError):
     pass
 
 
+class NotARepository(GitError):
+    pass
+
+
 def git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    process = subprocess.run(
-        ["git", *args], cwd=root, input=stdin, capture_output=True, check=False
-    )
+    try:
+        process = subprocess.run(
+            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed, and --base/--staged read git") from None
     if process.returncode != 0:
         detail = process.stderr.decode("utf-8", "replace").strip().splitlines()
+        if any("not a git repository" in line for line in detail):
+            raise NotARepository(f"{root.resolve()} is not in a git repository; --base, "
+                                 "--staged and plan compare git states")
         raise GitError(f"git {args[0]} failed: {detail[-1] if detail else process.returncode}")
     return process.stdout
 
@@ -33,6 +43,8 @@ def resolve(root: Path, ref: str) -> str:
         try:
             found = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{{peel}}}")
             return found.decode().strip()
+        except NotARepository:
+            raise
         except GitError:
             continue
     raise GitError(f"unknown git ref {ref!r}; fetch it first (CI: GIT_DEPTH: \"0\")")
