@@ -346,3 +346,17 @@ def test_validate_writes_several_reports_and_still_prints_text(
     suite = ET.parse(junit_file).getroot().find("testsuite")
     assert suite is not None and suite.get("tests") == suite.get("failures") == "1"
     assert [case.get("file") for case in suite.iter("testcase")] == ["flags/bad.yml"]
+
+
+def test_fingerprint_ignores_numbers_that_move_with_the_clock() -> None:
+    from validator.findings import Finding, Severity
+    from validator.reports.fingerprint import fingerprinted
+
+    def soak(minutes: int) -> Finding:
+        return Finding("flags/demo.yml", 12, 8, Severity.ERROR, "FO204",
+                       f"demo: beta → percentage after {minutes} min; wait {15 - minutes} more",
+                       "demo")
+
+    [(_, early)] = fingerprinted([soak(3)])
+    [(_, later)] = fingerprinted([soak(9)])
+    assert early == later

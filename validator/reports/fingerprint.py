@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 
 from validator.findings import Finding
 from validator.reports import sort_key
+
+_DIGITS = re.compile(r"\d+")
+"""Numbers in messages move with the clock ("after 4 min; wait 11 more"): not part of identity."""
 
 
 def fingerprinted(findings: Sequence[Finding]) -> list[tuple[Finding, str]]:
@@ -26,7 +30,8 @@ def fingerprinted(findings: Sequence[Finding]) -> list[tuple[Finding, str]]:
     seen: Counter[tuple[str, str, str, str]] = Counter()
     pairs: list[tuple[Finding, str]] = []
     for finding in sorted(findings, key=sort_key):
-        identity = (finding.rule, finding.path, finding.flag or "", finding.message)
+        message = _DIGITS.sub("#", finding.message)
+        identity = (finding.rule, finding.path, finding.flag or "", message)
         pairs.append((finding, fingerprint(*identity, occurrence=seen[identity])))
         seen[identity] += 1
     return pairs
