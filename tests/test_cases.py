@@ -30,7 +30,8 @@ CASES = Path(__file__).parent / "cases"
 INVALID_CASES = sorted(path for path in (CASES / "invalid").iterdir() if path.is_dir())
 VALID_FILES = sorted((CASES / "valid").glob("*.yml"))
 FILE_RULES = sorted(rule for rule in RULES if re.fullmatch(r"FO[01]\d\d", rule))
-TESTED_IN_CODE = {"FO007": "test_unreadable_paths_are_findings_and_the_rest_is_still_checked"}
+TESTED_IN_CODE = {"FO007": "test_unreadable_paths_are_findings_and_the_rest_is_still_checked",
+                  "FO008": "test_a_yaml_file_in_flags_is_a_warning_not_silence"}
 TEXT_LINE = re.compile(
     r"(?P<path>[^\s:][^:\n]*):(?P<line>[1-9]\d*):(?P<column>[1-9]\d*): "
     r"(?P<severity>error|warning) (?P<rule>FO\d{3}) (?P<message>\S.*)"
@@ -161,6 +162,17 @@ def test_unreadable_paths_are_findings_and_the_rest_is_still_checked(
     code, out, _ = run_cli("-C", str(tmp_path), "validate", "flags/missing.yml")
     assert (code, out) == (1, "flags/missing.yml:1:1: error FO007 cannot read file: "
                               "No such file or directory\n")
+
+
+def test_a_yaml_file_in_flags_is_a_warning_not_silence(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    (tmp_path / "flags" / "team").mkdir(parents=True)
+    shutil.copy(VALID_FILES[0], tmp_path / "flags")
+    (tmp_path / "flags" / "team" / "lost.yaml").write_text("name: lost\n")
+    code, out, _ = run_cli("-C", str(tmp_path), "validate")
+    assert (code, out) == (0, "flags/team/lost.yaml:1:1: warning FO008 flags/team/lost.yaml is "
+                              "not read: flag files end in .yml; rename it to lost.yml\n")
 
 
 def test_whole_corpus_in_one_real_process_reports_every_file(

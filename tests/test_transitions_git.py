@@ -287,3 +287,11 @@ def test_outside_a_repository_is_one_clear_line(tmp_path: Path, args: list[str])
     assert done.returncode == 1
     assert done.stderr.strip().endswith("is not in a git repository; --base, --staged and plan "
                                         "compare git states")
+
+
+def test_a_staged_yaml_file_is_flagged_as_not_read(repo: Repo) -> None:
+    repo.write_flag("demo", "off")
+    repo.commit("add", at=EPOCH - DAY)
+    repo.write("flags/other.yaml", "name: other\n")
+    repo.git("add", "-A")
+    assert judge(repo, "HEAD", staged=True) == ["FO008:warning"]

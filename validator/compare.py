@@ -16,7 +16,7 @@ from validator.check import LoadedFlag, check_documents
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.history import landing_time
-from validator.loader import Document, flag_paths, load_or_finding, stem
+from validator.loader import Document, flag_paths, load_or_finding, not_read, stem
 from validator.parse import parse_flag
 from validator.policy import Policy
 from validator.reports import Report
@@ -73,8 +73,9 @@ def judge_range(root: Path, policy: Policy, request: RangeRequest, *,
 def compare(root: Path, policy: Policy, request: RangeRequest, *,
             now: int | None = None) -> Comparison:
     span = _span(root, request)
-    changed = git.changed_paths(root, span.base, span.head, staged=span.staged)
-    result = Comparison(span.label, changed)
+    touched = git.changed_paths(root, span.base, span.head, staged=span.staged)
+    changed = [path for path in touched if git.is_flag_path(path)]
+    result = Comparison(span.label, changed, findings=not_read(touched))
     if not changed and not request.all_files:
         return result
     tree = _head_tree(root, span)
@@ -86,7 +87,7 @@ def compare(root: Path, policy: Policy, request: RangeRequest, *,
         changed_set = set(changed)
         result.after = {name: loaded for name, loaded in checked.flags.items()
                         if loaded.document.path in changed_set}
-        result.findings = list(checked.findings)
+        result.findings += checked.findings
         head_unreadable = {stem(path) for path in tree} - checked.flags.keys()
         result.findings += _judge_all(root, reader, span, policy, result,
                                       (base_unreadable, head_unreadable),

@@ -71,6 +71,9 @@ _CATALOGUE = (
           "A flag file is one YAML mapping of field names to values."),
     _rule("FO007", "unreadable", "The file cannot be read.",
           "The path must be a readable regular file."),
+    _rule("FO008", "not-read", "A file in flags/ is not read as a flag.",
+          "Flag files end in .yml; a .yaml file is silently ignored by every tool that globs "
+          "*.yml, so rename it.", warning=True),
     # One flag file.
     _rule("FO101", "missing-field", "A required field is missing.",
           "Add the field; schema/flag.schema.json lists what each field holds."),

@@ -63,7 +63,7 @@ def _split_z(raw: bytes) -> list[str]:
 
 
 def changed_paths(root: Path, base: str, head: str | None, *, staged: bool = False) -> list[str]:
-    """Flag files that differ between base and head (a ref, the index, or the working tree)."""
+    """Files under flags/ that differ between base and head (a ref, the index, the work tree)."""
     args = ["diff", "--no-renames", "--name-only", "-z", "--no-ext-diff"]
     if staged:
         args.append("--cached")
@@ -74,7 +74,7 @@ def changed_paths(root: Path, base: str, head: str | None, *, staged: bool = Fal
     if head is None and not staged:
         untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", FLAGS_DIR)
         paths.update(_split_z(untracked))
-    return sorted(path for path in paths if is_flag_path(path))
+    return sorted(paths)
 
 
 def tree_paths(root: Path, ref: str) -> list[str]:

@@ -306,8 +306,8 @@ def _refuse_features(event: Event) -> None:
         raise LoadError("FO002", f"tag {tag} is not allowed in a flag file", position)
 
 
-def flag_paths(root: Path, folder: str = "flags") -> list[str]:
-    """Every <folder>/**/*.yml under root, as sorted relative POSIX paths.
+def flag_paths(root: Path, folder: str = "flags", suffix: str = ".yml") -> list[str]:
+    """Every <folder>/**/*<suffix> under root, as sorted relative POSIX paths.
 
     Strings and os.walk rather than pathlib: at 10,000 files pathlib costs tens of ms.
     """
@@ -318,8 +318,15 @@ def flag_paths(root: Path, folder: str = "flags") -> list[str]:
         relative = os.path.relpath(directory, root).replace(os.sep, "/")
         # A folder named *.yml is reported as unreadable rather than silently skipped.
         names = (*files, *subdirectories)
-        found.extend(f"{relative}/{name}" for name in names if name.endswith(".yml"))
+        found.extend(f"{relative}/{name}" for name in names if name.endswith(suffix))
     return sorted(found)
+
+
+def not_read(paths: list[str]) -> list[Finding]:
+    """Warnings for files that look like flags but are not read (`.yaml` instead of `.yml`)."""
+    return [RULES["FO008"].at(path, START, f"{path} is not read: flag files end in .yml; "
+                              f"rename it to {stem(path).removesuffix('.yaml')}.yml")
+            for path in paths if path.endswith(".yaml")]
 
 
 def stem(path: str) -> str:

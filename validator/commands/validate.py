@@ -8,7 +8,8 @@ from typing import TextIO
 
 from validator.check import Checked, check_documents
 from validator.errors import UserError
-from validator.loader import flag_paths, read_document
+from validator.findings import Finding
+from validator.loader import Document, flag_paths, not_read, read_document
 from validator.output import emit, pair_reports
 from validator.policy import Policy, load_policy
 from validator.reports import Report
@@ -33,7 +34,10 @@ def check_tree(root: Path, policy: Policy, paths: list[str]) -> Checked:
     tree = flag_paths(root)
     chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root) for p in paths]
     targets = _expand(root, chosen) if paths else tree
-    loaded = [read_document(root / target, target) for target in targets]
+    loaded: list[Document | Finding] = [read_document(root / target, target)
+                                        for target in targets]
+    if not paths:
+        loaded += not_read(flag_paths(root, suffix=".yaml"))
     return check_documents(loaded, policy, other_paths=tree)
 
 
