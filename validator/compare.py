@@ -88,9 +88,9 @@ def compare(root: Path, policy: Policy, request: RangeRequest, *,
         result.after = {name: loaded for name, loaded in checked.flags.items()
                         if loaded.document.path in changed_set}
         result.findings += checked.findings
-        head_unreadable = {stem(path) for path in tree} - checked.flags.keys()
+        still_there = {stem(path) for path in tree}
         result.findings += _judge_all(root, reader, span, policy, result,
-                                      (base_unreadable, head_unreadable),
+                                      (base_unreadable, still_there),
                                       now if now is not None else int(time.time()))
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
@@ -188,16 +188,17 @@ def _head_tree(root: Path, span: _Span) -> list[str]:
 
 
 def _judge_all(root: Path, reader: git.BlobReader, span: _Span, policy: Policy,
-               result: Comparison, unreadable: tuple[set[str], set[str]],
+               result: Comparison, names: tuple[set[str], set[str]],
                now: int) -> list[Finding]:
-    """Judges every flag on either side. A flag whose file does not parse on one side is
-    neither new nor gone: there is no state there to judge a step from or to."""
+    """Judges every flag on either side. A flag is gone only if no file at head carries its
+    name (one that does not parse is reported, not deleted), and new only if its base file
+    was absent, not unreadable: there is no state there to judge a step from or to."""
     overrides = _overrides(root, span)
     landings = _landings(root, reader, span, result, _horizon(policy, now))
     findings: list[Finding] = []
-    base_unreadable, head_unreadable = unreadable
+    base_unreadable, still_there = names
     for name in sorted(result.before.keys() | result.after.keys()):
-        if (name not in result.after and name in head_unreadable) or \
+        if (name not in result.after and name in still_there) or \
                 (name not in result.before and name in base_unreadable):
             continue
         verdict = Verdict(policy, now, landings.get(name), span.staged, overrides.get(name))

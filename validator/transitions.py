@@ -47,6 +47,7 @@ class Step(StrEnum):
 
 
 def classify(before: RolloutState, after: RolloutState) -> Step:
+    """Forward if anyone gains the flag (or the percentage kind flips), rollback if only losses."""
     if after.stage.rank != before.stage.rank:
         return Step.FORWARD if after.stage.rank > before.stage.rank else Step.ROLLBACK
     if _kind_switch(before, after) or _gains(before, after):
@@ -106,15 +107,14 @@ class Verdict:
 
 def judge(name: str, before: LoadedFlag | None, after: LoadedFlag | None,
           verdict: Verdict) -> list[Finding]:
-    if before is None and after is None:
-        return []
-    if before is None:
-        assert after is not None
+    if before is not None and after is not None:
+        findings = _judge_step(name, before, after, verdict)
+    elif after is not None:
         findings = _judge_new(name, after)
-    elif after is None:
+    elif before is not None:
         findings = _judge_deleted(name, before)
     else:
-        findings = _judge_step(name, before, after, verdict)
+        return []
     return _apply_override(name, findings, before, after, verdict)
 
 
