@@ -128,16 +128,19 @@ def trailers(root: Path, revision_range: str, key: str) -> list[str]:
 
 
 def merge_tree(root: Path, ours: str, theirs: str) -> str | None:
-    """The tree a merge would produce, or None when it conflicts (git >= 2.38)."""
+    """The tree a merge would produce, or None when it conflicts (git >= 2.38).
+
+    Exit code 1 means conflicts; anything else (an old git, a bad object) is an error.
+    """
     process = subprocess.run(["git", "merge-tree", "--write-tree", ours, theirs], cwd=root,
                              capture_output=True, check=False)
-    if process.returncode != 0:
+    if process.returncode == 1:
         return None
+    if process.returncode != 0:
+        detail = process.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git merge-tree --write-tree failed (git 2.38 or newer is needed): "
+                       f"{detail[-1] if detail else process.returncode}")
     return process.stdout.decode().splitlines()[0].strip()
-
-
-def merge_base(root: Path, one: str, other: str) -> str:
-    return git(root, "merge-base", one, other).decode().strip()
 
 
 class BlobReader:
