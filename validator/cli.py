@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="what a change does to each flag, in Markdown")
     _range_arguments(plan)
     plan.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    plan.add_argument("--comment", action="store_true",
+                      help="also keep the plan as one note on the merge request (GitLab CI)")
     render = commands.add_parser("render", help="write the survey site from the merged config")
     render.add_argument("--config", default="build/flags.json")
     render.add_argument("-o", "--output", default="public")

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
 from validator.compare import RangeRequest, compare
+from validator.errors import UserError
+from validator.gitlab_notes import MergeRequest
 from validator.plan import plan, to_json, to_markdown
 from validator.policy import load_policy
 
@@ -19,4 +24,20 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     plans = plan(comparison.before, comparison.after, comparison.findings, policy)
     render = to_json if args.format == "json" else to_markdown
     out.write(render(plans, comparison.label))
+    if args.comment:
+        from validator.gitlab_notes import publish_plan
+
+        said = publish_plan(_merge_request_from(os.environ), to_markdown(plans, comparison.label))
+        print(f"flagops: {said}", file=sys.stderr)
     return 0
+
+
+def _merge_request_from(environ: Mapping[str, str]) -> MergeRequest:
+    """GitLab CI's predefined variables, and a token that may write notes."""
+    needed = ("CI_API_V4_URL", "CI_PROJECT_ID", "CI_MERGE_REQUEST_IID", "FLAGOPS_GITLAB_TOKEN")
+    missing = [name for name in needed if not environ.get(name)]
+    if missing:
+        raise UserError(f"--comment needs {', '.join(missing)} (a merge request pipeline, and "
+                        "a project access token with api scope in FLAGOPS_GITLAB_TOKEN)")
+    return MergeRequest(environ["CI_API_V4_URL"], environ["CI_PROJECT_ID"],
+                        environ["CI_MERGE_REQUEST_IID"], environ["FLAGOPS_GITLAB_TOKEN"])

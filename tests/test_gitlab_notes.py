@@ -1,0 +1,139 @@
+"""The merge request note, against a GitLab stand-in served on 127.0.0.1 by http.server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from gitrepo import Repo
+
+from validator.errors import UserError
+from validator.gitlab_notes import MARKER, MergeRequest, publish_plan
+
+NOTES_PATH = "/api/v4/projects/group%2Fflags/merge_requests/7/notes"
+
+
+class FakeGitLab:
+    """Just enough of GitLab's notes API: paginated list, create, edit, and a token check."""
+
+    def __init__(self, token: str = "secret", page_size: int = 2) -> None:
+        self.token = token
+        self.page_size = page_size
+        self.notes: list[dict[str, Any]] = [{"id": 1, "body": "LGTM"}, {"id": 2, "body": "ok"}]
+        self.requests: list[tuple[str, str]] = []
+
+    def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any, dict[
+            str, str]]:
+        self.requests.append((method, path))
+        if headers.get("PRIVATE-TOKEN") != self.token:
+            return 401, {"message": "401 Unauthorized"}, {}
+        url = urlsplit(path)
+        if method == "GET" and url.path == NOTES_PATH:
+            page = int(parse_qs(url.query).get("page", ["1"])[0])
+            start = (page - 1) * self.page_size
+            more = start + self.page_size < len(self.notes)
+            return 200, self.notes[start:start + self.page_size], {
+                "X-Next-Page": str(page + 1) if more else ""}
+        if method == "POST" and url.path == NOTES_PATH:
+            note = {"id": len(self.notes) + 1, "body": json.loads(body)["body"]}
+            self.notes.append(note)
+            return 201, note, {}
+        if method == "PUT" and url.path.startswith(f"{NOTES_PATH}/"):
+            note_id = int(url.path.rsplit("/", 1)[1])
+            [note] = [n for n in self.notes if n["id"] == note_id]
+            note["body"] = json.loads(body)["body"]
+            return 200, note, {}
+        return 404, {"message": "404 Not Found"}, {}
+
+
+@pytest.fixture
+def gitlab() -> Iterator[tuple[FakeGitLab, str]]:
+    fake = FakeGitLab()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            status, payload, extra = fake.handle(self.command, self.path, self.headers,
+                                                 self.rfile.read(length))
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in extra.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake, f"http://127.0.0.1:{server.server_address[1]}/api/v4"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_the_plan_note_is_added_once_then_edited(gitlab: tuple[FakeGitLab, str]) -> None:
+    fake, api = gitlab
+    target = MergeRequest(api, "group/flags", "7", "secret")
+    fake.notes.append({"id": 3, "body": "a third comment pushes ours to page two"})
+    assert publish_plan(target, "first plan") == "added the plan to the merge request"
+    assert publish_plan(target, "second plan") == "updated the plan on the merge request"
+    ours = [note for note in fake.notes if note["body"].startswith(MARKER)]
+    assert [note["body"] for note in ours] == [f"{MARKER}\nsecond plan"]
+    assert ("PUT", f"{NOTES_PATH}/4") in fake.requests
+    assert any("page=2" in path for _, path in fake.requests)
+
+
+def test_a_refused_token_is_one_clear_error(gitlab: tuple[FakeGitLab, str]) -> None:
+    _, api = gitlab
+    with pytest.raises(UserError, match=r"GitLab answered 401 to GET .*/notes"):
+        publish_plan(MergeRequest(api, "group/flags", "7", "wrong"), "plan")
+
+
+def test_plan_comment_from_the_ci_variables(gitlab: tuple[FakeGitLab, str],
+                                            tmp_path: Path) -> None:
+    fake, api = gitlab
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "off")
+    repo.commit("add", at=int(time.time()) - 86400)
+    repo.write_flag("demo", "staging")
+    env = {**repo.env, "CI_API_V4_URL": api, "CI_PROJECT_ID": "group/flags",
+           "CI_MERGE_REQUEST_IID": "7", "FLAGOPS_GITLAB_TOKEN": "secret"}
+    done = subprocess.run([sys.executable, "-m", "validator", "plan", "--base", "HEAD",
+                           "--comment"], cwd=repo.path, env=env, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "flagops: added the plan to the merge request" in done.stderr
+    assert "### `demo`: off → staging" in fake.notes[-1]["body"]
+
+
+def test_plan_comment_outside_a_merge_request_pipeline_says_what_is_missing(
+        tmp_path: Path) -> None:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "off")
+    repo.commit("add", at=int(time.time()))
+    ci_variables = ("CI_API_V4_URL", "CI_PROJECT_ID", "CI_MERGE_REQUEST_IID",
+                    "FLAGOPS_GITLAB_TOKEN")
+    env = {key: value for key, value in repo.env.items() if key not in ci_variables}
+    done = subprocess.run([sys.executable, "-m", "validator", "plan", "--base", "HEAD",
+                           "--comment"], cwd=repo.path, env=env, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 1
+    assert "--comment needs CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID" in done.stderr
