@@ -211,3 +211,19 @@ def test_this_repositorys_flags_pass_in_a_real_process(
 ) -> None:
     code, out, err = run_process("-C", str(ROOT), "validate", "--format", "json")
     assert (code, json.loads(out)) == (0, []), err
+
+
+def test_from_a_subfolder_the_root_is_found_and_paths_stay_relative_to_it(
+    tmp_path: Path, run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {"flags/team/good.yml": flag("good"), "flags/bad.yml": "name: [\n"})
+    monkeypatch.chdir(tmp_path / "flags" / "team")
+    code, out, _ = run_cli("validate")
+    assert (code, [line.split(":")[0] for line in out.splitlines()]) == (1, ["flags/bad.yml"])
+    assert run_cli("validate", "good.yml")[:2] == (0, "")
+
+
+def test_no_flag_files_at_all_is_said(tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    code, _, err = run_cli("-C", str(tmp_path), "validate")
+    assert code == 0
+    assert f"flagops: no flag files in {tmp_path.resolve() / 'flags'}" in err

@@ -8,6 +8,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from validator.errors import UsageError, UserError
@@ -27,7 +28,8 @@ COMMANDS: dict[str, str] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flagops", description=__doc__)
-    parser.add_argument("-C", "--root", default=".", help="repository root (default: .)")
+    parser.add_argument("-C", "--root", help="repository root (default: the nearest folder at "
+                        "or above the current one that holds flags/)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _validate_arguments(commands.add_parser("validate", help="check flag files and transitions"))
     schema = commands.add_parser("schema", help="write the flag file JSON Schema")
@@ -87,6 +89,8 @@ def _environment_argument(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     stdout = out or sys.stdout
     args = build_parser().parse_args(argv)
+    if args.root is None:
+        _discover_root(args)
     try:
         command = importlib.import_module(COMMANDS[args.command])
         code: int = command.run(args, stdout)
@@ -114,3 +118,21 @@ def _user_error_line(error: UserError) -> str:
         return (f"{finding.path}:{finding.line}:{finding.column}: {finding.severity} "
                 f"{finding.rule} {finding.message}")
     return f"flagops: error: {error}"
+
+
+def _discover_root(args: argparse.Namespace) -> None:
+    """Like git, work from a subfolder too: the root is found upwards, paths stay relative to
+    where the user is (with -C they are relative to the root, as with `git -C`)."""
+    here = Path.cwd()
+    args.root = str(find_root(here))
+    if getattr(args, "paths", None):
+        args.paths = [str(here / path) for path in args.paths]
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds flags/, else one that holds .git."""
+    for marker in ("flags", ".git"):
+        for folder in (start, *start.parents):
+            if (folder / marker).exists():
+                return folder
+    return start
