@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from validator.compare import RangeRequest, judge_range
-from validator.policy import DEFAULT_POLICY
+from validator.policy import DEFAULT_POLICY, load_policy
 from validator.reports import Report
 
 DAY = 24 * 3600
@@ -295,3 +295,58 @@ def test_a_staged_yaml_file_is_flagged_as_not_read(repo: Repo) -> None:
     repo.write("flags/other.yaml", "name: other\n")
     repo.git("add", "-A")
     assert judge(repo, "HEAD", staged=True) == ["FO008:warning"]
+
+
+# Every transition rule both ways, through real commits: (rule, base, failing head, passing head).
+PCT = {"percentage": ("actors", 10), **BETA}
+EVERY_RULE = [
+    ("FO201", {"stage": "staging"}, {"stage": "percentage", **PCT}, {"stage": "beta", **BETA}),
+    ("FO202", {"stage": "percentage", **PCT},
+     {"stage": "percentage", **BETA, "percentage": ("actors", 100)},
+     {"stage": "percentage", **BETA, "percentage": ("actors", 50)}),
+    ("FO203", {"stage": "percentage", **PCT},
+     {"stage": "percentage", **BETA, "percentage": ("time", 10)},
+     {"stage": "percentage", **BETA, "percentage": ("actors", 50)}),
+    ("FO206", {"stage": "percentage", **BETA, "percentage": ("actors", 100)},
+     {"stage": "enabled", "default_enabled": True, "cleanup": True}, {"stage": "enabled"}),
+    ("FO211", {"stage": "percentage", **BETA, "percentage": ("actors", 50)},
+     {"stage": "percentage", "actors": ("User:1", *BETA["actors"]),
+      "percentage": ("actors", 10)},
+     {"stage": "percentage", **BETA, "percentage": ("actors", 10)}),
+]
+
+
+@pytest.mark.parametrize(("rule", "base", "bad", "good"), EVERY_RULE,
+                         ids=[row[0] for row in EVERY_RULE])
+def test_every_step_rule_both_ways_in_real_history(repo: Repo, rule: str,
+                                                   base: dict[str, object],
+                                                   bad: dict[str, object],
+                                                   good: dict[str, object]) -> None:
+    repo.write_flag("demo", **base)  # type: ignore[arg-type]
+    start = repo.commit("base state", at=EPOCH - 10 * DAY)
+    repo.write_flag("demo", **bad)  # type: ignore[arg-type]
+    repo.commit("the illegal step", at=EPOCH - DAY)
+    assert f"{rule}:error" in judge(repo, start, "HEAD")
+    repo.git("reset", "-q", "--hard", start)
+    repo.write_flag("demo", **good)  # type: ignore[arg-type]
+    repo.commit("the legal step", at=EPOCH - DAY)
+    assert judge(repo, start, "HEAD") == []
+
+
+def test_override_trailer_is_refused_when_the_policy_says_so(repo: Repo) -> None:
+    repo.write("pyproject.toml", "[tool.flagops]\nallow_overrides = false\n")
+    repo.write_flag("demo", "off")
+    base = repo.commit("add", at=EPOCH - DAY)
+    repo.write_flag("demo", "enabled")
+    repo.commit("hotfix\n\nFlag-Override: demo: please", at=EPOCH - 60)
+    policy = load_policy(repo.path)
+    report = judge_range(repo.path, policy, RangeRequest(base, "HEAD"), now=EPOCH)
+    assert rules(report) == ["FO201:error", "FO210:warning"]
+
+
+def test_an_override_with_nothing_to_override_is_reported(repo: Repo) -> None:
+    repo.write_flag("demo", "off")
+    base = repo.commit("add", at=EPOCH - DAY)
+    repo.write_flag("demo", "staging")
+    repo.commit("staging\n\nFlag-Override: demo: just in case", at=EPOCH - 60)
+    assert judge(repo, base, "HEAD") == ["FO209:warning"]
