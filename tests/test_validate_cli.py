@@ -227,3 +227,13 @@ def test_no_flag_files_at_all_is_said(tmp_path: Path, run_cli: Callable[..., Cli
     code, _, err = run_cli("-C", str(tmp_path), "validate")
     assert code == 0
     assert f"flagops: no flag files in {tmp_path.resolve() / 'flags'}" in err
+
+
+def test_with_c_a_relative_output_lands_in_the_root(
+    tmp_path: Path, run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "repo", {"flags/fine.yml": flag("fine")})
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run_cli("-C", "repo", "validate", "--format", "json", "--output", "out.json")
+    assert code == 0
+    assert (tmp_path / "repo" / "out.json").read_text(encoding="utf-8") == "[]\n"

@@ -121,12 +121,13 @@ def _user_error_line(error: UserError) -> str:
 
 
 def _discover_root(args: argparse.Namespace) -> None:
-    """Like git, work from a subfolder too: the root is found upwards, paths stay relative to
-    where the user is (with -C they are relative to the root, as with `git -C`)."""
+    """Like git, work from a subfolder too: the root is found upwards, and files named on the
+    command line stay relative to where the user is (with -C, to the root, as with `git -C`)."""
     here = Path.cwd()
     args.root = str(find_root(here))
-    if getattr(args, "paths", None):
-        args.paths = [str(here / path) for path in args.paths]
+    for option in ("paths", "outputs"):
+        if getattr(args, option, None):
+            setattr(args, option, [str(here / path) for path in getattr(args, option)])
 
 
 def find_root(start: Path) -> Path:

@@ -17,7 +17,8 @@ from validator.reports import Report
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
-    pairs = pair_reports(args.formats, args.outputs)
+    outputs = [str(root / output) for output in args.outputs or []]
+    pairs = pair_reports(args.formats, outputs)
     policy = load_policy(root)
     if args.base or args.staged or args.head or args.merged:
         from validator.compare import RangeRequest, judge_range
