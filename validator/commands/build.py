@@ -16,12 +16,11 @@ from validator.build import (
     config_text,
     parse_config,
 )
-from validator.commands.validate import check_tree
+from validator.commands.validate import check_tree, report_of
 from validator.errors import UserError
 from validator.model import Environment
 from validator.output import atomic_write, emit
 from validator.policy import load_policy
-from validator.reports import Report
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -31,9 +30,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"wrote {SCHEMA_PATH}\n")
         return 0
     checked = check_tree(root, load_policy(root), [])
-    report = Report(checked.findings, [(file.path, file.flag) for file in checked.files])
+    report = report_of(checked, root)
+    if report.findings:  # warnings are shown too; errors stop the build
+        emit(report, [("text", None)], sys.stderr if not report.errors else out)
     if report.errors:
-        emit(report, [("text", None)], out)
         return 1
     target = root / args.output
     environment = Environment(args.environment)

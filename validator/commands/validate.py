@@ -26,7 +26,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files)
         report = judge_range(root, policy, request)
     else:
-        report = _report(check_tree(root, policy, args.paths), root)
+        report = report_of(check_tree(root, policy, args.paths), root)
     emit(report, pairs, out)
     return 1 if report.errors else 0
 
@@ -61,7 +61,7 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _report(checked: Checked, root: Path) -> Report:
+def report_of(checked: Checked, root: Path) -> Report:
     checked_files = [(file.path, file.flag) for file in checked.files]
     notes = [] if checked_files else [f"no flag files in {root.resolve() / 'flags'}"]
     return Report(checked.findings, checked_files, notes)
