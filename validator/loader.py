@@ -306,7 +306,8 @@ def _refuse_features(event: Event) -> None:
         raise LoadError("FO002", f"tag {tag} is not allowed in a flag file", position)
 
 
-def flag_paths(root: Path, folder: str = "flags", suffix: str = ".yml") -> list[str]:
+def flag_paths(root: Path, folder: str = "flags",
+               suffix: str | tuple[str, ...] = ".yml") -> list[str]:
     """Every <folder>/**/*<suffix> under root, as sorted relative POSIX paths.
 
     Strings and os.walk rather than pathlib: at 10,000 files pathlib costs tens of ms.

@@ -32,13 +32,14 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def check_tree(root: Path, policy: Policy, paths: list[str]) -> Checked:
-    tree = flag_paths(root)
+    found = flag_paths(root, suffix=(".yml", ".yaml"))  # one walk for flags and strays
+    tree = [path for path in found if path.endswith(".yml")]
     chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root) for p in paths]
     targets = _expand(root, chosen) if paths else tree
     loaded: list[Document | Finding] = [read_document(root / target, target)
                                         for target in targets]
     if not paths:
-        loaded += not_read(flag_paths(root, suffix=".yaml"))
+        loaded += not_read(found)
     return check_documents(loaded, policy, other_paths=tree)
 
 
