@@ -74,6 +74,13 @@ _CATALOGUE = (
     _rule("FO008", "not-read", "A file in flags/ is not read as a flag.",
           "Flag files end in .yml; a .yaml file is silently ignored by every tool that globs "
           "*.yml, so rename it.", warning=True),
+    _rule("FO009", "not-a-regular-file", "A path under flags/ is a symlink, submodule, folder "
+          "or device, not a regular file.",
+          "A flag file is a regular file (git mode 100644 or 100755), so that what review sees, "
+          "what git stores and what a checkout builds are the same bytes."),
+    _rule("FO010", "path-characters", "A path under flags/ contains control characters.",
+          "Rename the file or folder: newlines, tabs and other control characters in paths "
+          "hide what a change touches."),
     # One flag file.
     _rule("FO101", "missing-field", "A required field is missing.",
           "Add the field; schema/flag.schema.json lists what each field holds."),
@@ -81,6 +88,10 @@ _CATALOGUE = (
           "schema/flag.schema.json gives the type and allowed values of every field."),
     _rule("FO103", "unknown-key", "A key is not a field of a flag file.",
           "Unknown keys are rejected so that typos cannot silently disable a setting."),
+    _rule("FO104", "invisible-character", "A value holds invisible or direction-changing "
+          "characters.",
+          "Zero-width, bidirectional-control and other format characters make a file say "
+          "something other than what a reviewer sees; type the value without them."),
     _rule("FO110", "name-mismatch", "The flag's name differs from its file name.",
           "Name the file <name>.yml so that the flag is found where its name says."),
     _rule("FO111", "duplicate-name", "Two files define the same flag.",
@@ -138,6 +149,9 @@ _CATALOGUE = (
     _rule("FO211", "mixed-step", "One change both widens and narrows a flag.",
           "Split it: first the rollback (always legal), then the forward step, so that "
           "either can be reverted on its own."),
+    _rule("FO212", "base-unreadable", "The flag's file cannot be read at the base.",
+          "With no readable state to step from, only a rollback to stage off is accepted; fix "
+          "the file at off, then step forward again."),
     _rule("FO209", "override", "A transition error was overridden.",
           "A Flag-Override trailer turned this error into a warning.", warning=True),
     _rule("FO210", "override-refused", "An override trailer is ignored.",
@@ -145,6 +159,13 @@ _CATALOGUE = (
     # The repository's configuration.
     _rule("FO301", "policy", "The [tool.flagops] policy is invalid.",
           "Use only the documented policy keys, with values of the documented types."),
+    _rule("FO302", "policy-changed", "The change edits the policy.",
+          "A change is judged by the base's policy; the edited policy applies from the next "
+          "change on, once this one has merged.", warning=True),
+    _rule("FO303", "gate-changed", "The change edits the gate itself.",
+          "CI, the validator or hook configuration changed: the target branch's flagops judges "
+          "this change, and the new gate applies after merge. Ask a code owner to review it.",
+          warning=True),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOGUE}
