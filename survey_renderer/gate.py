@@ -6,15 +6,13 @@ same answers. Percentage of time is random per check, so a static evaluator trea
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 
-from validator.build import Gates
+from validator.build import BUCKETS, SCALE, Gates, bucket, in_percentage
 
-SCALE = 1_000
-"""Flipper's scaling factor: percentages keep three decimals of precision."""
-BUCKETS = 100 * SCALE
+__all__ = ["BUCKETS", "SCALE", "Decision", "Reason", "bucket", "evaluate", "in_percentage",
+           "static_decision"]
 
 
 class Reason(StrEnum):
@@ -28,16 +26,6 @@ class Reason(StrEnum):
 class Decision:
     enabled: bool
     reason: Reason
-
-
-def bucket(flag_name: str, actor: str) -> int:
-    """The actor's bucket for this flag; the flag name makes each flag bucket independently."""
-    return zlib.crc32(f"{flag_name}{actor}".encode()) % BUCKETS
-
-
-def in_percentage(flag_name: str, actor: str, percentage: float) -> bool:
-    """Flipper's test; an actor in at p stays in at every higher p."""
-    return bucket(flag_name, actor) < percentage * SCALE
 
 
 def evaluate(flag_name: str, gates: Gates, actor: str | None) -> Decision:

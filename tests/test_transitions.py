@@ -7,6 +7,7 @@ from gitrepo import EPOCH, flag_yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from validator.build import in_percentage
 from validator.check import LoadedFlag
 from validator.findings import Severity
 from validator.loader import load_document
@@ -36,12 +37,16 @@ def rules_of(before: LoadedFlag | None, after: LoadedFlag | None, *,
 
 
 BETA = {"actors": ("Project:gitlab-org/gitlab",)}
+OUTSIDE_50 = next(f"User:{n}" for n in range(2, 99) if not in_percentage("demo", f"User:{n}", 50))
+INSIDE_50 = next(f"User:{n}" for n in range(2, 99) if in_percentage("demo", f"User:{n}", 50))
 
 CASES = [
     # (before, after, expected findings)
     (("off", {}), ("staging", {}), []),
     (("staging", {}), ("beta", BETA), []),
-    (("beta", BETA), ("percentage", {"percentage": ("actors", 10)}), []),
+    (("beta", BETA), ("percentage", {**BETA, "percentage": ("actors", 10)}), []),
+    # Dropping the listed actors while adding a percentage both widens and narrows.
+    (("beta", BETA), ("percentage", {"percentage": ("actors", 10)}), ["FO211:error"]),
     (("percentage", {"percentage": ("actors", 10)}), ("percentage", {"percentage": ("actors", 50)}),
      []),
     (("percentage", {"percentage": ("actors", 50)}),
@@ -72,13 +77,21 @@ CASES = [
     (("beta", BETA), ("beta", {**BETA, "description": "Reworded."}), []),
     (("beta", {"actors": ("User:1",)}), ("beta", {"actors": ("User:2",)}), []),
     (("percentage", {"actors": ("User:1",), "percentage": ("actors", 50)}),
-     ("percentage", {"actors": ("User:1", "User:2"), "percentage": ("actors", 10)}),
+     ("percentage", {"actors": ("User:1", OUTSIDE_50), "percentage": ("actors", 10)}),
      ["FO211:error"]),
+    # Listing an actor already inside the percentage's buckets gives nobody anything new.
+    (("percentage", {"actors": ("User:1",), "percentage": ("actors", 50)}),
+     ("percentage", {"actors": ("User:1", INSIDE_50), "percentage": ("actors", 10)}), []),
+    # Lowering the stage while adding an actor is not a rollback (gate integrity, item 8).
+    (("percentage", {"actors": ("User:1",), "percentage": ("actors", 10)}),
+     ("beta", {"actors": ("User:1", OUTSIDE_50)}), ["FO211:error"]),
+    (("enabled", {}), ("beta", {"actors": ("User:1", OUTSIDE_50)}), []),
     # New and deleted flags.
     (None, ("off", {}), []),
     (None, ("staging", {}), ["FO207:error"]),
     (None, ("enabled", {}), ["FO207:error"]),
-    (None, ("enabled", {"default_enabled": True, "cleanup": True}), []),  # a deletion reverted
+    # Released from nowhere: only history can show it was released when it was removed.
+    (None, ("enabled", {"default_enabled": True, "cleanup": True}), ["FO207:error"]),
     (("off", {}), None, []),
     (("enabled", {"default_enabled": True, "cleanup": True}), None, []),
     (("beta", BETA), None, ["FO208:error"]),
@@ -198,3 +211,28 @@ def test_the_reverse_of_any_legal_forward_step_is_legal(a: LoadedFlag, b: Loaded
 def test_the_named_next_step_is_legal(a: LoadedFlag) -> None:
     text = next_step(RolloutState.of(a.flag), DEFAULT_POLICY)
     assert "→" in text or "removing" in text
+
+
+def test_a_released_flag_comes_back_only_where_history_shows_its_release() -> None:
+    released = loaded("enabled", default_enabled=True, cleanup=True)
+    verdict = Verdict(DEFAULT_POLICY, EPOCH, released_before_removal=True)
+    assert judge("demo", None, released, verdict) == []
+    refused = judge("demo", None, released, Verdict(DEFAULT_POLICY, EPOCH))
+    assert [f.rule for f in refused] == ["FO207"] and "history" in refused[0].message
+
+
+def test_changing_the_type_in_the_same_step_buys_no_skip() -> None:
+    """`ops` may skip beta here; a `wip` flag that becomes `ops` while it steps is judged as
+    the `wip` flag it was at the base (gate integrity, item 6)."""
+    policy = Policy(may_skip={"ops": (Stage.BETA,)})  # type: ignore[dict-item]
+    staging = loaded("staging", flag_type="wip")
+    jump = loaded("percentage", flag_type="ops", percentage=("actors", 10))
+    assert rules_of(staging, jump, policy=policy) == ["FO201:error"]
+    assert rules_of(loaded("staging", flag_type="ops"), jump, policy=policy) == []
+
+
+def test_a_base_dated_in_the_future_says_so() -> None:
+    findings = judge("demo", loaded("staging"), loaded("beta", **BETA),  # type: ignore[arg-type]
+                     Verdict(DEFAULT_POLICY, EPOCH, EPOCH + 1440 * 60))
+    assert [f.rule for f in findings] == ["FO204"]
+    assert "1440 min in the future" in findings[0].message and "-1440" not in findings[0].message

@@ -33,7 +33,7 @@ def rules(report: Report) -> list[str]:
 def judge(repo: Repo, base: str, head: str | None = None, *, now: int = EPOCH,
           staged: bool = False) -> list[str]:
     request = RangeRequest(base, head, staged)
-    return rules(judge_range(repo.path, DEFAULT_POLICY, request, now=now))
+    return rules(judge_range(repo.path, request, policy=DEFAULT_POLICY, now=now))
 
 
 def test_one_step_per_change_is_legal_and_a_skip_is_not(repo: Repo) -> None:
@@ -137,7 +137,7 @@ def test_shallow_clone_says_to_fetch_full_depth(repo: Repo, tmp_path: Path) -> N
     clone = Repo(tmp_path / "clone", tmp_path / "home")
     repo.git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone.path))
     clone.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
-    report = judge_range(clone.path, DEFAULT_POLICY, RangeRequest("HEAD"), now=EPOCH)
+    report = judge_range(clone.path, RangeRequest("HEAD"), policy=DEFAULT_POLICY, now=EPOCH)
     assert rules(report) == ["FO205:error"]
     assert "GIT_DEPTH" in report.findings[0].message
     clone.git("fetch", "-q", "--unshallow")
@@ -150,7 +150,7 @@ def test_override_trailer_turns_errors_into_warnings(repo: Repo) -> None:
     repo.write_flag("demo", "enabled")
     repo.commit("hotfix\n\nFlag-Override: demo: incident 1234 needs it everywhere",
                 at=EPOCH - 60)
-    report = judge_range(repo.path, DEFAULT_POLICY, RangeRequest(base, "HEAD"), now=EPOCH)
+    report = judge_range(repo.path, RangeRequest(base, "HEAD"), policy=DEFAULT_POLICY, now=EPOCH)
     assert rules(report) == ["FO201:warning"]
     assert "incident 1234 needs it everywhere" in report.findings[0].message
 
@@ -271,10 +271,18 @@ def test_reverting_the_removal_of_a_released_flag_is_legal(repo: Repo) -> None:
     assert judge(repo, removal, "HEAD") == []
 
 
-def test_a_flag_whose_base_file_was_broken_is_not_judged_as_new(repo: Repo) -> None:
-    repo.write("flags/demo.yml", "name: demo\nstage: [\n")
+def test_a_flag_whose_base_file_is_broken_may_only_go_to_off(repo: Repo) -> None:
+    """Two clean merges can leave main with a duplicate key: no state to step from, so the
+    next change may not put the flag anywhere but off (gate integrity, item 7)."""
+    repo.write("flags/demo.yml", "name: demo\nstage: off\nstage: off\n")
     repo.commit("broken", at=EPOCH - DAY)
     repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    assert judge(repo, "HEAD") == ["FO212:error"]
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True)
+    assert judge(repo, "HEAD") == ["FO212:error"]
+    (repo.path / "flags/demo.yml").unlink()
+    assert judge(repo, "HEAD") == ["FO212:error"]
+    repo.write_flag("demo", "off")
     assert judge(repo, "HEAD") == []
 
 
@@ -340,7 +348,7 @@ def test_override_trailer_is_refused_when_the_policy_says_so(repo: Repo) -> None
     repo.write_flag("demo", "enabled")
     repo.commit("hotfix\n\nFlag-Override: demo: please", at=EPOCH - 60)
     policy = load_policy(repo.path)
-    report = judge_range(repo.path, policy, RangeRequest(base, "HEAD"), now=EPOCH)
+    report = judge_range(repo.path, RangeRequest(base, "HEAD"), policy=policy, now=EPOCH)
     assert rules(report) == ["FO201:error", "FO210:warning"]
 
 

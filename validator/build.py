@@ -8,6 +8,7 @@ from `MergedConfig` (`flagops build --write-schema`), and a test fails when it d
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable
 from typing import Annotated
 
@@ -28,6 +29,20 @@ from validator.model import (
 SCHEMA_PATH = "schema/flags-config.schema.json"
 
 Percent = Annotated[float, Field(ge=0, le=100)]
+
+SCALE = 1_000
+"""Flipper's scaling factor: percentages keep three decimals of precision."""
+BUCKETS = 100 * SCALE
+
+
+def bucket(flag_name: str, actor: str) -> int:
+    """The actor's bucket for this flag; the flag name makes each flag bucket independently."""
+    return zlib.crc32(f"{flag_name}{actor}".encode()) % BUCKETS
+
+
+def in_percentage(flag_name: str, actor: str, percentage: float) -> bool:
+    """Flipper's test; an actor in at p stays in at every higher p."""
+    return bucket(flag_name, actor) < percentage * SCALE
 
 
 class _Frozen(BaseModel):

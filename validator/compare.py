@@ -1,7 +1,9 @@
 """Both states of a change, read from git (for `validate --base/--staged` and `plan`), judged.
 
-Work is proportional to the change: git names the changed flag files, one `cat-file --batch`
-process reads both sides, and history is read only for flags that step forward.
+Work is proportional to the change: git names the changed flag files with their modes and
+object ids, one `cat-file --batch` process reads both sides by object id, and history is read
+only for flags that step forward. The change is judged by the base's policy: a change that
+loosens the rules is judged by the rules it wants to replace.
 """
 
 from __future__ import annotations
@@ -13,18 +15,46 @@ from pathlib import Path
 
 from validator import git
 from validator.check import LoadedFlag, check_documents
-from validator.errors import UserError
-from validator.findings import Finding
-from validator.history import landing_time
-from validator.loader import Document, flag_paths, load_or_finding, not_read, stem
+from validator.errors import UsageError
+from validator.findings import RULES, START, Finding, Severity
+from validator.history import landing_time, trusted_times
+from validator.loader import (
+    Document,
+    load_or_finding,
+    not_read,
+    not_regular,
+    path_problem,
+    read_document,
+    stem,
+    walk_flags,
+)
+from validator.model import Stage
 from validator.parse import parse_flag
-from validator.policy import Policy
+from validator.policy import (
+    DEFAULT_POLICY,
+    PYPROJECT,
+    Policy,
+    PolicyError,
+    load_policy,
+    policy_from_bytes,
+)
 from validator.reports import Report
-from validator.transitions import RolloutState, Step, Verdict, classify, judge
+from validator.transitions import (
+    RolloutState,
+    Step,
+    Verdict,
+    classify,
+    judge,
+    judge_unreadable_base,
+)
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 OVERRIDE_TRAILER = "Flag-Override"
-_HORIZON_MARGIN = 3600  # committer clocks drift; read an hour more than the longest soak
+_HORIZON_MARGIN = 3600  # read an hour more than the longest soak
+GATE_PATHS = (".gitlab-ci.yml", ".ci", "validator", ".pre-commit-config.yaml",
+              ".pre-commit-hooks.yaml", "CODEOWNERS", ".gitlab/CODEOWNERS", "schema")
+"""What decides how flags are judged, besides the policy: a change to these is named."""
+_KINDS = {"120000": "a symlink", "160000": "a submodule (gitlink)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +82,7 @@ class Comparison:
     """Both states of every changed flag, and the findings; plans and reports read this."""
 
     label: str
+    policy: Policy = DEFAULT_POLICY
     changed: list[str] = field(default_factory=list)
     before: dict[str, LoadedFlag] = field(default_factory=dict)
     after: dict[str, LoadedFlag] = field(default_factory=dict)
@@ -65,37 +96,53 @@ class Comparison:
         return Report(self.findings, self.files, [note])
 
 
-def judge_range(root: Path, policy: Policy, request: RangeRequest, *,
+def judge_range(root: Path, request: RangeRequest, *, policy: Policy | None = None,
                 now: int | None = None) -> Report:
-    return compare(root, policy, request, now=now).report()
+    return compare(root, request, policy=policy, now=now).report()
 
 
-def compare(root: Path, policy: Policy, request: RangeRequest, *,
+def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
             now: int | None = None) -> Comparison:
+    """`policy` None: the base's `[tool.flagops]` (what tests pass instead is theirs)."""
     span = _span(root, request)
-    touched = git.changed_paths(root, span.base, span.head, staged=span.staged)
-    changed = [path for path in touched if git.is_flag_path(path)]
-    result = Comparison(span.label, changed, findings=not_read(touched))
-    if not changed and not request.all_files:
-        return result
-    tree = _head_tree(root, span)
+    changes = git.diff_entries(root, span.base, span.head, git.FLAGS_DIR, PYPROJECT,
+                               *GATE_PATHS, staged=span.staged)
+    flag_changes = [change for change in changes if git.under_flags(change.path)]
     with git.BlobReader(root) as reader:
-        result.before, base_unreadable = _load_side(reader, span.base, changed)
-        targets = tree if request.all_files else changed
-        checked = check_documents(_read_head(root, reader, span, targets), policy,
-                                  other_paths=tree)
-        changed_set = set(changed)
-        result.after = {name: loaded for name, loaded in checked.flags.items()
-                        if loaded.document.path in changed_set}
-        result.findings += checked.findings
-        still_there = {stem(path) for path in tree}
-        result.findings += _judge_all(root, reader, span, policy, result,
-                                      (base_unreadable, still_there),
-                                      now if now is not None else int(time.time()))
+        base_policy = _policy_at(reader, _base_entry(root, span.base, changes))
+        result = Comparison(span.label, policy or base_policy)
+        result.findings += _gate_findings(reader, root, changes, base_policy)
+        _judge_flags(root, reader, span, request, result, flag_changes,
+                     now if now is not None else int(time.time()))
+    return result
+
+
+def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: RangeRequest,
+                 result: Comparison, changes: list[git.Change], now: int) -> None:
+    touched = [change.path for change in changes]
+    result.changed = [path for path in touched if git.is_flag_path(path)]
+    result.findings += not_read(touched)
+    if not changes and not request.all_files:
+        return
+    listing = _head_listing(root, span)
+    base_side = _base_side(reader, changes)
+    result.before = base_side.flags
+    head_changed = {change.path: change.after for change in changes if change.after}
+    targets = listing.entries if request.all_files else head_changed
+    documents = [_read(reader, root, entry) for path, entry in sorted(targets.items())
+                 if git.is_flag_path(path) or not entry.is_regular]
+    checked = check_documents([doc for doc in documents if doc is not None], result.policy,
+                              other_paths=sorted(p for p in listing.entries
+                                                 if git.is_flag_path(p)))
+    result.after = {name: loaded for name, loaded in checked.flags.items()
+                    if loaded.document.path in head_changed}
+    judged = _judge_all(root, reader, span, result, base_side,
+                        {stem(p) for p in listing.entries if git.is_flag_path(p)}, now)
+    result.findings += _untouched_never_block(checked.findings, set(touched), result)
+    result.findings += judged
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
                      if name not in checked.flags]
-    return result
 
 
 def _span(root: Path, request: RangeRequest) -> _Span:
@@ -103,7 +150,7 @@ def _span(root: Path, request: RangeRequest) -> _Span:
         base = _commit_or_empty(root, request.base or "HEAD")
         return _Span(base, None, True, None, f"{request.base or 'HEAD'} → the index")
     if request.base is None:
-        raise UserError("--head and --merged need --base")
+        raise UsageError("--head and --merged need --base")
     base = git.resolve(root, request.base)
     if request.merged:
         return _merged_span(root, request.base, base, request.head or "HEAD")
@@ -141,69 +188,173 @@ def _commit_or_empty(root: Path, ref: str) -> str:
         raise
 
 
-def _load_side(reader: git.BlobReader, rev: str,
-               paths: list[str]) -> tuple[dict[str, LoadedFlag], set[str]]:
-    """The base side, and the stems of files that do not parse there: those flags have no
-    state to step from, so they are not judged as new either."""
-    flags: dict[str, LoadedFlag] = {}
-    unreadable: set[str] = set()
-    for path in paths:
-        raw = reader.read(f"{rev}:{path}")
-        if raw is None:
+# The policy and the gate's own files.
+
+def _base_entry(root: Path, base: str, changes: list[git.Change]) -> git.Entry | None:
+    """pyproject.toml at the base: from the diff when it changed, else from the base tree."""
+    for change in changes:
+        if change.path == PYPROJECT:
+            return change.before
+    return git.tree_entries(root, base, PYPROJECT).get(PYPROJECT)
+
+
+def _policy_at(reader: git.BlobReader, entry: git.Entry | None) -> Policy:
+    """The base's policy judges the change; one that cannot be read stops the judging."""
+    if entry is None:
+        return DEFAULT_POLICY
+    if not entry.is_regular or entry.oid is None:
+        raise PolicyError(RULES["FO301"].at(PYPROJECT, START, "pyproject.toml at the base is "
+                                            f"{_KINDS.get(entry.mode, 'not a file')}; the "
+                                            "policy must be a regular file"))
+    return policy_from_bytes(reader.read(entry.oid) or b"")
+
+
+def _gate_findings(reader: git.BlobReader, root: Path, changes: list[git.Change],
+                   base_policy: Policy) -> list[Finding]:
+    findings: list[Finding] = []
+    for change in changes:
+        if change.path == PYPROJECT:
+            findings += _policy_change(reader, root, change.after, base_policy)
+    areas: dict[str, list[str]] = {}
+    for change in changes:
+        if not git.under_flags(change.path) and change.path != PYPROJECT:
+            areas.setdefault(change.path.split("/")[0], []).append(change.path)
+    for _, paths in sorted(areas.items()):
+        more = f" and {len(paths) - 1} more file(s) there" if len(paths) > 1 else ""
+        findings.append(RULES["FO303"].at(paths[0], START, f"this change edits the gate: "
+                                          f"{paths[0]}{more}; it is judged by the base's "
+                                          "gate and takes effect once merged"))
+    return findings
+
+
+def _policy_change(reader: git.BlobReader, root: Path, after: git.Entry | None,
+                   base_policy: Policy) -> list[Finding]:
+    """A head policy that cannot be read is an error (it would stop every later change); a
+    different one is a warning: it applies from the next change on."""
+    try:
+        head_policy = DEFAULT_POLICY if after is None else _policy_of(reader, root, after)
+    except PolicyError as error:
+        return [error.finding]
+    if head_policy == base_policy:
+        return []
+    changed = sorted(key for key in Policy.model_fields
+                     if getattr(head_policy, key) != getattr(base_policy, key))
+    return [RULES["FO302"].at(PYPROJECT, START, f"[tool.flagops] changes {', '.join(changed)}; "
+                              "this change is judged by the base's policy, and the new one "
+                              "applies from the next change on")]
+
+
+def _policy_of(reader: git.BlobReader, root: Path, entry: git.Entry) -> Policy:
+    if entry.oid is None and entry.is_regular:
+        return load_policy(root)
+    return _policy_at(reader, entry)
+
+
+# Reading both sides.
+
+@dataclass(slots=True)
+class _BaseSide:
+    flags: dict[str, LoadedFlag] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)
+    """Stems of flag files that exist at the base but cannot be read, and their paths."""
+
+
+def _base_side(reader: git.BlobReader, changes: list[git.Change]) -> _BaseSide:
+    """The base side of every changed flag file; files that do not parse or are not regular
+    files there have no state to step from, so they are judged apart."""
+    side = _BaseSide()
+    for change in changes:
+        if change.before is None or not git.is_flag_path(change.path):
             continue
-        document = load_or_finding(raw, path)
+        document = _read(reader, None, change.before)
         flag = parse_flag(document)[0] if isinstance(document, Document) else None
         if flag is None or not isinstance(document, Document):
-            unreadable.add(stem(path))
+            side.unreadable.setdefault(stem(change.path), change.path)
         else:
-            flags.setdefault(flag.name, LoadedFlag(flag, document))
-    return flags, unreadable
+            side.flags.setdefault(flag.name, LoadedFlag(flag, document))
+    return side
 
 
-def _read_head(root: Path, reader: git.BlobReader, span: _Span,
-               paths: list[str]) -> list[Document | Finding]:
-    loaded: list[Document | Finding] = []
-    for path in paths:
-        raw = _head_bytes(root, reader, span, path)
-        if raw is not None:
-            loaded.append(load_or_finding(raw, path))
-    return loaded
+def _read(reader: git.BlobReader, root: Path | None, entry: git.Entry) -> Document | Finding:
+    """One side of a path: refused unless it is a regular file with a printable path."""
+    problem = path_problem(entry.path)
+    if problem is not None:
+        return problem
+    if entry.oid is None and root is not None:  # the working tree
+        return read_document(root / entry.path, entry.path)
+    if not entry.is_regular or entry.oid is None:
+        return not_regular(entry.path, _KINDS.get(entry.mode, "not a regular file"))
+    raw = reader.read(entry.oid)
+    if raw is None:
+        return not_regular(entry.path, "not a blob")
+    return load_or_finding(raw, entry.path)
 
 
-def _head_bytes(root: Path, reader: git.BlobReader, span: _Span, path: str) -> bytes | None:
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    entries: dict[str, git.Entry]
+    """Every entry under flags/ at the head: flag files, strays, symlinks, submodules."""
+
+
+def _head_listing(root: Path, span: _Span) -> _Listing:
     if span.staged:
-        return reader.read(f":{path}")
+        return _Listing(git.index_entries(root))
     if span.head is not None:
-        return reader.read(f"{span.head}:{path}")
-    file = root / path
-    return file.read_bytes() if file.is_file() else None
+        return _Listing(git.tree_entries(root, span.head))
+    found, irregular = walk_flags(root)
+    entries = {path: git.Entry(path, "100644", None) for path in found}
+    entries.update({path: git.Entry(path, "120000" if kind == "a symlink" else "000000", None)
+                    for path, kind in irregular})
+    return _Listing(entries)
 
 
-def _head_tree(root: Path, span: _Span) -> list[str]:
-    if span.staged:
-        return git.index_paths(root)
-    if span.head is not None:
-        return git.tree_paths(root, span.head)
-    return flag_paths(root)
+# Judging.
 
-
-def _judge_all(root: Path, reader: git.BlobReader, span: _Span, policy: Policy,
-               result: Comparison, names: tuple[set[str], set[str]],
-               now: int) -> list[Finding]:
+def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
+               base_side: _BaseSide, still_there: set[str], now: int) -> list[Finding]:
     """Judges every flag on either side. A flag is gone only if no file at head carries its
-    name (one that does not parse is reported, not deleted), and new only if its base file
-    was absent, not unreadable: there is no state there to judge a step from or to."""
+    name (one that does not parse is reported, not deleted); a flag whose base file cannot be
+    read may only go to off."""
+    policy = result.policy
     overrides = _overrides(root, span)
     landings = _landings(root, reader, span, result, _horizon(policy, now))
+    released = _released_before_removal(root, reader, span, result)
     findings: list[Finding] = []
-    base_unreadable, still_there = names
-    for name in sorted(result.before.keys() | result.after.keys()):
-        if (name not in result.after and name in still_there) or \
-                (name not in result.before and name in base_unreadable):
+    for name in sorted(result.before.keys() | result.after.keys() | base_side.unreadable.keys()):
+        before, after = result.before.get(name), result.after.get(name)
+        if after is None and name in still_there:
             continue
-        verdict = Verdict(policy, now, landings.get(name), span.staged, overrides.get(name))
-        findings += judge(name, result.before.get(name), result.after.get(name), verdict)
+        if before is None and name in base_side.unreadable:
+            findings += judge_unreadable_base(name, base_side.unreadable[name], after)
+            continue
+        verdict = Verdict(policy, now, landings.get(name), span.staged, overrides.get(name),
+                          name in released, policy.require_merge_commits)
+        findings += judge(name, before, after, verdict)
     return findings
+
+
+def _moves_forward(result: Comparison) -> bool:
+    """Does any flag of the change reach someone new (a forward step or a new live flag)?"""
+    for name, loaded in result.after.items():
+        new = RolloutState.of(loaded.flag)
+        before = result.before.get(name)
+        if before is None:
+            if new.stage is not Stage.OFF or new.default_enabled:
+                return True
+        elif classify(RolloutState.of(before.flag), new) in (Step.FORWARD, Step.MIXED):
+            return True
+    return False
+
+
+def _untouched_never_block(findings: list[Finding], touched: set[str],
+                           result: Comparison) -> list[Finding]:
+    """Findings on files the change did not touch are reported; they block forward steps,
+    but never a rollback, which must pass even when the base branch is already broken."""
+    if _moves_forward(result):
+        return findings
+    note = "on a file this change does not touch; it does not block a rollback"
+    return [finding.as_warning(note) if finding.path not in touched and
+            finding.severity is Severity.ERROR else finding for finding in findings]
 
 
 def _overrides(root: Path, span: _Span) -> dict[str, str]:
@@ -223,11 +374,19 @@ def _horizon(policy: Policy, now: int) -> int:
     return now - longest * 60 - _HORIZON_MARGIN
 
 
+def _name_pathspec(name: str) -> str:
+    """The flag's file in any folder: names are [a-z0-9_], so the glob matches nothing else."""
+    return f":(glob){git.FLAGS_DIR}/**/{name}.yml"
+
+
 def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
               horizon: int) -> dict[str, int | None]:
-    """Landing times of the base states of flags that step forward; one `git log` for all.
+    """Trusted landing times of the base states of flags that step forward.
 
-    In a shallow clone the whole history is read, so a missing past is noticed, not assumed.
+    The first-parent line's dates are made monotone (`trusted_times`), so no commit dated out
+    of order can shorten a soak, and the flag is followed by name through moves. History is
+    read back to the newest commit whose trusted time is past every soak; in a shallow clone
+    a missing past is noticed, not assumed.
     """
     before, after = result.before, result.after
     forward = {
@@ -237,22 +396,45 @@ def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Compariso
     }
     if not forward:
         return {}
-    shallow = git.is_shallow(root)
-    window = None if shallow else horizon
-    paths = [loaded.document.path for loaded in forward.values()]
-    commits = git.first_parent_history(root, span.base, paths, since=window)
-    landings: dict[str, int | None] = {}
-    for name, loaded in forward.items():
-        path = loaded.document.path
-        landings[name] = landing_time(commits, path, RolloutState.of(loaded.flag),
-                                      partial(_state_at, reader, path=path), shallow=shallow,
-                                      horizon=window)
-    return landings
+    cut = git.shallow_commits(root)
+    shallow = cut is not None
+    clock = trusted_times(git.first_parent_line(root, span.base), None if shallow else horizon,
+                          cut or frozenset())
+    revisions = f"{clock.horizon_commit}..{span.base}" if clock.horizon_commit else span.base
+    commits = git.first_parent_history(root, revisions, [_name_pathspec(n) for n in forward])
+    state_of = partial(_state_of, reader)
+    return {name: landing_time(commits, name, RolloutState.of(loaded.flag), state_of, stem,
+                               clock, shallow=shallow,
+                               require_merge_commits=result.policy.require_merge_commits)
+            for name, loaded in forward.items()}
 
 
-def _state_at(reader: git.BlobReader, sha: str, *, path: str) -> RolloutState | None:
-    raw = reader.read(f"{sha}:{path}")
-    document = load_or_finding(raw, path) if raw is not None else None
+def _released_before_removal(root: Path, reader: git.BlobReader, span: _Span,
+                             result: Comparison) -> set[str]:
+    """New flags that arrive released, whose last removal from the base branch took them
+    away while released: only those may come back released (a revert of the removal)."""
+    names = [name for name, loaded in result.after.items() if name not in result.before
+             and loaded.flag.default_enabled and loaded.flag.stage is Stage.ENABLED]
+    released: set[str] = set()
+    for name in names:
+        last = git.first_parent_history(root, span.base, [_name_pathspec(name)], limit=1)
+        if last and any(stem(change.path) == name and change.before is not None
+                        and _is_released(_state_of(reader, change.before))
+                        for change in last[0].changes):
+            released.add(name)
+    return released
+
+
+def _is_released(state: RolloutState | None) -> bool:
+    return state is not None and state.default_enabled and state.stage is Stage.ENABLED
+
+
+def _state_of(reader: git.BlobReader, entry: git.Entry) -> RolloutState | None:
+    """The rollout state in one historical blob; None for anything but a readable flag file."""
+    if not entry.is_regular or entry.oid is None:
+        return None
+    raw = reader.read(entry.oid)
+    document = load_or_finding(raw, entry.path) if raw is not None else None
     if not isinstance(document, Document):
         return None
     flag, _ = parse_flag(document)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from types import TracebackType
 from validator.errors import UserError
 
 FLAGS_DIR = "flags"
+_OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 class GitError(UserError):
@@ -58,66 +60,202 @@ def is_flag_path(path: str) -> bool:
     return path.startswith(f"{FLAGS_DIR}/") and path.endswith(".yml")
 
 
+def under_flags(path: str) -> bool:
+    return path == FLAGS_DIR or path.startswith(f"{FLAGS_DIR}/")
+
+
 def _split_z(raw: bytes) -> list[str]:
     return [part.decode("utf-8", "surrogateescape") for part in raw.split(b"\0") if part]
 
 
-def changed_paths(root: Path, base: str, head: str | None, *, staged: bool = False) -> list[str]:
-    """Files under flags/ that differ between base and head (a ref, the index, the work tree)."""
-    args = ["diff", "--no-renames", "--name-only", "-z", "--no-ext-diff"]
+REGULAR_MODES = frozenset(("100644", "100755"))
+MISSING_MODE = "000000"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One path in a tree, the index or a diff side: git's mode and object id.
+
+    `oid` is None where git has no object for it (the working tree side of a diff).
+    """
+
+    path: str
+    mode: str
+    oid: str | None
+
+    @property
+    def is_regular(self) -> bool:
+        return self.mode in REGULAR_MODES
+
+
+def tree_entries(root: Path, ref: str, *paths: str) -> dict[str, Entry]:
+    """Every blob, symlink and submodule under paths at ref (default flags/), by path."""
+    raw = git(root, "ls-tree", "-r", "-z", "--full-tree", ref, "--", *(paths or (FLAGS_DIR,)))
+    return {entry.path: entry for entry in map(_ls_entry, _split_z(raw))}
+
+
+def _ls_entry(line: str) -> Entry:
+    """`<mode> <type> <oid>\t<path>`, as `git ls-tree -z` prints it."""
+    info, _, path = line.partition("\t")
+    mode, _, oid = info.split(" ")
+    return Entry(path, mode, oid)
+
+
+def index_entries(root: Path) -> dict[str, Entry]:
+    """Every entry under flags/ in the index (stage 0, or the first conflict stage)."""
+    raw = git(root, "ls-files", "--stage", "-z", "--", FLAGS_DIR)
+    found: dict[str, Entry] = {}
+    for line in _split_z(raw):
+        info, _, path = line.partition("\t")
+        mode, oid, _stage = info.split(" ")
+        found.setdefault(path, Entry(path, mode, oid))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One path of `git diff --raw`: what it was at the base and what it is at the head."""
+
+    path: str
+    before: Entry | None
+    after: Entry | None
+
+
+def diff_entries(root: Path, base: str, head: str | None, *paths: str,
+                 staged: bool = False) -> list[Change]:
+    """Paths that differ between base and head (a ref, the index, or the working tree).
+
+    Read with `--raw -z`, so modes and object ids come with every path and no path text is
+    ever parsed out of a line: names with spaces, newlines or glob characters stay intact.
+    Untracked files count as added in working-tree mode.
+    """
+    args = ["diff", "--raw", "-z", "--no-abbrev", "--no-renames", "--no-ext-diff"]
     if staged:
         args.append("--cached")
     args.append(base)
     if head is not None:
         args.append(head)
-    paths = set(_split_z(git(root, *args, "--", FLAGS_DIR)))
+    raw = git(root, *args, "--", *paths)
+    changes = list(_parse_raw(raw.split(b"\0")))
     if head is None and not staged:
-        untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", FLAGS_DIR)
-        paths.update(_split_z(untracked))
-    return sorted(paths)
+        known = {change.path for change in changes}
+        untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", *paths)
+        changes += [Change(path, None, Entry(path, "100644", None))
+                    for path in _split_z(untracked) if path not in known]
+    return sorted(changes, key=lambda change: change.path)
 
 
-def tree_paths(root: Path, ref: str) -> list[str]:
-    raw = git(root, "ls-tree", "-r", "--name-only", "-z", ref, "--", FLAGS_DIR)
-    return [path for path in _split_z(raw) if is_flag_path(path)]
+def _parse_raw(fields: list[bytes]) -> Iterator[Change]:
+    """`:<mode> <mode> <oid> <oid> <status>\0<path>\0` records, one after the other."""
+    index = 0
+    while index + 1 < len(fields):
+        header = fields[index].decode("ascii")
+        if not header.startswith(":"):
+            index += 1
+            continue
+        path = fields[index + 1].decode("utf-8", "surrogateescape")
+        old_mode, new_mode, old_oid, new_oid, _status = header[1:].split(" ")
+        yield Change(path, _side(path, old_mode, old_oid), _side(path, new_mode, new_oid))
+        index += 2
 
 
-def index_paths(root: Path) -> list[str]:
-    raw = git(root, "ls-files", "--cached", "-z", "--", FLAGS_DIR)
-    return [path for path in _split_z(raw) if is_flag_path(path)]
+def _side(path: str, mode: str, oid: str) -> Entry | None:
+    if mode == MISSING_MODE:
+        return None
+    return Entry(path, mode, None if oid.strip("0") == "" else oid)
 
 
-def is_shallow(root: Path) -> bool:
-    return git(root, "rev-parse", "--is-shallow-repository").strip() == b"true"
+def shallow_commits(root: Path) -> frozenset[str] | None:
+    """The commits where a shallow clone's history is cut, or None for a full clone."""
+    answer = git(root, "rev-parse", "--is-shallow-repository", "--git-path", "shallow")
+    shallow, _, where = answer.decode("utf-8", "surrogateescape").partition("\n")
+    if shallow.strip() != "true":
+        return None
+    try:
+        listed = (root / where.strip()).read_text(encoding="ascii").split()
+    except OSError:
+        listed = []
+    return frozenset(listed)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstParent:
+    """One commit of a branch's first-parent line, as `git log --first-parent` lists it."""
+
+    sha: str
+    committed_at: int
+    parents: int
+
+
+def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
+    """The whole first-parent line of ref, newest first: ids, committer times, parent counts.
+
+    No diffs are computed, so this stays cheap on long histories; landing times are judged
+    against it (see `validator.history`).
+    """
+    raw = git(root, "log", "--first-parent", "--format=%H %ct %P", ref)
+    line: list[FirstParent] = []
+    for row in raw.decode("ascii").splitlines():
+        sha, stamp, *parents = row.split(" ")
+        line.append(FirstParent(sha, int(stamp), len(parents)))
+    return line
 
 
 @dataclass(frozen=True, slots=True)
 class Commit:
+    """A first-parent commit and what it changed under flags/ (against its first parent)."""
+
     sha: str
     committed_at: int
-    paths: tuple[str, ...]
+    changes: tuple[Change, ...]
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(change.path for change in self.changes)
 
 
-def first_parent_history(root: Path, ref: str, paths: Sequence[str], *,
-                         since: int | None = None) -> list[Commit]:
-    """Commits on ref's first-parent line that touched any of paths, newest first.
+def first_parent_history(root: Path, revisions: str, pathspecs: Sequence[str], *,
+                         limit: int | None = None) -> list[Commit]:
+    """Commits of `revisions` (first parent only) that touched pathspecs, newest first.
 
-    First parent only: a change lands on the base branch when its merge commit does.
-    `since` (epoch seconds) stops the walk early, so its cost does not grow with the history.
+    First parent only: a change lands on the base branch when its merge commit does. Each
+    commit carries `--raw` changes (modes and object ids), so states are read by object id.
     """
-    if not paths:
+    if not pathspecs:
         return []
-    window = [f"--since=@{since}"] if since is not None else []
-    raw = git(root, "log", "--first-parent", "-m", "--no-renames", "--name-only", "-z",
-              *window, "--format=%x01%H %ct", ref, "--", *paths)
+    count = [f"--max-count={limit}"] if limit is not None else []
+    raw = git(root, "log", "--first-parent", "-m", "--no-renames", "--raw", "-z", *count,
+              "--no-abbrev", "--format=%x00%H %ct", revisions, "--", *pathspecs)
     return list(_parse_log(raw))
 
 
+_HEADER = re.compile(rb"[0-9a-f]{40,64} [0-9]+")
+
+
 def _parse_log(raw: bytes) -> Iterator[Commit]:
-    for record in raw.split(b"\x01")[1:]:
-        header, _, names = record.partition(b"\n")
-        sha, _, stamp = header.rstrip(b"\0").decode().partition(" ")
-        yield Commit(sha, int(stamp), tuple(_split_z(names)))
+    """Splits on NULs only: headers are `<sha> <time>`, changes are `--raw` records.
+
+    Raw records start with ':' and are followed by their path, so no path text (newlines,
+    U+0001, anything) can be mistaken for a header.
+    """
+    fields = raw.split(b"\0")
+    current: tuple[str, int] | None = None
+    changes: list[Change] = []
+    index = 0
+    while index < len(fields):
+        field_ = fields[index].strip(b"\n")
+        if field_.startswith(b":") and index + 1 < len(fields):
+            changes.extend(_parse_raw([field_, fields[index + 1]]))
+            index += 2
+            continue
+        if _HEADER.fullmatch(field_):
+            if current is not None:
+                yield Commit(current[0], current[1], tuple(changes))
+            sha, stamp = field_.decode("ascii").split(" ")
+            current, changes = (sha, int(stamp)), []
+        index += 1
+    if current is not None:
+        yield Commit(current[0], current[1], tuple(changes))
 
 
 def trailers(root: Path, revision_range: str, key: str) -> list[str]:
@@ -144,7 +282,11 @@ def merge_tree(root: Path, ours: str, theirs: str) -> str | None:
 
 
 class BlobReader:
-    """One `git cat-file --batch` process answering `<rev>:<path>` lookups on demand."""
+    """One `git cat-file --batch` process answering object-id lookups on demand.
+
+    Only object ids are ever written to it: a path (which may hold a newline) never is, so
+    no file name can make it answer for another request.
+    """
 
     def __init__(self, root: Path) -> None:
         self._process = subprocess.Popen(
@@ -152,18 +294,19 @@ class BlobReader:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
 
-    def read(self, spec: str) -> bytes | None:
+    def read(self, oid: str) -> bytes | None:
+        """The blob's bytes, or None when oid names no blob."""
+        if not _OID.fullmatch(oid):
+            raise ValueError(f"not an object id: {oid!r}")
         assert self._process.stdin is not None and self._process.stdout is not None
-        self._process.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
+        self._process.stdin.write(oid.encode("ascii") + b"\n")
         self._process.stdin.flush()
         header = self._process.stdout.readline().split()
-        if len(header) != 3 or header[1] != b"blob":
-            if len(header) == 3:  # a tree or commit: skip its body
-                self._process.stdout.read(int(header[2]) + 1)
+        if len(header) != 3:  # `<oid> missing`
             return None
         body = self._process.stdout.read(int(header[2]))
         self._process.stdout.read(1)
-        return body
+        return body if header[1] == b"blob" else None
 
     def close(self) -> None:
         if self._process.stdin is not None:

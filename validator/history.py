@@ -1,41 +1,112 @@
-"""When did a flag's base state land? Pure: commits and a state reader in, a timestamp out."""
+"""When did a flag's base state land? Pure: commits and a state reader in, a timestamp out.
+
+The clock is the committer time of first-parent commits, made monotone: a commit counts as
+landing no earlier than any commit before it on the line (`trusted_times`). So a commit dated
+out of order, backdated or not, can only make people wait longer, never shorter. With
+`require_merge_commits`, a state that landed in a commit which is not a merge (a fast-forward
+or a direct push, whose dates its author sets) starts its soak at the next merge commit.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
-from validator.git import Commit
+from validator.git import Change, Commit, Entry, FirstParent
 
 State = TypeVar("State")
+
+StateOf = Callable[[Entry], State | None]
+"""Reads the rollout state of one side of a change (None: no flag there, or unreadable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """Trusted landing times of a first-parent line, and where soaking is certain."""
+
+    times: dict[str, int]
+    """Each commit's time: its committer time, or a later one of a commit before it."""
+    merges_after: dict[str, int | None]
+    """For each commit, the trusted time of the nearest merge commit at or after it."""
+    horizon_commit: str | None
+    """The newest commit whose trusted time is before the horizon (None: none is)."""
+    roots: frozenset[str] = frozenset()
+    """Commits without parents: in a shallow clone, where the known history is cut."""
+
+
+def trusted_times(line: Sequence[FirstParent], horizon: int | None,
+                  cut: frozenset[str] = frozenset()) -> Clock:
+    """`line` is newest first, as git lists it; the running maximum goes oldest first.
+
+    `cut` names the commits where a shallow clone's history ends.
+    """
+    times: dict[str, int] = {}
+    running = -(2**62)
+    horizon_commit: str | None = None
+    for commit in reversed(line):
+        running = max(running, commit.committed_at)
+        times[commit.sha] = running
+        if horizon is not None and running < horizon:
+            horizon_commit = commit.sha
+    merges_after: dict[str, int | None] = {}
+    nearest: int | None = None  # walking from the tip down: the closest merge above
+    for commit in line:
+        if commit.parents > 1:
+            nearest = times[commit.sha]
+        merges_after[commit.sha] = nearest
+    roots = cut | frozenset(commit.sha for commit in line if commit.parents == 0)
+    return Clock(times, merges_after, horizon_commit, roots)
+
+
+def _side_state(changes: Sequence[Change], name_of: Callable[[str], str], name: str,
+                state_of: StateOf[State], *, after: bool) -> State | None:
+    for change in changes:
+        entry = change.after if after else change.before
+        if entry is not None and name_of(change.path) == name:
+            found = state_of(entry)
+            if found is not None:
+                return found
+    return None
 
 
 def landing_time(
     commits: Sequence[Commit],
-    path: str,
+    name: str,
     state: State,
-    state_at: Callable[[str], State | None],
+    state_of: StateOf[State],
+    name_of: Callable[[str], str],
+    clock: Clock,
     *,
     shallow: bool,
-    horizon: int | None = None,
+    require_merge_commits: bool = False,
 ) -> int | None:
-    """Committer time of the commit that introduced `state`; None if the clone lacks it.
+    """Trusted time of the commit that introduced `state` for flag `name`; None if unknown.
 
-    `commits` are the base branch's first-parent commits, newest first; the state is only
-    the rollout part of the file, so edits to a description do not restart the clock.
-    With a `horizon`, `commits` stop there: a state that already existed before it landed
-    long enough ago for any soak, and the horizon itself is returned.
+    `commits` are the base branch's first-parent commits that touched the flag's file, in
+    any folder (a move is not a change of state), newest first, and only those after the
+    clock's horizon commit: a state already present there has soaked for any policy.
+    None means the history is not in this clone, or (with `require_merge_commits`) that no
+    merge commit has landed since the state did.
     """
-    landed: int | None = None
-    oldest: Commit | None = None
+    introduced: Commit | None = None
     for commit in commits:
-        if path not in commit.paths:
-            continue
-        if state_at(commit.sha) != state:
-            return landed
-        landed, oldest = commit.committed_at, commit
-    if horizon is None:
-        return None if shallow else landed
-    if oldest is None or state_at(f"{oldest.sha}^") == state:
-        return horizon
-    return landed
+        if _side_state(commit.changes, name_of, name, state_of, after=True) != state:
+            break  # only with two files of one name: the state's origin is unclear
+        introduced = commit
+        if shallow and commit.sha in clock.roots:
+            return None  # the clone's cut shows every file as added there: no evidence
+        if _side_state(commit.changes, name_of, name, state_of, after=False) != state:
+            return _time_of(introduced, clock, require_merge_commits)
+    else:
+        if shallow:
+            return None
+        if clock.horizon_commit is not None:
+            return clock.times[clock.horizon_commit]
+    return _time_of(introduced, clock, require_merge_commits) if introduced else None
+
+
+def _time_of(commit: Commit, clock: Clock, require_merge_commits: bool) -> int | None:
+    if require_merge_commits:
+        return clock.merges_after.get(commit.sha)
+    return clock.times.get(commit.sha, commit.committed_at)

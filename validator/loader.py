@@ -9,9 +9,11 @@ Every failure becomes a `LoadError` carrying a rule and a position; nothing else
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +51,7 @@ _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _OCT = re.compile(r"0o[0-7]+")
 _HEX = re.compile(r"0x[0-9a-fA-F]+")
+_NUMBERS = (_INT, _OCT, _HEX, _FLOAT)
 _MAX_NUMBER_LENGTH = 100
 _INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
 
@@ -86,13 +89,60 @@ class Document:
 
 
 def read_document(path: Path, display_path: str) -> Document | Finding:
-    """Reads and loads one file; any failure is returned as a finding."""
+    """Reads and loads one regular file; any failure is returned as a finding.
+
+    A symlink, FIFO, device or folder is refused before it is read: a symlink would show
+    review one text and give the build another, and a FIFO would block forever.
+    """
+    problem = path_problem(display_path)
+    if problem is not None:
+        return problem
     try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            return not_regular(display_path, "a symlink")
         return RULES["FO007"].at(display_path, START, f"cannot read file: {error.strerror}")
+    with os.fdopen(descriptor, "rb") as stream:
+        kind = _kind_of(os.fstat(descriptor).st_mode)
+        if kind is not None:
+            return not_regular(display_path, kind)
+        try:
+            raw = stream.read(MAX_BYTES + 1)
+        except OSError as error:
+            return RULES["FO007"].at(display_path, START, f"cannot read file: {error.strerror}")
     return load_or_finding(raw, display_path)
+
+
+def _kind_of(mode: int) -> str | None:
+    """None for a regular file, else what the path is instead."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symlink"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    return "a device or socket"
+
+
+def not_regular(display_path: str, kind: str) -> Finding:
+    return RULES["FO009"].at(display_path, START, f"{display_path} is {kind}, not a regular file; "
+                             "flag files are plain files")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def path_problem(display_path: str) -> Finding | None:
+    """Paths with control characters are refused: they hide what a change touches."""
+    found = _CONTROL.search(display_path)
+    if found is None:
+        return None
+    shown = display_path.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return RULES["FO010"].at(shown, START, f"{shown}: the path holds control character "
+                             f"U+{ord(found[0]):04X}; rename it")
 
 
 def load_or_finding(raw: bytes, display_path: str) -> Document | Finding:
@@ -120,7 +170,7 @@ def _build(text: str, path: str, parser: YAML) -> Document:
         for event in parser.parse(text):
             builder.feed(event)
     except MarkedYAMLError as error:
-        raise LoadError("FO001", _describe(error), _position(error.problem_mark)) from None
+        raise _syntax_error(error, text, builder.open_flow()) from None
     except ReaderError as error:
         code = error.character if isinstance(error.character, int) else ord(error.character)
         message = f"invalid YAML: control character U+{code:04X} is not allowed"
@@ -157,6 +207,55 @@ def _decode(raw: bytes) -> str:
         raise LoadError("FO005", message, Position(line, column)) from None
 
 
+def _syntax_error(error: MarkedYAMLError, text: str,
+                  flow: tuple[str, Position] | None) -> LoadError:
+    """An unclosed quote or bracket is reported where it opened, naming where it was noticed.
+
+    The parser notices at the end of the file or on the next key, which is rarely where the
+    fix goes; the opening is.
+    """
+    opened = _unclosed(error, text, flow)
+    if opened is None:
+        return LoadError("FO001", _describe(error), _position(error.problem_mark))
+    what, at = opened
+    noticed = _position(error.problem_mark)
+    message = (f"invalid YAML: the {what} opened at {at.line}:{at.column} is never closed "
+               f"({error.problem} at {noticed.line}:{noticed.column})")
+    return LoadError("FO001", message, at)
+
+
+def _unclosed(error: MarkedYAMLError, text: str,
+              flow: tuple[str, Position] | None) -> tuple[str, Position] | None:
+    """What was left open and where, if the error says something was; else None."""
+    context, problem = error.context or "", error.problem or ""
+    at_end = any(words in problem for words in ("end of stream", "stream end", "document"))
+    if "quoted scalar" in context and at_end and error.context_mark is not None:
+        return "quote", _position(error.context_mark)
+    if flow is not None and "flow" in context and (
+        at_end or _back_out_of(text, flow[1], error.problem_mark)
+    ):
+        return flow
+    return None
+
+
+def _back_out_of(text: str, opened: Position, mark: Any) -> bool:
+    """Whether the parser stopped on a later line indented no deeper than the opening one.
+
+    That line belongs to the enclosing block (`[a, b` followed by the next key): the bracket
+    was never closed. Deeper or on the same line, it is a missing comma inside the brackets.
+    """
+    if mark is None or mark.line + 1 <= opened.line:
+        return False
+    lines = text.splitlines()
+    if mark.line >= len(lines):
+        return True
+
+    def indent(line: str) -> int:
+        return len(line) - len(line.lstrip(" "))
+
+    return indent(lines[mark.line]) <= indent(lines[opened.line - 1])
+
+
 def _describe(error: MarkedYAMLError) -> str:
     problem = error.problem or "invalid YAML"
     if error.context:
@@ -180,7 +279,9 @@ def resolve_plain(text: str) -> Any:
         return True
     if text in _FALSE:
         return False
-    if len(text) > _MAX_NUMBER_LENGTH and (_INT.fullmatch(text) or _FLOAT.fullmatch(text)):
+    if len(text) > _MAX_NUMBER_LENGTH and any(form.fullmatch(text) for form in _NUMBERS):
+        # Every form, before conversion: a 10,000-digit 0x literal converts in no time, but
+        # is an integer too long to print in the message that rejects it.
         raise LoadError("FO004", f"number literal longer than {_MAX_NUMBER_LENGTH} characters")
     if _INT.fullmatch(text):
         return int(text)
@@ -202,6 +303,8 @@ def resolve_plain(text: str) -> Any:
 class _Frame:
     container: dict[Any, Any] | list[Any]
     key_path: KeyPath
+    opened: Position = START
+    bracket: str | None = None
     pending_key: Any = None
     has_key: bool = False
 
@@ -236,11 +339,20 @@ class _Builder:
             raise LoadError("FO006", f"the top level must be a mapping of fields, found {found}")
         return Document(self.path, self.root, self.keys, self.values)
 
+    def open_flow(self) -> tuple[str, Position] | None:
+        """The innermost open `[` or `{` and where it opened, for unclosed-bracket errors."""
+        for frame in reversed(self.stack):
+            if frame.bracket is not None:
+                return frame.bracket, frame.opened
+        return None
+
     def _scalar(self, event: ScalarEvent) -> None:
         try:
-            value = resolve_plain(event.value) if event.style == "" else event.value
+            value = resolve_plain(event.value) if _is_plain(event) else event.value
         except LoadError as error:
             raise LoadError(error.rule, error.message, _position(event.start_mark)) from None
+        if isinstance(value, str):
+            _refuse_surrogates(value, _position(event.start_mark))
         frame = self.stack[-1] if self.stack else None
         if frame is not None and isinstance(frame.container, dict) and not frame.has_key:
             self._key(frame, value, event)
@@ -269,7 +381,10 @@ class _Builder:
             {} if isinstance(event, MappingStartEvent) else []
         )
         key_path = self._attach(container, event)
-        self.stack.append(_Frame(container, key_path))
+        bracket = None
+        if event.flow_style:
+            bracket = "{" if isinstance(event, MappingStartEvent) else "["
+        self.stack.append(_Frame(container, key_path, _position(event.start_mark), bracket))
 
     def _close(self) -> None:
         self.stack.pop()
@@ -292,6 +407,33 @@ class _Builder:
         return key_path
 
 
+def _is_plain(event: ScalarEvent) -> bool:
+    """libyaml marks a plain scalar with style '', the pure-Python parser with None."""
+    return not event.style
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _refuse_surrogates(value: str, position: Position) -> None:
+    """A `\\ud83d` escape gives half a UTF-16 pair, which no UTF-8 output can hold.
+
+    YAML escapes name code points, so JSON's habit of writing a pair of escapes breaks here.
+    """
+    found = _SURROGATE.search(value)
+    if found is None:
+        return
+    pair = value[found.start() : found.start() + 2]
+    try:
+        joined = pair.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    except UnicodeDecodeError:
+        joined = ""
+    hint = f"\\U{ord(joined):08X}" if len(joined) == 1 else "the character itself"
+    message = (f"\\u{ord(found[0]):04X} is half of a UTF-16 surrogate pair, not a character; "
+               f"YAML escapes name code points: write {hint}")
+    raise LoadError("FO005", message, position)
+
+
 def _refuse_features(event: Event) -> None:
     if isinstance(event, StreamEndEvent | MappingEndEvent | SequenceEndEvent):
         return
@@ -308,19 +450,43 @@ def _refuse_features(event: Event) -> None:
 
 def flag_paths(root: Path, folder: str = "flags",
                suffix: str | tuple[str, ...] = ".yml") -> list[str]:
-    """Every <folder>/**/*<suffix> under root, as sorted relative POSIX paths.
+    """Every <folder>/**/*<suffix> under root, as sorted relative POSIX paths."""
+    return walk_flags(root, folder, suffix)[0]
 
-    Strings and os.walk rather than pathlib: at 10,000 files pathlib costs tens of ms.
+
+def walk_flags(root: Path, folder: str = "flags",
+               suffix: str | tuple[str, ...] = ".yml") -> tuple[list[str], list[tuple[str, str]]]:
+    """Files ending in suffix under root/folder, and every entry there that is not a plain
+    file or folder (symlinks, FIFOs, devices, folders named *.yml) with what it is.
+
+    One scandir walk that never follows symlinks, with string paths: at 10,000 files
+    pathlib costs tens of ms. Git's tree modes say the same things, so every mode agrees.
     """
     found: list[str] = []
+    irregular: list[tuple[str, str]] = []
     top = os.path.join(root, folder)
-    for directory, subdirectories, files in os.walk(top):
-        subdirectories.sort()
-        relative = os.path.relpath(directory, root).replace(os.sep, "/")
-        # A folder named *.yml is reported as unreadable rather than silently skipped.
-        names = (*files, *subdirectories)
-        found.extend(f"{relative}/{name}" for name in names if name.endswith(suffix))
-    return sorted(found)
+    if os.path.islink(top) or (os.path.lexists(top) and not os.path.isdir(top)):
+        return [], [(folder, "a symlink" if os.path.islink(top) else "not a folder")]
+    pending = [(top, folder)]
+    while pending:
+        directory, relative = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            path = f"{relative}/{entry.name}"
+            if entry.is_symlink():
+                irregular.append((path, "a symlink"))
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, path))
+                if entry.name.endswith(suffix):
+                    irregular.append((path, "a folder"))
+            elif not entry.is_file(follow_symlinks=False):
+                irregular.append((path, "a FIFO, device or socket"))
+            elif entry.name.endswith(suffix):
+                found.append(path)
+    return sorted(found), sorted(irregular)
 
 
 def not_read(paths: list[str]) -> list[Finding]:

@@ -48,6 +48,10 @@ class Policy(BaseModel):
     allow_overrides: Annotated[bool, Strict()] = Field(
         default=True, description="Whether a `Flag-Override: <flag>: <reason>` trailer turns "
         "that flag's transition errors into warnings.")
+    require_merge_commits: Annotated[bool, Strict()] = Field(
+        default=False, description="Start a state's soak at the first merge commit that "
+        "carries it: a fast-forward or pushed commit's date is set by its author, a merge "
+        "commit's by the server that merges.")
     invite_link_hosts: tuple[Annotated[str, Strict()], ...] = Field(
         default=("calendly.com",),
         description="Hosts the survey page's invite link may point to (https only).")
@@ -69,21 +73,68 @@ class PolicyError(UserError):
         self.finding = finding
 
 
+PYPROJECT = "pyproject.toml"
+
+
 def load_policy(root: Path) -> Policy:
     """Reads `[tool.flagops]` from root/pyproject.toml; raises PolicyError with a location."""
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
+    pyproject = root / PYPROJECT
+    if not pyproject.exists() and not pyproject.is_symlink():
         return DEFAULT_POLICY
-    text = pyproject.read_text(encoding="utf-8", errors="replace")
+    if pyproject.is_symlink() or not pyproject.is_file():
+        raise PolicyError(RULES["FO301"].at(PYPROJECT, START, "pyproject.toml is not a regular "
+                                            "file; the policy must be read from the file itself"))
+    with pyproject.open("rb") as stream:
+        return policy_from_bytes(stream.read(MAX_PYPROJECT_BYTES + 1))
+
+
+MAX_PYPROJECT_BYTES = 1024 * 1024
+
+
+def policy_from_bytes(raw: bytes, path: str = PYPROJECT) -> Policy:
+    """The policy in a pyproject.toml's bytes, from a file or a git blob; located errors."""
+    if len(raw) > MAX_PYPROJECT_BYTES:
+        raise PolicyError(RULES["FO301"].at(path, START, f"{path} is larger than "
+                                            f"{MAX_PYPROJECT_BYTES // 1024} KiB"))
+    text = raw.decode("utf-8", errors="replace")
     try:
-        table = tomllib.loads(text).get("tool", {}).get("flagops", {})
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
-        where = Position(int(found[1]), int(found[2])) if found else START
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
-        raise PolicyError(RULES["FO301"].at("pyproject.toml", where,
-                                            f"invalid TOML: {message}")) from None
-    return policy_from_table(table, text)
+        where = Position(int(found[1]), int(found[2])) if found else _end_of(text)
+        message = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "",
+                         str(error))
+        raise PolicyError(RULES["FO301"].at(path, where, f"invalid TOML: {message}")) from None
+    except RecursionError:
+        raise PolicyError(RULES["FO301"].at(path, START, "invalid TOML: nested too deeply")) \
+            from None
+    return policy_from_table(_flagops_table(document, text, path), text)
+
+
+def _end_of(text: str) -> Position:
+    lines = text.split("\n")
+    return Position(len(lines), len(lines[-1]) + 1)
+
+
+def _flagops_table(document: dict[str, Any], text: str, path: str) -> dict[str, Any]:
+    """`[tool.flagops]`, refusing a `tool` or `flagops` that is not a table."""
+    table: Any = document
+    for depth, key in enumerate(("tool", "flagops")):
+        table = table.get(key, {})
+        if not isinstance(table, dict):
+            dotted = ".".join(("tool", "flagops")[: depth + 1])
+            raise PolicyError(RULES["FO301"].at(path, _line_of(text, dotted),
+                                                f"{dotted} must be a table, not "
+                                                f"{type(table).__name__}"))
+    return dict(table)
+
+
+def _line_of(text: str, dotted: str) -> Position:
+    head = dotted.split(".")[-1]
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"\s*(?:{re.escape(dotted)}|{re.escape(head)})\s*=", line):
+            return Position(number, len(line) - len(line.lstrip()) + 1)
+    return START
 
 
 def policy_from_table(table: dict[str, Any], source: str = "") -> Policy:

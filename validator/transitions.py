@@ -9,18 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from validator.build import Gates, in_percentage, stage_gates
 from validator.check import LoadedFlag
-from validator.findings import RULES, Finding, Position, Severity
-from validator.model import STAGE_ORDER, Flag, Percentage, Stage
+from validator.findings import RULES, START, Finding, Position, Severity
+from validator.model import STAGE_ORDER, Environment, Flag, FlagType, Percentage, Stage
 from validator.policy import Policy
 
-_LIVE_ACTOR_STAGES = (Stage.BETA, Stage.PERCENTAGE)
+_ENVIRONMENTS = tuple(Environment)
 
 
 @dataclass(frozen=True, slots=True)
 class RolloutState:
     """The part of a flag that decides who has it; metadata edits never make a step."""
 
+    name: str
     stage: Stage
     actors: frozenset[str]
     percentage: Percentage | None
@@ -28,7 +30,11 @@ class RolloutState:
 
     @classmethod
     def of(cls, flag: Flag) -> RolloutState:
-        return cls(flag.stage, frozenset(flag.actor_list), flag.percentage, flag.default_enabled)
+        return cls(flag.name, flag.stage, frozenset(flag.actor_list), flag.percentage,
+                   flag.default_enabled)
+
+    def gates(self, environment: Environment) -> Gates:
+        return stage_gates(self.stage, self.actors, self.percentage, environment)
 
     def describe(self) -> str:
         if self.stage is Stage.PERCENTAGE and self.percentage is not None:
@@ -44,36 +50,51 @@ class Step(StrEnum):
     NONE = "none"
     FORWARD = "forward"
     ROLLBACK = "rollback"
+    MIXED = "mixed"
 
 
 def classify(before: RolloutState, after: RolloutState) -> Step:
-    """Forward if anyone gains the flag (or the percentage kind flips), rollback if only losses."""
-    if after.stage.rank != before.stage.rank:
-        return Step.FORWARD if after.stage.rank > before.stage.rank else Step.ROLLBACK
-    if _kind_switch(before, after) or _gains(before, after):
+    """Decided by what each actor gets in each environment, never by the stage label: forward
+    if anyone gains the flag, rollback if anyone loses it and nobody gains, mixed if both."""
+    gains, losses = _gains(before, after), _gains(after, before)
+    if gains and losses:
+        return Step.FORWARD if _only_actors_differ(before, after) else Step.MIXED
+    if gains:
         return Step.FORWARD
-    if _gains(after, before):
-        return Step.ROLLBACK
-    return Step.NONE
+    return Step.ROLLBACK if losses else Step.NONE
+
+
+def _only_actors_differ(before: RolloutState, after: RolloutState) -> bool:
+    """Swapping listed actors is one forward step: its revert is a swap too, judged alike."""
+    return (before.stage, before.percentage, before.default_enabled) == \
+        (after.stage, after.percentage, after.default_enabled)
 
 
 def _gains(before: RolloutState, after: RolloutState) -> bool:
-    """Does after reach someone before did not (same stage)?"""
-    if after.stage in _LIVE_ACTOR_STAGES and after.actors - before.actors:
-        return True
+    """Does after reach anyone, anywhere, that before did not?"""
     if after.default_enabled and not before.default_enabled:
         return True
-    old, new = before.percentage, after.percentage
-    return old is not None and new is not None and new.value > old.value
+    return any(_reaches_more(before.name, before.gates(env), after.gates(env))
+               for env in _ENVIRONMENTS)
 
 
-def _mixed(before: RolloutState, after: RolloutState) -> bool:
-    """Same stage, something gained and something else lost (an actor swap is one change)."""
-    if before.stage is not after.stage or not _gains(after, before):
+def _reaches_more(name: str, old: Gates, new: Gates) -> bool:
+    if old.boolean:
         return False
-    only_actors = (before.percentage == after.percentage
-                   and before.default_enabled == after.default_enabled)
-    return not only_actors
+    if new.boolean:
+        return True
+    if (new.percentage_of_actors or 0) > (old.percentage_of_actors or 0):
+        return True
+    if (new.percentage_of_time or 0) > (old.percentage_of_time or 0):
+        return True
+    return any(not _reached(name, old, actor) for actor in new.actors)
+
+
+def _reached(name: str, gates: Gates, actor: str) -> bool:
+    """Does this actor certainly have the flag (listed, or in the percentage's buckets)?"""
+    share = gates.percentage_of_actors
+    return gates.boolean or actor in gates.actors or (
+        share is not None and in_percentage(name, actor, share))
 
 
 def _kind_switch(before: RolloutState, after: RolloutState) -> bool:
@@ -103,6 +124,10 @@ class Verdict:
     """None: the history that says when the base state landed is not in this clone."""
     soak_as_warning: bool = False
     override: str | None = None
+    released_before_removal: bool = False
+    """History says the flag was enabled with default_enabled when it was last removed."""
+    merge_commits_required: bool = False
+    """Landing times count from merge commits only (policy `require_merge_commits`)."""
 
 
 def judge(name: str, before: LoadedFlag | None, after: LoadedFlag | None,
@@ -110,7 +135,7 @@ def judge(name: str, before: LoadedFlag | None, after: LoadedFlag | None,
     if before is not None and after is not None:
         findings = _judge_step(name, before, after, verdict)
     elif after is not None:
-        findings = _judge_new(name, after)
+        findings = _judge_new(name, after, verdict.released_before_removal)
     elif before is not None:
         findings = _judge_deleted(name, before)
     else:
@@ -118,21 +143,45 @@ def judge(name: str, before: LoadedFlag | None, after: LoadedFlag | None,
     return _apply_override(name, findings, before, after, verdict)
 
 
+def _is_released(state: RolloutState) -> bool:
+    return state.default_enabled and state.stage is Stage.ENABLED
+
+
 def _may_come_and_go(state: RolloutState) -> bool:
-    """A flag may be added or deleted only where its file makes no difference: never rolled
-    out (off), or released (default_enabled). So reverting a deletion re-adds it legally."""
-    if state.default_enabled:
-        return state.stage is Stage.ENABLED
-    return state.stage is Stage.OFF
+    """A flag may be deleted only where its file makes no difference: never rolled out (off),
+    or released (default_enabled)."""
+    return _is_released(state) or (state.stage is Stage.OFF and not state.default_enabled)
 
 
-def _judge_new(name: str, after: LoadedFlag) -> list[Finding]:
+def _judge_new(name: str, after: LoadedFlag, released_before_removal: bool) -> list[Finding]:
+    """A new flag starts off; it comes back released only as the revert of the removal of a
+    released flag, which the base branch's history must show."""
     state = RolloutState.of(after.flag)
-    if _may_come_and_go(state):
+    if state.stage is Stage.OFF and not state.default_enabled:
+        return []
+    if _is_released(state) and released_before_removal:
         return []
     message = (f"{name}: a new flag starts at stage off with default_enabled: false, "
                f"not {state.describe()}; add it at off, then step forward")
+    if _is_released(state):
+        message += (" (it may come back released only where the base branch's history shows "
+                    "it was enabled with default_enabled when it was removed)")
     return [_at("FO207", after, "stage", message, name)]
+
+
+def judge_unreadable_base(name: str, base_path: str, after: LoadedFlag | None) -> list[Finding]:
+    """The base file of this flag does not parse (or is not a regular file): there is no state
+    to step from, so only a rollback to off can be judged safe."""
+    if after is not None:
+        state = RolloutState.of(after.flag)
+        if state.stage is Stage.OFF and not state.default_enabled:
+            return []
+        message = (f"{name}: {base_path} cannot be read at the base, so there is no state to "
+                   f"step from; only stage off is accepted, not {state.describe()}")
+        return [_at("FO212", after, "stage", message, name)]
+    message = (f"{name}: {base_path} cannot be read at the base, so deleting it cannot be "
+               "judged; set it to stage off first")
+    return [RULES["FO212"].at(base_path, START, message, flag=name)]
 
 
 def _judge_deleted(name: str, before: LoadedFlag) -> list[Finding]:
@@ -151,23 +200,26 @@ def _judge_step(name: str, before: LoadedFlag, after: LoadedFlag,
         message = (f"{name}: {old.describe()} → {new.describe()} switches between actors and "
                    "time; roll back to beta first, then start a new percentage rollout")
         return [_at("FO203", after, "percentage", message, name)]
-    if classify(old, new) is not Step.FORWARD:
-        return []
-    if _mixed(old, new):
+    step = classify(old, new)
+    if step is Step.MIXED:
         message = (f"{name}: {old.describe()} → {new.describe()} both widens and narrows the "
                    "flag; split it into a rollback and a forward step")
         return [_at("FO211", after, "stage", message, name)]
-    findings = _shape_of_step(name, old, new, after, verdict.policy)
+    if step is not Step.FORWARD:
+        return []
+    findings = _shape_of_step(name, old, new, after, verdict.policy, before.flag.type)
     findings.extend(_soak(name, old, new, after, verdict))
     return findings
 
 
 def _shape_of_step(name: str, old: RolloutState, new: RolloutState, after: LoadedFlag,
-                   policy: Policy) -> list[Finding]:
+                   policy: Policy, base_type: FlagType) -> list[Finding]:
+    """The step's shape, judged by the base's type: changing the type in the same change
+    buys none of the new type's `may_skip`."""
     change = f"{name}: {old.describe()} → {new.describe()}"
     legal = f"the next legal step is {next_step(old, policy)}"
     skipped = [s for s in STAGE_ORDER[old.stage.rank + 1 : new.stage.rank]
-               if s not in policy.may_skip.get(after.flag.type, ())]
+               if s not in policy.may_skip.get(base_type, ())]
     findings: list[Finding] = []
     if skipped:
         findings.append(_at("FO201", after, "stage",
@@ -220,6 +272,11 @@ def _soak(name: str, old: RolloutState, new: RolloutState, after: LoadedFlag,
     required = getattr(verdict.policy.soak_minutes, soak_key(old, new))
     if required <= 0:
         return []
+    if verdict.landed_at is None and verdict.merge_commits_required:
+        message = (f"{name}: {old.describe()} landed without a merge commit, and the policy "
+                   "(require_merge_commits) starts its soak at the next merge commit on the "
+                   "base branch; none has landed since")
+        return [_soak_finding("FO204", after, message, name, verdict)]
     if verdict.landed_at is None:
         message = (f"{name}: cannot tell when {old.describe()} landed: the history is not in "
                    "this clone; fetch with full depth (git fetch --unshallow; GitLab CI: "
@@ -228,6 +285,10 @@ def _soak(name: str, old: RolloutState, new: RolloutState, after: LoadedFlag,
     live = (verdict.now - verdict.landed_at) // 60
     if live >= required:
         return []
+    if live < 0:
+        message = (f"{name}: {old.describe()} landed in a commit dated {-live} min in the future "
+                   f"(by the base branch's clock); it must soak {required} min from then")
+        return [_soak_finding("FO204", after, message, name, verdict)]
     message = (f"{name}: {old.describe()} → {new.describe()} after {live} min; "
                f"{old.describe()} must soak {required} min first (wait {required - live} more)")
     return [_soak_finding("FO204", after, message, name, verdict)]

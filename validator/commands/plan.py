@@ -13,15 +13,13 @@ from validator.compare import RangeRequest, compare
 from validator.errors import UserError
 from validator.gitlab_notes import MergeRequest
 from validator.plan import plan, to_json, to_markdown
-from validator.policy import load_policy
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
-    policy = load_policy(root)
     request = RangeRequest(args.base, args.head, merged=args.merged)
-    comparison = compare(root, policy, request)
-    plans = plan(comparison.before, comparison.after, comparison.findings, policy)
+    comparison = compare(root, request)
+    plans = plan(comparison.before, comparison.after, comparison.findings, comparison.policy)
     render = to_json if args.format == "json" else to_markdown
     out.write(render(plans, comparison.label))
     if args.comment:

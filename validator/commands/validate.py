@@ -9,7 +9,7 @@ from typing import TextIO
 from validator.check import Checked, check_documents
 from validator.errors import UserError
 from validator.findings import Finding
-from validator.loader import Document, flag_paths, not_read, read_document
+from validator.loader import Document, not_read, not_regular, read_document, walk_flags
 from validator.output import emit, pair_reports
 from validator.policy import Policy, load_policy
 from validator.reports import Report
@@ -19,20 +19,21 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     outputs = [str(root / output) for output in args.outputs or []]
     pairs = pair_reports(args.formats, outputs)
-    policy = load_policy(root)
     if args.base or args.staged or args.head or args.merged:
         from validator.compare import RangeRequest, judge_range
 
         request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files)
-        report = judge_range(root, policy, request)
+        report = judge_range(root, request)  # judged by the base's policy, not the checkout's
     else:
-        report = report_of(check_tree(root, policy, args.paths), root)
+        report = report_of(check_tree(root, load_policy(root), args.paths), root)
     emit(report, pairs, out)
     return 1 if report.errors else 0
 
 
 def check_tree(root: Path, policy: Policy, paths: list[str]) -> Checked:
-    found = flag_paths(root, suffix=(".yml", ".yaml"))  # one walk for flags and strays
+    """The working tree's flags; symlinks and other non-files under flags/ are findings, as
+    their git modes are in range mode, so both modes give one verdict."""
+    found, irregular = walk_flags(root, suffix=(".yml", ".yaml"))  # flags and strays at once
     tree = [path for path in found if path.endswith(".yml")]
     chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root) for p in paths]
     targets = _expand(root, chosen) if paths else tree
@@ -40,6 +41,7 @@ def check_tree(root: Path, policy: Policy, paths: list[str]) -> Checked:
                                         for target in targets]
     if not paths:
         loaded += not_read(found)
+        loaded += [not_regular(path, kind) for path, kind in irregular]
     return check_documents(loaded, policy, other_paths=tree)
 
 
