@@ -39,9 +39,8 @@ LINE = line(("c3", 300, 1), ("c2", 200, 1), ("c1", 100, 0))
 
 
 def landed(commits: list[Commit], clock: Clock, *, shallow: bool = False,
-           merges: bool = False, state: str = "beta") -> int | None:
-    return landing_time(commits, "demo", state, state_of, stem, clock, shallow=shallow,
-                        require_merge_commits=merges)
+           state: str = "beta") -> int | None:
+    return landing_time(commits, "demo", state, state_of, stem, clock, shallow=shallow)
 
 
 def test_the_commit_that_introduced_the_state_is_the_landing() -> None:
@@ -90,11 +89,15 @@ def test_a_shallow_cut_is_no_evidence() -> None:
 
 def test_with_merge_commits_required_the_soak_starts_at_the_next_merge() -> None:
     merged = line(("m2", 500, 2), ("c3", 300, 1), ("c2", 200, 1), ("c1", 100, 0))
-    clock = trusted_times(merged, None)
-    assert landed(HISTORY, clock, merges=True) == 500
-    assert landed(HISTORY, trusted_times(LINE, None), merges=True) is None
+    assert landed(HISTORY, trusted_times(merged, None, merges_only=True)) == 500
+    assert landed(HISTORY, trusted_times(LINE, None, merges_only=True)) is None
     by_merge = [commit("m", 400, change("staging", "beta"))]
-    assert landed(by_merge, trusted_times(line(("m", 400, 2)), None), merges=True) == 400
+    assert landed(by_merge, trusted_times(line(("m", 400, 2)), None, merges_only=True)) == 400
+
+
+def test_with_merge_commits_required_an_old_fast_forward_is_not_past_the_horizon() -> None:
+    clock = trusted_times(LINE, horizon=1000, merges_only=True)
+    assert clock.horizon_commit is None
 
 
 def test_other_flags_in_the_same_commit_are_ignored() -> None:

@@ -399,13 +399,12 @@ def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Compariso
     cut = git.shallow_commits(root)
     shallow = cut is not None
     clock = trusted_times(git.first_parent_line(root, span.base), None if shallow else horizon,
-                          cut or frozenset())
+                          cut or frozenset(), merges_only=result.policy.require_merge_commits)
     revisions = f"{clock.horizon_commit}..{span.base}" if clock.horizon_commit else span.base
     commits = git.first_parent_history(root, revisions, [_name_pathspec(n) for n in forward])
     state_of = partial(_state_of, reader)
     return {name: landing_time(commits, name, RolloutState.of(loaded.flag), state_of, stem,
-                               clock, shallow=shallow,
-                               require_merge_commits=result.policy.require_merge_commits)
+                               clock, shallow=shallow)
             for name, loaded in forward.items()}
 
 

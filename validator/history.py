@@ -25,10 +25,9 @@ StateOf = Callable[[Entry], State | None]
 class Clock:
     """Trusted landing times of a first-parent line, and where soaking is certain."""
 
-    times: dict[str, int]
-    """Each commit's time: its committer time, or a later one of a commit before it."""
-    merges_after: dict[str, int | None]
-    """For each commit, the trusted time of the nearest merge commit at or after it."""
+    times: dict[str, int | None]
+    """Each commit's time: its committer time, or a later one of a commit before it (with
+    merge commits required, the time of the nearest merge at or after it; None if none)."""
     horizon_commit: str | None
     """The newest commit whose trusted time is before the horizon (None: none is)."""
     roots: frozenset[str] = frozenset()
@@ -36,27 +35,29 @@ class Clock:
 
 
 def trusted_times(line: Sequence[FirstParent], horizon: int | None,
-                  cut: frozenset[str] = frozenset()) -> Clock:
+                  cut: frozenset[str] = frozenset(), *,
+                  merges_only: bool = False) -> Clock:
     """`line` is newest first, as git lists it; the running maximum goes oldest first.
 
     `cut` names the commits where a shallow clone's history ends.
     """
-    times: dict[str, int] = {}
+    monotone: dict[str, int] = {}
     running = -(2**62)
-    horizon_commit: str | None = None
     for commit in reversed(line):
         running = max(running, commit.committed_at)
-        times[commit.sha] = running
-        if horizon is not None and running < horizon:
-            horizon_commit = commit.sha
-    merges_after: dict[str, int | None] = {}
-    nearest: int | None = None  # walking from the tip down: the closest merge above
-    for commit in line:
-        if commit.parents > 1:
-            nearest = times[commit.sha]
-        merges_after[commit.sha] = nearest
+        monotone[commit.sha] = running
+    times: dict[str, int | None] = dict(monotone)
+    if merges_only:
+        nearest: int | None = None  # walking from the tip down: the closest merge above
+        for commit in line:
+            if commit.parents > 1:
+                nearest = monotone[commit.sha]
+            times[commit.sha] = nearest
+    horizon_commit = next((commit.sha for commit in line if horizon is not None
+                           and (time := times[commit.sha]) is not None and time < horizon),
+                          None)
     roots = cut | frozenset(commit.sha for commit in line if commit.parents == 0)
-    return Clock(times, merges_after, horizon_commit, roots)
+    return Clock(times, horizon_commit, roots)
 
 
 def _side_state(changes: Sequence[Change], name_of: Callable[[str], str], name: str,
@@ -79,14 +80,13 @@ def landing_time(
     clock: Clock,
     *,
     shallow: bool,
-    require_merge_commits: bool = False,
 ) -> int | None:
     """Trusted time of the commit that introduced `state` for flag `name`; None if unknown.
 
     `commits` are the base branch's first-parent commits that touched the flag's file, in
     any folder (a move is not a change of state), newest first, and only those after the
     clock's horizon commit: a state already present there has soaked for any policy.
-    None means the history is not in this clone, or (with `require_merge_commits`) that no
+    None means the history is not in this clone, or (with merge commits required) that no
     merge commit has landed since the state did.
     """
     introduced: Commit | None = None
@@ -97,16 +97,10 @@ def landing_time(
         if shallow and commit.sha in clock.roots:
             return None  # the clone's cut shows every file as added there: no evidence
         if _side_state(commit.changes, name_of, name, state_of, after=False) != state:
-            return _time_of(introduced, clock, require_merge_commits)
+            return clock.times.get(introduced.sha)
     else:
         if shallow:
             return None
         if clock.horizon_commit is not None:
             return clock.times[clock.horizon_commit]
-    return _time_of(introduced, clock, require_merge_commits) if introduced else None
-
-
-def _time_of(commit: Commit, clock: Clock, require_merge_commits: bool) -> int | None:
-    if require_merge_commits:
-        return clock.merges_after.get(commit.sha)
-    return clock.times.get(commit.sha, commit.committed_at)
+    return clock.times.get(introduced.sha) if introduced else None

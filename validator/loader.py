@@ -141,8 +141,8 @@ def path_problem(display_path: str) -> Finding | None:
     if found is None:
         return None
     shown = display_path.encode("unicode_escape", "backslashreplace").decode("ascii")
-    return RULES["FO010"].at(shown, START, f"{shown}: the path holds control character "
-                             f"U+{ord(found[0]):04X}; rename it")
+    return RULES["FO010"].at(display_path, START, f"{shown}: the path holds control "
+                             f"character U+{ord(found[0]):04X}; rename it")
 
 
 def load_or_finding(raw: bytes, display_path: str) -> Document | Finding:

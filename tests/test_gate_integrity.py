@@ -1,0 +1,239 @@
+"""The outside review's attacks on the gate, each in a real repository through the command
+line: every one of them must be refused, and every legal rollback must still pass."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from pathlib import Path
+
+import pytest
+from gitrepo import Repo, flag_yaml
+
+from validator.cli import main
+
+NOW = int(time.time())
+DAY = 24 * 3600
+BETA = {"actors": ("Project:gitlab-org/gitlab",)}
+RANGE = ("validate", "--base", "HEAD~1", "--head", "HEAD")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("pyproject.toml", "[tool.flagops]\n")
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.commit("demo at beta", at=NOW - 10 * DAY)
+    return repo
+
+
+def flagops(repo: Repo, *args: str) -> tuple[int, list[str], str]:
+    """Exit code, the rule:severity pairs found, and the text report."""
+    out = io.StringIO()
+    code = main(["-C", str(repo.path), *args], out=out)
+    text = out.getvalue()
+    found = re.findall(r" (error|warning) (FO\d{3}) ", text)
+    return code, sorted(f"{rule}:{severity}" for severity, rule in found), text
+
+
+# 3. The policy comes from the base, never from the change.
+
+@pytest.mark.parametrize("loosened", [
+    "[tool.flagops]\nmay_skip = {beta = ['percentage']}\n",
+    "[tool.flagops]\nallow_overrides = true\npercentage_steps = [100]\n",
+])
+def test_a_change_that_loosens_the_policy_is_judged_by_the_base_policy(repo: Repo,
+                                                                      loosened: str) -> None:
+    repo.write("pyproject.toml", loosened)
+    repo.write_flag("demo", "enabled")
+    repo.commit("loosen and jump", at=NOW - 60)
+    code, found, text = flagops(repo, *RANGE)
+    assert code == 1
+    assert "FO302:warning" in found and ("FO201:error" in found or "FO202:error" in found)
+    assert "applies from the next change on" in text
+
+
+def test_lowering_the_soak_in_the_same_change_does_not_shorten_it(repo: Repo) -> None:
+    repo.write("pyproject.toml", "[tool.flagops.soak_minutes]\npercentage = 0\n")
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10%", at=NOW - 120)
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.commit("50%", at=NOW - 60)
+    assert flagops(repo, *RANGE)[1] == []  # the base's policy says 0 now...
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.write("pyproject.toml", "[tool.flagops]\n")  # ...but only once it has merged
+    repo.commit("restore", at=NOW - 30)
+    repo.write("pyproject.toml", "[tool.flagops.soak_minutes]\npercentage = 0\n")
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.commit("drop soak and step", at=NOW)
+    assert flagops(repo, *RANGE)[1] == ["FO204:error", "FO302:warning"]
+
+
+@pytest.mark.parametrize("broken", ["[tool.flagops\n", "[tool.flagops]\nbogus = 1\n", None])
+def test_a_change_that_breaks_or_deletes_the_policy(repo: Repo, broken: str | None) -> None:
+    if broken is None:
+        (repo.path / "pyproject.toml").unlink()
+    else:
+        repo.write("pyproject.toml", broken)
+    repo.commit("policy", at=NOW - 60)
+    code, found, _ = flagops(repo, *RANGE)
+    assert found == (["FO301:error"] if broken else [])
+    assert code == (1 if broken else 0)
+
+
+def test_staged_judges_with_heads_policy_not_the_working_tree(repo: Repo) -> None:
+    repo.write("pyproject.toml", "[tool.flagops]\nmay_skip = {beta = ['percentage']}\n")
+    repo.write_flag("demo", "enabled")
+    repo.git("add", "flags")
+    code, found, _ = flagops(repo, "validate", "--staged")
+    assert code == 1 and "FO201:error" in found
+
+
+def test_a_policy_symlink_at_the_base_is_not_followed(repo: Repo) -> None:
+    (repo.path / "pyproject.toml").unlink()
+    (repo.path / "pyproject.toml").symlink_to("/etc/hostname")
+    repo.commit("link", at=NOW - 60)
+    repo.write_flag("demo", "off")
+    repo.commit("rollback", at=NOW)
+    code, _, _ = flagops(repo, *RANGE)
+    assert code == 1
+
+
+def test_changes_to_the_gate_itself_are_named(repo: Repo) -> None:
+    repo.write(".gitlab-ci.yml", "stages: [test]\n")
+    repo.write("validator/transitions.py", "def judge(): return []\n")
+    repo.write("validator/rules.py", "\n")
+    repo.commit("gate", at=NOW - 60)
+    code, found, text = flagops(repo, *RANGE)
+    assert code == 0 and found == ["FO303:warning", "FO303:warning"]
+    assert "validator/rules.py and 1 more file(s) there" in text
+
+
+# 4. Soak: commit dates out of order only make people wait longer.
+
+def test_an_unrelated_backdated_commit_does_not_soak_every_flag(repo: Repo) -> None:
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10%", at=NOW - 60)
+    repo.write("README.md", "unrelated\n")
+    repo.commit("backdated by years", at=NOW - 3 * 365 * DAY)
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.commit("50%", at=NOW)
+    code, found, _ = flagops(repo, *RANGE)
+    assert code == 1 and found == ["FO204:error"]
+
+
+def test_a_backdated_step_counts_from_the_commit_before_it(repo: Repo) -> None:
+    repo.write("README.md", "recent\n")
+    repo.commit("recent", at=NOW - 120)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10%, dated last year", at=NOW - 365 * DAY)
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.commit("50%", at=NOW)
+    _code, found, text = flagops(repo, *RANGE)
+    assert found == ["FO204:error"] and "after 2 min" in text
+
+
+def test_require_merge_commits_starts_the_soak_at_the_next_merge(repo: Repo) -> None:
+    repo.write("pyproject.toml", "[tool.flagops]\nrequire_merge_commits = true\n")
+    repo.commit("policy", at=NOW - 9 * DAY)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10% fast-forwarded, dated long ago", at=NOW - 5 * DAY)
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.commit("50%", at=NOW)
+    _, found, text = flagops(repo, *RANGE)
+    assert found == ["FO204:error"] and "landed without a merge commit" in text
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("README.md", "side\n")
+    repo.commit("side", at=NOW - 3 * 60)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side", at=NOW - 2 * 60)
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.commit("50%", at=NOW)
+    _code, found, text = flagops(repo, *RANGE)
+    assert found == ["FO204:error"] and "after 2 min" in text
+
+
+def test_a_soak_of_sixty_years_is_enforced(repo: Repo) -> None:
+    repo.write("pyproject.toml", "[tool.flagops.soak_minutes]\npercentage = 31557600\n")
+    repo.commit("long soak", at=NOW - 9 * DAY)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10%", at=NOW)
+    assert flagops(repo, *RANGE)[1] == ["FO204:error"]
+
+
+# 5. A flag may not appear released from nowhere.
+
+def test_a_new_flag_released_from_nowhere_is_refused(repo: Repo) -> None:
+    repo.write_flag("sneaky", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("new, fully on", at=NOW)
+    assert flagops(repo, *RANGE)[1] == ["FO207:error"]
+
+
+def test_deleted_at_off_then_re_added_released_is_refused(repo: Repo) -> None:
+    repo.write_flag("demo", "off")
+    repo.commit("rollback", at=NOW - 3 * DAY)
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("remove at off", at=NOW - 2 * DAY)
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("back, released", at=NOW)
+    assert flagops(repo, *RANGE)[1] == ["FO207:error"]
+
+
+def test_reverting_the_removal_of_a_released_flag_passes(repo: Repo) -> None:
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True,
+                    folder="flags/team")
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("released (the steps are elsewhere)", at=NOW - 3 * DAY)
+    (repo.path / "flags/team/demo.yml").unlink()
+    removal = repo.commit("remove", at=NOW - 2 * DAY)
+    repo.git("revert", "--no-edit", removal, at=NOW)
+    assert flagops(repo, *RANGE)[:2] == (0, [])
+
+
+# 6. Changing the type buys nothing.
+
+def test_a_type_change_with_a_forward_step_is_judged_by_the_base_type(repo: Repo) -> None:
+    repo.write("pyproject.toml", "[tool.flagops]\nmay_skip = {ops = ['percentage']}\n")
+    repo.commit("ops may skip percentage", at=NOW - 9 * DAY)
+    repo.write_flag("demo", "enabled", flag_type="ops")
+    repo.commit("beta → ops, beta → enabled", at=NOW)
+    assert flagops(repo, *RANGE)[1] == ["FO201:error"]
+
+
+# 8. Rollbacks are decided per actor.
+
+def test_lowering_the_stage_while_adding_an_actor_is_not_a_rollback(repo: Repo) -> None:
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10%", at=NOW - 2 * DAY)
+    repo.write_flag("demo", "beta", actors=(*BETA["actors"], "User:1"))
+    repo.commit("beta plus a user", at=NOW)
+    assert flagops(repo, *RANGE)[1] == ["FO211:error"]
+
+
+# Rollbacks pass whatever else is broken.
+
+def test_a_rollback_passes_when_main_already_holds_a_broken_file(repo: Repo) -> None:
+    repo.write("flags/broken.yml", "name: broken\nstage: off\nstage: off\n")
+    repo.write("flags/team/demo.yml", flag_yaml("demo", "off"))
+    repo.commit("two clean merges made this", at=NOW - DAY)
+    (repo.path / "flags/team/demo.yml").unlink()
+    repo.write_flag("demo", "off")
+    repo.commit("roll demo back", at=NOW)
+    code, found, _ = flagops(repo, *RANGE, "--all-files")
+    assert code == 0 and "FO003:warning" in found
+    repo.write_flag("demo", "beta", actors=(*BETA["actors"], "User:9"))
+    repo.commit("but a forward step is blocked", at=NOW)
+    code, found, _ = flagops(repo, *RANGE, "--all-files")
+    assert code == 1 and "FO003:error" in found
+
+
+def test_moving_a_file_keeps_its_soak_clock(repo: Repo) -> None:
+    (repo.path / "flags/demo.yml").unlink()
+    repo.write_flag("demo", "beta", folder="flags/team", **BETA)  # type: ignore[arg-type]
+    repo.commit("move to the team's folder", at=NOW - 60)
+    repo.write_flag("demo", "percentage", folder="flags/team", percentage=("actors", 10),
+                    **BETA)  # type: ignore[arg-type]
+    repo.commit("10%", at=NOW)
+    assert flagops(repo, *RANGE)[:2] == (0, [])

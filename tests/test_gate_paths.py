@@ -1,0 +1,167 @@
+"""A flag file is a regular file with a printable path, in every mode: range, --staged, the
+working tree, the full tree and build. Symlinks, submodules, folders and control characters
+are findings, and no path text can make git answer for another file (gate integrity 1, 2)."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from gitrepo import Repo, flag_yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from validator.cli import main
+
+NOW = int(time.time())
+DAY = 24 * 3600
+BETA = {"actors": ("Project:gitlab-org/gitlab",)}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.commit("demo at beta", at=NOW - 10 * DAY)
+    return repo
+
+
+def flagops(repo: Repo, *args: str) -> tuple[int, str]:
+    """The command line in this process; the text report's lines and the exit code."""
+    out = io.StringIO()
+    code = main(["-C", str(repo.path), *args], out=out)
+    return code, out.getvalue()
+
+
+def rules(output: str) -> list[str]:
+    return sorted(set(re.findall(r" (?:error|warning) (FO\d{3}) ", output)))
+
+
+ALL_MODES = (("validate",), ("validate", "--base", "HEAD~1", "--head", "HEAD"),
+             ("validate", "--base", "HEAD~1", "--head", "HEAD", "--all-files"))
+
+
+def test_a_symlink_to_an_enabled_flag_is_refused_in_every_mode(repo: Repo) -> None:
+    """The link text can itself be valid flag YAML while the checkout follows the link."""
+    repo.write("elsewhere/demo.yml", flag_yaml("demo", "enabled"))
+    (repo.path / "flags/demo.yml").unlink()
+    link_text = flag_yaml("demo", "beta", actors=BETA["actors"])
+    os.symlink("../elsewhere/demo.yml", repo.path / "flags/demo.yml")
+    repo.git("add", "-A")
+    assert flagops(repo, "validate", "--staged")[0] == 1
+    assert "FO009" in rules(flagops(repo, "validate", "--staged")[1])
+    repo.commit("link", at=NOW - DAY)
+    for mode in ALL_MODES:
+        code, out = flagops(repo, *mode)
+        assert code == 1 and "FO009" in rules(out), (mode, out)
+    assert flagops(repo, "validate", "--base", "HEAD~1")[0] == 1  # against the working tree
+    assert flagops(repo, "build", "-o", "build/flags.json")[0] == 1
+    assert not (repo.path / "build/flags.json").exists()
+    assert link_text  # the link text was never what was judged
+
+
+def test_a_symlinked_folder_and_a_submodule_under_flags_are_findings(repo: Repo,
+                                                                     tmp_path: Path) -> None:
+    os.symlink("../elsewhere", repo.path / "flags/team")
+    repo.write("elsewhere/other.yml", flag_yaml("other", "enabled"))
+    sub = Repo.create(tmp_path / "sub", tmp_path / "home")
+    sub.write("README", "x\n")
+    sha = sub.commit("sub", at=NOW - DAY)
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{sha},flags/vendored.yml")
+    repo.git("add", "flags/team", "elsewhere")
+    repo.git("commit", "-q", "-m", "link and gitlink")
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1
+    assert "flags/team is a symlink" in out and "flags/vendored.yml is a submodule" in out
+    assert flagops(repo, "validate")[0] == 1
+
+
+def test_a_folder_where_a_live_flag_was_is_its_deletion(repo: Repo) -> None:
+    (repo.path / "flags/demo.yml").unlink()
+    repo.write("flags/demo.yml/README.md", "not a flag\n")
+    repo.commit("folder", at=NOW - DAY)
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and rules(out) == ["FO208"]
+    code, out = flagops(repo, "validate")
+    assert code == 1 and rules(out) == ["FO009"]
+
+
+def test_control_characters_in_a_path_are_refused_and_never_confuse_other_reads(
+        repo: Repo) -> None:
+    """A folder name with a newline once made `cat-file --batch` answer for another request."""
+    repo.write("flags/a\nflags/demo.yml/demo.yml", flag_yaml("demo", "off"))
+    repo.write("flags/\x01team/other.yml", flag_yaml("other", "off"))
+    repo.write_flag("demo", "enabled")
+    repo.commit("sneaky", at=NOW - 60)
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1
+    assert {"FO010", "FO201"} <= set(rules(out)), out
+    assert "\\n" in out and "\\x01" in out  # shown escaped, one finding per line
+    code, out = flagops(repo, "plan", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 0 and "A forward step, **blocked**" in out.split("### `demo`")[1]
+
+
+@pytest.mark.parametrize("folder", ["team a", "team [ab]", "tëam", "team*"])
+def test_odd_folder_names_give_a_verdict_when_one_side_is_missing(repo: Repo,
+                                                                  folder: str) -> None:
+    repo.write_flag("fresh", "off", folder=f"flags/{folder}")
+    repo.commit("new flag there", at=NOW - DAY)
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD") == (0, "")
+    assert flagops(repo, "plan", "--base", "HEAD~1", "--head", "HEAD")[0] == 0
+    (repo.path / f"flags/{folder}/fresh.yml").unlink()
+    repo.commit("delete it at off", at=NOW - 60)
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD") == (0, "")
+    repo.write_flag("eager", "enabled", folder=f"flags/{folder}")
+    repo.commit("a new flag fully on", at=NOW)
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and rules(out) == ["FO207"]
+
+
+def test_a_glob_folder_does_not_match_another_flags_history(repo: Repo) -> None:
+    """`flags/[ab]/x.yml` as a pathspec would match flags/a/x.yml: history reads by name."""
+    repo.write_flag("x", "staging", folder="flags/a")
+    repo.commit("x at staging", at=NOW - 10 * DAY)
+    (repo.path / "flags/a/x.yml").unlink()
+    repo.write_flag("x", "staging", folder="flags/[ab]")
+    repo.commit("moved", at=NOW - 9 * DAY)
+    repo.write_flag("x", "beta", folder="flags/[ab]", **BETA)  # type: ignore[arg-type]
+    repo.commit("beta", at=NOW - 60)
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 0, out  # staging soaked for days: the move did not restart the clock
+
+
+# The verdict must not depend on where the file lives or what the folder is called.
+
+FOLDER = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"),
+                 min_size=1, max_size=12).filter(lambda name: name not in (".", "..", ".git"))
+STEPS = [("staging", {}, "off"), ("beta", BETA, "staging"), ("enabled", {}, "beta")]
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(folder=FOLDER, step=st.sampled_from(STEPS), age=st.sampled_from([60, 10 * DAY]))
+def test_the_verdict_does_not_depend_on_the_path(tmp_path_factory: pytest.TempPathFactory,
+                                                 folder: str, step: tuple[str, dict[str, object],
+                                                                          str],
+                                                 age: int) -> None:
+    stage, fields, start = step
+    verdicts = []
+    for where in ("flags", f"flags/{folder}"):
+        base = tmp_path_factory.mktemp("path")
+        repo = Repo.create(base / "repo", base / "home")
+        start_fields = BETA if start == "beta" else {}
+        repo.write_flag("demo", start, folder=where, **start_fields)  # type: ignore[arg-type]
+        repo.commit("start", at=NOW - age)
+        repo.write_flag("demo", stage, folder=where, **fields)  # type: ignore[arg-type]
+        repo.commit("step", at=NOW)
+        code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+        verdicts.append((code, [r for r in rules(out) if r != "FO010"]))
+    control = any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in folder)
+    if control:
+        assert verdicts[1][0] == 1  # the path itself is refused
+    else:
+        assert verdicts[0] == verdicts[1], (folder, verdicts)
