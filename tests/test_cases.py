@@ -30,8 +30,11 @@ CASES = Path(__file__).parent / "cases"
 INVALID_CASES = sorted(path for path in (CASES / "invalid").iterdir() if path.is_dir())
 VALID_FILES = sorted((CASES / "valid").glob("*.yml"))
 FILE_RULES = sorted(rule for rule in RULES if re.fullmatch(r"FO[01]\d\d", rule))
+# A rule checked by code rather than a case file: a test of this module, or a test file.
 TESTED_IN_CODE = {"FO007": "test_unreadable_paths_are_findings_and_the_rest_is_still_checked",
-                  "FO008": "test_a_yaml_file_in_flags_is_a_warning_not_silence"}
+                  "FO008": "test_a_yaml_file_in_flags_is_a_warning_not_silence",
+                  "FO009": "tests/test_gate_paths.py",
+                  "FO010": "tests/test_gate_paths.py"}
 TEXT_LINE = re.compile(
     r"(?P<path>[^\s:][^:\n]*):(?P<line>[1-9]\d*):(?P<column>[1-9]\d*): "
     r"(?P<severity>error|warning) (?P<rule>FO\d{3}) (?P<message>\S.*)"
@@ -156,9 +159,9 @@ def test_unreadable_paths_are_findings_and_the_rest_is_still_checked(
     assert code == 1 and "Traceback" not in err
     assert [(path, rule) for path, _, _, rule, _ in _text_findings(out)] == [
         ("flags/broken.yml", "FO001"),
-        ("flags/folder.yml", "FO007"),
+        ("flags/folder.yml", "FO009"),
     ]
-    assert "cannot read file: Is a directory" in out
+    assert "flags/folder.yml is a folder" in out
     code, out, _ = run_cli("-C", str(tmp_path), "validate", "flags/missing.yml")
     assert (code, out) == (1, "flags/missing.yml:1:1: error FO007 cannot read file: "
                               "No such file or directory\n")
@@ -232,7 +235,14 @@ def test_every_file_rule_has_a_failing_case_and_a_passing_counterpart() -> None:
     assert passing <= set(RULES)
     assert sorted(failing | TESTED_IN_CODE.keys()) == FILE_RULES
     assert sorted(passing) == FILE_RULES
-    assert set(TESTED_IN_CODE.values()) <= set(globals())
+    assert {test for test in TESTED_IN_CODE.values() if "/" not in test} <= set(globals())
+
+
+@pytest.mark.parametrize("rule", sorted(r for r, test in TESTED_IN_CODE.items() if "/" in test))
+def test_rules_tested_in_another_file_are_tested_there(rule: str) -> None:
+    tests = Path(__file__).parents[1] / TESTED_IN_CODE[rule]
+    assert tests.is_file(), f"{rule} is to be tested in {TESTED_IN_CODE[rule]}, which is missing"
+    assert rule in tests.read_text(encoding="utf-8"), f"{TESTED_IN_CODE[rule]} never names {rule}"
 
 
 def test_case_names_are_unique_flag_names_so_cases_can_share_a_tree() -> None:

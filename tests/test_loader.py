@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
 
 from validator.findings import START, Finding, Position
 from validator.loader import (
@@ -128,6 +130,63 @@ def test_number_literal_length_limit() -> None:
     assert (error.rule, error.position) == ("FO004", Position(2, 9))
 
 
+@pytest.mark.parametrize("prefix", ["0x", "0o", "", "-", "+", "1.", "."])
+def test_the_length_limit_covers_every_numeric_form_before_conversion(prefix: str) -> None:
+    """A 10,000-digit 0x literal converts at once but is too long to print (int > 4300 digits)."""
+    digit = "7" if prefix == "0o" else "1"
+    assert resolve_plain(prefix + digit * (100 - len(prefix))) is not None
+    for length in (101 - len(prefix), 10_000):
+        with pytest.raises(LoadError) as caught:
+            resolve_plain(prefix + digit * length)
+        assert caught.value.rule == "FO004"
+        assert "longer than 100 characters" in caught.value.message
+
+
+# The pure-Python parser, for what libyaml refuses ---------------------------------------------
+
+FALLBACK = """\
+actors: [User:42]
+default_enabled: false
+on_time: true
+count: 12
+hex: 0x1F
+octal: 0o17
+ratio: 2.5
+tilde: ~
+empty:
+word: null
+yes_: yes
+on_: on
+off_: off
+n_: n
+quoted: 'false'
+"""
+
+
+def test_the_fallback_text_is_one_libyaml_refuses() -> None:
+    with pytest.raises(MarkedYAMLError):
+        list(YAML(typ="safe", pure=False).parse(FALLBACK))
+
+
+def test_the_fallback_parser_resolves_plain_scalars_with_the_core_schema() -> None:
+    data = load(FALLBACK).data
+    assert data == {
+        "actors": ["User:42"], "default_enabled": False, "on_time": True, "count": 12,
+        "hex": 31, "octal": 15, "ratio": 2.5, "tilde": None, "empty": None, "word": None,
+        "yes_": "yes", "on_": "on", "off_": "off", "n_": "n", "quoted": "false",
+    }
+    assert [type(data[key]) for key in ("default_enabled", "count", "hex", "ratio")] == [
+        bool, int, int, float]
+
+
+def test_the_fallback_parser_keeps_the_refusals_and_positions() -> None:
+    error = refusal("actors: [User:42]\n~: 1\n")
+    assert (error.rule, error.position) == ("FO103", Position(2, 1))
+    error = refusal("actors: [User:42]\nvalue: 0x" + "f" * 10_000 + "\n")
+    assert (error.rule, error.position) == ("FO004", Position(2, 8))
+    assert refusal("actors: [User:42]\nvalue: .nan\n").rule == "FO002"
+
+
 # Positions ----------------------------------------------------------------------------------
 
 
@@ -207,7 +266,7 @@ def test_a_leading_document_marker_and_comments_move_the_root() -> None:
         ("~: 1\nnull: 2\n", "FO103", Position(1, 1), "unknown key None"),
         ("1: a\ntrue: b\n", "FO103", Position(1, 1), "unknown key 1"),
         ("a:\n\tb: 1\n", "FO001", Position(2, 1), "invalid YAML"),
-        ("a: 'b\n", "FO001", Position(2, 1), "quoted scalar"),
+        ("a: 'b\n", "FO001", Position(1, 4), "the quote opened at 1:4 is never closed"),
         ("", "FO006", START, "empty"),
         ("# only\n", "FO006", START, "empty"),
         ("- a\n", "FO006", START, "a list"),
@@ -245,6 +304,69 @@ def test_control_characters_are_located_on_one_line() -> None:
 def test_control_characters_are_refused() -> None:
     for character in "\x00\x07\x1b":
         assert refusal(f"a: x{character}y\n").rule == "FO001"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('a: "\\ud83d\\udcc5"\n', "\\uD83D is half of a UTF-16 surrogate pair, not a character; "
+                                  "YAML escapes name code points: write \\U0001F4C5"),
+        ('a: "x\\udcc5"\n', "\\uDCC5 is half"),
+        ('a: "\\ud800x"\n', "write the character itself"),
+        ('a: [User:1, "\\ud800"]\n', "\\uD800"),
+        ('"k\\ud800": 1\n', "\\uD800"),
+    ],
+)
+def test_surrogate_escapes_are_refused_with_a_hint(text: str, words: str) -> None:
+    """Half a UTF-16 pair cannot be written as UTF-8: every report would fail to print it."""
+    error = refusal(text)
+    assert error.rule == "FO005" and words in error.message
+    assert error.message.isascii()
+
+
+# Unclosed quotes and brackets -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "words"),
+    [
+        ("a: 1\nb: 'x\nc: 2\n", Position(2, 4),
+         "the quote opened at 2:4 is never closed (found unexpected end of stream at 4:1)"),
+        ('a: 1\nb: "x\nc: 2\n', Position(2, 4), "the quote opened at 2:4 is never closed"),
+        ("a: 'x\n---\nb: 1\n", Position(1, 4), "opened at 1:4 is never closed (found unexpected "
+                                              "document separator at 2:1)"),
+        ("a: ['x\n", Position(1, 5), "the quote opened at 1:5"),
+        ("a: ['@a', '@b'\nb: ['@c']\n", Position(1, 4),
+         "the [ opened at 1:4 is never closed (expected ',' or ']', but got '<scalar>' at 2:1)"),
+        ("a: {x: 1\nb: 2\n", Position(1, 4), "the { opened at 1:4 is never closed"),
+        ("a: [\n", Position(1, 4), "the [ opened at 1:4 is never closed"),
+        ("a: [b,\n  c\n", Position(1, 4), "the [ opened at 1:4 is never closed"),
+        ("x:\n  a: [b, {c: [d\n  e: 1\n", Position(2, 14), "the [ opened at 2:14"),
+    ],
+)
+def test_unclosed_quotes_and_brackets_are_located_where_they_opened(
+    text: str, position: Position, words: str
+) -> None:
+    error = refusal(text)
+    assert (error.rule, error.position) == ("FO001", position)
+    assert words in error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("a: [b, {c: d} e]\n", Position(1, 15)),
+        ("a: [\n  'b'\n  'c'\n]\n", Position(3, 3)),
+        ('a: "x\\qy"\n', Position(1, 7)),
+    ],
+)
+def test_a_missing_comma_or_bad_escape_stays_where_the_parser_stopped(
+    text: str, position: Position
+) -> None:
+    """Inside the brackets, deeper than the line that opened them: not an unclosed bracket."""
+    error = refusal(text)
+    assert (error.rule, error.position) == ("FO001", position)
+    assert "never closed" not in error.message
 
 
 # Limits -------------------------------------------------------------------------------------

@@ -333,24 +333,23 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
     return findings
 
 
-def _moves_forward(result: Comparison) -> bool:
-    """Does any flag of the change reach someone new (a forward step or a new live flag)?"""
+def _is_pure_rollback(result: Comparison) -> bool:
+    """Does every changed flag only lose people (or stay as it is, or go away)? A new flag,
+    even at off, is not a rollback: it may clash with what is already there."""
     for name, loaded in result.after.items():
-        new = RolloutState.of(loaded.flag)
         before = result.before.get(name)
-        if before is None:
-            if new.stage is not Stage.OFF or new.default_enabled:
-                return True
-        elif classify(RolloutState.of(before.flag), new) in (Step.FORWARD, Step.MIXED):
-            return True
-    return False
+        if before is None or classify(RolloutState.of(before.flag),
+                                      RolloutState.of(loaded.flag)) in (Step.FORWARD,
+                                                                        Step.MIXED):
+            return False
+    return True
 
 
 def _untouched_never_block(findings: list[Finding], touched: set[str],
                            result: Comparison) -> list[Finding]:
     """Findings on files the change did not touch are reported; they block forward steps,
     but never a rollback, which must pass even when the base branch is already broken."""
-    if _moves_forward(result):
+    if not _is_pure_rollback(result):
         return findings
     note = "on a file this change does not touch; it does not block a rollback"
     return [finding.as_warning(note) if finding.path not in touched and

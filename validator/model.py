@@ -6,12 +6,14 @@ The JSON Schema in schema/flag.schema.json is generated from `Flag` (`flagops sc
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 
 class Stage(StrEnum):
@@ -90,8 +92,92 @@ TYPE_RULES: dict[FlagType, TypeRules] = {
 NAME_PATTERN = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
 ACTOR_PATTERN = r"^[A-Z][A-Za-z]*:[^\s:][^\s]*$"
 HANDLE_PATTERN = r"^@[A-Za-z0-9_][A-Za-z0-9_.-]*$"
-HTTPS_URL_PATTERN = r"^https://[^\s/?#]+[^\s]*$"
+# No `@` before the path: `https://user:pass@host/` leaks a credential, and
+# `https://gitlab.com@evil.example/` goes to evil.example.
+HTTPS_URL_PATTERN = r"^https://[^\s/?#@]+(?:[/?#][^\s]*)?$"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# Characters a reviewer does not see, or that reorder what they see (FO104), as code point
+# ranges: controls (C0, DEL, C1), the format characters (category Cf, as of Unicode 15.1)
+# and the line and paragraph separators. Identifiers and keys may hold none of them.
+INVISIBLE: tuple[tuple[int, int], ...] = (
+    (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x0600, 0x0605),
+    (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2),
+    (0x180E, 0x180E), (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x206F), (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)
+# The bidirectional controls (Bidi_Control), which reorder text as shown: free text may hold
+# the other invisible characters (U+200D joins emoji) but none of these.
+BIDI_CONTROLS: tuple[tuple[int, int], ...] = (
+    (0x061C, 0x061C), (0x200E, 0x200F), (0x202A, 0x202E), (0x2066, 0x2069),
+)
+# Unicode gives controls no name; these are their formal aliases.
+_CONTROL_NAMES = {0x00: "NULL", 0x09: "CHARACTER TABULATION", 0x0A: "LINE FEED",
+                  0x0D: "CARRIAGE RETURN", 0x1B: "ESCAPE", 0x7F: "DELETE", 0x85: "NEXT LINE"}
+
+
+def char_class(ranges: tuple[tuple[int, int], ...], *, bmp_only: bool = False) -> str:
+    """A regex character class of the ranges.
+
+    BMP code points are written \\uXXXX, which Rust's regex (pydantic), Python's re
+    (jsonschema) and ECMA-262 with or without the u flag (editors) all read alike. No escape
+    for a code point beyond U+FFFF is read alike by all of them, so the JSON Schema takes
+    `bmp_only` and the model's own check (Python) also refuses the rest (tag characters...).
+    """
+    parts = []
+    for low, high in ranges:
+        if bmp_only and low > 0xFFFF:
+            continue
+        parts.append(_escape(low) if low == high else f"{_escape(low)}-{_escape(high)}")
+    return f"[{''.join(parts)}]"
+
+
+def _escape(code: int) -> str:
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+
+
+_INVISIBLE = re.compile(char_class(INVISIBLE))
+_BIDI = re.compile(char_class(BIDI_CONTROLS))
+_SCHEMA_INVISIBLE = char_class(INVISIBLE, bmp_only=True)
+
+
+def invisible_character(text: str, *, free_text: bool = False) -> str | None:
+    """The first character of text that FO104 refuses, described, or None."""
+    found = (_BIDI if free_text else _INVISIBLE).search(text)
+    if found is None:
+        return None
+    character, code = found[0], ord(found[0])
+    control = unicodedata.category(character) == "Cc"
+    name = unicodedata.name(character, "") or _CONTROL_NAMES.get(
+        code, "<control>" if control else "<unassigned>")
+    if _BIDI.match(character):
+        return f"U+{code:04X} {name}, which reorders the text shown around it"
+    if control:
+        return f"U+{code:04X} {name}, a control character"
+    return f"U+{code:04X} {name}, which does not show in review"
+
+
+def without_invisible(text: str) -> str:
+    """The text as a reviewer sees it (for matching a key that holds an invisible character)."""
+    return _INVISIBLE.sub("", text)
+
+
+def _refuse(free_text: bool) -> BeforeValidator:
+    """Runs before the type's own checks, so the value is reported as FO104, not a mismatch."""
+
+    def check(value: Any) -> Any:
+        found = invisible_character(value, free_text=free_text) if isinstance(value, str) else None
+        if found is not None:
+            raise PydanticCustomError("invisible_character", "{character}",
+                                      {"character": found})
+        return value
+
+    return BeforeValidator(check)
+
+
+VISIBLE = _refuse(free_text=False)
+NO_BIDI = _refuse(free_text=True)
 
 
 def _iso_date(value: Any) -> Any:
@@ -105,12 +191,14 @@ def _iso_date(value: Any) -> Any:
 
 
 def _one_line(pattern: str, **constraints: Any) -> Any:
-    """A pattern field whose schema also says "no newline".
+    """A pattern field whose schema also refuses what `VISIBLE` refuses, newline included.
 
-    Python's `re` lets `$` match before a final newline, ECMA-262 and pydantic's engine do not;
-    with the extra clause every validator of the schema agrees with the model.
+    Python's `re` lets `$` match before a final newline, ECMA-262 and pydantic's engine do not,
+    and the three read `\\s` and `.` differently only on characters of INVISIBLE: with the
+    extra clause every validator of the schema agrees with the model (up to U+FFFF).
     """
-    return Field(pattern=pattern, json_schema_extra={"not": {"pattern": "\n"}}, **constraints)
+    return Field(pattern=pattern, json_schema_extra={"not": {"pattern": _SCHEMA_INVISIBLE}},
+                 **constraints)
 
 
 IsoDate = Annotated[
@@ -118,11 +206,17 @@ IsoDate = Annotated[
     BeforeValidator(_iso_date),
     Strict(),
     WithJsonSchema({"type": "string", "format": "date"}),
+    VISIBLE,
 ]
-HttpsUrl = Annotated[str, Strict(), _one_line(HTTPS_URL_PATTERN)]
-Text = Annotated[str, Strict(), Field(min_length=1)]
-Handle = Annotated[str, Strict(), _one_line(HANDLE_PATTERN)]
-Actor = Annotated[str, Strict(), _one_line(ACTOR_PATTERN)]
+HttpsUrl = Annotated[str, Strict(), _one_line(HTTPS_URL_PATTERN), VISIBLE]
+Text = Annotated[
+    str,
+    Strict(),
+    Field(min_length=1, json_schema_extra={"not": {"pattern": char_class(BIDI_CONTROLS)}}),
+    NO_BIDI,
+]
+Handle = Annotated[str, Strict(), _one_line(HANDLE_PATTERN), VISIBLE]
+Actor = Annotated[str, Strict(), _one_line(ACTOR_PATTERN), VISIBLE]
 
 
 class _Strict(BaseModel):
@@ -130,7 +224,7 @@ class _Strict(BaseModel):
 
 
 class Percentage(_Strict):
-    of: Literal["actors", "time"]
+    of: Annotated[Literal["actors", "time"], VISIBLE]
     value: Annotated[float, Strict(), Field(gt=0, le=100)]
 
 
@@ -148,11 +242,12 @@ class Flag(_Strict):
         json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
     )
 
-    name: Annotated[str, Strict(), _one_line(NAME_PATTERN, max_length=200)]
+    name: Annotated[str, Strict(), _one_line(NAME_PATTERN, max_length=200), VISIBLE]
     description: Text | None = None
-    type: FlagType
-    group: Annotated[str, Strict(), _one_line(r"^group::\S.*$")]
-    milestone: Annotated[str, Strict(), _one_line(r"^\d+\.\d+$")]
+    type: Annotated[FlagType, VISIBLE]
+    group: Annotated[str, Strict(), _one_line(r"^group::\S.*$"), VISIBLE]
+    # [0-9], not \d: Rust and Python read \d as any Unicode digit, ECMA-262 as ASCII.
+    milestone: Annotated[str, Strict(), _one_line(r"^[0-9]+\.[0-9]+$"), VISIBLE]
     feature_issue_url: HttpsUrl | None = None
     introduced_by_url: HttpsUrl | None = None
     rollout_issue_url: HttpsUrl | None = None
@@ -161,7 +256,7 @@ class Flag(_Strict):
     owners: list[Handle] | None = None
     stakeholders: list[Handle] | None = None
     expectations: Expectations | None = None
-    stage: Stage
+    stage: Annotated[Stage, VISIBLE]
     actors: list[Actor] | None = None
     percentage: Percentage | None = None
     default_enabled: Annotated[bool, Strict()]

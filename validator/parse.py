@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -10,22 +11,49 @@ from pydantic_core import ErrorDetails
 
 from validator.findings import RULES, Finding
 from validator.loader import Document, KeyPath
-from validator.model import Flag
+from validator.model import Flag, invisible_character, without_invisible
 
 _FIELDS = tuple(Flag.model_fields)
+_USER_INFO = re.compile(r"(https://)[^\s/?#]*@")
 
 
 def parse_flag(document: Document) -> tuple[Flag | None, list[Finding]]:
     try:
         return Flag.model_validate(document.data), []
     except ValidationError as error:
-        return None, [_finding(document, detail) for detail in error.errors(include_url=False)]
+        details = error.errors(include_url=False)
+        hidden = _hidden_keys(details)
+        return None, [_finding(document, detail) for detail in details
+                      if not (detail["type"] == "missing" and tuple(detail["loc"]) in hidden)]
+
+
+def _hidden_keys(details: list[ErrorDetails]) -> set[KeyPath]:
+    """Fields "missing" only because their key holds an invisible character (FO104).
+
+    That key is reported once, as FO104; that the field is missing too would say it twice.
+    """
+    hidden: set[KeyPath] = set()
+    for detail in details:
+        *parent, key = detail["loc"]
+        if detail["type"] == "extra_forbidden" and isinstance(key, str):
+            hidden.add((*parent, without_invisible(key)))
+    return hidden
 
 
 def _finding(document: Document, detail: ErrorDetails) -> Finding:
     key_path: KeyPath = tuple(detail["loc"])
     dotted = ".".join(str(part) for part in key_path)
     name = _flag_name(document)
+    if detail["type"] == "invisible_character":
+        message = (f"{dotted}: {_shown(detail.get('input'))} holds {detail['msg']}; "
+                   "type the value without it")
+        return RULES["FO104"].at(document.path, document.value_position(key_path), message,
+                                 flag=name)
+    invisible = invisible_character(str(key_path[-1])) if key_path else None
+    if detail["type"] == "extra_forbidden" and invisible is not None:
+        message = f"key {_shown(key_path[-1])} holds {invisible}; type the key without it"
+        return RULES["FO104"].at(document.path, document.key_position(key_path), message,
+                                 flag=name)
     if detail["type"] == "missing":
         where = document.value_position(key_path[:-1])
         message = f"missing required field {dotted!r}"
@@ -46,18 +74,30 @@ def _value_rule(key_path: KeyPath, detail: ErrorDetails) -> str:
     if field == "name":
         return "FO112"
     if field.endswith("_url"):
-        return "FO160"
+        # An https URL with a user or password is https: the problem is the credential.
+        return "FO102" if _USER_INFO.match(str(detail.get("input"))) else "FO160"
     return "FO102"
 
 
 def _explain(detail: ErrorDetails) -> str:
     value: Any = detail.get("input")
-    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    shown = _shown(value)
     if detail["loc"] == ("milestone",) and isinstance(value, int | float):
         return f"must be a quoted string such as '13.12', not the number {shown}"
     if detail["type"] == "string_pattern_mismatch" and str(detail["loc"][0]).endswith("_url"):
+        if _USER_INFO.match(str(value)):
+            redacted = _shown(_USER_INFO.sub(r"\1<user>@", str(value), count=1))
+            return (f"must not hold a user or password before '@', got {redacted}: a "
+                    "credential in a reviewed file leaks, and a link such as "
+                    "https://gitlab.com@evil.example/ goes to evil.example")
         return f"must be an https URL, got {shown}"
     return f"{detail['msg']}, got {shown}"
+
+
+def _shown(value: Any) -> str:
+    """The value as repr shows it (invisible characters escaped), cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _suggestion(key_path: KeyPath) -> str:
