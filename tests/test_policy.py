@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from validator.errors import UserError
-from validator.findings import Position
+from validator.findings import Finding, Position
 from validator.model import FlagType, Stage
 from validator.policy import DEFAULT_POLICY, Policy, PolicyError, load_policy, policy_from_table
 
@@ -138,3 +138,38 @@ def test_a_policy_error_is_printed_with_its_location(
 ) -> None:
     (_root(tmp_path, "[tool.flagops]\nbogus = 1\n") / "flags").mkdir()
     assert "pyproject.toml:6:1" in run_cli("-C", str(tmp_path), "validate")[2]
+
+
+@pytest.mark.parametrize(("text", "where", "says"), [
+    ("tool = 5\n", Position(1, 1), "tool must be a table, not int"),
+    ("[tool]\nflagops = [1]\n", Position(2, 1), "tool.flagops must be a table, not list"),
+    ("a = " + "[" * 5000 + "\n", Position(1, 1), "nested too deeply"),
+    ('[tool.flagops]\nx = "abc', Position(2, 9), "Unterminated string"),
+])
+def test_malformed_pyproject_is_one_located_error(tmp_path: Path, text: str, where: Position,
+                                                  says: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(tmp_path)
+    finding = caught.value.finding
+    assert (finding.line, finding.column) == (where.line, where.column)
+    assert says in finding.message
+
+
+def test_a_toml_error_at_the_end_of_the_document_points_there(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.flagops]\npercentage_steps = [10,",
+                                             encoding="utf-8")
+    finding = _error_text(tmp_path)
+    assert (finding.line, finding.column) != (1, 1)
+
+
+def _error_text(tmp_path: Path) -> Finding:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(tmp_path)
+    return caught.value.finding
+
+
+def test_a_pyproject_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere.toml").write_text("[tool.flagops]\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").symlink_to(tmp_path / "elsewhere.toml")
+    assert "not a regular file" in _error_text(tmp_path).message
