@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from gitrepo import Repo, flag_yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from validator.cli import main
 
@@ -237,3 +239,56 @@ def test_moving_a_file_keeps_its_soak_clock(repo: Repo) -> None:
                     **BETA)  # type: ignore[arg-type]
     repo.commit("10%", at=NOW)
     assert flagops(repo, *RANGE)[:2] == (0, [])
+
+
+# Random histories: noise never shortens a soak.
+
+NOISE = st.lists(st.tuples(st.sampled_from(["unrelated", "move", "merge", "reword"]),
+                           st.integers(min_value=-3 * 365 * DAY, max_value=0)),
+                 max_size=5)
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(noise=NOISE, landed_ago=st.sampled_from([60, 14 * 60, 16 * 60, 3 * DAY]))
+def test_commits_out_of_order_moves_and_merges_never_shorten_a_soak(
+        tmp_path_factory: pytest.TempPathFactory, noise: list[tuple[str, int]],
+        landed_ago: int) -> None:
+    """The clean history: demo lands at 10% `landed_ago` seconds ago, then steps to 50%.
+    Noise after the landing (unrelated commits dated anywhere, moves of the file, merges of
+    side branches, description edits) may only turn a pass into a wait, never the reverse."""
+    base = tmp_path_factory.mktemp("history")
+    repo = Repo.create(base / "repo", base / "home")
+    folder = "flags"
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.commit("beta", at=NOW - 10 * DAY)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10%", at=NOW - landed_ago)
+    for index, (kind, offset) in enumerate(noise):
+        at = NOW + offset
+        if kind == "move":
+            (repo.path / folder / "demo.yml").unlink()
+            folder = f"flags/team{index}"
+        if kind in ("move", "reword"):
+            repo.write_flag("demo", "percentage", folder=folder, percentage=("actors", 10),
+                            description=f"Edit {index}.", **BETA)  # type: ignore[arg-type]
+            repo.commit(kind, at=at)
+        elif kind == "unrelated":
+            repo.write("README.md", f"{index}\n")
+            repo.commit(kind, at=at)
+        else:
+            repo.git("checkout", "-q", "-b", f"side{index}")
+            repo.write(f"side{index}.txt", "x\n")
+            repo.commit("side", at=at)
+            repo.git("checkout", "-q", "main")
+            repo.git("merge", "-q", "--no-ff", "-m", "merge", f"side{index}", at=at)
+    repo.write_flag("demo", "percentage", folder=folder, percentage=("actors", 50),
+                    **BETA)  # type: ignore[arg-type]
+    repo.commit("50%", at=NOW)
+    found = flagops(repo, *RANGE)[1]
+    if landed_ago < 15 * 60:
+        assert found == ["FO204:error"], (noise, found)
+    elif all(NOW + offset <= NOW - landed_ago for _, offset in noise):
+        assert found == [], (noise, found)  # noise dated before the landing changes nothing
+    else:
+        assert found in ([], ["FO204:error"])
