@@ -6,6 +6,7 @@ background services that phone home are off. Selenium is a test extra, imported 
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -18,8 +19,10 @@ from typing import Any
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+from validator.errors import UserError
+
+BINARIES = ("chromium", "chromedriver")
+"""Debian's packages chromium and chromium-driver install these on PATH."""
 CHROMIUM_FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -49,15 +52,25 @@ def serve(directory: Path) -> Iterator[str]:
         thread.join()
 
 
+def missing_binaries() -> list[str]:
+    """Which of chromium and chromedriver are not on PATH."""
+    return [name for name in BINARIES if shutil.which(name) is None]
+
+
 @contextmanager
 def chromium() -> Iterator[webdriver.Chrome]:
-    """Debian's chromium through its chromedriver, with a fresh profile; never downloads one."""
+    """Debian's chromium through its chromedriver, with a fresh profile; never downloads one
+    (Selenium Manager would, given no driver path)."""
+    browser, driver_path = (shutil.which(name) for name in BINARIES)
+    if browser is None or driver_path is None:
+        raise UserError(f"{' and '.join(missing_binaries())} not on PATH: "
+                        "apt-get install chromium chromium-driver")
     with tempfile.TemporaryDirectory(prefix="flagops-chromium-") as profile:
         options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
+        options.binary_location = browser
         for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}", RESOLVER_RULES):
             options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        driver = webdriver.Chrome(service=Service(driver_path), options=options)
         try:
             yield driver
         finally:

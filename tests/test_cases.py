@@ -34,7 +34,8 @@ FILE_RULES = sorted(rule for rule in RULES if re.fullmatch(r"FO[01]\d\d", rule))
 TESTED_IN_CODE = {"FO007": "test_unreadable_paths_are_findings_and_the_rest_is_still_checked",
                   "FO008": "test_a_yaml_file_in_flags_is_a_warning_not_silence",
                   "FO009": "tests/test_gate_paths.py",
-                  "FO010": "tests/test_gate_paths.py"}
+                  "FO010": "tests/test_gate_paths.py",
+                  "FO011": "tests/test_gate_paths.py"}
 TEXT_LINE = re.compile(
     r"(?P<path>[^\s:][^:\n]*):(?P<line>[1-9]\d*):(?P<column>[1-9]\d*): "
     r"(?P<severity>error|warning) (?P<rule>FO\d{3}) (?P<message>\S.*)"

@@ -80,7 +80,7 @@ def test_a_change_that_breaks_or_deletes_the_policy(repo: Repo, broken: str | No
         repo.write("pyproject.toml", broken)
     repo.commit("policy", at=NOW - 60)
     code, found, _ = flagops(repo, *RANGE)
-    assert found == (["FO301:error"] if broken else [])
+    assert found == (["FO301:error"] if broken else ["FO303:warning"])  # packaging went too
     assert code == (1 if broken else 0)
 
 
@@ -292,3 +292,47 @@ def test_commits_out_of_order_moves_and_merges_never_shorten_a_soak(
         assert found == [], (noise, found)  # noise dated before the landing changes nothing
     else:
         assert found in ([], ["FO204:error"])
+
+
+def test_reusing_the_name_of_a_removed_released_flag_is_not_a_revert(repo: Repo) -> None:
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("released", at=NOW - 400 * DAY)
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("removed", at=NOW - 399 * DAY)
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True,
+                    description="A brand-new payment flow, never rolled out.",
+                    folder="flags/payments")
+    repo.commit("new feature, old name", at=NOW)
+    assert flagops(repo, *RANGE)[1] == ["FO207:error"]
+
+
+def test_with_merge_commits_required_a_foxtrot_merge_is_refused(repo: Repo) -> None:
+    """Merging main into the branch and fast-forwarding would put the branch's own merge on
+    main's first-parent line: the author's merge would pass for the server's."""
+    repo.git("checkout", "-q", "-b", "policy")
+    repo.write("pyproject.toml", "[tool.flagops]\nrequire_merge_commits = true\n")
+    repo.commit("policy", at=NOW - 9 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge policy", "policy", at=NOW - 9 * DAY)
+    repo.git("checkout", "-q", "-b", "feature", "HEAD~1")
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10%", at=NOW - 8 * DAY)
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge main into feature", "main",
+             at=NOW - 8 * DAY)
+    code, found, text = flagops(repo, "validate", "--base", "main", "--head", "feature",
+                                "--merged")
+    assert code == 1 and "FO213:error" in found and "rebase instead" in text
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.git("rebase", "-q", "main")
+    code, found, _ = flagops(repo, "validate", "--base", "main", "--head", "feature",
+                             "--merged")
+    assert code == 0, found
+
+
+def test_the_renderer_and_packaging_are_part_of_the_gate(repo: Repo) -> None:
+    repo.write("survey_renderer/gate.py", "ALWAYS = True\n")
+    repo.write("pyproject.toml", "[project.scripts]\nflagops = 'x:y'\n\n[tool.flagops]\n")
+    repo.commit("tidy", at=NOW)
+    code, found, text = flagops(repo, *RANGE)
+    assert code == 0 and found == ["FO303:warning", "FO303:warning"]
+    assert "outside [tool.flagops]" in text and "survey_renderer/gate.py" in text

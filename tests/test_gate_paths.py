@@ -85,7 +85,8 @@ def test_a_folder_where_a_live_flag_was_is_its_deletion(repo: Repo) -> None:
     repo.write("flags/demo.yml/README.md", "not a flag\n")
     repo.commit("folder", at=NOW - DAY)
     code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
-    assert code == 1 and rules(out) == ["FO208"]
+    assert code == 1 and rules(out) == ["FO009", "FO208"]
+    assert flagops(repo, "validate", "--base", "HEAD~1") == (code, out)  # the working tree
     code, out = flagops(repo, "validate")
     assert code == 1 and rules(out) == ["FO009"]
 
@@ -165,3 +166,74 @@ def test_the_verdict_does_not_depend_on_the_path(tmp_path_factory: pytest.TempPa
         assert verdicts[1][0] == 1  # the path itself is refused
     else:
         assert verdicts[0] == verdicts[1], (folder, verdicts)
+
+
+# What a checkout builds must be what was judged (.gitattributes).
+
+SHIFT_JIS_TRICK = """\
+name: new_checkout
+description: "\uff83\u8868"
+stage: off
+group: 'group::activation # "
+stage: enabled
+group: group::activation
+#'
+type: beta
+milestone: '13.12'
+rollout_issue_url: https://gitlab.com/gitlab-org/gitlab/-/issues/330340
+expectations:
+  expected: More bookings.
+  risks: A broken link.
+  monitoring: Error rates.
+default_enabled: false
+"""
+
+
+@pytest.mark.parametrize("attributes", [".gitattributes", "flags/.gitattributes"])
+def test_a_checkout_conversion_of_flag_files_is_refused(repo: Repo, tmp_path: Path,
+                                                        attributes: str) -> None:
+    """The blob says `stage: off`; re-encoded as Shift-JIS on checkout, a backslash appears
+    that ends a quoted string early, and the checked-out file says `stage: enabled`."""
+    repo.write("flags/new_checkout.yml", SHIFT_JIS_TRICK)
+    repo.git("add", "flags/new_checkout.yml")  # the blob is stored before the attribute exists
+    repo.write(attributes, "*.yml working-tree-encoding=SHIFT-JIS\n")
+    repo.git("add", attributes)
+    repo.git("commit", "-q", "-m", "a new flag, off")
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and "FO011" in rules(out)
+    assert "working-tree-encoding=SHIFT-JIS" in out
+    clone = Repo(tmp_path / "pages", tmp_path / "home")
+    repo.git("clone", "-q", str(repo.path), str(clone.path))
+    code, out = flagops(clone, "build", "-o", "build/flags.json")
+    assert code == 1 and not (clone.path / "build/flags.json").exists()
+
+
+def test_adding_only_the_attribute_is_refused_too(repo: Repo) -> None:
+    repo.write(".gitattributes", "flags/** working-tree-encoding=UTF-16LE\n")
+    repo.commit("attributes only", at=NOW)
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and "FO011" in rules(out) and "FO303" in rules(out)
+
+
+def test_harmless_attributes_pass(repo: Repo) -> None:
+    repo.write(".gitattributes", "*.yml text eol=lf\n*.png filter=lfs diff=lfs -text\n")
+    repo.commit("attributes", at=NOW)
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 0 and rules(out) == ["FO303"]
+    assert flagops(repo, "validate")[0] == 0
+
+
+def test_a_folder_named_like_a_flag_is_seen_in_range_mode(repo: Repo) -> None:
+    repo.write_flag("y", "off", folder="flags/team.yml")
+    repo.commit("a folder named *.yml", at=NOW)
+    for mode in ALL_MODES:
+        code, out = flagops(repo, *mode)
+        assert code == 1 and "FO009" in rules(out), (mode, out)
+
+
+def test_an_ignored_flag_file_is_still_judged_in_working_tree_mode(repo: Repo) -> None:
+    repo.write(".gitignore", "flags/local_*.yml\n")
+    repo.commit("ignore", at=NOW - 60)
+    repo.write_flag("local_x", "enabled")
+    code, out = flagops(repo, "validate", "--base", "HEAD")
+    assert code == 1 and rules(out) == ["FO207"]

@@ -19,9 +19,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from conftest import require
 from selenium.webdriver import Chrome
 
-from survey_renderer.browser import CHROMEDRIVER, CHROMIUM, chromium, console_messages, serve
+from survey_renderer.browser import chromium, console_messages, missing_binaries, serve
 from survey_renderer.cli import write_site
 from survey_renderer.gate import evaluate
 from survey_renderer.screenshot import SHOTS, demo_site, photograph
@@ -194,8 +195,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def driver() -> Iterator[Chrome]:
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).exists()]
-    assert not missing, f"{missing} missing: apt-get install chromium chromium-driver (.ci/run)"
+    missing = missing_binaries()
+    require(not missing, f"{' and '.join(missing)} not on PATH: apt-get install chromium "
+                         "chromium-driver (.ci/run does)")
     with chromium() as browser:
         yield browser
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from validator.errors import UsageError, UserError
+from validator.reports.escape import escape
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 FORMAT_NAMES = ("text", "json", "codequality", "junit", "sarif", "github")
@@ -87,16 +89,16 @@ def _environment_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    stdout = out or sys.stdout
     args = build_parser().parse_args(argv)
-    if args.root is None:
-        _discover_root(args)
     try:
+        stdout = out or terminal()
+        _settle_root(args)
         command = importlib.import_module(COMMANDS[args.command])
         code: int = command.run(args, stdout)
+        stdout.flush()  # a full disk or a closed pipe shows here, not at interpreter exit
         return code
     except UsageError as error:
-        print(f"flagops: error: {error}", file=sys.stderr)
+        print(f"flagops: error: {escape(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except UserError as error:
         print(_user_error_line(error), file=sys.stderr)
@@ -106,24 +108,98 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except Exception as error:  # a bug: say so, with the traceback only on request
         if os.environ.get("FLAGOPS_DEBUG"):
             traceback.print_exc()
-        print(f"flagops: internal error: {type(error).__name__}: {error} "
+        print(f"flagops: internal error: {type(error).__name__}: {escape(str(error))} "
               "(set FLAGOPS_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_BUG
 
 
+class PathError(UserError):
+    """A problem with a path as a whole: printed as `path: error: message`."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 def _user_error_line(error: UserError) -> str:
-    """Errors that know where they are print as a located finding line."""
+    """Errors that know where they are print as a located finding line; all text escaped."""
     finding = getattr(error, "finding", None)
     if finding is not None:
-        return (f"{finding.path}:{finding.line}:{finding.column}: {finding.severity} "
-                f"{finding.rule} {finding.message}")
-    return f"flagops: error: {error}"
+        return (f"{escape(finding.path)}:{finding.line}:{finding.column}: {finding.severity} "
+                f"{finding.rule} {escape(finding.message)}")
+    if isinstance(error, PathError):
+        return f"{escape(error.path)}: error: {escape(str(error))}"
+    return f"flagops: error: {escape(str(error))}"
+
+
+class _Terminal:
+    """Standard output for the commands. A write that fails there (stdout on a full device, a
+    reader that went away) is the environment's doing, not a bug: one line and exit 1."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def _failed(self, error: OSError) -> UserError:
+        """Points the descriptor at /dev/null first, so that Python's own flush at exit
+        does not fail a second time with a traceback and exit code 120."""
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # a stream without a descriptor: nothing to silence
+            pass
+        return UserError(f"cannot write to standard output: {error.strerror or error}")
+
+
+def terminal() -> TextIO:
+    """sys.stdout, checked, showing what its encoding cannot as backslash escapes."""
+    stream = sys.stdout
+    if stream is None:  # started with stdout closed (`>&-`)
+        raise UserError("standard output is closed; redirect it to a file or /dev/null")
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="backslashreplace")
+    return cast(TextIO, _Terminal(stream))
+
+
+def _settle_root(args: argparse.Namespace) -> None:
+    """The root from -C must be a folder; without -C it is found upwards. A `flags` that is
+    not a folder is an error where the working tree is read, never an empty tree."""
+    if args.root is None:
+        _discover_root(args)
+    elif not Path(args.root).is_dir():
+        what = "not a folder" if os.path.lexists(args.root) else "no such folder"
+        raise UsageError(f"-C {args.root}: {what}")
+    flags = Path(args.root) / "flags"
+    if _reads_working_tree(args) and os.path.lexists(flags) and not flags.is_dir():
+        raise PathError("flags", "not a folder; flag files are flags/<name>.yml")
+
+
+def _reads_working_tree(args: argparse.Namespace) -> bool:
+    if args.command not in ("validate", "build", "plan"):
+        return False
+    return not (getattr(args, "head", None) or getattr(args, "staged", False)
+                or getattr(args, "merged", False))
 
 
 def _discover_root(args: argparse.Namespace) -> None:
     """Like git, work from a subfolder too: the root is found upwards, and files named on the
     command line stay relative to where the user is (with -C, to the root, as with `git -C`)."""
-    here = Path.cwd()
+    try:
+        here = Path.cwd()
+    except FileNotFoundError:
+        raise UserError("the current folder no longer exists") from None
     args.root = str(find_root(here))
     for option in ("paths", "outputs"):
         if getattr(args, option, None):

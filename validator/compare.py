@@ -20,6 +20,7 @@ from validator.findings import RULES, START, Finding, Severity
 from validator.history import landing_time, trusted_times
 from validator.loader import (
     Document,
+    converted,
     load_or_finding,
     not_read,
     not_regular,
@@ -28,7 +29,7 @@ from validator.loader import (
     stem,
     walk_flags,
 )
-from validator.model import Stage
+from validator.model import Flag, Stage
 from validator.parse import parse_flag
 from validator.policy import (
     DEFAULT_POLICY,
@@ -51,10 +52,11 @@ from validator.transitions import (
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 OVERRIDE_TRAILER = "Flag-Override"
 _HORIZON_MARGIN = 3600  # read an hour more than the longest soak
-GATE_PATHS = (".gitlab-ci.yml", ".ci", "validator", ".pre-commit-config.yaml",
-              ".pre-commit-hooks.yaml", "CODEOWNERS", ".gitlab/CODEOWNERS", "schema")
+GATE_PATHS = (".gitlab-ci.yml", ".ci", "validator", "survey_renderer", ".pre-commit-config.yaml",
+              ".pre-commit-hooks.yaml", "CODEOWNERS", ".gitlab/CODEOWNERS", "schema",
+              ".gitattributes")
 """What decides how flags are judged, besides the policy: a change to these is named."""
-_KINDS = {"120000": "a symlink", "160000": "a submodule (gitlink)"}
+_KINDS = {"120000": "a symlink", "160000": "a submodule (gitlink)", "040000": "a folder"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,23 +114,28 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
         base_policy = _policy_at(reader, _base_entry(root, span.base, changes))
         result = Comparison(span.label, policy or base_policy)
         result.findings += _gate_findings(reader, root, changes, base_policy)
-        _judge_flags(root, reader, span, request, result, flag_changes,
+        listing = _head_listing(root, span)
+        _judge_flags(root, reader, span, request, result, flag_changes, listing,
                      now if now is not None else int(time.time()))
+        result.findings += _conversion_findings(root, span, listing, changes, result)
+    result.findings += _history_rewrites(root, span, result.policy)
     return result
 
 
 def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: RangeRequest,
-                 result: Comparison, changes: list[git.Change], now: int) -> None:
+                 result: Comparison, changes: list[git.Change], listing: _Listing,
+                 now: int) -> None:
     touched = [change.path for change in changes]
     result.changed = [path for path in touched if git.is_flag_path(path)]
     result.findings += not_read(touched)
     if not changes and not request.all_files:
         return
-    listing = _head_listing(root, span)
     base_side = _base_side(reader, changes)
     result.before = base_side.flags
-    head_changed = {change.path: change.after for change in changes if change.after}
-    targets = listing.entries if request.all_files else head_changed
+    head_changed: dict[str, git.Entry] = {change.path: change.after for change in changes
+                                          if change.after}
+    targets = listing.entries if request.all_files else {
+        **head_changed, **_folders_above(listing, head_changed)}
     documents = [_read(reader, root, entry) for path, entry in sorted(targets.items())
                  if git.is_flag_path(path) or not entry.is_regular]
     checked = check_documents([doc for doc in documents if doc is not None], result.policy,
@@ -137,7 +144,8 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     result.after = {name: loaded for name, loaded in checked.flags.items()
                     if loaded.document.path in head_changed}
     judged = _judge_all(root, reader, span, result, base_side,
-                        {stem(p) for p in listing.entries if git.is_flag_path(p)}, now)
+                        {stem(p) for p, entry in listing.entries.items()
+                         if git.is_flag_path(p) and entry.is_regular}, now)
     result.findings += _untouched_never_block(checked.findings, set(touched), result)
     result.findings += judged
     result.files = [(f.path, f.flag) for f in checked.files]
@@ -236,7 +244,9 @@ def _policy_change(reader: git.BlobReader, root: Path, after: git.Entry | None,
     except PolicyError as error:
         return [error.finding]
     if head_policy == base_policy:
-        return []
+        return [RULES["FO303"].at(PYPROJECT, START, "this change edits pyproject.toml outside "
+                                  "[tool.flagops] (how flagops is built and installed, where it "
+                                  "is the project); it is judged by the base's gate")]
     changed = sorted(key for key in Policy.model_fields
                      if getattr(head_policy, key) != getattr(base_policy, key))
     return [RULES["FO302"].at(PYPROJECT, START, f"[tool.flagops] changes {', '.join(changed)}; "
@@ -248,6 +258,25 @@ def _policy_of(reader: git.BlobReader, root: Path, entry: git.Entry) -> Policy:
     if entry.oid is None and entry.is_regular:
         return load_policy(root)
     return _policy_at(reader, entry)
+
+
+def _history_rewrites(root: Path, span: _Span, policy: Policy) -> list[Finding]:
+    """With merge commits required, a merge that brings the base in as a second parent (main
+    merged into the branch) would, fast-forwarded, put the branch's commits on main's
+    first-parent line and main's own commits off it: soak times would be read from a rewritten
+    history whose merge commit the author made. Rebase instead."""
+    if not policy.require_merge_commits or span.commits is None:
+        return []
+    merges = git.merges_in(root, span.commits)
+    if not merges:
+        return []
+    line = {commit.sha for commit in git.first_parent_line(root, span.base)}
+    return [RULES["FO213"].at(git.FLAGS_DIR, START, f"merge {merge[:12]} brings "
+                              f"{others[0][:12]} of the base branch in as its second parent; "
+                              "fast-forwarded it would rewrite the base branch's first-parent "
+                              "history (require_merge_commits): rebase instead")
+            for merge, first, *others in merges
+            if others and first not in line and any(other in line for other in others)]
 
 
 # Reading both sides.
@@ -297,15 +326,54 @@ class _Listing:
 
 
 def _head_listing(root: Path, span: _Span) -> _Listing:
+    """Everything under flags/ at the head, and the .gitattributes that apply to it."""
     if span.staged:
-        return _Listing(git.index_entries(root))
+        return _Listing(_with_folders(git.index_entries(root)))
     if span.head is not None:
-        return _Listing(git.tree_entries(root, span.head))
-    found, irregular = walk_flags(root)
+        return _Listing(_with_folders(git.tree_entries(root, span.head, git.FLAGS_DIR,
+                                                       git.ATTRIBUTES)))
+    found, irregular = walk_flags(root, suffix=(".yml", git.ATTRIBUTES))
+    if (root / git.ATTRIBUTES).is_file():
+        found.append(git.ATTRIBUTES)
     entries = {path: git.Entry(path, "100644", None) for path in found}
-    entries.update({path: git.Entry(path, "120000" if kind == "a symlink" else "000000", None)
+    modes = {"a symlink": "120000", "a folder": "040000"}
+    entries.update({path: git.Entry(path, modes.get(kind, "000000"), None)
                     for path, kind in irregular})
     return _Listing(entries)
+
+
+def _with_folders(entries: dict[str, git.Entry]) -> dict[str, git.Entry]:
+    """Git lists no folders: a folder named *.yml shows only as a prefix of its files, so
+    it is added as an entry of its own, as the working tree's walk reports it."""
+    folders: dict[str, git.Entry] = {}
+    for path in entries:
+        parts = path.split("/")
+        for end in range(2, len(parts)):
+            if parts[end - 1].endswith(".yml"):
+                folder = "/".join(parts[:end])
+                folders.setdefault(folder, git.Entry(folder, "040000", None))
+    return {**entries, **folders}
+
+
+def _folders_above(listing: _Listing, paths: dict[str, git.Entry]) -> dict[str, git.Entry]:
+    return {folder: entry for folder, entry in listing.entries.items()
+            if entry.mode == "040000" and any(path.startswith(f"{folder}/") for path in paths)}
+
+
+def _conversion_findings(root: Path, span: _Span, listing: _Listing, changes: list[git.Change],
+                         result: Comparison) -> list[Finding]:
+    """Flag files that a checkout would convert (.gitattributes): what `build` reads would not
+    be what was judged. Blocking when this change touches an attributes file."""
+    attributes = git.attribute_files(listing.entries)
+    if not attributes:
+        return []
+    worktree = span.head is None and not span.staged
+    found = git.conversions(root, sorted(p for p in listing.entries if git.is_flag_path(p)),
+                            None if worktree else [listing.entries[a] for a in attributes])
+    findings = [converted(path, how) for path, how in sorted(found.items())]
+    if any(change.path in attributes or change.path == git.ATTRIBUTES for change in changes):
+        return findings
+    return _untouched_never_block(findings, {c.path for c in changes}, result)
 
 
 # Judging.
@@ -409,31 +477,33 @@ def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Compariso
 
 def _released_before_removal(root: Path, reader: git.BlobReader, span: _Span,
                              result: Comparison) -> set[str]:
-    """New flags that arrive released, whose last removal from the base branch took them
-    away while released: only those may come back released (a revert of the removal)."""
-    names = [name for name, loaded in result.after.items() if name not in result.before
-             and loaded.flag.default_enabled and loaded.flag.stage is Stage.ENABLED]
+    """New flags that arrive released as the revert of their last removal from the base
+    branch: the file removed then was released, and says exactly what the new one says. A
+    reused name, or one removed at off, does not come back released."""
+    names = {name: loaded.flag for name, loaded in result.after.items()
+             if name not in result.before and loaded.flag.default_enabled
+             and loaded.flag.stage is Stage.ENABLED}
     released: set[str] = set()
-    for name in names:
+    for name, flag in names.items():
         last = git.first_parent_history(root, span.base, [_name_pathspec(name)], limit=1)
-        if last and any(stem(change.path) == name and change.before is not None
-                        and _is_released(_state_of(reader, change.before))
-                        for change in last[0].changes):
+        removed = [_flag_of(reader, change.before) for change in (last[0].changes if last else ())
+                   if stem(change.path) == name and change.before is not None]
+        if flag in removed:
             released.add(name)
     return released
 
 
-def _is_released(state: RolloutState | None) -> bool:
-    return state is not None and state.default_enabled and state.stage is Stage.ENABLED
-
-
-def _state_of(reader: git.BlobReader, entry: git.Entry) -> RolloutState | None:
-    """The rollout state in one historical blob; None for anything but a readable flag file."""
+def _flag_of(reader: git.BlobReader, entry: git.Entry) -> Flag | None:
+    """The flag in one historical blob; None for anything but a readable flag file."""
     if not entry.is_regular or entry.oid is None:
         return None
     raw = reader.read(entry.oid)
     document = load_or_finding(raw, entry.path) if raw is not None else None
     if not isinstance(document, Document):
         return None
-    flag, _ = parse_flag(document)
+    return parse_flag(document)[0]
+
+
+def _state_of(reader: git.BlobReader, entry: git.Entry) -> RolloutState | None:
+    flag = _flag_of(reader, entry)
     return RolloutState.of(flag) if flag is not None else None

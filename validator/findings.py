@@ -82,6 +82,10 @@ _CATALOGUE = (
           "Rename the file or folder: newlines, tabs and other control characters in paths "
           "hide what a change touches."),
     # One flag file.
+    _rule("FO011", "checkout-conversion", "A flag file is converted when it is checked out.",
+          "A .gitattributes sets working-tree-encoding, filter or ident for flag files: the "
+          "checkout (and the build) would read other bytes than review and the gate judged. "
+          "Remove the attribute for flags/."),
     _rule("FO101", "missing-field", "A required field is missing.",
           "Add the field; schema/flag.schema.json lists what each field holds."),
     _rule("FO102", "invalid-value", "A value has the wrong type or is not allowed.",
@@ -152,6 +156,11 @@ _CATALOGUE = (
     _rule("FO212", "base-unreadable", "The flag's file cannot be read at the base.",
           "With no readable state to step from, only a rollback to stage off is accepted; fix "
           "the file at off, then step forward again."),
+    _rule("FO213", "history-rewrite", "A merge in the change brings the target branch in as "
+          "its second parent.",
+          "Fast-forwarded, it would rewrite the target's first-parent history, which soak times "
+          "are read from (require_merge_commits). Rebase the branch instead, or let the merge "
+          "request be merged with a merge commit."),
     _rule("FO209", "override", "A transition error was overridden.",
           "A Flag-Override trailer turned this error into a warning.", warning=True),
     _rule("FO210", "override-refused", "An override trailer is ignored.",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -23,10 +25,12 @@ class NotARepository(GitError):
     pass
 
 
-def git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+def git(root: Path, *args: str, stdin: bytes | None = None,
+        env: dict[str, str] | None = None) -> bytes:
     try:
         process = subprocess.run(
-            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False
+            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False,
+            env={**os.environ, **env} if env else None,
         )
     except FileNotFoundError:
         raise GitError("git is not installed, and --base/--staged read git") from None
@@ -103,7 +107,7 @@ def _ls_entry(line: str) -> Entry:
 
 def index_entries(root: Path) -> dict[str, Entry]:
     """Every entry under flags/ in the index (stage 0, or the first conflict stage)."""
-    raw = git(root, "ls-files", "--stage", "-z", "--", FLAGS_DIR)
+    raw = git(root, "ls-files", "--stage", "-z", "--", FLAGS_DIR, ATTRIBUTES)
     found: dict[str, Entry] = {}
     for line in _split_z(raw):
         info, _, path = line.partition("\t")
@@ -127,7 +131,7 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
 
     Read with `--raw -z`, so modes and object ids come with every path and no path text is
     ever parsed out of a line: names with spaces, newlines or glob characters stay intact.
-    Untracked files count as added in working-tree mode.
+    Untracked files count as added in working-tree mode (under flags/, ignored ones too).
     """
     args = ["diff", "--raw", "-z", "--no-abbrev", "--no-renames", "--no-ext-diff"]
     if staged:
@@ -139,10 +143,19 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
     changes = list(_parse_raw(raw.split(b"\0")))
     if head is None and not staged:
         known = {change.path for change in changes}
-        untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", *paths)
         changes += [Change(path, None, Entry(path, "100644", None))
-                    for path in _split_z(untracked) if path not in known]
+                    for path in _untracked(root, paths) if path not in known]
     return sorted(changes, key=lambda change: change.path)
+
+
+def _untracked(root: Path, paths: Sequence[str]) -> list[str]:
+    """New files in the working tree. Under flags/ even ignored ones: `build` reads them."""
+    found = _split_z(git(root, "ls-files", "--others", "-z", "--", FLAGS_DIR))
+    others = [path for path in paths if path != FLAGS_DIR]
+    if others:
+        found += _split_z(git(root, "ls-files", "--others", "--exclude-standard", "-z", "--",
+                              *others))
+    return found
 
 
 def _parse_raw(fields: list[bytes]) -> Iterator[Change]:
@@ -163,6 +176,54 @@ def _side(path: str, mode: str, oid: str) -> Entry | None:
     if mode == MISSING_MODE:
         return None
     return Entry(path, mode, None if oid.strip("0") == "" else oid)
+
+
+ATTRIBUTES = ".gitattributes"
+CONVERSIONS = ("working-tree-encoding", "filter", "ident")
+"""Attributes that make a checkout's bytes differ from the blob's (beyond line endings)."""
+
+
+def attribute_files(entries: Iterable[str]) -> list[str]:
+    """The .gitattributes files among paths that can apply to flags/: the root's and those
+    inside flags/ (others apply only to their own folders)."""
+    return [path for path in entries if path == ATTRIBUTES
+            or (path.startswith(f"{FLAGS_DIR}/") and path.endswith(f"/{ATTRIBUTES}"))]
+
+
+def conversions(root: Path, paths: Sequence[str],
+                attributes: Sequence[Entry] | None = None) -> dict[str, str]:
+    """Paths that git would convert on checkout, with the attribute that does it.
+
+    `attributes` None reads the working tree's .gitattributes (what this checkout did);
+    otherwise those blobs are put in a throwaway index, so a commit's or a merge's own
+    attributes are read (`git check-attr --source` needs git 2.40).
+    """
+    if not paths:
+        return {}
+    listing = b"".join(path.encode("utf-8", "surrogateescape") + b"\0" for path in paths)
+    query = ["check-attr", "-z", "--stdin", *CONVERSIONS]
+    if attributes is None:
+        return _parse_attributes(git(root, *query, stdin=listing))
+    with tempfile.TemporaryDirectory(prefix="flagops-attributes-") as scratch:
+        env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
+        info = b"".join(f"{entry.mode} {entry.oid}\t".encode() +
+                        entry.path.encode("utf-8", "surrogateescape") + b"\0"
+                        for entry in attributes if entry.oid is not None)
+        git(root, "update-index", "-z", "--index-info", stdin=info, env=env)
+        return _parse_attributes(git(root, *query[:1], "--cached", *query[1:], stdin=listing,
+                                     env=env))
+
+
+def _parse_attributes(raw: bytes) -> dict[str, str]:
+    """`<path>\0<attribute>\0<value>\0` triples; unset and unspecified convert nothing."""
+    fields = raw.split(b"\0")
+    found: dict[str, str] = {}
+    for index in range(0, len(fields) - 2, 3):
+        value = fields[index + 2].decode("utf-8", "replace")
+        if value not in ("unspecified", "unset"):
+            path = fields[index].decode("utf-8", "surrogateescape")
+            found.setdefault(path, f"{fields[index + 1].decode()}={value}")
+    return found
 
 
 def shallow_commits(root: Path) -> frozenset[str] | None:
@@ -256,6 +317,12 @@ def _parse_log(raw: bytes) -> Iterator[Commit]:
         index += 1
     if current is not None:
         yield Commit(current[0], current[1], tuple(changes))
+
+
+def merges_in(root: Path, revision_range: str) -> list[tuple[str, ...]]:
+    """Every merge commit of the range with its parents: (merge, first parent, others...)."""
+    raw = git(root, "rev-list", "--merges", "--parents", revision_range)
+    return [tuple(line.split(" ")) for line in raw.decode("ascii").splitlines() if line]
 
 
 def trailers(root: Path, revision_range: str, key: str) -> list[str]:

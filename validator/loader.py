@@ -103,10 +103,11 @@ def read_document(path: Path, display_path: str) -> Document | Finding:
         if error.errno == errno.ELOOP:
             return not_regular(display_path, "a symlink")
         return RULES["FO007"].at(display_path, START, f"cannot read file: {error.strerror}")
+    kind = _kind_of(os.fstat(descriptor).st_mode)
+    if kind is not None:
+        os.close(descriptor)
+        return not_regular(display_path, kind)
     with os.fdopen(descriptor, "rb") as stream:
-        kind = _kind_of(os.fstat(descriptor).st_mode)
-        if kind is not None:
-            return not_regular(display_path, kind)
         try:
             raw = stream.read(MAX_BYTES + 1)
         except OSError as error:
@@ -130,6 +131,14 @@ def _kind_of(mode: int) -> str | None:
 def not_regular(display_path: str, kind: str) -> Finding:
     return RULES["FO009"].at(display_path, START, f"{display_path} is {kind}, not a regular file; "
                              "flag files are plain files")
+
+
+def converted(display_path: str, how: str) -> Finding:
+    """A flag file that git converts on checkout: the build would read other bytes than the
+    ones review and the gate judged."""
+    return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
+                             "converts it on checkout, so a checkout reads other bytes than "
+                             "were judged; remove that attribute for flags/")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

@@ -1,29 +1,162 @@
-"""Where reports and generated files go: the terminal or files written atomically."""
+"""Where reports and generated files go: the terminal, or files written atomically.
+
+Whatever the environment refuses (a folder or a file where a folder should be, a full disk, a
+FIFO nobody reads) is a `UserError` naming the path, never a traceback. A file is replaced by
+renaming a finished temporary file over it, so readers never see half of one; what cannot be
+renamed over (a device, a FIFO, a descriptor such as /dev/stdout) is written through instead.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import re
+import stat
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from validator.errors import UsageError
+from validator.errors import UsageError, UserError
 from validator.reports import Report, renderer
+from validator.reports.escape import escape
+
+_DESCRIPTOR = re.compile(r"/dev/(stdout|stderr|fd/\d+)|/proc/[^/]+/fd/\d+")
+"""Names of an open descriptor: the shell's file behind them must be written, never replaced."""
+_NEW_FILE_MODE = 0o666
+"""The kernel takes the umask off, as for any file a shell redirection creates."""
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write beside the target and rename over it, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def atomic_write(path: Path, text: str, *, root: Path | None = None) -> None:
+    """Writes `text` (UTF-8) to `path`.
+
+    `root` is the repository: a symlink inside it that leads outside is refused, since the
+    repository, not the user, chose where it points. Without `root`, the nearest folder above
+    `path` that holds flags/ or .git counts as the repository.
+    """
+    shown = _shown(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        if _writes_through(path):
+            _write_through(path, text.encode("utf-8"), shown)
+        else:
+            _replace(_target(path, root, shown), text.encode("utf-8"), shown)
+    except OSError as error:
+        raise UserError(f"cannot write {shown}: {error.strerror or error}") from None
+
+
+def _shown(path: Path) -> str:
+    """The path as the user would type it: relative to the current folder when below it."""
+    with contextlib.suppress(ValueError, OSError):  # elsewhere, or no current folder
+        path = path.relative_to(Path.cwd()) if path.is_absolute() else path
+    return escape(str(path))
+
+
+def _writes_through(path: Path) -> bool:
+    """A character device or FIFO (even behind a symlink), or a descriptor's name."""
+    if _DESCRIPTOR.fullmatch(os.path.abspath(path)):
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # absent, or a dangling link: the replacing path reports what is wrong
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def _write_through(path: Path, data: bytes, shown: str) -> None:
+    """Opens without creating or truncating; O_NONBLOCK so that a FIFO without a reader
+    fails (ENXIO) instead of waiting forever, then blocking writes so that none is partial."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        if error.errno == errno.ENXIO:
+            raise UserError(f"cannot write {shown}: no process reads this FIFO") from None
         raise
+    try:
+        os.set_blocking(descriptor, True)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view):]
+    finally:
+        os.close(descriptor)
+
+
+def _target(path: Path, root: Path | None, shown: str) -> Path:
+    """The file to replace: `path` itself, or where its symlinks lead (the links stay links)."""
+    lexical = Path(os.path.abspath(path))
+    real = Path(os.path.realpath(lexical))
+    if real == lexical:
+        return lexical
+    repository = Path(os.path.abspath(root)) if root is not None else _repository_of(lexical)
+    if repository is not None and _leaves(repository, lexical, real):
+        raise UserError(f"cannot write {shown}: a symbolic link leads outside the "
+                        f"repository, to {escape(str(real))}; not replaced")
+    return real
+
+
+def _leaves(repository: Path, lexical: Path, real: Path) -> bool:
+    """A path the repository holds, whose links lead out of it. A path outside it was the
+    user's own choice, and may go through any link the user likes."""
+    inside = lexical.is_relative_to(repository)
+    return inside and not real.is_relative_to(os.path.realpath(repository))
+
+
+def _repository_of(path: Path) -> Path | None:
+    for folder in path.parents:
+        if (folder / "flags").is_dir() or (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _replace(target: Path, data: bytes, shown: str) -> None:
+    """A temporary file beside the target, renamed over it: new files follow the umask, a
+    replaced file keeps its mode."""
+    mode = _mode_to_keep(target, shown)
+    _make_folder(target.parent, shown)
+    descriptor, temporary = _create_beside(target)
+    try:
+        with open(descriptor, "wb") as stream:
+            if mode is not None:
+                os.fchmod(descriptor, mode)
+            stream.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _mode_to_keep(target: Path, shown: str) -> int | None:
+    """The permission bits of the regular file at `target`; None if there is none yet."""
+    try:
+        mode = os.stat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISDIR(mode):
+        raise UserError(f"cannot write {shown}: it is a folder")
+    if not stat.S_ISREG(mode):
+        raise UserError(f"cannot write {shown}: it is not a regular file; not replaced")
+    return stat.S_IMODE(mode)
+
+
+def _make_folder(folder: Path, shown: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocking = next(p for p in (folder, *folder.parents) if os.path.lexists(p))
+        raise UserError(f"cannot write {shown}: {escape(str(blocking))} is not a folder") from None
+
+
+def _create_beside(target: Path) -> tuple[int, Path]:
+    """A new file in the target's folder (so the rename cannot cross file systems)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        temporary = target.with_name(f".{target.name[:200]}.{os.urandom(4).hex()}.tmp")
+        try:
+            return os.open(temporary, flags, _NEW_FILE_MODE), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(target.parent))
 
 
 def pair_reports(
@@ -56,5 +189,5 @@ def emit(report: Report, pairs: Sequence[tuple[str, str | None]], out: TextIO) -
         from validator.reports.text import summary
 
         for note in report.notes:
-            print(f"flagops: {note}", file=sys.stderr)
+            print(f"flagops: {escape(note)}", file=sys.stderr)
         print(summary(report), file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -21,12 +22,13 @@ from validator.errors import UserError
 from validator.model import Environment
 from validator.output import atomic_write, emit
 from validator.policy import load_policy
+from validator.reports.escape import escape
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     if args.write_schema:
-        atomic_write(root / SCHEMA_PATH, config_schema_text())
+        atomic_write(root / SCHEMA_PATH, config_schema_text(), root=root)
         out.write(f"wrote {SCHEMA_PATH}\n")
         return 0
     checked = check_tree(root, load_policy(root), [])
@@ -40,9 +42,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     flags = (loaded.flag for loaded in checked.flags.values())
     config, warnings = build_config(flags, environment, schema_ref=schema_ref(root, target))
     for warning in warnings:
-        print(f"flagops: warning: {warning}", file=sys.stderr)
-    atomic_write(target, config_text(config))
-    out.write(f"wrote {args.output}: {len(config.flags)} flag(s) for {environment}\n")
+        print(f"flagops: warning: {escape(warning)}", file=sys.stderr)
+    atomic_write(target, config_text(config), root=root)
+    out.write(f"wrote {escape(args.output)}: {len(config.flags)} flag(s) for {environment}\n")
     return 0
 
 
@@ -52,12 +54,44 @@ def schema_ref(root: Path, target: Path) -> str:
     return Path(os.path.relpath(schema, target.resolve().parent)).as_posix()
 
 
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+"""Far above any merged config (a flag takes a few hundred bytes), far below a memory's worth."""
+
+
 def read_config(path: Path, shown: str) -> MergedConfig:
     """The file `flagops build` wrote, read back for `eval` and `render`."""
+    raw = read_regular_file(path, shown, MAX_CONFIG_BYTES)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(f"cannot read {shown}: not UTF-8 (byte {error.start})") from None
+    return parse_config(text, shown)
+
+
+def read_regular_file(path: Path, shown: str, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file. Anything else is refused before it is read: a
+    FIFO would block forever and /dev/zero never ends. O_NONBLOCK and a second look at the
+    opened file keep a path swapped for a FIFO in between from blocking either."""
+    try:
+        _require_regular(os.stat(path).st_mode, shown)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise UserError(f"{shown} not found; run `flagops build` first") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read {shown}: {error}") from None
-    return parse_config(text, shown)
+    except OSError as error:
+        raise UserError(f"cannot read {shown}: {error.strerror or error}") from None
+    with os.fdopen(descriptor, "rb") as stream:
+        _require_regular(os.fstat(descriptor).st_mode, shown)
+        try:
+            raw = stream.read(limit + 1)
+        except OSError as error:
+            raise UserError(f"cannot read {shown}: {error.strerror or error}") from None
+    if len(raw) > limit:
+        raise UserError(f"{shown} is larger than {limit // (1024 * 1024)} MiB; a merged config "
+                        "written by `flagops build` is far smaller")
+    return raw
+
+
+def _require_regular(mode: int, shown: str) -> None:
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "a FIFO, device or socket"
+        raise UserError(f"{shown} is {what}, not a regular file")

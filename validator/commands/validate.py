@@ -9,7 +9,15 @@ from typing import TextIO
 from validator.check import Checked, check_documents
 from validator.errors import UserError
 from validator.findings import Finding
-from validator.loader import Document, not_read, not_regular, read_document, walk_flags
+from validator.git import ATTRIBUTES, GitError, attribute_files, conversions
+from validator.loader import (
+    Document,
+    converted,
+    not_read,
+    not_regular,
+    read_document,
+    walk_flags,
+)
 from validator.output import emit, pair_reports
 from validator.policy import Policy, load_policy
 from validator.reports import Report
@@ -33,7 +41,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def check_tree(root: Path, policy: Policy, paths: list[str]) -> Checked:
     """The working tree's flags; symlinks and other non-files under flags/ are findings, as
     their git modes are in range mode, so both modes give one verdict."""
-    found, irregular = walk_flags(root, suffix=(".yml", ".yaml"))  # flags and strays at once
+    found, irregular = walk_flags(root, suffix=(".yml", ".yaml", ATTRIBUTES))  # one walk
     tree = [path for path in found if path.endswith(".yml")]
     chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root) for p in paths]
     targets = _expand(root, chosen) if paths else tree
@@ -42,7 +50,25 @@ def check_tree(root: Path, policy: Policy, paths: list[str]) -> Checked:
     if not paths:
         loaded += not_read(found)
         loaded += [not_regular(path, kind) for path, kind in irregular]
+        attributes = attribute_files([*found, *_root_attributes(root)])
+        loaded += converted_on_checkout(root, tree, attributes)
     return check_documents(loaded, policy, other_paths=tree)
+
+
+def _root_attributes(root: Path) -> list[str]:
+    return [ATTRIBUTES] if (root / ATTRIBUTES).is_file() else []
+
+
+def converted_on_checkout(root: Path, tree: list[str], attributes: list[str]) -> list[Finding]:
+    """This checkout's flag files that git converted (.gitattributes): the bytes read here are
+    not the bytes that were reviewed and judged. Outside git nothing was converted."""
+    if not attributes:
+        return []
+    try:
+        found = conversions(root, tree)
+    except GitError:
+        return []
+    return [converted(path, how) for path, how in sorted(found.items())]
 
 
 def _expand(root: Path, chosen: list[str]) -> list[str]:

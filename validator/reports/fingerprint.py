@@ -41,4 +41,6 @@ def fingerprint(rule: str, path: str, flag: str, message: str, *, occurrence: in
     """sha256 hex of the parts, JSON-encoded so that no choice of separator can make two differ
     only in where one part ends and the next begins."""
     encoded = json.dumps([rule, path, flag, message, occurrence], ensure_ascii=False)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    # surrogatepass: a non-UTF-8 file name (lone surrogates) hashes too, and UTF-8 text
+    # hashes as it always did.
+    return hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest()

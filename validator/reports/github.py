@@ -4,12 +4,16 @@ the runner turns into annotations on the pull request's changed lines.
 The runner splits a command at `::` and its properties at `,` and `=`, and reads `%XX`
 escapes back; so data escapes `%`, CR and LF, and properties also `:` and `,` (as
 actions/toolkit's escapeData and escapeProperty do). `%` goes first so no escape is escaped twice.
+Before that, untrusted text is escaped like every report's (`escape.py`), CR and LF excepted
+(their `%0D`/`%0A` keep the log line whole and the annotation multi-line): the runner prints
+these lines in the job log, where a raw ESC would repaint it.
 """
 
 from __future__ import annotations
 
 from validator.findings import Finding, Severity
 from validator.reports import Report, sort_key
+from validator.reports.escape import escape
 
 COMMANDS: dict[Severity, str] = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 
@@ -33,11 +37,11 @@ def _command(finding: Finding) -> str:
 
 
 def escape_data(text: str) -> str:
-    return _escape(text, _DATA_ESCAPES)
+    return _escape(escape(text, keep="\r\n"), _DATA_ESCAPES)
 
 
 def escape_property(text: str) -> str:
-    return _escape(text, _PROPERTY_ESCAPES)
+    return _escape(escape(text, keep="\r\n"), _PROPERTY_ESCAPES)
 
 
 def _escape(text: str, escapes: tuple[tuple[str, str], ...]) -> str:

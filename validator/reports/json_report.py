@@ -1,10 +1,12 @@
-"""The findings as a JSON list with the keys path, line, column, severity, rule, message."""
+"""The findings as a JSON list with the keys path, line, column, severity, rule, message.
+
+For programs: the text is exact, with unsafe characters as JSON escapes (`escape.dumps`).
+"""
 
 from __future__ import annotations
 
-import json
-
 from validator.reports import Report, sort_key
+from validator.reports.escape import dumps
 
 
 def render(report: Report) -> str:
@@ -19,4 +21,4 @@ def render(report: Report) -> str:
         }
         for f in sorted(report.findings, key=sort_key)
     ]
-    return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    return dumps(rows)

@@ -8,7 +8,6 @@ policy) get a case of their own, so nothing that fails the job is missing from t
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Sequence
@@ -16,11 +15,9 @@ from dataclasses import dataclass
 
 from validator.findings import Finding, Severity
 from validator.reports import Report, sort_key
+from validator.reports.escape import escape
 
 SUITE = "flagops"
-
-# Characters XML 1.0 cannot carry even escaped; a message quoting raw bytes must not break the file.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +73,11 @@ def _add_case(suite: ET.Element, case: _Case) -> None:
 
 
 def _lines(findings: Sequence[Finding]) -> str:
-    return "".join(_safe(f"{f.path}:{f.line}:{f.column}: {f.rule} {f.message}\n") for f in findings)
+    return "".join(f"{_safe(f.path)}:{f.line}:{f.column}: {f.rule} {_safe(f.message)}\n"
+                   for f in findings)
 
 
 def _safe(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    """Escaped like every report (`escape.py`): one line per finding, and nothing XML 1.0
+    cannot carry (C0 controls, surrogates, U+FFFE/U+FFFF are all escaped)."""
+    return escape(text)

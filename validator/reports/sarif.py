@@ -2,18 +2,19 @@
 
 Every catalogued rule is listed with its help, so a viewer explains a finding without our docs.
 Results carry the same stable fingerprint as Code Quality (`partialFingerprints`), which code
-scanning uses to match alerts across runs instead of hashing the lines itself.
+scanning uses to match alerts across runs instead of hashing the lines itself. Messages are
+escaped for the people who read them (`escape.py`); URIs carry the file name's exact bytes.
 """
 
 from __future__ import annotations
 
-import json
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import quote
 
 from validator.findings import RULES, Finding, Rule
 from validator.reports import Report
+from validator.reports.escape import dumps, escape
 from validator.reports.fingerprint import fingerprinted
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -23,7 +24,7 @@ SRCROOT = "%SRCROOT%"
 
 def render(report: Report) -> str:
     document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [_run(report)]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps(document)
 
 
 def _run(report: Report) -> dict[str, Any]:
@@ -70,7 +71,7 @@ def _result(finding: Finding, fingerprint: str, index: dict[str, int]) -> dict[s
         result["ruleIndex"] = index[finding.rule]
     result |= {
         "level": str(finding.severity),
-        "message": {"text": finding.message},
+        "message": {"text": escape(finding.message)},
         "locations": [_location(finding)],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
     }
@@ -79,5 +80,15 @@ def _result(finding: Finding, fingerprint: str, index: dict[str, int]) -> dict[s
 
 def _location(finding: Finding) -> dict[str, Any]:
     region = {"startLine": max(finding.line, 1), "startColumn": max(finding.column, 1)}
-    artifact = {"uri": quote(finding.path), "uriBaseId": SRCROOT}
+    artifact = {"uri": artifact_uri(finding.path), "uriBaseId": SRCROOT}
     return {"physicalLocation": {"artifactLocation": artifact, "region": region}}
+
+
+def artifact_uri(path: str) -> str:
+    """The path's bytes, percent-encoded: a name that is not UTF-8 (lone surrogates from the
+    file system) still names its file, `%FF` for the byte 0xff."""
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file system gives: show it escaped
+        raw = escape(path).encode("utf-8")
+    return quote(raw)

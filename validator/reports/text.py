@@ -1,13 +1,15 @@
-"""`path:line:col: severity RULE message`, one line per finding, as compilers print them."""
+"""`path:line:col: severity RULE message`, one line per finding, as compilers print them;
+file names and messages escaped (`escape.py`), so a finding is one line and never repaints."""
 
 from __future__ import annotations
 
 from validator.reports import Report, sort_key
+from validator.reports.escape import escape
 
 
 def render(report: Report) -> str:
     lines = [
-        f"{f.path}:{f.line}:{f.column}: {f.severity} {f.rule} {f.message}"
+        f"{escape(f.path)}:{f.line}:{f.column}: {f.severity} {f.rule} {escape(f.message)}"
         for f in sorted(report.findings, key=sort_key)
     ]
     return "".join(f"{line}\n" for line in lines)
