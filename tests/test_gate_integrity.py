@@ -212,6 +212,8 @@ def test_lowering_the_stage_while_adding_an_actor_is_not_a_rollback(repo: Repo) 
     repo.write_flag("demo", "beta", actors=(*BETA["actors"], "User:1"))
     repo.commit("beta plus a user", at=NOW)
     assert flagops(repo, *RANGE)[1] == ["FO211:error"]
+    code, _, text = flagops(repo, "plan", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 0 and "A mixed step, **blocked**" in text
 
 
 # Rollbacks pass whatever else is broken.

@@ -5,7 +5,7 @@ Pure: both states and the findings in, a list of `FlagPlan` out, then Markdown o
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
@@ -15,6 +15,7 @@ from validator.check import LoadedFlag
 from validator.findings import Finding, Severity
 from validator.model import Environment, Stage
 from validator.policy import Policy
+from validator.reports.escape import dumps, escape
 from validator.transitions import RolloutState, Step, classify, next_step
 
 _ENVIRONMENTS = (Environment.STAGING, Environment.PRODUCTION)
@@ -69,7 +70,7 @@ def _kind(old: RolloutState | None, new: RolloutState | None) -> str:
         return "new"
     if new is None:
         return "removed"
-    return {Step.FORWARD: "forward", Step.ROLLBACK: "rollback",
+    return {Step.FORWARD: "forward", Step.ROLLBACK: "rollback", Step.MIXED: "mixed",
             Step.NONE: "no rollout change"}[classify(old, new)]
 
 
@@ -131,9 +132,11 @@ def reminders(old: RolloutState | None, new: RolloutState | None,
 
 
 def to_markdown(plans: Sequence[FlagPlan], label: str) -> str:
+    """Markdown for a merge request note: every string that holds repository text (actors,
+    URLs, labels, paths, finding messages) goes through `_text` or `_code`."""
     if not plans:
-        return f"## flagops plan\n\nNo flag changes ({label}): nothing to plan.\n"
-    lines = ["## flagops plan", "", f"Compared {label}.", ""]
+        return f"## flagops plan\n\nNo flag changes ({_text(label)}): nothing to plan.\n"
+    lines = ["## flagops plan", "", f"Compared {_text(label)}.", ""]
     for item in plans:
         lines += _flag_markdown(item)
     return "\n".join(lines)
@@ -141,34 +144,53 @@ def to_markdown(plans: Sequence[FlagPlan], label: str) -> str:
 
 def _flag_markdown(item: FlagPlan) -> list[str]:
     verdict = "**blocked**" if item.blocked else "legal"
-    lines = [f"### `{item.flag}`: {item.change}", "",
-             f"A {item.kind} step, {verdict}.", "",
+    lines = [f"### {_code(item.flag)}: {_text(item.change)}", "",
+             f"A {_text(item.kind)} step, {verdict}.", "",
              "| | staging | production |", "|---|---|---|",
-             f"| before | {_cell(item.before['staging'])} | {_cell(item.before['production'])} |",
-             f"| after | {_cell(item.after['staging'])} | {_cell(item.after['production'])} |", ""]
+             f"| before | {_text(item.before['staging'])} | {_text(item.before['production'])} |",
+             f"| after | {_text(item.after['staging'])} | {_text(item.after['production'])} |", ""]
     if item.findings:
-        lines += ["Findings:", *[f"- {text}" for text in item.findings], ""]
+        lines += ["Findings:", *[f"- {_text(text)}" for text in item.findings], ""]
     if item.soak:
-        lines += [f"Soak: {item.soak}.", ""]
+        lines += [f"Soak: {_text(item.soak)}.", ""]
     lines += ["ChatOps equivalent:", *_commands(item.chatops), ""]
     lines += ["Rollback: revert the merge commit (`git revert -m 1 <merge-sha>`); flagops always "
               "accepts a rollback. ChatOps:", *_commands(item.rollback), ""]
     if item.reminders:
-        lines += ["Reminders:", *[f"- [ ] {text}" for text in item.reminders], ""]
+        lines += ["Reminders:", *[f"- [ ] {_text(text)}" for text in item.reminders], ""]
     return lines
 
 
-def _cell(text: str) -> str:
-    """Flag files are reviewed but still text: keep a table cell from breaking the table."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+_MARKDOWN = re.compile(
+    r"[\\`*{}\[\]<>|~@$&^]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|[#!](?=[0-9])|%(?=[\w\"])")
+"""What GitLab reads as markup in text: emphasis, code, links, HTML, table cells (`|`), and
+references that notify or cross-link (`@user`, `#1`, `!1`, `%1`, `$1`, `&1`, `~label`).
+A backslash makes each one literal; `_` inside a word, `#` or `!` before anything but a digit
+and `%` before a space mean nothing, and stay as they are."""
+
+
+def _text(text: str) -> str:
+    """Untrusted text as literal Markdown: one line (`escape`), every metacharacter escaped,
+    so it is safe in a paragraph, a list item and a table cell alike."""
+    return _MARKDOWN.sub(lambda found: "\\" + found[0], escape(text))
+
+
+def _code(text: str) -> str:
+    """A code span that no backtick in `text` can close: its fence is one longer than the
+    longest run inside, padded with spaces when the text starts or ends with a backtick.
+    Inside a code span nothing but `|` is markup, and no table holds one."""
+    shown = escape(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", shown)), default=0) + 1)
+    pad = " " if shown.startswith("`") or shown.endswith("`") else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
 
 
 def _commands(found: Sequence[str]) -> list[str]:
     if not found:
         return ["- none (no gate changes; default_enabled is read from the file)"]
-    return [f"- `{command}`" for command in found]
+    return [f"- {_code(command)}" for command in found]
 
 
 def to_json(plans: Sequence[FlagPlan], label: str) -> str:
-    return json.dumps({"compared": label, "flags": [asdict(item) for item in plans]},
-                      indent=2, ensure_ascii=False) + "\n"
+    """JSON for programs: exact text, with every unsafe character as a JSON escape."""
+    return dumps({"compared": label, "flags": [asdict(item) for item in plans]})
