@@ -338,3 +338,66 @@ def test_the_renderer_and_packaging_are_part_of_the_gate(repo: Repo) -> None:
     code, found, text = flagops(repo, *RANGE)
     assert code == 0 and found == ["FO303:warning", "FO303:warning"]
     assert "outside [tool.flagops]" in text and "survey_renderer/gate.py" in text
+
+
+def test_adding_and_removing_a_released_flag_in_one_change_proves_nothing(repo: Repo) -> None:
+    """Fast-forwarded, an add and a remove land as two commits: the removal of a released
+    flag that was never live on the branch is no evidence for bringing it back."""
+    repo.write_flag("brand_new", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("add released", at=NOW - 120)
+    (repo.path / "flags/brand_new.yml").unlink()
+    repo.commit("remove it again", at=NOW - 120)
+    repo.write_flag("brand_new", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("now it is a revert?", at=NOW)
+    assert flagops(repo, *RANGE)[1] == ["FO207:error"]
+
+
+def test_with_merge_commits_required_a_merge_request_carries_no_merge(repo: Repo) -> None:
+    repo.git("checkout", "-q", "-b", "policy")
+    repo.write("pyproject.toml", "[tool.flagops]\nrequire_merge_commits = true\n")
+    repo.commit("policy", at=NOW - 9 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge policy", "policy", at=NOW - 9 * DAY)
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10%", at=NOW - 2 * DAY)
+    repo.git("checkout", "-q", "--orphan", "side")
+    repo.git("rm", "-q", "-r", "-f", ".")
+    repo.write("side.txt", "x\n")
+    repo.commit("side", at=NOW - 2 * DAY)
+    repo.git("checkout", "-q", "feature")
+    repo.git("merge", "-q", "--no-ff", "--allow-unrelated-histories", "-m", "my own merge",
+             "side", at=NOW - 2 * DAY)
+    code, found, _ = flagops(repo, "validate", "--base", "main", "--head", "feature", "--merged")
+    assert code == 1 and "FO213:error" in found
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "feature")  # had it landed anyway, by a push:
+    code, found, _ = flagops(repo, "validate", "--base", "HEAD~2", "--head", "HEAD")
+    assert code == 1 and "FO213:error" in found
+    repo.git("reset", "-q", "--hard", "HEAD~2")
+    repo.git("merge", "-q", "--no-ff", "-m", "server merge", "feature~1", at=NOW)
+    assert "FO213:error" not in flagops(repo, *RANGE)[1]  # a merge onto the previous tip
+
+
+def test_a_rollback_cannot_smuggle_in_a_folder_that_stops_the_build(repo: Repo) -> None:
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.commit("50%", at=NOW - DAY)
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.write("flags/team/x.yml/README.txt", "notes\n")
+    repo.commit("rollback, and a folder", at=NOW)
+    code, found, _ = flagops(repo, *RANGE, "--all-files")
+    assert code == 1 and "FO009:error" in found
+
+
+def test_a_rollback_passes_when_main_already_holds_a_duplicate_name(repo: Repo) -> None:
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "off", folder="flags/b")
+    repo.commit("a stale pipeline let two files of one name in", at=NOW - DAY)
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.commit("roll back", at=NOW)
+    code, found, _ = flagops(repo, *RANGE, "--all-files")
+    assert code == 0 and "FO111:warning" in found
+    repo.write_flag("demo", "off", folder="flags/c")
+    repo.commit("a third file of that name", at=NOW)
+    code, found, _ = flagops(repo, *RANGE, "--all-files")
+    assert code == 1 and "FO111:error" in found

@@ -237,3 +237,24 @@ def test_an_ignored_flag_file_is_still_judged_in_working_tree_mode(repo: Repo) -
     repo.write_flag("local_x", "enabled")
     code, out = flagops(repo, "validate", "--base", "HEAD")
     assert code == 1 and rules(out) == ["FO207"]
+
+
+def test_the_merge_is_judged_without_the_changes_own_merge_drivers(repo: Repo) -> None:
+    """A `.gitattributes` in the merge request could make `merge-tree` in the CI checkout
+    conflict where the server's merge is clean, so that the gate judged another tree."""
+    repo.write("notes.txt", "l1\nl2\nl3\nl4\nl5\n")
+    repo.commit("notes", at=NOW - DAY)
+    repo.git("checkout", "-q", "-b", "mr")
+    repo.write("notes.txt", "l1\nl2\nl3\nl4\nH5\n")
+    repo.write(".gitattributes", "notes.txt merge=binary\n")
+    repo.write_flag("n", "off", folder="flags/b")
+    repo.commit("mr", at=NOW - 600)
+    repo.git("checkout", "-q", "main")
+    repo.write("notes.txt", "T1\nl2\nl3\nl4\nl5\n")
+    repo.write_flag("n", "off", folder="flags/a")
+    repo.commit("main moved on", at=NOW - 300)
+    repo.git("checkout", "-q", "--detach", "mr")
+    code, out = flagops(repo, "validate", "--base", "main", "--head", "HEAD", "--merged",
+                        "--all-files")
+    assert "does not merge cleanly" not in out
+    assert code == 1 and "FO111" in rules(out)

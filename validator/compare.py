@@ -53,9 +53,14 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 OVERRIDE_TRAILER = "Flag-Override"
 _HORIZON_MARGIN = 3600  # read an hour more than the longest soak
 GATE_PATHS = (".gitlab-ci.yml", ".ci", "validator", "survey_renderer", ".pre-commit-config.yaml",
-              ".pre-commit-hooks.yaml", "CODEOWNERS", ".gitlab/CODEOWNERS", "schema",
-              ".gitattributes")
-"""What decides how flags are judged, besides the policy: a change to these is named."""
+              ".pre-commit-hooks.yaml", "CODEOWNERS", ".gitlab", "schema", ".gitattributes",
+              "setup.py", "setup.cfg")
+"""Where new, untracked files are looked for in working-tree mode. Committed changes are
+looked for everywhere: any file outside flags/ but documentation may be code that CI runs."""
+
+
+def _is_documentation(path: str) -> bool:
+    return path.endswith(".md") or path.startswith("docs/")
 _KINDS = {"120000": "a symlink", "160000": "a submodule (gitlink)", "040000": "a folder"}
 
 
@@ -107,8 +112,9 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
             now: int | None = None) -> Comparison:
     """`policy` None: the base's `[tool.flagops]` (what tests pass instead is theirs)."""
     span = _span(root, request)
-    changes = git.diff_entries(root, span.base, span.head, git.FLAGS_DIR, PYPROJECT,
-                               *GATE_PATHS, staged=span.staged)
+    changes = git.diff_entries(root, span.base, span.head, ".",
+                               staged=span.staged, untracked=(git.FLAGS_DIR, PYPROJECT,
+                                                              *GATE_PATHS))
     flag_changes = [change for change in changes if git.under_flags(change.path)]
     with git.BlobReader(root) as reader:
         base_policy = _policy_at(reader, _base_entry(root, span.base, changes))
@@ -118,7 +124,7 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
         _judge_flags(root, reader, span, request, result, flag_changes, listing,
                      now if now is not None else int(time.time()))
         result.findings += _conversion_findings(root, span, listing, changes, result)
-    result.findings += _history_rewrites(root, span, result.policy)
+    result.findings += _history_rewrites(root, span, result.policy, request.merged)
     return result
 
 
@@ -127,7 +133,8 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
                  now: int) -> None:
     touched = [change.path for change in changes]
     result.changed = [path for path in touched if git.is_flag_path(path)]
-    result.findings += not_read(touched)
+    # Only what is there at head: a .yaml moved away (git mv to .yml) leaves nothing unread.
+    result.findings += not_read([change.path for change in changes if change.after])
     if not changes and not request.all_files:
         return
     base_side = _base_side(reader, changes)
@@ -146,7 +153,8 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     judged = _judge_all(root, reader, span, result, base_side,
                         {stem(p) for p, entry in listing.entries.items()
                          if git.is_flag_path(p) and entry.is_regular}, now)
-    result.findings += _untouched_never_block(checked.findings, set(touched), result)
+    result.findings += _untouched_never_block(checked.findings, _touched(changes, listing),
+                                              result)
     result.findings += judged
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
@@ -225,13 +233,15 @@ def _gate_findings(reader: git.BlobReader, root: Path, changes: list[git.Change]
             findings += _policy_change(reader, root, change.after, base_policy)
     areas: dict[str, list[str]] = {}
     for change in changes:
-        if not git.under_flags(change.path) and change.path != PYPROJECT:
+        if not git.under_flags(change.path) and change.path != PYPROJECT and \
+                not _is_documentation(change.path):
             areas.setdefault(change.path.split("/")[0], []).append(change.path)
     for _, paths in sorted(areas.items()):
         more = f" and {len(paths) - 1} more file(s) there" if len(paths) > 1 else ""
-        findings.append(RULES["FO303"].at(paths[0], START, f"this change edits the gate: "
-                                          f"{paths[0]}{more}; it is judged by the base's "
-                                          "gate and takes effect once merged"))
+        findings.append(RULES["FO303"].at(paths[0], START, f"this change edits files outside "
+                                          f"flags/: {paths[0]}{more}; CI may run them, so "
+                                          "they are the gate's owners' to review; the change "
+                                          "is judged by the base's gate"))
     return findings
 
 
@@ -260,23 +270,31 @@ def _policy_of(reader: git.BlobReader, root: Path, entry: git.Entry) -> Policy:
     return _policy_at(reader, entry)
 
 
-def _history_rewrites(root: Path, span: _Span, policy: Policy) -> list[Finding]:
-    """With merge commits required, a merge that brings the base in as a second parent (main
-    merged into the branch) would, fast-forwarded, put the branch's commits on main's
-    first-parent line and main's own commits off it: soak times would be read from a rewritten
-    history whose merge commit the author made. Rebase instead."""
+def _history_rewrites(root: Path, span: _Span, policy: Policy,
+                      merge_request: bool) -> list[Finding]:
+    """With merge commits required, only the server's merge commits start a soak, so a change
+    may carry no merge commit of its author's: fast-forwarded onto the base branch, its date
+    would pass for the server's. A merge request carries none at all (the server makes its
+    merge); a pushed range may carry the server's merges, each on the first-parent line with
+    the previous one (or the base) as its first parent."""
     if not policy.require_merge_commits or span.commits is None:
         return []
     merges = git.merges_in(root, span.commits)
     if not merges:
         return []
-    line = {commit.sha for commit in git.first_parent_line(root, span.base)}
-    return [RULES["FO213"].at(git.FLAGS_DIR, START, f"merge {merge[:12]} brings "
-                              f"{others[0][:12]} of the base branch in as its second parent; "
-                              "fast-forwarded it would rewrite the base branch's first-parent "
-                              "history (require_merge_commits): rebase instead")
-            for merge, first, *others in merges
-            if others and first not in line and any(other in line for other in others)]
+    allowed: set[str] = set()
+    if not merge_request:
+        previous = {span.base}
+        for sha in reversed(git.first_parents_in(root, span.commits)):
+            parents = next((m[1:] for m in merges if m[0] == sha), None)
+            if parents is not None and parents[0] in previous:
+                allowed.add(sha)
+                previous.add(sha)
+    return [RULES["FO213"].at(git.FLAGS_DIR, START, f"merge commit {merge[0][:12]} was made by "
+                              "its author, not by the merge of a merge request; with "
+                              "require_merge_commits its date would start a soak: rebase "
+                              "instead of merging")
+            for merge in merges if merge[0] not in allowed]
 
 
 # Reading both sides.
@@ -373,7 +391,7 @@ def _conversion_findings(root: Path, span: _Span, listing: _Listing, changes: li
     findings = [converted(path, how) for path, how in sorted(found.items())]
     if any(change.path in attributes or change.path == git.ATTRIBUTES for change in changes):
         return findings
-    return _untouched_never_block(findings, {c.path for c in changes}, result)
+    return _untouched_never_block(findings, _touched(changes, listing), result)
 
 
 # Judging.
@@ -401,6 +419,16 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
     return findings
 
 
+def _touched(changes: list[git.Change], listing: _Listing) -> _Touched:
+    by_name: dict[str, tuple[str, ...]] = {}
+    for path in listing.entries:
+        if git.is_flag_path(path):
+            by_name[stem(path)] = (*by_name.get(stem(path), ()), path)
+    return _Touched(frozenset(change.path for change in changes),
+                    frozenset(change.path for change in changes if change.before is not None),
+                    by_name)
+
+
 def _is_pure_rollback(result: Comparison) -> bool:
     """Does every changed flag only lose people (or stay as it is, or go away)? A new flag,
     even at off, is not a rollback: it may clash with what is already there."""
@@ -413,15 +441,37 @@ def _is_pure_rollback(result: Comparison) -> bool:
     return True
 
 
-def _untouched_never_block(findings: list[Finding], touched: set[str],
+@dataclass(frozen=True, slots=True)
+class _Touched:
+    """What a change touched, to tell findings it caused from findings it found."""
+
+    paths: frozenset[str]
+    existed: frozenset[str] = frozenset()
+    """Touched paths that were already there at the base."""
+    by_name: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Every flag path at the head, by the name its file gives it."""
+
+    def caused(self, finding: Finding) -> bool:
+        """A finding is the change's if it is on a path the change touched (or a folder above
+        one); a duplicate name is the change's only if it brought one of the files."""
+        if not any(path == finding.path or path.startswith(f"{finding.path}/")
+                   for path in self.paths):
+            return False
+        if finding.rule != "FO111" or finding.path not in self.existed:
+            return True
+        others = self.by_name.get(stem(finding.path), ())
+        return any(other in self.paths for other in others if other != finding.path)
+
+
+def _untouched_never_block(findings: list[Finding], touched: _Touched,
                            result: Comparison) -> list[Finding]:
-    """Findings on files the change did not touch are reported; they block forward steps,
-    but never a rollback, which must pass even when the base branch is already broken."""
+    """Findings the change did not cause are reported; they block forward steps, but never a
+    rollback, which must pass even when the base branch is already broken."""
     if not _is_pure_rollback(result):
         return findings
-    note = "on a file this change does not touch; it does not block a rollback"
-    return [finding.as_warning(note) if finding.path not in touched and
-            finding.severity is Severity.ERROR else finding for finding in findings]
+    note = "not caused by this change; it does not block a rollback"
+    return [finding.as_warning(note) if finding.severity is Severity.ERROR and
+            not touched.caused(finding) else finding for finding in findings]
 
 
 def _overrides(root: Path, span: _Span) -> dict[str, str]:
@@ -478,8 +528,9 @@ def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Compariso
 def _released_before_removal(root: Path, reader: git.BlobReader, span: _Span,
                              result: Comparison) -> set[str]:
     """New flags that arrive released as the revert of their last removal from the base
-    branch: the file removed then was released, and says exactly what the new one says. A
-    reused name, or one removed at off, does not come back released."""
+    branch: the file removed then was released, says exactly what the new one says, and had
+    been released on the branch before its removal by the trusted clock (so adding and removing
+    it within one fast-forwarded change proves nothing). A reused name does not qualify."""
     names = {name: loaded.flag for name, loaded in result.after.items()
              if name not in result.before and loaded.flag.default_enabled
              and loaded.flag.stage is Stage.ENABLED}
@@ -488,9 +539,21 @@ def _released_before_removal(root: Path, reader: git.BlobReader, span: _Span,
         last = git.first_parent_history(root, span.base, [_name_pathspec(name)], limit=1)
         removed = [_flag_of(reader, change.before) for change in (last[0].changes if last else ())
                    if stem(change.path) == name and change.before is not None]
-        if flag in removed:
+        if flag in removed and _was_live_before(root, reader, span, result, last[0], flag):
             released.add(name)
     return released
+
+
+def _was_live_before(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
+                     removal: git.Commit, flag: Flag) -> bool:
+    """Did `flag`'s state land on the base branch strictly before the commit that removed it?"""
+    clock = trusted_times(git.first_parent_line(root, span.base), None,
+                          merges_only=result.policy.require_merge_commits)
+    removed_at = clock.times.get(removal.sha)
+    earlier = git.first_parent_history(root, f"{removal.sha}^", [_name_pathspec(flag.name)])
+    landed = landing_time(earlier, flag.name, RolloutState.of(flag), partial(_state_of, reader),
+                          stem, clock, shallow=git.shallow_commits(root) is not None)
+    return landed is not None and removed_at is not None and landed < removed_at
 
 
 def _flag_of(reader: git.BlobReader, entry: git.Entry) -> Flag | None:

@@ -72,8 +72,8 @@ _CATALOGUE = (
     _rule("FO007", "unreadable", "The file cannot be read.",
           "The path must be a readable regular file."),
     _rule("FO008", "not-read", "A file in flags/ is not read as a flag.",
-          "Flag files end in .yml; a .yaml file is silently ignored by every tool that globs "
-          "*.yml, so rename it.", warning=True),
+          "Flag files end in .yml; a .yaml file would be left out of the merged config (and "
+          "the flag silently off in production), so rename it: git mv <name>.yaml <name>.yml."),
     _rule("FO009", "not-a-regular-file", "A path under flags/ is a symlink, submodule, folder "
           "or device, not a regular file.",
           "A flag file is a regular file (git mode 100644 or 100755), so that what review sees, "
@@ -156,13 +156,14 @@ _CATALOGUE = (
     _rule("FO212", "base-unreadable", "The flag's file cannot be read at the base.",
           "With no readable state to step from, only a rollback to stage off is accepted; fix "
           "the file at off, then step forward again."),
-    _rule("FO213", "history-rewrite", "A merge in the change brings the target branch in as "
-          "its second parent.",
-          "Fast-forwarded, it would rewrite the target's first-parent history, which soak times "
-          "are read from (require_merge_commits). Rebase the branch instead, or let the merge "
-          "request be merged with a merge commit."),
-    _rule("FO209", "override", "A transition error was overridden.",
-          "A Flag-Override trailer turned this error into a warning.", warning=True),
+    _rule("FO213", "author-merge", "The change carries a merge commit its author made.",
+          "With require_merge_commits only the server's merge commits start a soak; a merge the "
+          "author made, fast-forwarded onto the base branch, would pass for one. Rebase the "
+          "branch instead of merging into it."),
+    _rule("FO209", "override-unused", "An override trailer has nothing to override.",
+          "A Flag-Override trailer names a flag whose change has no transition error. The "
+          "errors an override does turn into warnings keep their own rule id and quote the "
+          "reason; remove the trailer, or check the flag's name.", warning=True),
     _rule("FO210", "override-refused", "An override trailer is ignored.",
           "The policy turns overrides off (allow_overrides = false).", warning=True),
     # The repository's configuration.
@@ -171,9 +172,10 @@ _CATALOGUE = (
     _rule("FO302", "policy-changed", "The change edits the policy.",
           "A change is judged by the base's policy; the edited policy applies from the next "
           "change on, once this one has merged.", warning=True),
-    _rule("FO303", "gate-changed", "The change edits the gate itself.",
-          "CI, the validator or hook configuration changed: the target branch's flagops judges "
-          "this change, and the new gate applies after merge. Ask a code owner to review it.",
+    _rule("FO303", "gate-changed", "The change edits files outside flags/.",
+          "Anything but flags and documentation may be code that CI runs (the CI file, the "
+          "validator, the renderer, packaging): the target branch's flagops judges this change, "
+          "and the new code applies after merge. Ask a code owner to review it.",
           warning=True),
 )
 

@@ -126,12 +126,13 @@ class Change:
 
 
 def diff_entries(root: Path, base: str, head: str | None, *paths: str,
-                 staged: bool = False) -> list[Change]:
+                 staged: bool = False, untracked: Sequence[str] = ()) -> list[Change]:
     """Paths that differ between base and head (a ref, the index, or the working tree).
 
     Read with `--raw -z`, so modes and object ids come with every path and no path text is
     ever parsed out of a line: names with spaces, newlines or glob characters stay intact.
-    Untracked files count as added in working-tree mode (under flags/, ignored ones too).
+    Untracked files under `untracked` (default: paths) count as added in working-tree mode
+    (under flags/, ignored ones too).
     """
     args = ["diff", "--raw", "-z", "--no-abbrev", "--no-renames", "--no-ext-diff"]
     if staged:
@@ -144,7 +145,7 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
     if head is None and not staged:
         known = {change.path for change in changes}
         changes += [Change(path, None, Entry(path, "100644", None))
-                    for path in _untracked(root, paths) if path not in known]
+                    for path in _untracked(root, untracked or paths) if path not in known]
     return sorted(changes, key=lambda change: change.path)
 
 
@@ -325,6 +326,11 @@ def merges_in(root: Path, revision_range: str) -> list[tuple[str, ...]]:
     return [tuple(line.split(" ")) for line in raw.decode("ascii").splitlines() if line]
 
 
+def first_parents_in(root: Path, revision_range: str) -> list[str]:
+    """The first-parent commits of a range, newest first."""
+    return git(root, "rev-list", "--first-parent", revision_range).decode("ascii").split()
+
+
 def trailers(root: Path, revision_range: str, key: str) -> list[str]:
     """Values of the trailer `key` in every commit message of the range."""
     raw = git(root, "log", f"--format=%(trailers:key={key},valueonly,separator=%x00)%x00",
@@ -335,10 +341,18 @@ def trailers(root: Path, revision_range: str, key: str) -> list[str]:
 def merge_tree(root: Path, ours: str, theirs: str) -> str | None:
     """The tree a merge would produce, or None when it conflicts (git >= 2.38).
 
+    Run from an empty folder with an empty index, as the server merges: the checkout's own
+    .gitattributes (the change under review) could otherwise pick merge drivers that turn a
+    clean merge into a conflict, and the gate would judge another tree than the merge.
     Exit code 1 means conflicts; anything else (an old git, a bad object) is an error.
     """
-    process = subprocess.run(["git", "merge-tree", "--write-tree", ours, theirs], cwd=root,
-                             capture_output=True, check=False)
+    git_dir = git(root, "rev-parse", "--absolute-git-dir").decode("utf-8", "surrogateescape")
+    with tempfile.TemporaryDirectory(prefix="flagops-merge-") as empty:
+        env = {key: value for key, value in os.environ.items()
+               if key not in ("GIT_WORK_TREE", "GIT_INDEX_FILE")}
+        env.update(GIT_DIR=git_dir.strip(), GIT_INDEX_FILE=os.path.join(empty, "index"))
+        process = subprocess.run(["git", "merge-tree", "--write-tree", ours, theirs], cwd=empty,
+                                 env=env, capture_output=True, check=False)
     if process.returncode == 1:
         return None
     if process.returncode != 0:
