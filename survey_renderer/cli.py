@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TextIO
 
-from survey_renderer.site import DEFAULT_INVITE_URL, render_site
+from survey_renderer.site import DEFAULT_INVITE_URL, FLAG_NAME, render_site
 from validator.commands.build import read_config
+from validator.errors import UserError
 from validator.output import atomic_write
 from validator.policy import load_policy
 from validator.reports.escape import escape
@@ -16,6 +20,11 @@ from validator.reports.escape import escape
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     config = read_config(root / args.config, args.config)
+    if FLAG_NAME not in config.flags:  # a team's own flags repository: the page is not theirs
+        out.write(f"wrote nothing to {escape(args.output)}: the survey page is flagops's own "
+                  f"page, and it needs the flag {FLAG_NAME}, which {escape(args.config)} does "
+                  "not have; the merged config itself is what your services read\n")
+        return 0
     hosts = load_policy(root).invite_link_hosts
     files = render_site(config, invite_url=args.invite_url or DEFAULT_INVITE_URL,
                         allowed_hosts=hosts)
@@ -24,7 +33,55 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+SITE_MARKER = ".flagops-site"
+"""Marks a folder that render wrote, so that it may replace the folder whole next time."""
+
+
 def write_site(files: dict[str, str], target: Path, *, root: Path | None = None) -> None:
-    """Each file atomically; `root` is the repository, which no symlink may lead out of."""
-    for relative, text in sorted(files.items()):
-        atomic_write(target / relative, text, root=root)
+    """The site is built in a fresh folder beside the target, then swapped in whole: nothing
+    that was in the target before (a file committed under public/ by a change, a stale page)
+    is ever published with it. A target that render did not write is never replaced."""
+    _check_replaceable(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as error:
+        raise UserError(f"cannot write {escape(str(target))}: {error.strerror}") from None
+    try:
+        for relative, text in sorted({**files, SITE_MARKER: "\n".join(sorted(files)) + "\n"}
+                                     .items()):
+            atomic_write(fresh / relative, text, root=root)
+        fresh.chmod(0o777 & ~_umask())
+        _swap(fresh, target)
+    except OSError as error:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise UserError(f"cannot write {escape(str(target))}: {error.strerror}") from None
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+
+
+def _check_replaceable(target: Path) -> None:
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise UserError(f"cannot write {escape(str(target))}: not a folder render wrote; give "
+                        "--output a new or empty folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / SITE_MARKER).is_file():
+        raise UserError(f"cannot write {escape(str(target))}: it holds files render did not "
+                        "write, and render replaces its output folder whole; give --output a "
+                        "new or empty folder")
+
+
+def _swap(fresh: Path, target: Path) -> None:
+    if not target.exists():
+        fresh.rename(target)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    target.rename(old / "site")
+    fresh.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from validator.cli import main
+from validator.errors import UserError
 
 NOW = int(time.time())
 DAY = 24 * 3600
@@ -258,3 +259,23 @@ def test_the_merge_is_judged_without_the_changes_own_merge_drivers(repo: Repo) -
                         "--all-files")
     assert "does not merge cleanly" not in out
     assert code == 1 and "FO111" in rules(out)
+
+
+def test_render_publishes_only_what_it_wrote(tmp_path: Path) -> None:
+    """A change can commit files under public/; the pages job must not publish them beside
+    the rendered site (render replaces its folder whole, and never one it did not write)."""
+    from survey_renderer.cli import SITE_MARKER, write_site
+
+    site = tmp_path / "public"
+    write_site({"index.html": "one\n"}, site)
+    (site / "-").mkdir()
+    (site / "-" / "evil.html").write_text("<a href=https://evil.example>talk</a>\n")
+    write_site({"index.html": "two\n"}, site)
+    assert sorted(p.name for p in site.rglob("*")) == [SITE_MARKER, "index.html"]
+    assert (site / "index.html").read_text() == "two\n"
+    foreign = tmp_path / "notes"
+    foreign.mkdir()
+    (foreign / "mine.txt").write_text("keep\n")
+    with pytest.raises(UserError):
+        write_site({"index.html": "x\n"}, foreign)
+    assert (foreign / "mine.txt").read_text() == "keep\n"
