@@ -35,6 +35,8 @@ ROWS = (
     Row("staged", "`flagops validate --staged`: 1 staged file (pre-commit hook)"),
     Row("build", "`flagops build` (merged config)"),
     Row("render", "`flagops render` (static site)"),
+    Row("status", "`flagops status`: every flag, landing times from history"),
+    Row("refs", "`flagops refs NAME`: one flag's code references (git grep)"),
     Row("check_jsonschema", "peer: `check-jsonschema --schemafile` on every flag (schema only)"),
 )
 FLAGOPS_ROWS = ("validate", "base", "staged", "build", "render")
@@ -77,7 +79,8 @@ class Verdict:
 
 
 def verdicts(results: Results) -> list[Verdict]:
-    return [_full_vs_peer(results), _base_flat(results), _staged_fast(results), _memory(results)]
+    return [_full_vs_peer(results), _base_flat(results), _staged_fast(results), _memory(results),
+            _refs_fast(results)]
 
 
 def _summary(results: Results, size: int, row: str) -> Summary | None:
@@ -119,6 +122,17 @@ def _staged_fast(results: Results) -> Verdict:
         return Verdict(target, None, "not measured")
     detail = ", ".join(f"N={size:,}: {cell.median_s:.3f} s" for size, cell in measured.items())
     return Verdict(target, all(c.median_s < STAGED_LIMIT_S for c in measured.values()), detail)
+
+
+REFS_LIMIT_S = 0.5
+
+
+def _refs_fast(results: Results) -> Verdict:
+    target = f"refs for one flag under {REFS_LIMIT_S} s at N=10,000"
+    cell = _summary(results, 10_000, "refs")
+    if cell is None:
+        return Verdict(target, None, "needs the row at N=10,000")
+    return Verdict(target, cell.median_s < REFS_LIMIT_S, f"{cell.median_s:.3f} s")
 
 
 def _memory(results: Results) -> Verdict:

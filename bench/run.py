@@ -77,7 +77,7 @@ def _tool(name: str) -> Path | None:
     return Path(found) if found else None
 
 
-def _commands(repo: Path) -> tuple[Commands, dict[str, report.Cell]]:
+def _commands(repo: Path, plan: flagplan.RepoPlan) -> tuple[Commands, dict[str, report.Cell]]:
     """Row id → argv in run order (render reads what build wrote), and rows that cannot run."""
     flagops, peer = _tool("flagops"), _tool("check-jsonschema")
     if flagops is None:
@@ -88,6 +88,8 @@ def _commands(repo: Path) -> tuple[Commands, dict[str, report.Cell]]:
         "staged": [str(flagops), "validate", "--staged"],
         "build": [str(flagops), "build"],
         "render": [str(flagops), "render"],
+        "status": [str(flagops), "status", "--format", "json"],
+        "refs": [str(flagops), "refs", plan.flags[len(plan.flags) // 2].name],
     }
     if peer is None:
         return commands, {"check_jsonschema": "not available: check-jsonschema not installed"}
@@ -114,7 +116,7 @@ def _measure_size(repo: Path, plan: flagplan.RepoPlan, runs: int) -> dict[str, r
     """
     workspace.prepare(repo, plan)
     try:
-        commands, cells = _commands(repo)
+        commands, cells = _commands(repo, plan)
         ready = _warm_up(commands, repo, cells)
         samples = _rounds(ready, repo, runs, cells)
     finally:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from validator.build import BUCKETS, SCALE, Gates, bucket, in_percentage
+from validator.engines import Bucketing
+from validator.engines.bucketing import in_share
 
 __all__ = ["BUCKETS", "SCALE", "Decision", "Reason", "bucket", "evaluate", "in_percentage",
            "static_decision"]
@@ -28,8 +30,10 @@ class Decision:
     reason: Reason
 
 
-def evaluate(flag_name: str, gates: Gates, actor: str | None) -> Decision:
-    """Is the flag on for this actor (None: no actor known)? Gates are tried as Flipper does."""
+def evaluate(flag_name: str, gates: Gates, actor: str | None, *,
+             bucketing: Bucketing = "flipper") -> Decision:
+    """Is the flag on for this actor (None: no actor known)? Gates are tried as Flipper does;
+    `bucketing` says whose percentage rule decides (validator/engines/bucketing.py)."""
     if gates.boolean:
         return Decision(True, Reason.FULLY_ON)
     if actor is None:
@@ -37,7 +41,7 @@ def evaluate(flag_name: str, gates: Gates, actor: str | None) -> Decision:
     if actor in gates.actors:
         return Decision(True, Reason.LISTED)
     share = gates.percentage_of_actors
-    if share is not None and in_percentage(flag_name, actor, share):
+    if share is not None and in_share(flag_name, actor, share, bucketing):
         return Decision(True, Reason.PERCENTAGE)
     return Decision(False, Reason.OFF)
 

@@ -49,17 +49,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description="The survey page with and without the link.")
     parser.add_argument("outdir", type=Path, help="where the PNG files go")
     outdir: Path = parser.parse_args(argv).outdir
-    with tempfile.TemporaryDirectory(prefix="flagops-site-") as site:
-        write_site(demo_site(), Path(site))
-        with serve(Path(site)) as base, chromium() as driver:
-            try:
-                written = photograph(driver, base, outdir)
-            except UserError as error:
-                print(f"screenshot: error: {error}", file=sys.stderr)
-                return 1
+    try:
+        written = shoot(outdir)
+    except UserError as error:  # no browser, or a page in the wrong state: one line
+        print(f"screenshot: error: {error}", file=sys.stderr)
+        return 1
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def shoot(outdir: Path) -> list[Path]:
+    """Serves the demo site and photographs it; UserError when Chromium is missing."""
+    with tempfile.TemporaryDirectory(prefix="flagops-site-") as site:
+        write_site(demo_site(), Path(site))
+        with serve(Path(site)) as base, chromium() as driver:
+            return photograph(driver, base, outdir)
 
 
 def demo_site() -> dict[str, str]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +44,38 @@ def shared(relative: str) -> Path:
 
 CliResult = tuple[int, str, str]
 """(exit code, stdout, stderr) of one run of the command line."""
+
+HOOK_SHIPPED = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "validator",
+                "survey_renderer", "schema")
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str]:
+    """A git repository holding this checkout's code, as pre-commit would clone it, tagged
+    v<version> as `flagops init` pins it; (the Repo, that tag)."""
+    from importlib.metadata import version
+
+    from gitrepo import Repo
+
+    root = tmp_path_factory.mktemp("hook")
+    repo = Repo.create(root / "flagops", root / "home")
+    for name in HOOK_SHIPPED:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, repo.path / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, repo.path / name)
+    repo.commit("flagops", at=int(time.time()))
+    tag = f"v{version('flagops')}"
+    repo.git("tag", tag)
+    return repo, tag
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shared by every test of the session, so the hook environment is built once."""
+    return tmp_path_factory.mktemp("pre-commit-home")
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ VALID_FILES = sorted((CASES / "valid").glob("*.yml"))
 FILE_RULES = sorted(rule for rule in RULES if re.fullmatch(r"FO[01]\d\d", rule))
 # A rule checked by code rather than a case file: a test of this module, or a test file.
 TESTED_IN_CODE = {"FO007": "test_unreadable_paths_are_findings_and_the_rest_is_still_checked",
-                  "FO008": "test_a_yaml_file_in_flags_is_a_warning_not_silence",
+                  "FO008": "test_a_yaml_file_in_flags_is_an_error_not_silence",
                   "FO009": "tests/test_gate_paths.py",
                   "FO010": "tests/test_gate_paths.py",
                   "FO011": "tests/test_gate_paths.py"}
@@ -168,15 +168,17 @@ def test_unreadable_paths_are_findings_and_the_rest_is_still_checked(
                               "No such file or directory\n")
 
 
-def test_a_yaml_file_in_flags_is_a_warning_not_silence(
+def test_a_yaml_file_in_flags_is_an_error_not_silence(
     tmp_path: Path, run_cli: Callable[..., CliResult]
 ) -> None:
     (tmp_path / "flags" / "team").mkdir(parents=True)
     shutil.copy(VALID_FILES[0], tmp_path / "flags")
     (tmp_path / "flags" / "team" / "lost.yaml").write_text("name: lost\n")
     code, out, _ = run_cli("-C", str(tmp_path), "validate")
-    assert (code, out) == (0, "flags/team/lost.yaml:1:1: warning FO008 flags/team/lost.yaml is "
-                              "not read: flag files end in .yml; rename it to lost.yml\n")
+    assert (code, out) == (1, "flags/team/lost.yaml:1:1: error FO008 flags/team/lost.yaml is "
+                              "not read: flag files end in .yml, so this flag would be missing "
+                              "from the merged config; rename it: git mv flags/team/lost.yaml "
+                              "flags/team/lost.yml\n")
 
 
 def test_whole_corpus_in_one_real_process_reports_every_file(

@@ -12,29 +12,8 @@ import pytest
 from gitrepo import Repo
 
 PROJECT = Path(__file__).resolve().parents[1]
-SHIPPED = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "validator",
-           "survey_renderer", "schema")
-
-
-@pytest.fixture(scope="session")
-def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Repo, str]:
-    """A git repository holding this checkout's code, as pre-commit would clone it."""
-    root = tmp_path_factory.mktemp("hook")
-    repo = Repo.create(root / "flagops", root / "home")
-    for name in SHIPPED:
-        source = PROJECT / name
-        if source.is_dir():
-            shutil.copytree(source, repo.path / name,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(source, repo.path / name)
-    return repo, repo.commit("flagops", at=int(time.time()))
-
-
-@pytest.fixture(scope="session")
-def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Shared by every test of the session, so the hook environment is built once."""
-    return tmp_path_factory.mktemp("pre-commit-home")
+# The fixtures hook_repo (this checkout as a hook repository, tagged v<version>) and
+# pre_commit_home are in conftest.py: tests/test_first_hour.py uses the same hook environment.
 
 
 def _pre_commit(repo: Repo, home: Path, *args: str) -> subprocess.CompletedProcess[str]:

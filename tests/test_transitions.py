@@ -235,4 +235,4 @@ def test_a_base_dated_in_the_future_says_so() -> None:
     findings = judge("demo", loaded("staging"), loaded("beta", **BETA),  # type: ignore[arg-type]
                      Verdict(DEFAULT_POLICY, EPOCH, EPOCH + 1440 * 60))
     assert [f.rule for f in findings] == ["FO204"]
-    assert "1440 min in the future" in findings[0].message and "-1440" not in findings[0].message
+    assert "dated 1 d in the future" in findings[0].message and "-1" not in findings[0].message

@@ -302,7 +302,7 @@ def test_a_staged_yaml_file_is_flagged_as_not_read(repo: Repo) -> None:
     repo.commit("add", at=EPOCH - DAY)
     repo.write("flags/other.yaml", "name: other\n")
     repo.git("add", "-A")
-    assert judge(repo, "HEAD", staged=True) == ["FO008:warning"]
+    assert judge(repo, "HEAD", staged=True) == ["FO008:error"]
 
 
 # Every transition rule both ways, through real commits: (rule, base, failing head, passing head).

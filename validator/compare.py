@@ -18,6 +18,7 @@ from validator.check import LoadedFlag, check_documents
 from validator.errors import UsageError
 from validator.findings import RULES, START, Finding, Severity
 from validator.history import landing_time, trusted_times
+from validator.lifecycle.gate import Sides, lifecycle_findings
 from validator.loader import (
     Document,
     converted,
@@ -54,7 +55,7 @@ OVERRIDE_TRAILER = "Flag-Override"
 _HORIZON_MARGIN = 3600  # read an hour more than the longest soak
 GATE_PATHS = (".gitlab-ci.yml", ".ci", "validator", "survey_renderer", ".pre-commit-config.yaml",
               ".pre-commit-hooks.yaml", "CODEOWNERS", ".gitlab", "schema", ".gitattributes",
-              "setup.py", "setup.cfg")
+              "setup.py", "setup.cfg", ".github")
 """Where new, untracked files are looked for in working-tree mode. Committed changes are
 looked for everywhere: any file outside flags/ but documentation may be code that CI runs."""
 
@@ -119,7 +120,8 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
     with git.BlobReader(root) as reader:
         base_policy = _policy_at(reader, _base_entry(root, span.base, changes))
         result = Comparison(span.label, policy or base_policy)
-        result.findings += _gate_findings(reader, root, changes, base_policy)
+        if span.base != EMPTY_TREE:  # a first commit makes the gate: there is none before it
+            result.findings += _gate_findings(reader, root, changes, base_policy)
         listing = _head_listing(root, span)
         _judge_flags(root, reader, span, request, result, flag_changes, listing,
                      now if now is not None else int(time.time()))
@@ -156,6 +158,8 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     result.findings += _untouched_never_block(checked.findings, _touched(changes, listing),
                                               result)
     result.findings += judged
+    result.findings += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
+                                          result.before, result.after, result.policy, now)
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
                      if name not in checked.flags]

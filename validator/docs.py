@@ -52,7 +52,18 @@ def _plain(value: object) -> object:
     return value
 
 
-SECTIONS = {"rules": rules_table, "stages": stages_table, "policy": policy_table}
+def commands_table() -> str:
+    """Every subcommand with its one-line summary, as `flagops --help` lists them."""
+    from validator.cli import command_summaries
+
+    rows = ["| command | what it does | arguments |", "|---|---|---|"]
+    rows += [f"| `flagops {name}` | {summary} | {' '.join(f'`{a}`' for a in arguments)} |"
+             for name, summary, arguments in command_summaries()]
+    return "\n".join(rows)
+
+
+SECTIONS = {"rules": rules_table, "stages": stages_table, "policy": policy_table,
+            "commands": commands_table}
 
 
 def regenerate(text: str) -> str:

@@ -177,6 +177,26 @@ _CATALOGUE = (
           "validator, the renderer, packaging): the target branch's flagops judges this change, "
           "and the new code applies after merge. Ask a code owner to review it.",
           warning=True),
+    # A flag's life (validator/lifecycle).
+    _rule("FO401", "freeze-window", "A forward step is checked inside a freeze window.",
+          "The policy's [[tool.flagops.freeze]] windows stop forward steps (in their "
+          "environments) while they last; rollbacks always pass. Wait until the window ends."),
+    _rule("FO402", "stale-flag", "The flag has outlived its type's maximum lifespan.",
+          "Counted in milestones from the flag's milestone as GitLab's triage reports count "
+          "them (or in months since its file was added): enable it by default and remove it, "
+          "turn it into a setting, or remove its code. The policy's stale_severity may make "
+          "it an error.", warning=True),
+    _rule("FO403", "rollout-date-passed", "The flag's intended_to_rollout_by has passed.",
+          "Finish the rollout, or set a new date with the reason in the rollout issue.",
+          warning=True),
+    _rule("FO404", "removed-while-referenced", "A flag is removed while code references it.",
+          "Remove the code that reads the flag first (flagops refs NAME lists it): code that "
+          "checks a flag with no definition reads it as off, or fails."),
+    _rule("FO405", "removable", "A released flag has no code reference left.",
+          "Nothing reads the flag any more: remove its file.", warning=True),
+    _rule("FO406", "one-flag-per-change", "The change steps more than one flag.",
+          "The policy sets one_flag_per_change: change one flag's rollout state per merge "
+          "request (a change that only rolls flags back passes)."),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOGUE}

@@ -60,6 +60,22 @@ def object_type(root: Path, object_id: str) -> str:
     return git(root, "cat-file", "-t", object_id).decode().strip()
 
 
+def fetch(root: Path, remote: str, refspec: str) -> None:
+    """One ref from a remote (a name or a URL), e.g. a merge request's target branch."""
+    git(root, "fetch", "--quiet", "--no-tags", remote, refspec)
+
+
+def init_repository(folder: Path, branch: str) -> bool:
+    """`git init` unless folder is already inside a work tree; True if it made one."""
+    try:
+        inside = git(folder, "rev-parse", "--is-inside-work-tree").decode().strip() == "true"
+    except GitError:
+        inside = False
+    if not inside:
+        git(folder, "init", "--quiet", "--initial-branch", branch)
+    return not inside
+
+
 def is_flag_path(path: str) -> bool:
     return path.startswith(f"{FLAGS_DIR}/") and path.endswith(".yml")
 
@@ -402,3 +418,54 @@ class BlobReader:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.close()
+
+
+@dataclass(frozen=True, slots=True)
+class GrepHit:
+    """One match of `git grep -o`: where it starts (1-based) and the text it matched."""
+
+    path: str
+    line: int
+    column: int
+    text: str
+
+
+def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
+         tree: str | None = None, cached: bool = False) -> list[GrepHit]:
+    """Every match of the extended regular expressions in the tracked and untracked (not
+    ignored) text files of root's work tree, or in a tree, or in the index; exit code 1
+    (nothing found) is no error."""
+    args = ["grep", "-z", "-n", "--column", "-o", "-I", "-E", "--no-color"]
+    args.append("--cached" if cached else "--untracked" if tree is None else "--full-name")
+    for pattern in patterns:
+        args += ["-e", pattern]
+    if tree is not None:
+        args.append(tree)
+    args += ["--", ".", *(f":(exclude){path}" for path in exclude)]
+    process = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
+    if process.returncode == 1 and not process.stderr:
+        return []
+    if process.returncode != 0:
+        detail = process.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git grep in {root} failed: {detail[-1] if detail else 'no output'}")
+    hits = _parse_grep(process.stdout)
+    if tree is None:
+        return list(hits)
+    return [GrepHit(hit.path.removeprefix(f"{tree}:"), hit.line, hit.column, hit.text)
+            for hit in hits]
+
+
+def _parse_grep(raw: bytes) -> Iterator[GrepHit]:
+    """`<path>\0<line>\0<column>\0<match>\n` records: the path ends at a NUL, so a path with
+    a newline stays whole; a match never holds one (git grep matches within a line)."""
+    position = 0
+    while position < len(raw):
+        path_end = raw.index(b"\0", position)
+        line_end = raw.index(b"\0", path_end + 1)
+        column_end = raw.index(b"\0", line_end + 1)
+        text_end = raw.find(b"\n", column_end + 1)
+        text_end = len(raw) if text_end < 0 else text_end
+        yield GrepHit(raw[position:path_end].decode("utf-8", "surrogateescape"),
+                      int(raw[path_end + 1:line_end]), int(raw[line_end + 1:column_end]),
+                      raw[column_end + 1:text_end].decode("utf-8", "replace"))
+        position = text_end + 1

@@ -75,6 +75,9 @@ class Document:
     data: dict[str, Any]
     keys: dict[KeyPath, Position] = field(repr=False)
     values: dict[KeyPath, Position] = field(repr=False)
+    plain: dict[KeyPath, str] = field(default_factory=dict, repr=False)
+    """The source text of unquoted values YAML read as numbers, booleans or null, so that a
+    message can say `17.10`, which the number 17.1 no longer knows it was."""
 
     def key_position(self, key_path: KeyPath) -> Position:
         return self.keys.get(key_path) or self.value_position(key_path)
@@ -187,7 +190,16 @@ def _build(text: str, path: str, parser: YAML) -> Document:
     except YAMLError as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else "error"
         raise LoadError("FO001", f"invalid YAML: {first_line}") from None
+    except (ValueError, OverflowError):  # the pure parser's chr() on an escape past U+10FFFF
+        found = _BEYOND_UNICODE.search(text)
+        where = _offset_position(text, found.start()) if found else START
+        raise LoadError("FO001", "invalid YAML: an escape names no Unicode character (the "
+                        "largest is \\U0010FFFF)", where) from None
     return builder.document()
+
+
+_BEYOND_UNICODE = re.compile(r"\\U(?:0*[1-9A-Fa-f][0-9A-Fa-f]{6,}"  # \U01000000 and up
+                             r"|00(?:1[1-9A-Fa-f]|[2-9A-Fa-f][0-9A-Fa-f])[0-9A-Fa-f]{4})")
 
 
 @lru_cache(maxsize=1)
@@ -328,6 +340,7 @@ class _Builder:
         self.documents = 0
         self.keys: dict[KeyPath, Position] = {}
         self.values: dict[KeyPath, Position] = {}
+        self.plain: dict[KeyPath, str] = {}
 
     def feed(self, event: Event) -> None:
         _refuse_features(event)
@@ -346,7 +359,7 @@ class _Builder:
         if not isinstance(self.root, dict):
             found = "empty" if self.root is None else f"a {type(self.root).__name__}"
             raise LoadError("FO006", f"the top level must be a mapping of fields, found {found}")
-        return Document(self.path, self.root, self.keys, self.values)
+        return Document(self.path, self.root, self.keys, self.values, self.plain)
 
     def open_flow(self) -> tuple[str, Position] | None:
         """The innermost open `[` or `{` and where it opened, for unclosed-bracket errors."""
@@ -366,7 +379,9 @@ class _Builder:
         if frame is not None and isinstance(frame.container, dict) and not frame.has_key:
             self._key(frame, value, event)
         else:
-            self._attach(value, event)
+            key_path = self._attach(value, event)
+            if not isinstance(value, str):
+                self.plain[key_path] = event.value
 
     def _key(self, frame: _Frame, key: Any, event: Event) -> None:
         position = _position(event.start_mark)
@@ -499,9 +514,11 @@ def walk_flags(root: Path, folder: str = "flags",
 
 
 def not_read(paths: list[str]) -> list[Finding]:
-    """Warnings for files that look like flags but are not read (`.yaml` instead of `.yml`)."""
-    return [RULES["FO008"].at(path, START, f"{path} is not read: flag files end in .yml; "
-                              f"rename it to {stem(path).removesuffix('.yaml')}.yml")
+    """Errors for files that look like flags but are not read (`.yaml` instead of `.yml`):
+    the flag would be missing from the merged config, off in production without a word."""
+    return [RULES["FO008"].at(path, START, f"{path} is not read: flag files end in .yml, so "
+                              "this flag would be missing from the merged config; rename it: "
+                              f"git mv {path} {path.removesuffix('.yaml')}.yml")
             for path in paths if path.endswith(".yaml")]
 
 

@@ -9,12 +9,16 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from validator.expects import described, expectation
 from validator.findings import RULES, Finding
-from validator.loader import Document, KeyPath
+from validator.loader import Document, KeyPath, resolve_plain
 from validator.model import Flag, invisible_character, without_invisible
 
 _FIELDS = tuple(Flag.model_fields)
 _USER_INFO = re.compile(r"(https://)[^\s/?#]*@")
+_VERSION = re.compile(r"[0-9]+\.[0-9]+")
+_UNQUOTED = ("must be true or false", "must be a number")
+"""Fields whose value YAML reads only when it is not quoted."""
 
 
 def parse_flag(document: Document) -> tuple[Flag | None, list[Finding]]:
@@ -56,14 +60,15 @@ def _finding(document: Document, detail: ErrorDetails) -> Finding:
                                  flag=name)
     if detail["type"] == "missing":
         where = document.value_position(key_path[:-1])
-        message = f"missing required field {dotted!r}"
+        phrase = expectation(key_path)
+        message = f"missing required field {dotted!r}" + (f", which {phrase}" if phrase else "")
         return RULES["FO101"].at(document.path, where, message, flag=name)
     if detail["type"] == "extra_forbidden":
         message = f"unknown key {dotted!r}{_suggestion(key_path)}"
         return RULES["FO103"].at(document.path, document.key_position(key_path), message,
                                  flag=name)
     rule = _value_rule(key_path, detail)
-    message = f"{dotted}: {_explain(detail)}"
+    message = f"{dotted}: {_explain(detail, document.plain.get(key_path))}"
     return RULES[rule].at(document.path, document.value_position(key_path), message, flag=name)
 
 
@@ -79,11 +84,16 @@ def _value_rule(key_path: KeyPath, detail: ErrorDetails) -> str:
     return "FO102"
 
 
-def _explain(detail: ErrorDetails) -> str:
+def _explain(detail: ErrorDetails, source: str | None) -> str:
+    """What the field expects, in the README's words, and what it got, as the file shows it.
+    `source` is the text of an unquoted number or boolean, as written."""
     value: Any = detail.get("input")
     shown = _shown(value)
-    if detail["loc"] == ("milestone",) and isinstance(value, int | float):
-        return f"must be a quoted string such as '13.12', not the number {shown}"
+    key_path = tuple(detail["loc"])
+    if key_path == ("milestone",) and isinstance(value, int | float) and source is not None \
+            and _VERSION.fullmatch(source):
+        return (f"{source} must be quoted: '{source}' (unquoted, YAML reads the number "
+                f"{value!r})")
     if detail["type"] == "string_pattern_mismatch" and str(detail["loc"][0]).endswith("_url"):
         if _USER_INFO.match(str(value)):
             redacted = _shown(_USER_INFO.sub(r"\1<user>@", str(value), count=1))
@@ -91,7 +101,18 @@ def _explain(detail: ErrorDetails) -> str:
                     "credential in a reviewed file leaks, and a link such as "
                     "https://gitlab.com@evil.example/ goes to evil.example")
         return f"must be an https URL, got {shown}"
-    return f"{detail['msg']}, got {shown}"
+    phrase = expectation(key_path)
+    if phrase is None:  # not a field of the README's: say what pydantic says
+        return f"{detail['msg']}, got {shown}"
+    if key_path == ("percentage",) and isinstance(value, int | float) and \
+            not isinstance(value, bool):
+        number = source if source is not None else repr(value)
+        return (f"must be a mapping such as {{of: actors, value: {number}}} (of: actors or "
+                f"time), not the number {number} alone")
+    if isinstance(value, str) and phrase.startswith(_UNQUOTED) and \
+            not isinstance(resolve_plain(value), str | None):
+        return f"{phrase}; got the quoted text {shown}: write it without quotes"
+    return f"{phrase}; got {described(value, source)}"
 
 
 def _shown(value: Any) -> str:

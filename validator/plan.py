@@ -12,8 +12,10 @@ from dataclasses import asdict, dataclass
 from validator.build import Gates
 from validator.chatops import commands, gates, is_open
 from validator.check import LoadedFlag
+from validator.durations import minutes_text
 from validator.findings import Finding, Severity
 from validator.model import Environment, Stage
+from validator.plan_steps import released, removed_reach, revert
 from validator.policy import Policy
 from validator.reports.escape import dumps, escape
 from validator.transitions import RolloutState, Step, classify, next_step
@@ -31,6 +33,7 @@ class FlagPlan:
     soak: str | None
     chatops: list[str]
     rollback: list[str]
+    revert: str
     reminders: list[str]
     findings: list[str]
     blocked: bool
@@ -53,12 +56,14 @@ def _plan_one(name: str, old_flag: LoadedFlag | None, new_flag: LoadedFlag | Non
         change=f"{_describe(old)} → {_describe(new)}",
         kind=kind,
         before={str(env): reach(gates(old, env)) for env in _ENVIRONMENTS},
-        after={str(env): reach(gates(new, env)) for env in _ENVIRONMENTS},
+        after={str(env): removed_reach(old, new) or reach(gates(new, env))
+               for env in _ENVIRONMENTS},
         soak=_soak(new, kind, policy),
         chatops=commands(name, old, new),
         rollback=commands(name, new, old) if old is not None else
         [f"/chatops run feature delete {name}"] if new is not None and new.stage is not Stage.OFF
         else [],
+        revert=revert(name, old_flag, new_flag, policy),
         reminders=reminders(old, new, new_flag, kind),
         findings=[f"{f.severity} {f.rule} {f.message}" for f in mine],
         blocked=any(f.severity is Severity.ERROR for f in mine),
@@ -96,7 +101,7 @@ def _soak(new: RolloutState | None, kind: str, policy: Policy) -> str | None:
         return None
     following = next_step(new, policy)
     minutes = getattr(policy.soak_minutes, _next_soak_key(new))
-    return f"the next step ({following}) may land {minutes} min after this change lands"
+    return f"the next step ({following}) may land {minutes_text(minutes)} after this change lands"
 
 
 def _next_soak_key(state: RolloutState) -> str:
@@ -112,6 +117,10 @@ def reminders(old: RolloutState | None, new: RolloutState | None,
     """The rollout plan's checklist items that apply to this step."""
     if kind == "rollback":
         return ["Say in the rollout issue why the flag was rolled back."]
+    if new is None and released(old):
+        return ["The feature stays on for everyone: with the flag gone, its code path is "
+                "unconditional. Every code reference to the flag must be gone before this "
+                "merges (a check of a flag that is not defined reads it as off)."]
     if new is None:
         return ["Remove the flag's code references in the same release as the file."]
     found: list[str] = []
@@ -154,8 +163,8 @@ def _flag_markdown(item: FlagPlan) -> list[str]:
     if item.soak:
         lines += [f"Soak: {_text(item.soak)}.", ""]
     lines += ["ChatOps equivalent:", *_commands(item.chatops), ""]
-    lines += ["Rollback: revert the merge commit (`git revert -m 1 <merge-sha>`); flagops always "
-              "accepts a rollback. ChatOps:", *_commands(item.rollback), ""]
+    lines += [f"Revert: `git revert -m 1 <merge-sha>` {_text(item.revert)} ChatOps to undo it:",
+              *_commands(item.rollback), ""]
     if item.reminders:
         lines += ["Reminders:", *[f"- [ ] {_text(text)}" for text in item.reminders], ""]
     return lines

@@ -5,13 +5,23 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from validator.engines import Bucketing
 from validator.errors import UserError
 from validator.findings import RULES, START, Finding, Position
-from validator.model import FlagType, Stage
+from validator.model import Environment, FlagType, Stage
 
 Minutes = Annotated[int, Strict(), Field(ge=0)]
 
@@ -31,6 +41,26 @@ class SoakMinutes(BaseModel):
     actors: Minutes = Field(
         default=0, description="Adding actors within beta or percentage; 0 keeps every revert "
         "of an actor swap legal at once.")
+
+
+class FreezeWindow(BaseModel):
+    """A time when no flag may step forward, e.g. a holiday or an incident."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: AwareDatetime = Field(description="ISO 8601 with a zone (a TOML datetime or string).")
+    end: AwareDatetime = Field(description="When forward steps are accepted again.")
+    reason: Annotated[str, Strict(), Field(min_length=1)]
+    environments: tuple[Environment, ...] = Field(
+        default=(Environment.STAGING, Environment.PRODUCTION),
+        description="Where the freeze applies; a step that widens the flag only elsewhere "
+        "passes.")
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> FreezeWindow:
+        if self.end <= self.start:
+            raise ValueError("a freeze window must end after it starts")
+        return self
 
 
 class Policy(BaseModel):
@@ -55,6 +85,41 @@ class Policy(BaseModel):
     invite_link_hosts: tuple[Annotated[str, Strict()], ...] = Field(
         default=("calendly.com",),
         description="Hosts the survey page's invite link may point to (https only).")
+    bucketing: Bucketing = Field(
+        default="flipper", description="Whose percentage-of-actors rule `flagops eval` uses: "
+        "`flipper` (crc32, GitLab's runtime) or `flagd` (murmur3 `fractional`, for teams that "
+        "run the `flagops export` flagd file). The survey page buckets as Flipper only.")
+    max_lifespan: dict[FlagType, Annotated[int, Strict(), Field(ge=1)]] = Field(
+        default_factory=lambda: {
+            FlagType.GITLAB_COM_DERISK: 2, FlagType.WIP: 4, FlagType.BETA: 6,
+            FlagType.EXPERIMENT: 6, FlagType.DEVELOPMENT: 6, FlagType.OPS: 12},
+        description="Milestones a flag of each type may live, counted from its milestone as "
+        "GitLab's triage reports count them (12 a major version); without a current "
+        "milestone, months since the commit that added the file. A type left out never goes "
+        "stale (worker, undefined).")
+    current_milestone: Annotated[str, Strict(), Field(pattern=r"^[0-9]+\.[0-9]+$")] | None = \
+        Field(default=None, description="The milestone now, e.g. `17.10`; unset: read from "
+              "`version_file`.")
+    version_file: Annotated[str, Strict()] | None = Field(
+        default="VERSION", description="A file in the repository whose text starts with the "
+        "current version (GitLab's VERSION, e.g. `17.10.0-pre`); used when current_milestone "
+        "is unset and the file exists.")
+    stale_severity: Literal["warning", "error"] = Field(
+        default="warning", description="How `validate --base` reports a changed flag past its "
+        "type's lifespan (FO402) or its intended_to_rollout_by (FO403); never for a rollback.")
+    stale_in_months: Annotated[bool, Strict()] = Field(
+        default=False, description="Where no current milestone is known, let `validate --base` "
+        "count a flag's age in months since its file was added (`status` always does).")
+    freeze: tuple[FreezeWindow, ...] = Field(
+        default=(), description="Freeze windows, `[[tool.flagops.freeze]]` tables: no forward "
+        "step is accepted while one lasts (rollbacks always are).")
+    one_flag_per_change: Annotated[bool, Strict()] = Field(
+        default=False, description="Refuse a change that steps or adds more than one flag "
+        "(FO406); rollbacks are not counted.")
+    reference_patterns: tuple[Annotated[str, Strict()], ...] = Field(
+        default=(), description="More regular expressions (POSIX extended, as git grep reads "
+        "them) that find a flag in code, besides GitLab's; `{name}` stands for the flag's "
+        "name, `{camelName}` for it in camelCase.")
 
     @field_validator("percentage_steps")
     @classmethod

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from validator.build import Gates, in_percentage, stage_gates
 from validator.check import LoadedFlag
+from validator.durations import minutes_text
 from validator.findings import RULES, START, Finding, Position, Severity
 from validator.model import STAGE_ORDER, Environment, Flag, FlagType, Percentage, Stage
 from validator.policy import Policy
@@ -286,11 +287,13 @@ def _soak(name: str, old: RolloutState, new: RolloutState, after: LoadedFlag,
     if live >= required:
         return []
     if live < 0:
-        message = (f"{name}: {old.describe()} landed in a commit dated {-live} min in the future "
-                   f"(by the base branch's clock); it must soak {required} min from then")
+        message = (f"{name}: {old.describe()} landed in a commit dated {minutes_text(-live)} in "
+                   f"the future (by the base branch's clock); it must soak "
+                   f"{minutes_text(required)} from then")
         return [_soak_finding("FO204", after, message, name, verdict)]
-    message = (f"{name}: {old.describe()} → {new.describe()} after {live} min; "
-               f"{old.describe()} must soak {required} min first (wait {required - live} more)")
+    message = (f"{name}: {old.describe()} → {new.describe()} after {minutes_text(live)}; "
+               f"{old.describe()} must soak {minutes_text(required)} first (wait "
+               f"{minutes_text(required - live, round_up=True)} more)")
     return [_soak_finding("FO204", after, message, name, verdict)]
 
 

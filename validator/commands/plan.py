@@ -23,11 +23,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     render = to_json if args.format == "json" else to_markdown
     out.write(render(plans, comparison.label))
     if args.comment:
-        from validator.gitlab_notes import publish_plan
-
-        said = publish_plan(_merge_request_from(os.environ), to_markdown(plans, comparison.label))
-        print(f"flagops: {said}", file=sys.stderr)
+        publish(to_markdown(plans, comparison.label))
     return 0
+
+
+def publish(markdown: str) -> None:
+    """Keeps the plan as one note on this pipeline's merge request (GitLab CI)."""
+    from validator.gitlab_notes import publish_plan
+
+    said = publish_plan(_merge_request_from(os.environ), markdown)
+    print(f"flagops: {said}", file=sys.stderr)
 
 
 def _merge_request_from(environ: Mapping[str, str]) -> MergeRequest:

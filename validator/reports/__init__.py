@@ -29,6 +29,12 @@ class Report:
     def warnings(self) -> int:
         return len(self.findings) - self.errors
 
+    @property
+    def paths(self) -> list[str]:
+        """Every path judged or reported on, once: the files a summary counts and JUnit lists
+        as test cases (a file checked at both sides of a change is still one file)."""
+        return sorted({path for path, _ in self.checked} | {f.path for f in self.findings})
+
 
 class Renderer(Protocol):
     def __call__(self, report: Report) -> str: ...

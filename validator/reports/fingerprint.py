@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from validator.findings import Finding
 from validator.reports import sort_key
 
-_DIGITS = re.compile(r"\d+")
-"""Numbers in messages move with the clock ("after 4 min; wait 11 more"): not part of identity."""
+_DIGITS = re.compile(r"\d+(?: (?:d|h|min)\b(?: \d+ (?:h|min)\b)?)?")
+"""Durations and numbers in messages move with the clock ("after 4 min; wait 11 min more",
+"after 1 h 5 min; wait 1 d 2 h more"): units included, they are not part of identity."""
 
 
 def fingerprinted(findings: Sequence[Finding]) -> list[tuple[Finding, str]]:

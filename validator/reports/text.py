@@ -16,6 +16,6 @@ def render(report: Report) -> str:
 
 
 def summary(report: Report) -> str:
-    files = len(report.checked)
+    files = len(report.paths)
     noun = "file" if files == 1 else "files"
     return f"flagops: {report.errors} error(s), {report.warnings} warning(s) in {files} {noun}"

@@ -1,0 +1,108 @@
+"""Writes are all or nothing: a command killed (SIGKILL) at any point leaves the flag file
+with its old bytes or its new ones, never a mix; a refused command writes nothing; a replaced
+file keeps its mode. Real processes, real signals; the assertions are on bytes, not times.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT
+from gitrepo import Repo, flag_yaml, git_env
+
+from validator.edit.write import PAUSE_VARIABLE
+
+NAME = "demo"
+PATH = f"flags/{NAME}.yml"
+START = int(time.time()) - 30 * 86400
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write(PATH, flag_yaml(NAME, "staging"))
+    repo.commit("demo at staging", at=START)
+    return repo
+
+
+def _start(repo: Repo, *args: str, pause: float | None = None) -> subprocess.Popen[bytes]:
+    env = {**git_env(repo.path.parent / "home"), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop(PAUSE_VARIABLE, None)
+    if pause is not None:
+        env[PAUSE_VARIABLE] = str(pause)
+    return subprocess.Popen([sys.executable, "-m", "validator", "-C", str(repo.path), *args],
+                            cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def _temporaries(repo: Repo) -> list[Path]:
+    return sorted((repo.path / "flags").glob(f".{NAME}.yml.*.tmp"))
+
+
+def _new_bytes(repo: Repo, old: bytes) -> bytes:
+    """What the promote writes, by running it once to the end."""
+    assert _start(repo, "promote", NAME, "--actor", "User:1").wait(timeout=60) == 0
+    new = (repo.path / PATH).read_bytes()
+    assert new != old
+    (repo.path / PATH).write_bytes(old)
+    return new
+
+
+def test_killed_between_the_synced_temporary_and_the_rename_the_old_file_stays(
+        repo: Repo) -> None:
+    old = (repo.path / PATH).read_bytes()
+    new = _new_bytes(repo, old)
+    process = _start(repo, "promote", NAME, "--actor", "User:1", pause=60)
+    deadline = time.monotonic() + 60
+    while not any(t.stat().st_size == len(new) for t in _temporaries(repo)):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    assert (repo.path / PATH).read_bytes() == old
+    assert [t.read_bytes() for t in _temporaries(repo)] == [new]  # complete, and not a .yml
+    assert _start(repo, "validate").wait(timeout=60) == 0  # the leftover is not read as a flag
+
+
+def test_killed_at_random_points_the_file_holds_the_old_or_the_new_bytes(repo: Repo) -> None:
+    old = (repo.path / PATH).read_bytes()
+    new = _new_bytes(repo, old)
+    began = time.monotonic()
+    assert _start(repo, "promote", NAME, "--actor", "User:1", pause=0.2).wait(timeout=60) == 0
+    duration = time.monotonic() - began
+    chance = random.Random(11)
+    for _ in range(5):
+        (repo.path / PATH).write_bytes(old)
+        process = _start(repo, "promote", NAME, "--actor", "User:1", pause=0.2)
+        time.sleep(chance.uniform(0, duration * 1.2))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        assert (repo.path / PATH).read_bytes() in (old, new)
+
+
+def test_a_refused_step_writes_nothing_and_leaves_no_temporary(repo: Repo) -> None:
+    old = (repo.path / PATH).read_bytes()
+    process = _start(repo, "promote", NAME)  # staging → beta needs an actor (FO130)
+    assert process.wait(timeout=60) == 1
+    assert (repo.path / PATH).read_bytes() == old
+    assert _temporaries(repo) == []
+
+
+def test_the_replaced_file_keeps_its_mode_and_its_crlf_line_endings(repo: Repo) -> None:
+    crlf = flag_yaml(NAME, "staging").replace("\n", "\r\n").encode()
+    (repo.path / PATH).write_bytes(crlf)
+    repo.commit("crlf", at=START + 60)
+    os.chmod(repo.path / PATH, 0o640)
+    assert _start(repo, "promote", NAME, "--actor", "User:1").wait(timeout=60) == 0
+    written = (repo.path / PATH).read_bytes()
+    assert stat.S_IMODE(os.stat(repo.path / PATH).st_mode) == 0o640
+    assert written.count(b"\n") == written.count(b"\r\n")
+    assert written.replace(b"stage: beta\r\nactors:\r\n  - User:1", b"stage: staging") == crlf

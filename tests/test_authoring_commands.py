@@ -1,0 +1,274 @@
+"""The authoring commands one by one: what they refuse and in which words (the validator's own,
+checked against `flagops validate --base HEAD` on the same file), the soak wait in minutes and
+at a clock time, `new`'s options and prompts, --json, --dry-run, and the pure step logic."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, CliResult
+from gitrepo import EPOCH, Repo, flag_yaml, git_env
+
+from validator.edit.judge import soak
+from validator.edit.steps import PromoteRequest, RollbackRequest, StepError, promote, rollback
+from validator.model import Flag, Percentage, Stage
+from validator.policy import DEFAULT_POLICY, Policy
+from validator.transitions import RolloutState
+
+Run = Callable[..., CliResult]
+NAME = "demo"
+PATH = f"flags/{NAME}.yml"
+PAST = int(time.time()) - 30 * 86400
+BETA = ("Project:gitlab-org/gitlab",)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return Repo.create(tmp_path / "repo", tmp_path / "home")
+
+
+def at(repo: Repo, stage: str, when: int = PAST, **fields: object) -> None:
+    repo.write_flag(NAME, stage, **fields)  # type: ignore[arg-type]
+    repo.commit(f"{NAME} at {stage}", at=when)
+
+
+def flagops(run_cli: Run, repo: Repo, *args: str) -> CliResult:
+    return run_cli("-C", str(repo.path), *args)
+
+
+def _flag(stage: str, **fields: object) -> Flag:
+    data = {"name": NAME, "type": "beta", "group": "group::a", "milestone": "1.0",
+            "stage": stage, "default_enabled": False, **fields}
+    return Flag.model_validate(data)
+
+
+# The step logic, pure.
+
+def test_promote_walks_the_policy_steps_and_rollback_goes_back_to_any_earlier_state() -> None:
+    policy = Policy(percentage_steps=(5, 25, 100))
+    flag = _flag("beta", actors=list(BETA))
+    seen = []
+    for _ in range(5):
+        request = PromoteRequest(default_enabled=flag.stage is Stage.ENABLED)
+        target = promote(flag, request, policy)
+        seen.append(target.state(NAME).describe())
+        flag = _flag(str(target.stage), actors=list(target.actors),
+                     percentage=target.percentage.model_dump() if target.percentage else None,
+                     default_enabled=target.default_enabled,
+                     cleanup_issue_url="https://gitlab.com/g/p/-/issues/1")
+    assert seen == ["percentage 5% of actors", "percentage 25% of actors",
+                    "percentage 100% of actors", "enabled", "enabled with default_enabled"]
+    with pytest.raises(StepError, match="nothing is left to promote"):
+        promote(flag, PromoteRequest(), policy)
+    with pytest.raises(StepError, match="--default-enabled --cleanup-issue URL"):
+        promote(_flag("enabled"), PromoteRequest(), policy)
+    assert rollback(flag, RollbackRequest(), policy).stage is Stage.OFF
+    assert rollback(flag, RollbackRequest(to=Stage.PERCENTAGE), policy).percentage == \
+        Percentage(of="actors", value=5)
+    at_25 = _flag("percentage", actors=list(BETA), percentage={"of": "actors", "value": 25})
+    assert rollback(at_25, RollbackRequest(to=Stage.PERCENTAGE), policy).percentage == \
+        Percentage(of="actors", value=5)
+    with pytest.raises(StepError, match="forward step"):
+        rollback(at_25, RollbackRequest(to=Stage.ENABLED), policy)
+    with pytest.raises(StepError, match="is not listed"):
+        rollback(at_25, RollbackRequest(remove_actors=("User:9",)), policy)
+    with pytest.raises(StepError, match="that is a rollback"):
+        promote(at_25, PromoteRequest(to=Stage.BETA), policy)
+    with pytest.raises(StepError, match="from stage beta on"):
+        promote(_flag("off"), PromoteRequest(actors=("User:1",)), policy)
+
+
+def test_the_soak_wait_is_said_in_minutes_and_as_a_clock_time() -> None:
+    before = RolloutState(NAME, Stage.PERCENTAGE, frozenset(BETA),
+                          Percentage(of="actors", value=10), False)
+    after = RolloutState(NAME, Stage.PERCENTAGE, frozenset(BETA),
+                         Percentage(of="actors", value=50), False)
+    legal = 1_795_000_000 - 1_795_000_000 % 86400 + 14 * 3600 + 32 * 60  # 14:32 UTC
+    landed = legal - 15 * 60
+    waiting = soak(before, after, DEFAULT_POLICY, landed, now=landed + 6 * 60 + 20)
+    assert waiting is not None
+    assert waiting.line(NAME, landed + 6 * 60 + 20) == (
+        "demo: percentage 10% of actors has been live for 6 min; the next step is legal in "
+        "9 min (at 14:32 UTC)")
+    assert soak(before, after, DEFAULT_POLICY, landed, now=legal) is None
+    tomorrow = soak(RolloutState(NAME, Stage.ENABLED, frozenset(), None, False),
+                    RolloutState(NAME, Stage.ENABLED, frozenset(), None, True),
+                    DEFAULT_POLICY, landed, now=landed + 60)
+    assert tomorrow is not None
+    assert re.fullmatch(r"demo: enabled has been live for 1 min; the next step is legal in "
+                        r"\d+ h \d+ min \(at \d{4}-\d\d-\d\d 14:17 UTC\)",
+                        tomorrow.line(NAME, landed + 60))
+
+
+# The validator's words.
+
+def test_an_illegal_promote_is_refused_with_the_rule_and_words_validate_gives(
+        run_cli: Run, repo: Repo) -> None:
+    at(repo, "beta", actors=BETA)
+    original = (repo.path / PATH).read_bytes()
+    repo.write_flag(NAME, "enabled", actors=BETA)
+    code, validated, _ = flagops(run_cli, repo, "validate", "--base", "HEAD")
+    assert code == 1 and " error FO201 " in validated
+    (repo.path / PATH).write_bytes(original)
+    code, out, err = flagops(run_cli, repo, "promote", NAME, "--to", "enabled")
+    assert code == 1 and out == ""
+    assert err.splitlines()[0] == validated.splitlines()[0]
+    assert (repo.path / PATH).read_bytes() == original
+
+
+def test_a_step_before_its_soak_says_how_long_is_left_and_when(run_cli: Run,
+                                                               repo: Repo) -> None:
+    at(repo, "percentage", when=int(time.time()) - 6 * 60, actors=BETA,
+       percentage=("actors", 10))
+    code, out, err = flagops(run_cli, repo, "promote", NAME)
+    assert code == 1
+    assert re.search(r"error FO204 demo: percentage 10% of actors → percentage 50% of actors "
+                     r"after \d+ min", err)
+    assert re.search(r"flagops: demo: percentage 10% of actors has been live for \d+ min; the "
+                     r"next step is legal in \d+ min \(at \d\d:\d\d UTC\)", err), err
+    code, out, _ = flagops(run_cli, repo, "promote", NAME, "--json")
+    record = json.loads(out)
+    assert code == 1 and record["written"] is False and record["soak"]["wait_minutes"] > 0
+    assert [finding["rule"] for finding in record["findings"]] == ["FO204"]
+
+
+def test_remove_is_refused_while_the_flag_is_live_and_says_what_to_do(run_cli: Run,
+                                                                      repo: Repo) -> None:
+    at(repo, "beta", actors=BETA)
+    code, _, err = flagops(run_cli, repo, "remove", NAME)
+    assert code == 1 and " error FO208 demo: deleting a flag that is live (beta (1 actor))" in err
+    assert "hint: roll it back first (flagops rollback demo)" in err
+    assert (repo.path / PATH).exists()
+    code, out, err = flagops(run_cli, repo, "rollback", NAME)
+    assert code == 0, err
+    code, _, err = flagops(run_cli, repo, "remove", NAME)
+    assert code == 1 and "already differs from HEAD (beta (1 actor))" in err
+    repo.commit("off", at=PAST + 60)
+    code, out, _ = flagops(run_cli, repo, "remove", NAME, "--json")
+    assert code == 0 and json.loads(out)["written"] is True
+    assert not (repo.path / PATH).exists()
+
+
+def test_rollback_of_a_merged_step_offers_the_merge_revert(run_cli: Run, repo: Repo) -> None:
+    at(repo, "staging")
+    repo.git("checkout", "-q", "-b", "step")
+    repo.write_flag(NAME, "beta", actors=BETA)
+    repo.commit("beta", at=PAST + 3600)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge step", "step", at=PAST + 7200)
+    code, out, _ = flagops(run_cli, repo, "rollback", NAME, "--to", "staging")
+    assert code == 0
+    assert re.search(r"git revert -m 1 [0-9a-f]{12}\n", out), out
+
+
+def test_the_committed_policy_decides_the_next_percentage(run_cli: Run, repo: Repo) -> None:
+    repo.write("pyproject.toml", "[tool.flagops]\npercentage_steps = [5, 25, 100]\n")
+    at(repo, "beta", actors=BETA)
+    code, out, err = flagops(run_cli, repo, "promote", NAME)
+    assert code == 0 and "beta (1 actor) → percentage 5% of actors" in out, err
+    assert "percentage: {of: actors, value: 5}\n" in (repo.path / PATH).read_text()
+
+
+# new.
+
+def test_new_writes_a_valid_file_in_the_readme_order_with_the_modeline(run_cli: Run,
+                                                                       repo: Repo) -> None:
+    code, out, _ = flagops(run_cli, repo, "new", "Survey-Link", "-t", "wip", "-g",
+                           "group::activation", "-M", "17.10", "-i",
+                           "https://gitlab.com/gitlab-org/gitlab/-/issues/1", "-u", "alice",
+                           "--description", "Shows: a link # not a comment")
+    assert code == 0 and out.startswith("created flags/survey_link.yml: survey_link at stage off")
+    text = (repo.path / "flags/survey_link.yml").read_text(encoding="utf-8")
+    assert text.splitlines()[:6] == [
+        "# yaml-language-server: $schema=../schema/flag.schema.json", "name: survey_link",
+        "description: 'Shows: a link # not a comment'", "type: wip",
+        "group: group::activation", "milestone: '17.10'"]
+    assert "owners: ['@alice']\n" in text and "stage: off\nactors:\npercentage:\n" in text
+    assert flagops(run_cli, repo, "validate")[0] == 0
+
+
+def test_new_refuses_bad_names_taken_names_and_unknown_types(run_cli: Run, repo: Repo) -> None:
+    repo.write("flags/team_a/demo.yml", flag_yaml(NAME, "off"))
+    options = ("-t", "beta", "-g", "group::a", "-M", "1.0")
+    for bad in ("2fast", "a__b", "../escape", "x" * 201):
+        code, out, err = flagops(run_cli, repo, "new", bad, *options)
+        assert code == 1 and "FO112" in err and out == "", bad
+    code, _, err = flagops(run_cli, repo, "new", NAME, *options)
+    assert code == 1 and "flags/team_a/demo.yml already exists; use --force" in err
+    code, out, err = flagops(run_cli, repo, "new", NAME, *options, "--force", "--diff")
+    assert code == 0 and out.startswith("replaced flags/team_a/demo.yml"), err
+    written = (repo.path / "flags/team_a/demo.yml").read_text(encoding="utf-8")
+    assert written.startswith("# yaml-language-server: $schema=../../schema/flag.schema.json\n")
+    code, _, err = flagops(run_cli, repo, "new", "other", "-t", "nonsense", "-g", "group::a",
+                           "-M", "1.0")
+    assert code == 1 and "flags/other.yml:4:7: error FO102 type: " in err
+    assert "gitlab_com_derisk" in err and "nonsense" in err
+    assert not (repo.path / "flags/other.yml").exists()
+
+
+def test_new_without_a_terminal_names_every_missing_option(run_process: Run,
+                                                           tmp_path: Path) -> None:
+    (tmp_path / "flags").mkdir()
+    code, out, err = run_process("-C", str(tmp_path), "new", "demo")
+    assert code == 2 and out == ""
+    assert err == ("flagops: error: missing --type, --group, --milestone: give them as "
+                   "options (there is no terminal to ask on)\n")
+    (tmp_path / "VERSION").write_text("17.10.0-pre\n")
+    code, out, err = run_process("-C", str(tmp_path), "new", "demo", "-t", "beta", "-g",
+                                 "group::a", "--dry-run")
+    assert code == 0 and "milestone: '17.10'\n" in out and "would create" in out
+    assert not (tmp_path / "flags/demo.yml").exists()
+
+
+def test_new_asks_on_a_terminal_offering_the_groups_the_tree_uses(repo: Repo) -> None:
+    repo.write("flags/seen.yml", flag_yaml("seen", "off"))
+    controller, terminal = pty.openpty()
+    env = {**git_env(repo.path.parent / "home"), "PYTHONDONTWRITEBYTECODE": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "validator", "-C", str(repo.path), "new",
+                                "asked", "-M", "1.0"], cwd=REPO_ROOT, env=env, stdin=terminal,
+                               stdout=subprocess.PIPE, stderr=terminal)
+    os.close(terminal)
+    os.write(controller, b"nonsense\nbeta\n1\n")
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out, _ = process.communicate(timeout=60)
+    os.close(controller)
+    assert process.returncode == 0, shown
+    assert b"beta (1 here)" in shown and b"1. group::activation" in shown
+    assert b"not a valid type: 'nonsense'" in shown
+    assert out.startswith(b"created flags/asked.yml")
+    text = (repo.path / "flags/asked.yml").read_text(encoding="utf-8")
+    assert "type: beta\ngroup: group::activation\n" in text
+
+
+def test_dry_run_and_json_write_nothing_and_say_what_would_change(run_cli: Run,
+                                                                 repo: Repo) -> None:
+    at(repo, "staging", when=EPOCH - 86400)
+    before = (repo.path / PATH).read_bytes()
+    code, out, _ = flagops(run_cli, repo, "promote", NAME, "--actor", "User:1", "-n", "--json")
+    record = json.loads(out)
+    assert code == 0 and record["written"] is False
+    assert record["after"] == "beta (1 actor)"
+    assert "-stage: staging\n+stage: beta\n" in record["diff"]
+    assert record["chatops"] == ["/chatops run feature set --user=1 demo true"]
+    assert (repo.path / PATH).read_bytes() == before
+    code, out, err = flagops(run_cli, repo, "promote", "nosuch")
+    assert code == 1 and err == ("flagops: error: no flag named 'nosuch' under flags/; "
+                                 "flagops new nosuch creates one\n")
+    assert flagops(run_cli, repo, "promote", NAME, "--to", "nowhere")[0] == 2

@@ -1,0 +1,132 @@
+"""Exports hold to the real formats: every flagd export validates against flagd's published JSON
+Schema (../shared/flagd-schemas, registered locally, no network), our own model refuses what that
+schema refuses, and the Flipper export has Flipper's V1 shape."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import shared
+from engine_stages import FLAG, ROLLOUT, config_at
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+
+from validator.build import MergedConfig
+from validator.export import ExportError, export_document, export_text
+from validator.export.flagd import check as check_flagd
+from validator.model import Environment, Percentage, Stage
+
+ALL_CONFIGS = [
+    pytest.param(config_at(stage, share, default, environment), id=f"{label}-{environment}")
+    for label, stage, share, default in ROLLOUT for environment in Environment
+]
+
+
+@pytest.fixture(scope="module")
+def flagd_schema() -> Draft7Validator:
+    """flags.json with targeting.json beside it in a local registry, no network. Each is
+    registered under its $id; targeting.json also as `./targeting.json`, the relative `$ref`
+    flags.json uses: in draft-07 a root `$ref` hides its sibling `$id`, so that ref stays
+    relative."""
+    folder = shared("flagd-schemas")
+    resources = {name: Resource.from_contents(json.loads((folder / name).read_text()))
+                 for name in ("flags.json", "targeting.json")}
+    registry: Registry[Any] = Registry().with_resources(
+        [(str(resource.contents["$id"]), resource) for resource in resources.values()]
+        + [("./targeting.json", resources["targeting.json"])])
+    return Draft7Validator(resources["flags.json"].contents, registry=registry)
+
+
+@pytest.mark.parametrize("config", ALL_CONFIGS)
+def test_every_flagd_export_validates_against_flagds_schema(
+        flagd_schema: Draft7Validator, config: MergedConfig) -> None:
+    document = export_document("flagd", config)
+    assert list(flagd_schema.iter_errors(document)) == []
+
+
+def test_the_repositorys_own_flags_export_valid(flagd_schema: Draft7Validator,
+                                                 run_cli: Any, tmp_path: Path) -> None:
+    code, out, err = run_cli("export", "--format", "flagd", "-o", str(tmp_path / "f.json"))
+    assert code == 0, err
+    assert "as flagd" in out
+    document = json.loads((tmp_path / "f.json").read_text())
+    assert list(flagd_schema.iter_errors(document)) == []
+    assert FLAG in document["flags"]
+
+
+def _mutations() -> list[tuple[str, Any]]:
+    """Documents our model must refuse; flagd's schema refuses each of them too."""
+    def flag(doc: dict[str, Any]) -> dict[str, Any]:
+        return doc["flags"][FLAG]  # type: ignore[no-any-return]
+
+    return [
+        ("null metadata", lambda d: flag(d)["metadata"].update(owner=None)),
+        ("nested metadata", lambda d: flag(d)["metadata"].update(expectations={"a": "b"})),
+        ("list metadata", lambda d: d["metadata"].update(owners=["@alice"])),
+        ("unknown state", lambda d: flag(d).update(state="ON")),
+        ("string variant", lambda d: flag(d)["variants"].update(on="yes")),
+        ("no variants", lambda d: flag(d).update(variants={})),
+        ("no state", lambda d: flag(d).pop("state")),
+        ("negative weight", lambda d: flag(d)["targeting"]["if"][2]["fractional"][0]
+         .__setitem__(1, -1)),
+        ("float weight", lambda d: flag(d)["targeting"]["if"][2]["fractional"][0]
+         .__setitem__(1, 12.5)),
+    ]
+
+
+@pytest.mark.parametrize(("label", "mutate"), _mutations(), ids=[m[0] for m in _mutations()])
+def test_our_model_refuses_what_flagds_schema_refuses(
+        flagd_schema: Draft7Validator, label: str, mutate: Any) -> None:
+    config = config_at(Stage.PERCENTAGE, Percentage(of="actors", value=10.0), False)
+    document = copy.deepcopy(export_document("flagd", config))
+    mutate(document)
+    assert list(flagd_schema.iter_errors(document)), f"{label}: the schema accepts it"
+    with pytest.raises(ExportError, match="does not fit flagd's format"):
+        check_flagd(document)
+
+
+def test_flagd_percentage_is_fractional_over_100000_buckets() -> None:
+    config = config_at(Stage.PERCENTAGE, Percentage(of="actors", value=12.345), False)
+    flag = export_document("flagd", config)["flags"][FLAG]
+    listed, on, share = flag["targeting"]["if"]
+    assert listed == {"in": [{"var": "targetingKey"}, sorted(listed["in"][1])]}
+    assert (on, share) == ("on", {"fractional": [["on", 12345], ["off", 87655]]})
+    assert (flag["state"], flag["defaultVariant"]) == ("ENABLED", "off")
+
+
+def test_flagd_off_is_disabled_and_enabled_is_static_on() -> None:
+    off = export_document("flagd", config_at(Stage.OFF, None, False))["flags"][FLAG]
+    assert (off["state"], "targeting" in off) == ("DISABLED", False)
+    on = export_document("flagd", config_at(Stage.ENABLED, None, True))["flags"][FLAG]
+    assert (on["state"], on["defaultVariant"], "targeting" in on) == ("ENABLED", "on", False)
+    assert on["metadata"] == {"stage": "enabled", "default_enabled": True}
+
+
+@pytest.mark.parametrize(("label", "stage", "share", "expected"), [
+    ("beta", Stage.BETA, None, {"boolean": None, "percentage_of_actors": None}),
+    ("12.345%", Stage.PERCENTAGE, Percentage(of="actors", value=12.345),
+     {"boolean": None, "percentage_of_actors": "12.345"}),
+    ("50% time", Stage.PERCENTAGE, Percentage(of="time", value=50.0),
+     {"percentage_of_time": "50", "percentage_of_actors": None}),
+    ("enabled", Stage.ENABLED, None, {"boolean": "true", "actors": []}),
+])
+def test_flipper_export_has_flippers_v1_shape(label: str, stage: Stage,
+                                              share: Percentage | None,
+                                              expected: dict[str, Any]) -> None:
+    document = json.loads(export_text("flipper", config_at(stage, share, False)))
+    assert document["version"] == 1
+    feature = document["features"][FLAG]
+    assert set(feature) == {"boolean", "groups", "actors", "percentage_of_actors",
+                            "percentage_of_time", "expression"}
+    assert (feature["groups"], feature["expression"]) == ([], None)
+    assert {key: feature[key] for key in expected} == expected
+
+
+def test_export_is_deterministic() -> None:
+    config = config_at(Stage.BETA, None, False)
+    assert export_text("flagd", config) == export_text("flagd", config)
+    assert export_text("flagd", config).endswith("}\n")

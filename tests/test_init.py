@@ -1,0 +1,171 @@
+"""`flagops init`: what it writes is a working flags repository at once (validate, the CI job,
+the hosts' own schemas), generated from the same sources as flagops itself, and it overwrites
+nothing."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+from teamrepo import GITLAB_MR, GITLAB_PUSH, VERSION, Team, flagops
+
+from validator.model import Stage
+from validator.policy import DEFAULT_POLICY, Policy, SoakMinutes, policy_from_bytes
+from validator.scaffold import EXAMPLE_FLAG, HOOK_REPO, scaffold
+
+DAY = 24 * 3600
+GATE_FILES = {"gitlab": (".gitlab-ci.yml", "pyproject.toml", ".pre-commit-config.yaml",
+                         "CODEOWNERS", "schema/"),
+              "github": (".github/", "pyproject.toml", ".pre-commit-config.yaml", "CODEOWNERS",
+                         "schema/")}
+
+
+@pytest.mark.parametrize(("host", "ci_file"), [("gitlab", ".gitlab-ci.yml"),
+                                               ("github", ".github/workflows/flagops.yml")])
+def test_init_writes_a_repository_that_validates(tmp_path: Path, host: str, ci_file: str) -> None:
+    done = flagops(tmp_path, "init", "flags-repo", f"--{host}")
+    assert done.returncode == 0, done.stderr
+    root = tmp_path / "flags-repo"
+    written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()
+                     and ".git" not in p.relative_to(root).parts)
+    assert written == sorted(scaffold(host, VERSION))  # type: ignore[arg-type]
+    assert ci_file in written and "and made it a git repository (branch main)" in done.stdout
+    assert (root / ".git").is_dir()
+    checked = flagops(root, "validate")
+    assert (checked.returncode, checked.stdout) == (0, "")
+    assert "0 error(s), 0 warning(s) in 1 file" in checked.stderr
+    assert flagops(root, "schema", "--check").returncode == 0  # the schema is this flagops's
+    flag = (root / EXAMPLE_FLAG).read_text(encoding="utf-8")
+    modeline = re.match(r"# yaml-language-server: \$schema=(\S+)\n", flag)
+    assert modeline and (root / "flags" / modeline[1]).resolve().is_file()
+    assert re.search(r"^stage: off\b", flag, re.M)
+
+
+@pytest.mark.parametrize("host", ["gitlab", "github"])
+def test_the_ci_file_pins_this_flagops_and_codeowners_cover_the_gate(host: str) -> None:
+    files = scaffold(host, "9.8.7", "https://mirror.example/flagops")  # type: ignore[arg-type]
+    ci = next(text for name, text in files.items() if "ci" in name or "workflows" in name)
+    assert '"flagops==9.8.7"' in ci and f"flagops ci {host}" in ci
+    hook = files[".pre-commit-config.yaml"]
+    assert "repo: https://mirror.example/flagops\n    rev: v9.8.7\n" in hook
+    assert "id: flagops-validate" in hook
+    owned = [line.split()[0] for line in files["CODEOWNERS"].splitlines()
+             if line.startswith("/")]
+    assert owned == [f"/{path}" for path in GATE_FILES[host]]
+    assert HOOK_REPO in scaffold(host, "1.0")[".pre-commit-config.yaml"]  # type: ignore[arg-type]
+
+
+def test_the_policy_is_empty_and_every_key_commented_at_its_default() -> None:
+    text = scaffold("gitlab", VERSION)["pyproject.toml"]
+    assert tomllib.loads(text) == {"tool": {"flagops": {}}}
+    lines = [line[2:] for line in text.splitlines()
+             if re.match(r"# (\[tool\.flagops\.soak_minutes\]$|[a-z_]+ = )", line)]
+    policy = policy_from_bytes(("[tool.flagops]\n" + "\n".join(lines) + "\n").encode())
+    assert policy == DEFAULT_POLICY
+    keys = set(re.findall(r"^# ([a-z_]+) = ", text, re.M))
+    defaults = {name for name in Policy.model_fields if name != "soak_minutes"
+                and getattr(DEFAULT_POLICY, name) is not None}
+    assert keys == defaults | set(SoakMinutes.model_fields)
+
+
+@pytest.mark.parametrize(("host", "schema"), [("gitlab", "vendor.gitlab-ci"),
+                                              ("github", "vendor.github-workflows")])
+def test_the_ci_file_is_valid_for_its_host(tmp_path: Path, host: str, schema: str) -> None:
+    files = scaffold(host, VERSION)  # type: ignore[arg-type]
+    [name] = [name for name in files if name.startswith((".gitlab-ci", ".github"))]
+    target = tmp_path / Path(name).name
+    target.write_text(files[name], encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema,
+                           str(target)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_init_overwrites_nothing_and_names_every_file_in_the_way(tmp_path: Path) -> None:
+    root = tmp_path / "existing"
+    (root / "flags").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'app'\n", encoding="utf-8")
+    (root / "README.md").write_text("ours\n", encoding="utf-8")
+    done = flagops(tmp_path, "init", "existing")
+    assert done.returncode == 1
+    assert done.stderr == ("flagops: error: existing already has pyproject.toml, README.md; "
+                           "flagops init overwrites nothing: move them away, or init another "
+                           "folder\n")
+    assert sorted(p.name for p in root.rglob("*")) == ["README.md", "flags", "pyproject.toml"]
+    assert (root / "README.md").read_text(encoding="utf-8") == "ours\n"
+
+
+def test_render_in_a_repository_without_the_survey_flag_says_what_it_needs(
+        tmp_path: Path) -> None:
+    assert flagops(tmp_path, "init", "team").returncode == 0
+    root = tmp_path / "team"
+    assert flagops(root, "build").returncode == 0
+    done = flagops(root, "render")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ("wrote nothing to public: the survey page is flagops's own page, and "
+                           "it needs the flag calendly_invite_link, which build/flags.json does "
+                           "not have; the merged config itself is what your services read\n")
+    assert not (root / "public").exists()
+
+
+def test_init_then_a_first_commit_then_one_step_through_the_ci_job(tmp_path: Path) -> None:
+    """The issue's acceptance: init, a first commit, the example flag one step forward, and the
+    scaffolded GitLab job (its own commands) on a merge request and on the push that lands it."""
+    team = Team(tmp_path)
+    now = int(time.time())
+    assert team.commit("Start our flags with flagops", at=now - 2 * DAY).returncode == 0
+    first = team.push()
+    done = team.pipeline({**GITLAB_PUSH, "CI_COMMIT_BEFORE_SHA": "0" * 40}, first)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "judging every flag file of this commit" in done.stderr
+
+    team.branch("staging")
+    flag = team.path / EXAMPLE_FLAG
+    flag.write_text(flag.read_text(encoding="utf-8").replace(
+        f"stage: {Stage.OFF}", f"stage: {Stage.STAGING}"), encoding="utf-8")
+    assert team.commit("example_flag on staging", at=now - DAY).returncode == 0
+    head = team.push()
+    done = team.pipeline(GITLAB_MR, head)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "### `example_flag`: off → staging" in done.stdout
+    assert "A forward step, legal." in (team.last_ci / "flagops-plan.md").read_text()
+    assert (team.last_ci / "gl-code-quality-report.json").read_text() == "[]\n"
+
+    before, after = team.merge("staging", at=now - DAY + 60)
+    done = team.pipeline({**GITLAB_PUSH, "CI_COMMIT_BEFORE_SHA": before}, after)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"judging a push to main: {before} → {after}" in done.stderr
+
+
+def test_flags_already_live_elsewhere_come_in_with_an_override_trailer(tmp_path: Path) -> None:
+    """The README's recipe: the files at their real state, one Flag-Override trailer per flag,
+    the hook skipped (it cannot read the message); CI honours the trailer and says so."""
+    team = Team(tmp_path)
+    now = int(time.time())
+    team.commit("Start", at=now - 2 * DAY)
+    team.push()
+    team.branch("import")
+    live = (team.path / EXAMPLE_FLAG).read_text(encoding="utf-8").replace(
+        "name: example_flag", "name: checkout_v2").replace("stage: off", "stage: staging")
+    (team.path / "flags/checkout_v2.yml").write_text(live, encoding="utf-8")
+    message = ("Import checkout_v2\n\nFlag-Override: checkout_v2: imported, live on staging "
+               "since 2025-05-02")
+    assert team.commit(message, at=now - DAY, skip_hook=True).returncode == 0
+    done = team.pipeline(GITLAB_MR, team.push())
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ("warning FO207 checkout_v2: a new flag starts at stage off with default_enabled: "
+            "false, not staging; add it at off, then step forward (overridden by Flag-Override: "
+            "imported, live on staging since 2025-05-02)") in done.stdout
+
+
+def test_build_refuses_a_flag_file_it_would_leave_out(tmp_path: Path) -> None:
+    assert flagops(tmp_path, "init", "team").returncode == 0
+    root = tmp_path / "team"
+    (root / EXAMPLE_FLAG).rename(root / "flags/example_flag.yaml")
+    done = flagops(root, "build")
+    assert done.returncode == 1 and "error FO008" in done.stdout
+    assert not (root / "build").exists()

@@ -1,0 +1,113 @@
+"""The lifecycle rules of `validate --base` on real repositories with dated commits: freeze
+windows (FO401) and stale flags (FO402, FO403), judged by the base's policy; rollbacks pass."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.gitrepo import EPOCH, Repo, flag_yaml
+from validator.compare import RangeRequest, compare
+
+DAY = 86_400
+FREEZE = f"""[tool.flagops]
+[[tool.flagops.freeze]]
+start = {datetime.fromtimestamp(EPOCH - DAY, UTC).isoformat()}
+end = "{datetime.fromtimestamp(EPOCH + DAY, UTC).isoformat()}"
+reason = "the holiday freeze"
+environments = ["production"]
+"""
+
+
+def _rules(repo: Repo, now: int) -> list[str]:
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=now).findings
+    return [f"{finding.rule}:{finding.severity}" for finding in found]
+
+
+def _repo(tmp_path: Path, policy: str = "", **first: object) -> Repo:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    if policy:
+        repo.write("pyproject.toml", policy)
+    repo.write_flag("demo", **first)  # type: ignore[arg-type]
+    repo.commit("add demo", at=EPOCH - 30 * DAY)
+    return repo
+
+
+def test_a_freeze_blocks_a_step_and_lets_the_rollback_through(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, FREEZE, stage="staging")
+    repo.write_flag("demo", "beta", actors=["User:1"])
+    repo.commit("beta", at=EPOCH - 60)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [f.rule for f in found] == ["FO401"]
+    assert "frozen until 2026-09-22 14:13 UTC (the holiday freeze)" in found[0].message
+    assert _rules(repo, EPOCH + DAY) == []  # the window is over
+    repo.write_flag("demo", "staging")
+    repo.commit("roll back", at=EPOCH)
+    assert _rules(repo, EPOCH) == []
+
+
+def test_a_freeze_in_production_lets_a_staging_step_through(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, FREEZE)
+    repo.write_flag("demo", "staging")
+    repo.commit("staging", at=EPOCH - 60)
+    assert _rules(repo, EPOCH) == []
+
+
+def test_a_freeze_added_by_the_change_does_not_judge_it(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, stage="staging")
+    repo.write("pyproject.toml", FREEZE)
+    repo.write_flag("demo", "beta", actors=["User:1"])
+    repo.commit("beta and a freeze", at=EPOCH - 3600)
+    assert "FO401:error" not in _rules(repo, EPOCH)  # the base's policy has no freeze
+
+
+def test_stale_in_months_since_the_file_was_added(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, "[tool.flagops]\nstale_in_months = true\n", flag_type="beta")
+    repo.write("flags/demo.yml", flag_yaml("demo", description="Edited."))
+    repo.commit("edit", at=EPOCH)
+    assert _rules(repo, EPOCH) == []  # added 30 days before EPOCH
+    assert _rules(repo, EPOCH + 200 * DAY) == ["FO402:warning"]
+
+
+def test_stale_in_milestones_from_the_base_version_file_and_as_an_error(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, "[tool.flagops]\nstale_severity = \"error\"\n", flag_type="beta")
+    repo.write("VERSION", "14.6.0-pre\n")  # the flag's milestone is 13.12; beta lives 6
+    repo.commit("version", at=EPOCH - DAY)
+    repo.write_flag("demo", "staging", flag_type="beta")
+    repo.commit("staging", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, str(f.severity)) for f in found] == [("FO402", "error")]
+    assert "this one has lived 6 of 6 milestones, end of life 14.6" in found[0].message
+    repo.write_flag("demo", "off", flag_type="beta")
+    repo.commit("roll back", at=EPOCH)
+    assert _rules(repo, EPOCH) == []  # a rollback is never judged stale
+
+
+def test_a_removal_is_blocked_by_a_ruby_reference_then_allowed(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    repo.write("app/models/user.rb", "def invite?\n  Feature.enabled?(:demo, self)\nend\n")
+    repo.commit("code", at=EPOCH - DAY)
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("remove demo", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, f.path) for f in found] == [("FO404", "flags/demo.yml")]
+    assert "app/models/user.rb:2:3" in found[0].message
+    repo.write("app/models/user.rb", "def invite?\n  true\nend\n")
+    repo.commit("remove the code too", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~2", "HEAD"), now=EPOCH).findings
+    assert [f.rule for f in found] == ["FO303"]  # the code edit is named, nothing blocks
+
+
+def test_one_flag_per_change_refuses_two_steps_but_not_two_rollbacks(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, "[tool.flagops]\none_flag_per_change = true\n")
+    repo.write_flag("other")
+    repo.commit("add other", at=EPOCH - DAY)
+    assert _rules(repo, EPOCH) == []  # one new flag
+    repo.write_flag("demo", "staging")
+    repo.write_flag("other", "staging")
+    repo.commit("both to staging", at=EPOCH)
+    assert _rules(repo, EPOCH) == ["FO406:error", "FO406:error"]
+    repo.write_flag("demo")
+    repo.write_flag("other")
+    repo.commit("both back", at=EPOCH)
+    assert _rules(repo, EPOCH) == []

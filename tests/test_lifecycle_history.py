@@ -1,0 +1,90 @@
+"""`flagops history` on a real repository: a move, a GitLab merge commit and a revert."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.gitrepo import EPOCH, Repo
+
+CliResult = tuple[int, str, str]
+HOUR = 3600
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> tuple[Repo, dict[str, str]]:
+    return _story(tmp_path_factory.mktemp("history"))
+
+
+def _story(tmp_path: Path) -> tuple[Repo, dict[str, str]]:
+    """off → staging, beta from a merge request, a move, a description edit, 10% reverted."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    shas: dict[str, str] = {}
+    repo.write_flag("demo")
+    shas["new"] = repo.commit("add demo", at=EPOCH)
+    repo.write_flag("demo", "staging")
+    shas["staging"] = repo.commit("demo to staging", at=EPOCH + HOUR)
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write_flag("demo", "beta", actors=["User:1"])
+    repo.commit("demo to beta", at=EPOCH + 2 * HOUR)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "feature", "-m",
+             "Merge branch 'feature' into 'main'\n\nSee merge request group/flags!7",
+             at=EPOCH + 3 * HOUR)
+    shas["merge"] = repo.head()
+    (repo.path / "flags/team").mkdir()
+    repo.git("mv", "flags/demo.yml", "flags/team/demo.yml")
+    shas["move"] = repo.commit("move demo", at=EPOCH + 4 * HOUR)
+    repo.write_flag("demo", "beta", folder="flags/team", actors=["User:1"],
+                    description="Shows the invite link on the home page.")
+    shas["edit"] = repo.commit("describe demo", at=EPOCH + 5 * HOUR)
+    repo.write_flag("demo", "percentage", folder="flags/team", actors=["User:1"],
+                    percentage=("actors", 10),
+                    description="Shows the invite link on the home page.")
+    shas["percentage"] = repo.commit("demo to 10%", at=EPOCH + 6 * HOUR)
+    repo.git("revert", "--no-edit", shas["percentage"], at=EPOCH + 7 * HOUR)
+    shas["revert"] = repo.head()
+    return repo, shas
+
+
+def test_history_follows_moves_and_names_the_merge_request(
+        story: tuple[Repo, dict[str, str]], run_cli: Callable[..., CliResult]) -> None:
+    repo, shas = story
+    code, out, err = run_cli("-C", str(repo.path), "history", "demo", "--format", "json")
+    assert (code, err) == (0, "")
+    rows = json.loads(out)
+    assert [(r["commit"], r["from"], r["to"], r["step"]) for r in rows] == [
+        (shas["new"], "(no flag)", "off", "new"),
+        (shas["staging"], "off", "staging", "forward"),
+        (shas["merge"], "staging", "beta (1 actor)", "forward"),
+        (shas["percentage"], "beta (1 actor)", "percentage 10% of actors", "forward"),
+        (shas["revert"], "percentage 10% of actors", "beta (1 actor)", "rollback"),
+    ]
+    assert rows[2]["merge_request"] == "group/flags!7"
+    merged_at = datetime.fromtimestamp(EPOCH + 3 * HOUR, UTC).isoformat()
+    assert rows[2]["time"] == merged_at  # the merge commit's, not the branch commit's
+    assert rows[0]["author"] == "Flag Tester"
+
+
+def test_history_all_lists_edits_but_not_the_move(
+        story: tuple[Repo, dict[str, str]], run_cli: Callable[..., CliResult]) -> None:
+    repo, shas = story
+    _, out, _ = run_cli("-C", str(repo.path), "history", "demo", "--all", "--format", "json")
+    commits = [row["commit"] for row in json.loads(out)]
+    assert shas["edit"] in commits and shas["move"] not in commits
+    assert len(commits) == 6  # the description edit is listed, as no rollout change
+
+
+def test_history_text_and_unknown_flag(story: tuple[Repo, dict[str, str]],
+                                       run_cli: Callable[..., CliResult]) -> None:
+    repo, shas = story
+    code, out, _ = run_cli("-C", str(repo.path), "history", "demo")
+    assert code == 0
+    assert f"{shas['merge'][:12]} (group/flags!7)  Flag Tester" in out
+    assert "staging → beta (1 actor)  [forward]" in out
+    code, _, err = run_cli("-C", str(repo.path), "history", "nothing_here")
+    assert code == 1 and "no flag file named nothing_here.yml" in err

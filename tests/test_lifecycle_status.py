@@ -1,0 +1,129 @@
+"""Lifespans (milestones as GitLab's triage reports count them, and months), `flagops status`
+and `flagops refs` on real repositories with dated commits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.gitrepo import EPOCH, Repo, flag_yaml
+from validator.lifecycle.lifespan import age, milestone_index, milestone_text
+from validator.lifecycle.refs import camel
+from validator.lifecycle.status import Facts, row_of
+from validator.loader import load_document
+from validator.model import Flag
+from validator.parse import parse_flag
+from validator.policy import DEFAULT_POLICY
+
+CliResult = tuple[int, str, str]
+DAY = 86_400
+
+
+def _flag(name: str = "demo", **fields: object) -> Flag:
+    flag = parse_flag(load_document(flag_yaml(name, **fields).encode(), "flags/x.yml"))[0]  # type: ignore[arg-type]
+    assert flag is not None
+    return flag
+
+
+@pytest.mark.parametrize(("start", "lifespan", "end"), [
+    ("13.7", 6, "14.1"), ("15.3", 12, "16.3"), ("18.4", 2, "18.6"), ("17.9", 6, "18.3")])
+def test_milestones_count_as_the_triage_reports_do(start: str, lifespan: int, end: str) -> None:
+    """End-of-life milestones copied from GitLab's feature flag triage reports."""
+    index = milestone_index(start)
+    assert index is not None and milestone_text(index + lifespan) == end
+
+
+def test_stale_in_milestones_and_in_months() -> None:
+    flag = _flag(flag_type="beta")  # milestone 13.12, beta lives 6 milestones
+    current = milestone_index("14.5.0-pre")
+    lived = age(flag, DEFAULT_POLICY, current, None, EPOCH)
+    assert lived is not None and lived.text() == "5 of 6 milestones, end of life 14.6"
+    assert not lived.overdue
+    assert age(flag, DEFAULT_POLICY, milestone_index("14.6"), None, EPOCH).overdue  # type: ignore[union-attr]
+    young = age(flag, DEFAULT_POLICY, None, EPOCH - 150 * DAY, EPOCH)
+    old = age(flag, DEFAULT_POLICY, None, EPOCH - 200 * DAY, EPOCH)
+    assert young is not None and old is not None
+    assert (young.lived, young.overdue, old.lived, old.overdue) == (4, False, 6, True)
+    assert age(_flag(flag_type="worker"), DEFAULT_POLICY, current, None, EPOCH).overdue is False  # type: ignore[union-attr]
+
+
+def test_a_row_says_when_the_next_step_is_legal() -> None:
+    flag = _flag(stage="beta", actors=["User:1"])
+    row = row_of(flag, Facts(landed_at=EPOCH - 60, added_at=EPOCH - DAY), DEFAULT_POLICY,
+                 None, EPOCH)
+    assert (row.production, row.next_step) == ("User:1", "beta → percentage 10% of actors")
+    assert row.legal_at == EPOCH - 60 + 15 * 60 and row.action == 2 and row.in_state == "1 min"
+
+
+def test_camel_case_is_gitlabs() -> None:
+    assert camel("my_flag_v2") == "myFlagV2"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """old_beta: added 200 days ago (stale by months); fresh: staged 10 minutes ago."""
+    root = tmp_path_factory.mktemp("status")
+    repo = Repo.create(root / "repo", root / "home")
+    now = EPOCH
+    repo.write_flag("old_beta", flag_type="beta")
+    repo.write_flag("fresh", flag_type="ops")
+    repo.commit("add both", at=now - 200 * DAY)
+    repo.write_flag("fresh", "staging", flag_type="ops")
+    repo.write("app/models/user.rb", "if Feature.enabled?(:fresh, user)\n  go\nend\n"
+               "Feature.enabled?(:ghost_flag)\n")
+    repo.write("app/assets/page.js", "if (gon.glFeatures.oldBeta) { show(); }\n")
+    repo.commit("fresh to staging, code", at=now - 600)
+    return repo
+
+
+def test_status_rows_in_json_and_stale_first(fleet: Repo,
+                                             run_cli: Callable[..., CliResult]) -> None:
+    code, out, err = run_cli("-C", str(fleet.path), "status", "--format", "json")
+    assert (code, err) == (0, "")
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert list(rows) == ["old_beta", "fresh"]  # stale comes first
+    assert rows["old_beta"]["stale"] and rows["old_beta"]["age"].endswith("of 6 months")
+    assert rows["fresh"]["state"] == "staging" and rows["fresh"]["referenced"] is True
+    assert rows["fresh"]["staging"] == "everyone" and rows["fresh"]["production"] == "nobody"
+    assert rows["fresh"]["since"] == datetime.fromtimestamp(EPOCH - 600, UTC).isoformat()
+    code, out, _ = run_cli("-C", str(fleet.path), "status", "--stale")
+    assert code == 0 and "old_beta" in out and "fresh  " not in out
+
+
+def test_status_in_milestones_from_the_version_file(tmp_path: Path, fleet: Repo,
+                                                    run_cli: Callable[..., CliResult]) -> None:
+    (fleet.path / "VERSION").write_text("14.1.0-pre\n")
+    try:
+        _, out, _ = run_cli("-C", str(fleet.path), "status", "old_beta", "--format", "json")
+    finally:
+        (fleet.path / "VERSION").unlink()
+    assert json.loads(out)[0]["age"] == "1 of 6 milestones, end of life 14.6"
+
+
+def test_refs_lists_places_and_names_without_files(fleet: Repo, tmp_path: Path,
+                                                  run_cli: Callable[..., CliResult]) -> None:
+    other = Repo.create(tmp_path / "other", tmp_path / "home")
+    other.write("lib/x.rb", "push_frontend_feature_flag(:fresh, project)\n")
+    other.commit("other", at=EPOCH)
+    code, out, err = run_cli("-C", str(fleet.path), "refs", "--path", str(other.path),
+                             "--format", "json")
+    assert (code, err) == (0, "")
+    found = json.loads(out)
+    assert found["flags"]["fresh"] == [  # this repository first, then each --path
+        {"path": "app/models/user.rb", "line": 1, "column": 4},
+        {"path": f"{other.path}/lib/x.rb", "line": 1, "column": 1}]
+    assert found["flags"]["old_beta"] == [{"path": "app/assets/page.js", "line": 1,
+                                           "column": 9}]
+    assert list(found["without_flag_file"]) == ["ghost_flag"]
+    code, out, _ = run_cli("-C", str(fleet.path), "refs", "fresh")
+    assert out == "fresh: 1 reference(s)\n  app/models/user.rb:1:4\n"
+
+
+def test_a_passed_rollout_date_is_stale() -> None:
+    flag = _flag().model_copy(update={"intended_to_rollout_by": date(2026, 9, 1)})
+    row = row_of(flag, Facts(landed_at=EPOCH), DEFAULT_POLICY, None, EPOCH)
+    assert row.stale == ["past intended_to_rollout_by 2026-09-01"] and row.action == 0

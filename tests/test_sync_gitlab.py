@@ -1,0 +1,121 @@
+"""`flagops sync gitlab` against a real HTTP server on 127.0.0.1 that keeps feature state as
+GitLab's features API does (tests/gitlab_features.py), through the real python-gitlab: from
+empty to the full rollout and back by revert, the server's state checked after every step, a
+plan that changes nothing, a second run that is a no-op, unknown flags left alone."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO_ROOT, require
+from engine_stages import FLAG, ROLLOUT, config_at
+from gitlab_features import GROUPS, PROJECTS, USERS, Feature, GitLabFeatures
+
+from validator.build import MergedConfig
+from validator.model import Percentage, Stage
+
+require(all(importlib.util.find_spec(name) for name in ("gitlab", "pytest_httpserver")),
+        "needs python-gitlab and pytest-httpserver: pip install -e '.[gitlab,test]'")
+
+import gitlab  # noqa: E402
+
+from validator.commands.sync import sync  # noqa: E402
+
+ACTORS = ("Project:gitlab-org/gitlab", "Group:gitlab-org/gitlab-com", "User:alice")
+IDS = {"Project:gitlab-org/gitlab": f"Project:{PROJECTS['gitlab-org/gitlab']}",
+       "Group:gitlab-org/gitlab-com": f"Group:{GROUPS['gitlab-org/gitlab-com']}",
+       "User:alice": f"User:{USERS['alice']}"}
+FORWARD = [(label, stage, share, default) for label, stage, share, default in ROLLOUT
+           if label not in ("12.345% of actors", "25% of time")]
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def server(httpserver: Any) -> GitLabFeatures:
+    state = GitLabFeatures()
+    httpserver.expect_request(re.compile(r"^/api/v4/.*")).respond_with_handler(state)
+    return state
+
+
+@pytest.fixture
+def client(httpserver: Any) -> Any:
+    return gitlab.Gitlab(httpserver.url_for("/").rstrip("/"), private_token="admin-token")
+
+
+def _expected(config: MergedConfig) -> dict[str, Any]:
+    """What GET /features must show for the config's flag (absent when nothing opens)."""
+    gates = config.flags[FLAG].gates
+    listed: list[dict[str, Any]] = [{"key": "boolean", "value": gates.boolean}]
+    if gates.actors:
+        listed.append({"key": "actors", "value": sorted(IDS[a] for a in gates.actors)})
+    if gates.percentage_of_actors:
+        listed.append({"key": "percentage_of_actors", "value": gates.percentage_of_actors})
+    closed = not (gates.boolean or gates.actors or gates.percentage_of_actors)
+    return {} if closed else {FLAG: listed}
+
+
+def test_rollout_and_revert_leave_exactly_the_repositorys_state(
+        server: GitLabFeatures, client: Any) -> None:
+    server.features["someone_elses_flag"] = Feature(boolean=True)
+    untouched = server.state()["someone_elses_flag"]
+    for label, stage, share, default in FORWARD + FORWARD[::-1]:
+        config = config_at(stage, share, default, actors=ACTORS)
+        writes = len(server.writes)
+        planned = sync(client, config, apply_changes=False)
+        assert len(server.writes) == writes, f"{label}: a plan changed the server"
+        assert planned.unknown == ("someone_elses_flag",)
+        sync(client, config, apply_changes=True)
+        state = server.state()
+        assert state.pop("someone_elses_flag") == untouched
+        assert state == _expected(config), label
+        assert sync(client, config, apply_changes=True).steps == (), f"{label}: not a no-op"
+    assert server.state() == {"someone_elses_flag": untouched}
+
+
+def test_a_live_actor_the_repository_does_not_list_is_removed(
+        server: GitLabFeatures, client: Any) -> None:
+    config = config_at(Stage.BETA, None, False, actors=("User:alice",))
+    sync(client, config, apply_changes=True)
+    client.features.set(FLAG, True, user="bob")
+    client.features.set(FLAG, 30, key="percentage_of_actors")
+    steps = sync(client, config, apply_changes=True).steps
+    assert [step.text() for step in steps] == [
+        f"{FLAG}: disable for User:bob", f"{FLAG}: set percentage_of_actors to 0%"]
+    assert server.state() == {FLAG: [{"key": "boolean", "value": False},
+                                     {"key": "actors", "value": ["User:42"]}]}
+
+
+def test_fully_on_to_a_percentage_clears_the_boolean_first(
+        server: GitLabFeatures, client: Any) -> None:
+    sync(client, config_at(Stage.ENABLED, None, True, actors=ACTORS), apply_changes=True)
+    ten = config_at(Stage.PERCENTAGE, Percentage(of="actors", value=10.0), False, actors=ACTORS)
+    texts = [step.text() for step in sync(client, ten, apply_changes=True).steps]
+    assert texts[0] == f"{FLAG}: disable for everyone (clears all gates)"
+    assert server.state() == _expected(ten)
+
+
+def test_the_command_plans_then_applies_then_has_nothing_to_do(
+        server: GitLabFeatures, httpserver: Any, run_cli: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLAGOPS_GITLAB_TOKEN", raising=False)
+    (tmp_path / "flags").mkdir()
+    shutil.copy(REPO_ROOT / "flags" / f"{FLAG}.yml", tmp_path / "flags")
+    url = httpserver.url_for("/").rstrip("/")
+    command = ("-C", str(tmp_path), "sync", "gitlab", "--url", url, "--environment", "production")
+    code, out, err = run_cli(*command)
+    assert code == 0, err
+    assert f"  {FLAG}: enable for Project:gitlab-org/gitlab" in out
+    assert "plan only: nothing changed" in out and server.writes == []
+    code, out, err = run_cli(*command, "--apply")
+    assert code == 0 and "applied 2 step(s)" in out, err
+    code, out, err = run_cli(*command, "--apply")
+    assert code == 0 and "(no changes)" in out and len(server.writes) == 2

@@ -1,0 +1,55 @@
+"""GitHub Actions: pull requests judge the merge into the base branch's current tip; pushes to
+the default branch judge the push (`before` from the event's JSON); other pushes are refused.
+
+Variables are GitHub's defaults: GITHUB_EVENT_NAME, GITHUB_BASE_REF (the pull request's base
+branch), GITHUB_SHA (for a pull request, the merge commit GitHub made), GITHUB_REF_NAME and
+GITHUB_EVENT_PATH (the event payload: `before`, `repository.default_branch`). Findings are also
+printed as workflow commands, which GitHub shows as annotations on the pull request's diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from validator.ci.base import NO_COMMIT, Fetch, Job, NothingToJudge
+
+EVENT_FILE: str | None = "GITHUB_EVENT_PATH"
+REPORTS = (("junit", "junit.xml"), ("sarif", "flagops.sarif"))
+
+
+def job(environ: Mapping[str, str], event: Mapping[str, Any]) -> Job:
+    name = environ.get("GITHUB_EVENT_NAME", "")
+    head = environ.get("GITHUB_SHA") or "HEAD"
+    if name == "pull_request":
+        return _pull_request(environ, head)
+    default = _default_branch(event)
+    branch = environ.get("GITHUB_REF_NAME", "")
+    if default is None or branch != default:
+        raise NothingToJudge(f"a {name or 'unknown'} event on {branch or 'an unknown ref'}, "
+                             f"not a pull request or a push to {default or 'the default branch'}"
+                             ": no trusted state to judge with")
+    before = event.get("before") if name == "push" else None
+    if isinstance(before, str) and before and before != NO_COMMIT:
+        return Job("github", head, before, merged=False, files=REPORTS, annotations=True,
+                   describe=f"a push to {default}: {before} → {head}")
+    return Job("github", head, None, merged=False, files=REPORTS, annotations=True,
+               describe=f"every flag file of this commit of {default} (there is no earlier "
+                        "state: a new branch, or a run started by hand)")
+
+
+def _pull_request(environ: Mapping[str, str], head: str) -> Job:
+    target = environ.get("GITHUB_BASE_REF")
+    if not target:
+        raise NothingToJudge("a pull_request event without GITHUB_BASE_REF: no base to judge "
+                             "against")
+    ref = f"refs/remotes/origin/{target}"
+    return Job("github", head, ref, merged=True, fetch=Fetch("origin", target, ref),
+               files=REPORTS, annotations=True,
+               describe=f"a pull request into {target}: the merge of {head} into its tip")
+
+
+def _default_branch(event: Mapping[str, Any]) -> str | None:
+    repository = event.get("repository")
+    found = repository.get("default_branch") if isinstance(repository, dict) else None
+    return found if isinstance(found, str) and found else None

@@ -1,0 +1,120 @@
+"""`flagops ci gitlab|github`: the CI job itself, shipped with the package rather than copied.
+
+The host module decides from the CI variables what this pipeline judges (`validator/ci/`); this
+command does the I/O: fetch the target branch, judge the range with the base's policy, print and
+write the plan and the reports, keep the plan as a merge request note when a token allows it.
+Which flagops runs is the pipeline's choice, never the change's: teams pin the package in their
+CI file (CODEOWNERS guards it), and this repository installs the target branch's own copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from validator import git
+from validator.ci import Host, host
+from validator.ci.base import PLAN_FILE, Job, NothingToJudge
+from validator.commands.validate import check_tree, report_of
+from validator.errors import UserError
+from validator.output import atomic_write, emit
+from validator.policy import load_policy
+from validator.reports import Report, renderer
+from validator.reports.escape import escape
+
+_MAX_EVENT_BYTES = 16 * 1024 * 1024
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    root = Path(args.root)
+    chosen = host(args.host)
+    job = chosen.job(os.environ, _event(chosen, os.environ))
+    for note in job.notes:
+        _say(job, note)
+    if job.fetch is not None:
+        _fetch(root, job)
+    if job.base is not None and not _is_commit(root, job.base):
+        raise NothingToJudge(f"{job.base} is not a commit in this clone (a force push, or a "
+                             "shallow clone: fetch the whole history)")
+    _say(job, f"judging {job.describe}")
+    report = _judge(root, job, out) if job.base is not None else \
+        report_of(check_tree(root, load_policy(root), []), root)
+    emit(report, [("text", None), *[(name, str(root / path)) for name, path in job.files]], out)
+    if job.annotations:
+        out.write(renderer("github")(report))
+    return 1 if report.errors else 0
+
+
+def _judge(root: Path, job: Job, out: TextIO) -> Report:
+    """The range, compared once: its plan (terminal, flagops-plan.md, the merge request note,
+    GitHub's job summary) and its report, every flag file at head checked too."""
+    from validator.commands.plan import publish
+    from validator.compare import RangeRequest, compare
+    from validator.plan import plan, to_markdown
+
+    assert job.base is not None
+    comparison = compare(root, RangeRequest(job.base, job.head, merged=job.merged,
+                                            all_files=True))
+    markdown = to_markdown(plan(comparison.before, comparison.after, comparison.findings,
+                                comparison.policy), comparison.label)
+    out.write(markdown)
+    atomic_write(root / PLAN_FILE, markdown, root=root)
+    if job.comment:
+        publish(markdown)
+    _step_summary(os.environ.get("GITHUB_STEP_SUMMARY"), markdown)
+    return comparison.report()
+
+
+def _event(chosen: Host, environ: Mapping[str, str]) -> Mapping[str, Any]:
+    """The event's JSON (GitHub: GITHUB_EVENT_PATH), or nothing for hosts without one."""
+    name = chosen.EVENT_FILE
+    path = environ.get(name) if name else None
+    if not path:
+        return {}
+    from validator.commands.build import read_regular_file
+
+    raw = read_regular_file(Path(path), f"{name} ({path})", _MAX_EVENT_BYTES)
+    try:
+        event = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UserError(f"{name} ({path}) is not JSON: {error}") from None
+    return event if isinstance(event, dict) else {}
+
+
+def _fetch(root: Path, job: Job) -> None:
+    assert job.fetch is not None
+    try:
+        git.fetch(root, job.fetch.remote, job.fetch.refspec)
+    except git.GitError as error:
+        raise NothingToJudge(f"cannot fetch {job.fetch.branch} from the target project: "
+                             f"{error}") from None
+
+
+def _is_commit(root: Path, ref: str) -> bool:
+    try:
+        return git.object_type(root, f"{ref}^{{commit}}") == "commit"
+    except git.NotARepository:
+        raise
+    except git.GitError:
+        return False
+
+
+def _step_summary(path: str | None, markdown: str) -> None:
+    """GitHub Actions shows what a step appends to this file on the run's summary page."""
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as stream:
+            stream.write(markdown + "\n")
+    except OSError as error:
+        raise UserError(f"cannot write GITHUB_STEP_SUMMARY ({path}): "
+                        f"{error.strerror or error}") from None
+
+
+def _say(job: Job, text: str) -> None:
+    print(f"flagops ci {job.host}: {escape(text)}", file=sys.stderr)

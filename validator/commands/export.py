@@ -1,0 +1,36 @@
+"""`flagops export`: validate the tree, build the merged config, write it in an engine's format."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from validator.build import build_config
+from validator.commands.validate import check_tree, report_of
+from validator.export import export_text
+from validator.model import Environment
+from validator.output import atomic_write, emit
+from validator.policy import load_policy
+from validator.reports.escape import escape
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    root = Path(args.root)
+    checked = check_tree(root, load_policy(root), [])
+    report = report_of(checked, root)
+    if report.findings:  # as `flagops build`: warnings shown, errors stop the export
+        emit(report, [("text", None)], sys.stderr if not report.errors else out)
+    if report.errors:
+        return 1
+    environment = Environment(args.environment)
+    flags = (loaded.flag for loaded in checked.flags.values())
+    config, warnings = build_config(flags, environment, schema_ref="")
+    for warning in warnings:
+        print(f"flagops: warning: {escape(warning)}", file=sys.stderr)
+    output = args.output or f"build/{args.format}.json"
+    atomic_write(root / output, export_text(args.format, config), root=root)
+    out.write(f"wrote {escape(output)}: {len(config.flags)} flag(s) for {environment} "
+              f"as {args.format}\n")
+    return 0

@@ -1,0 +1,81 @@
+"""`flagops import gitlab PATH...`: GitLab's feature flag definitions as flagops flag files.
+
+All or nothing: every definition is read and checked first; if GitLab would refuse any of them,
+or a target exists (without --force), each is named and nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from validator.cli import PathError
+from validator.commands.build import read_regular_file
+from validator.errors import UserError
+from validator.importers.gitlab import DefinitionError, Imported, import_definition
+from validator.model import Stage
+from validator.output import atomic_write
+from validator.reports.escape import escape
+
+MAX_DEFINITION_BYTES = 1024 * 1024
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    root = Path(args.root)
+    stage = Stage(args.stage) if args.stage else None
+    imported, errors = _import_all(args.paths, stage)
+    errors += _collisions(imported, root, force=args.force)
+    for error in errors:
+        print(f"{escape(error.path)}: error: {escape(str(error))}", file=sys.stderr)
+    if errors:
+        print(f"flagops: error: {len(errors)} definition(s) not imported; nothing written",
+              file=sys.stderr)
+        return 1
+    for item in imported:
+        if not args.dry_run:
+            atomic_write(root / item.target, item.text, root=root)
+        out.write(f"{'would write' if args.dry_run else 'wrote'} {escape(item.target)} "
+                  f"(from {escape(item.source)})\n")
+    out.write(f"{len(imported)} definition(s) imported; run `flagops validate`\n")
+    return 0
+
+
+def _import_all(paths: list[str], stage: Stage | None) -> tuple[list[Imported], list[PathError]]:
+    imported: list[Imported] = []
+    errors: list[PathError] = []
+    for path in _definitions(paths):
+        shown = path.as_posix()
+        try:
+            raw = read_regular_file(path, shown, MAX_DEFINITION_BYTES)
+            imported.append(import_definition(raw, shown, stage=stage))
+        except DefinitionError as error:
+            errors.append(PathError(error.path, str(error)))
+        except UserError as error:
+            errors.append(PathError(shown, str(error)))
+    return imported, errors
+
+
+def _definitions(paths: list[str]) -> Iterator[Path]:
+    """Files as given; folders searched for *.yml, in a stable order."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            yield from sorted(found for found in path.rglob("*.yml") if found.is_file())
+        else:
+            yield path
+
+
+def _collisions(imported: list[Imported], root: Path, *, force: bool) -> list[PathError]:
+    errors: list[PathError] = []
+    first: dict[str, str] = {}
+    for item in imported:
+        if item.target in first:
+            errors.append(PathError(item.source, f"{item.target} is also the import of "
+                                    f"{first[item.target]}"))
+        first.setdefault(item.target, item.source)
+        if not force and (root / item.target).exists():
+            errors.append(PathError(item.source, f"{item.target} exists; --force replaces it"))
+    return errors

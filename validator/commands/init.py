@@ -1,0 +1,57 @@
+"""`flagops init [DIR]`: a flags repository of a team's own, ready for its first commit.
+
+Nothing is overwritten: if any file it would write exists, it names them all and writes none.
+Without a git repository around DIR it runs `git init` (as `cargo new` does), so the next
+command can be `pre-commit install`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TextIO
+
+from validator import git
+from validator.errors import UserError
+from validator.output import atomic_write
+from validator.reports.escape import escape
+from validator.scaffold import BRANCH, HOOK_REPO, scaffold
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    target = Path(args.root) / args.directory
+    files = scaffold(args.host, flagops_version(), args.hook_repo or HOOK_REPO)
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{escape(str(target))} is not a folder")
+    existing = [name for name in files if os.path.lexists(target / name)]
+    if existing:
+        raise UserError(f"{escape(str(target))} already has {', '.join(existing)}; flagops init "
+                        "overwrites nothing: move them away, or init another folder")
+    for name, text in sorted(files.items()):
+        atomic_write(target / name, text, root=target)
+    made = git.init_repository(target, BRANCH)
+    out.write(_next_steps(target, sorted(files), made))
+    return 0
+
+
+def flagops_version() -> str:
+    """The version CI pins and the hook's tag: this installed flagops's own."""
+    try:
+        return version("flagops")
+    except PackageNotFoundError:
+        raise UserError("flagops is not installed as a package, so there is no version for "
+                        "the CI file to pin; pip install flagops") from None
+
+
+def _next_steps(target: Path, written: list[str], made_repository: bool) -> str:
+    shown = escape(str(target))
+    lines = [f"wrote {len(written)} files to {shown}:", *[f"  {name}" for name in written]]
+    if made_repository:
+        lines.append(f"and made it a git repository (branch {BRANCH})")
+    lines += ["next:", f"  cd {shown} && pre-commit install && git add -A && "
+              'git commit -m "Start our flags with flagops"',
+              "  then replace the placeholder owner in CODEOWNERS, push, and protect the "
+              "default branch (README.md)"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,56 @@
+"""`flagops status`: one row per flag at a ref (HEAD: what has landed), what needs action first."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import TextIO
+
+from validator import git
+from validator.errors import UserError
+from validator.lifecycle.facts import known
+from validator.lifecycle.lifespan import current_milestone
+from validator.lifecycle.show import status_json, status_table
+from validator.lifecycle.status import Facts, rows
+from validator.model import Flag
+from validator.policy import Policy, load_policy
+
+_VERSION_BYTES = 256
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    root, now = Path(args.root), int(time.time())  # the clock, read at the edge only
+    policy = load_policy(root)
+    found_at = known(root, git.resolve(root, args.ref), args.names)
+    missing = [name for name in args.names if name not in found_at.flags]
+    if missing:
+        raise UserError(f"no flag named {', '.join(missing)} at {args.ref}")
+    flags = found_at.flags
+    found = rows(flags, _with_references(root, policy, flags, found_at.facts), policy,
+                 current_milestone(policy, version_text(root, policy)), now)
+    if args.stale:
+        found = [row for row in found if row.stale]
+    out.write(status_json(found) if args.format == "json" else status_table(found, now))
+    return 0
+
+
+def _with_references(root: Path, policy: Policy, flags: dict[str, Flag],
+                     known: dict[str, Facts]) -> dict[str, Facts]:
+    """Adds whether code references each flag (one git grep for all of them)."""
+    from validator.lifecycle.search import referenced_names
+
+    used = referenced_names(root, policy, sorted(flags))
+    return {name: Facts(fact.landed_at, fact.added_at, name in used)
+            for name, fact in known.items()}
+
+
+def version_text(root: Path, policy: Policy) -> str | None:
+    """The start of the policy's version file (GitLab's VERSION), if it is a regular file."""
+    if policy.version_file is None:
+        return None
+    path = root / policy.version_file
+    if path.is_symlink() or not path.is_file():
+        return None
+    with path.open("rb") as stream:
+        return stream.read(_VERSION_BYTES).decode("utf-8", "replace")

@@ -1,0 +1,129 @@
+"""`flagops sync gitlab --url URL --environment ENV [--apply]`: make GitLab's live feature flags
+match the repository. Without --apply it prints the plan and changes nothing."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from validator.build import MergedConfig, build_config
+from validator.commands.validate import check_tree, report_of
+from validator.errors import UserError
+from validator.model import Environment
+from validator.output import emit
+from validator.policy import load_policy
+from validator.reports.escape import escape
+from validator.sync.gitlab import Live, Plan, actor_parameter, apply, live_from_api, plan
+
+TOKEN_VARIABLE = "FLAGOPS_GITLAB_TOKEN"
+"""An administrator's token (the features API is admin-only); CI_JOB_TOKEN cannot write it."""
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    config = _config(Path(args.root), Environment(args.environment), out)
+    if config is None:
+        return 1
+    try:
+        steps = sync(_client(args.url), config, apply_changes=args.apply)
+    except _gitlab_errors() as error:
+        raise UserError(f"GitLab at {args.url}: {error}") from None
+    out.write(_render(steps, args, applied=args.apply))
+    return 0
+
+
+def sync(client: Any, config: MergedConfig, *, apply_changes: bool) -> Plan:
+    """Reads the live features, plans, and with `apply_changes` sets the plan. `client` is a
+    python-gitlab `Gitlab`."""
+    live = live_from_api(feature.attributes for feature in client.features.list(get_all=True))
+    ids = {actor: _flipper_id(client, actor) for state in config.flags.values()
+           for actor in state.gates.actors}
+    ids |= _foreign_actors(client, config, live, set(ids.values()))
+    steps = plan(config, live, ids)
+    if apply_changes:
+        apply(steps.steps, _Features(client))
+    return steps
+
+
+def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
+                    known: set[str]) -> dict[str, str]:
+    """Live actors of the repository's flags that the repository does not list: named by
+    username or path, so that a step can remove them through the API."""
+    found: dict[str, str] = {}
+    for name in config.flags:
+        for flipper_id in sorted(live[name].actors - known if name in live else ()):
+            kind, _, number = flipper_id.partition(":")
+            if not number.isdigit():
+                continue  # not an id GitLab gave: the step names it as listed
+            if kind == "User":
+                found[f"User:{client.users.get(int(number)).username}"] = flipper_id
+            elif kind in ("Project", "Group"):
+                manager = client.projects if kind == "Project" else client.groups
+                item = manager.get(int(number))
+                path = item.path_with_namespace if kind == "Project" else item.full_path
+                found[f"{kind}:{path}"] = flipper_id
+    return found
+
+
+def _config(root: Path, environment: Environment, out: TextIO) -> MergedConfig | None:
+    checked = check_tree(root, load_policy(root), [])
+    report = report_of(checked, root)
+    if report.findings:
+        emit(report, [("text", None)], sys.stderr if not report.errors else out)
+    if report.errors:
+        return None
+    flags = (loaded.flag for loaded in checked.flags.values())
+    return build_config(flags, environment, schema_ref="")[0]
+
+
+def _client(url: str) -> Any:
+    import gitlab
+
+    return gitlab.Gitlab(url, private_token=os.environ.get(TOKEN_VARIABLE) or None)
+
+
+def _gitlab_errors() -> tuple[type[Exception], ...]:
+    import gitlab
+    import requests
+
+    return (gitlab.exceptions.GitlabError, requests.RequestException)
+
+
+def _flipper_id(client: Any, actor: str) -> str:
+    """GitLab lists actors by Flipper id (Project:278964); the repository names them by path."""
+    parameter, ref = actor_parameter(actor)
+    kind = actor.partition(":")[0]
+    if parameter == "user":
+        found = client.users.list(username=ref, get_all=False)
+        if not found:
+            raise UserError(f"actor {actor!r}: no user {ref!r} on GitLab")
+        return f"{kind}:{found[0].id}"
+    manager = client.projects if parameter == "project" else client.groups
+    return f"{kind}:{manager.get(ref).id}"
+
+
+class _Features:
+    """The features API through python-gitlab; `key` travels as a request parameter."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def set(self, name: str, value: bool | int | float, **params: str) -> None:
+        self._client.features.set(name, value, **params)
+
+    def delete(self, name: str) -> None:
+        self._client.features.delete(name)
+
+
+def _render(steps: Plan, args: argparse.Namespace, *, applied: bool) -> str:
+    lines = [f"flagops sync gitlab: {args.environment} at {args.url}"]
+    lines += [f"  {escape(step.text())}" for step in steps.steps] or ["  (no changes)"]
+    if steps.unknown:
+        lines.append("not in this repository, left alone: " +
+                     ", ".join(escape(name) for name in steps.unknown))
+    if steps.steps:
+        lines.append(f"applied {len(steps.steps)} step(s)" if applied
+                     else "plan only: nothing changed; --apply sets it")
+    return "\n".join(lines) + "\n"

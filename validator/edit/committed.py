@@ -1,0 +1,151 @@
+"""The flag as HEAD holds it, read from git: its file, the policy, when its state landed, and
+the commit whose revert would make the same rollback.
+
+HEAD is the base an edit is judged from, as `flagops validate --base HEAD` judges the working
+tree: its policy (`[tool.flagops]` at HEAD), its first-parent history and the same landing-time
+functions (`history.trusted_times`, `history.landing_time`). Outside git, or before the first
+commit, there is no base: the working tree's policy applies and the flag is judged as new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from validator import git
+from validator.check import LoadedFlag
+from validator.edit.judge import Base
+from validator.findings import RULES, START
+from validator.history import landing_time, trusted_times
+from validator.loader import Document, load_or_finding, stem
+from validator.model import Flag
+from validator.parse import parse_flag
+from validator.policy import (
+    DEFAULT_POLICY,
+    PYPROJECT,
+    Policy,
+    PolicyError,
+    load_policy,
+    policy_from_bytes,
+)
+from validator.transitions import RolloutState
+
+_HORIZON_MARGIN = 3600
+_ROLLOUT_FIELDS = frozenset(("stage", "actors", "percentage", "default_enabled",
+                             "cleanup_issue_url"))
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    head: str | None
+    """HEAD's commit id; None outside git or before the first commit."""
+    base: Base
+    raw: bytes | None = None
+    """The flag file's bytes at HEAD."""
+
+
+def read_committed(root: Path, name: str, path: str | None = None) -> Committed:
+    """`path`, where the working tree holds the flag, is looked at first: listing all of
+    flags/ at HEAD is needed only when the flag is not there (new, or moved since)."""
+    try:
+        head = git.resolve(root, "HEAD")
+    except git.GitError:  # not a repository, no commit yet, or no git
+        return Committed(None, Base(policy=load_policy(root)))
+    entries = git.tree_entries(root, head, path, PYPROJECT) if path else {}
+    if path is None or path not in entries:
+        entries = git.tree_entries(root, head, git.FLAGS_DIR, PYPROJECT)
+    mine = [entry for found, entry in sorted(entries.items())
+            if git.is_flag_path(found) and stem(found) == name]
+    with git.BlobReader(root) as reader:
+        policy = _policy(reader, entries.get(PYPROJECT))
+        if not mine:
+            return Committed(head, Base(policy=policy))
+        entry = mine[0]
+        raw = reader.read(entry.oid) if entry.is_regular and entry.oid else None
+    flag = _flag(raw, entry.path)
+    if flag is None:
+        return Committed(head, Base(entry.path, None, unreadable=True, policy=policy), raw)
+    return Committed(head, Base(entry.path, flag, policy=policy), raw)
+
+
+def _policy(reader: git.BlobReader, entry: git.Entry | None) -> Policy:
+    if entry is None:
+        return DEFAULT_POLICY
+    if not entry.is_regular or entry.oid is None:
+        raise PolicyError(RULES["FO301"].at(PYPROJECT, START, "pyproject.toml at HEAD is not "
+                                            "a regular file; the policy must be one"))
+    return policy_from_bytes(reader.read(entry.oid) or b"")
+
+
+def _flag(raw: bytes | None, path: str) -> LoadedFlag | None:
+    if raw is None:
+        return None
+    document = load_or_finding(raw, path)
+    if not isinstance(document, Document):
+        return None
+    flag = parse_flag(document)[0]
+    return LoadedFlag(flag, document) if flag is not None else None
+
+
+def pathspec(name: str) -> str:
+    """The flag's file in any folder (names are [a-z0-9_], so the glob matches only it)."""
+    return f":(glob){git.FLAGS_DIR}/**/{name}.yml"
+
+
+def landed_at(root: Path, head: str, name: str, state: RolloutState, policy: Policy,
+              now: int) -> int | None:
+    """When `state` landed on HEAD's first-parent line, by the trusted (monotone) clock that
+    `validate --base` uses; None when this clone does not hold that history."""
+    cut = git.shallow_commits(root)
+    shallow = cut is not None
+    longest: int = max(policy.soak_minutes.model_dump().values())
+    horizon = now - longest * 60 - _HORIZON_MARGIN
+    clock = trusted_times(git.first_parent_line(root, head), None if shallow else horizon,
+                          cut or frozenset(), merges_only=policy.require_merge_commits)
+    revisions = f"{clock.horizon_commit}..{head}" if clock.horizon_commit else head
+    commits = git.first_parent_history(root, revisions, [pathspec(name)])
+    with git.BlobReader(root) as reader:
+        return landing_time(commits, name, state, partial(_state_of, reader), stem, clock,
+                            shallow=shallow)
+
+
+def _state_of(reader: git.BlobReader, entry: git.Entry) -> RolloutState | None:
+    raw = reader.read(entry.oid) if entry.is_regular and entry.oid else None
+    loaded = _flag(raw, entry.path)
+    return RolloutState.of(loaded.flag) if loaded else None
+
+
+def revert_command(root: Path, committed: Committed, name: str, working: bytes,
+                   target: Flag) -> str | None:
+    """`git revert <commit>` when the flag's last change is one commit on HEAD's first-parent
+    line that touched only this flag, and reverting it gives the flag `target` has. The file
+    is unchanged since HEAD, so its path there is searched literally (git prunes by tree)."""
+    if committed.head is None or committed.raw != working or committed.base.path is None:
+        return None
+    literal = f":(literal){committed.base.path}"
+    last = git.first_parent_history(root, committed.head, [literal], limit=1)
+    if not last:
+        return None
+    sha = last[0].sha
+    try:
+        changes = git.diff_entries(root, f"{sha}^", sha)
+    except git.GitError:  # the root commit: nothing to revert to
+        return None
+    if any(not git.is_flag_path(change.path) or stem(change.path) != name
+           for change in changes):
+        return None
+    before = [change.before for change in changes if change.before is not None]
+    with git.BlobReader(root) as reader:
+        earlier = _flag(reader.read(before[0].oid), before[0].path) \
+            if len(before) == 1 and before[0].oid else None
+    if earlier is None or not _same_flag(earlier.flag, target):
+        return None
+    merge = any(found[0] == sha for found in git.merges_in(root, f"{sha}^..{sha}"))
+    return f"git revert {'-m 1 ' if merge else ''}{sha[:12]}"
+
+
+def _same_flag(one: Flag, other: Flag) -> bool:
+    return RolloutState.of(one) == RolloutState.of(other) and \
+        one.model_dump(exclude=set(_ROLLOUT_FIELDS)) == \
+        other.model_dump(exclude=set(_ROLLOUT_FIELDS))

@@ -1,0 +1,189 @@
+"""One authoring command, from the working tree to the written file.
+
+Locate the flag, compute the state asked for, edit the file at its spans, judge the result as
+`flagops validate --base HEAD` would (the file's rules, the step from HEAD's state by HEAD's
+policy, soak times from HEAD's history), and only then write it atomically. Anything refused
+leaves the file as it was. The clock is read once, by the command, and passed in.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from validator.chatops import commands
+from validator.edit import judge
+from validator.edit.committed import Committed, landed_at, read_committed, revert_command
+from validator.edit.new_flag import SCHEMA_FILE, NewFlag, flag_text, next_steps
+from validator.edit.report import Outcome, Refusal
+from validator.edit.spans import EditError
+from validator.edit.steps import StepError, Target, field_changes
+from validator.edit.write import delete_file, replace_file
+from validator.edit.yaml_edit import set_fields
+from validator.findings import Finding
+from validator.loader import MAX_BYTES, Document, load_or_finding, stem, walk_flags
+from validator.model import TYPE_RULES, Flag, FlagType
+from validator.parse import parse_flag
+from validator.policy import Policy
+from validator.transitions import RolloutState, Step, classify
+
+Compute = Callable[[Flag, Policy], Target]
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    root: Path
+    now: int
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A flag in the working tree: its file's bytes, document and model."""
+
+    path: str
+    raw: bytes
+    document: Document
+    flag: Flag
+    others: tuple[str, ...]
+    """Every other flag file of the tree, for the unique-name check."""
+
+
+def change(command: str, name: str, compute: Compute, options: Options) -> Outcome:
+    """promote and rollback: the file edited to the state `compute` asks for."""
+    here = locate(options.root, name, command)
+    committed = read_committed(options.root, name, here.path)
+    try:
+        target = compute(here.flag, committed.base.policy)
+        text = set_fields(here.raw.decode("utf-8"), field_changes(here.document.data, target),
+                          here.document.data)
+    except (StepError, EditError) as error:
+        raise Refusal(command, name, str(error)) from None
+    new = text.encode("utf-8")
+    candidate = load_or_finding(new, here.path)
+    warnings = _judged(command, name, here.path, here.flag, here.others, committed, candidate,
+                       options)
+    if not options.dry_run:
+        replace_file(options.root / here.path, new, expected=here.raw, shown=here.path)
+    old, after = RolloutState.of(here.flag), target.state(name)
+    edited = _flag_of(candidate)
+    revert = None
+    if command == "rollback" and edited is not None:
+        revert = revert_command(options.root, committed, name, here.raw, edited)
+    change_text = f"{name}: {old.describe()} → {after.describe()}"
+    return Outcome(command, name, here.path, _summary(here.path, change_text, options),
+                   not options.dry_run, here.raw, new, old.describe(), after.describe(),
+                   tuple(commands(name, old, after)), revert, warnings=tuple(warnings))
+
+
+def remove(name: str, options: Options) -> Outcome:
+    here = locate(options.root, name, "remove")
+    committed = read_committed(options.root, name, here.path)
+    warnings = _judged("remove", name, here.path, here.flag, here.others, committed, None,
+                       options)
+    if not options.dry_run:
+        delete_file(options.root / here.path, expected=here.raw, shown=here.path)
+    state = RolloutState.of(here.flag)
+    verb = "would remove" if options.dry_run else "removed"
+    return Outcome("remove", name, here.path, f"{verb} {here.path}: {name} was "
+                   f"{state.describe()}", not options.dry_run, here.raw, None,
+                   state.describe(), None, tuple(commands(name, state, None)),
+                   warnings=tuple(warnings))
+
+
+def create(flag: NewFlag, options: Options, *, force: bool) -> Outcome:
+    """new: a file at off; refused when the name is taken, unless `force` replaces that file."""
+    found = walk_flags(options.root, suffix=(".yml", ".yaml"))[0]
+    taken = [path for path in found if stem(path).removesuffix(".yaml") == flag.name]
+    if taken and not force:
+        raise Refusal("new", flag.name, f"{taken[0]} already exists; use --force to "
+                      "overwrite it")
+    path = next((p for p in taken if p.endswith(".yml")), f"flags/{flag.name}.yml")
+    old = _read_raw(options.root / path, path, "new", flag.name) if path in taken else None
+    schema = Path(os.path.relpath(options.root / SCHEMA_FILE, (options.root / path).parent))
+    new = flag_text(flag, schema.as_posix()).encode("utf-8")
+    others = tuple(p for p in found if p.endswith(".yml") and p != path)
+    committed = read_committed(options.root, flag.name)
+    warnings = _judged("new", flag.name, path, None, others, committed,
+                       load_or_finding(new, path), options)
+    if not options.dry_run:
+        replace_file(options.root / path, new, expected=old, shown=path)
+    verb = "would create" if options.dry_run else "replaced" if old is not None else "created"
+    kind = FlagType(flag.type)
+    return Outcome("new", flag.name, path, f"{verb} {path}: {flag.name} at stage off",
+                   not options.dry_run, old, new, None, "off",
+                   next_steps=tuple(next_steps(flag, path, TYPE_RULES[kind].needs_rollout_issue)),
+                   warnings=tuple(warnings), show_file=options.dry_run)
+
+
+def locate(root: Path, name: str, command: str) -> Located:
+    found = walk_flags(root)[0]
+    mine = [path for path in found if stem(path) == name]
+    if not mine:
+        raise Refusal(command, name, f"no flag named {name!r} under flags/; "
+                      f"flagops new {name} creates one")
+    if len(mine) > 1:
+        raise Refusal(command, name, f"{name} is defined by {' and '.join(mine)} (FO111); "
+                      "keep one file")
+    path = mine[0]
+    raw = _read_raw(root / path, path, command, name)
+    document = load_or_finding(raw, path)
+    if isinstance(document, Finding):
+        raise Refusal(command, name, findings=[document],
+                      hints=[f"fix {path} first: flagops edits files that load"])
+    flag, problems = parse_flag(document)
+    if flag is None:
+        raise Refusal(command, name, findings=problems,
+                      hints=[f"fix {path} first: flagops edits files that parse"])
+    return Located(path, raw, document, flag, tuple(p for p in found if p != path))
+
+
+def _read_raw(path: Path, shown: str, command: str, name: str) -> bytes:
+    """The file's bytes; a symlink, FIFO or anything but a regular file is refused unread."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise Refusal(command, name, f"cannot read {shown}: {error.strerror}") from None
+    with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise Refusal(command, name, f"{shown} is not a regular file")
+        return stream.read(MAX_BYTES + 1)
+
+
+def _judged(command: str, name: str, path: str, current: Flag | None,
+            others: tuple[str, ...], committed: Committed,
+            candidate: Document | Finding | None, options: Options) -> list[Finding]:
+    """The validator's findings on the candidate (None: deleted); raises on any error."""
+    base = committed.base
+    before = RolloutState.of(base.flag.flag) if base.flag is not None else None
+    edited = _flag_of(candidate)
+    after = RolloutState.of(edited) if edited is not None else None
+    landed = None
+    if committed.head and before and after and classify(before, after) is Step.FORWARD:
+        landed = landed_at(options.root, committed.head, name, before, base.policy,
+                           options.now)
+    findings = judge.verdict(name, candidate, base, now=options.now, landed_at=landed,
+                             other_paths=others)
+    if not judge.errors(findings):
+        return findings
+    waiting = None
+    if before and after and any(f.rule == "FO204" for f in findings):
+        waiting = judge.soak(before, after, base.policy, landed, options.now)
+    hints = judge.hints(name, path, findings)
+    if before is not None and current is not None and RolloutState.of(current) != before:
+        hints.append(f"{path} already differs from HEAD ({before.describe()}) in its rollout "
+                     "state: commit that step first, one step per merge request")
+    raise Refusal(command, name, findings=findings, soak=waiting, now=options.now, hints=hints)
+
+
+def _flag_of(candidate: Document | Finding | None) -> Flag | None:
+    if not isinstance(candidate, Document):
+        return None
+    return parse_flag(candidate)[0]
+
+
+def _summary(path: str, change_text: str, options: Options) -> str:
+    return f"{path}: {change_text}" + (" (dry run: not written)" if options.dry_run else "")

@@ -1,0 +1,36 @@
+"""Bucketing: which actors a percentage of actors lets in, as the engine the team runs decides.
+
+`flipper` is Flipper's rule (GitLab's runtime): crc32(flag name + actor id) % 100000 < pct * 1000.
+`flagd` is the rule of flagd's `fractional` operator as openfeature-provider-flagd 0.6
+(openfeature-flagd-core 2) runs it: murmur3 (x86, 32 bit, seed 0) of the canonical CBOR of the
+array [flag key, targeting key], scaled to 100000 buckets as `(hash * 100000) >> 32`. The two
+rules let different actors in at the same percentage; the policy key `bucketing` picks one, so
+that `flagops eval`, the provider and the survey page agree with the engine actor for actor.
+"""
+
+from __future__ import annotations
+
+from validator.build import BUCKETS, SCALE, bucket
+from validator.engines import Bucketing
+from validator.engines.murmur import flagd_bucket
+
+
+def actor_bucket(flag_name: str, actor: str, bucketing: Bucketing = "flipper") -> int:
+    """The actor's bucket in 0..99999 for this flag, under the chosen rule."""
+    if bucketing == "flagd":
+        return flagd_bucket(flag_name, actor, BUCKETS)
+    return bucket(flag_name, actor)
+
+
+def share_weight(percentage: float) -> int:
+    """A percentage as whole buckets of 100000: Flipper keeps three decimals, flagd's
+    fractional weights are integers; both engines then see the same threshold."""
+    return round(percentage * SCALE)
+
+
+def in_share(flag_name: str, actor: str, percentage: float,
+             bucketing: Bucketing = "flipper") -> bool:
+    """Is the actor inside `percentage` of actors? An actor in at p stays in at every higher p."""
+    if bucketing == "flagd":
+        return actor_bucket(flag_name, actor, "flagd") < share_weight(percentage)
+    return bucket(flag_name, actor) < percentage * SCALE

@@ -1,0 +1,51 @@
+"""Exports: the merged config in a format an existing engine loads. Pure: config in, JSON out.
+
+Each exporter is a module with `to_document(config) -> dict` and `check(document)`, which holds
+the document to our own model of the target format before anything is written (a user's machine
+has no copy of the engine's schema and no network). Chosen by name from `EXPORTERS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any, Protocol, cast
+
+from validator.build import MergedConfig
+from validator.errors import UserError
+
+EXPORTERS: dict[str, str] = {
+    "flagd": "validator.export.flagd",
+    "flipper": "validator.export.flipper",
+}
+"""Format name → module; the modules load only when their format is asked for."""
+
+
+class ExportError(UserError):
+    """The export does not fit the target format's model: a bug here, or a state it cannot hold."""
+
+
+class Exporter(Protocol):
+    def to_document(self, config: MergedConfig) -> dict[str, Any]: ...
+
+    def check(self, document: dict[str, Any]) -> None: ...
+
+
+def exporter(name: str) -> Exporter:
+    if name not in EXPORTERS:
+        raise UserError(f"unknown export format {name!r}; one of {', '.join(EXPORTERS)}")
+    return cast(Exporter, importlib.import_module(EXPORTERS[name]))
+
+
+def export_document(name: str, config: MergedConfig) -> dict[str, Any]:
+    """The export as a JSON value, checked against the target format's model."""
+    chosen = exporter(name)
+    document = chosen.to_document(config)
+    chosen.check(document)
+    return document
+
+
+def export_text(name: str, config: MergedConfig) -> str:
+    """Deterministic JSON text: sorted keys, two-space indent, a trailing newline."""
+    document = export_document(name, config)
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,75 @@
+"""The Flipper export: Flipper's own JSON export, version 1, which GitLab's runtime imports.
+
+`{"version": 1, "features": {name: {"boolean", "groups", "actors", "percentage_of_actors",
+"percentage_of_time", "expression"}}}`, with values as Flipper's adapters keep them: `"true"` or
+null, lists of ids, percentages as strings ("12.5") or null. Groups and expressions are empty.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+
+from validator.build import Gates, MergedConfig
+from validator.export import ExportError
+
+VERSION = 1
+
+
+class FlipperFeature(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    boolean: Literal["true"] | None
+    groups: list[StrictStr]
+    actors: list[StrictStr]
+    percentage_of_actors: StrictStr | None
+    percentage_of_time: StrictStr | None
+    expression: dict[str, Any] | None
+
+    @field_validator("percentage_of_actors", "percentage_of_time")
+    @classmethod
+    def _percent(cls, value: str | None) -> str | None:
+        if value is not None and not 0 <= float(value) <= 100:
+            raise ValueError("a percentage is 0..100")
+        return value
+
+
+class FlipperExport(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1]
+    features: dict[Annotated[str, Field(min_length=1)], FlipperFeature]
+
+
+def to_document(config: MergedConfig) -> dict[str, Any]:
+    features = {name: feature(state.gates) for name, state in config.flags.items()}
+    return {"version": VERSION, "features": features}
+
+
+def feature(gates: Gates) -> dict[str, Any]:
+    return {
+        "boolean": "true" if gates.boolean else None,
+        "groups": [],
+        "actors": list(gates.actors),
+        "percentage_of_actors": percent_text(gates.percentage_of_actors),
+        "percentage_of_time": percent_text(gates.percentage_of_time),
+        "expression": None,
+    }
+
+
+def percent_text(value: float | None) -> str | None:
+    """As Flipper stores it: "50", "12.5", "0.125" (three decimals at most)."""
+    if value is None:
+        return None
+    return f"{round(value, 3):.3f}".rstrip("0").rstrip(".")
+
+
+def check(document: dict[str, Any]) -> None:
+    try:
+        FlipperExport.model_validate(document)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ExportError(f"Flipper export does not fit Flipper's format ({where}: "
+                          f"{first['msg']})") from None

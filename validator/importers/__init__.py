@@ -1,0 +1,1 @@
+"""Importers: another tool's flag definitions in, flagops flag files out (pure functions)."""

@@ -1,0 +1,83 @@
+"""Flags at a ref with their landing and creation times, from one `git log` of their files
+and one blob reader.
+
+Landing times are the gate's (`validator.history.landing_time` over the monotone clock), so
+`status` says a step is legal when `validate --base` would let it through. The walk stops at
+each flag's last change of state, so about two blobs a flag are parsed, cached by object id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from validator import git
+from validator.compare import _name_pathspec
+from validator.git import Commit
+from validator.history import Clock, landing_time
+from validator.lifecycle.reads import clock_of, flag_commits
+from validator.lifecycle.states import FlagOf, cached_flags, state_reader
+from validator.lifecycle.status import Facts
+from validator.loader import stem
+from validator.model import Flag
+from validator.transitions import RolloutState
+
+
+def by_name(commits: Iterable[Commit], names: Iterable[str]) -> dict[str, list[Commit]]:
+    """Each flag's commits (newest first), each carrying only that flag's changes."""
+    wanted = set(names)
+    found: dict[str, list[Commit]] = {name: [] for name in wanted}
+    for commit in commits:
+        mine: dict[str, list[git.Change]] = {}
+        for change in commit.changes:
+            name = stem(change.path)
+            if name in wanted and git.is_flag_path(change.path):
+                mine.setdefault(name, []).append(change)
+        for name, changes in mine.items():
+            found[name].append(Commit(commit.sha, commit.committed_at, tuple(changes)))
+    return found
+
+
+def added_at(commits: Sequence[Commit], clock: Clock) -> int | None:
+    """Trusted time of the newest commit that created the flag (no file of its name before;
+    a move has one, so it does not count)."""
+    for commit in commits:
+        if all(change.before is None for change in commit.changes):
+            return clock.times.get(commit.sha)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    flags: dict[str, Flag]
+    facts: dict[str, Facts]
+
+
+def flags_at(entries: Iterable[git.Entry], flag_of: FlagOf) -> dict[str, Flag]:
+    """The readable flags of a tree by name (the first file of a name wins, as in a build)."""
+    found: dict[str, Flag] = {}
+    for entry in sorted(entries, key=lambda entry: entry.path):
+        flag = flag_of(entry) if git.is_flag_path(entry.path) and entry.is_regular else None
+        if flag is not None:
+            found.setdefault(flag.name, flag)
+    return found
+
+
+def known(root: Path, ref: str, names: Sequence[str]) -> Known:
+    """The flags at ref (all, or `names`) and when each one's state landed and was added."""
+    clock = clock_of(root, ref)
+    shallow = git.shallow_commits(root) is not None
+    with git.BlobReader(root) as reader:
+        flag_of = cached_flags(reader)
+        flags = flags_at(git.tree_entries(root, ref).values(), flag_of)
+        if names:
+            flags = {name: flags[name] for name in names if name in flags}
+        history = flag_commits(root, ref, [_name_pathspec(n) for n in names] if names
+                               else [git.FLAGS_DIR])
+        commits = by_name(history, flags)
+        state_of = state_reader(flag_of)
+        return Known(flags, {
+            name: Facts(landing_time(commits[name], name, RolloutState.of(flag), state_of, stem,
+                                     clock, shallow=shallow), added_at(commits[name], clock))
+            for name, flag in flags.items()})

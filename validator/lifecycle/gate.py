@@ -1,0 +1,172 @@
+"""The lifecycle rules of `validate --base`: freeze windows (FO401), stale flags (FO402) and
+passed rollout dates (FO403), for the flags a change touches, by the base's policy.
+
+Called from one place in `validator.compare`. A rollback or a removal is never judged here:
+rollbacks always pass. Stale flags are counted in milestones when the base knows the current
+one (the policy's `current_milestone`, else its `version_file` at the base); else, with
+`stale_in_months`, in months since the commit that added the file at its current path (a move
+restarts that count; the pre-commit hook, --staged, leaves months to CI to stay fast).
+A removed flag that code at the head still reads is an error (FO404); `one_flag_per_change`
+is FO406.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC
+from pathlib import Path
+
+from validator import git
+from validator.check import LoadedFlag
+from validator.findings import RULES, START, Finding, Severity
+from validator.lifecycle.freeze import blocking
+from validator.lifecycle.lifespan import age, current_milestone, rollout_overdue
+from validator.policy import Policy
+from validator.transitions import RolloutState, Step, classify
+
+_VERSION_BYTES = 256
+_EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+@dataclass(frozen=True, slots=True)
+class Sides:
+    """What is compared: the base commit, and the head (a tree or commit; None with `staged`
+    False is the working tree, with `staged` True the index)."""
+
+    base: str
+    head: str | None
+    staged: bool
+
+
+def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
+                       before: Mapping[str, LoadedFlag], after: Mapping[str, LoadedFlag],
+                       policy: Policy, now: int) -> list[Finding]:
+    judged = {name: loaded for name, loaded in after.items() if not _is_rollback(
+        before.get(name), loaded)}
+    findings = one_flag_findings(before, judged, policy)
+    findings += _reference_findings(root, sides, before, after, policy)
+    if not judged:
+        return findings
+    findings += freeze_findings(before, judged, policy, now)
+    base = sides.base
+    current = current_milestone(policy, _version_at(reader, root, base, policy))
+    # Months need a walk of the base's history: CI's, not the pre-commit hook's (--staged).
+    months = policy.stale_in_months and current is None and not sides.staged
+    added = _added_at(root, base, judged) if months else {}
+    for name, loaded in sorted(judged.items()):
+        findings += stale_findings(loaded, policy, current, added.get(name), now)
+    return findings
+
+
+def _is_rollback(old: LoadedFlag | None, new: LoadedFlag) -> bool:
+    return old is not None and classify(RolloutState.of(old.flag),
+                                        RolloutState.of(new.flag)) is Step.ROLLBACK
+
+
+def freeze_findings(before: Mapping[str, LoadedFlag], after: Mapping[str, LoadedFlag],
+                    policy: Policy, now: int) -> list[Finding]:
+    findings: list[Finding] = []
+    for name, loaded in sorted(after.items()):
+        old = before.get(name)
+        if old is None or not policy.freeze:
+            continue
+        window = blocking(RolloutState.of(old.flag), RolloutState.of(loaded.flag),
+                          policy.freeze, now)
+        if window is not None:
+            ends = window.end.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            findings.append(_at("FO401", loaded, "stage", f"{name}: forward steps are frozen "
+                                f"until {ends} ({window.reason}); rollbacks pass", name))
+    return findings
+
+
+def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
+                   added_at: int | None, now: int) -> list[Finding]:
+    flag, name = loaded.flag, loaded.flag.name
+    found: list[Finding] = []
+    lived = age(flag, policy, current, added_at, now)
+    if lived is not None and lived.overdue:
+        found.append(_at("FO402", loaded, "milestone", f"{name}: {flag.type} flags live at most "
+                         f"{lived.limit} {lived.unit}; this one has lived {lived.text()}",
+                         name))
+    if rollout_overdue(flag, now):
+        found.append(_at("FO403", loaded, "intended_to_rollout_by", f"{name}: "
+                         f"intended_to_rollout_by {flag.intended_to_rollout_by} has passed",
+                         name))
+    if policy.stale_severity == "error":
+        return [replace(finding, severity=Severity.ERROR) for finding in found]
+    return found
+
+
+def _at(rule: str, loaded: LoadedFlag, key: str, message: str, name: str) -> Finding:
+    return RULES[rule].at(loaded.document.path, loaded.document.value_position((key,)),
+                          message, flag=name)
+
+
+def _version_at(reader: git.BlobReader, root: Path, base: str, policy: Policy) -> str | None:
+    """The base's version file (GitLab's VERSION), when the policy names one and it is a file."""
+    if policy.version_file is None or policy.current_milestone is not None:
+        return None
+    entry = git.tree_entries(root, base, policy.version_file).get(policy.version_file)
+    if entry is None or not entry.is_regular or entry.oid is None:
+        return None
+    raw = reader.read(entry.oid)
+    return raw[:_VERSION_BYTES].decode("utf-8", "replace") if raw is not None else None
+
+
+def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag]) -> dict[str, int]:
+    """When each flag's file was added at its path on the base's first-parent line: one
+    `git log --diff-filter=A` over literal paths (fast; a glob over all of history is not)."""
+    paths = {loaded.document.path: name for name, loaded in flags.items()}
+    if not paths or base == _EMPTY_TREE:
+        return {}
+    commits = git.first_parent_history(root, base, [f":(literal){p}" for p in paths])
+    found: dict[str, int] = {}
+    for commit in commits:  # newest first: the file as it is now was added last
+        for change in commit.changes:
+            if change.before is None and change.path in paths:
+                found.setdefault(paths[change.path], commit.committed_at)
+    return found
+
+
+def one_flag_findings(before: Mapping[str, LoadedFlag], judged: Mapping[str, LoadedFlag],
+                      policy: Policy) -> list[Finding]:
+    """With one_flag_per_change, a change may step (or add) one flag; rollbacks are not
+    counted, and a change of rollbacks only always passes."""
+    if not policy.one_flag_per_change:
+        return []
+    stepping = sorted(name for name, loaded in judged.items() if name not in before or classify(
+        RolloutState.of(before[name].flag), RolloutState.of(loaded.flag)) is not Step.NONE)
+    if len(stepping) < 2:
+        return []
+    return [_at("FO406", judged[name], "stage", f"{name}: this change steps {len(stepping)} "
+                f"flags ({', '.join(stepping)}); the policy allows one flag per change", name)
+            for name in stepping]
+
+
+def _reference_findings(root: Path, sides: Sides, before: Mapping[str, LoadedFlag],
+                        after: Mapping[str, LoadedFlag], policy: Policy) -> list[Finding]:
+    """A removed flag that code at the head still reads is an error; a released flag the
+    change touches with no reference left is a warning. Nothing is searched otherwise."""
+    removed = sorted(set(before) - set(after))
+    released = sorted(name for name, loaded in after.items()
+                      if loaded.flag.default_enabled and name in before)
+    if not removed and not released:
+        return []
+    from validator.lifecycle.search import find
+
+    found = find(root, policy, [*removed, *released], [*removed, *released],
+                 tree=sides.head, cached=sides.staged)
+    findings: list[Finding] = []
+    for name in removed:
+        places = [ref.text() for ref in found if ref.flag == name]
+        if places:
+            more = f" and {len(places) - 5} more" if len(places) > 5 else ""
+            findings.append(RULES["FO404"].at(before[name].document.path, START, f"{name}: "
+                                              "removed while code still references it: "
+                                              f"{', '.join(places[:5])}{more}", flag=name))
+    for name in released:
+        if not any(ref.flag == name for ref in found):
+            findings.append(_at("FO405", after[name], "default_enabled", f"{name}: no code "
+                                "references it any more; it can be removed", name))
+    return findings

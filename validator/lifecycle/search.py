@@ -1,0 +1,43 @@
+"""Runs the reference search: one `git grep` per checkout, for all the flags asked about."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from validator import git
+from validator.lifecycle.refs import GITLAB_PATTERNS, Reference, grep_patterns, references
+from validator.policy import Policy
+
+_SEARCH_ALL_FROM = 20
+"""From this many names on, one pattern for any name beats one pattern per name."""
+
+
+def templates(policy: Policy) -> tuple[str, ...]:
+    return (*GITLAB_PATTERNS, *policy.reference_patterns)
+
+
+def find(root: Path, policy: Policy, names: Sequence[str] | None,
+         known: Sequence[str], extra: Sequence[Path] = (), *, tree: str | None = None,
+         cached: bool = False) -> list[Reference]:
+    """References to `names` (None: to any flag name, known or not) in root's work tree (or
+    its `tree`, or its index), flag files excepted, and in each extra checkout (paths shown
+    under it)."""
+    chosen = templates(policy)
+    patterns = grep_patterns(chosen, None if names is None or len(names) >= _SEARCH_ALL_FROM
+                             else names)
+    found: list[Reference] = []
+    for checkout in (root, *extra):
+        exclude = (git.FLAGS_DIR,) if checkout == root else ()
+        hits = git.grep(checkout, patterns, exclude=exclude, tree=tree, cached=cached) \
+            if checkout == root else git.grep(checkout, patterns)
+        prefix = "" if checkout == root else f"{checkout}/"
+        found += [Reference(r.flag, prefix + r.path, r.line, r.column)
+                  for r in references(hits, chosen, known)]
+    wanted = None if names is None else set(names)
+    return [ref for ref in found if wanted is None or ref.flag in wanted]
+
+
+def referenced_names(root: Path, policy: Policy, names: Sequence[str]) -> set[str]:
+    """Which of these flags code in root references at all."""
+    return {ref.flag for ref in find(root, policy, names, names)}

@@ -1,0 +1,1 @@
+"""Sync: make a live engine's flags match the repository's state for one environment."""

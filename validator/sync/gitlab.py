@@ -1,0 +1,151 @@
+"""Sync to a live GitLab through its features API (GET/POST/DELETE /api/v4/features).
+
+The core is pure: the live features (as the API lists them) and the repository's gates in, a
+plan out. `apply` is the one place that writes, through a `FeaturesApi` (python-gitlab in
+production, anything with the same three calls in tests). Flipper semantics, as GitLab runs them:
+`value=false` without an actor clears every gate of the feature; with an actor it removes that
+actor; a percentage is `value=N` with `key=percentage_of_actors|percentage_of_time`, 0 removes it.
+Flags the repository does not know are reported, never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from validator.build import Gates, MergedConfig
+from validator.errors import UserError
+
+ACTOR_PARAMETERS = {"User": "user", "Group": "group", "Project": "project"}
+"""Actor kinds the features API takes, and the parameter naming each (by username or path)."""
+PERCENT_KEYS = ("percentage_of_actors", "percentage_of_time")
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """One feature's gates as GET /features lists them; actors by Flipper id (Project:278964)."""
+
+    boolean: bool = False
+    actors: frozenset[str] = frozenset()
+    percentages: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    flag: str
+    action: Literal["set", "delete"]
+    value: bool | float = False
+    key: str | None = None
+    actor: str | None = None
+    """The repository's actor id (Kind:username-or-path), for set steps that target one."""
+
+    def text(self) -> str:
+        if self.action == "delete":
+            return f"{self.flag}: delete (back to its definition's default)"
+        if self.key is not None:
+            return f"{self.flag}: set {self.key} to {_number(float(self.value))}%"
+        verb = "enable" if self.value else "disable"
+        return f"{self.flag}: {verb} for {self.actor}" if self.actor else \
+            f"{self.flag}: {verb} for everyone" + ("" if self.value else " (clears all gates)")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    steps: tuple[Step, ...]
+    unknown: tuple[str, ...]
+    """Live features the repository has no flag for: reported, left alone."""
+
+
+def live_from_api(features: Iterable[Mapping[str, Any]]) -> dict[str, Live]:
+    return {str(feature["name"]): _live(feature.get("gates") or []) for feature in features}
+
+
+def _live(gates: Iterable[Mapping[str, Any]]) -> Live:
+    boolean, actors, percentages = False, frozenset[str](), {}
+    for gate in gates:
+        key, value = gate.get("key"), gate.get("value")
+        if key == "boolean":
+            boolean = value is True
+        elif key == "actors":
+            actors = frozenset(str(actor) for actor in value or [])
+        elif key in PERCENT_KEYS and value:
+            percentages[str(key)] = float(value)
+    return Live(boolean, actors, percentages)
+
+
+def plan(config: MergedConfig, live: Mapping[str, Live],
+         flipper_ids: Mapping[str, str]) -> Plan:
+    """The steps that make GitLab's features equal the config's gates. `flipper_ids` maps each
+    repository actor (Project:gitlab-org/gitlab) to GitLab's Flipper id (Project:278964)."""
+    steps: list[Step] = []
+    for name, state in config.flags.items():
+        steps += _flag_steps(name, state.gates, live.get(name), flipper_ids)
+    unknown = tuple(sorted(set(live) - set(config.flags)))
+    return Plan(tuple(steps), unknown)
+
+
+def _flag_steps(name: str, gates: Gates, live: Live | None,
+                ids: Mapping[str, str]) -> list[Step]:
+    wanted = _percentages(gates)
+    if not (gates.boolean or gates.actors or wanted):
+        return [Step(name, "delete")] if live is not None else []
+    current = live or Live()
+    steps: list[Step] = []
+    if current.boolean and not gates.boolean:
+        steps.append(Step(name, "set", False))  # Flipper: clears every gate
+        current = Live()
+    if gates.boolean and not current.boolean:
+        steps.append(Step(name, "set", True))
+    by_id = {ids[actor]: actor for actor in gates.actors}
+    steps += [Step(name, "set", True, actor=by_id[flipper_id])
+              for flipper_id in sorted(set(by_id) - current.actors)]
+    reverse = {flipper_id: actor for actor, flipper_id in ids.items()}
+    steps += [Step(name, "set", False, actor=reverse.get(flipper_id, flipper_id))
+              for flipper_id in sorted(current.actors - set(by_id))]
+    for key in PERCENT_KEYS:
+        if wanted.get(key, 0.0) != current.percentages.get(key, 0.0):
+            steps.append(Step(name, "set", wanted.get(key, 0.0), key=key))
+    return steps
+
+
+def _percentages(gates: Gates) -> dict[str, float]:
+    values = {"percentage_of_actors": gates.percentage_of_actors,
+              "percentage_of_time": gates.percentage_of_time}
+    return {key: value for key, value in values.items() if value}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def actor_parameter(actor: str) -> tuple[str, str]:
+    """(API parameter, value) naming this actor: user=username, group=path, project=path."""
+    kind, _, ref = actor.partition(":")
+    if kind not in ACTOR_PARAMETERS:
+        raise UserError(f"actor {actor!r}: GitLab's features API takes only "
+                        f"{', '.join(ACTOR_PARAMETERS)} actors")
+    return ACTOR_PARAMETERS[kind], ref
+
+
+class FeaturesApi(Protocol):
+    def set(self, name: str, value: bool | int | float, **params: str) -> None: ...
+
+    def delete(self, name: str) -> None: ...
+
+
+def apply(steps: Iterable[Step], api: FeaturesApi) -> None:
+    for step in steps:
+        if step.action == "delete":
+            api.delete(step.flag)
+            continue
+        params: dict[str, str] = {}
+        if step.actor is not None:
+            parameter, ref = actor_parameter(step.actor)
+            params[parameter] = ref
+        if step.key is not None:
+            params["key"] = step.key
+        value = step.value
+        if step.key is not None and float(value).is_integer():
+            value = int(value)
+        api.set(step.flag, value, **params)
