@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.gitrepo import EPOCH, Repo, flag_yaml
+from gitrepo import EPOCH, Repo, flag_yaml
+
 from validator.compare import RangeRequest, compare
 
 DAY = 86_400

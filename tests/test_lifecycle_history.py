@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from tests.gitrepo import EPOCH, Repo
+from gitrepo import EPOCH, Repo
 
 CliResult = tuple[int, str, str]
 HOUR = 3600

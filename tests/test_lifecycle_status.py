@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from gitrepo import EPOCH, Repo, flag_yaml
 
-from tests.gitrepo import EPOCH, Repo, flag_yaml
 from validator.lifecycle.lifespan import age, milestone_index, milestone_text
 from validator.lifecycle.refs import camel
 from validator.lifecycle.status import Facts, row_of

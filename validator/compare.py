@@ -17,7 +17,15 @@ from validator import git
 from validator.check import LoadedFlag, check_documents
 from validator.errors import UsageError
 from validator.findings import RULES, START, Finding, Severity
-from validator.history import landing_time, trusted_times
+from validator.history import landing_time
+from validator.landings import (
+    branch_clock,
+    flag_at,
+    landing_times,
+    name_pathspec,
+    policy_at,
+    state_at,
+)
 from validator.lifecycle.gate import Sides, lifecycle_findings
 from validator.loader import (
     Document,
@@ -38,7 +46,6 @@ from validator.policy import (
     Policy,
     PolicyError,
     load_policy,
-    policy_from_bytes,
 )
 from validator.reports import Report
 from validator.transitions import (
@@ -52,7 +59,6 @@ from validator.transitions import (
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 OVERRIDE_TRAILER = "Flag-Override"
-_HORIZON_MARGIN = 3600  # read an hour more than the longest soak
 GATE_PATHS = (".gitlab-ci.yml", ".ci", "validator", "survey_renderer", ".pre-commit-config.yaml",
               ".pre-commit-hooks.yaml", "CODEOWNERS", ".gitlab", "schema", ".gitattributes",
               "setup.py", "setup.cfg", ".github")
@@ -62,7 +68,6 @@ looked for everywhere: any file outside flags/ but documentation may be code tha
 
 def _is_documentation(path: str) -> bool:
     return path.endswith(".md") or path.startswith("docs/")
-_KINDS = {"120000": "a symlink", "160000": "a submodule (gitlink)", "040000": "a folder"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +123,7 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
                                                               *GATE_PATHS))
     flag_changes = [change for change in changes if git.under_flags(change.path)]
     with git.BlobReader(root) as reader:
-        base_policy = _policy_at(reader, _base_entry(root, span.base, changes))
+        base_policy = policy_at(reader, _base_entry(root, span.base, changes), "the base")
         result = Comparison(span.label, policy or base_policy)
         if span.base != EMPTY_TREE:  # a first commit makes the gate: there is none before it
             result.findings += _gate_findings(reader, root, changes, base_policy)
@@ -218,17 +223,6 @@ def _base_entry(root: Path, base: str, changes: list[git.Change]) -> git.Entry |
     return git.tree_entries(root, base, PYPROJECT).get(PYPROJECT)
 
 
-def _policy_at(reader: git.BlobReader, entry: git.Entry | None) -> Policy:
-    """The base's policy judges the change; one that cannot be read stops the judging."""
-    if entry is None:
-        return DEFAULT_POLICY
-    if not entry.is_regular or entry.oid is None:
-        raise PolicyError(RULES["FO301"].at(PYPROJECT, START, "pyproject.toml at the base is "
-                                            f"{_KINDS.get(entry.mode, 'not a file')}; the "
-                                            "policy must be a regular file"))
-    return policy_from_bytes(reader.read(entry.oid) or b"")
-
-
 def _gate_findings(reader: git.BlobReader, root: Path, changes: list[git.Change],
                    base_policy: Policy) -> list[Finding]:
     findings: list[Finding] = []
@@ -271,7 +265,7 @@ def _policy_change(reader: git.BlobReader, root: Path, after: git.Entry | None,
 def _policy_of(reader: git.BlobReader, root: Path, entry: git.Entry) -> Policy:
     if entry.oid is None and entry.is_regular:
         return load_policy(root)
-    return _policy_at(reader, entry)
+    return policy_at(reader, entry, "the head")
 
 
 def _history_rewrites(root: Path, span: _Span, policy: Policy,
@@ -334,7 +328,7 @@ def _read(reader: git.BlobReader, root: Path | None, entry: git.Entry) -> Docume
     if entry.oid is None and root is not None:  # the working tree
         return read_document(root / entry.path, entry.path)
     if not entry.is_regular or entry.oid is None:
-        return not_regular(entry.path, _KINDS.get(entry.mode, "not a regular file"))
+        return not_regular(entry.path, git.MODE_KINDS.get(entry.mode, "not a regular file"))
     raw = reader.read(entry.oid)
     if raw is None:
         return not_regular(entry.path, "not a blob")
@@ -407,7 +401,7 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
     read may only go to off."""
     policy = result.policy
     overrides = _overrides(root, span)
-    landings = _landings(root, reader, span, result, _horizon(policy, now))
+    landings = _landings(root, reader, span, result, now)
     released = _released_before_removal(root, reader, span, result)
     findings: list[Finding] = []
     for name in sorted(result.before.keys() | result.after.keys() | base_side.unreadable.keys()):
@@ -489,44 +483,15 @@ def _overrides(root: Path, span: _Span) -> dict[str, str]:
     return overrides
 
 
-def _horizon(policy: Policy, now: int) -> int:
-    """How far back history matters: a state older than the longest soak has soaked."""
-    longest: int = max(policy.soak_minutes.model_dump().values())
-    return now - longest * 60 - _HORIZON_MARGIN
-
-
-def _name_pathspec(name: str) -> str:
-    """The flag's file in any folder: names are [a-z0-9_], so the glob matches nothing else."""
-    return f":(glob){git.FLAGS_DIR}/**/{name}.yml"
-
-
 def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
-              horizon: int) -> dict[str, int | None]:
-    """Trusted landing times of the base states of flags that step forward.
-
-    The first-parent line's dates are made monotone (`trusted_times`), so no commit dated out
-    of order can shorten a soak, and the flag is followed by name through moves. History is
-    read back to the newest commit whose trusted time is past every soak; in a shallow clone
-    a missing past is noticed, not assumed.
-    """
+              now: int) -> dict[str, int | None]:
+    """Trusted landing times of the base states of flags that step forward (see
+    `validator.landings`); no other flag needs its history read."""
     before, after = result.before, result.after
-    forward = {
-        name: loaded for name, loaded in before.items()
-        if name in after and classify(RolloutState.of(loaded.flag),
-                                      RolloutState.of(after[name].flag)) is Step.FORWARD
-    }
-    if not forward:
-        return {}
-    cut = git.shallow_commits(root)
-    shallow = cut is not None
-    clock = trusted_times(git.first_parent_line(root, span.base), None if shallow else horizon,
-                          cut or frozenset(), merges_only=result.policy.require_merge_commits)
-    revisions = f"{clock.horizon_commit}..{span.base}" if clock.horizon_commit else span.base
-    commits = git.first_parent_history(root, revisions, [_name_pathspec(n) for n in forward])
-    state_of = partial(_state_of, reader)
-    return {name: landing_time(commits, name, RolloutState.of(loaded.flag), state_of, stem,
-                               clock, shallow=shallow)
-            for name, loaded in forward.items()}
+    forward = {name: RolloutState.of(loaded.flag) for name, loaded in before.items()
+               if name in after and classify(RolloutState.of(loaded.flag),
+                                             RolloutState.of(after[name].flag)) is Step.FORWARD}
+    return landing_times(root, reader, span.base, forward, result.policy, now)
 
 
 def _released_before_removal(root: Path, reader: git.BlobReader, span: _Span,
@@ -540,8 +505,8 @@ def _released_before_removal(root: Path, reader: git.BlobReader, span: _Span,
              and loaded.flag.stage is Stage.ENABLED}
     released: set[str] = set()
     for name, flag in names.items():
-        last = git.first_parent_history(root, span.base, [_name_pathspec(name)], limit=1)
-        removed = [_flag_of(reader, change.before) for change in (last[0].changes if last else ())
+        last = git.first_parent_history(root, span.base, [name_pathspec(name)], limit=1)
+        removed = [flag_at(reader, change.before) for change in (last[0].changes if last else ())
                    if stem(change.path) == name and change.before is not None]
         if flag in removed and _was_live_before(root, reader, span, result, last[0], flag):
             released.add(name)
@@ -551,26 +516,9 @@ def _released_before_removal(root: Path, reader: git.BlobReader, span: _Span,
 def _was_live_before(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
                      removal: git.Commit, flag: Flag) -> bool:
     """Did `flag`'s state land on the base branch strictly before the commit that removed it?"""
-    clock = trusted_times(git.first_parent_line(root, span.base), None,
-                          merges_only=result.policy.require_merge_commits)
+    clock, shallow = branch_clock(root, span.base, merges_only=result.policy.require_merge_commits)
     removed_at = clock.times.get(removal.sha)
-    earlier = git.first_parent_history(root, f"{removal.sha}^", [_name_pathspec(flag.name)])
-    landed = landing_time(earlier, flag.name, RolloutState.of(flag), partial(_state_of, reader),
-                          stem, clock, shallow=git.shallow_commits(root) is not None)
+    earlier = git.first_parent_history(root, f"{removal.sha}^", [name_pathspec(flag.name)])
+    landed = landing_time(earlier, flag.name, RolloutState.of(flag), partial(state_at, reader),
+                          stem, clock, shallow=shallow)
     return landed is not None and removed_at is not None and landed < removed_at
-
-
-def _flag_of(reader: git.BlobReader, entry: git.Entry) -> Flag | None:
-    """The flag in one historical blob; None for anything but a readable flag file."""
-    if not entry.is_regular or entry.oid is None:
-        return None
-    raw = reader.read(entry.oid)
-    document = load_or_finding(raw, entry.path) if raw is not None else None
-    if not isinstance(document, Document):
-        return None
-    return parse_flag(document)[0]
-
-
-def _state_of(reader: git.BlobReader, entry: git.Entry) -> RolloutState | None:
-    flag = _flag_of(reader, entry)
-    return RolloutState.of(flag) if flag is not None else None

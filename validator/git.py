@@ -89,6 +89,8 @@ def _split_z(raw: bytes) -> list[str]:
 
 
 REGULAR_MODES = frozenset(("100644", "100755"))
+MODE_KINDS = {"120000": "a symlink", "160000": "a submodule (gitlink)", "040000": "a folder"}
+"""What a path is instead of a regular file, in the words findings use."""
 MISSING_MODE = "000000"
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TextIO
 
 from validator import git
-from validator.compare import _name_pathspec, _state_of
 from validator.errors import UserError
+from validator.landings import name_pathspec, state_at
 from validator.lifecycle.reads import clock_of, details, flag_commits
 from validator.lifecycle.show import history_json, history_text
 from validator.lifecycle.timeline import timeline
@@ -19,12 +19,12 @@ from validator.loader import stem
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root, name = Path(args.root), args.name
     ref = git.resolve(root, args.ref)
-    commits = flag_commits(root, ref, [_name_pathspec(name)])
+    commits = flag_commits(root, ref, [name_pathspec(name)])
     if not commits:
         raise UserError(f"no flag file named {name}.yml in the first-parent history of "
                         f"{args.ref}")
     with git.BlobReader(root) as reader:
-        events = timeline(commits, name, partial(_state_of, reader), stem, clock_of(root, ref),
+        events = timeline(commits, name, partial(state_at, reader), stem, clock_of(root, ref),
                           details(root, (c.sha for c in commits)), every=args.all)
     out.write(history_json(events) if args.format == "json" else history_text(events))
     return 0

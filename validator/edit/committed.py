@@ -10,28 +10,22 @@ commit, there is no base: the working tree's policy applies and the flag is judg
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from validator import git
 from validator.check import LoadedFlag
 from validator.edit.judge import Base
-from validator.findings import RULES, START
-from validator.history import landing_time, trusted_times
+from validator.landings import landing_times, policy_at
 from validator.loader import Document, load_or_finding, stem
 from validator.model import Flag
 from validator.parse import parse_flag
 from validator.policy import (
-    DEFAULT_POLICY,
     PYPROJECT,
     Policy,
-    PolicyError,
     load_policy,
-    policy_from_bytes,
 )
 from validator.transitions import RolloutState
 
-_HORIZON_MARGIN = 3600
 _ROLLOUT_FIELDS = frozenset(("stage", "actors", "percentage", "default_enabled",
                              "cleanup_issue_url"))
 
@@ -58,7 +52,7 @@ def read_committed(root: Path, name: str, path: str | None = None) -> Committed:
     mine = [entry for found, entry in sorted(entries.items())
             if git.is_flag_path(found) and stem(found) == name]
     with git.BlobReader(root) as reader:
-        policy = _policy(reader, entries.get(PYPROJECT))
+        policy = policy_at(reader, entries.get(PYPROJECT), "HEAD")
         if not mine:
             return Committed(head, Base(policy=policy))
         entry = mine[0]
@@ -67,15 +61,6 @@ def read_committed(root: Path, name: str, path: str | None = None) -> Committed:
     if flag is None:
         return Committed(head, Base(entry.path, None, unreadable=True, policy=policy), raw)
     return Committed(head, Base(entry.path, flag, policy=policy), raw)
-
-
-def _policy(reader: git.BlobReader, entry: git.Entry | None) -> Policy:
-    if entry is None:
-        return DEFAULT_POLICY
-    if not entry.is_regular or entry.oid is None:
-        raise PolicyError(RULES["FO301"].at(PYPROJECT, START, "pyproject.toml at HEAD is not "
-                                            "a regular file; the policy must be one"))
-    return policy_from_bytes(reader.read(entry.oid) or b"")
 
 
 def _flag(raw: bytes | None, path: str) -> LoadedFlag | None:
@@ -88,32 +73,12 @@ def _flag(raw: bytes | None, path: str) -> LoadedFlag | None:
     return LoadedFlag(flag, document) if flag is not None else None
 
 
-def pathspec(name: str) -> str:
-    """The flag's file in any folder (names are [a-z0-9_], so the glob matches only it)."""
-    return f":(glob){git.FLAGS_DIR}/**/{name}.yml"
-
-
 def landed_at(root: Path, head: str, name: str, state: RolloutState, policy: Policy,
               now: int) -> int | None:
-    """When `state` landed on HEAD's first-parent line, by the trusted (monotone) clock that
-    `validate --base` uses; None when this clone does not hold that history."""
-    cut = git.shallow_commits(root)
-    shallow = cut is not None
-    longest: int = max(policy.soak_minutes.model_dump().values())
-    horizon = now - longest * 60 - _HORIZON_MARGIN
-    clock = trusted_times(git.first_parent_line(root, head), None if shallow else horizon,
-                          cut or frozenset(), merges_only=policy.require_merge_commits)
-    revisions = f"{clock.horizon_commit}..{head}" if clock.horizon_commit else head
-    commits = git.first_parent_history(root, revisions, [pathspec(name)])
+    """When `state` landed on HEAD's first-parent line, by the clock `validate --base` uses;
+    None when this clone does not hold that history."""
     with git.BlobReader(root) as reader:
-        return landing_time(commits, name, state, partial(_state_of, reader), stem, clock,
-                            shallow=shallow)
-
-
-def _state_of(reader: git.BlobReader, entry: git.Entry) -> RolloutState | None:
-    raw = reader.read(entry.oid) if entry.is_regular and entry.oid else None
-    loaded = _flag(raw, entry.path)
-    return RolloutState.of(loaded.flag) if loaded else None
+        return landing_times(root, reader, head, {name: state}, policy, now)[name]
 
 
 def revert_command(root: Path, committed: Committed, name: str, working: bytes,

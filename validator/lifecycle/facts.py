@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from validator import git
-from validator.compare import _name_pathspec
 from validator.git import Commit
 from validator.history import Clock, landing_time
+from validator.landings import name_pathspec
 from validator.lifecycle.reads import clock_of, flag_commits
 from validator.lifecycle.states import FlagOf, cached_flags, state_reader
 from validator.lifecycle.status import Facts
@@ -73,7 +73,7 @@ def known(root: Path, ref: str, names: Sequence[str]) -> Known:
         flags = flags_at(git.tree_entries(root, ref).values(), flag_of)
         if names:
             flags = {name: flags[name] for name in names if name in flags}
-        history = flag_commits(root, ref, [_name_pathspec(n) for n in names] if names
+        history = flag_commits(root, ref, [name_pathspec(n) for n in names] if names
                                else [git.FLAGS_DIR])
         commits = by_name(history, flags)
         state_of = state_reader(flag_of)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from validator import git
-from validator.history import Clock, trusted_times
+from validator.history import Clock
+from validator.landings import branch_clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +25,7 @@ class Details:
 
 def clock_of(root: Path, ref: str) -> Clock:
     """Trusted landing times of ref's first-parent line (no horizon: lifecycles are long)."""
-    cut = git.shallow_commits(root)
-    return trusted_times(git.first_parent_line(root, ref), None, cut or frozenset())
+    return branch_clock(root, ref)[0]
 
 
 def flag_commits(root: Path, ref: str, pathspecs: Sequence[str]) -> list[git.Commit]:

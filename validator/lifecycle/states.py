@@ -1,6 +1,6 @@
 """Flags of historical blobs, each read once, for the commands that read whole histories.
 
-Read by the gate's own reader (`validator.compare._flag_of`), so a state here is the state
+Read by the gate's own reader (`validator.landings.flag_at`), so a state here is the state
 the gate reads; cached by object id, since a flag's history and the head share blobs.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import cache
 
 from validator import git
-from validator.compare import _flag_of
+from validator.landings import flag_at
 from validator.model import Flag
 from validator.transitions import RolloutState
 
@@ -20,7 +20,7 @@ FlagOf = Callable[[git.Entry], Flag | None]
 def cached_flags(reader: git.BlobReader) -> FlagOf:
     @cache
     def by_oid(oid: str, path: str, mode: str) -> Flag | None:
-        return _flag_of(reader, git.Entry(path, mode, oid))
+        return flag_at(reader, git.Entry(path, mode, oid))
 
     def flag_of(entry: git.Entry) -> Flag | None:
         return None if entry.oid is None else by_oid(entry.oid, entry.path, entry.mode)

@@ -99,5 +99,5 @@ def _toml(value: object) -> str:
 def _template(name: str, values: dict[str, str]) -> str:
     text = (files(__package__) / "templates" / name).read_text(encoding="utf-8")
     for key, value in values.items():
-        text = text.replace("{{" + key + "}}", value)
+        text = text.replace(f"__{key}__", value)  # a plain YAML scalar, so templates parse
     return text

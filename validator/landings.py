@@ -1,0 +1,91 @@
+"""A flag's past on a branch, read one way for the gate, the authoring commands and `status`.
+
+Blobs are read by object id, a flag is followed by name through moves of its file, and times
+come from the trusted (monotone) clock of `validator.history`, so that `promote` and `status`
+say a step is legal exactly when `validate --base` lets it through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
+
+from validator import git
+from validator.findings import RULES, START
+from validator.history import Clock, landing_time, trusted_times
+from validator.loader import Document, load_or_finding, stem
+from validator.model import Flag
+from validator.parse import parse_flag
+from validator.policy import DEFAULT_POLICY, PYPROJECT, Policy, PolicyError, policy_from_bytes
+from validator.transitions import RolloutState
+
+HORIZON_MARGIN = 3600
+"""Read an hour more history than the longest soak."""
+
+
+def name_pathspec(name: str) -> str:
+    """The flag's file in any folder: names are [a-z0-9_], so the glob matches nothing else."""
+    return f":(glob){git.FLAGS_DIR}/**/{name}.yml"
+
+
+def flag_at(reader: git.BlobReader, entry: git.Entry) -> Flag | None:
+    """The flag in one blob; None for anything but a readable flag file."""
+    if not entry.is_regular or entry.oid is None:
+        return None
+    raw = reader.read(entry.oid)
+    document = load_or_finding(raw, entry.path) if raw is not None else None
+    if not isinstance(document, Document):
+        return None
+    return parse_flag(document)[0]
+
+
+def state_at(reader: git.BlobReader, entry: git.Entry) -> RolloutState | None:
+    flag = flag_at(reader, entry)
+    return RolloutState.of(flag) if flag is not None else None
+
+
+def policy_at(reader: git.BlobReader, entry: git.Entry | None, where: str) -> Policy:
+    """The policy in a commit's pyproject.toml (`entry`; None: no file, the defaults). One
+    that cannot be read stops the judging: there are no rules to judge by."""
+    if entry is None:
+        return DEFAULT_POLICY
+    if not entry.is_regular or entry.oid is None:
+        kind = git.MODE_KINDS.get(entry.mode, "not a file")
+        raise PolicyError(RULES["FO301"].at(PYPROJECT, START, f"pyproject.toml at {where} is "
+                                            f"{kind}; the policy must be a regular file"))
+    return policy_from_bytes(reader.read(entry.oid) or b"")
+
+
+def horizon(policy: Policy, now: int) -> int:
+    """How far back history matters: a state older than the longest soak has soaked."""
+    longest: int = max(policy.soak_minutes.model_dump().values())
+    return now - longest * 60 - HORIZON_MARGIN
+
+
+def branch_clock(root: Path, ref: str, *, since: int | None = None,
+                 merges_only: bool = False) -> tuple[Clock, bool]:
+    """The trusted clock of ref's first-parent line, and whether this clone is shallow (where
+    history is cut, nothing older is assumed)."""
+    cut = git.shallow_commits(root)
+    shallow = cut is not None
+    line = git.first_parent_line(root, ref)
+    return trusted_times(line, None if shallow else since, cut or frozenset(),
+                         merges_only=merges_only), shallow
+
+
+def landing_times(root: Path, reader: git.BlobReader, ref: str,
+                  states: Mapping[str, RolloutState], policy: Policy,
+                  now: int) -> dict[str, int | None]:
+    """When each flag's state landed on ref, read back only to where every soak is certain;
+    None where this clone does not hold that history (or no merge commit has landed since,
+    with `require_merge_commits`). One `git log` for all of them."""
+    if not states:
+        return {}
+    clock, shallow = branch_clock(root, ref, since=horizon(policy, now),
+                                  merges_only=policy.require_merge_commits)
+    revisions = f"{clock.horizon_commit}..{ref}" if clock.horizon_commit else ref
+    commits = git.first_parent_history(root, revisions, [name_pathspec(n) for n in states])
+    state_of = partial(state_at, reader)
+    return {name: landing_time(commits, name, state, state_of, stem, clock, shallow=shallow)
+            for name, state in states.items()}
