@@ -10,6 +10,8 @@ The commands read the real clock, so the history is set a month back: every soak
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +53,25 @@ def accepted(run_cli: Run, repo: Repo) -> None:
     code, out, err = flagops(run_cli, repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
     assert code == 0, out + err
     assert "0 error(s)" in err
+    ci_job_accepts_the_push(repo)
+
+
+def ci_job_accepts_the_push(repo: Repo) -> None:
+    """The CI job's own logic (`flagops ci gitlab`) on a default-branch pipeline, as GitLab
+    runs it: a clone at the pushed commit, detached, judging the push's range."""
+    clone = repo.path.parent / "ci clone"
+    if not clone.exists():
+        repo.git("clone", "-q", str(repo.path), str(clone))
+    head, before = repo.head(), repo.git("rev-parse", "HEAD~1").strip()
+    for args in (("fetch", "-q", "origin"), ("checkout", "-q", "--detach", head)):
+        subprocess.run(["git", *args], cwd=clone, env=repo.env, check=True)
+    env = {**repo.env, "CI": "true", "CI_DEFAULT_BRANCH": "main", "CI_COMMIT_BRANCH": "main",
+           "CI_COMMIT_BEFORE_SHA": before, "CI_COMMIT_SHA": head, "CI_PROJECT_DIR": str(clone)}
+    done = subprocess.run([sys.executable, "-m", "validator", "-C", str(clone), "ci", "gitlab"],
+                          cwd=clone, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "<failure" not in (clone / "junit.xml").read_text(encoding="utf-8")
 
 
 def target(raw: bytes) -> Target:

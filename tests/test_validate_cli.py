@@ -237,3 +237,11 @@ def test_with_c_a_relative_output_lands_in_the_root(
     code, _, _ = run_cli("-C", "repo", "validate", "--format", "json", "--output", "out.json")
     assert code == 0
     assert (tmp_path / "repo" / "out.json").read_text(encoding="utf-8") == "[]\n"
+
+
+@pytest.mark.parametrize("args", [["--head", "HEAD"], ["--merged"]])
+def test_head_or_merged_without_base_is_a_usage_error(
+        tmp_path: Path, run_cli: Callable[..., tuple[int, str, str]], args: list[str]) -> None:
+    (tmp_path / "flags").mkdir()
+    code, _, err = run_cli("-C", str(tmp_path), "validate", *args)
+    assert code == 2 and "need --base" in err
