@@ -11,6 +11,8 @@ import importlib
 import json
 from typing import Any, Protocol, cast
 
+from pydantic import BaseModel, ValidationError
+
 from validator.build import MergedConfig
 from validator.errors import UserError
 
@@ -23,6 +25,17 @@ EXPORTERS: dict[str, str] = {
 
 class ExportError(UserError):
     """The export does not fit the target format's model: a bug here, or a state it cannot hold."""
+
+
+def fits(model: type[BaseModel], document: dict[str, Any], engine: str) -> None:
+    """Holds a document to our model of an engine's format; the first misfit, located."""
+    try:
+        model.model_validate(document)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ExportError(f"{engine} export does not fit {engine}'s format ({where}: "
+                          f"{first['msg']})") from None
 
 
 class Exporter(Protocol):

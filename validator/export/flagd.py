@@ -19,13 +19,12 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
-    ValidationError,
     model_validator,
 )
 
 from validator.build import BUCKETS, FlagState, Gates, MergedConfig
 from validator.engines.bucketing import share_weight
-from validator.export import ExportError
+from validator.export import fits
 from validator.model import Stage
 
 SCHEMA = "https://flagd.dev/schema/v0/flags.json"
@@ -131,10 +130,4 @@ def _metadata(state: FlagState) -> dict[str, str | bool | float]:
 
 
 def check(document: dict[str, Any]) -> None:
-    try:
-        FlagdFile.model_validate(document)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ExportError(f"flagd export does not fit flagd's format ({where}: "
-                          f"{first['msg']})") from None
+    fits(FlagdFile, document, "flagd")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 from validator.build import Gates, MergedConfig
-from validator.export import ExportError
+from validator.export import fits
 
 VERSION = 1
 
@@ -66,10 +66,4 @@ def percent_text(value: float | None) -> str | None:
 
 
 def check(document: dict[str, Any]) -> None:
-    try:
-        FlipperExport.model_validate(document)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ExportError(f"Flipper export does not fit Flipper's format ({where}: "
-                          f"{first['msg']})") from None
+    fits(FlipperExport, document, "Flipper")
