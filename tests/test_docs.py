@@ -22,7 +22,7 @@ def test_every_rule_is_documented() -> None:
 
 
 def test_readme_opens_with_the_install_and_the_test_command() -> None:
-    """The contributor's two commands are on the first screen, after a new team's two
+    """The README opens with the contributor's two commands, then a new team's two
     (tests/test_first_hour.py checks those)."""
     block = re.search(r"\*\*A contributor to flagops itself\*\*.*?```sh\n(.*?)\n```", README, re.S)
     assert block is not None

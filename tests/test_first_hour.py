@@ -205,9 +205,9 @@ def test_the_first_screen_gives_a_new_team_and_a_contributor_two_commands_each()
     screen = _first_screen()
     assert len(screen.splitlines()) <= 40
     blocks = re.findall(r"\*\*(A [^*]+)\*\*[^`]*```sh\n(.*?)\n```", screen, re.S)
-    assert [who for who, _ in blocks] == ["A team starting its own flags repository",
-                                          "A contributor to flagops itself"]
-    team, contributor = (commands.splitlines() for _, commands in blocks)
+    assert [who for who, _ in blocks] == ["A contributor to flagops itself",
+                                          "A team starting its own flags repository"]
+    contributor, team = (commands.splitlines() for _, commands in blocks)
     assert len(team) == len(contributor) == 2
     assert team[0] == "pip install flagops pre-commit && flagops init my-flags --gitlab"
     assert team[1].startswith("cd my-flags && pre-commit install && git add -A && git commit")
