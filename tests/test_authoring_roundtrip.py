@@ -165,8 +165,12 @@ def _with_state(path: Path) -> str:
     return text + "stage: off\n"
 
 
-@pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda path: path.relative_to(CORPUS)
-                         .as_posix())
+@pytest.mark.parametrize("path", [pytest.param(path, id=path.relative_to(CORPUS).as_posix())
+                                  for path in CORPUS_FILES] or [pytest.param(
+                                      None, marks=pytest.mark.skip(
+                                          reason=f"needs {CORPUS}: the team's shared folder "
+                                          "(../shared beside the checkout); a fresh clone has "
+                                          "none (test_the_gitlab_corpus_is_there fails in CI)"))])
 def test_every_command_on_every_gitlab_definition_changes_only_its_fields(path: Path) -> None:
     assert _walk(_with_state(path), every_target=False) >= 12
 
