@@ -143,3 +143,13 @@ def test_github_push_to_another_branch_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr == ("flagops: error: a push event on feature, not a pull request or a "
                            "push to main: no trusted state to judge with\n")
+
+
+def test_gitlab_merged_results_pipeline_judges_the_source_not_gitlabs_merge_commit() -> None:
+    """There CI_COMMIT_SHA is GitLab's own merge commit; judged as the head, it would look like
+    a merge commit the author made (FO213 with require_merge_commits)."""
+    merged = {**MR, "CI_MERGE_REQUEST_EVENT_TYPE": "merged_result",
+              "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA": BEFORE}
+    assert (gitlab.job(merged, {}).head, gitlab.job(merged, {}).merged) == (BEFORE, True)
+    detached = {**merged, "CI_MERGE_REQUEST_EVENT_TYPE": "detached"}
+    assert gitlab.job(detached, {}).head == SHA

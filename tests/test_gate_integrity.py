@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -402,3 +404,48 @@ def test_a_rollback_passes_when_main_already_holds_a_duplicate_name(repo: Repo) 
     repo.commit("a third file of that name", at=NOW)
     code, found, _ = flagops(repo, *RANGE, "--all-files")
     assert code == 1 and "FO111:error" in found
+
+
+def test_a_freeze_holds_a_mixed_step_that_an_override_lets_past_its_own_rule(repo: Repo) -> None:
+    repo.write("pyproject.toml", "[tool.flagops]\n[[tool.flagops.freeze]]\n"
+               "start = 2000-01-01T00:00:00Z\nend = 2999-01-01T00:00:00Z\nreason = \"holiday\"\n")
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("freeze, 10%", at=NOW - 2 * DAY)
+    repo.write_flag("demo", "beta", actors=(*BETA["actors"], "User:1", "User:2"))
+    repo.commit("swap\n\nFlag-Override: demo: urgent", at=NOW)
+    code, found, _ = flagops(repo, *RANGE)
+    assert code == 1 and "FO401:error" in found and "FO211:warning" in found
+    repo.write_flag("demo", "off")
+    repo.commit("rollback during the freeze", at=NOW)
+    assert flagops(repo, *RANGE)[:2] == (0, [])
+
+
+def test_with_merge_commits_required_a_merged_results_pipeline_passes_a_rollback(
+        repo: Repo, tmp_path: Path) -> None:
+    """GitLab's merged results pipeline checks out its own merge of the request; the CI job
+    judges the request's source commit merged into the target, as GitLab merges it."""
+    repo.write("pyproject.toml", "[tool.flagops]\nrequire_merge_commits = true\n")
+    repo.commit("policy", at=NOW - DAY)
+    repo.git("checkout", "-q", "-b", "fix")
+    repo.write_flag("demo", "off")
+    source = repo.commit("roll back", at=NOW - 120)
+    repo.git("checkout", "-q", "main")
+    repo.write("notes.txt", "main moved on\n")
+    repo.commit("docs", at=NOW - 60)
+    repo.git("checkout", "-q", "--detach", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "merged result", "fix", at=NOW)
+    merged = repo.head()
+    repo.git("checkout", "-q", "main")
+    clone = tmp_path / "ci"
+    repo.git("clone", "-q", str(repo.path), str(clone))
+    for args in (("fetch", "-q", "origin", merged), ("checkout", "-q", "--detach", merged)):
+        subprocess.run(["git", *args], cwd=clone, env=repo.env, check=True)
+    env = {**repo.env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_COMMIT_SHA": merged,
+           "CI_PROJECT_ID": "1", "CI_MERGE_REQUEST_PROJECT_ID": "1", "CI_DEFAULT_BRANCH": "main",
+           "CI_MERGE_REQUEST_EVENT_TYPE": "merged_result",
+           "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA": source}
+    done = subprocess.run([sys.executable, "-m", "validator", "-C", str(clone), "ci", "gitlab"],
+                          cwd=clone, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "FO213" not in done.stdout + done.stderr

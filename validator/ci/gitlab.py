@@ -46,6 +46,11 @@ def _merge_request(environ: Mapping[str, str], target: str, head: str) -> Job:
             environ.get("CI_PROJECT_ID", ""):  # a pipeline in the fork: origin is the fork
         remote, notes = f"{upstream}.git", (FORK_NOTE,)
     ref = f"refs/remotes/origin/{target}"
+    source = environ.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA")
+    if source and environ.get("CI_MERGE_REQUEST_EVENT_TYPE") in ("merged_result", "merge_train"):
+        # A merged results pipeline checks out GitLab's own merge commit of the request; the
+        # request's commits are its source, merged into the tip here as GitLab merged them.
+        head = source
     return Job("gitlab", head, ref, merged=True, fetch=Fetch(remote, target, ref), notes=notes,
                comment=bool(environ.get("FLAGOPS_GITLAB_TOKEN")), files=REPORTS,
                describe=f"a merge request into {target}: the merge of {head} into its tip")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from validator.model import Environment
 from validator.policy import FreezeWindow
-from validator.transitions import RolloutState, Step, _reaches_more, classify
+from validator.transitions import RolloutState, _reaches_more
 
 
 def active(windows: Sequence[FreezeWindow], now: int) -> list[FreezeWindow]:
@@ -29,9 +29,9 @@ def widened_in(before: RolloutState, after: RolloutState) -> set[Environment]:
 
 def blocking(before: RolloutState, after: RolloutState,
              windows: Sequence[FreezeWindow], now: int) -> FreezeWindow | None:
-    """The first active window that this forward step widens the flag in, if any."""
-    if classify(before, after) is not Step.FORWARD:
-        return None
+    """The first active window that this change widens the flag in, if any: whoever gains the
+    flag there, in a forward step or in a mixed one (which an override may let through its own
+    rule, never through a freeze); a pure rollback widens nothing and always passes."""
     touched = widened_in(before, after)
     return next((window for window in active(windows, now)
                  if touched & set(window.environments)), None)
