@@ -52,6 +52,7 @@ from validator.transitions import (
     RolloutState,
     Step,
     Verdict,
+    apply_override,
     classify,
     judge,
     judge_unreadable_base,
@@ -160,11 +161,11 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     judged = _judge_all(root, reader, span, result, base_side,
                         {stem(p) for p, entry in listing.entries.items()
                          if git.is_flag_path(p) and entry.is_regular}, now)
+    judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
+                                 result.before, result.after, result.policy, now)
     result.findings += _untouched_never_block(checked.findings, _touched(changes, listing),
                                               result)
-    result.findings += judged
-    result.findings += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
-                                          result.before, result.after, result.policy, now)
+    result.findings += _with_overrides(_overrides(root, span), judged, result)
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
                      if name not in checked.flags]
@@ -400,7 +401,6 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
     name (one that does not parse is reported, not deleted); a flag whose base file cannot be
     read may only go to off."""
     policy = result.policy
-    overrides = _overrides(root, span)
     landings = _landings(root, reader, span, result, now)
     released = _released_before_removal(root, reader, span, result)
     findings: list[Finding] = []
@@ -411,8 +411,9 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
         if before is None and name in base_side.unreadable:
             findings += judge_unreadable_base(name, base_side.unreadable[name], after)
             continue
-        verdict = Verdict(policy, now, landings.get(name), span.staged, overrides.get(name),
-                          name in released, policy.require_merge_commits)
+        verdict = Verdict(policy, now, landings.get(name), span.staged,
+                          released_before_removal=name in released,
+                          merge_commits_required=policy.require_merge_commits)
         findings += judge(name, before, after, verdict)
     return findings
 
@@ -470,6 +471,19 @@ def _untouched_never_block(findings: list[Finding], touched: _Touched,
     note = "not caused by this change; it does not block a rollback"
     return [finding.as_warning(note) if finding.severity is Severity.ERROR and
             not touched.caused(finding) else finding for finding in findings]
+
+
+def _with_overrides(overrides: dict[str, str], findings: list[Finding],
+                    result: Comparison) -> list[Finding]:
+    """Each overridden flag's step findings, transitions and lifecycle rules alike, pass
+    through its trailer; an override naming no flag on either side is left unreported."""
+    kept = [finding for finding in findings if finding.flag not in overrides]
+    for name, reason in sorted(overrides.items()):
+        anchor = result.after.get(name) or result.before.get(name)
+        mine = [finding for finding in findings if finding.flag == name]
+        kept += mine if anchor is None else apply_override(name, mine, anchor, reason,
+                                                           result.policy)
+    return kept
 
 
 def _overrides(root: Path, span: _Span) -> dict[str, str]:

@@ -161,9 +161,11 @@ _CATALOGUE = (
           "author made, fast-forwarded onto the base branch, would pass for one. Rebase the "
           "branch instead of merging into it."),
     _rule("FO209", "override-unused", "An override trailer has nothing to override.",
-          "A Flag-Override trailer names a flag whose change has no transition error. The "
-          "errors an override does turn into warnings keep their own rule id and quote the "
-          "reason; remove the trailer, or check the flag's name.", warning=True),
+          "A Flag-Override trailer names a flag whose change has no error it may pass: "
+          "transition errors and the lifecycle rules FO402-FO404 and FO406 can be overridden, "
+          "file errors and freeze windows (FO401) never. The errors an override does turn "
+          "into warnings keep their own rule id and quote the reason; remove the trailer, or "
+          "check the flag's name.", warning=True),
     _rule("FO210", "override-refused", "An override trailer is ignored.",
           "The policy turns overrides off (allow_overrides = false).", warning=True),
     # The repository's configuration.
@@ -197,6 +199,10 @@ _CATALOGUE = (
     _rule("FO406", "one-flag-per-change", "The change steps more than one flag.",
           "The policy sets one_flag_per_change: change one flag's rollout state per merge "
           "request (a change that only rolls flags back passes)."),
+    _rule("FO407", "released-too-long", "The flag has been enabled by default for longer "
+          "than the policy allows.", "Once default_enabled: true has landed, the flag only "
+          "waits for its removal: remove the code that reads it, then its file (the policy's "
+          "max_released_days; stale_severity may make it an error).", warning=True),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOGUE}

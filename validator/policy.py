@@ -110,6 +110,10 @@ class Policy(BaseModel):
     stale_in_months: Annotated[bool, Strict()] = Field(
         default=False, description="Where no current milestone is known, let `validate --base` "
         "count a flag's age in months since its file was added (`status` always does).")
+    max_released_days: Annotated[int, Strict(), Field(ge=0)] = Field(
+        default=60, description="Days a flag may stay `default_enabled: true` before its "
+        "removal is overdue (FO407, reported like FO402; `status` lists it as stale); 0: "
+        "never.")
     freeze: tuple[FreezeWindow, ...] = Field(
         default=(), description="Freeze windows, `[[tool.flagops.freeze]]` tables: no forward "
         "step is accepted while one lasts (rollbacks always are).")
