@@ -276,8 +276,8 @@ def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
     raw = git(root, "log", "--first-parent", "--format=%H %ct %P", ref)
     line: list[FirstParent] = []
     for row in raw.decode("ascii").splitlines():
-        sha, stamp, *parents = row.split(" ")
-        line.append(FirstParent(sha, int(stamp), len(parents)))
+        sha, stamp, *parents = row.split(" ")  # a root commit's %P is empty: "sha time "
+        line.append(FirstParent(sha, int(stamp), len([p for p in parents if p])))
     return line
 
 

@@ -15,8 +15,7 @@ from pathlib import Path
 from validator import git
 from validator.git import Commit
 from validator.history import Clock, landing_time
-from validator.landings import name_pathspec
-from validator.lifecycle.reads import clock_of, flag_commits
+from validator.lifecycle.reads import clock_of, flag_commits, named_history
 from validator.lifecycle.states import FlagOf, cached_flags, state_reader
 from validator.lifecycle.status import Facts
 from validator.loader import stem
@@ -64,17 +63,27 @@ def flags_at(entries: Iterable[git.Entry], flag_of: FlagOf) -> dict[str, Flag]:
     return found
 
 
+def paths_of(entries: Iterable[git.Entry], names: Iterable[str]) -> dict[str, str]:
+    """The path each named flag is read from, as `flags_at` picks it (first by path)."""
+    wanted, found = set(names), dict[str, str]()
+    for entry in sorted(entries, key=lambda entry: entry.path):
+        if git.is_flag_path(entry.path) and entry.is_regular and stem(entry.path) in wanted:
+            found.setdefault(stem(entry.path), entry.path)
+    return found
+
+
 def known(root: Path, ref: str, names: Sequence[str]) -> Known:
     """The flags at ref (all, or `names`) and when each one's state landed and was added."""
     clock = clock_of(root, ref)
     shallow = git.shallow_commits(root) is not None
+    entries = list(git.tree_entries(root, ref).values())
+    if names:
+        entries = [entry for entry in entries if stem(entry.path) in names]
     with git.BlobReader(root) as reader:
         flag_of = cached_flags(reader)
-        flags = flags_at(git.tree_entries(root, ref).values(), flag_of)
-        if names:
-            flags = {name: flags[name] for name in names if name in flags}
-        history = flag_commits(root, ref, [name_pathspec(n) for n in names] if names
-                               else [git.FLAGS_DIR])
+        flags = flags_at(entries, flag_of)
+        history = named_history(root, ref, paths_of(entries, flags), clock) if names \
+            else flag_commits(root, ref, [git.FLAGS_DIR])
         commits = by_name(history, flags)
         state_of = state_reader(flag_of)
         return Known(flags, {
