@@ -18,6 +18,7 @@ from validator.check import LoadedFlag, check_documents
 from validator.errors import UsageError
 from validator.findings import RULES, START, Finding, Severity
 from validator.history import landing_time
+from validator.importers.gate import IMPORT_TRAILER, exact_imports, import_source, with_imports
 from validator.landings import (
     branch_clock,
     flag_at,
@@ -163,9 +164,9 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
                          if git.is_flag_path(p) and entry.is_regular}, now)
     judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
                                  result.before, result.after, result.policy, now)
-    result.findings += _untouched_never_block(checked.findings, _touched(changes, listing),
-                                              result)
-    result.findings += _with_overrides(_overrides(root, span), judged, result)
+    found = _untouched_never_block(checked.findings, _touched(changes, listing), result)
+    found += _with_overrides(_overrides(root, span), judged, result)
+    result.findings += _with_imports(root, reader, span, result, head_changed, found)
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
                      if name not in checked.flags]
@@ -484,6 +485,30 @@ def _with_overrides(overrides: dict[str, str], findings: list[Finding],
         kept += mine if anchor is None else apply_override(name, mine, anchor, reason,
                                                            result.policy)
     return kept
+
+
+def _with_imports(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
+                  head_changed: dict[str, git.Entry], findings: list[Finding]) -> list[Finding]:
+    """Exact GitLab imports under a `Flag-Import` trailer (`validator.importers.gate`)."""
+    if span.commits is None:
+        return findings
+    source = import_source(git.trailers(root, span.commits, IMPORT_TRAILER))
+    new = {name: loaded.document.path for name, loaded in result.after.items()
+           if name not in result.before}
+    if source is None or not new:
+        return findings
+    had = [] if span.base == EMPTY_TREE else [*git.removed_paths(root, span.base),
+                                              *git.tree_entries(root, span.base)]
+    ever = {stem(path) for path in had if git.is_flag_path(path)}
+    files = {name: (path, _blob(reader, head_changed.get(path))) for name, path in new.items()}
+    imported = exact_imports(files, ever)
+    return with_imports(findings, imported, source, allowed=result.policy.allow_overrides)
+
+
+def _blob(reader: git.BlobReader, entry: git.Entry | None) -> bytes | None:
+    if entry is None or entry.oid is None or not entry.is_regular:
+        return None
+    return reader.read(entry.oid)
 
 
 def _overrides(root: Path, span: _Span) -> dict[str, str]:

@@ -311,6 +311,14 @@ def first_parent_history(root: Path, revisions: str, pathspecs: Sequence[str], *
     return list(_parse_log(raw))
 
 
+def removed_paths(root: Path, ref: str) -> set[str]:
+    """Every path under flags/ that a first-parent commit of ref ever deleted (or moved
+    away): with the paths at ref, every flag file the branch has ever had."""
+    raw = git(root, "log", "--first-parent", "-m", "--no-renames", "--diff-filter=D", "--raw",
+              "-z", "--no-abbrev", "--format=%x00%H %ct", ref, "--", FLAGS_DIR)
+    return {change.path for commit in _parse_log(raw) for change in commit.changes}
+
+
 _HEADER = re.compile(rb"[0-9a-f]{40,64} [0-9]+")
 
 
