@@ -16,7 +16,7 @@ from validator.importers.gitlab import import_definition
 DAY = 86_400
 RELEASED = """---
 name: search_suggestions
-description: Shows search suggestions  
+description: Shows search suggestions{TRAILING}
 feature_issue_url: https://gitlab.com/gitlab-org/gitlab/-/issues/101
 introduced_by_url: https://gitlab.com/gitlab-org/gitlab/-/merge_requests/202
 rollout_issue_url:
@@ -24,7 +24,7 @@ milestone: '16.4'
 group: group::global search
 type: beta
 default_enabled: true
-"""
+""".format(TRAILING="  ")
 """A released definition as GitLab keeps many: an empty rollout issue, a trailing space, no
 cleanup issue, no expectations."""
 DORMANT = """---
