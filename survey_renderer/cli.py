@@ -25,9 +25,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                   f"page, and it needs the flag {FLAG_NAME}, which {escape(args.config)} does "
                   "not have; the merged config itself is what your services read\n")
         return 0
-    hosts = load_policy(root).invite_link_hosts
+    policy = load_policy(root)
     files = render_site(config, invite_url=args.invite_url or DEFAULT_INVITE_URL,
-                        allowed_hosts=hosts)
+                        allowed_hosts=policy.invite_link_hosts, bucketing=policy.bucketing)
     write_site(files, root / args.output, root=root)
     out.write(f"wrote {len(files)} files to {escape(args.output)} ({config.environment})\n")
     return 0

@@ -88,7 +88,8 @@ class Policy(BaseModel):
     bucketing: Bucketing = Field(
         default="flipper", description="Whose percentage-of-actors rule `flagops eval` uses: "
         "`flipper` (crc32, GitLab's runtime) or `flagd` (murmur3 `fractional`, for teams that "
-        "run the `flagops export` flagd file). The survey page buckets as Flipper only.")
+        "run the `flagops export` flagd file); `flagops render` builds the survey page with "
+        "it too (`FlagopsProvider` takes it as an argument).")
     max_lifespan: dict[FlagType, Annotated[int, Strict(), Field(ge=1)]] = Field(
         default_factory=lambda: {
             FlagType.GITLAB_COM_DERISK: 2, FlagType.WIP: 4, FlagType.BETA: 6,
