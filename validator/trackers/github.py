@@ -3,13 +3,14 @@ requests (a pull request's conversation is its issue's comments)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import Any, cast
+from dataclasses import replace
+from typing import Any
 
 from validator.trackers.base import Issue, IssueState, NoteMode, Thread, TrackerError
-from validator.trackers.http import Settings, retry, transport_message
+from validator.trackers.http import Settings, reset_text, retry, transport_message
 
 
 class GitHub:
@@ -17,17 +18,19 @@ class GitHub:
         from github import Auth, Github
 
         self.name = f"GitHub ({api_url})"
-        self._settings = settings
+        # PyGithub takes whole seconds only (it asserts an int).
+        self._settings = replace(settings, timeout=float(max(1, math.ceil(settings.timeout))))
         self._client = Github(base_url=api_url.rstrip("/"), auth=Auth.Token(token),
-                              timeout=cast(Any, settings.timeout), retry=retry(settings),
-                              seconds_between_requests=None, seconds_between_writes=None)
+                              timeout=int(self._settings.timeout), retry=retry(settings),
+                              seconds_between_requests=None, seconds_between_writes=None,
+                              lazy=True)
 
     def issue(self, project: str, number: int) -> Issue:
         from github import GithubException
 
         with self._errors():
             try:
-                found = self._client.get_repo(project, lazy=True).get_issue(number)
+                found = self._client.get_repo(project).get_issue(number)
                 return Issue(IssueState(found.state), found.title)
             except GithubException as error:
                 if error.status == 404 or (error.status == 403 and not _rate_limited(error)):
@@ -37,12 +40,12 @@ class GitHub:
 
     def create_issue(self, project: str, title: str, body: str) -> str:
         with self._errors():
-            made = self._client.get_repo(project, lazy=True).create_issue(title=title, body=body)
+            made = self._client.get_repo(project).create_issue(title=title, body=body)
             return str(made.html_url)
 
     def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:
         with self._errors():
-            issue = self._client.get_repo(thread.project, lazy=True).get_issue(thread.number)
+            issue = self._client.get_repo(thread.project).get_issue(thread.number)
             for comment in issue.get_comments():
                 if marker in (comment.body or ""):
                     if mode == "once":
@@ -80,7 +83,7 @@ def _rate_limited(error: Any) -> bool:
 def _answer(error: Any) -> str:
     status = int(error.status)
     if _rate_limited(error):
-        reset = _reset(_headers(error).get("x-ratelimit-reset"))
+        reset = reset_text(_headers(error).get("x-ratelimit-reset"))
         return f"rate limit exhausted ({status}){reset}"
     if status == 401:
         return "401: the token was refused (GITHUB_TOKEN: expired or wrong)"
@@ -91,12 +94,3 @@ def _answer(error: Any) -> str:
         return "404: not found, or not visible to the token"
     data = error.data if isinstance(error.data, dict) else {}
     return f"answered {status}: {str(data.get('message', ''))[:200]}".rstrip(": ")
-
-
-def _reset(epoch: str | None) -> str:
-    if not epoch or not epoch.isdigit():
-        return ""
-    when = datetime.fromtimestamp(int(epoch), UTC)
-    return f"; it resets at {when:%Y-%m-%d %H:%M} UTC"
-
-

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from validator.trackers.base import Issue, IssueState, NoteMode, Thread, TrackerError
-from validator.trackers.http import Settings, session, transport_message
+from validator.trackers.http import Settings, reset_text, session, transport_message
 
 _STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
 
@@ -23,9 +23,17 @@ class GitLab:
 
         self.name = f"GitLab ({api_url})"
         self._settings = settings
+        self._headers: dict[str, str] = {}
+        made = session(settings)
+        made.hooks["response"].append(self._remember)
         self._client = gitlab.Gitlab(api_url.rstrip("/").removesuffix("/api/v4"),
                                      private_token=token, timeout=settings.timeout,
-                                     retry_transient_errors=False, session=session(settings))
+                                     retry_transient_errors=False, session=made)
+
+    def _remember(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        """The last answer's headers: python-gitlab's errors carry none, and a 403 or 429
+        with `RateLimit-Remaining: 0` is a rate limit, not a permission."""
+        self._headers = {str(key).lower(): str(value) for key, value in response.headers.items()}
 
     def issue(self, project: str, number: int) -> Issue:
         import gitlab
@@ -34,7 +42,8 @@ class GitLab:
             try:
                 found = self._project(project).issues.get(number)
             except gitlab.exceptions.GitlabGetError as error:
-                if error.response_code in (403, 404):
+                if error.response_code == 404 or (error.response_code == 403 and
+                                                   not self._rate_limited()):
                     return Issue(IssueState.MISSING if error.response_code == 404 else
                                  IssueState.FORBIDDEN)
                 raise
@@ -60,6 +69,9 @@ class GitLab:
             parent.notes.create({"body": body})
             return "added"
 
+    def _rate_limited(self) -> bool:
+        return self._headers.get("ratelimit-remaining") == "0"
+
     def _project(self, path: str) -> Any:
         return self._client.projects.get(path, lazy=True)
 
@@ -71,6 +83,10 @@ class GitLab:
         try:
             yield
         except gitlab.exceptions.GitlabError as error:
+            if self._rate_limited():
+                raise TrackerError(self.name, f"rate limit exhausted ({error.response_code})"
+                                   f"{reset_text(self._headers.get('ratelimit-reset'))}") \
+                    from None
             raise TrackerError(self.name, _answer(error)) from None
         except Exception as error:
             said = transport_message(error, self._settings)

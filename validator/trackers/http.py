@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from validator.errors import UserError
@@ -65,7 +66,7 @@ def retry(settings: Settings) -> Any:
                 return False
             return bool(super().is_retry(method, status_code, has_retry_after))
 
-    return _Bounded(total=settings.retries, connect=settings.retries, read=0,
+    return _Bounded(total=settings.retries, connect=settings.retries, read=False,
                     status=settings.retries, backoff_factor=settings.backoff,
                     backoff_max=MAX_WAIT, status_forcelist=RETRY_STATUSES,
                     respect_retry_after_header=True, raise_on_status=True,
@@ -108,3 +109,11 @@ def transport_message(error: BaseException, settings: Settings) -> str | None:
     if isinstance(error, requests.exceptions.RequestException):
         return f"the request failed ({type(error).__name__})"
     return None
+
+
+def reset_text(epoch: str | None) -> str:
+    """`; it resets at <UTC time>` from a rate limit's reset header (seconds since 1970)."""
+    if not epoch or not epoch.isdigit():
+        return ""
+    when = datetime.fromtimestamp(int(epoch), UTC)
+    return f"; it resets at {when:%Y-%m-%d %H:%M} UTC"
