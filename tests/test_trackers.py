@@ -333,3 +333,36 @@ def test_announce_calls_a_rollback_one(forge: Forge, tmp_path: Path,
     [body] = forge.all_notes()
     assert "**Rollback of `demo`**: staging → off" in body
     assert "`demo` is now off in staging" in body
+
+
+def test_the_gitlab_ci_announce_job_announces_a_merge(tmp_path: Path) -> None:
+    """The `announce` job's script, read from .gitlab-ci.yml, run as GitLab runs it."""
+    import os
+
+    from ruamel.yaml import YAML
+
+    job = YAML(typ="safe").load(Path(__file__).resolve().parents[1] / ".gitlab-ci.yml")[
+        "announce"]
+    assert "$FLAGOPS_GITLAB_TOKEN" in job["rules"][0]["if"]
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text("gitlab", stage="off"))
+    base = repo.commit("off", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text("gitlab", stage="staging"))
+    head = repo.commit("staging", at=int(time.time()) - 3600)
+    shim = tmp_path / "bin" / "flagops"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m validator "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    with serve(Forge("gitlab")) as forge:
+        forge.add_issue(PROJECT["gitlab"], 1)
+        env = {**{k: v for k, v in repo.env.items() if k not in CI_VARIABLES},
+               "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
+               "CI_COMMIT_BEFORE_SHA": base, "CI_COMMIT_SHA": head,
+               "CI_API_V4_URL": f"{forge.base}/api/v4", "FLAGOPS_GITLAB_TOKEN": TOKEN}
+        for _ in range(2):  # a retried job adds nothing
+            done = subprocess.run(["bash", "-eo", "pipefail", "-c", "\n".join(job["script"])],
+                                  cwd=repo.path, env=env, capture_output=True, text=True,
+                                  check=False)
+            assert done.returncode == 0, done.stderr
+        [body] = forge.all_notes()
+    assert f"`demo` is now on for everyone in staging since {head[:12]}." in body
