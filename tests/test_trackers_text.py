@@ -4,6 +4,7 @@ keys, the README's sample, lazy imports, a missing client library, the CI files.
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -151,9 +152,10 @@ def test_tracker_policy_keys_are_validated(table: dict[str, object]) -> None:
         policy_from_table(table)
 
 
-def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _python(code: str, *args: str,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          cwd=PROJECT, check=False)
+                          cwd=PROJECT, check=False, env=env)
 
 
 def test_validate_without_check_links_imports_no_tracker_library() -> None:
@@ -163,18 +165,33 @@ def test_validate_without_check_links_imports_no_tracker_library() -> None:
     assert done.stdout.strip().splitlines()[-1] == "0 False False False", done.stderr
 
 
-def test_a_missing_client_library_is_one_line() -> None:
-    done = _python("import sys; sys.modules['github'] = None; from validator.cli import main; "
-                   "sys.exit(main(['-C', sys.argv[1], 'validate', '--check-links']))",
-                   str(PROJECT))
-    assert done.returncode == 0, done.stderr  # a warning: the links are not checked
-    done = _python("import os, sys; sys.modules['gitlab'] = None; "
-                   "os.environ['FLAGOPS_GITLAB_TOKEN'] = 't'; from validator.cli import main; "
-                   "sys.exit(main(['-C', sys.argv[1], 'validate', '--check-links']))",
-                   str(PROJECT))
-    assert "FO505 links on gitlab.com not checked: python-gitlab is not installed: pip " \
-        "install 'flagops[trackers]'" in done.stdout
-    assert "Traceback" not in done.stderr
+def test_a_missing_client_library_is_one_line(tmp_path: Path) -> None:
+    """Both libraries hidden; the API variables point at a closed local port all the same."""
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    text = (PROJECT / SAMPLE).read_text(encoding="utf-8")
+    (flags / "calendly_invite_link.yml").write_text(text, encoding="utf-8")
+    (flags / "other.yml").write_text(text.replace("calendly_invite_link", "other").replace(
+        "https://gitlab.com/gitlab-org/gitlab/-/issues/330340",
+        "https://github.com/o/r/issues/1"), encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text('[tool.flagops]\ntracker = "https://github.com/o/r"'
+                                             "\n", encoding="utf-8")
+    env = {**os.environ, "GITHUB_TOKEN": "t", "FLAGOPS_GITLAB_TOKEN": "t",
+           "GITHUB_API_URL": "http://127.0.0.1:9", "CI_API_V4_URL": "http://127.0.0.1:9/api/v4"}
+    hide = "import sys; sys.modules['github'] = sys.modules['gitlab'] = None; " \
+        "from validator.cli import main; sys.exit(main(['-C', sys.argv[1], *sys.argv[2:]]))"
+    links = _python(hide, str(tmp_path), "validate", "--check-links", env=env)
+    assert links.returncode == 0, links.stderr  # warnings: the links are not checked
+    assert links.stdout.count("FO505") == 2
+    assert "python-gitlab is not installed: pip install 'flagops[trackers]'" in links.stdout
+    assert "PyGithub is not installed: pip install 'flagops[trackers]'" in links.stdout
+    (flags / "other.yml").write_text(text.replace("calendly_invite_link", "other").replace(
+        "rollout_issue_url: https://gitlab.com/gitlab-org/gitlab/-/issues/330340",
+        "rollout_issue_url:"), encoding="utf-8")
+    create = _python(hide, str(tmp_path), "issue", "rollout", "other", "--create", env=env)
+    assert create.returncode == 1 and "Traceback" not in create.stderr
+    assert create.stderr == "flagops: error: PyGithub is not installed: pip install " \
+        "'flagops[trackers]'\n"
 
 
 @pytest.mark.parametrize("argv", [["issue", "bogus", "calendly_invite_link"], ["issue"],
@@ -203,3 +220,17 @@ def test_the_github_workflow_is_valid_and_runs_the_gate() -> None:
                                                "security-events": "write", "issues": "read"}
     assert "flagops announce" in str(jobs["announce"]["steps"])
     assert jobs["announce"]["permissions"] == {"contents": "read", "issues": "write"}
+
+
+def test_create_without_a_tracker_in_the_policy_says_how_to_set_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "flags").mkdir()
+    text = (PROJECT / SAMPLE).read_text(encoding="utf-8").replace(
+        "rollout_issue_url: https://gitlab.com/gitlab-org/gitlab/-/issues/330340",
+        "rollout_issue_url:")
+    (tmp_path / "flags" / "calendly_invite_link.yml").write_text(text, encoding="utf-8")
+    code = main(["-C", str(tmp_path), "issue", "rollout", "calendly_invite_link", "--create"],
+                out=io.StringIO())
+    assert code == 1
+    assert "no tracker: set `tracker` in [tool.flagops]" in capsys.readouterr().err
+    assert (tmp_path / "flags" / "calendly_invite_link.yml").read_text(encoding="utf-8") == text
