@@ -251,6 +251,14 @@ def test_a_refused_token_is_one_line_that_never_shows_the_token(
     assert len(done.stderr.strip().splitlines()) == 1
     assert wrong not in done.stdout + done.stderr and TOKEN not in done.stdout + done.stderr
     assert (root / "flags" / "demo.yml").read_bytes() == before
+    (root / "flags" / "demo.yml").write_text(flag_text(forge.kind, rollout=1), encoding="utf-8")
+    report = tmp_path / "report.sarif"
+    links = subprocess.run([sys.executable, "-m", "validator", "-C", str(root), "validate",
+                            "--check-links", "--format", "sarif", "--output", str(report)],
+                           capture_output=True, text=True, env=dict(os.environ), check=False)
+    shown = links.stdout + links.stderr + report.read_text(encoding="utf-8")
+    assert "FO505" in shown and "401: the token was refused" in shown
+    assert wrong not in shown and TOKEN not in shown
 
 
 # plan --comment -------------------------------------------------------------------------

@@ -121,6 +121,10 @@ def test_announcements_say_what_is_live_where() -> None:
     back = announcement("calendly_invite_link", new, old, commit="def456", rollback=True)
     assert back is not None and back.splitlines()[1].startswith("**Rollback of")
     assert announcement("calendly_invite_link", old, old, commit="x", rollback=False) is None
+    released = RolloutState("calendly_invite_link", Stage.ENABLED, frozenset(), None, True)
+    gone = announcement("calendly_invite_link", released, None, commit="abc", rollback=False)
+    assert gone is not None and "is removed since abc: it reaches everyone (no flag: the code " \
+        "path is unconditional)." in gone and "is now off" not in gone
 
 
 @pytest.mark.parametrize(("url", "expected"), [

@@ -19,6 +19,7 @@ from validator.model import Environment, Flag, Percentage, Stage
 from validator.plan import _code as code
 from validator.plan import _text as text
 from validator.plan import reach
+from validator.plan_steps import removed_reach
 from validator.policy import Policy
 from validator.transitions import RolloutState, soak_key
 
@@ -187,14 +188,16 @@ def announce_marker(name: str, commit: str) -> str:
 
 def announcement(name: str, old: RolloutState | None, new: RolloutState | None, *,
                  commit: str, rollback: bool) -> str | None:
-    """What is now live where since `commit`; None when no environment's gates changed."""
+    """What is now live where since `commit`; None when no environment's gates changed. A
+    released flag's removal changes no gate that matters: its code path is now unconditional."""
     lines = [f"{code(name)} is now {_reach_text(gates(new, where))} in {where} since {commit}."
              for where in reversed(_ENVIRONMENTS)
              if gates(old, where) != gates(new, where)]
+    unconditional = removed_reach(old, new)
+    if unconditional is not None:
+        lines = [f"{code(name)} is removed since {commit}: it reaches {unconditional}."]
     if not lines:
         return None
-    if new is None:
-        lines.insert(0, f"{code(name)}'s flag file was removed.")
     heading = f"Rollback of {code(name)}" if rollback else f"Rollout of {code(name)}"
     before = old.describe() if old else "no flag"
     after = new.describe() if new else "removed"
