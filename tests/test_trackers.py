@@ -374,3 +374,17 @@ def test_the_gitlab_ci_announce_job_announces_a_merge(tmp_path: Path) -> None:
             assert done.returncode == 0, done.stderr
         [body] = forge.all_notes()
     assert f"`demo` is now on for everyone in staging since {head[:12]}." in body
+
+
+def test_check_links_in_range_mode_asks_only_about_changed_flags(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    forge.add_issue(PROJECT[forge.kind], 1)
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/kept.yml", flag_text(forge.kind, "kept", rollout=8))
+    repo.write("flags/changed.yml", flag_text(forge.kind, "changed", rollout=1))
+    repo.commit("add", at=int(time.time()) - 86400)
+    repo.write("flags/changed.yml", flag_text(forge.kind, "changed", rollout=9))
+    code, out, err = run(repo.path, "validate", "--base", "HEAD", "--check-links",
+                         capsys=capsys)
+    assert code == 1 and "flags/changed.yml:7:20: error FO501" in out, out + err
+    assert "kept" not in out and len(forge.requests) == 1

@@ -19,7 +19,7 @@ from validator.model import Flag, Percentage, Stage
 from validator.parse import parse_flag
 from validator.policy import DEFAULT_POLICY, PolicyError, policy_from_table
 from validator.trackers.base import Thread
-from validator.trackers.choose import link
+from validator.trackers.choose import Kind, link, tracker
 from validator.trackers.render import announcement, rollout_issue, rollout_states
 from validator.transitions import RolloutState
 
@@ -238,3 +238,25 @@ def test_create_without_a_tracker_in_the_policy_says_how_to_set_one(
     assert code == 1
     assert "no tracker: set `tracker` in [tool.flagops]" in capsys.readouterr().err
     assert (tmp_path / "flags" / "calendly_invite_link.yml").read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize(("host", "kind", "environ", "api"), [
+    ("github.com", "github", {}, "https://api.github.com"),
+    ("git.example.com", "github", {}, "https://git.example.com/api/v3"),
+    ("github.com", "github", {"GITHUB_API_URL": "http://127.0.0.1:1"}, "http://127.0.0.1:1"),
+    ("git.example.com", "github", {"GITHUB_API_URL": "https://api.github.com",
+                                   "GITHUB_SERVER_URL": "https://github.com"},
+     "https://git.example.com/api/v3"),
+    ("gitlab.com", "gitlab", {}, "https://gitlab.com/api/v4"),
+    ("gitlab.example.com", "gitlab", {"CI_API_V4_URL": "https://gitlab.example.com/api/v4",
+                                      "CI_SERVER_URL": "https://gitlab.example.com"},
+     "https://gitlab.example.com/api/v4"),
+    ("gitlab.com", "gitlab", {"CI_API_V4_URL": "https://gitlab.example.com/api/v4",
+                              "CI_SERVER_URL": "https://gitlab.example.com"},
+     "https://gitlab.com/api/v4"),
+])
+def test_the_api_follows_each_cis_variables_for_its_own_host(
+        host: str, kind: Kind, environ: dict[str, str], api: str) -> None:
+    """Building a client asks nothing of the server, so these addresses are never reached."""
+    found = tracker(host, kind, {**environ, "GITHUB_TOKEN": "t", "GITLAB_TOKEN": "t"})
+    assert found.name == f"{'GitHub' if kind == 'github' else 'GitLab'} ({api})"
