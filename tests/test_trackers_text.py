@@ -14,12 +14,14 @@ import pytest
 from ruamel.yaml import YAML
 
 from validator.cli import main
+from validator.errors import UserError
 from validator.loader import read_document
 from validator.model import Flag, Percentage, Stage
 from validator.parse import parse_flag
 from validator.policy import DEFAULT_POLICY, PolicyError, policy_from_table
 from validator.trackers.base import Thread
 from validator.trackers.choose import Kind, link, tracker
+from validator.trackers.http import Settings
 from validator.trackers.render import announcement, rollout_issue, rollout_states
 from validator.transitions import RolloutState
 
@@ -260,3 +262,15 @@ def test_the_api_follows_each_cis_variables_for_its_own_host(
     """Building a client asks nothing of the server, so these addresses are never reached."""
     found = tracker(host, kind, {**environ, "GITHUB_TOKEN": "t", "GITLAB_TOKEN": "t"})
     assert found.name == f"{'GitHub' if kind == 'github' else 'GitLab'} ({api})"
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"FLAGOPS_HTTP_TIMEOUT": "soon"}, "FLAGOPS_HTTP_TIMEOUT='soon' is not a number"),
+    ({"FLAGOPS_HTTP_TIMEOUT": "0"}, "FLAGOPS_HTTP_TIMEOUT must be at least 0.01"),
+    ({"FLAGOPS_HTTP_RETRIES": "-1"}, "FLAGOPS_HTTP_RETRIES must be at least 0"),
+])
+def test_http_settings_from_the_environment_are_checked(environ: dict[str, str],
+                                                         message: str) -> None:
+    with pytest.raises(UserError, match=re.escape(message)):
+        Settings.from_env(environ)
+    assert Settings.from_env({}) == Settings(20.0, 3, 0.5)
