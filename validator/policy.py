@@ -24,6 +24,8 @@ from validator.findings import RULES, START, Finding, Position
 from validator.model import Environment, FlagType, Stage
 
 Minutes = Annotated[int, Strict(), Field(ge=0)]
+_HOST = r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$"
+"""A lowercase host name, as URLs are compared."""
 
 
 class SoakMinutes(BaseModel):
@@ -125,6 +127,17 @@ class Policy(BaseModel):
         default=(), description="More regular expressions (POSIX extended, as git grep reads "
         "them) that find a flag in code, besides GitLab's; `{name}` stands for the flag's "
         "name, `{camelName}` for it in camelCase.")
+
+    tracker: Annotated[str, Strict(), Field(pattern=r"^https://[^/\s]+/[^\s]+[^/\s]$")] | \
+        None = Field(default=None, description="The project new rollout and cleanup issues go "
+                     "to (`flagops issue --create`), e.g. `https://gitlab.com/gitlab-org/gitlab` "
+                     "or `https://github.com/owner/repo`.")
+    github_hosts: tuple[Annotated[str, Strict(), Field(pattern=_HOST)], ...] = Field(
+        default=(), description="GitHub Enterprise hosts: issue URLs there go through PyGithub "
+        "(github.com always does).")
+    gitlab_hosts: tuple[Annotated[str, Strict(), Field(pattern=_HOST)], ...] = Field(
+        default=(), description="Self-managed GitLab hosts: issue URLs there go through "
+        "python-gitlab (gitlab.com always does).")
 
     @field_validator("percentage_steps")
     @classmethod
