@@ -11,7 +11,7 @@ from validator.chatops import gates
 from validator.durations import minutes_text
 from validator.lifecycle.lifespan import age, released_overdue, rollout_overdue
 from validator.model import Environment, Flag
-from validator.plan import _next_soak_key, reach
+from validator.plan import next_soak_key, reach
 from validator.policy import Policy
 from validator.transitions import RolloutState, next_step
 
@@ -76,7 +76,7 @@ def _legal_at(state: RolloutState, landed_at: int | None, policy: Policy) -> int
         return None
     if state.default_enabled:
         return landed_at  # removal waits for its cleanup, not for a soak
-    minutes: int = getattr(policy.soak_minutes, _next_soak_key(state))
+    minutes: int = getattr(policy.soak_minutes, next_soak_key(state))
     return landed_at + minutes * 60
 
 

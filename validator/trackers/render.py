@@ -16,11 +16,11 @@ from validator.build import Gates
 from validator.chatops import commands, gates
 from validator.durations import minutes_text
 from validator.model import Environment, Flag, Percentage, Stage
-from validator.plan import _code as code
-from validator.plan import _text as text
 from validator.plan import reach
 from validator.plan_steps import removed_reach
 from validator.policy import Policy
+from validator.reports.markdown import code_span as code
+from validator.reports.markdown import markdown_text as text
 from validator.transitions import RolloutState, soak_key
 
 ROLLOUT_MARKER = "<!-- flagops-rollout-issue -->"
