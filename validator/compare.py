@@ -543,7 +543,14 @@ def _released_before_removal(root: Path, reader: git.BlobReader, span: _Span,
              if name not in result.before and loaded.flag.default_enabled
              and loaded.flag.stage is Stage.ENABLED}
     released: set[str] = set()
+    if not names or span.base == EMPTY_TREE:
+        return released
+    # One log for all: a name the branch never removed cannot be a revert (and a glob walk
+    # per name over all of history would cost seconds each in a big repository).
+    ever_removed = {stem(path) for path in git.removed_paths(root, span.base)}
     for name, flag in names.items():
+        if name not in ever_removed:
+            continue
         last = git.first_parent_history(root, span.base, [name_pathspec(name)], limit=1)
         removed = [flag_at(reader, change.before) for change in (last[0].changes if last else ())
                    if stem(change.path) == name and change.before is not None]
