@@ -11,7 +11,6 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from validator.commands.schema import flag_schema_text
 from validator.loader import LoadError, load_document
 from validator.model import (
     STAGE_EXPOSURE,
@@ -22,6 +21,7 @@ from validator.model import (
     Flag,
     FlagType,
     Stage,
+    flag_schema_text,
 )
 
 CliResult = tuple[int, str, str]

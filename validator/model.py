@@ -5,6 +5,7 @@ The JSON Schema in schema/flag.schema.json is generated from `Flag` (`flagops sc
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -269,3 +270,8 @@ class Flag(_Strict):
     @property
     def rules(self) -> TypeRules:
         return TYPE_RULES[self.type]
+
+
+def flag_schema_text() -> str:
+    """The flag file's JSON Schema as `flagops schema` writes it (and `init` scaffolds it)."""
+    return json.dumps(Flag.model_json_schema(), indent=2, ensure_ascii=False) + "\n"

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TextIO
 
 from validator.commands.build import read_regular_file
-from validator.model import Flag
+from validator.model import flag_schema_text
 from validator.output import atomic_write
 from validator.reports.escape import escape
 
 MAX_SCHEMA_BYTES = 1024 * 1024
 """The generated schema is a few KiB; --check reads no more than this of what is there."""
-
-
-def flag_schema_text() -> str:
-    return json.dumps(Flag.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:

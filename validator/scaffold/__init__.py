@@ -10,7 +10,7 @@ import json
 from importlib.resources import files
 from typing import Literal
 
-from validator.commands.schema import flag_schema_text
+from validator.model import flag_schema_text
 from validator.policy import DEFAULT_POLICY, Policy, SoakMinutes
 
 Host = Literal["gitlab", "github"]
