@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from survey_renderer.site import DEFAULT_INVITE_URL, FLAG_NAME, render_site
-from validator.commands.build import read_config
+from validator.config_file import read_config
 from validator.errors import UserError
 from validator.output import atomic_write
 from validator.policy import load_policy

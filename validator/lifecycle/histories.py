@@ -1,0 +1,86 @@
+"""Every flag's timeline and facts from one pass over git, for the merged config.
+
+`flagops history` reads one flag; the catalog needs all of them, so this reads the history of
+the whole flags folder in one `git log`, the authors and messages in one more, and each blob
+once through one `cat-file --batch` (cached by object id), then splits it by name with
+`facts.by_name`. The rows are `timeline.timeline`'s and the landing times `landing_time`'s, so
+they are the gate's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from validator import git
+from validator.flag_summary import CatalogNote, FlagSummary, HistoryCompleteness
+from validator.history import landing_time
+from validator.lifecycle.facts import added_at, by_name
+from validator.lifecycle.reads import clock_of, details, flag_commits
+from validator.lifecycle.show import iso
+from validator.lifecycle.states import cached_flags, state_reader
+from validator.lifecycle.status import Facts
+from validator.lifecycle.summary import Step, summary
+from validator.lifecycle.timeline import timeline
+from validator.loader import stem
+from validator.model import Flag
+from validator.policy import Policy
+from validator.transitions import RolloutState
+
+StateOf = Callable[[git.Entry], RolloutState | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Histories:
+    """Per flag name: its timeline steps (oldest first) and its landing and creation times."""
+
+    steps: dict[str, list[Step]]
+    facts: dict[str, Facts]
+    shallow: bool
+
+
+def read_histories(root: Path, ref: str, flags: Mapping[str, Flag]) -> Histories:
+    """The first-parent history of ref for these flags (by name, through moves of their
+    files); a shallow clone gives what it holds and says so."""
+    clock = clock_of(root, ref)
+    shallow = git.shallow_commits(root) is not None
+    commits = by_name(flag_commits(root, ref, [git.FLAGS_DIR]), flags)
+    found = details(root, {c.sha for listed in commits.values() for c in listed})
+    steps: dict[str, list[Step]] = {}
+    facts: dict[str, Facts] = {}
+    with git.BlobReader(root) as reader:
+        state_of = state_reader(cached_flags(reader))
+        for name, flag in flags.items():
+            mine = commits[name]
+            events = timeline(mine, name, state_of, stem, clock, found)
+            after = {commit.sha: _after(commit, state_of) for commit in mine}
+            steps[name] = [Step(event, after.get(event.commit)) for event in events]
+            facts[name] = Facts(landing_time(mine, name, RolloutState.of(flag), state_of, stem,
+                                             clock, shallow=shallow), added_at(mine, clock))
+    return Histories(steps, facts, shallow)
+
+
+def _after(commit: git.Commit, state_of: StateOf) -> RolloutState | None:
+    """The flag's state after the commit (its changes are this flag's only, from by_name)."""
+    for change in commit.changes:
+        state = state_of(change.after) if change.after is not None else None
+        if state is not None:
+            return state
+    return None
+
+
+def summaries(root: Path, flags: Mapping[str, Flag], policy: Policy, current: int | None,
+              now: int) -> tuple[dict[str, FlagSummary], CatalogNote]:
+    """Every flag's summary as of `now`, from HEAD's history where there is one: outside a
+    git repository (or before the first commit) the summaries have no history and say so."""
+    try:
+        found = read_histories(root, git.resolve(root, "HEAD"), flags)
+    except git.GitError:  # not a repository, no commit yet: nothing to read, not an error
+        found = Histories({}, {}, shallow=False)
+        completeness: HistoryCompleteness = "none"
+    else:
+        completeness = "partial" if found.shallow else "complete"
+    made = {name: summary(flag, found.steps.get(name, []), found.facts.get(name, Facts()),
+                          policy, current, now) for name, flag in flags.items()}
+    return made, CatalogNote(as_of=iso(now) or "", history=completeness)
