@@ -42,7 +42,8 @@ class Histories:
 
 def read_histories(root: Path, ref: str, flags: Mapping[str, Flag]) -> Histories:
     """The first-parent history of ref for these flags (by name, through moves of their
-    files); a shallow clone gives what it holds and says so."""
+    files); a shallow clone gives what it holds and says so. Where its history is cut, every
+    file looks added: that is no change, so no row."""
     clock = clock_of(root, ref)
     shallow = git.shallow_commits(root) is not None
     commits = by_name(flag_commits(root, ref, [git.FLAGS_DIR]), flags)
@@ -55,7 +56,8 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag]) -> Histories
             mine = commits[name]
             events = timeline(mine, name, state_of, stem, clock, found)
             after = {commit.sha: _after(commit, state_of) for commit in mine}
-            steps[name] = [Step(event, after.get(event.commit)) for event in events]
+            steps[name] = [Step(event, after.get(event.commit)) for event in events
+                           if not (shallow and event.commit in clock.roots)]
             facts[name] = Facts(landing_time(mine, name, RolloutState.of(flag), state_of, stem,
                                              clock, shallow=shallow), added_at(mine, clock))
     return Histories(steps, facts, shallow)
