@@ -10,8 +10,9 @@ from pathlib import Path
 from validator.build import MergedConfig, parse_config
 from validator.errors import UserError
 
-MAX_CONFIG_BYTES = 16 * 1024 * 1024
-"""Far above any merged config (a flag takes a few hundred bytes), far below a memory's worth."""
+MAX_CONFIG_BYTES = 128 * 1024 * 1024
+"""Far above any merged config, far below a memory's worth: a flag takes a few hundred bytes,
+and its summary (its history above all) about 3 KB, some 30 MB at 10,000 flags."""
 
 
 def read_config(path: Path, shown: str) -> MergedConfig:

@@ -24,13 +24,18 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class Reach(_Frozen):
+class Level(_Frozen):
     """Who has the flag in one environment, in the terms a chart draws."""
 
     kind: Literal["off", "actors", "percentage", "on"] = Field(
         description="on: everyone; percentage: listed actors plus a share; actors: listed only.")
     actors: int = Field(ge=0, description="How many actors are listed.")
     percentage: Percent | None = Field(description="The share, of actors or of time.")
+
+
+class Reach(Level):
+    """A level, and who has the flag in words."""
+
     text: str = Field(description="Who has it, in the words `flagops status` uses.")
 
 
@@ -44,7 +49,7 @@ class Landed(_Frozen):
     before: str = Field(alias="from")
     after: str = Field(alias="to")
     step: Literal["new", "forward", "rollback", "mixed", "removed", "no rollout change"]
-    production: Reach | None = Field(description="Production after the change; null: removed.")
+    production: Level | None = Field(description="Production after the change; null: removed.")
 
 
 class Lifespan(_Frozen):

@@ -9,7 +9,7 @@ they are the gate's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +50,7 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag]) -> Histories
     found = details(root, {c.sha for listed in commits.values() for c in listed})
     steps: dict[str, list[Step]] = {}
     facts: dict[str, Facts] = {}
-    with git.BlobReader(root) as reader:
+    with Prefetched(root, _oids(commits.values())) as reader:
         state_of = state_reader(cached_flags(reader))
         for name, flag in flags.items():
             mine = commits[name]
@@ -61,6 +61,49 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag]) -> Histories
             facts[name] = Facts(landing_time(mine, name, RolloutState.of(flag), state_of, stem,
                                              clock, shallow=shallow), added_at(mine, clock))
     return Histories(steps, facts, shallow)
+
+
+class Prefetched(git.BlobReader):
+    """Every blob asked for, read up front by one `git cat-file --batch` with all the object
+    ids on its stdin: no round trip per blob (tens of thousands of them at 10,000 flags)."""
+
+    def __init__(self, root: Path, oids: Iterable[str]) -> None:  # no process of its own
+        wanted = sorted(set(oids))
+        raw = git.git(root, "cat-file", "--batch",
+                      stdin="".join(f"{oid}\n" for oid in wanted).encode("ascii"))
+        self._blobs = _split_batch(raw)
+
+    def read(self, oid: str) -> bytes | None:
+        return self._blobs.get(oid)
+
+    def close(self) -> None:
+        self._blobs = {}
+
+
+def _split_batch(raw: bytes) -> dict[str, bytes]:
+    """`<oid> <type> <size>\n<content>\n` per object, `<oid> missing\n` for none."""
+    found: dict[str, bytes] = {}
+    at = 0
+    while at < len(raw):
+        end = raw.index(b"\n", at)
+        header = raw[at:end].split()
+        at = end + 1
+        if len(header) != 3:
+            continue
+        size = int(header[2])
+        if header[1] == b"blob":
+            found[header[0].decode("ascii")] = raw[at:at + size]
+        at += size + 1
+    return found
+
+
+def _oids(histories: Iterable[list[git.Commit]]) -> Iterator[str]:
+    for commits in histories:
+        for commit in commits:
+            for change in commit.changes:
+                for entry in (change.before, change.after):
+                    if entry is not None and entry.oid is not None and entry.is_regular:
+                        yield entry.oid
 
 
 def _after(commit: git.Commit, state_of: StateOf) -> RolloutState | None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from validator.build import Gates
-from validator.flag_summary import FlagSummary, Landed, Lifespan, Reach
+from validator.flag_summary import FlagSummary, Landed, Level, Lifespan, Reach
 from validator.lifecycle.lifespan import Age, age
 from validator.lifecycle.show import iso
 from validator.lifecycle.status import Facts, row_of
@@ -43,9 +43,15 @@ def reach_of(found: Gates) -> Reach:
     return Reach(kind=kind, actors=len(found.actors), percentage=share, text=reach(found))
 
 
+def level_of(found: Gates) -> Level:
+    """The level alone: a history row need not repeat every listed actor."""
+    reach = reach_of(found)
+    return Level(kind=reach.kind, actors=reach.actors, percentage=reach.percentage)
+
+
 def landed(step: Step) -> Landed:
     event = step.event
-    production = None if step.after is None else reach_of(step.after.gates(Environment.PRODUCTION))
+    production = None if step.after is None else level_of(step.after.gates(Environment.PRODUCTION))
     return Landed(time=iso(event.time), commit=event.commit, author=event.author,
                   merge_request=event.merge_request, before=event.before, after=event.after,
                   step=event.step, production=production)
