@@ -42,6 +42,12 @@ class Point:
     """`from → to`, as `flagops history` says it."""
     state: str
     """The state after the change."""
+    stamp: str = ""
+    """`time` as ISO 8601, when the caller has it already (the merged config does)."""
+
+    @property
+    def iso(self) -> str:
+        return self.stamp or iso(self.time)
 
 
 def level(kind: str, percentage: float | None) -> float:
@@ -58,7 +64,12 @@ def iso(moment: int) -> str:
 
 
 def _day(moment: int) -> str:
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return day_of(iso(moment))
+
+
+def day_of(stamp: str) -> str:
+    """`2026-09-21T14:13:20+00:00` as `2026-09-21 14:13 UTC` (the stamps are UTC)."""
+    return f"{stamp[:10]} {stamp[11:16]} UTC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +132,16 @@ def _y(point: Point, frame: _Frame) -> float:
 def _bands(points: Sequence[Point], frame: _Frame) -> list[str]:
     """Each state's time, from its change to the next (the last one to the chart's end)."""
     bands = []
+    last = iso(frame.end)
     for index, point in enumerate(points):
-        until = points[index + 1].time if index + 1 < len(points) else frame.end
+        following = points[index + 1] if index + 1 < len(points) else None
+        until = following.time if following else frame.end
         x0, x1 = frame.x(point.time), frame.x(until)
         top = frame.y(level(point.kind, point.percentage))
         lasted = minutes_text(max(until - point.time, 0) // 60)
         title = escape(f"{point.state} for {lasted}")
-        bands.append(f'<g class="soak" data-from="{iso(point.time)}" data-until="{iso(until)}">'
+        ended = following.iso if following else last
+        bands.append(f'<g class="soak" data-from="{point.iso}" data-until="{ended}">'
                      f"<title>{title}</title><rect x=\"{x0:.1f}\" y=\"{top:.1f}\" "
                      f'width="{max(x1 - x0, 0):.1f}" height="{frame.y(0) - top:.1f}"/>')
         if x1 - x0 >= LABELLED_BAND:
@@ -146,7 +160,7 @@ def _legal(moment: int, frame: _Frame) -> str:
 
 def _step(point: Point, frame: _Frame) -> str:
     x, y = frame.x(point.time), frame.y(level(point.kind, point.percentage))
-    title = escape(f"{point.step}: {point.label}, {_day(point.time)}")
+    title = escape(f"{point.step}: {point.label}, {day_of(point.iso)}")
     mark = (f'<rect class="mark" x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
             f'transform="rotate(45 {x:.1f} {y:.1f})"/>' if point.kind == "actors"
             else f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="5"/>')
@@ -155,5 +169,5 @@ def _step(point: Point, frame: _Frame) -> str:
                  f'L{x + 6:.1f},{y - 16:.1f}L{x:.1f},{y - 8:.1f}Z"/>')
     step = escape(point.step)
     kind = escape(point.step.replace(" ", "-"))
-    return (f'<g class="step step-{kind} level-{escape(point.kind)}" data-time="{iso(point.time)}" '
+    return (f'<g class="step step-{kind} level-{escape(point.kind)}" data-time="{point.iso}" '
             f'data-step="{step}"><title>{title}</title>{mark}</g>')

@@ -35,7 +35,7 @@ def points(history: tuple[Landed, ...]) -> list[Point]:
         reach = step.production
         found.append(Point(at, reach.kind if reach else "removed",
                            reach.percentage if reach else None, step.step,
-                           f"{step.before} → {step.after}", step.after))
+                           f"{step.before} → {step.after}", step.after, step.time or ""))
     return found
 
 
