@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from validator import git
 from validator.flag_summary import CatalogNote, FlagSummary, HistoryCompleteness
 from validator.history import landing_time
+from validator.landings import state_at
 from validator.lifecycle.facts import added_at, by_name
 from validator.lifecycle.reads import clock_of, details, flag_commits
 from validator.lifecycle.show import iso
-from validator.lifecycle.states import cached_flags, state_reader
 from validator.lifecycle.status import Facts
 from validator.lifecycle.summary import Step, summary
 from validator.lifecycle.timeline import timeline
@@ -51,7 +52,7 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag]) -> Histories
     steps: dict[str, list[Step]] = {}
     facts: dict[str, Facts] = {}
     with Prefetched(root, _oids(commits.values())) as reader:
-        state_of = state_reader(cached_flags(reader))
+        state_of = _state_reader(reader)
         for name, flag in flags.items():
             mine = commits[name]
             events = timeline(mine, name, state_of, stem, clock, found)
@@ -104,6 +105,20 @@ def _oids(histories: Iterable[list[git.Commit]]) -> Iterator[str]:
                 for entry in (change.before, change.after):
                     if entry is not None and entry.oid is not None and entry.is_regular:
                         yield entry.oid
+
+
+def _state_reader(reader: git.BlobReader) -> StateOf:
+    """States by object id, read by the gate's reader (`landings.state_at`); a state, not
+    the whole flag, is kept for each of the tens of thousands of historical blobs."""
+
+    @cache
+    def by_oid(oid: str, path: str, mode: str) -> RolloutState | None:
+        return state_at(reader, git.Entry(path, mode, oid))
+
+    def state_of(entry: git.Entry) -> RolloutState | None:
+        return None if entry.oid is None else by_oid(entry.oid, entry.path, entry.mode)
+
+    return state_of
 
 
 def _after(commit: git.Commit, state_of: StateOf) -> RolloutState | None:
