@@ -146,7 +146,7 @@ def _bands(points: Sequence[Point], frame: _Frame) -> list[str]:
                      f'width="{max(x1 - x0, 0):.1f}" height="{frame.y(0) - top:.1f}"/>')
         if x1 - x0 >= LABELLED_BAND:
             bands.append(f'<text class="soak-label" x="{(x0 + x1) / 2:.1f}" '
-                         f'y="{frame.y(0) - 6:.1f}" text-anchor="middle">{escape(lasted)}</text>')
+                         f'y="{top - 6:.1f}" text-anchor="middle">{escape(lasted)}</text>')
         bands.append("</g>")
     return bands
 
