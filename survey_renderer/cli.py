@@ -28,9 +28,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                   f"survey page: it is flagops's own page, and it needs the flag {FLAG_NAME}, "
                   f"which {escape(args.config)} does not have\n")
         return 0
-    hosts = load_policy(root).invite_link_hosts
+    policy = load_policy(root)
     files = render_site(config, invite_url=args.invite_url or DEFAULT_INVITE_URL,
-                        allowed_hosts=hosts)
+                        allowed_hosts=policy.invite_link_hosts, bucketing=policy.bucketing)
     write_site({**files, **catalog}, root / args.output, root=root)
     out.write(f"wrote {len(files)} files to {shown} ({config.environment})\n"
               f"wrote the flag catalog of {len(config.flags)} flag(s) to {shown}/flags\n")

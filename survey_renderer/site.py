@@ -20,6 +20,8 @@ from markupsafe import Markup
 
 from survey_renderer.gate import static_decision
 from validator.build import Gates, MergedConfig
+from validator.engines import Bucketing
+from validator.engines.bucketing import share_weight
 from validator.errors import UserError
 
 FLAG_NAME = "calendly_invite_link"
@@ -52,14 +54,20 @@ def check_invite_url(url: str, allowed_hosts: tuple[str, ...]) -> str:
     return url
 
 
-def flag_snapshot(name: str, gates: Gates, actor_kind: str) -> dict[str, Any]:
-    """What the browser needs to evaluate the flag: only actors of the kind the page knows."""
+def flag_snapshot(name: str, gates: Gates, actor_kind: str,
+                  bucketing: Bucketing = "flipper") -> dict[str, Any]:
+    """What the browser needs to evaluate the flag: only actors of the kind the page knows,
+    and whose percentage rule decides (the engine the team runs)."""
     prefix = f"{actor_kind}:"
     return {
         "name": name,
         "boolean": gates.boolean,
         "actors": [actor for actor in gates.actors if actor.startswith(prefix)],
         "percentage_of_actors": gates.percentage_of_actors,
+        "bucketing": bucketing,
+        # flagd's fractional weights are whole buckets, rounded here as the export rounds them.
+        "flagd_weight": None if gates.percentage_of_actors is None
+        else share_weight(gates.percentage_of_actors),
     }
 
 
@@ -85,7 +93,8 @@ def content_security_policy(script: str) -> str:
 
 
 def render_site(
-    config: MergedConfig, *, invite_url: str, allowed_hosts: tuple[str, ...]
+    config: MergedConfig, *, invite_url: str, allowed_hosts: tuple[str, ...],
+    bucketing: Bucketing = "flipper",
 ) -> dict[str, str]:
     """Every file of the site, keyed by its path relative to the output directory."""
     state = config.flags.get(FLAG_NAME)
@@ -93,7 +102,7 @@ def render_site(
         raise UserError(f"the merged config has no flag {FLAG_NAME!r}")
     url = check_invite_url(invite_url, allowed_hosts)
     decided = static_decision(state.gates, ACTOR_KIND)
-    script = page_script(decided, flag_snapshot(FLAG_NAME, state.gates, ACTOR_KIND))
+    script = page_script(decided, flag_snapshot(FLAG_NAME, state.gates, ACTOR_KIND, bucketing))
     template = _templates().get_template("survey_response.html")
     context = {"csp": content_security_policy(script), "script": Markup(script),
                "invite_url": url, "link_possible": decided is not False,

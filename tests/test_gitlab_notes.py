@@ -1,4 +1,5 @@
-"""The merge request note, against a GitLab stand-in served on 127.0.0.1 by http.server."""
+"""The merge request note through python-gitlab (validator/trackers), against a GitLab stand-in
+served on 127.0.0.1 by http.server: notes paginated as GitLab pages them (Link headers)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import pytest
 from gitrepo import Repo
 
 from validator.errors import UserError
-from validator.gitlab_notes import MARKER, MergeRequest, publish_plan
+from validator.trackers.review import PLAN_MARKER as MARKER
+from validator.trackers.review import publish_plan
 
 NOTES_PATH = "/api/v4/projects/group%2Fflags/merge_requests/7/notes"
 
@@ -30,6 +32,7 @@ class FakeGitLab:
         self.page_size = page_size
         self.notes: list[dict[str, Any]] = [{"id": 1, "body": "LGTM"}, {"id": 2, "body": "ok"}]
         self.requests: list[tuple[str, str]] = []
+        self.base = ""
 
     def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any, dict[
             str, str]]:
@@ -41,8 +44,10 @@ class FakeGitLab:
             page = int(parse_qs(url.query).get("page", ["1"])[0])
             start = (page - 1) * self.page_size
             more = start + self.page_size < len(self.notes)
+            link = f'<{self.base}{url.path}?page={page + 1}&per_page={self.page_size}>; ' \
+                'rel="next"'
             return 200, self.notes[start:start + self.page_size], {
-                "X-Next-Page": str(page + 1) if more else ""}
+                "X-Next-Page": str(page + 1) if more else "", **({"Link": link} if more else {})}
         if method == "POST" and url.path == NOTES_PATH:
             note = {"id": len(self.notes) + 1, "body": json.loads(body)["body"]}
             self.notes.append(note)
@@ -79,7 +84,9 @@ def gitlab() -> Iterator[tuple[FakeGitLab, str]]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
     thread.start()
     try:
         yield fake, f"http://127.0.0.1:{server.server_address[1]}/api/v4"
@@ -89,22 +96,29 @@ def gitlab() -> Iterator[tuple[FakeGitLab, str]]:
         thread.join()
 
 
+def _ci(api: str, token: str = "secret") -> dict[str, str]:
+    return {"CI_API_V4_URL": api, "CI_PROJECT_ID": "group/flags", "CI_MERGE_REQUEST_IID": "7",
+            "FLAGOPS_GITLAB_TOKEN": token, "FLAGOPS_HTTP_RETRIES": "0"}
+
+
 def test_the_plan_note_is_added_once_then_edited(gitlab: tuple[FakeGitLab, str]) -> None:
     fake, api = gitlab
-    target = MergeRequest(api, "group/flags", "7", "secret")
     fake.notes.append({"id": 3, "body": "a third comment pushes ours to page two"})
-    assert publish_plan(target, "first plan") == "added the plan to the merge request"
-    assert publish_plan(target, "second plan") == "updated the plan on the merge request"
+    assert publish_plan("first plan", _ci(api)) == "added the plan to the merge request"
+    assert publish_plan("second plan", _ci(api)) == "updated the plan on the merge request"
     ours = [note for note in fake.notes if note["body"].startswith(MARKER)]
     assert [note["body"] for note in ours] == [f"{MARKER}\nsecond plan"]
     assert ("PUT", f"{NOTES_PATH}/4") in fake.requests
     assert any("page=2" in path for _, path in fake.requests)
 
 
-def test_a_refused_token_is_one_clear_error(gitlab: tuple[FakeGitLab, str]) -> None:
+def test_a_refused_token_is_one_clear_error_without_the_token(
+        gitlab: tuple[FakeGitLab, str]) -> None:
     _, api = gitlab
-    with pytest.raises(UserError, match=r"GitLab answered 401 to GET .*/notes"):
-        publish_plan(MergeRequest(api, "group/flags", "7", "wrong"), "plan")
+    with pytest.raises(UserError, match=r"GitLab \(.*/api/v4\): 401: the token was refused") \
+            as raised:
+        publish_plan("plan", _ci(api, "wrong-token-value"))
+    assert "wrong-token-value" not in str(raised.value)
 
 
 def test_plan_comment_from_the_ci_variables(gitlab: tuple[FakeGitLab, str],
@@ -130,10 +144,11 @@ def test_plan_comment_outside_a_merge_request_pipeline_says_what_is_missing(
     repo.write_flag("demo", "off")
     repo.commit("add", at=int(time.time()))
     ci_variables = ("CI_API_V4_URL", "CI_PROJECT_ID", "CI_MERGE_REQUEST_IID",
-                    "FLAGOPS_GITLAB_TOKEN")
+                    "FLAGOPS_GITLAB_TOKEN", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY")
     env = {key: value for key, value in repo.env.items() if key not in ci_variables}
     done = subprocess.run([sys.executable, "-m", "validator", "plan", "--base", "HEAD",
                            "--comment"], cwd=repo.path, env=env, capture_output=True,
                           text=True, check=False)
     assert done.returncode == 1
-    assert "--comment needs CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID" in done.stderr
+    assert "--comment needs a merge request pipeline (GitLab CI: CI_API_V4_URL, CI_PROJECT_ID, " \
+        "CI_MERGE_REQUEST_IID" in done.stderr

@@ -112,3 +112,49 @@ def test_one_flag_per_change_refuses_two_steps_but_not_two_rollbacks(tmp_path: P
     repo.write_flag("other")
     repo.commit("both back", at=EPOCH)
     assert _rules(repo, EPOCH) == []
+
+
+def test_a_flag_enabled_by_default_too_long_is_due_for_removal(tmp_path: Path) -> None:
+    """FO407 counts from when default_enabled landed (70 days before EPOCH), on the trusted
+    clock; a younger release, a limit of 0 and a rollback say nothing."""
+    released = {"stage": "enabled", "default_enabled": True, "cleanup": True}
+    repo = _repo(tmp_path, **released)
+    repo.write("app/invite.rb", "Feature.enabled?(:demo)\n")
+    repo.commit("code", at=EPOCH - DAY)
+    repo.write("flags/demo.yml", flag_yaml("demo", description="Later.", **released))  # type: ignore[arg-type]
+    repo.commit("edit", at=EPOCH)
+    assert _rules(repo, EPOCH) == []  # released 30 days ago; the default allows 60
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH + 40 * DAY).findings
+    assert [(f.rule, str(f.severity)) for f in found] == [("FO407", "warning")]
+    assert "enabled by default for 70 days; the policy allows 60" in found[0].message
+    repo.write("pyproject.toml", "[tool.flagops]\nmax_released_days = 0\n")
+    repo.commit("no limit", at=EPOCH + DAY)
+    repo.write("flags/demo.yml", flag_yaml("demo", description="Again.", **released))  # type: ignore[arg-type]
+    repo.commit("edit again", at=EPOCH + DAY)
+    assert _rules(repo, EPOCH + 400 * DAY) == []
+    repo.write("pyproject.toml", "[tool.flagops]\nstale_severity = \"error\"\n")
+    repo.commit("strict", at=EPOCH + DAY)
+    repo.write_flag("demo", "enabled", cleanup=True)
+    repo.commit("no longer by default", at=EPOCH + DAY)
+    assert _rules(repo, EPOCH + 400 * DAY) == []  # a rollback is never judged stale
+
+
+def test_an_override_passes_a_removal_with_references_but_never_a_freeze(
+        tmp_path: Path) -> None:
+    repo = _repo(tmp_path, FREEZE, stage="staging")
+    repo.write("app/models/user.rb", "Feature.enabled?(:demo)\n")
+    repo.commit("code", at=EPOCH - DAY)
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("remove demo\n\nFlag-Override: demo: the reference is dead code",
+                at=EPOCH - DAY // 2)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, str(f.severity)) for f in found] == [("FO208", "warning"),
+                                                            ("FO404", "warning")]
+    assert "overridden by Flag-Override: the reference is dead code" in found[1].message
+    repo.write_flag("demo", "staging")
+    repo.commit("back", at=EPOCH - DAY // 2 + 60)  # soaked by EPOCH, inside the freeze
+    repo.write_flag("demo", "beta", actors=["User:1"])
+    repo.commit("beta in the freeze\n\nFlag-Override: demo: urgent", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [f"{f.rule}:{f.severity}" for f in found] == ["FO401:error", "FO209:warning"]
+    assert "Flag-Override (urgent) cannot pass FO401" in found[1].message

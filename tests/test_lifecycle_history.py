@@ -87,3 +87,24 @@ def test_history_text_and_unknown_flag(story: tuple[Repo, dict[str, str]],
     assert "staging → beta (1 actor)  [forward]" in out
     code, _, err = run_cli("-C", str(repo.path), "history", "nothing_here")
     assert code == 1 and "no flag file named nothing_here.yml" in err
+
+
+def test_literal_paths_find_what_the_name_glob_finds(tmp_path: Path) -> None:
+    """The fast read (literal paths, moves followed one by one) gives the same commits and
+    changes as the glob over every folder, through two moves and an out-of-order date."""
+    from validator import git
+    from validator.landings import name_pathspec
+    from validator.lifecycle.reads import clock_of, flag_commits, named_history
+
+    repo, _ = _story(tmp_path)
+    (repo.path / "flags/ops").mkdir()
+    repo.git("mv", "flags/team/demo.yml", "flags/ops/demo.yml")
+    repo.commit("move demo again", at=EPOCH + 5 * HOUR)  # dated before the revert
+    repo.write_flag("other", folder="flags/team")
+    repo.commit("another flag where demo was", at=EPOCH + 9 * HOUR)
+    ref = git.resolve(repo.path, "HEAD")
+    clock = clock_of(repo.path, ref)
+    fast = named_history(repo.path, ref, {"demo": "flags/ops/demo.yml"}, clock)
+    slow = flag_commits(repo.path, ref, [name_pathspec("demo")])
+    assert [(c.sha, sorted(c.paths)) for c in fast] == [(c.sha, sorted(c.paths)) for c in slow]
+    assert len(fast) == 8  # add, staging, merge, move, edit, 10%, revert, move again

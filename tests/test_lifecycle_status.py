@@ -127,3 +127,13 @@ def test_a_passed_rollout_date_is_stale() -> None:
     flag = _flag().model_copy(update={"intended_to_rollout_by": date(2026, 9, 1)})
     row = row_of(flag, Facts(landed_at=EPOCH), DEFAULT_POLICY, None, EPOCH)
     assert row.stale == ["past intended_to_rollout_by 2026-09-01"] and row.action == 0
+
+
+def test_a_flag_enabled_by_default_past_the_policys_days_is_stale() -> None:
+    flag = _flag(stage="enabled", default_enabled=True, cleanup=True)
+    fresh = row_of(flag, Facts(landed_at=EPOCH - 59 * DAY), DEFAULT_POLICY, None, EPOCH)
+    old = row_of(flag, Facts(landed_at=EPOCH - 60 * DAY), DEFAULT_POLICY, None, EPOCH)
+    never = row_of(flag, Facts(landed_at=EPOCH - 600 * DAY),
+                   DEFAULT_POLICY.model_copy(update={"max_released_days": 0}), None, EPOCH)
+    assert (fresh.stale, never.stale) == ([], [])
+    assert old.stale == ["enabled by default for over 60 days"] and old.action == 0

@@ -27,8 +27,9 @@ from survey_renderer.cli import write_site
 from survey_renderer.gate import evaluate
 from survey_renderer.screenshot import SHOTS, demo_site, photograph
 from survey_renderer.site import DEFAULT_INVITE_URL, FLAG_NAME, check_invite_url, render_site
-from validator.build import MergedConfig, build_config, config_text
+from validator.build import BUCKETS, MergedConfig, build_config, config_text
 from validator.cli import main
+from validator.engines.murmur import flagd_bucket
 from validator.errors import UserError
 from validator.model import Environment, Flag
 
@@ -189,6 +190,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for name, (stage, environment) in SITES.items():
         write_site(site_for(stage, environment), root / name)
     write_site(demo_site(), root / "demo")
+    write_site(render_site(config_for("percentage"), invite_url=DEFAULT_INVITE_URL,
+                           allowed_hosts=HOSTS, bucketing="flagd"), root / "percentage-flagd")
     with serve(root) as url:
         yield url
 
@@ -219,6 +222,35 @@ def test_link_shows_exactly_when_the_python_evaluator_says(
     seen = {uid: page_state(driver, base_url, f"{stage}-production", user_id=uid,
                             show_invite_link="true")["link"] for uid in USER_IDS}
     assert {uid for uid in USER_IDS if seen[uid] != expected[uid]} == set()
+
+
+@pytest.mark.browser
+def test_with_flagd_bucketing_the_page_lets_in_whom_flagd_lets_in(
+        driver: Chrome, base_url: str) -> None:
+    """A team that runs flagd (policy `bucketing = "flagd"`): the page's percentage is flagd's
+    fractional rule, actor for actor, and not Flipper's."""
+    gates = config_for("percentage").flags[FLAG_NAME].gates
+    flagd = {uid: evaluate(FLAG_NAME, gates, f"User:{uid}", bucketing="flagd").enabled
+             for uid in USER_IDS}
+    flipper = {uid: evaluate(FLAG_NAME, gates, f"User:{uid}").enabled for uid in USER_IDS}
+    assert flagd != flipper and set(flagd.values()) == {True, False}
+    seen = {uid: page_state(driver, base_url, "percentage-flagd", user_id=uid,
+                            show_invite_link="true")["link"] for uid in USER_IDS}
+    assert {uid for uid in USER_IDS if seen[uid] != flagd[uid]} == set()
+
+
+@pytest.mark.browser
+def test_the_browser_flagd_bucket_is_the_engines(driver: Chrome) -> None:
+    """murmur3 over canonical CBOR in the browser against the Python twin (itself held to
+    mmh3 and cbor2 by tests/test_flagd_engine.py): every tail length, one-, two- and
+    three-byte CBOR heads, and text that is not ASCII."""
+    gate_js = (Path(__file__).parents[1] / "survey_renderer/static/gate.js").read_text()
+    keys = [f"User:{n}" for n in range(500)] + ["", "ü", "名前🙂", "\u2028", "a" * 23,
+                                                   "a" * 24, "b" * 255, "c" * 256, "d" * 70000]
+    got = driver.execute_script(
+        f"{gate_js}\nvar name = arguments[1];\nreturn arguments[0].map(function (key) {{ "
+        f"return flagopsGate.flagdBucket(name, key); }});", keys, FLAG_NAME)
+    assert got == [flagd_bucket(FLAG_NAME, key, BUCKETS) for key in keys]
 
 
 @pytest.mark.browser

@@ -14,7 +14,15 @@ from validator.loader import load_document
 from validator.model import STAGE_EXPOSURE, Environment, Exposure, Stage
 from validator.parse import parse_flag
 from validator.policy import DEFAULT_POLICY, Policy, SoakMinutes
-from validator.transitions import RolloutState, Step, Verdict, classify, judge, next_step
+from validator.transitions import (
+    RolloutState,
+    Step,
+    Verdict,
+    apply_override,
+    classify,
+    judge,
+    next_step,
+)
 
 HOUR_AGO = EPOCH - 3600
 TWO_DAYS_AGO = EPOCH - 2 * 24 * 3600
@@ -32,8 +40,12 @@ def rules_of(before: LoadedFlag | None, after: LoadedFlag | None, *,
              landed: int | None = TWO_DAYS_AGO,
              policy: Policy = DEFAULT_POLICY, override: str | None = None,
              staged: bool = False) -> list[str]:
-    verdict = Verdict(policy, EPOCH, landed, staged, override)
-    return [f"{f.rule}:{f.severity}" for f in judge("demo", before, after, verdict)]
+    verdict = Verdict(policy, EPOCH, landed, staged)
+    found = judge("demo", before, after, verdict)
+    anchor = after or before
+    if override is not None and anchor is not None:
+        found = apply_override("demo", found, anchor, override, policy)
+    return [f"{f.rule}:{f.severity}" for f in found]
 
 
 BETA = {"actors": ("Project:gitlab-org/gitlab",)}
@@ -139,8 +151,9 @@ def test_rollback_needs_no_history() -> None:
 
 
 def test_override_turns_errors_into_warnings_quoting_the_reason() -> None:
-    verdict = Verdict(DEFAULT_POLICY, EPOCH, HOUR_AGO, False, "incident 42 needs it on")
-    findings = judge("demo", loaded("off"), loaded("enabled"), verdict)
+    verdict = Verdict(DEFAULT_POLICY, EPOCH, HOUR_AGO, False)
+    findings = apply_override("demo", judge("demo", loaded("off"), loaded("enabled"), verdict),
+                              loaded("enabled"), "incident 42 needs it on", DEFAULT_POLICY)
     assert [f.severity for f in findings] == [Severity.WARNING]
     assert "incident 42 needs it on" in findings[0].message
 

@@ -41,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "export": "validator.commands.export",
     "import": "validator.commands.import_",
     "sync": "validator.commands.sync",
+    "issue": "validator.commands.issue",
+    "announce": "validator.commands.announce",
 }
 ROOTLESS = ("init",)
 """Commands that work on a folder of their own (DIR), not on the repository found upwards."""
@@ -120,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=("markdown", "json"), default="markdown",
                       help="Markdown for people and merge request notes, or JSON")
     plan.add_argument("--comment", action="store_true",
-                      help="also keep the plan as one note on the merge request (GitLab CI)")
+                      help="also keep the plan as one note on the merge request (GitLab CI) or "
+                      "one comment on the pull request (GitHub Actions)")
     render = commands.add_parser("render", help="write the survey site from the merged config")
     render.add_argument("--config", default="build/flags.json",
                         help="the merged config `flagops build` wrote")
@@ -137,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     _authoring_commands(commands)
     _lifecycle_commands(commands)
     _engine_commands(commands)
+    _tracker_commands(commands)
     _describe_commands(commands)
     return parser
 
@@ -251,6 +255,23 @@ def _engine_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
                       help="set the difference (without it nothing changes)")
 
 
+def _tracker_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """issue, announce: the flag's issues on its tracker (GitHub or GitLab)."""
+    issue = commands.add_parser("issue", help="a flag's rollout or cleanup issue in Markdown; "
+                                "--create opens it and writes its URL into the flag file")
+    issue.add_argument("kind", choices=("rollout", "cleanup"), help="which issue")
+    issue.add_argument("name", help="the flag's name")
+    issue.add_argument("--create", action="store_true", help="open it on the policy's tracker "
+                       "and write rollout_issue_url or cleanup_issue_url")
+    announce = commands.add_parser("announce", help="after a merge: a note on each changed "
+                                   "flag's rollout issue saying what is now live where")
+    announce.add_argument("--base", required=True, metavar="REF",
+                          help="the commit before the merge or push")
+    announce.add_argument("--head", default="HEAD", metavar="REF", help="the commit after it")
+    announce.add_argument("-n", "--dry-run", action="store_true",
+                          help="print the notes and post nothing")
+
+
 def _init_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("directory", nargs="?", default=".", metavar="DIR",
                         help="where to create the repository (made if absent; default: the "
@@ -310,6 +331,9 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
                         "--output to write several reports")
     parser.add_argument("--output", action="append", dest="outputs", metavar="FILE",
                         help="write the report of the matching --format to FILE")
+    parser.add_argument("--check-links", action="store_true",
+                        help="also look up each flag's rollout and cleanup issue on its "
+                        "tracker (changed flags only with --base)")
 
 
 def _range_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ from validator.check import LoadedFlag, check_documents
 from validator.errors import UsageError
 from validator.findings import RULES, START, Finding, Severity
 from validator.history import landing_time
+from validator.importers.gate import IMPORT_TRAILER, exact_imports, import_source, with_imports
 from validator.landings import (
     branch_clock,
     flag_at,
@@ -52,6 +53,7 @@ from validator.transitions import (
     RolloutState,
     Step,
     Verdict,
+    apply_override,
     classify,
     judge,
     judge_unreadable_base,
@@ -160,11 +162,11 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     judged = _judge_all(root, reader, span, result, base_side,
                         {stem(p) for p, entry in listing.entries.items()
                          if git.is_flag_path(p) and entry.is_regular}, now)
-    result.findings += _untouched_never_block(checked.findings, _touched(changes, listing),
-                                              result)
-    result.findings += judged
-    result.findings += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
-                                          result.before, result.after, result.policy, now)
+    judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
+                                 result.before, result.after, result.policy, now)
+    found = _untouched_never_block(checked.findings, _touched(changes, listing), result)
+    found += _with_overrides(_overrides(root, span), judged, result)
+    result.findings += _with_imports(root, reader, span, result, head_changed, found)
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
                      if name not in checked.flags]
@@ -400,7 +402,6 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
     name (one that does not parse is reported, not deleted); a flag whose base file cannot be
     read may only go to off."""
     policy = result.policy
-    overrides = _overrides(root, span)
     landings = _landings(root, reader, span, result, now)
     released = _released_before_removal(root, reader, span, result)
     findings: list[Finding] = []
@@ -411,8 +412,9 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
         if before is None and name in base_side.unreadable:
             findings += judge_unreadable_base(name, base_side.unreadable[name], after)
             continue
-        verdict = Verdict(policy, now, landings.get(name), span.staged, overrides.get(name),
-                          name in released, policy.require_merge_commits)
+        verdict = Verdict(policy, now, landings.get(name), span.staged,
+                          released_before_removal=name in released,
+                          merge_commits_required=policy.require_merge_commits)
         findings += judge(name, before, after, verdict)
     return findings
 
@@ -470,6 +472,43 @@ def _untouched_never_block(findings: list[Finding], touched: _Touched,
     note = "not caused by this change; it does not block a rollback"
     return [finding.as_warning(note) if finding.severity is Severity.ERROR and
             not touched.caused(finding) else finding for finding in findings]
+
+
+def _with_overrides(overrides: dict[str, str], findings: list[Finding],
+                    result: Comparison) -> list[Finding]:
+    """Each overridden flag's step findings, transitions and lifecycle rules alike, pass
+    through its trailer; an override naming no flag on either side is left unreported."""
+    kept = [finding for finding in findings if finding.flag not in overrides]
+    for name, reason in sorted(overrides.items()):
+        anchor = result.after.get(name) or result.before.get(name)
+        mine = [finding for finding in findings if finding.flag == name]
+        kept += mine if anchor is None else apply_override(name, mine, anchor, reason,
+                                                           result.policy)
+    return kept
+
+
+def _with_imports(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
+                  head_changed: dict[str, git.Entry], findings: list[Finding]) -> list[Finding]:
+    """Exact GitLab imports under a `Flag-Import` trailer (`validator.importers.gate`)."""
+    if span.commits is None:
+        return findings
+    source = import_source(git.trailers(root, span.commits, IMPORT_TRAILER))
+    new = {name: loaded.document.path for name, loaded in result.after.items()
+           if name not in result.before}
+    if source is None or not new:
+        return findings
+    had = [] if span.base == EMPTY_TREE else [*git.removed_paths(root, span.base),
+                                              *git.tree_entries(root, span.base)]
+    ever = {stem(path) for path in had if git.is_flag_path(path)}
+    files = {name: (path, _blob(reader, head_changed.get(path))) for name, path in new.items()}
+    imported = exact_imports(files, ever)
+    return with_imports(findings, imported, source, allowed=result.policy.allow_overrides)
+
+
+def _blob(reader: git.BlobReader, entry: git.Entry | None) -> bytes | None:
+    if entry is None or entry.oid is None or not entry.is_regular:
+        return None
+    return reader.read(entry.oid)
 
 
 def _overrides(root: Path, span: _Span) -> dict[str, str]:

@@ -62,8 +62,20 @@ def commands_table() -> str:
     return "\n".join(rows)
 
 
+def rollout_issue_sample() -> str:
+    """`flagops issue rollout calendly_invite_link` for this repository, as the README shows it."""
+    import io
+
+    from validator.cli import main
+
+    out = io.StringIO()
+    root = Path(__file__).resolve().parents[1]
+    main(["-C", str(root), "issue", "rollout", "calendly_invite_link"], out=out)
+    return f"```markdown\n{out.getvalue()}```"
+
+
 SECTIONS = {"rules": rules_table, "stages": stages_table, "policy": policy_table,
-            "commands": commands_table}
+            "commands": commands_table, "rollout-issue": rollout_issue_sample}
 
 
 def regenerate(text: str) -> str:

@@ -161,9 +161,11 @@ _CATALOGUE = (
           "author made, fast-forwarded onto the base branch, would pass for one. Rebase the "
           "branch instead of merging into it."),
     _rule("FO209", "override-unused", "An override trailer has nothing to override.",
-          "A Flag-Override trailer names a flag whose change has no transition error. The "
-          "errors an override does turn into warnings keep their own rule id and quote the "
-          "reason; remove the trailer, or check the flag's name.", warning=True),
+          "A Flag-Override trailer names a flag whose change has no error it may pass: "
+          "transition errors and the lifecycle rules FO402-FO404 and FO406 can be overridden, "
+          "file errors and freeze windows (FO401) never. The errors an override does turn "
+          "into warnings keep their own rule id and quote the reason; remove the trailer, or "
+          "check the flag's name.", warning=True),
     _rule("FO210", "override-refused", "An override trailer is ignored.",
           "The policy turns overrides off (allow_overrides = false).", warning=True),
     # The repository's configuration.
@@ -197,6 +199,33 @@ _CATALOGUE = (
     _rule("FO406", "one-flag-per-change", "The change steps more than one flag.",
           "The policy sets one_flag_per_change: change one flag's rollout state per merge "
           "request (a change that only rolls flags back passes)."),
+    _rule("FO407", "released-too-long", "The flag has been enabled by default for longer "
+          "than the policy allows.", "Once default_enabled: true has landed, the flag only "
+          "waits for its removal: remove the code that reads it, then its file (the policy's "
+          "max_released_days; stale_severity may make it an error).", warning=True),
+    # The tracker (validate --check-links, validator/trackers).
+    _rule("FO501", "issue-not-found", "The linked issue does not exist.",
+          "The tracker answers 404: a wrong URL, a deleted issue, or a private project the "
+          "token cannot see (GitHub and GitLab answer alike). Fix the URL, or open the issue "
+          "(flagops issue rollout|cleanup NAME --create)."),
+    _rule("FO502", "issue-forbidden", "The token may not read the linked issue.",
+          "The tracker answers 403: give the CI token read access to the issue's project "
+          "(GitLab: Reporter; GitHub: issues: read).", warning=True),
+    _rule("FO503", "cleanup-issue-closed", "The cleanup issue is closed but the flag exists.",
+          "A closed cleanup issue says the flag is gone: remove the flag (flagops remove NAME) "
+          "or reopen the issue."),
+    _rule("FO504", "rollout-issue-closed", "The rollout issue is closed before the rollout "
+          "ended.",
+          "The flag is not at stage enabled yet: reopen the rollout issue, or roll the flag back "
+          "to off and say why in it."),
+    _rule("FO505", "tracker-unavailable", "The tracker cannot be asked.",
+          "No token, a refused token, an unreachable server or a missing client library: its "
+          "links are not checked, said once per tracker. Tokens: GITHUB_TOKEN, "
+          "FLAGOPS_GITLAB_TOKEN or GITLAB_TOKEN.", warning=True),
+    _rule("FO506", "issue-url-unknown", "The URL is not an issue on a known tracker.",
+          "github.com and gitlab.com are known; list other hosts in the policy's github_hosts "
+          "or gitlab_hosts. An issue URL is .../-/issues/N (GitLab) or .../issues/N (GitHub).",
+          warning=True),
 )
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOGUE}

@@ -6,10 +6,12 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 from validator.errors import UserError
 
@@ -276,8 +278,8 @@ def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
     raw = git(root, "log", "--first-parent", "--format=%H %ct %P", ref)
     line: list[FirstParent] = []
     for row in raw.decode("ascii").splitlines():
-        sha, stamp, *parents = row.split(" ")
-        line.append(FirstParent(sha, int(stamp), len(parents)))
+        sha, stamp, *parents = row.split(" ")  # a root commit's %P is empty: "sha time "
+        line.append(FirstParent(sha, int(stamp), len([p for p in parents if p])))
     return line
 
 
@@ -307,6 +309,14 @@ def first_parent_history(root: Path, revisions: str, pathspecs: Sequence[str], *
     raw = git(root, "log", "--first-parent", "-m", "--no-renames", "--raw", "-z", *count,
               "--no-abbrev", "--format=%x00%H %ct", revisions, "--", *pathspecs)
     return list(_parse_log(raw))
+
+
+def removed_paths(root: Path, ref: str) -> set[str]:
+    """Every path under flags/ that a first-parent commit of ref ever deleted (or moved
+    away): with the paths at ref, every flag file the branch has ever had."""
+    raw = git(root, "log", "--first-parent", "-m", "--no-renames", "--diff-filter=D", "--raw",
+              "-z", "--no-abbrev", "--format=%x00%H %ct", ref, "--", FLAGS_DIR)
+    return {change.path for commit in _parse_log(raw) for change in commit.changes}
 
 
 _HEADER = re.compile(rb"[0-9a-f]{40,64} [0-9]+")
@@ -392,14 +402,38 @@ class BlobReader:
             ["git", "cat-file", "--batch"], cwd=root,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
+        self._ready: dict[str, bytes | None] = {}
 
     def read(self, oid: str) -> bytes | None:
         """The blob's bytes, or None when oid names no blob."""
-        if not _OID.fullmatch(oid):
-            raise ValueError(f"not an object id: {oid!r}")
-        assert self._process.stdin is not None and self._process.stdout is not None
+        if oid in self._ready:
+            return self._ready.pop(oid)
+        _check_oid(oid)
+        assert self._process.stdin is not None
         self._process.stdin.write(oid.encode("ascii") + b"\n")
         self._process.stdin.flush()
+        return self._answer()
+
+    def prefetch(self, oids: Iterable[str]) -> None:
+        """Reads many blobs in one stream, for `read` to hand out once each.
+
+        One request at a time waits a round trip per blob (most of the time of a history
+        walk over thousands of flags); here a thread writes every request while the answers
+        are read, so git streams them.
+        """
+        wanted = [oid for oid in dict.fromkeys(oids) if oid not in self._ready]
+        for oid in wanted:
+            _check_oid(oid)
+        assert self._process.stdin is not None
+        stdin = self._process.stdin
+        writer = threading.Thread(target=_write_all, args=(stdin, wanted), daemon=True)
+        writer.start()
+        for oid in wanted:
+            self._ready[oid] = self._answer()
+        writer.join()
+
+    def _answer(self) -> bytes | None:
+        assert self._process.stdout is not None
         header = self._process.stdout.readline().split()
         if len(header) != 3:  # `<oid> missing`
             return None
@@ -420,6 +454,16 @@ class BlobReader:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.close()
+
+
+def _check_oid(oid: str) -> None:
+    if not _OID.fullmatch(oid):
+        raise ValueError(f"not an object id: {oid!r}")
+
+
+def _write_all(stream: IO[bytes], oids: Sequence[str]) -> None:
+    stream.write(b"".join(oid.encode("ascii") + b"\n" for oid in oids))
+    stream.flush()
 
 
 @dataclass(frozen=True, slots=True)

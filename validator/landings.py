@@ -76,13 +76,15 @@ def branch_clock(root: Path, ref: str, *, since: int | None = None,
 
 def landing_times(root: Path, reader: git.BlobReader, ref: str,
                   states: Mapping[str, RolloutState], policy: Policy,
-                  now: int) -> dict[str, int | None]:
-    """When each flag's state landed on ref, read back only to where every soak is certain;
-    None where this clone does not hold that history (or no merge commit has landed since,
-    with `require_merge_commits`). One `git log` for all of them."""
+                  now: int, *, since: int | None = None) -> dict[str, int | None]:
+    """When each flag's state landed on ref, read back only to where every soak is certain
+    (or to `since`: a state older than that lands at the newest commit before it); None
+    where this clone does not hold that history (or no merge commit has landed since, with
+    `require_merge_commits`). One `git log` for all of them."""
     if not states:
         return {}
-    clock, shallow = branch_clock(root, ref, since=horizon(policy, now),
+    since = horizon(policy, now) if since is None else since
+    clock, shallow = branch_clock(root, ref, since=since,
                                   merges_only=policy.require_merge_commits)
     revisions = f"{clock.horizon_commit}..{ref}" if clock.horizon_commit else ref
     commits = git.first_parent_history(root, revisions, [name_pathspec(n) for n in states])

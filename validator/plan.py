@@ -5,7 +5,6 @@ Pure: both states and the findings in, a list of `FlagPlan` out, then Markdown o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
@@ -17,7 +16,8 @@ from validator.findings import Finding, Severity
 from validator.model import Environment, Stage
 from validator.plan_steps import released, removed_reach, revert
 from validator.policy import Policy
-from validator.reports.escape import dumps, escape
+from validator.reports.escape import dumps
+from validator.reports.markdown import code_span, markdown_text
 from validator.transitions import RolloutState, Step, classify, next_step
 
 _ENVIRONMENTS = (Environment.STAGING, Environment.PRODUCTION)
@@ -100,11 +100,11 @@ def _soak(new: RolloutState | None, kind: str, policy: Policy) -> str | None:
     if new is None or kind not in ("forward", "new"):
         return None
     following = next_step(new, policy)
-    minutes = getattr(policy.soak_minutes, _next_soak_key(new))
+    minutes = getattr(policy.soak_minutes, next_soak_key(new))
     return f"the next step ({following}) may land {minutes_text(minutes)} after this change lands"
 
 
-def _next_soak_key(state: RolloutState) -> str:
+def next_soak_key(state: RolloutState) -> str:
     if state.stage is Stage.ENABLED:
         return "default_enabled"
     if state.stage is Stage.PERCENTAGE:
@@ -144,8 +144,8 @@ def to_markdown(plans: Sequence[FlagPlan], label: str) -> str:
     """Markdown for a merge request note: every string that holds repository text (actors,
     URLs, labels, paths, finding messages) goes through `_text` or `_code`."""
     if not plans:
-        return f"## flagops plan\n\nNo flag changes ({_text(label)}): nothing to plan.\n"
-    lines = ["## flagops plan", "", f"Compared {_text(label)}.", ""]
+        return f"## flagops plan\n\nNo flag changes ({markdown_text(label)}): nothing to plan.\n"
+    lines = ["## flagops plan", "", f"Compared {markdown_text(label)}.", ""]
     for item in plans:
         lines += _flag_markdown(item)
     return "\n".join(lines)
@@ -153,51 +153,33 @@ def to_markdown(plans: Sequence[FlagPlan], label: str) -> str:
 
 def _flag_markdown(item: FlagPlan) -> list[str]:
     verdict = "**blocked**" if item.blocked else "legal"
-    lines = [f"### {_code(item.flag)}: {_text(item.change)}", "",
-             f"A {_text(item.kind)} step, {verdict}.", "",
+    lines = [f"### {code_span(item.flag)}: {markdown_text(item.change)}", "",
+             f"A {markdown_text(item.kind)} step, {verdict}.", "",
              "| | staging | production |", "|---|---|---|",
-             f"| before | {_text(item.before['staging'])} | {_text(item.before['production'])} |",
-             f"| after | {_text(item.after['staging'])} | {_text(item.after['production'])} |", ""]
+             _row("before", item.before), _row("after", item.after), ""]
     if item.findings:
-        lines += ["Findings:", *[f"- {_text(text)}" for text in item.findings], ""]
+        lines += ["Findings:", *[f"- {markdown_text(text)}" for text in item.findings], ""]
     if item.soak:
-        lines += [f"Soak: {_text(item.soak)}.", ""]
+        lines += [f"Soak: {markdown_text(item.soak)}.", ""]
     lines += ["ChatOps equivalent:", *_commands(item.chatops), ""]
-    lines += [f"Revert: `git revert -m 1 <merge-sha>` {_text(item.revert)} ChatOps to undo it:",
+    lines += [f"Revert: `git revert -m 1 <merge-sha>` {markdown_text(item.revert)} "
+              "ChatOps to undo it:",
               *_commands(item.rollback), ""]
     if item.reminders:
-        lines += ["Reminders:", *[f"- [ ] {_text(text)}" for text in item.reminders], ""]
+        lines += ["Reminders:", *[f"- [ ] {markdown_text(text)}" for text in item.reminders], ""]
     return lines
 
 
-_MARKDOWN = re.compile(
-    r"[\\`*{}\[\]<>|~@$&^]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|[#!](?=[0-9])|%(?=[\w\"])")
-"""What GitLab reads as markup in text: emphasis, code, links, HTML, table cells (`|`), and
-references that notify or cross-link (`@user`, `#1`, `!1`, `%1`, `$1`, `&1`, `~label`).
-A backslash makes each one literal; `_` inside a word, `#` or `!` before anything but a digit
-and `%` before a space mean nothing, and stay as they are."""
 
 
-def _text(text: str) -> str:
-    """Untrusted text as literal Markdown: one line (`escape`), every metacharacter escaped,
-    so it is safe in a paragraph, a list item and a table cell alike."""
-    return _MARKDOWN.sub(lambda found: "\\" + found[0], escape(text))
 
-
-def _code(text: str) -> str:
-    """A code span that no backtick in `text` can close: its fence is one longer than the
-    longest run inside, padded with spaces when the text starts or ends with a backtick.
-    Inside a code span nothing but `|` is markup, and no table holds one."""
-    shown = escape(text)
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", shown)), default=0) + 1)
-    pad = " " if shown.startswith("`") or shown.endswith("`") else ""
-    return f"{fence}{pad}{shown}{pad}{fence}"
-
+def _row(label: str, reach: dict[str, str]) -> str:
+    return f"| {label} | {markdown_text(reach['staging'])} | {markdown_text(reach['production'])} |"
 
 def _commands(found: Sequence[str]) -> list[str]:
     if not found:
         return ["- none (no gate changes; default_enabled is read from the file)"]
-    return [f"- {_code(command)}" for command in found]
+    return [f"- {code_span(command)}" for command in found]
 
 
 def to_json(plans: Sequence[FlagPlan], label: str) -> str:

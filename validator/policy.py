@@ -24,6 +24,8 @@ from validator.findings import RULES, START, Finding, Position
 from validator.model import Environment, FlagType, Stage
 
 Minutes = Annotated[int, Strict(), Field(ge=0)]
+_HOST = r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$"
+"""A lowercase host name, as URLs are compared."""
 
 
 class SoakMinutes(BaseModel):
@@ -88,7 +90,8 @@ class Policy(BaseModel):
     bucketing: Bucketing = Field(
         default="flipper", description="Whose percentage-of-actors rule `flagops eval` uses: "
         "`flipper` (crc32, GitLab's runtime) or `flagd` (murmur3 `fractional`, for teams that "
-        "run the `flagops export` flagd file). The survey page buckets as Flipper only.")
+        "run the `flagops export` flagd file); `flagops render` builds the survey page with "
+        "it too (`FlagopsProvider` takes it as an argument).")
     max_lifespan: dict[FlagType, Annotated[int, Strict(), Field(ge=1)]] = Field(
         default_factory=lambda: {
             FlagType.GITLAB_COM_DERISK: 2, FlagType.WIP: 4, FlagType.BETA: 6,
@@ -110,6 +113,10 @@ class Policy(BaseModel):
     stale_in_months: Annotated[bool, Strict()] = Field(
         default=False, description="Where no current milestone is known, let `validate --base` "
         "count a flag's age in months since its file was added (`status` always does).")
+    max_released_days: Annotated[int, Strict(), Field(ge=0)] = Field(
+        default=60, description="Days a flag may stay `default_enabled: true` before its "
+        "removal is overdue (FO407, reported like FO402; `status` lists it as stale); 0: "
+        "never.")
     freeze: tuple[FreezeWindow, ...] = Field(
         default=(), description="Freeze windows, `[[tool.flagops.freeze]]` tables: no forward "
         "step is accepted while one lasts (rollbacks always are).")
@@ -120,6 +127,17 @@ class Policy(BaseModel):
         default=(), description="More regular expressions (POSIX extended, as git grep reads "
         "them) that find a flag in code, besides GitLab's; `{name}` stands for the flag's "
         "name, `{camelName}` for it in camelCase.")
+
+    tracker: Annotated[str, Strict(), Field(pattern=r"^https://[^/\s]+/[^\s]+[^/\s]$")] | \
+        None = Field(default=None, description="The project new rollout and cleanup issues go "
+                     "to (`flagops issue --create`), e.g. `https://gitlab.com/gitlab-org/gitlab` "
+                     "or `https://github.com/owner/repo`.")
+    github_hosts: tuple[Annotated[str, Strict(), Field(pattern=_HOST)], ...] = Field(
+        default=(), description="GitHub Enterprise hosts: issue URLs there go through PyGithub "
+        "(github.com always does).")
+    gitlab_hosts: tuple[Annotated[str, Strict(), Field(pattern=_HOST)], ...] = Field(
+        default=(), description="Self-managed GitLab hosts: issue URLs there go through "
+        "python-gitlab (gitlab.com always does).")
 
     @field_validator("percentage_steps")
     @classmethod

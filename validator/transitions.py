@@ -124,7 +124,6 @@ class Verdict:
     landed_at: int | None = None
     """None: the history that says when the base state landed is not in this clone."""
     soak_as_warning: bool = False
-    override: str | None = None
     released_before_removal: bool = False
     """History says the flag was enabled with default_enabled when it was last removed."""
     merge_commits_required: bool = False
@@ -141,7 +140,7 @@ def judge(name: str, before: LoadedFlag | None, after: LoadedFlag | None,
         findings = _judge_deleted(name, before)
     else:
         return []
-    return _apply_override(name, findings, before, after, verdict)
+    return findings
 
 
 def _is_released(state: RolloutState) -> bool:
@@ -303,21 +302,30 @@ def _soak_finding(rule: str, after: LoadedFlag, message: str, name: str,
     return finding.as_warning("CI enforces it") if verdict.soak_as_warning else finding
 
 
-def _apply_override(name: str, findings: list[Finding], before: LoadedFlag | None,
-                    after: LoadedFlag | None, verdict: Verdict) -> list[Finding]:
-    if verdict.override is None:
-        return findings
-    anchor = after or before
-    assert anchor is not None
-    if not verdict.policy.allow_overrides:
+OVERRIDABLE = ("FO2", "FO402", "FO403", "FO404", "FO406")
+"""Rules an override trailer may turn into warnings: the judgement of a step, and the lifecycle
+rules a team may need past in an incident. File errors never are, and neither is a freeze
+window (FO401): the policy's owners set it, so only a change to the policy lifts it."""
+
+
+def apply_override(name: str, findings: list[Finding], anchor: LoadedFlag, reason: str,
+                   policy: Policy) -> list[Finding]:
+    """A `Flag-Override` trailer for `name`: its step's errors become warnings quoting the
+    reason; an override with nothing to override, or one the policy refuses, says so."""
+    if not policy.allow_overrides:
         return [*findings, _at("FO210", anchor, "name", f"{name}: Flag-Override ignored: "
                                "the policy sets allow_overrides = false", name)]
-    errors = [f for f in findings if f.severity is Severity.ERROR]
-    if not errors:
+    if not any(_overridable(finding) for finding in findings):
+        kept = sorted({f.rule for f in findings if f.severity is Severity.ERROR})
+        what = f"cannot pass {', '.join(kept)}" if kept else "has nothing to override"
         return [*findings, _at("FO209", anchor, "name", f"{name}: Flag-Override "
-                               f"({verdict.override}) has nothing to override", name)]
-    note = f"overridden by Flag-Override: {verdict.override}"
-    return [f.as_warning(note) if f.severity is Severity.ERROR else f for f in findings]
+                               f"({reason}) {what}", name)]
+    note = f"overridden by Flag-Override: {reason}"
+    return [f.as_warning(note) if _overridable(f) else f for f in findings]
+
+
+def _overridable(finding: Finding) -> bool:
+    return finding.severity is Severity.ERROR and finding.rule.startswith(OVERRIDABLE)
 
 
 def _at(rule: str, loaded: LoadedFlag, key: str, message: str, name: str) -> Finding:

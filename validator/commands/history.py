@@ -10,7 +10,8 @@ from typing import TextIO
 from validator import git
 from validator.errors import UserError
 from validator.landings import name_pathspec, state_at
-from validator.lifecycle.reads import clock_of, details, flag_commits
+from validator.lifecycle.facts import paths_of
+from validator.lifecycle.reads import clock_of, details, flag_commits, named_history
 from validator.lifecycle.show import history_json, history_text
 from validator.lifecycle.timeline import timeline
 from validator.loader import stem
@@ -19,12 +20,16 @@ from validator.loader import stem
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root, name = Path(args.root), args.name
     ref = git.resolve(root, args.ref)
-    commits = flag_commits(root, ref, [name_pathspec(name)])
+    clock = clock_of(root, ref)
+    here = paths_of(git.tree_entries(root, ref).values(), [name])
+    # A flag still at ref is followed by literal paths (fast); a removed one by its name.
+    commits = named_history(root, ref, here, clock) if here else \
+        flag_commits(root, ref, [name_pathspec(name)])
     if not commits:
         raise UserError(f"no flag file named {name}.yml in the first-parent history of "
                         f"{args.ref}")
     with git.BlobReader(root) as reader:
-        events = timeline(commits, name, partial(state_at, reader), stem, clock_of(root, ref),
+        events = timeline(commits, name, partial(state_at, reader), stem, clock,
                           details(root, (c.sha for c in commits)), every=args.all)
     out.write(history_json(events) if args.format == "json" else history_text(events))
     return 0

@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
 from validator.compare import RangeRequest, compare
-from validator.errors import UserError
-from validator.gitlab_notes import MergeRequest
 from validator.plan import plan, to_json, to_markdown
 
 
@@ -28,19 +25,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def publish(markdown: str) -> None:
-    """Keeps the plan as one note on this pipeline's merge request (GitLab CI)."""
-    from validator.gitlab_notes import publish_plan
+    """Keeps the plan as one note on this pipeline's merge request (GitLab CI) or one comment
+    on this run's pull request (GitHub Actions)."""
+    from validator.trackers.review import publish_plan
 
-    said = publish_plan(_merge_request_from(os.environ), markdown)
+    said = publish_plan(markdown, os.environ)
     print(f"flagops: {said}", file=sys.stderr)
-
-
-def _merge_request_from(environ: Mapping[str, str]) -> MergeRequest:
-    """GitLab CI's predefined variables, and a token that may write notes."""
-    needed = ("CI_API_V4_URL", "CI_PROJECT_ID", "CI_MERGE_REQUEST_IID", "FLAGOPS_GITLAB_TOKEN")
-    missing = [name for name in needed if not environ.get(name)]
-    if missing:
-        raise UserError(f"--comment needs {', '.join(missing)} (a merge request pipeline, and "
-                        "a project access token with api scope in FLAGOPS_GITLAB_TOKEN)")
-    return MergeRequest(environ["CI_API_V4_URL"], environ["CI_PROJECT_ID"],
-                        environ["CI_MERGE_REQUEST_IID"], environ["FLAGOPS_GITLAB_TOKEN"])

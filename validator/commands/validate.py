@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from validator.check import Checked, check_documents
+from validator.check import Checked, LoadedFlag, check_documents
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.git import ATTRIBUTES, GitError, attribute_files, conversions
@@ -28,14 +29,34 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     outputs = [str(root / output) for output in args.outputs or []]
     pairs = pair_reports(args.formats, outputs)
     if args.base or args.staged or args.head or args.merged:
-        from validator.compare import RangeRequest, judge_range
+        from validator.compare import RangeRequest, compare
 
         request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files)
-        report = judge_range(root, request)  # judged by the base's policy, not the checkout's
+        comparison = compare(root, request)  # judged by the base's policy, not the checkout's
+        report = comparison.report()
+        changed = set(comparison.changed)
+        flags = [loaded for loaded in comparison.after.values()
+                 if loaded.document.path in changed]
+        policy = comparison.policy
     else:
-        report = report_of(check_tree(root, load_policy(root), args.paths), root)
+        policy = load_policy(root)
+        checked = check_tree(root, policy, args.paths)
+        report, flags = report_of(checked, root), list(checked.flags.values())
+    if args.check_links:
+        report = _with_links(report, flags, policy)
     emit(report, pairs, out)
     return 1 if report.errors else 0
+
+
+def _with_links(report: Report, flags: list[LoadedFlag], policy: Policy) -> Report:
+    """The report plus what the trackers say of each flag's issues (imported only here, so
+    the pre-commit path never loads a tracker's library)."""
+    import os
+
+    from validator.trackers.links import check_links
+
+    found = check_links(flags, policy, os.environ)
+    return replace(report, findings=[*report.findings, *found])
 
 
 def check_tree(root: Path, policy: Policy, paths: list[str]) -> Checked:

@@ -15,9 +15,8 @@ from pathlib import Path
 from validator import git
 from validator.git import Commit
 from validator.history import Clock, landing_time
-from validator.landings import name_pathspec
-from validator.lifecycle.reads import clock_of, flag_commits
-from validator.lifecycle.states import FlagOf, cached_flags, state_reader
+from validator.lifecycle.reads import clock_of, flag_commits, named_history
+from validator.lifecycle.states import FlagOf, cached_flags
 from validator.lifecycle.status import Facts
 from validator.loader import stem
 from validator.model import Flag
@@ -64,20 +63,66 @@ def flags_at(entries: Iterable[git.Entry], flag_of: FlagOf) -> dict[str, Flag]:
     return found
 
 
+def paths_of(entries: Iterable[git.Entry], names: Iterable[str]) -> dict[str, str]:
+    """The path each named flag is read from, as `flags_at` picks it (first by path)."""
+    wanted, found = set(names), dict[str, str]()
+    for entry in sorted(entries, key=lambda entry: entry.path):
+        if git.is_flag_path(entry.path) and entry.is_regular and stem(entry.path) in wanted:
+            found.setdefault(stem(entry.path), entry.path)
+    return found
+
+
 def known(root: Path, ref: str, names: Sequence[str]) -> Known:
     """The flags at ref (all, or `names`) and when each one's state landed and was added."""
     clock = clock_of(root, ref)
     shallow = git.shallow_commits(root) is not None
+    entries = list(git.tree_entries(root, ref).values())
+    if names:
+        entries = [entry for entry in entries if stem(entry.path) in names]
     with git.BlobReader(root) as reader:
+        reader.prefetch(entry.oid for entry in entries if entry.oid and entry.is_regular)
         flag_of = cached_flags(reader)
-        flags = flags_at(git.tree_entries(root, ref).values(), flag_of)
-        if names:
-            flags = {name: flags[name] for name in names if name in flags}
-        history = flag_commits(root, ref, [name_pathspec(n) for n in names] if names
-                               else [git.FLAGS_DIR])
+        flags = flags_at(entries, flag_of)
+        history = named_history(root, ref, paths_of(entries, flags), clock) if names \
+            else flag_commits(root, ref, [git.FLAGS_DIR])
         commits = by_name(history, flags)
-        state_of = state_reader(flag_of)
-        return Known(flags, {
-            name: Facts(landing_time(commits[name], name, RolloutState.of(flag), state_of, stem,
-                                     clock, shallow=shallow), added_at(commits[name], clock))
-            for name, flag in flags.items()})
+        landed = _landings(reader, commits, flags, flag_of, clock, shallow,
+                           {entry.oid for entry in entries if entry.oid})
+        return Known(flags, {name: Facts(landed[name], added_at(commits[name], clock))
+                             for name in flags})
+
+
+class _Unread(Exception):
+    """A walk reached a blob not read yet: it is read with the others of its round."""
+
+    def __init__(self, oid: str) -> None:
+        self.oid = oid
+
+
+def _landings(reader: git.BlobReader, commits: dict[str, list[Commit]],
+              flags: dict[str, Flag], flag_of: FlagOf, clock: Clock,
+              shallow: bool, ready: set[str]) -> dict[str, int | None]:
+    """Every flag's landing time, walked in rounds: each round walks every flag as far as
+    the blobs read so far allow, then reads all the blobs the walks stopped at in one
+    stream (a blob at a time would wait a round trip each). `ready`: blobs read already."""
+
+    def state_of(entry: git.Entry) -> RolloutState | None:
+        if entry.oid is not None and entry.oid not in ready and entry.is_regular:
+            raise _Unread(entry.oid)
+        flag = flag_of(entry)
+        return None if flag is None else RolloutState.of(flag)
+
+    found: dict[str, int | None] = {}
+    pending = dict(flags)
+    while pending:
+        wanted: dict[str, str] = {}
+        for name, flag in pending.items():
+            try:
+                found[name] = landing_time(commits[name], name, RolloutState.of(flag),
+                                           state_of, stem, clock, shallow=shallow)
+            except _Unread as unread:
+                wanted[name] = unread.oid
+        reader.prefetch(wanted.values())
+        ready.update(wanted.values())
+        pending = {name: pending[name] for name in wanted}
+    return found

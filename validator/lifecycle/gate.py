@@ -1,5 +1,6 @@
-"""The lifecycle rules of `validate --base`: freeze windows (FO401), stale flags (FO402) and
-passed rollout dates (FO403), for the flags a change touches, by the base's policy.
+"""The lifecycle rules of `validate --base`: freeze windows (FO401), stale flags (FO402),
+passed rollout dates (FO403) and flags released too long ago (FO407), for the flags a change
+touches, by the base's policy.
 
 Called from one place in `validator.compare`. A rollback or a removal is never judged here:
 rollbacks always pass. Stale flags are counted in milestones when the base knows the current
@@ -20,12 +21,14 @@ from pathlib import Path
 from validator import git
 from validator.check import LoadedFlag
 from validator.findings import RULES, START, Finding, Severity
+from validator.landings import landing_times
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import age, current_milestone, rollout_overdue
 from validator.policy import Policy
 from validator.transitions import RolloutState, Step, classify
 
 _VERSION_BYTES = 256
+_DAY = 86_400
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
@@ -56,7 +59,28 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     added = _added_at(root, base, judged) if months else {}
     for name, loaded in sorted(judged.items()):
         findings += stale_findings(loaded, policy, current, added.get(name), now)
+    if not sides.staged:  # a walk back max_released_days: CI's, not the pre-commit hook's
+        findings += released_findings(root, reader, base, before, judged, policy, now)
     return findings
+
+
+def released_findings(root: Path, reader: git.BlobReader, base: str,
+                      before: Mapping[str, LoadedFlag], judged: Mapping[str, LoadedFlag],
+                      policy: Policy, now: int) -> list[Finding]:
+    """Touched flags that stay enabled by default, where that state landed on the base more
+    than max_released_days ago (by the gate's trusted clock; unknown history says nothing)."""
+    days = policy.max_released_days
+    kept = {name: RolloutState.of(before[name].flag) for name, loaded in judged.items()
+            if name in before and before[name].flag.default_enabled
+            and loaded.flag.default_enabled}
+    if not days or not kept:
+        return []
+    limit = now - days * _DAY
+    landed = landing_times(root, reader, base, kept, policy, now, since=limit)
+    found = [_at("FO407", judged[name], "default_enabled", f"{name}: enabled by default "
+                 f"for {(now - at) // _DAY} days; the policy allows {days} before its removal",
+                 name) for name, at in sorted(landed.items()) if at is not None and at <= limit]
+    return _with_stale_severity(found, policy)
 
 
 def _is_rollback(old: LoadedFlag | None, new: LoadedFlag) -> bool:
@@ -93,6 +117,10 @@ def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
         found.append(_at("FO403", loaded, "intended_to_rollout_by", f"{name}: "
                          f"intended_to_rollout_by {flag.intended_to_rollout_by} has passed",
                          name))
+    return _with_stale_severity(found, policy)
+
+
+def _with_stale_severity(found: list[Finding], policy: Policy) -> list[Finding]:
     if policy.stale_severity == "error":
         return [replace(finding, severity=Severity.ERROR) for finding in found]
     return found

@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime
 
 from validator.model import Flag
 from validator.policy import Policy
+from validator.transitions import RolloutState
 
 MILESTONES_A_MAJOR = 12
 _SECONDS_A_MONTH = 2_629_746  # 365.2425 / 12 days
+_SECONDS_A_DAY = 86_400
 _VERSION = re.compile(r"\s*([0-9]+)\.([0-9]+)")
 
 
@@ -69,6 +71,14 @@ def rollout_overdue(flag: Flag, now: int) -> bool:
     """Has `intended_to_rollout_by` passed (by the UTC date of `now`)?"""
     by = flag.intended_to_rollout_by
     return by is not None and _date_of(now) > by
+
+
+def released_overdue(state: RolloutState, landed_at: int | None, policy: Policy,
+                     now: int) -> bool:
+    """Has the flag been enabled by default (since `landed_at`) past max_released_days?"""
+    days = policy.max_released_days
+    return bool(days) and state.default_enabled and landed_at is not None \
+        and now - landed_at >= days * _SECONDS_A_DAY
 
 
 def _date_of(moment: int) -> date:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from validator.chatops import gates
 from validator.durations import minutes_text
-from validator.lifecycle.lifespan import age, rollout_overdue
+from validator.lifecycle.lifespan import age, released_overdue, rollout_overdue
 from validator.model import Environment, Flag
-from validator.plan import _next_soak_key, reach
+from validator.plan import next_soak_key, reach
 from validator.policy import Policy
 from validator.transitions import RolloutState, next_step
 
@@ -60,6 +60,8 @@ def row_of(flag: Flag, facts: Facts, policy: Policy, current: int | None, now: i
     stale = [f"past its lifespan ({lived.text()})"] if lived and lived.overdue else []
     if rollout_overdue(flag, now):
         stale.append(f"past intended_to_rollout_by {flag.intended_to_rollout_by}")
+    if released_overdue(state, facts.landed_at, policy, now):
+        stale.append(f"enabled by default for over {policy.max_released_days} days")
     legal_at = _legal_at(state, facts.landed_at, policy)
     return Row(flag.name, str(flag.type), state.describe(),
                reach(gates(state, Environment.STAGING)),
@@ -74,7 +76,7 @@ def _legal_at(state: RolloutState, landed_at: int | None, policy: Policy) -> int
         return None
     if state.default_enabled:
         return landed_at  # removal waits for its cleanup, not for a soak
-    minutes: int = getattr(policy.soak_minutes, _next_soak_key(state))
+    minutes: int = getattr(policy.soak_minutes, next_soak_key(state))
     return landed_at + minutes * 60
 
 

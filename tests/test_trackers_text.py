@@ -1,0 +1,276 @@
+"""The trackers without a server: the rendered issues, URL parsing and host maps, the policy
+keys, the README's sample, lazy imports, a missing client library, the CI files."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from validator.cli import main
+from validator.errors import UserError
+from validator.loader import read_document
+from validator.model import Flag, Percentage, Stage
+from validator.parse import parse_flag
+from validator.policy import DEFAULT_POLICY, PolicyError, policy_from_table
+from validator.trackers.base import Thread
+from validator.trackers.choose import Kind, link, tracker
+from validator.trackers.http import Settings
+from validator.trackers.render import announcement, rollout_issue, rollout_states
+from validator.transitions import RolloutState
+
+PROJECT = Path(__file__).resolve().parents[1]
+SAMPLE = "flags/calendly_invite_link.yml"
+
+
+def sample() -> Flag:
+    flag, problems = parse_flag(read_document(PROJECT / SAMPLE, SAMPLE))
+    assert flag is not None, problems
+    return flag
+
+
+def issue_output(*argv: str) -> str:
+    out = io.StringIO()
+    assert main(["-C", str(PROJECT), "issue", *argv], out=out) == 0
+    return out.getvalue()
+
+
+def test_the_rollout_issue_has_every_section_and_step() -> None:
+    text = issue_output("rollout", "calendly_invite_link")
+    assert text.startswith("# [Feature flag] Rollout of `calendly_invite_link`\n")
+    headings = re.findall(r"^#{2,3} (.+)$", text, re.M)
+    assert headings == [
+        "Summary", "Expectations", "What are we expecting to happen?",
+        "What might happen if this goes wrong?",
+        "What can we monitor to detect problems with this?", "Rollout steps", "Preparation",
+        "Staging", "Beta", "Percentage 10%", "Percentage 50%", "Percentage 100%", "Enabled",
+        "Default enabled", "Removal", "Rollback steps"]
+    flag = sample()
+    assert flag.description is not None and flag.expectations is not None
+    for fact in (flag.description, "\\@alice", "\\@bob", flag.introduced_by_url,
+                 flag.expectations.expected, flag.expectations.risks):
+        assert str(fact) in text
+    promotes = re.findall(r"`(flagops promote [^`]+)`", text)
+    assert promotes == [
+        "flagops promote calendly_invite_link --to staging",
+        "flagops promote calendly_invite_link --to beta --actor Group:gitlab-org/gitlab-com "
+        "Project:gitlab-org/gitlab",
+        "flagops promote calendly_invite_link --percentage 10",
+        "flagops promote calendly_invite_link --percentage 50",
+        "flagops promote calendly_invite_link --percentage 100",
+        "flagops promote calendly_invite_link --to enabled",
+        "flagops promote calendly_invite_link --default-enabled --cleanup-issue "
+        "<cleanup issue URL>"]
+    assert text.count("(the policy's soak)") == 6 and "at least 1 d after enabled" in text
+    for command in ("flagops rollback calendly_invite_link", "git revert -m 1 <merge-sha>",
+                    "/chatops run feature set calendly_invite_link false",
+                    "/chatops run feature set calendly_invite_link 10 --actors",
+                    "flagops issue cleanup calendly_invite_link --create",
+                    "flagops remove calendly_invite_link"):
+        assert f"`{command}`" in text
+
+
+def test_the_steps_follow_the_policy_and_the_type() -> None:
+    policy = policy_from_table({"percentage_steps": [25, 100],
+                                "soak_minutes": {"percentage": 60}})
+    phases = [phase for phase, _ in rollout_states(sample(), policy)]
+    assert phases == ["Staging", "Beta", "Percentage 25%", "Percentage 100%", "Enabled",
+                      "Default enabled"]
+    assert "at least 1 h after percentage 25% of actors landed" in rollout_issue(sample(), policy)
+    wip = sample().model_copy(update={"type": "wip"})
+    assert [phase for phase, _ in rollout_states(wip, DEFAULT_POLICY)] == ["Staging"]
+
+
+def test_untrusted_text_cannot_break_out_of_the_issue() -> None:
+    flag = sample().model_copy(update={"description": "x\n## Rollback steps\x1b[31m"})
+    text = rollout_issue(flag, DEFAULT_POLICY)
+    assert re.findall(r"^## Rollback steps$", text, re.M) == ["## Rollback steps"]
+    assert "\x1b" not in text and "x\\\\n## Rollback steps" in text  # one line, escaped
+
+
+def test_the_readme_shows_the_rollout_issue_the_command_renders() -> None:
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- rollout-issue:start -->\n```markdown\n(.*?)```\n"
+                      r"<!-- rollout-issue:end", readme, re.S)
+    assert block is not None, "README has no rollout issue sample: python -m validator.docs"
+    assert block[1] == issue_output("rollout", "calendly_invite_link")
+
+
+def test_the_cleanup_issue_lists_the_code_references_as_a_checklist() -> None:
+    text = issue_output("cleanup", "calendly_invite_link")
+    assert text.startswith("# [Feature flag] Cleanup `calendly_invite_link`")
+    assert "- [ ] `survey_renderer/site.py:" in text
+    for heading in ("Remove the flag from the code", "Remove the flag file",
+                    "Check the deployment", "Close the rollout issue"):
+        assert f"## {heading}" in text
+
+
+def test_announcements_say_what_is_live_where() -> None:
+    flag = sample()
+    old = RolloutState.of(flag)
+    new = RolloutState.of(flag.model_copy(update={
+        "stage": Stage.PERCENTAGE, "percentage": Percentage(of="actors", value=10)}))
+    text = announcement("calendly_invite_link", old, new, commit="abc123", rollback=False)
+    assert text is not None
+    assert ("- `calendly_invite_link` is now on for Group:gitlab-org/gitlab-com, "
+            "Project:gitlab-org/gitlab plus 10% of actors in production since abc123.") in text
+    back = announcement("calendly_invite_link", new, old, commit="def456", rollback=True)
+    assert back is not None and back.splitlines()[1].startswith("**Rollback of")
+    assert announcement("calendly_invite_link", old, old, commit="x", rollback=False) is None
+    released = RolloutState("calendly_invite_link", Stage.ENABLED, frozenset(), None, True)
+    gone = announcement("calendly_invite_link", released, None, commit="abc", rollback=False)
+    assert gone is not None and "is removed since abc: it reaches everyone (no flag: the code " \
+        "path is unconditional)." in gone and "is now off" not in gone
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://gitlab.com/gitlab-org/gitlab/-/issues/330340",
+     ("gitlab", Thread("gitlab-org/gitlab", 330340))),
+    ("https://gitlab.com/a/b/c/-/work_items/7", ("gitlab", Thread("a/b/c", 7))),
+    ("https://gitlab.com/a/b/-/merge_requests/3", ("gitlab", Thread("a/b", 3, "merge_request"))),
+    ("https://github.com/o/r/issues/12", ("github", Thread("o/r", 12))),
+    ("https://github.com/o/r/pull/5", ("github", Thread("o/r", 5, "merge_request"))),
+    ("https://git.example.com/o/r/issues/1", ("github", Thread("o/r", 1))),
+    ("https://gitlab.example.com/g/p/-/issues/2", ("gitlab", Thread("g/p", 2))),
+    ("https://bitbucket.org/o/r/issues/1", None),
+    ("https://github.com/o/r/wiki", None),
+])
+def test_the_tracker_is_chosen_by_host_and_the_policy_maps(
+        url: str, expected: tuple[str, Thread] | None) -> None:
+    policy = policy_from_table({"github_hosts": ["git.example.com"],
+                                "gitlab_hosts": ["gitlab.example.com"]})
+    found = link(url, policy)
+    assert (None if found is None else (found.kind, found.thread)) == expected
+
+
+@pytest.mark.parametrize("table", [{"tracker": "http://gitlab.com/a/b"},
+                                   {"tracker": "https://gitlab.com/"},
+                                   {"github_hosts": ["Git.Example.com"]},
+                                   {"gitlab_hosts": "gitlab.example.com"}])
+def test_tracker_policy_keys_are_validated(table: dict[str, object]) -> None:
+    with pytest.raises(PolicyError):
+        policy_from_table(table)
+
+
+def _python(code: str, *args: str,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          cwd=PROJECT, check=False, env=env)
+
+
+def test_validate_without_check_links_imports_no_tracker_library() -> None:
+    done = _python("import sys; from validator.cli import main; code = main(['validate']); "
+                   "print(code, 'github' in sys.modules, 'gitlab' in sys.modules, "
+                   "'validator.trackers.choose' in sys.modules)")
+    assert done.stdout.strip().splitlines()[-1] == "0 False False False", done.stderr
+
+
+def test_a_missing_client_library_is_one_line(tmp_path: Path) -> None:
+    """Both libraries hidden; the API variables point at a closed local port all the same."""
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    text = (PROJECT / SAMPLE).read_text(encoding="utf-8")
+    (flags / "calendly_invite_link.yml").write_text(text, encoding="utf-8")
+    (flags / "other.yml").write_text(text.replace("calendly_invite_link", "other").replace(
+        "https://gitlab.com/gitlab-org/gitlab/-/issues/330340",
+        "https://github.com/o/r/issues/1"), encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text('[tool.flagops]\ntracker = "https://github.com/o/r"'
+                                             "\n", encoding="utf-8")
+    env = {**os.environ, "GITHUB_TOKEN": "t", "FLAGOPS_GITLAB_TOKEN": "t",
+           "GITHUB_API_URL": "http://127.0.0.1:9", "CI_API_V4_URL": "http://127.0.0.1:9/api/v4"}
+    hide = "import sys; sys.modules['github'] = sys.modules['gitlab'] = None; " \
+        "from validator.cli import main; sys.exit(main(['-C', sys.argv[1], *sys.argv[2:]]))"
+    links = _python(hide, str(tmp_path), "validate", "--check-links", env=env)
+    assert links.returncode == 0, links.stderr  # warnings: the links are not checked
+    assert links.stdout.count("FO505") == 2
+    assert "python-gitlab is not installed: pip install 'flagops[trackers]'" in links.stdout
+    assert "PyGithub is not installed: pip install 'flagops[trackers]'" in links.stdout
+    (flags / "other.yml").write_text(text.replace("calendly_invite_link", "other").replace(
+        "rollout_issue_url: https://gitlab.com/gitlab-org/gitlab/-/issues/330340",
+        "rollout_issue_url:"), encoding="utf-8")
+    create = _python(hide, str(tmp_path), "issue", "rollout", "other", "--create", env=env)
+    assert create.returncode == 1 and "Traceback" not in create.stderr
+    assert create.stderr == "flagops: error: PyGithub is not installed: pip install " \
+        "'flagops[trackers]'\n"
+
+
+@pytest.mark.parametrize("argv", [["issue", "bogus", "calendly_invite_link"], ["issue"],
+                                  ["announce"]])
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["-C", str(PROJECT), *argv])
+    assert stopped.value.code == 2
+
+
+def test_the_github_workflow_is_valid_and_runs_the_gate() -> None:
+    workflow = PROJECT / ".github" / "workflows" / "flagops.yml"
+    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+                           "vendor.github-workflows", str(workflow)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    jobs = YAML(typ="safe").load(workflow)["jobs"]
+    steps = " ".join(str(step.get("run", "")) for step in jobs["validate"]["steps"])
+    assert "flagops validate --base" in steps and "--format github" in steps
+    assert "--format sarif --output flagops.sarif" in steps
+    assert "flagops plan" in steps and "--comment" in steps
+    uses = [step.get("uses", "") for step in jobs["validate"]["steps"]]
+    assert any(use.startswith("github/codeql-action/upload-sarif@") for use in uses)
+    assert jobs["validate"]["steps"][0]["with"]["fetch-depth"] == 0
+    assert jobs["validate"]["permissions"] == {"contents": "read", "pull-requests": "write",
+                                               "security-events": "write", "issues": "read"}
+    assert "flagops announce" in str(jobs["announce"]["steps"])
+    assert jobs["announce"]["permissions"] == {"contents": "read", "issues": "write"}
+
+
+def test_create_without_a_tracker_in_the_policy_says_how_to_set_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "flags").mkdir()
+    text = (PROJECT / SAMPLE).read_text(encoding="utf-8").replace(
+        "rollout_issue_url: https://gitlab.com/gitlab-org/gitlab/-/issues/330340",
+        "rollout_issue_url:")
+    (tmp_path / "flags" / "calendly_invite_link.yml").write_text(text, encoding="utf-8")
+    code = main(["-C", str(tmp_path), "issue", "rollout", "calendly_invite_link", "--create"],
+                out=io.StringIO())
+    assert code == 1
+    assert "no tracker: set `tracker` in [tool.flagops]" in capsys.readouterr().err
+    assert (tmp_path / "flags" / "calendly_invite_link.yml").read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize(("host", "kind", "environ", "api"), [
+    ("github.com", "github", {}, "https://api.github.com"),
+    ("git.example.com", "github", {}, "https://git.example.com/api/v3"),
+    ("github.com", "github", {"GITHUB_API_URL": "http://127.0.0.1:1"}, "http://127.0.0.1:1"),
+    ("git.example.com", "github", {"GITHUB_API_URL": "https://api.github.com",
+                                   "GITHUB_SERVER_URL": "https://github.com"},
+     "https://git.example.com/api/v3"),
+    ("gitlab.com", "gitlab", {}, "https://gitlab.com/api/v4"),
+    ("gitlab.example.com", "gitlab", {"CI_API_V4_URL": "https://gitlab.example.com/api/v4",
+                                      "CI_SERVER_URL": "https://gitlab.example.com"},
+     "https://gitlab.example.com/api/v4"),
+    ("gitlab.com", "gitlab", {"CI_API_V4_URL": "https://gitlab.example.com/api/v4",
+                              "CI_SERVER_URL": "https://gitlab.example.com"},
+     "https://gitlab.com/api/v4"),
+])
+def test_the_api_follows_each_cis_variables_for_its_own_host(
+        host: str, kind: Kind, environ: dict[str, str], api: str) -> None:
+    """Building a client asks nothing of the server, so these addresses are never reached."""
+    found = tracker(host, kind, {**environ, "GITHUB_TOKEN": "t", "GITLAB_TOKEN": "t"})
+    assert found.name == f"{'GitHub' if kind == 'github' else 'GitLab'} ({api})"
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"FLAGOPS_HTTP_TIMEOUT": "soon"}, "FLAGOPS_HTTP_TIMEOUT='soon' is not a number"),
+    ({"FLAGOPS_HTTP_TIMEOUT": "0"}, "FLAGOPS_HTTP_TIMEOUT must be at least 0.01"),
+    ({"FLAGOPS_HTTP_RETRIES": "-1"}, "FLAGOPS_HTTP_RETRIES must be at least 0"),
+])
+def test_http_settings_from_the_environment_are_checked(environ: dict[str, str],
+                                                         message: str) -> None:
+    with pytest.raises(UserError, match=re.escape(message)):
+        Settings.from_env(environ)
+    assert Settings.from_env({}) == Settings(20.0, 3, 0.5)

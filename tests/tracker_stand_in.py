@@ -1,0 +1,178 @@
+"""Stand-ins of GitHub's and GitLab's REST APIs on 127.0.0.1: just the endpoints PyGithub and
+python-gitlab call for flagops (issues, issue/merge request notes, pull request comments),
+with a token check, and a script of faults (a status with headers, or a slow answer) served
+before the normal answers."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+TOKEN = "s3cret-token-value-0123456789"
+
+
+@dataclass
+class Fault:
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    body: dict[str, Any] = field(default_factory=lambda: {"message": "fault"})
+
+
+@dataclass
+class Forge:
+    """Issues by (project, number); notes by (project, kind, number). Both APIs share them."""
+
+    kind: str
+    base: str = ""
+    issues: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    notes: dict[tuple[str, str, int], list[dict[str, Any]]] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    next_id: int = 100
+
+    def add_issue(self, project: str, number: int, state: str = "open",
+                  title: str = "Rollout") -> None:
+        self.issues[(project, number)] = {"state": state, "title": title}
+
+    def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any,
+                                                                                dict[str, str]]:
+        self.requests.append((method, path))
+        if self.faults:
+            fault = self.faults.pop(0)
+            time.sleep(fault.delay)
+            if fault.status:
+                return fault.status, fault.body, fault.headers
+        if not self._authorised(headers):
+            return 401, {"message": "Bad credentials" if self.kind == "github" else
+                         "401 Unauthorized"}, {}
+        data = json.loads(body) if body else {}
+        route = _GITHUB if self.kind == "github" else _GITLAB
+        for verb, pattern, name in route:
+            found = re.fullmatch(pattern, urlsplit(path).path)
+            if verb == method and found:
+                return getattr(self, name)(*[unquote(g) for g in found.groups()], data)
+        return 404, {"message": "Not Found"}, {}
+
+    def _authorised(self, headers: Any) -> bool:
+        if self.kind == "github":
+            return headers.get("Authorization") in (f"token {TOKEN}", f"Bearer {TOKEN}")
+        return headers.get("PRIVATE-TOKEN") == TOKEN
+
+    # Issues, both APIs.
+    def get_issue(self, project: str, number: str, _: Any) -> tuple[int, Any, dict[str, str]]:
+        issue = self.issues.get((project, int(number)))
+        if issue is None:
+            return 404, {"message": "Not Found" if self.kind == "github" else
+                         "404 Not found"}, {}
+        if issue["state"] == "forbidden":
+            return 403, {"message": "Forbidden"}, {}
+        return 200, self._issue_json(project, int(number)), {}
+
+    def create_issue(self, project: str, data: Any) -> tuple[int, Any, dict[str, str]]:
+        number = max([n for p, n in self.issues if p == project], default=0) + 1
+        self.issues[(project, number)] = {"state": "open", "title": data["title"],
+                                          "body": data.get("body", data.get("description"))}
+        return 201, self._issue_json(project, number), {}
+
+    def _issue_json(self, project: str, number: int) -> dict[str, Any]:
+        issue = self.issues[(project, number)]
+        if self.kind == "github":
+            return {"number": number, "state": issue["state"], "title": issue["title"],
+                    "url": f"{self.base}/repos/{project}/issues/{number}",
+                    "html_url": f"https://github.com/{project}/issues/{number}"}
+        state = "opened" if issue["state"] == "open" else issue["state"]
+        return {"iid": number, "id": 5000 + number, "state": state, "title": issue["title"],
+                "web_url": f"https://gitlab.com/{project}/-/issues/{number}"}
+
+    # Notes and comments.
+    def list_notes(self, project: str, kind: str, number: str,
+                   _: Any) -> tuple[int, Any, dict[str, str]]:
+        return 200, self.notes.get((project, _thread(kind), int(number)), []), {}
+
+    def add_note(self, project: str, kind: str, number: str,
+                 data: Any) -> tuple[int, Any, dict[str, str]]:
+        self.next_id += 1
+        note = {"id": self.next_id, "body": data["body"],
+                "url": f"{self.base}/repos/{project}/issues/comments/{self.next_id}"}
+        self.notes.setdefault((project, _thread(kind), int(number)), []).append(note)
+        return 201, note, {}
+
+    def edit_note(self, *parts: Any) -> tuple[int, Any, dict[str, str]]:
+        note_id, data = int(parts[-2]), parts[-1]
+        for notes in self.notes.values():
+            for note in notes:
+                if note["id"] == note_id:
+                    note["body"] = data["body"]
+                    return 200, note, {}
+        return 404, {"message": "Not Found"}, {}
+
+    def all_notes(self) -> list[str]:
+        return [note["body"] for notes in self.notes.values() for note in notes]
+
+
+def _thread(kind: str) -> str:
+    return "issue" if kind in ("issues", "") else "merge_request"
+
+
+_GITHUB = (
+    ("GET", r"/repos/([^/]+/[^/]+)/issues/(\d+)", "get_issue"),
+    ("POST", r"/repos/([^/]+/[^/]+)/issues", "create_issue"),
+    ("GET", r"/repos/([^/]+/[^/]+)/(issues)/(\d+)/comments", "list_notes"),
+    ("POST", r"/repos/([^/]+/[^/]+)/(issues)/(\d+)/comments", "add_note"),
+    ("PATCH", r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)", "edit_note"),
+)
+_GITLAB = (
+    ("GET", r"/api/v4/projects/([^/]+)/issues/(\d+)", "get_issue"),
+    ("POST", r"/api/v4/projects/([^/]+)/issues", "create_issue"),
+    ("GET", r"/api/v4/projects/([^/]+)/(issues|merge_requests)/(\d+)/notes", "list_notes"),
+    ("POST", r"/api/v4/projects/([^/]+)/(issues|merge_requests)/(\d+)/notes", "add_note"),
+    ("PUT", r"/api/v4/projects/([^/]+)/(?:issues|merge_requests)/\d+/notes/(\d+)", "edit_note"),
+)
+
+
+@contextmanager
+def serve(forge: Forge) -> Iterator[Forge]:
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            status, payload, extra = forge.handle(self.command, self.path, self.headers,
+                                                  self.rfile.read(length))
+            data = json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in extra.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:  # the client gave up (a timeout test)
+                pass
+
+        do_GET = do_POST = do_PUT = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.block_on_close = False
+    forge.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
+    thread.start()
+    try:
+        yield forge
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -1,0 +1,56 @@
+"""`flagops issue rollout|cleanup NAME [--create]`: the flag's rollout or cleanup issue as
+Markdown; with --create it is opened on the policy's tracker and its URL written into the flag
+file (`rollout_issue_url` / `cleanup_issue_url`) with a round-trip edit."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TextIO
+
+from validator.edit.session import Located, locate
+from validator.errors import UserError
+from validator.policy import Policy, load_policy
+from validator.reports.escape import escape
+from validator.trackers import render
+
+FIELDS = {"rollout": "rollout_issue_url", "cleanup": "cleanup_issue_url"}
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    root = Path(args.root)
+    here = locate(root, args.name, "issue")
+    policy = load_policy(root)
+    title, body = _issue(args.kind, root, here, policy)
+    if not args.create:
+        out.write(f"# {title}\n\n{body}")
+        return 0
+    field = FIELDS[args.kind]
+    existing = getattr(here.flag, field)
+    if existing:
+        raise UserError(f"{args.name} has a {args.kind} issue already ({field}: {existing}); "
+                        "clear the field to open another")
+    url = _open(policy, title, body)
+    from validator.edit.issue_url import write_url
+
+    write_url(root, here, field, url, policy)
+    out.write(f"opened {escape(url)}\nwrote {field} into {escape(here.path)}\n")
+    return 0
+
+
+def _issue(kind: str, root: Path, here: Located, policy: Policy) -> tuple[str, str]:
+    if kind == "rollout":
+        return render.rollout_title(here.flag.name), render.rollout_issue(here.flag, policy)
+    from validator.lifecycle.search import find
+
+    found = find(root, policy, [here.flag.name], [here.flag.name], [])
+    return render.cleanup_title(here.flag.name), \
+        render.cleanup_issue(here.flag, [ref.text() for ref in found])
+
+
+def _open(policy: Policy, title: str, body: str) -> str:
+    from validator.trackers.choose import project_of, tracker
+
+    host, kind, project = project_of(policy)
+    return tracker(host, kind, os.environ).create_issue(project, title, body)

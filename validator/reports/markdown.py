@@ -1,0 +1,31 @@
+"""Untrusted text in the Markdown that GitLab and GitHub render (plans, issues, notes):
+literal, one line, unable to notify anyone or close a code span."""
+
+from __future__ import annotations
+
+import re
+
+from validator.reports.escape import escape
+
+_MARKDOWN = re.compile(
+    r"[\\`*{}\[\]<>|~@$&^]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|[#!](?=[0-9])|%(?=[\w\"])")
+"""What GitLab reads as markup in text: emphasis, code, links, HTML, table cells (`|`), and
+references that notify or cross-link (`@user`, `#1`, `!1`, `%1`, `$1`, `&1`, `~label`).
+A backslash makes each one literal; `_` inside a word, `#` or `!` before anything but a digit
+and `%` before a space mean nothing, and stay as they are."""
+
+
+def markdown_text(text: str) -> str:
+    """Untrusted text as literal Markdown: one line (`escape`), every metacharacter escaped,
+    so it is safe in a paragraph, a list item and a table cell alike."""
+    return _MARKDOWN.sub(lambda found: "\\" + found[0], escape(text))
+
+
+def code_span(text: str) -> str:
+    """A code span that no backtick in `text` can close: its fence is one longer than the
+    longest run inside, padded with spaces when the text starts or ends with a backtick.
+    Inside a code span nothing but `|` is markup, and no table holds one."""
+    shown = escape(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", shown)), default=0) + 1)
+    pad = " " if shown.startswith("`") or shown.endswith("`") else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"

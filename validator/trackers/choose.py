@@ -1,0 +1,118 @@
+"""Which tracker an URL belongs to, and the client for it, from the host and the policy's maps.
+
+API addresses and tokens follow each ecosystem's CI conventions: GitHub Actions sets
+GITHUB_API_URL (and GITHUB_TOKEN), GitLab CI sets CI_API_V4_URL; the GitLab token is
+FLAGOPS_GITLAB_TOKEN or GITLAB_TOKEN. Those variables apply to the host their CI runs on
+(GITHUB_SERVER_URL, CI_SERVER_URL); when those are unset, to every host of that kind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from validator.errors import UserError
+from validator.policy import Policy
+from validator.trackers.base import MissingLibrary, Thread, ThreadKind, Tracker, TrackerError
+from validator.trackers.http import Settings
+
+Kind = Literal["github", "gitlab"]
+_GITLAB_ITEM = re.compile(r"^/(?P<project>[^/].*?)/-/(?P<what>issues|work_items|merge_requests)"
+                          r"/(?P<number>[0-9]+)/?$")
+_GITHUB_ITEM = re.compile(r"^/(?P<project>[^/]+/[^/]+)/(?P<what>issues|pull)/(?P<number>[0-9]+)/?$")
+GITLAB_TOKENS = ("FLAGOPS_GITLAB_TOKEN", "GITLAB_TOKEN")
+GITHUB_TOKENS = ("GITHUB_TOKEN",)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An issue (or merge request, pull request) URL, understood."""
+
+    host: str
+    kind: Kind
+    thread: Thread
+
+
+def kind_of(host: str, policy: Policy) -> Kind | None:
+    host = host.lower()
+    if host == "github.com" or host in policy.github_hosts:
+        return "github"
+    if host == "gitlab.com" or host in policy.gitlab_hosts:
+        return "gitlab"
+    return None
+
+
+def link(url: str, policy: Policy) -> Link | None:
+    """The issue an URL names, or None when it names none on a known tracker."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    kind = kind_of(host, policy)
+    found = (_GITHUB_ITEM if kind == "github" else _GITLAB_ITEM).match(parts.path) \
+        if kind else None
+    if kind is None or found is None:
+        return None
+    thread_kind: ThreadKind = "issue" if found["what"] in ("issues", "work_items") \
+        else "merge_request"
+    return Link(host, kind, Thread(found["project"], int(found["number"]), thread_kind))
+
+
+def project_of(policy: Policy) -> tuple[str, Kind, str]:
+    """(host, kind, project) of the policy's `tracker`, where new issues go."""
+    if not policy.tracker:
+        raise UserError("no tracker: set `tracker` in [tool.flagops] to the project new issues "
+                        "go to, e.g. https://gitlab.com/gitlab-org/gitlab")
+    parts = urlsplit(policy.tracker)
+    host = (parts.hostname or "").lower()
+    kind = kind_of(host, policy)
+    if kind is None:
+        raise UserError(f"tracker {policy.tracker}: {host} is neither GitHub nor GitLab; list "
+                        "it in github_hosts or gitlab_hosts")
+    return host, kind, parts.path.strip("/").removesuffix(".git")
+
+
+def tracker(host: str, kind: Kind, environ: Mapping[str, str]) -> Tracker:
+    """The client for `host`; raises TrackerError without a token, MissingLibrary without the
+    client library."""
+    settings = Settings.from_env(environ)
+    if kind == "github":
+        api = _api(environ, host, "GITHUB_API_URL", "GITHUB_SERVER_URL",
+                   "https://api.github.com" if host == "github.com" else f"https://{host}/api/v3")
+        token = _token(environ, GITHUB_TOKENS, f"GitHub ({api})")
+        _require("github", "PyGithub")
+        from validator.trackers.github import GitHub
+
+        return GitHub(api, token, settings)
+    api = _api(environ, host, "CI_API_V4_URL", "CI_SERVER_URL", f"https://{host}/api/v4")
+    token = _token(environ, GITLAB_TOKENS, f"GitLab ({api})")
+    _require("gitlab", "python-gitlab")
+    from validator.trackers.gitlab import GitLab
+
+    return GitLab(api, token, settings)
+
+
+def _api(environ: Mapping[str, str], host: str, variable: str, server: str, default: str) -> str:
+    given, where = environ.get(variable), environ.get(server)
+    if given and (not where or (urlsplit(where).hostname or "").lower() == host):
+        return given
+    return default
+
+
+def _token(environ: Mapping[str, str], names: tuple[str, ...], name: str) -> str:
+    for variable in names:
+        if environ.get(variable):
+            return environ[variable]
+    raise TrackerError(name, f"no token: set {' or '.join(names)}")
+
+
+def _require(module: str, package: str) -> None:
+    """The client library, imported here so that its absence is one line, not a traceback."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise MissingLibrary(f"{package} is not installed: pip install 'flagops[trackers]'") \
+            from None

@@ -1,0 +1,96 @@
+"""GitHub (and GitHub Enterprise) through PyGithub: issues, and comments on issues and pull
+requests (a pull request's conversation is its issue's comments)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from validator.trackers.base import Issue, IssueState, NoteMode, Thread, TrackerError
+from validator.trackers.http import Settings, reset_text, retry, transport_message
+
+
+class GitHub:
+    def __init__(self, api_url: str, token: str, settings: Settings) -> None:
+        from github import Auth, Github
+
+        self.name = f"GitHub ({api_url})"
+        # PyGithub takes whole seconds only (it asserts an int).
+        self._settings = replace(settings, timeout=float(max(1, math.ceil(settings.timeout))))
+        self._client = Github(base_url=api_url.rstrip("/"), auth=Auth.Token(token),
+                              timeout=int(self._settings.timeout), retry=retry(settings),
+                              seconds_between_requests=None, seconds_between_writes=None,
+                              lazy=True)
+
+    def issue(self, project: str, number: int) -> Issue:
+        from github import GithubException
+
+        with self._errors():
+            try:
+                found = self._client.get_repo(project).get_issue(number)
+                return Issue(IssueState(found.state), found.title)
+            except GithubException as error:
+                if error.status == 404 or (error.status == 403 and not _rate_limited(error)):
+                    return Issue(IssueState.MISSING if error.status == 404 else
+                                 IssueState.FORBIDDEN)
+                raise
+
+    def create_issue(self, project: str, title: str, body: str) -> str:
+        with self._errors():
+            made = self._client.get_repo(project).create_issue(title=title, body=body)
+            return str(made.html_url)
+
+    def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:
+        with self._errors():
+            issue = self._client.get_repo(thread.project).get_issue(thread.number)
+            for comment in issue.get_comments():
+                if marker in (comment.body or ""):
+                    if mode == "once":
+                        return "present"
+                    comment.edit(body)
+                    return "updated"
+            issue.create_comment(body)
+            return "added"
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Every failure as one TrackerError; the library's own messages are not shown, since
+        they print whole answers."""
+        from github import GithubException
+
+        try:
+            yield
+        except GithubException as error:
+            raise TrackerError(self.name, _answer(error)) from None
+        except Exception as error:
+            said = transport_message(error, self._settings)
+            if said is None:
+                raise
+            raise TrackerError(self.name, said) from None
+
+
+def _headers(error: Any) -> dict[str, str]:
+    return {str(key).lower(): str(value) for key, value in (error.headers or {}).items()}
+
+
+def _rate_limited(error: Any) -> bool:
+    return int(error.status) in (403, 429) and _headers(error).get("x-ratelimit-remaining") == "0"
+
+
+def _answer(error: Any) -> str:
+    status = int(error.status)
+    if _rate_limited(error):
+        reset = reset_text(_headers(error).get("x-ratelimit-reset"))
+        return f"rate limit exhausted ({status}){reset}"
+    if status == 401:
+        return "401: the token was refused (GITHUB_TOKEN: expired or wrong)"
+    if status == 403:
+        return "403: the token may not do this (GITHUB_TOKEN needs issues: write, " \
+            "pull-requests: write)"
+    if status == 404:
+        return "404: not found, or not visible to the token"
+    data = error.data if isinstance(error.data, dict) else {}
+    return f"answered {status}: {str(data.get('message', ''))[:200]}".rstrip(": ")

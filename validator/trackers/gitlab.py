@@ -1,0 +1,108 @@
+"""GitLab (gitlab.com and self-managed) through python-gitlab: issues, and notes on issues and
+merge requests.
+
+Retries are the session's (`http`), not python-gitlab's `retry_transient_errors`: that one
+retries ten times, read timeouts included, and sleeps whatever `Retry-After` says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from validator.trackers.base import Issue, IssueState, NoteMode, Thread, TrackerError
+from validator.trackers.http import Settings, reset_text, session, transport_message
+
+_STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
+
+
+class GitLab:
+    def __init__(self, api_url: str, token: str, settings: Settings) -> None:
+        import gitlab
+
+        self.name = f"GitLab ({api_url})"
+        self._settings = settings
+        self._headers: dict[str, str] = {}
+        made = session(settings)
+        made.hooks["response"].append(self._remember)
+        self._client = gitlab.Gitlab(api_url.rstrip("/").removesuffix("/api/v4"),
+                                     private_token=token, timeout=settings.timeout,
+                                     retry_transient_errors=False, session=made)
+
+    def _remember(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        """The last answer's headers: python-gitlab's errors carry none, and a 403 or 429
+        with `RateLimit-Remaining: 0` is a rate limit, not a permission."""
+        self._headers = {str(key).lower(): str(value) for key, value in response.headers.items()}
+
+    def issue(self, project: str, number: int) -> Issue:
+        import gitlab
+
+        with self._errors():
+            try:
+                found = self._project(project).issues.get(number)
+            except gitlab.exceptions.GitlabGetError as error:
+                if error.response_code == 404 or (error.response_code == 403 and
+                                                   not self._rate_limited()):
+                    return Issue(IssueState.MISSING if error.response_code == 404 else
+                                 IssueState.FORBIDDEN)
+                raise
+            return Issue(_STATES.get(str(found.state), IssueState.OPEN), str(found.title))
+
+    def create_issue(self, project: str, title: str, body: str) -> str:
+        with self._errors():
+            made = self._project(project).issues.create({"title": title, "description": body})
+            return str(made.web_url)
+
+    def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:
+        with self._errors():
+            project = self._project(thread.project)
+            parents = project.issues if thread.kind == "issue" else project.mergerequests
+            parent = parents.get(thread.number, lazy=True)
+            for note in parent.notes.list(iterator=True, sort="asc", order_by="created_at"):
+                if marker in str(note.body or ""):
+                    if mode == "once":
+                        return "present"
+                    note.body = body
+                    note.save()
+                    return "updated"
+            parent.notes.create({"body": body})
+            return "added"
+
+    def _rate_limited(self) -> bool:
+        return self._headers.get("ratelimit-remaining") == "0"
+
+    def _project(self, path: str) -> Any:
+        return self._client.projects.get(path, lazy=True)
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Every failure as one TrackerError, worded by status, never with the request."""
+        import gitlab
+
+        try:
+            yield
+        except gitlab.exceptions.GitlabError as error:
+            if self._rate_limited():
+                raise TrackerError(self.name, f"rate limit exhausted ({error.response_code})"
+                                   f"{reset_text(self._headers.get('ratelimit-reset'))}") \
+                    from None
+            raise TrackerError(self.name, _answer(error)) from None
+        except Exception as error:
+            said = transport_message(error, self._settings)
+            if said is None:
+                raise
+            raise TrackerError(self.name, said) from None
+
+
+def _answer(error: Any) -> str:
+    status = error.response_code
+    if status == 401:
+        return "401: the token was refused (FLAGOPS_GITLAB_TOKEN or GITLAB_TOKEN: expired or " \
+            "wrong)"
+    if status == 403:
+        return "403: the token may not do this (it needs the api scope and Reporter access, " \
+            "Developer to write)"
+    if status == 404:
+        return "404: not found, or not visible to the token"
+    return f"answered {status}: {str(error.error_message)[:200]}"
