@@ -24,6 +24,7 @@ HOSTILE_NAME = "z0_9_x"
 """Names are file stems and must match [a-z][a-z0-9]*(_[a-z0-9]+)*: this is as odd as it gets."""
 LIFESPANS = {"demo": "approaching", "old_wip": "overdue", "released": "ok", HOSTILE_NAME: "ok"}
 """At milestone 14.5, 5 milestones after 13.12: beta lives 6, wip 4, ops 12."""
+RELEASED_MR = "https://gitlab.com/gitlab-org/gitlab/-/merge_requests/5"
 DEMO_STEPS = ("new", "forward", "forward", "forward", "rollback")
 DEMO_TIMES = (START, START + HOUR, START + 3 * HOUR, START + 6 * HOUR, START + 7 * HOUR)
 
@@ -82,7 +83,9 @@ def make(root: Path) -> CatalogRepo:
     (repo.path / "flags/team").mkdir()
     repo.git("mv", "flags/demo.yml", "flags/team/demo.yml")
     repo.commit("Move demo into team/", at=START + 8 * HOUR)
-    repo.write_flag("released", "enabled", flag_type="ops", default_enabled=True, cleanup=True)
+    repo.write("flags/released.yml", flag_yaml("released", "enabled", flag_type="ops",
+                                               default_enabled=True, cleanup=True)
+               + f"introduced_by_url: {RELEASED_MR}\n")
     repo.commit("Add released", at=START + 9 * HOUR)
     repo.write(f"flags/{HOSTILE_NAME}.yml", hostile_yaml())
     repo.env = {**repo.env, "GIT_AUTHOR_NAME": HOSTILE_AUTHOR}

@@ -19,6 +19,7 @@ from catalog_repo import (
     HOSTILE_NAME,
     HOSTILE_TEXT,
     HOSTILE_URL,
+    RELEASED_MR,
     iso,
     make,
 )
@@ -175,7 +176,8 @@ def test_links_go_where_they_should(driver: Chrome, base: str) -> None:
     hrefs = {a.get_attribute("data-link"): a.get_attribute("href")
              for a in row.find_elements(By.CSS_SELECTOR, "a.out")}
     assert hrefs == {"rollout": "https://gitlab.com/gitlab-org/gitlab/-/issues/330340",
-                     "cleanup": "https://gitlab.com/gitlab-org/gitlab/-/issues/1"}
+                     "cleanup": "https://gitlab.com/gitlab-org/gitlab/-/issues/1",
+                     "merge request": RELEASED_MR}
     demo = driver.find_element(By.CSS_SELECTOR, "tr[data-name='demo']")
     assert "group/flags!7" not in demo.text  # added directly; the MR was a later step
     driver.find_element(By.ID, "site-root").click()

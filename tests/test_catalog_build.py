@@ -23,6 +23,7 @@ from catalog_repo import (
     HOSTILE_TEXT,
     LIFESPANS,
     CatalogRepo,
+    flag_yaml,
     iso,
     make,
 )
@@ -159,3 +160,30 @@ def test_hostile_text_is_escaped_in_the_markup(pages: dict[str, str]) -> None:
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
     assert "<img" not in page and "<svg onload" not in page
     assert 'href="https://evil.example/&#34;&gt;&lt;script&gt;' in page
+
+
+def test_a_config_without_summaries_still_renders_its_flags(config: dict[str, Any]) -> None:
+    """A merged config from before the catalog (or a team's own tool): stages, and says so."""
+    bare = {**config, "catalog": None,
+            "flags": {name: {**flag, "summary": None} for name, flag in config["flags"].items()}}
+    files = render_catalog(MergedConfig.model_validate(bare))
+    assert "no flag summaries" in files["flags/index.html"]
+    assert files["flags/index.html"].count('<tr role="row" data-name=') == len(LIFESPANS)
+    assert "has no summary of this flag" in files["flags/demo.html"]
+
+
+def test_outside_git_the_pages_say_there_is_no_history(tmp_path: Path) -> None:
+    (tmp_path / "flags").mkdir()
+    (tmp_path / "flags/demo.yml").write_text(flag_yaml("demo", "staging"), encoding="utf-8")
+    config = build(tmp_path)
+    assert config["catalog"]["history"] == "none"
+    files = render_catalog(MergedConfig.model_validate(config))
+    assert "outside a git repository" in files["flags/demo.html"]
+    assert "No dated history to draw." in files["flags/demo.html"]
+
+
+def test_rendering_is_a_function_of_the_config(config: dict[str, Any]) -> None:
+    """No clock is read while rendering: the same config gives the same bytes."""
+    first = render_catalog(MergedConfig.model_validate(config))
+    assert render_catalog(MergedConfig.model_validate(config)) == first
+    assert "as of 2026-10-21 14:13 UTC" in first["flags/index.html"]
