@@ -187,3 +187,20 @@ def test_rendering_is_a_function_of_the_config(config: dict[str, Any]) -> None:
     first = render_catalog(MergedConfig.model_validate(config))
     assert render_catalog(MergedConfig.model_validate(config)) == first
     assert "as of 2026-10-21 14:13 UTC" in first["flags/index.html"]
+
+
+def test_no_history_reads_no_git_and_says_so(made: CatalogRepo,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _git_logs(monkeypatch)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", str(AS_OF))
+        assert main(["-C", str(made.repo.path), "build", "--no-history", "-o", "bare.json"],
+                    out=io.StringIO()) == 0
+    assert [call for call in calls if call[0] in ("log", "cat-file")] == []
+    config = json.loads((made.repo.path / "bare.json").read_text(encoding="utf-8"))
+    assert config["catalog"]["history"] == "skipped"
+    demo = config["flags"]["demo"]["summary"]
+    assert (demo["history"], demo["since"], demo["lifespan"]["status"]) == ([], None,
+                                                                          "approaching")
+    assert "without history" in render_catalog(MergedConfig.model_validate(config))[
+        "flags/demo.html"]

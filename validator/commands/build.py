@@ -37,7 +37,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     target = root / args.output
     environment = Environment(args.environment)
     flags = {loaded.flag.name: loaded.flag for loaded in checked.flags.values()}
-    summaries, catalog = _summaries(root, flags, policy, build_clock())
+    summaries, catalog = _summaries(root, flags, policy, build_clock(),
+                                    history=not args.no_history)
     config, warnings = build_config(flags.values(), environment,
                                     schema_ref=schema_ref(root, target),
                                     summaries=summaries, catalog=catalog)
@@ -57,14 +58,14 @@ def build_clock() -> int:
     return int(time.time())
 
 
-def _summaries(root: Path, flags: dict[str, Flag], policy: Policy,
-               now: int) -> tuple[dict[str, FlagSummary], CatalogNote]:
+def _summaries(root: Path, flags: dict[str, Flag], policy: Policy, now: int, *,
+               history: bool) -> tuple[dict[str, FlagSummary], CatalogNote]:
     from validator.commands.status import version_text
     from validator.lifecycle.histories import summaries
     from validator.lifecycle.lifespan import current_milestone
 
     current = current_milestone(policy, version_text(root, policy))
-    return summaries(root, flags, policy, current, now)
+    return summaries(root, flags, policy, current, now, history=history)
 
 
 def schema_ref(root: Path, target: Path) -> str:
