@@ -44,6 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _print(results, info, found, imports)
     _write(args, results, info, found, imports, repositories)
     failed = [c for r in results.values() for c in r.values() if str(c).startswith("failed")]
+    if args.catalog:  # issue 14: the catalog at the largest size, in bench/catalog.py
+        import catalog
+
+        catalog.main(["--size", str(max(args.sizes)), "--runs", str(args.runs),
+                      "--cache", str(args.cache)])
     return 1 if failed else 0
 
 
@@ -61,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--fresh", action="store_true", help="regenerate cached repositories")
     parser.add_argument("--steps", type=int, default=8, help="versions of every flag")
     parser.add_argument("--batch", type=int, default=40, help="flags per commit")
+    parser.add_argument("--catalog", action="store_true",
+                        help="also time the flag catalog (bench/catalog.py) at the largest size")
     return parser
 
 

@@ -9,10 +9,10 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from survey_renderer.catalog.pages import landing_page, render_catalog
 from survey_renderer.site import DEFAULT_INVITE_URL, FLAG_NAME, render_site
-from validator.commands.build import read_config
+from validator.config_file import read_config
 from validator.errors import UserError
-from validator.output import atomic_write
 from validator.policy import load_policy
 from validator.reports.escape import escape
 
@@ -20,16 +20,20 @@ from validator.reports.escape import escape
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     config = read_config(root / args.config, args.config)
+    catalog = render_catalog(config)
+    shown = escape(args.output)
     if FLAG_NAME not in config.flags:  # a team's own flags repository: the page is not theirs
-        out.write(f"wrote nothing to {escape(args.output)}: the survey page is flagops's own "
-                  f"page, and it needs the flag {FLAG_NAME}, which {escape(args.config)} does "
-                  "not have; the merged config itself is what your services read\n")
+        write_site({**catalog, "index.html": landing_page()}, root / args.output, root=root)
+        out.write(f"wrote the flag catalog of {len(config.flags)} flag(s) to {shown}/flags; no "
+                  f"survey page: it is flagops's own page, and it needs the flag {FLAG_NAME}, "
+                  f"which {escape(args.config)} does not have\n")
         return 0
     policy = load_policy(root)
     files = render_site(config, invite_url=args.invite_url or DEFAULT_INVITE_URL,
                         allowed_hosts=policy.invite_link_hosts, bucketing=policy.bucketing)
-    write_site(files, root / args.output, root=root)
-    out.write(f"wrote {len(files)} files to {escape(args.output)} ({config.environment})\n")
+    write_site({**files, **catalog}, root / args.output, root=root)
+    out.write(f"wrote {len(files)} files to {shown} ({config.environment})\n"
+              f"wrote the flag catalog of {len(config.flags)} flag(s) to {shown}/flags\n")
     return 0
 
 
@@ -50,7 +54,7 @@ def write_site(files: dict[str, str], target: Path, *, root: Path | None = None)
     try:
         for relative, text in sorted({**files, SITE_MARKER: "\n".join(sorted(files)) + "\n"}
                                      .items()):
-            atomic_write(fresh / relative, text, root=root)
+            _write_new(fresh / relative, text)
         fresh.chmod(0o777 & ~_umask())
         _swap(fresh, target)
     except OSError as error:
@@ -59,6 +63,14 @@ def write_site(files: dict[str, str], target: Path, *, root: Path | None = None)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
+
+
+def _write_new(path: Path, text: str) -> None:
+    """A new file in the fresh folder render made itself (mode 0700, nobody else writes
+    there): an exclusive create is enough, and ten thousand pages need it to be cheap."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8", newline="") as stream:
+        stream.write(text)
 
 
 def _check_replaceable(target: Path) -> None:

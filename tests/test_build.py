@@ -99,7 +99,7 @@ def test_config_text_is_deterministic_and_sorted() -> None:
     second = config_text(build_config(flags[::-1], P, schema_ref="s.json")[0])
     assert first == second and first.endswith("}\n")
     data = json.loads(first)
-    assert list(data) == ["$schema", "environment", "flags"]
+    assert list(data) == ["$schema", "catalog", "environment", "flags"]
     assert list(data["flags"]) == ["apple_flag", "zebra_flag"]
     assert first == json.dumps(data, sort_keys=True, indent=2) + "\n"
 
@@ -152,12 +152,17 @@ def test_build_command_writes_the_config(tree: Path, environment: str, boolean: 
     assert config.flags["other_flag"].gates.boolean is True
 
 
-def test_build_output_is_byte_identical_across_runs(tree: Path) -> None:
+def test_build_output_is_byte_identical_across_runs(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")  # the build's clock, fixed
     run("-C", str(tree), "build", "-o", "out/deep/flags.json")
     first = (tree / "out/deep/flags.json").read_bytes()
     run("-C", str(tree), "build", "-o", "out/deep/flags.json")
     assert (tree / "out/deep/flags.json").read_bytes() == first
     assert json.loads(first)["$schema"] == "../../schema/flags-config.schema.json"
+    catalog = json.loads(first)["catalog"]
+    assert catalog == {"as_of": "2026-09-21T14:13:20+00:00", "history": "none"}  # no git here
 
 
 def test_build_refuses_an_invalid_tree(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:

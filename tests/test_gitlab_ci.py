@@ -63,6 +63,16 @@ def test_gitlab_ci_test_job_runs_ci_run_and_reports_survive_failure() -> None:
     assert "before_script" not in job  # nothing of the checkout is installed or run before it
 
 
+def test_gitlab_ci_pages_job_publishes_the_catalog_from_full_history() -> None:
+    from ruamel.yaml import YAML
+
+    job = YAML(typ="safe").load(PROJECT / ".gitlab-ci.yml")["pages"]
+    assert job["variables"]["GIT_DEPTH"] == "0"  # the catalog's timelines read history
+    assert job["script"][-1].startswith("flagops render") and "--output public" in \
+        job["script"][-1]
+    assert job["artifacts"]["paths"] == ["public"]
+
+
 def _offline_build(pyproject: bytes) -> bytes:
     """The same pyproject.toml, built by tests/ci_backend.py (see the module docstring)."""
     text = pyproject.decode()

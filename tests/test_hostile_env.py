@@ -23,6 +23,7 @@ import pytest
 from conftest import CliResult
 
 from validator.cli import main
+from validator.config_file import MAX_CONFIG_BYTES
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
@@ -128,12 +129,13 @@ def test_config_is_a_bounded_regular_file(built: Path, command: list[str], kind:
         config.symlink_to("/dev/zero")  # never ends
     elif kind == "huge":
         with open(config, "wb") as stream:
-            stream.truncate(16 * 1024 * 1024 + 1)  # sparse: no disk spent
+            stream.truncate(MAX_CONFIG_BYTES + 1)  # sparse: no disk spent
     else:
         config.mkdir()
     done = _run(built, *command, "--config", str(config))  # a process: a FIFO could block
     assert done.returncode == 1, done.stderr
-    expected = "larger than 16 MiB" if kind == "huge" else "not a regular file"
+    expected = f"larger than {MAX_CONFIG_BYTES >> 20} MiB" if kind == "huge" \
+        else "not a regular file"
     _one_error_line(done, f"flagops: error: {config}", expected)
 
 

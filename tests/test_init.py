@@ -106,10 +106,12 @@ def test_render_in_a_repository_without_the_survey_flag_says_what_it_needs(
     assert flagops(root, "build").returncode == 0
     done = flagops(root, "render")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == ("wrote nothing to public: the survey page is flagops's own page, and "
-                           "it needs the flag calendly_invite_link, which build/flags.json does "
-                           "not have; the merged config itself is what your services read\n")
-    assert not (root / "public").exists()
+    assert done.stdout == ("wrote the flag catalog of 1 flag(s) to public/flags; no survey page: "
+                           "it is flagops's own page, and it needs the flag calendly_invite_link, "
+                           "which build/flags.json does not have\n")
+    assert (root / "public/flags/index.html").is_file()
+    assert not (root / "public/-").exists()
+    assert 'href="flags/index.html"' in (root / "public/index.html").read_text()
 
 
 def test_init_then_a_first_commit_then_one_step_through_the_ci_job(tmp_path: Path) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from validator.errors import UserError
+from validator.flag_summary import CatalogNote, FlagSummary
 from validator.model import (
     NAME_PATTERN,
     STAGE_EXPOSURE,
@@ -64,6 +65,8 @@ class FlagState(_Frozen):
     stage: Stage
     default_enabled: Annotated[bool, Strict()]
     gates: Gates
+    summary: FlagSummary | None = Field(
+        default=None, description="What the catalog shows; null when built without it.")
 
 
 class MergedConfig(_Frozen):
@@ -76,6 +79,8 @@ class MergedConfig(_Frozen):
 
     schema_ref: str = Field(alias="$schema", description="Where this file's JSON Schema is.")
     environment: Environment
+    catalog: CatalogNote | None = Field(
+        default=None, description="When the flags' summaries were computed, from what history.")
     flags: dict[Annotated[str, Field(pattern=NAME_PATTERN)], FlagState] = Field(
         json_schema_extra={"additionalProperties": False})
 
@@ -100,20 +105,24 @@ def stage_gates(stage: Stage, actors: Iterable[str], percentage: Percentage | No
 
 
 def build_config(
-    flags: Iterable[Flag], environment: Environment, *, schema_ref: str
+    flags: Iterable[Flag], environment: Environment, *, schema_ref: str,
+    summaries: Mapping[str, FlagSummary] | None = None, catalog: CatalogNote | None = None,
 ) -> tuple[MergedConfig, list[str]]:
-    """The merged config, plus warnings about what a static consumer cannot honour."""
+    """The merged config, plus warnings about what a static consumer cannot honour.
+    `summaries` (by flag name) and `catalog` are the catalog's part, computed from git."""
     states: dict[str, FlagState] = {}
     warnings: list[str] = []
     for flag in sorted(flags, key=lambda f: f.name):
         gates = effective_gates(flag, environment)
         states[flag.name] = FlagState(stage=flag.stage, default_enabled=flag.default_enabled,
-                                      gates=gates)
+                                      gates=gates,
+                                      summary=summaries.get(flag.name) if summaries else None)
         if gates.percentage_of_time is not None:
             warnings.append(
                 f"{flag.name}: {gates.percentage_of_time:g}% of time in {environment} cannot be "
                 "evaluated statically; the survey page treats it as off")
-    config = MergedConfig(schema_ref=schema_ref, environment=environment, flags=states)
+    config = MergedConfig(schema_ref=schema_ref, environment=environment, catalog=catalog,
+                          flags=states)
     return config, warnings
 
 

@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where to write the merged config, relative to the root")
     build.add_argument("--write-schema", action="store_true",
                        help="write schema/flags-config.schema.json from the model and stop")
+    build.add_argument("--no-history", action="store_true",
+                       help="skip reading git history (fast; the catalog then shows no "
+                            "timelines, times in state or legal times)")
     evaluate = commands.add_parser("eval", help="is FLAG on for one actor?")
     evaluate.add_argument("flag", help="the flag's name")
     evaluate.add_argument("--actor", required=True,

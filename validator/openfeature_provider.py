@@ -28,7 +28,7 @@ from openfeature.provider import AbstractProvider, Metadata
 from survey_renderer.gate import Reason as GateReason
 from survey_renderer.gate import evaluate
 from validator.build import FlagState, MergedConfig
-from validator.commands.build import read_config
+from validator.config_file import read_config
 from validator.engines import Bucketing
 from validator.model import Stage
 

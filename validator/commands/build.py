@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import stat
 import sys
+import time
 from pathlib import Path
 from typing import TextIO
 
-from validator.build import (
-    SCHEMA_PATH,
-    MergedConfig,
-    build_config,
-    config_schema_text,
-    config_text,
-    parse_config,
-)
+from validator.build import SCHEMA_PATH, build_config, config_schema_text, config_text
 from validator.commands.validate import check_tree, report_of
-from validator.errors import UserError
-from validator.model import Environment
+from validator.config_file import MAX_CONFIG_BYTES as MAX_CONFIG_BYTES
+from validator.config_file import read_config as read_config
+from validator.config_file import read_regular_file as read_regular_file
+from validator.flag_summary import CatalogNote, FlagSummary
+from validator.model import Environment, Flag
 from validator.output import atomic_write, emit
-from validator.policy import load_policy
+from validator.policy import Policy, load_policy
 from validator.reports.escape import escape
 
 
@@ -31,7 +27,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         atomic_write(root / SCHEMA_PATH, config_schema_text(), root=root)
         out.write(f"wrote {SCHEMA_PATH}\n")
         return 0
-    checked = check_tree(root, load_policy(root), [])
+    policy = load_policy(root)
+    checked = check_tree(root, policy, [])
     report = report_of(checked, root)
     if report.findings:  # warnings are shown too; errors stop the build
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
@@ -39,8 +36,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     target = root / args.output
     environment = Environment(args.environment)
-    flags = (loaded.flag for loaded in checked.flags.values())
-    config, warnings = build_config(flags, environment, schema_ref=schema_ref(root, target))
+    flags = {loaded.flag.name: loaded.flag for loaded in checked.flags.values()}
+    summaries, catalog = _summaries(root, flags, policy, build_clock(),
+                                    history=not args.no_history)
+    config, warnings = build_config(flags.values(), environment,
+                                    schema_ref=schema_ref(root, target),
+                                    summaries=summaries, catalog=catalog)
     for warning in warnings:
         print(f"flagops: warning: {escape(warning)}", file=sys.stderr)
     atomic_write(target, config_text(config), root=root)
@@ -48,50 +49,26 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def build_clock() -> int:
+    """The build's `now`, read here at the edge: SOURCE_DATE_EPOCH when set (reproducible
+    builds set it), else the system clock. Ages and legal steps in the config are as of it."""
+    fixed = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if fixed.strip().isdigit():
+        return int(fixed)
+    return int(time.time())
+
+
+def _summaries(root: Path, flags: dict[str, Flag], policy: Policy, now: int, *,
+               history: bool) -> tuple[dict[str, FlagSummary], CatalogNote]:
+    from validator.commands.status import version_text
+    from validator.lifecycle.histories import summaries
+    from validator.lifecycle.lifespan import current_milestone
+
+    current = current_milestone(policy, version_text(root, policy))
+    return summaries(root, flags, policy, current, now, history=history)
+
+
 def schema_ref(root: Path, target: Path) -> str:
     """The schema's path relative to the output file, as editors resolve `$schema`."""
     schema = (root / SCHEMA_PATH).resolve()
     return Path(os.path.relpath(schema, target.resolve().parent)).as_posix()
-
-
-MAX_CONFIG_BYTES = 16 * 1024 * 1024
-"""Far above any merged config (a flag takes a few hundred bytes), far below a memory's worth."""
-
-
-def read_config(path: Path, shown: str) -> MergedConfig:
-    """The file `flagops build` wrote, read back for `eval` and `render`."""
-    raw = read_regular_file(path, shown, MAX_CONFIG_BYTES)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise UserError(f"cannot read {shown}: not UTF-8 (byte {error.start})") from None
-    return parse_config(text, shown)
-
-
-def read_regular_file(path: Path, shown: str, limit: int) -> bytes:
-    """At most `limit` bytes of a regular file. Anything else is refused before it is read: a
-    FIFO would block forever and /dev/zero never ends. O_NONBLOCK and a second look at the
-    opened file keep a path swapped for a FIFO in between from blocking either."""
-    try:
-        _require_regular(os.stat(path).st_mode, shown)
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise UserError(f"{shown} not found; run `flagops build` first") from None
-    except OSError as error:
-        raise UserError(f"cannot read {shown}: {error.strerror or error}") from None
-    with os.fdopen(descriptor, "rb") as stream:
-        _require_regular(os.fstat(descriptor).st_mode, shown)
-        try:
-            raw = stream.read(limit + 1)
-        except OSError as error:
-            raise UserError(f"cannot read {shown}: {error.strerror or error}") from None
-    if len(raw) > limit:
-        raise UserError(f"{shown} is larger than {limit // (1024 * 1024)} MiB; a merged config "
-                        "written by `flagops build` is far smaller")
-    return raw
-
-
-def _require_regular(mode: int, shown: str) -> None:
-    if not stat.S_ISREG(mode):
-        what = "a folder" if stat.S_ISDIR(mode) else "a FIFO, device or socket"
-        raise UserError(f"{shown} is {what}, not a regular file")

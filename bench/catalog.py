@@ -1,0 +1,108 @@
+"""The flag catalog at scale (issue 14): `python bench/catalog.py [--size 10000] [--runs 5]`.
+
+On the benchmark's synthetic repository (bench/.cache, generated as bench/run.py does), it runs
+`flagops build` once (timed: it now reads every flag's history) and then times `flagops render`,
+which writes the survey page and the catalog (an index of every flag and a page per flag),
+interpreter start-up included. With Chromium on PATH it also opens the index page and times,
+in the page itself, the load, a filter and a sort over every row: the page must stay usable.
+`bench/run.py --catalog` runs this too, for its largest size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import flagplan
+import synth
+import workspace
+from measure import Sample, Summary, run_once
+
+HERE = Path(__file__).resolve().parent
+BROWSER_JS = """
+const started = performance.now();
+const box = document.getElementById('filter-action');
+box.click(); document.body.offsetHeight;
+const filtered = performance.now();
+box.click(); document.body.offsetHeight;
+const cleared = performance.now();
+const sort = document.querySelector('thead button.sort[data-column="0"]');
+sort.click(); document.body.offsetHeight;
+const sorted1 = performance.now();
+sort.click(); document.body.offsetHeight;
+const sorted2 = performance.now();
+const nav = performance.getEntriesByType('navigation')[0];
+return {load_ms: nav.loadEventEnd - nav.startTime, filter_ms: filtered - started,
+        unfilter_ms: cleared - filtered, sort_ms: sorted1 - cleared,
+        resort_ms: sorted2 - sorted1,
+        rows: document.querySelectorAll('#catalog tbody tr').length};
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    plan = flagplan.plan_repo(args.size)
+    repo, _ = workspace.repository(plan, args.cache, fresh=False)
+    result = measure(repo, args.runs, browser=not args.no_browser)
+    result["flags"] = args.size
+    print(json.dumps(result, indent=2))
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--cache", type=Path, default=HERE / ".cache")
+    parser.add_argument("--out", type=Path, default=HERE / "catalog.json")
+    parser.add_argument("--no-browser", action="store_true", help="skip the page timings")
+    return parser
+
+
+def measure(repo: Path, runs: int, *, browser: bool = True) -> dict[str, Any]:
+    """Build once, render `runs` times (after a warm-up), then the page in Chromium."""
+    flagops = Path(sys.executable).parent / "flagops"
+    env = synth.git_env()
+    built = run_once([str(flagops), "build"], repo, env)
+    run_once([str(flagops), "render"], repo, env)
+    renders = [run_once([str(flagops), "render"], repo, env) for _ in range(runs)]
+    result: dict[str, Any] = {
+        "build": _summary([built]), "render": _summary(renders),
+        "config_mb": round((repo / "build/flags.json").stat().st_size / 2**20, 1),
+        "site_files": sum(1 for _ in (repo / "public").rglob("*.html")),
+        "index_mb": round((repo / "public/flags/index.html").stat().st_size / 2**20, 1),
+    }
+    if browser and shutil.which("chromium") and shutil.which("chromedriver"):
+        result["page"] = _page(repo / "public", runs)
+    return result
+
+
+def _summary(samples: list[Sample]) -> dict[str, Any]:
+    found = Summary.of(samples)
+    return {"median_s": round(found.median_s, 3), "min_s": round(found.min_s, 3),
+            "peak_rss_mb": round(found.peak_rss_mb)}
+
+
+def _page(site: Path, runs: int) -> dict[str, float]:
+    """Medians over `runs` fresh loads of the index page, timed by the page's own clock."""
+    sys.path.insert(0, str(HERE.parent))
+    from survey_renderer.browser import chromium, serve
+
+    samples: list[dict[str, float]] = []
+    with serve(site) as base, chromium() as driver:
+        driver.set_window_size(1400, 900)
+        for _ in range(runs):
+            driver.get(f"{base}/flags/index.html")
+            samples.append(driver.execute_script(BROWSER_JS))
+    return {key: round(statistics.median(s[key] for s in samples), 1) for key in samples[0]}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""How the catalog words a flag's facts: exposure, times, links. Shared by the index and the
+flag pages so both say the same thing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from validator.durations import minutes_text
+from validator.flag_summary import FlagSummary, Reach
+
+
+def moment(text: str | None) -> int | None:
+    """An ISO 8601 time from the merged config as a Unix time (None stays None)."""
+    return None if text is None else int(datetime.fromisoformat(text).timestamp())
+
+
+def shown(moment_: int | None) -> str:
+    if moment_ is None:
+        return "unknown"
+    return datetime.fromtimestamp(moment_, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def exposure(reach: Reach) -> str:
+    """off, listed actors (N), N% (+M listed), on: the index's short form."""
+    if reach.kind == "on":
+        return "on"
+    if reach.kind == "percentage":
+        listed = f" + {reach.actors} listed" if reach.actors else ""
+        return f"{reach.percentage:g}%{listed}"
+    if reach.kind == "actors":
+        return f"listed actors ({reach.actors})"
+    return "off"
+
+
+def exposure_rank(reach: Reach) -> float:
+    """Sorts exposures as the chart draws them: off, listed, a share, on."""
+    return {"off": -1.0, "actors": 0.0, "on": 101.0}.get(reach.kind, reach.percentage or 0.0)
+
+
+def in_state(summary: FlagSummary, as_of: int) -> str:
+    since = moment(summary.since)
+    return "unknown" if since is None else minutes_text(max(as_of - since, 0) // 60)
+
+
+def legal(summary: FlagSummary, as_of: int) -> str:
+    at = moment(summary.legal_at)
+    if at is None:
+        return "unknown"
+    return "now" if at <= as_of else shown(at)
+
+
+def introducing_merge_request(summary: FlagSummary) -> str | None:
+    """`group/project!N` of the change that added the flag, when GitLab's merge commit says."""
+    added = next((step for step in summary.history if step.step == "new"), None)
+    return added.merge_request if added else None

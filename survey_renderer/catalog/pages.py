@@ -1,0 +1,79 @@
+"""Every file of the catalog, keyed by its path relative to the site root: values in, text out.
+
+All links are relative (`index.html`, `<name>.html`, `../index.html`), so the catalog works
+from file:// and under any GitLab Pages project path. The pages load only their own stylesheet
+and script, and the CSP allows nothing else.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+
+from survey_renderer.catalog import cells
+from survey_renderer.catalog.flag_page import context
+from survey_renderer.catalog.index import choices, index_rows
+from validator.build import MergedConfig
+
+FOLDER = "flags"
+ASSETS = ("catalog.css", "catalog.js")
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "base-uri 'none'; form-action 'none'")
+HISTORY_NOTES = {
+    "complete": None,
+    "partial": "This was built from a shallow clone: the history shown is cut where the clone "
+               "ends, and times before it are unknown.",
+    "none": "This was built outside a git repository: no history, no times in state.",
+    "skipped": "This was built without history (flagops build --no-history): no timelines, "
+               "no times in state.",
+    None: "The merged config has no flag summaries (built without them): stages only.",
+}
+_HERE = Path(__file__).parent
+
+
+def page_path(name: str) -> str:
+    return f"{FOLDER}/{name}.html"
+
+
+def render_catalog(config: MergedConfig, *, now: int | None = None) -> dict[str, str]:
+    """The index, one page per flag and the two assets. Times are as of the config's own
+    clock (`catalog.as_of`), else `now`, else the epoch: rendering never reads the clock."""
+    as_of = cells.moment(config.catalog.as_of) if config.catalog else now
+    as_of = 0 if as_of is None else as_of
+    shared = {"csp": CSP, "environment": str(config.environment),
+              "as_of": cells.shown(as_of) if config.catalog else "unknown",
+              "history_note": HISTORY_NOTES[config.catalog.history if config.catalog else None]}
+    rows = index_rows(config, as_of)
+    files = {f"{FOLDER}/index.html": _template("index.html").render(
+        shared, rows=rows, choices=choices(rows), count=len(rows))}
+    flag = _template("flag.html")
+    for name, state in config.flags.items():
+        files[page_path(name)] = flag.render(shared, **context(name, state, as_of))
+    for asset in ASSETS:
+        files[f"{FOLDER}/{asset}"] = _asset(asset)
+    return files
+
+
+def landing_page() -> str:
+    """The site root when there is no survey page: a way to the catalog."""
+    return _template("root.html").render(csp=CSP)
+
+
+
+@cache
+def _asset(name: str) -> str:
+    return (_HERE.parent / "static" / name).read_text(encoding="utf-8")
+
+
+@cache
+def _template(name: str) -> Template:
+    return _environment().get_template(f"catalog/{name}")
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(_HERE.parent / "templates"), autoescape=True,
+                       undefined=StrictUndefined, keep_trailing_newline=True,
+                       trim_blocks=True, lstrip_blocks=True)

@@ -1,0 +1,54 @@
+"""Reading the merged config back: the one way `eval`, `render`, the catalog and the OpenFeature
+provider read the file `flagops build` wrote (a core module, so no reader imports a command)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from validator.build import MergedConfig, parse_config
+from validator.errors import UserError
+
+MAX_CONFIG_BYTES = 128 * 1024 * 1024
+"""Far above any merged config, far below a memory's worth: a flag takes a few hundred bytes,
+and its summary (its history above all) about 3 KB, some 30 MB at 10,000 flags."""
+
+
+def read_config(path: Path, shown: str) -> MergedConfig:
+    """The file `flagops build` wrote, read back for `eval` and `render`."""
+    raw = read_regular_file(path, shown, MAX_CONFIG_BYTES)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(f"cannot read {shown}: not UTF-8 (byte {error.start})") from None
+    return parse_config(text, shown)
+
+
+def read_regular_file(path: Path, shown: str, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file. Anything else is refused before it is read: a
+    FIFO would block forever and /dev/zero never ends. O_NONBLOCK and a second look at the
+    opened file keep a path swapped for a FIFO in between from blocking either."""
+    try:
+        _require_regular(os.stat(path).st_mode, shown)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise UserError(f"{shown} not found; run `flagops build` first") from None
+    except OSError as error:
+        raise UserError(f"cannot read {shown}: {error.strerror or error}") from None
+    with os.fdopen(descriptor, "rb") as stream:
+        _require_regular(os.fstat(descriptor).st_mode, shown)
+        try:
+            raw = stream.read(limit + 1)
+        except OSError as error:
+            raise UserError(f"cannot read {shown}: {error.strerror or error}") from None
+    if len(raw) > limit:
+        raise UserError(f"{shown} is larger than {limit // (1024 * 1024)} MiB; a merged config "
+                        "written by `flagops build` is far smaller")
+    return raw
+
+
+def _require_regular(mode: int, shown: str) -> None:
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "a FIFO, device or socket"
+        raise UserError(f"{shown} is {what}, not a regular file")
