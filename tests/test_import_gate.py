@@ -145,3 +145,30 @@ def test_an_import_lands_through_the_teams_merge_request_pipeline(tmp_path: Path
     passed = team.pipeline(GITLAB_MR, team.repo.head())
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "warning FO207" in passed.stdout and "imported as it is" in passed.stdout
+
+
+def test_a_shallow_clone_cannot_tell_a_new_name_and_lets_nothing_in(tmp_path: Path) -> None:
+    """A name removed before the clone's cut looks new there: the trailer is not honoured in a
+    shallow clone (FO205 says why), so a once-removed name cannot come back released."""
+    repo = _repo(tmp_path)
+    repo.write_flag("search_suggestions", flag_type="beta")
+    repo.commit("a flag of that name", at=EPOCH - 5 * DAY)
+    (repo.path / "flags/search_suggestions.yml").unlink()
+    repo.commit("removed", at=EPOCH - 4 * DAY)
+    repo.write("README.md", "later\n")
+    repo.commit("later", at=EPOCH - 3 * DAY)
+    _import(repo.path, RELEASED)
+    repo.commit("Import" + TRAILER, at=EPOCH)
+    clone = Repo(tmp_path / "shallow", tmp_path / "home")
+    repo.git("clone", "-q", "--depth", "2", f"file://{repo.path}", str(clone.path))
+    found = _found(clone)
+    assert "FO205:error" in found and "FO207:error" in found
+    assert "FO207:warning" not in found
+
+
+def test_an_import_is_not_counted_against_the_changes_one_step(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, "[tool.flagops]\none_flag_per_change = true\n")
+    _import(repo.path, DORMANT)
+    repo.write_flag("existing", "staging")
+    repo.commit("Import, and existing to staging" + TRAILER, at=EPOCH)
+    assert "FO406:error" not in _found(repo)

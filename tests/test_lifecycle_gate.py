@@ -158,3 +158,43 @@ def test_an_override_passes_a_removal_with_references_but_never_a_freeze(
     found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
     assert [f"{f.rule}:{f.severity}" for f in found] == ["FO401:error", "FO209:warning"]
     assert "Flag-Override (urgent) cannot pass FO401" in found[1].message
+
+
+def test_a_flag_that_arrives_live_is_frozen_like_any_step(tmp_path: Path) -> None:
+    """A new flag (let past FO207 by an override) or one whose base file cannot be read is
+    judged from nobody: arriving live in a freeze is FO401, which no trailer passes."""
+    repo = _repo(tmp_path, FREEZE)
+    repo.write_flag("brand_new", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("arrives released\n\nFlag-Override: brand_new: urgent", at=EPOCH)
+    assert "FO401:error" in _rules(repo, EPOCH)
+    repo.write("flags/demo.yml", "name: [unclosed\n")
+    repo.commit("demo breaks", at=EPOCH)
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("demo from unreadable to released\n\nFlag-Override: demo: urgent", at=EPOCH)
+    assert "FO401:error" in _rules(repo, EPOCH)
+    repo.write_flag("late", "off")
+    repo.commit("a new flag at off widens nothing", at=EPOCH)
+    assert "FO401:error" not in _rules(repo, EPOCH)
+
+
+def test_listed_actors_are_judged_by_the_engines_buckets(tmp_path: Path) -> None:
+    """With bucketing = "flagd", listing actors that Flipper's crc32 puts inside the current
+    10% but flagd's murmur3 does not is a forward step (they gain the flag in flagd), so a
+    freeze holds it; under Flipper nobody gains and it passes."""
+    from validator.engines.bucketing import in_share
+
+    flagd = FREEZE.replace("[tool.flagops]\n", "[tool.flagops]\nbucketing = \"flagd\"\n")
+    repo = _repo(tmp_path, flagd, stage="percentage", percentage=("actors", 10))
+    sneaking = [actor for actor in (f"User:{n}" for n in range(2000))
+                if in_share("demo", actor, 10, "flipper")
+                and not in_share("demo", actor, 10, "flagd")][:20]
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), actors=sneaking)
+    repo.commit("list actors", at=EPOCH - 60)
+    assert _rules(repo, EPOCH) == ["FO401:error"]
+    repo.write("pyproject.toml", FREEZE)
+    repo.commit("Flipper again", at=EPOCH - 30)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10))
+    repo.commit("unlist", at=EPOCH - 20)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), actors=sneaking)
+    repo.commit("list again under Flipper", at=EPOCH - 10)
+    assert _rules(repo, EPOCH) == []  # Flipper already serves them: nobody gains

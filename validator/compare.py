@@ -18,7 +18,13 @@ from validator.check import LoadedFlag, check_documents
 from validator.errors import UsageError
 from validator.findings import RULES, START, Finding, Severity
 from validator.history import landing_time
-from validator.importers.gate import IMPORT_TRAILER, exact_imports, import_source, with_imports
+from validator.importers.gate import (
+    IMPORT_TRAILER,
+    Imports,
+    exact_imports,
+    import_source,
+    with_imports,
+)
 from validator.landings import (
     branch_clock,
     flag_at,
@@ -162,11 +168,13 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     judged = _judge_all(root, reader, span, result, base_side,
                         {stem(p) for p, entry in listing.entries.items()
                          if git.is_flag_path(p) and entry.is_regular}, now)
+    imports = _imports(root, reader, span, result, head_changed)
     judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
-                                 result.before, result.after, result.policy, now)
+                                 result.before, result.after, result.policy, now,
+                                 not_counted=imports.passing if imports else frozenset())
     found = _untouched_never_block(checked.findings, _touched(changes, listing), result)
     found += _with_overrides(_overrides(root, span), judged, result)
-    result.findings += _with_imports(root, reader, span, result, head_changed, found)
+    result.findings += with_imports(found, imports) if imports else found
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
                      if name not in checked.flags]
@@ -434,9 +442,8 @@ def _is_pure_rollback(result: Comparison) -> bool:
     even at off, is not a rollback: it may clash with what is already there."""
     for name, loaded in result.after.items():
         before = result.before.get(name)
-        if before is None or classify(RolloutState.of(before.flag),
-                                      RolloutState.of(loaded.flag)) in (Step.FORWARD,
-                                                                        Step.MIXED):
+        if before is None or classify(RolloutState.of(before.flag), RolloutState.of(
+                loaded.flag), result.policy.bucketing) in (Step.FORWARD, Step.MIXED):
             return False
     return True
 
@@ -487,22 +494,24 @@ def _with_overrides(overrides: dict[str, str], findings: list[Finding],
     return kept
 
 
-def _with_imports(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
-                  head_changed: dict[str, git.Entry], findings: list[Finding]) -> list[Finding]:
-    """Exact GitLab imports under a `Flag-Import` trailer (`validator.importers.gate`)."""
+def _imports(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
+             head_changed: dict[str, git.Entry]) -> Imports | None:
+    """The exact GitLab imports a `Flag-Import` trailer asks for (`validator.importers.gate`),
+    None without a trailer or a new flag."""
     if span.commits is None:
-        return findings
+        return None
     source = import_source(git.trailers(root, span.commits, IMPORT_TRAILER))
     new = {name: loaded.document.path for name, loaded in result.after.items()
            if name not in result.before}
     if source is None or not new:
-        return findings
-    had = [] if span.base == EMPTY_TREE else [*git.removed_paths(root, span.base),
-                                              *git.tree_entries(root, span.base)]
+        return None
+    whole = git.shallow_commits(root) is None
+    had = [] if span.base == EMPTY_TREE else [*git.tree_entries(root, span.base)]
+    if whole and span.base != EMPTY_TREE:
+        had += git.removed_paths(root, span.base)
     ever = {stem(path) for path in had if git.is_flag_path(path)}
     files = {name: (path, _blob(reader, head_changed.get(path))) for name, path in new.items()}
-    imported = exact_imports(files, ever)
-    return with_imports(findings, imported, source, allowed=result.policy.allow_overrides)
+    return Imports(source, exact_imports(files, ever), result.policy.allow_overrides, whole)
 
 
 def _blob(reader: git.BlobReader, entry: git.Entry | None) -> bytes | None:
@@ -528,8 +537,8 @@ def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Compariso
     `validator.landings`); no other flag needs its history read."""
     before, after = result.before, result.after
     forward = {name: RolloutState.of(loaded.flag) for name, loaded in before.items()
-               if name in after and classify(RolloutState.of(loaded.flag),
-                                             RolloutState.of(after[name].flag)) is Step.FORWARD}
+               if name in after and classify(RolloutState.of(loaded.flag), RolloutState.of(
+                   after[name].flag), result.policy.bucketing) is Step.FORWARD}
     return landing_times(root, reader, span.base, forward, result.policy, now)
 
 

@@ -50,7 +50,7 @@ def _plan_one(name: str, old_flag: LoadedFlag | None, new_flag: LoadedFlag | Non
     old = RolloutState.of(old_flag.flag) if old_flag else None
     new = RolloutState.of(new_flag.flag) if new_flag else None
     mine = [f for f in findings if f.flag == name]
-    kind = _kind(old, new)
+    kind = _kind(old, new, policy)
     return FlagPlan(
         flag=name,
         change=f"{_describe(old)} → {_describe(new)}",
@@ -70,13 +70,13 @@ def _plan_one(name: str, old_flag: LoadedFlag | None, new_flag: LoadedFlag | Non
     )
 
 
-def _kind(old: RolloutState | None, new: RolloutState | None) -> str:
+def _kind(old: RolloutState | None, new: RolloutState | None, policy: Policy) -> str:
     if old is None:
         return "new"
     if new is None:
         return "removed"
     return {Step.FORWARD: "forward", Step.ROLLBACK: "rollback", Step.MIXED: "mixed",
-            Step.NONE: "no rollout change"}[classify(old, new)]
+            Step.NONE: "no rollout change"}[classify(old, new, policy.bucketing)]
 
 
 def _describe(state: RolloutState | None) -> str:

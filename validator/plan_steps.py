@@ -39,7 +39,7 @@ def revert(name: str, old: LoadedFlag | None, new: LoadedFlag | None, policy: Po
             f"brings the flag back at {before.describe()}" if after is None else
             f"takes it back to {before.describe()}")
     if before is not None and after is not None:
-        step = classify(after, before)
+        step = classify(after, before, policy.bucketing)
         if step is Step.ROLLBACK:
             return f"{back}: a rollback, which flagops accepts at once."
         if step is Step.NONE:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from validator.build import Gates, in_percentage, stage_gates
+from validator.build import Gates, stage_gates
 from validator.check import LoadedFlag
 from validator.durations import minutes_text
+from validator.engines import Bucketing
+from validator.engines.bucketing import in_share
 from validator.findings import RULES, START, Finding, Position, Severity
 from validator.model import STAGE_ORDER, Environment, Flag, FlagType, Percentage, Stage
 from validator.policy import Policy
@@ -34,6 +36,11 @@ class RolloutState:
         return cls(flag.name, flag.stage, frozenset(flag.actor_list), flag.percentage,
                    flag.default_enabled)
 
+    @classmethod
+    def nobody(cls, name: str) -> RolloutState:
+        """Off for everyone: where a new flag (or an unreadable one) is judged from."""
+        return cls(name, Stage.OFF, frozenset(), None, False)
+
     def gates(self, environment: Environment) -> Gates:
         return stage_gates(self.stage, self.actors, self.percentage, environment)
 
@@ -54,10 +61,13 @@ class Step(StrEnum):
     MIXED = "mixed"
 
 
-def classify(before: RolloutState, after: RolloutState) -> Step:
+def classify(before: RolloutState, after: RolloutState,
+             bucketing: Bucketing = "flipper") -> Step:
     """Decided by what each actor gets in each environment, never by the stage label: forward
-    if anyone gains the flag, rollback if anyone loses it and nobody gains, mixed if both."""
-    gains, losses = _gains(before, after), _gains(after, before)
+    if anyone gains the flag, rollback if anyone loses it and nobody gains, mixed if both.
+    `bucketing` is the engine's percentage rule (the policy's), which decides whether a listed
+    actor already had the flag through the percentage."""
+    gains, losses = _gains(before, after, bucketing), _gains(after, before, bucketing)
     if gains and losses:
         return Step.FORWARD if _only_actors_differ(before, after) else Step.MIXED
     if gains:
@@ -71,15 +81,16 @@ def _only_actors_differ(before: RolloutState, after: RolloutState) -> bool:
         (after.stage, after.percentage, after.default_enabled)
 
 
-def _gains(before: RolloutState, after: RolloutState) -> bool:
+def _gains(before: RolloutState, after: RolloutState, bucketing: Bucketing) -> bool:
     """Does after reach anyone, anywhere, that before did not?"""
     if after.default_enabled and not before.default_enabled:
         return True
-    return any(_reaches_more(before.name, before.gates(env), after.gates(env))
+    return any(reaches_more(before.name, before.gates(env), after.gates(env), bucketing)
                for env in _ENVIRONMENTS)
 
 
-def _reaches_more(name: str, old: Gates, new: Gates) -> bool:
+def reaches_more(name: str, old: Gates, new: Gates, bucketing: Bucketing = "flipper") -> bool:
+    """Does `new` reach anyone `old` does not (under the engine's percentage rule)?"""
     if old.boolean:
         return False
     if new.boolean:
@@ -88,14 +99,14 @@ def _reaches_more(name: str, old: Gates, new: Gates) -> bool:
         return True
     if (new.percentage_of_time or 0) > (old.percentage_of_time or 0):
         return True
-    return any(not _reached(name, old, actor) for actor in new.actors)
+    return any(not _reached(name, old, actor, bucketing) for actor in new.actors)
 
 
-def _reached(name: str, gates: Gates, actor: str) -> bool:
+def _reached(name: str, gates: Gates, actor: str, bucketing: Bucketing) -> bool:
     """Does this actor certainly have the flag (listed, or in the percentage's buckets)?"""
     share = gates.percentage_of_actors
     return gates.boolean or actor in gates.actors or (
-        share is not None and in_percentage(name, actor, share))
+        share is not None and in_share(name, actor, share, bucketing))
 
 
 def _kind_switch(before: RolloutState, after: RolloutState) -> bool:
@@ -200,7 +211,7 @@ def _judge_step(name: str, before: LoadedFlag, after: LoadedFlag,
         message = (f"{name}: {old.describe()} → {new.describe()} switches between actors and "
                    "time; roll back to beta first, then start a new percentage rollout")
         return [_at("FO203", after, "percentage", message, name)]
-    step = classify(old, new)
+    step = classify(old, new, verdict.policy.bucketing)
     if step is Step.MIXED:
         message = (f"{name}: {old.describe()} → {new.describe()} both widens and narrows the "
                    "flag; split it into a rollback and a forward step")

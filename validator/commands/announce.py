@@ -34,7 +34,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     commit = git.resolve(root, args.head)
     comparison = compare(root, RangeRequest(args.base, args.head))
-    notes = list(_notes(comparison.before, comparison.after, commit[:12]))
+    notes = list(_notes(comparison.before, comparison.after, commit[:12],
+                        comparison.policy))
     if not notes:
         out.write("no rollout state changed: nothing to announce\n")
         return 0
@@ -45,11 +46,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _notes(before: dict[str, LoadedFlag], after: dict[str, LoadedFlag],
-           commit: str) -> Iterator[Note]:
+           commit: str, policy: Policy) -> Iterator[Note]:
     for name in sorted(set(before) | set(after)):
         old = RolloutState.of(before[name].flag) if name in before else None
         new = RolloutState.of(after[name].flag) if name in after else None
-        rollback = old is not None and new is not None and classify(old, new) is Step.ROLLBACK
+        rollback = old is not None and new is not None and \
+            classify(old, new, policy.bucketing) is Step.ROLLBACK
         body = announcement(name, old, new, commit=commit, rollback=rollback)
         if body is not None:
             flag = (after.get(name) or before[name]).flag

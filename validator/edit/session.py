@@ -162,7 +162,8 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
     edited = _flag_of(candidate)
     after = RolloutState.of(edited) if edited is not None else None
     landed = None
-    if committed.head and before and after and classify(before, after) is Step.FORWARD:
+    if committed.head and before and after and classify(
+            before, after, base.policy.bucketing) is Step.FORWARD:
         landed = landed_at(options.root, committed.head, name, before, base.policy,
                            options.now)
     findings = judge.verdict(name, candidate, base, now=options.now, landed_at=landed,

@@ -154,7 +154,8 @@ def rollback(flag: Flag, request: RollbackRequest, policy: Policy) -> Target:
                          _lower(name, current, request.percentage, policy))
     if target == current:
         raise StepError(f"{name} is {current.state(name).describe()}; nothing to roll back")
-    if classify(current.state(name), target.state(name)) in (Step.FORWARD, Step.MIXED):
+    if classify(current.state(name), target.state(name),
+                policy.bucketing) in (Step.FORWARD, Step.MIXED):
         raise StepError(f"{name}: {current.state(name).describe()} → "
                         f"{target.state(name).describe()} is not a rollback (nobody loses "
                         "the flag)")

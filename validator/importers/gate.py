@@ -17,6 +17,7 @@ always; `allow_overrides = false` turns the trailer off, as it does overrides.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from validator.findings import RULES, START, Finding, Severity
 from validator.importers.gitlab import is_exact_import
@@ -25,7 +26,8 @@ IMPORT_TRAILER = "Flag-Import"
 IMPORTERS = ("gitlab",)
 EXEMPT = ("FO207", "FO122", "FO140", "FO141", "FO406")
 """What an exact import may carry in as a warning: a new flag's released state, the gaps of
-GitLab's data at that stage, and counting as a step under one_flag_per_change."""
+GitLab's data at that stage, and counting as a step under one_flag_per_change (an import is
+not counted against the one real step of its change either)."""
 
 
 def import_source(values: Sequence[str]) -> str | None:
@@ -55,17 +57,38 @@ def exact_imports(new_files: Mapping[str, tuple[str, bytes | None]],
     return found
 
 
-def with_imports(findings: Sequence[Finding], imported: Mapping[str, str], source: str,
-                 *, allowed: bool) -> list[Finding]:
-    """The change's findings with each exact import's exempt errors as warnings; or, when the
-    policy turns overrides off, the findings as they are and one note per import."""
-    paths = set(imported.values())
-    if not allowed:
-        return [*findings, *(RULES["FO210"].at(path, START,
-                                                f"{name}: {IMPORT_TRAILER} ignored: the policy "
-                                                "sets allow_overrides = false", flag=name)
-                             for name, path in sorted(imported.items()))]
-    note = f"imported as it is ({IMPORT_TRAILER}: {source})"
+@dataclass(frozen=True, slots=True)
+class Imports:
+    """What a change's trailer asks for: the exact imports (name → path) and whether they
+    may pass (the policy allows overrides, and the clone holds the whole history, without
+    which a name the branch once had cannot be told from a new one)."""
+
+    source: str
+    paths: dict[str, str]
+    allowed: bool
+    whole_history: bool
+
+    @property
+    def passing(self) -> frozenset[str]:
+        """The names whose exempt findings become warnings."""
+        return frozenset(self.paths) if self.allowed and self.whole_history else frozenset()
+
+
+def with_imports(findings: Sequence[Finding], imports: Imports) -> list[Finding]:
+    """The change's findings with each exact import's exempt errors as warnings; or the
+    findings as they are and one line per import saying why it does not pass."""
+    named = sorted(imports.paths.items())
+    if not imports.whole_history:
+        return [*findings, *(RULES["FO205"].at(
+            path, START, f"{name}: {IMPORT_TRAILER} needs the whole history to know the name "
+            "is new, and this clone is shallow (git fetch --unshallow; GitLab CI: GIT_DEPTH: "
+            "0)", flag=name) for name, path in named)]
+    if not imports.allowed:
+        return [*findings, *(RULES["FO210"].at(path, START, f"{name}: {IMPORT_TRAILER} "
+                                                "ignored: the policy sets allow_overrides = "
+                                                "false", flag=name) for name, path in named)]
+    paths = set(imports.paths.values())
+    note = f"imported as it is ({IMPORT_TRAILER}: {imports.source})"
     return [finding.as_warning(note) if finding.severity is Severity.ERROR
             and finding.rule in EXEMPT and finding.path in paths else finding
             for finding in findings]

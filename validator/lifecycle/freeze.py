@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from validator.engines import Bucketing
 from validator.model import Environment
 from validator.policy import FreezeWindow
-from validator.transitions import RolloutState, _reaches_more
+from validator.transitions import RolloutState, reaches_more
 
 
 def active(windows: Sequence[FreezeWindow], now: int) -> list[FreezeWindow]:
@@ -19,19 +20,20 @@ def active(windows: Sequence[FreezeWindow], now: int) -> list[FreezeWindow]:
     return [window for window in windows if window.start <= moment < window.end]
 
 
-def widened_in(before: RolloutState, after: RolloutState) -> set[Environment]:
+def widened_in(before: RolloutState, after: RolloutState,
+               bucketing: Bucketing = "flipper") -> set[Environment]:
     """The environments where someone gains the flag (default_enabled reaches them all)."""
     if after.default_enabled and not before.default_enabled:
         return set(Environment)
     return {env for env in Environment
-            if _reaches_more(before.name, before.gates(env), after.gates(env))}
+            if reaches_more(before.name, before.gates(env), after.gates(env), bucketing)}
 
 
-def blocking(before: RolloutState, after: RolloutState,
-             windows: Sequence[FreezeWindow], now: int) -> FreezeWindow | None:
+def blocking(before: RolloutState, after: RolloutState, windows: Sequence[FreezeWindow],
+             now: int, bucketing: Bucketing = "flipper") -> FreezeWindow | None:
     """The first active window that this change widens the flag in, if any: whoever gains the
     flag there, in a forward step or in a mixed one (which an override may let through its own
     rule, never through a freeze); a pure rollback widens nothing and always passes."""
-    touched = widened_in(before, after)
+    touched = widened_in(before, after, bucketing)
     return next((window for window in active(windows, now)
                  if touched & set(window.environments)), None)

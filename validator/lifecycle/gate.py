@@ -44,10 +44,13 @@ class Sides:
 
 def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
                        before: Mapping[str, LoadedFlag], after: Mapping[str, LoadedFlag],
-                       policy: Policy, now: int) -> list[Finding]:
+                       policy: Policy, now: int, *,
+                       not_counted: frozenset[str] = frozenset()) -> list[Finding]:
+    """`not_counted`: flags one_flag_per_change leaves out (exact imports under a trailer)."""
     judged = {name: loaded for name, loaded in after.items() if not _is_rollback(
-        before.get(name), loaded)}
-    findings = one_flag_findings(before, judged, policy)
+        before.get(name), loaded, policy)}
+    findings = one_flag_findings(before, {name: loaded for name, loaded in judged.items()
+                                          if name not in not_counted}, policy)
     findings += _reference_findings(root, sides, before, after, policy)
     if not judged:
         return findings
@@ -83,20 +86,23 @@ def released_findings(root: Path, reader: git.BlobReader, base: str,
     return _with_stale_severity(found, policy)
 
 
-def _is_rollback(old: LoadedFlag | None, new: LoadedFlag) -> bool:
-    return old is not None and classify(RolloutState.of(old.flag),
-                                        RolloutState.of(new.flag)) is Step.ROLLBACK
+def _is_rollback(old: LoadedFlag | None, new: LoadedFlag, policy: Policy) -> bool:
+    return old is not None and classify(RolloutState.of(old.flag), RolloutState.of(new.flag),
+                                        policy.bucketing) is Step.ROLLBACK
 
 
 def freeze_findings(before: Mapping[str, LoadedFlag], after: Mapping[str, LoadedFlag],
                     policy: Policy, now: int) -> list[Finding]:
     findings: list[Finding] = []
     for name, loaded in sorted(after.items()):
+        if not policy.freeze:
+            break
         old = before.get(name)
-        if old is None or not policy.freeze:
-            continue
-        window = blocking(RolloutState.of(old.flag), RolloutState.of(loaded.flag),
-                          policy.freeze, now)
+        # A new flag, or one whose base file cannot be read, is judged from nobody: a flag
+        # that arrives live (an override, an import) widens as much as any step.
+        was = RolloutState.of(old.flag) if old is not None else RolloutState.nobody(name)
+        window = blocking(was, RolloutState.of(loaded.flag), policy.freeze, now,
+                          policy.bucketing)
         if window is not None:
             ends = window.end.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
             findings.append(_at("FO401", loaded, "stage", f"{name}: forward steps are frozen "
@@ -164,7 +170,8 @@ def one_flag_findings(before: Mapping[str, LoadedFlag], judged: Mapping[str, Loa
     if not policy.one_flag_per_change:
         return []
     stepping = sorted(name for name, loaded in judged.items() if name not in before or classify(
-        RolloutState.of(before[name].flag), RolloutState.of(loaded.flag)) is not Step.NONE)
+        RolloutState.of(before[name].flag), RolloutState.of(loaded.flag),
+        policy.bucketing) is not Step.NONE)
     if len(stepping) < 2:
         return []
     return [_at("FO406", judged[name], "stage", f"{name}: this change steps {len(stepping)} "
