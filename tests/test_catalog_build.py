@@ -34,6 +34,7 @@ from validator.build import SCHEMA_PATH, MergedConfig
 from validator.cli import main
 from validator.lifecycle.histories import read_histories
 from validator.model import Flag
+from validator.policy import DEFAULT_POLICY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,7 +110,8 @@ def test_one_pass_over_git_whatever_the_number_of_flags(
     counts = []
     for chosen in (["demo"], list(flags)):
         calls = _git_logs(monkeypatch)
-        read_histories(made.repo.path, "HEAD", {name: flags[name] for name in chosen})
+        read_histories(made.repo.path, "HEAD", {name: flags[name] for name in chosen},
+                       DEFAULT_POLICY)
         counts.append(sum(1 for call in calls if call[0] == "log"))
         monkeypatch.undo()
     assert counts[0] == counts[1] <= 3

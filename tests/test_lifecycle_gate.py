@@ -127,6 +127,15 @@ def test_a_flag_enabled_by_default_too_long_is_due_for_removal(tmp_path: Path) -
     found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH + 40 * DAY).findings
     assert [(f.rule, str(f.severity)) for f in found] == [("FO407", "warning")]
     assert "enabled by default for 70 days; the policy allows 60" in found[0].message
+    repo.write("flags/demo.yml", flag_yaml("demo", description="Later.", actors=["User:9"],
+                                           **released))  # type: ignore[arg-type]
+    repo.commit("an actor listed: the release did not land again", at=EPOCH + 39 * DAY)
+    repo.write("flags/demo.yml", flag_yaml("demo", description="Then.", actors=["User:9"],
+                                           **released))  # type: ignore[arg-type]
+    repo.commit("touched", at=EPOCH + 39 * DAY + 60)
+    later = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH + 40 * DAY).findings
+    assert [f.rule for f in later] == ["FO407"] and "for 70 days" in later[0].message
+    repo.git("reset", "-q", "--hard", "HEAD~2")
     repo.write("pyproject.toml", "[tool.flagops]\nmax_released_days = 0\n")
     repo.commit("no limit", at=EPOCH + DAY)
     repo.write("flags/demo.yml", flag_yaml("demo", description="Again.", **released))  # type: ignore[arg-type]

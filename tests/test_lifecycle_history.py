@@ -95,6 +95,7 @@ def test_literal_paths_find_what_the_name_glob_finds(tmp_path: Path) -> None:
     from validator import git
     from validator.landings import name_pathspec
     from validator.lifecycle.reads import clock_of, flag_commits, named_history
+    from validator.policy import DEFAULT_POLICY
 
     repo, _ = _story(tmp_path)
     (repo.path / "flags/ops").mkdir()
@@ -103,8 +104,34 @@ def test_literal_paths_find_what_the_name_glob_finds(tmp_path: Path) -> None:
     repo.write_flag("other", folder="flags/team")
     repo.commit("another flag where demo was", at=EPOCH + 9 * HOUR)
     ref = git.resolve(repo.path, "HEAD")
-    clock = clock_of(repo.path, ref)
+    clock = clock_of(repo.path, ref, DEFAULT_POLICY)
     fast = named_history(repo.path, ref, {"demo": "flags/ops/demo.yml"}, clock)
     slow = flag_commits(repo.path, ref, [name_pathspec("demo")])
     assert [(c.sha, sorted(c.paths)) for c in fast] == [(c.sha, sorted(c.paths)) for c in slow]
     assert len(fast) == 8  # add, staging, merge, move, edit, 10%, revert, move again
+
+
+def test_a_move_back_to_an_earlier_folder_keeps_the_history(tmp_path: Path) -> None:
+    """a/ → b/, a step in b/, back to a/: the literal-path read follows both moves, so the
+    step in b/ is in the history (and status counts its soak from it, as the gate does)."""
+    from validator import git
+    from validator.landings import name_pathspec
+    from validator.lifecycle.reads import clock_of, flag_commits, named_history
+    from validator.policy import DEFAULT_POLICY
+
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "staging", folder="flags/a")
+    repo.commit("add in a/", at=EPOCH)
+    (repo.path / "flags/b").mkdir()
+    repo.git("mv", "flags/a/demo.yml", "flags/b/demo.yml")
+    repo.commit("to b/", at=EPOCH + HOUR)
+    repo.write_flag("demo", "beta", folder="flags/b", actors=["User:1"])
+    beta = repo.commit("beta in b/", at=EPOCH + 2 * HOUR)
+    repo.git("mv", "flags/b/demo.yml", "flags/a/demo.yml")
+    repo.commit("back to a/", at=EPOCH + 3 * HOUR)
+    ref = git.resolve(repo.path, "HEAD")
+    clock = clock_of(repo.path, ref, DEFAULT_POLICY)
+    fast = named_history(repo.path, ref, {"demo": "flags/a/demo.yml"}, clock)
+    slow = flag_commits(repo.path, ref, [name_pathspec("demo")])
+    assert [(c.sha, sorted(c.paths)) for c in fast] == [(c.sha, sorted(c.paths)) for c in slow]
+    assert beta in [c.sha for c in fast] and len(fast) == 4

@@ -131,9 +131,25 @@ def test_a_passed_rollout_date_is_stale() -> None:
 
 def test_a_flag_enabled_by_default_past_the_policys_days_is_stale() -> None:
     flag = _flag(stage="enabled", default_enabled=True, cleanup=True)
-    fresh = row_of(flag, Facts(landed_at=EPOCH - 59 * DAY), DEFAULT_POLICY, None, EPOCH)
-    old = row_of(flag, Facts(landed_at=EPOCH - 60 * DAY), DEFAULT_POLICY, None, EPOCH)
-    never = row_of(flag, Facts(landed_at=EPOCH - 600 * DAY),
+    fresh = row_of(flag, Facts(released_at=EPOCH - 59 * DAY), DEFAULT_POLICY, None, EPOCH)
+    old = row_of(flag, Facts(landed_at=EPOCH - DAY, released_at=EPOCH - 60 * DAY),
+                 DEFAULT_POLICY, None, EPOCH)
+    never = row_of(flag, Facts(released_at=EPOCH - 600 * DAY),
                    DEFAULT_POLICY.model_copy(update={"max_released_days": 0}), None, EPOCH)
     assert (fresh.stale, never.stale) == ([], [])
     assert old.stale == ["enabled by default for over 60 days"] and old.action == 0
+
+
+def test_status_counts_on_the_clock_of_the_refs_policy(
+        tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    """With require_merge_commits (at the ref, whatever the working tree says), a state that
+    landed by fast-forward has no landing time yet: status does not call the step legal,
+    as the gate would refuse it."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("pyproject.toml", "[tool.flagops]\nrequire_merge_commits = true\n")
+    repo.write_flag("demo", "staging")
+    repo.commit("staging, fast-forwarded", at=EPOCH - 10 * DAY)
+    (repo.path / "pyproject.toml").write_text("")  # the working tree's policy is not the ref's
+    code, out, _ = run_cli("-C", str(repo.path), "status", "demo", "--format", "json")
+    [row] = json.loads(out)
+    assert code == 0 and (row["legal_at"], row["action"]) == (None, 3)

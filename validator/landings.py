@@ -7,7 +7,7 @@ say a step is legal exactly when `validate --base` lets it through.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from functools import partial
 from pathlib import Path
 
@@ -76,9 +76,11 @@ def branch_clock(root: Path, ref: str, *, since: int | None = None,
 
 def landing_times(root: Path, reader: git.BlobReader, ref: str,
                   states: Mapping[str, RolloutState], policy: Policy,
-                  now: int, *, since: int | None = None) -> dict[str, int | None]:
+                  now: int, *, since: int | None = None,
+                  key: Callable[[RolloutState], Hashable] | None = None) -> dict[str, int | None]:
     """When each flag's state landed on ref, read back only to where every soak is certain
-    (or to `since`: a state older than that lands at the newest commit before it); None
+    (or to `since`: a state older than that lands at the newest commit before it; `key`:
+    when that part of the state landed); None
     where this clone does not hold that history (or no merge commit has landed since, with
     `require_merge_commits`). One `git log` for all of them."""
     if not states:
@@ -88,6 +90,19 @@ def landing_times(root: Path, reader: git.BlobReader, ref: str,
                                   merges_only=policy.require_merge_commits)
     revisions = f"{clock.horizon_commit}..{ref}" if clock.horizon_commit else ref
     commits = git.first_parent_history(root, revisions, [name_pathspec(n) for n in states])
-    state_of = partial(state_at, reader)
-    return {name: landing_time(commits, name, state, state_of, stem, clock, shallow=shallow)
-            for name, state in states.items()}
+    if key is None:
+        return {name: landing_time(commits, name, state, partial(state_at, reader), stem,
+                                   clock, shallow=shallow) for name, state in states.items()}
+    return {name: landing_time(commits, name, key(state), keyed(reader, key), stem, clock,
+                               shallow=shallow) for name, state in states.items()}
+
+
+def keyed(reader: git.BlobReader,
+          key: Callable[[RolloutState], Hashable]) -> Callable[[git.Entry], Hashable | None]:
+    """A state reader that sees only `key` of each state: with `key` the landing time is when
+    that part of the state (say, default_enabled) last changed, whatever else did since."""
+    def state_of(entry: git.Entry) -> Hashable | None:
+        state = state_at(reader, entry)
+        return None if state is None else key(state)
+
+    return state_of

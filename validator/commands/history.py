@@ -11,7 +11,7 @@ from validator import git
 from validator.errors import UserError
 from validator.landings import name_pathspec, state_at
 from validator.lifecycle.facts import paths_of
-from validator.lifecycle.reads import clock_of, details, flag_commits, named_history
+from validator.lifecycle.reads import clock_of, details, flag_commits, named_history, policy_of
 from validator.lifecycle.show import history_json, history_text
 from validator.lifecycle.timeline import timeline
 from validator.loader import stem
@@ -20,7 +20,7 @@ from validator.loader import stem
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root, name = Path(args.root), args.name
     ref = git.resolve(root, args.ref)
-    clock = clock_of(root, ref)
+    clock = clock_of(root, ref, policy_of(root, ref))
     here = paths_of(git.tree_entries(root, ref).values(), [name])
     # A flag still at ref is followed by literal paths (fast); a removed one by its name.
     commits = named_history(root, ref, here, clock) if here else \

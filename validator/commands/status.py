@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -11,18 +12,20 @@ from validator import git
 from validator.errors import UserError
 from validator.lifecycle.facts import known
 from validator.lifecycle.lifespan import current_milestone
+from validator.lifecycle.reads import policy_of
 from validator.lifecycle.show import status_json, status_table
 from validator.lifecycle.status import Facts, rows
 from validator.model import Flag
-from validator.policy import Policy, load_policy
+from validator.policy import Policy
 
 _VERSION_BYTES = 256
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root, now = Path(args.root), int(time.time())  # the clock, read at the edge only
-    policy = load_policy(root)
-    found_at = known(root, git.resolve(root, args.ref), args.names)
+    ref = git.resolve(root, args.ref)
+    policy = policy_of(root, ref)  # the ref's rules, as the gate judges a step from it
+    found_at = known(root, ref, args.names, policy)
     missing = [name for name in args.names if name not in found_at.flags]
     if missing:
         raise UserError(f"no flag named {', '.join(missing)} at {args.ref}")
@@ -41,8 +44,7 @@ def _with_references(root: Path, policy: Policy, flags: dict[str, Flag],
     from validator.lifecycle.search import referenced_names
 
     used = referenced_names(root, policy, sorted(flags))
-    return {name: Facts(fact.landed_at, fact.added_at, name in used)
-            for name, fact in known.items()}
+    return {name: replace(fact, referenced=name in used) for name, fact in known.items()}
 
 
 def version_text(root: Path, policy: Policy) -> str | None:

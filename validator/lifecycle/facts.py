@@ -15,11 +15,13 @@ from pathlib import Path
 from validator import git
 from validator.git import Commit
 from validator.history import Clock, landing_time
+from validator.lifecycle.lifespan import released_key
 from validator.lifecycle.reads import clock_of, flag_commits, named_history
 from validator.lifecycle.states import FlagOf, cached_flags
 from validator.lifecycle.status import Facts
 from validator.loader import stem
 from validator.model import Flag
+from validator.policy import Policy
 from validator.transitions import RolloutState
 
 
@@ -72,9 +74,10 @@ def paths_of(entries: Iterable[git.Entry], names: Iterable[str]) -> dict[str, st
     return found
 
 
-def known(root: Path, ref: str, names: Sequence[str]) -> Known:
-    """The flags at ref (all, or `names`) and when each one's state landed and was added."""
-    clock = clock_of(root, ref)
+def known(root: Path, ref: str, names: Sequence[str], policy: Policy) -> Known:
+    """The flags at ref (all, or `names`) and when each one's state landed and was added,
+    on the clock `policy` (the ref's) makes the gate count by."""
+    clock = clock_of(root, ref, policy)
     shallow = git.shallow_commits(root) is not None
     entries = list(git.tree_entries(root, ref).values())
     if names:
@@ -88,8 +91,22 @@ def known(root: Path, ref: str, names: Sequence[str]) -> Known:
         commits = by_name(history, flags)
         landed = _landings(reader, commits, flags, flag_of, clock, shallow,
                            {entry.oid for entry in entries if entry.oid})
-        return Known(flags, {name: Facts(landed[name], added_at(commits[name], clock))
-                             for name in flags})
+        released = _released(commits, flags, flag_of, clock, shallow)
+        return Known(flags, {name: Facts(landed[name], added_at(commits[name], clock),
+                                         released_at=released.get(name)) for name in flags})
+
+
+def _released(commits: dict[str, list[Commit]], flags: dict[str, Flag], flag_of: FlagOf,
+              clock: Clock, shallow: bool) -> dict[str, int | None]:
+    """When default_enabled: true landed, for the flags that have it (the gate's FO407 count:
+    `lifespan.released_key`)."""
+    def released_of(entry: git.Entry) -> bool | None:
+        flag = flag_of(entry)
+        return None if flag is None else released_key(RolloutState.of(flag))
+
+    return {name: landing_time(commits[name], name, True, released_of, stem, clock,
+                               shallow=shallow)
+            for name, flag in flags.items() if flag.default_enabled}
 
 
 class _Unread(Exception):

@@ -23,7 +23,7 @@ from validator.check import LoadedFlag
 from validator.findings import RULES, START, Finding, Severity
 from validator.landings import landing_times
 from validator.lifecycle.freeze import blocking
-from validator.lifecycle.lifespan import age, current_milestone, rollout_overdue
+from validator.lifecycle.lifespan import age, current_milestone, released_key, rollout_overdue
 from validator.policy import Policy
 from validator.transitions import RolloutState, Step, classify
 
@@ -79,7 +79,8 @@ def released_findings(root: Path, reader: git.BlobReader, base: str,
     if not days or not kept:
         return []
     limit = now - days * _DAY
-    landed = landing_times(root, reader, base, kept, policy, now, since=limit)
+    landed = landing_times(root, reader, base, kept, policy, now, since=limit,
+                           key=released_key)
     found = [_at("FO407", judged[name], "default_enabled", f"{name}: enabled by default "
                  f"for {(now - at) // _DAY} days; the policy allows {days} before its removal",
                  name) for name, at in sorted(landed.items()) if at is not None and at <= limit]

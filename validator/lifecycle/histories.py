@@ -41,11 +41,12 @@ class Histories:
     shallow: bool
 
 
-def read_histories(root: Path, ref: str, flags: Mapping[str, Flag]) -> Histories:
+def read_histories(root: Path, ref: str, flags: Mapping[str, Flag],
+                   policy: Policy) -> Histories:
     """The first-parent history of ref for these flags (by name, through moves of their
     files); a shallow clone gives what it holds and says so. Where its history is cut, every
     file looks added: that is no change, so no row."""
-    clock = clock_of(root, ref)
+    clock = clock_of(root, ref, policy)
     shallow = git.shallow_commits(root) is not None
     commits = by_name(flag_commits(root, ref, [git.FLAGS_DIR]), flags)
     found = details(root, {c.sha for listed in commits.values() for c in listed})
@@ -140,7 +141,7 @@ def summaries(root: Path, flags: Mapping[str, Flag], policy: Policy, current: in
     completeness: HistoryCompleteness = "skipped"
     if history:
         try:
-            found = read_histories(root, git.resolve(root, "HEAD"), flags)
+            found = read_histories(root, git.resolve(root, "HEAD"), flags, policy)
         except git.GitError:  # not a repository, no commit yet: nothing to read, no error
             completeness = "none"
         else:

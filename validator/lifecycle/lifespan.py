@@ -73,9 +73,16 @@ def rollout_overdue(flag: Flag, now: int) -> bool:
     return by is not None and _date_of(now) > by
 
 
+def released_key(state: RolloutState) -> bool:
+    """The part of a state whose landing starts the max_released_days count: an actor listed
+    or a description edited since does not restart it."""
+    return state.default_enabled
+
+
 def released_overdue(state: RolloutState, landed_at: int | None, policy: Policy,
                      now: int) -> bool:
-    """Has the flag been enabled by default (since `landed_at`) past max_released_days?"""
+    """Has the flag been enabled by default (since `landed_at`, when that landed) past
+    max_released_days?"""
     days = policy.max_released_days
     return bool(days) and state.default_enabled and landed_at is not None \
         and now - landed_at >= days * _SECONDS_A_DAY

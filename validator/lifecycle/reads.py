@@ -6,14 +6,15 @@ authors and messages of the commits that are shown, one `cat-file --batch` for t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from validator import git
 from validator.git import Commit
 from validator.history import Clock
-from validator.landings import branch_clock, name_pathspec
+from validator.landings import branch_clock, name_pathspec, policy_at
+from validator.policy import PYPROJECT, Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +25,17 @@ class Details:
     message: str
 
 
-def clock_of(root: Path, ref: str) -> Clock:
-    """Trusted landing times of ref's first-parent line (no horizon: lifecycles are long)."""
-    return branch_clock(root, ref)[0]
+def clock_of(root: Path, ref: str, policy: Policy) -> Clock:
+    """Trusted landing times of ref's first-parent line (no horizon: lifecycles are long),
+    merge commits only when the policy requires them, as the gate counts."""
+    return branch_clock(root, ref, merges_only=policy.require_merge_commits)[0]
+
+
+def policy_of(root: Path, ref: str) -> Policy:
+    """The policy at ref (its pyproject.toml), the one the gate judges a change on it by."""
+    entry = git.tree_entries(root, ref, PYPROJECT).get(PYPROJECT)
+    with git.BlobReader(root) as reader:
+        return policy_at(reader, entry, ref)
 
 
 def flag_commits(root: Path, ref: str, pathspecs: Sequence[str]) -> list[git.Commit]:
@@ -41,56 +50,57 @@ def named_history(root: Path, ref: str, paths: Mapping[str, str], clock: Clock) 
     """First-parent commits of ref that touched the named flags, newest first, each flag
     followed through its moves by literal paths.
 
-    `paths` gives each flag's path at ref. Its log is read by that literal path; where the
-    file was first added there in a commit that removed a file of the same name elsewhere (a
-    move), the old path's log goes on from before that commit, and so on. Literal paths let
-    git skip every other folder: a glob over all of flags/ costs about ten times as much at
-    10,000 flags. A flag removed and re-added in another folder by a later commit starts
-    its history at that re-add.
+    `paths` gives each flag's path at ref. Its log is read by that literal path; wherever the
+    file was added there in a commit that removed a file of the same name elsewhere (a move,
+    perhaps back to a folder it had before), the old path's log goes on from before that
+    commit, and so on. Literal paths let git skip every other folder: a glob over all of
+    flags/ costs about ten times as much at 10,000 flags. A flag removed and re-added in
+    another folder by a later commit starts its history at that re-add.
     """
     found: dict[str, Commit] = {}
-    pending = {name: (ref, path) for name, path in paths.items()}
+    pending = {(name, ref, path) for name, path in paths.items()}
+    seen: set[tuple[str, str, str]] = set()
     for _ in range(_MOST_MOVES):
+        pending -= seen
         if not pending:
             break
+        seen |= pending
         pending = _one_round(root, pending, found, clock)
     rank = {sha: index for index, sha in enumerate(clock.times)}  # oldest first
     return sorted(found.values(), key=lambda commit: rank.get(commit.sha, -1), reverse=True)
 
 
-def _one_round(root: Path, pending: Mapping[str, tuple[str, str]], found: dict[str, Commit],
-               clock: Clock) -> dict[str, tuple[str, str]]:
+def _one_round(root: Path, pending: set[tuple[str, str, str]], found: dict[str, Commit],
+               clock: Clock) -> set[tuple[str, str, str]]:
     """Reads one log per revision for the pending paths; returns where moves lead next."""
-    by_revision: dict[str, dict[str, str]] = {}
-    for name, (revision, path) in pending.items():
-        by_revision.setdefault(revision, {})[name] = path
-    following: dict[str, tuple[str, str]] = {}
-    for revision, wanted in by_revision.items():
+    by_revision: dict[str, set[tuple[str, str]]] = {}
+    for name, revision, path in pending:
+        by_revision.setdefault(revision, set()).add((name, path))
+    following: set[tuple[str, str, str]] = set()
+    for revision, wanted in sorted(by_revision.items()):
         commits = git.first_parent_history(root, revision,
-                                           [f":(literal){path}" for path in wanted.values()])
+                                           sorted({f":(literal){path}" for _, path in wanted}))
         for commit in commits:
             _merge(found, commit)
-        for name, path in wanted.items():
-            moved = _moved_from(root, commits, name, path, clock)
-            if moved is not None:
-                _merge(found, moved[0])
-                following[name] = (f"{moved[0].sha}^", moved[1])
+        for name, path in sorted(wanted):
+            for moved, old_path in _moves_into(root, commits, name, path, clock):
+                _merge(found, moved)
+                following.add((name, f"{moved.sha}^", old_path))
     return following
 
 
-def _moved_from(root: Path, commits: Sequence[Commit], name: str, path: str,
-                clock: Clock) -> tuple[Commit, str] | None:
-    """The commit that first added `path` and the path of the same flag it removed then."""
-    added = [commit for commit in commits if any(
-        change.path == path and change.before is None for change in commit.changes)]
-    if not added or added[-1].sha in clock.roots:
-        return None
-    first = added[-1]
-    changes = git.diff_entries(root, f"{first.sha}^", first.sha, name_pathspec(name))
-    gone = [change for change in changes if change.after is None and change.path != path]
-    if not gone:
-        return None
-    return Commit(first.sha, first.committed_at, tuple(changes)), gone[0].path
+def _moves_into(root: Path, commits: Sequence[Commit], name: str, path: str,
+                clock: Clock) -> Iterator[tuple[Commit, str]]:
+    """Each commit that added `path` while removing a file of the same flag elsewhere, with
+    that file's path."""
+    for commit in commits:
+        if commit.sha in clock.roots or not any(
+                change.path == path and change.before is None for change in commit.changes):
+            continue
+        changes = git.diff_entries(root, f"{commit.sha}^", commit.sha, name_pathspec(name))
+        gone = [change for change in changes if change.after is None and change.path != path]
+        if gone:
+            yield Commit(commit.sha, commit.committed_at, tuple(changes)), gone[0].path
 
 
 def _merge(found: dict[str, Commit], commit: Commit) -> None:

@@ -24,6 +24,8 @@ class Facts:
     landed_at: int | None = None
     added_at: int | None = None
     referenced: bool | None = None
+    released_at: int | None = None
+    """When default_enabled: true landed (None: not released, or unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ def row_of(flag: Flag, facts: Facts, policy: Policy, current: int | None, now: i
     stale = [f"past its lifespan ({lived.text()})"] if lived and lived.overdue else []
     if rollout_overdue(flag, now):
         stale.append(f"past intended_to_rollout_by {flag.intended_to_rollout_by}")
-    if released_overdue(state, facts.landed_at, policy, now):
+    if released_overdue(state, facts.released_at, policy, now):
         stale.append(f"enabled by default for over {policy.max_released_days} days")
     legal_at = _legal_at(state, facts.landed_at, policy)
     return Row(flag.name, str(flag.type), state.describe(),
