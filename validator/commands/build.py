@@ -60,9 +60,9 @@ def build_clock() -> int:
 
 def _summaries(root: Path, flags: dict[str, Flag], policy: Policy, now: int, *,
                history: bool) -> tuple[dict[str, FlagSummary], CatalogNote]:
-    from validator.commands.status import version_text
     from validator.lifecycle.histories import summaries
     from validator.lifecycle.lifespan import current_milestone
+    from validator.lifecycle.reads import version_text
 
     current = current_milestone(policy, version_text(root, policy))
     return summaries(root, flags, policy, current, now, history=history)

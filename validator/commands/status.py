@@ -12,13 +12,11 @@ from validator import git
 from validator.errors import UserError
 from validator.lifecycle.facts import known
 from validator.lifecycle.lifespan import current_milestone
-from validator.lifecycle.reads import policy_of
+from validator.lifecycle.reads import policy_of, version_text
 from validator.lifecycle.show import status_json, status_table
 from validator.lifecycle.status import Facts, rows
 from validator.model import Flag
 from validator.policy import Policy
-
-_VERSION_BYTES = 256
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -45,14 +43,3 @@ def _with_references(root: Path, policy: Policy, flags: dict[str, Flag],
 
     used = referenced_names(root, policy, sorted(flags))
     return {name: replace(fact, referenced=name in used) for name, fact in known.items()}
-
-
-def version_text(root: Path, policy: Policy) -> str | None:
-    """The start of the policy's version file (GitLab's VERSION), if it is a regular file."""
-    if policy.version_file is None:
-        return None
-    path = root / policy.version_file
-    if path.is_symlink() or not path.is_file():
-        return None
-    with path.open("rb") as stream:
-        return stream.read(_VERSION_BYTES).decode("utf-8", "replace")

@@ -24,10 +24,10 @@ from validator.findings import RULES, START, Finding, Severity
 from validator.landings import landing_times
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import age, current_milestone, released_key, rollout_overdue
+from validator.lifecycle.reads import VERSION_BYTES
 from validator.policy import Policy
 from validator.transitions import RolloutState, Step, classify
 
-_VERSION_BYTES = 256
 _DAY = 86_400
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
@@ -146,7 +146,7 @@ def _version_at(reader: git.BlobReader, root: Path, base: str, policy: Policy) -
     if entry is None or not entry.is_regular or entry.oid is None:
         return None
     raw = reader.read(entry.oid)
-    return raw[:_VERSION_BYTES].decode("utf-8", "replace") if raw is not None else None
+    return raw[:VERSION_BYTES].decode("utf-8", "replace") if raw is not None else None
 
 
 def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag]) -> dict[str, int]:

@@ -125,3 +125,18 @@ def details(root: Path, shas: Iterable[str]) -> dict[str, Details]:
     for index in range(0, len(fields) - 2, 3):
         found[fields[index].strip()] = Details(fields[index + 1], fields[index + 2].strip())
     return found
+
+
+VERSION_BYTES = 256
+"""Enough of a version file for its version (GitLab's VERSION is one short line)."""
+
+
+def version_text(root: Path, policy: Policy) -> str | None:
+    """The start of the policy's version file (GitLab's VERSION), if it is a regular file."""
+    if policy.version_file is None:
+        return None
+    path = root / policy.version_file
+    if path.is_symlink() or not path.is_file():
+        return None
+    with path.open("rb") as stream:
+        return stream.read(VERSION_BYTES).decode("utf-8", "replace")

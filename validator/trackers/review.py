@@ -62,7 +62,7 @@ def _github(environ: Mapping[str, str]) -> tuple[str, Kind, Thread]:
 
 
 def _event(path: Path) -> dict[str, Any]:
-    from validator.commands.build import read_regular_file
+    from validator.config_file import read_regular_file
 
     raw = read_regular_file(path, f"GITHUB_EVENT_PATH ({path})", _EVENT_LIMIT)
     try:
