@@ -20,7 +20,8 @@ from validator.loader import stem
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root, name = Path(args.root), args.name
     ref = git.resolve(root, args.ref)
-    clock = clock_of(root, ref, policy_of(root, ref))
+    policy = policy_of(root, ref)
+    clock = clock_of(root, ref, policy)
     here = paths_of(git.tree_entries(root, ref).values(), [name])
     # A flag still at ref is followed by literal paths (fast); a removed one by its name.
     commits = named_history(root, ref, here, clock) if here else \
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                         f"{args.ref}")
     with git.BlobReader(root) as reader:
         events = timeline(commits, name, partial(state_at, reader), stem, clock,
-                          details(root, (c.sha for c in commits)), every=args.all)
+                          details(root, (c.sha for c in commits)), every=args.all,
+                          bucketing=policy.bucketing)
     out.write(history_json(events) if args.format == "json" else history_text(events))
     return 0

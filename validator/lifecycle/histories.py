@@ -56,7 +56,8 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag],
         state_of = _state_reader(reader)
         for name, flag in flags.items():
             mine = commits[name]
-            events = timeline(mine, name, state_of, stem, clock, found)
+            events = timeline(mine, name, state_of, stem, clock, found,
+                              bucketing=policy.bucketing)
             after = {commit.sha: _after(commit, state_of) for commit in mine}
             steps[name] = [Step(event, after.get(event.commit)) for event in events
                            if not (shallow and event.commit in clock.roots)]

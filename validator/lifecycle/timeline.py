@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from validator.engines import Bucketing
 from validator.git import Change, Commit, Entry
 from validator.history import Clock
 from validator.lifecycle.reads import Details
@@ -42,12 +43,13 @@ def describe(state: RolloutState | None) -> str:
     return "(no flag)" if state is None else state.describe()
 
 
-def step_word(before: RolloutState | None, after: RolloutState | None) -> str:
+def step_word(before: RolloutState | None, after: RolloutState | None,
+              bucketing: Bucketing = "flipper") -> str:
     if before is None:
         return "new"
     if after is None:
         return "removed"
-    return _STEP_WORDS[classify(before, after)]
+    return _STEP_WORDS[classify(before, after, bucketing)]
 
 
 def merge_request(message: str) -> str | None:
@@ -58,8 +60,10 @@ def merge_request(message: str) -> str | None:
 
 def timeline(commits: Sequence[Commit], name: str, state_of: StateOf,
              name_of: Callable[[str], str], clock: Clock,
-             found: Mapping[str, Details], *, every: bool = False) -> list[Event]:
-    """`commits` newest first, as git lists them; rows oldest first, as people read them."""
+             found: Mapping[str, Details], *, every: bool = False,
+             bucketing: Bucketing = "flipper") -> list[Event]:
+    """`commits` newest first, as git lists them; rows oldest first, as people read them.
+    Forward or rollback is the gate's word for each change, under the policy's bucketing."""
     events: list[Event] = []
     for commit in reversed(commits):
         mine = [change for change in commit.changes if name_of(change.path) == name]
@@ -70,7 +74,7 @@ def timeline(commits: Sequence[Commit], name: str, state_of: StateOf,
         info = found.get(commit.sha, Details("", ""))
         events.append(Event(clock.times.get(commit.sha), commit.sha, info.author,
                             merge_request(info.message), describe(before), describe(after),
-                            step_word(before, after)))
+                            step_word(before, after, bucketing)))
     return events
 
 
