@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from validator import git
 from validator.git import Commit
 from validator.history import Clock, landing_time
+from validator.landings import flag_at
 from validator.lifecycle.lifespan import released_key
 from validator.lifecycle.reads import clock_of, flag_commits, named_history
-from validator.lifecycle.states import FlagOf, cached_flags
+from validator.lifecycle.states import FlagOf, StateOf, cached_states
 from validator.lifecycle.status import Facts
 from validator.loader import stem
 from validator.model import Flag
@@ -84,25 +86,25 @@ def known(root: Path, ref: str, names: Sequence[str], policy: Policy) -> Known:
         entries = [entry for entry in entries if stem(entry.path) in names]
     with git.BlobReader(root) as reader:
         reader.prefetch(entry.oid for entry in entries if entry.oid and entry.is_regular)
-        flag_of = cached_flags(reader)
-        flags = flags_at(entries, flag_of)
+        flags = flags_at(entries, partial(flag_at, reader))
+        state_of = cached_states(reader)
         history = named_history(root, ref, paths_of(entries, flags), clock) if names \
             else flag_commits(root, ref, [git.FLAGS_DIR])
         commits = by_name(history, flags)
-        landed = _landings(reader, commits, flags, flag_of, clock, shallow,
+        landed = _landings(reader, commits, flags, state_of, clock, shallow,
                            {entry.oid for entry in entries if entry.oid})
-        released = _released(commits, flags, flag_of, clock, shallow)
+        released = _released(commits, flags, state_of, clock, shallow)
         return Known(flags, {name: Facts(landed[name], added_at(commits[name], clock),
                                          released_at=released.get(name)) for name in flags})
 
 
-def _released(commits: dict[str, list[Commit]], flags: dict[str, Flag], flag_of: FlagOf,
+def _released(commits: dict[str, list[Commit]], flags: dict[str, Flag], states: StateOf,
               clock: Clock, shallow: bool) -> dict[str, int | None]:
     """When default_enabled: true landed, for the flags that have it (the gate's FO407 count:
     `lifespan.released_key`)."""
     def released_of(entry: git.Entry) -> bool | None:
-        flag = flag_of(entry)
-        return None if flag is None else released_key(RolloutState.of(flag))
+        state = states(entry)
+        return None if state is None else released_key(state)
 
     return {name: landing_time(commits[name], name, True, released_of, stem, clock,
                                shallow=shallow)
@@ -117,7 +119,7 @@ class _Unread(Exception):
 
 
 def _landings(reader: git.BlobReader, commits: dict[str, list[Commit]],
-              flags: dict[str, Flag], flag_of: FlagOf, clock: Clock,
+              flags: dict[str, Flag], states: StateOf, clock: Clock,
               shallow: bool, ready: set[str]) -> dict[str, int | None]:
     """Every flag's landing time, walked in rounds: each round walks every flag as far as
     the blobs read so far allow, then reads all the blobs the walks stopped at in one
@@ -126,8 +128,7 @@ def _landings(reader: git.BlobReader, commits: dict[str, list[Commit]],
     def state_of(entry: git.Entry) -> RolloutState | None:
         if entry.oid is not None and entry.oid not in ready and entry.is_regular:
             raise _Unread(entry.oid)
-        flag = flag_of(entry)
-        return None if flag is None else RolloutState.of(flag)
+        return states(entry)
 
     found: dict[str, int | None] = {}
     pending = dict(flags)

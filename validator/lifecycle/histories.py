@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from validator import git
 from validator.flag_summary import CatalogNote, FlagSummary, HistoryCompleteness
 from validator.history import landing_time
-from validator.landings import state_at
 from validator.lifecycle.facts import added_at, by_name
 from validator.lifecycle.reads import clock_of, details, flag_commits
 from validator.lifecycle.show import iso
+from validator.lifecycle.states import cached_states
 from validator.lifecycle.status import Facts
 from validator.lifecycle.summary import Step, summary
 from validator.lifecycle.timeline import timeline
@@ -52,8 +51,9 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag],
     found = details(root, {c.sha for listed in commits.values() for c in listed})
     steps: dict[str, list[Step]] = {}
     facts: dict[str, Facts] = {}
-    with Prefetched(root, _oids(commits.values())) as reader:
-        state_of = _state_reader(reader)
+    with git.BlobReader(root) as reader:
+        reader.prefetch(_oids(commits.values()))
+        state_of = cached_states(reader)
         for name, flag in flags.items():
             mine = commits[name]
             events = timeline(mine, name, state_of, stem, clock, found,
@@ -66,40 +66,6 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag],
     return Histories(steps, facts, shallow)
 
 
-class Prefetched(git.BlobReader):
-    """Every blob asked for, read up front by one `git cat-file --batch` with all the object
-    ids on its stdin: no round trip per blob (tens of thousands of them at 10,000 flags)."""
-
-    def __init__(self, root: Path, oids: Iterable[str]) -> None:  # no process of its own
-        wanted = sorted(set(oids))
-        raw = git.git(root, "cat-file", "--batch",
-                      stdin="".join(f"{oid}\n" for oid in wanted).encode("ascii"))
-        self._blobs = _split_batch(raw)
-
-    def read(self, oid: str) -> bytes | None:
-        return self._blobs.get(oid)
-
-    def close(self) -> None:
-        self._blobs = {}
-
-
-def _split_batch(raw: bytes) -> dict[str, bytes]:
-    """`<oid> <type> <size>\n<content>\n` per object, `<oid> missing\n` for none."""
-    found: dict[str, bytes] = {}
-    at = 0
-    while at < len(raw):
-        end = raw.index(b"\n", at)
-        header = raw[at:end].split()
-        at = end + 1
-        if len(header) != 3:
-            continue
-        size = int(header[2])
-        if header[1] == b"blob":
-            found[header[0].decode("ascii")] = raw[at:at + size]
-        at += size + 1
-    return found
-
-
 def _oids(histories: Iterable[list[git.Commit]]) -> Iterator[str]:
     for commits in histories:
         for commit in commits:
@@ -107,20 +73,6 @@ def _oids(histories: Iterable[list[git.Commit]]) -> Iterator[str]:
                 for entry in (change.before, change.after):
                     if entry is not None and entry.oid is not None and entry.is_regular:
                         yield entry.oid
-
-
-def _state_reader(reader: git.BlobReader) -> StateOf:
-    """States by object id, read by the gate's reader (`landings.state_at`); a state, not
-    the whole flag, is kept for each of the tens of thousands of historical blobs."""
-
-    @cache
-    def by_oid(oid: str, path: str, mode: str) -> RolloutState | None:
-        return state_at(reader, git.Entry(path, mode, oid))
-
-    def state_of(entry: git.Entry) -> RolloutState | None:
-        return None if entry.oid is None else by_oid(entry.oid, entry.path, entry.mode)
-
-    return state_of
 
 
 def _after(commit: git.Commit, state_of: StateOf) -> RolloutState | None:
