@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where to write the merged config, relative to the root")
     build.add_argument("--write-schema", action="store_true",
                        help="write schema/flags-config.schema.json from the model and stop")
+    _cache_arguments(build)
     evaluate = commands.add_parser("eval", help="is FLAG on for one actor?")
     evaluate.add_argument("flag", help="the flag's name")
     evaluate.add_argument("--actor", required=True,
@@ -310,6 +311,15 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
                         "--output to write several reports")
     parser.add_argument("--output", action="append", dest="outputs", metavar="FILE",
                         help="write the report of the matching --format to FILE")
+    _cache_arguments(parser)
+
+
+def _cache_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cache-dir", metavar="DIR", help="where results of unchanged files "
+                        "are kept (default: $FLAGOPS_CACHE_DIR, else $XDG_CACHE_HOME/flagops; "
+                        "in CI only when named); never read with --base or --staged")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="parse every file; read and write no cache")
 
 
 def _range_arguments(parser: argparse.ArgumentParser) -> None:

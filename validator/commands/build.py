@@ -17,7 +17,8 @@ from validator.build import (
     config_text,
     parse_config,
 )
-from validator.commands.validate import check_tree, report_of
+from validator.cache import Cache
+from validator.commands.validate import cache_settings, check_tree, report_of
 from validator.errors import UserError
 from validator.model import Environment
 from validator.output import atomic_write, emit
@@ -31,7 +32,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         atomic_write(root / SCHEMA_PATH, config_schema_text(), root=root)
         out.write(f"wrote {SCHEMA_PATH}\n")
         return 0
-    checked = check_tree(root, load_policy(root), [])
+    cache = Cache.open(cache_settings(args), root, with_data=True)
+    checked = check_tree(root, load_policy(root), [], cache=cache, with_data=True)
     report = report_of(checked, root)
     if report.findings:  # warnings are shown too; errors stop the build
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     target = root / args.output
     environment = Environment(args.environment)
-    flags = (loaded.flag for loaded in checked.flags.values())
+    flags = checked.flag_values()
     config, warnings = build_config(flags, environment, schema_ref=schema_ref(root, target))
     for warning in warnings:
         print(f"flagops: warning: {escape(warning)}", file=sys.stderr)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from validator.check import Checked, check_documents
+from validator.cache import Cache, Settings
+from validator.check import Checked, FileSummary, check_summaries, summarize
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.git import ATTRIBUTES, GitError, attribute_files, conversions
 from validator.loader import (
-    Document,
     converted,
+    load_or_finding,
     not_read,
     not_regular,
-    read_document,
+    read_bytes,
     walk_flags,
 )
 from validator.output import emit, pair_reports
@@ -33,26 +35,60 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files)
         report = judge_range(root, request)  # judged by the base's policy, not the checkout's
     else:
-        report = report_of(check_tree(root, load_policy(root), args.paths), root)
+        cache = Cache.open(cache_settings(args), root, with_data=False)
+        report = report_of(check_tree(root, load_policy(root), args.paths, cache=cache), root)
     emit(report, pairs, out)
     return 1 if report.errors else 0
 
 
-def check_tree(root: Path, policy: Policy, paths: list[str]) -> Checked:
+def cache_settings(args: argparse.Namespace) -> Settings:
+    return Settings.of(getattr(args, "cache_dir", None), getattr(args, "no_cache", False))
+
+
+def check_tree(root: Path, policy: Policy, paths: list[str], *, cache: Cache | None = None,
+               with_data: bool = False) -> Checked:
     """The working tree's flags; symlinks and other non-files under flags/ are findings, as
-    their git modes are in range mode, so both modes give one verdict."""
+    their git modes are in range mode, so both modes give one verdict.
+
+    A file whose result is in `cache` is not parsed; the cross-file rules run on the
+    summaries alike. `with_data` keeps each flag's data for the build.
+    """
     found, irregular = walk_flags(root, suffix=(".yml", ".yaml", ATTRIBUTES))  # one walk
     tree = [path for path in found if path.endswith(".yml")]
     chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root) for p in paths]
     targets = _expand(root, chosen) if paths else tree
-    loaded: list[Document | Finding] = [read_document(root / target, target)
-                                        for target in targets]
+    with_data = with_data or (cache is not None and cache.with_data)
+    prefix = f"{root}/"
+    used: set[str] = set()
+    summaries = [_summary(prefix + target, target, policy, cache, with_data, used)
+                 for target in targets]
     if not paths:
-        loaded += not_read(found)
-        loaded += [not_regular(path, kind) for path, kind in irregular]
+        extra: list[Finding] = not_read(found)
+        extra += [not_regular(path, kind) for path, kind in irregular]
         attributes = attribute_files([*found, *_root_attributes(root)])
-        loaded += converted_on_checkout(root, tree, attributes)
-    return check_documents(loaded, policy, other_paths=tree)
+        extra += converted_on_checkout(root, tree, attributes)
+        summaries += [summarize(finding, policy)[0] for finding in extra]
+    if cache is not None:
+        cache.save(used, complete=not paths)
+    return check_summaries(summaries, other_paths=tree)
+
+
+def _summary(path: str, shown: str, policy: Policy, cache: Cache | None, with_data: bool,
+             used: set[str]) -> FileSummary:
+    """One file's result: from the cache when its key is there, else parsed (and stored)."""
+    raw = read_bytes(path, shown)
+    if isinstance(raw, Finding):
+        return summarize(raw, policy)[0]
+    key = cache.key(shown, raw) if cache is not None else ""
+    if cache is not None:
+        used.add(key)
+        hit = cache.get(key, shown)
+        if hit is not None:
+            return hit
+    summary = summarize(load_or_finding(raw, shown), policy)[0]
+    if cache is not None:
+        cache.put(key, summary)
+    return summary if with_data else replace(summary, data=None)
 
 
 def _root_attributes(root: Path) -> list[str]:
