@@ -171,11 +171,12 @@ class Cache:
     def key(self, path: str, raw: bytes) -> str:
         return file_key(self.context, path, raw)
 
-    def get(self, key: str, path: str) -> FileSummary | None:
-        """The stored result for key, only if it is exactly of the shape a fresh run gives."""
+    def get(self, key: str, path: str, *, with_data: bool = False) -> FileSummary | None:
+        """The stored result for key, only if it is exactly of the shape a fresh run gives;
+        `with_data`: with the flag's data too (the build's), which only a data pack holds."""
         try:
             summary = _decode(self.summaries.get(key), key, path)
-            if summary is not None and self.with_data and summary.name_at is not None:
+            if summary is not None and with_data and summary.name_at is not None:
                 data = self.data.get(key)
                 if not isinstance(data, list) or len(data) != 2 or data[0] != key or \
                         not isinstance(data[1], dict):

@@ -57,7 +57,6 @@ def check_tree(root: Path, policy: Policy, paths: list[str], *, cache: Cache | N
     tree = [path for path in found if path.endswith(".yml")]
     chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root) for p in paths]
     targets = _expand(root, chosen) if paths else tree
-    with_data = with_data or (cache is not None and cache.with_data)
     prefix = f"{root}/"
     used: set[str] = set()
     summaries = [_summary(prefix + target, target, policy, cache, with_data, used)
@@ -82,7 +81,7 @@ def _summary(path: str, shown: str, policy: Policy, cache: Cache | None, with_da
     key = cache.key(shown, raw) if cache is not None else ""
     if cache is not None:
         used.add(key)
-        hit = cache.get(key, shown)
+        hit = cache.get(key, shown, with_data=with_data)
         if hit is not None:
             return hit
     summary = summarize(load_or_finding(raw, shown), policy)[0]
