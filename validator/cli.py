@@ -42,6 +42,9 @@ COMMANDS: dict[str, str] = {
     "import": "validator.commands.import_",
     "sync": "validator.commands.sync",
 }
+SHORTCUTS: dict[str, str] = {"validate": "validator.staged"}
+"""Modules that may answer a command before its module (and what that imports) is loaded:
+`shortcut(args, out)` returns an exit code, or None to run the command."""
 ROOTLESS = ("init",)
 """Commands that work on a folder of their own (DIR), not on the repository found upwards."""
 SUMMARY = "Feature flags as reviewed files: legal rollout steps, a plan, a merged config."
@@ -341,8 +344,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         stdout = out or terminal()
         _settle_root(args)
-        command = importlib.import_module(COMMANDS[args.command])
-        code: int = command.run(args, stdout)
+        code: int | None = _shortcut(args, stdout)
+        if code is None:
+            command = importlib.import_module(COMMANDS[args.command])
+            code = command.run(args, stdout)
         stdout.flush()  # a full disk or a closed pipe shows here, not at interpreter exit
         return code
     except UsageError as error:
@@ -359,6 +364,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"flagops: internal error: {type(error).__name__}: {escape(str(error))} "
               "(set FLAGOPS_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_BUG
+
+
+def _shortcut(args: argparse.Namespace, out: TextIO) -> int | None:
+    name = SHORTCUTS.get(args.command)
+    if name is None:
+        return None
+    code: int | None = importlib.import_module(name).shortcut(args, out)
+    return code
 
 
 class PathError(UserError):
