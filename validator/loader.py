@@ -369,6 +369,7 @@ class _Frame:
     bracket: str | None = None
     pending_key: Any = None
     has_key: bool = False
+    mapping: bool = False
 
 
 class _Builder:
@@ -383,14 +384,31 @@ class _Builder:
         self.values: dict[KeyPath, Position] = {}
         self.plain: dict[KeyPath, str] = {}
 
-    def feed(self, event: Event) -> None:
+    def feed(self, event: Any) -> None:  # an Event; its class is checked exactly below
+        """Dispatches on the exact event class: the common events take one comparison each,
+        and the features refused (anchors, tags) are looked for only where they can be."""
+        kind = type(event)
+        if kind is ScalarEvent:
+            if event.anchor is not None or event.tag is not None:
+                _refuse_features(event)
+            self._scalar(event)
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            self.stack.pop()
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if event.anchor is not None or event.tag is not None:
+                _refuse_features(event)
+            self._open(event)
+        else:
+            self._feed_other(event)
+
+    def _feed_other(self, event: Event) -> None:
         _refuse_features(event)
         if isinstance(event, ScalarEvent):
             self._scalar(event)
         elif isinstance(event, MappingStartEvent | SequenceStartEvent):
             self._open(event)
         elif isinstance(event, MappingEndEvent | SequenceEndEvent):
-            self._close()
+            self.stack.pop()
         elif isinstance(event, DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
@@ -410,64 +428,66 @@ class _Builder:
         return None
 
     def _scalar(self, event: ScalarEvent) -> None:
-        try:
-            value = resolve_plain(event.value) if _is_plain(event) else event.value
-        except LoadError as error:
-            raise LoadError(error.rule, error.message, _position(event.start_mark)) from None
-        if isinstance(value, str):
-            _refuse_surrogates(value, _position(event.start_mark))
-        frame = self.stack[-1] if self.stack else None
-        if frame is not None and isinstance(frame.container, dict) and not frame.has_key:
-            self._key(frame, value, event)
+        mark = event.start_mark
+        position = Position(mark.line + 1, mark.column + 1)
+        text = event.value
+        if event.style:  # quoted or block: a string as written
+            value: Any = text
         else:
-            key_path = self._attach(value, event)
-            if not isinstance(value, str):
-                self.plain[key_path] = event.value
+            try:
+                value = resolve_plain(text)
+            except LoadError as error:
+                raise LoadError(error.rule, error.message, position) from None
+        if type(value) is str:
+            _refuse_surrogates(value, position)
+        frame = self.stack[-1] if self.stack else None
+        if frame is not None and frame.mapping and not frame.has_key:
+            self._key(frame, value, position)
+        else:
+            key_path = self._attach(value, position)
+            if type(value) is not str:
+                self.plain[key_path] = text
 
-    def _key(self, frame: _Frame, key: Any, event: Event) -> None:
-        position = _position(event.start_mark)
-        assert isinstance(frame.container, dict)
-        if not isinstance(key, str):
+    def _key(self, frame: _Frame, key: Any, position: Position) -> None:
+        container = frame.container
+        assert isinstance(container, dict)
+        if type(key) is not str:
             raise LoadError("FO103", f"unknown key {key!r}: field names are strings", position)
-        if key in frame.container:
+        if key in container:
             raise LoadError("FO003", f"duplicate key {key!r}", position)
         frame.pending_key, frame.has_key = key, True
         self.keys[(*frame.key_path, key)] = position
 
     def _open(self, event: MappingStartEvent | SequenceStartEvent) -> None:
+        position = _position(event.start_mark)
         frame = self.stack[-1] if self.stack else None
-        if frame is not None and isinstance(frame.container, dict) and not frame.has_key:
-            raise LoadError("FO002", "complex (non-scalar) keys are not allowed",
-                            _position(event.start_mark))
+        if frame is not None and frame.mapping and not frame.has_key:
+            raise LoadError("FO002", "complex (non-scalar) keys are not allowed", position)
         if len(self.stack) >= MAX_DEPTH:
-            raise LoadError("FO004", f"nesting deeper than {MAX_DEPTH} levels",
-                            _position(event.start_mark))
-        container: dict[Any, Any] | list[Any] = (
-            {} if isinstance(event, MappingStartEvent) else []
-        )
-        key_path = self._attach(container, event)
+            raise LoadError("FO004", f"nesting deeper than {MAX_DEPTH} levels", position)
+        mapping = isinstance(event, MappingStartEvent)
+        container: dict[Any, Any] | list[Any] = {} if mapping else []
+        key_path = self._attach(container, position)
         bracket = None
         if event.flow_style:
-            bracket = "{" if isinstance(event, MappingStartEvent) else "["
-        self.stack.append(_Frame(container, key_path, _position(event.start_mark), bracket))
+            bracket = "{" if mapping else "["
+        self.stack.append(_Frame(container, key_path, position, bracket, mapping=mapping))
 
-    def _close(self) -> None:
-        self.stack.pop()
-
-    def _attach(self, value: Any, event: Event) -> KeyPath:
-        position = _position(event.start_mark)
+    def _attach(self, value: Any, position: Position) -> KeyPath:
         if not self.stack:
             self.root = value
             self.values[()] = position
             return ()
         frame = self.stack[-1]
-        if isinstance(frame.container, dict):
+        container = frame.container
+        if frame.mapping:
             key_path: KeyPath = (*frame.key_path, frame.pending_key)
-            frame.container[frame.pending_key] = value
+            container[frame.pending_key] = value
             frame.has_key = False
         else:
-            key_path = (*frame.key_path, len(frame.container))
-            frame.container.append(value)
+            assert isinstance(container, list)
+            key_path = (*frame.key_path, len(container))
+            container.append(value)
         self.values[key_path] = position
         return key_path
 
