@@ -88,7 +88,7 @@ def check_documents(
 def summarize(item: Document | Finding, policy: Policy) -> tuple[FileSummary, LoadedFlag | None]:
     """One file's own rules; the flag too when it parses."""
     if isinstance(item, Finding):
-        return FileSummary(item.path, stem(item.path), (item,)), None
+        return unreadable(item), None
     from validator.parse import parse_flag
     from validator.rules import check_flag
 
@@ -99,6 +99,11 @@ def summarize(item: Document | Finding, policy: Policy) -> tuple[FileSummary, Lo
     summary = FileSummary(item.path, flag.name, tuple(findings),
                           item.value_position(("name",)), item.data)
     return summary, LoadedFlag(flag, item)
+
+
+def unreadable(finding: Finding) -> FileSummary:
+    """A file that gave a finding instead of a document (no policy is needed to say so)."""
+    return FileSummary(finding.path, stem(finding.path), (finding,))
 
 
 def check_summaries(summaries: Iterable[FileSummary], *,

@@ -119,21 +119,29 @@ def read_bytes(path: Path | str, display_path: str) -> bytes | Finding:
             return not_regular(display_path, "a symlink")
         return RULES["FO007"].at(display_path, START, f"cannot read file: {error.strerror}")
     try:
-        kind = _kind_of(os.fstat(descriptor).st_mode)
+        info = os.fstat(descriptor)
+        kind = _kind_of(info.st_mode)
         if kind is not None:
             return not_regular(display_path, kind)
-        return _read_all(descriptor)
+        return _read_all(descriptor, info.st_size)
     except OSError as error:
         return RULES["FO007"].at(display_path, START, f"cannot read file: {error.strerror}")
     finally:
         os.close(descriptor)
 
 
-def _read_all(descriptor: int) -> bytes:
+def _read_all(descriptor: int, size: int) -> bytes:
     """Up to MAX_BYTES + 1 bytes, with plain reads: no file object per file (10,000 of them
-    cost more than the reads)."""
+    cost more than the reads). A regular file gives its `size` in one read, usually; a file
+    that grew meanwhile is read on until its end."""
+    first = os.read(descriptor, min(size, MAX_BYTES) + 1)
+    if len(first) <= size:  # one byte more than the size was asked for: this is the end
+        return first
+    return first + _rest(descriptor, MAX_BYTES + 1 - len(first))
+
+
+def _rest(descriptor: int, left: int) -> bytes:
     chunks: list[bytes] = []
-    left = MAX_BYTES + 1
     while left > 0:
         chunk = os.read(descriptor, left)
         if not chunk:

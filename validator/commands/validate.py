@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import replace
+from functools import cache as once
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from validator.cache import Cache, Settings
-from validator.check import Checked, FileSummary, check_summaries, summarize
+from validator.check import Checked, FileSummary, check_summaries, summarize, unreadable
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.git import ATTRIBUTES, GitError, attribute_files, conversions
@@ -21,8 +23,11 @@ from validator.loader import (
     walk_flags,
 )
 from validator.output import emit, pair_reports
-from validator.policy import Policy, load_policy
 from validator.reports import Report
+
+if TYPE_CHECKING:
+    from validator.policy import Policy
+
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -36,16 +41,35 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         report = judge_range(root, request)  # judged by the base's policy, not the checkout's
     else:
         cache = Cache.open(cache_settings(args), root, with_data=False)
-        report = report_of(check_tree(root, load_policy(root), args.paths, cache=cache), root)
+        report = report_of(check_tree(root, _policy(root, cache), args.paths, cache=cache), root)
     emit(report, pairs, out)
     return 1 if report.errors else 0
+
+
+def _policy(root: Path, cache: Cache | None) -> Policy | Callable[[], Policy]:
+    """The policy now, or, when this context's pack exists, only once a file is parsed.
+
+    The pack's context holds pyproject.toml's bytes and the validator's source, and a pack is
+    written only after the policy loaded: with one there, loading it again can only succeed,
+    and a run where every file is a hit need not import the model at all.
+    """
+    if cache is None or not cache.summaries:
+        return _load_policy(root)
+    return once(lambda: _load_policy(root))
+
+
+def _load_policy(root: Path) -> Policy:
+    from validator.policy import load_policy
+
+    return load_policy(root)
 
 
 def cache_settings(args: argparse.Namespace) -> Settings:
     return Settings.of(getattr(args, "cache_dir", None), getattr(args, "no_cache", False))
 
 
-def check_tree(root: Path, policy: Policy, paths: list[str], *, cache: Cache | None = None,
+def check_tree(root: Path, policy: Policy | Callable[[], Policy], paths: list[str], *,
+               cache: Cache | None = None,
                with_data: bool = False) -> Checked:
     """The working tree's flags; symlinks and other non-files under flags/ are findings, as
     their git modes are in range mode, so both modes give one verdict.
@@ -66,28 +90,32 @@ def check_tree(root: Path, policy: Policy, paths: list[str], *, cache: Cache | N
         extra += [not_regular(path, kind) for path, kind in irregular]
         attributes = attribute_files([*found, *_root_attributes(root)])
         extra += converted_on_checkout(root, tree, attributes)
-        summaries += [summarize(finding, policy)[0] for finding in extra]
+        summaries += [unreadable(finding) for finding in extra]
     if cache is not None:
         cache.save(used, complete=not paths)
     return check_summaries(summaries, other_paths=tree)
 
 
-def _summary(path: str, shown: str, policy: Policy, cache: Cache | None, with_data: bool,
-             used: set[str]) -> FileSummary:
+def _summary(path: str, shown: str, policy: Policy | Callable[[], Policy], cache: Cache | None,
+             with_data: bool, used: set[str]) -> FileSummary:
     """One file's result: from the cache when its key is there, else parsed (and stored)."""
     raw = read_bytes(path, shown)
     if isinstance(raw, Finding):
-        return summarize(raw, policy)[0]
+        return unreadable(raw)
     key = cache.key(shown, raw) if cache is not None else ""
     if cache is not None:
         used.add(key)
         hit = cache.get(key, shown, with_data=with_data)
         if hit is not None:
             return hit
-    summary = summarize(load_or_finding(raw, shown), policy)[0]
+    summary = summarize(load_or_finding(raw, shown), _now(policy))[0]
     if cache is not None:
         cache.put(key, summary)
     return summary if with_data else replace(summary, data=None)
+
+
+def _now(policy: Policy | Callable[[], Policy]) -> Policy:
+    return policy() if callable(policy) else policy
 
 
 def _root_attributes(root: Path) -> list[str]:
