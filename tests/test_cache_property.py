@@ -183,7 +183,7 @@ def _corrupt(cache_dir: Path, how: str) -> None:
 def _verdict(root: Path, cache: Cache | None) -> tuple[Any, ...]:
     policy = load_policy(root)
     checked = check_tree(root, policy, [], cache=cache, with_data=True)
-    return checked.findings, checked.files, checked.flag_values()
+    return checked.findings, checked.files, list(checked.flag_values())
 
 
 @settings(max_examples=60, deadline=None, database=None, derandomize=True)

@@ -152,6 +152,8 @@ class Cache:
     data: dict[str, Any] = field(default_factory=dict)
     fresh: dict[str, FileSummary] = field(default_factory=dict)
     hits: int = 0
+    used: frozenset[str] = frozenset()
+    """The keys of the files the last check used: what a derived output is made of."""
 
     @classmethod
     def open(cls, settings: Settings, root: Path, *, with_data: bool,
@@ -195,6 +197,7 @@ class Cache:
     def save(self, used: set[str], *, complete: bool) -> None:
         """Writes the packs back when anything was new: the entries used by this run, and the
         others too when it checked only some files. Failures leave the old packs."""
+        self.used = frozenset(used)
         if not self.fresh and (not complete or used == set(self.summaries)):
             return
         kept = used if complete else used | set(self.summaries)
@@ -207,6 +210,26 @@ class Cache:
                 data.update({key: [key, s.data] for key, s in self.fresh.items()
                              if s.data is not None})
                 _write_pack(self._pack("data"), self.context, data)
+
+    def derived_key(self, *parts: str) -> str:
+        """The key of an output made from every file of the last check (the merged config),
+        the context and `parts` (its options)."""
+        digest = hashlib.blake2b(self.context.encode(), digest_size=20)
+        for part in (*parts, *sorted(self.used)):
+            digest.update(b"\0" + part.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def derived(self, name: str, key: str) -> Any:
+        """The output stored under key, or None (a different key is a miss, as in a pack)."""
+        stored = _read_pack(self._pack(name), self.context)
+        entry = stored.get(key)
+        return entry[1] if isinstance(entry, list) and len(entry) == 2 and \
+            entry[0] == key else None
+
+    def keep_derived(self, name: str, key: str, value: Any) -> None:
+        """One output per name and repository: the last one made."""
+        with contextlib.suppress(OSError, ValueError):
+            _write_pack(self._pack(name), self.context, {key: [key, value]})
 
     def _pack(self, kind: str) -> Path:
         return self.directory / f"{self.shard}.{kind}.json"

@@ -7,7 +7,7 @@ it), then the cross-file rules run on the summaries alone, fresh or cached alike
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,14 +54,16 @@ class Checked:
     defined: dict[str, FileSummary] = field(default_factory=dict)
     """The first file to define each flag; `flags` holds the parsed ones of them."""
 
-    def flag_values(self) -> list[Flag]:
-        """Every defined flag, in order: parsed here, or parsed again from a cached summary."""
-        if all(name in self.flags for name in self.defined):
-            return [self.flags[name].flag for name in self.defined]
+    def flag_values(self) -> Iterator[Flag]:
+        """Every defined flag, in order: parsed here, or parsed again from a summary's data.
+
+        One at a time, so that the build never holds every flag's data and model at once.
+        """
         from validator.model import Flag
 
-        return [self.flags[name].flag if name in self.flags else Flag.model_validate(s.data)
-                for name, s in self.defined.items()]
+        for name, summary in self.defined.items():
+            loaded = self.flags.get(name)
+            yield loaded.flag if loaded is not None else Flag.model_validate(summary.data)
 
 
 def check_documents(

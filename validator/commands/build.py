@@ -18,6 +18,7 @@ from validator.build import (
     parse_config,
 )
 from validator.cache import Cache
+from validator.check import Checked
 from validator.commands.validate import cache_settings, check_tree, report_of
 from validator.errors import UserError
 from validator.model import Environment
@@ -41,13 +42,29 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     target = root / args.output
     environment = Environment(args.environment)
-    flags = checked.flag_values()
-    config, warnings = build_config(flags, environment, schema_ref=schema_ref(root, target))
+    text, warnings, count = _config(checked, cache, environment, schema_ref(root, target))
     for warning in warnings:
         print(f"flagops: warning: {escape(warning)}", file=sys.stderr)
-    atomic_write(target, config_text(config), root=root)
-    out.write(f"wrote {escape(args.output)}: {len(config.flags)} flag(s) for {environment}\n")
+    atomic_write(target, text, root=root)
+    out.write(f"wrote {escape(args.output)}: {count} flag(s) for {environment}\n")
     return 0
+
+
+def _config(checked: Checked, cache: Cache | None, environment: Environment,
+            ref: str) -> tuple[str, list[str], int]:
+    """The merged config's text, its warnings and its size: from the cache when no flag file,
+    option or context changed since it was made (then no flag is validated again)."""
+    key = cache.derived_key("build", environment.value, ref) if cache is not None else ""
+    stored = cache.derived("build", key) if cache is not None else None
+    if isinstance(stored, list) and len(stored) == 3 and isinstance(stored[0], str) and \
+            isinstance(stored[1], list) and all(isinstance(w, str) for w in stored[1]) and \
+            type(stored[2]) is int:
+        return stored[0], stored[1], stored[2]
+    config, warnings = build_config(checked.flag_values(), environment, schema_ref=ref)
+    made = config_text(config), warnings, len(config.flags)
+    if cache is not None:
+        cache.keep_derived("build", key, list(made))
+    return made
 
 
 def schema_ref(root: Path, target: Path) -> str:
