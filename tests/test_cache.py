@@ -197,3 +197,38 @@ def test_the_build_output_is_kept_only_under_its_own_key(root: Path, tmp_path: P
     pack.write_text(json.dumps(stored))
     assert main(["-C", str(root), "build", "--cache-dir", folder, "-o", "a.json"]) == 0
     assert (root / "a.json").read_bytes() == (root / "fresh.json").read_bytes()
+
+
+def test_the_gate_never_reads_the_cache_even_a_forged_one(tmp_path: Path) -> None:
+    """A forged entry with a correct key fools a tree run whose cache it is in (the cache
+    folder is trusted like the checkout); the gate reads no cache, so its verdict stands."""
+    from gitrepo import EPOCH, Repo
+
+    from validator.cache import file_key
+
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/alpha.yml", flag_yaml("alpha"))
+    repo.commit("alpha", at=EPOCH - 86_400)
+    repo.write("flags/alpha.yml", flag_yaml("alpha", "beta"))  # FO130, and a step to judge
+    repo.git("add", "-A")
+    folder = tmp_path / "c"
+    cache = _open(folder, repo.path)
+    _findings(repo.path, cache)
+    pack = json.loads(_pack(folder).read_text())
+    raw = (repo.path / "flags" / "alpha.yml").read_bytes()
+    key = file_key(cache.context, "flags/alpha.yml", raw)
+    pack["entries"][key] = [key, "flags/alpha.yml", "alpha", [2, 7], []]  # "no findings"
+    _pack(folder).write_text(json.dumps(pack))
+    assert _findings(repo.path, _open(folder, repo.path)) == []  # the tree run is fooled
+
+    def judged(*args: str, cache: bool = True) -> str:
+        env = {**repo.env, "FLAGOPS_CACHE_DIR": str(folder)} if cache else \
+            {**repo.env, "FLAGOPS_NO_CACHE": "1"}
+        done = subprocess.run([sys.executable, "-m", "validator", "-C", str(repo.path),
+                               "validate", *args, "--format", "json"], capture_output=True,
+                              text=True, env=env, check=False)
+        return done.stdout
+
+    for args in (("--staged",), ("--base", "HEAD")):
+        assert "FO130" in judged(*args)
+        assert judged(*args) == judged(*args, cache=False)
