@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from validator.cache import Cache, Settings
-from validator.check import Checked, FileSummary, check_summaries, summarize, unreadable
+from validator.check import Checked, FileSummary, check_summaries, unreadable
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.git import ATTRIBUTES, GitError, attribute_files, conversions
 from validator.loader import (
     converted,
-    load_or_finding,
     not_read,
     not_regular,
     read_bytes,
@@ -81,10 +80,8 @@ def check_tree(root: Path, policy: Policy | Callable[[], Policy], paths: list[st
     tree = [path for path in found if path.endswith(".yml")]
     chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root) for p in paths]
     targets = _expand(root, chosen) if paths else tree
-    prefix = f"{root}/"
     used: set[str] = set()
-    summaries = [_summary(prefix + target, target, policy, cache, with_data, used)
-                 for target in targets]
+    summaries = _summaries(root, targets, policy, cache, with_data, used)
     if not paths:
         extra: list[Finding] = not_read(found)
         extra += [not_regular(path, kind) for path, kind in irregular]
@@ -96,22 +93,46 @@ def check_tree(root: Path, policy: Policy | Callable[[], Policy], paths: list[st
     return check_summaries(summaries, other_paths=tree)
 
 
-def _summary(path: str, shown: str, policy: Policy | Callable[[], Policy], cache: Cache | None,
-             with_data: bool, used: set[str]) -> FileSummary:
-    """One file's result: from the cache when its key is there, else parsed (and stored)."""
-    raw = read_bytes(path, shown)
-    if isinstance(raw, Finding):
-        return unreadable(raw)
-    key = cache.key(shown, raw) if cache is not None else ""
-    if cache is not None:
-        used.add(key)
-        hit = cache.get(key, shown, with_data=with_data)
-        if hit is not None:
-            return hit
-    summary = summarize(load_or_finding(raw, shown), _now(policy))[0]
-    if cache is not None:
-        cache.put(key, summary)
-    return summary if with_data else replace(summary, data=None)
+BATCH = 5000
+"""Files whose bytes wait for the parser at once: bounds memory at 100,000 flags."""
+
+
+def _summaries(root: Path, targets: list[str], policy: Policy | Callable[[], Policy],
+               cache: Cache | None, with_data: bool, used: set[str]) -> list[FileSummary]:
+    """Each target's result in order: a cache hit, a finding, or parsed (in batches, on
+    every core when there are many; see validator/parallel.py)."""
+    from validator.parallel import parse_all
+
+    done: list[FileSummary | None] = []
+    waiting: list[tuple[int, str, bytes, str]] = []
+
+    def parse_waiting() -> None:
+        parsed = parse_all([(path, raw) for _, path, raw, _ in waiting], _now(policy))
+        for (index, _, _, key), summary in zip(waiting, parsed, strict=True):
+            if cache is not None:
+                cache.put(key, summary)
+            done[index] = summary if with_data else replace(summary, data=None)
+        waiting.clear()
+
+    prefix = f"{root}/"
+    for target in targets:
+        raw = read_bytes(prefix + target, target)
+        if isinstance(raw, Finding):
+            done.append(unreadable(raw))
+            continue
+        key = cache.key(target, raw) if cache is not None else ""
+        hit = None
+        if cache is not None:
+            used.add(key)
+            hit = cache.get(key, target, with_data=with_data)
+        done.append(hit)
+        if hit is None:
+            waiting.append((len(done) - 1, target, raw, key))
+            if len(waiting) >= BATCH:
+                parse_waiting()
+    if waiting:
+        parse_waiting()
+    return [summary for summary in done if summary is not None]
 
 
 def _now(policy: Policy | Callable[[], Policy]) -> Policy:
