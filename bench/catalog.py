@@ -70,7 +70,7 @@ def measure(repo: Path, runs: int, *, browser: bool = True) -> dict[str, Any]:
     """Build once, render `runs` times (after a warm-up), then the page in Chromium."""
     flagops = Path(sys.executable).parent / "flagops"
     env = synth.git_env()
-    built = run_once([str(flagops), "build"], repo, env)
+    built = run_once([str(flagops), "build", "--history"], repo, env)
     run_once([str(flagops), "render"], repo, env)
     renders = [run_once([str(flagops), "render"], repo, env) for _ in range(runs)]
     result: dict[str, Any] = {

@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import flagplan
+import plot
 import report
 import synth
 import workspace
@@ -54,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000],
+                        help="flags per repository; above 10,000 only the scale rows run")
     parser.add_argument("--runs", type=int, default=5, help="measured runs per command")
     parser.add_argument(
         "--out",
@@ -89,15 +91,29 @@ def _commands(repo: Path, plan: flagplan.RepoPlan) -> tuple[Commands, dict[str, 
     flagops, peer = _tool("flagops"), _tool("check-jsonschema")
     if flagops is None:
         raise SystemExit("bench: the flagops console script is not installed (pip install -e .)")
+    state = repo / ".git" / "bench"
+    cache, snapshot, changed = state / "cache-warm", state / "cache-at-head", state / "cache-10"
     commands: Commands = {
-        "validate": [str(flagops), "validate"],
+        "validate": [str(flagops), "validate", "--no-cache"],
+        "validate_warm": [str(flagops), "validate", "--cache-dir", str(cache)],
+        # The cache as a run at HEAD left it, put back before each run: 10 files changed since.
+        "validate_warm10": ["sh", "-c", 'cp "$1"/*.json "$2"/ && exec "$3" validate '
+                            '--cache-dir "$2"', "sh", str(snapshot), str(changed), str(flagops)],
         "base": [str(flagops), "validate", "--base", "HEAD"],
         "staged": [str(flagops), "validate", "--staged"],
-        "build": [str(flagops), "build"],
+        # An index as HEAD has it: the hook runs on every commit, most stage no flag file.
+        "staged_none": ["env", f"GIT_INDEX_FILE={state / 'index-at-head'}", str(flagops),
+                        "validate", "--staged"],
+        "build": [str(flagops), "build", "--no-cache"],
+        "build_warm": [str(flagops), "build", "--cache-dir", str(cache)],
         "render": [str(flagops), "render"],
         "status": [str(flagops), "status", "--format", "json"],
         "refs": [str(flagops), "refs", plan.flags[len(plan.flags) // 2].name],
     }
+    if len(plan.flags) > 10_000:
+        commands = {row: argv for row, argv in commands.items() if row in report.SCALE_ROWS}
+        return commands, {row.id: "not measured above 10,000 flags" for row in report.ROWS
+                          if row.id not in commands}
     if peer is None:
         return commands, {"check_jsonschema": "not available: check-jsonschema not installed"}
     files = sorted(p.relative_to(repo).as_posix() for p in (repo / "flags").rglob("*.yml"))
@@ -121,6 +137,7 @@ def _measure_size(repo: Path, plan: flagplan.RepoPlan, runs: int) -> dict[str, r
     Rounds rather than one command's runs in a row: on a shared machine a burst of load from
     elsewhere then lands on every row alike instead of on whichever command ran during it.
     """
+    _state_at_head(repo)
     workspace.prepare(repo, plan)
     try:
         commands, cells = _commands(repo, plan)
@@ -132,6 +149,20 @@ def _measure_size(repo: Path, plan: flagplan.RepoPlan, runs: int) -> dict[str, r
     for row in report.ROWS:
         _log(f"N={len(plan.flags):,} {row.id}: {_shown(cells[row.id])}")
     return {row.id: cells[row.id] for row in report.ROWS}
+
+
+def _state_at_head(repo: Path) -> None:
+    """What the warm rows start from, made at HEAD before the 10 changes: a cache filled by a
+    run there, and a copy of the index (for `--staged` with no flag file staged)."""
+    state = repo / ".git" / "bench"
+    shutil.rmtree(state, ignore_errors=True)
+    for folder in ("cache-warm", "cache-at-head", "cache-10"):
+        (state / folder).mkdir(parents=True, mode=0o700)
+    workspace.restore(repo)
+    flagops = _tool("flagops")
+    run_once([str(flagops), "validate", "--cache-dir", str(state / "cache-at-head")], repo,
+             synth.git_env())
+    shutil.copyfile(repo / ".git" / "index", state / "index-at-head")
 
 
 def _warm_up(commands: Commands, repo: Path, cells: dict[str, report.Cell]) -> Commands:
@@ -254,7 +285,9 @@ def _write(
     args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     markdown = report.markdown(results, info, found, args.runs, imports)
     args.out.with_suffix(".md").write_text(markdown, encoding="utf-8")
-    _log(f"wrote {args.out} and {args.out.with_suffix('.md')}")
+    chart = plot.svg(plot.series(document["results"]), "median wall time per command (log-log)")
+    args.out.with_suffix(".svg").write_text(chart, encoding="utf-8")
+    _log(f"wrote {args.out} and its .md and .svg")
 
 
 if __name__ == "__main__":

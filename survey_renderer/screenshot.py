@@ -84,8 +84,8 @@ def shoot(outdir: Path, repository: Path = Path()) -> list[Path]:
 def repository_catalog(repository: Path, config: Path) -> dict[str, str]:
     """The catalog of the repository's flags, from the merged config `flagops build` writes."""
     done = subprocess.run([sys.executable, "-m", "validator", "-C", str(repository), "build",
-                           "-o", str(config.resolve())], capture_output=True, text=True,
-                          check=False)
+                           "--history", "-o", str(config.resolve())], capture_output=True,
+                          text=True, check=False)
     if done.returncode != 0:
         raise UserError(f"flagops build failed: {done.stderr.strip() or done.stdout.strip()}")
     return render_catalog(read_config(config, str(config)))

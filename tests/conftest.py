@@ -109,3 +109,10 @@ def run_process(tmp_path: Path) -> Callable[..., CliResult]:
         return done.returncode, done.stdout, done.stderr
 
     return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_outside_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """flagops keeps its cache in $XDG_CACHE_HOME/flagops: a folder of the session's, never
+    the developer's own (in-process runs and the subprocesses they start alike)."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))

@@ -79,7 +79,22 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     rows = json.loads(out.read_text())["results"][str(FLAGS)]
-    assert {"validate", "base", "staged", "check_jsonschema"} <= {
+    assert {"validate", "validate_warm", "validate_warm10", "base", "staged", "staged_none",
+            "build", "build_warm", "check_jsonschema"} <= {
         row for row, cell in rows.items() if isinstance(cell, dict)
     }
     assert out.with_suffix(".md").read_text().startswith("| measurement |")
+    assert out.with_suffix(".svg").read_text().startswith("<svg")
+
+
+def test_the_plot_draws_a_line_for_each_row_measured_at_two_sizes() -> None:
+    sys.path.insert(0, str(BENCH))
+    import plot
+
+    cell = {"median_s": 0.5}
+    results = {"1000": {"validate": cell, "base": cell}, "10000": {"validate": {"median_s": 3}},
+               "100000": {"validate": {"median_s": 30}, "base": "not measured"}}
+    lines = plot.series(results)
+    assert lines == {"validate": [(1000, 0.5), (10000, 3.0), (100000, 30.0)]}
+    drawn = plot.svg(lines, "t <&>")
+    assert drawn.count("<polyline") == 1 and "t &lt;&amp;&gt;" in drawn

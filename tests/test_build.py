@@ -156,13 +156,14 @@ def test_build_output_is_byte_identical_across_runs(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")  # the build's clock, fixed
-    run("-C", str(tree), "build", "-o", "out/deep/flags.json")
-    first = (tree / "out/deep/flags.json").read_bytes()
-    run("-C", str(tree), "build", "-o", "out/deep/flags.json")
-    assert (tree / "out/deep/flags.json").read_bytes() == first
-    assert json.loads(first)["$schema"] == "../../schema/flags-config.schema.json"
-    catalog = json.loads(first)["catalog"]
-    assert catalog == {"as_of": "2026-09-21T14:13:20+00:00", "history": "none"}  # no git here
+    for history in ([], ["--history"]):
+        run("-C", str(tree), "build", *history, "-o", "out/deep/flags.json")
+        first = (tree / "out/deep/flags.json").read_bytes()
+        run("-C", str(tree), "build", *history, "-o", "out/deep/flags.json")
+        assert (tree / "out/deep/flags.json").read_bytes() == first
+        assert json.loads(first)["$schema"] == "../../schema/flags-config.schema.json"
+    assert json.loads(first)["catalog"] == {"as_of": "2026-09-21T14:13:20+00:00",
+                                            "history": "none"}  # no git here
 
 
 def test_build_refuses_an_invalid_tree(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -41,7 +41,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = made.repo.path
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", str(AS_OF))
-        assert main(["-C", str(root), "build"], out=io.StringIO()) == 0
+        assert main(["-C", str(root), "build", "--history"], out=io.StringIO()) == 0
     assert main(["-C", str(root), "render", "-o", "public"], out=io.StringIO()) == 0
     return root / "public"
 

@@ -47,7 +47,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> CatalogRepo:
 def build(root: Path) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SOURCE_DATE_EPOCH", str(AS_OF))
-        assert main(["-C", str(root), "build"], out=io.StringIO()) == 0
+        assert main(["-C", str(root), "build", "--history"], out=io.StringIO()) == 0
     data: dict[str, Any] = json.loads((root / "build/flags.json").read_text(encoding="utf-8"))
     return data
 
@@ -191,18 +191,16 @@ def test_rendering_is_a_function_of_the_config(config: dict[str, Any]) -> None:
     assert "as of 2026-10-21 14:13 UTC" in first["flags/index.html"]
 
 
-def test_no_history_reads_no_git_and_says_so(made: CatalogRepo,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_build_without_history_reads_no_git_and_the_catalog_says_so(
+        made: CatalogRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain `flagops build` is the merged config alone (no clock, no git): the catalog
+    built from it shows stages and says how to get timelines."""
     calls = _git_logs(monkeypatch)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOURCE_DATE_EPOCH", str(AS_OF))
-        assert main(["-C", str(made.repo.path), "build", "--no-history", "-o", "bare.json"],
-                    out=io.StringIO()) == 0
+    assert main(["-C", str(made.repo.path), "build", "-o", "bare.json"],
+                out=io.StringIO()) == 0
     assert [call for call in calls if call[0] in ("log", "cat-file")] == []
     config = json.loads((made.repo.path / "bare.json").read_text(encoding="utf-8"))
-    assert config["catalog"]["history"] == "skipped"
-    demo = config["flags"]["demo"]["summary"]
-    assert (demo["history"], demo["since"], demo["lifespan"]["status"]) == ([], None,
-                                                                          "approaching")
-    assert "without history" in render_catalog(MergedConfig.model_validate(config))[
-        "flags/demo.html"]
+    assert config["catalog"] is None
+    assert all(flag["summary"] is None for flag in config["flags"].values())
+    assert "without --history" in render_catalog(MergedConfig.model_validate(config))[
+        "flags/index.html"]

@@ -1,16 +1,22 @@
-"""One state of the flags tree: documents in, parsed flags and findings out. No I/O."""
+"""One state of the flags tree: documents in, parsed flags and findings out. No I/O.
+
+Checking is two steps so that the cache (validator/cache.py) can sit between them: each file
+gives a `FileSummary` (its own findings, and what the cross-file rules and the build need of
+it), then the cross-file rules run on the summaries alone, fresh or cached alike.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from validator.findings import RULES, Finding
+from validator.findings import RULES, START, Finding, Position
 from validator.loader import Document, stem
-from validator.model import Flag
-from validator.parse import parse_flag
-from validator.policy import Policy
-from validator.rules import check_flag
+
+if TYPE_CHECKING:  # the model and pydantic load only when a file is parsed (the cache's hits)
+    from validator.model import Flag
+    from validator.policy import Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +31,39 @@ class CheckedFile:
     flag: str
 
 
+@dataclass(frozen=True, slots=True)
+class FileSummary:
+    """One file's verdict and what the other files' rules and the build need of it.
+
+    `name_at` and `data` are set when the file defines a flag: where its `name` is (for
+    FO111), and the document's plain data, which the build validates into a `Flag` again.
+    """
+
+    path: str
+    flag: str
+    findings: tuple[Finding, ...]
+    name_at: Position | None = None
+    data: Mapping[str, Any] | None = None
+
+
 @dataclass(slots=True)
 class Checked:
     flags: dict[str, LoadedFlag] = field(default_factory=dict)
     files: list[CheckedFile] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    defined: dict[str, FileSummary] = field(default_factory=dict)
+    """The first file to define each flag; `flags` holds the parsed ones of them."""
+
+    def flag_values(self) -> Iterator[Flag]:
+        """Every defined flag, in order: parsed here, or parsed again from a summary's data.
+
+        One at a time, so that the build never holds every flag's data and model at once.
+        """
+        from validator.model import Flag
+
+        for name, summary in self.defined.items():
+            loaded = self.flags.get(name)
+            yield loaded.flag if loaded is not None else Flag.model_validate(summary.data)
 
 
 def check_documents(
@@ -39,32 +73,59 @@ def check_documents(
     other_paths: Sequence[str] = (),
 ) -> Checked:
     """Checks each file, then that names are unique here and against `other_paths` of the tree."""
-    checked = Checked()
+    summaries: list[FileSummary] = []
+    parsed: dict[int, LoadedFlag] = {}
     for item in loaded:
-        _check_one(item, policy, checked)
-    checked.findings.extend(_duplicate_stems(checked, other_paths))
+        summary, flag = summarize(item, policy)
+        if flag is not None:
+            parsed[len(summaries)] = flag
+        summaries.append(summary)
+    checked = check_summaries(summaries, other_paths=other_paths)
+    for index, flag in parsed.items():
+        if checked.defined.get(flag.flag.name) is summaries[index]:
+            checked.flags[flag.flag.name] = flag
     return checked
 
 
-def _check_one(item: Document | Finding, policy: Policy, checked: Checked) -> None:
+def summarize(item: Document | Finding, policy: Policy) -> tuple[FileSummary, LoadedFlag | None]:
+    """One file's own rules; the flag too when it parses."""
     if isinstance(item, Finding):
-        checked.files.append(CheckedFile(item.path, stem(item.path)))
-        checked.findings.append(item)
-        return
+        return unreadable(item), None
+    from validator.parse import parse_flag
+    from validator.rules import check_flag
+
     flag, findings = parse_flag(item)
-    checked.findings.extend(findings)
     if flag is None:
-        checked.files.append(CheckedFile(item.path, stem(item.path)))
-        return
-    checked.files.append(CheckedFile(item.path, flag.name))
-    checked.findings.extend(check_flag(flag, item, policy))
-    earlier = checked.flags.get(flag.name)
-    if earlier is not None:
-        message = f"{flag.name}: also defined in {earlier.document.path}"
-        position = item.value_position(("name",))
-        checked.findings.append(RULES["FO111"].at(item.path, position, message, flag=flag.name))
-    else:
-        checked.flags[flag.name] = LoadedFlag(flag, item)
+        return FileSummary(item.path, stem(item.path), tuple(findings)), None
+    findings.extend(check_flag(flag, item, policy))
+    summary = FileSummary(item.path, flag.name, tuple(findings),
+                          item.value_position(("name",)), item.data)
+    return summary, LoadedFlag(flag, item)
+
+
+def unreadable(finding: Finding) -> FileSummary:
+    """A file that gave a finding instead of a document (no policy is needed to say so)."""
+    return FileSummary(finding.path, stem(finding.path), (finding,))
+
+
+def check_summaries(summaries: Iterable[FileSummary], *,
+                    other_paths: Sequence[str] = ()) -> Checked:
+    """The cross-file rules: a flag's name is defined once, here and in `other_paths`."""
+    checked = Checked()
+    for summary in summaries:
+        checked.files.append(CheckedFile(summary.path, summary.flag))
+        checked.findings.extend(summary.findings)
+        if summary.name_at is None:
+            continue
+        earlier = checked.defined.get(summary.flag)
+        if earlier is not None:
+            message = f"{summary.flag}: also defined in {earlier.path}"
+            checked.findings.append(RULES["FO111"].at(summary.path, summary.name_at, message,
+                                                      flag=summary.flag))
+        else:
+            checked.defined[summary.flag] = summary
+    checked.findings.extend(_duplicate_stems(checked, other_paths))
+    return checked
 
 
 def _duplicate_stems(checked: Checked, other_paths: Sequence[str]) -> Iterable[Finding]:
@@ -74,9 +135,8 @@ def _duplicate_stems(checked: Checked, other_paths: Sequence[str]) -> Iterable[F
     for path in other_paths:
         if path not in mine:
             stems.setdefault(stem(path), path)
-    for name, loaded in checked.flags.items():
+    for name, summary in checked.defined.items():
         other = stems.get(name)
         if other is not None:
-            position = loaded.document.value_position(("name",))
-            yield RULES["FO111"].at(loaded.document.path, position,
+            yield RULES["FO111"].at(summary.path, summary.name_at or START,
                                     f"{name}: also defined in {other}", flag=name)

@@ -44,6 +44,9 @@ COMMANDS: dict[str, str] = {
     "issue": "validator.commands.issue",
     "announce": "validator.commands.announce",
 }
+SHORTCUTS: dict[str, str] = {"validate": "validator.staged"}
+"""Modules that may answer a command before its module (and what that imports) is loaded:
+`shortcut(args, out)` returns an exit code, or None to run the command."""
 ROOTLESS = ("init",)
 """Commands that work on a folder of their own (DIR), not on the repository found upwards."""
 SUMMARY = "Feature flags as reviewed files: legal rollout steps, a plan, a merged config."
@@ -107,9 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where to write the merged config, relative to the root")
     build.add_argument("--write-schema", action="store_true",
                        help="write schema/flags-config.schema.json from the model and stop")
-    build.add_argument("--no-history", action="store_true",
-                       help="skip reading git history (fast; the catalog then shows no "
-                            "timelines, times in state or legal times)")
+    build.add_argument("--history", action="store_true",
+                       help="add each flag's history and facts from git (the catalog's "
+                       "timelines, times in state, legal times); reads every past version "
+                       "of every flag, so it is for the pages job, not every build")
+    _cache_arguments(build)
     evaluate = commands.add_parser("eval", help="is FLAG on for one actor?")
     evaluate.add_argument("flag", help="the flag's name")
     evaluate.add_argument("--actor", required=True,
@@ -337,6 +342,15 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check-links", action="store_true",
                         help="also look up each flag's rollout and cleanup issue on its "
                         "tracker (changed flags only with --base)")
+    _cache_arguments(parser)
+
+
+def _cache_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cache-dir", metavar="DIR", help="where results of unchanged files "
+                        "are kept (default: $FLAGOPS_CACHE_DIR, else $XDG_CACHE_HOME/flagops; "
+                        "in CI only when named); never read with --base or --staged")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="parse every file; read and write no cache")
 
 
 def _range_arguments(parser: argparse.ArgumentParser) -> None:
@@ -358,8 +372,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     try:
         stdout = out or terminal()
         _settle_root(args)
-        command = importlib.import_module(COMMANDS[args.command])
-        code: int = command.run(args, stdout)
+        code: int | None = _shortcut(args, stdout)
+        if code is None:
+            command = importlib.import_module(COMMANDS[args.command])
+            code = command.run(args, stdout)
         stdout.flush()  # a full disk or a closed pipe shows here, not at interpreter exit
         return code
     except UsageError as error:
@@ -376,6 +392,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"flagops: internal error: {type(error).__name__}: {escape(str(error))} "
               "(set FLAGOPS_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_BUG
+
+
+def _shortcut(args: argparse.Namespace, out: TextIO) -> int | None:
+    name = SHORTCUTS.get(args.command)
+    if name is None:
+        return None
+    code: int | None = importlib.import_module(name).shortcut(args, out)
+    return code
 
 
 class PathError(UserError):

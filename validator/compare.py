@@ -55,6 +55,7 @@ from validator.policy import (
     load_policy,
 )
 from validator.reports import Report
+from validator.staged import outside_flags
 from validator.transitions import (
     RolloutState,
     Step,
@@ -72,10 +73,6 @@ GATE_PATHS = (".gitlab-ci.yml", ".ci", "validator", "survey_renderer", ".pre-com
               "setup.py", "setup.cfg", ".github")
 """Where new, untracked files are looked for in working-tree mode. Committed changes are
 looked for everywhere: any file outside flags/ but documentation may be code that CI runs."""
-
-
-def _is_documentation(path: str) -> bool:
-    return path.endswith(".md") or path.startswith("docs/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,18 +236,7 @@ def _gate_findings(reader: git.BlobReader, root: Path, changes: list[git.Change]
     for change in changes:
         if change.path == PYPROJECT:
             findings += _policy_change(reader, root, change.after, base_policy)
-    areas: dict[str, list[str]] = {}
-    for change in changes:
-        if not git.under_flags(change.path) and change.path != PYPROJECT and \
-                not _is_documentation(change.path):
-            areas.setdefault(change.path.split("/")[0], []).append(change.path)
-    for _, paths in sorted(areas.items()):
-        more = f" and {len(paths) - 1} more file(s) there" if len(paths) > 1 else ""
-        findings.append(RULES["FO303"].at(paths[0], START, f"this change edits files outside "
-                                          f"flags/: {paths[0]}{more}; CI may run them, so "
-                                          "they are the gate's owners' to review; the change "
-                                          "is judged by the base's gate"))
-    return findings
+    return findings + outside_flags([change.path for change in changes])
 
 
 def _policy_change(reader: git.BlobReader, root: Path, after: git.Entry | None,

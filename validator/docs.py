@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from validator.findings import RULES
@@ -74,13 +75,27 @@ def rollout_issue_sample() -> str:
     return f"```markdown\n{out.getvalue()}```"
 
 
-SECTIONS = {"rules": rules_table, "stages": stages_table, "policy": policy_table,
-            "commands": commands_table, "rollout-issue": rollout_issue_sample}
+BENCH_RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results.md"
+
+
+def bench_table() -> str | None:
+    """The last benchmark's table, targets and machine, as bench/run.py wrote them; None where
+    there is no bench/ (an installed package), which leaves the README's copy alone."""
+    if not BENCH_RESULTS.is_file():
+        return None
+    return BENCH_RESULTS.read_text(encoding="utf-8").rstrip("\n")
+
+
+SECTIONS: dict[str, Callable[[], str | None]] = {
+    "rules": rules_table, "stages": stages_table, "policy": policy_table,
+    "commands": commands_table, "bench": bench_table, "rollout-issue": rollout_issue_sample}
 
 
 def regenerate(text: str) -> str:
     for name, build in SECTIONS.items():
-        text = _replace_section(text, name, build())
+        body = build()
+        if body is not None:
+            text = _replace_section(text, name, body)
     return text
 
 

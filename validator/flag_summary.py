@@ -16,7 +16,7 @@ from validator.model import Environment, Expectations, FlagType, Handle, HttpsUr
 
 Percent = Annotated[float, Field(ge=0, le=100)]
 LifespanStatus = Literal["ok", "approaching", "overdue", "unknown"]
-HistoryCompleteness = Literal["complete", "partial", "none", "skipped"]
+HistoryCompleteness = Literal["complete", "partial", "none"]
 IsoTime = Annotated[str, Field(description="ISO 8601, UTC.")]
 
 
@@ -93,5 +93,4 @@ class CatalogNote(_Frozen):
 
     as_of: IsoTime = Field(description="The build's clock: ages and legal steps are as of it.")
     history: HistoryCompleteness = Field(
-        description="none: not a git repository; partial: a shallow clone; skipped: built "
-                    "with --no-history.")
+        description="complete; partial: a shallow clone; none: not a git repository.")

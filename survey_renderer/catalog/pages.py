@@ -26,9 +26,8 @@ HISTORY_NOTES = {
     "partial": "This was built from a shallow clone: the history shown is cut where the clone "
                "ends, and times before it are unknown.",
     "none": "This was built outside a git repository: no history, no times in state.",
-    "skipped": "This was built without history (flagops build --no-history): no timelines, "
-               "no times in state.",
-    None: "The merged config has no flag summaries (built without them): stages only.",
+    None: "The merged config has no flag summaries (flagops build without --history): "
+          "stages only, no timelines, no times in state.",
 }
 _HERE = Path(__file__).parent
 

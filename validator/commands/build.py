@@ -9,8 +9,15 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from validator.build import SCHEMA_PATH, build_config, config_schema_text, config_text
-from validator.commands.validate import check_tree, report_of
+from validator.build import (
+    SCHEMA_PATH,
+    build_config,
+    config_schema_text,
+    config_text,
+)
+from validator.cache import Cache
+from validator.check import Checked
+from validator.commands.validate import cache_settings, check_tree, report_of
 from validator.config_file import MAX_CONFIG_BYTES as MAX_CONFIG_BYTES
 from validator.config_file import read_config as read_config
 from validator.config_file import read_regular_file as read_regular_file
@@ -28,7 +35,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"wrote {SCHEMA_PATH}\n")
         return 0
     policy = load_policy(root)
-    checked = check_tree(root, policy, [])
+    cache = Cache.open(cache_settings(args), root, with_data=True)
+    checked = check_tree(root, policy, [], cache=cache, with_data=True)
     report = report_of(checked, root)
     if report.findings:  # warnings are shown too; errors stop the build
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
@@ -36,16 +44,15 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     target = root / args.output
     environment = Environment(args.environment)
-    flags = {loaded.flag.name: loaded.flag for loaded in checked.flags.values()}
-    summaries, catalog = _summaries(root, flags, policy, build_clock(),
-                                    history=not args.no_history)
-    config, warnings = build_config(flags.values(), environment,
-                                    schema_ref=schema_ref(root, target),
-                                    summaries=summaries, catalog=catalog)
+    if args.history:  # the catalog's part: git and the clock decide it, so it is not cached
+        text, warnings, count = _with_history(root, checked, policy, environment,
+                                              schema_ref(root, target))
+    else:
+        text, warnings, count = _config(checked, cache, environment, schema_ref(root, target))
     for warning in warnings:
         print(f"flagops: warning: {escape(warning)}", file=sys.stderr)
-    atomic_write(target, config_text(config), root=root)
-    out.write(f"wrote {escape(args.output)}: {len(config.flags)} flag(s) for {environment}\n")
+    atomic_write(target, text, root=root)
+    out.write(f"wrote {escape(args.output)}: {count} flag(s) for {environment}\n")
     return 0
 
 
@@ -58,14 +65,42 @@ def build_clock() -> int:
     return int(time.time())
 
 
-def _summaries(root: Path, flags: dict[str, Flag], policy: Policy, now: int, *,
-               history: bool) -> tuple[dict[str, FlagSummary], CatalogNote]:
+def _with_history(root: Path, checked: Checked, policy: Policy, environment: Environment,
+                  ref: str) -> tuple[str, list[str], int]:
+    """The merged config with each flag's summary (history, lifespan, next step) as of the
+    build's clock: what the catalog draws."""
+    flags = {flag.name: flag for flag in checked.flag_values()}
+    summaries, catalog = _summaries(root, flags, policy, build_clock())
+    config, warnings = build_config(flags.values(), environment, schema_ref=ref,
+                                    summaries=summaries, catalog=catalog)
+    return config_text(config), warnings, len(config.flags)
+
+
+def _summaries(root: Path, flags: dict[str, Flag], policy: Policy,
+               now: int) -> tuple[dict[str, FlagSummary], CatalogNote]:
     from validator.lifecycle.histories import summaries
     from validator.lifecycle.lifespan import current_milestone
     from validator.lifecycle.reads import version_text
 
     current = current_milestone(policy, version_text(root, policy))
-    return summaries(root, flags, policy, current, now, history=history)
+    return summaries(root, flags, policy, current, now)
+
+
+def _config(checked: Checked, cache: Cache | None, environment: Environment,
+            ref: str) -> tuple[str, list[str], int]:
+    """The merged config's text, its warnings and its size: from the cache when no flag file,
+    option or context changed since it was made (then no flag is validated again)."""
+    key = cache.derived_key("build", environment.value, ref) if cache is not None else ""
+    stored = cache.derived("build", key) if cache is not None else None
+    if isinstance(stored, list) and len(stored) == 3 and isinstance(stored[0], str) and \
+            isinstance(stored[1], list) and all(isinstance(w, str) for w in stored[1]) and \
+            type(stored[2]) is int:
+        return stored[0], stored[1], stored[2]
+    config, warnings = build_config(checked.flag_values(), environment, schema_ref=ref)
+    made = config_text(config), warnings, len(config.flags)
+    if cache is not None:
+        cache.keep_derived("build", key, list(made))
+    return made
 
 
 def schema_ref(root: Path, target: Path) -> str:

@@ -18,14 +18,14 @@ from validator.reports.escape import escape
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
-    checked = check_tree(root, load_policy(root), [])
+    checked = check_tree(root, load_policy(root), [], with_data=True)
     report = report_of(checked, root)
     if report.findings:  # as `flagops build`: warnings shown, errors stop the export
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
     if report.errors:
         return 1
     environment = Environment(args.environment)
-    flags = (loaded.flag for loaded in checked.flags.values())
+    flags = checked.flag_values()
     config, warnings = build_config(flags, environment, schema_ref="")
     for warning in warnings:
         print(f"flagops: warning: {escape(warning)}", file=sys.stderr)

@@ -68,13 +68,13 @@ def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
 
 
 def _config(root: Path, environment: Environment, out: TextIO) -> MergedConfig | None:
-    checked = check_tree(root, load_policy(root), [])
+    checked = check_tree(root, load_policy(root), [], with_data=True)
     report = report_of(checked, root)
     if report.findings:
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
     if report.errors:
         return None
-    flags = (loaded.flag for loaded in checked.flags.values())
+    flags = checked.flag_values()
     return build_config(flags, environment, schema_ref="")[0]
 
 

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import replace
+from functools import cache as once
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from validator.check import Checked, LoadedFlag, check_documents
+from validator.cache import Cache, Settings
+from validator.check import Checked, FileSummary, LoadedFlag, check_summaries, unreadable
 from validator.errors import UserError
 from validator.findings import Finding
 from validator.git import ATTRIBUTES, GitError, attribute_files, conversions
 from validator.loader import (
-    Document,
     converted,
     not_read,
     not_regular,
-    read_document,
+    read_bytes,
     walk_flags,
 )
 from validator.output import emit, pair_reports
-from validator.policy import Policy, load_policy
 from validator.reports import Report
+
+if TYPE_CHECKING:
+    from validator.policy import Policy
+
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -39,13 +44,28 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                  if loaded.document.path in changed]
         policy = comparison.policy
     else:
-        policy = load_policy(root)
-        checked = check_tree(root, policy, args.paths)
-        report, flags = report_of(checked, root), list(checked.flags.values())
+        cache = Cache.open(cache_settings(args), root, with_data=False)
+        policy_now = _policy(root, cache)
+        checked = check_tree(root, policy_now, args.paths, cache=cache)
+        report = report_of(checked, root)
+        if args.check_links:
+            policy = _now(policy_now)
+            flags = _parsed(root, checked, policy)
     if args.check_links:
         report = _with_links(report, flags, policy)
     emit(report, pairs, out)
     return 1 if report.errors else 0
+
+
+def _parsed(root: Path, checked: Checked, policy: Policy) -> list[LoadedFlag]:
+    """Every defined flag with its document, for --check-links (the URLs and where they are):
+    the tree check keeps summaries only, so these files are read once more."""
+    from validator.check import check_documents
+    from validator.loader import read_document
+
+    documents = [read_document(root / summary.path, summary.path)
+                 for summary in checked.defined.values()]
+    return list(check_documents(documents, policy).flags.values())
 
 
 def _with_links(report: Report, flags: list[LoadedFlag], policy: Policy) -> Report:
@@ -59,21 +79,98 @@ def _with_links(report: Report, flags: list[LoadedFlag], policy: Policy) -> Repo
     return replace(report, findings=[*report.findings, *found])
 
 
-def check_tree(root: Path, policy: Policy, paths: list[str]) -> Checked:
+def _policy(root: Path, cache: Cache | None) -> Policy | Callable[[], Policy]:
+    """The policy now, or, when this context's pack exists, only once a file is parsed.
+
+    The pack's context holds pyproject.toml's bytes and the validator's source, and a pack is
+    written only after the policy loaded: with one there, loading it again can only succeed,
+    and a run where every file is a hit need not import the model at all.
+    """
+    if cache is None or not cache.summaries:
+        return _load_policy(root)
+    return once(lambda: _load_policy(root))
+
+
+def _load_policy(root: Path) -> Policy:
+    from validator.policy import load_policy
+
+    return load_policy(root)
+
+
+def cache_settings(args: argparse.Namespace) -> Settings:
+    return Settings.of(getattr(args, "cache_dir", None), getattr(args, "no_cache", False))
+
+
+def check_tree(root: Path, policy: Policy | Callable[[], Policy], paths: list[str], *,
+               cache: Cache | None = None,
+               with_data: bool = False) -> Checked:
     """The working tree's flags; symlinks and other non-files under flags/ are findings, as
-    their git modes are in range mode, so both modes give one verdict."""
+    their git modes are in range mode, so both modes give one verdict.
+
+    A file whose result is in `cache` is not parsed; the cross-file rules run on the
+    summaries alike. `with_data` keeps each flag's data for the build.
+    """
     found, irregular = walk_flags(root, suffix=(".yml", ".yaml", ATTRIBUTES))  # one walk
     tree = [path for path in found if path.endswith(".yml")]
     chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root) for p in paths]
     targets = _expand(root, chosen) if paths else tree
-    loaded: list[Document | Finding] = [read_document(root / target, target)
-                                        for target in targets]
+    used: set[str] = set()
+    summaries = _summaries(root, targets, policy, cache, with_data, used)
     if not paths:
-        loaded += not_read(found)
-        loaded += [not_regular(path, kind) for path, kind in irregular]
+        extra: list[Finding] = not_read(found)
+        extra += [not_regular(path, kind) for path, kind in irregular]
         attributes = attribute_files([*found, *_root_attributes(root)])
-        loaded += converted_on_checkout(root, tree, attributes)
-    return check_documents(loaded, policy, other_paths=tree)
+        extra += converted_on_checkout(root, tree, attributes)
+        summaries += [unreadable(finding) for finding in extra]
+    if cache is not None:
+        cache.save(used, complete=not paths)
+    return check_summaries(summaries, other_paths=tree)
+
+
+BATCH = 5000
+"""Files whose bytes wait for the parser at once: bounds memory at 100,000 flags."""
+
+
+def _summaries(root: Path, targets: list[str], policy: Policy | Callable[[], Policy],
+               cache: Cache | None, with_data: bool, used: set[str]) -> list[FileSummary]:
+    """Each target's result in order: a cache hit, a finding, or parsed (in batches, on
+    every core when there are many; see validator/parallel.py)."""
+    from validator.parallel import parse_all
+
+    done: list[FileSummary | None] = []
+    waiting: list[tuple[int, str, bytes, str]] = []
+
+    def parse_waiting() -> None:
+        parsed = parse_all([(path, raw) for _, path, raw, _ in waiting], _now(policy))
+        for (index, _, _, key), summary in zip(waiting, parsed, strict=True):
+            if cache is not None:
+                cache.put(key, summary)
+            done[index] = summary if with_data else replace(summary, data=None)
+        waiting.clear()
+
+    prefix = f"{root}/"
+    for target in targets:
+        raw = read_bytes(prefix + target, target)
+        if isinstance(raw, Finding):
+            done.append(unreadable(raw))
+            continue
+        key = cache.key(target, raw) if cache is not None else ""
+        hit = None
+        if cache is not None:
+            used.add(key)
+            hit = cache.get(key, target, with_data=with_data)
+        done.append(hit)
+        if hit is None:
+            waiting.append((len(done) - 1, target, raw, key))
+            if len(waiting) >= BATCH:
+                parse_waiting()
+    if waiting:
+        parse_waiting()
+    return [summary for summary in done if summary is not None]
+
+
+def _now(policy: Policy | Callable[[], Policy]) -> Policy:
+    return policy() if callable(policy) else policy
 
 
 def _root_attributes(root: Path) -> list[str]:

@@ -85,20 +85,17 @@ def _after(commit: git.Commit, state_of: StateOf) -> RolloutState | None:
 
 
 def summaries(root: Path, flags: Mapping[str, Flag], policy: Policy, current: int | None,
-              now: int, *, history: bool = True) -> tuple[dict[str, FlagSummary], CatalogNote]:
+              now: int) -> tuple[dict[str, FlagSummary], CatalogNote]:
     """Every flag's summary as of `now`, from HEAD's history where there is one: outside a
-    git repository (or before the first commit) the summaries have no history and say so.
-    Without `history` git is not read at all (parsing every past version of every flag is
-    what a build with history spends its time on)."""
+    git repository (or before the first commit) the summaries have no history and say so."""
     found = Histories({}, {}, shallow=False)
-    completeness: HistoryCompleteness = "skipped"
-    if history:
-        try:
-            found = read_histories(root, git.resolve(root, "HEAD"), flags, policy)
-        except git.GitError:  # not a repository, no commit yet: nothing to read, no error
-            completeness = "none"
-        else:
-            completeness = "partial" if found.shallow else "complete"
+    completeness: HistoryCompleteness
+    try:
+        found = read_histories(root, git.resolve(root, "HEAD"), flags, policy)
+    except git.GitError:  # not a repository, no commit yet: nothing to read, no error
+        completeness = "none"
+    else:
+        completeness = "partial" if found.shallow else "complete"
     made = {name: summary(flag, found.steps.get(name, []), found.facts.get(name, Facts()),
                           policy, current, now) for name, flag in flags.items()}
     return made, CatalogNote(as_of=iso(now) or "", history=completeness)

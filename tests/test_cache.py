@@ -1,0 +1,234 @@
+"""The cache's defences, one at a time: where it lives, what it refuses to trust, and that
+concurrent runs neither tear a pack nor change a verdict. No timings are asserted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from gitrepo import flag_yaml
+
+from validator.cache import Cache, Settings, context_digest
+from validator.commands.validate import check_tree
+from validator.policy import DEFAULT_POLICY
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return _tree(tmp_path / "repo", {
+        "flags/alpha.yml": flag_yaml("alpha", "beta"),  # FO130: beta without actors
+        "flags/gamma.yml": flag_yaml("gamma"),
+    })
+
+
+def _findings(root: Path, cache: Cache | None) -> list[object]:
+    return list(check_tree(root, DEFAULT_POLICY, [], cache=cache).findings)
+
+
+def _open(folder: Path, root: Path, version: str | None = None) -> Cache:
+    cache = Cache.open(Settings(folder), root, with_data=False, version=version)
+    assert cache is not None
+    return cache
+
+
+def _pack(folder: Path) -> Path:
+    [pack] = folder.glob("*.summaries.json")
+    return pack
+
+
+def test_settings_follow_option_environment_and_ci() -> None:
+    home = {"HOME": "/home/u"}
+    assert Settings.of(None, False, home).directory == Path("/home/u/.cache/flagops")
+    assert Settings.of(None, False, {**home, "XDG_CACHE_HOME": "/x"}).directory == \
+        Path("/x/flagops")
+    assert Settings.of(None, False, {**home, "XDG_CACHE_HOME": "rel"}).directory == \
+        Path("/home/u/.cache/flagops")  # a relative XDG_CACHE_HOME is invalid
+    assert Settings.of(None, False, {**home, "CI": "true"}).directory is None
+    assert Settings.of(None, False, {**home, "CI": "false"}).directory is not None
+    assert Settings.of(None, False, {"CI": "1", "FLAGOPS_CACHE_DIR": "/c"}).directory == \
+        Path("/c")
+    assert Settings.of("/d", False, {"FLAGOPS_CACHE_DIR": "/c"}).directory == Path("/d")
+    assert Settings.of("/d", True, {}).directory is None
+    assert Settings.of("/d", False, {"FLAGOPS_NO_CACHE": "1"}).directory is None
+
+
+def test_hits_give_the_findings_of_a_fresh_run(root: Path, tmp_path: Path) -> None:
+    fresh = _findings(root, None)
+    assert [f.rule for f in fresh] == ["FO130"]  # type: ignore[attr-defined]
+    first, second = _open(tmp_path / "c", root), None
+    assert _findings(root, first) == fresh and first.hits == 0
+    second = _open(tmp_path / "c", root)
+    assert _findings(root, second) == fresh and second.hits == 2
+
+
+def test_a_symlink_or_a_shared_folder_is_not_used(root: Path, tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir(mode=0o700)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert Cache.open(Settings(tmp_path / "link"), root, with_data=False) is None
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared").chmod(0o777)
+    assert Cache.open(Settings(tmp_path / "shared"), root, with_data=False) is None
+    assert Cache.open(Settings(None), root, with_data=False) is None
+
+
+@pytest.mark.parametrize("damage", [b"", b"{", b"\xff\xfe", b"[]", b'{"format": 1}',
+                                    b"[" * 100_000])
+def test_a_corrupt_pack_is_ignored_and_rebuilt(root: Path, tmp_path: Path,
+                                               damage: bytes) -> None:
+    folder = tmp_path / "c"
+    _findings(root, _open(folder, root))
+    _pack(folder).write_bytes(damage)
+    cache = _open(folder, root)
+    assert _findings(root, cache) == _findings(root, None) and cache.hits == 0
+    assert json.loads(_pack(folder).read_text())["format"] == 1  # rebuilt
+
+
+def test_an_entry_for_another_path_with_the_same_bytes_is_not_taken(tmp_path: Path) -> None:
+    """team_a/alpha.yml and team_b/alpha.yml hold the same bytes; only one is a duplicate."""
+    root = _tree(tmp_path / "repo", {"flags/team_a/alpha.yml": flag_yaml("alpha"),
+                                     "flags/team_b/alpha.yml": flag_yaml("alpha")})
+    folder = tmp_path / "c"
+    _findings(root, _open(folder, root))
+    pack = json.loads(_pack(folder).read_text())
+    entries = pack["entries"]
+    a, b = sorted(entries, key=lambda key: entries[key][1])
+    entries[b] = entries[a]  # a's entry (its key, its path) filed under b's key
+    _pack(folder).write_text(json.dumps(pack))
+    cache = _open(folder, root)
+    assert _findings(root, cache) == _findings(root, None) and cache.hits == 1
+    entries[b] = [b, *entries[a][1:]]  # b's key, but a's path inside
+    _pack(folder).write_text(json.dumps(pack))
+    cache = _open(folder, root)
+    assert _findings(root, cache) == _findings(root, None) and cache.hits == 1
+
+
+@pytest.mark.parametrize("entry", [
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [[12, 1, "error", "FO999", "made up", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [[0, 1, "error", "FO130", "m", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [[1, 1, "fatal", "FO130", "m", None]]],
+    ["K", "flags/alpha.yml", "alpha", [True, 1], []],
+    ["K", "flags/alpha.yml", 7, None, []],
+    ["K", "flags/alpha.yml", "alpha", None, [[1, 1]]],
+    ["K", "flags/alpha.yml", "alpha"],
+])
+def test_an_entry_of_the_wrong_shape_is_a_miss(root: Path, tmp_path: Path,
+                                               entry: list[object]) -> None:
+    folder = tmp_path / "c"
+    _findings(root, _open(folder, root))
+    pack = json.loads(_pack(folder).read_text())
+    [key] = [k for k, e in pack["entries"].items() if e[1] == "flags/alpha.yml"]
+    pack["entries"][key] = [key if part == "K" else part for part in entry]
+    _pack(folder).write_text(json.dumps(pack))
+    cache = _open(folder, root)
+    assert _findings(root, cache) == _findings(root, None) and cache.hits == 1
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_seen(root: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    _findings(root, _open(folder, root))
+    target = root / "flags" / "gamma.yml"
+    before = target.stat()
+    target.write_bytes(target.read_bytes().replace(b"stage: off", b"stage: 0ff"))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert target.stat().st_size == before.st_size
+    cached = _findings(root, _open(folder, root))
+    assert cached == _findings(root, None) and len(cached) == 2
+
+
+def test_policy_schema_and_version_are_in_the_context(root: Path) -> None:
+    first = context_digest(root)
+    assert context_digest(root, version="0.1.0") != context_digest(root, version="0.2.0")
+    (root / "pyproject.toml").write_text("[tool.flagops]\nallow_overrides = false\n")
+    second = context_digest(root)
+    (root / "schema").mkdir()
+    (root / "schema" / "flags-config.schema.json").write_text("{}")
+    assert len({first, second, context_digest(root)}) == 3
+
+
+def test_a_changed_context_never_reads_the_old_pack(root: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    _findings(root, _open(folder, root, version="1"))
+    cache = _open(folder, root, version="2")
+    assert cache.summaries == {} and _findings(root, cache) == _findings(root, None)
+
+
+def test_concurrent_runs_agree_and_leave_whole_packs(root: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    for index in range(30):
+        (root / "flags" / f"f{index}.yml").write_text(flag_yaml(f"f{index}", "beta"))
+    env = {**os.environ, "FLAGOPS_CACHE_DIR": str(folder)}
+    argv = [sys.executable, "-m", "validator", "-C", str(root), "validate", "--format", "json"]
+    fresh = subprocess.run([*argv, "--no-cache"], capture_output=True, text=True, env=env)
+    for _ in range(3):
+        runs = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
+                for _ in range(4)]
+        outputs = [run.communicate()[0] for run in runs]
+        assert outputs == [fresh.stdout] * 4
+        (root / "flags" / "f0.yml").write_text(flag_yaml("f0", "off"))  # a miss next round
+        fresh = subprocess.run([*argv, "--no-cache"], capture_output=True, text=True, env=env)
+    assert json.loads(_pack(folder).read_text())["format"] == 1
+    assert not list(folder.glob(".tmp-*"))  # no temporary file left behind
+
+
+def test_the_build_output_is_kept_only_under_its_own_key(root: Path, tmp_path: Path) -> None:
+    from validator.cli import main
+
+    (root / "flags" / "alpha.yml").write_text(flag_yaml("alpha"))
+    folder = str(tmp_path / "c")
+    assert main(["-C", str(root), "build", "--no-cache", "-o", "fresh.json"]) == 0
+    assert main(["-C", str(root), "build", "--cache-dir", folder, "-o", "a.json"]) == 0
+    assert main(["-C", str(root), "build", "--cache-dir", folder, "-o", "a.json"]) == 0
+    assert (root / "a.json").read_bytes() == (root / "fresh.json").read_bytes()
+    [pack] = Path(folder).glob("*.build.json")
+    stored = json.loads(pack.read_text())
+    [key] = stored["entries"]
+    stored["entries"] = {key: ["another key", ["{}", [], 0]]}
+    pack.write_text(json.dumps(stored))
+    assert main(["-C", str(root), "build", "--cache-dir", folder, "-o", "a.json"]) == 0
+    assert (root / "a.json").read_bytes() == (root / "fresh.json").read_bytes()
+
+
+def test_the_gate_never_reads_the_cache_even_a_forged_one(tmp_path: Path) -> None:
+    """A forged entry with a correct key fools a tree run whose cache it is in (the cache
+    folder is trusted like the checkout); the gate reads no cache, so its verdict stands."""
+    from gitrepo import EPOCH, Repo
+
+    from validator.cache import file_key
+
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/alpha.yml", flag_yaml("alpha"))
+    repo.commit("alpha", at=EPOCH - 86_400)
+    repo.write("flags/alpha.yml", flag_yaml("alpha", "beta"))  # FO130, and a step to judge
+    repo.git("add", "-A")
+    folder = tmp_path / "c"
+    cache = _open(folder, repo.path)
+    _findings(repo.path, cache)
+    pack = json.loads(_pack(folder).read_text())
+    raw = (repo.path / "flags" / "alpha.yml").read_bytes()
+    key = file_key(cache.context, "flags/alpha.yml", raw)
+    pack["entries"][key] = [key, "flags/alpha.yml", "alpha", [2, 7], []]  # "no findings"
+    _pack(folder).write_text(json.dumps(pack))
+    assert _findings(repo.path, _open(folder, repo.path)) == []  # the tree run is fooled
+
+    def judged(*args: str, cache: bool = True) -> str:
+        env = {**repo.env, "FLAGOPS_CACHE_DIR": str(folder)} if cache else \
+            {**repo.env, "FLAGOPS_NO_CACHE": "1"}
+        done = subprocess.run([sys.executable, "-m", "validator", "-C", str(repo.path),
+                               "validate", *args, "--format", "json"], capture_output=True,
+                              text=True, env=env, check=False)
+        return done.stdout
+
+    for args in (("--staged",), ("--base", "HEAD")):
+        assert "FO130" in judged(*args)
+        assert judged(*args) == judged(*args, cache=False)

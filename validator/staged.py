@@ -1,0 +1,72 @@
+"""The pre-commit hook's shortcut: a commit that stages no flag file is answered from git's
+list of staged paths alone, before the model, the parser and the policy are imported.
+
+The hook runs on every commit (a deleted flag file is a change too), and most commits stage no
+flag file; for them the whole judgement is the FO303 note on files outside flags/. Anything
+the full judge could say more about (a flag file, pyproject.toml, a .gitattributes that could
+convert flag files, a repository without HEAD) takes the full path instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from validator import git
+from validator.findings import RULES, START, Finding
+from validator.reports import Report
+
+POLICY_FILE = "pyproject.toml"
+
+
+def is_documentation(path: str) -> bool:
+    return path.endswith(".md") or path.startswith("docs/")
+
+
+def outside_flags(paths: Sequence[str]) -> list[Finding]:
+    """FO303 once per top-level folder of the changed files that may be code CI runs."""
+    areas: dict[str, list[str]] = {}
+    for path in paths:
+        if not git.under_flags(path) and path != POLICY_FILE and not is_documentation(path):
+            areas.setdefault(path.split("/")[0], []).append(path)
+    findings: list[Finding] = []
+    for _, found in sorted(areas.items()):
+        more = f" and {len(found) - 1} more file(s) there" if len(found) > 1 else ""
+        findings.append(RULES["FO303"].at(found[0], START, f"this change edits files outside "
+                                          f"flags/: {found[0]}{more}; CI may run them, so "
+                                          "they are the gate's owners' to review; the change "
+                                          "is judged by the base's gate"))
+    return findings
+
+
+def without_flags(root: Path) -> Report | None:
+    """The report of `validate --staged` when no staged change can concern a flag, else None
+    (then the full judge runs)."""
+    try:
+        staged = git.git(root, "diff", "--cached", "--name-only", "-z", "--no-renames",
+                         "--no-ext-diff", "HEAD", "--")
+        attributes = git.git(root, "ls-files", "-z", "--", git.ATTRIBUTES,
+                             f":(glob){git.FLAGS_DIR}/**/{git.ATTRIBUTES}")
+    except git.GitError:  # no HEAD yet, not a repository: the judge says what is wrong
+        return None
+    paths = sorted(p.decode("utf-8", "surrogateescape") for p in staged.split(b"\0") if p)
+    if attributes.strip(b"\0") or any(git.under_flags(p) or p == POLICY_FILE for p in paths):
+        return None
+    return Report(outside_flags(paths), [], ["no flag changed: HEAD → the index"])
+
+
+def shortcut(args: argparse.Namespace, out: TextIO) -> int | None:
+    """`validate --staged` (and nothing that widens it) with no flag concerned: the report,
+    emitted as the full command emits it; else None, and the command runs."""
+    if not args.staged or args.base or args.head or args.merged or args.all_files:
+        return None
+    report = without_flags(Path(args.root))
+    if report is None:
+        return None
+    from validator.output import emit, pair_reports
+
+    outputs = [str(Path(args.root) / output) for output in args.outputs or []]
+    emit(report, pair_reports(args.formats, outputs), out)
+    return 1 if report.errors else 0
