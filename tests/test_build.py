@@ -235,3 +235,22 @@ def test_eval_user_errors(tree: Path, capsys: pytest.CaptureFixture[str], setup:
     assert run("-C", str(tree), *argv) == (1, "")
     err = capsys.readouterr().err
     assert err.startswith("flagops: error: ") and message in err and err.count("\n") == 1
+
+
+def test_every_template_and_asset_is_packaged() -> None:
+    """The package data globs cover every file the renderer loads at run time: an install
+    that is not editable (CI's judge, the pages job) would otherwise lack a template."""
+    import fnmatch
+    import tomllib
+
+    project = Path(__file__).parents[1]
+    config = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    for package, globs in config["tool"]["setuptools"]["package-data"].items():
+        folder = project / package
+        wanted = [path.relative_to(folder).as_posix() for top in ("templates", "static")
+                  for path in (folder / top).rglob("*") if path.is_file()
+                  and "__pycache__" not in path.parts] if (folder / "templates").is_dir() else []
+        missed = [path for path in wanted if not any(fnmatch.fnmatchcase(path, glob)
+                                                     and path.count("/") == glob.count("/")
+                                                     for glob in globs)]
+        assert missed == [], f"{package}: not packaged: {missed}"
