@@ -186,7 +186,7 @@ def _verdict(root: Path, cache: Cache | None) -> tuple[Any, ...]:
     return checked.findings, checked.files, list(checked.flag_values())
 
 
-@settings(max_examples=60, deadline=None, database=None, derandomize=True)
+@settings(max_examples=200, deadline=None, database=None, derandomize=True)
 @given(st.dictionaries(paths, contents(), max_size=5), st.lists(edits, max_size=8))
 def test_a_cached_run_finds_exactly_what_a_fresh_run_finds(
         tree: dict[str, bytes], changes: list[tuple[str, Any, Any]]) -> None:
