@@ -158,15 +158,15 @@ def _corrupt(cache_dir: Path, how: str) -> None:
     import json
 
     for pack in cache_dir.glob("*.json"):
-        text = pack.read_text(encoding="utf-8")
+        data = pack.read_bytes()
         if how == "truncate":
-            pack.write_text(text[: len(text) // 2], encoding="utf-8")
+            pack.write_bytes(data[: len(data) // 2])
         elif how == "garbage":
             pack.write_bytes(os.urandom(64))
         else:
             try:
-                document = json.loads(text)
-            except ValueError:  # already broken by an earlier edit
+                document = json.loads(data)
+            except ValueError:  # already broken by an earlier edit (UnicodeDecodeError too)
                 continue
             entries = document["entries"]
             keys = sorted(entries)
