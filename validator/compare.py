@@ -169,7 +169,7 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
                                  result.before, result.after, result.policy, now,
                                  not_counted=imports.passing if imports else frozenset())
-    found = _untouched_never_block(checked.findings, _touched(changes, listing), result)
+    found = _untouched_never_block(checked.findings, changes, listing, result)
     found += _with_overrides(_overrides(root, span), judged, result)
     result.findings += with_imports(found, imports) if imports else found
     result.files = [(f.path, f.flag) for f in checked.files]
@@ -385,7 +385,7 @@ def _conversion_findings(root: Path, span: _Span, listing: _Listing, changes: li
     findings = [converted(path, how) for path, how in sorted(found.items())]
     if any(change.path in attributes or change.path == git.ATTRIBUTES for change in changes):
         return findings
-    return _untouched_never_block(findings, _touched(changes, listing), result)
+    return _untouched_never_block(findings, changes, listing, result)
 
 
 # Judging.
@@ -414,9 +414,11 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
 
 
 def _touched(changes: list[git.Change], listing: _Listing) -> _Touched:
+    """What the change touched; only the names it touched are looked up in the listing."""
+    wanted = {stem(change.path) for change in changes}
     by_name: dict[str, tuple[str, ...]] = {}
     for path in listing.entries:
-        if git.is_flag_path(path):
+        if git.is_flag_path(path) and stem(path) in wanted:
             by_name[stem(path)] = (*by_name.get(stem(path), ()), path)
     return _Touched(frozenset(change.path for change in changes),
                     frozenset(change.path for change in changes if change.before is not None),
@@ -442,7 +444,7 @@ class _Touched:
     existed: frozenset[str] = frozenset()
     """Touched paths that were already there at the base."""
     by_name: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Every flag path at the head, by the name its file gives it."""
+    """The flag paths at the head of the names the change touched, by name."""
 
     def caused(self, finding: Finding) -> bool:
         """A finding is the change's if it is on a path the change touched (or a folder above
@@ -456,12 +458,14 @@ class _Touched:
         return any(other in self.paths for other in others if other != finding.path)
 
 
-def _untouched_never_block(findings: list[Finding], touched: _Touched,
-                           result: Comparison) -> list[Finding]:
+def _untouched_never_block(findings: list[Finding], changes: list[git.Change],
+                           listing: _Listing, result: Comparison) -> list[Finding]:
     """Findings the change did not cause are reported; they block forward steps, but never a
     rollback, which must pass even when the base branch is already broken."""
-    if not _is_pure_rollback(result):
+    if not _is_pure_rollback(result) or not any(
+            finding.severity is Severity.ERROR for finding in findings):
         return findings
+    touched = _touched(changes, listing)
     note = "not caused by this change; it does not block a rollback"
     return [finding.as_warning(note) if finding.severity is Severity.ERROR and
             not touched.caused(finding) else finding for finding in findings]
