@@ -212,7 +212,7 @@ def states(draw: st.DrawFn) -> LoadedFlag:
 @settings(max_examples=300, deadline=None)
 @given(states(), states())
 def test_the_reverse_of_any_legal_forward_step_is_legal(a: LoadedFlag, b: LoadedFlag) -> None:
-    forward = classify(RolloutState.of(a.flag), RolloutState.of(b.flag))
+    forward = classify(RolloutState.of(a.flag), RolloutState.of(b.flag), "flipper")
     if forward is Step.FORWARD and rules_of(a, b) == []:
         # Landed just now, history unknown: a revert is legal at once all the same.
         assert rules_of(b, a, landed=EPOCH) == []

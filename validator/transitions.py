@@ -61,8 +61,7 @@ class Step(StrEnum):
     MIXED = "mixed"
 
 
-def classify(before: RolloutState, after: RolloutState,
-             bucketing: Bucketing = "flipper") -> Step:
+def classify(before: RolloutState, after: RolloutState, bucketing: Bucketing) -> Step:
     """Decided by what each actor gets in each environment, never by the stage label: forward
     if anyone gains the flag, rollback if anyone loses it and nobody gains, mixed if both.
     `bucketing` is the engine's percentage rule (the policy's), which decides whether a listed
@@ -89,7 +88,7 @@ def _gains(before: RolloutState, after: RolloutState, bucketing: Bucketing) -> b
                for env in _ENVIRONMENTS)
 
 
-def reaches_more(name: str, old: Gates, new: Gates, bucketing: Bucketing = "flipper") -> bool:
+def reaches_more(name: str, old: Gates, new: Gates, bucketing: Bucketing) -> bool:
     """Does `new` reach anyone `old` does not (under the engine's percentage rule)?"""
     if old.boolean:
         return False

@@ -21,7 +21,7 @@ def active(windows: Sequence[FreezeWindow], now: int) -> list[FreezeWindow]:
 
 
 def widened_in(before: RolloutState, after: RolloutState,
-               bucketing: Bucketing = "flipper") -> set[Environment]:
+               bucketing: Bucketing) -> set[Environment]:
     """The environments where someone gains the flag (default_enabled reaches them all)."""
     if after.default_enabled and not before.default_enabled:
         return set(Environment)
@@ -30,7 +30,7 @@ def widened_in(before: RolloutState, after: RolloutState,
 
 
 def blocking(before: RolloutState, after: RolloutState, windows: Sequence[FreezeWindow],
-             now: int, bucketing: Bucketing = "flipper") -> FreezeWindow | None:
+             now: int, bucketing: Bucketing) -> FreezeWindow | None:
     """The first active window that this change widens the flag in, if any: whoever gains the
     flag there, in a forward step or in a mixed one (which an override may let through its own
     rule, never through a freeze); a pure rollback widens nothing and always passes."""

@@ -44,7 +44,7 @@ def describe(state: RolloutState | None) -> str:
 
 
 def step_word(before: RolloutState | None, after: RolloutState | None,
-              bucketing: Bucketing = "flipper") -> str:
+              bucketing: Bucketing) -> str:
     if before is None:
         return "new"
     if after is None:
@@ -60,8 +60,8 @@ def merge_request(message: str) -> str | None:
 
 def timeline(commits: Sequence[Commit], name: str, state_of: StateOf,
              name_of: Callable[[str], str], clock: Clock,
-             found: Mapping[str, Details], *, every: bool = False,
-             bucketing: Bucketing = "flipper") -> list[Event]:
+             found: Mapping[str, Details], *, bucketing: Bucketing,
+             every: bool = False) -> list[Event]:
     """`commits` newest first, as git lists them; rows oldest first, as people read them.
     Forward or rollback is the gate's word for each change, under the policy's bucketing."""
     events: list[Event] = []
