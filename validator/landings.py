@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from validator import git
 from validator.findings import RULES, START
@@ -93,16 +94,20 @@ def landing_times(root: Path, reader: git.BlobReader, ref: str,
     if key is None:
         return {name: landing_time(commits, name, state, partial(state_at, reader), stem,
                                    clock, shallow=shallow) for name, state in states.items()}
-    return {name: landing_time(commits, name, key(state), keyed(reader, key), stem, clock,
+    return {name: landing_time(commits, name, key(state), keyed(partial(state_at, reader), key),
+                               stem, clock,
                                shallow=shallow) for name, state in states.items()}
 
 
-def keyed(reader: git.BlobReader,
-          key: Callable[[RolloutState], Hashable]) -> Callable[[git.Entry], Hashable | None]:
+Key = TypeVar("Key", bound=Hashable)
+
+
+def keyed(state_of: Callable[[git.Entry], RolloutState | None],
+          key: Callable[[RolloutState], Key]) -> Callable[[git.Entry], Key | None]:
     """A state reader that sees only `key` of each state: with `key` the landing time is when
     that part of the state (say, default_enabled) last changed, whatever else did since."""
-    def state_of(entry: git.Entry) -> Hashable | None:
-        state = state_at(reader, entry)
+    def key_of(entry: git.Entry) -> Key | None:
+        state = state_of(entry)
         return None if state is None else key(state)
 
-    return state_of
+    return key_of

@@ -16,7 +16,7 @@ from pathlib import Path
 from validator import git
 from validator.git import Commit
 from validator.history import Clock, landing_time
-from validator.landings import flag_at
+from validator.landings import flag_at, keyed
 from validator.lifecycle.lifespan import released_key
 from validator.lifecycle.reads import clock_of, flag_commits, named_history
 from validator.lifecycle.states import FlagOf, StateOf, cached_states
@@ -102,10 +102,7 @@ def _released(commits: dict[str, list[Commit]], flags: dict[str, Flag], states: 
               clock: Clock, shallow: bool) -> dict[str, int | None]:
     """When default_enabled: true landed, for the flags that have it (the gate's FO407 count:
     `lifespan.released_key`)."""
-    def released_of(entry: git.Entry) -> bool | None:
-        state = states(entry)
-        return None if state is None else released_key(state)
-
+    released_of = keyed(states, released_key)
     return {name: landing_time(commits[name], name, True, released_of, stem, clock,
                                shallow=shallow)
             for name, flag in flags.items() if flag.default_enabled}

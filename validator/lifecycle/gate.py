@@ -95,9 +95,9 @@ def _is_rollback(old: LoadedFlag | None, new: LoadedFlag, policy: Policy) -> boo
 def freeze_findings(before: Mapping[str, LoadedFlag], after: Mapping[str, LoadedFlag],
                     policy: Policy, now: int) -> list[Finding]:
     findings: list[Finding] = []
+    if not policy.freeze:
+        return findings
     for name, loaded in sorted(after.items()):
-        if not policy.freeze:
-            break
         old = before.get(name)
         # A new flag, or one whose base file cannot be read, is judged from nobody: a flag
         # that arrives live (an override, an import) widens as much as any step.
