@@ -9,8 +9,9 @@ loosens the rules is judged by the rules it wants to replace.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from validator import git
@@ -162,10 +163,11 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
                                                  if git.is_flag_path(p)))
     result.after = {name: loaded for name, loaded in checked.flags.items()
                     if loaded.document.path in head_changed}
+    removed = cache(partial(_removed_names, root, span.base))  # read once, only if asked
     judged = _judge_all(root, reader, span, result, base_side,
                         {stem(p) for p, entry in listing.entries.items()
-                         if git.is_flag_path(p) and entry.is_regular}, now)
-    imports = _imports(root, reader, span, result, head_changed)
+                         if git.is_flag_path(p) and entry.is_regular}, now, removed)
+    imports = _imports(root, reader, span, result, head_changed, removed)
     judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
                                  result.before, result.after, result.policy, now,
                                  not_counted=imports.passing if imports else frozenset())
@@ -391,13 +393,14 @@ def _conversion_findings(root: Path, span: _Span, listing: _Listing, changes: li
 # Judging.
 
 def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
-               base_side: _BaseSide, still_there: set[str], now: int) -> list[Finding]:
+               base_side: _BaseSide, still_there: set[str], now: int,
+               removed: Callable[[], frozenset[str]]) -> list[Finding]:
     """Judges every flag on either side. A flag is gone only if no file at head carries its
     name (one that does not parse is reported, not deleted); a flag whose base file cannot be
     read may only go to off."""
     policy = result.policy
     landings = _landings(root, reader, span, result, now)
-    released = _released_before_removal(root, reader, span, result)
+    released = _released_before_removal(root, reader, span, result, removed)
     findings: list[Finding] = []
     for name in sorted(result.before.keys() | result.after.keys() | base_side.unreadable.keys()):
         before, after = result.before.get(name), result.after.get(name)
@@ -485,7 +488,8 @@ def _with_overrides(overrides: dict[str, str], findings: list[Finding],
 
 
 def _imports(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
-             head_changed: dict[str, git.Entry]) -> Imports | None:
+             head_changed: dict[str, git.Entry],
+             removed: Callable[[], frozenset[str]]) -> Imports | None:
     """The exact GitLab imports a `Flag-Import` trailer asks for (`validator.importers.gate`),
     None without a trailer or a new flag."""
     if span.commits is None:
@@ -496,12 +500,21 @@ def _imports(root: Path, reader: git.BlobReader, span: _Span, result: Comparison
     if source is None or not new:
         return None
     whole = git.shallow_commits(root) is None
-    had = [] if span.base == EMPTY_TREE else [*git.tree_entries(root, span.base)]
-    if whole and span.base != EMPTY_TREE:
-        had += git.removed_paths(root, span.base)
-    ever = {stem(path) for path in had if git.is_flag_path(path)}
+    here = [] if span.base == EMPTY_TREE else list(git.tree_entries(root, span.base))
+    ever = {stem(path) for path in here if git.is_flag_path(path)}
+    if whole:
+        ever |= removed()
     files = {name: (path, _blob(reader, head_changed.get(path))) for name, path in new.items()}
     return Imports(source, exact_imports(files, ever), result.policy.allow_overrides, whole)
+
+
+def _removed_names(root: Path, base: str) -> frozenset[str]:
+    """Every flag name the base branch ever removed (or moved away), from one log: a name
+    never removed cannot come back as a revert, nor be told from a new one by an import."""
+    if base == EMPTY_TREE:
+        return frozenset()
+    return frozenset(stem(path) for path in git.removed_paths(root, base)
+                     if git.is_flag_path(path))
 
 
 def _blob(reader: git.BlobReader, entry: git.Entry | None) -> bytes | None:
@@ -533,7 +546,8 @@ def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Compariso
 
 
 def _released_before_removal(root: Path, reader: git.BlobReader, span: _Span,
-                             result: Comparison) -> set[str]:
+                             result: Comparison,
+                             ever_removed: Callable[[], frozenset[str]]) -> set[str]:
     """New flags that arrive released as the revert of their last removal from the base
     branch: the file removed then was released, says exactly what the new one says, and had
     been released on the branch before its removal by the trusted clock (so adding and removing
@@ -542,13 +556,8 @@ def _released_before_removal(root: Path, reader: git.BlobReader, span: _Span,
              if name not in result.before and loaded.flag.default_enabled
              and loaded.flag.stage is Stage.ENABLED}
     released: set[str] = set()
-    if not names or span.base == EMPTY_TREE:
-        return released
-    # One log for all: a name the branch never removed cannot be a revert (and a glob walk
-    # per name over all of history would cost seconds each in a big repository).
-    ever_removed = {stem(path) for path in git.removed_paths(root, span.base)}
     for name, flag in names.items():
-        if name not in ever_removed:
+        if name not in ever_removed():  # never removed: no revert (and no glob walk per name)
             continue
         last = git.first_parent_history(root, span.base, [name_pathspec(name)], limit=1)
         removed = [flag_at(reader, change.before) for change in (last[0].changes if last else ())
