@@ -172,3 +172,26 @@ def test_an_import_is_not_counted_against_the_changes_one_step(tmp_path: Path) -
     repo.write_flag("existing", "staging")
     repo.commit("Import, and existing to staging" + TRAILER, at=EPOCH)
     assert "FO406:error" not in _found(repo)
+
+
+def test_allowing_overrides_in_the_same_change_does_not_let_imports_in(tmp_path: Path) -> None:
+    """The base's policy turns the trailer off; the change cannot turn it back on for itself."""
+    repo = _repo(tmp_path, "[tool.flagops]\nallow_overrides = false\n")
+    repo.write("pyproject.toml", "[tool.flagops]\nallow_overrides = true\n")
+    _import(repo.path, RELEASED)
+    repo.commit("Import, and allow overrides" + TRAILER, at=EPOCH)
+    found = _found(repo)
+    assert "FO207:error" in found and "FO210:warning" in found
+
+
+def test_an_import_through_a_symlink_is_no_import(tmp_path: Path) -> None:
+    """A flag path that is a symlink to an exact import is not a file the trailer vouches for."""
+    repo = _repo(tmp_path)
+    imported = import_definition(RELEASED.encode(), "feature_flags/beta/search_suggestions.yml")
+    (repo.path / "elsewhere.yml").write_text(imported.text, encoding="utf-8")
+    (repo.path / "flags/beta").mkdir(parents=True)
+    (repo.path / imported.target).symlink_to("../../elsewhere.yml")
+    repo.commit("Import by a link" + TRAILER, at=EPOCH)
+    found = _found(repo)
+    assert "FO009:error" in found and not any(rule.endswith(":warning") and rule.startswith(
+        ("FO207", "FO122")) for rule in found)

@@ -207,3 +207,18 @@ def test_listed_actors_are_judged_by_the_engines_buckets(tmp_path: Path) -> None
     repo.write_flag("demo", "percentage", percentage=("actors", 10), actors=sneaking)
     repo.commit("list again under Flipper", at=EPOCH - 10)
     assert _rules(repo, EPOCH) == []  # Flipper already serves them: nobody gains
+
+
+def test_a_change_that_lifts_the_freeze_is_still_judged_by_it(tmp_path: Path) -> None:
+    """The base's policy judges: deleting the freeze in the same change, or the whole
+    pyproject.toml, does not let its forward step through."""
+    repo = _repo(tmp_path, FREEZE, stage="staging")
+    repo.write("pyproject.toml", "[tool.flagops]\n")
+    repo.write_flag("demo", "beta", actors=["User:1"])
+    repo.commit("lift the freeze and step", at=EPOCH - 60)
+    assert "FO401:error" in _rules(repo, EPOCH)
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    (repo.path / "pyproject.toml").unlink()
+    repo.write_flag("demo", "beta", actors=["User:1"])
+    repo.commit("no policy at all, and step", at=EPOCH - 60)
+    assert "FO401:error" in _rules(repo, EPOCH)
