@@ -217,7 +217,7 @@ def _lifecycle_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
                                  "state, the next legal step and when, age, references")
     status.add_argument("names", nargs="*", metavar="NAME", help="flags (default: every flag)")
     status.add_argument("--stale", action="store_true", help="only flags past their "
-                        "lifespan or their intended_to_rollout_by")
+                        "lifespan, their intended_to_rollout_by or max_released_days")
     status.add_argument("--ref", default="HEAD", help="the commit whose flags are shown; "
                         "its first-parent line dates them")
     status.add_argument("--format", choices=("table", "json"), default="table",
