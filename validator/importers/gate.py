@@ -40,10 +40,10 @@ def import_source(values: Sequence[str]) -> str | None:
 
 
 def exact_imports(new_files: Mapping[str, tuple[str, bytes | None]],
-                  ever_removed: Iterable[str]) -> dict[str, str]:
+                  names_had: Iterable[str]) -> dict[str, str]:
     """The new flags (name → (path, bytes at head)) that are exact imports of a name the base
-    branch never had; name → path."""
-    removed = set(ever_removed)
+    branch never had (`names_had`: at the base, or ever removed); name → path."""
+    removed = set(names_had)
     found: dict[str, str] = {}
     for name, (path, raw) in sorted(new_files.items()):
         if name in removed or raw is None:

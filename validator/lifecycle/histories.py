@@ -9,7 +9,7 @@ they are the gate's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from validator.history import landing_time
 from validator.lifecycle.facts import added_at, by_name
 from validator.lifecycle.reads import clock_of, details, flag_commits
 from validator.lifecycle.show import iso
-from validator.lifecycle.states import cached_states
+from validator.lifecycle.states import StateOf, cached_states
 from validator.lifecycle.status import Facts
 from validator.lifecycle.summary import Step, summary
 from validator.lifecycle.timeline import timeline
@@ -27,8 +27,6 @@ from validator.loader import stem
 from validator.model import Flag
 from validator.policy import Policy
 from validator.transitions import RolloutState
-
-StateOf = Callable[[git.Entry], RolloutState | None]
 
 
 @dataclass(frozen=True, slots=True)

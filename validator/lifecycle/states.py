@@ -16,9 +16,8 @@ from validator.model import Flag
 from validator.transitions import RolloutState
 
 FlagOf = Callable[[git.Entry], Flag | None]
-
-
 StateOf = Callable[[git.Entry], RolloutState | None]
+"""Reads the rollout state of one side of a change (None: no flag there, or unreadable)."""
 
 
 def cached_states(reader: git.BlobReader) -> StateOf:

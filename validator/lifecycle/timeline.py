@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from validator.engines import Bucketing
-from validator.git import Change, Commit, Entry
+from validator.git import Change, Commit
 from validator.history import Clock
 from validator.lifecycle.reads import Details
+from validator.lifecycle.states import StateOf
 from validator.transitions import RolloutState, Step, classify
 
-StateOf = Callable[[Entry], RolloutState | None]
 _MERGE_REQUEST = re.compile(r"See merge request (\S+![0-9]+)")
 """The line GitLab writes into every merge commit it makes."""
 _STEP_WORDS = {Step.FORWARD: "forward", Step.ROLLBACK: "rollback", Step.MIXED: "mixed",
