@@ -29,32 +29,46 @@ if TYPE_CHECKING:
 
 
 
+Linked = Callable[[], tuple[list["LoadedFlag"], "Policy"]]
+"""The flags whose issues --check-links looks up, and the policy naming their trackers; read
+only when asked."""
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     outputs = [str(root / output) for output in args.outputs or []]
     pairs = pair_reports(args.formats, outputs)
     if args.base or args.staged or args.head or args.merged:
-        from validator.compare import RangeRequest, compare
-
-        request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files)
-        comparison = compare(root, request)  # judged by the base's policy, not the checkout's
-        report = comparison.report()
-        changed = set(comparison.changed)
-        flags = [loaded for loaded in comparison.after.values()
-                 if loaded.document.path in changed]
-        policy = comparison.policy
+        report, linked = _range_report(root, args)
     else:
-        cache = Cache.open(cache_settings(args), root, with_data=False)
-        policy_now = _policy(root, cache)
-        checked = check_tree(root, policy_now, args.paths, cache=cache)
-        report = report_of(checked, root)
-        if args.check_links:
-            policy = _now(policy_now)
-            flags = _parsed(root, checked, policy)
+        report, linked = _tree_report(root, args)
     if args.check_links:
-        report = _with_links(report, flags, policy)
+        report = _with_links(report, *linked())
     emit(report, pairs, out)
     return 1 if report.errors else 0
+
+
+def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]:
+    """A change judged by the base's policy, not the checkout's; its changed flags linked."""
+    from validator.compare import RangeRequest, compare
+
+    request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files)
+    comparison = compare(root, request)
+    changed = set(comparison.changed)
+    flags = [loaded for loaded in comparison.after.values() if loaded.document.path in changed]
+    return comparison.report(), lambda: (flags, comparison.policy)
+
+
+def _tree_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]:
+    """Every file of the working tree (through the cache); every flag linked."""
+    cache = Cache.open(cache_settings(args), root, with_data=False)
+    policy = _policy(root, cache)
+    checked = check_tree(root, policy, args.paths, cache=cache)
+
+    def linked() -> tuple[list[LoadedFlag], Policy]:
+        return _parsed(root, checked, _now(policy)), _now(policy)
+
+    return report_of(checked, root), linked
 
 
 def _parsed(root: Path, checked: Checked, policy: Policy) -> list[LoadedFlag]:
