@@ -18,6 +18,7 @@ from validator import git
 from validator.check import LoadedFlag, check_documents
 from validator.errors import UsageError
 from validator.findings import RULES, START, Finding, Severity
+from validator.head_listing import INDEX, TREE, Listing
 from validator.history import landing_time
 from validator.importers.gate import (
     IMPORT_TRAILER,
@@ -142,7 +143,7 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
 
 
 def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: RangeRequest,
-                 result: Comparison, changes: list[git.Change], listing: _Listing,
+                 result: Comparison, changes: list[git.Change], listing: Listing,
                  now: int) -> None:
     touched = [change.path for change in changes]
     result.changed = [path for path in touched if git.is_flag_path(path)]
@@ -155,18 +156,17 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     head_changed: dict[str, git.Entry] = {change.path: change.after for change in changes
                                           if change.after}
     targets = listing.entries if request.all_files else {
-        **head_changed, **_folders_above(listing, head_changed)}
+        **head_changed, **listing.folders_above(head_changed)}
     documents = [_read(reader, root, entry) for path, entry in sorted(targets.items())
                  if git.is_flag_path(path) or not entry.is_regular]
-    checked = check_documents([doc for doc in documents if doc is not None], result.policy,
-                              other_paths=sorted(p for p in listing.entries
-                                                 if git.is_flag_path(p)))
+    read = [doc for doc in documents if doc is not None]
+    checked = check_documents(read, result.policy,
+                              other_paths=listing.flag_paths_named(_names_in(read)))
     result.after = {name: loaded for name, loaded in checked.flags.items()
                     if loaded.document.path in head_changed}
     removed = cache(partial(_removed_names, root, span.base))  # read once, only if asked
-    judged = _judge_all(root, reader, span, result, base_side,
-                        {stem(p) for p, entry in listing.entries.items()
-                         if git.is_flag_path(p) and entry.is_regular}, now, removed)
+    judged = _judge_all(root, reader, span, result, base_side, listing.names_still_there(
+        result.before.keys() | base_side.unreadable.keys()), now, removed)
     imports = _imports(root, reader, span, result, head_changed, removed)
     judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
                                  result.before, result.after, result.policy, now,
@@ -177,6 +177,15 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
                      if name not in checked.flags]
+
+
+def _names_in(read: list[Document | Finding]) -> list[str]:
+    """Every name these files may define (their stems, and the names they say), so that the
+    duplicate-name check needs only the head's paths of those names."""
+    names = [stem(item.path) for item in read]
+    names += [item.data["name"] for item in read
+              if isinstance(item, Document) and isinstance(item.data.get("name"), str)]
+    return names
 
 
 def _span(root: Path, request: RangeRequest) -> _Span:
@@ -333,52 +342,23 @@ def _read(reader: git.BlobReader, root: Path | None, entry: git.Entry) -> Docume
     return load_or_finding(raw, entry.path)
 
 
-@dataclass(frozen=True, slots=True)
-class _Listing:
-    entries: dict[str, git.Entry]
-    """Every entry under flags/ at the head: flag files, strays, symlinks, submodules."""
-
-
-def _head_listing(root: Path, span: _Span) -> _Listing:
+def _head_listing(root: Path, span: _Span) -> Listing:
     """Everything under flags/ at the head, and the .gitattributes that apply to it."""
     if span.staged:
-        return _Listing(_with_folders(git.index_entries(root)))
+        return Listing(git.index_listing(root), INDEX)
     if span.head is not None:
-        return _Listing(_with_folders(git.tree_entries(root, span.head, git.FLAGS_DIR,
-                                                       git.ATTRIBUTES)))
+        return Listing(git.tree_listing(root, span.head, git.FLAGS_DIR, git.ATTRIBUTES), TREE)
     found, irregular = walk_flags(root, suffix=(".yml", git.ATTRIBUTES))
     if (root / git.ATTRIBUTES).is_file():
         found.append(git.ATTRIBUTES)
-    entries = {path: git.Entry(path, "100644", None) for path in found}
-    modes = {"a symlink": "120000", "a folder": "040000"}
-    entries.update({path: git.Entry(path, modes.get(kind, "000000"), None)
-                    for path, kind in irregular})
-    return _Listing(entries)
+    return Listing.of_worktree(found, irregular)
 
 
-def _with_folders(entries: dict[str, git.Entry]) -> dict[str, git.Entry]:
-    """Git lists no folders: a folder named *.yml shows only as a prefix of its files, so
-    it is added as an entry of its own, as the working tree's walk reports it."""
-    folders: dict[str, git.Entry] = {}
-    for path in entries:
-        parts = path.split("/")
-        for end in range(2, len(parts)):
-            if parts[end - 1].endswith(".yml"):
-                folder = "/".join(parts[:end])
-                folders.setdefault(folder, git.Entry(folder, "040000", None))
-    return {**entries, **folders}
-
-
-def _folders_above(listing: _Listing, paths: dict[str, git.Entry]) -> dict[str, git.Entry]:
-    return {folder: entry for folder, entry in listing.entries.items()
-            if entry.mode == "040000" and any(path.startswith(f"{folder}/") for path in paths)}
-
-
-def _conversion_findings(root: Path, span: _Span, listing: _Listing, changes: list[git.Change],
+def _conversion_findings(root: Path, span: _Span, listing: Listing, changes: list[git.Change],
                          result: Comparison) -> list[Finding]:
     """Flag files that a checkout would convert (.gitattributes): what `build` reads would not
     be what was judged. Blocking when this change touches an attributes file."""
-    attributes = git.attribute_files(listing.entries)
+    attributes = listing.attribute_files()
     if not attributes:
         return []
     worktree = span.head is None and not span.staged
@@ -393,7 +373,7 @@ def _conversion_findings(root: Path, span: _Span, listing: _Listing, changes: li
 # Judging.
 
 def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
-               base_side: _BaseSide, still_there: set[str], now: int,
+               base_side: _BaseSide, still_there: frozenset[str], now: int,
                removed: Callable[[], frozenset[str]]) -> list[Finding]:
     """Judges every flag on either side. A flag is gone only if no file at head carries its
     name (one that does not parse is reported, not deleted); a flag whose base file cannot be
@@ -416,13 +396,11 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
     return findings
 
 
-def _touched(changes: list[git.Change], listing: _Listing) -> _Touched:
+def _touched(changes: list[git.Change], listing: Listing) -> _Touched:
     """What the change touched; only the names it touched are looked up in the listing."""
-    wanted = {stem(change.path) for change in changes}
     by_name: dict[str, tuple[str, ...]] = {}
-    for path in listing.entries:
-        if git.is_flag_path(path) and stem(path) in wanted:
-            by_name[stem(path)] = (*by_name.get(stem(path), ()), path)
+    for path in listing.flag_paths_named({stem(change.path) for change in changes}):
+        by_name[stem(path)] = (*by_name.get(stem(path), ()), path)
     return _Touched(frozenset(change.path for change in changes),
                     frozenset(change.path for change in changes if change.before is not None),
                     by_name)
@@ -462,7 +440,7 @@ class _Touched:
 
 
 def _untouched_never_block(findings: list[Finding], changes: list[git.Change],
-                           listing: _Listing, result: Comparison) -> list[Finding]:
+                           listing: Listing, result: Comparison) -> list[Finding]:
     """Findings the change did not cause are reported; they block forward steps, but never a
     rollback, which must pass even when the base branch is already broken."""
     if not _is_pure_rollback(result) or not any(

@@ -125,15 +125,17 @@ def _ls_entry(line: str) -> Entry:
     return Entry(path, mode, oid)
 
 
-def index_entries(root: Path) -> dict[str, Entry]:
-    """Every entry under flags/ in the index (stage 0, or the first conflict stage)."""
+def index_listing(root: Path) -> str:
+    """The index under flags/ (and the root's .gitattributes) as `git ls-files --stage -z`
+    lists it: NUL-separated `<mode> <oid> <stage>\t<path>` (see validator.head_listing)."""
     raw = git(root, "ls-files", "--stage", "-z", "--", FLAGS_DIR, ATTRIBUTES)
-    found: dict[str, Entry] = {}
-    for line in _split_z(raw):
-        info, _, path = line.partition("\t")
-        mode, oid, _stage = info.split(" ")
-        found.setdefault(path, Entry(path, mode, oid))
-    return found
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def tree_listing(root: Path, ref: str, *paths: str) -> str:
+    """Paths at ref as `git ls-tree -r -z` lists them: `<mode> <type> <oid>\t<path>`."""
+    raw = git(root, "ls-tree", "-r", "-z", "--full-tree", ref, "--", *paths)
+    return raw.decode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,14 +274,16 @@ class FirstParent:
 def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
     """The whole first-parent line of ref, newest first: ids, committer times, parent counts.
 
-    No diffs are computed, so this stays cheap on long histories; landing times are judged
-    against it (see `validator.history`).
+    No diffs are computed and no commit is formatted: `rev-list --timestamp` takes committer
+    times from the commit-graph where the repository has one (`git gc` and `git maintenance`
+    write it), so the whole line of a long history is read in a fraction of what `git log`
+    takes; landing times are judged against it (see `validator.history`).
     """
-    raw = git(root, "log", "--first-parent", "--format=%H %ct %P", ref)
+    raw = git(root, "rev-list", "--first-parent", "--timestamp", "--parents", ref, "--")
     line: list[FirstParent] = []
     for row in raw.decode("ascii").splitlines():
-        sha, stamp, *parents = row.split(" ")  # a root commit's %P is empty: "sha time "
-        line.append(FirstParent(sha, int(stamp), len([p for p in parents if p])))
+        stamp, sha, *parents = row.split(" ")  # "time sha parent…": a root has no parent
+        line.append(FirstParent(sha, int(stamp), len(parents)))
     return line
 
 

@@ -1,0 +1,138 @@
+"""What is under flags/ at the head of a change, asked by name.
+
+A change is judged against the whole head: does another file carry the name of a flag it
+touched, is a removed flag's name still there, is a folder above a changed file named *.yml,
+which .gitattributes apply. At 100,000 flags, turning git's listing into one object per file
+costs more than judging the change, so the listing is kept as git's text and each question
+is answered by one regular-expression pass over it, in C; only a question about every file
+(`--all-files`, a checkout that converts flag files) parses every record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from validator import git
+from validator.loader import stem
+
+FOLDER_MODE = "040000"
+WORKTREE_MODES = {"a symlink": "120000", "a folder": FOLDER_MODE}
+"""The git mode a working-tree walk's irregular entry stands for (others: no mode)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where the object id sits in one record's space-separated info, as git lists it."""
+
+    oid_field: int | None
+
+
+INDEX = Layout(1)  # `git ls-files --stage -z`: "<mode> <oid> <stage>\t<path>"
+TREE = Layout(2)  # `git ls-tree -r -z`: "<mode> <type> <oid>\t<path>"
+WORKTREE = Layout(None)  # a walk of the working tree: "<mode>\t<path>", no object
+
+
+class Listing:
+    """Every entry under flags/ at the head (and the .gitattributes that apply): flag files,
+    strays, symlinks, submodules, as NUL-separated records `<info>\\t<path>`."""
+
+    def __init__(self, records: str, layout: Layout) -> None:
+        self._text = "\0" + records.strip("\0") + "\0"  # every record between two NULs
+        self._layout = layout
+
+    @classmethod
+    def of_worktree(cls, files: Iterable[str], irregular: Iterable[tuple[str, str]]) -> Listing:
+        """A walk's regular files and its irregular entries, with the modes git would give."""
+        records = [f"100644\t{path}" for path in files]
+        records += [f"{WORKTREE_MODES.get(kind, git.MISSING_MODE)}\t{path}"
+                    for path, kind in irregular]
+        return cls("\0".join(records), WORKTREE)
+
+    @cached_property
+    def entries(self) -> dict[str, git.Entry]:
+        """Every entry, folders named *.yml included: for questions about every file."""
+        found: dict[str, git.Entry] = {}
+        for record in self._text.split("\0"):
+            if record:
+                info, _, path = record.partition("\t")
+                found.setdefault(path, self._entry(info, path))
+        return with_folders(found)
+
+    def flag_entries_named(self, names: Iterable[str]) -> dict[str, git.Entry]:
+        """The flag files (and whatever else sits at flags/…/<name>.yml) whose stem is one
+        of names, by path; the first record of a path wins, as in a conflicted index."""
+        found: dict[str, git.Entry] = {}
+        for name in sorted({name for name in names if "/" not in name and "\0" not in name}):
+            for info, path in self._records_ending(f"/{name}.yml"):
+                if git.is_flag_path(path):
+                    found.setdefault(path, self._entry(info, path))
+            for folder in self._folders_named(f"/{name}.yml/"):
+                found.setdefault(folder, git.Entry(folder, FOLDER_MODE, None))
+        return found
+
+    def flag_paths_named(self, names: Iterable[str]) -> list[str]:
+        """The flag paths at the head whose stem is one of names, sorted."""
+        return sorted(self.flag_entries_named(names))
+
+    def names_still_there(self, names: Iterable[str]) -> frozenset[str]:
+        """Those of names that a regular flag file at the head still carries."""
+        return frozenset(stem(path) for path, entry in self.flag_entries_named(names).items()
+                         if entry.is_regular)
+
+    def folders_above(self, paths: Iterable[str]) -> dict[str, git.Entry]:
+        """Folders named *.yml above paths that are at the head (git lists no folders; the
+        working tree's walk reports them, and a file below one proves it is there)."""
+        return {folder: git.Entry(folder, FOLDER_MODE, None)
+                for path in paths for folder in _yml_folders_above(path)}
+
+    def attribute_files(self) -> list[str]:
+        """The .gitattributes at the head that can apply to flags/ (see git.attribute_files)."""
+        found = [path for ending in (f"\t{git.ATTRIBUTES}", f"/{git.ATTRIBUTES}")
+                 for _, path in self._records_ending(ending)]
+        return git.attribute_files(dict.fromkeys(found))
+
+    def _folders_named(self, fragment: str) -> Iterator[str]:
+        """Folders under flags/ that paths pass through at `fragment` (`/<name>.yml/`)."""
+        text = self._text
+        at = text.find(fragment)
+        while at != -1:
+            start = text.rfind("\0", 0, at) + 1
+            tab = text.find("\t", start)
+            if -1 < tab < at:  # else the fragment is in the info, which never has one
+                folder = text[tab + 1:at + len(fragment) - 1]
+                if git.is_flag_path(folder):
+                    yield folder
+            at = text.find(fragment, at + 1)
+
+    def _records_ending(self, ending: str) -> Iterator[tuple[str, str]]:
+        """(info, path) of every record whose text ends with `ending`: str.find runs at
+        memory speed, where a pass of re over 100,000 records takes a tenth of a second."""
+        text, tail = self._text, ending + "\0"
+        at = text.find(tail)
+        while at != -1:
+            start = text.rfind("\0", 0, at) + 1
+            info, _, path = text[start:at + len(ending)].partition("\t")
+            yield info, path
+            at = text.find(tail, at + 1)
+
+    def _entry(self, info: str, path: str) -> git.Entry:
+        fields = info.split(" ")
+        field = self._layout.oid_field
+        return git.Entry(path, fields[0], None if field is None else fields[field])
+
+
+def with_folders(entries: dict[str, git.Entry]) -> dict[str, git.Entry]:
+    """Git lists no folders: a folder named *.yml shows only as a prefix of its files, so
+    it is added as an entry of its own, as the working tree's walk reports it."""
+    folders = {folder: git.Entry(folder, FOLDER_MODE, None) for path in entries
+               if ".yml/" in path for folder in _yml_folders_above(path)}
+    return {**entries, **folders}
+
+
+def _yml_folders_above(path: str) -> Iterator[str]:
+    parts = path.split("/")
+    for end in range(2, len(parts)):
+        if parts[end - 1].endswith(".yml"):
+            yield "/".join(parts[:end])
