@@ -45,10 +45,10 @@ def without_flags(root: Path) -> Report | None:
     """The report of `validate --staged` when no staged change can concern a flag, else None
     (then the full judge runs)."""
     try:
-        staged = git.git(root, "diff", "--cached", "--name-only", "-z", "--no-renames",
-                         "--no-ext-diff", "HEAD", "--")
-        attributes = git.git(root, "ls-files", "-z", "--", git.ATTRIBUTES,
-                             f":(glob){git.FLAGS_DIR}/**/{git.ATTRIBUTES}")
+        staged, attributes = git.together(
+            root, ("diff", "--cached", "--name-only", "-z", "--no-renames", "--no-ext-diff",
+                   "HEAD", "--"),
+            ("ls-files", "-z", "--", git.ATTRIBUTES, f":(glob){git.FLAGS_DIR}/**/{git.ATTRIBUTES}"))
     except git.GitError:  # no HEAD yet, not a repository: the judge says what is wrong
         return None
     paths = sorted(p.decode("utf-8", "surrogateescape") for p in staged.split(b"\0") if p)
