@@ -368,6 +368,10 @@ def _environment_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    # Our command's own process: no pydantic plugin is ours to run, and looking for them
+    # scans every installed distribution's entry points on the first model (about 0.1 s,
+    # a hook's whole budget). A library user's process keeps its plugins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     args = build_parser().parse_args(argv)
     try:
         stdout = out or terminal()
