@@ -17,9 +17,9 @@ from pathlib import Path
 from validator import git
 from validator.check import LoadedFlag, check_documents
 from validator.errors import UsageError
-from validator.findings import RULES, START, Finding, Severity
+from validator.findings import Finding, Severity
+from validator.gate_files import base_entry, gate_findings, history_rewrites
 from validator.head_listing import INDEX, TREE, Listing
-from validator.history import landing_time
 from validator.importers.gate import (
     IMPORT_TRAILER,
     Imports,
@@ -28,12 +28,8 @@ from validator.importers.gate import (
     with_imports,
 )
 from validator.landings import (
-    branch_clock,
-    flag_at,
     landing_times,
-    name_pathspec,
     policy_at,
-    state_at,
 )
 from validator.lifecycle.gate import Sides, lifecycle_findings
 from validator.loader import (
@@ -47,17 +43,14 @@ from validator.loader import (
     stem,
     walk_flags,
 )
-from validator.model import Flag, Stage
 from validator.parse import parse_flag
 from validator.policy import (
     DEFAULT_POLICY,
     PYPROJECT,
     Policy,
-    PolicyError,
-    load_policy,
 )
 from validator.reports import Report
-from validator.staged import outside_flags
+from validator.reverts import released_before_removal, removed_names
 from validator.transitions import (
     RolloutState,
     Step,
@@ -68,7 +61,6 @@ from validator.transitions import (
     judge_unreadable_base,
 )
 
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 OVERRIDE_TRAILER = "Flag-Override"
 GATE_PATHS = (".gitlab-ci.yml", ".ci", "validator", "survey_renderer", ".pre-commit-config.yaml",
               ".pre-commit-hooks.yaml", "CODEOWNERS", ".gitlab", "schema", ".gitattributes",
@@ -130,15 +122,16 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
                                                               *GATE_PATHS))
     flag_changes = [change for change in changes if git.under_flags(change.path)]
     with git.BlobReader(root) as reader:
-        base_policy = policy_at(reader, _base_entry(root, span.base, changes), "the base")
+        base_policy = policy_at(reader, base_entry(root, span.base, changes), "the base")
         result = Comparison(span.label, policy or base_policy)
-        if span.base != EMPTY_TREE:  # a first commit makes the gate: there is none before it
-            result.findings += _gate_findings(reader, root, changes, base_policy)
+        if span.base != git.EMPTY_TREE:  # a first commit makes the gate: there is none before it
+            result.findings += gate_findings(reader, root, changes, base_policy)
         listing = _head_listing(root, span)
         _judge_flags(root, reader, span, request, result, flag_changes, listing,
                      now if now is not None else int(time.time()))
         result.findings += _conversion_findings(root, span, listing, changes, result)
-    result.findings += _history_rewrites(root, span, result.policy, request.merged)
+    result.findings += history_rewrites(root, span.base, span.commits, result.policy,
+                                        request.merged)
     return result
 
 
@@ -164,7 +157,7 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
                               other_paths=listing.flag_paths_named(_names_in(read)))
     result.after = {name: loaded for name, loaded in checked.flags.items()
                     if loaded.document.path in head_changed}
-    removed = cache(partial(_removed_names, root, span.base))  # read once, only if asked
+    removed = cache(partial(removed_names, root, span.base))  # read once, only if asked
     judged = _judge_all(root, reader, span, result, base_side, listing.names_still_there(
         result.before.keys() | base_side.unreadable.keys()), now, removed)
     imports = _imports(root, reader, span, result, head_changed, removed)
@@ -227,79 +220,8 @@ def _commit_or_empty(root: Path, ref: str) -> str:
         raise
     except git.GitError:
         if ref == "HEAD":
-            return EMPTY_TREE
+            return git.EMPTY_TREE
         raise
-
-
-# The policy and the gate's own files.
-
-def _base_entry(root: Path, base: str, changes: list[git.Change]) -> git.Entry | None:
-    """pyproject.toml at the base: from the diff when it changed, else from the base tree."""
-    for change in changes:
-        if change.path == PYPROJECT:
-            return change.before
-    return git.tree_entries(root, base, PYPROJECT).get(PYPROJECT)
-
-
-def _gate_findings(reader: git.BlobReader, root: Path, changes: list[git.Change],
-                   base_policy: Policy) -> list[Finding]:
-    findings: list[Finding] = []
-    for change in changes:
-        if change.path == PYPROJECT:
-            findings += _policy_change(reader, root, change.after, base_policy)
-    return findings + outside_flags([change.path for change in changes])
-
-
-def _policy_change(reader: git.BlobReader, root: Path, after: git.Entry | None,
-                   base_policy: Policy) -> list[Finding]:
-    """A head policy that cannot be read is an error (it would stop every later change); a
-    different one is a warning: it applies from the next change on."""
-    try:
-        head_policy = DEFAULT_POLICY if after is None else _policy_of(reader, root, after)
-    except PolicyError as error:
-        return [error.finding]
-    if head_policy == base_policy:
-        return [RULES["FO303"].at(PYPROJECT, START, "this change edits pyproject.toml outside "
-                                  "[tool.flagops] (how flagops is built and installed, where it "
-                                  "is the project); it is judged by the base's gate")]
-    changed = sorted(key for key in Policy.model_fields
-                     if getattr(head_policy, key) != getattr(base_policy, key))
-    return [RULES["FO302"].at(PYPROJECT, START, f"[tool.flagops] changes {', '.join(changed)}; "
-                              "this change is judged by the base's policy, and the new one "
-                              "applies from the next change on")]
-
-
-def _policy_of(reader: git.BlobReader, root: Path, entry: git.Entry) -> Policy:
-    if entry.oid is None and entry.is_regular:
-        return load_policy(root)
-    return policy_at(reader, entry, "the head")
-
-
-def _history_rewrites(root: Path, span: _Span, policy: Policy,
-                      merge_request: bool) -> list[Finding]:
-    """With merge commits required, only the server's merge commits start a soak, so a change
-    may carry no merge commit of its author's: fast-forwarded onto the base branch, its date
-    would pass for the server's. A merge request carries none at all (the server makes its
-    merge); a pushed range may carry the server's merges, each on the first-parent line with
-    the previous one (or the base) as its first parent."""
-    if not policy.require_merge_commits or span.commits is None:
-        return []
-    merges = git.merges_in(root, span.commits)
-    if not merges:
-        return []
-    allowed: set[str] = set()
-    if not merge_request:
-        previous = {span.base}
-        for sha in reversed(git.first_parents_in(root, span.commits)):
-            parents = next((m[1:] for m in merges if m[0] == sha), None)
-            if parents is not None and parents[0] in previous:
-                allowed.add(sha)
-                previous.add(sha)
-    return [RULES["FO213"].at(git.FLAGS_DIR, START, f"merge commit {merge[0][:12]} was made by "
-                              "its author, not by the merge of a merge request; with "
-                              "require_merge_commits its date would start a soak: rebase "
-                              "instead of merging")
-            for merge in merges if merge[0] not in allowed]
 
 
 # Reading both sides.
@@ -380,7 +302,8 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
     read may only go to off."""
     policy = result.policy
     landings = _landings(root, reader, span, result, now)
-    released = _released_before_removal(root, reader, span, result, removed)
+    released = released_before_removal(root, reader, span.base, result.before, result.after,
+                                       result.policy, removed)
     findings: list[Finding] = []
     for name in sorted(result.before.keys() | result.after.keys() | base_side.unreadable.keys()):
         before, after = result.before.get(name), result.after.get(name)
@@ -478,21 +401,12 @@ def _imports(root: Path, reader: git.BlobReader, span: _Span, result: Comparison
     if source is None or not new:
         return None
     whole = git.shallow_commits(root) is None
-    here = [] if span.base == EMPTY_TREE else list(git.tree_entries(root, span.base))
+    here = [] if span.base == git.EMPTY_TREE else list(git.tree_entries(root, span.base))
     ever = {stem(path) for path in here if git.is_flag_path(path)}
     if whole:
         ever |= removed()
     files = {name: (path, _blob(reader, head_changed.get(path))) for name, path in new.items()}
     return Imports(source, exact_imports(files, ever), result.policy.allow_overrides, whole)
-
-
-def _removed_names(root: Path, base: str) -> frozenset[str]:
-    """Every flag name the base branch ever removed (or moved away), from one log: a name
-    never removed cannot come back as a revert, nor be told from a new one by an import."""
-    if base == EMPTY_TREE:
-        return frozenset()
-    return frozenset(stem(path) for path in git.removed_paths(root, base)
-                     if git.is_flag_path(path))
 
 
 def _blob(reader: git.BlobReader, entry: git.Entry | None) -> bytes | None:
@@ -521,36 +435,3 @@ def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Compariso
                if name in after and classify(RolloutState.of(loaded.flag), RolloutState.of(
                    after[name].flag), result.policy.bucketing) is Step.FORWARD}
     return landing_times(root, reader, span.base, forward, result.policy, now)
-
-
-def _released_before_removal(root: Path, reader: git.BlobReader, span: _Span,
-                             result: Comparison,
-                             ever_removed: Callable[[], frozenset[str]]) -> set[str]:
-    """New flags that arrive released as the revert of their last removal from the base
-    branch: the file removed then was released, says exactly what the new one says, and had
-    been released on the branch before its removal by the trusted clock (so adding and removing
-    it within one fast-forwarded change proves nothing). A reused name does not qualify."""
-    names = {name: loaded.flag for name, loaded in result.after.items()
-             if name not in result.before and loaded.flag.default_enabled
-             and loaded.flag.stage is Stage.ENABLED}
-    released: set[str] = set()
-    for name, flag in names.items():
-        if name not in ever_removed():  # never removed: no revert (and no glob walk per name)
-            continue
-        last = git.first_parent_history(root, span.base, [name_pathspec(name)], limit=1)
-        removed = [flag_at(reader, change.before) for change in (last[0].changes if last else ())
-                   if stem(change.path) == name and change.before is not None]
-        if flag in removed and _was_live_before(root, reader, span, result, last[0], flag):
-            released.add(name)
-    return released
-
-
-def _was_live_before(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
-                     removal: git.Commit, flag: Flag) -> bool:
-    """Did `flag`'s state land on the base branch strictly before the commit that removed it?"""
-    clock, shallow = branch_clock(root, span.base, merges_only=result.policy.require_merge_commits)
-    removed_at = clock.times.get(removal.sha)
-    earlier = git.first_parent_history(root, f"{removal.sha}^", [name_pathspec(flag.name)])
-    landed = landing_time(earlier, flag.name, RolloutState.of(flag), partial(state_at, reader),
-                          stem, clock, shallow=shallow)
-    return landed is not None and removed_at is not None and landed < removed_at

@@ -16,6 +16,8 @@ from typing import IO
 from validator.errors import UserError
 
 FLAGS_DIR = "flags"
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+"""The tree of no files: the base of a repository's first commit."""
 _OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 

@@ -1,0 +1,82 @@
+"""The policy and the gate's own files in a change: the base's policy judges it, a changed
+policy applies from the next change on, and files outside flags/ are the gate owners' review.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from validator import git
+from validator.findings import RULES, START, Finding
+from validator.landings import policy_at
+from validator.policy import DEFAULT_POLICY, PYPROJECT, Policy, PolicyError, load_policy
+from validator.staged import outside_flags
+
+
+def base_entry(root: Path, base: str, changes: list[git.Change]) -> git.Entry | None:
+    """pyproject.toml at the base: from the diff when it changed, else from the base tree."""
+    for change in changes:
+        if change.path == PYPROJECT:
+            return change.before
+    return git.tree_entries(root, base, PYPROJECT).get(PYPROJECT)
+
+
+def gate_findings(reader: git.BlobReader, root: Path, changes: list[git.Change],
+                   base_policy: Policy) -> list[Finding]:
+    findings: list[Finding] = []
+    for change in changes:
+        if change.path == PYPROJECT:
+            findings += policy_change(reader, root, change.after, base_policy)
+    return findings + outside_flags([change.path for change in changes])
+
+
+def policy_change(reader: git.BlobReader, root: Path, after: git.Entry | None,
+                   base_policy: Policy) -> list[Finding]:
+    """A head policy that cannot be read is an error (it would stop every later change); a
+    different one is a warning: it applies from the next change on."""
+    try:
+        head_policy = DEFAULT_POLICY if after is None else policy_of(reader, root, after)
+    except PolicyError as error:
+        return [error.finding]
+    if head_policy == base_policy:
+        return [RULES["FO303"].at(PYPROJECT, START, "this change edits pyproject.toml outside "
+                                  "[tool.flagops] (how flagops is built and installed, where it "
+                                  "is the project); it is judged by the base's gate")]
+    changed = sorted(key for key in Policy.model_fields
+                     if getattr(head_policy, key) != getattr(base_policy, key))
+    return [RULES["FO302"].at(PYPROJECT, START, f"[tool.flagops] changes {', '.join(changed)}; "
+                              "this change is judged by the base's policy, and the new one "
+                              "applies from the next change on")]
+
+
+def policy_of(reader: git.BlobReader, root: Path, entry: git.Entry) -> Policy:
+    if entry.oid is None and entry.is_regular:
+        return load_policy(root)
+    return policy_at(reader, entry, "the head")
+
+
+def history_rewrites(root: Path, base: str, commits: str | None, policy: Policy,
+                     merge_request: bool) -> list[Finding]:
+    """With merge commits required, only the server's merge commits start a soak, so a change
+    may carry no merge commit of its author's: fast-forwarded onto the base branch, its date
+    would pass for the server's. A merge request carries none at all (the server makes its
+    merge); a pushed range may carry the server's merges, each on the first-parent line with
+    the previous one (or the base) as its first parent."""
+    if not policy.require_merge_commits or commits is None:
+        return []
+    merges = git.merges_in(root, commits)
+    if not merges:
+        return []
+    allowed: set[str] = set()
+    if not merge_request:
+        previous = {base}
+        for sha in reversed(git.first_parents_in(root, commits)):
+            parents = next((m[1:] for m in merges if m[0] == sha), None)
+            if parents is not None and parents[0] in previous:
+                allowed.add(sha)
+                previous.add(sha)
+    return [RULES["FO213"].at(git.FLAGS_DIR, START, f"merge commit {merge[0][:12]} was made by "
+                              "its author, not by the merge of a merge request; with "
+                              "require_merge_commits its date would start a soak: rebase "
+                              "instead of merging")
+            for merge in merges if merge[0] not in allowed]
