@@ -18,14 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from validator.atomic import install
 from validator.errors import UsageError, UserError
 from validator.reports import Report, renderer
 from validator.reports.escape import escape
 
 _DESCRIPTOR = re.compile(r"/dev/(stdout|stderr|fd/\d+)|/proc/[^/]+/fd/\d+")
 """Names of an open descriptor: the shell's file behind them must be written, never replaced."""
-_NEW_FILE_MODE = 0o666
-"""The kernel takes the umask off, as for any file a shell redirection creates."""
 
 
 def atomic_write(path: Path, text: str, *, root: Path | None = None) -> None:
@@ -110,20 +109,10 @@ def _repository_of(path: Path) -> Path | None:
 
 
 def _replace(target: Path, data: bytes, shown: str) -> None:
-    """A temporary file beside the target, renamed over it: new files follow the umask, a
-    replaced file keeps its mode."""
+    """New files follow the umask, a replaced file keeps its mode (see validator.atomic)."""
     mode = _mode_to_keep(target, shown)
     _make_folder(target.parent, shown)
-    descriptor, temporary = _create_beside(target)
-    try:
-        with open(descriptor, "wb") as stream:
-            if mode is not None:
-                os.fchmod(descriptor, mode)
-            stream.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    install(target, data, mode)
 
 
 def _mode_to_keep(target: Path, shown: str) -> int | None:
@@ -145,18 +134,6 @@ def _make_folder(folder: Path, shown: str) -> None:
     except (FileExistsError, NotADirectoryError):
         blocking = next(p for p in (folder, *folder.parents) if os.path.lexists(p))
         raise UserError(f"cannot write {shown}: {escape(str(blocking))} is not a folder") from None
-
-
-def _create_beside(target: Path) -> tuple[int, Path]:
-    """A new file in the target's folder (so the rename cannot cross file systems)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    for _ in range(100):
-        temporary = target.with_name(f".{target.name[:200]}.{os.urandom(4).hex()}.tmp")
-        try:
-            return os.open(temporary, flags, _NEW_FILE_MODE), temporary
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "no free temporary name", str(target.parent))
 
 
 def pair_reports(
