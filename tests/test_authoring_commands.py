@@ -272,3 +272,46 @@ def test_dry_run_and_json_write_nothing_and_say_what_would_change(run_cli: Run,
     assert code == 1 and err == ("flagops: error: no flag named 'nosuch' under flags/; "
                                  "flagops new nosuch creates one\n")
     assert flagops(run_cli, repo, "promote", NAME, "--to", "nowhere")[0] == 2
+
+
+# The lifecycle rules, said before writing.
+
+def _freeze_now() -> str:
+    from datetime import UTC, datetime
+
+    start = datetime.fromtimestamp(time.time() - 86400, UTC).isoformat()
+    end = datetime.fromtimestamp(time.time() + 86400, UTC).isoformat()
+    return (f'[tool.flagops]\n[[tool.flagops.freeze]]\nstart = "{start}"\nend = "{end}"\n'
+            'reason = "the release freeze"\n')
+
+
+def test_promote_in_a_freeze_is_refused_before_writing_and_rollback_still_passes(
+        run_cli: Run, repo: Repo) -> None:
+    repo.write("pyproject.toml", _freeze_now())
+    at(repo, "beta", actors=BETA)
+    original = (repo.path / PATH).read_bytes()
+    code, out, err = flagops(run_cli, repo, "promote", NAME)
+    assert code == 1 and out == ""
+    assert " error FO401 demo: forward steps are frozen until " in err
+    assert "(the release freeze); rollbacks pass" in err
+    assert "hint: wait until the freeze ends; a rollback passes at any time" in err
+    assert (repo.path / PATH).read_bytes() == original
+    code, _, err = flagops(run_cli, repo, "rollback", NAME)
+    assert code == 0, err
+    code, validated, _ = flagops(run_cli, repo, "validate", "--base", "HEAD")
+    assert code == 0 and "FO401" not in validated
+
+
+def test_remove_while_code_reads_the_flag_is_refused_until_the_reference_is_gone(
+        run_cli: Run, repo: Repo) -> None:
+    at(repo, "off")
+    repo.write("app/models/user.rb", "def invite?\n  Feature.enabled?(:demo, self)\nend\n")
+    repo.commit("code reads demo", at=PAST + 60)
+    code, _, err = flagops(run_cli, repo, "remove", NAME)
+    assert code == 1 and " error FO404 demo: " in err and "app/models/user.rb:2:3" in err
+    assert "hint: remove the code that reads it first (flagops refs demo lists it)" in err
+    assert (repo.path / PATH).exists()
+    repo.write("app/models/user.rb", "def invite?\n  true\nend\n")
+    code, out, err = flagops(run_cli, repo, "remove", NAME)
+    assert code == 0, err
+    assert not (repo.path / PATH).exists()

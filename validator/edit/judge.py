@@ -111,6 +111,8 @@ _HINTS = {
     "FO208": "roll it back first (flagops rollback {name}), or finish the rollout "
              "(flagops promote {name} --default-enabled --cleanup-issue https://…)",
     "FO212": "the committed file cannot be read: roll it back to off (flagops rollback {name})",
+    "FO401": "wait until the freeze ends; a rollback passes at any time",
+    "FO404": "remove the code that reads it first (flagops refs {name} lists it)",
 }
 
 

@@ -2,7 +2,8 @@
 
 Locate the flag, compute the state asked for, edit the file at its spans, judge the result as
 `flagops validate --base HEAD` would (the file's rules, the step from HEAD's state by HEAD's
-policy, soak times from HEAD's history), and only then write it atomically. Anything refused
+policy, soak times from HEAD's history, the lifecycle rules: freeze windows, references left
+to a removed flag), and only then write it atomically. Anything refused
 leaves the file as it was. The clock is read once, by the command, and passed in.
 """
 
@@ -14,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from validator import git
 from validator.chatops import commands
+from validator.check import LoadedFlag
 from validator.edit import judge
 from validator.edit.committed import Committed, landed_at, read_committed, revert_command
 from validator.edit.new_flag import SCHEMA_FILE, NewFlag, flag_text, next_steps
@@ -24,6 +27,7 @@ from validator.edit.steps import StepError, Target, field_changes
 from validator.edit.write import delete_file, replace_file
 from validator.edit.yaml_edit import set_fields
 from validator.findings import Finding
+from validator.lifecycle.gate import Sides, lifecycle_findings
 from validator.loader import MAX_BYTES, Document, load_or_finding, stem, walk_flags
 from validator.model import TYPE_RULES, Flag, FlagType
 from validator.parse import parse_flag
@@ -169,6 +173,8 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
     findings = judge.verdict(name, candidate, base, now=options.now, landed_at=landed,
                              other_paths=others)
     if not judge.errors(findings):
+        findings += _lifecycle(name, candidate, edited, committed, options)
+    if not judge.errors(findings):
         return findings
     waiting = None
     if before and after and any(f.rule == "FO204" for f in findings):
@@ -178,6 +184,22 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
         hints.append(f"{path} already differs from HEAD ({before.describe()}) in its rollout "
                      "state: commit that step first, one step per merge request")
     raise Refusal(command, name, findings=findings, soak=waiting, now=options.now, hints=hints)
+
+
+def _lifecycle(name: str, candidate: Document | Finding | None, edited: Flag | None,
+               committed: Committed, options: Options) -> list[Finding]:
+    """The lifecycle rules `validate --base HEAD` adds for this flag (a freeze window, a
+    removal that code still reads, a stale or long-released flag), said before writing
+    rather than by CI after the push."""
+    if committed.head is None:
+        return []
+    base = committed.base
+    before = {name: base.flag} if base.flag is not None else {}
+    after = {name: LoadedFlag(edited, candidate)} \
+        if edited is not None and isinstance(candidate, Document) else {}
+    with git.BlobReader(options.root) as reader:
+        return lifecycle_findings(options.root, reader, Sides(committed.head, None, False),
+                                  before, after, base.policy, options.now)
 
 
 def _flag_of(candidate: Document | Finding | None) -> Flag | None:
