@@ -71,7 +71,6 @@ def prepare(repo: Path, plan: flagplan.RepoPlan) -> list[str]:
     different team folders and landed at different depths of the history.
     """
     restore(repo)
-    _commit_graph(repo)
     movable = [flag for flag in plan.flags if flagplan.next_step(flag) is not None]
     chosen = movable[:: max(1, len(movable) // CHANGED)][:CHANGED]
     for flag in chosen:
@@ -82,14 +81,6 @@ def prepare(repo: Path, plan: flagplan.RepoPlan) -> list[str]:
     if (len(unstaged), len(staged)) != (len(chosen), 1):
         raise RuntimeError(f"expected {len(chosen)} changed and 1 staged flag in {repo}")
     return [flag.path for flag in chosen]
-
-
-def _commit_graph(repo: Path) -> None:
-    """The commit-graph that `git gc` and `git maintenance` write in any repository that has
-    lived a while (the generator's fast-import leaves none): the gate reads the whole
-    first-parent line for its trusted clock, and git answers that from this file."""
-    if not (repo / ".git" / "objects" / "info" / "commit-graph").is_file():
-        _git(repo, "commit-graph", "write", "--reachable")
 
 
 def restore(repo: Path) -> None:

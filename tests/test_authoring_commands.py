@@ -312,6 +312,6 @@ def test_remove_while_code_reads_the_flag_is_refused_until_the_reference_is_gone
     assert "hint: remove the code that reads it first (flagops refs demo lists it)" in err
     assert (repo.path / PATH).exists()
     repo.write("app/models/user.rb", "def invite?\n  true\nend\n")
-    code, out, err = flagops(run_cli, repo, "remove", NAME)
+    code, _, err = flagops(run_cli, repo, "remove", NAME)
     assert code == 0, err
     assert not (repo.path / PATH).exists()

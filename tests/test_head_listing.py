@@ -4,11 +4,12 @@ parse of every record gives, for the index, a tree and the working tree, whateve
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
-
 from gitrepo import Repo
+
 from validator import git
 from validator.head_listing import INDEX, TREE, Listing
 from validator.loader import stem, walk_flags
@@ -100,3 +101,23 @@ def test_a_conflicted_index_lists_a_path_once(repo: Repo) -> None:
     assert list(found) == ["flags/deep/er/still/plain.yml", "flags/plain.yml",
                            "flags/team a/plain.yml"]
     assert found["flags/plain.yml"] == listing.entries["flags/plain.yml"]
+
+
+def test_a_malformed_tree_with_a_file_and_a_folder_of_one_name_counts_the_folder(
+        repo: Repo) -> None:
+    """`git mktree` accepts a tree holding flags/dup.yml as a file and as a folder (fsck calls
+    it duplicateEntries); a checkout makes the folder, so no regular file carries `dup`."""
+    blob = repo.git("rev-parse", "HEAD:flags/plain.yml").strip()
+    inner = _mktree(repo, f"100644 blob {blob}\tb.yml\n")
+    flags = _mktree(repo, f"100644 blob {blob}\tdup.yml\n040000 tree {inner}\tdup.yml\n")
+    top = _mktree(repo, f"040000 tree {flags}\tflags\n")
+    listing = Listing(git.tree_listing(repo.path, top, git.FLAGS_DIR), TREE)
+    assert listing.entries["flags/dup.yml"].mode == "040000"
+    assert listing.flag_entries_named(["dup"])["flags/dup.yml"].mode == "040000"
+    assert listing.names_still_there(["dup"]) == frozenset()
+
+
+def _mktree(repo: Repo, listing: str) -> str:
+    done = subprocess.run(["git", "mktree"], cwd=repo.path, env=repo.env, input=listing,
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()

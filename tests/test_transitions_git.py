@@ -358,3 +358,44 @@ def test_an_override_with_nothing_to_override_is_reported(repo: Repo) -> None:
     repo.write_flag("demo", "staging")
     repo.commit("staging\n\nFlag-Override: demo: just in case", at=EPOCH - 60)
     assert judge(repo, base, "HEAD") == ["FO209:warning"]
+
+
+def _commit_object(repo: Repo, message: str, committed_at: int, extra: str = "") -> None:
+    """A commit written by hand (a date git's porcelain refuses, a signature header), on main."""
+    tree = repo.git("write-tree").strip()
+    text = (f"tree {tree}\nparent {repo.head()}\nauthor t <t@e> {EPOCH - DAY} +0000\n"
+            f"committer t <t@e> {committed_at} +0000\n{extra}\n{message}\n")
+    done = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin"],
+                          cwd=repo.path, env=repo.env, input=text, capture_output=True,
+                          text=True, check=True)
+    repo.git("update-ref", "refs/heads/main", done.stdout.strip())
+
+
+def test_a_date_past_what_a_commit_graph_holds_is_read_as_the_commit_says(repo: Repo) -> None:
+    """The commit-graph keeps 34 bits of a date: there a commit dated in the year 2568 would
+    read as long ago. The clock reads the commit's own date, whatever housekeeping ran."""
+    repo.write_flag("demo", "off")
+    repo.commit("add demo", at=EPOCH - 10 * DAY)
+    repo.write_flag("demo", "staging")
+    repo.git("add", "-A")
+    _commit_object(repo, "demo on staging", 2**34 + EPOCH - 10 * DAY)
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    assert judge(repo, "HEAD") == ["FO204:error"]  # landed in the future: it waits
+    repo.git("commit-graph", "write", "--reachable")
+    assert judge(repo, "HEAD") == ["FO204:error"]
+
+
+def test_a_users_log_show_signature_setting_changes_no_history_read(repo: Repo) -> None:
+    """log.showSignature makes `git log` print signature checks into its output, whatever
+    the format asks; every history read turns it off, so a signed commit judges the same."""
+    repo.write_flag("demo", "off")
+    repo.commit("add demo", at=EPOCH - 10 * DAY)
+    repo.write_flag("demo", "staging")
+    repo.git("add", "-A")
+    signature = ("gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEE\n"
+                 " -----END PGP SIGNATURE-----\n")
+    _commit_object(repo, "demo on staging", EPOCH - 9 * DAY, signature)
+    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.git("config", "log.showSignature", "true")
+    assert judge(repo, "HEAD") == []  # staging landed 9 days ago, in the signed commit
+    assert judge(repo, "HEAD", now=EPOCH - 9 * DAY + 60) == ["FO204:error"]

@@ -299,16 +299,18 @@ class FirstParent:
 def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
     """The whole first-parent line of ref, newest first: ids, committer times, parent counts.
 
-    No diffs are computed and no commit is formatted: `rev-list --timestamp` takes committer
-    times from the commit-graph where the repository has one (`git gc` and `git maintenance`
-    write it), so the whole line of a long history is read in a fraction of what `git log`
-    takes; landing times are judged against it (see `validator.history`).
+    No diffs are computed, so this stays cheap on long histories; landing times are judged
+    against it (see `validator.history`). The times are the commits' own (`%ct`), as every
+    other history read gives them: `rev-list --timestamp` would be faster with a commit-graph,
+    but that file keeps 34 bits of a date (a commit dated past 2514 would read as long ago)
+    and parses a malformed commit differently, so the verdict would depend on housekeeping.
     """
-    raw = git(root, "rev-list", "--first-parent", "--timestamp", "--parents", ref, "--")
+    raw = git(root, "log", "--no-show-signature", "--first-parent", "--format=%H %ct %P", ref,
+              "--")
     line: list[FirstParent] = []
     for row in raw.decode("ascii").splitlines():
-        stamp, sha, *parents = row.split(" ")  # "time sha parent…": a root has no parent
-        line.append(FirstParent(sha, int(stamp), len(parents)))
+        sha, stamp, *parents = row.split(" ")  # a root commit's %P is empty: "sha time "
+        line.append(FirstParent(sha, int(stamp), len([p for p in parents if p])))
     return line
 
 
@@ -335,16 +337,18 @@ def first_parent_history(root: Path, revisions: str, pathspecs: Sequence[str], *
     if not pathspecs:
         return []
     count = [f"--max-count={limit}"] if limit is not None else []
-    raw = git(root, "log", "--first-parent", "-m", "--no-renames", "--raw", "-z", *count,
-              "--no-abbrev", "--format=%x00%H %ct", revisions, "--", *pathspecs)
+    raw = git(root, "log", "--no-show-signature", "--first-parent", "-m", "--no-renames",
+              "--raw", "-z", *count, "--no-abbrev", "--format=%x00%H %ct", revisions, "--",
+              *pathspecs)
     return list(_parse_log(raw))
 
 
 def removed_paths(root: Path, ref: str) -> set[str]:
     """Every path under flags/ that a first-parent commit of ref ever deleted (or moved
     away): with the paths at ref, every flag file the branch has ever had."""
-    raw = git(root, "log", "--first-parent", "-m", "--no-renames", "--diff-filter=D", "--raw",
-              "-z", "--no-abbrev", "--format=%x00%H %ct", ref, "--", FLAGS_DIR)
+    raw = git(root, "log", "--no-show-signature", "--first-parent", "-m", "--no-renames",
+              "--diff-filter=D", "--raw", "-z", "--no-abbrev", "--format=%x00%H %ct", ref, "--",
+              FLAGS_DIR)
     return {change.path for commit in _parse_log(raw) for change in commit.changes}
 
 
@@ -390,8 +394,8 @@ def first_parents_in(root: Path, revision_range: str) -> list[str]:
 
 def trailers(root: Path, revision_range: str, key: str) -> list[str]:
     """Values of the trailer `key` in every commit message of the range."""
-    raw = git(root, "log", f"--format=%(trailers:key={key},valueonly,separator=%x00)%x00",
-              revision_range)
+    raw = git(root, "log", "--no-show-signature",
+              f"--format=%(trailers:key={key},valueonly,separator=%x00)%x00", revision_range)
     return [value.strip() for value in _split_z(raw) if value.strip()]
 
 

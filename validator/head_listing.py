@@ -4,8 +4,9 @@ A change is judged against the whole head: does another file carry the name of a
 touched, is a removed flag's name still there, is a folder above a changed file named *.yml,
 which .gitattributes apply. At 100,000 flags, turning git's listing into one object per file
 costs more than judging the change, so the listing is kept as git's text and each question
-is answered by one regular-expression pass over it, in C; only a question about every file
-(`--all-files`, a checkout that converts flag files) parses every record.
+is answered by `str.find` over it (in C, at memory speed) for the few names a change touched;
+only a question about every file (`--all-files`, a checkout that converts flag files) parses
+every record.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ class Listing:
             for info, path in self._records_ending(f"/{name}.yml"):
                 if git.is_flag_path(path):
                     found.setdefault(path, self._entry(info, path))
-            for folder in self._folders_named(f"/{name}.yml/"):
-                found.setdefault(folder, git.Entry(folder, FOLDER_MODE, None))
+            for folder in self._folders_named(f"/{name}.yml/"):  # a checkout makes the
+                found[folder] = git.Entry(folder, FOLDER_MODE, None)  # folder, not the file
         return found
 
     def flag_paths_named(self, names: Iterable[str]) -> list[str]:
@@ -107,8 +108,8 @@ class Listing:
             at = text.find(fragment, at + 1)
 
     def _records_ending(self, ending: str) -> Iterator[tuple[str, str]]:
-        """(info, path) of every record whose text ends with `ending`: str.find runs at
-        memory speed, where a pass of re over 100,000 records takes a tenth of a second."""
+        """(info, path) of every record whose text ends with `ending` (a regular expression
+        over 100,000 records takes a tenth of a second; this, a few milliseconds)."""
         text, tail = self._text, ending + "\0"
         at = text.find(tail)
         while at != -1:
@@ -125,7 +126,8 @@ class Listing:
 
 def with_folders(entries: dict[str, git.Entry]) -> dict[str, git.Entry]:
     """Git lists no folders: a folder named *.yml shows only as a prefix of its files, so
-    it is added as an entry of its own, as the working tree's walk reports it."""
+    it is added as an entry of its own, as the working tree's walk reports it (over a file of
+    the same path, which only a malformed tree can hold: a checkout makes the folder)."""
     folders = {folder: git.Entry(folder, FOLDER_MODE, None) for path in entries
                if ".yml/" in path for folder in _yml_folders_above(path)}
     return {**entries, **folders}

@@ -118,7 +118,8 @@ def details(root: Path, shas: Iterable[str]) -> dict[str, Details]:
     wanted = list(dict.fromkeys(shas))
     if not wanted:
         return {}
-    raw = git.git(root, "log", "--no-walk=unsorted", "--stdin", "--format=%H%x00%an%x00%B%x00",
+    raw = git.git(root, "log", "--no-show-signature", "--no-walk=unsorted", "--stdin",
+                  "--format=%H%x00%an%x00%B%x00",
                   stdin="".join(f"{sha}\n" for sha in wanted).encode("ascii"))
     fields = raw.decode("utf-8", "replace").split("\0")
     found: dict[str, Details] = {}
