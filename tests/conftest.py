@@ -9,13 +9,16 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from validator.cli import main
+
+if TYPE_CHECKING:
+    from selenium.webdriver import Chrome
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("FLAGOPS_SHARED_DIR") or REPO_ROOT.parent / "shared")
@@ -116,3 +119,16 @@ def _cache_outside_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     """flagops keeps its cache in $XDG_CACHE_HOME/flagops: a folder of the session's, never
     the developer's own (in-process runs and the subprocesses they start alike)."""
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Chrome]:
+    """One headless Chromium for every browser test of the session, started as
+    `survey_renderer.browser` starts it (only 127.0.0.1, no network, no first-run services)."""
+    from survey_renderer.browser import chromium, missing_binaries
+
+    missing = missing_binaries()
+    require(not missing, f"{' and '.join(missing)} not on PATH: apt-get install chromium "
+                         "chromium-driver (.ci/run does)")
+    with chromium() as browser:
+        yield browser

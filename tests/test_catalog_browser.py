@@ -23,12 +23,11 @@ from catalog_repo import (
     iso,
     make,
 )
-from conftest import require
 from selenium.webdriver import Chrome
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from survey_renderer.browser import chromium, console_messages, missing_binaries, serve
+from survey_renderer.browser import console_messages, serve
 from validator.cli import main
 
 pytestmark = pytest.mark.browser
@@ -53,13 +52,13 @@ def base(site: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def driver() -> Iterator[Chrome]:
-    missing = missing_binaries()
-    require(not missing, f"{' and '.join(missing)} not on PATH: apt-get install chromium "
-                         "chromium-driver (.ci/run does)")
-    with chromium() as browser:
-        browser.set_window_size(1400, 900)
-        yield browser
+def driver(chromium_browser: Chrome) -> Iterator[Chrome]:
+    """The session's browser at a desktop size (the index's columns are laid out for one),
+    given back at the size it had."""
+    size = chromium_browser.get_window_size()
+    chromium_browser.set_window_size(1400, 900)
+    yield chromium_browser
+    chromium_browser.set_window_size(size["width"], size["height"])
 
 
 VISIBLE_JS = """

@@ -19,10 +19,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import require
 from selenium.webdriver import Chrome
 
-from survey_renderer.browser import chromium, console_messages, missing_binaries, serve
+from survey_renderer.browser import console_messages, serve
 from survey_renderer.cli import write_site
 from survey_renderer.gate import evaluate
 from survey_renderer.screenshot import SHOTS, demo_site, photograph
@@ -196,13 +195,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
-def driver() -> Iterator[Chrome]:
-    missing = missing_binaries()
-    require(not missing, f"{' and '.join(missing)} not on PATH: apt-get install chromium "
-                         "chromium-driver (.ci/run does)")
-    with chromium() as browser:
-        yield browser
+@pytest.fixture
+def driver(chromium_browser: Chrome) -> Chrome:
+    return chromium_browser
 
 
 def page_state(driver: Chrome, base_url: str, site: str, **query: str) -> dict[str, Any]:
