@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from gitrepo import flag_yaml
 
-from validator.cache import Cache, Settings, context_digest
+from validator.cache import FORMAT, Cache, Settings, context_digest
 from validator.commands.validate import check_tree
 from validator.policy import DEFAULT_POLICY
 
@@ -91,7 +91,7 @@ def test_a_corrupt_pack_is_ignored_and_rebuilt(root: Path, tmp_path: Path,
     _pack(folder).write_bytes(damage)
     cache = _open(folder, root)
     assert _findings(root, cache) == _findings(root, None) and cache.hits == 0
-    assert json.loads(_pack(folder).read_text())["format"] == 1  # rebuilt
+    assert json.loads(_pack(folder).read_text())["format"] == FORMAT  # rebuilt
 
 
 def test_an_entry_for_another_path_with_the_same_bytes_is_not_taken(tmp_path: Path) -> None:
@@ -113,10 +113,16 @@ def test_an_entry_for_another_path_with_the_same_bytes_is_not_taken(tmp_path: Pa
     assert _findings(root, cache) == _findings(root, None) and cache.hits == 1
 
 
+A = "flags/alpha.yml"
+
+
 @pytest.mark.parametrize("entry", [
-    ["K", "flags/alpha.yml", "alpha", [12, 1], [[12, 1, "error", "FO999", "made up", None]]],
-    ["K", "flags/alpha.yml", "alpha", [12, 1], [[0, 1, "error", "FO130", "m", None]]],
-    ["K", "flags/alpha.yml", "alpha", [12, 1], [[1, 1, "fatal", "FO130", "m", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [[A, 12, 1, "error", "FO999", "made up", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [[A, 0, 1, "error", "FO130", "m", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [[A, 1, 1, "fatal", "FO130", "m", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [["flags/gamma.yml", 1, 1, "error", "FO130",
+                                                 "m", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [[A, 1, 1, "error", "FO130", "m", None, 1]]],
     ["K", "flags/alpha.yml", "alpha", [True, 1], []],
     ["K", "flags/alpha.yml", 7, None, []],
     ["K", "flags/alpha.yml", "alpha", None, [[1, 1]]],
@@ -177,7 +183,7 @@ def test_concurrent_runs_agree_and_leave_whole_packs(root: Path, tmp_path: Path)
         assert outputs == [fresh.stdout] * 4
         (root / "flags" / "f0.yml").write_text(flag_yaml("f0", "off"))  # a miss next round
         fresh = subprocess.run([*argv, "--no-cache"], capture_output=True, text=True, env=env)
-    assert json.loads(_pack(folder).read_text())["format"] == 1
+    assert json.loads(_pack(folder).read_text())["format"] == FORMAT
     assert not list(folder.glob(".tmp-*"))  # no temporary file left behind
 
 
