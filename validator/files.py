@@ -137,21 +137,25 @@ def walk_flags(root: Path, folder: str = "flags",
     while pending:
         directory, relative = pending.pop()
         try:
-            entries = list(os.scandir(directory))
+            with os.scandir(directory) as listing:
+                entries = list(listing)
         except OSError:
             continue
         for entry in entries:
-            path = f"{relative}/{entry.name}"
+            name = entry.name
+            if entry.is_file(follow_symlinks=False):  # most entries: one test, no stat
+                if name.endswith(suffix):
+                    found.append(f"{relative}/{name}")
+                continue
+            path = f"{relative}/{name}"
             if entry.is_symlink():
                 irregular.append((path, "a symlink"))
             elif entry.is_dir(follow_symlinks=False):
                 pending.append((entry.path, path))
-                if entry.name.endswith(suffix):
+                if name.endswith(suffix):
                     irregular.append((path, "a folder"))
-            elif not entry.is_file(follow_symlinks=False):
+            else:
                 irregular.append((path, "a FIFO, device or socket"))
-            elif entry.name.endswith(suffix):
-                found.append(path)
     return sorted(found), sorted(irregular)
 
 

@@ -70,7 +70,8 @@ def judge_tree(root: Path, policy: Policy | Callable[[], Policy], *,
     if cache is not None and cache.has_verdict():
         whole = _keys(root, scan.targets, cache, known)
         parts = _parts(scan, known) if whole else None
-        verdict = cache.verdict(parts) if parts is not None else None
+        paths = [*scan.targets, *(finding.path for finding in scan.extra)]
+        verdict = cache.verdict(parts, paths) if parts is not None else None
         if verdict is not None:
             cache.save({part for _, part in _keyed(known)}, complete=True, summaries=False)
             return verdict

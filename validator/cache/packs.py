@@ -13,6 +13,7 @@ from typing import Any
 
 from validator.cache.keys import FORMAT
 from validator.check import CheckedFile, FileSummary, Verdict
+from validator.files import stem
 from validator.findings import RULES, Finding, Position, Severity
 
 MAX_PACK_BYTES = 1 << 30
@@ -65,21 +66,26 @@ def encode_findings(findings: tuple[Finding, ...] | list[Finding]) -> list[list[
 
 
 def encode_verdict(verdict: Verdict) -> list[Any]:
-    return [encode_findings(verdict.findings), [[f.path, f.flag] for f in verdict.files]]
+    """The findings, and of the files only the count and the flags not named as their files
+    are: the paths are the ones the verdict's key was made of, given again to decode it."""
+    other = {str(index): file.flag for index, file in enumerate(verdict.files)
+             if file.flag != stem(file.path)}
+    return [encode_findings(verdict.findings), len(verdict.files), other]
 
 
-def decode_verdict(value: Any) -> Verdict | None:
-    """A verdict as `encode_verdict` wrote it; None unless every part is of that shape."""
-    if type(value) is not list or len(value) != 2 or type(value[1]) is not list:
+def decode_verdict(value: Any, paths: list[str]) -> Verdict | None:
+    """A verdict as `encode_verdict` wrote it, of these files; None unless every part is of
+    that shape."""
+    if type(value) is not list or len(value) != 3 or value[1] != len(paths) or \
+            type(value[2]) is not dict:
         return None
     findings = decode_findings(value[0])
-    files: list[CheckedFile] = []
-    for item in value[1]:
-        if type(item) is not list or len(item) != 2 or type(item[0]) is not str or \
-                type(item[1]) is not str:
-            return None
-        files.append(CheckedFile(item[0], item[1]))
-    return None if findings is None else Verdict(findings, files)
+    other: dict[str, Any] = value[2]
+    if findings is None or not all(type(flag) is str for flag in other.values()):
+        return None
+    files = [CheckedFile(path, other[str(index)] if str(index) in other else stem(path))
+             for index, path in enumerate(paths)]
+    return Verdict(findings, files)
 
 
 def decode(entry: Any, key: str, path: str) -> FileSummary | None:

@@ -141,14 +141,15 @@ class Cache:
     def has_verdict(self) -> bool:
         return bool(self._read("verdict"))
 
-    def verdict(self, parts: list[str]) -> Verdict | None:
+    def verdict(self, parts: list[str], paths: list[str]) -> Verdict | None:
         """The verdict of the last whole run, if it was made of exactly these parts: each
-        file's path and key (or the finding it gave instead), in order."""
+        file's path and key (or the finding it gave instead), in order; `paths` are the files'
+        paths, which the parts hold too."""
         key = parts_key(self.context, ["verdict", *parts])
         entry = self._read("verdict").get(key)
         if type(entry) is not list or len(entry) != 2 or entry[0] != key:
             return None
-        return decode_verdict(entry[1])
+        return decode_verdict(entry[1], paths)
 
     def keep_verdict(self, parts: list[str], verdict: Verdict) -> None:
         """One verdict per repository and context: the last whole run's."""
