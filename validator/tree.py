@@ -62,9 +62,9 @@ def check_tree(root: Path, policy: Policy | Callable[[], Policy], paths: list[st
 
 
 def judge_tree(root: Path, policy: Policy | Callable[[], Policy], *,
-               cache: Cache | None) -> Checked | Verdict:
+               cache: Cache | None, with_data: bool = False) -> Checked | Verdict:
     """Every flag file's findings: the last whole run's verdict when nothing it was made of
-    changed, else a check as `check_tree` makes it."""
+    changed, else a check as `check_tree` makes it (with each flag's data if asked)."""
     scan = _scan(root, [])
     known: Known = {}
     if cache is not None and cache.has_verdict():
@@ -75,7 +75,7 @@ def judge_tree(root: Path, policy: Policy | Callable[[], Policy], *,
         if verdict is not None:
             cache.save({part for _, part in _keyed(known)}, complete=True, summaries=False)
             return verdict
-    return _check(root, scan, policy, cache, False, known)
+    return _check(root, scan, policy, cache, with_data, known)
 
 
 def _scan(root: Path, paths: list[str]) -> _Scan:

@@ -58,19 +58,16 @@ def _tree_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]:
     may come from the cache: see validator/tree.py.
     """
     cache = Cache.open(cache_settings(args), root, with_data=False)
-    policy = _policy(root, cache)
-    if not args.paths and not args.check_links:
-        return report_of(judge_tree(root, policy, cache=cache), root), _no_links
-    checked = check_tree(root, policy, args.paths, cache=cache)
+    policy = tree_policy(root, cache)
+    judged = check_tree(root, policy, args.paths, cache=cache) \
+        if args.paths or args.check_links else judge_tree(root, policy, cache=cache)
 
     def linked() -> tuple[list[LoadedFlag], Policy]:
-        return _parsed(root, checked, _now(policy)), _now(policy)
+        checked = judged if isinstance(judged, Checked) else \
+            check_tree(root, policy, [], cache=cache)
+        return _parsed(root, checked, policy_now(policy)), policy_now(policy)
 
-    return report_of(checked, root), linked
-
-
-def _no_links() -> tuple[list[LoadedFlag], Policy]:
-    raise AssertionError("--check-links takes the checked path")  # pragma: no cover
+    return report_of(judged, root), linked
 
 
 def _parsed(root: Path, checked: Checked, policy: Policy) -> list[LoadedFlag]:
@@ -95,7 +92,7 @@ def _with_links(report: Report, flags: list[LoadedFlag], policy: Policy) -> Repo
     return replace(report, findings=[*report.findings, *found])
 
 
-def _policy(root: Path, cache: Cache | None) -> Policy | Callable[[], Policy]:
+def tree_policy(root: Path, cache: Cache | None) -> Policy | Callable[[], Policy]:
     """The policy now, or, when this context's pack exists, only once a file is parsed.
 
     The pack's context holds pyproject.toml's bytes and the validator's source, and a pack is
@@ -113,7 +110,7 @@ def _load_policy(root: Path) -> Policy:
     return load_policy(root)
 
 
-def _now(policy: Policy | Callable[[], Policy]) -> Policy:
+def policy_now(policy: Policy | Callable[[], Policy]) -> Policy:
     return policy() if callable(policy) else policy
 
 
