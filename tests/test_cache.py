@@ -102,15 +102,20 @@ def test_an_entry_for_another_path_with_the_same_bytes_is_not_taken(tmp_path: Pa
     _findings(root, _open(folder, root))
     pack = json.loads(_pack(folder).read_text())
     entries = pack["entries"]
-    a, b = sorted(entries, key=lambda key: entries[key][1])
+    a, b = sorted(entries, key=lambda key: _fields(entries[key])[1])
     entries[b] = entries[a]  # a's entry (its key, its path) filed under b's key
     _pack(folder).write_text(json.dumps(pack))
     cache = _open(folder, root)
     assert _findings(root, cache) == _findings(root, None) and cache.hits == 1
-    entries[b] = [b, *entries[a][1:]]  # b's key, but a's path inside
+    entries[b] = "\t".join([b, *_fields(entries[a])[1:]])  # b's key, but a's path inside
     _pack(folder).write_text(json.dumps(pack))
     cache = _open(folder, root)
     assert _findings(root, cache) == _findings(root, None) and cache.hits == 1
+
+
+def _fields(entry: str | list[object]) -> list[object]:
+    """An entry's parts: a line of a flag without findings, or the list of any other."""
+    return list(entry.split("\t")) if isinstance(entry, str) else entry
 
 
 A = "flags/alpha.yml"
@@ -127,14 +132,21 @@ A = "flags/alpha.yml"
     ["K", "flags/alpha.yml", 7, None, []],
     ["K", "flags/alpha.yml", "alpha", None, [[1, 1]]],
     ["K", "flags/alpha.yml", "alpha"],
+    "K\tflags/alpha.yml\talpha\t012\t1",  # as a line: a leading zero
+    "K\tflags/alpha.yml\talpha\t\u0661\t1",  # a digit, but not an ASCII one
+    "K\tflags/alpha.yml\talpha\t+1\t1",
+    "K\tflags/alpha.yml\talpha\t1",
+    "K\tflags/gamma.yml\talpha\t1\t1",
 ])
 def test_an_entry_of_the_wrong_shape_is_a_miss(root: Path, tmp_path: Path,
-                                               entry: list[object]) -> None:
+                                               entry: list[object] | str) -> None:
+    """alpha has a finding, so its entry is a list; as a line it would say "no findings"."""
     folder = tmp_path / "c"
     _findings(root, _open(folder, root))
     pack = json.loads(_pack(folder).read_text())
-    [key] = [k for k, e in pack["entries"].items() if e[1] == "flags/alpha.yml"]
-    pack["entries"][key] = [key if part == "K" else part for part in entry]
+    [key] = [k for k, e in pack["entries"].items() if _fields(e)[1] == "flags/alpha.yml"]
+    pack["entries"][key] = entry.replace("K", key, 1) if isinstance(entry, str) else \
+        [key if part == "K" else part for part in entry]
     _pack(folder).write_text(json.dumps(pack))
     cache = _open(folder, root)
     assert _findings(root, cache) == _findings(root, None) and cache.hits == 1

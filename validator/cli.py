@@ -44,9 +44,10 @@ COMMANDS: dict[str, str] = {
     "issue": "validator.commands.issue",
     "announce": "validator.commands.announce",
 }
-SHORTCUTS: dict[str, str] = {"validate": "validator.staged"}
-"""Modules that may answer a command before its module (and what that imports) is loaded:
-`shortcut(args, out)` returns an exit code, or None to run the command."""
+SHORTCUTS: dict[str, tuple[str, str]] = {"validate": ("validator.staged", "staged")}
+"""Modules that may answer a command before its module (and what that imports) is loaded,
+with the option that must be set for them to be asked (a tree run never imports git's
+module): `shortcut(args, out)` returns an exit code, or None to run the command."""
 ROOTLESS = ("init",)
 """Commands that work on a folder of their own (DIR), not on the repository found upwards."""
 SUMMARY = "Feature flags as reviewed files: legal rollout steps, a plan, a merged config."
@@ -395,8 +396,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 
 def _shortcut(args: argparse.Namespace, out: TextIO) -> int | None:
-    name = SHORTCUTS.get(args.command)
-    if name is None:
+    name, option = SHORTCUTS.get(args.command, ("", ""))
+    if not name or not getattr(args, option, False):
         return None
     code: int | None = importlib.import_module(name).shortcut(args, out)
     return code
