@@ -1,6 +1,6 @@
 """One state of the flags tree: documents in, parsed flags and findings out. No I/O.
 
-Checking is two steps so that the cache (validator/cache.py) can sit between them: each file
+Checking is two steps so that the cache (validator/cache/) can sit between them: each file
 gives a `FileSummary` (its own findings, and what the cross-file rules and the build need of
 it), then the cross-file rules run on the summaries alone, fresh or cached alike.
 """
