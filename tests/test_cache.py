@@ -316,18 +316,19 @@ def test_a_change_that_keeps_size_and_mtime_is_seen_by_status(root: Path, tmp_pa
 
 
 def test_a_whole_run_with_nothing_changed_takes_the_verdict(root: Path, tmp_path: Path) -> None:
-    from validator.check import Verdict
+    from validator.check import TreeVerdict
     from validator.tree import judge_tree
 
     folder = tmp_path / "c"
     fresh = check_tree(root, DEFAULT_POLICY, [])
     assert isinstance(judge_tree(root, DEFAULT_POLICY, cache=_open(folder, root)), type(fresh))
     again = judge_tree(root, DEFAULT_POLICY, cache=_open(folder, root))
-    assert isinstance(again, Verdict)
-    assert (again.findings, again.files) == (fresh.findings, fresh.files)
+    assert isinstance(again, TreeVerdict)
+    assert (again.findings, again.checked) == \
+        (fresh.findings, [(file.path, file.flag) for file in fresh.files])
     (root / "flags" / "delta.yaml").write_text(flag_yaml("delta"))  # FO008: not read
     changed = judge_tree(root, DEFAULT_POLICY, cache=_open(folder, root))
-    assert not isinstance(changed, Verdict)
+    assert not isinstance(changed, TreeVerdict)
     assert changed.findings == check_tree(root, DEFAULT_POLICY, []).findings
     assert "FO008" in {finding.rule for finding in changed.findings}
 

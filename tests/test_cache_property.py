@@ -28,7 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from validator.cache import Cache, Settings
-from validator.check import Verdict
+from validator.check import TreeVerdict
 from validator.policy import load_policy
 from validator.tree import check_tree, judge_tree
 
@@ -205,7 +205,9 @@ def _verdict(root: Path, cache: Cache | None) -> tuple[Any, ...]:
 
 def _judged(root: Path, cache: Cache) -> tuple[Any, ...]:
     judged = judge_tree(root, load_policy(root), cache=cache)
-    return judged.findings, judged.files, isinstance(judged, Verdict)
+    if isinstance(judged, TreeVerdict):
+        return judged.findings, judged.checked, True
+    return judged.findings, [(file.path, file.flag) for file in judged.files], False
 
 
 def _filesystem_clock(probe: Path) -> int:
@@ -245,7 +247,8 @@ def test_a_cached_run_finds_exactly_what_a_fresh_run_finds(
                 cache = _open(cache_dir, root, with_data=step % 2 == 0,
                               version=state["version"])
                 if run == 1:
-                    assert _judged(root, cache)[:2] == fresh[:2]
+                    assert _judged(root, cache)[:2] == \
+                        (fresh[0], [(file.path, file.flag) for file in fresh[1]])
                 else:
                     assert _verdict(root, cache) == fresh
             stats["status"] += cache.stats.hits

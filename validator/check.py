@@ -48,12 +48,13 @@ class FileSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class TreeVerdict:
     """What a check found and of which files, without the flags: all a report needs, and what
     the cache keeps of a whole run (validator/tree.py)."""
 
     findings: list[Finding]
-    files: list[CheckedFile]
+    checked: list[tuple[str, str]]
+    """(path, flag name) of every file, as a report lists them."""
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator.cache import Cache
-from validator.check import Checked, FileSummary, Verdict, check_summaries, unreadable
+from validator.check import Checked, FileSummary, TreeVerdict, check_summaries, unreadable
 from validator.errors import UserError
 from validator.files import (
     converted,
@@ -62,7 +62,7 @@ def check_tree(root: Path, policy: Policy | Callable[[], Policy], paths: list[st
 
 
 def judge_tree(root: Path, policy: Policy | Callable[[], Policy], *,
-               cache: Cache | None, with_data: bool = False) -> Checked | Verdict:
+               cache: Cache | None, with_data: bool = False) -> Checked | TreeVerdict:
     """Every flag file's findings: the last whole run's verdict when nothing it was made of
     changed, else a check as `check_tree` makes it (with each flag's data if asked)."""
     scan = _scan(root, [])
@@ -102,16 +102,17 @@ def _check(root: Path, scan: _Scan, policy: Policy | Callable[[], Policy],
                    complete=scan.complete)
         if scan.complete:
             cache.keep_verdict([*parts, *map(_finding_part, scan.extra)],
-                               Verdict(checked.findings, checked.files))
+                               TreeVerdict(checked.findings,
+                                           [(file.path, file.flag) for file in checked.files]))
     return checked
 
 
 def _keys(root: Path, targets: list[str], cache: Cache, known: Known) -> bool:
     """Each target's key (from its status, else its bytes) or finding, into `known`; False
     when more than VERDICT_READS files had to be read (then the verdict cannot hold)."""
-    prefix, reads = f"{root}/", 0
+    prefix, reads, known_key = f"{root}/", 0, cache.known_key
     for target in targets:
-        key = cache.known_key(prefix + target, target)
+        key = known_key(prefix + target, target)
         if key is not None:
             known[target] = (key, None)
             continue

@@ -38,10 +38,10 @@ def context_digest(root: Path, *, package: Path | None = None,
 
 
 def parts_key(context: str, parts: list[str]) -> str:
-    """The key of an output made from `parts` (keys, paths, options) in this context."""
+    """The key of an output made from `parts` (keys, options, findings as JSON) in this
+    context: none holds a NUL, so the parts joined by NULs are read back one way only."""
     digest = hashlib.blake2b(context.encode(), digest_size=20)
-    for part in parts:
-        digest.update(b"\0" + part.encode("utf-8", "surrogatepass"))
+    digest.update(("\0" + "\0".join(parts)).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 

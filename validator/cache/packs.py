@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.cache.keys import FORMAT
-from validator.check import CheckedFile, FileSummary, Verdict
+from validator.check import FileSummary, TreeVerdict
 from validator.files import stem
 from validator.findings import RULES, Finding, Position, Severity
 
@@ -72,15 +72,15 @@ def encode_findings(findings: tuple[Finding, ...] | list[Finding]) -> list[list[
             for f in findings]
 
 
-def encode_verdict(verdict: Verdict) -> list[Any]:
+def encode_verdict(verdict: TreeVerdict) -> list[Any]:
     """The findings, and of the files only the count and the flags not named as their files
     are: the paths are the ones the verdict's key was made of, given again to decode it."""
-    other = {str(index): file.flag for index, file in enumerate(verdict.files)
-             if file.flag != stem(file.path)}
-    return [encode_findings(verdict.findings), len(verdict.files), other]
+    other = {str(index): flag for index, (path, flag) in enumerate(verdict.checked)
+             if flag != stem(path)}
+    return [encode_findings(verdict.findings), len(verdict.checked), other]
 
 
-def decode_verdict(value: Any, paths: list[str]) -> Verdict | None:
+def decode_verdict(value: Any, paths: list[str]) -> TreeVerdict | None:
     """A verdict as `encode_verdict` wrote it, of these files; None unless every part is of
     that shape."""
     if type(value) is not list or len(value) != 3 or value[1] != len(paths) or \
@@ -90,9 +90,13 @@ def decode_verdict(value: Any, paths: list[str]) -> Verdict | None:
     other: dict[str, Any] = value[2]
     if findings is None or not all(type(flag) is str for flag in other.values()):
         return None
-    files = [CheckedFile(path, other[str(index)] if str(index) in other else stem(path))
-             for index, path in enumerate(paths)]
-    return Verdict(findings, files)
+    checked = [(path, path.rpartition("/")[2].removesuffix(".yml")) for path in paths]
+    for index, flag in other.items():  # the rare flag named otherwise than its file
+        if not index.isascii() or not index.isdigit() or str(int(index)) != index or \
+                int(index) >= len(paths):
+            return None
+        checked[int(index)] = (paths[int(index)], flag)
+    return TreeVerdict(findings, checked)
 
 
 def decode(entry: Any, key: str, path: str) -> FileSummary | None:

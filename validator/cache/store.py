@@ -22,7 +22,7 @@ from validator.cache.packs import (
 )
 from validator.cache.settings import Settings, safe_folder
 from validator.cache.stat_keys import RACY_MARGIN_NS, StatKeys
-from validator.check import FileSummary, Verdict
+from validator.check import FileSummary, TreeVerdict
 
 Clock = Callable[[], int]
 """Nanoseconds since the epoch, as file times count them (time.time_ns)."""
@@ -141,7 +141,7 @@ class Cache:
     def has_verdict(self) -> bool:
         return bool(self._read("verdict"))
 
-    def verdict(self, parts: list[str], paths: list[str]) -> Verdict | None:
+    def verdict(self, parts: list[str], paths: list[str]) -> TreeVerdict | None:
         """The verdict of the last whole run, if it was made of exactly these parts: each
         file's path and key (or the finding it gave instead), in order; `paths` are the files'
         paths, which the parts hold too."""
@@ -151,7 +151,7 @@ class Cache:
             return None
         return decode_verdict(entry[1], paths)
 
-    def keep_verdict(self, parts: list[str], verdict: Verdict) -> None:
+    def keep_verdict(self, parts: list[str], verdict: TreeVerdict) -> None:
         """One verdict per repository and context: the last whole run's."""
         key = parts_key(self.context, ["verdict", *parts])
         entry = [key, encode_verdict(verdict)]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from validator.cache import Cache
-from validator.check import Checked, Verdict
+from validator.check import Checked, TreeVerdict
 from validator.commands.validate import (
     cache_settings,
     check_tree,
@@ -99,7 +99,7 @@ def _summaries(root: Path, flags: dict[str, Flag], policy: Policy,
     return summaries(root, flags, policy, current, now)
 
 
-def _config(root: Path, checked: Checked | Verdict, cache: Cache | None,
+def _config(root: Path, checked: Checked | TreeVerdict, cache: Cache | None,
             policy: Policy | Callable[[], Policy], environment: str,
             ref: str) -> tuple[str, list[str], int]:
     """The merged config's text, its warnings and its size: from the cache when no flag file,
@@ -109,7 +109,7 @@ def _config(root: Path, checked: Checked | Verdict, cache: Cache | None,
     from_cache = _cached_config(cache, environment, ref)
     if from_cache is not None:
         return from_cache
-    if isinstance(checked, Verdict):
+    if isinstance(checked, TreeVerdict):
         checked = check_tree(root, policy, [], cache=cache, with_data=True)
     from validator.build import build_config, config_text
     from validator.model import Environment

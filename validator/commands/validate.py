@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from validator.cache import Cache, Settings
-from validator.check import Checked, LoadedFlag, Verdict
+from validator.check import Checked, LoadedFlag, TreeVerdict
 from validator.output import emit, pair_reports
 from validator.reports import Report
 from validator.tree import check_tree as check_tree
@@ -118,7 +118,8 @@ def cache_settings(args: argparse.Namespace) -> Settings:
     return Settings.of(getattr(args, "cache_dir", None), getattr(args, "no_cache", False))
 
 
-def report_of(checked: Checked | Verdict, root: Path) -> Report:
-    checked_files = [(file.path, file.flag) for file in checked.files]
+def report_of(checked: Checked | TreeVerdict, root: Path) -> Report:
+    checked_files = checked.checked if isinstance(checked, TreeVerdict) else \
+        [(file.path, file.flag) for file in checked.files]
     notes = [] if checked_files else [f"no flag files in {root.resolve() / 'flags'}"]
     return Report(checked.findings, checked_files, notes)
