@@ -11,7 +11,6 @@ import importlib
 import io
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -389,6 +388,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 130
     except Exception as error:  # a bug: say so, with the traceback only on request
         if os.environ.get("FLAGOPS_DEBUG"):
+            import traceback  # a bug's path only: every run would pay for it
+
             traceback.print_exc()
         print(f"flagops: internal error: {type(error).__name__}: {escape(str(error))} "
               "(set FLAGOPS_DEBUG=1 for a traceback)", file=sys.stderr)
