@@ -73,7 +73,7 @@ def judge_tree(root: Path, policy: Policy | Callable[[], Policy], *,
         paths = [*scan.targets, *(finding.path for finding in scan.extra)]
         verdict = cache.verdict(parts, paths) if parts is not None else None
         if verdict is not None:
-            cache.save({part for _, part in _keyed(known)}, complete=True, summaries=False)
+            cache.save(_keys_of(known), complete=True, summaries=False)
             return verdict
     return _check(root, scan, policy, cache, with_data, known)
 
@@ -140,8 +140,8 @@ def _parts(scan: _Scan, known: Known) -> list[str]:
     return [*parts, *map(_finding_part, scan.extra)]
 
 
-def _keyed(known: Known) -> list[tuple[str, str]]:
-    return [(path, item[0]) for path, item in known.items() if not isinstance(item, Finding)]
+def _keys_of(known: Known) -> set[str]:
+    return {item[0] for item in known.values() if not isinstance(item, Finding)}
 
 
 def _finding_part(finding: Finding) -> str:
