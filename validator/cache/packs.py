@@ -124,15 +124,21 @@ def decode(entry: Any, key: str, path: str) -> FileSummary | None:
 
 def _decode_line(entry: str, key: str, path: str) -> FileSummary | None:
     parts = entry.split("\t")
-    if len(parts) != 5 or parts[0] != key or parts[1] != path or \
-            not (_is_number(parts[3]) and _is_number(parts[4])):
+    if len(parts) != 5 or parts[0] != key or parts[1] != path:
         return None
-    return FileSummary(path, parts[2], (), Position(int(parts[3]), int(parts[4])))
+    line, column = _number(parts[3]), _number(parts[4])
+    return None if line is None or column is None else \
+        FileSummary(path, parts[2], (), Position(line, column))
 
 
-def _is_number(text: str) -> bool:
-    """A line or column exactly as written: ASCII digits, no sign, no leading zero."""
-    return text.isascii() and text.isdigit() and text[0] != "0"
+def _number(text: str) -> int | None:
+    """A line or column exactly as written: the number whose own text it is (no sign, space,
+    underscore, leading zero or non-ASCII digit), at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return value if value >= 1 and str(value) == text else None
 
 
 def decode_findings(items: Any) -> list[Finding] | None:

@@ -67,7 +67,8 @@ class Cache:
 
     @property
     def summaries(self) -> dict[str, Any]:
-        return self._read("summaries")
+        found = self.loaded.get("summaries")  # asked once per file: the short way first
+        return found if found is not None else self._read("summaries")
 
     @property
     def data(self) -> dict[str, Any]:
@@ -129,11 +130,13 @@ class Cache:
                 self._save_summaries(used if complete else used | set(self.summaries))
 
     def _save_summaries(self, kept: set[str]) -> None:
-        summaries = {key: self.summaries[key] for key in kept if key in self.summaries}
+        stored = self.summaries
+        summaries = {key: stored[key] for key in kept if key in stored}
         summaries.update({key: encode(key, s) for key, s in self.fresh.items()})
         write_pack(self._pack("summaries"), self.context, summaries)
         if self.with_data:
-            data = {key: self.data[key] for key in kept if key in self.data}
+            stored = self.data
+            data = {key: stored[key] for key in kept if key in stored}
             data.update({key: [key, s.data] for key, s in self.fresh.items()
                          if s.data is not None})
             write_pack(self._pack("data"), self.context, data)
