@@ -52,9 +52,7 @@ def write_site(files: dict[str, str], target: Path, *, root: Path | None = None)
     except OSError as error:
         raise UserError(f"cannot write {escape(str(target))}: {error.strerror}") from None
     try:
-        for relative, text in sorted({**files, SITE_MARKER: "\n".join(sorted(files)) + "\n"}
-                                     .items()):
-            _write_new(fresh / relative, text)
+        _write_all(fresh, {**files, SITE_MARKER: "\n".join(sorted(files)) + "\n"})
         fresh.chmod(0o777 & ~_umask())
         _swap(fresh, target)
     except OSError as error:
@@ -65,12 +63,30 @@ def write_site(files: dict[str, str], target: Path, *, root: Path | None = None)
         raise
 
 
-def _write_new(path: Path, text: str) -> None:
+def _write_all(fresh: Path, files: dict[str, str]) -> None:
+    """Every file into the fresh folder, each folder made once (ten thousand pages share a
+    few folders: a mkdir per page cost more than the writes)."""
+    made = {""}
+    for relative, text in sorted(files.items()):
+        folder = os.path.dirname(relative)
+        if folder not in made:
+            os.makedirs(os.path.join(fresh, folder), exist_ok=True)
+            made.add(folder)
+        _write_new(os.path.join(fresh, relative), text)
+
+
+def _write_new(path: str, text: str) -> None:
     """A new file in the fresh folder render made itself (mode 0700, nobody else writes
-    there): an exclusive create is enough, and ten thousand pages need it to be cheap."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("x", encoding="utf-8", newline="") as stream:
-        stream.write(text)
+    there): an exclusive create is enough, and ten thousand pages need it to be cheap, so
+    it is written with plain descriptor calls, no file object."""
+    data = memoryview(text.encode("utf-8"))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags, 0o666)
+    try:
+        while data:
+            data = data[os.write(descriptor, data):]
+    finally:
+        os.close(descriptor)
 
 
 def _check_replaceable(target: Path) -> None:

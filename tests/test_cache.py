@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from gitrepo import flag_yaml
 
-from validator.cache import Cache, Settings, context_digest
+from validator.cache import FORMAT, Cache, Settings, context_digest
 from validator.commands.validate import check_tree
 from validator.policy import DEFAULT_POLICY
 
@@ -91,7 +91,7 @@ def test_a_corrupt_pack_is_ignored_and_rebuilt(root: Path, tmp_path: Path,
     _pack(folder).write_bytes(damage)
     cache = _open(folder, root)
     assert _findings(root, cache) == _findings(root, None) and cache.hits == 0
-    assert json.loads(_pack(folder).read_text())["format"] == 1  # rebuilt
+    assert json.loads(_pack(folder).read_text())["format"] == FORMAT  # rebuilt
 
 
 def test_an_entry_for_another_path_with_the_same_bytes_is_not_taken(tmp_path: Path) -> None:
@@ -102,33 +102,51 @@ def test_an_entry_for_another_path_with_the_same_bytes_is_not_taken(tmp_path: Pa
     _findings(root, _open(folder, root))
     pack = json.loads(_pack(folder).read_text())
     entries = pack["entries"]
-    a, b = sorted(entries, key=lambda key: entries[key][1])
+    a, b = sorted(entries, key=lambda key: _fields(entries[key])[1])
     entries[b] = entries[a]  # a's entry (its key, its path) filed under b's key
     _pack(folder).write_text(json.dumps(pack))
     cache = _open(folder, root)
     assert _findings(root, cache) == _findings(root, None) and cache.hits == 1
-    entries[b] = [b, *entries[a][1:]]  # b's key, but a's path inside
+    entries[b] = "\t".join([b, *_fields(entries[a])[1:]])  # b's key, but a's path inside
     _pack(folder).write_text(json.dumps(pack))
     cache = _open(folder, root)
     assert _findings(root, cache) == _findings(root, None) and cache.hits == 1
 
 
+def _fields(entry: str | list[object]) -> list[object]:
+    """An entry's parts: a line of a flag without findings, or the list of any other."""
+    return list(entry.split("\t")) if isinstance(entry, str) else entry
+
+
+A = "flags/alpha.yml"
+
+
 @pytest.mark.parametrize("entry", [
-    ["K", "flags/alpha.yml", "alpha", [12, 1], [[12, 1, "error", "FO999", "made up", None]]],
-    ["K", "flags/alpha.yml", "alpha", [12, 1], [[0, 1, "error", "FO130", "m", None]]],
-    ["K", "flags/alpha.yml", "alpha", [12, 1], [[1, 1, "fatal", "FO130", "m", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [[A, 12, 1, "error", "FO999", "made up", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [[A, 0, 1, "error", "FO130", "m", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [[A, 1, 1, "fatal", "FO130", "m", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [["flags/gamma.yml", 1, 1, "error", "FO130",
+                                                 "m", None]]],
+    ["K", "flags/alpha.yml", "alpha", [12, 1], [[A, 1, 1, "error", "FO130", "m", None, 1]]],
     ["K", "flags/alpha.yml", "alpha", [True, 1], []],
     ["K", "flags/alpha.yml", 7, None, []],
     ["K", "flags/alpha.yml", "alpha", None, [[1, 1]]],
     ["K", "flags/alpha.yml", "alpha"],
+    "K\tflags/alpha.yml\talpha\t012\t1",  # as a line: a leading zero
+    "K\tflags/alpha.yml\talpha\t\u0661\t1",  # a digit, but not an ASCII one
+    "K\tflags/alpha.yml\talpha\t+1\t1",
+    "K\tflags/alpha.yml\talpha\t1",
+    "K\tflags/gamma.yml\talpha\t1\t1",
 ])
 def test_an_entry_of_the_wrong_shape_is_a_miss(root: Path, tmp_path: Path,
-                                               entry: list[object]) -> None:
+                                               entry: list[object] | str) -> None:
+    """alpha has a finding, so its entry is a list; as a line it would say "no findings"."""
     folder = tmp_path / "c"
     _findings(root, _open(folder, root))
     pack = json.loads(_pack(folder).read_text())
-    [key] = [k for k, e in pack["entries"].items() if e[1] == "flags/alpha.yml"]
-    pack["entries"][key] = [key if part == "K" else part for part in entry]
+    [key] = [k for k, e in pack["entries"].items() if _fields(e)[1] == "flags/alpha.yml"]
+    pack["entries"][key] = entry.replace("K", key, 1) if isinstance(entry, str) else \
+        [key if part == "K" else part for part in entry]
     _pack(folder).write_text(json.dumps(pack))
     cache = _open(folder, root)
     assert _findings(root, cache) == _findings(root, None) and cache.hits == 1
@@ -177,7 +195,7 @@ def test_concurrent_runs_agree_and_leave_whole_packs(root: Path, tmp_path: Path)
         assert outputs == [fresh.stdout] * 4
         (root / "flags" / "f0.yml").write_text(flag_yaml("f0", "off"))  # a miss next round
         fresh = subprocess.run([*argv, "--no-cache"], capture_output=True, text=True, env=env)
-    assert json.loads(_pack(folder).read_text())["format"] == 1
+    assert json.loads(_pack(folder).read_text())["format"] == FORMAT
     assert not list(folder.glob(".tmp-*"))  # no temporary file left behind
 
 
@@ -232,3 +250,96 @@ def test_the_gate_never_reads_the_cache_even_a_forged_one(tmp_path: Path) -> Non
     for args in (("--staged",), ("--base", "HEAD")):
         assert "FO130" in judged(*args)
         assert judged(*args) == judged(*args, cache=False)
+
+
+def _filesystem_now(folder: Path) -> int:
+    """Now as this filesystem stamps a write."""
+    probe = folder / ".probe"
+    probe.write_bytes(b"")
+    return probe.stat().st_mtime_ns
+
+
+def _after_every_write(root: Path) -> int:
+    """Waits until the filesystem's clock is past every flag file's ctime (a tick at most),
+    and returns that time: a run started then may take their keys from their status."""
+    newest = max(path.lstat().st_ctime_ns for path in (root / "flags").rglob("*"))
+    now = _filesystem_now(root.parent)
+    while now <= newest:
+        now = _filesystem_now(root.parent)
+    return now
+
+
+def _open_at(folder: Path, root: Path, now: int) -> Cache:
+    cache = Cache.open(Settings(folder), root, with_data=False, clock=lambda: now, margin_ns=0)
+    assert cache is not None
+    return cache
+
+
+def test_a_settled_file_is_not_read_again_and_a_racy_one_is(root: Path, tmp_path: Path) -> None:
+    """A file whose ctime is not older than the run's start may yet change within the same
+    tick; its key is not kept by status, so the next run reads it."""
+    folder = tmp_path / "c"
+    racy = (root / "flags" / "alpha.yml").lstat().st_ctime_ns
+    first = _open_at(folder, root, racy)
+    _findings(root, first)
+    assert "flags/alpha.yml" not in first.stats.kept
+    second = _open_at(folder, root, _after_every_write(root))
+    assert _findings(root, second) == _findings(root, None) and second.stats.hits == 0
+    third = _open_at(folder, root, _after_every_write(root))
+    assert _findings(root, third) == _findings(root, None) and third.stats.hits == 2
+
+
+@pytest.mark.parametrize("edit", ["in place", "renamed over", "chmod", "touched back"])
+def test_a_change_that_keeps_size_and_mtime_is_seen_by_status(root: Path, tmp_path: Path,
+                                                             edit: str) -> None:
+    """After a run that kept both files' keys by status, an edit of the same size with its
+    mtime put back (in place: the ctime moves; renamed over: another inode), a chmod, or an
+    mtime put back alone, is read again, and the findings are a fresh run's."""
+    folder = tmp_path / "c"
+    _findings(root, _open_at(folder, root, _after_every_write(root)))
+    target = root / "flags" / "gamma.yml"
+    before = target.stat()
+    edited = target.read_bytes().replace(b"stage: off", b"stage: 0ff")
+    if edit == "in place":
+        target.write_bytes(edited)
+    elif edit == "renamed over":
+        (root / "flags" / ".new").write_bytes(edited)
+        os.replace(root / "flags" / ".new", target)
+    elif edit == "chmod":
+        target.chmod(0o755)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert target.stat().st_size == before.st_size
+    assert target.stat().st_mtime_ns == before.st_mtime_ns
+    cache = _open_at(folder, root, _after_every_write(root))
+    assert _findings(root, cache) == _findings(root, None)
+    assert cache.stats.hits == 1  # alpha only: gamma was read
+
+
+def test_a_whole_run_with_nothing_changed_takes_the_verdict(root: Path, tmp_path: Path) -> None:
+    from validator.check import TreeVerdict
+    from validator.tree import judge_tree
+
+    folder = tmp_path / "c"
+    fresh = check_tree(root, DEFAULT_POLICY, [])
+    assert isinstance(judge_tree(root, DEFAULT_POLICY, cache=_open(folder, root)), type(fresh))
+    again = judge_tree(root, DEFAULT_POLICY, cache=_open(folder, root))
+    assert isinstance(again, TreeVerdict)
+    assert (again.findings, again.checked) == \
+        (fresh.findings, [(file.path, file.flag) for file in fresh.files])
+    (root / "flags" / "delta.yaml").write_text(flag_yaml("delta"))  # FO008: not read
+    changed = judge_tree(root, DEFAULT_POLICY, cache=_open(folder, root))
+    assert not isinstance(changed, TreeVerdict)
+    assert changed.findings == check_tree(root, DEFAULT_POLICY, []).findings
+    assert "FO008" in {finding.rule for finding in changed.findings}
+
+
+def test_a_run_that_parses_nothing_imports_neither_parser_nor_model(root: Path,
+                                                                   tmp_path: Path) -> None:
+    argv = ["-C", str(root), "validate", "--cache-dir", str(tmp_path / "c")]
+    script = ("import sys; from validator.cli import main; main(sys.argv[1:]); "
+              "print([m for m in sys.modules if m.startswith(('ruamel', 'pydantic', "
+              "'validator.model', 'validator.loader', 'multiprocessing'))])")
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True,
+                              text=True, check=False)
+    assert done.stdout.splitlines()[-1] == "[]"

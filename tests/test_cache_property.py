@@ -3,8 +3,14 @@ cache gives exactly the findings, files and flags of a run without it.
 
 Edits change content, modes (executable bit, a symlink in a file's place), names, the policy
 (pyproject.toml's bytes), the flagops version (the key's version part) and the cache itself
-(truncated, garbage, entries swapped between keys or paths). Every state is checked twice
-through the cache, so both the misses and the hits of each state are compared.
+(truncated, garbage, entries swapped between keys or paths). Edits aimed at the stat rule keep a
+file's size and put its mtime back: in place (the same inode; often within the racy window of
+the run just before), and by a rename over it (a new inode). Every state is checked three times
+through the cache (misses, the whole-run verdict, hits), each against a run without it.
+
+The runs' clock is the filesystem's own (a probe file's mtime) with no margin: the strictest
+setting under which the stat rule is still sound, so that files written a tick before a run
+have their keys taken from their status, and later edits must be seen all the same.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from validator.cache import Cache, Settings
-from validator.commands.validate import check_tree
+from validator.check import TreeVerdict
 from validator.policy import load_policy
+from validator.tree import check_tree, judge_tree
 
 NAMES = ("alpha", "beta_one", "gamma", "delta_two")
 FOLDERS = ("flags", "flags/team_a", "flags/team_b")
@@ -81,6 +88,7 @@ edits = st.one_of(
                                                    "empty-entries")), st.none()),
     st.tuples(st.just("mtime"), existing, st.binary(max_size=3)),
     st.tuples(st.just("mtime"), existing, st.binary(max_size=3)),
+    st.tuples(st.just("replace"), existing, st.binary(max_size=3)),
 )
 
 
@@ -108,6 +116,15 @@ def _apply(root: Path, cache_dir: Path, edit: tuple[str, Any, Any], state: dict[
             before = target.stat()
             target.write_bytes(_same_size_edit(target.read_bytes(), second))
             os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    elif kind == "replace":  # the same, written beside it and renamed over it: a new inode
+        target = root / first
+        if target.is_file() and not target.is_symlink():
+            before = target.stat()
+            beside = target.with_name(".beside")
+            beside.write_bytes(_same_size_edit(target.read_bytes(), second))
+            os.utime(beside, ns=(before.st_atime_ns, before.st_mtime_ns))
+            os.chmod(beside, before.st_mode & 0o777)
+            os.replace(beside, target)
     elif kind == "chmod" and (root / first).is_file():
         (root / first).chmod(0o755 if second else 0o644)
     elif kind == "symlink":
@@ -186,10 +203,37 @@ def _verdict(root: Path, cache: Cache | None) -> tuple[Any, ...]:
     return checked.findings, checked.files, list(checked.flag_values())
 
 
+def _judged(root: Path, cache: Cache) -> tuple[Any, ...]:
+    judged = judge_tree(root, load_policy(root), cache=cache)
+    if isinstance(judged, TreeVerdict):
+        return judged.findings, judged.checked, True
+    return judged.findings, [(file.path, file.flag) for file in judged.files], False
+
+
+def _filesystem_clock(probe: Path) -> int:
+    """Now as the filesystem stamps files: what a write at this moment would carry."""
+    probe.write_bytes(b"")
+    return probe.stat().st_mtime_ns
+
+
+def _open(cache_dir: Path, root: Path, *, with_data: bool, version: str) -> Cache:
+    probe = cache_dir.parent / "probe"
+    cache = Cache.open(Settings(cache_dir), root, with_data=with_data, version=version,
+                       clock=lambda: _filesystem_clock(probe), margin_ns=0)
+    assert cache is not None
+    return cache
+
+
+USED = {"status": 0, "verdict": 0}
+"""How often the shortcuts were taken over all examples: a test that never took them would
+prove nothing about them."""
+
+
 @settings(max_examples=200, deadline=None, database=None, derandomize=True)
 @given(st.dictionaries(paths, contents(), max_size=5), st.lists(edits, max_size=8))
 def test_a_cached_run_finds_exactly_what_a_fresh_run_finds(
         tree: dict[str, bytes], changes: list[tuple[str, Any, Any]]) -> None:
+    stats = USED
     with _folders() as (root, cache_dir):
         root.mkdir()
         (root / "flags").mkdir()
@@ -199,8 +243,22 @@ def test_a_cached_run_finds_exactly_what_a_fresh_run_finds(
         for step, edit in enumerate([("none", None, None), *changes]):
             _apply(root, cache_dir, edit, state)
             fresh = _verdict(root, None)
-            for _ in range(2):  # misses, then hits
-                cache = Cache.open(Settings(cache_dir), root, with_data=step % 2 == 0,
-                                   version=state["version"])
-                assert cache is not None
-                assert _verdict(root, cache) == fresh
+            for run in range(3):  # misses, the whole run's verdict, hits
+                cache = _open(cache_dir, root, with_data=step % 2 == 0,
+                              version=state["version"])
+                if run == 1:
+                    assert _judged(root, cache)[:2] == \
+                        (fresh[0], [(file.path, file.flag) for file in fresh[1]])
+                else:
+                    assert _verdict(root, cache) == fresh
+            stats["status"] += cache.stats.hits
+            stats["verdict"] += _judged(root, _open(cache_dir, root, with_data=False,
+                                                    version=state["version"]))[2]
+
+
+def test_the_shortcuts_were_taken() -> None:
+    """Runs after the property test (pytest keeps a module's order): both shortcuts were
+    exercised, many times, by the examples above."""
+    if USED["status"] == 0:
+        test_a_cached_run_finds_exactly_what_a_fresh_run_finds()
+    assert USED["status"] > 100 and USED["verdict"] > 100

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from validator import parallel
-from validator.commands import validate
+from validator import tree as tree_module
 from validator.commands.validate import check_tree
 from validator.policy import DEFAULT_POLICY
 
@@ -31,7 +31,7 @@ def test_a_pool_finds_what_one_process_finds(tree: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     serial = check_tree(tree, DEFAULT_POLICY, [], with_data=True)
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(validate, "BATCH", 7)  # many batches, the last one partial
+    monkeypatch.setattr(tree_module, "BATCH", 7)  # many batches, the last one partial
     pooled = check_tree(tree, DEFAULT_POLICY, [], with_data=True)
     assert pooled.findings == serial.findings and len(serial.findings) > 80
     assert pooled.files == serial.files

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
+from validator.config_file import SCHEMA_PATH as SCHEMA_PATH
 from validator.errors import UserError
 from validator.flag_summary import CatalogNote, FlagSummary
 from validator.model import (
@@ -26,8 +27,6 @@ from validator.model import (
     Percentage,
     Stage,
 )
-
-SCHEMA_PATH = "schema/flags-config.schema.json"
 
 Percent = Annotated[float, Field(ge=0, le=100)]
 

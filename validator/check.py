@@ -1,6 +1,6 @@
 """One state of the flags tree: documents in, parsed flags and findings out. No I/O.
 
-Checking is two steps so that the cache (validator/cache.py) can sit between them: each file
+Checking is two steps so that the cache (validator/cache/) can sit between them: each file
 gives a `FileSummary` (its own findings, and what the cross-file rules and the build need of
 it), then the cross-file rules run on the summaries alone, fresh or cached alike.
 """
@@ -11,10 +11,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from validator.files import stem
 from validator.findings import RULES, START, Finding, Position
-from validator.loader import Document, stem
 
-if TYPE_CHECKING:  # the model and pydantic load only when a file is parsed (the cache's hits)
+if TYPE_CHECKING:  # the parser, the model and pydantic load only when a file is parsed
+    from validator.loader import Document
     from validator.model import Flag
     from validator.policy import Policy
 
@@ -44,6 +45,16 @@ class FileSummary:
     findings: tuple[Finding, ...]
     name_at: Position | None = None
     data: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TreeVerdict:
+    """What a check found and of which files, without the flags: all a report needs, and what
+    the cache keeps of a whole run (validator/tree.py)."""
+
+    findings: list[Finding]
+    checked: list[tuple[str, str]]
+    """(path, flag name) of every file, as a report lists them."""
 
 
 @dataclass(slots=True)

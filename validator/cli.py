@@ -11,7 +11,6 @@ import importlib
 import io
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -44,9 +43,10 @@ COMMANDS: dict[str, str] = {
     "issue": "validator.commands.issue",
     "announce": "validator.commands.announce",
 }
-SHORTCUTS: dict[str, str] = {"validate": "validator.staged"}
-"""Modules that may answer a command before its module (and what that imports) is loaded:
-`shortcut(args, out)` returns an exit code, or None to run the command."""
+SHORTCUTS: dict[str, tuple[str, str]] = {"validate": ("validator.staged", "staged")}
+"""Modules that may answer a command before its module (and what that imports) is loaded,
+with the option that must be set for them to be asked (a tree run never imports git's
+module): `shortcut(args, out)` returns an exit code, or None to run the command."""
 ROOTLESS = ("init",)
 """Commands that work on a folder of their own (DIR), not on the repository found upwards."""
 SUMMARY = "Feature flags as reviewed files: legal rollout steps, a plan, a merged config."
@@ -392,6 +392,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 130
     except Exception as error:  # a bug: say so, with the traceback only on request
         if os.environ.get("FLAGOPS_DEBUG"):
+            import traceback  # a bug's path only: every run would pay for it
+
             traceback.print_exc()
         print(f"flagops: internal error: {type(error).__name__}: {escape(str(error))} "
               "(set FLAGOPS_DEBUG=1 for a traceback)", file=sys.stderr)
@@ -399,8 +401,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 
 def _shortcut(args: argparse.Namespace, out: TextIO) -> int | None:
-    name = SHORTCUTS.get(args.command)
-    if name is None:
+    name, option = SHORTCUTS.get(args.command, ("", ""))
+    if not name or not getattr(args, option, False):
         return None
     code: int | None = importlib.import_module(name).shortcut(args, out)
     return code

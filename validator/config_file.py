@@ -6,10 +6,15 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from validator.build import MergedConfig, parse_config
 from validator.errors import UserError
 
+if TYPE_CHECKING:  # the model loads only when a config is read, not for read_regular_file
+    from validator.build import MergedConfig
+
+SCHEMA_PATH = "schema/flags-config.schema.json"
+"""The merged config's schema, relative to the root (written by `build --write-schema`)."""
 MAX_CONFIG_BYTES = 128 * 1024 * 1024
 """Far above any merged config, far below a memory's worth: a flag takes a few hundred bytes,
 and its summary (its history above all) about 3 KB, some 30 MB at 10,000 flags."""
@@ -17,6 +22,8 @@ and its summary (its history above all) about 3 KB, some 30 MB at 10,000 flags."
 
 def read_config(path: Path, shown: str) -> MergedConfig:
     """The file `flagops build` wrote, read back for `eval` and `render`."""
+    from validator.build import parse_config
+
     raw = read_regular_file(path, shown, MAX_CONFIG_BYTES)
     try:
         text = raw.decode("utf-8")

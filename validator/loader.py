@@ -9,12 +9,9 @@ Every failure becomes a `LoadError` carrying a rule and a position; nothing else
 
 from __future__ import annotations
 
-import errno
 import importlib
 import math
-import os
 import re
-import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -36,9 +33,17 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.reader import ReaderError
 
+from validator.files import MAX_BYTES as MAX_BYTES
+from validator.files import converted as converted
+from validator.files import flag_paths as flag_paths
+from validator.files import not_read as not_read
+from validator.files import not_regular as not_regular
+from validator.files import path_problem as path_problem
+from validator.files import read_bytes as read_bytes
+from validator.files import stem as stem
+from validator.files import walk_flags as walk_flags
 from validator.findings import RULES, START, Finding, Position
 
-MAX_BYTES = 256 * 1024
 MAX_DEPTH = 8
 
 KeyPath = tuple[str | int, ...]
@@ -101,93 +106,6 @@ def read_document(path: Path | str, display_path: str) -> Document | Finding:
     """Reads and loads one regular file; any failure is returned as a finding."""
     raw = read_bytes(path, display_path)
     return raw if isinstance(raw, Finding) else load_or_finding(raw, display_path)
-
-
-def read_bytes(path: Path | str, display_path: str) -> bytes | Finding:
-    """One regular file's bytes (at most MAX_BYTES + 1); any failure is returned as a finding.
-
-    A symlink, FIFO, device or folder is refused before it is read: a symlink would show
-    review one text and give the build another, and a FIFO would block forever.
-    """
-    problem = path_problem(display_path)
-    if problem is not None:
-        return problem
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            return not_regular(display_path, "a symlink")
-        return RULES["FO007"].at(display_path, START, f"cannot read file: {error.strerror}")
-    try:
-        info = os.fstat(descriptor)
-        kind = _kind_of(info.st_mode)
-        if kind is not None:
-            return not_regular(display_path, kind)
-        return _read_all(descriptor, info.st_size)
-    except OSError as error:
-        return RULES["FO007"].at(display_path, START, f"cannot read file: {error.strerror}")
-    finally:
-        os.close(descriptor)
-
-
-def _read_all(descriptor: int, size: int) -> bytes:
-    """Up to MAX_BYTES + 1 bytes, with plain reads: no file object per file (10,000 of them
-    cost more than the reads). A regular file gives its `size` in one read, usually; a file
-    that grew meanwhile is read on until its end."""
-    first = os.read(descriptor, min(size, MAX_BYTES) + 1)
-    if len(first) <= size:  # one byte more than the size was asked for: this is the end
-        return first
-    return first + _rest(descriptor, MAX_BYTES + 1 - len(first))
-
-
-def _rest(descriptor: int, left: int) -> bytes:
-    chunks: list[bytes] = []
-    while left > 0:
-        chunk = os.read(descriptor, left)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        left -= len(chunk)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-def _kind_of(mode: int) -> str | None:
-    """None for a regular file, else what the path is instead."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISLNK(mode):
-        return "a symlink"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    return "a device or socket"
-
-
-def not_regular(display_path: str, kind: str) -> Finding:
-    return RULES["FO009"].at(display_path, START, f"{display_path} is {kind}, not a regular file; "
-                             "flag files are plain files")
-
-
-def converted(display_path: str, how: str) -> Finding:
-    """A flag file that git converts on checkout: the build would read other bytes than the
-    ones review and the gate judged."""
-    return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
-                             "converts it on checkout, so a checkout reads other bytes than "
-                             "were judged; remove that attribute for flags/")
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def path_problem(display_path: str) -> Finding | None:
-    """Paths with control characters are refused: they hide what a change touches."""
-    found = _CONTROL.search(display_path)
-    if found is None:
-        return None
-    shown = display_path.encode("unicode_escape", "backslashreplace").decode("ascii")
-    return RULES["FO010"].at(display_path, START, f"{shown}: the path holds control "
-                             f"character U+{ord(found[0]):04X}; rename it")
 
 
 def load_or_finding(raw: bytes, display_path: str) -> Document | Finding:
@@ -539,57 +457,3 @@ def _refuse_features(event: Event) -> None:
     tag = getattr(event, "tag", None)
     if tag is not None and not isinstance(event, DocumentStartEvent):
         raise LoadError("FO002", f"tag {tag} is not allowed in a flag file", position)
-
-
-def flag_paths(root: Path, folder: str = "flags",
-               suffix: str | tuple[str, ...] = ".yml") -> list[str]:
-    """Every <folder>/**/*<suffix> under root, as sorted relative POSIX paths."""
-    return walk_flags(root, folder, suffix)[0]
-
-
-def walk_flags(root: Path, folder: str = "flags",
-               suffix: str | tuple[str, ...] = ".yml") -> tuple[list[str], list[tuple[str, str]]]:
-    """Files ending in suffix under root/folder, and every entry there that is not a plain
-    file or folder (symlinks, FIFOs, devices, folders named *.yml) with what it is.
-
-    One scandir walk that never follows symlinks, with string paths: at 10,000 files
-    pathlib costs tens of ms. Git's tree modes say the same things, so every mode agrees.
-    """
-    found: list[str] = []
-    irregular: list[tuple[str, str]] = []
-    top = os.path.join(root, folder)
-    if os.path.islink(top) or (os.path.lexists(top) and not os.path.isdir(top)):
-        return [], [(folder, "a symlink" if os.path.islink(top) else "not a folder")]
-    pending = [(top, folder)]
-    while pending:
-        directory, relative = pending.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue
-        for entry in entries:
-            path = f"{relative}/{entry.name}"
-            if entry.is_symlink():
-                irregular.append((path, "a symlink"))
-            elif entry.is_dir(follow_symlinks=False):
-                pending.append((entry.path, path))
-                if entry.name.endswith(suffix):
-                    irregular.append((path, "a folder"))
-            elif not entry.is_file(follow_symlinks=False):
-                irregular.append((path, "a FIFO, device or socket"))
-            elif entry.name.endswith(suffix):
-                found.append(path)
-    return sorted(found), sorted(irregular)
-
-
-def not_read(paths: list[str]) -> list[Finding]:
-    """Errors for files that look like flags but are not read (`.yaml` instead of `.yml`):
-    the flag would be missing from the merged config, off in production without a word."""
-    return [RULES["FO008"].at(path, START, f"{path} is not read: flag files end in .yml, so "
-                              "this flag would be missing from the merged config; rename it: "
-                              f"git mv {path} {path.removesuffix('.yaml')}.yml")
-            for path in paths if path.endswith(".yaml")]
-
-
-def stem(path: str) -> str:
-    return path.rpartition("/")[2].removesuffix(".yml")

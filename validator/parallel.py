@@ -9,7 +9,6 @@ tests' trees stay in one process.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -28,13 +27,21 @@ _POLICY: list[Policy] = []
 def parse_all(files: Sequence[tuple[str, bytes]], policy: Policy) -> list[FileSummary]:
     """Each (path, bytes) to its summary, in order; in a pool when there are enough files."""
     workers = _cores()
-    if len(files) < PARALLEL_FROM or workers < 2 or \
-            "fork" not in multiprocessing.get_all_start_methods():
+    if len(files) < PARALLEL_FROM or workers < 2 or not _can_fork():
         return [summarize(load_or_finding(raw, path), policy)[0] for path, raw in files]
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     chunk = max(50, len(files) // (workers * 8))
     with context.Pool(workers, initializer=_start, initargs=(policy,)) as pool:
         return pool.map(_parse, files, chunksize=chunk)
+
+
+def _can_fork() -> bool:
+    """Asked only for a pool: a run with a few changed files never imports multiprocessing."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _cores() -> int:

@@ -6,49 +6,59 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from validator.build import (
-    SCHEMA_PATH,
-    build_config,
-    config_schema_text,
-    config_text,
-)
 from validator.cache import Cache
-from validator.check import Checked
-from validator.commands.validate import cache_settings, check_tree, report_of
+from validator.check import Checked, TreeVerdict
+from validator.commands.validate import (
+    cache_settings,
+    check_tree,
+    policy_now,
+    report_of,
+    tree_policy,
+)
 from validator.config_file import MAX_CONFIG_BYTES as MAX_CONFIG_BYTES
+from validator.config_file import SCHEMA_PATH
 from validator.config_file import read_config as read_config
 from validator.config_file import read_regular_file as read_regular_file
-from validator.flag_summary import CatalogNote, FlagSummary
-from validator.model import Environment, Flag
 from validator.output import atomic_write, emit
-from validator.policy import Policy, load_policy
 from validator.reports.escape import escape
+from validator.tree import judge_tree
+
+if TYPE_CHECKING:  # the model loads only when a flag is validated: not when all is cached
+    from validator.flag_summary import CatalogNote, FlagSummary
+    from validator.model import Flag
+    from validator.policy import Policy
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     if args.write_schema:
+        from validator.build import config_schema_text
+
         atomic_write(root / SCHEMA_PATH, config_schema_text(), root=root)
         out.write(f"wrote {SCHEMA_PATH}\n")
         return 0
-    policy = load_policy(root)
     cache = Cache.open(cache_settings(args), root, with_data=True)
-    checked = check_tree(root, policy, [], cache=cache, with_data=True)
+    policy = tree_policy(root, cache)
+    # the catalog's part (--history): git and the clock decide it, so it is not cached
+    checked = check_tree(root, policy, [], cache=cache, with_data=True) if args.history \
+        else judge_tree(root, policy, cache=cache, with_data=True)
     report = report_of(checked, root)
     if report.findings:  # warnings are shown too; errors stop the build
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
     if report.errors:
         return 1
     target = root / args.output
-    environment = Environment(args.environment)
-    if args.history:  # the catalog's part: git and the clock decide it, so it is not cached
-        text, warnings, count = _with_history(root, checked, policy, environment,
+    environment: str = args.environment
+    if isinstance(checked, Checked) and args.history:
+        text, warnings, count = _with_history(root, checked, policy_now(policy), environment,
                                               schema_ref(root, target))
     else:
-        text, warnings, count = _config(checked, cache, environment, schema_ref(root, target))
+        text, warnings, count = _config(root, checked, cache, policy, environment,
+                                        schema_ref(root, target))
     for warning in warnings:
         print(f"flagops: warning: {escape(warning)}", file=sys.stderr)
     atomic_write(target, text, root=root)
@@ -65,13 +75,16 @@ def build_clock() -> int:
     return int(time.time())
 
 
-def _with_history(root: Path, checked: Checked, policy: Policy, environment: Environment,
+def _with_history(root: Path, checked: Checked, policy: Policy, environment: str,
                   ref: str) -> tuple[str, list[str], int]:
     """The merged config with each flag's summary (history, lifespan, next step) as of the
     build's clock: what the catalog draws."""
+    from validator.build import build_config, config_text
+    from validator.model import Environment
+
     flags = {flag.name: flag for flag in checked.flag_values()}
     summaries, catalog = _summaries(root, flags, policy, build_clock())
-    config, warnings = build_config(flags.values(), environment, schema_ref=ref,
+    config, warnings = build_config(flags.values(), Environment(environment), schema_ref=ref,
                                     summaries=summaries, catalog=catalog)
     return config_text(config), warnings, len(config.flags)
 
@@ -86,21 +99,42 @@ def _summaries(root: Path, flags: dict[str, Flag], policy: Policy,
     return summaries(root, flags, policy, current, now)
 
 
-def _config(checked: Checked, cache: Cache | None, environment: Environment,
+def _config(root: Path, checked: Checked | TreeVerdict, cache: Cache | None,
+            policy: Policy | Callable[[], Policy], environment: str,
             ref: str) -> tuple[str, list[str], int]:
     """The merged config's text, its warnings and its size: from the cache when no flag file,
-    option or context changed since it was made (then no flag is validated again)."""
-    key = cache.derived_key("build", environment.value, ref) if cache is not None else ""
-    stored = cache.derived("build", key) if cache is not None else None
+    option or context changed since it was made (then no flag is validated again, and the
+    model is not even imported). A verdict from the cache holds no flags: on a miss the
+    flags are read (from the cache's data, mostly) to be built."""
+    from_cache = _cached_config(cache, environment, ref)
+    if from_cache is not None:
+        return from_cache
+    if isinstance(checked, TreeVerdict):
+        checked = check_tree(root, policy, [], cache=cache, with_data=True)
+    from validator.build import build_config, config_text
+    from validator.model import Environment
+
+    config, warnings = build_config(checked.flag_values(), Environment(environment),
+                                    schema_ref=ref)
+    made = config_text(config), warnings, len(config.flags)
+    if cache is not None:
+        cache.keep_derived("build", cache.derived_key("build", environment, ref), list(made))
+    return made
+
+
+def _cached_config(cache: Cache | None, environment: str,
+                   ref: str) -> tuple[str, list[str], int] | None:
+    """The config kept under the keys of every flag file, the environment and the schema
+    reference, if one is and it is of exactly the shape written."""
+    if cache is None:
+        return None
+    key = cache.derived_key("build", environment, ref)
+    stored = cache.derived("build", key)
     if isinstance(stored, list) and len(stored) == 3 and isinstance(stored[0], str) and \
             isinstance(stored[1], list) and all(isinstance(w, str) for w in stored[1]) and \
             type(stored[2]) is int:
         return stored[0], stored[1], stored[2]
-    config, warnings = build_config(checked.flag_values(), environment, schema_ref=ref)
-    made = config_text(config), warnings, len(config.flags)
-    if cache is not None:
-        cache.keep_derived("build", key, list(made))
-    return made
+    return None
 
 
 def schema_ref(root: Path, target: Path) -> str:

@@ -1,0 +1,86 @@
+"""Keys: digests of everything that decides a result, so that a different input is a miss."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import sys
+from pathlib import Path
+
+FORMAT = 2
+"""The packs' format; 2 added the status pack and the verdict (validator/cache/__init__.py)."""
+_LIBRARIES = ("pydantic", "pydantic_core", "ruamel.yaml", "ruamel_yaml", "flagops")
+_PACKAGE = Path(__file__).resolve().parent.parent
+"""The validator package, whose every source file is part of the context."""
+
+
+def file_key(context: str, path: str, raw: bytes) -> str:
+    """The key of one file's result: its bytes, its path, the context."""
+    digest = hashlib.blake2b(raw, digest_size=20)
+    digest.update(b"\0" + path.encode("utf-8", "surrogatepass") + b"\0" + context.encode())
+    return digest.hexdigest()
+
+
+def context_digest(root: Path, *, package: Path | None = None,
+                   version: str | None = None) -> str:
+    """Everything besides a file's bytes and path that decides its result.
+
+    `version` stands in for the source digest in tests (a flagops version change).
+    """
+    digest = hashlib.blake2b(f"flagops-cache {FORMAT} {sys.version}".encode(), digest_size=20)
+    digest.update(version.encode() if version is not None
+                  else _source_digest(package or _PACKAGE))
+    for name in ("pyproject.toml", "schema/flags-config.schema.json"):
+        digest.update(b"\0" + name.encode() + b"\0" + _file_digest(root / name))
+    digest.update("\0".join(_library_versions()).encode())
+    return digest.hexdigest()
+
+
+def parts_key(context: str, parts: list[str]) -> str:
+    """The key of an output made from `parts` (keys, options, findings as JSON) in this
+    context: none holds a NUL, so the parts joined by NULs are read back one way only."""
+    digest = hashlib.blake2b(context.encode(), digest_size=20)
+    digest.update(("\0" + "\0".join(parts)).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _source_digest(package: Path) -> bytes:
+    """Every source file of the validator: an edited checkout never reuses stale results."""
+    digest = hashlib.blake2b(digest_size=20)
+    for folder, folders, files in os.walk(package):
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".py", ".json", ".toml")):
+                path = os.path.join(folder, name)
+                digest.update(os.path.relpath(path, package).encode() + b"\0")
+                with open(path, "rb") as stream:
+                    digest.update(hashlib.blake2b(stream.read(), digest_size=20).digest())
+    return digest.digest()
+
+
+def _file_digest(path: Path) -> bytes:
+    """A file's bytes digested; what it is instead when it is not a regular file."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        return f"unreadable {error.errno}".encode()
+    with os.fdopen(descriptor, "rb") as stream:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            return f"mode {mode:o}".encode()
+        return hashlib.blake2b(stream.read(), digest_size=20).digest()
+
+
+def _library_versions() -> list[str]:
+    """The installed distributions that parse and validate, by their metadata folders' names
+    (`pydantic-2.11.7.dist-info`): read with one listing, without importing anything."""
+    found: list[str] = []
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        found += [name for name in names if name.endswith((".dist-info", ".egg-info"))
+                  and name.lower().replace("-", "_").startswith(_LIBRARIES)]
+    return sorted(found)

@@ -1,0 +1,172 @@
+"""Flag files as bytes: where they are (one walk of flags/) and what each holds, read without
+the YAML parser, so that a run whose files are all in the cache never imports it.
+
+Everything here returns a finding instead of raising: a symlink, FIFO, device or folder, a file
+that cannot be read, a path with control characters.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from pathlib import Path
+
+from validator.findings import RULES, START, Finding
+
+MAX_BYTES = 256 * 1024
+
+
+def read_bytes(path: Path | str, display_path: str) -> bytes | Finding:
+    """One regular file's bytes (at most MAX_BYTES + 1); any failure is returned as a finding.
+
+    A symlink, FIFO, device or folder is refused before it is read: a symlink would show
+    review one text and give the build another, and a FIFO would block forever.
+    """
+    read = read_regular(path, display_path)
+    return read if isinstance(read, Finding) else read[0]
+
+
+def read_regular(path: Path | str,
+                 display_path: str) -> tuple[bytes, os.stat_result] | Finding:
+    """As `read_bytes`, with the file's status as it was when it was opened (fstat on the
+    descriptor that was read): the cache files the bytes' key under it."""
+    problem = path_problem(display_path)
+    if problem is not None:
+        return problem
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return not_regular(display_path, "a symlink")
+        return RULES["FO007"].at(display_path, START, f"cannot read file: {error.strerror}")
+    try:
+        info = os.fstat(descriptor)
+        kind = _kind_of(info.st_mode)
+        if kind is not None:
+            return not_regular(display_path, kind)
+        return _read_all(descriptor, info.st_size), info
+    except OSError as error:
+        return RULES["FO007"].at(display_path, START, f"cannot read file: {error.strerror}")
+    finally:
+        os.close(descriptor)
+
+
+def _read_all(descriptor: int, size: int) -> bytes:
+    """Up to MAX_BYTES + 1 bytes, with plain reads: no file object per file (10,000 of them
+    cost more than the reads). A regular file gives its `size` in one read, usually; a file
+    that grew meanwhile is read on until its end."""
+    first = os.read(descriptor, min(size, MAX_BYTES) + 1)
+    if len(first) <= size:  # one byte more than the size was asked for: this is the end
+        return first
+    return first + _rest(descriptor, MAX_BYTES + 1 - len(first))
+
+
+def _rest(descriptor: int, left: int) -> bytes:
+    chunks: list[bytes] = []
+    while left > 0:
+        chunk = os.read(descriptor, left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _kind_of(mode: int) -> str | None:
+    """None for a regular file, else what the path is instead."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symlink"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    return "a device or socket"
+
+
+def not_regular(display_path: str, kind: str) -> Finding:
+    return RULES["FO009"].at(display_path, START, f"{display_path} is {kind}, not a regular file; "
+                             "flag files are plain files")
+
+
+def converted(display_path: str, how: str) -> Finding:
+    """A flag file that git converts on checkout: the build would read other bytes than the
+    ones review and the gate judged."""
+    return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
+                             "converts it on checkout, so a checkout reads other bytes than "
+                             "were judged; remove that attribute for flags/")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def path_problem(display_path: str) -> Finding | None:
+    """Paths with control characters are refused: they hide what a change touches."""
+    found = _CONTROL.search(display_path)
+    if found is None:
+        return None
+    shown = display_path.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return RULES["FO010"].at(display_path, START, f"{shown}: the path holds control "
+                             f"character U+{ord(found[0]):04X}; rename it")
+
+
+
+def flag_paths(root: Path, folder: str = "flags",
+               suffix: str | tuple[str, ...] = ".yml") -> list[str]:
+    """Every <folder>/**/*<suffix> under root, as sorted relative POSIX paths."""
+    return walk_flags(root, folder, suffix)[0]
+
+
+def walk_flags(root: Path, folder: str = "flags",
+               suffix: str | tuple[str, ...] = ".yml") -> tuple[list[str], list[tuple[str, str]]]:
+    """Files ending in suffix under root/folder, and every entry there that is not a plain
+    file or folder (symlinks, FIFOs, devices, folders named *.yml) with what it is.
+
+    One scandir walk that never follows symlinks, with string paths: at 10,000 files
+    pathlib costs tens of ms. Git's tree modes say the same things, so every mode agrees.
+    """
+    found: list[str] = []
+    irregular: list[tuple[str, str]] = []
+    top = os.path.join(root, folder)
+    if os.path.islink(top) or (os.path.lexists(top) and not os.path.isdir(top)):
+        return [], [(folder, "a symlink" if os.path.islink(top) else "not a folder")]
+    pending = [(top, folder)]
+    while pending:
+        directory, relative = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if entry.is_file(follow_symlinks=False):  # most entries: one test, no stat
+                if name.endswith(suffix):
+                    found.append(f"{relative}/{name}")
+                continue
+            path = f"{relative}/{name}"
+            if entry.is_symlink():
+                irregular.append((path, "a symlink"))
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, path))
+                if name.endswith(suffix):
+                    irregular.append((path, "a folder"))
+            else:
+                irregular.append((path, "a FIFO, device or socket"))
+    return sorted(found), sorted(irregular)
+
+
+def not_read(paths: list[str]) -> list[Finding]:
+    """Errors for files that look like flags but are not read (`.yaml` instead of `.yml`):
+    the flag would be missing from the merged config, off in production without a word."""
+    return [RULES["FO008"].at(path, START, f"{path} is not read: flag files end in .yml, so "
+                              "this flag would be missing from the merged config; rename it: "
+                              f"git mv {path} {path.removesuffix('.yaml')}.yml")
+            for path in paths if path.endswith(".yaml")]
+
+
+def stem(path: str) -> str:
+    return path.rpartition("/")[2].removesuffix(".yml")
