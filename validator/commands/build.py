@@ -22,6 +22,7 @@ from validator.config_file import MAX_CONFIG_BYTES as MAX_CONFIG_BYTES
 from validator.config_file import read_config as read_config
 from validator.config_file import read_regular_file as read_regular_file
 from validator.flag_summary import CatalogNote, FlagSummary
+from validator.lifecycle.state_cache import StateStore
 from validator.model import Environment, Flag
 from validator.output import atomic_write, emit
 from validator.policy import Policy, load_policy
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     environment = Environment(args.environment)
     if args.history:  # the catalog's part: git and the clock decide it, so it is not cached
         text, warnings, count = _with_history(root, checked, policy, environment,
-                                              schema_ref(root, target))
+                                              schema_ref(root, target), args)
     else:
         text, warnings, count = _config(checked, cache, environment, schema_ref(root, target))
     for warning in warnings:
@@ -66,24 +67,26 @@ def build_clock() -> int:
 
 
 def _with_history(root: Path, checked: Checked, policy: Policy, environment: Environment,
-                  ref: str) -> tuple[str, list[str], int]:
+                  ref: str, args: argparse.Namespace) -> tuple[str, list[str], int]:
     """The merged config with each flag's summary (history, lifespan, next step) as of the
-    build's clock: what the catalog draws."""
+    build's clock: what the catalog draws. The blobs' states are kept between runs where
+    the cache is (`lifecycle.state_cache`)."""
     flags = {flag.name: flag for flag in checked.flag_values()}
-    summaries, catalog = _summaries(root, flags, policy, build_clock())
+    store = StateStore.open(cache_settings(args), root)
+    summaries, catalog = _summaries(root, flags, policy, build_clock(), store)
     config, warnings = build_config(flags.values(), environment, schema_ref=ref,
                                     summaries=summaries, catalog=catalog)
     return config_text(config), warnings, len(config.flags)
 
 
-def _summaries(root: Path, flags: dict[str, Flag], policy: Policy,
-               now: int) -> tuple[dict[str, FlagSummary], CatalogNote]:
+def _summaries(root: Path, flags: dict[str, Flag], policy: Policy, now: int,
+               store: StateStore | None) -> tuple[dict[str, FlagSummary], CatalogNote]:
     from validator.lifecycle.histories import summaries
     from validator.lifecycle.lifespan import current_milestone
     from validator.lifecycle.reads import version_text
 
     current = current_milestone(policy, version_text(root, policy))
-    return summaries(root, flags, policy, current, now)
+    return summaries(root, flags, policy, current, now, store)
 
 
 def _config(checked: Checked, cache: Cache | None, environment: Environment,
