@@ -65,7 +65,7 @@ def _object(value: dict[Any, Any], out: list[str], newline: str) -> None:
         out.append(separator)
         out.append(encode_basestring(key))
         out.append(": ")
-        _encode(value[key], out, inner)
+        _child(value[key], out, inner)
         separator = "," + inner
     out.append(newline + "}")
 
@@ -78,9 +78,24 @@ def _array(value: list[Any], out: list[str], newline: str) -> None:
     separator = "[" + inner
     for item in value:
         out.append(separator)
-        _encode(item, out, inner)
+        _child(item, out, inner)
         separator = "," + inner
     out.append(newline + "]")
+
+
+_JOINED_ABOVE = len("\n") + 2 * 2
+"""Values this shallow (the config's flags, two levels down) are joined into one string as
+soon as they are written: a list of every small piece of 10,000 flags' histories at once
+would cost more memory than the text."""
+
+
+def _child(value: Any, out: list[str], newline: str) -> None:
+    if len(newline) > _JOINED_ABOVE:
+        _encode(value, out, newline)
+        return
+    part: list[str] = []
+    _encode(value, part, newline)
+    out.append("".join(part))
 
 
 def _float(value: float) -> str:
