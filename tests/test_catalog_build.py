@@ -191,17 +191,6 @@ def test_rendering_is_a_function_of_the_config(config: dict[str, Any]) -> None:
     assert "as of 2026-10-21 14:13 UTC" in first["flags/index.html"]
 
 
-def test_pages_rendered_in_a_pool_are_the_same(config: dict[str, Any],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """At 10,000 flags the pages are rendered on every core: the same pages, byte for byte."""
-    import survey_renderer.catalog.pages as pages
-
-    alone = render_catalog(MergedConfig.model_validate(config))
-    monkeypatch.setattr(pages, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(pages, "_cores", lambda: 2)
-    assert render_catalog(MergedConfig.model_validate(config)) == alone
-
-
 def test_a_build_without_history_reads_no_git_and_the_catalog_says_so(
         made: CatalogRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     """A plain `flagops build` is the merged config alone (no clock, no git): the catalog

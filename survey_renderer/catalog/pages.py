@@ -7,7 +7,6 @@ and script, and the CSP allows nothing else.
 
 from __future__ import annotations
 
-import multiprocessing
 from functools import cache
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from survey_renderer.catalog import cells
 from survey_renderer.catalog.flag_page import context
 from survey_renderer.catalog.index import choices, index_rows
 from validator.build import MergedConfig
-from validator.parallel import PARALLEL_FROM, _cores
 
 FOLDER = "flags"
 ASSETS = ("catalog.css", "catalog.js")
@@ -49,46 +47,12 @@ def render_catalog(config: MergedConfig, *, now: int | None = None) -> dict[str,
     rows = index_rows(config, as_of)
     files = {f"{FOLDER}/index.html": _template("index.html").render(
         shared, rows=rows, choices=choices(rows), count=len(rows))}
-    files.update(_flag_pages(config, shared, as_of))
+    flag = _template("flag.html")
+    for name, state in config.flags.items():
+        files[page_path(name)] = flag.render(shared, **context(name, state, as_of))
     for asset in ASSETS:
         files[f"{FOLDER}/{asset}"] = _asset(asset)
     return files
-
-
-def _flag_pages(config: MergedConfig, shared: dict[str, str | None],
-                as_of: int) -> dict[str, str]:
-    """One page per flag; on every core when there are many (each page is independent, and
-    at 10,000 flags the pages are most of a render)."""
-    names = list(config.flags)
-    _template("flag.html")  # compiled once, before any fork
-    workers = _cores()
-    if len(names) < PARALLEL_FROM or workers < 2 or \
-            "fork" not in multiprocessing.get_all_start_methods():
-        return dict(_pages_of(config, shared, as_of, names))
-    slices = [names[start::workers] for start in range(workers)]
-    _JOB[:] = [(config, shared, as_of)]  # forked into the workers, not pickled to them
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            done = pool.map(_pages_of_slice, slices, chunksize=1)
-    finally:
-        _JOB.clear()
-    return {path: text for part in done for path, text in part}
-
-
-_JOB: list[tuple[MergedConfig, dict[str, str | None], int]] = []
-"""The config of the running `_flag_pages`, as its forked workers see it."""
-
-
-def _pages_of_slice(names: list[str]) -> list[tuple[str, str]]:
-    config, shared, as_of = _JOB[0]
-    return _pages_of(config, shared, as_of, names)
-
-
-def _pages_of(config: MergedConfig, shared: dict[str, str | None], as_of: int,
-              names: list[str]) -> list[tuple[str, str]]:
-    flag = _template("flag.html")
-    return [(page_path(name), flag.render(shared, **context(name, config.flags[name], as_of)))
-            for name in names]
 
 
 def landing_page() -> str:
