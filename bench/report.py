@@ -39,7 +39,8 @@ ROWS = (
     Row("build", "`flagops build --no-cache` (merged config), cold"),
     Row("build_warm", "`flagops build`: cache warm"),
     Row("render", "`flagops render` (static site)"),
-    Row("status", "`flagops status`: every flag, landing times from history"),
+    Row("status", "`flagops status`: every flag, landing times from history (no cache)"),
+    Row("status_warm", "`flagops status`: history states cached by blob id"),
     Row("refs", "`flagops refs NAME`: one flag's code references (git grep)"),
     Row("check_jsonschema", "peer: `check-jsonschema --schemafile` on every flag (schema only)"),
 )

@@ -107,7 +107,9 @@ def _commands(repo: Path, plan: flagplan.RepoPlan) -> tuple[Commands, dict[str, 
         "build": [str(flagops), "build", "--no-cache"],
         "build_warm": [str(flagops), "build", "--cache-dir", str(cache)],
         "render": [str(flagops), "render"],
-        "status": [str(flagops), "status", "--format", "json"],
+        # Cold: no states kept from an earlier run; warm: the states of the warm-up's run.
+        "status": [str(flagops), "status", "--format", "json", "--no-cache"],
+        "status_warm": [str(flagops), "status", "--format", "json", "--cache-dir", str(cache)],
         "refs": [str(flagops), "refs", plan.flags[len(plan.flags) // 2].name],
     }
     if len(plan.flags) > 10_000:

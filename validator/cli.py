@@ -222,6 +222,7 @@ def _lifecycle_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
                         "its first-parent line dates them")
     status.add_argument("--format", choices=("table", "json"), default="table",
                         help="a table for people, or a JSON list")
+    _cache_arguments(status)  # the states of history's blobs, kept between runs
     refs = commands.add_parser("refs", help="where code uses each flag (git grep), and "
                                "references to flags that have no file")
     refs.add_argument("names", nargs="*", metavar="NAME", help="flags (default: every flag)")

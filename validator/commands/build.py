@@ -29,6 +29,7 @@ from validator.tree import judge_tree
 
 if TYPE_CHECKING:  # the model loads only when a flag is validated: not when all is cached
     from validator.flag_summary import CatalogNote, FlagSummary
+    from validator.lifecycle.state_cache import StateStore
     from validator.model import Flag
     from validator.policy import Policy
 
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     environment: str = args.environment
     if isinstance(checked, Checked) and args.history:
         text, warnings, count = _with_history(root, checked, policy_now(policy), environment,
-                                              schema_ref(root, target))
+                                              schema_ref(root, target), args)
     else:
         text, warnings, count = _config(root, checked, cache, policy, environment,
                                         schema_ref(root, target))
@@ -76,27 +77,30 @@ def build_clock() -> int:
 
 
 def _with_history(root: Path, checked: Checked, policy: Policy, environment: str,
-                  ref: str) -> tuple[str, list[str], int]:
+                  ref: str, args: argparse.Namespace) -> tuple[str, list[str], int]:
     """The merged config with each flag's summary (history, lifespan, next step) as of the
-    build's clock: what the catalog draws."""
+    build's clock: what the catalog draws. The blobs' states are kept between runs where
+    the cache is (`lifecycle.state_cache`)."""
     from validator.build import build_config, config_text
+    from validator.lifecycle.state_cache import StateStore
     from validator.model import Environment
 
     flags = {flag.name: flag for flag in checked.flag_values()}
-    summaries, catalog = _summaries(root, flags, policy, build_clock())
+    store = StateStore.open(cache_settings(args), root)
+    summaries, catalog = _summaries(root, flags, policy, build_clock(), store)
     config, warnings = build_config(flags.values(), Environment(environment), schema_ref=ref,
                                     summaries=summaries, catalog=catalog)
     return config_text(config), warnings, len(config.flags)
 
 
-def _summaries(root: Path, flags: dict[str, Flag], policy: Policy,
-               now: int) -> tuple[dict[str, FlagSummary], CatalogNote]:
+def _summaries(root: Path, flags: dict[str, Flag], policy: Policy, now: int,
+               store: StateStore | None) -> tuple[dict[str, FlagSummary], CatalogNote]:
     from validator.lifecycle.histories import summaries
     from validator.lifecycle.lifespan import current_milestone
     from validator.lifecycle.reads import version_text
 
     current = current_milestone(policy, version_text(root, policy))
-    return summaries(root, flags, policy, current, now)
+    return summaries(root, flags, policy, current, now, store)
 
 
 def _config(root: Path, checked: Checked | TreeVerdict, cache: Cache | None,

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from validator import git
 from validator.git import Commit
 from validator.history import Clock, landing_time
-from validator.landings import flag_at, keyed
+from validator.landings import keyed
 from validator.lifecycle.lifespan import released_key
 from validator.lifecycle.reads import clock_of, flag_commits, named_history
-from validator.lifecycle.states import FlagOf, StateOf, cached_states
+from validator.lifecycle.state_cache import StateStore
+from validator.lifecycle.states import FlagOf, StateOf, States, cached_states
 from validator.lifecycle.status import Facts
 from validator.loader import stem
 from validator.model import Flag
@@ -76,26 +76,33 @@ def paths_of(entries: Iterable[git.Entry], names: Iterable[str]) -> dict[str, st
     return found
 
 
-def known(root: Path, ref: str, names: Sequence[str], policy: Policy) -> Known:
+def known(root: Path, ref: str, names: Sequence[str], policy: Policy,
+          store: StateStore | None = None) -> Known:
     """The flags at ref (all, or `names`) and when each one's state landed and was added,
-    on the clock `policy` (the ref's) makes the gate count by."""
+    on the clock `policy` (the ref's) makes the gate count by. `store`: states kept between
+    runs (none: every blob walked is parsed)."""
     clock = clock_of(root, ref, policy)
     shallow = git.shallow_commits(root) is not None
     entries = list(git.tree_entries(root, ref).values())
     if names:
         entries = [entry for entry in entries if stem(entry.path) in names]
     with git.BlobReader(root) as reader:
-        reader.prefetch(entry.oid for entry in entries if entry.oid and entry.is_regular)
-        flags = flags_at(entries, partial(flag_at, reader))
-        state_of = cached_states(reader)
+        state_of = cached_states(reader, store)
+        read = state_of.flags(entry for entry in entries if git.is_flag_path(entry.path))
+        flags = flags_at(entries, lambda entry: read.get(_key(entry)))
         history = named_history(root, ref, paths_of(entries, flags), clock) if names \
             else flag_commits(root, ref, [git.FLAGS_DIR])
         commits = by_name(history, flags)
-        landed = _landings(reader, commits, flags, state_of, clock, shallow,
-                           {entry.oid for entry in entries if entry.oid})
+        landed = _landings(commits, flags, state_of, clock, shallow)
         released = _released(commits, flags, state_of, clock, shallow)
-        return Known(flags, {name: Facts(landed[name], added_at(commits[name], clock),
-                                         released_at=released.get(name)) for name in flags})
+    if store is not None:
+        store.save(every_head=not names)
+    return Known(flags, {name: Facts(landed[name], added_at(commits[name], clock),
+                                     released_at=released.get(name)) for name in flags})
+
+
+def _key(entry: git.Entry) -> tuple[str, str, str]:
+    return (entry.oid or "", entry.path, entry.mode)
 
 
 def _released(commits: dict[str, list[Commit]], flags: dict[str, Flag], states: StateOf,
@@ -111,33 +118,31 @@ def _released(commits: dict[str, list[Commit]], flags: dict[str, Flag], states: 
 class _Unread(Exception):
     """A walk reached a blob not read yet: it is read with the others of its round."""
 
-    def __init__(self, oid: str) -> None:
-        self.oid = oid
+    def __init__(self, entry: git.Entry) -> None:
+        self.entry = entry
 
 
-def _landings(reader: git.BlobReader, commits: dict[str, list[Commit]],
-              flags: dict[str, Flag], states: StateOf, clock: Clock,
-              shallow: bool, ready: set[str]) -> dict[str, int | None]:
+def _landings(commits: dict[str, list[Commit]], flags: dict[str, Flag], states: States,
+              clock: Clock, shallow: bool) -> dict[str, int | None]:
     """Every flag's landing time, walked in rounds: each round walks every flag as far as
-    the blobs read so far allow, then reads all the blobs the walks stopped at in one
-    stream (a blob at a time would wait a round trip each). `ready`: blobs read already."""
+    the states known so far allow, then reads all the blobs the walks stopped at in one
+    stream (a blob at a time would wait a round trip each)."""
 
     def state_of(entry: git.Entry) -> RolloutState | None:
-        if entry.oid is not None and entry.oid not in ready and entry.is_regular:
-            raise _Unread(entry.oid)
+        if not states.has(entry):
+            raise _Unread(entry)
         return states(entry)
 
     found: dict[str, int | None] = {}
     pending = dict(flags)
     while pending:
-        wanted: dict[str, str] = {}
+        wanted: dict[str, git.Entry] = {}
         for name, flag in pending.items():
             try:
                 found[name] = landing_time(commits[name], name, RolloutState.of(flag),
                                            state_of, stem, clock, shallow=shallow)
             except _Unread as unread:
-                wanted[name] = unread.oid
-        reader.prefetch(wanted.values())
-        ready.update(wanted.values())
+                wanted[name] = unread.entry
+        states.load(wanted.values())
         pending = {name: pending[name] for name in wanted}
     return found

@@ -19,6 +19,7 @@ from validator.history import landing_time
 from validator.lifecycle.facts import added_at, by_name
 from validator.lifecycle.reads import clock_of, details, flag_commits
 from validator.lifecycle.show import iso
+from validator.lifecycle.state_cache import StateStore
 from validator.lifecycle.states import StateOf, cached_states
 from validator.lifecycle.status import Facts
 from validator.lifecycle.summary import Step, summary
@@ -39,7 +40,7 @@ class Histories:
 
 
 def read_histories(root: Path, ref: str, flags: Mapping[str, Flag],
-                   policy: Policy) -> Histories:
+                   policy: Policy, store: StateStore | None = None) -> Histories:
     """The first-parent history of ref for these flags (by name, through moves of their
     files); a shallow clone gives what it holds and says so. Where its history is cut, every
     file looks added: that is no change, so no row."""
@@ -50,8 +51,8 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag],
     steps: dict[str, list[Step]] = {}
     facts: dict[str, Facts] = {}
     with git.BlobReader(root) as reader:
-        reader.prefetch(_oids(commits.values()))
-        state_of = cached_states(reader)
+        state_of = cached_states(reader, store)
+        state_of.load(_entries(commits.values()))
         for name, flag in flags.items():
             mine = commits[name]
             events = timeline(mine, name, state_of, stem, clock, found,
@@ -61,16 +62,19 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag],
                            if not (shallow and event.commit in clock.roots)]
             facts[name] = Facts(landing_time(mine, name, RolloutState.of(flag), state_of, stem,
                                              clock, shallow=shallow), added_at(mine, clock))
+    if store is not None:
+        store.save(every_head=False)
     return Histories(steps, facts, shallow)
 
 
-def _oids(histories: Iterable[list[git.Commit]]) -> Iterator[str]:
+def _entries(histories: Iterable[list[git.Commit]]) -> Iterator[git.Entry]:
+    """Every blob the timelines read, to be read at once."""
     for commits in histories:
         for commit in commits:
             for change in commit.changes:
                 for entry in (change.before, change.after):
-                    if entry is not None and entry.oid is not None and entry.is_regular:
-                        yield entry.oid
+                    if entry is not None and entry.oid is not None:
+                        yield entry
 
 
 def _after(commit: git.Commit, state_of: StateOf) -> RolloutState | None:
@@ -83,13 +87,14 @@ def _after(commit: git.Commit, state_of: StateOf) -> RolloutState | None:
 
 
 def summaries(root: Path, flags: Mapping[str, Flag], policy: Policy, current: int | None,
-              now: int) -> tuple[dict[str, FlagSummary], CatalogNote]:
+              now: int, store: StateStore | None = None
+              ) -> tuple[dict[str, FlagSummary], CatalogNote]:
     """Every flag's summary as of `now`, from HEAD's history where there is one: outside a
     git repository (or before the first commit) the summaries have no history and say so."""
     found = Histories({}, {}, shallow=False)
     completeness: HistoryCompleteness
     try:
-        found = read_histories(root, git.resolve(root, "HEAD"), flags, policy)
+        found = read_histories(root, git.resolve(root, "HEAD"), flags, policy, store)
     except git.GitError:  # not a repository, no commit yet: nothing to read, no error
         completeness = "none"
     else:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,9 +63,12 @@ def _cells(row: Row, now: int) -> list[str]:
 
 
 def status_json(rows: Sequence[Row]) -> str:
+    """The rows' fields in their order (a row holds only strings, numbers and lists of
+    strings: `asdict`'s deep copy of 10,000 rows cost a second for nothing)."""
+    names = [field.name for field in fields(Row)]
     found: list[dict[str, Any]] = []
     for row in rows:
-        item = asdict(row)
+        item = {name: getattr(row, name) for name in names}
         item.update(since=iso(row.since), legal_at=iso(row.legal_at))
         found.append(item)
     return dumps(found)

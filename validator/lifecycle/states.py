@@ -2,32 +2,215 @@
 histories (status, the catalog's summaries).
 
 Read by the gate's own reader (`validator.landings.state_at`), so a state here is the state
-the gate reads; cached by object id, since a flag's history and the head share blobs.
+the gate reads; cached by object id, since a flag's history and the head share blobs, and,
+with a `StateStore`, between runs too (`state_cache`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
+import multiprocessing
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from validator import git
 from validator.landings import state_at
+from validator.lifecycle.state_cache import MISS, StateStore, _Miss, decode, encode, entry_key
+from validator.loader import Document, load_or_finding
 from validator.model import Flag
+from validator.parallel import PARALLEL_FROM, _cores
+from validator.parse import parse_flag
 from validator.transitions import RolloutState
 
 FlagOf = Callable[[git.Entry], Flag | None]
 StateOf = Callable[[git.Entry], RolloutState | None]
 """Reads the rollout state of one side of a change (None: no flag there, or unreadable)."""
 
+Key = tuple[str, str, str]
+"""A blob as one path reads it: object id, path, mode."""
 
-def cached_states(reader: git.BlobReader) -> StateOf:
+
+class States:
+    """A `StateOf` that remembers every state it read, and can read many at once: those
+    the store has are not read at all, the others in one stream of blobs, parsed on every
+    core when there are enough of them."""
+
+    def __init__(self, reader: git.BlobReader, store: StateStore | None = None) -> None:
+        self._reader = reader
+        self._store = store
+        self._known: dict[Key, RolloutState | None] = {}
+
+    def __call__(self, entry: git.Entry) -> RolloutState | None:
+        if entry.oid is None:
+            return None
+        key = (entry.oid, entry.path, entry.mode)
+        if key not in self._known:
+            self.load([entry])
+        return self._known[key]
+
+    def has(self, entry: git.Entry) -> bool:
+        """Whether this entry's state is known without reading git."""
+        if entry.oid is None:
+            return True
+        key = (entry.oid, entry.path, entry.mode)
+        return key in self._known or self._stored(key)
+
+    def remember(self, entry: git.Entry, state: RolloutState | None) -> None:
+        """A state read elsewhere (a head flag parsed whole), kept like one read here."""
+        if entry.oid is not None:
+            key = (entry.oid, entry.path, entry.mode)
+            if key not in self._known and self._store is not None:
+                self._store.put(entry_key(*key), state)
+            self._known[key] = state
+
+    def flags(self, entries: Iterable[git.Entry]) -> dict[Key, Flag | None]:
+        """The whole flags of these blobs (a tree's flag files): from the store where it has
+        them, the others read in one stream and parsed on every core. Their states are
+        known afterwards too."""
+        found: dict[Key, Flag | None] = {}
+        missing: list[git.Entry] = []
+        for entry in entries:
+            if entry.oid is None or not entry.is_regular:
+                continue
+            stored = MISS if self._store is None else self._store.flag(entry_key(*_key(entry)))
+            if isinstance(stored, Flag) or stored is None:
+                found[_key(entry)] = stored
+            else:
+                missing.append(entry)
+        self._reader.prefetch(entry.oid for entry in missing if entry.oid is not None)
+        raw = [(entry.path, self._reader.read(entry.oid)) for entry in missing
+               if entry.oid is not None]
+        for entry, (flag, data) in zip(missing, flags_of(raw), strict=True):
+            found[_key(entry)] = flag
+            if self._store is not None:
+                self._store.put_flag(entry_key(*_key(entry)), data, flag is not None)
+        for key, flag in found.items():
+            self._known[key] = None if flag is None else RolloutState.of(flag)
+        return found
+
+    def load(self, entries: Iterable[git.Entry]) -> None:
+        """Knows the states of all these entries afterwards, reading git once for them."""
+        missing: dict[Key, git.Entry] = {}
+        for entry in entries:
+            if entry.oid is None:
+                continue
+            key = (entry.oid, entry.path, entry.mode)
+            if key not in self._known and not self._stored(key):
+                missing[key] = entry
+        readable = [entry for entry in missing.values() if entry.is_regular]
+        self._reader.prefetch(entry.oid for entry in readable if entry.oid is not None)
+        raw = [(entry.path, self._reader.read(entry.oid)) for entry in readable
+               if entry.oid is not None]
+        parsed = dict(zip([_key(entry) for entry in readable], states_of(raw), strict=True))
+        for key, entry in missing.items():
+            state = parsed[key] if key in parsed else state_at(self._reader, entry)
+            self._known[key] = state
+            if self._store is not None:
+                self._store.put(entry_key(*key), state)
+
+    def _stored(self, key: Key) -> bool:
+        """Takes the state from the store when it has it."""
+        if self._store is None:
+            return False
+        found = self._store.get(entry_key(*key))
+        if found is MISS:
+            return False
+        self._known[key] = found  # type: ignore[assignment]
+        return True
+
+
+def _key(entry: git.Entry) -> Key:
+    assert entry.oid is not None
+    return (entry.oid, entry.path, entry.mode)
+
+
+def state_of_bytes(item: tuple[str, bytes | None]) -> RolloutState | None:
+    """The state in one blob's bytes read at a path, as `landings.state_at` reads it."""
+    path, raw = item
+    document = load_or_finding(raw, path) if raw is not None else None
+    if not isinstance(document, Document):
+        return None
+    flag = parse_flag(document)[0]
+    return RolloutState.of(flag) if flag is not None else None
+
+
+def flag_of_bytes(item: tuple[str, bytes | None]) -> tuple[Flag | None, dict[str, Any] | None]:
+    """The flag in one blob's bytes read at a path, as `landings.flag_at` reads it, and the
+    document's data it was validated from (None: no document)."""
+    path, raw = item
+    document = load_or_finding(raw, path) if raw is not None else None
+    if not isinstance(document, Document):
+        return None, None
+    return parse_flag(document)[0], document.data
+
+
+Item = tuple[str, bytes | None]
+"""A blob's path and bytes (None: no blob)."""
+Result = TypeVar("Result")
+
+
+def states_of(items: Sequence[Item]) -> list[RolloutState | None]:
+    """Each blob's state, in order; on every core when there are enough blobs (parsing is
+    nearly all of a cold history walk, and each blob is independent). The workers send
+    the states back as the store's plain lists: pickling a state whole costs a third of
+    parsing it."""
+    if not _pooled(items):
+        return [state_of_bytes(item) for item in items]
+    return [_decoded(entry) for entry in _each(_plain_state, items)]
+
+
+def flags_of(items: Sequence[Item]) -> list[tuple[Flag | None, dict[str, Any] | None]]:
+    """Each blob's flag and data, in order; on every core when there are enough blobs,
+    whose workers send back only the data of each valid flag, validated again here."""
+    if not _pooled(items):
+        return [flag_of_bytes(item) for item in items]
+    return [(Flag.model_validate(data) if valid else None, data)
+            for valid, data in _each(_valid_data, items)]
+
+
+def _plain_state(item: Item) -> list[Any]:
+    return encode("", state_of_bytes(item))
+
+
+def _decoded(entry: list[Any]) -> RolloutState | None:
+    state = decode(entry, "")
+    assert not isinstance(state, _Miss)  # encoded by this module a moment ago
+    return state
+
+
+def _valid_data(item: Item) -> tuple[bool, dict[str, Any] | None]:
+    flag, data = flag_of_bytes(item)
+    return flag is not None, data if flag is not None else None
+
+
+def _pooled(items: Sequence[Item]) -> bool:
+    """Whether a pool pays: enough blobs, more than one core, and fork to start it."""
+    return len(items) >= PARALLEL_FROM and _cores() >= 2 and \
+        "fork" in multiprocessing.get_all_start_methods()
+
+
+def _each(work: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+    """`work` over the items in a fork pool of one worker a core (the items are forked into
+    the workers, not pickled to them)."""
+    workers = _cores()
+    chunk = max(50, len(items) // (workers * 8))
+    _WORK[:] = [(work, items)]
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_at_index, range(len(items)), chunksize=chunk)
+    finally:
+        _WORK.clear()
+
+
+_WORK: list[tuple[Callable[[Item], Any], Sequence[Item]]] = []
+"""The work and the blobs of the running `_each`, as its forked workers see them."""
+
+
+def _at_index(index: int) -> Any:
+    work, items = _WORK[0]
+    return work(items[index])
+
+
+def cached_states(reader: git.BlobReader, store: StateStore | None = None) -> States:
     """States by object id, read as the gate reads them (`landings.state_at`): a walk over
     tens of thousands of historical blobs keeps a small state for each, not a whole flag."""
-    @cache
-    def by_oid(oid: str, path: str, mode: str) -> RolloutState | None:
-        return state_at(reader, git.Entry(path, mode, oid))
-
-    def state_of(entry: git.Entry) -> RolloutState | None:
-        return None if entry.oid is None else by_oid(entry.oid, entry.path, entry.mode)
-
-    return state_of
+    return States(reader, store)

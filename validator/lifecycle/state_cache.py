@@ -1,0 +1,173 @@
+"""Rollout states of flag blobs kept between runs, so that a second `status` or
+`build --history` does not parse the history's tens of thousands of blobs again.
+
+An entry is keyed by the blob's object id, its path and mode (what `landings.state_at` reads)
+in a pack whose context is the per-file cache's (`validator.cache.context_digest`: the
+validator's source, the parser and model libraries, Python, the policy and schema bytes). A
+blob id is a digest of the blob's bytes, so an entry can never be stale; it is still decoded
+strictly, and one that does not decode to exactly what a parse gives is a miss, never an
+error: a corrupt, truncated or foreign pack is rebuilt, not trusted.
+
+The pack lives beside the per-file cache's (`--cache-dir`, FLAGOPS_CACHE_DIR, XDG; in CI only
+when named; none with `--no-cache`), one per repository and context, written whole to a
+temporary file and renamed, so concurrent runs never tear it (the last writer wins; the
+loser's entries are parsed again next time). The gate never reads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from validator.cache.keys import context_digest
+from validator.cache.packs import read_pack, write_pack
+from validator.cache.settings import Settings, safe_folder
+from validator.model import Flag, Percentage, Stage
+from validator.transitions import RolloutState
+
+KIND = "states-1"
+"""The pack's name and format: another format of entry is another file."""
+HEADS = "heads-1"
+"""The pack of whole flags (their documents' data) at the head of the last run."""
+
+
+class _Miss:
+    """Not in the pack (distinct from a stored None: no readable flag in that blob)."""
+
+
+MISS = _Miss()
+
+
+def entry_key(oid: str, path: str, mode: str) -> str:
+    """One blob as one path reads it; a path is part of it since a document is read at one."""
+    digest = hashlib.blake2b(f"{oid}\0{mode}\0".encode("ascii", "replace"), digest_size=16)
+    digest.update(path.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+@dataclass(slots=True)
+class StateStore:
+    """The pack of one repository and context: read once, looked up, written back once."""
+
+    path: Path
+    context: str
+    entries: dict[str, Any]
+    heads_path: Path
+    heads: dict[str, Any]
+    fresh: dict[str, Any] = field(default_factory=dict)
+    fresh_heads: dict[str, Any] = field(default_factory=dict)
+    used_heads: set[str] = field(default_factory=set)
+
+    @classmethod
+    def open(cls, settings: Settings, root: Path, *,
+             version: str | None = None) -> StateStore | None:
+        """The store for this repository, or None where there is no cache or it is unsafe.
+        `version` stands in for the source digest in tests, as in `Cache.open`."""
+        if settings.directory is None or not safe_folder(settings.directory):
+            return None
+        context = context_digest(root, version=version)
+        shard = hashlib.blake2b(f"{os.path.realpath(root)}\0{context}".encode(
+            "utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        path = settings.directory / f"{shard}.{KIND}.json"
+        heads = settings.directory / f"{shard}.{HEADS}.json"
+        return cls(path, context, read_pack(path, context), heads, read_pack(heads, context))
+
+    def get(self, key: str) -> RolloutState | _Miss | None:
+        """The stored state, None for a blob with no readable flag, MISS when not stored or
+        not decodable."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return MISS
+        try:
+            return decode(entry, key)
+        except (TypeError, ValueError, KeyError, IndexError, ValidationError):
+            return MISS
+
+    def put(self, key: str, state: RolloutState | None) -> None:
+        self.fresh[key] = encode(key, state)
+
+    def flag(self, key: str) -> Flag | _Miss | None:
+        """The whole flag of a head blob, validated again from its document's data (so it
+        is the flag a parse gives); None: no readable flag there; MISS: not stored."""
+        entry = self.heads.get(key)
+        if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key:
+            return MISS
+        if entry[1] is not None and not isinstance(entry[1], dict):
+            return MISS
+        try:
+            flag = None if entry[1] is None else Flag.model_validate(entry[1])
+        except ValidationError:
+            return MISS
+        self.used_heads.add(key)
+        return flag
+
+    def put_flag(self, key: str, data: dict[str, Any] | None, readable: bool) -> None:
+        """Keeps a head blob's document data when JSON gives it back exactly (else it is
+        parsed again next time); `readable`: whether it made a flag."""
+        if readable and (data is None or not plain(data)):
+            return
+        self.fresh_heads[key] = [key, data if readable else None]
+        self.used_heads.add(key)
+
+    def save(self, *, every_head: bool) -> None:
+        """Writes the packs when anything was new: old states are kept (blob ids never go
+        stale), old heads only when this run did not read every head (`every_head`). A
+        failure leaves the old packs."""
+        with contextlib.suppress(OSError, ValueError):
+            if self.fresh:
+                self.entries = {**self.entries, **self.fresh}
+                write_pack(self.path, self.context, self.entries)
+            heads = {**self.heads, **self.fresh_heads}
+            if every_head:
+                heads = {key: heads[key] for key in self.used_heads if key in heads}
+            if heads.keys() != self.heads.keys():
+                write_pack(self.heads_path, self.context, heads)
+                self.heads = heads
+        self.fresh, self.fresh_heads = {}, {}
+
+
+def plain(value: Any) -> bool:
+    """Whether JSON gives this value back exactly: strings, exact numbers, booleans, null,
+    lists and string-keyed objects only (YAML can make other keys)."""
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return True
+    if kind is list:
+        return all(plain(item) for item in value)
+    if kind is dict:
+        return all(type(key) is str and plain(item) for key, item in value.items())
+    return False
+
+
+def encode(key: str, state: RolloutState | None) -> list[Any]:
+    if state is None:
+        return [key, None]
+    percentage = None if state.percentage is None else \
+        [state.percentage.of, state.percentage.value]
+    return [key, [state.name, state.stage.value, sorted(state.actors), percentage,
+                  state.default_enabled]]
+
+
+def decode(entry: Any, key: str) -> RolloutState | _Miss | None:
+    """An entry back to the state it was made from; MISS unless every part is as written."""
+    if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key:
+        return MISS
+    if entry[1] is None:
+        return None
+    name, stage, actors, percentage, default_enabled = entry[1]
+    if type(name) is not str or type(default_enabled) is not bool or \
+            not isinstance(actors, list) or not all(type(actor) is str for actor in actors):
+        return MISS
+    share = None
+    if percentage is not None:
+        of, value = percentage
+        if type(value) not in (int, float):
+            return MISS
+        share = Percentage.model_validate({"of": of, "value": value})
+    return RolloutState(name, Stage(stage), frozenset(actors), share, default_enabled)
