@@ -13,8 +13,8 @@ import pytest
 from gitrepo import flag_yaml
 
 from validator.cache import FORMAT, Cache, Settings, context_digest
-from validator.commands.validate import check_tree
 from validator.policy import DEFAULT_POLICY
+from validator.tree import check_tree
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:

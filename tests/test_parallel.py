@@ -10,8 +10,8 @@ import pytest
 
 from validator import parallel
 from validator import tree as tree_module
-from validator.commands.validate import check_tree
 from validator.policy import DEFAULT_POLICY
+from validator.tree import check_tree
 
 CASES = Path(__file__).resolve().parent / "cases" / "invalid"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache as once
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from validator.files import (
     walk_flags,
 )
 from validator.findings import Finding
+from validator.reports import Report
 
 if TYPE_CHECKING:
     from validator.policy import Policy
@@ -161,7 +163,7 @@ def _summaries(root: Path, targets: list[str], policy: Policy | Callable[[], Pol
     def parse_waiting() -> None:
         from validator.parallel import parse_all
 
-        parsed = parse_all([(path, raw) for _, path, raw, _ in waiting], _now(policy))
+        parsed = parse_all([(path, raw) for _, path, raw, _ in waiting], policy_now(policy))
         for (index, _, _, key), summary in zip(waiting, parsed, strict=True):
             if cache is not None:
                 cache.put(key, summary)
@@ -215,10 +217,6 @@ def _cached(cache: Cache, full_path: str, path: str, with_data: bool,
     return read[0], read[1], cache.get(read[0], path, with_data=with_data)
 
 
-def _now(policy: Policy | Callable[[], Policy]) -> Policy:
-    return policy() if callable(policy) else policy
-
-
 def _root_attributes(root: Path) -> list[str]:
     return [ATTRIBUTES] if (root / ATTRIBUTES).is_file() else []
 
@@ -260,3 +258,32 @@ def _relative(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def tree_policy(root: Path, cache: Cache | None) -> Policy | Callable[[], Policy]:
+    """The policy now, or, when this context's pack exists, only once a file is parsed.
+
+    The pack's context holds pyproject.toml's bytes and the validator's source, and a pack is
+    written only after the policy loaded: with one there, loading it again can only succeed,
+    and a run where every file is a hit need not import the model at all.
+    """
+    if cache is None or not cache.known_context():
+        return _load_policy(root)
+    return once(lambda: _load_policy(root))
+
+
+def _load_policy(root: Path) -> Policy:
+    from validator.policy import load_policy
+
+    return load_policy(root)
+
+
+def policy_now(policy: Policy | Callable[[], Policy]) -> Policy:
+    return policy() if callable(policy) else policy
+
+
+def report_of(checked: Checked | TreeVerdict, root: Path) -> Report:
+    checked_files = checked.checked if isinstance(checked, TreeVerdict) else \
+        [(file.path, file.flag) for file in checked.files]
+    notes = [] if checked_files else [f"no flag files in {root.resolve() / 'flags'}"]
+    return Report(checked.findings, checked_files, notes)

@@ -37,6 +37,11 @@ class Settings:
             return cls(None)
         return cls(_user_cache(env))
 
+    @classmethod
+    def from_args(cls, args: object) -> Settings:
+        """From a command's parsed options (`--cache-dir`, `--no-cache`; absent: not given)."""
+        return cls.of(getattr(args, "cache_dir", None), bool(getattr(args, "no_cache", False)))
+
 
 def _user_cache(env: Mapping[str, str]) -> Path | None:
     xdg = env.get("XDG_CACHE_HOME", "")

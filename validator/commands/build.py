@@ -10,22 +10,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from validator.cache import Cache
+from validator.cache import Cache, Settings
 from validator.check import Checked, TreeVerdict
-from validator.commands.validate import (
-    cache_settings,
-    check_tree,
-    policy_now,
-    report_of,
-    tree_policy,
-)
 from validator.config_file import MAX_CONFIG_BYTES as MAX_CONFIG_BYTES
 from validator.config_file import SCHEMA_PATH
 from validator.config_file import read_config as read_config
 from validator.config_file import read_regular_file as read_regular_file
 from validator.output import atomic_write, emit
 from validator.reports.escape import escape
-from validator.tree import judge_tree
+from validator.tree import check_tree, judge_tree, policy_now, report_of, tree_policy
 
 if TYPE_CHECKING:  # the model loads only when a flag is validated: not when all is cached
     from validator.flag_summary import CatalogNote, FlagSummary
@@ -42,7 +35,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         atomic_write(root / SCHEMA_PATH, config_schema_text(), root=root)
         out.write(f"wrote {SCHEMA_PATH}\n")
         return 0
-    cache = Cache.open(cache_settings(args), root, with_data=True)
+    cache = Cache.open(Settings.from_args(args), root, with_data=True)
     policy = tree_policy(root, cache)
     # the catalog's part (--history): git and the clock decide it, so it is not cached
     checked = check_tree(root, policy, [], cache=cache, with_data=True) if args.history \
@@ -86,7 +79,7 @@ def _with_history(root: Path, checked: Checked, policy: Policy, environment: str
     from validator.model import Environment
 
     flags = {flag.name: flag for flag in checked.flag_values()}
-    store = StateStore.open(cache_settings(args), root)
+    store = StateStore.open(Settings.from_args(args), root)
     summaries, catalog = _summaries(root, flags, policy, build_clock(), store)
     config, warnings = build_config(flags.values(), Environment(environment), schema_ref=ref,
                                     summaries=summaries, catalog=catalog)

@@ -20,12 +20,12 @@ from typing import Any, TextIO
 from validator import git
 from validator.ci import Host, host
 from validator.ci.base import PLAN_FILE, Job, NothingToJudge
-from validator.commands.validate import check_tree, report_of
 from validator.errors import UserError
 from validator.output import atomic_write, emit
 from validator.policy import load_policy
 from validator.reports import Report, renderer
 from validator.reports.escape import escape
+from validator.tree import check_tree, report_of
 
 _MAX_EVENT_BYTES = 16 * 1024 * 1024
 
@@ -53,7 +53,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def _judge(root: Path, job: Job, out: TextIO) -> Report:
     """The range, compared once: its plan (terminal, flagops-plan.md, the merge request note,
     GitHub's job summary) and its report, every flag file at head checked too."""
-    from validator.commands.plan import publish
     from validator.compare import RangeRequest, compare
     from validator.plan import plan, to_markdown
 
@@ -65,7 +64,9 @@ def _judge(root: Path, job: Job, out: TextIO) -> Report:
     out.write(markdown)
     atomic_write(root / PLAN_FILE, markdown, root=root)
     if job.comment:
-        publish(markdown)
+        from validator.trackers.review import publish_plan
+
+        print(f"flagops: {publish_plan(markdown, os.environ)}", file=sys.stderr)
     _step_summary(os.environ.get("GITHUB_STEP_SUMMARY"), markdown)
     return comparison.report()
 
@@ -76,7 +77,7 @@ def _event(chosen: Host, environ: Mapping[str, str]) -> Mapping[str, Any]:
     path = environ.get(name) if name else None
     if not path:
         return {}
-    from validator.commands.build import read_regular_file
+    from validator.config_file import read_regular_file
 
     raw = read_regular_file(Path(path), f"{name} ({path})", _MAX_EVENT_BYTES)
     try:

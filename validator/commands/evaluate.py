@@ -10,7 +10,7 @@ from typing import TextIO
 
 from survey_renderer.gate import Decision, evaluate
 from validator.build import MergedConfig
-from validator.commands.build import read_config
+from validator.config_file import read_config
 from validator.errors import UsageError, UserError
 from validator.expects import ACTOR_FORM
 from validator.model import ACTOR_PATTERN

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TextIO
 
 from validator.build import build_config
-from validator.commands.validate import check_tree, report_of
 from validator.export import export_text
 from validator.model import Environment
 from validator.output import atomic_write, emit
 from validator.policy import load_policy
 from validator.reports.escape import escape
+from validator.tree import check_tree, report_of
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:

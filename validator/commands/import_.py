@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from validator.cli import PathError
-from validator.commands.build import read_regular_file
+from validator.config_file import read_regular_file
 from validator.errors import UserError
 from validator.importers.gitlab import DefinitionError, Imported, import_definition
 from validator.model import Stage

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
-from validator.commands.build import read_regular_file
+from validator.config_file import read_regular_file
 from validator.model import flag_schema_text
 from validator.output import atomic_write
 from validator.reports.escape import escape

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from validator import git
-from validator.commands.validate import cache_settings
+from validator.cache import Settings
 from validator.errors import UserError
 from validator.lifecycle.facts import known
 from validator.lifecycle.lifespan import current_milestone
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     root, now = Path(args.root), int(time.time())  # the clock, read at the edge only
     ref = git.resolve(root, args.ref)
     policy = policy_of(root, ref)  # the ref's rules, as the gate judges a step from it
-    store = StateStore.open(cache_settings(args), root) \
+    store = StateStore.open(Settings.from_args(args), root) \
         if not args.names or len(args.names) >= STORE_FROM else None
     found_at = known(root, ref, args.names, policy, store)
     missing = [name for name in args.names if name not in found_at.flags]

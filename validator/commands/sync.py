@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from validator.build import MergedConfig, build_config
-from validator.commands.validate import check_tree, report_of
 from validator.errors import UserError
 from validator.model import Environment
 from validator.output import emit
 from validator.policy import load_policy
 from validator.reports.escape import escape
 from validator.sync.gitlab import Live, Plan, actor_parameter, apply, live_from_api, plan
+from validator.tree import check_tree, report_of
 
 TOKEN_VARIABLE = "FLAGOPS_GITLAB_TOKEN"
 """An administrator's token (the features API is admin-only); CI_JOB_TOKEN cannot write it."""

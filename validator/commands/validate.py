@@ -5,20 +5,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import replace
-from functools import cache as once
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from validator.cache import Cache, Settings
-from validator.check import Checked, LoadedFlag, TreeVerdict
+from validator.check import Checked, LoadedFlag
 from validator.output import emit, pair_reports
 from validator.reports import Report
-from validator.tree import check_tree as check_tree
-from validator.tree import judge_tree
+from validator.tree import check_tree, judge_tree, policy_now, report_of, tree_policy
 
 if TYPE_CHECKING:
     from validator.policy import Policy
-
 
 
 Linked = Callable[[], tuple[list["LoadedFlag"], "Policy"]]
@@ -57,7 +54,7 @@ def _tree_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]:
     Without paths or --check-links (which needs the flags themselves) the whole run's verdict
     may come from the cache: see validator/tree.py.
     """
-    cache = Cache.open(cache_settings(args), root, with_data=False)
+    cache = Cache.open(Settings.from_args(args), root, with_data=False)
     policy = tree_policy(root, cache)
     judged = check_tree(root, policy, args.paths, cache=cache) \
         if args.paths or args.check_links else judge_tree(root, policy, cache=cache)
@@ -92,34 +89,3 @@ def _with_links(report: Report, flags: list[LoadedFlag], policy: Policy) -> Repo
     return replace(report, findings=[*report.findings, *found])
 
 
-def tree_policy(root: Path, cache: Cache | None) -> Policy | Callable[[], Policy]:
-    """The policy now, or, when this context's pack exists, only once a file is parsed.
-
-    The pack's context holds pyproject.toml's bytes and the validator's source, and a pack is
-    written only after the policy loaded: with one there, loading it again can only succeed,
-    and a run where every file is a hit need not import the model at all.
-    """
-    if cache is None or not cache.known_context():
-        return _load_policy(root)
-    return once(lambda: _load_policy(root))
-
-
-def _load_policy(root: Path) -> Policy:
-    from validator.policy import load_policy
-
-    return load_policy(root)
-
-
-def policy_now(policy: Policy | Callable[[], Policy]) -> Policy:
-    return policy() if callable(policy) else policy
-
-
-def cache_settings(args: argparse.Namespace) -> Settings:
-    return Settings.of(getattr(args, "cache_dir", None), getattr(args, "no_cache", False))
-
-
-def report_of(checked: Checked | TreeVerdict, root: Path) -> Report:
-    checked_files = checked.checked if isinstance(checked, TreeVerdict) else \
-        [(file.path, file.flag) for file in checked.files]
-    notes = [] if checked_files else [f"no flag files in {root.resolve() / 'flags'}"]
-    return Report(checked.findings, checked_files, notes)
