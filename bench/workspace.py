@@ -71,6 +71,7 @@ def prepare(repo: Path, plan: flagplan.RepoPlan) -> list[str]:
     different team folders and landed at different depths of the history.
     """
     restore(repo)
+    _ignore_outputs(repo)
     movable = [flag for flag in plan.flags if flagplan.next_step(flag) is not None]
     chosen = movable[:: max(1, len(movable) // CHANGED)][:CHANGED]
     for flag in chosen:
@@ -81,6 +82,15 @@ def prepare(repo: Path, plan: flagplan.RepoPlan) -> list[str]:
     if (len(unstaged), len(staged)) != (len(chosen), 1):
         raise RuntimeError(f"expected {len(chosen)} changed and 1 staged flag in {repo}")
     return [flag.path for flag in chosen]
+
+
+def _ignore_outputs(repo: Path) -> None:
+    """What `flagops init`'s .gitignore keeps out of git (the merged config, the site), kept
+    out here through the clone's own exclude file: `refs` and the lifecycle rules search the
+    untracked files that git does not ignore, and a team's repository ignores its outputs."""
+    exclude = repo / ".git" / "info" / "exclude"
+    exclude.parent.mkdir(exist_ok=True)
+    exclude.write_text("/build/\n/public/\n", encoding="utf-8")
 
 
 def restore(repo: Path) -> None:
