@@ -1,4 +1,5 @@
-"""The facts about a flag: stages in order, what each stage means where, GitLab's type table.
+"""The `Flag` model: what a flag file may hold, field by field, with the stages in order, what
+each stage means where and GitLab's type table from `validator.stages`.
 
 The JSON Schema in schema/flag.schema.json is generated from `Flag` (`flagops schema`).
 """
@@ -8,87 +9,20 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-
-class Stage(StrEnum):
-    """Rollout stages in order; forward means a higher rank."""
-
-    OFF = "off"
-    STAGING = "staging"
-    BETA = "beta"
-    PERCENTAGE = "percentage"
-    ENABLED = "enabled"
-
-    @property
-    def rank(self) -> int:
-        return STAGE_ORDER.index(self)
-
-
-STAGE_ORDER: tuple[Stage, ...] = tuple(Stage)
-
-
-class Environment(StrEnum):
-    STAGING = "staging"
-    PRODUCTION = "production"
-
-
-class Exposure(StrEnum):
-    """How a stage gates a flag in one environment."""
-
-    OFF = "off"
-    ON = "on"
-    ACTORS = "listed actors"
-    ACTORS_AND_PERCENTAGE = "listed actors plus the percentage"
-
-
-STAGE_EXPOSURE: dict[Stage, dict[Environment, Exposure]] = {
-    Stage.OFF: {Environment.STAGING: Exposure.OFF, Environment.PRODUCTION: Exposure.OFF},
-    Stage.STAGING: {Environment.STAGING: Exposure.ON, Environment.PRODUCTION: Exposure.OFF},
-    Stage.BETA: {Environment.STAGING: Exposure.ON, Environment.PRODUCTION: Exposure.ACTORS},
-    Stage.PERCENTAGE: {
-        Environment.STAGING: Exposure.ON,
-        Environment.PRODUCTION: Exposure.ACTORS_AND_PERCENTAGE,
-    },
-    Stage.ENABLED: {Environment.STAGING: Exposure.ON, Environment.PRODUCTION: Exposure.ON},
-}
-
-
-class FlagType(StrEnum):
-    GITLAB_COM_DERISK = "gitlab_com_derisk"
-    WIP = "wip"
-    BETA = "beta"
-    OPS = "ops"
-    EXPERIMENT = "experiment"
-    WORKER = "worker"
-    UNDEFINED = "undefined"
-    DEVELOPMENT = "development"
-
-
-@dataclass(frozen=True, slots=True)
-class TypeRules:
-    may_default_enable: bool = False
-    needs_rollout_issue: bool = False
-    max_stage: Stage = Stage.ENABLED
-    deprecated: bool = False
-
-
-TYPE_RULES: dict[FlagType, TypeRules] = {
-    FlagType.GITLAB_COM_DERISK: TypeRules(needs_rollout_issue=True),
-    FlagType.WIP: TypeRules(max_stage=Stage.STAGING),
-    FlagType.BETA: TypeRules(may_default_enable=True, needs_rollout_issue=True),
-    FlagType.OPS: TypeRules(may_default_enable=True, needs_rollout_issue=True),
-    FlagType.EXPERIMENT: TypeRules(needs_rollout_issue=True),
-    FlagType.WORKER: TypeRules(),
-    FlagType.UNDEFINED: TypeRules(),
-    FlagType.DEVELOPMENT: TypeRules(may_default_enable=True, deprecated=True),
-}
+from validator.stages import STAGE_EXPOSURE as STAGE_EXPOSURE
+from validator.stages import STAGE_ORDER as STAGE_ORDER
+from validator.stages import TYPE_RULES as TYPE_RULES
+from validator.stages import Environment as Environment
+from validator.stages import Exposure as Exposure
+from validator.stages import FlagType as FlagType
+from validator.stages import Stage as Stage
+from validator.stages import TypeRules as TypeRules
 
 NAME_PATTERN = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
 ACTOR_PATTERN = r"^[A-Z][A-Za-z]*:[^\s:][^\s]*$"

@@ -21,7 +21,7 @@ from pydantic import (
 from validator.engines import Bucketing
 from validator.errors import UserError
 from validator.findings import RULES, START, Finding, Position
-from validator.model import Environment, FlagType, Stage
+from validator.stages import Environment, FlagType, Stage
 
 Minutes = Annotated[int, Strict(), Field(ge=0)]
 _HOST = r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$"
