@@ -66,7 +66,7 @@ def test_blobs_parsed_in_a_pool_give_the_same(made: CatalogRepo,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     without = outputs(made.repo.path, "--no-cache")
     monkeypatch.setattr(states, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(states, "_cores", lambda: 2)
+    monkeypatch.setattr(states, "cores", lambda: 2)
     assert outputs(made.repo.path, "--no-cache") == without
 
 

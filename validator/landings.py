@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from validator import git
 from validator.findings import RULES, START
@@ -34,11 +34,16 @@ def flag_at(reader: git.BlobReader, entry: git.Entry) -> Flag | None:
     """The flag in one blob; None for anything but a readable flag file."""
     if not entry.is_regular or entry.oid is None:
         return None
-    raw = reader.read(entry.oid)
-    document = load_or_finding(raw, entry.path) if raw is not None else None
+    return flag_in(entry.path, reader.read(entry.oid))[0]
+
+
+def flag_in(path: str, raw: bytes | None) -> tuple[Flag | None, dict[str, Any] | None]:
+    """The flag in a blob's bytes read at path (None: not a valid flag), and the document's
+    data it was validated from (None: no document): the one way history reads a version."""
+    document = load_or_finding(raw, path) if raw is not None else None
     if not isinstance(document, Document):
-        return None
-    return parse_flag(document)[0]
+        return None, None
+    return parse_flag(document)[0], document.data
 
 
 def state_at(reader: git.BlobReader, entry: git.Entry) -> RolloutState | None:

@@ -26,7 +26,7 @@ _POLICY: list[Policy] = []
 
 def parse_all(files: Sequence[tuple[str, bytes]], policy: Policy) -> list[FileSummary]:
     """Each (path, bytes) to its summary, in order; in a pool when there are enough files."""
-    workers = _cores()
+    workers = cores()
     if len(files) < PARALLEL_FROM or workers < 2 or not _can_fork():
         return [summarize(load_or_finding(raw, path), policy)[0] for path, raw in files]
     import multiprocessing
@@ -44,7 +44,7 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _cores() -> int:
+def cores() -> int:
     try:
         return min(len(os.sched_getaffinity(0)), 8)
     except AttributeError:  # pragma: no cover - not Linux

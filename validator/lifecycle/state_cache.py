@@ -37,11 +37,11 @@ HEADS = "heads-1"
 """The pack of whole flags (their documents' data) at the head of the last run."""
 
 
-class _Miss:
+class Miss:
     """Not in the pack (distinct from a stored None: no readable flag in that blob)."""
 
 
-MISS = _Miss()
+MISS = Miss()
 
 
 def entry_key(oid: str, path: str, mode: str) -> str:
@@ -78,7 +78,7 @@ class StateStore:
         heads = settings.directory / f"{shard}.{HEADS}.json"
         return cls(path, context, read_pack(path, context), heads, read_pack(heads, context))
 
-    def get(self, key: str) -> RolloutState | _Miss | None:
+    def get(self, key: str) -> RolloutState | Miss | None:
         """The stored state, None for a blob with no readable flag, MISS when not stored or
         not decodable."""
         entry = self.entries.get(key)
@@ -92,7 +92,7 @@ class StateStore:
     def put(self, key: str, state: RolloutState | None) -> None:
         self.fresh[key] = encode(key, state)
 
-    def flag(self, key: str) -> Flag | _Miss | None:
+    def flag(self, key: str) -> Flag | Miss | None:
         """The whole flag of a head blob, validated again from its document's data (so it
         is the flag a parse gives); None: no readable flag there; MISS: not stored."""
         entry = self.heads.get(key)
@@ -154,7 +154,7 @@ def encode(key: str, state: RolloutState | None) -> list[Any]:
                   state.default_enabled]]
 
 
-def decode(entry: Any, key: str) -> RolloutState | _Miss | None:
+def decode(entry: Any, key: str) -> RolloutState | Miss | None:
     """An entry back to the state it was made from; MISS unless every part is as written."""
     if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key:
         return MISS

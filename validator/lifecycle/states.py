@@ -13,12 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from validator import git
-from validator.landings import state_at
-from validator.lifecycle.state_cache import MISS, StateStore, _Miss, decode, encode, entry_key
-from validator.loader import Document, load_or_finding
+from validator.landings import flag_in, state_at
+from validator.lifecycle.state_cache import MISS, Miss, StateStore, decode, encode, entry_key
 from validator.model import Flag
-from validator.parallel import PARALLEL_FROM, _cores
-from validator.parse import parse_flag
+from validator.parallel import PARALLEL_FROM, cores
 from validator.transitions import RolloutState
 
 FlagOf = Callable[[git.Entry], Flag | None]
@@ -125,22 +123,14 @@ def _key(entry: git.Entry) -> Key:
 
 def state_of_bytes(item: tuple[str, bytes | None]) -> RolloutState | None:
     """The state in one blob's bytes read at a path, as `landings.state_at` reads it."""
-    path, raw = item
-    document = load_or_finding(raw, path) if raw is not None else None
-    if not isinstance(document, Document):
-        return None
-    flag = parse_flag(document)[0]
+    flag = flag_in(*item)[0]
     return RolloutState.of(flag) if flag is not None else None
 
 
 def flag_of_bytes(item: tuple[str, bytes | None]) -> tuple[Flag | None, dict[str, Any] | None]:
     """The flag in one blob's bytes read at a path, as `landings.flag_at` reads it, and the
     document's data it was validated from (None: no document)."""
-    path, raw = item
-    document = load_or_finding(raw, path) if raw is not None else None
-    if not isinstance(document, Document):
-        return None, None
-    return parse_flag(document)[0], document.data
+    return flag_in(*item)
 
 
 Item = tuple[str, bytes | None]
@@ -173,7 +163,7 @@ def _plain_state(item: Item) -> list[Any]:
 
 def _decoded(entry: list[Any]) -> RolloutState | None:
     state = decode(entry, "")
-    assert not isinstance(state, _Miss)  # encoded by this module a moment ago
+    assert not isinstance(state, Miss)  # encoded by this module a moment ago
     return state
 
 
@@ -184,14 +174,14 @@ def _valid_data(item: Item) -> tuple[bool, dict[str, Any] | None]:
 
 def _pooled(items: Sequence[Item]) -> bool:
     """Whether a pool pays: enough blobs, more than one core, and fork to start it."""
-    return len(items) >= PARALLEL_FROM and _cores() >= 2 and \
+    return len(items) >= PARALLEL_FROM and cores() >= 2 and \
         "fork" in multiprocessing.get_all_start_methods()
 
 
 def _each(work: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
     """`work` over the items in a fork pool of one worker a core (the items are forked into
     the workers, not pickled to them)."""
-    workers = _cores()
+    workers = cores()
     chunk = max(50, len(items) // (workers * 8))
     _WORK[:] = [(work, items)]
     try:
