@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from gitrepo import Repo
+from tracker_stand_in import serve
 
 from validator.errors import UserError
 from validator.trackers.review import PLAN_MARKER as MARKER
@@ -62,38 +61,8 @@ class FakeGitLab:
 
 @pytest.fixture
 def gitlab() -> Iterator[tuple[FakeGitLab, str]]:
-    fake = FakeGitLab()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            status, payload, extra = fake.handle(self.command, self.path, self.headers,
-                                                 self.rfile.read(length))
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in extra.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
-    try:
-        yield fake, f"http://127.0.0.1:{server.server_address[1]}/api/v4"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve(FakeGitLab()) as fake:
+        yield fake, f"{fake.base}/api/v4"
 
 
 def _ci(api: str, token: str = "secret") -> dict[str, str]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 TOKEN = "s3cret-token-value-0123456789"
@@ -139,8 +139,21 @@ _GITLAB = (
 )
 
 
+class Served(Protocol):
+    """A stand-in API: answers each request, and learns the address it is served at."""
+
+    base: str
+
+    def handle(self, method: str, path: str, headers: Any,
+               body: bytes) -> tuple[int, Any, dict[str, str]]: ...
+
+
+ServedT = TypeVar("ServedT", bound=Served)
+
+
 @contextmanager
-def serve(forge: Forge) -> Iterator[Forge]:
+def serve(forge: ServedT) -> Iterator[ServedT]:
+    """Serves a stand-in on 127.0.0.1 (a free port, JSON answers) for the block's length."""
     class Handler(BaseHTTPRequestHandler):
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
