@@ -52,6 +52,7 @@ PEER_RATIO = 0.25
 WARM_LIMIT_S, WARM10_LIMIT_S = 0.3, 0.4
 BUILD_RENDER_LIMIT_S = 1.0
 STAGED_LIMIT_S, STAGED_NONE_LIMIT_S = 0.15, 0.08
+REFS_LIMIT_S = 0.5
 FLAT_GROWTH = 1.5  # "stay flat": the largest size within this factor of the smallest
 RSS_LIMIT_MB = 120.0
 
@@ -89,12 +90,29 @@ class Verdict:
 
 
 def verdicts(results: Results) -> list[Verdict]:
-    return [_full_vs_peer(results), _warm(results, "validate_warm", WARM_LIMIT_S),
-            _warm(results, "validate_warm10", WARM10_LIMIT_S), _build_render(results),
-            _staged(results, "staged", STAGED_LIMIT_S),
-            _staged(results, "staged_none", STAGED_NONE_LIMIT_S),
+    warm = "full validation of 10,000 flags, cache warm"
+    staged = "--staged, {} staged: under {} s at 10,000 flags"
+    return [_full_vs_peer(results),
+            _under(results, "validate_warm", WARM_LIMIT_S,
+                   f"{warm}, nothing changed: under {WARM_LIMIT_S} s"),
+            _under(results, "validate_warm10", WARM10_LIMIT_S,
+                   f"{warm}, 10 files changed: under {WARM10_LIMIT_S} s"),
+            _build_render(results),
+            _under(results, "staged", STAGED_LIMIT_S,
+                   staged.format("one flag file", STAGED_LIMIT_S)),
+            _under(results, "staged_none", STAGED_NONE_LIMIT_S,
+                   staged.format("no flag file", STAGED_NONE_LIMIT_S)),
             _flat(results, "base"), _flat(results, "staged"), _memory(results),
-            _refs_fast(results)]
+            _under(results, "refs", REFS_LIMIT_S,
+                   f"refs for one flag under {REFS_LIMIT_S} s at N=10,000")]
+
+
+def _under(results: Results, row: str, limit: float, target: str) -> Verdict:
+    """Is the row's median at N=10,000 under `limit` seconds?"""
+    cell = _summary(results, 10_000, row)
+    if cell is None:
+        return Verdict(target, None, "needs the row at N=10,000")
+    return Verdict(target, cell.median_s < limit, f"{cell.median_s:.3f} s")
 
 
 def _summary(results: Results, size: int, row: str) -> Summary | None:
@@ -113,15 +131,6 @@ def _full_vs_peer(results: Results) -> Verdict:
     return Verdict(target, ratio <= PEER_RATIO, detail)
 
 
-def _warm(results: Results, row: str, limit: float) -> Verdict:
-    what = "nothing changed" if row == "validate_warm" else "10 files changed"
-    target = f"full validation of 10,000 flags, cache warm, {what}: under {limit} s"
-    cell = _summary(results, 10_000, row)
-    if cell is None:
-        return Verdict(target, None, "needs the row at N=10,000")
-    return Verdict(target, cell.median_s < limit, f"{cell.median_s:.3f} s")
-
-
 def _build_render(results: Results) -> Verdict:
     target = f"build + render of 10,000 flags, cache warm: under {BUILD_RENDER_LIMIT_S} s"
     build = _summary(results, 10_000, "build_warm")
@@ -131,15 +140,6 @@ def _build_render(results: Results) -> Verdict:
     total = build.median_s + render.median_s
     detail = f"{build.median_s:.3f} s + {render.median_s:.3f} s = {total:.3f} s"
     return Verdict(target, total < BUILD_RENDER_LIMIT_S, detail)
-
-
-def _staged(results: Results, row: str, limit: float) -> Verdict:
-    what = "one flag file staged" if row == "staged" else "no flag file staged"
-    target = f"--staged, {what}: under {limit} s at 10,000 flags"
-    cell = _summary(results, 10_000, row)
-    if cell is None:
-        return Verdict(target, None, "needs the row at N=10,000")
-    return Verdict(target, cell.median_s < limit, f"{cell.median_s:.3f} s")
 
 
 def _flat(results: Results, row: str) -> Verdict:
@@ -154,16 +154,6 @@ def _flat(results: Results, row: str) -> Verdict:
               f"{large.median_s:.3f} s ({growth:.2f}x)")
     return Verdict(target, growth <= FLAT_GROWTH, detail)
 
-
-REFS_LIMIT_S = 0.5
-
-
-def _refs_fast(results: Results) -> Verdict:
-    target = f"refs for one flag under {REFS_LIMIT_S} s at N=10,000"
-    cell = _summary(results, 10_000, "refs")
-    if cell is None:
-        return Verdict(target, None, "needs the row at N=10,000")
-    return Verdict(target, cell.median_s < REFS_LIMIT_S, f"{cell.median_s:.3f} s")
 
 
 def _memory(results: Results) -> Verdict:
