@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitrepo import EPOCH, Repo
@@ -92,33 +93,19 @@ def test_history_text_and_unknown_flag(story: tuple[Repo, dict[str, str]],
 def test_literal_paths_find_what_the_name_glob_finds(tmp_path: Path) -> None:
     """The fast read (literal paths, moves followed one by one) gives the same commits and
     changes as the glob over every folder, through two moves and an out-of-order date."""
-    from validator import git
-    from validator.landings import name_pathspec
-    from validator.lifecycle.reads import clock_of, flag_commits, named_history
-    from validator.policy import DEFAULT_POLICY
-
     repo, _ = _story(tmp_path)
     (repo.path / "flags/ops").mkdir()
     repo.git("mv", "flags/team/demo.yml", "flags/ops/demo.yml")
     repo.commit("move demo again", at=EPOCH + 5 * HOUR)  # dated before the revert
     repo.write_flag("other", folder="flags/team")
     repo.commit("another flag where demo was", at=EPOCH + 9 * HOUR)
-    ref = git.resolve(repo.path, "HEAD")
-    clock = clock_of(repo.path, ref, DEFAULT_POLICY)
-    fast = named_history(repo.path, ref, {"demo": "flags/ops/demo.yml"}, clock)
-    slow = flag_commits(repo.path, ref, [name_pathspec("demo")])
-    assert [(c.sha, sorted(c.paths)) for c in fast] == [(c.sha, sorted(c.paths)) for c in slow]
+    fast = _literal_history_is_the_globs(repo, "flags/ops/demo.yml")
     assert len(fast) == 8  # add, staging, merge, move, edit, 10%, revert, move again
 
 
 def test_a_move_back_to_an_earlier_folder_keeps_the_history(tmp_path: Path) -> None:
     """a/ → b/, a step in b/, back to a/: the literal-path read follows both moves, so the
     step in b/ is in the history (and status counts its soak from it, as the gate does)."""
-    from validator import git
-    from validator.landings import name_pathspec
-    from validator.lifecycle.reads import clock_of, flag_commits, named_history
-    from validator.policy import DEFAULT_POLICY
-
     repo = Repo.create(tmp_path / "repo", tmp_path / "home")
     repo.write_flag("demo", "staging", folder="flags/a")
     repo.commit("add in a/", at=EPOCH)
@@ -129,9 +116,20 @@ def test_a_move_back_to_an_earlier_folder_keeps_the_history(tmp_path: Path) -> N
     beta = repo.commit("beta in b/", at=EPOCH + 2 * HOUR)
     repo.git("mv", "flags/b/demo.yml", "flags/a/demo.yml")
     repo.commit("back to a/", at=EPOCH + 3 * HOUR)
+    fast = _literal_history_is_the_globs(repo, "flags/a/demo.yml")
+    assert beta in [c.sha for c in fast] and len(fast) == 4
+
+
+def _literal_history_is_the_globs(repo: Repo, path: str) -> list[Any]:
+    """demo's history read by literal paths (moves followed), checked against the glob over
+    every folder that it replaces; the commits found."""
+    from validator import git
+    from validator.landings import name_pathspec
+    from validator.lifecycle.reads import clock_of, flag_commits, named_history
+    from validator.policy import DEFAULT_POLICY
+
     ref = git.resolve(repo.path, "HEAD")
-    clock = clock_of(repo.path, ref, DEFAULT_POLICY)
-    fast = named_history(repo.path, ref, {"demo": "flags/a/demo.yml"}, clock)
+    fast = named_history(repo.path, ref, {"demo": path}, clock_of(repo.path, ref, DEFAULT_POLICY))
     slow = flag_commits(repo.path, ref, [name_pathspec("demo")])
     assert [(c.sha, sorted(c.paths)) for c in fast] == [(c.sha, sorted(c.paths)) for c in slow]
-    assert beta in [c.sha for c in fast] and len(fast) == 4
+    return fast
