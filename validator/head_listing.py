@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from validator import git
-from validator.loader import stem
+from validator.files import stem
 
 FOLDER_MODE = "040000"
 WORKTREE_MODES = {"a symlink": "120000", "a folder": FOLDER_MODE}

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from validator import git
 from validator.check import LoadedFlag
+from validator.files import stem
 from validator.history import landing_time
 from validator.landings import branch_clock, flag_at, name_pathspec, state_at
-from validator.loader import stem
 from validator.model import Flag, Stage
 from validator.policy import Policy
 from validator.transitions import RolloutState
