@@ -315,3 +315,16 @@ def test_remove_while_code_reads_the_flag_is_refused_until_the_reference_is_gone
     code, _, err = flagops(run_cli, repo, "remove", NAME)
     assert code == 0, err
     assert not (repo.path / PATH).exists()
+
+
+def test_lifting_the_freeze_in_the_working_tree_does_not_let_promote_through(
+        run_cli: Run, repo: Repo) -> None:
+    """HEAD's policy judges the step, as validate --base HEAD would: an uncommitted policy
+    without the freeze is the change's own, not its judge's."""
+    repo.write("pyproject.toml", _freeze_now())
+    at(repo, "beta", actors=BETA)
+    repo.write("pyproject.toml", "[tool.flagops]\n")
+    original = (repo.path / PATH).read_bytes()
+    code, _, err = flagops(run_cli, repo, "promote", NAME)
+    assert code == 1 and " error FO401 demo: forward steps are frozen until " in err
+    assert (repo.path / PATH).read_bytes() == original
