@@ -19,7 +19,7 @@ import pytest
 from gitrepo import Repo, flag_yaml
 from teamrepo import GITLAB_MR, GITLAB_PUSH, VERSION, Team, flagops
 
-from validator.cli import build_parser, command_summaries
+from validator.arguments import build_parser, command_summaries
 
 PROJECT = Path(__file__).resolve().parents[1]
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
@@ -251,6 +251,27 @@ def _subparsers(parser: Any) -> dict[str, Any]:
 
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return dict(action.choices)
+
+
+@pytest.mark.parametrize("words", [
+    ["validate", "--staged"],
+    ["validate", "flags/a.yml", "--base", "main", "--format", "json", "--output", "r.json"],
+    ["build", "--environment", "staging", "--history", "--no-cache"],
+    ["status", "one", "two", "--stale", "--format", "json"],
+    ["new", "x", "-u", "@a", "@b", "--dry-run"],
+    ["init", "--github", "dir"],
+    ["promote", "x", "--percentage", "50"],
+])
+def test_a_parser_built_for_the_named_command_parses_as_the_full_one(words: list[str]) -> None:
+    """The hook's path builds only its command's parser; what it parses must not differ."""
+    only = build_parser(words)
+    assert list(_subparsers(only)) == [words[0]]
+    assert only.parse_args(words) == build_parser().parse_args(words)
+
+
+def test_a_command_line_not_opening_with_a_command_gets_every_command() -> None:
+    for words in (["-C", ".", "validate"], ["--version"], ["valid"], []):
+        assert len(_subparsers(build_parser(words))) == len(command_summaries())
 
 
 def test_help_teaches_every_option_its_default_and_the_exit_codes() -> None:

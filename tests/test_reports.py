@@ -14,7 +14,8 @@ import jsonschema
 import pytest
 from conftest import shared
 
-from validator.cli import FORMAT_NAMES, main
+from validator.arguments import FORMAT_NAMES
+from validator.cli import main
 from validator.findings import RULES, Finding, Severity
 from validator.reports import FORMATS, Report, renderer, sort_key
 from validator.reports.codequality import render as codequality

@@ -55,7 +55,7 @@ def _plain(value: object) -> object:
 
 def commands_table() -> str:
     """Every subcommand with its one-line summary, as `flagops --help` lists them."""
-    from validator.cli import command_summaries
+    from validator.arguments import command_summaries
 
     rows = ["| command | what it does | arguments |", "|---|---|---|"]
     rows += [f"| `flagops {name}` | {summary} | {' '.join(f'`{a}`' for a in arguments)} |"
