@@ -11,6 +11,7 @@ import pytest
 from gitrepo import Repo
 
 from validator import git
+from validator.files import ATTRIBUTES
 from validator.head_listing import INDEX, TREE, Listing
 from validator.loader import stem, walk_flags
 
@@ -43,11 +44,11 @@ def repo(tmp_path: Path) -> Repo:
 
 
 def _listings(repo: Repo) -> dict[str, Listing]:
-    found, irregular = walk_flags(repo.path, suffix=(".yml", git.ATTRIBUTES))
+    found, irregular = walk_flags(repo.path, suffix=(".yml", ATTRIBUTES))
     return {"index": Listing(git.index_listing(repo.path), INDEX),
-            "tree": Listing(git.tree_listing(repo.path, "HEAD", git.FLAGS_DIR, git.ATTRIBUTES),
+            "tree": Listing(git.tree_listing(repo.path, "HEAD", git.FLAGS_DIR, ATTRIBUTES),
                             TREE),
-            "worktree": Listing.of_worktree([*found, git.ATTRIBUTES], irregular)}
+            "worktree": Listing.of_worktree([*found, ATTRIBUTES], irregular)}
 
 
 NAMES = ["plain", "tabbed", "newline_flag", "ünïcode", "star", "a.b+c(d)", "inner", "outer",

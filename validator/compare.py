@@ -17,6 +17,7 @@ from pathlib import Path
 from validator import git
 from validator.check import LoadedFlag, check_documents
 from validator.errors import UsageError
+from validator.files import ATTRIBUTES
 from validator.findings import Finding, Severity
 from validator.gate_files import base_entry, gate_findings, history_rewrites
 from validator.head_listing import INDEX, TREE, Listing
@@ -269,10 +270,10 @@ def _head_listing(root: Path, span: _Span) -> Listing:
     if span.staged:
         return Listing(git.index_listing(root), INDEX)
     if span.head is not None:
-        return Listing(git.tree_listing(root, span.head, git.FLAGS_DIR, git.ATTRIBUTES), TREE)
-    found, irregular = walk_flags(root, suffix=(".yml", git.ATTRIBUTES))
-    if (root / git.ATTRIBUTES).is_file():
-        found.append(git.ATTRIBUTES)
+        return Listing(git.tree_listing(root, span.head, git.FLAGS_DIR, ATTRIBUTES), TREE)
+    found, irregular = walk_flags(root, suffix=(".yml", ATTRIBUTES))
+    if (root / ATTRIBUTES).is_file():
+        found.append(ATTRIBUTES)
     return Listing.of_worktree(found, irregular)
 
 
@@ -287,7 +288,7 @@ def _conversion_findings(root: Path, span: _Span, listing: Listing, changes: lis
     found = git.conversions(root, sorted(p for p in listing.entries if git.is_flag_path(p)),
                             None if worktree else [listing.entries[a] for a in attributes])
     findings = [converted(path, how) for path, how in sorted(found.items())]
-    if any(change.path in attributes or change.path == git.ATTRIBUTES for change in changes):
+    if any(change.path in attributes or change.path == ATTRIBUTES for change in changes):
         return findings
     return _untouched_never_block(findings, changes, listing, result)
 

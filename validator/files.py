@@ -16,6 +16,9 @@ from pathlib import Path
 from validator.findings import RULES, START, Finding
 
 MAX_BYTES = 256 * 1024
+ATTRIBUTES = ".gitattributes"
+"""Checked with the flag files: attributes there could make a checkout's bytes differ from the
+blobs the gate judged."""
 
 
 def read_bytes(path: Path | str, display_path: str) -> bytes | Finding:

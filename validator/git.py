@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import IO
 
 from validator.errors import UserError
+from validator.files import ATTRIBUTES
 
 FLAGS_DIR = "flags"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -226,7 +227,6 @@ def _side(path: str, mode: str, oid: str) -> Entry | None:
     return Entry(path, mode, None if oid.strip("0") == "" else oid)
 
 
-ATTRIBUTES = ".gitattributes"
 CONVERSIONS = ("working-tree-encoding", "filter", "ident")
 """Attributes that make a checkout's bytes differ from the blob's (beyond line endings)."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from validator import git
-from validator.files import stem
+from validator.files import ATTRIBUTES, stem
 
 FOLDER_MODE = "040000"
 WORKTREE_MODES = {"a symlink": "120000", "a folder": FOLDER_MODE}
@@ -90,7 +90,7 @@ class Listing:
 
     def attribute_files(self) -> list[str]:
         """The .gitattributes at the head that can apply to flags/ (see git.attribute_files)."""
-        found = [path for ending in (f"\t{git.ATTRIBUTES}", f"/{git.ATTRIBUTES}")
+        found = [path for ending in (f"\t{ATTRIBUTES}", f"/{ATTRIBUTES}")
                  for _, path in self._records_ending(ending)]
         return git.attribute_files(dict.fromkeys(found))
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from validator import git
+from validator.files import ATTRIBUTES
 from validator.findings import RULES, START, Finding
 from validator.reports import Report
 
@@ -48,7 +49,7 @@ def without_flags(root: Path) -> Report | None:
         staged, attributes = git.together(
             root, ("diff", "--cached", "--name-only", "-z", "--no-renames", "--no-ext-diff",
                    "HEAD", "--"),
-            ("ls-files", "-z", "--", git.ATTRIBUTES, f":(glob){git.FLAGS_DIR}/**/{git.ATTRIBUTES}"))
+            ("ls-files", "-z", "--", ATTRIBUTES, f":(glob){git.FLAGS_DIR}/**/{ATTRIBUTES}"))
     except git.GitError:  # no HEAD yet, not a repository: the judge says what is wrong
         return None
     paths = sorted(p.decode("utf-8", "surrogateescape") for p in staged.split(b"\0") if p)

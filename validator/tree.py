@@ -20,6 +20,7 @@ from validator.cache import Cache
 from validator.check import Checked, FileSummary, TreeVerdict, check_summaries, unreadable
 from validator.errors import UserError
 from validator.files import (
+    ATTRIBUTES,
     converted,
     not_read,
     not_regular,
@@ -33,9 +34,6 @@ from validator.reports import Report
 if TYPE_CHECKING:
     from validator.policy import Policy
 
-ATTRIBUTES = ".gitattributes"
-"""validator.git's name for it, here so that a run with no attributes file never imports
-validator.git (and subprocess)."""
 BATCH = 5000
 """Files whose bytes wait for the parser at once: bounds memory at 100,000 flags."""
 VERDICT_READS = 1000
