@@ -287,7 +287,7 @@ def _write(
     args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     markdown = report.markdown(results, info, found, args.runs, imports)
     args.out.with_suffix(".md").write_text(markdown, encoding="utf-8")
-    chart = plot.svg(plot.series(document["results"]), "median wall time per command (log-log)")
+    chart = plot.svg(plot.series(report.to_json(results)), "median wall time per command (log-log)")
     args.out.with_suffix(".svg").write_text(chart, encoding="utf-8")
     _log(f"wrote {args.out} and its .md and .svg")
 

@@ -92,8 +92,9 @@ def test_the_plot_draws_a_line_for_each_row_measured_at_two_sizes() -> None:
     import plot
 
     cell = {"median_s": 0.5}
-    results = {"1000": {"validate": cell, "base": cell}, "10000": {"validate": {"median_s": 3}},
-               "100000": {"validate": {"median_s": 30}, "base": "not measured"}}
+    results: dict[str, dict[str, object]] = {
+        "1000": {"validate": cell, "base": cell}, "10000": {"validate": {"median_s": 3}},
+        "100000": {"validate": {"median_s": 30}, "base": "not measured"}}
     lines = plot.series(results)
     assert lines == {"validate": [(1000, 0.5), (10000, 3.0), (100000, 30.0)]}
     drawn = plot.svg(lines, "t <&>")

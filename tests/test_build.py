@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs here
+from jsonschema import Draft202012Validator
 
 from validator.build import (
     SCHEMA_PATH,

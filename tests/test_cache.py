@@ -102,12 +102,12 @@ def test_an_entry_for_another_path_with_the_same_bytes_is_not_taken(tmp_path: Pa
     _findings(root, _open(folder, root))
     pack = json.loads(_pack(folder).read_text())
     entries = pack["entries"]
-    a, b = sorted(entries, key=lambda key: _fields(entries[key])[1])
+    a, b = sorted(entries, key=lambda key: str(_fields(entries[key])[1]))
     entries[b] = entries[a]  # a's entry (its key, its path) filed under b's key
     _pack(folder).write_text(json.dumps(pack))
     cache = _open(folder, root)
     assert _findings(root, cache) == _findings(root, None) and cache.hits == 1
-    entries[b] = "\t".join([b, *_fields(entries[a])[1:]])  # b's key, but a's path inside
+    entries[b] = "\t".join([b, *map(str, _fields(entries[a])[1:])])  # b's key, but a's path inside
     _pack(folder).write_text(json.dumps(pack))
     cache = _open(folder, root)
     assert _findings(root, cache) == _findings(root, None) and cache.hits == 1

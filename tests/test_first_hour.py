@@ -25,7 +25,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 README = (PROJECT / "README.md").read_text(encoding="utf-8")
 DAY = 24 * 3600
 FLAG = "flags/example_flag.yml"
-ACTORS = {"actors": ("Project:acme/shop",)}
+ACTORS: dict[str, Any] = {"actors": ("Project:acme/shop",)}
 
 
 def _write(team: Team, stage: str, **fields: Any) -> str:
@@ -100,7 +100,7 @@ def test_a_new_team_from_init_to_a_removed_flag(
 
     # Beta, after three mistakes the model used to describe in its own words.
     team.branch("beta")
-    good = flag_yaml("example_flag", "beta", **ACTORS)  # type: ignore[arg-type]
+    good = flag_yaml("example_flag", "beta", **ACTORS)
     _write(team, "beta", actors=("42",))
     assert ("flags/example_flag.yml:14:5: error FO102 actors.0: actors are Kind:id, e.g. User:42 "
             "or Project:gitlab-org/gitlab; got the number 42") in _refused(team, "beta", now)

@@ -23,7 +23,7 @@ def _one(before: LoadedFlag | None, after: LoadedFlag | None) -> Any:
 
 
 def _state(stage: str, **fields: Any) -> LoadedFlag:
-    return loaded(stage, **fields)  # type: ignore[no-any-return]
+    return loaded(stage, **fields)
 
 
 @pytest.mark.parametrize(("before", "after", "revert"), [

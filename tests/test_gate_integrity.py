@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitrepo import Repo, flag_yaml
@@ -19,7 +20,7 @@ from validator.cli import main
 
 NOW = int(time.time())
 DAY = 24 * 3600
-BETA = {"actors": ("Project:gitlab-org/gitlab",)}
+BETA: dict[str, Any] = {"actors": ("Project:gitlab-org/gitlab",)}
 RANGE = ("validate", "--base", "HEAD~1", "--head", "HEAD")
 
 
@@ -27,7 +28,7 @@ RANGE = ("validate", "--base", "HEAD~1", "--head", "HEAD")
 def repo(tmp_path: Path) -> Repo:
     repo = Repo.create(tmp_path / "repo", tmp_path / "home")
     repo.write("pyproject.toml", "[tool.flagops]\n")
-    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "beta", **BETA)
     repo.commit("demo at beta", at=NOW - 10 * DAY)
     return repo
 
@@ -60,16 +61,16 @@ def test_a_change_that_loosens_the_policy_is_judged_by_the_base_policy(repo: Rep
 
 def test_lowering_the_soak_in_the_same_change_does_not_shorten_it(repo: Repo) -> None:
     repo.write("pyproject.toml", "[tool.flagops.soak_minutes]\npercentage = 0\n")
-    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
     repo.commit("10%", at=NOW - 120)
-    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.commit("50%", at=NOW - 60)
     assert flagops(repo, *RANGE)[1] == []  # the base's policy says 0 now...
     repo.git("reset", "-q", "--hard", "HEAD~1")
     repo.write("pyproject.toml", "[tool.flagops]\n")  # ...but only once it has merged
     repo.commit("restore", at=NOW - 30)
     repo.write("pyproject.toml", "[tool.flagops.soak_minutes]\npercentage = 0\n")
-    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.commit("drop soak and step", at=NOW)
     assert flagops(repo, *RANGE)[1] == ["FO204:error", "FO302:warning"]
 
@@ -117,11 +118,11 @@ def test_changes_to_the_gate_itself_are_named(repo: Repo) -> None:
 # 4. Soak: commit dates out of order only make people wait longer.
 
 def test_an_unrelated_backdated_commit_does_not_soak_every_flag(repo: Repo) -> None:
-    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
     repo.commit("10%", at=NOW - 60)
     repo.write("README.md", "unrelated\n")
     repo.commit("backdated by years", at=NOW - 3 * 365 * DAY)
-    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.commit("50%", at=NOW)
     code, found, _ = flagops(repo, *RANGE)
     assert code == 1 and found == ["FO204:error"]
@@ -130,9 +131,9 @@ def test_an_unrelated_backdated_commit_does_not_soak_every_flag(repo: Repo) -> N
 def test_a_backdated_step_counts_from_the_commit_before_it(repo: Repo) -> None:
     repo.write("README.md", "recent\n")
     repo.commit("recent", at=NOW - 120)
-    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
     repo.commit("10%, dated last year", at=NOW - 365 * DAY)
-    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.commit("50%", at=NOW)
     _code, found, text = flagops(repo, *RANGE)
     assert found == ["FO204:error"] and re.search(r"after [0-9]+ min", text)
@@ -141,9 +142,9 @@ def test_a_backdated_step_counts_from_the_commit_before_it(repo: Repo) -> None:
 def test_require_merge_commits_starts_the_soak_at_the_next_merge(repo: Repo) -> None:
     repo.write("pyproject.toml", "[tool.flagops]\nrequire_merge_commits = true\n")
     repo.commit("policy", at=NOW - 9 * DAY)
-    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
     repo.commit("10% fast-forwarded, dated long ago", at=NOW - 5 * DAY)
-    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.commit("50%", at=NOW)
     _, found, text = flagops(repo, *RANGE)
     assert found == ["FO204:error"] and "landed without a merge commit" in text
@@ -153,7 +154,7 @@ def test_require_merge_commits_starts_the_soak_at_the_next_merge(repo: Repo) -> 
     repo.commit("side", at=NOW - 3 * 60)
     repo.git("checkout", "-q", "main")
     repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side", at=NOW - 2 * 60)
-    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.commit("50%", at=NOW)
     _code, found, text = flagops(repo, *RANGE)
     assert found == ["FO204:error"] and re.search(r"after [0-9]+ min", text)
@@ -162,7 +163,7 @@ def test_require_merge_commits_starts_the_soak_at_the_next_merge(repo: Repo) -> 
 def test_a_soak_of_sixty_years_is_enforced(repo: Repo) -> None:
     repo.write("pyproject.toml", "[tool.flagops.soak_minutes]\npercentage = 31557600\n")
     repo.commit("long soak", at=NOW - 9 * DAY)
-    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
     repo.commit("10%", at=NOW)
     assert flagops(repo, *RANGE)[1] == ["FO204:error"]
 
@@ -209,7 +210,7 @@ def test_a_type_change_with_a_forward_step_is_judged_by_the_base_type(repo: Repo
 # 8. Rollbacks are decided per actor.
 
 def test_lowering_the_stage_while_adding_an_actor_is_not_a_rollback(repo: Repo) -> None:
-    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
     repo.commit("10%", at=NOW - 2 * DAY)
     repo.write_flag("demo", "beta", actors=(*BETA["actors"], "User:1"))
     repo.commit("beta plus a user", at=NOW)
@@ -237,10 +238,10 @@ def test_a_rollback_passes_when_main_already_holds_a_broken_file(repo: Repo) -> 
 
 def test_moving_a_file_keeps_its_soak_clock(repo: Repo) -> None:
     (repo.path / "flags/demo.yml").unlink()
-    repo.write_flag("demo", "beta", folder="flags/team", **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "beta", folder="flags/team", **BETA)
     repo.commit("move to the team's folder", at=NOW - 60)
     repo.write_flag("demo", "percentage", folder="flags/team", percentage=("actors", 10),
-                    **BETA)  # type: ignore[arg-type]
+                    **BETA)
     repo.commit("10%", at=NOW)
     assert flagops(repo, *RANGE)[:2] == (0, [])
 
@@ -265,9 +266,9 @@ def test_commits_out_of_order_moves_and_merges_never_shorten_a_soak(
     repo = Repo.create(base / "repo", base / "home")
     folder = "flags"
     now = int(time.time())  # the command reads the real clock; 5 min either side of the soak
-    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "beta", **BETA)
     repo.commit("beta", at=now - 10 * DAY)
-    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
     repo.commit("10%", at=now - landed_ago)
     for index, (kind, offset) in enumerate(noise):
         at = now + offset
@@ -276,7 +277,7 @@ def test_commits_out_of_order_moves_and_merges_never_shorten_a_soak(
             folder = f"flags/team{index}"
         if kind in ("move", "reword"):
             repo.write_flag("demo", "percentage", folder=folder, percentage=("actors", 10),
-                            description=f"Edit {index}.", **BETA)  # type: ignore[arg-type]
+                            description=f"Edit {index}.", **BETA)
             repo.commit(kind, at=at)
         elif kind == "unrelated":
             repo.write("README.md", f"{index}\n")
@@ -288,7 +289,7 @@ def test_commits_out_of_order_moves_and_merges_never_shorten_a_soak(
             repo.git("checkout", "-q", "main")
             repo.git("merge", "-q", "--no-ff", "-m", "merge", f"side{index}", at=at)
     repo.write_flag("demo", "percentage", folder=folder, percentage=("actors", 50),
-                    **BETA)  # type: ignore[arg-type]
+                    **BETA)
     repo.commit("50%", at=now)
     found = flagops(repo, *RANGE)[1]
     if landed_ago < 15 * 60:
@@ -320,7 +321,7 @@ def test_with_merge_commits_required_a_foxtrot_merge_is_refused(repo: Repo) -> N
     repo.git("checkout", "-q", "main")
     repo.git("merge", "-q", "--no-ff", "-m", "Merge policy", "policy", at=NOW - 9 * DAY)
     repo.git("checkout", "-q", "-b", "feature", "HEAD~1")
-    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
     repo.commit("10%", at=NOW - 8 * DAY)
     repo.git("merge", "-q", "--no-ff", "-m", "Merge main into feature", "main",
              at=NOW - 8 * DAY)
@@ -362,7 +363,7 @@ def test_with_merge_commits_required_a_merge_request_carries_no_merge(repo: Repo
     repo.git("checkout", "-q", "main")
     repo.git("merge", "-q", "--no-ff", "-m", "Merge policy", "policy", at=NOW - 9 * DAY)
     repo.git("checkout", "-q", "-b", "feature")
-    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
     repo.commit("10%", at=NOW - 2 * DAY)
     repo.git("checkout", "-q", "--orphan", "side")
     repo.git("rm", "-q", "-r", "-f", ".")
@@ -383,9 +384,9 @@ def test_with_merge_commits_required_a_merge_request_carries_no_merge(repo: Repo
 
 
 def test_a_rollback_cannot_smuggle_in_a_folder_that_stops_the_build(repo: Repo) -> None:
-    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.commit("50%", at=NOW - DAY)
-    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "beta", **BETA)
     repo.write("flags/team/x.yml/README.txt", "notes\n")
     repo.commit("rollback, and a folder", at=NOW)
     code, found, _ = flagops(repo, *RANGE, "--all-files")
@@ -393,10 +394,10 @@ def test_a_rollback_cannot_smuggle_in_a_folder_that_stops_the_build(repo: Repo) 
 
 
 def test_a_rollback_passes_when_main_already_holds_a_duplicate_name(repo: Repo) -> None:
-    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.write_flag("demo", "off", folder="flags/b")
     repo.commit("a stale pipeline let two files of one name in", at=NOW - DAY)
-    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "beta", **BETA)
     repo.commit("roll back", at=NOW)
     code, found, _ = flagops(repo, *RANGE, "--all-files")
     assert code == 0 and "FO111:warning" in found
@@ -409,7 +410,7 @@ def test_a_rollback_passes_when_main_already_holds_a_duplicate_name(repo: Repo) 
 def test_a_freeze_holds_a_mixed_step_that_an_override_lets_past_its_own_rule(repo: Repo) -> None:
     repo.write("pyproject.toml", "[tool.flagops]\n[[tool.flagops.freeze]]\n"
                "start = 2000-01-01T00:00:00Z\nend = 2999-01-01T00:00:00Z\nreason = \"holiday\"\n")
-    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
     repo.commit("freeze, 10%", at=NOW - 2 * DAY)
     repo.write_flag("demo", "beta", actors=(*BETA["actors"], "User:1", "User:2"))
     repo.commit("swap\n\nFlag-Override: demo: urgent", at=NOW)

@@ -9,6 +9,7 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitrepo import Repo, flag_yaml
@@ -20,13 +21,13 @@ from validator.errors import UserError
 
 NOW = int(time.time())
 DAY = 24 * 3600
-BETA = {"actors": ("Project:gitlab-org/gitlab",)}
+BETA: dict[str, Any] = {"actors": ("Project:gitlab-org/gitlab",)}
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     repo = Repo.create(tmp_path / "repo", tmp_path / "home")
-    repo.write_flag("demo", "beta", **BETA)  # type: ignore[arg-type]
+    repo.write_flag("demo", "beta", **BETA)
     repo.commit("demo at beta", at=NOW - 10 * DAY)
     return repo
 
@@ -130,7 +131,7 @@ def test_a_glob_folder_does_not_match_another_flags_history(repo: Repo) -> None:
     (repo.path / "flags/a/x.yml").unlink()
     repo.write_flag("x", "staging", folder="flags/[ab]")
     repo.commit("moved", at=NOW - 9 * DAY)
-    repo.write_flag("x", "beta", folder="flags/[ab]", **BETA)  # type: ignore[arg-type]
+    repo.write_flag("x", "beta", folder="flags/[ab]", **BETA)
     repo.commit("beta", at=NOW - 60)
     code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
     assert code == 0, out  # staging soaked for days: the move did not restart the clock
@@ -138,7 +139,7 @@ def test_a_glob_folder_does_not_match_another_flags_history(repo: Repo) -> None:
 
 # The verdict must not depend on where the file lives or what the folder is called.
 
-FOLDER = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"),
+FOLDER = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="/\0"),
                  min_size=1, max_size=12).filter(lambda name: name not in (".", "..", ".git"))
 STEPS = [("staging", {}, "off"), ("beta", BETA, "staging"), ("enabled", {}, "beta")]
 
@@ -156,9 +157,9 @@ def test_the_verdict_does_not_depend_on_the_path(tmp_path_factory: pytest.TempPa
         base = tmp_path_factory.mktemp("path")
         repo = Repo.create(base / "repo", base / "home")
         start_fields = BETA if start == "beta" else {}
-        repo.write_flag("demo", start, folder=where, **start_fields)  # type: ignore[arg-type]
+        repo.write_flag("demo", start, folder=where, **start_fields)
         repo.commit("start", at=NOW - age)
-        repo.write_flag("demo", stage, folder=where, **fields)  # type: ignore[arg-type]
+        repo.write_flag("demo", stage, folder=where, **fields)
         repo.commit("step", at=NOW)
         code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
         verdicts.append((code, [r for r in rules(out) if r != "FO010"]))

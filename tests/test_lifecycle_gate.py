@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from gitrepo import EPOCH, Repo, flag_yaml
 
@@ -117,28 +118,28 @@ def test_one_flag_per_change_refuses_two_steps_but_not_two_rollbacks(tmp_path: P
 def test_a_flag_enabled_by_default_too_long_is_due_for_removal(tmp_path: Path) -> None:
     """FO407 counts from when default_enabled landed (70 days before EPOCH), on the trusted
     clock; a younger release, a limit of 0 and a rollback say nothing."""
-    released = {"stage": "enabled", "default_enabled": True, "cleanup": True}
+    released: dict[str, Any] = {"stage": "enabled", "default_enabled": True, "cleanup": True}
     repo = _repo(tmp_path, **released)
     repo.write("app/invite.rb", "Feature.enabled?(:demo)\n")
     repo.commit("code", at=EPOCH - DAY)
-    repo.write("flags/demo.yml", flag_yaml("demo", description="Later.", **released))  # type: ignore[arg-type]
+    repo.write("flags/demo.yml", flag_yaml("demo", description="Later.", **released))
     repo.commit("edit", at=EPOCH)
     assert _rules(repo, EPOCH) == []  # released 30 days ago; the default allows 60
     found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH + 40 * DAY).findings
     assert [(f.rule, str(f.severity)) for f in found] == [("FO407", "warning")]
     assert "enabled by default for 70 days; the policy allows 60" in found[0].message
     repo.write("flags/demo.yml", flag_yaml("demo", description="Later.", actors=["User:9"],
-                                           **released))  # type: ignore[arg-type]
+                                           **released))
     repo.commit("an actor listed: the release did not land again", at=EPOCH + 39 * DAY)
     repo.write("flags/demo.yml", flag_yaml("demo", description="Then.", actors=["User:9"],
-                                           **released))  # type: ignore[arg-type]
+                                           **released))
     repo.commit("touched", at=EPOCH + 39 * DAY + 60)
     later = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH + 40 * DAY).findings
     assert [f.rule for f in later] == ["FO407"] and "for 70 days" in later[0].message
     repo.git("reset", "-q", "--hard", "HEAD~2")
     repo.write("pyproject.toml", "[tool.flagops]\nmax_released_days = 0\n")
     repo.commit("no limit", at=EPOCH + DAY)
-    repo.write("flags/demo.yml", flag_yaml("demo", description="Again.", **released))  # type: ignore[arg-type]
+    repo.write("flags/demo.yml", flag_yaml("demo", description="Again.", **released))
     repo.commit("edit again", at=EPOCH + DAY)
     assert _rules(repo, EPOCH + 400 * DAY) == []
     repo.write("pyproject.toml", "[tool.flagops]\nstale_severity = \"error\"\n")

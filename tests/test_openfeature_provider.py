@@ -22,7 +22,8 @@ require(importlib.util.find_spec("openfeature") is not None,
 
 from openfeature import api  # noqa: E402
 from openfeature.evaluation_context import EvaluationContext  # noqa: E402
-from openfeature.flag_evaluation import ErrorCode, Reason  # noqa: E402
+from openfeature.exception import ErrorCode  # noqa: E402
+from openfeature.flag_evaluation import Reason  # noqa: E402
 
 from validator.openfeature_provider import FlagopsProvider  # noqa: E402
 

@@ -105,6 +105,7 @@ def test_a_state_decodes_to_itself_and_nothing_else_does() -> None:
     for kept in (state, None, RolloutState.nobody("demo")):
         assert decode(json.loads(json.dumps(encode(key, kept))), key) == kept
     good = encode(key, state)
+    bad: list[Any]
     for bad in ([key], ["other", good[1]], [key, ["demo", "nope", [], None, False]],
                 [key, ["demo", "beta", [1], None, False]],
                 [key, ["demo", "percentage", [], ["actors", 500], False]],

@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 
 from validator.cli import main
 from validator.errors import UserError
+from validator.findings import Finding
 from validator.loader import read_document
 from validator.model import Flag, Percentage, Stage
 from validator.parse import parse_flag
@@ -30,7 +31,9 @@ SAMPLE = "flags/calendly_invite_link.yml"
 
 
 def sample() -> Flag:
-    flag, problems = parse_flag(read_document(PROJECT / SAMPLE, SAMPLE))
+    document = read_document(PROJECT / SAMPLE, SAMPLE)
+    assert not isinstance(document, Finding), document
+    flag, problems = parse_flag(document)
     assert flag is not None, problems
     return flag
 

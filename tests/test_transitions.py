@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from gitrepo import EPOCH, flag_yaml
 from hypothesis import given, settings
@@ -28,8 +30,8 @@ HOUR_AGO = EPOCH - 3600
 TWO_DAYS_AGO = EPOCH - 2 * 24 * 3600
 
 
-def loaded(stage: str = "off", **fields: object) -> LoadedFlag:
-    text = flag_yaml("demo", stage, **fields)  # type: ignore[arg-type]
+def loaded(stage: str = "off", **fields: Any) -> LoadedFlag:
+    text = flag_yaml("demo", stage, **fields)
     document = load_document(text.encode(), "flags/demo.yml")
     flag, errors = parse_flag(document)
     assert flag is not None, errors
@@ -48,7 +50,7 @@ def rules_of(before: LoadedFlag | None, after: LoadedFlag | None, *,
     return [f"{f.rule}:{f.severity}" for f in found]
 
 
-BETA = {"actors": ("Project:gitlab-org/gitlab",)}
+BETA: dict[str, Any] = {"actors": ("Project:gitlab-org/gitlab",)}
 OUTSIDE_50 = next(f"User:{n}" for n in range(2, 99) if not in_percentage("demo", f"User:{n}", 50))
 INSIDE_50 = next(f"User:{n}" for n in range(2, 99) if in_percentage("demo", f"User:{n}", 50))
 
@@ -169,7 +171,7 @@ def test_override_without_errors_is_reported_as_unused() -> None:
 
 
 def test_policy_may_let_a_type_skip_stages() -> None:
-    lenient = Policy(may_skip={"ops": ("staging", "beta", "percentage")})  # type: ignore[dict-item]
+    lenient = Policy(may_skip={"ops": ("staging", "beta", "percentage")})
     assert rules_of(loaded("off", flag_type="ops"), loaded("enabled", flag_type="ops"),
                     policy=lenient) == []
     assert rules_of(loaded("off"), loaded("enabled"), policy=lenient) == ["FO201:error"]
@@ -237,7 +239,7 @@ def test_a_released_flag_comes_back_only_where_history_shows_its_release() -> No
 def test_changing_the_type_in_the_same_step_buys_no_skip() -> None:
     """`ops` may skip beta here; a `wip` flag that becomes `ops` while it steps is judged as
     the `wip` flag it was at the base (gate integrity, item 6)."""
-    policy = Policy(may_skip={"ops": (Stage.BETA,)})  # type: ignore[dict-item]
+    policy = Policy(may_skip={"ops": (Stage.BETA,)})
     staging = loaded("staging", flag_type="wip")
     jump = loaded("percentage", flag_type="ops", percentage=("actors", 10))
     assert rules_of(staging, jump, policy=policy) == ["FO201:error"]
@@ -245,7 +247,7 @@ def test_changing_the_type_in_the_same_step_buys_no_skip() -> None:
 
 
 def test_a_base_dated_in_the_future_says_so() -> None:
-    findings = judge("demo", loaded("staging"), loaded("beta", **BETA),  # type: ignore[arg-type]
+    findings = judge("demo", loaded("staging"), loaded("beta", **BETA),
                      Verdict(DEFAULT_POLICY, EPOCH, EPOCH + 1440 * 60))
     assert [f.rule for f in findings] == ["FO204"]
     assert "dated 1 d in the future" in findings[0].message and "-1" not in findings[0].message

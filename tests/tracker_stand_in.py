@@ -9,7 +9,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,13 +59,14 @@ class Forge:
         for verb, pattern, name in route:
             found = re.fullmatch(pattern, urlsplit(path).path)
             if verb == method and found:
-                return getattr(self, name)(*[unquote(g) for g in found.groups()], data)
+                handler: Callable[..., tuple[int, Any, dict[str, str]]] = getattr(self, name)
+                return handler(*[unquote(g) for g in found.groups()], data)
         return 404, {"message": "Not Found"}, {}
 
     def _authorised(self, headers: Any) -> bool:
         if self.kind == "github":
             return headers.get("Authorization") in (f"token {TOKEN}", f"Bearer {TOKEN}")
-        return headers.get("PRIVATE-TOKEN") == TOKEN
+        return bool(headers.get("PRIVATE-TOKEN") == TOKEN)
 
     # Issues, both APIs.
     def get_issue(self, project: str, number: str, _: Any) -> tuple[int, Any, dict[str, str]]:
