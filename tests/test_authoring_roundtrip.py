@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from conftest import REPO_ROOT, SHARED, shared
 
+from validator.document import Document
 from validator.edit.spans import EditError
 from validator.edit.steps import (
     PromoteRequest,
@@ -27,7 +28,7 @@ from validator.edit.steps import (
     rollback,
 )
 from validator.edit.yaml_edit import set_fields
-from validator.loader import Document, load_document
+from validator.loader import load_document
 from validator.model import Flag, Stage
 from validator.policy import DEFAULT_POLICY
 

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 from validator.check import check_documents
+from validator.files import MAX_BYTES
 from validator.findings import RULES
-from validator.loader import MAX_BYTES, read_document
+from validator.loader import read_document
 from validator.policy import DEFAULT_POLICY
 
 CliResult = tuple[int, str, str]

@@ -18,8 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from validator.check import LoadedFlag, check_documents
+from validator.document import Document
+from validator.events import MAX_DEPTH
+from validator.files import MAX_BYTES, path_problem
 from validator.findings import RULES, Finding, Severity
-from validator.loader import MAX_BYTES, MAX_DEPTH, Document, load_or_finding, path_problem
+from validator.loader import load_or_finding
 from validator.model import FlagType, Stage
 from validator.policy import Policy, SoakMinutes
 from validator.transitions import Verdict, apply_override, judge, judge_unreadable_base

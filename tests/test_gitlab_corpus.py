@@ -14,7 +14,8 @@ from conftest import shared
 from pydantic import ValidationError
 
 from validator.check import check_documents
-from validator.loader import Document, load_document
+from validator.document import Document
+from validator.loader import load_document
 from validator.model import Flag, FlagType
 from validator.policy import DEFAULT_POLICY
 

@@ -11,9 +11,8 @@ import pytest
 from gitrepo import Repo
 
 from validator import git
-from validator.files import ATTRIBUTES
+from validator.files import ATTRIBUTES, stem, walk_flags
 from validator.head_listing import INDEX, TREE, Listing
-from validator.loader import stem, walk_flags
 
 ODD_PATHS = [
     "flags/plain.yml",

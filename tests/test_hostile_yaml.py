@@ -20,8 +20,9 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from validator.check import check_documents
+from validator.document import Document, KeyPath
 from validator.findings import Finding
-from validator.loader import Document, KeyPath, load_document
+from validator.loader import load_document
 from validator.model import BIDI_CONTROLS, INVISIBLE, Flag, invisible_character
 from validator.policy import DEFAULT_POLICY
 

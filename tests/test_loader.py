@@ -9,18 +9,12 @@ import pytest
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from validator.document import Document, LoadError
+from validator.events import MAX_DEPTH
+from validator.files import MAX_BYTES, flag_paths
 from validator.findings import START, Finding, Position
-from validator.loader import (
-    MAX_BYTES,
-    MAX_DEPTH,
-    Document,
-    LoadError,
-    flag_paths,
-    load_document,
-    load_or_finding,
-    read_document,
-    resolve_plain,
-)
+from validator.loader import load_document, load_or_finding, read_document
+from validator.scalars import resolve_plain
 
 POSITIONS = """\
 # a comment line

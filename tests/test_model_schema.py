@@ -11,7 +11,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from validator.loader import LoadError, load_document
+from validator.document import LoadError
+from validator.loader import load_document
 from validator.model import (
     STAGE_EXPOSURE,
     STAGE_ORDER,

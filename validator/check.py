@@ -15,7 +15,7 @@ from validator.files import stem
 from validator.findings import RULES, START, Finding, Position
 
 if TYPE_CHECKING:  # the parser, the model and pydantic load only when a file is parsed
-    from validator.loader import Document
+    from validator.document import Document
     from validator.model import Flag
     from validator.policy import Policy
 

@@ -16,8 +16,17 @@ from pathlib import Path
 
 from validator import git
 from validator.check import LoadedFlag, check_documents
+from validator.document import Document
 from validator.errors import UsageError
-from validator.files import ATTRIBUTES
+from validator.files import (
+    ATTRIBUTES,
+    converted,
+    not_read,
+    not_regular,
+    path_problem,
+    stem,
+    walk_flags,
+)
 from validator.findings import Finding, Severity
 from validator.gate_files import base_entry, gate_findings, history_rewrites
 from validator.head_listing import INDEX, TREE, Listing
@@ -33,17 +42,7 @@ from validator.landings import (
     policy_at,
 )
 from validator.lifecycle.gate import Sides, lifecycle_findings
-from validator.loader import (
-    Document,
-    converted,
-    load_or_finding,
-    not_read,
-    not_regular,
-    path_problem,
-    read_document,
-    stem,
-    walk_flags,
-)
+from validator.loader import load_or_finding, read_document
 from validator.parse import parse_flag
 from validator.policy import (
     DEFAULT_POLICY,

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from validator import git
+from validator.document import Document
+from validator.files import stem
 from validator.findings import RULES, START
 from validator.history import Clock, landing_time, trusted_times
-from validator.loader import Document, load_or_finding, stem
+from validator.loader import load_or_finding
 from validator.model import Flag
 from validator.parse import parse_flag
 from validator.policy import DEFAULT_POLICY, PYPROJECT, Policy, PolicyError, policy_from_bytes

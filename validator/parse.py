@@ -9,10 +9,11 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from validator.document import Document, KeyPath
 from validator.expects import described, expectation
 from validator.findings import RULES, Finding
-from validator.loader import Document, KeyPath, resolve_plain
 from validator.model import Flag, invisible_character, without_invisible
+from validator.scalars import resolve_plain
 
 _FIELDS = tuple(Flag.model_fields)
 _USER_INFO = re.compile(r"(https://)[^\s/?#]*@")

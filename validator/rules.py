@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from validator.document import Document
+from validator.files import stem
 from validator.findings import RULES, Finding
-from validator.loader import Document, stem
 from validator.model import Flag, Stage
 from validator.policy import Policy
 

@@ -9,12 +9,12 @@ from typing import TextIO
 
 from validator import git
 from validator.errors import UserError
+from validator.files import stem
 from validator.landings import name_pathspec, state_at
 from validator.lifecycle.facts import paths_of
 from validator.lifecycle.reads import clock_of, details, flag_commits, named_history, policy_of
 from validator.lifecycle.show import history_json, history_text
 from validator.lifecycle.timeline import timeline
-from validator.loader import stem
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:

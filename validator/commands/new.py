@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from validator.document import Document
 from validator.edit.command import finish, options_of
 from validator.edit.new_flag import (
     GROUP_PATTERN,
@@ -29,7 +30,8 @@ from validator.edit.new_flag import (
 from validator.edit.report import Outcome, Refusal
 from validator.edit.session import create
 from validator.errors import UsageError
-from validator.loader import Document, flag_paths, read_document
+from validator.files import flag_paths
+from validator.loader import read_document
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from validator.errors import UserError
+from validator.files import flag_paths, stem
 from validator.lifecycle.refs import Reference
 from validator.lifecycle.search import find
 from validator.policy import load_policy
@@ -30,8 +31,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _every_flag(root: Path) -> list[str]:
-    from validator.loader import flag_paths, stem  # the YAML loader only when it is needed
-
     return sorted({stem(path) for path in flag_paths(root)})
 
 

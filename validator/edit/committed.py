@@ -14,9 +14,11 @@ from pathlib import Path
 
 from validator import git
 from validator.check import LoadedFlag
+from validator.document import Document
 from validator.edit.judge import Base
+from validator.files import stem
 from validator.landings import landing_times, policy_at
-from validator.loader import Document, load_or_finding, stem
+from validator.loader import load_or_finding
 from validator.model import Flag
 from validator.parse import parse_flag
 from validator.policy import (

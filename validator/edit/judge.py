@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from validator.check import LoadedFlag, check_documents
+from validator.document import Document
 from validator.durations import minutes_text
 from validator.findings import Finding, Severity
-from validator.loader import Document
 from validator.policy import DEFAULT_POLICY, Policy
 from validator.transitions import (
     RolloutState,

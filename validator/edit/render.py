@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from validator.loader import LoadError, resolve_plain
+from validator.document import LoadError
+from validator.scalars import resolve_plain
 
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_UNSAFE = frozenset(",[]{}:")

@@ -18,6 +18,7 @@ from pathlib import Path
 from validator import git
 from validator.chatops import commands
 from validator.check import LoadedFlag
+from validator.document import Document
 from validator.edit import judge
 from validator.edit.committed import Committed, landed_at, read_committed, revert_command
 from validator.edit.new_flag import SCHEMA_FILE, NewFlag, flag_text, next_steps
@@ -26,9 +27,10 @@ from validator.edit.spans import EditError
 from validator.edit.steps import StepError, Target, field_changes
 from validator.edit.write import delete_file, replace_file
 from validator.edit.yaml_edit import set_fields
+from validator.files import MAX_BYTES, stem, walk_flags
 from validator.findings import Finding
 from validator.lifecycle.gate import Sides, lifecycle_findings
-from validator.loader import MAX_BYTES, Document, load_or_finding, stem, walk_flags
+from validator.loader import load_or_finding
 from validator.model import TYPE_RULES, Flag, FlagType
 from validator.parse import parse_flag
 from validator.policy import Policy

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from validator.document import LoadError
 from validator.edit.render import string_text, value_text
 from validator.edit.spans import (
     EditError,
@@ -25,8 +26,9 @@ from validator.edit.spans import (
     next_line,
     source_map,
 )
-from validator.loader import LoadError, load_document, resolve_plain
+from validator.loader import load_document
 from validator.model import Flag
+from validator.scalars import resolve_plain
 
 FIELD_ORDER: tuple[str, ...] = tuple(Flag.model_fields)
 """The README's field order (the model declares the fields in it)."""

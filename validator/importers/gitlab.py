@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from validator.document import LoadError
 from validator.errors import UserError
-from validator.loader import LoadError, load_document
+from validator.loader import load_document
 from validator.model import FlagType, Stage
 
 STATE_KEYS = ("stage", "actors", "percentage")

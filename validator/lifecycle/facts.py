@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from validator import git
+from validator.files import stem
 from validator.git import Commit
 from validator.history import Clock, landing_time
 from validator.landings import keyed
@@ -21,7 +22,6 @@ from validator.lifecycle.reads import clock_of, flag_commits, named_history
 from validator.lifecycle.state_cache import StateStore
 from validator.lifecycle.states import FlagOf, StateOf, States, cached_states
 from validator.lifecycle.status import Facts
-from validator.loader import stem
 from validator.model import Flag
 from validator.policy import Policy
 from validator.transitions import RolloutState

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from validator import git
+from validator.files import stem
 from validator.flag_summary import CatalogNote, FlagSummary, HistoryCompleteness
 from validator.history import landing_time
 from validator.lifecycle.facts import added_at, by_name
@@ -24,7 +25,6 @@ from validator.lifecycle.states import StateOf, cached_states
 from validator.lifecycle.status import Facts
 from validator.lifecycle.summary import Step, summary
 from validator.lifecycle.timeline import timeline
-from validator.loader import stem
 from validator.model import Flag
 from validator.policy import Policy
 from validator.transitions import RolloutState
