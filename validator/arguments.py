@@ -208,10 +208,8 @@ def _new(parser: argparse.ArgumentParser) -> None:
 
 
 def _promote(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="the flag's name")
-    parser.add_argument("--to", metavar="STAGE", help="go to STAGE (default: the next one)")
-    parser.add_argument("--percentage", type=float, metavar="N",
-                        help="at stage percentage (default: the policy's next step)")
+    _step_target(parser, to="go to STAGE (default: the next one)",
+                 percentage="at stage percentage (default: the policy's next step)")
     parser.add_argument("--actor", action="extend", nargs="+", metavar="ID",
                         help="add actors Kind:id (beta needs one; adds within beta, percentage)")
     parser.add_argument("--default-enabled", action="store_true",
@@ -222,10 +220,8 @@ def _promote(parser: argparse.ArgumentParser) -> None:
 
 
 def _rollback(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="the flag's name")
-    parser.add_argument("--to", metavar="STAGE", help="go back to STAGE (default: off)")
-    parser.add_argument("--percentage", type=float, metavar="N",
-                        help="a lower percentage (default: the policy's step below)")
+    _step_target(parser, to="go back to STAGE (default: off)",
+                 percentage="a lower percentage (default: the policy's step below)")
     parser.add_argument("--remove-actor", action="extend", nargs="+", metavar="ID",
                         help="take actors Kind:id off the list")
     _edit_options(parser)
@@ -234,6 +230,13 @@ def _rollback(parser: argparse.ArgumentParser) -> None:
 def _remove(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the flag's name")
     _edit_options(parser)
+
+
+def _step_target(parser: argparse.ArgumentParser, *, to: str, percentage: str) -> None:
+    """The flag and where a step takes it: promote and rollback say it alike."""
+    parser.add_argument("name", help="the flag's name")
+    parser.add_argument("--to", metavar="STAGE", help=to)
+    parser.add_argument("--percentage", type=float, metavar="N", help=percentage)
 
 
 def _edit_options(parser: argparse.ArgumentParser) -> None:
