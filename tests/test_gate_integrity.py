@@ -4,6 +4,7 @@ line: every one of them must be refused, and every legal rollback must still pas
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -450,3 +451,110 @@ def test_with_merge_commits_required_a_merged_results_pipeline_passes_a_rollback
                           check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "FO213" not in done.stdout + done.stderr
+
+
+# 12. Git's environment and configuration cannot show the gate another change (second review).
+
+def _soaking(repo: Repo) -> None:
+    """demo went to beta a minute ago: percentage 10% must wait for its soak (FO204)."""
+    repo.write_flag("demo", "staging")
+    repo.commit("back to staging", at=NOW - 5 * DAY)
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("beta again", at=NOW - 60)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
+    repo.commit("ten percent", at=NOW - 30)
+
+
+@pytest.mark.parametrize("variable", ["GIT_LITERAL_PATHSPECS", "GIT_NOGLOB_PATHSPECS",
+                                      "GIT_ICASE_PATHSPECS", "GIT_GLOB_PATHSPECS"])
+def test_pathspec_variables_do_not_turn_off_the_soak_clock(
+        repo: Repo, variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With GIT_LITERAL_PATHSPECS=1 the history query `:(glob)flags/**/demo.yml` matched no
+    commit, and a state with no history in the window read as soaked."""
+    _soaking(repo)
+    assert flagops(repo, *RANGE)[1] == ["FO204:error"]
+    monkeypatch.setenv(variable, "1")
+    assert flagops(repo, *RANGE)[1] == ["FO204:error"]
+
+
+@pytest.mark.parametrize("setting", ["diff.ignoreSubmodules=all", "diff.relative=true",
+                                     "core.trustctime=false", "core.checkStat=minimal",
+                                     "core.fsmonitor=true"])
+def test_the_users_git_configuration_is_pinned_where_it_could_hide_a_change(
+        repo: Repo, setting: str) -> None:
+    """Each setting would let git leave a changed file out of what the gate is shown; git
+    sees the pinned value whatever the repository's configuration says."""
+    from validator import git
+
+    key, value = setting.split("=")
+    repo.git("config", key, value)
+    shown = git.git(repo.path, "config", "--get", key).decode().strip()
+    assert shown == dict(git.PINNED_CONFIG)[key] != value
+
+
+def _gitlink_hidden(repo: Repo, tmp_path: Path, how: str) -> None:
+    inner = Repo.create(tmp_path / "inner", tmp_path / "home")
+    inner.write_flag("evil", "enabled", folder=".")
+    inner.commit("a flag from elsewhere", at=NOW - DAY)
+    ignored = "\tignore = all\n" if how == "gitmodules" else ""
+    repo.write(".gitmodules", f'[submodule "x"]\n\tpath = flags/sub\n\turl = {inner.path}\n'
+               f"{ignored}")
+    if how != "gitmodules":
+        repo.git("config", how, "all")
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{inner.head()},flags/sub")
+    repo.git("add", ".gitmodules")
+
+
+@pytest.mark.parametrize("how", ["gitmodules", "diff.ignoreSubmodules", "submodule.x.ignore"])
+def test_a_gitlink_under_flags_is_refused_however_git_is_told_to_ignore_it(
+        repo: Repo, tmp_path: Path, how: str) -> None:
+    """`ignore = all` (in .gitmodules or the configuration) hid the gitlink from every
+    `git diff` the gate ran."""
+    _gitlink_hidden(repo, tmp_path, how)
+    assert "FO009:error" in flagops(repo, "validate", "--staged")[1]
+    repo.git("commit", "-q", "-m", "a submodule in flags/", at=NOW - 60)  # no add -A
+    assert "FO009:error" in flagops(repo, *RANGE)[1]
+
+
+def test_a_repository_checked_out_inside_flags_is_not_read_as_flags(repo: Repo) -> None:
+    """A submodule's checkout is another repository: the tree check and the build refuse it
+    rather than read the flags that repository holds."""
+    inner = Repo.create(repo.path / "flags" / "sub", repo.path.parent / "home")
+    inner.write_flag("evil", "enabled", folder=".")
+    for command in (("validate", "--no-cache"), ("build", "--no-cache")):
+        code, _, text = flagops(repo, *command)
+        assert code == 1 and "flags/sub is a submodule or another repository" in text, command
+    assert not (repo.path / "build" / "flags.json").exists()
+
+
+def test_a_flag_moved_to_a_path_too_long_to_check_out_is_refused(repo: Repo) -> None:
+    """git stores any path, but a checkout below a deep folder cannot open one past PATH_MAX:
+    the live flag would drop out of the build after passing the gate as a plain move."""
+    deep = "flags/" + "/".join(["d" * 250] * 16) + "/demo.yml"
+    blob = repo.git("rev-parse", "HEAD:flags/demo.yml").strip()
+    repo.git("rm", "-q", "--cached", "flags/demo.yml")
+    repo.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{deep}")
+    repo.git("commit", "-q", "-m", "moved deep", at=NOW - 60)
+    code, found, text = flagops(repo, *RANGE)
+    assert code == 1 and "FO010:error" in found and "bytes long" in text
+
+
+def test_a_folder_the_walk_cannot_open_is_an_error_not_a_lost_flag(tmp_path: Path) -> None:
+    """A folder whose absolute path passes PATH_MAX cannot be listed; the flags in it were
+    skipped without a word. Made with paths relative to open folders, as git checks out."""
+    from validator.files import walk_flags
+
+    (tmp_path / "flags").mkdir()
+    descriptor = os.open(tmp_path / "flags", os.O_RDONLY)
+    try:
+        for _ in range(17):
+            os.mkdir("d" * 250, dir_fd=descriptor)
+            inner = os.open("d" * 250, os.O_RDONLY, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = inner
+        with open(os.open("live.yml", os.O_WRONLY | os.O_CREAT, dir_fd=descriptor), "w") as out:
+            out.write(flag_yaml("live", "enabled"))
+    finally:
+        os.close(descriptor)
+    found, irregular = walk_flags(tmp_path)
+    assert found == [] and any("cannot be read" in what for _, what in irregular)

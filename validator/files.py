@@ -104,16 +104,26 @@ def converted(display_path: str, how: str) -> Finding:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_PATH_BYTES = 1024
+"""Longer flag paths are refused: git stores paths of any length, but a checkout whose folder
+plus the path passes PATH_MAX (4,096 bytes on Linux) cannot open the file, and the build
+would quietly lose a flag the gate saw move there."""
 
 
 def path_problem(display_path: str) -> Finding | None:
-    """Paths with control characters are refused: they hide what a change touches."""
+    """Paths with control characters are refused: they hide what a change touches. So are
+    paths too long to be read in every checkout (MAX_PATH_BYTES)."""
     found = _CONTROL.search(display_path)
-    if found is None:
-        return None
-    shown = display_path.encode("unicode_escape", "backslashreplace").decode("ascii")
-    return RULES["FO010"].at(display_path, START, f"{shown}: the path holds control "
-                             f"character U+{ord(found[0]):04X}; rename it")
+    if found is not None:
+        shown = display_path.encode("unicode_escape", "backslashreplace").decode("ascii")
+        return RULES["FO010"].at(display_path, START, f"{shown}: the path holds control "
+                                 f"character U+{ord(found[0]):04X}; rename it")
+    size = len(display_path.encode("utf-8", "surrogateescape"))
+    if size > MAX_PATH_BYTES:
+        return RULES["FO010"].at(display_path, START, f"the path is {size:,} bytes long; a "
+                                 "checkout deeper in the file system could not open it, so "
+                                 f"flag paths stay under {MAX_PATH_BYTES:,} bytes: rename it")
+    return None
 
 
 
@@ -142,7 +152,11 @@ def walk_flags(root: Path, folder: str = "flags",
         try:
             with os.scandir(directory) as listing:
                 entries = list(listing)
-        except OSError:
+        except OSError as error:  # a flag in there would be lost without a word
+            irregular.append((relative, f"a folder that cannot be read ({error.strerror})"))
+            continue
+        if relative != folder and any(entry.name == ".git" for entry in entries):
+            irregular.append((relative, "a submodule or another repository's checkout"))
             continue
         for entry in entries:
             name = entry.name

@@ -30,12 +30,43 @@ class NotARepository(GitError):
     pass
 
 
+_PATHSPEC_VARIABLES = frozenset(("GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS",
+                                 "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS"))
+"""They change what every pathspec means: with GIT_LITERAL_PATHSPECS=1 the history query
+`:(glob)flags/**/<name>.yml` matches nothing, and a state with no history reads as soaked."""
+PINNED_CONFIG = (
+    ("core.trustctime", "true"),  # a file whose ctime changed is looked at, as by default
+    ("core.checkStat", "default"),  # every stat field, not only mtime and size
+    ("core.fsmonitor", "false"),  # no hook of the checkout's owner says what changed
+    ("diff.ignoreSubmodules", "none"),  # a gitlink under flags/ is seen (.gitmodules ignore=all)
+    ("diff.relative", "false"),  # paths from the top, never cut to the current folder
+)
+"""Settings that would make git show the gate another change than the one made, whatever the
+user's or the repository's configuration says (given as GIT_CONFIG_* variables, which come
+last and so win)."""
+
+
+def environment(extra: dict[str, str] | None = None,
+                drop: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The environment every git process of the gate runs in: the caller's, without the
+    pathspec switches, with PINNED_CONFIG after any configuration the caller passes."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in _PATHSPEC_VARIABLES and key not in drop}
+    given = env.get("GIT_CONFIG_COUNT", "")
+    count = int(given) if given.isdigit() else 0
+    env["GIT_CONFIG_COUNT"] = str(count + len(PINNED_CONFIG))
+    for index, (key, value) in enumerate(PINNED_CONFIG, start=count):
+        env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
+    env.update(extra or {})
+    return env
+
+
 def git(root: Path, *args: str, stdin: bytes | None = None,
         env: dict[str, str] | None = None) -> bytes:
     try:
         process = subprocess.run(
             ["git", *args], cwd=root, input=stdin, capture_output=True, check=False,
-            env={**os.environ, **env} if env else None,
+            env=environment(env),
         )
     except FileNotFoundError:
         raise GitError("git is not installed, and --base/--staged read git") from None
@@ -182,7 +213,8 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
     Untracked files under `untracked` (default: paths) count as added in working-tree mode
     (under flags/, ignored ones too).
     """
-    args = ["diff", "--raw", "-z", "--no-abbrev", "--no-renames", "--no-ext-diff"]
+    args = ["diff", "--raw", "-z", "--no-abbrev", "--no-renames", "--no-ext-diff",
+            "--ignore-submodules=none"]
     if staged:
         args.append("--cached")
     args.append(base)
@@ -409,9 +441,9 @@ def merge_tree(root: Path, ours: str, theirs: str) -> str | None:
     """
     git_dir = git(root, "rev-parse", "--absolute-git-dir").decode("utf-8", "surrogateescape")
     with tempfile.TemporaryDirectory(prefix="flagops-merge-") as empty:
-        env = {key: value for key, value in os.environ.items()
-               if key not in ("GIT_WORK_TREE", "GIT_INDEX_FILE")}
-        env.update(GIT_DIR=git_dir.strip(), GIT_INDEX_FILE=os.path.join(empty, "index"))
+        env = environment({"GIT_DIR": git_dir.strip(),
+                           "GIT_INDEX_FILE": os.path.join(empty, "index")},
+                          drop=frozenset(("GIT_WORK_TREE",)))
         process = subprocess.run(["git", "merge-tree", "--write-tree", ours, theirs], cwd=empty,
                                  env=env, capture_output=True, check=False)
     if process.returncode == 1:
@@ -432,7 +464,7 @@ class BlobReader:
 
     def __init__(self, root: Path) -> None:
         self._process = subprocess.Popen(
-            ["git", "cat-file", "--batch"], cwd=root,
+            ["git", "cat-file", "--batch"], cwd=root, env=environment(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         self._ready: dict[str, bytes | None] = {}
@@ -521,7 +553,8 @@ def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
     if tree is not None:
         args.append(tree)
     args += ["--", ".", *(f":(exclude){path}" for path in exclude)]
-    process = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
+    process = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False,
+                             env=environment())
     if process.returncode == 1 and not process.stderr:
         return []
     if process.returncode != 0:

@@ -48,7 +48,7 @@ def without_flags(root: Path) -> Report | None:
     try:
         staged, attributes = git.together(
             root, ("diff", "--cached", "--name-only", "-z", "--no-renames", "--no-ext-diff",
-                   "HEAD", "--"),
+                   "--ignore-submodules=none", "HEAD", "--"),
             ("ls-files", "-z", "--", ATTRIBUTES, f":(glob){git.FLAGS_DIR}/**/{ATTRIBUTES}"))
     except git.GitError:  # no HEAD yet, not a repository: the judge says what is wrong
         return None
