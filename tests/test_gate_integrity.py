@@ -558,3 +558,19 @@ def test_a_folder_the_walk_cannot_open_is_an_error_not_a_lost_flag(tmp_path: Pat
         os.close(descriptor)
     found, irregular = walk_flags(tmp_path)
     assert found == [] and any("cannot be read" in what for _, what in irregular)
+
+
+def test_flags_below_the_top_of_the_work_tree_are_refused_not_waved_through(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """git names changed paths from the top (`svc/flags/demo.yml`), which no flag path rule
+    matched: every change there passed as code. The gate refuses to judge from below."""
+    outer = Repo.create(tmp_path / "outer", tmp_path / "home")
+    outer.write_flag("demo", "off", folder="svc/flags")
+    outer.commit("flags in a subfolder", at=NOW - DAY)
+    outer.write_flag("demo", "enabled", folder="svc/flags")
+    outer.git("add", "-A")
+    service = Repo(outer.path / "svc", tmp_path / "home")
+    for args in (("validate", "--staged"), ("validate", "--base", "HEAD"),
+                 ("plan", "--base", "HEAD")):
+        code, _, _ = flagops(service, *args)
+        assert code == 1 and "not its top" in capsys.readouterr().err, args

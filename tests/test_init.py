@@ -171,3 +171,15 @@ def test_build_refuses_a_flag_file_it_would_leave_out(tmp_path: Path) -> None:
     done = flagops(root, "build")
     assert done.returncode == 1 and "error FO008" in done.stdout
     assert not (root / "build").exists()
+
+
+def test_init_below_the_top_of_another_repository_is_refused(tmp_path: Path) -> None:
+    """Flags there would never be judged: git names paths from the top of the work tree."""
+    outer = tmp_path / "app"
+    subprocess.run(["git", "init", "-q", str(outer)], check=True)
+    for target in ("svc", "svc/deeper"):
+        done = flagops(outer, "init", target)
+        assert done.returncode == 1 and "inside another git repository" in done.stderr
+        assert not (outer / "svc").exists()
+    subprocess.run(["git", "init", "-q", str(outer / "svc")], check=True)  # one of its own
+    assert flagops(outer, "init", "svc").returncode == 0

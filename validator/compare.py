@@ -116,6 +116,7 @@ def judge_range(root: Path, request: RangeRequest, *, policy: Policy | None = No
 def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
             now: int | None = None) -> Comparison:
     """`policy` None: the base's `[tool.flagops]` (what tests pass instead is theirs)."""
+    git.require_top_level(root)
     span = _span(root, request)
     changes = git.diff_entries(root, span.base, span.head, ".",
                                staged=span.staged, untracked=(git.FLAGS_DIR, PYPROJECT,

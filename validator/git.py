@@ -124,12 +124,35 @@ def fetch(root: Path, remote: str, refspec: str) -> None:
     git(root, "fetch", "--quiet", "--no-tags", remote, refspec)
 
 
+def prefix_in_work_tree(folder: Path) -> str:
+    """Where folder sits below the top of its work tree ("" at the top, or outside one)."""
+    try:
+        return git(folder, "rev-parse", "--show-prefix").decode("utf-8", "surrogateescape").strip()
+    except GitError:
+        return ""
+
+
+def require_top_level(root: Path) -> None:
+    """git names paths from the top of the work tree, and the base's policy and flags/ are read
+    there: judged from a folder below it, every flag path would look like code (`svc/flags/…`)
+    and every change would pass."""
+    prefix = prefix_in_work_tree(root)
+    if prefix:
+        raise GitError(f"{root} is the folder {prefix.rstrip('/')} of a git repository, not its "
+                       "top; flagops judges flags/ and pyproject.toml at the top of the "
+                       "repository: keep them there")
+
+
+def inside_work_tree(folder: Path) -> bool:
+    try:
+        return git(folder, "rev-parse", "--is-inside-work-tree").decode().strip() == "true"
+    except GitError:
+        return False
+
+
 def init_repository(folder: Path, branch: str) -> bool:
     """`git init` unless folder is already inside a work tree; True if it made one."""
-    try:
-        inside = git(folder, "rev-parse", "--is-inside-work-tree").decode().strip() == "true"
-    except GitError:
-        inside = False
+    inside = inside_work_tree(folder)
     if not inside:
         git(folder, "init", "--quiet", "--initial-branch", branch)
     return not inside

@@ -46,15 +46,17 @@ def without_flags(root: Path) -> Report | None:
     """The report of `validate --staged` when no staged change can concern a flag, else None
     (then the full judge runs)."""
     try:
-        staged, attributes = git.together(
+        staged, attributes, prefix = git.together(
             root, ("diff", "--cached", "--name-only", "-z", "--no-renames", "--no-ext-diff",
                    "--ignore-submodules=none", "HEAD", "--"),
-            ("ls-files", "-z", "--", ATTRIBUTES, f":(glob){git.FLAGS_DIR}/**/{ATTRIBUTES}"))
+            ("ls-files", "-z", "--", ATTRIBUTES, f":(glob){git.FLAGS_DIR}/**/{ATTRIBUTES}"),
+            ("rev-parse", "--show-prefix"))
     except git.GitError:  # no HEAD yet, not a repository: the judge says what is wrong
         return None
     paths = sorted(p.decode("utf-8", "surrogateescape") for p in staged.split(b"\0") if p)
-    if attributes.strip(b"\0") or any(git.under_flags(p) or p == POLICY_FILE for p in paths):
-        return None
+    if attributes.strip(b"\0") or prefix.strip() \
+            or any(git.under_flags(p) or p == POLICY_FILE for p in paths):
+        return None  # (below the top of the work tree, the judge refuses to run)
     return Report(outside_flags(paths), [], ["no flag changed: HEAD → the index"])
 
 

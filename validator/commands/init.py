@@ -25,6 +25,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     files = scaffold(args.host, flagops_version(), args.hook_repo or HOOK_REPO)
     if target.exists() and not target.is_dir():
         raise UserError(f"{escape(str(target))} is not a folder")
+    _refuse_inside_another_repository(target)
     existing = [name for name in files if os.path.lexists(target / name)]
     if existing:
         raise UserError(f"{escape(str(target))} already has {', '.join(existing)}; flagops init "
@@ -34,6 +35,19 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     made = git.init_repository(target, BRANCH)
     out.write(_next_steps(target, sorted(files), made))
     return 0
+
+
+def _refuse_inside_another_repository(target: Path) -> None:
+    """Flags in a folder below the top of a work tree would never be judged (git names paths
+    from the top): a team's flags get a repository of their own."""
+    existing = next(folder for folder in (target, *target.parents) if folder.is_dir())
+    if not git.inside_work_tree(existing):
+        return  # init makes target a repository of its own
+    if existing == target and not git.prefix_in_work_tree(target):
+        return  # target is the top of its repository
+    raise UserError(f"{escape(str(target))} is inside another git repository, below its top; "
+                    "flagops judges flags/ at the top of a repository: make this folder one "
+                    "of its own (git init) first, or run init at that repository's top")
 
 
 def flagops_version() -> str:
