@@ -574,3 +574,16 @@ def test_flags_below_the_top_of_the_work_tree_are_refused_not_waved_through(
                  ("plan", "--base", "HEAD")):
         code, _, _ = flagops(service, *args)
         assert code == 1 and "not its top" in capsys.readouterr().err, args
+
+
+@pytest.mark.parametrize("marking", ["--skip-worktree", "--assume-unchanged"])
+def test_an_edit_the_index_is_told_to_ignore_is_still_judged(repo: Repo, marking: str) -> None:
+    """`git diff` takes such a file as the index has it, and `build` reads the file: the
+    working tree's change is judged as the build would see it."""
+    repo.git("update-index", marking, "flags/demo.yml")
+    repo.write_flag("demo", "enabled")
+    assert "FO201:error" in flagops(repo, "validate", "--base", "HEAD")[1]
+    repo.write_flag("demo", "beta", **BETA)  # the same bytes again: nothing to judge
+    assert flagops(repo, "validate", "--base", "HEAD")[:2] == (0, [])
+    (repo.path / "flags" / "demo.yml").unlink()  # gone from what build reads
+    assert "FO208:error" in flagops(repo, "validate", "--base", "HEAD")[1]

@@ -249,7 +249,31 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
         known = {change.path for change in changes}
         changes += [Change(path, None, Entry(path, "100644", None))
                     for path in _untracked(root, untracked or paths) if path not in known]
+        changes += [change for change in _hidden_edits(root, base, paths)
+                    if change.path not in known]
     return sorted(changes, key=lambda change: change.path)
+
+
+def _hidden_edits(root: Path, base: str, paths: Sequence[str]) -> list[Change]:
+    """Files the index marks skip-worktree or assume-unchanged: `git diff` takes them as they
+    are in the index whatever the file now holds, while `build` reads the working tree. So
+    they are judged as the build sees them: a file whose bytes (as `git add` would store them)
+    differ from the base's is an edit read from disk, and an absent one is gone (a sparse
+    checkout's missing flags would be missing from its build too)."""
+    listed = git(root, "ls-files", "-v", "-z", "--", *paths).split(b"\0")
+    hidden = [item[2:].decode("utf-8", "surrogateescape") for item in listed
+              if item[:1] == b"S" or item[:1].islower()]
+    if not hidden:
+        return []
+    before = tree_entries(root, base, *hidden)
+    present = [path for path in hidden if os.path.lexists(root / path)]
+    stored = git(root, "hash-object", "--", *present).decode("ascii").split() if present else []
+    now: dict[str, str | None] = {path: None for path in hidden}
+    now.update(zip(present, stored, strict=True))
+    return [Change(path, before.get(path), None if oid is None else Entry(path, "100644", None))
+            for path, oid in now.items()
+            if (before.get(path) is None) != (oid is None)
+            or (oid is not None and before[path].oid != oid)]
 
 
 def _untracked(root: Path, paths: Sequence[str]) -> list[str]:
