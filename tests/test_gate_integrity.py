@@ -587,3 +587,16 @@ def test_an_edit_the_index_is_told_to_ignore_is_still_judged(repo: Repo, marking
     assert flagops(repo, "validate", "--base", "HEAD")[:2] == (0, [])
     (repo.path / "flags" / "demo.yml").unlink()  # gone from what build reads
     assert "FO208:error" in flagops(repo, "validate", "--base", "HEAD")[1]
+
+
+@pytest.mark.parametrize("attributes", ["app/generated.rb -diff\n", "app/generated.rb binary\n"])
+def test_a_removal_sees_references_in_files_git_calls_binary(repo: Repo, attributes: str) -> None:
+    """`git grep -I` skipped them, so FO404 let a flag go while generated code still read it."""
+    repo.write_flag("demo", "off")
+    repo.write("app/generated.rb", "if Feature.enabled?(:demo)\n")
+    repo.write(".gitattributes", attributes)
+    repo.commit("demo off, read by generated code", at=NOW - DAY)
+    (repo.path / "flags" / "demo.yml").unlink()
+    repo.commit("remove demo", at=NOW - 60)
+    code, found, text = flagops(repo, *RANGE)
+    assert code == 1 and "FO404:error" in found and "app/generated.rb:1:4" in text

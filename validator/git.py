@@ -591,9 +591,11 @@ class GrepHit:
 def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
          tree: str | None = None, cached: bool = False) -> list[GrepHit]:
     """Every match of the extended regular expressions in the tracked and untracked (not
-    ignored) text files of root's work tree, or in a tree, or in the index; exit code 1
-    (nothing found) is no error."""
-    args = ["grep", "-z", "-n", "--column", "-o", "-I", "-E", "--no-color"]
+    ignored) files of root's work tree, or in a tree, or in the index; exit code 1 (nothing
+    found) is no error. Every file is read as text (`--text`): one git calls binary (`-diff` or
+    `binary` in .gitattributes, as generated code often is) can still use a flag, and a
+    removal judged by these matches must not miss it."""
+    args = ["grep", "-z", "-n", "--column", "-o", "--text", "-E", "--no-color"]
     args.append("--cached" if cached else "--untracked" if tree is None else "--full-name")
     for pattern in patterns:
         args += ["-e", pattern]
