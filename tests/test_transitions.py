@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from validator.build import in_percentage
 from validator.check import LoadedFlag
+from validator.engines import Bucketing
+from validator.engines.bucketing import in_share
 from validator.findings import Severity
 from validator.loader import load_document
 from validator.model import STAGE_EXPOSURE, Environment, Exposure, Stage
@@ -70,7 +72,10 @@ CASES = [
     (("off", {}), ("enabled", {}), ["FO201:error"]),
     (("off", {}), ("beta", BETA), ["FO201:error"]),
     (("beta", BETA), ("enabled", {}), ["FO201:error"]),
-    (("beta", BETA), ("percentage", {"percentage": ("actors", 50)}), ["FO202:error"]),
+    # Project:gitlab-org/gitlab is bucketed by its Flipper id, unknown here: it may lose the flag.
+    (("beta", BETA), ("percentage", {"percentage": ("actors", 50)}), ["FO211:error"]),
+    (("beta", {"actors": (INSIDE_50,)}), ("percentage", {"percentage": ("actors", 50)}),
+     ["FO202:error"]),
     (("percentage", {"percentage": ("actors", 10)}),
      ("percentage", {"percentage": ("actors", 100)}), ["FO202:error"]),
     (("percentage", {"percentage": ("actors", 10)}),
@@ -251,3 +256,25 @@ def test_a_base_dated_in_the_future_says_so() -> None:
                      Verdict(DEFAULT_POLICY, EPOCH, EPOCH + 1440 * 60))
     assert [f.rule for f in findings] == ["FO204"]
     assert "dated 1 d in the future" in findings[0].message and "-1" not in findings[0].message
+
+
+def _path_actor_inside(share: float, bucketing: Bucketing) -> str:
+    """A path-form actor whose written text the rule buckets inside `share` percent."""
+    return next(f"Project:group/p{n}" for n in range(999)
+                if in_share("demo", f"Project:group/p{n}", share, bucketing))
+
+
+@pytest.mark.parametrize(("actor", "bucketing", "step"), [
+    (INSIDE_50, "flipper", Step.NONE),  # User:<id> is its Flipper id: its bucket is known
+    (_path_actor_inside(50, "flipper"), "flipper", Step.FORWARD),  # by an id unknown here
+    (_path_actor_inside(50, "flagd"), "flagd", Step.NONE),  # flagd: the targeting key as written
+])
+def test_listing_an_actor_gives_nothing_only_where_its_bucket_is_known(
+        actor: str, bucketing: Bucketing, step: Step) -> None:
+    """GitLab's Flipper buckets Project:gitlab-org/gitlab by its numeric Flipper id: whether
+    the percentage already reaches it cannot be known from the text, so listing it may give it
+    the flag, and it is a forward step (with its soak and freeze windows)."""
+    share = {"actors": ("User:1",), "percentage": ("actors", 50)}
+    before = loaded("percentage", **share)
+    after = loaded("percentage", **{**share, "actors": ("User:1", actor)})
+    assert classify(RolloutState.of(before.flag), RolloutState.of(after.flag), bucketing) == step

@@ -13,7 +13,7 @@ from validator.build import Gates, stage_gates
 from validator.check import LoadedFlag
 from validator.durations import minutes_text
 from validator.engines import Bucketing
-from validator.engines.bucketing import in_share
+from validator.engines.bucketing import bucketed_as_written, in_share
 from validator.findings import RULES, START, Finding, Position, Severity
 from validator.model import STAGE_ORDER, Environment, Flag, FlagType, Percentage, Stage
 from validator.policy import Policy
@@ -102,10 +102,13 @@ def reaches_more(name: str, old: Gates, new: Gates, bucketing: Bucketing) -> boo
 
 
 def _reached(name: str, gates: Gates, actor: str, bucketing: Bucketing) -> bool:
-    """Does this actor certainly have the flag (listed, or in the percentage's buckets)?"""
+    """Does this actor certainly have the flag (listed, or in the percentage's buckets)? Only
+    where the engine buckets the actor as written can its bucket be known; otherwise listing
+    it may give it the flag, so it counts as gaining it."""
     share = gates.percentage_of_actors
     return gates.boolean or actor in gates.actors or (
-        share is not None and in_share(name, actor, share, bucketing))
+        share is not None and bucketed_as_written(actor, bucketing)
+        and in_share(name, actor, share, bucketing))
 
 
 def _kind_switch(before: RolloutState, after: RolloutState) -> bool:

@@ -28,6 +28,17 @@ def share_weight(percentage: float) -> int:
     return round(percentage * SCALE)
 
 
+def bucketed_as_written(actor: str, bucketing: Bucketing) -> bool:
+    """Does the engine bucket this actor by the text written in the flag file? flagd buckets
+    the targeting key it is given, which is that text (the export and the provider pass it).
+    GitLab's Flipper buckets an actor's Flipper id, `Kind:<numeric id>` (Project:278964): an
+    actor written as a path (Project:gitlab-org/gitlab) lands in a bucket unknown here."""
+    if bucketing == "flagd":
+        return True
+    number = actor.partition(":")[2]
+    return number.isascii() and number.isdigit()
+
+
 def in_share(flag_name: str, actor: str, percentage: float,
              bucketing: Bucketing = "flipper") -> bool:
     """Is the actor inside `percentage` of actors? An actor in at p stays in at every higher p."""
