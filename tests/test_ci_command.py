@@ -153,3 +153,49 @@ def test_gitlab_merged_results_pipeline_judges_the_source_not_gitlabs_merge_comm
     assert (gitlab.job(merged, {}).head, gitlab.job(merged, {}).merged) == (BEFORE, True)
     detached = {**merged, "CI_MERGE_REQUEST_EVENT_TYPE": "detached"}
     assert gitlab.job(detached, {}).head == SHA
+
+
+def test_github_pull_request_judges_the_requests_own_head_from_the_event() -> None:
+    """GITHUB_SHA is GitHub's merge commit; the request's commits end at pull_request.head."""
+    environ = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main", "GITHUB_SHA": SHA}
+    job = github.job(environ, {"pull_request": {"head": {"sha": BEFORE}}})
+    assert (job.head, job.base, job.merged) == (BEFORE, "refs/remotes/origin/main", True)
+    for forged in ("HEAD~1", "main", {"sha": BEFORE}, None):
+        assert github.job(environ, {"pull_request": {"head": {"sha": forged}}}).head == SHA
+
+
+def test_github_pull_request_with_merge_commits_required_is_not_its_own_merge(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With require_merge_commits, judging GitHub's merge commit as the head made every pull
+    request carry a merge "made by its author" (FO213): a legal one-commit step was refused."""
+    import io
+    import json
+
+    from gitrepo import Repo
+
+    from validator.cli import main
+
+    now, home = int(time.time()), tmp_path / "home"
+    dev = Repo.create(tmp_path / "dev", home)
+    dev.write("pyproject.toml", "[tool.flagops]\nrequire_merge_commits = true\n")
+    dev.write_flag("demo", "off")
+    dev.commit("demo off", at=now - 3 * DAY)
+    origin = tmp_path / "origin.git"
+    dev.git("init", "-q", "--bare", "-b", "main", str(origin))
+    dev.git("push", "-q", str(origin), "main")
+    dev.git("checkout", "-q", "-b", "step")
+    dev.write_flag("demo", "staging")
+    dev.commit("demo to staging", at=now - 600)
+    dev.git("push", "-q", str(origin), "step")
+    ci = Repo(tmp_path / "ci", home)
+    ci.git("clone", "-q", str(origin), str(ci.path))
+    ci.git("checkout", "-q", "--detach", "origin/main")
+    ci.git("merge", "-q", "--no-ff", "origin/step", "-m", "Merge step into main", at=now)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"head": {"sha": dev.head()}}}))
+    for key, value in {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main",
+                       "GITHUB_SHA": ci.head(), "GITHUB_EVENT_PATH": str(event),
+                       **ci.env}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ci.path)
+    assert main(["-C", str(ci.path), "ci", "github"], out=io.StringIO()) == 0

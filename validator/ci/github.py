@@ -3,12 +3,14 @@ the default branch judge the push (`before` from the event's JSON); other pushes
 
 Variables are GitHub's defaults: GITHUB_EVENT_NAME, GITHUB_BASE_REF (the pull request's base
 branch), GITHUB_SHA (for a pull request, the merge commit GitHub made), GITHUB_REF_NAME and
-GITHUB_EVENT_PATH (the event payload: `before`, `repository.default_branch`). Findings are also
+GITHUB_EVENT_PATH (the event payload: `before`, `repository.default_branch`,
+`pull_request.head.sha`). Findings are also
 printed as workflow commands, which GitHub shows as annotations on the pull request's diff.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,13 +18,14 @@ from validator.ci.base import NO_COMMIT, Fetch, Job, NothingToJudge
 
 EVENT_FILE: str | None = "GITHUB_EVENT_PATH"
 REPORTS = (("junit", "junit.xml"), ("sarif", "flagops.sarif"))
+OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def job(environ: Mapping[str, str], event: Mapping[str, Any]) -> Job:
     name = environ.get("GITHUB_EVENT_NAME", "")
     head = environ.get("GITHUB_SHA") or "HEAD"
     if name == "pull_request":
-        return _pull_request(environ, head)
+        return _pull_request(environ, _request_head(event) or head)
     default = _default_branch(event)
     branch = environ.get("GITHUB_REF_NAME", "")
     if default is None or branch != default:
@@ -47,6 +50,17 @@ def _pull_request(environ: Mapping[str, str], head: str) -> Job:
     return Job("github", head, ref, merged=True, fetch=Fetch("origin", target, ref),
                files=REPORTS, annotations=True,
                describe=f"a pull request into {target}: the merge of {head} into its tip")
+
+
+def _request_head(event: Mapping[str, Any]) -> str | None:
+    """The pull request's own head commit. GITHUB_SHA is the merge commit GitHub made of it:
+    judged as the head, that merge would count as the author's (FO213 with
+    require_merge_commits), as GitLab's merged results pipelines would without their source
+    commit."""
+    request = event.get("pull_request")
+    head = request.get("head") if isinstance(request, dict) else None
+    sha = head.get("sha") if isinstance(head, dict) else None
+    return sha if isinstance(sha, str) and OBJECT_ID.fullmatch(sha) else None
 
 
 def _default_branch(event: Mapping[str, Any]) -> str | None:
