@@ -4,7 +4,10 @@ list of staged paths alone, before the model, the parser and the policy are impo
 The hook runs on every commit (a deleted flag file is a change too), and most commits stage no
 flag file; for them the whole judgement is the FO303 note on files outside flags/. Anything
 the full judge could say more about (a flag file, pyproject.toml, a .gitattributes that could
-convert flag files, a repository without HEAD) takes the full path instead.
+convert flag files, a repository without HEAD, a root below the top of the work tree) takes
+the full path instead. One thing the full judge says and this does not: HEAD's policy is not
+read (that needs the model), so a broken one at HEAD, which CI refused with FO301 when it
+landed, is reported by the next commit that stages a flag file.
 """
 
 from __future__ import annotations
