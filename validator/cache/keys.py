@@ -8,9 +8,12 @@ import stat
 import sys
 from pathlib import Path
 
+from validator.cache.inputs import PyprojectRead, read_pyproject
+
 FORMAT = 2
 """The packs' format; 2 added the status pack and the verdict (validator/cache/__init__.py)."""
 _LIBRARIES = ("pydantic", "pydantic_core", "ruamel.yaml", "ruamel_yaml", "flagops")
+SCHEMA = "schema/flags-config.schema.json"
 _PACKAGE = Path(__file__).resolve().parent.parent
 """The validator package, whose every source file is part of the context."""
 
@@ -22,17 +25,23 @@ def file_key(context: str, path: str, raw: bytes) -> str:
     return digest.hexdigest()
 
 
-def context_digest(root: Path, *, package: Path | None = None,
-                   version: str | None = None) -> str:
+def context_digest(root: Path, *, pyproject: PyprojectRead | None = None,
+                   package: Path | None = None, version: str | None = None) -> str:
     """Everything besides a file's bytes and path that decides its result.
 
-    `version` stands in for the source digest in tests (a flagops version change).
+    `pyproject` is the read the policy is made from (validator/cache/inputs.py): a caller
+    that judges with a policy passes the read it loads that policy from, never lets this
+    function read the file a second time. `version` stands in for the source digest in tests
+    (a flagops version change).
     """
     digest = hashlib.blake2b(f"flagops-cache {FORMAT} {sys.version}".encode(), digest_size=20)
     digest.update(version.encode() if version is not None
                   else _source_digest(package or _PACKAGE))
-    for name in ("pyproject.toml", "schema/flags-config.schema.json"):
-        digest.update(b"\0" + name.encode() + b"\0" + _file_digest(root / name))
+    read = pyproject if pyproject is not None else read_pyproject(root)
+    digest.update(b"\0pyproject.toml\0" + read.digest())
+    # not read by validate or build (only its path is written into the config); kept so
+    # that a regenerated schema is a new context, as it always was
+    digest.update(b"\0" + SCHEMA.encode() + b"\0" + _file_digest(root / SCHEMA))
     digest.update("\0".join(_library_versions()).encode())
     return digest.hexdigest()
 
