@@ -1,22 +1,29 @@
 """The cache keeps only what it was given: results filed under the context of the very policy
-bytes they were judged by (a policy swapped between two reads cannot poison a later run).
+bytes they were judged by (a policy swapped between two reads cannot poison a later run), and
+never a folder reached through a committed symlink or lying in the tracked tree (forged packs
+committed to the repository are not trusted), with the pages job's guard refusing both.
 
 Real files and real git repositories throughout; the race of finding 09 is made deterministic
 by calling the two reads it raced between in that order, with the swap in between."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from gitrepo import Repo
+from gitrepo import EPOCH, Repo
 
 from validator.cache import Cache, Settings
 from validator.cache.inputs import read_pyproject
+from validator.cache.packs import write_pack
+from validator.cache.settings import safe_folder
 from validator.policy import DEFAULT_POLICY, PolicyError, load_policy, policy_of_read
 from validator.tree import judge_tree, tree_policy
 
+PROJECT = Path(__file__).resolve().parents[1]
 BAD = "[tool.flagops]\nbogus = 1\n"
 GOOD = "[tool.flagops]\n"
 
@@ -119,3 +126,119 @@ def test_one_read_gives_the_policy_and_a_context_of_its_own(tmp_path: Path, kind
     with pytest.raises(PolicyError) as caught:
         policy_of_read(read)
     assert caught.value.finding.rule == "FO301"
+
+
+# -- 13: a cache folder reached through a committed symlink, or committed, is not trusted -------
+
+FORGED = {"name": "a", "description": "d.", "type": "beta", "group": "group::activation",
+          "milestone": "13.12", "stage": "enabled", "default_enabled": True,
+          "rollout_issue_url": "https://gitlab.com/gitlab-org/gitlab/-/issues/330340",
+          "cleanup_issue_url": "https://gitlab.com/gitlab-org/gitlab/-/issues/1",
+          "expectations": {"expected": "x", "risks": "y", "monitoring": "z"}}
+
+
+def _forge(repo: Repo, folder: Path) -> None:
+    """Packs as an attacker writes them: every input of a key is public, so they are valid."""
+    cache = Cache.open(Settings(folder), repo.path, with_data=True)
+    assert cache is not None
+    key = cache.key("flags/a.yml", (repo.path / "flags/a.yml").read_bytes())
+    write_pack(folder / f"{cache.shard}.summaries.json", cache.context,
+               {key: f"{key}\tflags/a.yml\ta\t1\t7"})
+    write_pack(folder / f"{cache.shard}.data.json", cache.context, {key: [key, FORGED]})
+
+
+def _built_stage(repo: Repo, *args: str) -> tuple[str, bool]:
+    done = _cli(repo.path, "build", "--history", "--environment", "production",
+                "--output", "build/flags.json", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    flag = json.loads((repo.path / "build/flags.json").read_text(encoding="utf-8"))["flags"]["a"]
+    return flag["stage"], flag["default_enabled"]
+
+
+def _committed_symlink_cache(repo: Repo) -> Path:
+    """`.cache -> cachedata` and forged packs in cachedata/flagops, committed, then checked
+    out afresh as CI does; returns the folder the pages job names."""
+    repo.commit("init", at=EPOCH - 100_000)
+    (repo.path / "cachedata/flagops").mkdir(parents=True)
+    (repo.path / ".cache").symlink_to("cachedata")
+    _forge(repo, repo.path / "cachedata/flagops")
+    repo.commit("add cache symlink and data", at=EPOCH - 90_000)
+    shutil.rmtree(repo.path / "cachedata")  # a fresh checkout: only what was committed
+    repo.git("checkout", "-q", "--", ".")
+    return repo.path / ".cache" / "flagops"
+
+
+def test_forged_packs_behind_a_committed_symlink_are_not_trusted(repo: Repo) -> None:
+    named = _committed_symlink_cache(repo)
+    assert named.resolve() == (repo.path / "cachedata/flagops").resolve()  # through the link
+    assert list(named.glob("*.data.json"))  # the forged packs are there, committed
+    assert not safe_folder(named, repo.path)
+    assert _built_stage(repo, "--cache-dir", str(named)) == ("off", False)
+    assert _built_stage(repo, "--no-cache") == ("off", False)
+
+
+def test_a_committed_cache_folder_without_a_symlink_is_not_trusted(repo: Repo) -> None:
+    """No symlink at all: the packs are simply committed where the cache is named."""
+    repo.commit("init", at=EPOCH - 100_000)
+    folder = repo.path / ".cache" / "flagops"
+    _forge(repo, folder)
+    repo.commit("add cache data", at=EPOCH - 90_000)
+    assert not safe_folder(folder, repo.path)
+    assert _built_stage(repo, "--cache-dir", str(folder)) == ("off", False)
+
+
+def test_a_symlink_anywhere_below_the_root_or_in_a_relative_name_is_refused(
+        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Untracked symlinks too: a component below the root, or in a relative name as given."""
+    (tmp_path / "real").mkdir()
+    (repo.path / "link").symlink_to(tmp_path / "real")
+    assert not safe_folder(repo.path / "link" / "deeper" / "flagops", repo.path)
+    monkeypatch.chdir(repo.path)
+    assert not safe_folder(Path("link/flagops"))
+    assert safe_folder(Path("plain/flagops"), repo.path)  # untracked, no symlink: used
+
+
+def test_a_cache_in_the_untracked_tree_or_outside_it_is_used(repo: Repo, tmp_path: Path) -> None:
+    repo.commit("init", at=EPOCH - 100_000)
+    assert safe_folder(repo.path / ".cache" / "flagops", repo.path)
+    assert safe_folder(tmp_path / "elsewhere" / "flagops", repo.path)
+    outside_git = tmp_path / "plain"
+    outside_git.mkdir()
+    assert safe_folder(outside_git / ".cache" / "flagops", outside_git)  # no repository
+
+
+def _pages_guard() -> str:
+    from ruamel.yaml import YAML
+
+    job = YAML(typ="safe").load(PROJECT / ".gitlab-ci.yml")["pages"]
+    [guard] = [line for line in job["before_script"] if "ls-files" in line]
+    return str(guard)
+
+
+def _guard_passes(at: Path) -> bool:
+    done = subprocess.run(["bash", "-eo", "pipefail", "-c", _pages_guard()], cwd=at,
+                          capture_output=True, text=True, check=False)
+    return done.returncode == 0
+
+
+def test_the_pages_guard_refuses_anything_of_the_cache_path_committed(
+        repo: Repo, tmp_path: Path) -> None:
+    """The job's own command, run as GitLab runs it, in real checkouts."""
+    repo.commit("init", at=EPOCH - 100_000)
+    assert _guard_passes(repo.path)
+    (repo.path / ".cache" / "flagops").mkdir(parents=True)  # untracked, as the job makes it
+    assert _guard_passes(repo.path)
+
+    linked = Repo.create(tmp_path / "linked", tmp_path / "home")
+    linked.write_flag("a")
+    _committed_symlink_cache(linked)
+    assert not _guard_passes(linked.path)
+
+    committed = Repo.create(tmp_path / "committed", tmp_path / "home")
+    committed.write("flags/a.yml", "x: 1\n")
+    committed.write(".cache/flagops/pack.json", "{}\n")
+    committed.commit("cache", at=EPOCH)
+    assert not _guard_passes(committed.path)
+
+    (tmp_path / "not a repository").mkdir()
+    assert not _guard_passes(tmp_path / "not a repository")  # git cannot tell: refused

@@ -59,7 +59,7 @@ class Cache:
         validator/cache/stat_keys.py measures files' ages against it.
         """
         started = clock()
-        if settings.directory is None or not safe_folder(settings.directory):
+        if settings.directory is None or not safe_folder(settings.directory, root):
             return None
         pyproject = read_pyproject(root)
         context = context_digest(root, pyproject=pyproject, version=version)
