@@ -9,6 +9,7 @@ by calling the two reads it raced between in that order, with the swap in betwee
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,9 +17,11 @@ from pathlib import Path
 import pytest
 from gitrepo import EPOCH, Repo
 
-from validator.cache import Cache, Settings
+import validator
+from validator.cache import RACY_MARGIN_NS, Cache, Settings, context_digest
+from validator.cache.code import FINE_MARGIN_NS, ran_as_digested, settling_margin
 from validator.cache.inputs import read_pyproject
-from validator.cache.packs import write_pack
+from validator.cache.packs import read_pack, write_pack
 from validator.cache.settings import safe_folder
 from validator.policy import DEFAULT_POLICY, PolicyError, load_policy, policy_of_read
 from validator.tree import judge_tree, tree_policy
@@ -37,7 +40,6 @@ def repo(tmp_path: Path) -> Repo:
 
 def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """flagops as a user runs it: its own process, no CI, the cache named."""
-    import os
     import sys
 
     env = {key: value for key, value in os.environ.items()
@@ -242,3 +244,91 @@ def test_the_pages_guard_refuses_anything_of_the_cache_path_committed(
 
     (tmp_path / "not a repository").mkdir()
     assert not _guard_passes(tmp_path / "not a repository")  # git cannot tell: refused
+
+
+# -- the same class for the validator's code: digested from disk, used as imported -------------
+
+
+def _package(tmp_path: Path) -> Path:
+    """A validator package of two modules, settled: the filesystem's clock is past both."""
+    package = tmp_path / "package"
+    (package / "sub").mkdir(parents=True)
+    (package / "model.py").write_text("RULE = 1\n", encoding="utf-8")
+    (package / "sub" / "rules.py").write_text("X = 2\n", encoding="utf-8")
+    return package
+
+
+def _filesystem_after(folder: Path, newest: int) -> int:
+    """The filesystem's clock once it is past `newest` (a tick at most): a write from then on
+    gets another ctime."""
+    probe = folder / ".probe"
+    while True:
+        probe.write_bytes(b"")
+        if probe.stat().st_mtime_ns > newest:
+            return probe.stat().st_mtime_ns
+
+
+def _newest(package: Path) -> int:
+    return max(path.lstat().st_ctime_ns for path in package.rglob("*.py"))
+
+
+def _same_size_edit(path: Path) -> None:
+    """An edit that keeps the size and puts the mtime back: only the ctime tells."""
+    before = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("1", "9"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_packs_are_written_only_while_the_digested_source_is_what_ran(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process started after the package settled: its context may be written under. A
+    module edited after the digest (as a branch switch does while a lazily imported module
+    is still to be read) stops every write under that context, the pack's old bytes kept."""
+    package = _package(tmp_path)
+    settled = _filesystem_after(tmp_path, _newest(package))
+    monkeypatch.setattr(validator, "STARTED_NS", settled + RACY_MARGIN_NS)  # started later
+    (tmp_path / "root").mkdir()
+    context = context_digest(tmp_path / "root", package=package)
+    assert ran_as_digested(context)
+    pack = tmp_path / "pack.json"
+    write_pack(pack, context, {"k": 1})
+    assert read_pack(pack, context) == {"k": 1}
+
+    _same_size_edit(package / "model.py")
+    assert not ran_as_digested(context)
+    write_pack(pack, context, {"k": 2})
+    assert read_pack(pack, context) == {"k": 1}
+
+
+def test_a_module_edited_after_the_process_started_is_never_trusted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edited before the digest but after the first module was read: the digest holds the new
+    bytes, an early import may have run the old ones, so nothing is written."""
+    package = _package(tmp_path)
+    monkeypatch.setattr(validator, "STARTED_NS", _filesystem_after(tmp_path, _newest(package)))
+    _same_size_edit(package / "sub" / "rules.py")
+    (tmp_path / "root").mkdir()
+    context = context_digest(tmp_path / "root", package=package)
+    assert not ran_as_digested(context, margin_ns=0)
+
+
+def test_a_library_imported_at_another_version_than_named_stops_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pydantic upgraded between the digest (which lists the installed versions) and its
+    import on the first parse: the module that ran is not the one the context names."""
+    import pydantic
+
+    package = _package(tmp_path)
+    monkeypatch.setattr(validator, "STARTED_NS", _filesystem_after(tmp_path, _newest(package)))
+    (tmp_path / "root").mkdir()
+    context = context_digest(tmp_path / "root", package=package)
+    assert ran_as_digested(context, margin_ns=0)  # the real pydantic is the one listed
+    monkeypatch.setattr(pydantic, "__version__", "0.0.1")
+    assert not ran_as_digested(context, margin_ns=0)
+
+
+def test_the_settling_margin_follows_the_grain_of_the_stamp() -> None:
+    """Sub-second stamps are the kernel's coarse clock (a jiffy): 100 ms is margin; a stamp of
+    whole seconds may be a filesystem that keeps no more, and gets the stat rule's 2 s."""
+    assert settling_margin(1_790_000_000_123_456_789) == FINE_MARGIN_NS
+    assert settling_margin(1_790_000_000_000_000_000) == RACY_MARGIN_NS
