@@ -18,6 +18,9 @@ from pydantic import (
     model_validator,
 )
 
+from validator.cache.inputs import MAX_PYPROJECT_BYTES as MAX_PYPROJECT_BYTES
+from validator.cache.inputs import PYPROJECT as PYPROJECT
+from validator.cache.inputs import PyprojectRead, read_pyproject
 from validator.engines import Bucketing
 from validator.errors import UserError
 from validator.findings import RULES, START, Finding, Position
@@ -156,22 +159,20 @@ class PolicyError(UserError):
         self.finding = finding
 
 
-PYPROJECT = "pyproject.toml"
-
-
 def load_policy(root: Path) -> Policy:
     """Reads `[tool.flagops]` from root/pyproject.toml; raises PolicyError with a location."""
-    pyproject = root / PYPROJECT
-    if not pyproject.exists() and not pyproject.is_symlink():
+    return policy_of_read(read_pyproject(root))
+
+
+def policy_of_read(read: PyprojectRead) -> Policy:
+    """The policy of one read of pyproject.toml: the defaults when there is none, FO301 when
+    it cannot be the policy's source. The cache's context is made of the same read
+    (validator/cache/inputs.py), so the policy judged is the one the results are filed under."""
+    if read.problem is not None:
+        raise PolicyError(RULES["FO301"].at(PYPROJECT, START, read.problem))
+    if read.raw is None:
         return DEFAULT_POLICY
-    if pyproject.is_symlink() or not pyproject.is_file():
-        raise PolicyError(RULES["FO301"].at(PYPROJECT, START, "pyproject.toml is not a regular "
-                                            "file; the policy must be read from the file itself"))
-    with pyproject.open("rb") as stream:
-        return policy_from_bytes(stream.read(MAX_PYPROJECT_BYTES + 1))
-
-
-MAX_PYPROJECT_BYTES = 1024 * 1024
+    return policy_from_bytes(read.raw)
 
 
 def policy_from_bytes(raw: bytes, path: str = PYPROJECT) -> Policy:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator.cache import Cache
+from validator.cache.inputs import PyprojectRead, read_pyproject
 from validator.check import Checked, FileSummary, TreeVerdict, check_summaries, unreadable
 from validator.errors import UserError
 from validator.files import (
@@ -261,19 +262,25 @@ def _relative(path: Path, root: Path) -> str:
 def tree_policy(root: Path, cache: Cache | None) -> Policy | Callable[[], Policy]:
     """The policy now, or, when this context's pack exists, only once a file is parsed.
 
-    The pack's context holds pyproject.toml's bytes and the validator's source, and a pack is
-    written only after the policy loaded: with one there, loading it again can only succeed,
-    and a run where every file is a hit need not import the model at all.
+    With a cache, the policy is made from the very read of pyproject.toml that the cache's
+    context was made of (`Cache.pyproject`), never from the file read again: a file swapped
+    in between would otherwise file this policy's results under another policy's context.
+    A pack is written only after the policy of its context's bytes loaded: with one there,
+    loading it again can only succeed, and a run where every file is a hit need not import
+    the model at all.
     """
-    if cache is None or not cache.known_context():
-        return _load_policy(root)
-    return once(lambda: _load_policy(root))
+    if cache is None:
+        return _load_policy(read_pyproject(root))
+    read = cache.pyproject
+    if not cache.known_context():
+        return _load_policy(read)
+    return once(lambda: _load_policy(read))
 
 
-def _load_policy(root: Path) -> Policy:
-    from validator.policy import load_policy
+def _load_policy(read: PyprojectRead) -> Policy:
+    from validator.policy import policy_of_read
 
-    return load_policy(root)
+    return policy_of_read(read)
 
 
 def policy_now(policy: Policy | Callable[[], Policy]) -> Policy:

@@ -8,9 +8,13 @@ import stat
 import sys
 from pathlib import Path
 
+from validator.cache.code import read_source, remember
+from validator.cache.inputs import PyprojectRead, read_pyproject
+
 FORMAT = 2
 """The packs' format; 2 added the status pack and the verdict (validator/cache/__init__.py)."""
 _LIBRARIES = ("pydantic", "pydantic_core", "ruamel.yaml", "ruamel_yaml", "flagops")
+SCHEMA = "schema/flags-config.schema.json"
 _PACKAGE = Path(__file__).resolve().parent.parent
 """The validator package, whose every source file is part of the context."""
 
@@ -22,19 +26,35 @@ def file_key(context: str, path: str, raw: bytes) -> str:
     return digest.hexdigest()
 
 
-def context_digest(root: Path, *, package: Path | None = None,
-                   version: str | None = None) -> str:
+def context_digest(root: Path, *, pyproject: PyprojectRead | None = None,
+                   package: Path | None = None, version: str | None = None) -> str:
     """Everything besides a file's bytes and path that decides its result.
 
-    `version` stands in for the source digest in tests (a flagops version change).
+    `pyproject` is the read the policy is made from (validator/cache/inputs.py): a caller
+    that judges with a policy passes the read it loads that policy from, never lets this
+    function read the file a second time. The validator's source is read once per process
+    and the context remembered with it (code.py): packs are written under it only while that
+    source is the code that ran. `version` stands in for the source digest in tests (a
+    flagops version change).
     """
     digest = hashlib.blake2b(f"flagops-cache {FORMAT} {sys.version}".encode(), digest_size=20)
-    digest.update(version.encode() if version is not None
-                  else _source_digest(package or _PACKAGE))
-    for name in ("pyproject.toml", "schema/flags-config.schema.json"):
-        digest.update(b"\0" + name.encode() + b"\0" + _file_digest(root / name))
-    digest.update("\0".join(_library_versions()).encode())
-    return digest.hexdigest()
+    source = None
+    if version is not None:
+        digest.update(version.encode())
+    else:
+        source = read_source(package or _PACKAGE)
+        digest.update(source.digest)
+    read = pyproject if pyproject is not None else read_pyproject(root)
+    digest.update(b"\0pyproject.toml\0" + read.digest())
+    # not read by validate or build (only its path is written into the config); kept so
+    # that a regenerated schema is a new context, as it always was
+    digest.update(b"\0" + SCHEMA.encode() + b"\0" + _file_digest(root / SCHEMA))
+    libraries = _library_versions()
+    digest.update("\0".join(libraries).encode())
+    context = digest.hexdigest()
+    if source is not None:  # a pack is written under it only if that code is what ran
+        remember(context, source, libraries)
+    return context
 
 
 def parts_key(context: str, parts: list[str]) -> str:
@@ -43,20 +63,6 @@ def parts_key(context: str, parts: list[str]) -> str:
     digest = hashlib.blake2b(context.encode(), digest_size=20)
     digest.update(("\0" + "\0".join(parts)).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
-
-
-def _source_digest(package: Path) -> bytes:
-    """Every source file of the validator: an edited checkout never reuses stale results."""
-    digest = hashlib.blake2b(digest_size=20)
-    for folder, folders, files in os.walk(package):
-        folders[:] = sorted(name for name in folders if name != "__pycache__")
-        for name in sorted(files):
-            if name.endswith((".py", ".json", ".toml")):
-                path = os.path.join(folder, name)
-                digest.update(os.path.relpath(path, package).encode() + b"\0")
-                with open(path, "rb") as stream:
-                    digest.update(hashlib.blake2b(stream.read(), digest_size=20).digest())
-    return digest.digest()
 
 
 def _file_digest(path: Path) -> bytes:

@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from validator.cache.code import ran_as_digested
 from validator.cache.keys import FORMAT
 from validator.check import FileSummary, TreeVerdict
 from validator.files import stem
@@ -40,8 +41,13 @@ def read_pack(path: Path, context: str) -> dict[str, Any]:
 
 
 def write_pack(path: Path, context: str, entries: dict[str, Any]) -> None:
-    """Whole or not at all: a temporary file renamed into place; the last writer wins."""
+    """Whole or not at all: a temporary file renamed into place; the last writer wins.
+    Nothing at all when the validator's code may have changed while this run used it: its
+    results would be filed under a context that does not describe them (code.py)."""
     import tempfile  # only when something is written: a warm run writes nothing
+
+    if not ran_as_digested(context):
+        return
 
     text = json.dumps({"format": FORMAT, "context": context, "entries": entries},
                       separators=(",", ":"))

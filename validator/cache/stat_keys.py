@@ -13,6 +13,19 @@ the moment the run started (read before any file was opened) by `RACY_MARGIN_NS`
 after that read sets a ctime at least that moment (less a tick of the coarse kernel clock, or
 the granularity of a coarse filesystem, both within the margin), which differs from the older
 ctime kept. A file changed within the margin is read and hashed, as it is when no entry matches.
+
+The rule has a second hole it cannot close, which git's index shares: writes through a shared
+memory mapping (mmap with MAP_SHARED, then stores to the mapped pages). Linux updates mtime and
+ctime on the write fault that first dirties a page; later stores to that page while it stays
+dirty (until writeback cleans it and write-protects it again, on the kernel's schedule: by
+default within about 30 s) change the bytes and not the times. So a process that maps a flag
+file, writes to it once, waits past the margin and writes the same page again leaves a file
+whose status is the one kept with the old key: a cached run gives the old verdict, `--no-cache`
+the new one. Nothing here can see such a write without reading the bytes, which is what the
+rule exists to avoid; the kernel is not ours to fix. Editors, git and formatters write with
+write(2) or a rename, never this way. For files written through mmap, use `--no-cache`. The
+gate (`--base`, `--staged`) never reads the cache, and CI reads none it was not told to, so no
+merge is decided by a status kept this way.
 """
 
 from __future__ import annotations

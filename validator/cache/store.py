@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from validator.cache.inputs import PyprojectRead, read_pyproject
 from validator.cache.keys import context_digest, file_key, parts_key
 from validator.cache.packs import (
     decode,
@@ -37,6 +38,9 @@ class Cache:
     context: str
     with_data: bool
     stats: StatKeys
+    pyproject: PyprojectRead
+    """The one read of pyproject.toml that the context was made of: the policy of this run is
+    loaded from it (validator/tree.py `tree_policy`), never from the file read again."""
     loaded: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The packs read so far, by kind: each is read when first needed (a run whose verdict
     is a hit reads neither the summaries nor the data)."""
@@ -55,15 +59,16 @@ class Cache:
         validator/cache/stat_keys.py measures files' ages against it.
         """
         started = clock()
-        if settings.directory is None or not safe_folder(settings.directory):
+        if settings.directory is None or not safe_folder(settings.directory, root):
             return None
-        context = context_digest(root, version=version)
+        pyproject = read_pyproject(root)
+        context = context_digest(root, pyproject=pyproject, version=version)
         shard = hashlib.blake2b(f"{os.path.realpath(root)}\0{context}".encode("utf-8",
                                 "surrogatepass"), digest_size=16).hexdigest()
         directory = settings.directory
         stats = StatKeys(read_pack(directory / f"{shard}.stats.json", context), started,
                          margin_ns)
-        return cls(directory, shard, context, with_data, stats)
+        return cls(directory, shard, context, with_data, stats, pyproject)
 
     @property
     def summaries(self) -> dict[str, Any]:

@@ -69,7 +69,7 @@ class StateStore:
              version: str | None = None) -> StateStore | None:
         """The store for this repository, or None where there is no cache or it is unsafe.
         `version` stands in for the source digest in tests, as in `Cache.open`."""
-        if settings.directory is None or not safe_folder(settings.directory):
+        if settings.directory is None or not safe_folder(settings.directory, root):
             return None
         context = context_digest(root, version=version)
         shard = hashlib.blake2b(f"{os.path.realpath(root)}\0{context}".encode(
