@@ -20,6 +20,7 @@ from gitrepo import Repo, flag_yaml
 Run = Callable[..., CliResult]
 PAST = int(time.time()) - 30 * 86400
 ONE_FLAG = "[tool.flagops]\none_flag_per_change = true\n"
+STALE_IS_AN_ERROR = '[tool.flagops]\ncurrent_milestone = "17.0"\nstale_severity = "error"\n'
 ERROR = re.compile(r"^(?P<path>[^\n]+?):\d+:\d+: error (?P<rule>FO\d+) (?P<message>.*)$",
                    re.MULTILINE)
 
@@ -167,6 +168,9 @@ CASES = [
         lambda r: _one_flag_with_a_stepped(r, "[tool.flagops]\n"),
         lambda r: r.write("pyproject.toml", ONE_FLAG)),
          ("promote", "b"), to_staging),
+    # A path given back HEAD's bytes is no part of the change: the gate does not judge it.
+    Case("stale as an error, the step undone", lambda r: _one_flag_with_a_stepped(
+        r, STALE_IS_AN_ERROR), ("rollback", "a"), to_off),
     Case("no one-flag policy, two promotes", lambda r: _one_flag_with_a_stepped(
         r, "[tool.flagops]\n"), ("promote", "b"), to_staging),
 ]

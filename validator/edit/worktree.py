@@ -113,19 +113,21 @@ def read(root: Path, head: str, policy: Policy) -> Tree:
 
 def with_write(tree: Tree, write: Write) -> Tree:
     """The tree once `write` is made: its path changed (or no longer changed), its flag's two
-    sides replaced by the write's."""
+    sides the write's (none, when the path is as HEAD has it again)."""
     changes = [change for change in tree.changes if change.path != write.path]
     if not write.unchanged:
         entry = git.Entry(write.path, "100644", None)
         changes.append(git.Change(write.path, entry if write.at_head else None,
                                   None if write.deleted else entry))
-    before = {name: loaded for name, loaded in tree.before.items() if name != write.name}
+    before = {name: loaded for name, loaded in tree.before.items()
+              if loaded.document.path != write.path}
     after = {name: loaded for name, loaded in tree.after.items()
-             if name != write.name and loaded.document.path != write.path}
-    if write.before is not None:
-        before[write.name] = write.before
-    if write.after is not None:
-        after[write.name] = write.after
+             if loaded.document.path != write.path}
+    if not write.unchanged:  # an unchanged path is no part of the change: the gate skips it
+        if write.before is not None:
+            before[write.name] = write.before
+        if write.after is not None:
+            after[write.name] = write.after
     files = [path for path in tree.files if path != write.path]
     if not write.deleted:
         files.append(write.path)
