@@ -103,7 +103,7 @@ def clock_text(moment: int, now: int) -> str:
 
 _HINTS = {
     "FO011": "remove the attribute that converts files under flags/ from .gitattributes "
-             "(git check-attr -a {path} names it); a checkout must give the bytes judged",
+             "(git check-attr -a -- FILE names it); a checkout must give the bytes judged",
     "FO130": "list the first actors: flagops promote {name} --actor Project:group/project",
     "FO122": "give the cleanup issue: flagops promote {name} --default-enabled "
              "--cleanup-issue https://…",
