@@ -436,3 +436,13 @@ def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Compariso
                if name in after and classify(RolloutState.of(loaded.flag), RolloutState.of(
                    after[name].flag), result.policy.bucketing) is Step.FORWARD}
     return landing_times(root, reader, span.base, forward, result.policy, now)
+
+
+def worktree_conversions(root: Path, changes: list[git.Change], listing: Listing,
+                         result: Comparison) -> list[Finding]:
+    """`validate --base`'s conversion findings (FO011) on a working tree given as its changes
+    against the base, its listing (`Listing.of_worktree`) and both sides of its changed flags
+    (`result`, with the base's policy): the authoring commands ask, before a write, what the
+    gate would say of the tree after it."""
+    return _conversion_findings(root, _Span(git.EMPTY_TREE, None, False, None, result.label),
+                                listing, changes, result)

@@ -102,6 +102,8 @@ def clock_text(moment: int, now: int) -> str:
 
 
 _HINTS = {
+    "FO011": "remove the attribute that converts files under flags/ from .gitattributes "
+             "(git check-attr -a -- FILE names it); a checkout must give the bytes judged",
     "FO130": "list the first actors: flagops promote {name} --actor Project:group/project",
     "FO122": "give the cleanup issue: flagops promote {name} --default-enabled "
              "--cleanup-issue https://…",
@@ -113,6 +115,8 @@ _HINTS = {
     "FO212": "the committed file cannot be read: roll it back to off (flagops rollback {name})",
     "FO401": "wait until the freeze ends; a rollback passes at any time",
     "FO404": "remove the code that reads it first (flagops refs {name} lists it)",
+    "FO406": "commit the step the working tree already holds first (git status flags/ shows "
+             "it): the policy allows one flag per change; a rollback is not counted",
 }
 
 

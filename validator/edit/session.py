@@ -1,9 +1,11 @@
 """One authoring command, from the working tree to the written file.
 
 Locate the flag, compute the state asked for, edit the file at its spans, judge the result as
-`flagops validate --base HEAD` would (the file's rules, the step from HEAD's state by HEAD's
-policy, soak times from HEAD's history, the lifecycle rules: freeze windows, references left
-to a removed flag), and only then write it atomically. Anything refused
+`flagops validate --base HEAD` would judge the working tree after the write (the file's rules,
+the step from HEAD's state by HEAD's policy, soak times from HEAD's history, and with the rest
+of the working tree (`validator.edit.worktree`) the lifecycle rules: freeze windows,
+references left to a removed flag, one flag per change; and checkout conversions of flag
+files), and only then write it atomically. Anything refused
 leaves the file as it was. The clock is read once, by the command, and passed in.
 """
 
@@ -15,11 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from validator import git
 from validator.chatops import commands
 from validator.check import LoadedFlag
 from validator.document import Document
-from validator.edit import judge
+from validator.edit import judge, worktree
 from validator.edit.committed import Committed, landed_at, read_committed, revert_command
 from validator.edit.new_flag import SCHEMA_FILE, NewFlag, flag_text, next_steps
 from validator.edit.report import Outcome, Refusal
@@ -29,7 +30,6 @@ from validator.edit.write import delete_file, replace_file
 from validator.edit.yaml_edit import set_fields
 from validator.files import MAX_BYTES, stem, walk_flags
 from validator.findings import Finding
-from validator.lifecycle.gate import Sides, lifecycle_findings
 from validator.loader import load_or_finding
 from validator.model import TYPE_RULES, Flag, FlagType
 from validator.parse import parse_flag
@@ -70,8 +70,8 @@ def change(command: str, name: str, compute: Compute, options: Options) -> Outco
         raise Refusal(command, name, str(error)) from None
     new = text.encode("utf-8")
     candidate = load_or_finding(new, here.path)
-    warnings = _judged(command, name, here.path, here.flag, here.others, committed, candidate,
-                       options)
+    warnings = _judged(command, name, here.path, here.flag, here.others, committed, new,
+                       candidate, options)
     if not options.dry_run:
         replace_file(options.root / here.path, new, expected=here.raw, shown=here.path)
     old, after = RolloutState.of(here.flag), target.state(name)
@@ -89,7 +89,7 @@ def remove(name: str, options: Options) -> Outcome:
     here = locate(options.root, name, "remove")
     committed = read_committed(options.root, name, here.path)
     warnings = _judged("remove", name, here.path, here.flag, here.others, committed, None,
-                       options)
+                       None, options)
     if not options.dry_run:
         delete_file(options.root / here.path, expected=here.raw, shown=here.path)
     state = RolloutState.of(here.flag)
@@ -113,7 +113,7 @@ def create(flag: NewFlag, options: Options, *, force: bool) -> Outcome:
     new = flag_text(flag, schema.as_posix()).encode("utf-8")
     others = tuple(p for p in found if p.endswith(".yml") and p != path)
     committed = read_committed(options.root, flag.name)
-    warnings = _judged("new", flag.name, path, None, others, committed,
+    warnings = _judged("new", flag.name, path, None, others, committed, new,
                        load_or_finding(new, path), options)
     if not options.dry_run:
         replace_file(options.root / path, new, expected=old, shown=path)
@@ -160,9 +160,10 @@ def _read_raw(path: Path, shown: str, command: str, name: str) -> bytes:
 
 
 def _judged(command: str, name: str, path: str, current: Flag | None,
-            others: tuple[str, ...], committed: Committed,
+            others: tuple[str, ...], committed: Committed, new: bytes | None,
             candidate: Document | Finding | None, options: Options) -> list[Finding]:
-    """The validator's findings on the candidate (None: deleted); raises on any error."""
+    """The validator's findings on the candidate, the file's bytes `new` (None: deleted);
+    raises on any error."""
     base = committed.base
     before = RolloutState.of(base.flag.flag) if base.flag is not None else None
     edited = _flag_of(candidate)
@@ -175,7 +176,7 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
     findings = judge.verdict(name, candidate, base, now=options.now, landed_at=landed,
                              other_paths=others)
     if not judge.errors(findings):
-        findings += _lifecycle(name, candidate, edited, committed, options)
+        findings += _tree(name, path, new, candidate, edited, committed, options)
     if not judge.errors(findings):
         return findings
     waiting = None
@@ -188,20 +189,23 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
     raise Refusal(command, name, findings=findings, soak=waiting, now=options.now, hints=hints)
 
 
-def _lifecycle(name: str, candidate: Document | Finding | None, edited: Flag | None,
-               committed: Committed, options: Options) -> list[Finding]:
-    """The lifecycle rules `validate --base HEAD` adds for this flag (a freeze window, a
-    removal that code still reads, a stale or long-released flag), said before writing
-    rather than by CI after the push."""
+def _tree(name: str, path: str, new: bytes | None, candidate: Document | Finding | None,
+          edited: Flag | None, committed: Committed, options: Options) -> list[Finding]:
+    """What `validate --base HEAD` adds for this write from the rest of the working tree: the
+    lifecycle rules over every flag it changes (a freeze window, a removal that code still
+    reads, a stale or long-released flag, more than one flag stepped under
+    one_flag_per_change) and checkout conversions of flag files (.gitattributes), said before
+    writing rather than by CI after the push."""
     if committed.head is None:
         return []
     base = committed.base
-    before = {name: base.flag} if base.flag is not None else {}
-    after = {name: LoadedFlag(edited, candidate)} \
-        if edited is not None and isinstance(candidate, Document) else {}
-    with git.BlobReader(options.root) as reader:
-        return lifecycle_findings(options.root, reader, Sides(committed.head, None, False),
-                                  before, after, base.policy, options.now)
+    at_head = base.path == path
+    after = LoadedFlag(edited, candidate) \
+        if edited is not None and isinstance(candidate, Document) else None
+    unchanged = at_head and committed.raw == new if new is not None else not at_head
+    write = worktree.Write(name, path, base.flag, after, at_head, deleted=new is None,
+                           unchanged=unchanged)
+    return worktree.findings(options.root, committed.head, write, base.policy, options.now)
 
 
 def _flag_of(candidate: Document | Finding | None) -> Flag | None:
