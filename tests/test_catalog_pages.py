@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from catalog_oracle import PACKAGE_TEMPLATES, reference_pages
+from catalog_reference import chart_before
 from catalog_repo import AS_OF, HOSTILE_NAME, CatalogRepo, make
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import escape
 from pydantic import ValidationError
 
+from survey_renderer.catalog.chart import Point, draw
 from survey_renderer.catalog.markup import page, text
 from survey_renderer.catalog.pages import CSP, render_catalog
 from validator.build import MergedConfig
@@ -117,3 +119,22 @@ def test_the_frame_is_page_html() -> None:
     expected = template.render(csp=CSP, x="<b>")
     assert page(CSP, "T &amp; &lt;b&gt;", "s.css", "<body>\n</body>\n") == expected
     assert Path(PACKAGE_TEMPLATES / "page.html").is_file()
+
+
+POINT = st.builds(
+    Point, time=st.integers(1_600_000_000, 1_700_000_000),
+    kind=st.sampled_from(["off", "actors", "percentage", "on", "removed"]),
+    percentage=st.one_of(st.none(), st.floats(0, 100)),
+    step=st.sampled_from(["new", "forward", "rollback", "mixed", "removed",
+                          "no rollout change"]),
+    label=HOSTILE, state=HOSTILE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(points=st.lists(POINT, max_size=8), end=st.integers(1_600_000_000, 1_800_000_000),
+       legal_at=st.one_of(st.none(), st.integers(1_600_000_000, 1_800_000_000)))
+def test_the_chart_draws_what_it_drew_before(points: list[Point], end: int,
+                                             legal_at: int | None) -> None:
+    ordered = sorted(points, key=lambda point: point.time)
+    assert draw(ordered, end=end, legal_at=legal_at) == chart_before.draw(
+        ordered, end=end, legal_at=legal_at)
