@@ -20,7 +20,9 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import escape
 from pydantic import ValidationError
 
+from survey_renderer.catalog import page_pool
 from survey_renderer.catalog.chart import Point, draw
+from survey_renderer.catalog.flag_html import Shared
 from survey_renderer.catalog.markup import page, text
 from survey_renderer.catalog.pages import CSP, render_catalog
 from validator.build import MergedConfig
@@ -138,3 +140,17 @@ def test_the_chart_draws_what_it_drew_before(points: list[Point], end: int,
     ordered = sorted(points, key=lambda point: point.time)
     assert draw(ordered, end=end, legal_at=legal_at) == chart_before.draw(
         ordered, end=end, legal_at=legal_at)
+
+
+def test_the_pool_renders_the_same_pages_in_the_same_order(
+        config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forked workers render most pages: the catalog is the same as from one process."""
+    merged = MergedConfig.model_validate(config)
+    alone = render_catalog(merged)
+    monkeypatch.setattr(page_pool, "cores", lambda: 2)
+    shared = Shared.of(CSP, "now", None, AS_OF)
+    with page_pool.flag_pages(merged.flags, shared, parallel_from=1) as pooled, \
+            page_pool.flag_pages(merged.flags, shared, parallel_from=10**9) as single:
+        assert pooled() == single()
+    monkeypatch.setattr(page_pool, "PARALLEL_FROM", 1)
+    assert list(render_catalog(merged).items()) == list(alone.items())

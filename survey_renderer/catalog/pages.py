@@ -14,9 +14,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
 from survey_renderer.catalog import cells
-from survey_renderer.catalog.flag_html import Shared, flag_page
+from survey_renderer.catalog.flag_html import Shared
 from survey_renderer.catalog.index import choices, index_rows
 from survey_renderer.catalog.index_html import rows_markup
+from survey_renderer.catalog.page_pool import flag_pages
 from validator.build import MergedConfig
 
 FOLDER = "flags"
@@ -47,12 +48,12 @@ def render_catalog(config: MergedConfig, *, now: int | None = None) -> dict[str,
     note = HISTORY_NOTES[config.catalog.history if config.catalog else None]
     shared = {"csp": CSP, "environment": str(config.environment), "as_of": shown_as_of,
               "history_note": note}
-    rows = index_rows(config, as_of)
-    files = {f"{FOLDER}/index.html": _template("index.html").render(
-        shared, rows=Markup(rows_markup(rows)), choices=choices(rows), count=len(rows))}
     every = Shared.of(CSP, shown_as_of, note, as_of)
-    for name, state in config.flags.items():
-        files[page_path(name)] = flag_page(name, state, every)
+    with flag_pages(config.flags, every) as pages:
+        rows = index_rows(config, as_of)
+        files = {f"{FOLDER}/index.html": _template("index.html").render(
+            shared, rows=Markup(rows_markup(rows)), choices=choices(rows), count=len(rows))}
+        files.update(zip(map(page_path, config.flags), pages(), strict=True))
     for asset in ASSETS:
         files[f"{FOLDER}/{asset}"] = _asset(asset)
     return files
