@@ -4,9 +4,9 @@ flags writing them out was most of a render's CPU time after the config was read
 The pool is forked after the config is read and validated, so the workers inherit it (the
 flags are not pickled to them); they render most of the pages and send back their text while
 this process renders the index and the rest (sending a page back costs a fraction of
-rendering it). Below `PARALLEL_FROM` flags starting the pool costs more than it saves, so
-small catalogs and the tests' stay in one process; tests/test_catalog_pages.py checks that
-both ways give the same pages.
+rendering it). Below `PARALLEL_FROM` pages with a chart starting the pool costs more than it
+saves, so small catalogs, configs built without --history and the tests' stay in one
+process; tests/test_catalog_pages.py checks that both ways give the same pages.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def flag_pages(flags: Mapping[str, FlagState], shared: Shared, *,
     names = list(flags)
     workers = cores()
     least = PARALLEL_FROM if parallel_from is None else parallel_from
-    if len(names) < least or workers < 2 or not _can_fork():
+    if _charted(flags) < least or workers < 2 or not _can_fork():
         yield lambda: _pages(flags, shared, names)
         return
     import multiprocessing
@@ -54,6 +54,12 @@ def flag_pages(flags: Mapping[str, FlagState], shared: Shared, *,
             yield every_page
     finally:
         _JOB.clear()
+
+
+def _charted(flags: Mapping[str, FlagState]) -> int:
+    """The pages with a summary (a chart, a history): one without is a few lines, and ten
+    thousand of them took less time than starting the pool and sending them back."""
+    return sum(1 for state in flags.values() if state.summary is not None)
 
 
 def _pages(flags: Mapping[str, FlagState], shared: Shared, names: Sequence[str]) -> list[str]:
