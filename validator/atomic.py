@@ -25,14 +25,17 @@ class TargetAppeared(FileExistsError):
 
 
 def install(target: Path, data: bytes, mode: int | None, *,
-            just_before: Callable[[], None] | None = None, exclusive: bool = False) -> None:
+            just_before: Callable[[], None] | None = None, exclusive: bool = False,
+            durable: bool = True) -> None:
     """Writes `data` to `target` through a synced temporary file; `mode` None leaves a new
     file's bits to the umask. `just_before` runs between the synced temporary and the rename
     (a last check may still refuse); `exclusive` links instead of renaming, so a file that
-    appeared meanwhile is never replaced (TargetAppeared). The temporary never outlives this."""
+    appeared meanwhile is never replaced (TargetAppeared). The temporary never outlives this.
+    `durable=False` skips the syncs, not the rename: for output rebuilt from its input anyway
+    (the rendered site's pages, thousands at a time), where a sync per file cost seconds."""
     descriptor, temporary = create_beside(target)
     try:
-        _fill(descriptor, data, mode)
+        _fill(descriptor, data, mode, durable)
         if just_before is not None:
             just_before()
         if exclusive:
@@ -45,7 +48,8 @@ def install(target: Path, data: bytes, mode: int | None, *,
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
-    sync_folder(target.parent)
+    if durable:
+        sync_folder(target.parent)
 
 
 def create_beside(target: Path) -> tuple[int, Path]:
@@ -61,13 +65,14 @@ def create_beside(target: Path) -> tuple[int, Path]:
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(target.parent))
 
 
-def _fill(descriptor: int, data: bytes, mode: int | None) -> None:
+def _fill(descriptor: int, data: bytes, mode: int | None, durable: bool = True) -> None:
     with open(descriptor, "wb") as stream:
         if mode is not None:
             os.fchmod(descriptor, mode)
         stream.write(data)
         stream.flush()
-        os.fsync(descriptor)
+        if durable:
+            os.fsync(descriptor)
 
 
 def sync_folder(folder: Path) -> None:

@@ -22,9 +22,14 @@ and its summary (its history above all) about 3 KB, some 30 MB at 10,000 flags."
 
 def read_config(path: Path, shown: str) -> MergedConfig:
     """The file `flagops build` wrote, read back for `eval` and `render`."""
+    return config_from_bytes(read_regular_file(path, shown, MAX_CONFIG_BYTES), shown)
+
+
+def config_from_bytes(raw: bytes, shown: str) -> MergedConfig:
+    """The merged config in bytes read already (render digests them first, to skip a render
+    whose inputs have not changed)."""
     from validator.build import parse_config
 
-    raw = read_regular_file(path, shown, MAX_CONFIG_BYTES)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -4,16 +4,20 @@ flag pages so both say the same thing."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from validator.durations import minutes_text
 from validator.flag_summary import FlagSummary, Reach
 
 
+@lru_cache(maxsize=4096)
 def moment(text: str | None) -> int | None:
-    """An ISO 8601 time from the merged config as a Unix time (None stays None)."""
+    """An ISO 8601 time from the merged config as a Unix time (None stays None). Cached, as
+    `shown` is: a catalog's histories repeat their times (a day's merges, the build's clock)."""
     return None if text is None else int(datetime.fromisoformat(text).timestamp())
 
 
+@lru_cache(maxsize=4096)
 def shown(moment_: int | None) -> str:
     if moment_ is None:
         return "unknown"

@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from survey_renderer.catalog.markup import text
 from validator.durations import minutes_text
 
 WIDTH, HEIGHT = 720, 260
@@ -59,7 +61,9 @@ def level(kind: str, percentage: float | None) -> float:
     return ACTORS_LEVEL if kind == "actors" else 0.0
 
 
+@lru_cache(maxsize=4096)
 def iso(moment: int) -> str:
+    """Cached: ten thousand charts share the catalog's clock and, often, their days."""
     return datetime.fromtimestamp(moment, UTC).isoformat()
 
 
@@ -103,18 +107,25 @@ def draw(points: Sequence[Point], *, end: int, legal_at: int | None = None) -> M
     return Markup(head + "".join(parts) + "</svg>")
 
 
-def _axes(frame: _Frame) -> str:
+def _grid() -> str:
+    """The five horizontal lines and their labels: the same on every chart."""
     lines = []
     for value in (0, 25, 50, 75, 100):
-        y = frame.y(value)
+        y = _Frame.y(value)
         lines.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
                      f'y2="{y:.1f}"/><text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" '
                      f'text-anchor="end">{value}%</text>')
-    base = HEIGHT - BOTTOM + 18
-    lines.append(f'<text class="axis" x="{LEFT}" y="{base}">{_day(frame.start)}</text>')
-    lines.append(f'<text class="axis" x="{WIDTH - RIGHT}" y="{base}" text-anchor="end">'
-                 f'{_day(frame.end)}</text>')
     return "".join(lines)
+
+
+_GRID = _grid()
+
+
+def _axes(frame: _Frame) -> str:
+    base = HEIGHT - BOTTOM + 18
+    return (f'{_GRID}<text class="axis" x="{LEFT}" y="{base}">{_day(frame.start)}</text>'
+            f'<text class="axis" x="{WIDTH - RIGHT}" y="{base}" text-anchor="end">'
+            f'{_day(frame.end)}</text>')
 
 
 def _line(points: Sequence[Point], frame: _Frame) -> str:
@@ -139,14 +150,14 @@ def _bands(points: Sequence[Point], frame: _Frame) -> list[str]:
         x0, x1 = frame.x(point.time), frame.x(until)
         top = frame.y(level(point.kind, point.percentage))
         lasted = minutes_text(max(until - point.time, 0) // 60)
-        title = escape(f"{point.state} for {lasted}")
+        title = text(f"{point.state} for {lasted}")
         ended = following.iso if following else last
         bands.append(f'<g class="soak" data-from="{point.iso}" data-until="{ended}">'
                      f"<title>{title}</title><rect x=\"{x0:.1f}\" y=\"{top:.1f}\" "
                      f'width="{max(x1 - x0, 0):.1f}" height="{frame.y(0) - top:.1f}"/>')
         if x1 - x0 >= LABELLED_BAND:
             bands.append(f'<text class="soak-label" x="{(x0 + x1) / 2:.1f}" '
-                         f'y="{top - 6:.1f}" text-anchor="middle">{escape(lasted)}</text>')
+                         f'y="{top - 6:.1f}" text-anchor="middle">{text(lasted)}</text>')
         bands.append("</g>")
     return bands
 
@@ -160,14 +171,14 @@ def _legal(moment: int, frame: _Frame) -> str:
 
 def _step(point: Point, frame: _Frame) -> str:
     x, y = frame.x(point.time), frame.y(level(point.kind, point.percentage))
-    title = escape(f"{point.step}: {point.label}, {day_of(point.iso)}")
+    title = text(f"{point.step}: {point.label}, {day_of(point.iso)}")
     mark = (f'<rect class="mark" x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
             f'transform="rotate(45 {x:.1f} {y:.1f})"/>' if point.kind == "actors"
             else f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="5"/>')
     if point.step == "rollback":
         mark += (f'<path class="rollback-arrow" d="M{x - 6:.1f},{y - 16:.1f}'
                  f'L{x + 6:.1f},{y - 16:.1f}L{x:.1f},{y - 8:.1f}Z"/>')
-    step = escape(point.step)
-    kind = escape(point.step.replace(" ", "-"))
-    return (f'<g class="step step-{kind} level-{escape(point.kind)}" data-time="{point.iso}" '
+    step = text(point.step)
+    kind = text(point.step.replace(" ", "-"))
+    return (f'<g class="step step-{kind} level-{text(point.kind)}" data-time="{point.iso}" '
             f'data-step="{step}"><title>{title}</title>{mark}</g>')

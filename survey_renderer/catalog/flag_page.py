@@ -1,4 +1,5 @@
-"""One flag's page: what it is for, where it stands, and its rollout drawn from its history."""
+"""One flag's page, the parts drawn from its history: the chart's points and the changes' rows
+(flag_html.py writes the page around them)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,6 @@ from markupsafe import Markup
 
 from survey_renderer.catalog import cells
 from survey_renderer.catalog.chart import Point, draw
-from survey_renderer.catalog.index import Link, links, summary_links
-from validator.build import FlagState
 from validator.flag_summary import FlagSummary, Landed
 
 
@@ -47,19 +46,3 @@ def changes(summary: FlagSummary) -> list[Change]:
     """Newest first, as people scan a log."""
     return [Change(cells.shown(cells.moment(s.time)), s.commit, s.merge_request, s.author,
                    s.before, s.after, s.step) for s in reversed(summary.history)]
-
-
-def context(name: str, state: FlagState, as_of: int) -> dict[str, object]:
-    summary = state.summary
-    found: dict[str, object] = {"name": name, "state": state, "summary": summary}
-    if summary is None:
-        return found
-    found.update(
-        chart=chart(summary, as_of), changes=changes(summary),
-        links=tuple[Link, ...](links(summary_links(state))),
-        since=cells.shown(cells.moment(summary.since)),
-        in_state=cells.in_state(summary, as_of), legal=cells.legal(summary, as_of),
-        exposure={str(env): cells.exposure(reach) for env, reach in summary.exposure.items()},
-        exposure_text={str(env): reach.text for env, reach in summary.exposure.items()},
-        merge_request=cells.introducing_merge_request(summary))
-    return found

@@ -11,10 +11,13 @@ from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from markupsafe import Markup
 
 from survey_renderer.catalog import cells
-from survey_renderer.catalog.flag_page import context
+from survey_renderer.catalog.flag_html import Shared
 from survey_renderer.catalog.index import choices, index_rows
+from survey_renderer.catalog.index_html import rows_markup
+from survey_renderer.catalog.page_pool import flag_pages
 from validator.build import MergedConfig
 
 FOLDER = "flags"
@@ -41,15 +44,16 @@ def render_catalog(config: MergedConfig, *, now: int | None = None) -> dict[str,
     clock (`catalog.as_of`), else `now`, else the epoch: rendering never reads the clock."""
     as_of = cells.moment(config.catalog.as_of) if config.catalog else now
     as_of = 0 if as_of is None else as_of
-    shared = {"csp": CSP, "environment": str(config.environment),
-              "as_of": cells.shown(as_of) if config.catalog else "unknown",
-              "history_note": HISTORY_NOTES[config.catalog.history if config.catalog else None]}
-    rows = index_rows(config, as_of)
-    files = {f"{FOLDER}/index.html": _template("index.html").render(
-        shared, rows=rows, choices=choices(rows), count=len(rows))}
-    flag = _template("flag.html")
-    for name, state in config.flags.items():
-        files[page_path(name)] = flag.render(shared, **context(name, state, as_of))
+    shown_as_of = cells.shown(as_of) if config.catalog else "unknown"
+    note = HISTORY_NOTES[config.catalog.history if config.catalog else None]
+    shared = {"csp": CSP, "environment": str(config.environment), "as_of": shown_as_of,
+              "history_note": note}
+    every = Shared.of(CSP, shown_as_of, note, as_of)
+    with flag_pages(config.flags, every) as pages:
+        rows = index_rows(config, as_of)
+        files = {f"{FOLDER}/index.html": _template("index.html").render(
+            shared, rows=Markup(rows_markup(rows)), choices=choices(rows), count=len(rows))}
+        files.update(zip(map(page_path, config.flags), pages(), strict=True))
     for asset in ASSETS:
         files[f"{FOLDER}/{asset}"] = _asset(asset)
     return files

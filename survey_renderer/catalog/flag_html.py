@@ -1,0 +1,153 @@
+"""One flag's page as markup, written out in Python: at ten thousand pages a template engine's
+per-expression work cost more than everything else the page needs. Every untrusted field (the
+name, description, owners, expectations, authors, URLs) goes through `markup.text` exactly
+once; tests/catalog_reference/flag.html is the template this must equal, byte for byte."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from survey_renderer.catalog import cells
+from survey_renderer.catalog.flag_page import changes, chart
+from survey_renderer.catalog.index import links, summary_links
+from survey_renderer.catalog.markup import page, shown, text
+from validator.build import FlagState
+from validator.flag_summary import FlagSummary, Lifespan, Reach
+from validator.model import Environment
+
+CAPTION = ('<figcaption class="quiet">Production exposure: off 0, listed actors a small level '
+           '(◆), a percentage its value, on 100. A ● is a landed change, ▼ a rollback; shaded '
+           'bands are the time spent in each state; the dashed line is when the next step is '
+           'legal.</figcaption>\n')
+CHANGES_HEAD = ('<thead><tr><th scope="col">Landed</th><th scope="col">Commit</th>'
+                '<th scope="col">Merge request</th><th scope="col">Author</th>'
+                '<th scope="col">Change</th><th scope="col">Step</th></tr></thead>\n')
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What every flag page says alike: computed once per catalog, escaped once."""
+
+    csp: str
+    as_of: str
+    """The catalog's clock as shown, escaped."""
+    history_note: str | None
+    """Escaped, or None for no note."""
+    as_of_moment: int
+
+    @classmethod
+    def of(cls, csp: str, as_of: str, history_note: str | None, as_of_moment: int) -> Shared:
+        return cls(csp, text(as_of), None if history_note is None else text(history_note),
+                   as_of_moment)
+
+
+def flag_page(name: str, state: FlagState, shared: Shared) -> str:
+    """The whole page of one flag, as tests/catalog_reference/flag.html renders it."""
+    summary = state.summary
+    name_text = text(name)
+    head = ['<body class="flag-page">\n<header>\n  <nav><a id="back" href="index.html">All '
+            'flags</a> · <a href="../index.html">Site</a></nav>\n'
+            f'  <h1 id="flag-name">{name_text}</h1>\n']
+    if summary is not None and summary.description:
+        head.append(f'  <p id="description">{text(summary.description)}</p>\n')
+    if shared.history_note:
+        head.append(f'  <p class="note" id="history-note">{shared.history_note}</p>\n')
+    head.append("</header>\n<main>\n")
+    if summary is None:
+        head.append(f"<p>Stage {shown(state.stage)}; the merged config has no summary of this "
+                    "flag.</p>\n")
+    else:
+        head += _summary_sections(state, summary, shared)
+    head.append("</main>\n</body>\n")
+    return page(shared.csp, f"{name_text} · Flag catalog", "catalog.css", "".join(head))
+
+
+def _summary_sections(state: FlagState, summary: FlagSummary, shared: Shared) -> list[str]:
+    as_of = shared.as_of_moment
+    parts = ['<section aria-labelledby="chart-heading">\n<h2 id="chart-heading">Rollout in '
+             f'production</h2>\n<figure>\n{chart(summary, as_of)}\n{CAPTION}</figure>\n'
+             '</section>\n']
+    parts.append(_facts(state, summary, shared))
+    if summary.expectations is not None:
+        expect = summary.expectations
+        parts.append('<section aria-labelledby="expect-title">\n<h2 id="expect-title">'
+                     'Expectations</h2>\n<dl class="facts" id="expectations">\n'
+                     f"  <dt>Expected</dt><dd>{text(expect.expected)}</dd>\n"
+                     f"  <dt>Risks</dt><dd>{text(expect.risks)}</dd>\n"
+                     f"  <dt>Monitoring</dt><dd>{text(expect.monitoring)}</dd>\n"
+                     "</dl>\n</section>\n")
+    parts.append(_changes(summary))
+    return parts
+
+
+def _facts(state: FlagState, summary: FlagSummary, shared: Shared) -> str:
+    as_of = shared.as_of_moment
+    staging = summary.exposure.get(Environment.STAGING)
+    production = summary.exposure.get(Environment.PRODUCTION)
+    owners = " ".join(map(text, summary.owners)) or "none"
+    return (
+        '<section aria-labelledby="now-title">\n<h2 id="now-title">Now <span class="quiet">'
+        f'(as of {shared.as_of})</span></h2>\n<dl class="facts" id="facts">\n'
+        f'  <dt>State</dt><dd id="state">{text(summary.state)}</dd>\n'
+        f'  <dt>Staging</dt>{_exposure("staging", staging)}\n'
+        f'  <dt>Production</dt>{_exposure("production", production)}\n'
+        f'  <dt>default_enabled</dt><dd>{"yes" if state.default_enabled else "no"}</dd>\n'
+        f"  <dt>Since</dt><dd>{text(cells.shown(cells.moment(summary.since)))} "
+        f"({text(cells.in_state(summary, as_of))})</dd>\n"
+        f'  <dt>Next step</dt><dd id="next-step">{text(summary.next_step)}, legal '
+        f"{text(cells.legal(summary, as_of))}</dd>\n"
+        f"  <dt>Lifespan</dt>{_lifespan(summary.lifespan)}\n"
+        f"  <dt>Type</dt><dd>{shown(summary.type)}</dd>\n"
+        f'  <dt>Group</dt><dd id="group">{text(summary.group)}</dd>\n'
+        f"  <dt>Milestone</dt><dd>{text(summary.milestone)}</dd>\n"
+        f'  <dt>Owners</dt><dd id="owners">{owners}</dd>\n'
+        f'  <dt>Links</dt><dd id="links">{_links(state, summary)}</dd>\n'
+        "</dl>\n</section>\n")
+
+
+def _exposure(environment: str, reach: Reach | None) -> str:
+    """The template looked both up by name: a missing environment was an error there too."""
+    if reach is None:
+        raise KeyError(environment)
+    return (f'<dd id="exposure-{environment}" title="{text(reach.text)}">'
+            f"{text(cells.exposure(reach))}</dd>")
+
+
+def _lifespan(lifespan: Lifespan) -> str:
+    status = text(lifespan.status)
+    said = [f'<dd id="lifespan" class="lifespan-{status}">{status}']
+    if lifespan.age is not None:
+        said.append(f": {lifespan.age}")
+        if lifespan.max_lifespan is not None:
+            said.append(f" of {lifespan.max_lifespan}")
+        said.append(f" {shown(lifespan.unit)}")
+    if lifespan.end_of_life:
+        said.append(f", end of life {text(lifespan.end_of_life)}")
+    said += [f"; {text(reason)}" for reason in lifespan.reasons]
+    said.append("</dd>")
+    return "".join(said)
+
+
+def _links(state: FlagState, summary: FlagSummary) -> str:
+    found = links(summary_links(state))
+    said = " · ".join(f'<a class="out" data-link="{text(link.label)}" href="{text(link.url)}" '
+                      f'rel="noopener noreferrer">{text(link.label)}</a>' for link in found)
+    if not found:
+        said = "none"
+    introduced = cells.introducing_merge_request(summary)
+    if introduced and not summary.introduced_by_url:
+        said += f' · introduced in <span class="mr">{text(introduced)}</span>'
+    return said
+
+
+def _changes(summary: FlagSummary) -> str:
+    rows = [f'<tr class="change-{text(change.step.replace(" ", "-"))}"><td>{text(change.time)}'
+            f'</td><td><code title="{text(change.commit)}">{text(change.commit[:12])}</code>'
+            f"</td><td>{text(change.merge_request or '')}</td><td>{text(change.author)}</td>"
+            f"<td>{text(change.before)} → {text(change.after)}</td><td>{text(change.step)}"
+            "</td></tr>\n" for change in changes(summary)]
+    if not rows:
+        rows.append('<tr><td colspan="6">No history.</td></tr>\n')
+    return ('<section aria-labelledby="changes-title">\n<h2 id="changes-title">Changes</h2>\n'
+            f'<table id="changes">\n{CHANGES_HEAD}<tbody>\n{"".join(rows)}</tbody>\n</table>\n'
+            "</section>\n")

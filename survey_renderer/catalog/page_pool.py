@@ -1,0 +1,77 @@
+"""The flag pages on every core: each page depends on its flag alone, and at ten thousand
+flags writing them out was most of a render's CPU time after the config was read.
+
+The pool is forked after the config is read and validated, so the workers inherit it (the
+flags are not pickled to them); they render most of the pages and send back their text while
+this process renders the index and the rest (sending a page back costs a fraction of
+rendering it). Below `PARALLEL_FROM` pages with a chart starting the pool costs more than it
+saves, so small catalogs, configs built without --history and the tests' stay in one
+process; tests/test_catalog_pages.py checks that both ways give the same pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+from survey_renderer.catalog.flag_html import Shared, flag_page
+from validator.build import FlagState
+from validator.parallel import cores
+
+PARALLEL_FROM = 1000
+_JOB: list[tuple[Mapping[str, FlagState], Shared]] = []
+"""The flags and the shared part of the pages, set before the fork, read by the workers."""
+
+
+@contextmanager
+def flag_pages(flags: Mapping[str, FlagState], shared: Shared, *,
+               parallel_from: int | None = None) -> Iterator[Callable[[], list[str]]]:
+    """Starts the pages in the background; the function it gives returns every flag's page
+    in the order of `flags` (rendering this process's share first). Work done inside the
+    `with` (the index) runs meanwhile."""
+    names = list(flags)
+    workers = cores()
+    least = PARALLEL_FROM if parallel_from is None else parallel_from
+    if _charted(flags) < least or workers < 2 or not _can_fork():
+        yield lambda: _pages(flags, shared, names)
+        return
+    import multiprocessing
+
+    own = len(names) // (2 * workers)  # this process also renders the index
+    rest = names[own:]
+    size = max(1, -(-len(rest) // ((workers - 1) * 4)))
+    _JOB[:] = [(flags, shared)]
+    try:
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            pending = pool.map_async(
+                _render, [rest[start:start + size] for start in range(0, len(rest), size)],
+                chunksize=1)
+
+            def every_page() -> list[str]:
+                mine = _pages(flags, shared, names[:own])
+                return mine + [page for chunk in pending.get() for page in chunk]
+
+            yield every_page
+    finally:
+        _JOB.clear()
+
+
+def _charted(flags: Mapping[str, FlagState]) -> int:
+    """The pages with a summary (a chart, a history): one without is a few lines, and ten
+    thousand of them took less time than starting the pool and sending them back."""
+    return sum(1 for state in flags.values() if state.summary is not None)
+
+
+def _pages(flags: Mapping[str, FlagState], shared: Shared, names: Sequence[str]) -> list[str]:
+    return [flag_page(name, flags[name], shared) for name in names]
+
+
+def _render(names: Sequence[str]) -> list[str]:
+    flags, shared = _JOB[0]
+    return _pages(flags, shared, names)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()

@@ -1,0 +1,171 @@
+"""What render left in its output folder, kept in flagops's cache folder: a digest of
+everything the site is made from, and the identity of every file and folder it wrote.
+
+With it a render whose inputs have not changed writes nothing (after checking that the folder
+still holds exactly what was written), and one whose inputs changed rewrites only the pages
+whose bytes differ. A file's identity is its inode, size, mode and both change times: any
+write, rename over it, chmod or touch changes one of them (ctime cannot be set back), so a
+folder that anyone touched since is not taken for ours and is replaced whole instead.
+Without a cache folder (CI, --no-cache's FLAGOPS_NO_CACHE) every render replaces the folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from validator.cache import Settings
+from validator.cache.keys import context_digest
+from validator.cache.settings import safe_folder
+
+FORMAT = 1
+_PACKAGE = Path(__file__).resolve().parent
+_LIBRARIES = ("jinja2", "markupsafe")
+Identity = tuple[int, int, int, int, int]
+"""inode, size, mode, mtime_ns, ctime_ns."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteState:
+    """The inputs' digest of the last render into a folder, and what it left there."""
+
+    key: str
+    lines: str
+    """What that render printed."""
+    files: dict[str, Identity]
+    folders: frozenset[str]
+
+    def holds_exactly(self, target: Path) -> bool:
+        """The folder holds these files and folders, untouched, and nothing else."""
+        found = scan(target)
+        return found is not None and found == (self.files, self.folders)
+
+
+def render_key(root: Path, config: bytes, options: list[str]) -> str:
+    """Everything a rendered site is made from: the merged config, the policy and schema
+    (pyproject.toml, via the cache's context), the options, flagops's own source (the
+    renderer's templates and assets too), the libraries' versions and Python's."""
+    digest = hashlib.blake2b(f"flagops-render {FORMAT} {sys.version}".encode(), digest_size=20)
+    digest.update(context_digest(root).encode())
+    digest.update(_package_digest(_PACKAGE))
+    digest.update("\0".join(_library_versions()).encode())
+    digest.update(json.dumps(options).encode())
+    digest.update(hashlib.blake2b(config, digest_size=20).digest())
+    return digest.hexdigest()
+
+
+def load(target: Path) -> SiteState | None:
+    """The state kept for this folder, or None (no cache, none kept, or unreadable)."""
+    path = _state_path(target)
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_bytes())
+        return SiteState(str(data["key"]), str(data["lines"]),
+                         {name: _identity(value) for name, value in data["files"].items()},
+                         frozenset(str(name) for name in data["folders"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remember(target: Path, key: str, lines: str) -> None:
+    """Keeps what the folder holds now, under the inputs' key (best effort: a cache that
+    cannot be written only costs the next render its shortcut)."""
+    path = _state_path(target)
+    found = scan(target)
+    if path is None or found is None:
+        return
+    files, folders = found
+    text = json.dumps({"key": key, "lines": lines, "files": files,
+                       "folders": sorted(folders)}, separators=(",", ":"))
+    with contextlib.suppress(OSError):
+        from validator.atomic import install
+
+        install(path, text.encode(), 0o600, durable=False)
+
+
+def forget(target: Path) -> None:
+    """Drops the kept state before the folder changes: a render that stops half-way must not
+    leave a state that vouches for a folder it no longer describes."""
+    path = _state_path(target)
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def scan(target: Path) -> tuple[dict[str, Identity], frozenset[str]] | None:
+    """Every regular file (by its path below the folder, `/`-separated) with its identity, and
+    every folder; None if the folder is missing or holds anything else (a link, a FIFO)."""
+    files: dict[str, Identity] = {}
+    folders: set[str] = set()
+    pending = [("", str(target))]
+    try:
+        while pending:
+            prefix, folder = pending.pop()
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = prefix + entry.name
+                    info = entry.stat(follow_symlinks=False)
+                    if stat.S_ISDIR(info.st_mode):
+                        folders.add(name)
+                        pending.append((name + "/", entry.path))
+                    elif stat.S_ISREG(info.st_mode):
+                        files[name] = (info.st_ino, info.st_size, info.st_mode,
+                                       info.st_mtime_ns, info.st_ctime_ns)
+                    else:
+                        return None
+    except OSError:
+        return None
+    return files, frozenset(folders)
+
+
+def _identity(value: Any) -> Identity:
+    ino, size, mode, mtime, ctime = (int(part) for part in value)
+    return ino, size, mode, mtime, ctime
+
+
+def _state_path(target: Path) -> Path | None:
+    directory = Settings.of(None, False).directory
+    if directory is None or not safe_folder(directory):
+        return None
+    # the umask too: a render under another one writes other modes, so it starts afresh
+    place = f"{os.path.abspath(target)}\0{_umask():o}"
+    where = hashlib.blake2b(os.fsencode(place), digest_size=16).hexdigest()
+    return directory / f"render-{where}.json"
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _package_digest(package: Path) -> bytes:
+    """Every file of the renderer (modules, templates, assets), by path and bytes."""
+    digest = hashlib.blake2b(digest_size=20)
+    for folder, folders, names in os.walk(package):
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            digest.update(os.path.relpath(path, package).encode() + b"\0")
+            with open(path, "rb") as stream:
+                digest.update(hashlib.blake2b(stream.read(), digest_size=20).digest())
+    return digest.digest()
+
+
+def _library_versions() -> list[str]:
+    """The template and escaping libraries' metadata folders' names, without importing them."""
+    found: list[str] = []
+    for entry in sys.path:
+        with contextlib.suppress(OSError):
+            found += [name for name in os.listdir(entry or ".")
+                      if name.endswith((".dist-info", ".egg-info"))
+                      and name.lower().startswith(_LIBRARIES)]
+    return sorted(found)

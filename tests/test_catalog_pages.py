@@ -1,0 +1,156 @@
+"""The catalog's pages written out in Python (flag_html.py, index_html.py, markup.py) equal,
+byte for byte, what the Jinja templates they replace wrote (tests/catalog_oracle.py): for a
+real built config with hostile text, without summaries, and for generated hostile fields."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from catalog_oracle import PACKAGE_TEMPLATES, reference_pages
+from catalog_reference import chart_before
+from catalog_repo import AS_OF, HOSTILE_NAME, CatalogRepo, make
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import escape
+from pydantic import ValidationError
+
+from survey_renderer.catalog import page_pool
+from survey_renderer.catalog.chart import Point, draw
+from survey_renderer.catalog.flag_html import Shared
+from survey_renderer.catalog.markup import page, text
+from survey_renderer.catalog.pages import CSP, render_catalog
+from validator.build import MergedConfig
+from validator.cli import main
+
+HOSTILE = st.text(alphabet=st.sampled_from("<>&\"' aé→\u05e9{}%\\"), min_size=1, max_size=12)
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> CatalogRepo:
+    return make(tmp_path_factory.mktemp("catalog-pages"))
+
+
+@pytest.fixture(scope="module")
+def config(made: CatalogRepo) -> dict[str, Any]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", str(AS_OF))
+        assert main(["-C", str(made.repo.path), "build", "--history"], out=io.StringIO()) == 0
+    data: dict[str, Any] = json.loads(
+        (made.repo.path / "build/flags.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _same_pages(data: dict[str, Any]) -> None:
+    merged = MergedConfig.model_validate(data)
+    fast = render_catalog(merged)
+    reference = reference_pages(merged)
+    assert {path: fast[path] for path in reference} == reference
+
+
+def test_the_pages_equal_the_templates_they_replace(config: dict[str, Any]) -> None:
+    _same_pages(config)
+    assert "&lt;script&gt;" in render_catalog(MergedConfig.model_validate(config))[
+        f"flags/{HOSTILE_NAME}.html"]
+
+
+def test_without_summaries_or_history_the_pages_equal_the_templates(
+        config: dict[str, Any]) -> None:
+    _same_pages({**config, "catalog": None,
+                 "flags": {name: {**flag, "summary": None}
+                           for name, flag in config["flags"].items()}})
+    _same_pages({**config, "catalog": {**config["catalog"], "history": "partial"}})
+
+
+def test_lifespan_and_links_in_every_shape_equal_the_templates(config: dict[str, Any]) -> None:
+    """The optional parts of a page: no age, no maximum, an end of life, no links, no
+    description, no expectations, no history, an introducing merge request as text."""
+    changed = copy.deepcopy(config)
+    flags = changed["flags"]
+    demo = flags["demo"]["summary"]
+    demo["lifespan"].update(age=None, end_of_life="17.0")
+    demo.update(description=None, expectations=None, rollout_issue_url=None,
+                cleanup_issue_url=None, introduced_by_url=None, owners=[])
+    demo["history"][0]["merge_request"] = "group/project!12"
+    released = flags["released"]["summary"]
+    released["lifespan"].update(max_lifespan=None, unit=None)
+    released["history"] = []
+    _same_pages(changed)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(description=HOSTILE, author=HOSTILE, merge_request=HOSTILE, state=HOSTILE,
+       next_step=HOSTILE, reason=HOSTILE, text_=HOSTILE, before=HOSTILE)
+def test_hostile_fields_render_as_the_templates_did(
+        config: dict[str, Any], description: str, author: str, merge_request: str,
+        state: str, next_step: str, reason: str, text_: str, before: str) -> None:
+    changed = copy.deepcopy(config)
+    summary = changed["flags"]["demo"]["summary"]
+    summary.update(description=description, state=state, next_step=next_step)
+    summary["lifespan"]["reasons"] = [reason, reason]
+    summary["exposure"]["production"]["text"] = text_
+    summary["expectations"]["risks"] = description
+    for step in summary["history"]:
+        step.update(author=author, merge_request=merge_request)
+        step["from"] = before
+    try:
+        MergedConfig.model_validate(changed)
+    except ValidationError:
+        assume(False)
+    _same_pages(changed)
+
+
+@given(HOSTILE)
+def test_text_escapes_as_markupsafe_does(value: str) -> None:
+    assert text(value) == str(escape(value))
+
+
+def test_the_frame_is_page_html() -> None:
+    """markup.page is templates/page.html with its blocks filled."""
+    template = Environment(loader=FileSystemLoader(PACKAGE_TEMPLATES), autoescape=True,
+                           keep_trailing_newline=True, trim_blocks=True,
+                           lstrip_blocks=True).from_string(
+        '{% extends "page.html" %}{% block title %}T &amp; {{ x }}{% endblock %}'
+        "{% block stylesheet %}s.css{% endblock %}{% block body %}<body>\n</body>\n"
+        "{% endblock %}")
+    expected = template.render(csp=CSP, x="<b>")
+    assert page(CSP, "T &amp; &lt;b&gt;", "s.css", "<body>\n</body>\n") == expected
+    assert Path(PACKAGE_TEMPLATES / "page.html").is_file()
+
+
+POINT = st.builds(
+    Point, time=st.integers(1_600_000_000, 1_700_000_000),
+    kind=st.sampled_from(["off", "actors", "percentage", "on", "removed"]),
+    percentage=st.one_of(st.none(), st.floats(0, 100)),
+    step=st.sampled_from(["new", "forward", "rollback", "mixed", "removed",
+                          "no rollout change"]),
+    label=HOSTILE, state=HOSTILE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(points=st.lists(POINT, max_size=8), end=st.integers(1_600_000_000, 1_800_000_000),
+       legal_at=st.one_of(st.none(), st.integers(1_600_000_000, 1_800_000_000)))
+def test_the_chart_draws_what_it_drew_before(points: list[Point], end: int,
+                                             legal_at: int | None) -> None:
+    ordered = sorted(points, key=lambda point: point.time)
+    assert draw(ordered, end=end, legal_at=legal_at) == chart_before.draw(
+        ordered, end=end, legal_at=legal_at)
+
+
+def test_the_pool_renders_the_same_pages_in_the_same_order(
+        config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forked workers render most pages: the catalog is the same as from one process."""
+    merged = MergedConfig.model_validate(config)
+    alone = render_catalog(merged)
+    monkeypatch.setattr(page_pool, "cores", lambda: 2)
+    shared = Shared.of(CSP, "now", None, AS_OF)
+    with page_pool.flag_pages(merged.flags, shared, parallel_from=1) as pooled, \
+            page_pool.flag_pages(merged.flags, shared, parallel_from=10**9) as single:
+        assert pooled() == single()
+    monkeypatch.setattr(page_pool, "PARALLEL_FROM", 1)
+    assert list(render_catalog(merged).items()) == list(alone.items())

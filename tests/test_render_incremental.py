@@ -1,0 +1,151 @@
+"""`flagops render` into a folder it rendered before: nothing written when nothing changed,
+only the changed pages when the config changed, the page of a removed flag removed, and a
+folder that anyone touched since replaced whole, as a first render would leave it."""
+
+from __future__ import annotations
+
+import filecmp
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_survey_page import config_for
+
+from survey_renderer import site_state
+from validator.build import config_text
+from validator.cli import main
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FLAGOPS_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "build").mkdir()
+    data = json.loads(config_text(config_for("beta")))
+    for name in ("alpha", "beta_two", "gamma"):
+        data["flags"][name] = data["flags"]["calendly_invite_link"]
+    _write_config(tmp_path, data)
+    return tmp_path
+
+
+def _write_config(root: Path, data: dict[str, Any]) -> None:
+    (root / "build/flags.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def render(root: Path, output: str = "public") -> str:
+    out = io.StringIO()
+    assert main(["-C", str(root), "render", "-o", output], out=out) == 0
+    return out.getvalue()
+
+
+def identities(site: Path) -> dict[str, tuple[int, int, int]]:
+    return {path.relative_to(site).as_posix(): (path.stat().st_ino, path.stat().st_mtime_ns,
+                                                path.stat().st_ctime_ns)
+            for path in site.rglob("*") if path.is_file()}
+
+
+def same_tree(one: Path, other: Path) -> bool:
+    compared = filecmp.dircmp(one, other)
+    pending = [compared]
+    while pending:
+        found = pending.pop()
+        if found.left_only or found.right_only or found.funny_files:
+            return False
+        _, mismatch, errors = filecmp.cmpfiles(found.left, found.right, found.common_files,
+                                               shallow=False)
+        if mismatch or errors:
+            return False
+        pending += found.subdirs.values()
+    return True
+
+
+def fresh_render(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The same config rendered into a new folder without any kept state."""
+    with monkeypatch.context() as patch:
+        patch.setenv("FLAGOPS_NO_CACHE", "1")
+        render(root, "fresh")
+    return root / "fresh"
+
+
+def test_an_unchanged_render_writes_nothing_and_says_the_same(root: Path) -> None:
+    said = render(root)
+    before = identities(root / "public")
+    assert render(root) == said
+    assert identities(root / "public") == before
+
+
+def test_a_changed_config_rewrites_only_the_pages_that_changed(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    render(root)
+    before = identities(root / "public")
+    data = json.loads((root / "build/flags.json").read_text(encoding="utf-8"))
+    del data["flags"]["gamma"]
+    data["flags"]["alpha"] = {**data["flags"]["alpha"], "stage": "staging"}
+    _write_config(root, data)
+    render(root)
+    after = identities(root / "public")
+    assert "flags/gamma.html" not in after
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed == {"flags/alpha.html", "flags/index.html", ".flagops-site"}
+    assert same_tree(root / "public", fresh_render(root, monkeypatch))
+
+
+def test_a_touched_or_foreign_file_makes_the_render_start_afresh(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    render(root)
+    page = root / "public/flags/alpha.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("alpha", "evil"), encoding="utf-8")
+    (root / "public/flags/planted.html").write_text("<script>x()</script>\n", encoding="utf-8")
+    render(root)
+    assert not (root / "public/flags/planted.html").exists()
+    assert same_tree(root / "public", fresh_render(root, monkeypatch))
+
+
+def test_a_page_swapped_for_a_link_is_not_written_through(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    render(root)
+    outside = root / "outside.html"
+    outside.write_text("mine\n", encoding="utf-8")
+    page = root / "public/flags/alpha.html"
+    page.unlink()
+    page.symlink_to(outside)
+    data = json.loads((root / "build/flags.json").read_text(encoding="utf-8"))
+    data["flags"]["alpha"] = {**data["flags"]["alpha"], "stage": "staging"}
+    _write_config(root, data)
+    render(root)
+    assert outside.read_text(encoding="utf-8") == "mine\n"
+    assert not page.is_symlink()
+    assert same_tree(root / "public", fresh_render(root, monkeypatch))
+
+
+def test_without_a_cache_every_render_replaces_the_folder(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLAGOPS_NO_CACHE", "1")
+    render(root)
+    before = identities(root / "public")
+    render(root)
+    after = identities(root / "public")
+    assert before.keys() == after.keys()
+    assert all(after[name][0] != before[name][0] for name in after)
+
+
+def test_the_key_covers_the_config_the_options_and_the_policy(root: Path) -> None:
+    config = (root / "build/flags.json").read_bytes()
+    key = site_state.render_key(root, config, ["build/flags.json", "public", ""])
+    assert key == site_state.render_key(root, config, ["build/flags.json", "public", ""])
+    assert key != site_state.render_key(root, config + b" ", ["build/flags.json", "public", ""])
+    assert key != site_state.render_key(root, config, ["build/flags.json", "site", ""])
+    (root / "pyproject.toml").write_text("[tool.flagops]\n", encoding="utf-8")
+    assert key != site_state.render_key(root, config, ["build/flags.json", "public", ""])
+
+
+def test_a_changed_policy_renders_again(root: Path) -> None:
+    """The invite link's hosts come from pyproject.toml: a policy that refuses the link now
+    fails the render, even though the config did not change."""
+    render(root)
+    (root / "pyproject.toml").write_text('[tool.flagops]\ninvite_link_hosts = ["x.org"]\n',
+                                         encoding="utf-8")
+    assert main(["-C", str(root), "render"], out=io.StringIO()) == 1
+    assert os.path.isdir(root / "public")
