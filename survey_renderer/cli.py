@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from survey_renderer import site_state
 from survey_renderer.in_place import update_in_place
 from survey_renderer.site_state import SiteState, render_key
+from validator.cache.settings import Settings
 from validator.config_file import MAX_CONFIG_BYTES, config_from_bytes, read_regular_file
 from validator.errors import UserError
 from validator.reports.escape import escape
@@ -28,15 +29,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     target = root / args.output
     raw = read_regular_file(root / args.config, args.config, MAX_CONFIG_BYTES)
     key = render_key(root, raw, [args.config, args.output, args.invite_url or ""])
-    previous = site_state.load(target)
+    cache = Settings.from_args(args).directory
+    previous = site_state.load(target, cache)
     if previous is not None and previous.key == key and previous.holds_exactly(target):
         out.write(previous.lines)  # the folder holds what this render would write
         return 0
     with _no_cycle_collection():
         files, lines = _render(root, config_from_bytes(raw, args.config), args)
-    site_state.forget(target)
+    site_state.forget(target, cache)
     write_site(files, target, root=root, previous=previous)
-    site_state.remember(target, key, lines)
+    site_state.remember(target, cache, key, lines)
     out.write(lines)
     return 0
 

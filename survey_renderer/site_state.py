@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from validator.cache import Settings
 from validator.cache.keys import context_digest
 from validator.cache.settings import safe_folder
 
@@ -61,9 +60,10 @@ def render_key(root: Path, config: bytes, options: list[str]) -> str:
     return digest.hexdigest()
 
 
-def load(target: Path) -> SiteState | None:
-    """The state kept for this folder, or None (no cache, none kept, or unreadable)."""
-    path = _state_path(target)
+def load(target: Path, cache: Path | None) -> SiteState | None:
+    """The state kept in the cache folder for this site folder, or None (no cache, none kept,
+    or unreadable)."""
+    path = _state_path(target, cache)
     if path is None:
         return None
     try:
@@ -75,10 +75,10 @@ def load(target: Path) -> SiteState | None:
         return None
 
 
-def remember(target: Path, key: str, lines: str) -> None:
+def remember(target: Path, cache: Path | None, key: str, lines: str) -> None:
     """Keeps what the folder holds now, under the inputs' key (best effort: a cache that
     cannot be written only costs the next render its shortcut)."""
-    path = _state_path(target)
+    path = _state_path(target, cache)
     found = scan(target)
     if path is None or found is None:
         return
@@ -91,10 +91,10 @@ def remember(target: Path, key: str, lines: str) -> None:
         install(path, text.encode(), 0o600, durable=False)
 
 
-def forget(target: Path) -> None:
+def forget(target: Path, cache: Path | None) -> None:
     """Drops the kept state before the folder changes: a render that stops half-way must not
     leave a state that vouches for a folder it no longer describes."""
-    path = _state_path(target)
+    path = _state_path(target, cache)
     if path is not None:
         with contextlib.suppress(OSError):
             path.unlink()
@@ -131,8 +131,7 @@ def _identity(value: Any) -> Identity:
     return ino, size, mode, mtime, ctime
 
 
-def _state_path(target: Path) -> Path | None:
-    directory = Settings.of(None, False).directory
+def _state_path(target: Path, directory: Path | None) -> Path | None:
     if directory is None or not safe_folder(directory):
         return None
     # the umask too: a render under another one writes other modes, so it starts afresh

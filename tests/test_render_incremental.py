@@ -149,3 +149,16 @@ def test_a_changed_policy_renders_again(root: Path) -> None:
                                          encoding="utf-8")
     assert main(["-C", str(root), "render"], out=io.StringIO()) == 1
     assert os.path.isdir(root / "public")
+
+
+def test_the_cache_options_choose_where_the_state_is_kept(root: Path, tmp_path: Path) -> None:
+    """`render` takes `--cache-dir` and `--no-cache` as validate and build do."""
+    def run(*options: str) -> dict[str, tuple[int, int, int]]:
+        assert main(["-C", str(root), "render", *options], out=io.StringIO()) == 0
+        return identities(root / "public")
+
+    named = tmp_path / "named"
+    first = run("--cache-dir", str(named))
+    assert list(named.glob("render-*.json")) and run("--cache-dir", str(named)) == first
+    replaced = run("--no-cache")
+    assert all(replaced[name][0] != first[name][0] for name in first)

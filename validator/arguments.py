@@ -163,6 +163,7 @@ def _render(parser: argparse.ArgumentParser) -> None:
                         help="the folder to write the site to")
     parser.add_argument("--invite-url", help="the Calendly link (default: GitLab's research "
                         "booking page); https on a host of the policy's invite_link_hosts")
+    _cache_arguments(parser)  # what the last render left, so an unchanged one writes nothing
 
 
 def _init(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -104,9 +103,17 @@ def _replace_section(text: str, name: str, body: str) -> str:
     return pattern.sub(lambda match: f"{match[1]}{body}\n{match[2]}", text)
 
 
-def main() -> int:
-    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
-    old = readme.read_text(encoding="utf-8")
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m validator.docs",
+                                     description="Regenerates the README's generated tables.")
+    parser.add_argument("readme", nargs="?", default="README.md", type=Path)
+    readme: Path = parser.parse_args(argv).readme
+    try:
+        old = readme.read_text(encoding="utf-8")
+    except OSError as error:
+        parser.exit(1, f"{parser.prog}: {readme}: {error.strerror}\n")
     new = regenerate(old)
     if new != old:
         readme.write_text(new, encoding="utf-8")

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
 
+from survey_renderer.catalog.chart import Point
 from validator.durations import minutes_text
 
 WIDTH, HEIGHT = 720, 260
@@ -30,27 +31,6 @@ MIN_SPAN = 3600
 """A chart of one moment still spans an hour, so its step is visible."""
 LABELLED_BAND = 64
 """A soak band narrower than this (pixels) shows its duration only in its title."""
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One landed change: when, who has the flag in production after it, and in what words."""
-
-    time: int
-    kind: str
-    """off, actors, percentage, on; "removed" when the flag file went away."""
-    percentage: float | None
-    step: str
-    label: str
-    """`from → to`, as `flagops history` says it."""
-    state: str
-    """The state after the change."""
-    stamp: str = ""
-    """`time` as ISO 8601, when the caller has it already (the merged config does)."""
-
-    @property
-    def iso(self) -> str:
-        return self.stamp or iso(self.time)
 
 
 def level(kind: str, percentage: float | None) -> float:
