@@ -106,7 +106,9 @@ def _commands(repo: Path, plan: flagplan.RepoPlan) -> tuple[Commands, dict[str, 
                         "validate", "--staged"],
         "build": [str(flagops), "build", "--no-cache"],
         "build_warm": [str(flagops), "build", "--cache-dir", str(cache)],
-        "render": [str(flagops), "render"],
+        # Its own folder: a cold render replaces the folder the warm row keeps rendering into.
+        "render": [str(flagops), "render", "--no-cache", "-o", "public-cold"],
+        "render_warm": [str(flagops), "render", "--cache-dir", str(cache)],
         # Cold: no states kept from an earlier run; warm: the states of the warm-up's run.
         "status": [str(flagops), "status", "--format", "json", "--no-cache"],
         "status_warm": [str(flagops), "status", "--format", "json", "--cache-dir", str(cache)],

@@ -16,6 +16,8 @@ import synth
 
 HERE = Path(__file__).resolve().parent
 CHANGED = 10
+OUTPUTS = ("build", "public", "public-cold")
+"""What build and render write (the cold render has a folder of its own)."""
 
 
 def _log(message: str) -> None:
@@ -114,11 +116,11 @@ def _ignore_outputs(repo: Path) -> None:
     untracked files that git does not ignore, and a team's repository ignores its outputs."""
     exclude = repo / ".git" / "info" / "exclude"
     exclude.parent.mkdir(exist_ok=True)
-    exclude.write_text("/build/\n/public/\n", encoding="utf-8")
+    exclude.write_text("".join(f"/{name}/\n" for name in OUTPUTS), encoding="utf-8")
 
 
 def restore(repo: Path) -> None:
     """Back to HEAD, without the outputs of build and render."""
     _git(repo, "reset", "-q", "--hard")
-    for generated in ("build", "public"):
+    for generated in OUTPUTS:
         shutil.rmtree(repo / generated, ignore_errors=True)
