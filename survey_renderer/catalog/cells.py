@@ -3,9 +3,10 @@ flag pages so both say the same thing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
+from validator import moments
 from validator.durations import minutes_text
 from validator.flag_summary import FlagSummary, Reach
 
@@ -19,9 +20,7 @@ def moment(text: str | None) -> int | None:
 
 @lru_cache(maxsize=4096)
 def shown(moment_: int | None) -> str:
-    if moment_ is None:
-        return "unknown"
-    return datetime.fromtimestamp(moment_, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "unknown" if moment_ is None else moments.minute_text(moment_)
 
 
 def exposure(reach: Reach) -> str:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 
 from markupsafe import Markup
 
 from survey_renderer.catalog.markup import text
+from validator import moments
 from validator.durations import minutes_text
 
 WIDTH, HEIGHT = 720, 260
@@ -64,7 +64,7 @@ def level(kind: str, percentage: float | None) -> float:
 @lru_cache(maxsize=4096)
 def iso(moment: int) -> str:
     """Cached: ten thousand charts share the catalog's clock and, often, their days."""
-    return datetime.fromtimestamp(moment, UTC).isoformat()
+    return moments.iso(moment)
 
 
 def _day(moment: int) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from validator import moments
 from validator.check import LoadedFlag, check_documents
 from validator.document import Document
 from validator.durations import minutes_text
@@ -96,9 +96,8 @@ def soak(before: RolloutState, after: RolloutState, policy: Policy, landed_at: i
 def clock_text(moment: int, now: int) -> str:
     """`14:32 UTC` today, `2026-11-29 14:32 UTC` on another day; rounded up to the minute."""
     moment = -(-moment // 60) * 60
-    at, today = datetime.fromtimestamp(moment, UTC), datetime.fromtimestamp(now, UTC)
-    shown = at.strftime("%H:%M") if at.date() == today.date() else at.strftime("%Y-%m-%d %H:%M")
-    return f"{shown} UTC"
+    today = moments.day(moment) == moments.day(now)
+    return moments.minute_text(moment, with_day=not today)
 
 
 _HINTS = {

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
+from validator import moments
 from validator.model import Flag
 from validator.policy import Policy
 from validator.transitions import RolloutState
@@ -89,7 +90,7 @@ def released_overdue(state: RolloutState, landed_at: int | None, policy: Policy,
 
 
 def _date_of(moment: int) -> date:
-    return datetime.fromtimestamp(moment, UTC).date()
+    return moments.day(moment)
 
 
 def current_milestone(policy: Policy, version_text: str | None) -> int | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
-from datetime import UTC, datetime
 from typing import Any
 
+from validator import moments
 from validator.lifecycle.status import Row
 from validator.lifecycle.timeline import Event
 from validator.reports.escape import dumps, escape
@@ -15,13 +15,11 @@ from validator.reports.escape import dumps, escape
 
 def when(moment: int | None) -> str:
     """UTC, to the minute; "unknown" where the history is not in this clone."""
-    if moment is None:
-        return "unknown"
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "unknown" if moment is None else moments.minute_text(moment)
 
 
 def iso(moment: int | None) -> str | None:
-    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
+    return None if moment is None else moments.iso(moment)
 
 
 def history_text(events: Sequence[Event]) -> str:

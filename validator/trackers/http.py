@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from validator import moments
 from validator.errors import UserError
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -115,5 +115,4 @@ def reset_text(epoch: str | None) -> str:
     """`; it resets at <UTC time>` from a rate limit's reset header (seconds since 1970)."""
     if not epoch or not epoch.isdigit():
         return ""
-    when = datetime.fromtimestamp(int(epoch), UTC)
-    return f"; it resets at {when:%Y-%m-%d %H:%M} UTC"
+    return f"; it resets at {moments.minute_text(int(epoch))}"
