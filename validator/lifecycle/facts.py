@@ -28,18 +28,32 @@ from validator.transitions import RolloutState
 
 
 def by_name(commits: Iterable[Commit], names: Iterable[str]) -> dict[str, list[Commit]]:
-    """Each flag's commits (newest first), each carrying only that flag's changes."""
+    """Each flag's commits (newest first), each carrying only that flag's changes. A path's
+    flag is worked out once (a long history names each path many times), and a commit whose
+    changes are all one flag's is kept as it is."""
     wanted = set(names)
     found: dict[str, list[Commit]] = {name: [] for name in wanted}
+    name_at: dict[str, str | None] = {}
     for commit in commits:
         mine: dict[str, list[git.Change]] = {}
         for change in commit.changes:
-            name = stem(change.path)
-            if name in wanted and git.is_flag_path(change.path):
+            path = change.path
+            if path in name_at:
+                name = name_at[path]
+            else:
+                name = name_at[path] = _wanted_name(path, wanted)
+            if name is not None:
                 mine.setdefault(name, []).append(change)
         for name, changes in mine.items():
-            found[name].append(Commit(commit.sha, commit.committed_at, tuple(changes)))
+            found[name].append(commit if len(changes) == len(commit.changes) else
+                               Commit(commit.sha, commit.committed_at, tuple(changes)))
     return found
+
+
+def _wanted_name(path: str, wanted: set[str]) -> str | None:
+    """The flag a changed path belongs to, if it is a flag file of a wanted name."""
+    name = stem(path)
+    return name if name in wanted and git.is_flag_path(path) else None
 
 
 def added_at(commits: Sequence[Commit], clock: Clock) -> int | None:
