@@ -16,8 +16,9 @@ from validator import git
 from validator.git import Commit
 from validator.history import Clock, landing_time
 from validator.landings import keyed
+from validator.lifecycle.facts_cache import FactsStore, history_key
 from validator.lifecycle.lifespan import released_key
-from validator.lifecycle.reads import clock_of, flag_commits, named_history
+from validator.lifecycle.reads import clock_of, named_history, streamed_flag_commits
 from validator.lifecycle.state_cache import StateStore
 from validator.lifecycle.states import FlagOf, StateOf, States, cached_states
 from validator.lifecycle.status import Facts
@@ -94,9 +95,8 @@ def known(root: Path, ref: str, names: Sequence[str], policy: Policy,
           store: StateStore | None = None) -> Known:
     """The flags at ref (all, or `names`) and when each one's state landed and was added,
     on the clock `policy` (the ref's) makes the gate count by. `store`: states kept between
-    runs (none: every blob walked is parsed)."""
-    clock = clock_of(root, ref, policy)
-    shallow = git.shallow_commits(root) is not None
+    runs (none: every blob walked is parsed), and for every flag the facts of the last
+    commits asked about (`facts_cache`): the same commit's history is not read again."""
     entries = list(git.tree_entries(root, ref).values())
     if names:
         entries = [entry for entry in entries if stem(entry.path) in names]
@@ -104,15 +104,31 @@ def known(root: Path, ref: str, names: Sequence[str], policy: Policy,
         state_of = cached_states(reader, store)
         read = state_of.flags(entry for entry in entries if git.is_flag_path(entry.path))
         flags = flags_at(entries, lambda entry: read.get(_key(entry)))
-        history = named_history(root, ref, paths_of(entries, flags), clock) if names \
-            else flag_commits(root, ref, [git.FLAGS_DIR])
-        commits = by_name(history, flags)
-        landed = _landings(commits, flags, state_of, clock, shallow)
-        released = _released(commits, flags, state_of, clock, shallow)
+        kept = FactsStore(store) if store is not None and not names else None
+        key = history_key(root, ref, policy, sorted(flags), kept.context) if kept else ""
+        facts = kept.get(key, list(flags)) if kept else None
+        if facts is None:
+            facts = _walked(root, ref, entries, flags, names, policy, state_of)
+            if kept:
+                kept.put(key, facts)
     if store is not None:
         store.save(every_head=not names)
-    return Known(flags, {name: Facts(landed[name], added_at(commits[name], clock),
-                                     released_at=released.get(name)) for name in flags})
+    return Known(flags, facts)
+
+
+def _walked(root: Path, ref: str, entries: list[git.Entry], flags: dict[str, Flag],
+            names: Sequence[str], policy: Policy, state_of: States) -> dict[str, Facts]:
+    """The flags' facts from their history: one log (of the named flags' own paths, or of
+    all of flags/), split by name as it streams, and the blobs each walk stops at."""
+    clock = clock_of(root, ref, policy)
+    shallow = git.shallow_commits(root) is not None
+    history = named_history(root, ref, paths_of(entries, flags), clock) if names \
+        else streamed_flag_commits(root, ref, [git.FLAGS_DIR])
+    commits = by_name(history, flags)
+    landed = _landings(commits, flags, state_of, clock, shallow)
+    released = _released(commits, flags, state_of, clock, shallow)
+    return {name: Facts(landed[name], added_at(commits[name], clock),
+                        released_at=released.get(name)) for name in flags}
 
 
 def _key(entry: git.Entry) -> tuple[str, str, str]:

@@ -38,10 +38,15 @@ def policy_of(root: Path, ref: str) -> Policy:
         return policy_at(reader, entry, ref)
 
 
-def flag_commits(root: Path, ref: str, pathspecs: Sequence[str]) -> Iterator[git.Commit]:
-    """First-parent commits of ref that touched those flag files, newest first, streamed:
-    the callers split them by flag as they come (`facts.by_name`), so the whole log of a
-    10,000-flag repository is never held at once."""
+def flag_commits(root: Path, ref: str, pathspecs: Sequence[str]) -> list[git.Commit]:
+    """First-parent commits of ref that touched those flag files, newest first."""
+    return git.first_parent_history(root, ref, pathspecs)
+
+
+def streamed_flag_commits(root: Path, ref: str, pathspecs: Sequence[str]
+                          ) -> Iterator[git.Commit]:
+    """`flag_commits` as they come, for callers that split them by flag as they go
+    (`facts.by_name`): the whole log of a 10,000-flag repository is never held at once."""
     return git.first_parent_commits(root, ref, pathspecs)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from validator.lifecycle.status import Row
@@ -63,12 +64,56 @@ def _cells(row: Row, now: int) -> list[str]:
 
 
 def status_json(rows: Sequence[Row]) -> str:
-    """The rows' fields in their order (a row holds only strings, numbers and lists of
-    strings: `asdict`'s deep copy of 10,000 rows cost a second for nothing)."""
+    """The rows' fields in their order, as `dumps` writes the list of them, byte for byte.
+
+    `dumps` of 10,000 rows is a second of the pure-Python indenting encoder (json's C one
+    does not indent); a row holds only strings, numbers, booleans, nulls and lists of
+    strings, so each is written here from C-escaped strings, and a row holding anything
+    else goes through `dumps` itself."""
+    if not rows:
+        return dumps([])
     names = [field.name for field in fields(Row)]
-    found: list[dict[str, Any]] = []
+    keys = [f'\n    {json_string(name)}: ' for name in names]
+    found: list[str] = []
     for row in rows:
         item = {name: getattr(row, name) for name in names}
         item.update(since=iso(row.since), legal_at=iso(row.legal_at))
-        found.append(item)
-    return dumps(found)
+        found.append(_object_json(item, keys))
+    return "[\n  " + ",\n  ".join(found) + "\n]\n"
+
+
+def json_string(text: str) -> str:
+    """A string as `dumps` writes it: C-escaped, and through `dumps` when it holds anything
+    but printable ASCII (its escaping of unsafe characters)."""
+    if text.isascii() and text.isprintable():
+        return encode_basestring(text)
+    return dumps(text)[:-1]
+
+
+def _object_json(item: dict[str, Any], keys: list[str]) -> str:
+    """One object of a list `dumps` indents: `{`, each key at four spaces, `}` at two."""
+    parts = []
+    for key, value in zip(keys, item.values(), strict=True):
+        text = _value_json(value)
+        if text is None:  # not a plain row: the general encoder, indented one level more
+            return dumps(item)[:-1].replace("\n", "\n  ")
+        parts.append(key + text)
+    return "{" + ",".join(parts) + "\n  }"
+
+
+def _value_json(value: Any) -> str | None:
+    """A row's value as `dumps` writes it at the fields' depth; None: not a row's kind."""
+    kind = type(value)
+    if kind is str:
+        return json_string(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is list and all(type(part) is str for part in value):
+        if not value:
+            return "[]"
+        return "[\n      " + ",\n      ".join(map(json_string, value)) + "\n    ]"
+    return None

@@ -57,7 +57,9 @@ class StateStore:
 
     path: Path
     context: str
-    entries: dict[str, Any]
+    entries: dict[str, Any] | None
+    """The states pack's entries; None until a state is first looked up: a run whose facts
+    are all kept (`facts_cache`) needs only the heads, and never reads this pack."""
     heads_path: Path
     heads: dict[str, Any]
     fresh: dict[str, Any] = field(default_factory=dict)
@@ -76,12 +78,18 @@ class StateStore:
             "utf-8", "surrogatepass"), digest_size=16).hexdigest()
         path = settings.directory / f"{shard}.{KIND}.json"
         heads = settings.directory / f"{shard}.{HEADS}.json"
-        return cls(path, context, read_pack(path, context), heads, read_pack(heads, context))
+        return cls(path, context, None, heads, read_pack(heads, context))
+
+    def states(self) -> dict[str, Any]:
+        """The states pack's entries, read on first use."""
+        if self.entries is None:
+            self.entries = read_pack(self.path, self.context)
+        return self.entries
 
     def get(self, key: str) -> RolloutState | Miss | None:
         """The stored state, None for a blob with no readable flag, MISS when not stored or
         not decodable."""
-        entry = self.entries.get(key)
+        entry = self.states().get(key)
         if entry is None:
             return MISS
         try:
@@ -121,7 +129,7 @@ class StateStore:
         failure leaves the old packs."""
         with contextlib.suppress(OSError, ValueError):
             if self.fresh:
-                self.entries = {**self.entries, **self.fresh}
+                self.entries = {**self.states(), **self.fresh}
                 write_pack(self.path, self.context, self.entries)
             heads = {**self.heads, **self.fresh_heads}
             if every_head:
