@@ -7,7 +7,7 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -338,14 +338,14 @@ def first_parent_history(root: Path, revisions: str, pathspecs: Sequence[str], *
 
 
 def first_parent_commits(root: Path, revisions: str, pathspecs: Sequence[str], *,
-                         limit: int | None = None) -> Iterator[Commit]:
+                         limit: int | None = None) -> Generator[Commit, None, None]:
     """`first_parent_history` as a stream: each commit is parsed as git writes it, so a
     caller that keeps only part of a long history (a few flags, or each flag's own changes)
-    never holds the whole log's bytes or every change at once."""
+    never holds the whole log's bytes or every change at once. Closing it early stops git."""
     if not pathspecs:
-        return iter(())
+        return
     count = [f"--max-count={limit}"] if limit is not None else []
-    return _parse_fields(_streamed_fields(root, (
+    yield from _parse_fields(_streamed_fields(root, (
         "log", "--no-show-signature", "--first-parent", "-m", "--no-renames", "--raw", "-z",
         *count, "--no-abbrev", "--format=%x00%H %ct", revisions, "--", *pathspecs)))
 
