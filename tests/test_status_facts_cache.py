@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +239,11 @@ def test_the_status_writer_writes_what_dumps_writes(
                  "owners": row.owners, "age": row.age, "stale": row.stale,
                  "referenced": row.referenced, "action": row.action} for row in made]
     assert status_json(made) == dumps(expected)
+    assert [field.name for field in fields(Row)] == list(_FIELDS)  # the writer's order
+
+
+_FIELDS = ("name", "type", "state", "staging", "production", "since", "in_state", "next_step",
+           "legal_at", "owners", "age", "stale", "referenced", "action")
 
 
 def test_a_row_of_another_kind_goes_through_dumps() -> None:

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
-from typing import Any
 
 from validator.lifecycle.status import Row
 from validator.lifecycle.timeline import Event
@@ -67,19 +66,12 @@ def status_json(rows: Sequence[Row]) -> str:
     """The rows' fields in their order, as `dumps` writes the list of them, byte for byte.
 
     `dumps` of 10,000 rows is a second of the pure-Python indenting encoder (json's C one
-    does not indent); a row holds only strings, numbers, booleans, nulls and lists of
-    strings, so each is written here from C-escaped strings, and a row holding anything
+    does not indent); a row holds strings, an int, a bool or null and lists of strings, so
+    each is written here from C-escaped strings (`_row_json`), and a row holding anything
     else goes through `dumps` itself."""
     if not rows:
         return dumps([])
-    names = [field.name for field in fields(Row)]
-    keys = [f'\n    {json_string(name)}: ' for name in names]
-    found: list[str] = []
-    for row in rows:
-        item = {name: getattr(row, name) for name in names}
-        item.update(since=iso(row.since), legal_at=iso(row.legal_at))
-        found.append(_object_json(item, keys))
-    return "[\n  " + ",\n  ".join(found) + "\n]\n"
+    return "[\n  " + ",\n  ".join(map(_row_json, rows)) + "\n]\n"
 
 
 def json_string(text: str) -> str:
@@ -90,30 +82,42 @@ def json_string(text: str) -> str:
     return dumps(text)[:-1]
 
 
-def _object_json(item: dict[str, Any], keys: list[str]) -> str:
-    """One object of a list `dumps` indents: `{`, each key at four spaces, `}` at two."""
-    parts = []
-    for key, value in zip(keys, item.values(), strict=True):
-        text = _value_json(value)
-        if text is None:  # not a plain row: the general encoder, indented one level more
-            return dumps(item)[:-1].replace("\n", "\n  ")
-        parts.append(key + text)
-    return "{" + ",".join(parts) + "\n  }"
+def _row_json(row: Row) -> str:
+    """One row as an object of a list `dumps` indents: `{`, each key at four spaces, `}` at
+    two; the field order is the dataclass's (`status_json`'s test holds them together)."""
+    if not _plain(row):
+        item = {field.name: getattr(row, field.name) for field in fields(Row)}
+        item.update(since=iso(row.since), legal_at=iso(row.legal_at))
+        return dumps(item)[:-1].replace("\n", "\n  ")
+    js = json_string
+    referenced = "null" if row.referenced is None else "true" if row.referenced else "false"
+    return (f'{{\n    "name": {js(row.name)},\n    "type": {js(row.type)},'
+            f'\n    "state": {js(row.state)},\n    "staging": {js(row.staging)},'
+            f'\n    "production": {js(row.production)},\n    "since": {_moment(row.since)},'
+            f'\n    "in_state": {js(row.in_state)},\n    "next_step": {js(row.next_step)},'
+            f'\n    "legal_at": {_moment(row.legal_at)},\n    "owners": {_strings(row.owners)},'
+            f'\n    "age": {js(row.age)},\n    "stale": {_strings(row.stale)},'
+            f'\n    "referenced": {referenced},\n    "action": {int.__repr__(row.action)}'
+            f'\n  }}')
 
 
-def _value_json(value: Any) -> str | None:
-    """A row's value as `dumps` writes it at the fields' depth; None: not a row's kind."""
-    kind = type(value)
-    if kind is str:
-        return json_string(value)
-    if value is None:
-        return "null"
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return int.__repr__(value)
-    if kind is list and all(type(part) is str for part in value):
-        if not value:
-            return "[]"
-        return "[\n      " + ",\n      ".join(map(json_string, value)) + "\n    ]"
-    return None
+def _plain(row: Row) -> bool:
+    """Whether every field is of the kind `_row_json` writes itself."""
+    return all(type(text) is str for text in (row.name, row.type, row.state, row.staging,
+                                               row.production, row.in_state, row.next_step,
+                                               row.age)) and \
+        all(moment is None or type(moment) is int for moment in (row.since, row.legal_at)) \
+        and all(type(texts) is list and all(type(text) is str for text in texts)
+                for texts in (row.owners, row.stale)) and \
+        (row.referenced is None or type(row.referenced) is bool) and type(row.action) is int
+
+
+def _moment(moment: int | None) -> str:
+    return "null" if moment is None else json_string(iso(moment) or "")
+
+
+def _strings(texts: list[str]) -> str:
+    """A list of strings at the fields' depth: items at six spaces, `]` at four."""
+    if not texts:
+        return "[]"
+    return "[\n      " + ",\n      ".join(map(json_string, texts)) + "\n    ]"
