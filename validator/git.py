@@ -420,6 +420,7 @@ def _parse_fields(fields: Iterator[bytes]) -> Iterator[Commit]:
     changes: list[Change] = []
     paths: dict[bytes, str] = {}
     older: dict[str, Entry] = {}  # per path: the old side of its newest change so far
+    modes: dict[str, str] = {}  # one string for each mode, not two a change
     for field_ in fields:
         field_ = field_.strip(b"\n")
         if field_[:1] == b":":
@@ -430,6 +431,8 @@ def _parse_fields(fields: Iterator[bytes]) -> Iterator[Commit]:
             if path is None:
                 path = paths[raw_path] = raw_path.decode("utf-8", "surrogateescape")
             old_mode, new_mode, old_oid, new_oid, _status = field_[1:].decode("ascii").split(" ")
+            old_mode, new_mode = modes.setdefault(old_mode, old_mode), \
+                modes.setdefault(new_mode, new_mode)
             known = older.get(path)
             if known is not None and known.oid == new_oid and known.mode == new_mode:
                 after: Entry | None = known
