@@ -27,6 +27,11 @@ Key = tuple[str, str, str]
 """A blob as one path reads it: object id, path, mode."""
 
 
+LOAD_AT_ONCE = 5000
+"""Blobs read and parsed at a time: their bytes and results are held only that long (a
+whole first round of a 10,000-flag walk held 20 MB more), and a pool still pays."""
+
+
 class States:
     """A `StateOf` that remembers every state it read, and can read many at once: those
     the store has are not read at all, the others in one stream of blobs, parsed on every
@@ -101,10 +106,13 @@ class States:
             if key not in self._known and not self._stored(key):
                 missing[key] = entry
         readable = [entry for entry in missing.values() if entry.is_regular]
-        self._reader.prefetch(entry.oid for entry in readable if entry.oid is not None)
-        raw = [(entry.path, self._reader.read(entry.oid)) for entry in readable
-               if entry.oid is not None]
-        parsed = dict(zip([_key(entry) for entry in readable], states_of(raw), strict=True))
+        parsed: dict[Key, RolloutState | None] = {}
+        for start in range(0, len(readable), LOAD_AT_ONCE):
+            part = readable[start:start + LOAD_AT_ONCE]
+            self._reader.prefetch(entry.oid for entry in part if entry.oid is not None)
+            raw = [(entry.path, self._reader.read(entry.oid)) for entry in part
+                   if entry.oid is not None]
+            parsed.update(zip(map(_key, part), map(self._one, states_of(raw)), strict=True))
         for key, entry in missing.items():
             state = self._one(parsed[key] if key in parsed else state_at(self._reader, entry))
             self._known[key] = state
