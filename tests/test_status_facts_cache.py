@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from validator import git
 from validator.cli import main
-from validator.lifecycle import facts, facts_cache
+from validator.lifecycle import facts, facts_cache, states
 from validator.lifecycle.facts_cache import decode, encode
 from validator.lifecycle.show import iso, status_json
 from validator.lifecycle.status import Facts, Row
@@ -68,6 +68,26 @@ def test_a_warm_run_reads_no_history_and_prints_the_same(
         patch.setattr(facts, "_walked", _no_history)
         patch.setattr(git, "first_parent_commits", _no_history)
         assert status(root, "--cache-dir", str(folder)) == without
+
+
+def test_a_rewritten_heads_pack_keeps_the_heads_this_run_read(
+        made: CatalogRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that read most heads from the pack and parsed one changed flag writes the pack
+    again with all of them: the next run parses nothing."""
+    root, folder = made.repo.path, tmp_path / "cache"
+    cached_then(made, folder)
+    made.repo.write_flag("old_wip", "staging", flag_type="wip")
+    made.repo.commit("old_wip to staging", at=AS_OF - 60)
+    after = status(root, "--no-cache")
+    assert status(root, "--cache-dir", str(folder)) == after
+    with monkeypatch.context() as patch:
+        patch.setattr(states, "flag_of_bytes", _no_parse)
+        patch.setattr(states, "state_of_bytes", _no_parse)
+        assert status(root, "--cache-dir", str(folder)) == after
+
+
+def _no_parse(item: Any) -> Any:
+    raise AssertionError("a warm cache parsed a blob")
 
 
 def test_a_new_commit_is_read_again(made: CatalogRepo, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import ValidationError
 
@@ -104,15 +104,16 @@ class StateStore:
         """The whole flag of a head blob, validated again from its document's data (so it
         is the flag a parse gives); None: no readable flag there; MISS: not stored."""
         entry = self.heads.get(key)
-        if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key:
-            return MISS
-        if entry[1] is not None and not isinstance(entry[1], dict):
+        if not _whole(entry, key):
             return MISS
         try:
             flag = None if entry[1] is None else Flag.model_validate(entry[1])
         except ValidationError:
             return MISS
         self.used_heads.add(key)
+        # The flag holds it now; 10,000 documents' data held besides were a third of a
+        # warm status's peak.
+        self.heads[key] = READ
         return flag
 
     def put_flag(self, key: str, data: dict[str, Any] | None, readable: bool) -> None:
@@ -135,9 +136,31 @@ class StateStore:
             if every_head:
                 heads = {key: heads[key] for key in self.used_heads if key in heads}
             if heads.keys() != self.heads.keys():
+                heads = self._filled(heads)
                 write_pack(self.heads_path, self.context, heads)
                 self.heads = heads
         self.fresh, self.fresh_heads = {}, {}
+
+
+    def _filled(self, heads: dict[str, Any]) -> dict[str, Any]:
+        """The heads to write with the data of those this run read (`READ`) read again from
+        the pack; one that is no longer there as it was is left out, to be parsed again."""
+        if not any(value is READ for value in heads.values()):
+            return heads
+        again = read_pack(self.heads_path, self.context)
+        return {key: again[key] if value is READ else value for key, value in heads.items()
+                if value is not READ or _whole(again.get(key), key)}
+
+
+READ = Miss()
+"""In place of a head entry whose flag this run has made: its data is read again from the
+pack only if the pack is rewritten."""
+
+
+def _whole(entry: Any, key: str) -> TypeGuard[list[Any]]:
+    """Whether a heads entry has the shape `StateStore.flag` reads (it validates it then)."""
+    return isinstance(entry, list) and len(entry) == 2 and entry[0] == key and \
+        (entry[1] is None or isinstance(entry[1], dict))
 
 
 def plain(value: Any) -> bool:
