@@ -7,11 +7,11 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, NoReturn
 
 from validator.errors import UserError
 from validator.files import ATTRIBUTES
@@ -413,13 +413,20 @@ def first_parent_history(root: Path, revisions: str, pathspecs: Sequence[str], *
     First parent only: a change lands on the base branch when its merge commit does. Each
     commit carries `--raw` changes (modes and object ids), so states are read by object id.
     """
+    return list(first_parent_commits(root, revisions, pathspecs, limit=limit))
+
+
+def first_parent_commits(root: Path, revisions: str, pathspecs: Sequence[str], *,
+                         limit: int | None = None) -> Generator[Commit, None, None]:
+    """`first_parent_history` as a stream: each commit is parsed as git writes it, so a
+    caller that keeps only part of a long history (a few flags, or each flag's own changes)
+    never holds the whole log's bytes or every change at once. Closing it early stops git."""
     if not pathspecs:
-        return []
+        return
     count = [f"--max-count={limit}"] if limit is not None else []
-    raw = git(root, "log", "--no-show-signature", "--first-parent", "-m", "--no-renames",
-              "--raw", "-z", *count, "--no-abbrev", "--format=%x00%H %ct", revisions, "--",
-              *pathspecs)
-    return list(_parse_log(raw))
+    yield from _parse_fields(_streamed_fields(root, (
+        "log", "--no-show-signature", "--first-parent", "-m", "--no-renames", "--raw", "-z",
+        *count, "--no-abbrev", "--format=%x00%H %ct", revisions, "--", *pathspecs)))
 
 
 def removed_paths(root: Path, ref: str) -> set[str]:
@@ -432,30 +439,94 @@ def removed_paths(root: Path, ref: str) -> set[str]:
 
 
 _HEADER = re.compile(rb"[0-9a-f]{40,64} [0-9]+")
+_CHUNK = 1 << 20
+"""How much of a log is read at a time: big enough that the Python per read is nothing."""
+
+
+def _streamed_fields(root: Path, args: Sequence[str]) -> Iterator[bytes]:
+    """The NUL-separated fields of a git command's output, read as it comes; the same
+    errors as `git` once the output ends (the last field, after the final NUL, included)."""
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen(["git", *args], cwd=root, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.PIPE, stderr=errors)
+        except FileNotFoundError:
+            raise GitError("git is not installed, and --base/--staged read git") from None
+        assert process.stdout is not None
+        try:
+            tail = b""
+            while chunk := process.stdout.read(_CHUNK):
+                fields = (tail + chunk).split(b"\0")
+                tail = fields.pop()
+                yield from fields
+            process.stdout.close()
+            returncode = process.wait()
+            if returncode != 0:
+                errors.seek(0)
+                _raise(root, args, errors.read(), returncode)
+            yield tail
+        finally:
+            if process.poll() is None:  # the reader stopped early: git need not finish
+                process.kill()
+                process.wait()
+            process.stdout.close()
+
+
+def _raise(root: Path, args: Sequence[str], stderr: bytes, returncode: int) -> NoReturn:
+    """`git`'s error for a failed command, so a streamed read fails as a whole one does."""
+    detail = stderr.decode("utf-8", "replace").strip().splitlines()
+    if any("not a git repository" in line for line in detail):
+        raise NotARepository(f"{root.resolve()} is not in a git repository; --base, "
+                             "--staged and plan compare git states")
+    raise GitError(f"git {args[0]} failed: {detail[-1] if detail else returncode}")
 
 
 def _parse_log(raw: bytes) -> Iterator[Commit]:
+    """A whole `git log --raw -z --format=%x00%H %ct` output's commits (see `_parse_fields`)."""
+    return _parse_fields(iter(raw.split(b"\0")))
+
+
+def _parse_fields(fields: Iterator[bytes]) -> Iterator[Commit]:
     """Splits on NULs only: headers are `<sha> <time>`, changes are `--raw` records.
 
     Raw records start with ':' and are followed by their path, so no path text (newlines,
-    U+0001, anything) can be mistaken for a header.
+    U+0001, anything) can be mistaken for a header. A long history repeats each path and
+    object id many times (a change's old side is the previous change's new side), so each
+    path is decoded once and an old side that equals the new side met next (newest first)
+    is the same `Entry`: a 10,000-flag history holds about half the objects.
     """
-    fields = raw.split(b"\0")
     current: tuple[str, int] | None = None
     changes: list[Change] = []
-    index = 0
-    while index < len(fields):
-        field_ = fields[index].strip(b"\n")
-        if field_.startswith(b":") and index + 1 < len(fields):
-            changes.extend(_parse_raw([field_, fields[index + 1]]))
-            index += 2
+    paths: dict[bytes, str] = {}
+    older: dict[str, Entry] = {}  # per path: the old side of its newest change so far
+    modes: dict[str, str] = {}  # one string for each mode, not two a change
+    for field_ in fields:
+        field_ = field_.strip(b"\n")
+        if field_[:1] == b":":
+            raw_path = next(fields, None)
+            if raw_path is None:
+                break
+            path = paths.get(raw_path)
+            if path is None:
+                path = paths[raw_path] = raw_path.decode("utf-8", "surrogateescape")
+            old_mode, new_mode, old_oid, new_oid, _status = field_[1:].decode("ascii").split(" ")
+            old_mode, new_mode = modes.setdefault(old_mode, old_mode), \
+                modes.setdefault(new_mode, new_mode)
+            known = older.get(path)
+            if known is not None and known.oid == new_oid and known.mode == new_mode:
+                after: Entry | None = known
+            else:
+                after = _side(path, new_mode, new_oid)
+            before = _side(path, old_mode, old_oid)
+            if before is not None:
+                older[path] = before
+            changes.append(Change(path, before, after))
             continue
         if _HEADER.fullmatch(field_):
             if current is not None:
                 yield Commit(current[0], current[1], tuple(changes))
             sha, stamp = field_.decode("ascii").split(" ")
             current, changes = (sha, int(stamp)), []
-        index += 1
     if current is not None:
         yield Commit(current[0], current[1], tuple(changes))
 

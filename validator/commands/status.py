@@ -14,7 +14,7 @@ from validator.errors import UserError
 from validator.lifecycle.facts import known
 from validator.lifecycle.lifespan import current_milestone
 from validator.lifecycle.reads import policy_of, version_text
-from validator.lifecycle.show import status_json, status_table
+from validator.lifecycle.show import status_table, write_status_json
 from validator.lifecycle.state_cache import StateStore
 from validator.lifecycle.status import Facts, rows
 from validator.model import Flag
@@ -40,7 +40,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                  current_milestone(policy, version_text(root, policy)), now)
     if args.stale:
         found = [row for row in found if row.stale]
-    out.write(status_json(found) if args.format == "json" else status_table(found, now))
+    if args.format == "json":
+        write_status_json(found, out)
+    else:
+        out.write(status_table(found, now))
     return 0
 
 

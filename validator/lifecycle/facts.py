@@ -17,8 +17,9 @@ from validator.files import stem
 from validator.git import Commit
 from validator.history import Clock, landing_time
 from validator.landings import keyed
+from validator.lifecycle.facts_cache import FactsStore, history_key
 from validator.lifecycle.lifespan import released_key
-from validator.lifecycle.reads import clock_of, flag_commits, named_history
+from validator.lifecycle.reads import clock_of, named_history, streamed_flag_commits
 from validator.lifecycle.state_cache import StateStore
 from validator.lifecycle.states import FlagOf, StateOf, States, cached_states
 from validator.lifecycle.status import Facts
@@ -28,18 +29,32 @@ from validator.transitions import RolloutState
 
 
 def by_name(commits: Iterable[Commit], names: Iterable[str]) -> dict[str, list[Commit]]:
-    """Each flag's commits (newest first), each carrying only that flag's changes."""
+    """Each flag's commits (newest first), each carrying only that flag's changes. A path's
+    flag is worked out once (a long history names each path many times), and a commit whose
+    changes are all one flag's is kept as it is."""
     wanted = set(names)
     found: dict[str, list[Commit]] = {name: [] for name in wanted}
+    name_at: dict[str, str | None] = {}
     for commit in commits:
         mine: dict[str, list[git.Change]] = {}
         for change in commit.changes:
-            name = stem(change.path)
-            if name in wanted and git.is_flag_path(change.path):
+            path = change.path
+            if path in name_at:
+                name = name_at[path]
+            else:
+                name = name_at[path] = _wanted_name(path, wanted)
+            if name is not None:
                 mine.setdefault(name, []).append(change)
         for name, changes in mine.items():
-            found[name].append(Commit(commit.sha, commit.committed_at, tuple(changes)))
+            found[name].append(commit if len(changes) == len(commit.changes) else
+                               Commit(commit.sha, commit.committed_at, tuple(changes)))
     return found
+
+
+def _wanted_name(path: str, wanted: set[str]) -> str | None:
+    """The flag a changed path belongs to, if it is a flag file of a wanted name."""
+    name = stem(path)
+    return name if name in wanted and git.is_flag_path(path) else None
 
 
 def added_at(commits: Sequence[Commit], clock: Clock) -> int | None:
@@ -80,9 +95,8 @@ def known(root: Path, ref: str, names: Sequence[str], policy: Policy,
           store: StateStore | None = None) -> Known:
     """The flags at ref (all, or `names`) and when each one's state landed and was added,
     on the clock `policy` (the ref's) makes the gate count by. `store`: states kept between
-    runs (none: every blob walked is parsed)."""
-    clock = clock_of(root, ref, policy)
-    shallow = git.shallow_commits(root) is not None
+    runs (none: every blob walked is parsed), and for every flag the facts of the last
+    commits asked about (`facts_cache`): the same commit's history is not read again."""
     entries = list(git.tree_entries(root, ref).values())
     if names:
         entries = [entry for entry in entries if stem(entry.path) in names]
@@ -90,15 +104,31 @@ def known(root: Path, ref: str, names: Sequence[str], policy: Policy,
         state_of = cached_states(reader, store)
         read = state_of.flags(entry for entry in entries if git.is_flag_path(entry.path))
         flags = flags_at(entries, lambda entry: read.get(_key(entry)))
-        history = named_history(root, ref, paths_of(entries, flags), clock) if names \
-            else flag_commits(root, ref, [git.FLAGS_DIR])
-        commits = by_name(history, flags)
-        landed = _landings(commits, flags, state_of, clock, shallow)
-        released = _released(commits, flags, state_of, clock, shallow)
+        kept = FactsStore(store) if store is not None and not names else None
+        key = history_key(root, ref, policy, sorted(flags), kept.context) if kept else ""
+        facts = kept.get(key, list(flags)) if kept else None
+        if facts is None:
+            facts = _walked(root, ref, entries, flags, names, policy, state_of)
+            if kept:
+                kept.put(key, facts)
     if store is not None:
         store.save(every_head=not names)
-    return Known(flags, {name: Facts(landed[name], added_at(commits[name], clock),
-                                     released_at=released.get(name)) for name in flags})
+    return Known(flags, facts)
+
+
+def _walked(root: Path, ref: str, entries: list[git.Entry], flags: dict[str, Flag],
+            names: Sequence[str], policy: Policy, state_of: States) -> dict[str, Facts]:
+    """The flags' facts from their history: one log (of the named flags' own paths, or of
+    all of flags/), split by name as it streams, and the blobs each walk stops at."""
+    clock = clock_of(root, ref, policy)
+    shallow = git.shallow_commits(root) is not None
+    history = named_history(root, ref, paths_of(entries, flags), clock) if names \
+        else streamed_flag_commits(root, ref, [git.FLAGS_DIR])
+    commits = by_name(history, flags)
+    landed = _landings(commits, flags, state_of, clock, shallow)
+    released = _released(commits, flags, state_of, clock, shallow)
+    return {name: Facts(landed[name], added_at(commits[name], clock),
+                        released_at=released.get(name)) for name in flags}
 
 
 def _key(entry: git.Entry) -> tuple[str, str, str]:

@@ -18,7 +18,7 @@ from validator.files import stem
 from validator.flag_summary import CatalogNote, FlagSummary, HistoryCompleteness
 from validator.history import landing_time
 from validator.lifecycle.facts import added_at, by_name
-from validator.lifecycle.reads import clock_of, details, flag_commits
+from validator.lifecycle.reads import clock_of, details, streamed_flag_commits
 from validator.lifecycle.show import iso
 from validator.lifecycle.state_cache import StateStore
 from validator.lifecycle.states import StateOf, cached_states
@@ -46,7 +46,7 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag],
     file looks added: that is no change, so no row."""
     clock = clock_of(root, ref, policy)
     shallow = git.shallow_commits(root) is not None
-    commits = by_name(flag_commits(root, ref, [git.FLAGS_DIR]), flags)
+    commits = by_name(streamed_flag_commits(root, ref, [git.FLAGS_DIR]), flags)
     found = details(root, {c.sha for listed in commits.values() for c in listed})
     steps: dict[str, list[Step]] = {}
     facts: dict[str, Facts] = {}

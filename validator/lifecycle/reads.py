@@ -43,6 +43,13 @@ def flag_commits(root: Path, ref: str, pathspecs: Sequence[str]) -> list[git.Com
     return git.first_parent_history(root, ref, pathspecs)
 
 
+def streamed_flag_commits(root: Path, ref: str, pathspecs: Sequence[str]
+                          ) -> Iterator[git.Commit]:
+    """`flag_commits` as they come, for callers that split them by flag as they go
+    (`facts.by_name`): the whole log of a 10,000-flag repository is never held at once."""
+    return git.first_parent_commits(root, ref, pathspecs)
+
+
 _MOST_MOVES = 1000
 
 

@@ -21,7 +21,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from pydantic import ValidationError
 
@@ -57,7 +57,9 @@ class StateStore:
 
     path: Path
     context: str
-    entries: dict[str, Any]
+    entries: dict[str, Any] | None
+    """The states pack's entries; None until a state is first looked up: a run whose facts
+    are all kept (`facts_cache`) needs only the heads, and never reads this pack."""
     heads_path: Path
     heads: dict[str, Any]
     fresh: dict[str, Any] = field(default_factory=dict)
@@ -76,12 +78,18 @@ class StateStore:
             "utf-8", "surrogatepass"), digest_size=16).hexdigest()
         path = settings.directory / f"{shard}.{KIND}.json"
         heads = settings.directory / f"{shard}.{HEADS}.json"
-        return cls(path, context, read_pack(path, context), heads, read_pack(heads, context))
+        return cls(path, context, None, heads, read_pack(heads, context))
+
+    def states(self) -> dict[str, Any]:
+        """The states pack's entries, read on first use."""
+        if self.entries is None:
+            self.entries = read_pack(self.path, self.context)
+        return self.entries
 
     def get(self, key: str) -> RolloutState | Miss | None:
         """The stored state, None for a blob with no readable flag, MISS when not stored or
         not decodable."""
-        entry = self.entries.get(key)
+        entry = self.states().get(key)
         if entry is None:
             return MISS
         try:
@@ -96,15 +104,16 @@ class StateStore:
         """The whole flag of a head blob, validated again from its document's data (so it
         is the flag a parse gives); None: no readable flag there; MISS: not stored."""
         entry = self.heads.get(key)
-        if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key:
-            return MISS
-        if entry[1] is not None and not isinstance(entry[1], dict):
+        if not _whole(entry, key):
             return MISS
         try:
             flag = None if entry[1] is None else Flag.model_validate(entry[1])
         except ValidationError:
             return MISS
         self.used_heads.add(key)
+        # The flag holds it now; 10,000 documents' data held besides were a third of a
+        # warm status's peak.
+        self.heads[key] = READ
         return flag
 
     def put_flag(self, key: str, data: dict[str, Any] | None, readable: bool) -> None:
@@ -121,15 +130,37 @@ class StateStore:
         failure leaves the old packs."""
         with contextlib.suppress(OSError, ValueError):
             if self.fresh:
-                self.entries = {**self.entries, **self.fresh}
+                self.entries = {**self.states(), **self.fresh}
                 write_pack(self.path, self.context, self.entries)
             heads = {**self.heads, **self.fresh_heads}
             if every_head:
                 heads = {key: heads[key] for key in self.used_heads if key in heads}
             if heads.keys() != self.heads.keys():
+                heads = self._filled(heads)
                 write_pack(self.heads_path, self.context, heads)
                 self.heads = heads
         self.fresh, self.fresh_heads = {}, {}
+
+
+    def _filled(self, heads: dict[str, Any]) -> dict[str, Any]:
+        """The heads to write with the data of those this run read (`READ`) read again from
+        the pack; one that is no longer there as it was is left out, to be parsed again."""
+        if not any(value is READ for value in heads.values()):
+            return heads
+        again = read_pack(self.heads_path, self.context)
+        return {key: again[key] if value is READ else value for key, value in heads.items()
+                if value is not READ or _whole(again.get(key), key)}
+
+
+READ = Miss()
+"""In place of a head entry whose flag this run has made: its data is read again from the
+pack only if the pack is rewritten."""
+
+
+def _whole(entry: Any, key: str) -> TypeGuard[list[Any]]:
+    """Whether a heads entry has the shape `StateStore.flag` reads (it validates it then)."""
+    return isinstance(entry, list) and len(entry) == 2 and entry[0] == key and \
+        (entry[1] is None or isinstance(entry[1], dict))
 
 
 def plain(value: Any) -> bool:

@@ -9,7 +9,7 @@ with a `StateStore`, between runs too (`state_cache`).
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from validator import git
@@ -27,6 +27,11 @@ Key = tuple[str, str, str]
 """A blob as one path reads it: object id, path, mode."""
 
 
+LOAD_AT_ONCE = 5000
+"""Blobs read and parsed at a time: their bytes and results are held only that long (a
+whole first round of a 10,000-flag walk held 20 MB more), and a pool still pays."""
+
+
 class States:
     """A `StateOf` that remembers every state it read, and can read many at once: those
     the store has are not read at all, the others in one stream of blobs, parsed on every
@@ -36,6 +41,12 @@ class States:
         self._reader = reader
         self._store = store
         self._known: dict[Key, RolloutState | None] = {}
+        self._same: dict[RolloutState, RolloutState] = {}
+        """One object for equal states: a flag's blobs mostly differ in what is no state."""
+
+    def _one(self, state: RolloutState | None) -> RolloutState | None:
+        """The state kept for this one's equals (states are immutable, so any will do)."""
+        return None if state is None else self._same.setdefault(state, state)
 
     def __call__(self, entry: git.Entry) -> RolloutState | None:
         if entry.oid is None:
@@ -95,12 +106,15 @@ class States:
             if key not in self._known and not self._stored(key):
                 missing[key] = entry
         readable = [entry for entry in missing.values() if entry.is_regular]
-        self._reader.prefetch(entry.oid for entry in readable if entry.oid is not None)
-        raw = [(entry.path, self._reader.read(entry.oid)) for entry in readable
-               if entry.oid is not None]
-        parsed = dict(zip([_key(entry) for entry in readable], states_of(raw), strict=True))
+        parsed: dict[Key, RolloutState | None] = {}
+        for start in range(0, len(readable), LOAD_AT_ONCE):
+            part = readable[start:start + LOAD_AT_ONCE]
+            self._reader.prefetch(entry.oid for entry in part if entry.oid is not None)
+            raw = [(entry.path, self._reader.read(entry.oid)) for entry in part
+                   if entry.oid is not None]
+            parsed.update(zip(map(_key, part), map(self._one, states_of(raw)), strict=True))
         for key, entry in missing.items():
-            state = parsed[key] if key in parsed else state_at(self._reader, entry)
+            state = self._one(parsed[key] if key in parsed else state_at(self._reader, entry))
             self._known[key] = state
             if self._store is not None:
                 self._store.put(entry_key(*key), state)
@@ -112,7 +126,7 @@ class States:
         found = self._store.get(entry_key(*key))
         if found is MISS:
             return False
-        self._known[key] = found  # type: ignore[assignment]
+        self._known[key] = self._one(found)  # type: ignore[arg-type]
         return True
 
 
@@ -148,13 +162,15 @@ def states_of(items: Sequence[Item]) -> list[RolloutState | None]:
     return [_decoded(entry) for entry in _each(_plain_state, items)]
 
 
-def flags_of(items: Sequence[Item]) -> list[tuple[Flag | None, dict[str, Any] | None]]:
-    """Each blob's flag and data, in order; on every core when there are enough blobs,
-    whose workers send back only the data of each valid flag, validated again here."""
+def flags_of(items: Sequence[Item]) -> Iterator[tuple[Flag | None, dict[str, Any] | None]]:
+    """Each blob's flag and data, in order, as they come; on every core when there are
+    enough blobs, whose workers send back only the data of each valid flag, validated again
+    here. A stream, so that a caller that keeps only the flags holds one document's data
+    at a time, not 10,000."""
     if not _pooled(items):
-        return [flag_of_bytes(item) for item in items]
-    return [(Flag.model_validate(data) if valid else None, data)
-            for valid, data in _each(_valid_data, items)]
+        return (flag_of_bytes(item) for item in items)
+    return ((Flag.model_validate(data) if valid else None, data)
+            for valid, data in _each_lazily(_valid_data, items))
 
 
 def _plain_state(item: Item) -> list[Any]:
@@ -187,6 +203,18 @@ def _each(work: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             return pool.map(_at_index, range(len(items)), chunksize=chunk)
+    finally:
+        _WORK.clear()
+
+
+def _each_lazily(work: Callable[[Item], Result], items: Sequence[Item]) -> Iterator[Result]:
+    """`_each` whose results are handed out in order as the workers finish them."""
+    workers = cores()
+    chunk = max(50, len(items) // (workers * 8))
+    _WORK[:] = [(work, items)]
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_at_index, range(len(items)), chunksize=chunk)
     finally:
         _WORK.clear()
 

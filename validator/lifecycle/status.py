@@ -51,12 +51,32 @@ class Row:
 
 def rows(flags: Mapping[str, Flag], facts: Mapping[str, Facts], policy: Policy,
          current: int | None, now: int) -> list[Row]:
-    found = [row_of(flag, facts.get(name, Facts()), policy, current, now)
+    reaches: dict[ReachKey, str] = {}
+    found = [row_of(flag, facts.get(name, Facts()), policy, current, now, reaches)
              for name, flag in flags.items()]
     return sorted(found, key=lambda row: (row.action, row.name))
 
 
-def row_of(flag: Flag, facts: Facts, policy: Policy, current: int | None, now: int) -> Row:
+ReachKey = tuple[object, ...]
+"""What an environment's exposure is made of: stage, actors, share, environment."""
+
+
+def _reach(state: RolloutState, environment: Environment, known: dict[ReachKey, str]) -> str:
+    """Who the state reaches in the environment, worked out once for each distinct stage,
+    actors and share (building the gates is most of a row, and most flags share them)."""
+    share = state.percentage
+    key: ReachKey = (state.stage, state.actors, environment, None if share is None else
+                     (share.of, type(share.value), share.value))
+    found = known.get(key)
+    if found is None:
+        found = known[key] = reach(gates(state, environment))
+    return found
+
+
+def row_of(flag: Flag, facts: Facts, policy: Policy, current: int | None, now: int,
+           reaches: dict[ReachKey, str] | None = None) -> Row:
+    """One flag's row; `reaches`: exposures already worked out for other rows."""
+    known = {} if reaches is None else reaches
     state = RolloutState.of(flag)
     lived = age(flag, policy, current, facts.added_at, now)
     stale = [f"past its lifespan ({lived.text()})"] if lived and lived.overdue else []
@@ -66,8 +86,8 @@ def row_of(flag: Flag, facts: Facts, policy: Policy, current: int | None, now: i
         stale.append(f"enabled by default for over {policy.max_released_days} days")
     legal_at = _legal_at(state, facts.landed_at, policy)
     return Row(flag.name, str(flag.type), state.describe(),
-               reach(gates(state, Environment.STAGING)),
-               reach(gates(state, Environment.PRODUCTION)), facts.landed_at,
+               _reach(state, Environment.STAGING, known),
+               _reach(state, Environment.PRODUCTION, known), facts.landed_at,
                _since(facts.landed_at, now), next_step(state, policy), legal_at,
                list(flag.owners or ()), lived.text() if lived else "unknown", stale,
                facts.referenced, _action(stale, legal_at, now))
