@@ -31,7 +31,9 @@ def read_pack(path: Path, context: str) -> dict[str, Any]:
             info = os.fstat(descriptor)
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_PACK_BYTES:
                 return {}
-            pack = json.loads(stream.read(MAX_PACK_BYTES + 1))
+            # the size it has, and a byte more should it have grown: read(MAX) would reserve
+            # a gigabyte of address space for every pack
+            pack = json.loads(stream.read(info.st_size + 1))
     except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(pack, dict) or pack.get("format") != FORMAT or \
