@@ -146,12 +146,14 @@ def walk_flags(root: Path, folder: str = "flags",
     top = os.path.join(root, folder)
     if os.path.islink(top) or (os.path.lexists(top) and not os.path.isdir(top)):
         return [], [(folder, "a symlink" if os.path.islink(top) else "not a folder")]
-    pending = [(top, folder)]
+    pending = [(top, folder)] if os.path.lexists(top) else []
     while pending:
         directory, relative = pending.pop()
         try:
             with os.scandir(directory) as listing:
                 entries = list(listing)
+        except FileNotFoundError:  # gone since its parent was listed, and its flags with it
+            continue
         except OSError as error:  # a flag in there would be lost without a word
             irregular.append((relative, f"a folder that cannot be read ({error.strerror})"))
             continue

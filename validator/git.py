@@ -449,7 +449,8 @@ def _streamed_fields(root: Path, args: Sequence[str]) -> Iterator[bytes]:
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen(["git", *args], cwd=root, stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.PIPE, stderr=errors)
+                                       stdout=subprocess.PIPE, stderr=errors,
+                                       env=environment())
         except FileNotFoundError:
             raise GitError("git is not installed, and --base/--staged read git") from None
         assert process.stdout is not None
