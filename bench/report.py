@@ -45,8 +45,8 @@ ROWS = (
     Row("refs", "`flagops refs NAME`: one flag's code references (git grep)"),
     Row("check_jsonschema", "peer: `check-jsonschema --schemafile` on every flag (schema only)"),
 )
-FLAGOPS_ROWS = ("validate", "validate_warm", "validate_warm10", "base", "staged", "staged_none",
-                "build", "build_warm", "render", "render_warm")
+FLAGOPS_ROWS = tuple(row.id for row in ROWS if row.id != "check_jsonschema")
+"""Every flagops command measured: the memory target is for each of them."""
 SCALE_ROWS = ("validate", "validate_warm", "validate_warm10", "base", "staged", "staged_none")
 """The rows measured above 10,000 flags (the issue's scale targets); the others stay gaps."""
 PEER_RATIO = 0.25
