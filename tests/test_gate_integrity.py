@@ -600,3 +600,13 @@ def test_a_removal_sees_references_in_files_git_calls_binary(repo: Repo, attribu
     repo.commit("remove demo", at=NOW - 60)
     code, found, text = flagops(repo, *RANGE)
     assert code == 1 and "FO404:error" in found and "app/generated.rb:1:4" in text
+
+
+def test_a_fifo_in_place_of_a_file_the_index_ignores_is_refused_not_waited_on(
+        repo: Repo) -> None:
+    """Hashing it as git would store it would block forever on the FIFO."""
+    repo.git("update-index", "--skip-worktree", "flags/demo.yml")
+    (repo.path / "flags" / "demo.yml").unlink()
+    os.mkfifo(repo.path / "flags" / "demo.yml")
+    code, found, _ = flagops(repo, "validate", "--base", "HEAD")
+    assert code == 1 and "FO009:error" in found

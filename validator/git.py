@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 import tempfile
 import threading
@@ -259,21 +260,32 @@ def _hidden_edits(root: Path, base: str, paths: Sequence[str]) -> list[Change]:
     are in the index whatever the file now holds, while `build` reads the working tree. So
     they are judged as the build sees them: a file whose bytes (as `git add` would store them)
     differ from the base's is an edit read from disk, and an absent one is gone (a sparse
-    checkout's missing flags would be missing from its build too)."""
+    checkout's missing flags would be missing from its build too). Only regular files are
+    hashed (git would block reading a FIFO); anything else there is a change the reader
+    refuses (FO009)."""
     listed = git(root, "ls-files", "-v", "-z", "--", *paths).split(b"\0")
     hidden = [item[2:].decode("utf-8", "surrogateescape") for item in listed
               if item[:1] == b"S" or item[:1].islower()]
     if not hidden:
         return []
     before = tree_entries(root, base, *hidden)
-    present = [path for path in hidden if os.path.lexists(root / path)]
-    stored = git(root, "hash-object", "--", *present).decode("ascii").split() if present else []
-    now: dict[str, str | None] = {path: None for path in hidden}
-    now.update(zip(present, stored, strict=True))
+    now: dict[str, str | None] = {path: _file_kind(root / path) for path in hidden}
+    regular = [path for path, kind in now.items() if kind == "regular"]
+    stored = git(root, "hash-object", "--", *regular).decode("ascii").split() if regular else []
+    now.update(zip(regular, stored, strict=True))
     return [Change(path, before.get(path), None if oid is None else Entry(path, "100644", None))
             for path, oid in now.items()
             if (before.get(path) is None) != (oid is None)
             or (oid is not None and before[path].oid != oid)]
+
+
+def _file_kind(path: Path) -> str | None:
+    """"regular", "other" (a symlink, folder, FIFO, device), or None when nothing is there."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    return "regular" if stat.S_ISREG(mode) else "other"
 
 
 def _untracked(root: Path, paths: Sequence[str]) -> list[str]:
