@@ -29,6 +29,11 @@ def day(moment: int) -> date:
     return utc(moment).date()
 
 
+def when(moment: int | None) -> str:
+    """UTC, to the minute; "unknown" where the history is not in this clone."""
+    return "unknown" if moment is None else minute_text(moment)
+
+
 def minute_text(moment: int, *, with_day: bool = True) -> str:
     """`2026-11-29 14:32 UTC` (`14:32 UTC` without the day); `after 9999-12-31 23:59 UTC` for
     a moment datetime cannot hold. From isoformat, which keeps four digits of every year."""

@@ -18,9 +18,8 @@ def moment(text: str | None) -> int | None:
     return None if text is None else int(datetime.fromisoformat(text).timestamp())
 
 
-@lru_cache(maxsize=4096)
-def shown(moment_: int | None) -> str:
-    return "unknown" if moment_ is None else moments.minute_text(moment_)
+shown = lru_cache(maxsize=4096)(moments.when)
+"""moments.when, cached: a catalog's histories repeat their times."""
 
 
 def exposure(reach: Reach) -> str:

@@ -15,11 +15,6 @@ from validator.lifecycle.timeline import Event
 from validator.reports.escape import dumps, escape
 
 
-def when(moment: int | None) -> str:
-    """UTC, to the minute; "unknown" where the history is not in this clone."""
-    return "unknown" if moment is None else moments.minute_text(moment)
-
-
 def iso(moment: int | None) -> str | None:
     return None if moment is None else moments.iso(moment)
 
@@ -28,7 +23,7 @@ def history_text(events: Sequence[Event]) -> str:
     lines = []
     for event in events:
         came = f" ({event.merge_request})" if event.merge_request else ""
-        lines.append(f"{when(event.time)}  {event.commit[:12]}{escape(came)}  "
+        lines.append(f"{moments.when(event.time)}  {event.commit[:12]}{escape(came)}  "
                      f"{escape(event.author)}\n    {escape(event.before)} → "
                      f"{escape(event.after)}  [{event.step}]")
     return "\n".join(lines) + "\n"
@@ -55,7 +50,7 @@ def status_table(rows: Sequence[Row], now: int) -> str:
 
 def _cells(row: Row, now: int) -> list[str]:
     legal = "unknown" if row.legal_at is None else \
-        "now" if row.legal_at <= now else when(row.legal_at)
+        "now" if row.legal_at <= now else moments.when(row.legal_at)
     refs = {True: "yes", False: "none", None: "-"}[row.referenced]
     return [row.name, row.state, row.staging, row.production, row.in_state, row.next_step,
             legal, " ".join(row.owners) or "-", ("STALE " if row.stale else "") + row.age,
