@@ -25,7 +25,7 @@ from validator.files import (
     not_regular,
     path_problem,
     stem,
-    walk_flags,
+    worktree_files,
 )
 from validator.findings import Finding, Severity
 from validator.gate_files import base_entry, gate_findings, history_rewrites
@@ -271,10 +271,7 @@ def _head_listing(root: Path, span: _Span) -> Listing:
         return Listing(git.index_listing(root), INDEX)
     if span.head is not None:
         return Listing(git.tree_listing(root, span.head, git.FLAGS_DIR, ATTRIBUTES), TREE)
-    found, irregular = walk_flags(root, suffix=(".yml", ATTRIBUTES))
-    if (root / ATTRIBUTES).is_file():
-        found.append(ATTRIBUTES)
-    return Listing.of_worktree(found, irregular)
+    return Listing.of_worktree(*worktree_files(root))
 
 
 def _conversion_findings(root: Path, span: _Span, listing: Listing, changes: list[git.Change],

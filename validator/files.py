@@ -178,6 +178,16 @@ def walk_flags(root: Path, folder: str = "flags",
     return sorted(found), sorted(irregular)
 
 
+def worktree_files(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """What the working tree holds for the gate's head listing, as git's listing would name
+    it: the flag and attribute files under flags/, the root's .gitattributes, and what is not a
+    plain file there (walk_flags)."""
+    found, irregular = walk_flags(root, suffix=(".yml", ATTRIBUTES))
+    if (root / ATTRIBUTES).is_file():
+        found.append(ATTRIBUTES)
+    return found, irregular
+
+
 def not_read(paths: list[str]) -> list[Finding]:
     """Errors for files that look like flags but are not read (`.yaml` instead of `.yml`):
     the flag would be missing from the merged config, off in production without a word."""

@@ -22,7 +22,7 @@ from validator import git
 from validator.check import LoadedFlag, check_documents
 from validator.compare import GATE_PATHS, Comparison, worktree_conversions
 from validator.document import Document
-from validator.files import ATTRIBUTES, walk_flags
+from validator.files import worktree_files
 from validator.findings import Finding, Severity
 from validator.head_listing import Listing
 from validator.lifecycle.gate import Sides, lifecycle_findings
@@ -105,9 +105,7 @@ def read(root: Path, head: str, policy: Policy) -> Tree:
     checked = check_documents(documents, policy)
     after = {name: loaded for name, loaded in checked.flags.items()
              if loaded.document.path in changed}
-    found, irregular = walk_flags(root, suffix=(".yml", ATTRIBUTES))
-    if (root / ATTRIBUTES).is_file():
-        found.append(ATTRIBUTES)
+    found, irregular = worktree_files(root)
     return Tree(tuple(changes), before, after, tuple(found), tuple(irregular))
 
 
