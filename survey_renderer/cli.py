@@ -107,7 +107,7 @@ def write_site(files: dict[str, str], target: Path, *, root: Path | None = None,
         raise UserError(f"cannot write {escape(str(target))}: {error.strerror}") from None
     try:
         _write_all(fresh, _with_marker(files))
-        fresh.chmod(0o777 & ~_umask())
+        fresh.chmod(0o777 & ~site_state.umask())
         _swap(fresh, target)
     except OSError as error:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -167,7 +167,3 @@ def _swap(fresh: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

@@ -135,12 +135,13 @@ def _state_path(target: Path, directory: Path | None) -> Path | None:
     if directory is None or not safe_folder(directory):
         return None
     # the umask too: a render under another one writes other modes, so it starts afresh
-    place = f"{os.path.abspath(target)}\0{_umask():o}"
+    place = f"{os.path.abspath(target)}\0{umask():o}"
     where = hashlib.blake2b(os.fsencode(place), digest_size=16).hexdigest()
     return directory / f"render-{where}.json"
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's umask (reading it means setting it: it is put back at once)."""
     current = os.umask(0)
     os.umask(current)
     return current
