@@ -20,10 +20,10 @@ from gitrepo import EPOCH, Repo
 import validator
 from validator.cache import RACY_MARGIN_NS, Cache, Settings, context_digest
 from validator.cache.code import FINE_MARGIN_NS, ran_as_digested, settling_margin
-from validator.cache.inputs import read_pyproject
 from validator.cache.packs import read_pack, write_pack
 from validator.cache.settings import safe_folder
 from validator.policy import DEFAULT_POLICY, PolicyError, load_policy, policy_of_read
+from validator.pyproject_file import read_pyproject
 from validator.tree import judge_tree, tree_policy
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -18,12 +18,12 @@ from pydantic import (
     model_validator,
 )
 
-from validator.cache.inputs import MAX_PYPROJECT_BYTES as MAX_PYPROJECT_BYTES
-from validator.cache.inputs import PYPROJECT as PYPROJECT
-from validator.cache.inputs import PyprojectRead, read_pyproject
 from validator.engines import Bucketing
 from validator.errors import UserError
 from validator.findings import RULES, START, Finding, Position
+from validator.pyproject_file import MAX_PYPROJECT_BYTES as MAX_PYPROJECT_BYTES
+from validator.pyproject_file import PYPROJECT as PYPROJECT
+from validator.pyproject_file import PyprojectRead, read_pyproject
 from validator.stages import Environment, FlagType, Stage
 
 Minutes = Annotated[int, Strict(), Field(ge=0)]
@@ -167,7 +167,7 @@ def load_policy(root: Path) -> Policy:
 def policy_of_read(read: PyprojectRead) -> Policy:
     """The policy of one read of pyproject.toml: the defaults when there is none, FO301 when
     it cannot be the policy's source. The cache's context is made of the same read
-    (validator/cache/inputs.py), so the policy judged is the one the results are filed under."""
+    (validator/pyproject_file.py), so the policy judged is the one the results are filed under."""
     if read.problem is not None:
         raise PolicyError(RULES["FO301"].at(PYPROJECT, START, read.problem))
     if read.raw is None:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from validator.cache import Cache
-from validator.cache.inputs import PyprojectRead, read_pyproject
 from validator.check import Checked, FileSummary, TreeVerdict, check_summaries, unreadable
 from validator.errors import UserError
 from validator.files import (
@@ -30,6 +29,7 @@ from validator.files import (
     walk_flags,
 )
 from validator.findings import Finding
+from validator.pyproject_file import PyprojectRead, read_pyproject
 from validator.reports import Report
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ its path, and the context: the bytes of pyproject.toml (the policy), the merged 
 schema, the validator's own source files, the parser and model libraries' versions, Python's
 version and this format (keys.py). Whatever changes any of these is a miss.
 Every such fact is taken from the bytes that were judged: pyproject.toml is read once per run,
-and the context and the policy are both made from that read (inputs.py), so a file swapped
-between two reads cannot file one policy's results under another's context.
+and the context and the policy are both made from that read (validator/pyproject_file.py), so a
+file swapped between two reads cannot file one policy's results under another's context.
 
 The bytes are not read again when the file's status proves they cannot have changed: the same
 device, inode, size, mtime, ctime and mode as when they were read, and a ctime older than that

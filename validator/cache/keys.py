@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from validator.cache.code import read_source, remember
-from validator.cache.inputs import PyprojectRead, read_pyproject
+from validator.pyproject_file import PyprojectRead, read_pyproject
 
 FORMAT = 2
 """The packs' format; 2 added the status pack and the verdict (validator/cache/__init__.py)."""
@@ -30,7 +30,7 @@ def context_digest(root: Path, *, pyproject: PyprojectRead | None = None,
                    package: Path | None = None, version: str | None = None) -> str:
     """Everything besides a file's bytes and path that decides its result.
 
-    `pyproject` is the read the policy is made from (validator/cache/inputs.py): a caller
+    `pyproject` is the read the policy is made from (validator/pyproject_file.py): a caller
     that judges with a policy passes the read it loads that policy from, never lets this
     function read the file a second time. The validator's source is read once per process
     and the context remembered with it (code.py): packs are written under it only while that

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from validator.cache.inputs import PyprojectRead, read_pyproject
 from validator.cache.keys import context_digest, file_key, parts_key
 from validator.cache.packs import (
     decode,
@@ -24,6 +23,7 @@ from validator.cache.packs import (
 from validator.cache.settings import Settings, safe_folder
 from validator.cache.stat_keys import RACY_MARGIN_NS, StatKeys
 from validator.check import FileSummary, TreeVerdict
+from validator.pyproject_file import PyprojectRead, read_pyproject
 
 Clock = Callable[[], int]
 """Nanoseconds since the epoch, as file times count them (time.time_ns)."""

@@ -1,4 +1,5 @@
-"""The repository's files that decide every result, each read once per run.
+"""pyproject.toml, the file that decides every result, read once per run (bounded, never
+through a symlink).
 
 A fact that keys the cache must come from the very bytes that were judged. pyproject.toml used
 to be read twice, once for the cache's context and once for the policy: a file swapped in
@@ -7,7 +8,8 @@ other's context, and later runs with a policy that does not load took them as th
 file is read here once, and both the context (`validator.cache.keys.context_digest`) and the
 policy (`validator.policy.policy_of_read`) are made from this one read.
 
-No YAML or model import here: a warm run reads the file without loading the policy at all.
+No YAML, model or cache import here: a warm run reads the file without loading the policy,
+and the policy loads without the cache.
 """
 
 from __future__ import annotations
