@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from validator.cache.keys import context_digest
+from validator.cache.keys import context_digest, library_versions
 from validator.cache.settings import safe_folder
 
 FORMAT = 1
@@ -54,7 +54,7 @@ def render_key(root: Path, config: bytes, options: list[str]) -> str:
     digest = hashlib.blake2b(f"flagops-render {FORMAT} {sys.version}".encode(), digest_size=20)
     digest.update(context_digest(root).encode())
     digest.update(_package_digest(_PACKAGE))
-    digest.update("\0".join(_library_versions()).encode())
+    digest.update("\0".join(library_versions(_LIBRARIES)).encode())
     digest.update(json.dumps(options).encode())
     digest.update(hashlib.blake2b(config, digest_size=20).digest())
     return digest.hexdigest()
@@ -158,14 +158,3 @@ def _package_digest(package: Path) -> bytes:
             with open(path, "rb") as stream:
                 digest.update(hashlib.blake2b(stream.read(), digest_size=20).digest())
     return digest.digest()
-
-
-def _library_versions() -> list[str]:
-    """The template and escaping libraries' metadata folders' names, without importing them."""
-    found: list[str] = []
-    for entry in sys.path:
-        with contextlib.suppress(OSError):
-            found += [name for name in os.listdir(entry or ".")
-                      if name.endswith((".dist-info", ".egg-info"))
-                      and name.lower().startswith(_LIBRARIES)]
-    return sorted(found)

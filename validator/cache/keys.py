@@ -49,7 +49,7 @@ def context_digest(root: Path, *, pyproject: PyprojectRead | None = None,
     # not read by validate or build (only its path is written into the config); kept so
     # that a regenerated schema is a new context, as it always was
     digest.update(b"\0" + SCHEMA.encode() + b"\0" + _file_digest(root / SCHEMA))
-    libraries = _library_versions()
+    libraries = library_versions(_LIBRARIES)
     digest.update("\0".join(libraries).encode())
     context = digest.hexdigest()
     if source is not None:  # a pack is written under it only if that code is what ran
@@ -78,8 +78,9 @@ def _file_digest(path: Path) -> bytes:
         return hashlib.blake2b(stream.read(), digest_size=20).digest()
 
 
-def _library_versions() -> list[str]:
-    """The installed distributions that parse and validate, by their metadata folders' names
+def library_versions(prefixes: tuple[str, ...]) -> list[str]:
+    """The installed distributions whose names start with one of `prefixes` (those that parse
+    and validate, for the context), by their metadata folders' names
     (`pydantic-2.11.7.dist-info`): read with one listing, without importing anything."""
     found: list[str] = []
     for entry in sys.path:
@@ -88,5 +89,5 @@ def _library_versions() -> list[str]:
         except OSError:
             continue
         found += [name for name in names if name.endswith((".dist-info", ".egg-info"))
-                  and name.lower().replace("-", "_").startswith(_LIBRARIES)]
+                  and name.lower().replace("-", "_").startswith(prefixes)]
     return sorted(found)
