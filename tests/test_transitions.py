@@ -266,6 +266,8 @@ def _path_actor_inside(share: float, bucketing: Bucketing) -> str:
 
 @pytest.mark.parametrize(("actor", "bucketing", "step"), [
     (INSIDE_50, "flipper", Step.NONE),  # User:<id> is its Flipper id: its bucket is known
+    (next(f"User:0{n}" for n in range(2, 99) if in_percentage("demo", f"User:0{n}", 50)),
+     "flipper", Step.FORWARD),  # its Flipper id is User:<n>, bucketed elsewhere
     (_path_actor_inside(50, "flipper"), "flipper", Step.FORWARD),  # by an id unknown here
     (_path_actor_inside(50, "flagd"), "flagd", Step.NONE),  # flagd: the targeting key as written
 ])

@@ -32,11 +32,12 @@ def bucketed_as_written(actor: str, bucketing: Bucketing) -> bool:
     """Does the engine bucket this actor by the text written in the flag file? flagd buckets
     the targeting key it is given, which is that text (the export and the provider pass it).
     GitLab's Flipper buckets an actor's Flipper id, `Kind:<numeric id>` (Project:278964): an
-    actor written as a path (Project:gitlab-org/gitlab) lands in a bucket unknown here."""
+    actor written as a path (Project:gitlab-org/gitlab) lands in a bucket unknown here, and so
+    does `User:042`: the Flipper id is `User:42`, whose text buckets elsewhere."""
     if bucketing == "flagd":
         return True
     number = actor.partition(":")[2]
-    return number.isascii() and number.isdigit()
+    return number.isascii() and number.isdigit() and str(int(number)) == number
 
 
 def in_share(flag_name: str, actor: str, percentage: float,
