@@ -3,7 +3,7 @@
 On the benchmark's synthetic repository (bench/.cache, generated as bench/run.py does), it runs
 `flagops build` once (timed: it now reads every flag's history) and then times `flagops render`,
 which writes the survey page and the catalog (an index of every flag and a page per flag),
-interpreter start-up included: "render" renders every page and replaces the folder (no kept
+interpreter start-up included: "render" renders every page into a new folder (no kept
 state, FLAGOPS_NO_CACHE), "render_warm" is a render with nothing changed since the last one
 (it checks the folder and writes nothing). With Chromium on PATH it also opens the index page
 and times, in the page itself, the load, a filter and a sort over every row: the page must
@@ -75,8 +75,12 @@ def measure(repo: Path, runs: int, *, browser: bool = True) -> dict[str, Any]:
     env = synth.git_env()
     built = run_once([str(flagops), "build", "--history"], repo, env)
     cold = {**env, "FLAGOPS_NO_CACHE": "1"}
-    run_once([str(flagops), "render"], repo, cold)
-    renders = [run_once([str(flagops), "render"], repo, cold) for _ in range(runs)]
+    # Each cold render into a folder of its own, as in bench/run.py (its "render" row says
+    # why): replacing one site after another measures the file system's inode reuse.
+    fresh = [[str(flagops), "render", "-o", f"public-cold/{run}"] for run in range(runs + 1)]
+    run_once(fresh[0], repo, cold)
+    renders = [run_once(argv, repo, cold) for argv in fresh[1:]]
+    shutil.rmtree(repo / "public-cold", ignore_errors=True)
     run_once([str(flagops), "render"], repo, env)
     warm = [run_once([str(flagops), "render"], repo, env) for _ in range(runs)]
     result: dict[str, Any] = {

@@ -106,8 +106,12 @@ def _commands(repo: Path, plan: flagplan.RepoPlan) -> tuple[Commands, dict[str, 
                         "validate", "--staged"],
         "build": [str(flagops), "build", "--no-cache"],
         "build_warm": [str(flagops), "build", "--cache-dir", str(cache)],
-        # Its own folder: a cold render replaces the folder the warm row keeps rendering into.
-        "render": [str(flagops), "render", "--no-cache", "-o", "public-cold"],
+        # A new folder each run, as a CI job's fresh checkout has: replacing the last run's
+        # site would delete its 10,003 files first, and this machine's ext4 (no journal)
+        # then scans every inode freed in the last minutes on each create (`perf`: about half
+        # of such a run in the kernel's recently_deleted()). Removed after the rows.
+        "render": ["sh", "-c", 'exec "$1" render --no-cache -o "public-cold/$(date +%s%N)"',
+                   "sh", str(flagops)],
         "render_warm": [str(flagops), "render", "--cache-dir", str(cache)],
         # Cold: no states kept from an earlier run; warm: the states of the warm-up's run.
         "status": [str(flagops), "status", "--format", "json", "--no-cache"],

@@ -28,8 +28,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     target = root / args.output
     raw = read_regular_file(root / args.config, args.config, MAX_CONFIG_BYTES)
-    key = render_key(root, raw, [args.config, args.output, args.invite_url or ""])
     cache = Settings.from_args(args).directory
+    # Without a cache folder there is no state to match or keep, so no key to make either.
+    key = "" if cache is None else render_key(root, raw, [args.config, args.output,
+                                                          args.invite_url or ""])
     previous = site_state.load(target, cache)
     if previous is not None and previous.key == key and previous.holds_exactly(target):
         out.write(previous.lines)  # the folder holds what this render would write

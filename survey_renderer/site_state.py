@@ -79,7 +79,7 @@ def remember(target: Path, cache: Path | None, key: str, lines: str) -> None:
     """Keeps what the folder holds now, under the inputs' key (best effort: a cache that
     cannot be written only costs the next render its shortcut)."""
     path = _state_path(target, cache)
-    found = scan(target)
+    found = None if path is None else scan(target)  # without a cache, nothing to keep
     if path is None or found is None:
         return
     files, folders = found
