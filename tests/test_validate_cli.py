@@ -89,6 +89,17 @@ def test_exit_2_from_a_real_process(
     assert code == 2 and "unrecognized arguments: --bogus" in err
 
 
+def test_a_real_process_writes_its_report_before_it_exits(
+    tmp_path: Path, run_process: Callable[..., CliResult]
+) -> None:
+    """The command exits without the interpreter's teardown (cli.console), so what its pipe's
+    buffer still holds must be written first: a one-line report never fills that buffer."""
+    write(tmp_path, {"flags/lonely.yml": flag("lonely", extra="owners: [nobody]\n")})
+    code, out, err = run_process("-C", str(tmp_path), "validate")
+    assert code == 1 and findings(out) == [("flags/lonely.yml", "FO102")]
+    assert err.endswith("in 1 file\n")
+
+
 def test_output_without_format_is_a_usage_error(
     tmp_path: Path, run_cli: Callable[..., CliResult]
 ) -> None:

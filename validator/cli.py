@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO, cast
+from typing import NoReturn, TextIO, cast
 
 from validator.arguments import COMMANDS, build_parser
 from validator.errors import UsageError, UserError
@@ -57,6 +57,21 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"flagops: internal error: {type(error).__name__}: {escape(str(error))} "
               "(set FLAGOPS_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_BUG
+
+
+def console() -> NoReturn:
+    """The `flagops` command: `main`, its output flushed, then an exit without the
+    interpreter's teardown, which frees every object one by one (30 ms of a 0.33 s warm run at
+    ten thousand flags) and runs nothing a command needs: every file is closed where it is
+    written, every pool and scratch folder by its `with`. mypy's command exits the same way."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # the error line went where it could; exit 1 as main
+            code = code or EXIT_FINDINGS
+    os._exit(code)
 
 
 def _shortcut(args: argparse.Namespace, out: TextIO) -> int | None:
