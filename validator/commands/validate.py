@@ -8,11 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from validator.cache import Cache, Settings
 from validator.check import Checked, LoadedFlag
 from validator.output import emit, pair_reports
 from validator.reports import Report
-from validator.tree import check_tree, judge_tree, policy_now, report_of, tree_policy
 
 if TYPE_CHECKING:
     from validator.policy import Policy
@@ -52,8 +50,12 @@ def _tree_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]:
     """Every file of the working tree (through the cache); every flag linked.
 
     Without paths or --check-links (which needs the flags themselves) the whole run's verdict
-    may come from the cache: see validator/tree.py.
+    may come from the cache: see validator/tree.py. (The cache loads here only: a range, the
+    hook's path, never reads it.)
     """
+    from validator.cache import Cache, Settings
+    from validator.tree import check_tree, judge_tree, policy_now, report_of, tree_policy
+
     cache = Cache.open(Settings.from_args(args), root, with_data=False)
     policy = tree_policy(root, cache)
     judged = check_tree(root, policy, args.paths, cache=cache) \
