@@ -1,4 +1,4 @@
-"""Escaping untrusted text once, as text, and the catalog pages' shared frame (page.html).
+"""Escaping untrusted text once, as text, and the frame every page shares (templates/page.html).
 
 Jinja's autoescape wraps every expression in a `Markup` object; at ten thousand pages that
 object, not the escaping, was most of the time. Here each untrusted field is escaped once by
@@ -8,6 +8,8 @@ markupsafe's own escaper (the same characters, the same entities) and stays a pl
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 
 from markupsafe import escape
 
@@ -30,20 +32,36 @@ def shown(value: object) -> str:
     return _inner(str(value))
 
 
-_HEAD = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{csp}">
-<meta name="referrer" content="no-referrer">
-<title>{title}</title>
-<link rel="stylesheet" href="{stylesheet}">
-</head>
-"""
+_MARKS = ("\0csp\0", "\0title\0", "\0stylesheet\0", "\0body\0")
+_FRAME_OF_MARKS = ('{% extends "page.html" %}{% block title %}' + _MARKS[1] + "{% endblock %}"
+                   "{% block stylesheet %}" + _MARKS[2] + "{% endblock %}"
+                   "{% block body %}" + _MARKS[3] + "{% endblock %}")
+
+
+@cache
+def _frame() -> tuple[str, ...]:
+    """templates/page.html, the one frame of every page, cut where its blocks and `csp` go:
+    rendered once with a mark in each (a NUL, which no template and no escaped text holds),
+    so a flag page is a few joins instead of a template render."""
+    from jinja2 import Environment, FileSystemLoader
+
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    rendered = Environment(loader=FileSystemLoader(templates), autoescape=False,
+                           keep_trailing_newline=True, trim_blocks=True,
+                           lstrip_blocks=True).from_string(_FRAME_OF_MARKS).render(
+        csp=_MARKS[0])
+    pieces: list[str] = []
+    for mark in _MARKS:
+        before, found, rendered = rendered.partition(mark)
+        if not found or "\0" in before:  # missing, or not in the order `page` fills them
+            raise RuntimeError(f"templates/page.html: no place for {mark.strip(chr(0))} "
+                               "after the ones before it")
+        pieces.append(before)
+    return (*pieces, rendered)
 
 
 def page(csp: str, title: str, stylesheet: str, body: str) -> str:
-    """templates/page.html filled in: `title` and `body` are markup already, `csp` is text.
-    tests/test_catalog_pages.py holds this to the template's own output."""
-    return _HEAD.format(csp=_inner(csp), title=title, stylesheet=stylesheet) + body + "</html>\n"
+    """templates/page.html filled in: `title` and `body` are markup already, `csp` is text."""
+    head, after_csp, after_title, after_stylesheet, tail = _frame()
+    return "".join((head, _inner(csp), after_csp, title, after_title, stylesheet,
+                    after_stylesheet, body, tail))
