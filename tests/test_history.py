@@ -3,7 +3,8 @@ the clock only ever makes people wait longer."""
 
 from __future__ import annotations
 
-from validator.git import Change, Commit, Entry, FirstParent
+from validator.git import Change, Entry
+from validator.git.log import Commit, FirstParent
 from validator.history import Clock, landing_time, trusted_times
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from validator import git
 from validator.cli import main
+from validator.git import log as git_log
 from validator.lifecycle import facts, facts_cache, states
 from validator.lifecycle.facts_cache import decode, encode
 from validator.lifecycle.show import iso, status_json
@@ -66,7 +67,7 @@ def test_a_warm_run_reads_no_history_and_prints_the_same(
     assert json.loads(without)[0]["since"] is not None
     with monkeypatch.context() as patch:
         patch.setattr(facts, "_walked", _no_history)
-        patch.setattr(git, "first_parent_commits", _no_history)
+        patch.setattr(git_log, "first_parent_commits", _no_history)
         assert status(root, "--cache-dir", str(folder)) == without
 
 
@@ -206,24 +207,24 @@ def test_the_streamed_log_is_the_whole_log(made: CatalogRepo,
     root = made.repo.path
     raw = git.git(root, "log", "--no-show-signature", "--first-parent", "-m", "--no-renames",
                   "--raw", "-z", "--no-abbrev", "--format=%x00%H %ct", "HEAD", "--", "flags")
-    whole = list(git._parse_log(raw))
+    whole = list(git_log._parse_log(raw))
     assert len(whole) >= 8 and any(c.changes[0].before is None for c in whole)
-    monkeypatch.setattr(git, "_CHUNK", 7)
-    assert git.first_parent_history(root, "HEAD", ["flags"]) == whole
-    assert [c.paths for c in whole] == [c.paths for c in git.first_parent_history(
+    monkeypatch.setattr(git_log, "_CHUNK", 7)
+    assert git_log.first_parent_history(root, "HEAD", ["flags"]) == whole
+    assert [c.paths for c in whole] == [c.paths for c in git_log.first_parent_history(
         root, "HEAD", [git.FLAGS_DIR])]
 
 
 def test_a_stopped_stream_and_a_failed_one(made: CatalogRepo) -> None:
     root = made.repo.path
-    stream = git.first_parent_commits(root, "HEAD", ["flags"])
+    stream = git_log.first_parent_commits(root, "HEAD", ["flags"])
     first = next(stream)
     stream.close()  # git is stopped, not waited for to the end
-    assert first == git.first_parent_history(root, "HEAD", ["flags"], limit=1)[0]
+    assert first == git_log.first_parent_history(root, "HEAD", ["flags"], limit=1)[0]
     with pytest.raises(git.GitError, match="git log failed"):
-        git.first_parent_history(root, "no-such-ref", ["flags"])
+        git_log.first_parent_history(root, "no-such-ref", ["flags"])
     with pytest.raises(git.NotARepository):
-        git.first_parent_history(root.parent, "HEAD", ["flags"])
+        git_log.first_parent_history(root.parent, "HEAD", ["flags"])
 
 
 def test_each_commit_holds_what_its_own_diff_holds(made: CatalogRepo) -> None:
@@ -231,7 +232,7 @@ def test_each_commit_holds_what_its_own_diff_holds(made: CatalogRepo) -> None:
     ones `git diff --raw` gives between it and its first parent (the old sides the stream
     shares with the next newer change included)."""
     root = made.repo.path
-    commits = git.first_parent_history(root, "HEAD", ["flags"])
+    commits = git_log.first_parent_history(root, "HEAD", ["flags"])
     for commit in commits:
         base = f"{commit.sha}^" if commit is not commits[-1] else git.EMPTY_TREE
         own = git.diff_entries(root, base, commit.sha, "flags")

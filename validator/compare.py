@@ -29,6 +29,7 @@ from validator.files import (
 )
 from validator.findings import Finding, Severity
 from validator.gate_files import base_entry, gate_findings, history_rewrites
+from validator.git import log as git_log
 from validator.head_listing import INDEX, TREE, Listing
 from validator.importers.gate import (
     IMPORT_TRAILER,
@@ -393,12 +394,12 @@ def _imports(root: Path, reader: git.BlobReader, span: _Span, result: Comparison
     None without a trailer or a new flag."""
     if span.commits is None:
         return None
-    source = import_source(git.trailers(root, span.commits, IMPORT_TRAILER))
+    source = import_source(git_log.trailers(root, span.commits, IMPORT_TRAILER))
     new = {name: loaded.document.path for name, loaded in result.after.items()
            if name not in result.before}
     if source is None or not new:
         return None
-    whole = git.shallow_commits(root) is None
+    whole = git_log.shallow_commits(root) is None
     here = [] if span.base == git.EMPTY_TREE else list(git.tree_entries(root, span.base))
     ever = {stem(path) for path in here if git.is_flag_path(path)}
     if whole:
@@ -417,7 +418,7 @@ def _overrides(root: Path, span: _Span) -> dict[str, str]:
     if span.commits is None:
         return {}
     overrides: dict[str, str] = {}
-    for value in git.trailers(root, span.commits, OVERRIDE_TRAILER):
+    for value in git_log.trailers(root, span.commits, OVERRIDE_TRAILER):
         flag, _, reason = value.partition(":")
         if reason.strip():
             overrides[flag.strip()] = reason.strip()

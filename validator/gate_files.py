@@ -8,6 +8,7 @@ from pathlib import Path
 
 from validator import git
 from validator.findings import RULES, START, Finding
+from validator.git import log as git_log
 from validator.landings import policy_at
 from validator.policy import DEFAULT_POLICY, PYPROJECT, Policy, PolicyError, load_policy
 from validator.staged import outside_flags
@@ -64,13 +65,13 @@ def history_rewrites(root: Path, base: str, commits: str | None, policy: Policy,
     the previous one (or the base) as its first parent."""
     if not policy.require_merge_commits or commits is None:
         return []
-    merges = git.merges_in(root, commits)
+    merges = git_log.merges_in(root, commits)
     if not merges:
         return []
     allowed: set[str] = set()
     if not merge_request:
         previous = {base}
-        for sha in reversed(git.first_parents_in(root, commits)):
+        for sha in reversed(git_log.first_parents_in(root, commits)):
             parents = next((m[1:] for m in merges if m[0] == sha), None)
             if parents is not None and parents[0] in previous:
                 allowed.add(sha)

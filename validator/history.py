@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from validator.git import Change, Commit, Entry, FirstParent
+from validator.git import Change, Entry
+from validator.git.log import Commit, FirstParent
 
 State = TypeVar("State")
 

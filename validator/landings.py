@@ -16,6 +16,7 @@ from validator import git
 from validator.document import Document
 from validator.files import stem
 from validator.findings import RULES, START
+from validator.git import log as git_log
 from validator.history import Clock, landing_time, trusted_times
 from validator.loader import load_or_finding
 from validator.model import Flag
@@ -75,9 +76,9 @@ def branch_clock(root: Path, ref: str, *, since: int | None = None,
                  merges_only: bool = False) -> tuple[Clock, bool]:
     """The trusted clock of ref's first-parent line, and whether this clone is shallow (where
     history is cut, nothing older is assumed)."""
-    cut = git.shallow_commits(root)
+    cut = git_log.shallow_commits(root)
     shallow = cut is not None
-    line = git.first_parent_line(root, ref)
+    line = git_log.first_parent_line(root, ref)
     return trusted_times(line, None if shallow else since, cut or frozenset(),
                          merges_only=merges_only), shallow
 
@@ -97,7 +98,7 @@ def landing_times(root: Path, reader: git.BlobReader, ref: str,
     clock, shallow = branch_clock(root, ref, since=since,
                                   merges_only=policy.require_merge_commits)
     revisions = f"{clock.horizon_commit}..{ref}" if clock.horizon_commit else ref
-    commits = git.first_parent_history(root, revisions, [name_pathspec(n) for n in states])
+    commits = git_log.first_parent_history(root, revisions, [name_pathspec(n) for n in states])
     if key is None:
         return {name: landing_time(commits, name, state, partial(state_at, reader), stem,
                                    clock, shallow=shallow) for name, state in states.items()}

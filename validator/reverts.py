@@ -11,6 +11,7 @@ from pathlib import Path
 from validator import git
 from validator.check import LoadedFlag
 from validator.files import stem
+from validator.git import log as git_log
 from validator.history import landing_time
 from validator.landings import branch_clock, flag_at, name_pathspec, state_at
 from validator.model import Flag, Stage
@@ -23,7 +24,7 @@ def removed_names(root: Path, base: str) -> frozenset[str]:
     never removed cannot come back as a revert, nor be told from a new one by an import."""
     if base == git.EMPTY_TREE:
         return frozenset()
-    return frozenset(stem(path) for path in git.removed_paths(root, base)
+    return frozenset(stem(path) for path in git_log.removed_paths(root, base)
                      if git.is_flag_path(path))
 
 
@@ -42,7 +43,7 @@ def released_before_removal(root: Path, reader: git.BlobReader, base: str,
     for name, flag in names.items():
         if name not in ever_removed():  # never removed: no revert (and no glob walk per name)
             continue
-        last = git.first_parent_history(root, base, [name_pathspec(name)], limit=1)
+        last = git_log.first_parent_history(root, base, [name_pathspec(name)], limit=1)
         removed = [flag_at(reader, change.before) for change in (last[0].changes if last else ())
                    if stem(change.path) == name and change.before is not None]
         if flag in removed and _was_live_before(root, reader, base, policy, last[0], flag):
@@ -51,11 +52,11 @@ def released_before_removal(root: Path, reader: git.BlobReader, base: str,
 
 
 def _was_live_before(root: Path, reader: git.BlobReader, base: str, policy: Policy,
-                     removal: git.Commit, flag: Flag) -> bool:
+                     removal: git_log.Commit, flag: Flag) -> bool:
     """Did `flag`'s state land on the base branch strictly before the commit that removed it?"""
     clock, shallow = branch_clock(root, base, merges_only=policy.require_merge_commits)
     removed_at = clock.times.get(removal.sha)
-    earlier = git.first_parent_history(root, f"{removal.sha}^", [name_pathspec(flag.name)])
+    earlier = git_log.first_parent_history(root, f"{removal.sha}^", [name_pathspec(flag.name)])
     landed = landing_time(earlier, flag.name, RolloutState.of(flag), partial(state_at, reader),
                           stem, clock, shallow=shallow)
     return landed is not None and removed_at is not None and landed < removed_at

@@ -17,6 +17,7 @@ from validator.check import LoadedFlag
 from validator.document import Document
 from validator.edit.judge import Base
 from validator.files import stem
+from validator.git import log as git_log
 from validator.landings import landing_times, policy_at
 from validator.loader import load_or_finding
 from validator.model import Flag
@@ -91,7 +92,7 @@ def revert_command(root: Path, committed: Committed, name: str, working: bytes,
     if committed.head is None or committed.raw != working or committed.base.path is None:
         return None
     literal = f":(literal){committed.base.path}"
-    last = git.first_parent_history(root, committed.head, [literal], limit=1)
+    last = git_log.first_parent_history(root, committed.head, [literal], limit=1)
     if not last:
         return None
     sha = last[0].sha
@@ -108,7 +109,7 @@ def revert_command(root: Path, committed: Committed, name: str, working: bytes,
             if len(before) == 1 and before[0].oid else None
     if earlier is None or not _same_flag(earlier.flag, target):
         return None
-    merge = any(found[0] == sha for found in git.merges_in(root, f"{sha}^..{sha}"))
+    merge = any(found[0] == sha for found in git_log.merges_in(root, f"{sha}^..{sha}"))
     return f"git revert {'-m 1 ' if merge else ''}{sha[:12]}"
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from validator import git
 from validator.files import stem
-from validator.git import Commit
+from validator.git import log as git_log
+from validator.git.log import Commit
 from validator.history import Clock, landing_time
 from validator.landings import keyed
 from validator.lifecycle.facts_cache import FactsStore, history_key
@@ -121,7 +122,7 @@ def _walked(root: Path, ref: str, entries: list[git.Entry], flags: dict[str, Fla
     """The flags' facts from their history: one log (of the named flags' own paths, or of
     all of flags/), split by name as it streams, and the blobs each walk stops at."""
     clock = clock_of(root, ref, policy)
-    shallow = git.shallow_commits(root) is not None
+    shallow = git_log.shallow_commits(root) is not None
     history = named_history(root, ref, paths_of(entries, flags), clock) if names \
         else streamed_flag_commits(root, ref, [git.FLAGS_DIR])
     commits = by_name(history, flags)

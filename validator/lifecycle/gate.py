@@ -21,6 +21,7 @@ from pathlib import Path
 from validator import git
 from validator.check import LoadedFlag
 from validator.findings import RULES, START, Finding, Severity
+from validator.git import log as git_log
 from validator.landings import landing_times
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import age, current_milestone, released_key, rollout_overdue
@@ -155,7 +156,7 @@ def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag]) -> dict[st
     paths = {loaded.document.path: name for name, loaded in flags.items()}
     if not paths or base == _EMPTY_TREE:
         return {}
-    commits = git.first_parent_history(root, base, [f":(literal){p}" for p in paths])
+    commits = git_log.first_parent_history(root, base, [f":(literal){p}" for p in paths])
     found: dict[str, int] = {}
     for commit in commits:  # newest first: the file as it is now was added last
         for change in commit.changes:

@@ -16,6 +16,7 @@ from pathlib import Path
 from validator import git
 from validator.files import stem
 from validator.flag_summary import CatalogNote, FlagSummary, HistoryCompleteness
+from validator.git import log as git_log
 from validator.history import landing_time
 from validator.lifecycle.facts import added_at, by_name
 from validator.lifecycle.reads import clock_of, details, streamed_flag_commits
@@ -45,7 +46,7 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag],
     files); a shallow clone gives what it holds and says so. Where its history is cut, every
     file looks added: that is no change, so no row."""
     clock = clock_of(root, ref, policy)
-    shallow = git.shallow_commits(root) is not None
+    shallow = git_log.shallow_commits(root) is not None
     commits = by_name(streamed_flag_commits(root, ref, [git.FLAGS_DIR]), flags)
     found = details(root, {c.sha for listed in commits.values() for c in listed})
     steps: dict[str, list[Step]] = {}
@@ -67,7 +68,7 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag],
     return Histories(steps, facts, shallow)
 
 
-def _entries(histories: Iterable[list[git.Commit]]) -> Iterator[git.Entry]:
+def _entries(histories: Iterable[list[git_log.Commit]]) -> Iterator[git.Entry]:
     """Every blob the timelines read, to be read at once."""
     for commits in histories:
         for commit in commits:
@@ -77,7 +78,7 @@ def _entries(histories: Iterable[list[git.Commit]]) -> Iterator[git.Entry]:
                         yield entry
 
 
-def _after(commit: git.Commit, state_of: StateOf) -> RolloutState | None:
+def _after(commit: git_log.Commit, state_of: StateOf) -> RolloutState | None:
     """The flag's state after the commit (its changes are this flag's only, from by_name)."""
     for change in commit.changes:
         state = state_of(change.after) if change.after is not None else None

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from validator import git
-from validator.git import Commit
+from validator.git import log as git_log
+from validator.git.log import Commit
 from validator.history import Clock
 from validator.landings import branch_clock, name_pathspec, policy_at
 from validator.policy import PYPROJECT, Policy
@@ -38,16 +39,16 @@ def policy_of(root: Path, ref: str) -> Policy:
         return policy_at(reader, entry, ref)
 
 
-def flag_commits(root: Path, ref: str, pathspecs: Sequence[str]) -> list[git.Commit]:
+def flag_commits(root: Path, ref: str, pathspecs: Sequence[str]) -> list[git_log.Commit]:
     """First-parent commits of ref that touched those flag files, newest first."""
-    return git.first_parent_history(root, ref, pathspecs)
+    return git_log.first_parent_history(root, ref, pathspecs)
 
 
 def streamed_flag_commits(root: Path, ref: str, pathspecs: Sequence[str]
-                          ) -> Iterator[git.Commit]:
+                          ) -> Iterator[git_log.Commit]:
     """`flag_commits` as they come, for callers that split them by flag as they go
     (`facts.by_name`): the whole log of a 10,000-flag repository is never held at once."""
-    return git.first_parent_commits(root, ref, pathspecs)
+    return git_log.first_parent_commits(root, ref, pathspecs)
 
 
 _MOST_MOVES = 1000
@@ -85,7 +86,7 @@ def _one_round(root: Path, pending: set[tuple[str, str, str]], found: dict[str, 
         by_revision.setdefault(revision, set()).add((name, path))
     following: set[tuple[str, str, str]] = set()
     for revision, wanted in sorted(by_revision.items()):
-        commits = git.first_parent_history(root, revision,
+        commits = git_log.first_parent_history(root, revision,
                                            sorted({f":(literal){path}" for _, path in wanted}))
         for commit in commits:
             _merge(found, commit)

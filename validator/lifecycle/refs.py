@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from validator.git import GrepHit
+from validator.git.grep import GrepHit
 
 GITLAB_PATTERNS: tuple[str, ...] = (
     r"Feature\.enabled\?\(:{name}",

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from validator import git
+from validator.git import grep as git_grep
 from validator.lifecycle.refs import GITLAB_PATTERNS, Reference, grep_patterns, references
 from validator.policy import Policy
 
@@ -29,8 +30,8 @@ def find(root: Path, policy: Policy, names: Sequence[str] | None,
     found: list[Reference] = []
     for checkout in (root, *extra):
         exclude = (git.FLAGS_DIR,) if checkout == root else ()
-        hits = git.grep(checkout, patterns, exclude=exclude, tree=tree, cached=cached) \
-            if checkout == root else git.grep(checkout, patterns)
+        hits = git_grep.grep(checkout, patterns, exclude=exclude, tree=tree, cached=cached) \
+            if checkout == root else git_grep.grep(checkout, patterns)
         prefix = "" if checkout == root else f"{checkout}/"
         found += [Reference(r.flag, prefix + r.path, r.line, r.column)
                   for r in references(hits, chosen, known)]

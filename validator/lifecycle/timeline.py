@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from validator.engines import Bucketing
-from validator.git import Change, Commit
+from validator.git import Change
+from validator.git.log import Commit
 from validator.history import Clock
 from validator.lifecycle.reads import Details
 from validator.lifecycle.states import StateOf

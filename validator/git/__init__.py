@@ -1,4 +1,7 @@
-"""The only module that runs git. Reads go in batches: a few processes, whatever the repo size."""
+"""The one runner of git (`git`, `together`, `environment`) and the plain reads: objects,
+trees, the index, diffs, attributes, blobs. History is `validator.git.log`, search
+`validator.git.grep`; nothing else starts git. Reads go in batches: a few processes,
+whatever the repository's size."""
 
 from __future__ import annotations
 
@@ -8,11 +11,11 @@ import stat
 import subprocess
 import tempfile
 import threading
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, NoReturn
+from typing import IO
 
 from validator.errors import UserError
 from validator.files import ATTRIBUTES
@@ -167,7 +170,8 @@ def under_flags(path: str) -> bool:
     return path == FLAGS_DIR or path.startswith(f"{FLAGS_DIR}/")
 
 
-def _split_z(raw: bytes) -> list[str]:
+def split_z(raw: bytes) -> list[str]:
+    """NUL-separated paths (`-z` output), decoded as every path here is."""
     return [part.decode("utf-8", "surrogateescape") for part in raw.split(b"\0") if part]
 
 
@@ -196,7 +200,7 @@ class Entry:
 def tree_entries(root: Path, ref: str, *paths: str) -> dict[str, Entry]:
     """Every blob, symlink and submodule under paths at ref (default flags/), by path."""
     raw = git(root, "ls-tree", "-r", "-z", "--full-tree", ref, "--", *(paths or (FLAGS_DIR,)))
-    return {entry.path: entry for entry in map(_ls_entry, _split_z(raw))}
+    return {entry.path: entry for entry in map(_ls_entry, split_z(raw))}
 
 
 def _ls_entry(line: str) -> Entry:
@@ -290,10 +294,10 @@ def _file_kind(path: Path) -> str | None:
 
 def _untracked(root: Path, paths: Sequence[str]) -> list[str]:
     """New files in the working tree. Under flags/ even ignored ones: `build` reads them."""
-    found = _split_z(git(root, "ls-files", "--others", "-z", "--", FLAGS_DIR))
+    found = split_z(git(root, "ls-files", "--others", "-z", "--", FLAGS_DIR))
     others = [path for path in paths if path != FLAGS_DIR]
     if others:
-        found += _split_z(git(root, "ls-files", "--others", "--exclude-standard", "-z", "--",
+        found += split_z(git(root, "ls-files", "--others", "--exclude-standard", "-z", "--",
                               *others))
     return found
 
@@ -308,11 +312,13 @@ def _parse_raw(fields: list[bytes]) -> Iterator[Change]:
             continue
         path = fields[index + 1].decode("utf-8", "surrogateescape")
         old_mode, new_mode, old_oid, new_oid, _status = header[1:].split(" ")
-        yield Change(path, _side(path, old_mode, old_oid), _side(path, new_mode, new_oid))
+        yield Change(path, side(path, old_mode, old_oid), side(path, new_mode, new_oid))
         index += 2
 
 
-def _side(path: str, mode: str, oid: str) -> Entry | None:
+def side(path: str, mode: str, oid: str) -> Entry | None:
+    """One side of a `--raw` change: None where the file is absent (mode 000000), no object
+    id where git names none (all zeros: a working tree side git has not hashed)."""
     if mode == MISSING_MODE:
         return None
     return Entry(path, mode, None if oid.strip("0") == "" else oid)
@@ -363,203 +369,6 @@ def _parse_attributes(raw: bytes) -> dict[str, str]:
             path = fields[index].decode("utf-8", "surrogateescape")
             found.setdefault(path, f"{fields[index + 1].decode()}={value}")
     return found
-
-
-def shallow_commits(root: Path) -> frozenset[str] | None:
-    """The commits where a shallow clone's history is cut, or None for a full clone."""
-    answer = git(root, "rev-parse", "--is-shallow-repository", "--git-path", "shallow")
-    shallow, _, where = answer.decode("utf-8", "surrogateescape").partition("\n")
-    if shallow.strip() != "true":
-        return None
-    try:
-        listed = (root / where.strip()).read_text(encoding="ascii").split()
-    except OSError:
-        listed = []
-    return frozenset(listed)
-
-
-@dataclass(frozen=True, slots=True)
-class FirstParent:
-    """One commit of a branch's first-parent line, as `git log --first-parent` lists it."""
-
-    sha: str
-    committed_at: int
-    parents: int
-
-
-def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
-    """The whole first-parent line of ref, newest first: ids, committer times, parent counts.
-
-    No diffs are computed, so this stays cheap on long histories; landing times are judged
-    against it (see `validator.history`). The times are the commits' own (`%ct`), as every
-    other history read gives them: `rev-list --timestamp` would be faster with a commit-graph,
-    but that file keeps 34 bits of a date (a commit dated past 2514 would read as long ago)
-    and parses a malformed commit differently, so the verdict would depend on housekeeping.
-    """
-    raw = git(root, "log", "--no-show-signature", "--first-parent", "--format=%H %ct %P", ref,
-              "--")
-    line: list[FirstParent] = []
-    for row in raw.decode("ascii").splitlines():
-        sha, stamp, *parents = row.split(" ")  # a root commit's %P is empty: "sha time "
-        line.append(FirstParent(sha, int(stamp), len([p for p in parents if p])))
-    return line
-
-
-@dataclass(frozen=True, slots=True)
-class Commit:
-    """A first-parent commit and what it changed under flags/ (against its first parent)."""
-
-    sha: str
-    committed_at: int
-    changes: tuple[Change, ...]
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        return tuple(change.path for change in self.changes)
-
-
-def first_parent_history(root: Path, revisions: str, pathspecs: Sequence[str], *,
-                         limit: int | None = None) -> list[Commit]:
-    """Commits of `revisions` (first parent only) that touched pathspecs, newest first.
-
-    First parent only: a change lands on the base branch when its merge commit does. Each
-    commit carries `--raw` changes (modes and object ids), so states are read by object id.
-    """
-    return list(first_parent_commits(root, revisions, pathspecs, limit=limit))
-
-
-def first_parent_commits(root: Path, revisions: str, pathspecs: Sequence[str], *,
-                         limit: int | None = None) -> Generator[Commit, None, None]:
-    """`first_parent_history` as a stream: each commit is parsed as git writes it, so a
-    caller that keeps only part of a long history (a few flags, or each flag's own changes)
-    never holds the whole log's bytes or every change at once. Closing it early stops git."""
-    if not pathspecs:
-        return
-    count = [f"--max-count={limit}"] if limit is not None else []
-    yield from _parse_fields(_streamed_fields(root, (
-        "log", "--no-show-signature", "--first-parent", "-m", "--no-renames", "--raw", "-z",
-        *count, "--no-abbrev", "--format=%x00%H %ct", revisions, "--", *pathspecs)))
-
-
-def removed_paths(root: Path, ref: str) -> set[str]:
-    """Every path under flags/ that a first-parent commit of ref ever deleted (or moved
-    away): with the paths at ref, every flag file the branch has ever had."""
-    raw = git(root, "log", "--no-show-signature", "--first-parent", "-m", "--no-renames",
-              "--diff-filter=D", "--raw", "-z", "--no-abbrev", "--format=%x00%H %ct", ref, "--",
-              FLAGS_DIR)
-    return {change.path for commit in _parse_log(raw) for change in commit.changes}
-
-
-_HEADER = re.compile(rb"[0-9a-f]{40,64} [0-9]+")
-_CHUNK = 1 << 20
-"""How much of a log is read at a time: big enough that the Python per read is nothing."""
-
-
-def _streamed_fields(root: Path, args: Sequence[str]) -> Iterator[bytes]:
-    """The NUL-separated fields of a git command's output, read as it comes; the same
-    errors as `git` once the output ends (the last field, after the final NUL, included)."""
-    with tempfile.TemporaryFile() as errors:
-        try:
-            process = subprocess.Popen(["git", *args], cwd=root, stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.PIPE, stderr=errors,
-                                       env=environment())
-        except FileNotFoundError:
-            raise GitError("git is not installed, and --base/--staged read git") from None
-        assert process.stdout is not None
-        try:
-            tail = b""
-            while chunk := process.stdout.read(_CHUNK):
-                fields = (tail + chunk).split(b"\0")
-                tail = fields.pop()
-                yield from fields
-            process.stdout.close()
-            returncode = process.wait()
-            if returncode != 0:
-                errors.seek(0)
-                _raise(root, args, errors.read(), returncode)
-            yield tail
-        finally:
-            if process.poll() is None:  # the reader stopped early: git need not finish
-                process.kill()
-                process.wait()
-            process.stdout.close()
-
-
-def _raise(root: Path, args: Sequence[str], stderr: bytes, returncode: int) -> NoReturn:
-    """`git`'s error for a failed command, so a streamed read fails as a whole one does."""
-    detail = stderr.decode("utf-8", "replace").strip().splitlines()
-    if any("not a git repository" in line for line in detail):
-        raise NotARepository(f"{root.resolve()} is not in a git repository; --base, "
-                             "--staged and plan compare git states")
-    raise GitError(f"git {args[0]} failed: {detail[-1] if detail else returncode}")
-
-
-def _parse_log(raw: bytes) -> Iterator[Commit]:
-    """A whole `git log --raw -z --format=%x00%H %ct` output's commits (see `_parse_fields`)."""
-    return _parse_fields(iter(raw.split(b"\0")))
-
-
-def _parse_fields(fields: Iterator[bytes]) -> Iterator[Commit]:
-    """Splits on NULs only: headers are `<sha> <time>`, changes are `--raw` records.
-
-    Raw records start with ':' and are followed by their path, so no path text (newlines,
-    U+0001, anything) can be mistaken for a header. A long history repeats each path and
-    object id many times (a change's old side is the previous change's new side), so each
-    path is decoded once and an old side that equals the new side met next (newest first)
-    is the same `Entry`: a 10,000-flag history holds about half the objects.
-    """
-    current: tuple[str, int] | None = None
-    changes: list[Change] = []
-    paths: dict[bytes, str] = {}
-    older: dict[str, Entry] = {}  # per path: the old side of its newest change so far
-    modes: dict[str, str] = {}  # one string for each mode, not two a change
-    for field_ in fields:
-        field_ = field_.strip(b"\n")
-        if field_[:1] == b":":
-            raw_path = next(fields, None)
-            if raw_path is None:
-                break
-            path = paths.get(raw_path)
-            if path is None:
-                path = paths[raw_path] = raw_path.decode("utf-8", "surrogateescape")
-            old_mode, new_mode, old_oid, new_oid, _status = field_[1:].decode("ascii").split(" ")
-            old_mode, new_mode = modes.setdefault(old_mode, old_mode), \
-                modes.setdefault(new_mode, new_mode)
-            known = older.get(path)
-            if known is not None and known.oid == new_oid and known.mode == new_mode:
-                after: Entry | None = known
-            else:
-                after = _side(path, new_mode, new_oid)
-            before = _side(path, old_mode, old_oid)
-            if before is not None:
-                older[path] = before
-            changes.append(Change(path, before, after))
-            continue
-        if _HEADER.fullmatch(field_):
-            if current is not None:
-                yield Commit(current[0], current[1], tuple(changes))
-            sha, stamp = field_.decode("ascii").split(" ")
-            current, changes = (sha, int(stamp)), []
-    if current is not None:
-        yield Commit(current[0], current[1], tuple(changes))
-
-
-def merges_in(root: Path, revision_range: str) -> list[tuple[str, ...]]:
-    """Every merge commit of the range with its parents: (merge, first parent, others...)."""
-    raw = git(root, "rev-list", "--merges", "--parents", revision_range)
-    return [tuple(line.split(" ")) for line in raw.decode("ascii").splitlines() if line]
-
-
-def first_parents_in(root: Path, revision_range: str) -> list[str]:
-    """The first-parent commits of a range, newest first."""
-    return git(root, "rev-list", "--first-parent", revision_range).decode("ascii").split()
-
-
-def trailers(root: Path, revision_range: str, key: str) -> list[str]:
-    """Values of the trailer `key` in every commit message of the range."""
-    raw = git(root, "log", "--no-show-signature",
-              f"--format=%(trailers:key={key},valueonly,separator=%x00)%x00", revision_range)
-    return [value.strip() for value in _split_z(raw) if value.strip()]
 
 
 def merge_tree(root: Path, ours: str, theirs: str) -> str | None:
@@ -660,57 +469,3 @@ def _check_oid(oid: str) -> None:
 def _write_all(stream: IO[bytes], oids: Sequence[str]) -> None:
     stream.write(b"".join(oid.encode("ascii") + b"\n" for oid in oids))
     stream.flush()
-
-
-@dataclass(frozen=True, slots=True)
-class GrepHit:
-    """One match of `git grep -o`: where it starts (1-based) and the text it matched."""
-
-    path: str
-    line: int
-    column: int
-    text: str
-
-
-def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
-         tree: str | None = None, cached: bool = False) -> list[GrepHit]:
-    """Every match of the extended regular expressions in the tracked and untracked (not
-    ignored) files of root's work tree, or in a tree, or in the index; exit code 1 (nothing
-    found) is no error. Every file is read as text (`--text`): one git calls binary (`-diff` or
-    `binary` in .gitattributes, as generated code often is) can still use a flag, and a
-    removal judged by these matches must not miss it."""
-    args = ["grep", "-z", "-n", "--column", "-o", "--text", "-E", "--no-color"]
-    args.append("--cached" if cached else "--untracked" if tree is None else "--full-name")
-    for pattern in patterns:
-        args += ["-e", pattern]
-    if tree is not None:
-        args.append(tree)
-    args += ["--", ".", *(f":(exclude){path}" for path in exclude)]
-    process = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False,
-                             env=environment())
-    if process.returncode == 1 and not process.stderr:
-        return []
-    if process.returncode != 0:
-        detail = process.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git grep in {root} failed: {detail[-1] if detail else 'no output'}")
-    hits = _parse_grep(process.stdout)
-    if tree is None:
-        return list(hits)
-    return [GrepHit(hit.path.removeprefix(f"{tree}:"), hit.line, hit.column, hit.text)
-            for hit in hits]
-
-
-def _parse_grep(raw: bytes) -> Iterator[GrepHit]:
-    """`<path>\0<line>\0<column>\0<match>\n` records: the path ends at a NUL, so a path with
-    a newline stays whole; a match never holds one (git grep matches within a line)."""
-    position = 0
-    while position < len(raw):
-        path_end = raw.index(b"\0", position)
-        line_end = raw.index(b"\0", path_end + 1)
-        column_end = raw.index(b"\0", line_end + 1)
-        text_end = raw.find(b"\n", column_end + 1)
-        text_end = len(raw) if text_end < 0 else text_end
-        yield GrepHit(raw[position:path_end].decode("utf-8", "surrogateescape"),
-                      int(raw[path_end + 1:line_end]), int(raw[line_end + 1:column_end]),
-                      raw[column_end + 1:text_end].decode("utf-8", "replace"))
-        position = text_end + 1

@@ -1,0 +1,64 @@
+"""`git grep` over the work tree, a tree or the index: where flag names are used in code."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from validator import git
+
+
+@dataclass(frozen=True, slots=True)
+class GrepHit:
+    """One match of `git grep -o`: where it starts (1-based) and the text it matched."""
+
+    path: str
+    line: int
+    column: int
+    text: str
+
+
+def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
+         tree: str | None = None, cached: bool = False) -> list[GrepHit]:
+    """Every match of the extended regular expressions in the tracked and untracked (not
+    ignored) files of root's work tree, or in a tree, or in the index; exit code 1 (nothing
+    found) is no error. Every file is read as text (`--text`): one git calls binary (`-diff` or
+    `binary` in .gitattributes, as generated code often is) can still use a flag, and a
+    removal judged by these matches must not miss it."""
+    args = ["grep", "-z", "-n", "--column", "-o", "--text", "-E", "--no-color"]
+    args.append("--cached" if cached else "--untracked" if tree is None else "--full-name")
+    for pattern in patterns:
+        args += ["-e", pattern]
+    if tree is not None:
+        args.append(tree)
+    args += ["--", ".", *(f":(exclude){path}" for path in exclude)]
+    process = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False,
+                             env=git.environment())
+    if process.returncode == 1 and not process.stderr:
+        return []
+    if process.returncode != 0:
+        detail = process.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise git.GitError(f"git grep in {root} failed: {detail[-1] if detail else 'no output'}")
+    hits = _parse_grep(process.stdout)
+    if tree is None:
+        return list(hits)
+    return [GrepHit(hit.path.removeprefix(f"{tree}:"), hit.line, hit.column, hit.text)
+            for hit in hits]
+
+
+def _parse_grep(raw: bytes) -> Iterator[GrepHit]:
+    """`<path>\0<line>\0<column>\0<match>\n` records: the path ends at a NUL, so a path with
+    a newline stays whole; a match never holds one (git grep matches within a line)."""
+    position = 0
+    while position < len(raw):
+        path_end = raw.index(b"\0", position)
+        line_end = raw.index(b"\0", path_end + 1)
+        column_end = raw.index(b"\0", line_end + 1)
+        text_end = raw.find(b"\n", column_end + 1)
+        text_end = len(raw) if text_end < 0 else text_end
+        yield GrepHit(raw[position:path_end].decode("utf-8", "surrogateescape"),
+                      int(raw[path_end + 1:line_end]), int(raw[line_end + 1:column_end]),
+                      raw[column_end + 1:text_end].decode("utf-8", "replace"))
+        position = text_end + 1

@@ -1,0 +1,212 @@
+"""A branch's history as the gate reads it: the first-parent line with commit times, the
+commits that touched flag files with their `--raw` changes (streamed, so a long history is
+never held whole), merges and trailers of a range, and where a shallow clone is cut."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from validator import git
+
+
+def shallow_commits(root: Path) -> frozenset[str] | None:
+    """The commits where a shallow clone's history is cut, or None for a full clone."""
+    answer = git.git(root, "rev-parse", "--is-shallow-repository", "--git-path", "shallow")
+    shallow, _, where = answer.decode("utf-8", "surrogateescape").partition("\n")
+    if shallow.strip() != "true":
+        return None
+    try:
+        listed = (root / where.strip()).read_text(encoding="ascii").split()
+    except OSError:
+        listed = []
+    return frozenset(listed)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstParent:
+    """One commit of a branch's first-parent line, as `git log --first-parent` lists it."""
+
+    sha: str
+    committed_at: int
+    parents: int
+
+
+def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
+    """The whole first-parent line of ref, newest first: ids, committer times, parent counts.
+
+    No diffs are computed, so this stays cheap on long histories; landing times are judged
+    against it (see `validator.history`). The times are the commits' own (`%ct`), as every
+    other history read gives them: `rev-list --timestamp` would be faster with a commit-graph,
+    but that file keeps 34 bits of a date (a commit dated past 2514 would read as long ago)
+    and parses a malformed commit differently, so the verdict would depend on housekeeping.
+    """
+    raw = git.git(root, "log", "--no-show-signature", "--first-parent", "--format=%H %ct %P",
+                  ref, "--")
+    line: list[FirstParent] = []
+    for row in raw.decode("ascii").splitlines():
+        sha, stamp, *parents = row.split(" ")  # a root commit's %P is empty: "sha time "
+        line.append(FirstParent(sha, int(stamp), len([p for p in parents if p])))
+    return line
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """A first-parent commit and what it changed under flags/ (against its first parent)."""
+
+    sha: str
+    committed_at: int
+    changes: tuple[git.Change, ...]
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(change.path for change in self.changes)
+
+
+def first_parent_history(root: Path, revisions: str, pathspecs: Sequence[str], *,
+                         limit: int | None = None) -> list[Commit]:
+    """Commits of `revisions` (first parent only) that touched pathspecs, newest first.
+
+    First parent only: a change lands on the base branch when its merge commit does. Each
+    commit carries `--raw` changes (modes and object ids), so states are read by object id.
+    """
+    return list(first_parent_commits(root, revisions, pathspecs, limit=limit))
+
+
+def first_parent_commits(root: Path, revisions: str, pathspecs: Sequence[str], *,
+                         limit: int | None = None) -> Generator[Commit, None, None]:
+    """`first_parent_history` as a stream: each commit is parsed as git writes it, so a
+    caller that keeps only part of a long history (a few flags, or each flag's own changes)
+    never holds the whole log's bytes or every change at once. Closing it early stops git."""
+    if not pathspecs:
+        return
+    count = [f"--max-count={limit}"] if limit is not None else []
+    yield from _parse_fields(_streamed_fields(root, (
+        "log", "--no-show-signature", "--first-parent", "-m", "--no-renames", "--raw", "-z",
+        *count, "--no-abbrev", "--format=%x00%H %ct", revisions, "--", *pathspecs)))
+
+
+def removed_paths(root: Path, ref: str) -> set[str]:
+    """Every path under flags/ that a first-parent commit of ref ever deleted (or moved
+    away): with the paths at ref, every flag file the branch has ever had."""
+    raw = git.git(root, "log", "--no-show-signature", "--first-parent", "-m", "--no-renames",
+                  "--diff-filter=D", "--raw", "-z", "--no-abbrev", "--format=%x00%H %ct", ref,
+                  "--", git.FLAGS_DIR)
+    return {change.path for commit in _parse_log(raw) for change in commit.changes}
+
+
+_HEADER = re.compile(rb"[0-9a-f]{40,64} [0-9]+")
+_CHUNK = 1 << 20
+"""How much of a log is read at a time: big enough that the Python per read is nothing."""
+
+
+def _streamed_fields(root: Path, args: Sequence[str]) -> Iterator[bytes]:
+    """The NUL-separated fields of a git command's output, read as it comes; the same
+    errors as `git` once the output ends (the last field, after the final NUL, included)."""
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen(["git", *args], cwd=root, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.PIPE, stderr=errors,
+                                       env=git.environment())
+        except FileNotFoundError:
+            raise git.GitError("git is not installed, and --base/--staged read git") from None
+        assert process.stdout is not None
+        try:
+            tail = b""
+            while chunk := process.stdout.read(_CHUNK):
+                fields = (tail + chunk).split(b"\0")
+                tail = fields.pop()
+                yield from fields
+            process.stdout.close()
+            returncode = process.wait()
+            if returncode != 0:
+                errors.seek(0)
+                _raise(root, args, errors.read(), returncode)
+            yield tail
+        finally:
+            if process.poll() is None:  # the reader stopped early: git need not finish
+                process.kill()
+                process.wait()
+            process.stdout.close()
+
+
+def _raise(root: Path, args: Sequence[str], stderr: bytes, returncode: int) -> NoReturn:
+    """`git`'s error for a failed command, so a streamed read fails as a whole one does."""
+    detail = stderr.decode("utf-8", "replace").strip().splitlines()
+    if any("not a git repository" in line for line in detail):
+        raise git.NotARepository(f"{root.resolve()} is not in a git repository; --base, "
+                             "--staged and plan compare git states")
+    raise git.GitError(f"git {args[0]} failed: {detail[-1] if detail else returncode}")
+
+
+def _parse_log(raw: bytes) -> Iterator[Commit]:
+    """A whole `git log --raw -z --format=%x00%H %ct` output's commits (see `_parse_fields`)."""
+    return _parse_fields(iter(raw.split(b"\0")))
+
+
+def _parse_fields(fields: Iterator[bytes]) -> Iterator[Commit]:
+    """Splits on NULs only: headers are `<sha> <time>`, changes are `--raw` records.
+
+    Raw records start with ':' and are followed by their path, so no path text (newlines,
+    U+0001, anything) can be mistaken for a header. A long history repeats each path and
+    object id many times (a change's old side is the previous change's new side), so each
+    path is decoded once and an old side that equals the new side met next (newest first)
+    is the same `Entry`: a 10,000-flag history holds about half the objects.
+    """
+    current: tuple[str, int] | None = None
+    changes: list[git.Change] = []
+    paths: dict[bytes, str] = {}
+    older: dict[str, git.Entry] = {}  # per path: the old side of its newest change so far
+    modes: dict[str, str] = {}  # one string for each mode, not two a change
+    for field_ in fields:
+        field_ = field_.strip(b"\n")
+        if field_[:1] == b":":
+            raw_path = next(fields, None)
+            if raw_path is None:
+                break
+            path = paths.get(raw_path)
+            if path is None:
+                path = paths[raw_path] = raw_path.decode("utf-8", "surrogateescape")
+            old_mode, new_mode, old_oid, new_oid, _status = field_[1:].decode("ascii").split(" ")
+            old_mode, new_mode = modes.setdefault(old_mode, old_mode), \
+                modes.setdefault(new_mode, new_mode)
+            known = older.get(path)
+            if known is not None and known.oid == new_oid and known.mode == new_mode:
+                after: git.Entry | None = known
+            else:
+                after = git.side(path, new_mode, new_oid)
+            before = git.side(path, old_mode, old_oid)
+            if before is not None:
+                older[path] = before
+            changes.append(git.Change(path, before, after))
+            continue
+        if _HEADER.fullmatch(field_):
+            if current is not None:
+                yield Commit(current[0], current[1], tuple(changes))
+            sha, stamp = field_.decode("ascii").split(" ")
+            current, changes = (sha, int(stamp)), []
+    if current is not None:
+        yield Commit(current[0], current[1], tuple(changes))
+
+
+def merges_in(root: Path, revision_range: str) -> list[tuple[str, ...]]:
+    """Every merge commit of the range with its parents: (merge, first parent, others...)."""
+    raw = git.git(root, "rev-list", "--merges", "--parents", revision_range)
+    return [tuple(line.split(" ")) for line in raw.decode("ascii").splitlines() if line]
+
+
+def first_parents_in(root: Path, revision_range: str) -> list[str]:
+    """The first-parent commits of a range, newest first."""
+    return git.git(root, "rev-list", "--first-parent", revision_range).decode("ascii").split()
+
+
+def trailers(root: Path, revision_range: str, key: str) -> list[str]:
+    """Values of the trailer `key` in every commit message of the range."""
+    raw = git.git(root, "log", "--no-show-signature",
+                  f"--format=%(trailers:key={key},valueonly,separator=%x00)%x00", revision_range)
+    return [value.strip() for value in git.split_z(raw) if value.strip()]
