@@ -80,9 +80,11 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     rows = json.loads(out.read_text())["results"][str(FLAGS)]
     assert {"validate", "validate_warm", "validate_warm10", "base", "staged", "staged_none",
-            "build", "build_warm", "check_jsonschema"} <= {
+            "build", "build_warm", "render", "render_warm", "check_jsonschema"} <= {
         row for row, cell in rows.items() if isinstance(cell, dict)
     }
+    # each cold render wrote a folder of its own; none is left in the cached repository
+    assert not list((tmp_path / "cache").glob("*/public-cold"))
     assert out.with_suffix(".md").read_text().startswith("| measurement |")
     assert out.with_suffix(".svg").read_text().startswith("<svg")
 
