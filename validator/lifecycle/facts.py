@@ -8,9 +8,10 @@ each flag's last change of state, so about two blobs a flag are parsed, cached b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from validator import git
 from validator.files import stem
@@ -22,7 +23,7 @@ from validator.lifecycle.facts_cache import FactsStore, history_key
 from validator.lifecycle.lifespan import released_key
 from validator.lifecycle.reads import clock_of, named_history, streamed_flag_commits
 from validator.lifecycle.state_cache import StateStore
-from validator.lifecycle.states import FlagOf, StateOf, States, cached_states
+from validator.lifecycle.states import Head, StateOf, States, cached_states, head_state, unpacked
 from validator.lifecycle.status import Facts
 from validator.model import Flag
 from validator.policy import Policy
@@ -73,9 +74,19 @@ class Known:
     facts: dict[str, Facts]
 
 
-def flags_at(entries: Iterable[git.Entry], flag_of: FlagOf) -> dict[str, Flag]:
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+Read = TypeVar("Read", bound=Named)
+"""What a flag file is read as: the flag, or a `Head` (perhaps not made yet)."""
+
+
+def flags_at(entries: Iterable[git.Entry], flag_of: Callable[[git.Entry], Read | None]
+             ) -> dict[str, Read]:
     """The readable flags of a tree by name (the first file of a name wins, as in a build)."""
-    found: dict[str, Flag] = {}
+    found: dict[str, Read] = {}
     for entry in sorted(entries, key=lambda entry: entry.path):
         flag = flag_of(entry) if git.is_flag_path(entry.path) and entry.is_regular else None
         if flag is not None:
@@ -97,30 +108,47 @@ def known(root: Path, ref: str, names: Sequence[str], policy: Policy,
     """The flags at ref (all, or `names`) and when each one's state landed and was added,
     on the clock `policy` (the ref's) makes the gate count by. `store`: states kept between
     runs (none: every blob walked is parsed), and for every flag the facts of the last
-    commits asked about (`facts_cache`): the same commit's history is not read again."""
+    commits asked about (`facts_cache`): the same commit's history is not read again.
+
+    The flags are made once the walk and its states are gone (`Packed`): the walk holds
+    each flag's small pickle, not the flag."""
+    heads, facts = _heads_and_facts(root, ref, names, policy, store)
+    return Known({name: unpacked(heads.pop(name)) for name in list(heads)}, facts)
+
+
+def _heads_and_facts(root: Path, ref: str, names: Sequence[str], policy: Policy,
+                     store: StateStore | None) -> tuple[dict[str, Head], dict[str, Facts]]:
+    """`known`'s flags as read (perhaps not made yet) and their facts."""
     entries = list(git.tree_entries(root, ref).values())
     if names:
         entries = [entry for entry in entries if stem(entry.path) in names]
     with git.BlobReader(root) as reader:
         state_of = cached_states(reader, store)
-        read = state_of.flags(entry for entry in entries if git.is_flag_path(entry.path))
-        flags = flags_at(entries, lambda entry: read.get(_key(entry)))
+        heads = _heads_at(entries, state_of)
         kept = FactsStore(store) if store is not None and not names else None
-        key = history_key(root, ref, policy, sorted(flags), kept.context) if kept else ""
-        facts = kept.get(key, list(flags)) if kept else None
+        key = history_key(root, ref, policy, sorted(heads), kept.context) if kept else ""
+        facts = kept.get(key, list(heads)) if kept else None
         if facts is None:
-            facts = _walked(root, ref, entries, flags, names, policy, state_of)
+            facts = _walked(root, ref, entries, {name: head_state(head) for name, head
+                                                  in heads.items()}, names, policy, state_of)
             if kept:
                 kept.put(key, facts)
     if store is not None:
         store.save(every_head=not names)
-    return Known(flags, facts)
+    return heads, facts
 
 
-def _walked(root: Path, ref: str, entries: list[git.Entry], flags: dict[str, Flag],
+def _heads_at(entries: list[git.Entry], state_of: States) -> dict[str, Head]:
+    """The tree's flags by name as `flags_at` picks them, read in one stream."""
+    read = state_of.flags(entry for entry in entries if git.is_flag_path(entry.path))
+    return flags_at(entries, lambda entry: read.get(_key(entry)))
+
+
+def _walked(root: Path, ref: str, entries: list[git.Entry], flags: dict[str, RolloutState],
             names: Sequence[str], policy: Policy, state_of: States) -> dict[str, Facts]:
-    """The flags' facts from their history: one log (of the named flags' own paths, or of
-    all of flags/), split by name as it streams, and the blobs each walk stops at."""
+    """The flags' facts (from their states at ref) from their history: one log (of the
+    named flags' own paths, or of all of flags/), split by name as it streams, and the
+    blobs each walk stops at."""
     clock = clock_of(root, ref, policy)
     shallow = git_log.shallow_commits(root) is not None
     history = named_history(root, ref, paths_of(entries, flags), clock) if names \
@@ -136,14 +164,14 @@ def _key(entry: git.Entry) -> tuple[str, str, str]:
     return (entry.oid or "", entry.path, entry.mode)
 
 
-def _released(commits: dict[str, list[Commit]], flags: dict[str, Flag], states: StateOf,
-              clock: Clock, shallow: bool) -> dict[str, int | None]:
+def _released(commits: dict[str, list[Commit]], flags: dict[str, RolloutState],
+              states: StateOf, clock: Clock, shallow: bool) -> dict[str, int | None]:
     """When default_enabled: true landed, for the flags that have it (the gate's FO407 count:
     `lifespan.released_key`)."""
     released_of = keyed(states, released_key)
     return {name: landing_time(commits[name], name, True, released_of, stem, clock,
                                shallow=shallow)
-            for name, flag in flags.items() if flag.default_enabled}
+            for name, state in flags.items() if state.default_enabled}
 
 
 class _Unread(Exception):
@@ -153,7 +181,7 @@ class _Unread(Exception):
         self.entry = entry
 
 
-def _landings(commits: dict[str, list[Commit]], flags: dict[str, Flag], states: States,
+def _landings(commits: dict[str, list[Commit]], flags: dict[str, RolloutState], states: States,
               clock: Clock, shallow: bool) -> dict[str, int | None]:
     """Every flag's landing time, walked in rounds: each round walks every flag as far as
     the states known so far allow, then reads all the blobs the walks stopped at in one
@@ -168,9 +196,9 @@ def _landings(commits: dict[str, list[Commit]], flags: dict[str, Flag], states: 
     pending = dict(flags)
     while pending:
         wanted: dict[str, git.Entry] = {}
-        for name, flag in pending.items():
+        for name, state in pending.items():
             try:
-                found[name] = landing_time(commits[name], name, RolloutState.of(flag),
+                found[name] = landing_time(commits[name], name, state,
                                            state_of, stem, clock, shallow=shallow)
             except _Unread as unread:
                 wanted[name] = unread.entry

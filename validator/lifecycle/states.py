@@ -9,7 +9,9 @@ with a `StateStore`, between runs too (`state_cache`).
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from validator import git
@@ -25,6 +27,32 @@ StateOf = Callable[[git.Entry], RolloutState | None]
 
 Key = tuple[str, str, str]
 """A blob as one path reads it: object id, path, mode."""
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """A head flag not made yet: its name, its state and its document's data, pickled.
+
+    A validated flag holds about 3 KB, its pickled data under 1 KB: 10,000 flags held whole
+    through a history walk were a quarter of status's peak, so the walk keeps these and the
+    flags are made (`unpacked`) once it is over, validated as they would have been."""
+
+    name: str
+    state: RolloutState
+    data: bytes
+
+
+Head = Flag | Packed
+"""A head blob's flag, made or not yet (`Packed`)."""
+
+
+def unpacked(head: Head) -> Flag:
+    """The flag itself: a packed one validated from its data, as the pool's are."""
+    return Flag.model_validate(pickle.loads(head.data)) if isinstance(head, Packed) else head
+
+
+def head_state(head: Head) -> RolloutState:
+    return head.state if isinstance(head, Packed) else RolloutState.of(head)
 
 
 LOAD_AT_ONCE = 5000
@@ -71,11 +99,11 @@ class States:
                 self._store.put(entry_key(*key), state)
             self._known[key] = state
 
-    def flags(self, entries: Iterable[git.Entry]) -> dict[Key, Flag | None]:
-        """The whole flags of these blobs (a tree's flag files): from the store where it has
-        them, the others read in one stream and parsed on every core. Their states are
-        known afterwards too."""
-        found: dict[Key, Flag | None] = {}
+    def flags(self, entries: Iterable[git.Entry]) -> dict[Key, Head | None]:
+        """The flags of these blobs (a tree's flag files): from the store where it has them,
+        the others read in one stream and parsed on every core, whose flags come back
+        `Packed`. Their states are known afterwards too."""
+        found: dict[Key, Head | None] = {}
         missing: list[git.Entry] = []
         for entry in entries:
             if entry.oid is None or not entry.is_regular:
@@ -88,13 +116,21 @@ class States:
         self._reader.prefetch(entry.oid for entry in missing if entry.oid is not None)
         raw = [(entry.path, self._reader.read(entry.oid)) for entry in missing
                if entry.oid is not None]
-        for entry, (flag, data) in zip(missing, flags_of(raw), strict=True):
-            found[_key(entry)] = flag
+        for entry, (head, data) in zip(missing, heads_of(raw), strict=True):
+            found[_key(entry)] = head if head is None else self._shared(head)
             if self._store is not None:
-                self._store.put_flag(entry_key(*_key(entry)), data, flag is not None)
-        for key, flag in found.items():
-            self._known[key] = None if flag is None else RolloutState.of(flag)
+                self._store.put_flag(entry_key(*_key(entry)), data_of(head, data),
+                                     head is not None)
+        for key, head in found.items():
+            self._known[key] = None if head is None else self._one(head_state(head))
         return found
+
+    def _shared(self, head: Head) -> Head:
+        """A packed head whose state is the one kept for its equals."""
+        if isinstance(head, Flag):
+            return head
+        state = self._same.setdefault(head.state, head.state)
+        return head if state is head.state else Packed(head.name, state, head.data)
 
     def load(self, entries: Iterable[git.Entry]) -> None:
         """Knows the states of all these entries afterwards, reading git once for them."""
@@ -162,15 +198,40 @@ def states_of(items: Sequence[Item]) -> list[RolloutState | None]:
     return [_decoded(entry) for entry in _each(_plain_state, items)]
 
 
-def flags_of(items: Sequence[Item]) -> Iterator[tuple[Flag | None, dict[str, Any] | None]]:
-    """Each blob's flag and data, in order, as they come; on every core when there are
-    enough blobs, whose workers send back only the data of each valid flag, validated again
-    here. A stream, so that a caller that keeps only the flags holds one document's data
-    at a time, not 10,000."""
+def heads_of(items: Sequence[Item]) -> Iterator[tuple[Head | None, dict[str, Any] | None]]:
+    """Each blob's flag (None: none) and its document's data, in order, as they come; on
+    every core when there are enough blobs, whose workers send back each valid flag's name,
+    state and pickled data, made `Packed` here with no data besides (`data_of` reads it):
+    a caller that keeps only the flags holds the small pickles through a long walk, not
+    10,000 flags."""
     if not _pooled(items):
         return (flag_of_bytes(item) for item in items)
-    return ((Flag.model_validate(data) if valid else None, data)
-            for valid, data in _each_lazily(_valid_data, items))
+    return ((_unsent(sent), None) for sent in _each_lazily(_packed, items))
+
+
+def data_of(head: Head | None, data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The document's data of a head from `heads_of` (a packed one's, unpickled)."""
+    return pickle.loads(head.data) if isinstance(head, Packed) else data
+
+
+Sent = tuple[str, list[Any], bytes]
+"""A valid head flag as a worker sends it: name, plain state, pickled document data."""
+PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+def _packed(item: Item) -> Sent | None:
+    flag, data = flag_of_bytes(item)
+    if flag is None:
+        return None
+    return flag.name, encode("", RolloutState.of(flag)), pickle.dumps(data, PROTOCOL)
+
+
+def _unsent(sent: Sent | None) -> Packed | None:
+    if sent is None:
+        return None
+    state = _decoded(sent[1])
+    assert state is not None  # encoded from a valid flag's state a moment ago
+    return Packed(sent[0], state, sent[2])
 
 
 def _plain_state(item: Item) -> list[Any]:
@@ -181,11 +242,6 @@ def _decoded(entry: list[Any]) -> RolloutState | None:
     state = decode(entry, "")
     assert not isinstance(state, Miss)  # encoded by this module a moment ago
     return state
-
-
-def _valid_data(item: Item) -> tuple[bool, dict[str, Any] | None]:
-    flag, data = flag_of_bytes(item)
-    return flag is not None, data if flag is not None else None
 
 
 def _pooled(items: Sequence[Item]) -> bool:
