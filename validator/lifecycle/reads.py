@@ -39,13 +39,13 @@ def policy_of(root: Path, ref: str) -> Policy:
         return policy_at(reader, entry, ref)
 
 
-def flag_commits(root: Path, ref: str, pathspecs: Sequence[str]) -> list[git_log.Commit]:
+def flag_commits(root: Path, ref: str, pathspecs: Sequence[str]) -> list[Commit]:
     """First-parent commits of ref that touched those flag files, newest first."""
     return git_log.first_parent_history(root, ref, pathspecs)
 
 
 def streamed_flag_commits(root: Path, ref: str, pathspecs: Sequence[str]
-                          ) -> Iterator[git_log.Commit]:
+                          ) -> Iterator[Commit]:
     """`flag_commits` as they come, for callers that split them by flag as they go
     (`facts.by_name`): the whole log of a 10,000-flag repository is never held at once."""
     return git_log.first_parent_commits(root, ref, pathspecs)
