@@ -88,3 +88,54 @@ def test_the_shortcut_is_not_taken_when_the_range_is_widened(repo: Repo) -> None
     args = argparse.Namespace(staged=True, base="HEAD", head=None, merged=False,
                               all_files=False, root=str(repo.path), formats=None, outputs=None)
     assert shortcut(args, sys.stdout) is None
+
+
+# HEAD's first-parent line, read while the judge loads ----------------------------------------
+
+
+def test_a_flag_change_reads_heads_line_ahead_and_the_judge_takes_exactly_that(
+        repo: Repo) -> None:
+    """The line read ahead is the one `first_parent_line` reads itself, and it is taken once:
+    for that root and commit only."""
+    from validator.git import log as git_log
+
+    repo.write("flags/demo.yml", flag_yaml("demo", "actors", actors=["User:1"]))
+    repo.git("add", "--", "flags/demo.yml")
+    head = repo.git("rev-parse", "HEAD").strip()
+    try:
+        assert without_flags(repo.path) is None
+        assert set(git_log._AHEAD) == {(repo.path, head)}
+        assert git_log.first_parent_line(repo.path / "flags", head) == \
+            git_log.first_parent_line(repo.path, head)  # another root reads for itself
+        assert git_log._AHEAD == {}
+    finally:
+        git_log.drop_line_ahead()
+
+
+def test_a_line_read_ahead_serves_only_the_run_that_started_it(repo: Repo) -> None:
+    """A judge that needs no soak time leaves the line unread; validate drops it, so no later
+    run in the process (a library caller, a test) takes what git said then."""
+    from validator.cli import main
+    from validator.git import log as git_log
+
+    repo.write("flags/demo.yml", flag_yaml("demo", "off"))  # a rollback: no soak to time
+    repo.git("add", "--", "flags/demo.yml")
+    assert main(["-C", str(repo.path), "validate", "--staged"], out=sys.stdout) == 0
+    assert git_log._AHEAD == {}
+
+
+def test_a_commit_landing_meanwhile_is_judged_by_its_own_line(repo: Repo) -> None:
+    """Read ahead for one commit, asked for another (HEAD moved): git is asked again, and
+    the answer is the new commit's line."""
+    from validator.git import log as git_log
+
+    old = repo.head()
+    repo.write("README.md", "# flags, later\n")
+    new = repo.commit("later", at=EPOCH)
+    git_log.read_line_ahead(repo.path, old)
+    try:
+        line = git_log.first_parent_line(repo.path, new)
+        assert [commit.sha for commit in line] == [new, old]
+        assert set(git_log._AHEAD) == {(repo.path, old)}
+    finally:
+        git_log.drop_line_ahead()

@@ -38,9 +38,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]:
     """A change judged by the base's policy, not the checkout's; its changed flags linked."""
     from validator.compare import RangeRequest, compare
+    from validator.git.log import drop_line_ahead
 
     request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files)
-    comparison = compare(root, request)
+    try:
+        comparison = compare(root, request)
+    finally:
+        drop_line_ahead()  # what the hook's shortcut read ahead serves this run only
     changed = set(comparison.changed)
     flags = [loaded for loaded in comparison.after.values() if loaded.document.path in changed]
     return comparison.report(), lambda: (flags, comparison.policy)

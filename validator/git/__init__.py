@@ -83,27 +83,33 @@ def git(root: Path, *args: str, stdin: bytes | None = None,
     return process.stdout
 
 
+class Started:
+    """`git(root, *args)` running from now on, in a thread that reads its output as it comes;
+    `result` waits for it: its output, or the error `git` would have raised."""
+
+    def __init__(self, root: Path, *args: str) -> None:
+        self._outcome: bytes | GitError = b""
+        self._thread = threading.Thread(target=self._run, args=(root, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, root: Path, args: tuple[str, ...]) -> None:
+        try:
+            self._outcome = git(root, *args)
+        except GitError as error:
+            self._outcome = error
+
+    def result(self) -> bytes:
+        self._thread.join()
+        if isinstance(self._outcome, GitError):
+            raise self._outcome
+        return self._outcome
+
+
 def together(root: Path, *commands: Sequence[str]) -> list[bytes]:
     """Independent git commands run at once, their outputs in order; the first failure is
     raised. For the pre-commit hook's shortcut, where each process is most of the wait."""
-    outputs: list[bytes | GitError] = [b""] * len(commands)
-
-    def run(index: int) -> None:
-        try:
-            outputs[index] = git(root, *commands[index])
-        except GitError as error:
-            outputs[index] = error
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(1, len(commands))]
-    for thread in threads:
-        thread.start()
-    run(0)
-    for thread in threads:
-        thread.join()
-    for output in outputs:
-        if isinstance(output, GitError):
-            raise output
-    return [output for output in outputs if isinstance(output, bytes)]
+    started = [Started(root, *command) for command in commands]
+    return [each.result() for each in started]
 
 
 def resolve(root: Path, ref: str) -> str:

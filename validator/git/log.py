@@ -45,14 +45,37 @@ def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
     other history read gives them: `rev-list --timestamp` would be faster with a commit-graph,
     but that file keeps 34 bits of a date (a commit dated past 2514 would read as long ago)
     and parses a malformed commit differently, so the verdict would depend on housekeeping.
+    Read ahead (`read_line_ahead`) for exactly this root and commit, the line is that read's.
     """
-    raw = git.git(root, "log", "--no-show-signature", "--first-parent", "--format=%H %ct %P",
-                  ref, "--")
+    ahead = _AHEAD.pop((root, ref), None)
+    raw = ahead.result() if ahead is not None else git.git(root, *_line_command(ref))
     line: list[FirstParent] = []
     for row in raw.decode("ascii").splitlines():
         sha, stamp, *parents = row.split(" ")  # a root commit's %P is empty: "sha time "
         line.append(FirstParent(sha, int(stamp), len([p for p in parents if p])))
     return line
+
+
+def _line_command(ref: str) -> tuple[str, ...]:
+    return ("log", "--no-show-signature", "--first-parent", "--format=%H %ct %P", ref, "--")
+
+
+_AHEAD: dict[tuple[Path, str], git.Started] = {}
+"""At most one first-parent line being read ahead, by root and commit id."""
+
+
+def read_line_ahead(root: Path, commit: str) -> None:
+    """Starts reading `first_parent_line(root, commit)` now, for the hook: its `git log` is
+    the longest git read of a judged commit (0.5 s at 100,000 flags), and it can run while
+    the judge's modules load. `commit` must be a commit id, so the line read is the one
+    asked for later whatever a ref does meanwhile; `drop_line_ahead` ends the run's."""
+    _AHEAD.clear()
+    _AHEAD[(root, commit)] = git.Started(root, *_line_command(commit))
+
+
+def drop_line_ahead() -> None:
+    """Forgets a line read ahead and not asked for: no later run may take it."""
+    _AHEAD.clear()
 
 
 @dataclass(frozen=True, slots=True)
