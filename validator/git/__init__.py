@@ -108,8 +108,8 @@ class Started:
 def together(root: Path, *commands: Sequence[str]) -> list[bytes]:
     """Independent git commands run at once, their outputs in order; the first failure is
     raised. For the pre-commit hook's shortcut, where each process is most of the wait."""
-    started = [Started(root, *command) for command in commands]
-    return [each.result() for each in started]
+    started = [Started(root, *command) for command in commands[1:]]
+    return [git(root, *commands[0]), *(each.result() for each in started)]
 
 
 def resolve(root: Path, ref: str) -> str:
