@@ -44,3 +44,17 @@ def test_only_object_ids_are_ever_sent(tmp_path: Path, request_: str) -> None:
             reader.read(request_)
         with pytest.raises(ValueError, match="not an object id"):
             reader.prefetch([request_])
+
+
+def test_a_git_started_in_a_thread_fails_as_git_fails(tmp_path: Path) -> None:
+    """Any failure of a command run in a thread (`Started`, `together`) is raised where its
+    output is asked for: a thread that died must not read as a command that printed nothing
+    (the hook's shortcut would take an empty list of staged paths for "no flag changed")."""
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(OSError):
+        git.Started(not_a_folder, "status").result()
+    with pytest.raises(OSError):
+        git.together(not_a_folder, ("status",), ("status",))
+    with pytest.raises(git.NotARepository):
+        git.Started(tmp_path, "rev-parse", "HEAD").result()

@@ -85,22 +85,23 @@ def git(root: Path, *args: str, stdin: bytes | None = None,
 
 class Started:
     """`git(root, *args)` running from now on, in a thread that reads its output as it comes;
-    `result` waits for it: its output, or the error `git` would have raised."""
+    `result` waits for it: its output, or whatever `git` raised (any exception: a thread
+    that died of one must not read as a command that printed nothing)."""
 
     def __init__(self, root: Path, *args: str) -> None:
-        self._outcome: bytes | GitError = b""
+        self._outcome: bytes | Exception = b""
         self._thread = threading.Thread(target=self._run, args=(root, args), daemon=True)
         self._thread.start()
 
     def _run(self, root: Path, args: tuple[str, ...]) -> None:
         try:
             self._outcome = git(root, *args)
-        except GitError as error:
+        except Exception as error:  # raised again where the result is asked for
             self._outcome = error
 
     def result(self) -> bytes:
         self._thread.join()
-        if isinstance(self._outcome, GitError):
+        if isinstance(self._outcome, Exception):
             raise self._outcome
         return self._outcome
 
