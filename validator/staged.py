@@ -71,10 +71,10 @@ def _read_heads_line_ahead(root: Path) -> None:
     from validator.git.log import read_line_ahead  # (its import too: not for most commits)
 
     try:
-        head = git.git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        head = git.resolve(root, "HEAD")  # as the judge resolves its base: the same id
     except git.GitError:  # the judge will say what is wrong
         return
-    read_line_ahead(root, head.decode("ascii").strip())
+    read_line_ahead(root, head)
 
 
 def shortcut(args: argparse.Namespace, out: TextIO) -> int | None:
