@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, NoReturn
 
 from validator.errors import UserError
 from validator.files import ATTRIBUTES
@@ -32,6 +32,9 @@ class GitError(UserError):
 
 class NotARepository(GitError):
     pass
+
+
+NOT_INSTALLED = "git is not installed, and --base/--staged read git"
 
 
 _PATHSPEC_VARIABLES = frozenset(("GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS",
@@ -73,14 +76,19 @@ def git(root: Path, *args: str, stdin: bytes | None = None,
             env=environment(env),
         )
     except FileNotFoundError:
-        raise GitError("git is not installed, and --base/--staged read git") from None
+        raise GitError(NOT_INSTALLED) from None
     if process.returncode != 0:
-        detail = process.stderr.decode("utf-8", "replace").strip().splitlines()
-        if any("not a git repository" in line for line in detail):
-            raise NotARepository(f"{root.resolve()} is not in a git repository; --base, "
-                                 "--staged and plan compare git states")
-        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else process.returncode}")
+        raise_failure(root, args, process.stderr, process.returncode)
     return process.stdout
+
+
+def raise_failure(root: Path, args: Sequence[str], stderr: bytes, returncode: int) -> NoReturn:
+    """The error for a git command that failed, the same wherever its output was read."""
+    detail = stderr.decode("utf-8", "replace").strip().splitlines()
+    if any("not a git repository" in line for line in detail):
+        raise NotARepository(f"{root.resolve()} is not in a git repository; --base, "
+                             "--staged and plan compare git states")
+    raise GitError(f"git {args[0]} failed: {detail[-1] if detail else returncode}")
 
 
 class Started:

@@ -10,7 +10,6 @@ import tempfile
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 
 from validator import git
 
@@ -145,7 +144,7 @@ def _streamed_fields(root: Path, args: Sequence[str], *,
                                        stdout=subprocess.PIPE, stderr=errors,
                                        env=git.environment())
         except FileNotFoundError:
-            raise git.GitError("git is not installed, and --base/--staged read git") from None
+            raise git.GitError(git.NOT_INSTALLED) from None
         assert process.stdout is not None
         try:
             tail = b""
@@ -157,22 +156,13 @@ def _streamed_fields(root: Path, args: Sequence[str], *,
             returncode = process.wait()
             if returncode != 0:
                 errors.seek(0)
-                _raise(root, args, errors.read(), returncode)
+                git.raise_failure(root, args, errors.read(), returncode)
             yield tail
         finally:
             if process.poll() is None:  # the reader stopped early: git need not finish
                 process.kill()
                 process.wait()
             process.stdout.close()
-
-
-def _raise(root: Path, args: Sequence[str], stderr: bytes, returncode: int) -> NoReturn:
-    """`git`'s error for a failed command, so a streamed read fails as a whole one does."""
-    detail = stderr.decode("utf-8", "replace").strip().splitlines()
-    if any("not a git repository" in line for line in detail):
-        raise git.NotARepository(f"{root.resolve()} is not in a git repository; --base, "
-                             "--staged and plan compare git states")
-    raise git.GitError(f"git {args[0]} failed: {detail[-1] if detail else returncode}")
 
 
 def _parse_log(raw: bytes) -> Iterator[Commit]:
