@@ -21,7 +21,6 @@ from validator.model import Flag
 from validator.parallel import PARALLEL_FROM, cores
 from validator.transitions import RolloutState
 
-FlagOf = Callable[[git.Entry], Flag | None]
 StateOf = Callable[[git.Entry], RolloutState | None]
 """Reads the rollout state of one side of a change (None: no flag there, or unreadable)."""
 
