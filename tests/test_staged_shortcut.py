@@ -139,3 +139,45 @@ def test_a_commit_landing_meanwhile_is_judged_by_its_own_line(repo: Repo) -> Non
         assert set(git_log._AHEAD) == {(repo.path, old)}
     finally:
         git_log.drop_line_ahead()
+
+
+def test_a_backdated_step_still_waits_when_the_line_is_read_ahead(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook's real path (shortcut, line read ahead, judge) keeps the trusted clock: a
+    state committed with a date in the past, after a commit dated in the future, landed no
+    earlier than that future commit, so the next step must still wait (FO204), and it is the
+    line read ahead that said so (taken by the judge before the run's end dropped nothing)."""
+    import io
+    import time
+
+    from validator.cli import main
+    from validator.git import log as git_log
+
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_yaml("demo", "off"))
+    now = int(time.time())
+    repo.commit("demo off", at=now - 30 * 86_400)
+    repo.write("README.md", "# dated tomorrow\n")
+    repo.commit("a commit from the future", at=now + 86_400)
+    repo.write("flags/demo.yml", flag_yaml("demo", "staging"))
+    repo.commit("demo to staging, backdated", at=now - 20 * 86_400)
+    repo.write("flags/demo.yml", flag_yaml("demo", "beta", actors=["User:1"]))
+    repo.git("add", "--", "flags/demo.yml")
+    started: list[object] = []
+    left: list[dict[object, object]] = []
+    real_read, real_drop = git_log.read_line_ahead, git_log.drop_line_ahead
+
+    def read(root: Path, commit: str) -> None:
+        started.append((root, commit))
+        real_read(root, commit)
+
+    def drop() -> None:
+        left.append(dict(git_log._AHEAD))
+        real_drop()
+
+    monkeypatch.setattr(git_log, "read_line_ahead", read)
+    monkeypatch.setattr(git_log, "drop_line_ahead", drop)
+    out = io.StringIO()
+    assert main(["-C", str(repo.path), "validate", "--staged"], out=out) == 0
+    assert "FO204" in out.getvalue() and "dated 1 d in the future" in out.getvalue()
+    assert started == [(repo.path, repo.head())] and left == [{}]
