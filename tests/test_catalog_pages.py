@@ -154,3 +154,18 @@ def test_the_pool_renders_the_same_pages_in_the_same_order(
         assert pooled() == single()
     monkeypatch.setattr(page_pool, "PARALLEL_FROM", 1)
     assert list(render_catalog(merged).items()) == list(alone.items())
+
+
+def test_a_flag_named_index_does_not_replace_the_catalogs_index(
+        config: dict[str, Any]) -> None:
+    """Page names come from flag names, and the index is `index.html` beside them: the flag
+    named `index` gets `index_.html` (no flag name ends in `_`), and the index links there."""
+    data = copy.deepcopy(config)
+    first = sorted(data["flags"])[0]
+    data["flags"]["index"] = data["flags"].pop(first)
+    files = render_catalog(MergedConfig.model_validate(data))
+    assert '<table id="catalog"' in files["flags/index.html"]
+    assert '<h1 id="flag-name">index</h1>' in files["flags/index_.html"]
+    assert 'href="index_.html">index</a>' in files["flags/index.html"]
+    assert len([path for path in files if path.endswith(".html")]) == len(data["flags"]) + 1
+    _same_pages(data)

@@ -22,6 +22,13 @@ shown = lru_cache(maxsize=4096)(moments.when)
 """moments.when, cached: a catalog's histories repeat their times."""
 
 
+def page_file(name: str) -> str:
+    """A flag's page in the catalog's folder: `<name>.html`, but `index_.html` for a flag named
+    `index`, whose page would otherwise replace the catalog's own index. No flag name ends in
+    `_`, so no other flag's page is named so (the folder's other files are not .html)."""
+    return f"{name}_.html" if name == "index" else f"{name}.html"
+
+
 def exposure(reach: Reach) -> str:
     """off, listed actors (N), N% (+M listed), on: the index's short form."""
     if reach.kind == "on":

@@ -45,6 +45,11 @@ class IndexRow:
     merge_request: str | None
     """`group/project!N` from the history, shown as text where no introduced_by_url links it."""
 
+    @property
+    def page(self) -> str:
+        """The file name of the flag's page, which the row links to."""
+        return cells.page_file(self.name)
+
 
 def index_rows(config: MergedConfig, as_of: int) -> list[IndexRow]:
     return [row(name, state, as_of) for name, state in sorted(config.flags.items())]

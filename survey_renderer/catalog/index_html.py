@@ -20,7 +20,7 @@ def _row(row: IndexRow) -> str:
     return (
         f'<tr role="row" data-name="{name}" data-group="{group}" data-type="{kind}" '
         f'data-stage="{stage}" data-action="{1 if row.needs_action else 0}">\n'
-        f'<th scope="row"><a class="flag-link" href="{name}.html">{name}</a></th>\n'
+        f'<th scope="row"><a class="flag-link" href="{text(row.page)}">{name}</a></th>\n'
         f"<td>{kind}</td>\n<td>{group}</td>\n<td>{text(row.owners)}</td>\n<td>{stage}</td>\n"
         f"{_sorted(row.staging)}{_sorted(row.production)}"
         f"<td>{text(row.default_enabled)}</td>\n{_sorted(row.in_state)}"

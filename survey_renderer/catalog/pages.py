@@ -36,7 +36,7 @@ _HERE = Path(__file__).parent
 
 
 def page_path(name: str) -> str:
-    return f"{FOLDER}/{name}.html"
+    return f"{FOLDER}/{cells.page_file(name)}"
 
 
 def render_catalog(config: MergedConfig, *, now: int | None = None) -> dict[str, str]:
