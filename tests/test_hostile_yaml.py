@@ -242,6 +242,18 @@ def test_visible_text_is_not_refused() -> None:
         assert invisible_character(text) is None, text
 
 
+def test_the_ascii_shortcut_refuses_exactly_what_the_ranges_refuse() -> None:
+    """invisible_character answers ASCII text without its regex: for every ASCII character,
+    alone and inside text, it refuses exactly the code points of the ranges."""
+    for code in range(0x80):
+        for text in (chr(code), f"ab{chr(code)}cd"):
+            for free_text, ranges in ((False, INVISIBLE), (True, BIDI_CONTROLS)):
+                refused = invisible_character(text, free_text=free_text) is not None
+                assert refused == (code in _code_points(ranges)), (code, free_text)
+    assert invisible_character("plain ascii, nothing hidden ~") is None
+    assert invisible_character("line\nbreak", free_text=True) is None
+
+
 # The JSON Schema reads the same characters ----------------------------------------------------
 
 # BMP characters on which engines could differ: \s, \d and `.` are read differently by Rust,
