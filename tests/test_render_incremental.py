@@ -4,6 +4,8 @@ folder that anyone touched since replaced whole, as a first render would leave i
 
 from __future__ import annotations
 
+import argparse
+import errno
 import filecmp
 import io
 import json
@@ -162,3 +164,47 @@ def test_the_cache_options_choose_where_the_state_is_kept(root: Path, tmp_path: 
     assert list(named.glob("render-*.json")) and run("--cache-dir", str(named)) == first
     replaced = run("--no-cache")
     assert all(replaced[name][0] != first[name][0] for name in first)
+
+
+def _pooled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page pool even for these few pages, with a worker per core of two."""
+    from survey_renderer.catalog import page_pool
+
+    monkeypatch.setattr(page_pool, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(page_pool, "cores", lambda: 2)
+
+
+def test_pages_the_workers_write_make_the_folder_one_process_makes(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh render has each flag page written by the process that drew it (forked
+    workers, with the pool): the folder is the one written from every file here."""
+    from survey_renderer.cli import _render, write_site
+    from validator.config_file import read_config
+
+    config = read_config(root / "build/flags.json", "build/flags.json")
+    args = argparse.Namespace(invite_url=None, config="build/flags.json", output="expected")
+    files, said = _render(root, config, args)
+    write_site(files, root / "expected")
+    _pooled(monkeypatch)
+    monkeypatch.setenv("FLAGOPS_NO_CACHE", "1")
+    assert render(root, "expected2") == said.replace("expected", "expected2")
+    assert same_tree(root / "expected", root / "expected2")
+
+
+def test_a_page_a_worker_cannot_write_fails_the_render_and_leaves_nothing(
+        root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from survey_renderer import cli
+
+    render(root)
+    before = identities(root / "public")
+
+    def full(fresh: Path, relative: str, text: str) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    _pooled(monkeypatch)
+    monkeypatch.setenv("FLAGOPS_NO_CACHE", "1")
+    monkeypatch.setattr(cli, "_write_page", full)
+    assert main(["-C", str(root), "render"], out=io.StringIO()) == 1
+    assert "/public: No space left on device" in capsys.readouterr().err
+    assert identities(root / "public") == before
+    assert sorted(path.name for path in root.iterdir()) == ["build", "cache", "public"]

@@ -17,7 +17,7 @@ from survey_renderer.catalog import cells
 from survey_renderer.catalog.flag_html import Shared
 from survey_renderer.catalog.index import choices, index_rows
 from survey_renderer.catalog.index_html import rows_markup
-from survey_renderer.catalog.page_pool import flag_pages
+from survey_renderer.catalog.page_pool import PageSink, flag_pages
 from validator.build import MergedConfig
 
 FOLDER = "flags"
@@ -39,9 +39,18 @@ def page_path(name: str) -> str:
     return f"{FOLDER}/{cells.page_file(name)}"
 
 
-def render_catalog(config: MergedConfig, *, now: int | None = None) -> dict[str, str]:
+def page_paths(config: MergedConfig) -> list[str]:
+    """Every flag's page, as `render_catalog` gives them or gives them to its sink."""
+    return list(map(page_path, config.flags))
+
+
+def render_catalog(config: MergedConfig, *, now: int | None = None,
+                   sink: PageSink | None = None) -> dict[str, str]:
     """The index, one page per flag and the two assets. Times are as of the config's own
-    clock (`catalog.as_of`), else `now`, else the epoch: rendering never reads the clock."""
+    clock (`catalog.as_of`), else `now`, else the epoch: rendering never reads the clock.
+
+    With a `sink`, each flag's page goes to it instead, `sink(page_path(name), text)`, from
+    whichever process drew it (page_pool): render writes them where they are drawn."""
     as_of = cells.moment(config.catalog.as_of) if config.catalog else now
     as_of = 0 if as_of is None else as_of
     shown_as_of = cells.shown(as_of) if config.catalog else "unknown"
@@ -49,14 +58,22 @@ def render_catalog(config: MergedConfig, *, now: int | None = None) -> dict[str,
     shared = {"csp": CSP, "environment": str(config.environment), "as_of": shown_as_of,
               "history_note": note}
     every = Shared.of(CSP, shown_as_of, note, as_of)
-    with flag_pages(config.flags, every) as pages:
+    to_path = None if sink is None else _by_path(sink)
+    with flag_pages(config.flags, every, sink=to_path) as pages:
         rows = index_rows(config, as_of)
         files = {f"{FOLDER}/index.html": _template("index.html").render(
             shared, rows=Markup(rows_markup(rows)), choices=choices(rows), count=len(rows))}
-        files.update(zip(map(page_path, config.flags), pages(), strict=True))
+        drawn = pages()
+    if sink is None:
+        files.update(zip(page_paths(config), drawn, strict=True))
     for asset in ASSETS:
         files[f"{FOLDER}/{asset}"] = _asset(asset)
     return files
+
+
+def _by_path(sink: PageSink) -> PageSink:
+    """The sink as page_pool calls it, by flag name, handing on the page's path."""
+    return lambda name, text: sink(page_path(name), text)
 
 
 def landing_page() -> str:
