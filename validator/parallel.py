@@ -9,11 +9,11 @@ tests' trees stay in one process.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from validator.check import FileSummary, summarize
+from validator.fork_pool import can_fork, cores, fork_pool
 from validator.loader import load_or_finding
 
 if TYPE_CHECKING:
@@ -27,28 +27,11 @@ _POLICY: list[Policy] = []
 def parse_all(files: Sequence[tuple[str, bytes]], policy: Policy) -> list[FileSummary]:
     """Each (path, bytes) to its summary, in order; in a pool when there are enough files."""
     workers = cores()
-    if len(files) < PARALLEL_FROM or workers < 2 or not _can_fork():
+    if len(files) < PARALLEL_FROM or workers < 2 or not can_fork():
         return [summarize(load_or_finding(raw, path), policy)[0] for path, raw in files]
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
     chunk = max(50, len(files) // (workers * 8))
-    with context.Pool(workers, initializer=_start, initargs=(policy,)) as pool:
-        return pool.map(_parse, files, chunksize=chunk)
-
-
-def _can_fork() -> bool:
-    """Asked only for a pool: a run with a few changed files never imports multiprocessing."""
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def cores() -> int:
-    try:
-        return min(len(os.sched_getaffinity(0)), 8)
-    except AttributeError:  # pragma: no cover - not Linux
-        return min(os.cpu_count() or 1, 8)
+    with fork_pool(workers, _start, (policy,)) as pool:
+        return list(pool.map(_parse, files, chunksize=chunk))
 
 
 def _start(policy: Policy) -> None:

@@ -22,7 +22,7 @@ from typing import TypeAlias
 
 from survey_renderer.catalog.flag_html import Shared, flag_page
 from validator.build import FlagState
-from validator.parallel import cores
+from validator.fork_pool import can_fork, cores, fork_pool
 
 PARALLEL_FROM = 1000
 PageSink: TypeAlias = Callable[[str, str], None]
@@ -41,19 +41,16 @@ def flag_pages(flags: Mapping[str, FlagState], shared: Shared, *, sink: PageSink
     names = list(flags)
     workers = cores()
     least = PARALLEL_FROM if parallel_from is None else parallel_from
-    if _charted(flags) < least or workers < 2 or not _can_fork():
+    if _charted(flags) < least or workers < 2 or not can_fork():
         yield lambda: _pages(flags, shared, names, sink)
         return
-    import multiprocessing
-
     size = max(1, -(-len(names) // (workers * 4)))
     _JOB[:] = [(flags, shared, sink)]
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            pending = pool.map_async(
-                _render, [names[start:start + size] for start in range(0, len(names), size)],
-                chunksize=1)
-            yield lambda: [page for chunk in pending.get() for page in chunk]
+        with fork_pool(workers) as pool:
+            pending = [pool.submit(_render, names[start:start + size])
+                       for start in range(0, len(names), size)]
+            yield lambda: [page for chunk in pending for page in chunk.result()]
     finally:
         _JOB.clear()
 
@@ -77,8 +74,3 @@ def _render(names: Sequence[str]) -> list[str]:
     flags, shared, sink = _JOB[0]
     return _pages(flags, shared, names, sink)
 
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()

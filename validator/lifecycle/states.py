@@ -8,17 +8,17 @@ with a `StateStore`, between runs too (`state_cache`).
 
 from __future__ import annotations
 
-import multiprocessing
 import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from validator import git
+from validator.fork_pool import can_fork, cores, fork_pool
 from validator.landings import flag_in, state_at
 from validator.lifecycle.state_cache import MISS, Miss, StateStore, decode, encode, entry_key
 from validator.model import Flag
-from validator.parallel import PARALLEL_FROM, cores
+from validator.parallel import PARALLEL_FROM
 from validator.transitions import RolloutState
 
 StateOf = Callable[[git.Entry], RolloutState | None]
@@ -245,8 +245,7 @@ def _decoded(entry: list[Any]) -> RolloutState | None:
 
 def _pooled(items: Sequence[Item]) -> bool:
     """Whether a pool pays: enough blobs, more than one core, and fork to start it."""
-    return len(items) >= PARALLEL_FROM and cores() >= 2 and \
-        "fork" in multiprocessing.get_all_start_methods()
+    return len(items) >= PARALLEL_FROM and cores() >= 2 and can_fork()
 
 
 def _each(work: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
@@ -256,8 +255,8 @@ def _each(work: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]
     chunk = max(50, len(items) // (workers * 8))
     _WORK[:] = [(work, items)]
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_at_index, range(len(items)), chunksize=chunk)
+        with fork_pool(workers) as pool:
+            return list(pool.map(_at_index, range(len(items)), chunksize=chunk))
     finally:
         _WORK.clear()
 
@@ -268,8 +267,8 @@ def _each_lazily(work: Callable[[Item], Result], items: Sequence[Item]) -> Itera
     chunk = max(50, len(items) // (workers * 8))
     _WORK[:] = [(work, items)]
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_at_index, range(len(items)), chunksize=chunk)
+        with fork_pool(workers) as pool:
+            yield from pool.map(_at_index, range(len(items)), chunksize=chunk)
     finally:
         _WORK.clear()
 
