@@ -11,7 +11,6 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from validator.build import (
-    SCHEMA_PATH,
     Gates,
     MergedConfig,
     build_config,
@@ -21,6 +20,7 @@ from validator.build import (
     parse_config,
 )
 from validator.cli import main
+from validator.config_file import SCHEMA_PATH
 from validator.errors import UserError
 from validator.model import Environment, Flag, Stage
 

@@ -30,8 +30,9 @@ from catalog_repo import (
 
 from survey_renderer.catalog.pages import render_catalog
 from validator import git
-from validator.build import SCHEMA_PATH, MergedConfig
+from validator.build import MergedConfig
 from validator.cli import main
+from validator.config_file import SCHEMA_PATH
 from validator.lifecycle.histories import read_histories
 from validator.model import Flag
 from validator.policy import DEFAULT_POLICY

@@ -14,7 +14,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
-from validator.config_file import SCHEMA_PATH as SCHEMA_PATH
 from validator.errors import UserError
 from validator.flag_summary import CatalogNote, FlagSummary
 from validator.json_text import dumps_sorted
