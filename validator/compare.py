@@ -269,7 +269,7 @@ def _read(reader: git.BlobReader, root: Path | None, entry: git.Entry) -> Docume
 def _head_listing(root: Path, span: _Span) -> Listing:
     """Everything under flags/ at the head, and the .gitattributes that apply to it."""
     if span.staged:
-        return Listing(git.index_listing(root), INDEX)
+        return Listing(git.index_listing(root, span.base), INDEX)
     if span.head is not None:
         return Listing(git.tree_listing(root, span.head, git.FLAGS_DIR, ATTRIBUTES), TREE)
     return Listing.of_worktree(*worktree_files(root))
