@@ -65,3 +65,67 @@ def test_an_intent_to_add_entry_is_judged_as_the_commit_records_it(repo: Repo,
     repo.git("add", "--intent-to-add", placeholder)
     code, found, _ = flagops(repo, "validate", "--staged", "--all-files")
     assert code == 1 and found == ["FO208:error"]
+
+
+# A CI run about a pull request judges that pull request, or nothing passes.
+
+def _github_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event_name: str,
+                event: dict[str, Any], *, fetch_head: bool = True) -> int:
+    """origin's main holds demo at off; branch `jump` takes it to enabled at once (FO201).
+    The CI clone is at main's tip, as a workflow triggered on the base branch checks it out
+    (with the request's head fetched, as such workflows do to test it), and `flagops ci github`
+    runs there with GitHub's variables for `event_name`."""
+    import json
+
+    now, home = int(time.time()), tmp_path / "home"
+    dev = Repo.create(tmp_path / "dev", home)
+    dev.write_flag("demo", "off")
+    dev.commit("demo off", at=now - 3 * DAY)
+    origin = tmp_path / "origin.git"
+    dev.git("init", "-q", "--bare", "-b", "main", str(origin))
+    dev.git("push", "-q", str(origin), "main")
+    dev.git("checkout", "-q", "-b", "jump")
+    dev.write_flag("demo", "enabled")
+    head = dev.commit("everyone at once", at=now - 600)
+    dev.git("push", "-q", str(origin), "jump")
+    ci = Repo(tmp_path / "ci", home)
+    ci.git("clone", "-q", "--single-branch", "-b", "main", f"file://{origin}", str(ci.path))
+    if fetch_head:
+        ci.git("fetch", "-q", "origin", head)
+    path = tmp_path / "event.json"
+    payload = json.dumps(event).replace("HEAD_SHA", head)
+    path.write_text(payload, encoding="utf-8")
+    for key, value in {"GITHUB_EVENT_NAME": event_name, "GITHUB_BASE_REF": "main",
+                       "GITHUB_REF_NAME": "main", "GITHUB_SHA": ci.head(),
+                       "GITHUB_EVENT_PATH": str(path), **ci.env}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ci.path)
+    return main(["-C", str(ci.path), "ci", "github"], out=io.StringIO())
+
+
+PULL_REQUEST = {"pull_request": {"head": {"sha": "HEAD_SHA"}, "base": {"ref": "main"}},
+                "repository": {"default_branch": "main"}}
+
+
+def test_a_pull_request_target_run_judges_the_request_not_the_base_branch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pull_request_target` runs on the base branch (GITHUB_REF_NAME main, GITHUB_SHA its
+    tip): taken for a run started by hand there, it checked main's own files and passed,
+    and the request's check went green however far its flags jumped."""
+    assert _github_run(tmp_path, monkeypatch, "pull_request_target", PULL_REQUEST) == 1
+
+
+@pytest.mark.parametrize(("event_name", "event"), [
+    ("pull_request_target", {**PULL_REQUEST, "pull_request": {"head": {}}}),
+    ("issue_comment", {"issue": {"number": 1, "pull_request": {"url": "https://x"}},
+                       "repository": {"default_branch": "main"}}),
+    ("pull_request_target", PULL_REQUEST),
+])
+def test_a_run_about_a_pull_request_it_cannot_judge_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event_name: str,
+        event: dict[str, Any]) -> None:
+    """Without the request's own head (a comment names none), or with a head this clone does
+    not hold, nothing is judged: the run fails rather than pass on the base branch's files."""
+    code = _github_run(tmp_path, monkeypatch, event_name, event,
+                       fetch_head=event is not PULL_REQUEST)
+    assert code in (1, 2) and code != 0
