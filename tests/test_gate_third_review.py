@@ -13,6 +13,7 @@ import pytest
 from gitrepo import Repo, flag_yaml
 
 from validator.cli import main
+from validator.git import PINNED_CONFIG
 
 NOW = int(time.time())
 DAY = 24 * 3600
@@ -129,3 +130,58 @@ def test_a_run_about_a_pull_request_it_cannot_judge_is_refused(
     code = _github_run(tmp_path, monkeypatch, event_name, event,
                        fetch_head=event is not PULL_REQUEST)
     assert code in (1, 2) and code != 0
+
+
+# The settings the gate pins win over every configuration source, `git -c` included.
+
+def test_git_dash_c_cannot_unpin_the_settings_that_would_hide_an_edit(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`git -c key=value <command>` hands its settings to what it runs (a hook, an alias) as
+    GIT_CONFIG_PARAMETERS, which git reads after GIT_CONFIG_COUNT, where the pins were: with
+    ctime and all but mtime and size untrusted, an edit of the same size whose mtime was put
+    back was not shown to the gate, while `build` reads the edited file."""
+    import os
+
+    flag = repo.path / "flags/demo.yml"
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
+    os.utime(flag, (NOW - 3600, NOW - 3600))  # older than the index: not racily clean
+    repo.commit("10%", at=NOW - 60)
+    kept = os.stat(flag)
+    time.sleep(1.1)  # git compares ctimes to the second
+    repo.write_flag("demo", "percentage", **FIFTY)  # 10 → 50: the same number of bytes
+    os.utime(flag, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    assert flagops(repo, "validate", "--base", "HEAD")[1] == ["FO204:error"]
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS",
+                       "'core.trustctime'='false' 'core.checkstat'='minimal'")
+    assert flagops(repo, "validate", "--base", "HEAD")[1] == ["FO204:error"]
+
+
+OPPOSITE = {"true": "false", "false": "true", "default": "minimal", "none": "all",
+            "first-parent": "combined"}
+
+
+@pytest.mark.parametrize(("key", "pinned"), PINNED_CONFIG)
+def test_every_pin_wins_over_git_dash_c(key: str, pinned: str, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from validator import git
+
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS", f"'{key}'='{OPPOSITE[pinned]}'")
+    assert git.git(tmp_path, "config", "--get", key).decode().strip() == pinned
+
+
+def test_the_repositorys_log_settings_change_no_history_the_gate_reads(repo: Repo) -> None:
+    """With log.diffMerges = combined a merge commit shows only what differs from every parent:
+    the merge that landed a removal showed none, so the removal's revert (a released flag
+    coming back) read as a flag released from nowhere (FO207), a verdict that depended on the
+    checkout's configuration."""
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("released", at=NOW - 5 * DAY)
+    repo.git("checkout", "-q", "-b", "cleanup")
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("remove demo", at=NOW - 3 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge cleanup", "cleanup", at=NOW - 2 * DAY)
+    repo.git("revert", "--no-edit", "-m", "1", "HEAD", at=NOW)
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])
+    repo.git("config", "log.diffMerges", "combined")
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])

@@ -47,10 +47,22 @@ PINNED_CONFIG = (
     ("core.fsmonitor", "false"),  # no hook of the checkout's owner says what changed
     ("diff.ignoreSubmodules", "none"),  # a gitlink under flags/ is seen (.gitmodules ignore=all)
     ("diff.relative", "false"),  # paths from the top, never cut to the current folder
+    ("log.follow", "false"),  # a history of one flag is every commit of its name, not one path
+    ("log.diffMerges", "first-parent"),  # a merge shows what it landed (combined: nothing)
+    ("log.showRoot", "true"),  # a root commit shows the files it added
 )
-"""Settings that would make git show the gate another change than the one made, whatever the
-user's or the repository's configuration says (given as GIT_CONFIG_* variables, which come
-last and so win)."""
+"""Settings that would make git show the gate another change (or another history) than the one
+made, whatever the user's or the repository's configuration says. They are given last in
+GIT_CONFIG_PARAMETERS, which git reads after every file and after GIT_CONFIG_COUNT, so they win
+over `git -c` too (which hands its settings to hooks and aliases in that variable)."""
+
+
+def _sq(text: str) -> str:
+    """Single-quoted as git quotes GIT_CONFIG_PARAMETERS."""
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+_PINNED_PARAMETERS = " ".join(f"{_sq(key)}={_sq(value)}" for key, value in PINNED_CONFIG)
 
 
 def environment(extra: dict[str, str] | None = None,
@@ -59,11 +71,8 @@ def environment(extra: dict[str, str] | None = None,
     pathspec switches, with PINNED_CONFIG after any configuration the caller passes."""
     env = {key: value for key, value in os.environ.items()
            if key not in _PATHSPEC_VARIABLES and key not in drop}
-    given = env.get("GIT_CONFIG_COUNT", "")
-    count = int(given) if given.isdigit() else 0
-    env["GIT_CONFIG_COUNT"] = str(count + len(PINNED_CONFIG))
-    for index, (key, value) in enumerate(PINNED_CONFIG, start=count):
-        env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
+    given = env.get("GIT_CONFIG_PARAMETERS", "").strip()
+    env["GIT_CONFIG_PARAMETERS"] = f"{given} {_PINNED_PARAMETERS}".lstrip()
     env.update(extra or {})
     return env
 
