@@ -185,3 +185,29 @@ def test_the_repositorys_log_settings_change_no_history_the_gate_reads(repo: Rep
     assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])
     repo.git("config", "log.diffMerges", "combined")
     assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])
+
+
+# What build reads is what the gate judged: flags/ itself included.
+
+@pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"),
+                                  ("--base", "HEAD~1", "--head", "HEAD", "--all-files"),
+                                  ("--staged",)])
+def test_a_file_in_place_of_the_flags_folder_is_refused_in_every_mode(
+        tmp_path: Path, mode: tuple[str, ...]) -> None:
+    """A change that replaced flags/ by a file named flags passed the range judge when every
+    flag in it was off (deleting those is legal), and from then on build refused to run
+    ("flags: not a folder"): no later change, not even an urgent rollback, could be built."""
+    import shutil
+
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "off")
+    repo.commit("demo off", at=NOW - DAY)
+    shutil.rmtree(repo.path / "flags")
+    repo.write("flags", "see the wiki\n")
+    if mode == ("--staged",):
+        repo.git("add", "-A")
+    else:
+        repo.commit("flags moved to the wiki", at=NOW)
+    code, found, text = flagops(repo, "validate", *mode)
+    assert code == 1 and found == ["FO009:error"] and "not a folder" in text
+    assert flagops(repo, "validate", "--no-cache")[0] == 1  # as the tree check says

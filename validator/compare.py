@@ -21,6 +21,7 @@ from validator.errors import UsageError
 from validator.files import (
     ATTRIBUTES,
     converted,
+    not_a_folder,
     not_read,
     not_regular,
     path_problem,
@@ -153,7 +154,7 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     targets = listing.entries if request.all_files else {
         **head_changed, **listing.folders_above(head_changed)}
     documents = [_read(reader, root, entry) for path, entry in sorted(targets.items())
-                 if git.is_flag_path(path) or not entry.is_regular]
+                 if git.is_flag_path(path) or not entry.is_regular or path == git.FLAGS_DIR]
     read = [doc for doc in documents if doc is not None]
     checked = check_documents(read, result.policy,
                               other_paths=listing.flag_paths_named(_names_in(read)))
@@ -252,10 +253,13 @@ def _base_side(reader: git.BlobReader, changes: list[git.Change]) -> _BaseSide:
 
 
 def _read(reader: git.BlobReader, root: Path | None, entry: git.Entry) -> Document | Finding:
-    """One side of a path: refused unless it is a regular file with a printable path."""
+    """One side of a path: refused unless it is a regular file with a printable path (and
+    flags/ itself, which build walks, is no file at all)."""
     problem = path_problem(entry.path)
     if problem is not None:
         return problem
+    if entry.path == git.FLAGS_DIR:
+        return not_a_folder(entry.path)
     if entry.oid is None and root is not None:  # the working tree
         return read_document(root / entry.path, entry.path)
     if not entry.is_regular or entry.oid is None:
