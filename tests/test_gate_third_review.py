@@ -211,3 +211,45 @@ def test_a_file_in_place_of_the_flags_folder_is_refused_in_every_mode(
     code, found, text = flagops(repo, "validate", *mode)
     assert code == 1 and found == ["FO009:error"] and "not a folder" in text
     assert flagops(repo, "validate", "--no-cache")[0] == 1  # as the tree check says
+
+
+# A merge train's car lands on the cars ahead of it, not on the target's tip.
+
+def test_a_merge_train_judges_each_car_on_the_cars_ahead_of_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GitLab's merge train pipeline for a car runs on its own merge commit of the request
+    into the car ahead's (first parent: the target's tip plus the requests ahead), and that is
+    what lands. The job judged the request merged into the target's tip alone: two requests
+    that each add the flag `banner` in their own folder passed, one after the other in the
+    train, and landed together (FO111; build refuses the target from then on)."""
+    now, home = int(time.time()), tmp_path / "home"
+    dev = Repo.create(tmp_path / "dev", home)
+    dev.write_flag("demo", "off")
+    dev.commit("demo off", at=now - 3 * DAY)
+    origin = tmp_path / "origin.git"
+    dev.git("init", "-q", "--bare", "-b", "main", str(origin))
+    dev.git("push", "-q", str(origin), "main")
+    cars = []
+    for folder in ("team_a", "team_b"):
+        dev.git("checkout", "-q", "-b", folder, "main")
+        dev.write_flag("banner", "off", folder=f"flags/{folder}")
+        cars.append(dev.commit(f"banner for {folder}", at=now - 600))
+        dev.git("push", "-q", str(origin), folder)
+    ci = Repo(tmp_path / "ci", home)
+    ci.git("clone", "-q", str(origin), str(ci.path))
+    ci.git("checkout", "-q", "--detach", "origin/main")
+    for car in cars:  # refs/merge-requests/<iid>/train: each car merged into the one ahead
+        ci.git("merge", "-q", "--no-ff", "-m", f"Merge train car {car[:8]}", car, at=now - 60)
+    train = ci.head()
+    for key, value in {"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_DEFAULT_BRANCH": "main",
+                       "CI_PROJECT_ID": "1", "CI_MERGE_REQUEST_PROJECT_ID": "1",
+                       "CI_MERGE_REQUEST_EVENT_TYPE": "merge_train", "CI_COMMIT_SHA": train,
+                       "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA": cars[1], **ci.env}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ci.path)
+    out = io.StringIO()
+    code = main(["-C", str(ci.path), "ci", "gitlab"], out=out)
+    assert code == 1 and "FO111" in out.getvalue()
+    monkeypatch.setenv("CI_COMMIT_SHA", f"{train}~1")  # the first car: it lands on the tip
+    monkeypatch.setenv("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", cars[0])
+    assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0

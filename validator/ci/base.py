@@ -46,3 +46,6 @@ class Job:
     """(report format, file) pairs, beside the text report on the terminal."""
     annotations: bool = False
     """Also print the findings as GitHub workflow commands (annotations on the diff)."""
+    lands_on: str | None = None
+    """Where the merge lands when that is not the target's tip: a merge train's car lands on the
+    cars ahead of it, so the request is judged merged into that commit too."""
