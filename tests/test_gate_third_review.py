@@ -253,3 +253,56 @@ def test_a_merge_train_judges_each_car_on_the_cars_ahead_of_it(
     monkeypatch.setenv("CI_COMMIT_SHA", f"{train}~1")  # the first car: it lands on the tip
     monkeypatch.setenv("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", cars[0])
     assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0
+
+
+# A name the base holds in two files (a stale pipeline let them in) is still judged.
+
+def _two_files_of_banner(tmp_path: Path) -> Repo:
+    """banner in two folders on main: team_a's at beta (listed first, so it is the one the
+    checks read), team_b's at off. build refuses to run while both are there."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("banner", "beta", folder="flags/team_a", **BETA)
+    repo.write_flag("banner", "off", folder="flags/team_b")
+    repo.commit("two stale pipelines let two files of one name in", at=NOW - 5 * DAY)
+    return repo
+
+
+RANGE_ALL = ("validate", "--base", "HEAD~1", "--head", "HEAD", "--all-files")
+
+
+def test_the_file_listed_second_of_a_duplicated_name_is_not_stepped_unjudged(
+        tmp_path: Path) -> None:
+    """team_b's file went off → enabled: its name's checks read team_a's file, so the change
+    to team_b's was judged by nothing, and the duplicate's FO111 passed as a finding on a file
+    the change had not caused (as for a rollback)."""
+    repo = _two_files_of_banner(tmp_path)
+    repo.write_flag("banner", "enabled", folder="flags/team_b")
+    repo.commit("team_b's copy to everyone", at=NOW - 4 * DAY)
+    code, found, _ = flagops(repo, *RANGE_ALL)
+    assert code == 1 and "FO111:error" in found
+    repo.write_flag("banner", "staging", folder="flags/team_b")
+    repo.commit("team_b's copy back to staging", at=NOW - 3 * DAY)
+    code, found, _ = flagops(repo, *RANGE_ALL)  # a rollback of that file still passes
+    assert code == 0 and "FO111:warning" in found
+
+
+def test_removing_one_file_of_a_duplicated_name_judges_the_one_that_stays(
+        tmp_path: Path) -> None:
+    """Removing team_a's file makes team_b's the flag that build reads: it was skipped as
+    "still there", so whatever team_b's file said (enabled, stepped there while the name was
+    duplicated) went live unjudged. The file that stays may only step back from every file
+    the base held; going to off resolves the duplicate (an override may say otherwise)."""
+    repo = _two_files_of_banner(tmp_path)
+    repo.git("rm", "-q", "flags/team_b/banner.yml")
+    repo.write_flag("banner", "enabled", folder="flags/team_b")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "landed unjudged while the name was duplicated", at=NOW - DAY)
+    (repo.path / "flags/team_a/banner.yml").unlink()
+    repo.commit("remove the duplicate", at=NOW)
+    code, found, text = flagops(repo, *RANGE_ALL)
+    assert code == 1 and found == ["FO212:error"] and "flags/team_b/banner.yml" in text
+    repo.write_flag("banner", "off", folder="flags/team_b")
+    repo.commit("remove the duplicate, the one that stays at off", at=NOW)
+    repo.git("reset", "-q", "--soft", "HEAD~2")
+    repo.commit("remove the duplicate, the one that stays at off", at=NOW)
+    assert flagops(repo, *RANGE_ALL)[:2] == (0, [])
