@@ -250,9 +250,11 @@ def test_a_merge_train_judges_each_car_on_the_cars_ahead_of_it(
     out = io.StringIO()
     code = main(["-C", str(ci.path), "ci", "gitlab"], out=out)
     assert code == 1 and "FO111" in out.getvalue()
-    monkeypatch.setenv("CI_COMMIT_SHA", f"{train}~1")  # the first car: it lands on the tip
-    monkeypatch.setenv("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", cars[0])
-    assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0
+    monkeypatch.setenv("CI_COMMIT_SHA", cars[1])  # a fast-forward train's rebased commit:
+    assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0  # the tip's only
+    monkeypatch.setenv("CI_COMMIT_SHA", ci.git("rev-parse", f"{train}~1").strip())
+    monkeypatch.setenv("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", cars[0])  # the first car: on the
+    assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0  # tip itself
 
 
 # A name the base holds in two files (a stale pipeline let them in) is still judged.

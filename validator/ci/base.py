@@ -47,5 +47,6 @@ class Job:
     annotations: bool = False
     """Also print the findings as GitHub workflow commands (annotations on the diff)."""
     lands_on: str | None = None
-    """Where the merge lands when that is not the target's tip: a merge train's car lands on the
-    cars ahead of it, so the request is judged merged into that commit too."""
+    """The commit that lands when that is not the merge into the target's tip: a merge train's
+    commit, whose first parent holds the cars ahead; the request is judged merged into that
+    parent too."""

@@ -55,7 +55,7 @@ def _merge_request(environ: Mapping[str, str], target: str, head: str) -> Job:
         # A merge train's commit merges it into the car ahead (its first parent: the tip and
         # the requests ahead), and that is what lands: the merge into it is judged too.
         if kind == "merge_train" and environ.get("CI_COMMIT_SHA"):
-            lands_on = f"{environ['CI_COMMIT_SHA']}^1"
+            lands_on = environ["CI_COMMIT_SHA"]
         head = source
     return Job("gitlab", head, ref, merged=True, fetch=Fetch(remote, target, ref), notes=notes,
                comment=bool(environ.get("FLAGOPS_GITLAB_TOKEN")), files=REPORTS,

@@ -85,9 +85,14 @@ def _where_it_lands(root: Path, job: Job, report: Report) -> list[Finding]:
     from validator.compare import RangeRequest, compare
 
     assert job.lands_on is not None
-    _say(job, f"judging it also where it lands: merged into {job.lands_on}, the merge train's "
-              "requests ahead of it")
-    ahead = compare(root, RangeRequest(job.lands_on, job.head, merged=True, all_files=True))
+    parents = git.git(root, "rev-list", "--parents", "-n", "1", job.lands_on).decode().split()
+    if len(parents) != 3 or parents[2] != git.resolve(root, job.head):
+        _say(job, f"the merge train's commit {job.lands_on} is not a merge of the request into "
+                  "the car ahead (a fast-forward train?): judged on the target's tip only")
+        return []
+    _say(job, f"judging it also where it lands: merged into {parents[1]}, the target's tip "
+              "with the merge train's requests ahead of it")
+    ahead = compare(root, RangeRequest(parents[1], job.head, merged=True, all_files=True))
     known = {(finding.path, finding.rule, finding.flag) for finding in report.findings}
     return [finding for finding in ahead.findings
             if (finding.path, finding.rule, finding.flag) not in known]
