@@ -308,3 +308,17 @@ def test_removing_one_file_of_a_duplicated_name_judges_the_one_that_stays(
     repo.git("reset", "-q", "--soft", "HEAD~2")
     repo.commit("remove the duplicate, the one that stays at off", at=NOW)
     assert flagops(repo, *RANGE_ALL)[:2] == (0, [])
+
+
+def test_the_file_that_stays_is_judged_against_its_own_base_state_too(tmp_path: Path) -> None:
+    """team_a's file (listed first) enabled, team_b's at beta: removing team_a's while taking
+    team_b's to enabled reaches, from team_b's own base state, everyone."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("banner", "enabled", folder="flags/team_a")
+    repo.write_flag("banner", "beta", folder="flags/team_b", **BETA)
+    repo.commit("two stale pipelines let two files of one name in", at=NOW - 5 * DAY)
+    (repo.path / "flags/team_a/banner.yml").unlink()
+    repo.write_flag("banner", "enabled", folder="flags/team_b")
+    repo.commit("one file, enabled", at=NOW)
+    code, found, _ = flagops(repo, *RANGE_ALL)
+    assert code == 1 and "FO212:error" in found

@@ -320,7 +320,7 @@ def _duplicate_resolved(reader: git.BlobReader, root: Path, changes: list[git.Ch
         if len(was) < 2 or len(here) != 1:
             continue
         stays = _flag_at(reader, root, heads[here[0]])
-        if here[0] in was:
+        if here[0] not in touched:
             was[here[0]] = stays  # unchanged: its base state is the one it has now
         findings += _steps_back_from_all(name, here[0], stays, was, result.policy)
     return findings
