@@ -21,13 +21,14 @@ from validator.errors import UsageError
 from validator.files import (
     ATTRIBUTES,
     converted,
+    not_a_folder,
     not_read,
     not_regular,
     path_problem,
     stem,
     worktree_files,
 )
-from validator.findings import Finding, Severity
+from validator.findings import RULES, START, Finding, Severity
 from validator.gate_files import base_entry, gate_findings, history_rewrites
 from validator.git import log as git_log
 from validator.head_listing import INDEX, TREE, Listing
@@ -44,6 +45,7 @@ from validator.landings import (
 )
 from validator.lifecycle.gate import Sides, lifecycle_findings
 from validator.loader import load_or_finding, read_document
+from validator.model import Flag, Stage
 from validator.parse import parse_flag
 from validator.policy import (
     DEFAULT_POLICY,
@@ -101,6 +103,9 @@ class Comparison:
     after: dict[str, LoadedFlag] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     files: list[tuple[str, str]] = field(default_factory=list)
+    widens_a_duplicate: bool = False
+    """A changed file of a name that another file defines first (so not in `after`) reaches
+    someone its own base file did not: the change is no rollback."""
 
     def report(self) -> Report:
         if not self.changed:
@@ -153,15 +158,17 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     targets = listing.entries if request.all_files else {
         **head_changed, **listing.folders_above(head_changed)}
     documents = [_read(reader, root, entry) for path, entry in sorted(targets.items())
-                 if git.is_flag_path(path) or not entry.is_regular]
+                 if git.is_flag_path(path) or not entry.is_regular or path == git.FLAGS_DIR]
     read = [doc for doc in documents if doc is not None]
     checked = check_documents(read, result.policy,
                               other_paths=listing.flag_paths_named(_names_in(read)))
     result.after = {name: loaded for name, loaded in checked.flags.items()
                     if loaded.document.path in head_changed}
+    result.widens_a_duplicate = _widens_a_duplicate(read, head_changed, base_side, result)
     removed = cache(partial(removed_names, root, span.base))  # read once, only if asked
     judged = _judge_all(root, reader, span, result, base_side, listing.names_still_there(
         result.before.keys() | base_side.unreadable.keys()), now, removed)
+    judged += _duplicate_resolved(reader, root, changes, listing, base_side, result)
     imports = _imports(root, reader, span, result, head_changed, removed)
     judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
                                  result.before, result.after, result.policy, now,
@@ -233,6 +240,9 @@ class _BaseSide:
     flags: dict[str, LoadedFlag] = field(default_factory=dict)
     unreadable: dict[str, str] = field(default_factory=dict)
     """Stems of flag files that exist at the base but cannot be read, and their paths."""
+    by_path: dict[str, Flag | None] = field(default_factory=dict)
+    """Every changed flag file at the base, by path: its flag, None where it cannot be read
+    (`flags` keeps one per name; a name the base holds twice needs them all)."""
 
 
 def _base_side(reader: git.BlobReader, changes: list[git.Change]) -> _BaseSide:
@@ -244,6 +254,7 @@ def _base_side(reader: git.BlobReader, changes: list[git.Change]) -> _BaseSide:
             continue
         document = _read(reader, None, change.before)
         flag = parse_flag(document)[0] if isinstance(document, Document) else None
+        side.by_path[change.path] = flag
         if flag is None or not isinstance(document, Document):
             side.unreadable.setdefault(stem(change.path), change.path)
         else:
@@ -252,10 +263,13 @@ def _base_side(reader: git.BlobReader, changes: list[git.Change]) -> _BaseSide:
 
 
 def _read(reader: git.BlobReader, root: Path | None, entry: git.Entry) -> Document | Finding:
-    """One side of a path: refused unless it is a regular file with a printable path."""
+    """One side of a path: refused unless it is a regular file with a printable path (and
+    flags/ itself, which build walks, is no file at all)."""
     problem = path_problem(entry.path)
     if problem is not None:
         return problem
+    if entry.path == git.FLAGS_DIR:
+        return not_a_folder(entry.path)
     if entry.oid is None and root is not None:  # the working tree
         return read_document(root / entry.path, entry.path)
     if not entry.is_regular or entry.oid is None:
@@ -266,10 +280,84 @@ def _read(reader: git.BlobReader, root: Path | None, entry: git.Entry) -> Docume
     return load_or_finding(raw, entry.path)
 
 
+def _widens_a_duplicate(read: list[Document | Finding], head_changed: dict[str, git.Entry],
+                        base_side: _BaseSide, result: Comparison) -> bool:
+    """Does a changed file whose name another file defines first (two files of one name: the
+    checks read the first) reach anyone its own base file did not? It is in no step judged,
+    so the change must not pass as a rollback, which lets the duplicate's FO111 through."""
+    judged = {loaded.document.path for loaded in result.after.values()}
+    for document in read:
+        if not isinstance(document, Document) or document.path not in head_changed \
+                or document.path in judged:
+            continue
+        flag = parse_flag(document)[0]  # (only such files are parsed again)
+        if flag is None:
+            continue
+        own = base_side.by_path.get(document.path)
+        if own is None or classify(RolloutState.of(own), RolloutState.of(flag),
+                                   result.policy.bucketing) in (Step.FORWARD, Step.MIXED):
+            return True
+    return False
+
+
+def _duplicate_resolved(reader: git.BlobReader, root: Path, changes: list[git.Change],
+                        listing: Listing, base_side: _BaseSide,
+                        result: Comparison) -> list[Finding]:
+    """A name the base holds in several files (build refused to run: no state of it was
+    live from them) that this change leaves in one: that file becomes the flag build reads,
+    with no single state to step from. It may only step back from every file the base held
+    (off always does); anything else is FO212, as for a base file that cannot be read."""
+    touched = {change.path for change in changes}
+    names = {stem(change.path) for change in changes
+             if change.before is not None and git.is_flag_path(change.path)}
+    findings: list[Finding] = []
+    heads = listing.flag_entries_named(names) if names else {}
+    for name in sorted(names):
+        here = sorted(path for path, entry in heads.items()
+                      if stem(path) == name and entry.is_regular)
+        was = {path: flag for path, flag in base_side.by_path.items() if stem(path) == name}
+        was.update({path: None for path in here if path not in touched})  # read below
+        if len(was) < 2 or len(here) != 1:
+            continue
+        stays = _flag_at(reader, root, heads[here[0]])
+        if here[0] not in touched:
+            was[here[0]] = stays  # unchanged: its base state is the one it has now
+        findings += _steps_back_from_all(name, here[0], stays, was, result.policy)
+    return findings
+
+
+def _flag_at(reader: git.BlobReader, root: Path, entry: git.Entry) -> Flag | None:
+    document = _read(reader, root, entry)
+    return parse_flag(document)[0] if isinstance(document, Document) else None
+
+
+def _steps_back_from_all(name: str, path: str, stays: Flag | None,
+                         was: dict[str, Flag | None], policy: Policy) -> list[Finding]:
+    if stays is None:
+        return []  # its own findings say why it cannot be read
+    state = RolloutState.of(stays)
+    for other, flag in sorted(was.items()):
+        if flag is None:
+            wider = state.stage is not Stage.OFF or state.default_enabled
+        else:
+            wider = classify(RolloutState.of(flag), state, policy.bucketing) in (
+                Step.FORWARD, Step.MIXED)
+        if wider:
+            before = "cannot be read" if flag is None else \
+                f"is {RolloutState.of(flag).describe()}"
+            message = (f"{name}: the base holds {len(was)} files of this flag "
+                       f"({', '.join(sorted(was))}), so build refused to run and no state of "
+                       f"it can be stepped from; {path}, the file that stays, may only step "
+                       f"back from each of them, but it is {state.describe()} where {other} "
+                       f"{before}; set it to off (or step back), then step forward again")
+            return [RULES["FO212"].at(path, START, message, flag=name)]
+    return []
+
+
 def _head_listing(root: Path, span: _Span) -> Listing:
     """Everything under flags/ at the head, and the .gitattributes that apply to it."""
     if span.staged:
-        return Listing(git.index_listing(root), INDEX)
+        return Listing(git.index_listing(root, span.base), INDEX)
     if span.head is not None:
         return Listing(git.tree_listing(root, span.head, git.FLAGS_DIR, ATTRIBUTES), TREE)
     return Listing.of_worktree(*worktree_files(root))
@@ -331,6 +419,8 @@ def _touched(changes: list[git.Change], listing: Listing) -> _Touched:
 def _is_pure_rollback(result: Comparison) -> bool:
     """Does every changed flag only lose people (or stay as it is, or go away)? A new flag,
     even at off, is not a rollback: it may clash with what is already there."""
+    if result.widens_a_duplicate:
+        return False
     for name, loaded in result.after.items():
         before = result.before.get(name)
         if before is None or classify(RolloutState.of(before.flag), RolloutState.of(

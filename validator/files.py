@@ -95,6 +95,14 @@ def not_regular(display_path: str, kind: str) -> Finding:
                              "flag files are plain files")
 
 
+def not_a_folder(display_path: str) -> Finding:
+    """flags/ as a file, a symlink or a submodule: build walks the folder and refuses to run,
+    so no later change (not even a rollback) could be built."""
+    return RULES["FO009"].at(display_path, START, f"{display_path} is not a folder; flag files "
+                             f"are {display_path}/<name>.yml, and build refuses to run without "
+                             "the folder")
+
+
 def converted(display_path: str, how: str) -> Finding:
     """A flag file that git converts on checkout: the build would read other bytes than the
     ones review and the gate judged."""

@@ -46,3 +46,7 @@ class Job:
     """(report format, file) pairs, beside the text report on the terminal."""
     annotations: bool = False
     """Also print the findings as GitHub workflow commands (annotations on the diff)."""
+    lands_on: str | None = None
+    """The commit that lands when that is not the merge into the target's tip: a merge train's
+    commit, whose first parent holds the cars ahead; the request is judged merged into that
+    parent too."""

@@ -1,5 +1,8 @@
 """GitHub Actions: pull requests judge the merge into the base branch's current tip; pushes to
 the default branch judge the push (`before` from the event's JSON); other pushes are refused.
+Any other event that concerns a pull request (pull_request_target, a review, a comment) runs on
+the base branch's tip: it judges the request named in the event, or is refused, never passes
+on the base branch's own files.
 
 Variables are GitHub's defaults: GITHUB_EVENT_NAME, GITHUB_BASE_REF (the pull request's base
 branch), GITHUB_SHA (for a pull request, the merge commit GitHub made), GITHUB_REF_NAME and
@@ -26,6 +29,8 @@ def job(environ: Mapping[str, str], event: Mapping[str, Any]) -> Job:
     head = environ.get("GITHUB_SHA") or "HEAD"
     if name == "pull_request":
         return _pull_request(environ, _request_head(event) or head)
+    if _about_a_pull_request(event):
+        return _other_request_event(name, environ, event)
     default = _default_branch(event)
     branch = environ.get("GITHUB_REF_NAME", "")
     if default is None or branch != default:
@@ -50,6 +55,33 @@ def _pull_request(environ: Mapping[str, str], head: str) -> Job:
     return Job("github", head, ref, merged=True, fetch=Fetch("origin", target, ref),
                files=REPORTS, annotations=True,
                describe=f"a pull request into {target}: the merge of {head} into its tip")
+
+
+def _about_a_pull_request(event: Mapping[str, Any]) -> bool:
+    """Does the event concern a pull request (pull_request_target, a review, a comment on
+    one)? Such events run on the base branch's tip, so taken for a run started by hand there
+    they checked the base branch's own files and passed, and the request's check was green
+    whatever it changed."""
+    issue = event.get("issue")
+    return isinstance(event.get("pull_request"), dict) or (
+        isinstance(issue, dict) and isinstance(issue.get("pull_request"), dict))
+
+
+def _other_request_event(name: str, environ: Mapping[str, str],
+                         event: Mapping[str, Any]) -> Job:
+    """A pull request event other than `pull_request` is judged as one when the event names
+    the request's head and base; GITHUB_SHA is the base branch's tip there, never the
+    request, so without them nothing is judged."""
+    request = event.get("pull_request")
+    base = request.get("base") if isinstance(request, dict) else None
+    target = environ.get("GITHUB_BASE_REF") or (
+        base.get("ref") if isinstance(base, dict) else None)
+    head = _request_head(event)
+    if head is None or not isinstance(target, str) or not target:
+        raise NothingToJudge(f"the {name or 'unknown'} event concerns a pull request but does "
+                             "not name its head commit and base branch: nothing to judge (run "
+                             "flagops ci github on pull_request events)")
+    return _pull_request({**environ, "GITHUB_BASE_REF": target}, head)
 
 
 def _request_head(event: Mapping[str, Any]) -> str | None:

@@ -47,10 +47,17 @@ def _merge_request(environ: Mapping[str, str], target: str, head: str) -> Job:
         remote, notes = f"{upstream}.git", (FORK_NOTE,)
     ref = f"refs/remotes/origin/{target}"
     source = environ.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA")
-    if source and environ.get("CI_MERGE_REQUEST_EVENT_TYPE") in ("merged_result", "merge_train"):
+    kind = environ.get("CI_MERGE_REQUEST_EVENT_TYPE")
+    lands_on = None
+    if source and kind in ("merged_result", "merge_train"):
         # A merged results pipeline checks out GitLab's own merge commit of the request; the
         # request's commits are its source, merged into the tip here as GitLab merged them.
+        # A merge train's commit merges it into the car ahead (its first parent: the tip and
+        # the requests ahead), and that is what lands: the merge into it is judged too.
+        if kind == "merge_train" and environ.get("CI_COMMIT_SHA"):
+            lands_on = environ["CI_COMMIT_SHA"]
         head = source
     return Job("gitlab", head, ref, merged=True, fetch=Fetch(remote, target, ref), notes=notes,
                comment=bool(environ.get("FLAGOPS_GITLAB_TOKEN")), files=REPORTS,
+               lands_on=lands_on,
                describe=f"a merge request into {target}: the merge of {head} into its tip")

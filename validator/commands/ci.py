@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,6 +22,7 @@ from validator import git
 from validator.ci import Host, host
 from validator.ci.base import PLAN_FILE, Job, NothingToJudge
 from validator.errors import UserError
+from validator.findings import Finding
 from validator.output import atomic_write, emit
 from validator.policy import load_policy
 from validator.reports import Report, renderer
@@ -68,7 +70,32 @@ def _judge(root: Path, job: Job, out: TextIO) -> Report:
 
         print(f"flagops: {publish_plan(markdown, os.environ)}", file=sys.stderr)
     _step_summary(os.environ.get("GITHUB_STEP_SUMMARY"), markdown)
-    return comparison.report()
+    report = comparison.report()
+    if job.lands_on is None:
+        return report
+    return replace(report, findings=[*report.findings, *_where_it_lands(root, job, report)])
+
+
+def _where_it_lands(root: Path, job: Job, report: Report) -> list[Finding]:
+    """The request merged into the commit it lands on (a merge train's car ahead), judged as
+    well: what is judged against the tip alone misses what the requests ahead bring (the same
+    new flag in two folders). Only findings the tip's judgement has not made are added, so
+    neither judgement loosens the other: the tip's soak clock still holds (the cars ahead have
+    not landed yet)."""
+    from validator.compare import RangeRequest, compare
+
+    assert job.lands_on is not None
+    parents = git.git(root, "rev-list", "--parents", "-n", "1", job.lands_on).decode().split()
+    if len(parents) != 3 or parents[2] != git.resolve(root, job.head):
+        _say(job, f"the merge train's commit {job.lands_on} is not a merge of the request into "
+                  "the car ahead (a fast-forward train?): judged on the target's tip only")
+        return []
+    _say(job, f"judging it also where it lands: merged into {parents[1]}, the target's tip "
+              "with the merge train's requests ahead of it")
+    ahead = compare(root, RangeRequest(parents[1], job.head, merged=True, all_files=True))
+    known = {(finding.path, finding.rule, finding.flag) for finding in report.findings}
+    return [finding for finding in ahead.findings
+            if (finding.path, finding.rule, finding.flag) not in known]
 
 
 def _event(chosen: Host, environ: Mapping[str, str]) -> Mapping[str, Any]:

@@ -47,10 +47,22 @@ PINNED_CONFIG = (
     ("core.fsmonitor", "false"),  # no hook of the checkout's owner says what changed
     ("diff.ignoreSubmodules", "none"),  # a gitlink under flags/ is seen (.gitmodules ignore=all)
     ("diff.relative", "false"),  # paths from the top, never cut to the current folder
+    ("log.follow", "false"),  # a history of one flag is every commit of its name, not one path
+    ("log.diffMerges", "first-parent"),  # a merge shows what it landed (combined: nothing)
+    ("log.showRoot", "true"),  # a root commit shows the files it added
 )
-"""Settings that would make git show the gate another change than the one made, whatever the
-user's or the repository's configuration says (given as GIT_CONFIG_* variables, which come
-last and so win)."""
+"""Settings that would make git show the gate another change (or another history) than the one
+made, whatever the user's or the repository's configuration says. They are given last in
+GIT_CONFIG_PARAMETERS, which git reads after every file and after GIT_CONFIG_COUNT, so they win
+over `git -c` too (which hands its settings to hooks and aliases in that variable)."""
+
+
+def _sq(text: str) -> str:
+    """Single-quoted as git quotes GIT_CONFIG_PARAMETERS."""
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+_PINNED_PARAMETERS = " ".join(f"{_sq(key)}={_sq(value)}" for key, value in PINNED_CONFIG)
 
 
 def environment(extra: dict[str, str] | None = None,
@@ -59,11 +71,8 @@ def environment(extra: dict[str, str] | None = None,
     pathspec switches, with PINNED_CONFIG after any configuration the caller passes."""
     env = {key: value for key, value in os.environ.items()
            if key not in _PATHSPEC_VARIABLES and key not in drop}
-    given = env.get("GIT_CONFIG_COUNT", "")
-    count = int(given) if given.isdigit() else 0
-    env["GIT_CONFIG_COUNT"] = str(count + len(PINNED_CONFIG))
-    for index, (key, value) in enumerate(PINNED_CONFIG, start=count):
-        env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
+    given = env.get("GIT_CONFIG_PARAMETERS", "").strip()
+    env["GIT_CONFIG_PARAMETERS"] = f"{given} {_PINNED_PARAMETERS}".lstrip()
     env.update(extra or {})
     return env
 
@@ -225,11 +234,28 @@ def _ls_entry(line: str) -> Entry:
     return Entry(path, mode, oid)
 
 
-def index_listing(root: Path) -> str:
-    """The index under flags/ (and the root's .gitattributes) as `git ls-files --stage -z`
-    lists it: NUL-separated `<mode> <oid> <stage>\t<path>` (see validator.head_listing)."""
+EMPTY_BLOBS = frozenset(("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
+                         "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813"))
+"""The blob of no bytes (SHA-1, SHA-256): what `git ls-files` shows for a `git add -N` entry."""
+
+
+def index_listing(root: Path, base: str = "HEAD") -> str:
+    """The index under flags/ (and the root's .gitattributes) as the commit made from it on
+    base would record it, as `git ls-files --stage -z` lists it: NUL-separated
+    `<mode> <oid> <stage>\t<path>` (see validator.head_listing). Intent-to-add entries
+    (`git add -N`) are left out: no commit records them, and a placeholder carrying a deleted
+    flag's name would have kept that deletion from being judged."""
     raw = git(root, "ls-files", "--stage", "-z", "--", FLAGS_DIR, ATTRIBUTES)
-    return raw.decode("utf-8", "surrogateescape")
+    listing = raw.decode("utf-8", "surrogateescape")
+    if not any(f" {blob} " in listing for blob in EMPTY_BLOBS):  # (the hook's usual case,
+        return listing  # at memory speed: every placeholder is empty, a flag file never is)
+    records = [record.partition("\t") for record in listing.split("\0") if record]
+    empty = [path for info, _, path in records if info.split(" ")[1] in EMPTY_BLOBS]
+    if not empty:
+        return listing
+    placeholders = intent_to_add(root, base, empty)
+    return "\0".join(f"{info}\t{path}" for info, _, path in records
+                      if path not in placeholders)
 
 
 def tree_listing(root: Path, ref: str, *paths: str) -> str:
@@ -329,6 +355,27 @@ def _parse_raw(fields: list[bytes]) -> Iterator[Change]:
         old_mode, new_mode, old_oid, new_oid, _status = header[1:].split(" ")
         yield Change(path, side(path, old_mode, old_oid), side(path, new_mode, new_oid))
         index += 2
+
+
+def intent_to_add(root: Path, base: str, paths: Sequence[str]) -> frozenset[str]:
+    """Those of paths (in the index) that are only `git add -N` placeholders. `git diff
+    --cached` leaves them out (a commit records nothing there) unless asked to show them:
+    a placeholder is a path that diff shows with a file only when asked, or as deleted (the
+    base has a file there, and the commit will not)."""
+    literal = [f":(literal){path}" for path in paths]
+    hidden = {change.path: change for change in _cached_changes(root, base, literal)}
+    shown = {change.path for change in _cached_changes(root, base, literal,
+                                                        "--ita-visible-in-index")
+             if change.after is not None}
+    return frozenset(path for path in paths if (
+        hidden[path].after is None if path in hidden else path in shown))
+
+
+def _cached_changes(root: Path, base: str, pathspecs: Sequence[str],
+                    *options: str) -> list[Change]:
+    raw = git(root, "diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-renames",
+              "--no-ext-diff", "--ignore-submodules=none", *options, base, "--", *pathspecs)
+    return list(_parse_raw(raw.split(b"\0")))
 
 
 def side(path: str, mode: str, oid: str) -> Entry | None:

@@ -1,0 +1,324 @@
+"""The third review's attacks on the gate, each in a real repository through the command line:
+every one of them must be refused, and the legal change next to it must still pass."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gitrepo import Repo, flag_yaml
+
+from validator.cli import main
+from validator.git import PINNED_CONFIG
+
+NOW = int(time.time())
+DAY = 24 * 3600
+BETA: dict[str, Any] = {"actors": ("Project:gitlab-org/gitlab",)}
+FIFTY: dict[str, Any] = {"percentage": ("actors", 50), **BETA}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("pyproject.toml", "[tool.flagops]\n")
+    repo.write_flag("demo", "percentage", **FIFTY)
+    repo.commit("demo at 50%", at=NOW - 10 * DAY)
+    return repo
+
+
+def flagops(repo: Repo, *args: str) -> tuple[int, list[str], str]:
+    """Exit code, the rule:severity pairs found, and the text report."""
+    out = io.StringIO()
+    code = main(["-C", str(repo.path), *args], out=out)
+    text = out.getvalue()
+    found = re.findall(r" (error|warning) (FO\d{3}) ", text)
+    return code, sorted(f"{rule}:{severity}" for severity, rule in found), text
+
+
+# The index holds what the commit records, and nothing else.
+
+def test_an_intent_to_add_entry_does_not_keep_a_deleted_live_flag_alive(repo: Repo) -> None:
+    """`git add -N` puts a placeholder in the index that no commit records (and `git diff
+    --cached` does not show). The hook took it for a file still carrying the flag's name, so
+    the staged deletion of a live flag was not judged at all; the commit deleted it."""
+    repo.git("rm", "-q", "flags/demo.yml")
+    repo.write("flags/team/demo.yml", flag_yaml("demo", "percentage", **FIFTY))
+    repo.git("add", "--intent-to-add", "flags/team/demo.yml")
+    code, found, _ = flagops(repo, "validate", "--staged")
+    assert code == 1 and found == ["FO208:error"]
+    repo.git("add", "flags/team/demo.yml")  # staged for real: a move, which passes
+    assert flagops(repo, "validate", "--staged")[:2] == (0, [])
+
+
+@pytest.mark.parametrize("placeholder", ["flags/demo.yml", "flags/x.yml/demo.yml"])
+def test_an_intent_to_add_entry_is_judged_as_the_commit_records_it(repo: Repo,
+                                                                   placeholder: str) -> None:
+    """Where the placeholder replaces the live flag's own file (`git rm --cached`, then `git
+    add -N`), or sits in a folder named like a flag, the commit records the deletion and no
+    folder: the deletion is judged, and nothing is said about a file the commit lacks."""
+    repo.git("rm", "-q", "--cached", "flags/demo.yml")
+    if placeholder != "flags/demo.yml":
+        repo.write(placeholder, flag_yaml("demo", "off"))
+    repo.git("add", "--intent-to-add", placeholder)
+    code, found, _ = flagops(repo, "validate", "--staged", "--all-files")
+    assert code == 1 and found == ["FO208:error"]
+
+
+# A CI run about a pull request judges that pull request, or nothing passes.
+
+def _github_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event_name: str,
+                event: dict[str, Any], *, fetch_head: bool = True) -> int:
+    """origin's main holds demo at off; branch `jump` takes it to enabled at once (FO201).
+    The CI clone is at main's tip, as a workflow triggered on the base branch checks it out
+    (with the request's head fetched, as such workflows do to test it), and `flagops ci github`
+    runs there with GitHub's variables for `event_name`."""
+    import json
+
+    now, home = int(time.time()), tmp_path / "home"
+    dev = Repo.create(tmp_path / "dev", home)
+    dev.write_flag("demo", "off")
+    dev.commit("demo off", at=now - 3 * DAY)
+    origin = tmp_path / "origin.git"
+    dev.git("init", "-q", "--bare", "-b", "main", str(origin))
+    dev.git("push", "-q", str(origin), "main")
+    dev.git("checkout", "-q", "-b", "jump")
+    dev.write_flag("demo", "enabled")
+    head = dev.commit("everyone at once", at=now - 600)
+    dev.git("push", "-q", str(origin), "jump")
+    ci = Repo(tmp_path / "ci", home)
+    ci.git("clone", "-q", "--single-branch", "-b", "main", f"file://{origin}", str(ci.path))
+    if fetch_head:
+        ci.git("fetch", "-q", "origin", head)
+    path = tmp_path / "event.json"
+    payload = json.dumps(event).replace("HEAD_SHA", head)
+    path.write_text(payload, encoding="utf-8")
+    for key, value in {"GITHUB_EVENT_NAME": event_name, "GITHUB_BASE_REF": "main",
+                       "GITHUB_REF_NAME": "main", "GITHUB_SHA": ci.head(),
+                       "GITHUB_EVENT_PATH": str(path), **ci.env}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ci.path)
+    return main(["-C", str(ci.path), "ci", "github"], out=io.StringIO())
+
+
+PULL_REQUEST = {"pull_request": {"head": {"sha": "HEAD_SHA"}, "base": {"ref": "main"}},
+                "repository": {"default_branch": "main"}}
+
+
+def test_a_pull_request_target_run_judges_the_request_not_the_base_branch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pull_request_target` runs on the base branch (GITHUB_REF_NAME main, GITHUB_SHA its
+    tip): taken for a run started by hand there, it checked main's own files and passed,
+    and the request's check went green however far its flags jumped."""
+    assert _github_run(tmp_path, monkeypatch, "pull_request_target", PULL_REQUEST) == 1
+
+
+@pytest.mark.parametrize(("event_name", "event"), [
+    ("pull_request_target", {**PULL_REQUEST, "pull_request": {"head": {}}}),
+    ("issue_comment", {"issue": {"number": 1, "pull_request": {"url": "https://x"}},
+                       "repository": {"default_branch": "main"}}),
+    ("pull_request_target", PULL_REQUEST),
+])
+def test_a_run_about_a_pull_request_it_cannot_judge_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event_name: str,
+        event: dict[str, Any]) -> None:
+    """Without the request's own head (a comment names none), or with a head this clone does
+    not hold, nothing is judged: the run fails rather than pass on the base branch's files."""
+    code = _github_run(tmp_path, monkeypatch, event_name, event,
+                       fetch_head=event is not PULL_REQUEST)
+    assert code in (1, 2) and code != 0
+
+
+# The settings the gate pins win over every configuration source, `git -c` included.
+
+def test_git_dash_c_cannot_unpin_the_settings_that_would_hide_an_edit(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`git -c key=value <command>` hands its settings to what it runs (a hook, an alias) as
+    GIT_CONFIG_PARAMETERS, which git reads after GIT_CONFIG_COUNT, where the pins were: with
+    ctime and all but mtime and size untrusted, an edit of the same size whose mtime was put
+    back was not shown to the gate, while `build` reads the edited file."""
+    import os
+
+    flag = repo.path / "flags/demo.yml"
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
+    os.utime(flag, (NOW - 3600, NOW - 3600))  # older than the index: not racily clean
+    repo.commit("10%", at=NOW - 60)
+    kept = os.stat(flag)
+    time.sleep(1.1)  # git compares ctimes to the second
+    repo.write_flag("demo", "percentage", **FIFTY)  # 10 → 50: the same number of bytes
+    os.utime(flag, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    assert flagops(repo, "validate", "--base", "HEAD")[1] == ["FO204:error"]
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS",
+                       "'core.trustctime'='false' 'core.checkstat'='minimal'")
+    assert flagops(repo, "validate", "--base", "HEAD")[1] == ["FO204:error"]
+
+
+OPPOSITE = {"true": "false", "false": "true", "default": "minimal", "none": "all",
+            "first-parent": "combined"}
+
+
+@pytest.mark.parametrize(("key", "pinned"), PINNED_CONFIG)
+def test_every_pin_wins_over_git_dash_c(key: str, pinned: str, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from validator import git
+
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS", f"'{key}'='{OPPOSITE[pinned]}'")
+    assert git.git(tmp_path, "config", "--get", key).decode().strip() == pinned
+
+
+def test_the_repositorys_log_settings_change_no_history_the_gate_reads(repo: Repo) -> None:
+    """With log.diffMerges = combined a merge commit shows only what differs from every parent:
+    the merge that landed a removal showed none, so the removal's revert (a released flag
+    coming back) read as a flag released from nowhere (FO207), a verdict that depended on the
+    checkout's configuration."""
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("released", at=NOW - 5 * DAY)
+    repo.git("checkout", "-q", "-b", "cleanup")
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("remove demo", at=NOW - 3 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge cleanup", "cleanup", at=NOW - 2 * DAY)
+    repo.git("revert", "--no-edit", "-m", "1", "HEAD", at=NOW)
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])
+    repo.git("config", "log.diffMerges", "combined")
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])
+
+
+# What build reads is what the gate judged: flags/ itself included.
+
+@pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"),
+                                  ("--base", "HEAD~1", "--head", "HEAD", "--all-files"),
+                                  ("--staged",)])
+def test_a_file_in_place_of_the_flags_folder_is_refused_in_every_mode(
+        tmp_path: Path, mode: tuple[str, ...]) -> None:
+    """A change that replaced flags/ by a file named flags passed the range judge when every
+    flag in it was off (deleting those is legal), and from then on build refused to run
+    ("flags: not a folder"): no later change, not even an urgent rollback, could be built."""
+    import shutil
+
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "off")
+    repo.commit("demo off", at=NOW - DAY)
+    shutil.rmtree(repo.path / "flags")
+    repo.write("flags", "see the wiki\n")
+    if mode == ("--staged",):
+        repo.git("add", "-A")
+    else:
+        repo.commit("flags moved to the wiki", at=NOW)
+    code, found, text = flagops(repo, "validate", *mode)
+    assert code == 1 and found == ["FO009:error"] and "not a folder" in text
+    assert flagops(repo, "validate", "--no-cache")[0] == 1  # as the tree check says
+
+
+# A merge train's car lands on the cars ahead of it, not on the target's tip.
+
+def test_a_merge_train_judges_each_car_on_the_cars_ahead_of_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GitLab's merge train pipeline for a car runs on its own merge commit of the request
+    into the car ahead's (first parent: the target's tip plus the requests ahead), and that is
+    what lands. The job judged the request merged into the target's tip alone: two requests
+    that each add the flag `banner` in their own folder passed, one after the other in the
+    train, and landed together (FO111; build refuses the target from then on)."""
+    now, home = int(time.time()), tmp_path / "home"
+    dev = Repo.create(tmp_path / "dev", home)
+    dev.write_flag("demo", "off")
+    dev.commit("demo off", at=now - 3 * DAY)
+    origin = tmp_path / "origin.git"
+    dev.git("init", "-q", "--bare", "-b", "main", str(origin))
+    dev.git("push", "-q", str(origin), "main")
+    cars = []
+    for folder in ("team_a", "team_b"):
+        dev.git("checkout", "-q", "-b", folder, "main")
+        dev.write_flag("banner", "off", folder=f"flags/{folder}")
+        cars.append(dev.commit(f"banner for {folder}", at=now - 600))
+        dev.git("push", "-q", str(origin), folder)
+    ci = Repo(tmp_path / "ci", home)
+    ci.git("clone", "-q", str(origin), str(ci.path))
+    ci.git("checkout", "-q", "--detach", "origin/main")
+    for car in cars:  # refs/merge-requests/<iid>/train: each car merged into the one ahead
+        ci.git("merge", "-q", "--no-ff", "-m", f"Merge train car {car[:8]}", car, at=now - 60)
+    train = ci.head()
+    for key, value in {"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_DEFAULT_BRANCH": "main",
+                       "CI_PROJECT_ID": "1", "CI_MERGE_REQUEST_PROJECT_ID": "1",
+                       "CI_MERGE_REQUEST_EVENT_TYPE": "merge_train", "CI_COMMIT_SHA": train,
+                       "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA": cars[1], **ci.env}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ci.path)
+    out = io.StringIO()
+    code = main(["-C", str(ci.path), "ci", "gitlab"], out=out)
+    assert code == 1 and "FO111" in out.getvalue()
+    monkeypatch.setenv("CI_COMMIT_SHA", cars[1])  # a fast-forward train's rebased commit:
+    assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0  # the tip's only
+    monkeypatch.setenv("CI_COMMIT_SHA", ci.git("rev-parse", f"{train}~1").strip())
+    monkeypatch.setenv("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", cars[0])  # the first car: on the
+    assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0  # tip itself
+
+
+# A name the base holds in two files (a stale pipeline let them in) is still judged.
+
+def _two_files_of_banner(tmp_path: Path) -> Repo:
+    """banner in two folders on main: team_a's at beta (listed first, so it is the one the
+    checks read), team_b's at off. build refuses to run while both are there."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("banner", "beta", folder="flags/team_a", **BETA)
+    repo.write_flag("banner", "off", folder="flags/team_b")
+    repo.commit("two stale pipelines let two files of one name in", at=NOW - 5 * DAY)
+    return repo
+
+
+RANGE_ALL = ("validate", "--base", "HEAD~1", "--head", "HEAD", "--all-files")
+
+
+def test_the_file_listed_second_of_a_duplicated_name_is_not_stepped_unjudged(
+        tmp_path: Path) -> None:
+    """team_b's file went off → enabled: its name's checks read team_a's file, so the change
+    to team_b's was judged by nothing, and the duplicate's FO111 passed as a finding on a file
+    the change had not caused (as for a rollback)."""
+    repo = _two_files_of_banner(tmp_path)
+    repo.write_flag("banner", "enabled", folder="flags/team_b")
+    repo.commit("team_b's copy to everyone", at=NOW - 4 * DAY)
+    code, found, _ = flagops(repo, *RANGE_ALL)
+    assert code == 1 and "FO111:error" in found
+    repo.write_flag("banner", "staging", folder="flags/team_b")
+    repo.commit("team_b's copy back to staging", at=NOW - 3 * DAY)
+    code, found, _ = flagops(repo, *RANGE_ALL)  # a rollback of that file still passes
+    assert code == 0 and "FO111:warning" in found
+
+
+def test_removing_one_file_of_a_duplicated_name_judges_the_one_that_stays(
+        tmp_path: Path) -> None:
+    """Removing team_a's file makes team_b's the flag that build reads: it was skipped as
+    "still there", so whatever team_b's file said (enabled, stepped there while the name was
+    duplicated) went live unjudged. The file that stays may only step back from every file
+    the base held; going to off resolves the duplicate (an override may say otherwise)."""
+    repo = _two_files_of_banner(tmp_path)
+    repo.git("rm", "-q", "flags/team_b/banner.yml")
+    repo.write_flag("banner", "enabled", folder="flags/team_b")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "landed unjudged while the name was duplicated", at=NOW - DAY)
+    (repo.path / "flags/team_a/banner.yml").unlink()
+    repo.commit("remove the duplicate", at=NOW)
+    code, found, text = flagops(repo, *RANGE_ALL)
+    assert code == 1 and found == ["FO212:error"] and "flags/team_b/banner.yml" in text
+    repo.write_flag("banner", "off", folder="flags/team_b")
+    repo.commit("remove the duplicate, the one that stays at off", at=NOW)
+    repo.git("reset", "-q", "--soft", "HEAD~2")
+    repo.commit("remove the duplicate, the one that stays at off", at=NOW)
+    assert flagops(repo, *RANGE_ALL)[:2] == (0, [])
+
+
+def test_the_file_that_stays_is_judged_against_its_own_base_state_too(tmp_path: Path) -> None:
+    """team_a's file (listed first) enabled, team_b's at beta: removing team_a's while taking
+    team_b's to enabled reaches, from team_b's own base state, everyone."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("banner", "enabled", folder="flags/team_a")
+    repo.write_flag("banner", "beta", folder="flags/team_b", **BETA)
+    repo.commit("two stale pipelines let two files of one name in", at=NOW - 5 * DAY)
+    (repo.path / "flags/team_a/banner.yml").unlink()
+    repo.write_flag("banner", "enabled", folder="flags/team_b")
+    repo.commit("one file, enabled", at=NOW)
+    code, found, _ = flagops(repo, *RANGE_ALL)
+    assert code == 1 and "FO212:error" in found
