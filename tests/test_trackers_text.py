@@ -277,3 +277,29 @@ def test_http_settings_from_the_environment_are_checked(environ: dict[str, str],
     with pytest.raises(UserError, match=re.escape(message)):
         Settings.from_env(environ)
     assert Settings.from_env({}) == Settings(20.0, 3, 0.5)
+
+
+HOSTILE_ACTORS = ["User:@all", "User:<!--", "Project:[x](https://evil.example)|a"]
+
+
+def _markup_free(line: str) -> bool:
+    """No mention, HTML comment or link that GitLab or GitHub would render outside a code span."""
+    prose = re.sub(r"(`+).*?\1", "", line)
+    return not re.search(r"(?<!\\)@all|(?<!\\)<!--|(?<!\\)\]\(", prose)
+
+
+def test_actors_in_the_rollout_issue_are_literal_markdown() -> None:
+    # Actors come from the flag file; `User:@all` would notify the whole project, `<!--` hide
+    # the rest of the issue, `[x](…)` add a link the flag file never showed as one.
+    flag = sample().model_copy(update={"actors": HOSTILE_ACTORS})
+    text = rollout_issue(flag, DEFAULT_POLICY)
+    assert "\\@all" in text
+    assert [line for line in text.splitlines()[1:] if not _markup_free(line)] == []  # [0]: marker
+
+
+def test_actors_in_an_announcement_are_literal_markdown() -> None:
+    old = RolloutState.of(sample())
+    new = RolloutState.of(sample().model_copy(update={"actors": HOSTILE_ACTORS}))
+    text = announcement("calendly_invite_link", old, new, commit="abc", rollback=False)
+    assert text is not None and "\\@all" in text
+    assert [line for line in text.splitlines()[1:] if not _markup_free(line)] == []

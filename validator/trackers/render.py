@@ -138,7 +138,10 @@ def promote_command(flag: Flag, old: RolloutState, new: RolloutState) -> str:
 
 
 def _where(state: RolloutState) -> str:
-    return "; ".join(f"{where}: {reach(gates(state, where))}" for where in _ENVIRONMENTS)
+    """Who the state reaches in each environment, as literal Markdown: the actors are the flag
+    file's text, where `User:@all` would notify a whole project and `User:<!--` hide the rest
+    of the issue."""
+    return "; ".join(f"{where}: {text(reach(gates(state, where)))}" for where in _ENVIRONMENTS)
 
 
 def _removal(flag: Flag) -> list[str]:
@@ -206,5 +209,6 @@ def announcement(name: str, old: RolloutState | None, new: RolloutState | None, 
 
 
 def _reach_text(found: Gates) -> str:
+    """`off` or `on for …`, the actors as literal Markdown (see `_where`)."""
     who = reach(found)
-    return "off" if who == "nobody" else f"on for {who}"
+    return "off" if who == "nobody" else f"on for {text(who)}"
