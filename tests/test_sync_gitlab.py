@@ -119,3 +119,47 @@ def test_the_command_plans_then_applies_then_has_nothing_to_do(
     assert code == 0 and "applied 2 step(s)" in out, err
     code, out, err = run_cli(*command, "--apply")
     assert code == 0 and "(no changes)" in out and len(server.writes) == 2
+
+
+class _Redirects:
+    """A GitLab whose every answer sends the client to `target` (another origin)."""
+
+    base = ""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def handle(self, method: str, path: str, headers: Any,
+               body: bytes) -> tuple[int, Any, dict[str, str]]:
+        return 302, {}, {"Location": f"{self.target}{path}"}
+
+
+class _Records:
+    base = ""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+
+    def handle(self, method: str, path: str, headers: Any,
+               body: bytes) -> tuple[int, Any, dict[str, str]]:
+        self.seen.append((method, path, dict(headers.items())))
+        return 200, [], {}
+
+
+def test_the_admin_token_never_follows_a_redirect_to_another_host(
+        run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests drops Authorization on a redirect to another host, not python-gitlab's
+    # PRIVATE-TOKEN: the GitLab at --url would choose where an administrator's token goes.
+    from tracker_stand_in import serve
+
+    token = "admin-token-0123456789"
+    monkeypatch.setenv("FLAGOPS_GITLAB_TOKEN", token)
+    (tmp_path / "flags").mkdir()
+    shutil.copy(REPO_ROOT / "flags" / f"{FLAG}.yml", tmp_path / "flags")
+    with serve(_Records()) as elsewhere, serve(_Redirects("")) as gitlab_at:
+        gitlab_at.target = elsewhere.base
+        code, out, err = run_cli("-C", str(tmp_path), "sync", "gitlab", "--url", gitlab_at.base,
+                                 "--environment", "production")
+    assert elsewhere.seen == []
+    assert code == 1 and "another host" in err and len(err.strip().splitlines()) == 1, err
+    assert token not in out + err

@@ -388,3 +388,56 @@ def test_check_links_in_range_mode_asks_only_about_changed_flags(
                          capsys=capsys)
     assert code == 1 and "flags/changed.yml:7:20: error FO501" in out, out + err
     assert "kept" not in out and len(forge.requests) == 1
+
+
+# the token stays on the configured host ---------------------------------------------------
+
+class Elsewhere:
+    """Another server on 127.0.0.1 (another port: another origin) that records what reaches it."""
+
+    base = ""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+
+    def handle(self, method: str, path: str, headers: object,
+               body: bytes) -> tuple[int, object, dict[str, str]]:
+        self.seen.append((method, path, dict(headers.items())))  # type: ignore[attr-defined]
+        return 200, [], {}
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_to_another_host_never_carries_the_token(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], status: int) -> None:
+    # requests drops Authorization on a redirect to another host, but not python-gitlab's
+    # PRIVATE-TOKEN header: the configured GitLab's answer chose where the token went.
+    if forge.kind == "github":
+        pytest.skip("PyGithub follows no redirect to another host")
+    with serve(Elsewhere()) as elsewhere:
+        forge.faults.append(Fault(status, {"Location": f"{elsewhere.base}/steal"}))
+        root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+        code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert elsewhere.seen == []
+    assert code == 0 and out.count("FO505") == 1 and "another host" in out, out + err
+    assert TOKEN not in out + err
+
+
+def test_a_next_page_on_another_host_never_carries_the_token(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # python-gitlab follows a list's `Link: <…>; rel="next"` wherever it points (with a
+    # warning that prints the server's text raw).
+    if forge.kind == "github":
+        pytest.skip("PyGithub refuses a next page on another host itself")
+    forge.add_issue(PROJECT["gitlab"], 1)
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="off"))
+    base = repo.commit("off", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    repo.commit("staging", at=int(time.time()) - 3600)
+    with serve(Elsewhere()) as elsewhere:
+        link = f'<{elsewhere.base}/api/v4/steal?page=2>; rel="next"'
+        forge.faults.append(Fault(200, {"Link": link}, body=[]))  # type: ignore[arg-type]
+        code, _, err = run(repo.path, "announce", "--base", base, capsys=capsys)
+    assert elsewhere.seen == []
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert TOKEN not in err and elsewhere.base not in err, err

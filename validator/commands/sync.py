@@ -16,6 +16,7 @@ from validator.output import emit
 from validator.policy import load_policy
 from validator.reports.escape import escape
 from validator.sync.gitlab import Live, Plan, actor_parameter, apply, live_from_api, plan
+from validator.trackers.http import ForeignHost, Settings, session
 from validator.tree import check_tree, report_of
 
 TOKEN_VARIABLE = "FLAGOPS_GITLAB_TOKEN"
@@ -79,16 +80,20 @@ def _config(root: Path, environment: Environment, out: TextIO) -> MergedConfig |
 
 
 def _client(url: str) -> Any:
+    """python-gitlab on a session that sends nothing outside `url`'s origin: an
+    administrator's token must not follow a redirect or a next page to another host."""
     import gitlab
 
-    return gitlab.Gitlab(url, private_token=os.environ.get(TOKEN_VARIABLE) or None)
+    made = session(Settings.from_env(os.environ), url)
+    return gitlab.Gitlab(url, private_token=os.environ.get(TOKEN_VARIABLE) or None,
+                         session=made, keep_base_url=True)
 
 
 def _gitlab_errors() -> tuple[type[Exception], ...]:
     import gitlab
     import requests
 
-    return (gitlab.exceptions.GitlabError, requests.RequestException)
+    return (gitlab.exceptions.GitlabError, requests.RequestException, ForeignHost)
 
 
 def _flipper_id(client: Any, actor: str) -> str:

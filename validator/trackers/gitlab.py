@@ -24,11 +24,14 @@ class GitLab:
         self.name = f"GitLab ({api_url})"
         self._settings = settings
         self._headers: dict[str, str] = {}
-        made = session(settings)
+        made = session(settings, api_url)
         made.hooks["response"].append(self._remember)
+        # keep_base_url: a next page's link is read on our base URL, not where the server
+        # says (python-gitlab would otherwise warn with the server's text, then go there).
         self._client = gitlab.Gitlab(api_url.rstrip("/").removesuffix("/api/v4"),
                                      private_token=token, timeout=settings.timeout,
-                                     retry_transient_errors=False, session=made)
+                                     retry_transient_errors=False, session=made,
+                                     keep_base_url=True)
 
     def _remember(self, response: Any, *args: Any, **kwargs: Any) -> None:
         """The last answer's headers: python-gitlab's errors carry none, and a 403 or 429

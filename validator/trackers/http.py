@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from validator import moments
 from validator.errors import UserError
@@ -82,12 +83,46 @@ def _too_long(seconds: float) -> WaitTooLong:
     return WaitTooLong(seconds)
 
 
-def session(settings: Settings) -> Any:
-    """A requests session whose adapters carry the bounded retry (for python-gitlab)."""
+Origin = tuple[str, str, int | None]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> Origin:
+    """(scheme, host, port) of an URL, as browsers compare them: the default port spelled or not."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is no number: an origin of its own, matching none
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+class ForeignHost(Exception):
+    """The server sent the client elsewhere (a redirect, a next page): not followed, since the
+    token would go with it (python-gitlab's PRIVATE-TOKEN header survives any redirect)."""
+
+    def __init__(self) -> None:
+        super().__init__("the server sent the request to another host, which is not followed: "
+                         "the token goes only to the configured API")
+
+
+def session(settings: Settings, api_url: str) -> Any:
+    """A requests session whose adapters carry the bounded retry (for python-gitlab), and that
+    sends nothing outside the origin of `api_url`: every request, redirects and next pages
+    included, passes through `send`."""
     import requests
     from requests.adapters import HTTPAdapter
 
-    made = requests.Session()
+    home = origin(api_url)
+
+    class _OneOrigin(requests.Session):
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            if origin(str(request.url)) != home:
+                raise ForeignHost()
+            return super().send(request, **kwargs)
+
+    made = _OneOrigin()
     adapter = HTTPAdapter(max_retries=retry(settings))
     made.mount("http://", adapter)
     made.mount("https://", adapter)
@@ -100,6 +135,8 @@ def transport_message(error: BaseException, settings: Settings) -> str | None:
 
     if isinstance(error, WaitTooLong):
         return f"rate limited: {error}"
+    if isinstance(error, ForeignHost):
+        return str(error)
     if isinstance(error, requests.exceptions.RetryError):
         return f"still failing (429 or 5xx) after {settings.retries + 1} tries"
     if isinstance(error, requests.exceptions.Timeout):
