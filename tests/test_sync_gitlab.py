@@ -163,3 +163,29 @@ def test_the_admin_token_never_follows_a_redirect_to_another_host(
     assert elsewhere.seen == []
     assert code == 1 and "another host" in err and len(err.strip().splitlines()) == 1, err
     assert token not in out + err
+
+
+def test_a_gitlab_that_never_answers_is_one_line_not_a_hang(tmp_path: Path) -> None:
+    # python-gitlab waits forever by default; sync read FLAGOPS_HTTP_TIMEOUT nowhere.
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    (tmp_path / "flags").mkdir()
+    shutil.copy(REPO_ROOT / "flags" / f"{FLAG}.yml", tmp_path / "flags")
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        env = {**os.environ, "FLAGOPS_HTTP_TIMEOUT": "0.5", "FLAGOPS_HTTP_RETRIES": "0",
+               "FLAGOPS_GITLAB_TOKEN": "admin-token"}
+        try:
+            done = subprocess.run([sys.executable, "-m", "validator", "-C", str(tmp_path), "sync",
+                                   "gitlab", "--url", url, "--environment", "production"],
+                                  capture_output=True, text=True, env=env, timeout=30,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            pytest.fail("flagops sync hung on a server that never answers")
+    assert done.returncode == 1, done.stderr
+    assert "no answer within 0.5 s" in done.stderr and len(done.stderr.splitlines()) == 1

@@ -16,7 +16,7 @@ from validator.output import emit
 from validator.policy import load_policy
 from validator.reports.escape import escape
 from validator.sync.gitlab import Live, Plan, actor_parameter, apply, live_from_api, plan
-from validator.trackers.http import ForeignHost, Settings, session
+from validator.trackers.http import ForeignHost, Settings, session, transport_message
 from validator.tree import check_tree, report_of
 
 TOKEN_VARIABLE = "FLAGOPS_GITLAB_TOKEN"
@@ -27,10 +27,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     config = _config(Path(args.root), Environment(args.environment), out)
     if config is None:
         return 1
+    settings = Settings.from_env(os.environ)
     try:
-        steps = sync(_client(args.url), config, apply_changes=args.apply)
+        steps = sync(_client(args.url, settings), config, apply_changes=args.apply)
     except _gitlab_errors() as error:
-        raise UserError(f"GitLab at {args.url}: {error}") from None
+        said = transport_message(error, settings)
+        raise UserError(f"GitLab at {args.url}: {said or error}") from None
     out.write(_render(steps, args, applied=args.apply))
     return 0
 
@@ -79,14 +81,15 @@ def _config(root: Path, environment: Environment, out: TextIO) -> MergedConfig |
     return build_config(flags, environment, schema_ref="")[0]
 
 
-def _client(url: str) -> Any:
-    """python-gitlab on a session that sends nothing outside `url`'s origin: an
-    administrator's token must not follow a redirect or a next page to another host."""
+def _client(url: str, settings: Settings) -> Any:
+    """python-gitlab with the trackers' HTTP settings: a timeout on every request (its own
+    default waits forever), bounded retries, and a session that sends nothing outside `url`'s
+    origin (an administrator's token must not follow a redirect to another host)."""
     import gitlab
 
-    made = session(Settings.from_env(os.environ), url)
     return gitlab.Gitlab(url, private_token=os.environ.get(TOKEN_VARIABLE) or None,
-                         session=made, keep_base_url=True)
+                         timeout=settings.timeout, retry_transient_errors=False,
+                         session=session(settings, url), keep_base_url=True)
 
 
 def _gitlab_errors() -> tuple[type[Exception], ...]:
