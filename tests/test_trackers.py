@@ -441,3 +441,34 @@ def test_a_next_page_on_another_host_never_carries_the_token(
     assert elsewhere.seen == []
     assert code == 1 and len(err.strip().splitlines()) == 1, err
     assert TOKEN not in err and elsewhere.base not in err, err
+
+
+# answers of the wrong shape --------------------------------------------------------------
+
+@pytest.mark.parametrize("answer", [{}, {"state": "weird", "title": "x"}, {"state": 7},
+                                    {"state": None, "title": None}, [], "text"])
+def test_an_issue_answer_of_the_wrong_shape_is_one_warning_not_a_traceback(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        answer: object) -> None:
+    # The answer is the server's: a proxy's page, another API version, a hostile host. An
+    # issue with no known state is not an open one (that would pass the link silently).
+    forge.faults.append(Fault(200, body=answer))  # type: ignore[arg-type]
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "internal error" not in err and "Traceback" not in err, err
+    assert code == 0 and out.count("FO505") == 1, out + err
+    assert len([line for line in out.splitlines() if "FO505" in line]) == 1
+
+
+@pytest.mark.parametrize("answer", [{}, {"html_url": None, "web_url": 7}, []])
+def test_an_opened_issue_without_its_url_is_one_line_and_no_edit(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        answer: object) -> None:
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)})
+    before = (root / "flags" / "demo.yml").read_bytes()
+    forge.faults.append(Fault(201, body=answer))  # type: ignore[arg-type]
+    code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
+    assert code == 1 and "internal error" not in err, err
+    assert "answered no URL" in err or "is not GitLab's API" in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert (root / "flags" / "demo.yml").read_bytes() == before

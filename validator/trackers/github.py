@@ -9,8 +9,18 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from validator.trackers.base import Issue, IssueState, NoteMode, Thread, TrackerError
+from validator.trackers.base import (
+    Issue,
+    IssueState,
+    NoteMode,
+    Thread,
+    TrackerError,
+    issue_from,
+    url_from,
+)
 from validator.trackers.http import Settings, reset_text, retry, transport_message
+
+_STATES = {"open": IssueState.OPEN, "closed": IssueState.CLOSED}
 
 
 class GitHub:
@@ -31,7 +41,7 @@ class GitHub:
         with self._errors():
             try:
                 found = self._client.get_repo(project).get_issue(number)
-                return Issue(IssueState(found.state), found.title)
+                return issue_from(self.name, found.raw_data, _STATES)
             except GithubException as error:
                 if error.status == 404 or (error.status == 403 and not _rate_limited(error)):
                     return Issue(IssueState.MISSING if error.status == 404 else
@@ -41,7 +51,7 @@ class GitHub:
     def create_issue(self, project: str, title: str, body: str) -> str:
         with self._errors():
             made = self._client.get_repo(project).create_issue(title=title, body=body)
-            return str(made.html_url)
+            return url_from(self.name, made.raw_data, "html_url")
 
     def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:
         with self._errors():

@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from validator.trackers.base import Issue, IssueState, NoteMode, Thread, TrackerError
+from validator.trackers.base import (
+    Issue,
+    IssueState,
+    NoteMode,
+    Thread,
+    TrackerError,
+    issue_from,
+    url_from,
+)
 from validator.trackers.http import Settings, reset_text, session, transport_message
 
 _STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
@@ -50,12 +58,12 @@ class GitLab:
                     return Issue(IssueState.MISSING if error.response_code == 404 else
                                  IssueState.FORBIDDEN)
                 raise
-            return Issue(_STATES.get(str(found.state), IssueState.OPEN), str(found.title))
+            return issue_from(self.name, found.attributes, _STATES)
 
     def create_issue(self, project: str, title: str, body: str) -> str:
         with self._errors():
             made = self._project(project).issues.create({"title": title, "description": body})
-            return str(made.web_url)
+            return url_from(self.name, made.attributes, "web_url")
 
     def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:
         with self._errors():
@@ -108,4 +116,6 @@ def _answer(error: Any) -> str:
             "Developer to write)"
     if status == 404:
         return "404: not found, or not visible to the token"
+    if status is None:  # python-gitlab could not read the answer (not JSON, not an object)
+        return "answered with something that is not GitLab's API (a proxy, another service?)"
     return f"answered {status}: {str(error.error_message)[:200]}"
