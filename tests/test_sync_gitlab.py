@@ -189,3 +189,53 @@ def test_a_gitlab_that_never_answers_is_one_line_not_a_hang(tmp_path: Path) -> N
             pytest.fail("flagops sync hung on a server that never answers")
     assert done.returncode == 1, done.stderr
     assert "no answer within 0.5 s" in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+class _Answers:
+    """A GitLab whose features list is `features`, whatever its shape."""
+
+    base = ""
+
+    def __init__(self, features: Any) -> None:
+        self.features = features
+
+    def handle(self, method: str, path: str, headers: Any,
+               body: bytes) -> tuple[int, Any, dict[str, str]]:
+        if method == "GET" and path.startswith("/api/v4/features"):
+            return 200, self.features, {}
+        return 404, {"message": "404 Not found"}, {}
+
+
+@pytest.mark.parametrize("features", [
+    [{"gates": []}],
+    [{"name": FLAG, "gates": [{"key": "percentage_of_actors", "value": "many"}]}],
+    [{"name": FLAG, "gates": [{"key": "actors", "value": 7}]}],
+    [{"name": FLAG, "gates": 7}],
+    [{"name": FLAG, "gates": [7]}],
+    [{"name": ["x"], "gates": []}],
+    [{"name": FLAG, "gates": [{"key": "percentage_of_actors", "value": "NaN"}]}],
+    [{"name": FLAG, "gates": [{"key": "percentage_of_time", "value": {"a": 1}}]}],
+], ids=["no-name", "percentage-text", "actors-number", "gates-number", "gate-number",
+        "name-list", "percentage-nan", "percentage-object"])
+def test_a_features_answer_of_the_wrong_shape_is_one_line(
+        run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, features: Any) -> None:
+    from tracker_stand_in import serve
+
+    monkeypatch.setenv("FLAGOPS_GITLAB_TOKEN", "admin-token")
+    (tmp_path / "flags").mkdir()
+    shutil.copy(REPO_ROOT / "flags" / f"{FLAG}.yml", tmp_path / "flags")
+    with serve(_Answers(features)) as gitlab_at:
+        code, _, err = run_cli("-C", str(tmp_path), "sync", "gitlab", "--url", gitlab_at.base,
+                               "--environment", "production")
+    assert code == 1 and "internal error" not in err, err
+    assert "not GitLab's features API" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_live_actor_id_of_non_ascii_digits_is_named_as_listed(
+        server: GitLabFeatures, client: Any) -> None:
+    # "²".isdigit() holds but int("²") raises: the answer's actor id went to int() unchecked.
+    config = config_at(Stage.BETA, None, False, actors=("User:alice",))
+    sync(client, config, apply_changes=True)
+    server.features[FLAG].actors.add("User:²")
+    steps = sync(client, config, apply_changes=False).steps
+    assert [step.text() for step in steps] == [f"{FLAG}: disable for User:²"]

@@ -15,7 +15,15 @@ from validator.model import Environment
 from validator.output import emit
 from validator.policy import load_policy
 from validator.reports.escape import escape
-from validator.sync.gitlab import Live, Plan, actor_parameter, apply, live_from_api, plan
+from validator.sync.gitlab import (
+    FeaturesAnswerError,
+    Live,
+    Plan,
+    actor_parameter,
+    apply,
+    live_from_api,
+    plan,
+)
 from validator.trackers.http import ForeignHost, Settings, session, transport_message
 from validator.tree import check_tree, report_of
 
@@ -58,16 +66,25 @@ def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
     for name in config.flags:
         for flipper_id in sorted(live[name].actors - known if name in live else ()):
             kind, _, number = flipper_id.partition(":")
-            if not number.isdigit():
+            if not (number.isascii() and number.isdigit()):
                 continue  # not an id GitLab gave: the step names it as listed
             if kind == "User":
-                found[f"User:{client.users.get(int(number)).username}"] = flipper_id
+                user = client.users.get(int(number))
+                found[f"User:{_text(user, 'username')}"] = flipper_id
             elif kind in ("Project", "Group"):
                 manager = client.projects if kind == "Project" else client.groups
                 item = manager.get(int(number))
-                path = item.path_with_namespace if kind == "Project" else item.full_path
+                path = _text(item, "path_with_namespace" if kind == "Project" else "full_path")
                 found[f"{kind}:{path}"] = flipper_id
     return found
+
+
+def _text(item: Any, key: str) -> str:
+    """A text attribute of an object GitLab answered with; the answer is the server's."""
+    value = item.attributes.get(key)
+    if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
+        raise FeaturesAnswerError(f"GitLab answered a {type(item).__name__} without its {key}")
+    return str(value)
 
 
 def _config(root: Path, environment: Environment, out: TextIO) -> MergedConfig | None:
@@ -96,7 +113,8 @@ def _gitlab_errors() -> tuple[type[Exception], ...]:
     import gitlab
     import requests
 
-    return (gitlab.exceptions.GitlabError, requests.RequestException, ForeignHost)
+    return (gitlab.exceptions.GitlabError, requests.RequestException, ForeignHost,
+            FeaturesAnswerError)
 
 
 def _flipper_id(client: Any, actor: str) -> str:
@@ -107,9 +125,9 @@ def _flipper_id(client: Any, actor: str) -> str:
         found = client.users.list(username=ref, get_all=False)
         if not found:
             raise UserError(f"actor {actor!r}: no user {ref!r} on GitLab")
-        return f"{kind}:{found[0].id}"
+        return f"{kind}:{_text(found[0], 'id')}"
     manager = client.projects if parameter == "project" else client.groups
-    return f"{kind}:{manager.get(ref).id}"
+    return f"{kind}:{_text(manager.get(ref), 'id')}"
 
 
 class _Features:
