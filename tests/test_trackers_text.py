@@ -303,3 +303,21 @@ def test_actors_in_an_announcement_are_literal_markdown() -> None:
     text = announcement("calendly_invite_link", old, new, commit="abc", rollback=False)
     assert text is not None and "\\@all" in text
     assert [line for line in text.splitlines()[1:] if not _markup_free(line)] == []
+
+
+@pytest.mark.parametrize("url", [
+    "https://gitlab.com/g/p/-/merge_requests/1?a=1&b=2",
+    "https://gitlab.com/~alice/p/-/merge_requests/1#note_5",
+    "https://gitlab.com/g/p/-/merge_requests/1?q=%22x%22&r=%20",
+    "https://gitlab.com/@bob/_p/-/merge_requests/1",
+    "https://gitlab.com/g/p/-/merge_requests/1?x=<b>|*y*",
+])
+def test_urls_in_an_issue_are_autolinks_to_exactly_the_url(url: str) -> None:
+    # Backslash escapes do not work inside an autolink (CommonMark): `<…\&…>` links to a URL
+    # holding a backslash. Inside `<…>` only `<`, `>`, spaces and controls cannot stand, and
+    # neither GitLab nor GitHub reads a mention or reference inside a link.
+    text = rollout_issue(sample().model_copy(update={"introduced_by_url": url}), DEFAULT_POLICY)
+    [line] = [line for line in text.splitlines() if line.startswith("- Introduced by: ")]
+    found = re.fullmatch(r"- Introduced by: <([^<>\s]*)>", line)
+    assert found is not None, line
+    assert found[1] == url.replace("<", "%3C").replace(">", "%3E")

@@ -19,6 +19,7 @@ from validator.model import Environment, Flag, Percentage, Stage
 from validator.plan import reach
 from validator.plan_steps import removed_reach
 from validator.policy import Policy
+from validator.reports.markdown import autolink
 from validator.reports.markdown import code_span as code
 from validator.reports.markdown import markdown_text as text
 from validator.transitions import RolloutState, soak_key
@@ -61,7 +62,7 @@ def _people(handles: Sequence[str] | None) -> str:
 
 
 def _url(url: str | None) -> str:
-    return f"<{text(url)}>" if url else "(not set)"
+    return autolink(url) if url else "(not set)"
 
 
 def _expectations(flag: Flag) -> list[str]:
