@@ -472,3 +472,21 @@ def test_an_opened_issue_without_its_url_is_one_line_and_no_edit(
     assert "answered no URL" in err or "is not GitLab's API" in err, err
     assert len(err.strip().splitlines()) == 1, err
     assert (root / "flags" / "demo.yml").read_bytes() == before
+
+
+def test_a_redirect_cannot_write_the_servers_text_raw_to_the_terminal(
+        forge: Forge, tmp_path: Path) -> None:
+    # PyGithub logs at INFO to stderr from its import on ("Following Github server redirection
+    # from … to <the Location's path>"): the server's bytes, an ESC included, on the job log.
+    import os
+
+    forge.add_issue(PROJECT[forge.kind], 1)
+    path = "/repos/owner/flags/issues/1" if forge.kind == "github" else \
+        "/api/v4/projects/group%2Fflags/issues/1"
+    forge.faults.append(Fault(301, {"Location": f"{forge.base}{path}\x1b[2J\x1b[31mRED"}))
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    done = subprocess.run([sys.executable, "-m", "validator", "-C", str(root), "validate",
+                           "--check-links"], capture_output=True, text=True,
+                          env=dict(os.environ), check=False, timeout=60)
+    assert "\x1b" not in done.stdout + done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and done.returncode in (0, 1), done.stderr

@@ -27,6 +27,7 @@ class GitHub:
     def __init__(self, api_url: str, token: str, settings: Settings) -> None:
         from github import Auth, Github
 
+        _silence_library_log()
         self.name = f"GitHub ({api_url})"
         # PyGithub takes whole seconds only (it asserts an int).
         self._settings = replace(settings, timeout=float(max(1, math.ceil(settings.timeout))))
@@ -80,6 +81,17 @@ class GitHub:
             if said is None:
                 raise
             raise TrackerError(self.name, said) from None
+
+
+def _silence_library_log() -> None:
+    """PyGithub logs at INFO to stderr from its import on, with the server's text in it (a
+    redirect's Location, raw: an ESC would repaint the job log). flagops says what went wrong
+    itself, in one escaped line; the library's log says nothing."""
+    import logging
+
+    log = logging.getLogger("github")  # its children (github.Requester…) inherit the level
+    log.setLevel(logging.CRITICAL + 1)
+    log.propagate = False
 
 
 def _headers(error: Any) -> dict[str, str]:
