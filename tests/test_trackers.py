@@ -490,3 +490,18 @@ def test_a_redirect_cannot_write_the_servers_text_raw_to_the_terminal(
                           env=dict(os.environ), check=False, timeout=60)
     assert "\x1b" not in done.stdout + done.stderr, done.stderr
     assert "Traceback" not in done.stderr and done.returncode in (0, 1), done.stderr
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307])
+@pytest.mark.parametrize("location", ["/elsewhere", "elsewhere", "ftp://127.0.0.1/x", ""])
+def test_a_redirect_the_client_cannot_follow_is_one_line(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], status: int,
+        location: str) -> None:
+    # PyGithub raises RuntimeError for a Location without its scheme, and reads a 302's own
+    # body as the issue (a TypeError on {"message": …}): internal errors, exit 3.
+    forge.add_issue(PROJECT[forge.kind], 1)
+    forge.faults.append(Fault(status, {"Location": location}))
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "internal error" not in err and code in (0, 1), err
+    assert len([line for line in out.splitlines() if " FO50" in line]) == 1, out + err

@@ -76,6 +76,12 @@ class GitHub:
             yield
         except GithubException as error:
             raise TrackerError(self.name, _answer(error)) from None
+        except (RuntimeError, AssertionError):
+            # PyGithub's own refusals of where the server sends it: a redirect to another
+            # scheme or host, a Location without a scheme (RuntimeError), a next page on
+            # another port or domain (assert).
+            raise TrackerError(self.name, "the server sent the request somewhere the client "
+                                          "does not follow (a redirect or a next page)") from None
         except Exception as error:
             said = transport_message(error, self._settings)
             if said is None:
