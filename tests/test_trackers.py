@@ -505,3 +505,24 @@ def test_a_redirect_the_client_cannot_follow_is_one_line(
     code, out, err = run(root, "validate", "--check-links", capsys=capsys)
     assert "internal error" not in err and code in (0, 1), err
     assert len([line for line in out.splitlines() if " FO50" in line]) == 1, out + err
+
+
+@pytest.mark.parametrize("event", ["[" * 100_000, '{"pull_request": ' * 50_000])
+def test_a_deeply_nested_event_file_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        event: str) -> None:
+    # json.loads raises RecursionError (not a ValueError) past ~1,000 levels: exit 3.
+    for name in CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "event.json"
+    path.write_text(event, encoding="utf-8")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(path))
+    monkeypatch.setenv("GITHUB_REPOSITORY", PROJECT["github"])
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text("github"))
+    repo.commit("add", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text("github", stage="staging"))
+    code, _, err = run(repo.path, "plan", "--base", "HEAD", "--comment", capsys=capsys)
+    assert code == 1 and "internal error" not in err, err
+    assert "GITHUB_EVENT_PATH" in err and "nested" in err, err

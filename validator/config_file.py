@@ -3,10 +3,11 @@ provider read the file `flagops build` wrote (a core module, so no reader import
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from validator.errors import UserError
 
@@ -64,3 +65,15 @@ def _require_regular(mode: int, shown: str) -> None:
     if not stat.S_ISREG(mode):
         what = "a folder" if stat.S_ISDIR(mode) else "a FIFO, device or socket"
         raise UserError(f"{shown} is {what}, not a regular file")
+
+
+def json_value(raw: bytes, shown: str) -> Any:
+    """JSON that flagops did not write (a CI's event file), as one line when it cannot be read:
+    not UTF-8, not JSON, or nested deeper than the parser follows (json.loads raises
+    RecursionError there, which is no ValueError)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise UserError(f"{shown} is not JSON flagops can read: nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UserError(f"{shown} is not JSON: {error}") from None

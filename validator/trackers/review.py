@@ -4,7 +4,6 @@ again by its marker and edited in place."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -62,11 +61,8 @@ def _github(environ: Mapping[str, str]) -> tuple[str, Kind, Thread]:
 
 
 def _event(path: Path) -> dict[str, Any]:
-    from validator.config_file import read_regular_file
+    from validator.config_file import json_value, read_regular_file
 
-    raw = read_regular_file(path, f"GITHUB_EVENT_PATH ({path})", _EVENT_LIMIT)
-    try:
-        found = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise UserError(f"GITHUB_EVENT_PATH ({path}) is not JSON: {error}") from None
+    shown = f"GITHUB_EVENT_PATH ({path})"
+    found = json_value(read_regular_file(path, shown, _EVENT_LIMIT), shown)
     return found if isinstance(found, dict) else {}
