@@ -526,3 +526,66 @@ def test_a_deeply_nested_event_file_is_one_line(
     code, _, err = run(repo.path, "plan", "--base", "HEAD", "--comment", capsys=capsys)
     assert code == 1 and "internal error" not in err, err
     assert "GITHUB_EVENT_PATH" in err and "nested" in err, err
+
+
+# markers count only on the token's own notes --------------------------------------------
+
+def test_a_plan_marker_in_someone_elses_comment_is_not_the_plan(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Anyone may write the marker into a comment. Taken for ours, flagops edited the author's
+    # comment (GitHub), whose author could then edit a forged plan back in, or was refused the
+    # edit (GitLab: 403) and kept no plan at all.
+    _review_env(forge, tmp_path, monkeypatch)
+    thread = "issue" if forge.kind == "github" else "merge_request"
+    forged = {"id": 1, "body": "<!-- flagops-plan -->\n## flagops plan\n\nA rollback, legal.",
+              "url": "", **forge.author("mallory", 13)}
+    forge.notes[(PROJECT[forge.kind], thread, 7)] = [dict(forged)]
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind))
+    repo.commit("add", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    code, _, err = run(repo.path, "plan", "--base", "HEAD", "--comment", capsys=capsys)
+    assert code == 0 and "added the plan" in err, err
+    notes = forge.notes[(PROJECT[forge.kind], thread, 7)]
+    assert notes[0] == forged and len(notes) == 2
+    assert "### `demo`: off → staging" in notes[1]["body"]
+    code, _, err = run(repo.path, "plan", "--base", "HEAD", "--comment", capsys=capsys)
+    assert code == 0 and "updated the plan" in err and len(notes) == 2 and notes[0] == forged
+
+
+def test_an_announce_marker_in_someone_elses_note_does_not_silence_the_announcement(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = PROJECT[forge.kind]
+    forge.add_issue(project, 1)
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="off"))
+    base = repo.commit("off", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    head = repo.commit("staging", at=int(time.time()) - 3600)
+    forge.notes[(project, "issue", 1)] = [{
+        "id": 1, "body": f"<!-- flagops-announce demo {head[:12]} -->", "url": "",
+        **forge.author("mallory", 13)}]
+    code, out, err = run(repo.path, "announce", "--base", base, capsys=capsys)
+    assert code == 0 and "demo: announced on" in out, out + err
+    assert len(forge.notes[(project, "issue", 1)]) == 2
+
+
+def test_a_github_actions_token_finds_its_own_plan_comment(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # github.token may not ask GET /user (403 to an integration); it comments as
+    # github-actions[bot], and the plan is still kept as one comment.
+    if forge.kind == "gitlab":
+        pytest.skip("GitHub Actions' own token")
+    forge.login = "github-actions[bot]"
+    _review_env(forge, tmp_path, monkeypatch)
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind))
+    repo.commit("add", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    for said in ("added the plan", "updated the plan"):
+        forge.faults.append(Fault(403, body={"message": "Resource not accessible by integration"}))
+        code, _, err = run(repo.path, "plan", "--base", "HEAD", "--comment", capsys=capsys)
+        assert code == 0 and said in err, err
+    assert len(forge.notes[(PROJECT["github"], "issue", 7)]) == 1

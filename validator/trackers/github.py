@@ -21,6 +21,8 @@ from validator.trackers.base import (
 from validator.trackers.http import Settings, reset_text, retry, transport_message
 
 _STATES = {"open": IssueState.OPEN, "closed": IssueState.CLOSED}
+ACTIONS_BOT = "github-actions[bot]"
+"""Who comments with GitHub Actions' own token (`github.token`)."""
 
 
 class GitHub:
@@ -56,15 +58,31 @@ class GitHub:
 
     def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:
         with self._errors():
+            me = self._login()
             issue = self._client.get_repo(thread.project).get_issue(thread.number)
             for comment in issue.get_comments():
-                if marker in (comment.body or ""):
+                if marker in (comment.body or "") and _author(_as_listed(comment)) == me:
                     if mode == "once":
                         return "present"
                     comment.edit(body)
                     return "updated"
             issue.create_comment(body)
             return "added"
+
+    def _login(self) -> str:
+        """Whose comments are ours: anyone can write a marker into a comment, and one of theirs
+        taken for ours would be edited (then edited back to a forged plan), or silence an
+        announcement. The token's user; a GitHub Actions token may not ask (GET /user answers
+        403 to an integration), and comments as github-actions[bot]."""
+        from github import GithubException
+
+        try:
+            login = self._client.get_user().raw_data.get("login")
+        except GithubException as error:
+            if error.status not in (403, 404):
+                raise
+            return ACTIONS_BOT
+        return login if isinstance(login, str) and login else ACTIONS_BOT
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -87,6 +105,20 @@ class GitHub:
             if said is None:
                 raise
             raise TrackerError(self.name, said) from None
+
+
+def _as_listed(item: Any) -> Any:
+    """An object's data as the list answered it: `raw_data` of a lazy client fetches each
+    comment once more (from its `url`) before answering."""
+    from github.GithubObject import GithubObject
+
+    return GithubObject.raw_data.fget(item)  # type: ignore[attr-defined]
+
+
+def _author(data: Any) -> str | None:
+    user = data.get("user") if isinstance(data, dict) else None
+    login = user.get("login") if isinstance(user, dict) else None
+    return login if isinstance(login, str) else None
 
 
 def _silence_library_log() -> None:

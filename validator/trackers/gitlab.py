@@ -67,11 +67,12 @@ class GitLab:
 
     def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:
         with self._errors():
+            me = self._user_id()
             project = self._project(thread.project)
             parents = project.issues if thread.kind == "issue" else project.mergerequests
             parent = parents.get(thread.number, lazy=True)
             for note in parent.notes.list(iterator=True, sort="asc", order_by="created_at"):
-                if marker in str(note.body or ""):
+                if marker in str(note.body or "") and _author_id(note.attributes) == me:
                     if mode == "once":
                         return "present"
                     note.body = body
@@ -79,6 +80,16 @@ class GitLab:
                     return "updated"
             parent.notes.create({"body": body})
             return "added"
+
+    def _user_id(self) -> int:
+        """Whose notes are ours: anyone can write a marker into a note, and one of theirs taken
+        for ours would be edited (or refused the edit, keeping no plan), or would silence an
+        announcement. The token's own user (a project access token's bot user)."""
+        self._client.auth()
+        found = self._client.user.attributes.get("id") if self._client.user else None
+        if not isinstance(found, int) or isinstance(found, bool):
+            raise TrackerError(self.name, "answered with no user for the token (GET /user)")
+        return found
 
     def _rate_limited(self) -> bool:
         return self._headers.get("ratelimit-remaining") == "0"
@@ -104,6 +115,12 @@ class GitLab:
             if said is None:
                 raise
             raise TrackerError(self.name, said) from None
+
+
+def _author_id(data: Any) -> int | None:
+    author = data.get("author") if isinstance(data, dict) else None
+    found = author.get("id") if isinstance(author, dict) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
 def _answer(error: Any) -> str:
