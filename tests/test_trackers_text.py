@@ -271,6 +271,14 @@ def test_the_api_follows_each_cis_variables_for_its_own_host(
     ({"FLAGOPS_HTTP_TIMEOUT": "soon"}, "FLAGOPS_HTTP_TIMEOUT='soon' is not a number"),
     ({"FLAGOPS_HTTP_TIMEOUT": "0"}, "FLAGOPS_HTTP_TIMEOUT must be at least 0.01"),
     ({"FLAGOPS_HTTP_RETRIES": "-1"}, "FLAGOPS_HTTP_RETRIES must be at least 0"),
+    # float() reads these: NaN passed `value < least`, then int() raised (exit 3), and an
+    # endless timeout or retry count is a hang.
+    ({"FLAGOPS_HTTP_RETRIES": "nan"}, "FLAGOPS_HTTP_RETRIES='nan' is not a number"),
+    ({"FLAGOPS_HTTP_RETRIES": "inf"}, "FLAGOPS_HTTP_RETRIES='inf' is not a number"),
+    ({"FLAGOPS_HTTP_TIMEOUT": "NaN"}, "FLAGOPS_HTTP_TIMEOUT='NaN' is not a number"),
+    ({"FLAGOPS_HTTP_TIMEOUT": "1e999"}, "FLAGOPS_HTTP_TIMEOUT='1e999' is not a number"),
+    ({"FLAGOPS_HTTP_BACKOFF": "-inf"}, "FLAGOPS_HTTP_BACKOFF='-inf' is not a number"),
+    ({"FLAGOPS_HTTP_RETRIES": "2.5"}, "FLAGOPS_HTTP_RETRIES must be a whole number"),
 ])
 def test_http_settings_from_the_environment_are_checked(environ: dict[str, str],
                                                          message: str) -> None:

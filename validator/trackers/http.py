@@ -11,6 +11,7 @@ worse than a clear failure. A read timeout is not retried: the server is slow, o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,19 +32,25 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        return cls(_number(environ, "FLAGOPS_HTTP_TIMEOUT", 20.0, 0.01),
-                   int(_number(environ, "FLAGOPS_HTTP_RETRIES", 3, 0)),
+        retries = _number(environ, "FLAGOPS_HTTP_RETRIES", 3.0, 0)
+        if not retries.is_integer():
+            raise UserError("FLAGOPS_HTTP_RETRIES must be a whole number")
+        return cls(_number(environ, "FLAGOPS_HTTP_TIMEOUT", 20.0, 0.01), int(retries),
                    _number(environ, "FLAGOPS_HTTP_BACKOFF", 0.5, 0))
 
 
 def _number(environ: Mapping[str, str], name: str, default: float, least: float) -> float:
+    """A finite number: float() also reads `nan` and `inf`, which no timeout, count or
+    backoff can be (NaN passes every comparison as false, and int() of either raises)."""
     text = environ.get(name)
     if not text:
         return default
     try:
         value = float(text)
     except ValueError:
-        raise UserError(f"{name}={text!r} is not a number") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise UserError(f"{name}={text!r} is not a number")
     if value < least:
         raise UserError(f"{name} must be at least {least:g}")
     return value
