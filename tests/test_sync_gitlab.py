@@ -231,11 +231,13 @@ def test_a_features_answer_of_the_wrong_shape_is_one_line(
     assert "not GitLab's features API" in err and len(err.strip().splitlines()) == 1, err
 
 
-def test_a_live_actor_id_of_non_ascii_digits_is_named_as_listed(
-        server: GitLabFeatures, client: Any) -> None:
-    # "²".isdigit() holds but int("²") raises: the answer's actor id went to int() unchecked.
+@pytest.mark.parametrize("digits", ["²", "9" * 5000])
+def test_a_live_actor_id_that_is_no_number_is_named_as_listed(
+        server: GitLabFeatures, client: Any, digits: str) -> None:
+    # "²".isdigit() holds but int("²") raises, and int() refuses 5,000 digits: the answer's
+    # actor id went to int() unchecked.
     config = config_at(Stage.BETA, None, False, actors=("User:alice",))
     sync(client, config, apply_changes=True)
-    server.features[FLAG].actors.add("User:²")
+    server.features[FLAG].actors.add(f"User:{digits}")
     steps = sync(client, config, apply_changes=False).steps
-    assert [step.text() for step in steps] == [f"{FLAG}: disable for User:²"]
+    assert [step.text() for step in steps] == [f"{FLAG}: disable for User:{digits}"]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from validator.build import MergedConfig, build_config
+from validator.digits import whole_number
 from validator.errors import UserError
 from validator.model import Environment
 from validator.output import emit
@@ -65,15 +66,16 @@ def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
     found: dict[str, str] = {}
     for name in config.flags:
         for flipper_id in sorted(live[name].actors - known if name in live else ()):
-            kind, _, number = flipper_id.partition(":")
-            if not (number.isascii() and number.isdigit()):
+            kind, _, digits = flipper_id.partition(":")
+            number = whole_number(digits)
+            if number is None:
                 continue  # not an id GitLab gave: the step names it as listed
             if kind == "User":
-                user = client.users.get(int(number))
+                user = client.users.get(number)
                 found[f"User:{_text(user, 'username')}"] = flipper_id
             elif kind in ("Project", "Group"):
                 manager = client.projects if kind == "Project" else client.groups
-                item = manager.get(int(number))
+                item = manager.get(number)
                 path = _text(item, "path_with_namespace" if kind == "Project" else "full_path")
                 found[f"{kind}:{path}"] = flipper_id
     return found

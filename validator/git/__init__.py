@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, NoReturn
 
+from validator.digits import whole_number
 from validator.errors import UserError
 from validator.files import ATTRIBUTES
 
@@ -59,8 +60,7 @@ def environment(extra: dict[str, str] | None = None,
     pathspec switches, with PINNED_CONFIG after any configuration the caller passes."""
     env = {key: value for key, value in os.environ.items()
            if key not in _PATHSPEC_VARIABLES and key not in drop}
-    given = env.get("GIT_CONFIG_COUNT", "")
-    count = int(given) if given.isdigit() else 0
+    count = whole_number(env.get("GIT_CONFIG_COUNT", "")) or 0  # `²` is isdigit(), not int()
     env["GIT_CONFIG_COUNT"] = str(count + len(PINNED_CONFIG))
     for index, (key, value) in enumerate(PINNED_CONFIG, start=count):
         env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value

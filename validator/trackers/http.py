@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from validator import moments
+from validator.digits import whole_number
 from validator.errors import UserError
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -157,6 +158,7 @@ def transport_message(error: BaseException, settings: Settings) -> str | None:
 
 def reset_text(epoch: str | None) -> str:
     """`; it resets at <UTC time>` from a rate limit's reset header (seconds since 1970)."""
-    if not epoch or not epoch.isdigit():
+    moment = whole_number(epoch or "")
+    if moment is None:  # the server's text: `²` or 5,000 digits are no time
         return ""
-    return f"; it resets at {moments.minute_text(int(epoch))}"
+    return f"; it resets at {moments.minute_text(moment)}"
