@@ -11,8 +11,10 @@ MAX_DIGITS = 18
 """Below 2**63: any id GitHub or GitLab gives, any count, any Unix time in seconds."""
 
 
-def whole_number(text: str) -> int | None:
-    """`text` as a whole number when it is 1 to 18 ASCII digits, else None."""
-    if 0 < len(text) <= MAX_DIGITS and text.isascii() and text.isdigit():
+def whole_number(text: str, *, max_digits: int = MAX_DIGITS) -> int | None:
+    """`text` as a whole number when it is 1 to `max_digits` ASCII digits, else None. A
+    caller that shows any number (a moment past year 9999 as "after 9999") may allow more,
+    up to int()'s 4,300."""
+    if 0 < len(text) <= min(max_digits, 4300) and text.isascii() and text.isdigit():
         return int(text)
     return None

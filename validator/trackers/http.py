@@ -158,7 +158,7 @@ def transport_message(error: BaseException, settings: Settings) -> str | None:
 
 def reset_text(epoch: str | None) -> str:
     """`; it resets at <UTC time>` from a rate limit's reset header (seconds since 1970)."""
-    moment = whole_number(epoch or "")
+    moment = whole_number(epoch or "", max_digits=100)
     if moment is None:  # the server's text: `²` or 5,000 digits are no time
         return ""
     return f"; it resets at {moments.minute_text(moment)}"
