@@ -241,3 +241,15 @@ def test_a_live_actor_id_that_is_no_number_is_named_as_listed(
     server.features[FLAG].actors.add(f"User:{digits}")
     steps = sync(client, config, apply_changes=False).steps
     assert [step.text() for step in steps] == [f"{FLAG}: disable for User:{digits}"]
+
+
+@pytest.mark.parametrize(("value", "shown"), [(12.34545, "12.34545"), (0.0004, "0.0004"),
+                                              (33.333333, "33.333333"), (50.0, "50")])
+def test_the_plan_shows_the_percentage_that_apply_sets(
+        server: GitLabFeatures, client: Any, value: float, shown: str) -> None:
+    # The plan's text used {:g} (six significant digits): "12.3455%" and "0.0004%" were
+    # planned while --apply set 12.34545 and 0.0004; the plan is what is applied.
+    config = config_at(Stage.PERCENTAGE, Percentage(of="actors", value=value), False, actors=())
+    steps = sync(client, config, apply_changes=True).steps
+    assert [step.text() for step in steps] == [f"{FLAG}: set percentage_of_actors to {shown}%"]
+    assert server.features[FLAG].percentages == {"percentage_of_actors": value}

@@ -153,7 +153,11 @@ def _percentages(gates: Gates) -> dict[str, float]:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    """Every digit the flag file gave, as the Flipper export writes it: {:g} kept six
+    significant digits, so the plan said 12.3455% where --apply set 12.34545%."""
+    from validator.export.flipper import percent_text
+
+    return percent_text(value) or "0"
 
 
 def actor_parameter(actor: str) -> tuple[str, str]:
