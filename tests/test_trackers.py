@@ -589,3 +589,24 @@ def test_a_github_actions_token_finds_its_own_plan_comment(
         code, _, err = run(repo.path, "plan", "--base", "HEAD", "--comment", capsys=capsys)
         assert code == 0 and said in err, err
     assert len(forge.notes[(PROJECT["github"], "issue", 7)]) == 1
+
+
+@pytest.mark.parametrize("answer", [[7], {"a": 1}, None, [{"body": 7, "user": "x", "author": 5}],
+                                    [{"body": ["<!-- m -->"]}]],
+                         ids=["numbers", "object", "null", "body-number", "body-list"])
+def test_a_notes_answer_of_the_wrong_shape_is_one_line(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], answer: object) -> None:
+    # The libraries build objects from whatever the list answered: TypeError, KeyError and
+    # PyGithub's BadAttributeException went through flagops as internal errors (exit 3).
+    project = PROJECT[forge.kind]
+    forge.add_issue(project, 1)
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="off"))
+    base = repo.commit("off", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    repo.commit("staging", at=int(time.time()) - 3600)
+    forge.faults += [Fault(200, body={"login": forge.login, "id": forge.user_id}),
+                     Fault(200, body=answer)]  # type: ignore[arg-type]
+    code, _, err = run(repo.path, "announce", "--base", base, capsys=capsys)
+    assert "internal error" not in err and code in (0, 1), err
+    assert len(err.strip().splitlines()) <= 1, err

@@ -21,6 +21,7 @@ from validator.trackers.base import (
 from validator.trackers.http import Settings, reset_text, retry, transport_message
 
 _STATES = {"open": IssueState.OPEN, "closed": IssueState.CLOSED}
+NOT_THE_API = "answered with something that is not GitHub's API (a proxy, another service?)"
 ACTIONS_BOT = "github-actions[bot]"
 """Who comments with GitHub Actions' own token (`github.token`)."""
 
@@ -88,12 +89,16 @@ class GitHub:
     def _errors(self) -> Iterator[None]:
         """Every failure as one TrackerError; the library's own messages are not shown, since
         they print whole answers."""
-        from github import GithubException
+        from github import BadAttributeException, GithubException
 
         try:
             yield
         except GithubException as error:
             raise TrackerError(self.name, _answer(error)) from None
+        except (TypeError, KeyError, ValueError, AttributeError, BadAttributeException):
+            # PyGithub builds objects from whatever the server answered (a list of numbers,
+            # a body that is no text): the answer is not GitHub's API, and flagops says so.
+            raise TrackerError(self.name, NOT_THE_API) from None
         except (RuntimeError, AssertionError):
             # PyGithub's own refusals of where the server sends it: a redirect to another
             # scheme or host, a Location without a scheme (RuntimeError), a next page on

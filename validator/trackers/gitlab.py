@@ -23,6 +23,7 @@ from validator.trackers.base import (
 from validator.trackers.http import Settings, reset_text, session, transport_message
 
 _STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
+NOT_THE_API = "answered with something that is not GitLab's API (a proxy, another service?)"
 
 
 class GitLab:
@@ -110,6 +111,10 @@ class GitLab:
                                    f"{reset_text(self._headers.get('ratelimit-reset'))}") \
                     from None
             raise TrackerError(self.name, _answer(error)) from None
+        except (TypeError, KeyError, ValueError, AttributeError):
+            # python-gitlab builds objects from whatever the server answered (an object where
+            # a list belongs, null): the answer is not GitLab's API, and flagops says so.
+            raise TrackerError(self.name, NOT_THE_API) from None
         except Exception as error:
             said = transport_message(error, self._settings)
             if said is None:
@@ -134,5 +139,5 @@ def _answer(error: Any) -> str:
     if status == 404:
         return "404: not found, or not visible to the token"
     if status is None:  # python-gitlab could not read the answer (not JSON, not an object)
-        return "answered with something that is not GitLab's API (a proxy, another service?)"
+        return NOT_THE_API
     return f"answered {status}: {str(error.error_message)[:200]}"
