@@ -215,8 +215,10 @@ class _Answers:
     [{"name": ["x"], "gates": []}],
     [{"name": FLAG, "gates": [{"key": "percentage_of_actors", "value": "NaN"}]}],
     [{"name": FLAG, "gates": [{"key": "percentage_of_time", "value": {"a": 1}}]}],
+    {"a": 1}, None, [7], "text",
 ], ids=["no-name", "percentage-text", "actors-number", "gates-number", "gate-number",
-        "name-list", "percentage-nan", "percentage-object"])
+        "name-list", "percentage-nan", "percentage-object",
+        "object", "null", "numbers", "text"])
 def test_a_features_answer_of_the_wrong_shape_is_one_line(
         run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, features: Any) -> None:
     from tracker_stand_in import serve

@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from validator.build import MergedConfig, build_config
 from validator.digits import whole_number
@@ -28,6 +29,7 @@ from validator.sync.gitlab import (
 from validator.trackers.http import ForeignHost, Settings, session, transport_message
 from validator.tree import check_tree, report_of
 
+T = TypeVar("T")
 TOKEN_VARIABLE = "FLAGOPS_GITLAB_TOKEN"
 """An administrator's token (the features API is admin-only); CI_JOB_TOKEN cannot write it."""
 
@@ -49,7 +51,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def sync(client: Any, config: MergedConfig, *, apply_changes: bool) -> Plan:
     """Reads the live features, plans, and with `apply_changes` sets the plan. `client` is a
     python-gitlab `Gitlab`."""
-    live = live_from_api(feature.attributes for feature in client.features.list(get_all=True))
+    listed = _read(client.features.list, get_all=True)
+    live = live_from_api(_read(lambda: [feature.attributes for feature in listed]))
     ids = {actor: _flipper_id(client, actor) for state in config.flags.values()
            for actor in state.gates.actors}
     ids |= _foreign_actors(client, config, live, set(ids.values()))
@@ -71,14 +74,27 @@ def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
             if number is None:
                 continue  # not an id GitLab gave: the step names it as listed
             if kind == "User":
-                user = client.users.get(number)
+                user = _read(client.users.get, number)
                 found[f"User:{_text(user, 'username')}"] = flipper_id
             elif kind in ("Project", "Group"):
                 manager = client.projects if kind == "Project" else client.groups
-                item = manager.get(number)
+                item = _read(manager.get, number)
                 path = _text(item, "path_with_namespace" if kind == "Project" else "full_path")
                 found[f"{kind}:{path}"] = flipper_id
     return found
+
+
+def _read(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """One read through python-gitlab, which builds objects from whatever GitLab answered: an
+    object where a list belongs, null or a list of numbers are no features API, said so in
+    one line (not a KeyError or TypeError from inside the library)."""
+    import gitlab
+
+    try:
+        return call(*args, **kwargs)
+    except (gitlab.exceptions.GitlabParsingError, TypeError, KeyError, ValueError,
+            AttributeError):
+        raise FeaturesAnswerError("not the objects it lists") from None
 
 
 def _text(item: Any, key: str) -> str:
@@ -124,12 +140,12 @@ def _flipper_id(client: Any, actor: str) -> str:
     parameter, ref = actor_parameter(actor)
     kind = actor.partition(":")[0]
     if parameter == "user":
-        found = client.users.list(username=ref, get_all=False)
+        found = list(_read(client.users.list, username=ref, get_all=False))
         if not found:
             raise UserError(f"actor {actor!r}: no user {ref!r} on GitLab")
         return f"{kind}:{_text(found[0], 'id')}"
     manager = client.projects if parameter == "project" else client.groups
-    return f"{kind}:{_text(manager.get(ref), 'id')}"
+    return f"{kind}:{_text(_read(manager.get, ref), 'id')}"
 
 
 class _Features:
