@@ -571,15 +571,19 @@ def test_an_announce_marker_in_someone_elses_note_does_not_silence_the_announcem
     assert len(forge.notes[(project, "issue", 1)]) == 2
 
 
-def test_a_github_actions_token_finds_its_own_plan_comment(
+@pytest.mark.parametrize("bot", ["github-actions[bot]", "flagops-app[bot]"])
+def test_an_integration_token_finds_its_own_plan_comment(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    # github.token may not ask GET /user (403 to an integration); it comments as
-    # github-actions[bot], and the plan is still kept as one comment.
+        monkeypatch: pytest.MonkeyPatch, bot: str) -> None:
+    # github.token or an app's token may not ask GET /user (403 to an integration); it
+    # comments as a bot, and the plan is still kept as one comment, never a person's.
     if forge.kind == "gitlab":
-        pytest.skip("GitHub Actions' own token")
-    forge.login = "github-actions[bot]"
+        pytest.skip("GitHub integrations' tokens")
+    forge.login = bot
     _review_env(forge, tmp_path, monkeypatch)
+    forge.notes[(PROJECT["github"], "issue", 7)] = [{
+        "id": 1, "body": "<!-- flagops-plan -->\nforged", "url": "",
+        **forge.author("mallory", 13)}]
     repo = Repo.create(tmp_path / "repo", tmp_path / "home")
     repo.write("flags/demo.yml", flag_text(forge.kind))
     repo.commit("add", at=int(time.time()) - 86400)
@@ -588,7 +592,8 @@ def test_a_github_actions_token_finds_its_own_plan_comment(
         forge.faults.append(Fault(403, body={"message": "Resource not accessible by integration"}))
         code, _, err = run(repo.path, "plan", "--base", "HEAD", "--comment", capsys=capsys)
         assert code == 0 and said in err, err
-    assert len(forge.notes[(PROJECT["github"], "issue", 7)]) == 1
+    notes = forge.notes[(PROJECT["github"], "issue", 7)]
+    assert len(notes) == 2 and notes[0]["body"].endswith("forged")
 
 
 @pytest.mark.parametrize("answer", [[7], {"a": 1}, None, [{"body": 7, "user": "x", "author": 5}],

@@ -103,7 +103,8 @@ class Forge:
     def author(self, login: str, user_id: int) -> dict[str, Any]:
         """A note's author as each API shows it (GitHub: `user`, GitLab: `author`)."""
         key = "user" if self.kind == "github" else "author"
-        return {key: {"login": login, "username": login, "id": user_id}}
+        kind = "Bot" if login.endswith("[bot]") else "User"
+        return {key: {"login": login, "username": login, "id": user_id, "type": kind}}
 
     # Notes and comments.
     def list_notes(self, project: str, kind: str, number: str,

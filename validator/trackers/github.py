@@ -22,8 +22,6 @@ from validator.trackers.http import Settings, reset_text, retry, transport_messa
 
 _STATES = {"open": IssueState.OPEN, "closed": IssueState.CLOSED}
 NOT_THE_API = "answered with something that is not GitHub's API (a proxy, another service?)"
-ACTIONS_BOT = "github-actions[bot]"
-"""Who comments with GitHub Actions' own token (`github.token`)."""
 
 
 class GitHub:
@@ -62,7 +60,7 @@ class GitHub:
             me = self._login()
             issue = self._client.get_repo(thread.project).get_issue(thread.number)
             for comment in issue.get_comments():
-                if marker in (comment.body or "") and _author(_as_listed(comment)) == me:
+                if marker in (comment.body or "") and _ours(_as_listed(comment), me):
                     if mode == "once":
                         return "present"
                     comment.edit(body)
@@ -70,11 +68,11 @@ class GitHub:
             issue.create_comment(body)
             return "added"
 
-    def _login(self) -> str:
+    def _login(self) -> str | None:
         """Whose comments are ours: anyone can write a marker into a comment, and one of theirs
         taken for ours would be edited (then edited back to a forged plan), or silence an
-        announcement. The token's user; a GitHub Actions token may not ask (GET /user answers
-        403 to an integration), and comments as github-actions[bot]."""
+        announcement. The token's user; None for an integration's token (GitHub Actions'
+        own, an app's), which may not ask (GET /user answers 403) and comments as a bot."""
         from github import GithubException
 
         try:
@@ -82,8 +80,8 @@ class GitHub:
         except GithubException as error:
             if error.status not in (403, 404):
                 raise
-            return ACTIONS_BOT
-        return login if isinstance(login, str) and login else ACTIONS_BOT
+            return None
+        return login if isinstance(login, str) and login else None
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -120,10 +118,15 @@ def _as_listed(item: Any) -> Any:
     return GithubObject.raw_data.fget(item)  # type: ignore[attr-defined]
 
 
-def _author(data: Any) -> str | None:
+def _ours(data: Any, me: str | None) -> bool:
+    """A comment by the token's user, or, for an integration's token (`me` None), by a bot:
+    github-actions[bot] or an app's; no person's account is of type Bot."""
     user = data.get("user") if isinstance(data, dict) else None
-    login = user.get("login") if isinstance(user, dict) else None
-    return login if isinstance(login, str) else None
+    if not isinstance(user, dict):
+        return False
+    if me is not None:
+        return user.get("login") == me
+    return user.get("type") == "Bot"
 
 
 def _silence_library_log() -> None:
