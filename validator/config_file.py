@@ -77,3 +77,23 @@ def json_value(raw: bytes, shown: str) -> Any:
         raise UserError(f"{shown} is not JSON flagops can read: nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise UserError(f"{shown} is not JSON: {error}") from None
+
+
+def file_start(path: Path, limit: int) -> bytes | None:
+    """The first `limit` bytes of `path` when it is a regular file and no symlink, else None.
+    For small files the repository holds (GitLab's VERSION): a merge request may make one a
+    symlink to /dev/zero, which never ends, and a FIFO in its place blocks an open for
+    reading; O_NOFOLLOW and O_NONBLOCK refuse both before a byte is read."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # a folder, a FIFO, a device
+            return None
+        return os.read(descriptor, limit)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
