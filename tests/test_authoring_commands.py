@@ -328,3 +328,29 @@ def test_lifting_the_freeze_in_the_working_tree_does_not_let_promote_through(
     code, _, err = flagops(run_cli, repo, "promote", NAME)
     assert code == 1 and " error FO401 demo: forward steps are frozen until " in err
     assert (repo.path / PATH).read_bytes() == original
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_new_reads_a_version_file_only_when_it_is_a_regular_file(tmp_path: Path,
+                                                                  kind: str) -> None:
+    # `new` read all of VERSION for its default milestone: a FIFO blocked forever, and a
+    # VERSION committed as a symlink to /dev/zero grew without end. Either is no version.
+    (tmp_path / "flags").mkdir()
+    version = tmp_path / "VERSION"
+    if kind == "fifo":
+        os.mkfifo(version)  # nobody writes: opening it for reading would block
+    elif kind == "device":
+        version.symlink_to("/dev/zero")
+    else:
+        version.mkdir()
+    env = {**os.environ, "HOME": str(tmp_path / "home"), "PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        done = subprocess.run([sys.executable, "-m", "validator", "-C", str(tmp_path), "new",
+                               "demo", "-t", "beta", "-g", "group::a", "--dry-run"],
+                              capture_output=True, text=True, cwd=REPO_ROOT, env=env,
+                              timeout=15, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"flagops new hung on a VERSION that is a {kind}")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == ("flagops: error: missing --milestone: give them as options (there "
+                           "is no terminal to ask on)\n")

@@ -199,3 +199,22 @@ def test_github_pull_request_with_merge_commits_required_is_not_its_own_merge(
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(ci.path)
     assert main(["-C", str(ci.path), "ci", "github"], out=io.StringIO()) == 0
+
+
+def test_a_deeply_nested_github_event_file_is_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # json.loads raises RecursionError (no ValueError) past ~1,000 levels: it was exit 3.
+    import io
+
+    from validator.cli import main
+
+    event = tmp_path / "event.json"
+    event.write_text('{"pull_request": ' * 50_000, encoding="utf-8")
+    for key, value in {**GH_PUSH, "GITHUB_EVENT_PATH": str(event)}.items():
+        monkeypatch.setenv(key, value)
+    (tmp_path / "flags").mkdir()
+    code = main(["-C", str(tmp_path), "ci", "github"], out=io.StringIO())
+    err = capsys.readouterr().err
+    assert code in (1, 2) and "internal error" not in err, err
+    assert "GITHUB_EVENT_PATH" in err and "nested too deeply" in err, err

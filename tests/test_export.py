@@ -130,3 +130,26 @@ def test_export_is_deterministic() -> None:
     config = config_at(Stage.BETA, None, False)
     assert export_text("flagd", config) == export_text("flagd", config)
     assert export_text("flagd", config).endswith("}\n")
+
+
+def _actor_in_bucket(wanted: int) -> str:
+    """A `User:N` whose Flipper bucket for FLAG is `wanted`."""
+    from validator.build import bucket
+
+    return next(f"User:{n}" for n in range(10_000_000) if bucket(FLAG, f"User:{n}") == wanted)
+
+
+@pytest.mark.parametrize(("value", "edge"), [
+    (0.0004, 0), (12.3454, 12345), (99.9994, 99999), (0.0015, 1), (33.3335, 33333)])
+def test_flipper_export_lets_in_exactly_whom_the_flag_file_does(value: float, edge: int) -> None:
+    # Flipper reads the stored text back as a float (Typecast.to_percentage, no rounding) and
+    # lets an actor in when crc32 % 100000 < percentage * 1000, as `flagops eval` does: a
+    # percentage rounded to three decimals in the export moved the actor on the edge.
+    from validator.build import in_percentage
+
+    actor = _actor_in_bucket(edge)
+    document = json.loads(export_text("flipper", config_at(
+        Stage.PERCENTAGE, Percentage(of="actors", value=value), False, actors=())))
+    stored = document["features"][FLAG]["percentage_of_actors"]
+    assert in_percentage(FLAG, actor, float(stored)) == in_percentage(FLAG, actor, value)
+    assert float(stored) == value and "e" not in stored.lower()

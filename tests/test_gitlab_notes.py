@@ -21,6 +21,8 @@ from validator.trackers.review import PLAN_MARKER as MARKER
 from validator.trackers.review import publish_plan
 
 NOTES_PATH = "/api/v4/projects/group%2Fflags/merge_requests/7/notes"
+BOT = {"id": 77, "username": "project_7_bot"}
+"""The project access token's user: the author of the notes the token adds."""
 
 
 class FakeGitLab:
@@ -39,6 +41,8 @@ class FakeGitLab:
         if headers.get("PRIVATE-TOKEN") != self.token:
             return 401, {"message": "401 Unauthorized"}, {}
         url = urlsplit(path)
+        if method == "GET" and url.path == "/api/v4/user":  # the token's own user
+            return 200, {"id": BOT["id"], "username": BOT["username"]}, {}
         if method == "GET" and url.path == NOTES_PATH:
             page = int(parse_qs(url.query).get("page", ["1"])[0])
             start = (page - 1) * self.page_size
@@ -48,7 +52,7 @@ class FakeGitLab:
             return 200, self.notes[start:start + self.page_size], {
                 "X-Next-Page": str(page + 1) if more else "", **({"Link": link} if more else {})}
         if method == "POST" and url.path == NOTES_PATH:
-            note = {"id": len(self.notes) + 1, "body": json.loads(body)["body"]}
+            note = {"id": len(self.notes) + 1, "body": json.loads(body)["body"], "author": BOT}
             self.notes.append(note)
             return 201, note, {}
         if method == "PUT" and url.path.startswith(f"{NOTES_PATH}/"):

@@ -119,3 +119,139 @@ def test_the_command_plans_then_applies_then_has_nothing_to_do(
     assert code == 0 and "applied 2 step(s)" in out, err
     code, out, err = run_cli(*command, "--apply")
     assert code == 0 and "(no changes)" in out and len(server.writes) == 2
+
+
+class _Redirects:
+    """A GitLab whose every answer sends the client to `target` (another origin)."""
+
+    base = ""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def handle(self, method: str, path: str, headers: Any,
+               body: bytes) -> tuple[int, Any, dict[str, str]]:
+        return 302, {}, {"Location": f"{self.target}{path}"}
+
+
+class _Records:
+    base = ""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+
+    def handle(self, method: str, path: str, headers: Any,
+               body: bytes) -> tuple[int, Any, dict[str, str]]:
+        self.seen.append((method, path, dict(headers.items())))
+        return 200, [], {}
+
+
+def test_the_admin_token_never_follows_a_redirect_to_another_host(
+        run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests drops Authorization on a redirect to another host, not python-gitlab's
+    # PRIVATE-TOKEN: the GitLab at --url would choose where an administrator's token goes.
+    from tracker_stand_in import serve
+
+    token = "admin-token-0123456789"
+    monkeypatch.setenv("FLAGOPS_GITLAB_TOKEN", token)
+    (tmp_path / "flags").mkdir()
+    shutil.copy(REPO_ROOT / "flags" / f"{FLAG}.yml", tmp_path / "flags")
+    with serve(_Records()) as elsewhere, serve(_Redirects("")) as gitlab_at:
+        gitlab_at.target = elsewhere.base
+        code, out, err = run_cli("-C", str(tmp_path), "sync", "gitlab", "--url", gitlab_at.base,
+                                 "--environment", "production")
+    assert elsewhere.seen == []
+    assert code == 1 and "another host" in err and len(err.strip().splitlines()) == 1, err
+    assert token not in out + err
+
+
+def test_a_gitlab_that_never_answers_is_one_line_not_a_hang(tmp_path: Path) -> None:
+    # python-gitlab waits forever by default; sync read FLAGOPS_HTTP_TIMEOUT nowhere.
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    (tmp_path / "flags").mkdir()
+    shutil.copy(REPO_ROOT / "flags" / f"{FLAG}.yml", tmp_path / "flags")
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        env = {**os.environ, "FLAGOPS_HTTP_TIMEOUT": "0.5", "FLAGOPS_HTTP_RETRIES": "0",
+               "FLAGOPS_GITLAB_TOKEN": "admin-token"}
+        try:
+            done = subprocess.run([sys.executable, "-m", "validator", "-C", str(tmp_path), "sync",
+                                   "gitlab", "--url", url, "--environment", "production"],
+                                  capture_output=True, text=True, env=env, timeout=30,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            pytest.fail("flagops sync hung on a server that never answers")
+    assert done.returncode == 1, done.stderr
+    assert "no answer within 0.5 s" in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+class _Answers:
+    """A GitLab whose features list is `features`, whatever its shape."""
+
+    base = ""
+
+    def __init__(self, features: Any) -> None:
+        self.features = features
+
+    def handle(self, method: str, path: str, headers: Any,
+               body: bytes) -> tuple[int, Any, dict[str, str]]:
+        if method == "GET" and path.startswith("/api/v4/features"):
+            return 200, self.features, {}
+        return 404, {"message": "404 Not found"}, {}
+
+
+@pytest.mark.parametrize("features", [
+    [{"gates": []}],
+    [{"name": FLAG, "gates": [{"key": "percentage_of_actors", "value": "many"}]}],
+    [{"name": FLAG, "gates": [{"key": "actors", "value": 7}]}],
+    [{"name": FLAG, "gates": 7}],
+    [{"name": FLAG, "gates": [7]}],
+    [{"name": ["x"], "gates": []}],
+    [{"name": FLAG, "gates": [{"key": "percentage_of_actors", "value": "NaN"}]}],
+    [{"name": FLAG, "gates": [{"key": "percentage_of_time", "value": {"a": 1}}]}],
+    {"a": 1}, None, [7], "text",
+], ids=["no-name", "percentage-text", "actors-number", "gates-number", "gate-number",
+        "name-list", "percentage-nan", "percentage-object",
+        "object", "null", "numbers", "text"])
+def test_a_features_answer_of_the_wrong_shape_is_one_line(
+        run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, features: Any) -> None:
+    from tracker_stand_in import serve
+
+    monkeypatch.setenv("FLAGOPS_GITLAB_TOKEN", "admin-token")
+    (tmp_path / "flags").mkdir()
+    shutil.copy(REPO_ROOT / "flags" / f"{FLAG}.yml", tmp_path / "flags")
+    with serve(_Answers(features)) as gitlab_at:
+        code, _, err = run_cli("-C", str(tmp_path), "sync", "gitlab", "--url", gitlab_at.base,
+                               "--environment", "production")
+    assert code == 1 and "internal error" not in err, err
+    assert "not GitLab's features API" in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("digits", ["²", "9" * 5000])
+def test_a_live_actor_id_that_is_no_number_is_named_as_listed(
+        server: GitLabFeatures, client: Any, digits: str) -> None:
+    # "²".isdigit() holds but int("²") raises, and int() refuses 5,000 digits: the answer's
+    # actor id went to int() unchecked.
+    config = config_at(Stage.BETA, None, False, actors=("User:alice",))
+    sync(client, config, apply_changes=True)
+    server.features[FLAG].actors.add(f"User:{digits}")
+    steps = sync(client, config, apply_changes=False).steps
+    assert [step.text() for step in steps] == [f"{FLAG}: disable for User:{digits}"]
+
+
+@pytest.mark.parametrize(("value", "shown"), [(12.34545, "12.34545"), (0.0004, "0.0004"),
+                                              (33.333333, "33.333333"), (50.0, "50")])
+def test_the_plan_shows_the_percentage_that_apply_sets(
+        server: GitLabFeatures, client: Any, value: float, shown: str) -> None:
+    # The plan's text used {:g} (six significant digits): "12.3455%" and "0.0004%" were
+    # planned while --apply set 12.34545 and 0.0004; the plan is what is applied.
+    config = config_at(Stage.PERCENTAGE, Percentage(of="actors", value=value), False, actors=())
+    steps = sync(client, config, apply_changes=True).steps
+    assert [step.text() for step in steps] == [f"{FLAG}: set percentage_of_actors to {shown}%"]
+    assert server.features[FLAG].percentages == {"percentage_of_actors": value}

@@ -388,3 +388,230 @@ def test_check_links_in_range_mode_asks_only_about_changed_flags(
                          capsys=capsys)
     assert code == 1 and "flags/changed.yml:7:20: error FO501" in out, out + err
     assert "kept" not in out and len(forge.requests) == 1
+
+
+# the token stays on the configured host ---------------------------------------------------
+
+class Elsewhere:
+    """Another server on 127.0.0.1 (another port: another origin) that records what reaches it."""
+
+    base = ""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+
+    def handle(self, method: str, path: str, headers: object,
+               body: bytes) -> tuple[int, object, dict[str, str]]:
+        self.seen.append((method, path, dict(headers.items())))  # type: ignore[attr-defined]
+        return 200, [], {}
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_to_another_host_never_carries_the_token(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], status: int) -> None:
+    # requests drops Authorization on a redirect to another host, but not python-gitlab's
+    # PRIVATE-TOKEN header: the configured GitLab's answer chose where the token went.
+    if forge.kind == "github":
+        pytest.skip("PyGithub follows no redirect to another host")
+    with serve(Elsewhere()) as elsewhere:
+        forge.faults.append(Fault(status, {"Location": f"{elsewhere.base}/steal"}))
+        root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+        code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert elsewhere.seen == []
+    assert code == 0 and out.count("FO505") == 1 and "another host" in out, out + err
+    assert TOKEN not in out + err
+
+
+def test_a_next_page_on_another_host_never_carries_the_token(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # python-gitlab follows a list's `Link: <…>; rel="next"` wherever it points (with a
+    # warning that prints the server's text raw).
+    if forge.kind == "github":
+        pytest.skip("PyGithub refuses a next page on another host itself")
+    forge.add_issue(PROJECT["gitlab"], 1)
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="off"))
+    base = repo.commit("off", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    repo.commit("staging", at=int(time.time()) - 3600)
+    with serve(Elsewhere()) as elsewhere:
+        link = f'<{elsewhere.base}/api/v4/steal?page=2>; rel="next"'
+        forge.faults.append(Fault(200, {"Link": link}, body=[]))  # type: ignore[arg-type]
+        code, _, err = run(repo.path, "announce", "--base", base, capsys=capsys)
+    assert elsewhere.seen == []
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert TOKEN not in err and elsewhere.base not in err, err
+
+
+# answers of the wrong shape --------------------------------------------------------------
+
+@pytest.mark.parametrize("answer", [{}, {"state": "weird", "title": "x"}, {"state": 7},
+                                    {"state": None, "title": None}, [], "text"])
+def test_an_issue_answer_of_the_wrong_shape_is_one_warning_not_a_traceback(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        answer: object) -> None:
+    # The answer is the server's: a proxy's page, another API version, a hostile host. An
+    # issue with no known state is not an open one (that would pass the link silently).
+    forge.faults.append(Fault(200, body=answer))  # type: ignore[arg-type]
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "internal error" not in err and "Traceback" not in err, err
+    assert code == 0 and out.count("FO505") == 1, out + err
+    assert len([line for line in out.splitlines() if "FO505" in line]) == 1
+
+
+@pytest.mark.parametrize("answer", [{}, {"html_url": None, "web_url": 7}, []])
+def test_an_opened_issue_without_its_url_is_one_line_and_no_edit(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        answer: object) -> None:
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)})
+    before = (root / "flags" / "demo.yml").read_bytes()
+    forge.faults.append(Fault(201, body=answer))  # type: ignore[arg-type]
+    code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
+    assert code == 1 and "internal error" not in err, err
+    assert "answered no URL" in err or "is not GitLab's API" in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert (root / "flags" / "demo.yml").read_bytes() == before
+
+
+def test_a_redirect_cannot_write_the_servers_text_raw_to_the_terminal(
+        forge: Forge, tmp_path: Path) -> None:
+    # PyGithub logs at INFO to stderr from its import on ("Following Github server redirection
+    # from … to <the Location's path>"): the server's bytes, an ESC included, on the job log.
+    import os
+
+    forge.add_issue(PROJECT[forge.kind], 1)
+    path = "/repos/owner/flags/issues/1" if forge.kind == "github" else \
+        "/api/v4/projects/group%2Fflags/issues/1"
+    forge.faults.append(Fault(301, {"Location": f"{forge.base}{path}\x1b[2J\x1b[31mRED"}))
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    done = subprocess.run([sys.executable, "-m", "validator", "-C", str(root), "validate",
+                           "--check-links"], capture_output=True, text=True,
+                          env=dict(os.environ), check=False, timeout=60)
+    assert "\x1b" not in done.stdout + done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and done.returncode in (0, 1), done.stderr
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307])
+@pytest.mark.parametrize("location", ["/elsewhere", "elsewhere", "ftp://127.0.0.1/x", ""])
+def test_a_redirect_the_client_cannot_follow_is_one_line(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], status: int,
+        location: str) -> None:
+    # PyGithub raises RuntimeError for a Location without its scheme, and reads a 302's own
+    # body as the issue (a TypeError on {"message": …}): internal errors, exit 3.
+    forge.add_issue(PROJECT[forge.kind], 1)
+    forge.faults.append(Fault(status, {"Location": location}))
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "internal error" not in err and code in (0, 1), err
+    assert len([line for line in out.splitlines() if " FO50" in line]) == 1, out + err
+
+
+@pytest.mark.parametrize("event", ["[" * 100_000, '{"pull_request": ' * 50_000])
+def test_a_deeply_nested_event_file_is_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        event: str) -> None:
+    # json.loads raises RecursionError (not a ValueError) past ~1,000 levels: exit 3.
+    for name in CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "event.json"
+    path.write_text(event, encoding="utf-8")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(path))
+    monkeypatch.setenv("GITHUB_REPOSITORY", PROJECT["github"])
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text("github"))
+    repo.commit("add", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text("github", stage="staging"))
+    code, _, err = run(repo.path, "plan", "--base", "HEAD", "--comment", capsys=capsys)
+    assert code == 1 and "internal error" not in err, err
+    assert "GITHUB_EVENT_PATH" in err and "nested" in err, err
+
+
+# markers count only on the token's own notes --------------------------------------------
+
+def test_a_plan_marker_in_someone_elses_comment_is_not_the_plan(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Anyone may write the marker into a comment. Taken for ours, flagops edited the author's
+    # comment (GitHub), whose author could then edit a forged plan back in, or was refused the
+    # edit (GitLab: 403) and kept no plan at all.
+    _review_env(forge, tmp_path, monkeypatch)
+    thread = "issue" if forge.kind == "github" else "merge_request"
+    forged = {"id": 1, "body": "<!-- flagops-plan -->\n## flagops plan\n\nA rollback, legal.",
+              "url": "", **forge.author("mallory", 13)}
+    forge.notes[(PROJECT[forge.kind], thread, 7)] = [dict(forged)]
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind))
+    repo.commit("add", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    code, _, err = run(repo.path, "plan", "--base", "HEAD", "--comment", capsys=capsys)
+    assert code == 0 and "added the plan" in err, err
+    notes = forge.notes[(PROJECT[forge.kind], thread, 7)]
+    assert notes[0] == forged and len(notes) == 2
+    assert "### `demo`: off → staging" in notes[1]["body"]
+    code, _, err = run(repo.path, "plan", "--base", "HEAD", "--comment", capsys=capsys)
+    assert code == 0 and "updated the plan" in err and len(notes) == 2 and notes[0] == forged
+
+
+def test_an_announce_marker_in_someone_elses_note_does_not_silence_the_announcement(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = PROJECT[forge.kind]
+    forge.add_issue(project, 1)
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="off"))
+    base = repo.commit("off", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    head = repo.commit("staging", at=int(time.time()) - 3600)
+    forge.notes[(project, "issue", 1)] = [{
+        "id": 1, "body": f"<!-- flagops-announce demo {head[:12]} -->", "url": "",
+        **forge.author("mallory", 13)}]
+    code, out, err = run(repo.path, "announce", "--base", base, capsys=capsys)
+    assert code == 0 and "demo: announced on" in out, out + err
+    assert len(forge.notes[(project, "issue", 1)]) == 2
+
+
+@pytest.mark.parametrize("bot", ["github-actions[bot]", "flagops-app[bot]"])
+def test_an_integration_token_finds_its_own_plan_comment(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, bot: str) -> None:
+    # github.token or an app's token may not ask GET /user (403 to an integration); it
+    # comments as a bot, and the plan is still kept as one comment, never a person's.
+    if forge.kind == "gitlab":
+        pytest.skip("GitHub integrations' tokens")
+    forge.login = bot
+    _review_env(forge, tmp_path, monkeypatch)
+    forge.notes[(PROJECT["github"], "issue", 7)] = [{
+        "id": 1, "body": "<!-- flagops-plan -->\nforged", "url": "",
+        **forge.author("mallory", 13)}]
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind))
+    repo.commit("add", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    for said in ("added the plan", "updated the plan"):
+        forge.faults.append(Fault(403, body={"message": "Resource not accessible by integration"}))
+        code, _, err = run(repo.path, "plan", "--base", "HEAD", "--comment", capsys=capsys)
+        assert code == 0 and said in err, err
+    notes = forge.notes[(PROJECT["github"], "issue", 7)]
+    assert len(notes) == 2 and notes[0]["body"].endswith("forged")
+
+
+@pytest.mark.parametrize("answer", [[7], {"a": 1}, None, [{"body": 7, "user": "x", "author": 5}],
+                                    [{"body": ["<!-- m -->"]}]],
+                         ids=["numbers", "object", "null", "body-number", "body-list"])
+def test_a_notes_answer_of_the_wrong_shape_is_one_line(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], answer: object) -> None:
+    # The libraries build objects from whatever the list answered: TypeError, KeyError and
+    # PyGithub's BadAttributeException went through flagops as internal errors (exit 3).
+    project = PROJECT[forge.kind]
+    forge.add_issue(project, 1)
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="off"))
+    base = repo.commit("off", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    repo.commit("staging", at=int(time.time()) - 3600)
+    forge.faults += [Fault(200, body={"login": forge.login, "id": forge.user_id}),
+                     Fault(200, body=answer)]  # type: ignore[arg-type]
+    code, _, err = run(repo.path, "announce", "--base", base, capsys=capsys)
+    assert "internal error" not in err and code in (0, 1), err
+    assert len(err.strip().splitlines()) <= 1, err

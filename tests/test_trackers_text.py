@@ -271,9 +271,61 @@ def test_the_api_follows_each_cis_variables_for_its_own_host(
     ({"FLAGOPS_HTTP_TIMEOUT": "soon"}, "FLAGOPS_HTTP_TIMEOUT='soon' is not a number"),
     ({"FLAGOPS_HTTP_TIMEOUT": "0"}, "FLAGOPS_HTTP_TIMEOUT must be at least 0.01"),
     ({"FLAGOPS_HTTP_RETRIES": "-1"}, "FLAGOPS_HTTP_RETRIES must be at least 0"),
+    # float() reads these: NaN passed `value < least`, then int() raised (exit 3), and an
+    # endless timeout or retry count is a hang.
+    ({"FLAGOPS_HTTP_RETRIES": "nan"}, "FLAGOPS_HTTP_RETRIES='nan' is not a number"),
+    ({"FLAGOPS_HTTP_RETRIES": "inf"}, "FLAGOPS_HTTP_RETRIES='inf' is not a number"),
+    ({"FLAGOPS_HTTP_TIMEOUT": "NaN"}, "FLAGOPS_HTTP_TIMEOUT='NaN' is not a number"),
+    ({"FLAGOPS_HTTP_TIMEOUT": "1e999"}, "FLAGOPS_HTTP_TIMEOUT='1e999' is not a number"),
+    ({"FLAGOPS_HTTP_BACKOFF": "-inf"}, "FLAGOPS_HTTP_BACKOFF='-inf' is not a number"),
+    ({"FLAGOPS_HTTP_RETRIES": "2.5"}, "FLAGOPS_HTTP_RETRIES must be a whole number"),
 ])
 def test_http_settings_from_the_environment_are_checked(environ: dict[str, str],
                                                          message: str) -> None:
     with pytest.raises(UserError, match=re.escape(message)):
         Settings.from_env(environ)
     assert Settings.from_env({}) == Settings(20.0, 3, 0.5)
+
+
+HOSTILE_ACTORS = ["User:@all", "User:<!--", "Project:[x](https://evil.example)|a"]
+
+
+def _markup_free(line: str) -> bool:
+    """No mention, HTML comment or link that GitLab or GitHub would render outside a code span."""
+    prose = re.sub(r"(`+).*?\1", "", line)
+    return not re.search(r"(?<!\\)@all|(?<!\\)<!--|(?<!\\)\]\(", prose)
+
+
+def test_actors_in_the_rollout_issue_are_literal_markdown() -> None:
+    # Actors come from the flag file; `User:@all` would notify the whole project, `<!--` hide
+    # the rest of the issue, `[x](…)` add a link the flag file never showed as one.
+    flag = sample().model_copy(update={"actors": HOSTILE_ACTORS})
+    text = rollout_issue(flag, DEFAULT_POLICY)
+    assert "\\@all" in text
+    assert [line for line in text.splitlines()[1:] if not _markup_free(line)] == []  # [0]: marker
+
+
+def test_actors_in_an_announcement_are_literal_markdown() -> None:
+    old = RolloutState.of(sample())
+    new = RolloutState.of(sample().model_copy(update={"actors": HOSTILE_ACTORS}))
+    text = announcement("calendly_invite_link", old, new, commit="abc", rollback=False)
+    assert text is not None and "\\@all" in text
+    assert [line for line in text.splitlines()[1:] if not _markup_free(line)] == []
+
+
+@pytest.mark.parametrize("url", [
+    "https://gitlab.com/g/p/-/merge_requests/1?a=1&b=2",
+    "https://gitlab.com/~alice/p/-/merge_requests/1#note_5",
+    "https://gitlab.com/g/p/-/merge_requests/1?q=%22x%22&r=%20",
+    "https://gitlab.com/@bob/_p/-/merge_requests/1",
+    "https://gitlab.com/g/p/-/merge_requests/1?x=<b>|*y*",
+])
+def test_urls_in_an_issue_are_autolinks_to_exactly_the_url(url: str) -> None:
+    # Backslash escapes do not work inside an autolink (CommonMark): `<…\&…>` links to a URL
+    # holding a backslash. Inside `<…>` only `<`, `>`, spaces and controls cannot stand, and
+    # neither GitLab nor GitHub reads a mention or reference inside a link.
+    text = rollout_issue(sample().model_copy(update={"introduced_by_url": url}), DEFAULT_POLICY)
+    [line] = [line for line in text.splitlines() if line.startswith("- Introduced by: ")]
+    found = re.fullmatch(r"- Introduced by: <([^<>\s]*)>", line)
+    assert found is not None, line
+    assert found[1] == url.replace("<", "%3C").replace(">", "%3E")

@@ -38,6 +38,9 @@ class Forge:
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     next_id: int = 100
+    login: str = "flagops-bot"
+    """The token's user: the author of every note the token adds."""
+    user_id: int = 77
 
     def add_issue(self, project: str, number: int, state: str = "open",
                   title: str = "Rollout") -> None:
@@ -94,6 +97,15 @@ class Forge:
         return {"iid": number, "id": 5000 + number, "state": state, "title": issue["title"],
                 "web_url": f"https://gitlab.com/{project}/-/issues/{number}"}
 
+    def current_user(self, _: Any) -> tuple[int, Any, dict[str, str]]:
+        return 200, {"login": self.login, "username": self.login, "id": self.user_id}, {}
+
+    def author(self, login: str, user_id: int) -> dict[str, Any]:
+        """A note's author as each API shows it (GitHub: `user`, GitLab: `author`)."""
+        key = "user" if self.kind == "github" else "author"
+        kind = "Bot" if login.endswith("[bot]") else "User"
+        return {key: {"login": login, "username": login, "id": user_id, "type": kind}}
+
     # Notes and comments.
     def list_notes(self, project: str, kind: str, number: str,
                    _: Any) -> tuple[int, Any, dict[str, str]]:
@@ -103,7 +115,8 @@ class Forge:
                  data: Any) -> tuple[int, Any, dict[str, str]]:
         self.next_id += 1
         note = {"id": self.next_id, "body": data["body"],
-                "url": f"{self.base}/repos/{project}/issues/comments/{self.next_id}"}
+                "url": f"{self.base}/repos/{project}/issues/comments/{self.next_id}",
+                **self.author(self.login, self.user_id)}
         self.notes.setdefault((project, _thread(kind), int(number)), []).append(note)
         return 201, note, {}
 
@@ -125,6 +138,7 @@ def _thread(kind: str) -> str:
 
 
 _GITHUB = (
+    ("GET", r"/user", "current_user"),
     ("GET", r"/repos/([^/]+/[^/]+)/issues/(\d+)", "get_issue"),
     ("POST", r"/repos/([^/]+/[^/]+)/issues", "create_issue"),
     ("GET", r"/repos/([^/]+/[^/]+)/(issues)/(\d+)/comments", "list_notes"),
@@ -132,6 +146,7 @@ _GITHUB = (
     ("PATCH", r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)", "edit_note"),
 )
 _GITLAB = (
+    ("GET", r"/api/v4/user", "current_user"),
     ("GET", r"/api/v4/projects/([^/]+)/issues/(\d+)", "get_issue"),
     ("POST", r"/api/v4/projects/([^/]+)/issues", "create_issue"),
     ("GET", r"/api/v4/projects/([^/]+)/(issues|merge_requests)/(\d+)/notes", "list_notes"),

@@ -3,10 +3,11 @@ provider read the file `flagops build` wrote (a core module, so no reader import
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from validator.errors import UserError
 
@@ -64,3 +65,35 @@ def _require_regular(mode: int, shown: str) -> None:
     if not stat.S_ISREG(mode):
         what = "a folder" if stat.S_ISDIR(mode) else "a FIFO, device or socket"
         raise UserError(f"{shown} is {what}, not a regular file")
+
+
+def json_value(raw: bytes, shown: str) -> Any:
+    """JSON that flagops did not write (a CI's event file), as one line when it cannot be read:
+    not UTF-8, not JSON, or nested deeper than the parser follows (json.loads raises
+    RecursionError there, which is no ValueError)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise UserError(f"{shown} is not JSON flagops can read: nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UserError(f"{shown} is not JSON: {error}") from None
+
+
+def file_start(path: Path, limit: int) -> bytes | None:
+    """The first `limit` bytes of `path` when it is a regular file and no symlink, else None.
+    For small files the repository holds (GitLab's VERSION): a merge request may make one a
+    symlink to /dev/zero, which never ends, and a FIFO in its place blocks an open for
+    reading; O_NOFOLLOW and O_NONBLOCK refuse both before a byte is read."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # a folder, a FIFO, a device
+            return None
+        return os.read(descriptor, limit)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)

@@ -16,6 +16,7 @@ from validator.config_file import MAX_CONFIG_BYTES as MAX_CONFIG_BYTES
 from validator.config_file import SCHEMA_PATH
 from validator.config_file import read_config as read_config
 from validator.config_file import read_regular_file as read_regular_file
+from validator.digits import whole_number
 from validator.output import atomic_write, emit
 from validator.reports.escape import escape
 from validator.tree import check_tree, judge_tree, policy_now, report_of, tree_policy
@@ -63,10 +64,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def build_clock() -> int:
     """The build's `now`, read here at the edge: SOURCE_DATE_EPOCH when set (reproducible
     builds set it), else the system clock. Ages and legal steps in the config are as of it."""
-    fixed = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if fixed.strip().isdigit():
-        return int(fixed)
-    return int(time.time())
+    fixed = whole_number(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
+    return fixed if fixed is not None else int(time.time())
 
 
 def _with_history(root: Path, checked: Checked, policy: Policy, environment: str,

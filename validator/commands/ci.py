@@ -10,7 +10,6 @@ CI file (CODEOWNERS guards it), and this repository installs the target branch's
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -104,13 +103,10 @@ def _event(chosen: Host, environ: Mapping[str, str]) -> Mapping[str, Any]:
     path = environ.get(name) if name else None
     if not path:
         return {}
-    from validator.config_file import read_regular_file
+    from validator.config_file import json_value, read_regular_file
 
-    raw = read_regular_file(Path(path), f"{name} ({path})", _MAX_EVENT_BYTES)
-    try:
-        event = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise UserError(f"{name} ({path}) is not JSON: {error}") from None
+    shown = f"{name} ({path})"
+    event = json_value(read_regular_file(Path(path), shown, _MAX_EVENT_BYTES), shown)
     return event if isinstance(event, dict) else {}
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from validator.config_file import file_start
 from validator.document import Document
 from validator.edit.command import finish, options_of
 from validator.edit.new_flag import (
@@ -59,11 +60,16 @@ def _new(args: argparse.Namespace) -> Outcome:
     return create(flag, options_of(args), force=args.force)
 
 
+VERSION_BYTES = 256
+"""Enough of GitLab's VERSION (one short line, `17.10.0-pre`) for its milestone."""
+
+
 def version_milestone(root: Path) -> str | None:
     """GitLab's generator takes the milestone from the VERSION file (`17.10.0-pre` → 17.10)."""
+    start = file_start(root / "VERSION", VERSION_BYTES)  # no FIFO, device or symlink
     try:
-        first = (root / "VERSION").read_text(encoding="utf-8").strip().splitlines()[0]
-    except (OSError, UnicodeDecodeError, IndexError):
+        first = (start or b"").decode("utf-8", "replace").strip().splitlines()[0]
+    except IndexError:
         return None
     found = re.match(r"([0-9]+\.[0-9]+)", first)
     return found[1] if found else None

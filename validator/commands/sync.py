@@ -6,18 +6,30 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from validator.build import MergedConfig, build_config
+from validator.digits import whole_number
 from validator.errors import UserError
 from validator.model import Environment
 from validator.output import emit
 from validator.policy import load_policy
 from validator.reports.escape import escape
-from validator.sync.gitlab import Live, Plan, actor_parameter, apply, live_from_api, plan
+from validator.sync.gitlab import (
+    FeaturesAnswerError,
+    Live,
+    Plan,
+    actor_parameter,
+    apply,
+    live_from_api,
+    plan,
+)
+from validator.trackers.http import ForeignHost, Settings, session, transport_message
 from validator.tree import check_tree, report_of
 
+T = TypeVar("T")
 TOKEN_VARIABLE = "FLAGOPS_GITLAB_TOKEN"
 """An administrator's token (the features API is admin-only); CI_JOB_TOKEN cannot write it."""
 
@@ -26,10 +38,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     config = _config(Path(args.root), Environment(args.environment), out)
     if config is None:
         return 1
+    settings = Settings.from_env(os.environ)
     try:
-        steps = sync(_client(args.url), config, apply_changes=args.apply)
+        steps = sync(_client(args.url, settings), config, apply_changes=args.apply)
     except _gitlab_errors() as error:
-        raise UserError(f"GitLab at {args.url}: {error}") from None
+        said = transport_message(error, settings)
+        raise UserError(f"GitLab at {args.url}: {said or error}") from None
     out.write(_render(steps, args, applied=args.apply))
     return 0
 
@@ -37,7 +51,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def sync(client: Any, config: MergedConfig, *, apply_changes: bool) -> Plan:
     """Reads the live features, plans, and with `apply_changes` sets the plan. `client` is a
     python-gitlab `Gitlab`."""
-    live = live_from_api(feature.attributes for feature in client.features.list(get_all=True))
+    listed = _read(client.features.list, get_all=True)
+    live = live_from_api(_read(lambda: [feature.attributes for feature in listed]))
     ids = {actor: _flipper_id(client, actor) for state in config.flags.values()
            for actor in state.gates.actors}
     ids |= _foreign_actors(client, config, live, set(ids.values()))
@@ -54,17 +69,40 @@ def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
     found: dict[str, str] = {}
     for name in config.flags:
         for flipper_id in sorted(live[name].actors - known if name in live else ()):
-            kind, _, number = flipper_id.partition(":")
-            if not number.isdigit():
+            kind, _, digits = flipper_id.partition(":")
+            number = whole_number(digits)
+            if number is None:
                 continue  # not an id GitLab gave: the step names it as listed
             if kind == "User":
-                found[f"User:{client.users.get(int(number)).username}"] = flipper_id
+                user = _read(client.users.get, number)
+                found[f"User:{_text(user, 'username')}"] = flipper_id
             elif kind in ("Project", "Group"):
                 manager = client.projects if kind == "Project" else client.groups
-                item = manager.get(int(number))
-                path = item.path_with_namespace if kind == "Project" else item.full_path
+                item = _read(manager.get, number)
+                path = _text(item, "path_with_namespace" if kind == "Project" else "full_path")
                 found[f"{kind}:{path}"] = flipper_id
     return found
+
+
+def _read(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """One read through python-gitlab, which builds objects from whatever GitLab answered: an
+    object where a list belongs, null or a list of numbers are no features API, said so in
+    one line (not a KeyError or TypeError from inside the library)."""
+    import gitlab
+
+    try:
+        return call(*args, **kwargs)
+    except (gitlab.exceptions.GitlabParsingError, TypeError, KeyError, ValueError,
+            AttributeError):
+        raise FeaturesAnswerError("not the objects it lists") from None
+
+
+def _text(item: Any, key: str) -> str:
+    """A text attribute of an object GitLab answered with; the answer is the server's."""
+    value = item.attributes.get(key)
+    if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
+        raise FeaturesAnswerError(f"GitLab answered a {type(item).__name__} without its {key}")
+    return str(value)
 
 
 def _config(root: Path, environment: Environment, out: TextIO) -> MergedConfig | None:
@@ -78,17 +116,23 @@ def _config(root: Path, environment: Environment, out: TextIO) -> MergedConfig |
     return build_config(flags, environment, schema_ref="")[0]
 
 
-def _client(url: str) -> Any:
+def _client(url: str, settings: Settings) -> Any:
+    """python-gitlab with the trackers' HTTP settings: a timeout on every request (its own
+    default waits forever), bounded retries, and a session that sends nothing outside `url`'s
+    origin (an administrator's token must not follow a redirect to another host)."""
     import gitlab
 
-    return gitlab.Gitlab(url, private_token=os.environ.get(TOKEN_VARIABLE) or None)
+    return gitlab.Gitlab(url, private_token=os.environ.get(TOKEN_VARIABLE) or None,
+                         timeout=settings.timeout, retry_transient_errors=False,
+                         session=session(settings, url), keep_base_url=True)
 
 
 def _gitlab_errors() -> tuple[type[Exception], ...]:
     import gitlab
     import requests
 
-    return (gitlab.exceptions.GitlabError, requests.RequestException)
+    return (gitlab.exceptions.GitlabError, requests.RequestException, ForeignHost,
+            FeaturesAnswerError)
 
 
 def _flipper_id(client: Any, actor: str) -> str:
@@ -96,12 +140,12 @@ def _flipper_id(client: Any, actor: str) -> str:
     parameter, ref = actor_parameter(actor)
     kind = actor.partition(":")[0]
     if parameter == "user":
-        found = client.users.list(username=ref, get_all=False)
+        found = list(_read(client.users.list, username=ref, get_all=False))
         if not found:
             raise UserError(f"actor {actor!r}: no user {ref!r} on GitLab")
-        return f"{kind}:{found[0].id}"
+        return f"{kind}:{_text(found[0], 'id')}"
     manager = client.projects if parameter == "project" else client.groups
-    return f"{kind}:{manager.get(ref).id}"
+    return f"{kind}:{_text(_read(manager.get, ref), 'id')}"
 
 
 class _Features:

@@ -2,11 +2,13 @@
 
 `{"version": 1, "features": {name: {"boolean", "groups", "actors", "percentage_of_actors",
 "percentage_of_time", "expression"}}}`, with values as Flipper's adapters keep them: `"true"` or
-null, lists of ids, percentages as strings ("12.5") or null. Groups and expressions are empty.
+null, lists of ids, percentages as strings ("12.5", every digit the flag file gave) or null.
+Groups and expressions are empty.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
@@ -59,10 +61,14 @@ def feature(gates: Gates) -> dict[str, Any]:
 
 
 def percent_text(value: float | None) -> str | None:
-    """As Flipper stores it: "50", "12.5", "0.125" (three decimals at most)."""
+    """As Flipper stores it: "50", "12.5", "0.125", and every digit the flag file gave: Flipper
+    reads the text back as a float (Typecast.to_percentage, no rounding) and compares
+    `crc32 % 100000 < percentage * 1000`, so "12.345" for 12.3454 shuts out the actor in
+    bucket 12345 that `flagops eval` lets in. Plain decimals, never an exponent (1e-05)."""
     if value is None:
         return None
-    return f"{round(value, 3):.3f}".rstrip("0").rstrip(".")
+    text = format(Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def check(document: dict[str, Any]) -> None:

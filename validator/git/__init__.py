@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, NoReturn
 
+from validator.digits import whole_number
 from validator.errors import UserError
 from validator.files import ATTRIBUTES
 
@@ -71,6 +72,8 @@ def environment(extra: dict[str, str] | None = None,
     pathspec switches, with PINNED_CONFIG after any configuration the caller passes."""
     env = {key: value for key, value in os.environ.items()
            if key not in _PATHSPEC_VARIABLES and key not in drop}
+    if whole_number(env.get("GIT_CONFIG_COUNT", "0")) is None:  # `²` is isdigit(), not int()
+        del env["GIT_CONFIG_COUNT"]  # git would refuse every command; read as no settings
     given = env.get("GIT_CONFIG_PARAMETERS", "").strip()
     env["GIT_CONFIG_PARAMETERS"] = f"{given} {_PINNED_PARAMETERS}".lstrip()
     env.update(extra or {})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from validator import git
+from validator.config_file import file_start
 from validator.git import log as git_log
 from validator.git.log import Commit
 from validator.history import Clock
@@ -144,8 +145,5 @@ def version_text(root: Path, policy: Policy) -> str | None:
     """The start of the policy's version file (GitLab's VERSION), if it is a regular file."""
     if policy.version_file is None:
         return None
-    path = root / policy.version_file
-    if path.is_symlink() or not path.is_file():
-        return None
-    with path.open("rb") as stream:
-        return stream.read(VERSION_BYTES).decode("utf-8", "replace")
+    start = file_start(root / policy.version_file, VERSION_BYTES)
+    return None if start is None else start.decode("utf-8", "replace")

@@ -21,6 +21,27 @@ def markdown_text(text: str) -> str:
     return _MARKDOWN.sub(lambda found: "\\" + found[0], escape(text))
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{1,31}:")
+"""What makes `<…>` an autolink (CommonMark); without it, `<…>` would be read as HTML."""
+
+
+def autolink(url: str) -> str:
+    """An URL as an autolink to exactly that URL. Backslash escapes do not work inside `<…>`
+    (`<…\\&…>` links to an URL holding a backslash), so nothing is escaped there: what cannot
+    stand inside (`<`, `>`, spaces, controls, invisible characters) is percent-encoded, as a
+    browser sends it. Neither GitLab nor GitHub reads a mention or a reference inside a link.
+    Text that is no absolute URL is shown as literal text instead."""
+    if not _SCHEME.match(url):
+        return markdown_text(url)
+    return "<" + "".join(_link_char(char) for char in url) + ">"
+
+
+def _link_char(char: str) -> str:
+    if char in "<>" or char.isspace() or not char.isprintable():
+        return "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
+    return char
+
+
 def code_span(text: str) -> str:
     """A code span that no backtick in `text` can close: its fence is one longer than the
     longest run inside, padded with spaces when the text starts or ends with a backtick.

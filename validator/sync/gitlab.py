@@ -57,21 +57,58 @@ class Plan:
     """Live features the repository has no flag for: reported, left alone."""
 
 
-def live_from_api(features: Iterable[Mapping[str, Any]]) -> dict[str, Live]:
-    return {str(feature["name"]): _live(feature.get("gates") or []) for feature in features}
+class FeaturesAnswerError(UserError):
+    """GET /features answered something that is not GitLab's list of features: the answer is
+    the server's, and a plan made from a misread one would set the wrong gates."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"an answer that is not GitLab's features API ({what})")
 
 
-def _live(gates: Iterable[Mapping[str, Any]]) -> Live:
+def live_from_api(features: Iterable[Any]) -> dict[str, Live]:
+    live: dict[str, Live] = {}
+    for feature in features:
+        name = feature.get("name") if isinstance(feature, Mapping) else None
+        if not isinstance(name, str) or not name:
+            raise FeaturesAnswerError("the features list holds an entry without a name")
+        gates = feature.get("gates") or []
+        if not isinstance(gates, list):
+            raise FeaturesAnswerError(f"feature {name!r}: its gates are not a list")
+        live[name] = _live(name, gates)
+    return live
+
+
+def _live(name: str, gates: list[Any]) -> Live:
     boolean, actors, percentages = False, frozenset[str](), {}
     for gate in gates:
+        if not isinstance(gate, Mapping):
+            raise FeaturesAnswerError(f"feature {name!r}: a gate is not an object")
         key, value = gate.get("key"), gate.get("value")
         if key == "boolean":
             boolean = value is True
         elif key == "actors":
-            actors = frozenset(str(actor) for actor in value or [])
+            if not isinstance(value, list | None) or \
+                    not all(isinstance(actor, str) for actor in value or []):
+                raise FeaturesAnswerError(f"feature {name!r}: its actors are not a list of ids")
+            actors = frozenset(value or [])
         elif key in PERCENT_KEYS and value:
-            percentages[str(key)] = float(value)
+            percentages[str(key)] = _percent(name, str(key), value)
     return Live(boolean, actors, percentages)
+
+
+def _percent(name: str, key: str, value: Any) -> float:
+    """A live percentage: a number 0..100 (GitLab answers a number; a numeric string is read)."""
+    number = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    if number is None or not 0 <= number <= 100:  # NaN fails both comparisons
+        raise FeaturesAnswerError(f"feature {name!r}: {key} is {value!r}, not a percentage")
+    return number
 
 
 def plan(config: MergedConfig, live: Mapping[str, Live],
@@ -116,7 +153,11 @@ def _percentages(gates: Gates) -> dict[str, float]:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}"
+    """Every digit the flag file gave, as the Flipper export writes it: {:g} kept six
+    significant digits, so the plan said 12.3455% where --apply set 12.34545%."""
+    from validator.export.flipper import percent_text
+
+    return percent_text(value) or "0"
 
 
 def actor_parameter(actor: str) -> tuple[str, str]:

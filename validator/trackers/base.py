@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from validator.errors import UserError
 
@@ -65,3 +66,25 @@ class Tracker(Protocol):
         """Adds `body` unless a note holding `marker` exists; with mode `edit` that note is
         replaced instead. Returns `added`, `updated` or `present`."""
         ...
+
+
+def issue_from(tracker: str, answer: Any, states: Mapping[str, IssueState]) -> Issue:
+    """The issue an API's answer describes. The answer is the server's (a proxy's page, another
+    API version): one without a state we know is the tracker failing, never an open issue,
+    which would pass the link unchecked."""
+    state = answer.get("state") if isinstance(answer, dict) else None
+    if not isinstance(state, str) or state not in states:
+        raise TrackerError(tracker, "answered with no issue state flagops knows "
+                                    f"({' or '.join(states)})")
+    title = answer.get("title")
+    return Issue(states[state], title if isinstance(title, str) else "")
+
+
+def url_from(tracker: str, answer: Any, key: str) -> str:
+    """The web URL of an issue the API says it opened; without one, the issue exists but
+    flagops cannot name it, and says so."""
+    url = answer.get(key) if isinstance(answer, dict) else None
+    if not isinstance(url, str) or not url:
+        raise TrackerError(tracker, "opened the issue but answered no URL for it: find it on "
+                                    "the tracker and set the flag's field by hand")
+    return url

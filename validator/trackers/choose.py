@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from validator.digits import whole_number
 from validator.errors import UserError
 from validator.policy import Policy
 from validator.trackers.base import MissingLibrary, Thread, ThreadKind, Tracker, TrackerError
@@ -52,11 +53,12 @@ def link(url: str, policy: Policy) -> Link | None:
     kind = kind_of(host, policy)
     found = (_GITHUB_ITEM if kind == "github" else _GITLAB_ITEM).match(parts.path) \
         if kind else None
-    if kind is None or found is None:
-        return None
+    number = whole_number(found["number"]) if found else None
+    if kind is None or found is None or number is None:
+        return None  # a number of 5,000 digits is no issue (and int() refuses it)
     thread_kind: ThreadKind = "issue" if found["what"] in ("issues", "work_items") \
         else "merge_request"
-    return Link(host, kind, Thread(found["project"], int(found["number"]), thread_kind))
+    return Link(host, kind, Thread(found["project"], number, thread_kind))
 
 
 def project_of(policy: Policy) -> tuple[str, Kind, str]:

@@ -9,14 +9,26 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from validator.trackers.base import Issue, IssueState, NoteMode, Thread, TrackerError
+from validator.trackers.base import (
+    Issue,
+    IssueState,
+    NoteMode,
+    Thread,
+    TrackerError,
+    issue_from,
+    url_from,
+)
 from validator.trackers.http import Settings, reset_text, retry, transport_message
+
+_STATES = {"open": IssueState.OPEN, "closed": IssueState.CLOSED}
+NOT_THE_API = "answered with something that is not GitHub's API (a proxy, another service?)"
 
 
 class GitHub:
     def __init__(self, api_url: str, token: str, settings: Settings) -> None:
         from github import Auth, Github
 
+        _silence_library_log()
         self.name = f"GitHub ({api_url})"
         # PyGithub takes whole seconds only (it asserts an int).
         self._settings = replace(settings, timeout=float(max(1, math.ceil(settings.timeout))))
@@ -31,7 +43,7 @@ class GitHub:
         with self._errors():
             try:
                 found = self._client.get_repo(project).get_issue(number)
-                return Issue(IssueState(found.state), found.title)
+                return issue_from(self.name, found.raw_data, _STATES)
             except GithubException as error:
                 if error.status == 404 or (error.status == 403 and not _rate_limited(error)):
                     return Issue(IssueState.MISSING if error.status == 404 else
@@ -41,13 +53,14 @@ class GitHub:
     def create_issue(self, project: str, title: str, body: str) -> str:
         with self._errors():
             made = self._client.get_repo(project).create_issue(title=title, body=body)
-            return str(made.html_url)
+            return url_from(self.name, made.raw_data, "html_url")
 
     def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:
         with self._errors():
+            me = self._login()
             issue = self._client.get_repo(thread.project).get_issue(thread.number)
             for comment in issue.get_comments():
-                if marker in (comment.body or ""):
+                if marker in (comment.body or "") and _ours(_as_listed(comment), me):
                     if mode == "once":
                         return "present"
                     comment.edit(body)
@@ -55,21 +68,76 @@ class GitHub:
             issue.create_comment(body)
             return "added"
 
+    def _login(self) -> str | None:
+        """Whose comments are ours: anyone can write a marker into a comment, and one of theirs
+        taken for ours would be edited (then edited back to a forged plan), or silence an
+        announcement. The token's user; None for an integration's token (GitHub Actions'
+        own, an app's), which may not ask (GET /user answers 403) and comments as a bot."""
+        from github import GithubException
+
+        try:
+            login = self._client.get_user().raw_data.get("login")
+        except GithubException as error:
+            if error.status not in (403, 404):
+                raise
+            return None
+        return login if isinstance(login, str) and login else None
+
     @contextmanager
     def _errors(self) -> Iterator[None]:
         """Every failure as one TrackerError; the library's own messages are not shown, since
         they print whole answers."""
-        from github import GithubException
+        from github import BadAttributeException, GithubException
 
         try:
             yield
         except GithubException as error:
             raise TrackerError(self.name, _answer(error)) from None
+        except (TypeError, KeyError, ValueError, AttributeError, BadAttributeException):
+            # PyGithub builds objects from whatever the server answered (a list of numbers,
+            # a body that is no text): the answer is not GitHub's API, and flagops says so.
+            raise TrackerError(self.name, NOT_THE_API) from None
+        except (RuntimeError, AssertionError):
+            # PyGithub's own refusals of where the server sends it: a redirect to another
+            # scheme or host, a Location without a scheme (RuntimeError), a next page on
+            # another port or domain (assert).
+            raise TrackerError(self.name, "the server sent the request somewhere the client "
+                                          "does not follow (a redirect or a next page)") from None
         except Exception as error:
             said = transport_message(error, self._settings)
             if said is None:
                 raise
             raise TrackerError(self.name, said) from None
+
+
+def _as_listed(item: Any) -> Any:
+    """An object's data as the list answered it: `raw_data` of a lazy client fetches each
+    comment once more (from its `url`) before answering."""
+    from github.GithubObject import GithubObject
+
+    return GithubObject.raw_data.fget(item)  # type: ignore[attr-defined]
+
+
+def _ours(data: Any, me: str | None) -> bool:
+    """A comment by the token's user, or, for an integration's token (`me` None), by a bot:
+    github-actions[bot] or an app's; no person's account is of type Bot."""
+    user = data.get("user") if isinstance(data, dict) else None
+    if not isinstance(user, dict):
+        return False
+    if me is not None:
+        return user.get("login") == me
+    return user.get("type") == "Bot"
+
+
+def _silence_library_log() -> None:
+    """PyGithub logs at INFO to stderr from its import on, with the server's text in it (a
+    redirect's Location, raw: an ESC would repaint the job log). flagops says what went wrong
+    itself, in one escaped line; the library's log says nothing."""
+    import logging
+
+    log = logging.getLogger("github")  # its children (github.Requester…) inherit the level
+    log.setLevel(logging.CRITICAL + 1)
+    log.propagate = False
 
 
 def _headers(error: Any) -> dict[str, str]:

@@ -11,10 +11,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from validator.trackers.base import Issue, IssueState, NoteMode, Thread, TrackerError
+from validator.trackers.base import (
+    Issue,
+    IssueState,
+    NoteMode,
+    Thread,
+    TrackerError,
+    issue_from,
+    url_from,
+)
 from validator.trackers.http import Settings, reset_text, session, transport_message
 
 _STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
+NOT_THE_API = "answered with something that is not GitLab's API (a proxy, another service?)"
 
 
 class GitLab:
@@ -24,11 +33,14 @@ class GitLab:
         self.name = f"GitLab ({api_url})"
         self._settings = settings
         self._headers: dict[str, str] = {}
-        made = session(settings)
+        made = session(settings, api_url)
         made.hooks["response"].append(self._remember)
+        # keep_base_url: a next page's link is read on our base URL, not where the server
+        # says (python-gitlab would otherwise warn with the server's text, then go there).
         self._client = gitlab.Gitlab(api_url.rstrip("/").removesuffix("/api/v4"),
                                      private_token=token, timeout=settings.timeout,
-                                     retry_transient_errors=False, session=made)
+                                     retry_transient_errors=False, session=made,
+                                     keep_base_url=True)
 
     def _remember(self, response: Any, *args: Any, **kwargs: Any) -> None:
         """The last answer's headers: python-gitlab's errors carry none, and a 403 or 429
@@ -47,20 +59,21 @@ class GitLab:
                     return Issue(IssueState.MISSING if error.response_code == 404 else
                                  IssueState.FORBIDDEN)
                 raise
-            return Issue(_STATES.get(str(found.state), IssueState.OPEN), str(found.title))
+            return issue_from(self.name, found.attributes, _STATES)
 
     def create_issue(self, project: str, title: str, body: str) -> str:
         with self._errors():
             made = self._project(project).issues.create({"title": title, "description": body})
-            return str(made.web_url)
+            return url_from(self.name, made.attributes, "web_url")
 
     def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:
         with self._errors():
+            me = self._user_id()
             project = self._project(thread.project)
             parents = project.issues if thread.kind == "issue" else project.mergerequests
             parent = parents.get(thread.number, lazy=True)
             for note in parent.notes.list(iterator=True, sort="asc", order_by="created_at"):
-                if marker in str(note.body or ""):
+                if marker in str(note.body or "") and _author_id(note.attributes) == me:
                     if mode == "once":
                         return "present"
                     note.body = body
@@ -68,6 +81,16 @@ class GitLab:
                     return "updated"
             parent.notes.create({"body": body})
             return "added"
+
+    def _user_id(self) -> int:
+        """Whose notes are ours: anyone can write a marker into a note, and one of theirs taken
+        for ours would be edited (or refused the edit, keeping no plan), or would silence an
+        announcement. The token's own user (a project access token's bot user)."""
+        self._client.auth()
+        found = self._client.user.attributes.get("id") if self._client.user else None
+        if not isinstance(found, int) or isinstance(found, bool):
+            raise TrackerError(self.name, "answered with no user for the token (GET /user)")
+        return found
 
     def _rate_limited(self) -> bool:
         return self._headers.get("ratelimit-remaining") == "0"
@@ -88,11 +111,21 @@ class GitLab:
                                    f"{reset_text(self._headers.get('ratelimit-reset'))}") \
                     from None
             raise TrackerError(self.name, _answer(error)) from None
+        except (TypeError, KeyError, ValueError, AttributeError):
+            # python-gitlab builds objects from whatever the server answered (an object where
+            # a list belongs, null): the answer is not GitLab's API, and flagops says so.
+            raise TrackerError(self.name, NOT_THE_API) from None
         except Exception as error:
             said = transport_message(error, self._settings)
             if said is None:
                 raise
             raise TrackerError(self.name, said) from None
+
+
+def _author_id(data: Any) -> int | None:
+    author = data.get("author") if isinstance(data, dict) else None
+    found = author.get("id") if isinstance(author, dict) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
 def _answer(error: Any) -> str:
@@ -105,4 +138,6 @@ def _answer(error: Any) -> str:
             "Developer to write)"
     if status == 404:
         return "404: not found, or not visible to the token"
+    if status is None:  # python-gitlab could not read the answer (not JSON, not an object)
+        return NOT_THE_API
     return f"answered {status}: {str(error.error_message)[:200]}"

@@ -11,11 +11,14 @@ worse than a clear failure. A read timeout is not retried: the server is slow, o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from validator import moments
+from validator.digits import whole_number
 from validator.errors import UserError
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -30,19 +33,25 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        return cls(_number(environ, "FLAGOPS_HTTP_TIMEOUT", 20.0, 0.01),
-                   int(_number(environ, "FLAGOPS_HTTP_RETRIES", 3, 0)),
+        retries = _number(environ, "FLAGOPS_HTTP_RETRIES", 3.0, 0)
+        if not retries.is_integer():
+            raise UserError("FLAGOPS_HTTP_RETRIES must be a whole number")
+        return cls(_number(environ, "FLAGOPS_HTTP_TIMEOUT", 20.0, 0.01), int(retries),
                    _number(environ, "FLAGOPS_HTTP_BACKOFF", 0.5, 0))
 
 
 def _number(environ: Mapping[str, str], name: str, default: float, least: float) -> float:
+    """A finite number: float() also reads `nan` and `inf`, which no timeout, count or
+    backoff can be (NaN passes every comparison as false, and int() of either raises)."""
     text = environ.get(name)
     if not text:
         return default
     try:
         value = float(text)
     except ValueError:
-        raise UserError(f"{name}={text!r} is not a number") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise UserError(f"{name}={text!r} is not a number")
     if value < least:
         raise UserError(f"{name} must be at least {least:g}")
     return value
@@ -82,12 +91,46 @@ def _too_long(seconds: float) -> WaitTooLong:
     return WaitTooLong(seconds)
 
 
-def session(settings: Settings) -> Any:
-    """A requests session whose adapters carry the bounded retry (for python-gitlab)."""
+Origin = tuple[str, str, int | None]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> Origin:
+    """(scheme, host, port) of an URL, as browsers compare them: the default port spelled or not."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:  # a port that is no number: an origin of its own, matching none
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+class ForeignHost(Exception):
+    """The server sent the client elsewhere (a redirect, a next page): not followed, since the
+    token would go with it (python-gitlab's PRIVATE-TOKEN header survives any redirect)."""
+
+    def __init__(self) -> None:
+        super().__init__("the server sent the request to another host, which is not followed: "
+                         "the token goes only to the configured API")
+
+
+def session(settings: Settings, api_url: str) -> Any:
+    """A requests session whose adapters carry the bounded retry (for python-gitlab), and that
+    sends nothing outside the origin of `api_url`: every request, redirects and next pages
+    included, passes through `send`."""
     import requests
     from requests.adapters import HTTPAdapter
 
-    made = requests.Session()
+    home = origin(api_url)
+
+    class _OneOrigin(requests.Session):
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            if origin(str(request.url)) != home:
+                raise ForeignHost()
+            return super().send(request, **kwargs)
+
+    made = _OneOrigin()
     adapter = HTTPAdapter(max_retries=retry(settings))
     made.mount("http://", adapter)
     made.mount("https://", adapter)
@@ -100,6 +143,8 @@ def transport_message(error: BaseException, settings: Settings) -> str | None:
 
     if isinstance(error, WaitTooLong):
         return f"rate limited: {error}"
+    if isinstance(error, ForeignHost):
+        return str(error)
     if isinstance(error, requests.exceptions.RetryError):
         return f"still failing (429 or 5xx) after {settings.retries + 1} tries"
     if isinstance(error, requests.exceptions.Timeout):
@@ -113,6 +158,7 @@ def transport_message(error: BaseException, settings: Settings) -> str | None:
 
 def reset_text(epoch: str | None) -> str:
     """`; it resets at <UTC time>` from a rate limit's reset header (seconds since 1970)."""
-    if not epoch or not epoch.isdigit():
+    moment = whole_number(epoch or "", max_digits=100)
+    if moment is None:  # the server's text: `²` or 5,000 digits are no time
         return ""
-    return f"; it resets at {moments.minute_text(int(epoch))}"
+    return f"; it resets at {moments.minute_text(moment)}"

@@ -19,6 +19,7 @@ from validator.model import Environment, Flag, Percentage, Stage
 from validator.plan import reach
 from validator.plan_steps import removed_reach
 from validator.policy import Policy
+from validator.reports.markdown import autolink
 from validator.reports.markdown import code_span as code
 from validator.reports.markdown import markdown_text as text
 from validator.transitions import RolloutState, soak_key
@@ -61,7 +62,7 @@ def _people(handles: Sequence[str] | None) -> str:
 
 
 def _url(url: str | None) -> str:
-    return f"<{text(url)}>" if url else "(not set)"
+    return autolink(url) if url else "(not set)"
 
 
 def _expectations(flag: Flag) -> list[str]:
@@ -138,7 +139,10 @@ def promote_command(flag: Flag, old: RolloutState, new: RolloutState) -> str:
 
 
 def _where(state: RolloutState) -> str:
-    return "; ".join(f"{where}: {reach(gates(state, where))}" for where in _ENVIRONMENTS)
+    """Who the state reaches in each environment, as literal Markdown: the actors are the flag
+    file's text, where `User:@all` would notify a whole project and `User:<!--` hide the rest
+    of the issue."""
+    return "; ".join(f"{where}: {text(reach(gates(state, where)))}" for where in _ENVIRONMENTS)
 
 
 def _removal(flag: Flag) -> list[str]:
@@ -206,5 +210,6 @@ def announcement(name: str, old: RolloutState | None, new: RolloutState | None, 
 
 
 def _reach_text(found: Gates) -> str:
+    """`off` or `on for …`, the actors as literal Markdown (see `_where`)."""
     who = reach(found)
-    return "off" if who == "nobody" else f"on for {who}"
+    return "off" if who == "nobody" else f"on for {text(who)}"

@@ -4,12 +4,12 @@ again by its marker and edited in place."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from validator.digits import whole_number
 from validator.errors import UserError
 from validator.trackers.base import Thread
 from validator.trackers.choose import Kind, tracker
@@ -42,11 +42,11 @@ def review_thread(environ: Mapping[str, str]) -> tuple[str, Kind, Thread]:
 def _gitlab(environ: Mapping[str, str]) -> tuple[str, Kind, Thread]:
     project = environ.get("CI_MERGE_REQUEST_PROJECT_ID") or environ.get("CI_PROJECT_ID")
     api = environ.get("CI_API_V4_URL")
-    iid = environ.get("CI_MERGE_REQUEST_IID", "")
-    if not (project and api and iid.isdigit()):
+    iid = whole_number(environ.get("CI_MERGE_REQUEST_IID", ""))
+    if not (project and api and iid is not None):
         raise UserError(_NEEDS)
     host = urlsplit(environ.get("CI_SERVER_URL") or api).hostname or ""
-    return host.lower(), "gitlab", Thread(project, int(iid), "merge_request")
+    return host.lower(), "gitlab", Thread(project, iid, "merge_request")
 
 
 def _github(environ: Mapping[str, str]) -> tuple[str, Kind, Thread]:
@@ -62,11 +62,8 @@ def _github(environ: Mapping[str, str]) -> tuple[str, Kind, Thread]:
 
 
 def _event(path: Path) -> dict[str, Any]:
-    from validator.config_file import read_regular_file
+    from validator.config_file import json_value, read_regular_file
 
-    raw = read_regular_file(path, f"GITHUB_EVENT_PATH ({path})", _EVENT_LIMIT)
-    try:
-        found = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise UserError(f"GITHUB_EVENT_PATH ({path}) is not JSON: {error}") from None
+    shown = f"GITHUB_EVENT_PATH ({path})"
+    found = json_value(read_regular_file(path, shown, _EVENT_LIMIT), shown)
     return found if isinstance(found, dict) else {}
