@@ -406,13 +406,12 @@ class Elsewhere:
         return 200, [], {}
 
 
+@pytest.mark.parametrize("forge", ["gitlab"], indirect=True)  # PyGithub follows none there
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
 def test_a_redirect_to_another_host_never_carries_the_token(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], status: int) -> None:
     # requests drops Authorization on a redirect to another host, but not python-gitlab's
     # PRIVATE-TOKEN header: the configured GitLab's answer chose where the token went.
-    if forge.kind == "github":
-        pytest.skip("PyGithub follows no redirect to another host")
     with serve(Elsewhere()) as elsewhere:
         forge.faults.append(Fault(status, {"Location": f"{elsewhere.base}/steal"}))
         root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
@@ -422,12 +421,11 @@ def test_a_redirect_to_another_host_never_carries_the_token(
     assert TOKEN not in out + err
 
 
+@pytest.mark.parametrize("forge", ["gitlab"], indirect=True)  # PyGithub refuses it itself
 def test_a_next_page_on_another_host_never_carries_the_token(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # python-gitlab follows a list's `Link: <…>; rel="next"` wherever it points (with a
     # warning that prints the server's text raw).
-    if forge.kind == "github":
-        pytest.skip("PyGithub refuses a next page on another host itself")
     forge.add_issue(PROJECT["gitlab"], 1)
     repo = Repo.create(tmp_path / "repo", tmp_path / "home")
     repo.write("flags/demo.yml", flag_text(forge.kind, stage="off"))
@@ -571,14 +569,13 @@ def test_an_announce_marker_in_someone_elses_note_does_not_silence_the_announcem
     assert len(forge.notes[(project, "issue", 1)]) == 2
 
 
+@pytest.mark.parametrize("forge", ["github"], indirect=True)  # GitHub integrations' tokens
 @pytest.mark.parametrize("bot", ["github-actions[bot]", "flagops-app[bot]"])
 def test_an_integration_token_finds_its_own_plan_comment(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch, bot: str) -> None:
     # github.token or an app's token may not ask GET /user (403 to an integration); it
     # comments as a bot, and the plan is still kept as one comment, never a person's.
-    if forge.kind == "gitlab":
-        pytest.skip("GitHub integrations' tokens")
     forge.login = bot
     _review_env(forge, tmp_path, monkeypatch)
     forge.notes[(PROJECT["github"], "issue", 7)] = [{
