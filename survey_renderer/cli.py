@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if previous is not None and previous.holds_exactly(target):
             files, lines = _render(root, config, args)  # compared with the folder, in place
             site_state.forget(target, cache)
-            write_site(files, target, root=root, previous=previous)
+            _update(files, target, previous)
         else:
             site_state.forget(target, cache)
             lines = _render_fresh(root, config, args, target)
@@ -136,13 +136,18 @@ def write_site(files: dict[str, str], target: Path, *, root: Path | None = None,
     one by one (each atomically), the files no longer written removed."""
     _check_replaceable(target)
     if previous is not None and previous.holds_exactly(target):
-        try:
-            update_in_place(_with_marker(files), target, previous)
-        except OSError as error:
-            raise UserError(f"cannot write {escape(str(target))}: {error.strerror}") from None
+        _update(files, target, previous)
         return
     with _fresh_folder(target) as fresh:
         _write_all(fresh, _with_marker(files))
+
+
+def _update(files: dict[str, str], target: Path, previous: SiteState) -> None:
+    """The folder, which holds exactly what `previous` says, updated in place."""
+    try:
+        update_in_place(_with_marker(files), target, previous)
+    except OSError as error:
+        raise UserError(f"cannot write {escape(str(target))}: {error.strerror}") from None
 
 
 @contextmanager

@@ -4,13 +4,13 @@ every one of them must be refused, and the legal change next to it must still pa
 from __future__ import annotations
 
 import io
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gitrepo import Repo, flag_yaml
+from test_gate_integrity import flagops
 
 from validator.cli import main
 from validator.git import PINNED_CONFIG
@@ -28,15 +28,6 @@ def repo(tmp_path: Path) -> Repo:
     repo.write_flag("demo", "percentage", **FIFTY)
     repo.commit("demo at 50%", at=NOW - 10 * DAY)
     return repo
-
-
-def flagops(repo: Repo, *args: str) -> tuple[int, list[str], str]:
-    """Exit code, the rule:severity pairs found, and the text report."""
-    out = io.StringIO()
-    code = main(["-C", str(repo.path), *args], out=out)
-    text = out.getvalue()
-    found = re.findall(r" (error|warning) (FO\d{3}) ", text)
-    return code, sorted(f"{rule}:{severity}" for severity, rule in found), text
 
 
 # The index holds what the commit records, and nothing else.
