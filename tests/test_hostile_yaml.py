@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gitrepo import flag_yaml
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from validator.check import check_documents
 from validator.document import Document, KeyPath
 from validator.findings import Finding
-from validator.loader import load_document
+from validator.loader import load_document, load_or_finding
 from validator.model import BIDI_CONTROLS, INVISIBLE, Flag, invisible_character
 from validator.policy import DEFAULT_POLICY
 
@@ -240,6 +241,31 @@ def test_visible_text_is_not_refused() -> None:
     for text in ("group::activation", "Zeigt den Link — für Umfragen 📅 (café)", "שלום",
                  "مرحبا", "a\u00a0b", "\u3000", "\U0001f469"):
         assert invisible_character(text) is None, text
+
+
+@pytest.mark.parametrize("character", "\x85\u2028\u2029", ids=_ids("\x85\u2028\u2029"))
+@pytest.mark.parametrize(("replaced", "line"), [
+    ("stage:", "# rollout notes{}stage: enabled"), ("description:", "description: Shows{}it."),
+    ("group:", "gro{}up: group::activation")])
+def test_a_line_break_only_yaml_sees_is_fo104_where_editors_show_it(
+        replaced: str, line: str, character: str) -> None:
+    """libyaml breaks lines at NEL, LS and PS; editors and diffs do not: after a comment such
+    a character hides a key from review. Refused wherever it stands, at the place an editor
+    shows (the line and column counted by newlines)."""
+    lines = flag_yaml("demo").splitlines()
+    index = next(i for i, text in enumerate(lines) if text.startswith(replaced))
+    lines[index] = line.format(character)
+    found = load_or_finding("\n".join(lines).encode(), "flags/demo.yml")
+    assert isinstance(found, Finding)
+    assert (found.rule, found.line, found.column) == ("FO104", index + 1, line.index("{}") + 1)
+    assert found.message.startswith(f"U+{ord(character):04X} ")
+
+
+def test_such_a_line_break_written_as_an_escape_is_text() -> None:
+    text = flag_yaml("demo").replace("description: Shows the invite link.",
+                                     'description: "Shows\\u2028the invite link."')
+    document = load_or_finding(text.encode(), "flags/demo.yml")
+    assert isinstance(document, Document) and "\u2028" in document.data["description"]
 
 
 def test_the_ascii_shortcut_refuses_exactly_what_the_ranges_refuse() -> None:

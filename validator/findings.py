@@ -93,9 +93,10 @@ _CATALOGUE = (
     _rule("FO103", "unknown-key", "A key is not a field of a flag file.",
           "Unknown keys are rejected so that typos cannot silently disable a setting."),
     _rule("FO104", "invisible-character", "A value holds invisible or direction-changing "
-          "characters.",
+          "characters, or the file a line break that only YAML sees.",
           "Zero-width, bidirectional-control and other format characters make a file say "
-          "something other than what a reviewer sees; type the value without them."),
+          "something other than what a reviewer sees; type the value without them. YAML "
+          "breaks lines at U+0085, U+2028 and U+2029, editors do not: remove them."),
     _rule("FO110", "name-mismatch", "The flag's name differs from its file name.",
           "Name the file <name>.yml so that the flag is found where its name says."),
     _rule("FO111", "duplicate-name", "Two files define the same flag.",

@@ -49,6 +49,7 @@ def load_or_finding(raw: bytes, display_path: str) -> Document | Finding:
 
 def load_document(raw: bytes, path: str) -> Document:
     text = _decode(raw)
+    _refuse_hidden_breaks(text)
     try:
         return _build(text, path, _c_events if _CParser is not None else _pure_events)
     except LoadError as error:
@@ -125,6 +126,25 @@ def _decode(raw: bytes) -> str:
         column = len(line_start.decode("utf-8", "replace")) + 1
         message = f"invalid UTF-8 byte 0x{raw[error.start]:02x}; save the file as UTF-8"
         raise LoadError("FO005", message, Position(line, column)) from None
+
+
+_HIDDEN_BREAKS = re.compile("[\x85\u2028\u2029]")
+_BREAK_NAMES = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
+
+
+def _refuse_hidden_breaks(text: str) -> None:
+    """YAML's parser (libyaml follows YAML 1.1 here) breaks lines at these characters, where
+    editors, diffs and review show none: `# a note<U+2028>stage: enabled` holds a key that a
+    reviewer reads as part of the comment. Written as an escape in a double-quoted value
+    (`"\u2028"`), such a character is still allowed where the value may hold it."""
+    if text.isascii():
+        return
+    found = _HIDDEN_BREAKS.search(text)
+    if found is not None:
+        character = found[0]
+        raise LoadError("FO104", f"U+{ord(character):04X} {_BREAK_NAMES[character]}: YAML reads "
+                        "it as a line break, where editors and review show none; remove it",
+                        _offsetposition_of(text, found.start()))
 
 
 def _syntax_error(error: MarkedYAMLError, text: str,
