@@ -67,16 +67,23 @@ def _require_regular(mode: int, shown: str) -> None:
         raise UserError(f"{shown} is {what}, not a regular file")
 
 
-def json_value(raw: bytes, shown: str) -> Any:
-    """JSON that flagops did not write (a CI's event file), as one line when it cannot be read:
-    not UTF-8, not JSON, or nested deeper than the parser follows (json.loads raises
-    RecursionError there, which is no ValueError)."""
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+"""A CI's event file (GitHub's GITHUB_EVENT_PATH): far above any real one."""
+
+
+def event_object(path: Path, shown: str) -> dict[str, Any]:
+    """A CI's event file, JSON that flagops did not write, as an object ({} for any other
+    JSON value); one line when it cannot be read: not a regular file, too large, not UTF-8,
+    not JSON, or nested deeper than the parser follows (json.loads raises RecursionError
+    there, which is no ValueError). `ci github` and `plan --comment` read it alike."""
+    raw = read_regular_file(path, shown, MAX_EVENT_BYTES)
     try:
-        return json.loads(raw)
+        found = json.loads(raw)
     except RecursionError:
         raise UserError(f"{shown} is not JSON flagops can read: nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise UserError(f"{shown} is not JSON: {error}") from None
+    return found if isinstance(found, dict) else {}
 
 
 def file_start(path: Path, limit: int) -> bytes | None:

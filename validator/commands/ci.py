@@ -28,8 +28,6 @@ from validator.reports import Report, renderer
 from validator.reports.escape import escape
 from validator.tree import check_tree, report_of
 
-_MAX_EVENT_BYTES = 16 * 1024 * 1024
-
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
@@ -103,11 +101,9 @@ def _event(chosen: Host, environ: Mapping[str, str]) -> Mapping[str, Any]:
     path = environ.get(name) if name else None
     if not path:
         return {}
-    from validator.config_file import json_value, read_regular_file
+    from validator.config_file import event_object
 
-    shown = f"{name} ({path})"
-    event = json_value(read_regular_file(Path(path), shown, _MAX_EVENT_BYTES), shown)
-    return event if isinstance(event, dict) else {}
+    return event_object(Path(path), f"{name} ({path})")
 
 
 def _fetch(root: Path, job: Job) -> None:

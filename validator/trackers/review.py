@@ -15,7 +15,6 @@ from validator.trackers.base import Thread
 from validator.trackers.choose import Kind, tracker
 
 PLAN_MARKER = "<!-- flagops-plan -->"
-_EVENT_LIMIT = 16 * 1024 * 1024
 _NEEDS = ("--comment needs a merge request pipeline (GitLab CI: CI_API_V4_URL, CI_PROJECT_ID, "
           "CI_MERGE_REQUEST_IID; a token in FLAGOPS_GITLAB_TOKEN or GITLAB_TOKEN) or a "
           "pull_request run (GitHub Actions: GITHUB_REPOSITORY, GITHUB_EVENT_PATH; GITHUB_TOKEN)")
@@ -62,8 +61,6 @@ def _github(environ: Mapping[str, str]) -> tuple[str, Kind, Thread]:
 
 
 def _event(path: Path) -> dict[str, Any]:
-    from validator.config_file import json_value, read_regular_file
+    from validator.config_file import event_object
 
-    shown = f"GITHUB_EVENT_PATH ({path})"
-    found = json_value(read_regular_file(path, shown, _EVENT_LIMIT), shown)
-    return found if isinstance(found, dict) else {}
+    return event_object(path, f"GITHUB_EVENT_PATH ({path})")
