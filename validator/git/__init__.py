@@ -276,6 +276,12 @@ class Change:
     after: Entry | None
 
 
+_RAW_DIFF = ("diff", "--raw", "-z", "--no-abbrev", "--no-renames", "--no-ext-diff",
+             "--ignore-submodules=none")
+"""How the gate asks git for a change: modes and whole object ids with every path, no path
+text parsed out of a line, no rename pairing, no external diff, every gitlink seen."""
+
+
 def diff_entries(root: Path, base: str, head: str | None, *paths: str,
                  staged: bool = False, untracked: Sequence[str] = ()) -> list[Change]:
     """Paths that differ between base and head (a ref, the index, or the working tree).
@@ -285,8 +291,7 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
     Untracked files under `untracked` (default: paths) count as added in working-tree mode
     (under flags/, ignored ones too).
     """
-    args = ["diff", "--raw", "-z", "--no-abbrev", "--no-renames", "--no-ext-diff",
-            "--ignore-submodules=none"]
+    args = list(_RAW_DIFF)
     if staged:
         args.append("--cached")
     args.append(base)
@@ -376,8 +381,7 @@ def intent_to_add(root: Path, base: str, paths: Sequence[str]) -> frozenset[str]
 
 def _cached_changes(root: Path, base: str, pathspecs: Sequence[str],
                     *options: str) -> list[Change]:
-    raw = git(root, "diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-renames",
-              "--no-ext-diff", "--ignore-submodules=none", *options, base, "--", *pathspecs)
+    raw = git(root, *_RAW_DIFF, "--cached", *options, base, "--", *pathspecs)
     return list(_parse_raw(raw.split(b"\0")))
 
 
