@@ -32,6 +32,7 @@ from validator.edit.report import Outcome, Refusal
 from validator.edit.session import create
 from validator.errors import UsageError
 from validator.files import flag_paths
+from validator.lifecycle.reads import VERSION_BYTES
 from validator.loader import read_document
 
 
@@ -58,10 +59,6 @@ def _new(args: argparse.Namespace) -> Outcome:
                    args.introduced_by, args.rollout_issue,
                    tuple(owner_handle(owner) for owner in args.owner or ()))
     return create(flag, options_of(args), force=args.force)
-
-
-VERSION_BYTES = 256
-"""Enough of GitLab's VERSION (one short line, `17.10.0-pre`) for its milestone."""
 
 
 def version_milestone(root: Path) -> str | None:
