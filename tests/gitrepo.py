@@ -101,5 +101,11 @@ class Repo:
         self.git("commit", "-q", "--allow-empty", "-m", message, at=at)
         return self.head()
 
+    def publish(self, origin: Path) -> Path:
+        """A bare repository at origin whose main is this one's main: the shared remote."""
+        self.git("init", "-q", "--bare", "-b", "main", str(origin))
+        self.git("push", "-q", str(origin), "main")
+        return origin
+
     def head(self) -> str:
         return self.git("rev-parse", "HEAD").strip()

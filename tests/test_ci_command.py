@@ -180,9 +180,7 @@ def test_github_pull_request_with_merge_commits_required_is_not_its_own_merge(
     dev.write("pyproject.toml", "[tool.flagops]\nrequire_merge_commits = true\n")
     dev.write_flag("demo", "off")
     dev.commit("demo off", at=now - 3 * DAY)
-    origin = tmp_path / "origin.git"
-    dev.git("init", "-q", "--bare", "-b", "main", str(origin))
-    dev.git("push", "-q", str(origin), "main")
+    origin = dev.publish(tmp_path / "origin.git")
     dev.git("checkout", "-q", "-b", "step")
     dev.write_flag("demo", "staging")
     dev.commit("demo to staging", at=now - 600)

@@ -73,9 +73,7 @@ def _github_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event_name: str
     dev = Repo.create(tmp_path / "dev", home)
     dev.write_flag("demo", "off")
     dev.commit("demo off", at=now - 3 * DAY)
-    origin = tmp_path / "origin.git"
-    dev.git("init", "-q", "--bare", "-b", "main", str(origin))
-    dev.git("push", "-q", str(origin), "main")
+    origin = dev.publish(tmp_path / "origin.git")
     dev.git("checkout", "-q", "-b", "jump")
     dev.write_flag("demo", "enabled")
     head = dev.commit("everyone at once", at=now - 600)
@@ -217,9 +215,7 @@ def test_a_merge_train_judges_each_car_on_the_cars_ahead_of_it(
     dev = Repo.create(tmp_path / "dev", home)
     dev.write_flag("demo", "off")
     dev.commit("demo off", at=now - 3 * DAY)
-    origin = tmp_path / "origin.git"
-    dev.git("init", "-q", "--bare", "-b", "main", str(origin))
-    dev.git("push", "-q", str(origin), "main")
+    origin = dev.publish(tmp_path / "origin.git")
     cars = []
     for folder in ("team_a", "team_b"):
         dev.git("checkout", "-q", "-b", folder, "main")
