@@ -309,3 +309,45 @@ def test_the_file_that_stays_is_judged_against_its_own_base_state_too(tmp_path: 
     repo.commit("one file, enabled", at=NOW)
     code, found, _ = flagops(repo, *RANGE_ALL)
     assert code == 1 and "FO212:error" in found
+
+
+# A line break only YAML sees (U+0085, U+2028, U+2029) --------------------------------------
+
+def _hidden_step(repo: Repo, stage: str, character: str = "\u2028") -> None:
+    """The flag file as review reads it: its stage line is a comment that ends in `stage: …`."""
+    text = flag_yaml("demo", stage, **FIFTY)
+    repo.write("flags/demo.yml", text.replace(f"stage: {stage}",
+                                              f"# rollout notes{character}stage: {stage}"))
+
+
+@pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"), ("--staged",)])
+@pytest.mark.parametrize("character", ["\x85", "\u2028", "\u2029"])
+def test_a_stage_hidden_behind_a_line_break_only_yaml_sees_is_refused(
+        repo: Repo, mode: tuple[str, ...], character: str) -> None:
+    """A reviewer sees a comment; the parser sees `stage: enabled`. The gate refuses the file
+    (FO104) in the range CI judges and in the hook, even where the step itself is legal."""
+    _hidden_step(repo, "enabled", character)
+    if mode[0] == "--staged":
+        repo.git("add", "flags/demo.yml")
+    else:
+        repo.commit("notes", at=NOW - DAY)
+    code, found, text = flagops(repo, "validate", *mode)
+    assert code == 1 and "FO104:error" in found, text
+    line = flag_yaml("demo", "enabled", **FIFTY).splitlines().index("stage: enabled") + 1
+    column = len("# rollout notes") + 1
+    assert f"flags/demo.yml:{line}:{column}: error FO104 U+{ord(character):04X} " in text
+
+
+def test_a_base_file_with_such_a_line_break_may_only_go_to_off(repo: Repo) -> None:
+    """Landed somehow (before this rule, or by a direct push), such a base file cannot be
+    read, so no step is judged from it: the change may only set the flag to off (FO212)."""
+    _hidden_step(repo, "percentage")
+    repo.commit("hidden stage", at=NOW - 5 * DAY)
+    repo.write_flag("demo", "enabled")
+    repo.commit("onward", at=NOW - DAY)
+    code, found, _ = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and "FO212:error" in found
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.write_flag("demo", "off")
+    repo.commit("off", at=NOW - DAY)
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])
