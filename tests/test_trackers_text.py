@@ -329,3 +329,35 @@ def test_urls_in_an_issue_are_autolinks_to_exactly_the_url(url: str) -> None:
     found = re.fullmatch(r"- Introduced by: <([^<>\s]*)>", line)
     assert found is not None, line
     assert found[1] == url.replace("<", "%3C").replace(">", "%3E")
+
+
+def test_the_github_workflow_judges_with_the_base_branchs_flagops(tmp_path: Path) -> None:
+    """A pull request that changes validator/ must not choose how its own flags are judged:
+    the validate job installs flagops from a worktree of the base branch. Its install step
+    runs here in a real clone checked out at the request, with `python` standing in for pip
+    (it prints the file that marks which tree it was given)."""
+    from gitrepo import Repo
+
+    workflow = YAML(typ="safe").load(PROJECT / ".github" / "workflows" / "flagops.yml")
+    steps = workflow["jobs"]["validate"]["steps"]
+    installs = [str(step["run"]) for step in steps if "pip install" in str(step.get("run", ""))]
+    assert len(installs) == 1
+    repo = Repo.create(tmp_path / "clone", tmp_path / "home")
+    repo.write("judge.txt", "the base branch's flagops\n")
+    repo.commit("base", at=1_700_000_000)
+    repo.git("update-ref", "refs/remotes/origin/main", "HEAD")
+    repo.git("checkout", "-q", "-b", "request")
+    repo.write("judge.txt", "the request's own flagops\n")
+    repo.commit("request", at=1_700_000_100)
+    stand_in = tmp_path / "bin"
+    stand_in.mkdir()
+    (stand_in / "python").write_text('#!/bin/sh\nfor a; do t="$a"; done\n'
+                                     'cat "${t%\\[*}/judge.txt"\n', encoding="utf-8")
+    (stand_in / "python").chmod(0o755)
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    env = {**repo.env, "PATH": f"{stand_in}:{os.environ['PATH']}", "BASE": "origin/main",
+           "RUNNER_TEMP": str(runner)}
+    done = subprocess.run(["bash", "-e", "-c", installs[0]], cwd=repo.path, env=env,
+                          capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (0, "the base branch's flagops\n"), done.stderr
