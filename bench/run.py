@@ -104,6 +104,10 @@ def _commands(repo: Path, plan: flagplan.RepoPlan) -> tuple[Commands, dict[str, 
         # An index as HEAD has it: the hook runs on every commit, most stage no flag file.
         "staged_none": ["env", f"GIT_INDEX_FILE={state / 'index-at-head'}", str(flagops),
                         "validate", "--staged"],
+        # What any hook on these libraries does in the same two states (bench/floor.py).
+        "floor_staged": [_interpreter(flagops), str(HERE / "floor.py"), "staged"],
+        "floor_staged_none": ["env", f"GIT_INDEX_FILE={state / 'index-at-head'}",
+                              _interpreter(flagops), str(HERE / "floor.py"), "none"],
         "build": [str(flagops), "build", "--no-cache"],
         "build_warm": [str(flagops), "build", "--cache-dir", str(cache)],
         # A new folder each run, as a CI job's fresh checkout has: replacing the last run's

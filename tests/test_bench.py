@@ -80,7 +80,8 @@ def test_the_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     rows = json.loads(out.read_text())["results"][str(FLAGS)]
     assert {"validate", "validate_warm", "validate_warm10", "base", "staged", "staged_none",
-            "build", "build_warm", "render", "render_warm", "check_jsonschema"} <= {
+            "floor_staged", "floor_staged_none", "build", "build_warm", "render", "render_warm",
+            "check_jsonschema"} <= {
         row for row, cell in rows.items() if isinstance(cell, dict)
     }
     # each cold render wrote a folder of its own; none is left in the cached repository
@@ -101,3 +102,42 @@ def test_the_plot_draws_a_line_for_each_row_measured_at_two_sizes() -> None:
     assert lines == {"validate": [(1000, 0.5), (10000, 3.0), (100000, 30.0)]}
     drawn = plot.svg(lines, "t <&>")
     assert drawn.count("<polyline") == 1 and "t &lt;&amp;&gt;" in drawn
+
+
+def test_the_hook_floor_validates_what_is_staged_and_nothing_else(synthetic: Path,
+                                                                   tmp_path: Path) -> None:
+    """bench/floor.py is a floor only if it does the reads and the validation: a staged flag
+    file the model refuses fails it; with no flag file staged it reads none."""
+    repo = tmp_path / "floor"
+    git(tmp_path, "clone", "-q", str(synthetic), str(repo))
+    flag = next(iter(sorted((repo / "flags").rglob("*.yml"))))
+
+    def floor(mode: str) -> int:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+        return subprocess.run([sys.executable, str(BENCH / "floor.py"), mode], cwd=repo,
+                              env=env, capture_output=True, check=False).returncode
+
+    assert (floor("staged"), floor("none")) == (0, 0)
+    flag.write_text(flag.read_text().replace("default_enabled: false", "default_enabled: 1"))
+    git(repo, "add", "--", str(flag.relative_to(repo)))
+    assert (floor("staged"), floor("none")) == (1, 0)
+    git(repo, "rm", "-q", "--cached", "--", str(flag.relative_to(repo)))
+    assert floor("staged") == 0  # a deleted file is read as missing, not as a flag
+
+
+def test_the_hook_rows_quote_their_floor() -> None:
+    sys.path.insert(0, str(BENCH))
+    import report
+    from measure import Summary
+
+    def cell(seconds: float) -> Summary:
+        return Summary(median_s=seconds, min_s=seconds, cpu_median_s=seconds,
+                       peak_rss_mb=30.0, runs_s=(seconds,))
+
+    results = {10_000: {"staged": cell(0.5), "floor_staged": cell(0.4)}}
+    found = {verdict.target: verdict for verdict in report.verdicts(results)}
+    staged = next(v for target, v in found.items() if "one flag file" in target)
+    assert staged.met is False
+    assert staged.detail == ("0.500 s; its floor (`bench/floor.py`) 0.400 s, so flagops's own "
+                             "part is 0.100 s")
+    assert "floor_staged" not in report.FLAGOPS_ROWS
