@@ -539,6 +539,23 @@ def test_a_flag_moved_to_a_path_too_long_to_check_out_is_refused(repo: Repo) -> 
     assert code == 1 and "FO010:error" in found and "bytes long" in text
 
 
+def test_a_flag_moved_below_a_name_too_long_to_check_out_is_refused(repo: Repo) -> None:
+    """A path well under PATH_MAX whose one folder name passes NAME_MAX (255 bytes): git
+    stores it and no file system can create it; 255 bytes (`é` is two) still pass."""
+    blob = repo.git("rev-parse", "HEAD:flags/demo.yml").strip()
+    repo.git("rm", "-q", "--cached", "flags/demo.yml")
+    fits = "flags/" + "é" * 127 + "d" + "/demo.yml"
+    repo.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{fits}")
+    repo.git("commit", "-q", "-m", "moved below a long name", at=NOW - 120)
+    assert flagops(repo, *RANGE)[0] == 0
+    repo.git("rm", "-q", "--cached", "--", fits)
+    too_long = "flags/" + "é" * 128 + "/demo.yml"
+    repo.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{too_long}")
+    repo.git("commit", "-q", "-m", "moved below a name of 256 bytes", at=NOW - 60)
+    code, found, text = flagops(repo, *RANGE)
+    assert code == 1 and "FO010:error" in found and "256 bytes long" in text
+
+
 def test_a_folder_the_walk_cannot_open_is_an_error_not_a_lost_flag(tmp_path: Path) -> None:
     """A folder whose absolute path passes PATH_MAX cannot be listed; the flags in it were
     skipped without a word. Made with paths relative to open folders, as git checks out."""

@@ -116,21 +116,32 @@ MAX_PATH_BYTES = 1024
 """Longer flag paths are refused: git stores paths of any length, but a checkout whose folder
 plus the path passes PATH_MAX (4,096 bytes on Linux) cannot open the file, and the build
 would quietly lose a flag the gate saw move there."""
+MAX_NAME_BYTES = 255
+"""One file or folder name's limit in bytes (NAME_MAX) on Linux's file systems, and APFS's:
+git stores a longer name, but a checkout fails to create it, and a flag moved there would
+be lost to every build that runs on a checkout."""
 
 
 def path_problem(display_path: str) -> Finding | None:
     """Paths with control characters are refused: they hide what a change touches. So are
-    paths too long to be read in every checkout (MAX_PATH_BYTES)."""
+    paths or names too long to be created in every checkout (MAX_PATH_BYTES, MAX_NAME_BYTES)."""
     found = _CONTROL.search(display_path)
     if found is not None:
         shown = display_path.encode("unicode_escape", "backslashreplace").decode("ascii")
         return RULES["FO010"].at(display_path, START, f"{shown}: the path holds control "
                                  f"character U+{ord(found[0]):04X}; rename it")
-    size = len(display_path.encode("utf-8", "surrogateescape"))
-    if size > MAX_PATH_BYTES:
-        return RULES["FO010"].at(display_path, START, f"the path is {size:,} bytes long; a "
-                                 "checkout deeper in the file system could not open it, so "
-                                 f"flag paths stay under {MAX_PATH_BYTES:,} bytes: rename it")
+    encoded = display_path.encode("utf-8", "surrogateescape")
+    if len(encoded) > MAX_PATH_BYTES:
+        return RULES["FO010"].at(display_path, START, f"the path is {len(encoded):,} bytes "
+                                 "long; a checkout deeper in the file system could not open "
+                                 f"it, so flag paths stay under {MAX_PATH_BYTES:,} bytes: "
+                                 "rename it")
+    longest = max(encoded.split(b"/"), key=len)
+    if len(longest) > MAX_NAME_BYTES:
+        return RULES["FO010"].at(display_path, START, f"a name in the path is {len(longest):,} "
+                                 "bytes long; file systems hold names of at most "
+                                 f"{MAX_NAME_BYTES} bytes, so no checkout could create it: "
+                                 "rename it")
     return None
 
 

@@ -78,9 +78,12 @@ _CATALOGUE = (
           "or device, not a regular file.",
           "A flag file is a regular file (git mode 100644 or 100755), so that what review sees, "
           "what git stores and what a checkout builds are the same bytes."),
-    _rule("FO010", "path-characters", "A path under flags/ contains control characters.",
+    _rule("FO010", "path-characters", "A path under flags/ contains control characters, or "
+          "is too long for a checkout to create.",
           "Rename the file or folder: newlines, tabs and other control characters in paths "
-          "hide what a change touches."),
+          "hide what a change touches, and a path or a name in it longer than file systems "
+          "hold (the finding gives the limit) cannot be checked out, so the build would "
+          "lose the flag."),
     # One flag file.
     _rule("FO011", "checkout-conversion", "A flag file is converted when it is checked out.",
           "A .gitattributes sets working-tree-encoding, filter or ident for flag files: the "
