@@ -71,6 +71,21 @@ def test_stale_in_months_since_the_file_was_added(tmp_path: Path) -> None:
     assert _rules(repo, EPOCH + 200 * DAY) == ["FO402:warning"]
 
 
+def test_a_flag_added_in_a_commit_dated_in_the_future_still_ages(tmp_path: Path) -> None:
+    """The age counts from the add or from any commit after it on the line, the earliest:
+    dating the add ten years ahead does not keep the flag young."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("pyproject.toml", "[tool.flagops]\nstale_in_months = true\n")
+    repo.write_flag("demo", flag_type="beta")
+    repo.commit("add demo, dated ten years ahead", at=EPOCH + 3650 * DAY)
+    repo.write("README.md", "docs\n")
+    repo.commit("docs, landed after it", at=EPOCH - DAY)
+    repo.write("flags/demo.yml", flag_yaml("demo", flag_type="beta", description="Edited."))
+    repo.commit("edit", at=EPOCH)
+    assert _rules(repo, EPOCH) == []
+    assert _rules(repo, EPOCH + 200 * DAY) == ["FO402:warning"]
+
+
 def test_stale_in_milestones_from_the_base_version_file_and_as_an_error(tmp_path: Path) -> None:
     repo = _repo(tmp_path, "[tool.flagops]\nstale_severity = \"error\"\n", flag_type="beta")
     repo.write("VERSION", "14.6.0-pre\n")  # the flag's milestone is 13.12; beta lives 6

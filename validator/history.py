@@ -61,6 +61,19 @@ def trusted_times(line: Sequence[FirstParent], horizon: int | None,
     return Clock(times, horizon_commit, roots)
 
 
+def latest_times(line: Sequence[FirstParent], now: int) -> dict[str, int]:
+    """Each commit's time for an age (how long something has been there), `line` newest
+    first: its committer time, or an earlier one of a commit after it, and never after `now`.
+    The mirror of `trusted_times`: a commit dated in the future cannot make what it added look
+    younger than the commits that landed after it (the merge that took it, say)."""
+    running = now
+    latest: dict[str, int] = {}
+    for commit in line:
+        running = min(running, commit.committed_at)
+        latest[commit.sha] = running
+    return latest
+
+
 def _side_state(changes: Sequence[Change], name_of: Callable[[str], str], name: str,
                 state_of: StateOf[State], *, after: bool) -> State | None:
     for change in changes:
