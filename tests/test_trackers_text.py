@@ -20,7 +20,7 @@ from validator.loader import read_document
 from validator.model import Flag, Percentage, Stage
 from validator.parse import parse_flag
 from validator.policy import DEFAULT_POLICY, PolicyError, policy_from_table
-from validator.trackers.base import Thread
+from validator.trackers.base import Thread, TrackerError
 from validator.trackers.choose import Kind, link, tracker
 from validator.trackers.http import Settings
 from validator.trackers.render import announcement, rollout_issue, rollout_states
@@ -249,22 +249,38 @@ def test_create_without_a_tracker_in_the_policy_says_how_to_set_one(
     ("github.com", "github", {}, "https://api.github.com"),
     ("git.example.com", "github", {}, "https://git.example.com/api/v3"),
     ("github.com", "github", {"GITHUB_API_URL": "http://127.0.0.1:1"}, "http://127.0.0.1:1"),
-    ("git.example.com", "github", {"GITHUB_API_URL": "https://api.github.com",
-                                   "GITHUB_SERVER_URL": "https://github.com"},
-     "https://git.example.com/api/v3"),
     ("gitlab.com", "gitlab", {}, "https://gitlab.com/api/v4"),
     ("gitlab.example.com", "gitlab", {"CI_API_V4_URL": "https://gitlab.example.com/api/v4",
                                       "CI_SERVER_URL": "https://gitlab.example.com"},
      "https://gitlab.example.com/api/v4"),
-    ("gitlab.com", "gitlab", {"CI_API_V4_URL": "https://gitlab.example.com/api/v4",
-                              "CI_SERVER_URL": "https://gitlab.example.com"},
-     "https://gitlab.com/api/v4"),
+    ("gitlab.example.com", "gitlab", {"CI_SERVER_URL": "https://GitLab.example.com:8443"},
+     "https://gitlab.example.com/api/v4"),
 ])
 def test_the_api_follows_each_cis_variables_for_its_own_host(
         host: str, kind: Kind, environ: dict[str, str], api: str) -> None:
     """Building a client asks nothing of the server, so these addresses are never reached."""
     found = tracker(host, kind, {**environ, "GITHUB_TOKEN": "t", "GITLAB_TOKEN": "t"})
     assert found.name == f"{'GitHub' if kind == 'github' else 'GitLab'} ({api})"
+
+
+@pytest.mark.parametrize(("host", "kind", "environ", "refused"), [
+    ("git.example.com", "github", {"GITHUB_API_URL": "https://api.github.com",
+                                   "GITHUB_SERVER_URL": "https://github.com"},
+     "GitHub (https://git.example.com/api/v3): no token for git.example.com: GITHUB_TOKEN "
+     "is github.com's (GITHUB_SERVER_URL), and is sent to no other host"),
+    ("gitlab.com", "gitlab", {"CI_API_V4_URL": "https://gitlab.example.com/api/v4",
+                              "CI_SERVER_URL": "https://gitlab.example.com",
+                              "FLAGOPS_GITLAB_TOKEN": "t"},
+     "GitLab (https://gitlab.com/api/v4): no token for gitlab.com: FLAGOPS_GITLAB_TOKEN is "
+     "gitlab.example.com's (CI_SERVER_URL), and is sent to no other host"),
+])
+def test_a_cis_token_goes_to_no_host_but_its_own(host: str, kind: Kind,
+                                                 environ: dict[str, str], refused: str) -> None:
+    """A flag file links issues on any known host: under a self-hosted GitLab's CI, a link to
+    gitlab.com would have handed that instance's token to gitlab.com."""
+    with pytest.raises(TrackerError) as raised:
+        tracker(host, kind, {**environ, "GITHUB_TOKEN": "t", "GITLAB_TOKEN": "t"})
+    assert str(raised.value) == refused
 
 
 @pytest.mark.parametrize(("environ", "message"), [

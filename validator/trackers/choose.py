@@ -3,7 +3,8 @@
 API addresses and tokens follow each ecosystem's CI conventions: GitHub Actions sets
 GITHUB_API_URL (and GITHUB_TOKEN), GitLab CI sets CI_API_V4_URL; the GitLab token is
 FLAGOPS_GITLAB_TOKEN or GITLAB_TOKEN. Those variables apply to the host their CI runs on
-(GITHUB_SERVER_URL, CI_SERVER_URL); when those are unset, to every host of that kind.
+(GITHUB_SERVER_URL, CI_SERVER_URL), and a token is then sent to no other host; when those are
+unset, they apply to every host of that kind.
 """
 
 from __future__ import annotations
@@ -82,13 +83,13 @@ def tracker(host: str, kind: Kind, environ: Mapping[str, str]) -> Tracker:
     if kind == "github":
         api = _api(environ, host, "GITHUB_API_URL", "GITHUB_SERVER_URL",
                    "https://api.github.com" if host == "github.com" else f"https://{host}/api/v3")
-        token = _token(environ, GITHUB_TOKENS, f"GitHub ({api})")
+        token = _token(environ, GITHUB_TOKENS, f"GitHub ({api})", host, "GITHUB_SERVER_URL")
         _require("github", "PyGithub")
         from validator.trackers.github import GitHub
 
         return GitHub(api, token, settings)
     api = _api(environ, host, "CI_API_V4_URL", "CI_SERVER_URL", f"https://{host}/api/v4")
-    token = _token(environ, GITLAB_TOKENS, f"GitLab ({api})")
+    token = _token(environ, GITLAB_TOKENS, f"GitLab ({api})", host, "CI_SERVER_URL")
     _require("gitlab", "python-gitlab")
     from validator.trackers.gitlab import GitLab
 
@@ -102,9 +103,19 @@ def _api(environ: Mapping[str, str], host: str, variable: str, server: str, defa
     return default
 
 
-def _token(environ: Mapping[str, str], names: tuple[str, ...], name: str) -> str:
+def _token(environ: Mapping[str, str], names: tuple[str, ...], name: str, host: str,
+           server: str) -> str:
+    """The token for host. Under a CI that names its server, the CI's token is that server's
+    and goes to no other host: a flag file may link an issue anywhere, and a self-hosted
+    instance's token sent to gitlab.com (or GitHub Enterprise's to github.com) is a
+    credential handed to another party, which could only refuse it anyway."""
+    where = environ.get(server)
+    home = (urlsplit(where).hostname or "").lower() if where else None
     for variable in names:
         if environ.get(variable):
+            if home is not None and home != host:
+                raise TrackerError(name, f"no token for {host}: {variable} is {home}'s "
+                                   f"({server}), and is sent to no other host")
             return environ[variable]
     raise TrackerError(name, f"no token: set {' or '.join(names)}")
 
