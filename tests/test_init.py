@@ -4,6 +4,7 @@ nothing."""
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -12,8 +13,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 from teamrepo import GITLAB_MR, GITLAB_PUSH, VERSION, Team, flagops
 
+from validator.cli import main
 from validator.model import Stage
 from validator.policy import DEFAULT_POLICY, Policy, SoakMinutes, policy_from_bytes
 from validator.scaffold import EXAMPLE_FLAG, HOOK_REPO, scaffold
@@ -183,3 +186,27 @@ def test_init_below_the_top_of_another_repository_is_refused(tmp_path: Path) -> 
         assert not (outer / "svc").exists()
     subprocess.run(["git", "init", "-q", str(outer / "svc")], check=True)  # one of its own
     assert flagops(outer, "init", "svc").returncode == 0
+
+
+@pytest.mark.parametrize("hook_repo", ["https://mirror.example.com/flagops.git", "../flagops",
+                                       "[mirror", "&anchor", "git@host:group/flagops.git",
+                                       "https://h/x#frag", "x:y", "a,b", "'quoted'", "émoji-✓"])
+def test_the_hook_repository_reads_back_as_given(tmp_path: Path, hook_repo: str) -> None:
+    """--hook-repo is pasted into .pre-commit-config.yaml: quoted where YAML would read it
+    as something else, so the file always holds exactly that one repository."""
+    code = main(["-C", str(tmp_path), "init", "repo", "--hook-repo", hook_repo],
+                out=io.StringIO())
+    assert code == 0
+    config = YAML(typ="safe").load((tmp_path / "repo" / ".pre-commit-config.yaml").read_text())
+    assert [entry["repo"] for entry in config["repos"]] == [hook_repo]
+
+
+@pytest.mark.parametrize("hook_repo", ["", "a b", "url\n  - repo: evil", "tab\there",
+                                       "nul\x00", "bidi\u202e", "bad\udcff"])
+def test_a_hook_repository_that_is_no_url_is_a_usage_error(
+        tmp_path: Path, hook_repo: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["-C", str(tmp_path), "init", "repo", "--hook-repo", hook_repo], out=io.StringIO())
+    assert raised.value.code == 2
+    assert "is no repository URL or path" in capsys.readouterr().err
+    assert not (tmp_path / "repo").exists()

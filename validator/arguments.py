@@ -176,9 +176,20 @@ def _init(parser: argparse.ArgumentParser) -> None:
     host.add_argument("--github", dest="host", action="store_const", const="github",
                       help="write .github/workflows/flagops.yml")
     parser.set_defaults(host="gitlab")
-    parser.add_argument("--hook-repo", metavar="URL", help="the git repository pre-commit "
+    parser.add_argument("--hook-repo", metavar="URL", type=_hook_repository,
+                        help="the git repository pre-commit "
                         "fetches the flagops hook from (default: flagops's published one; "
                         "use your mirror's URL)")
+
+
+def _hook_repository(text: str) -> str:
+    """A URL or path, on one line: pre-commit's `repo:` holds no more (exit 2 otherwise)."""
+    if not text or not text.isprintable() or any(c.isspace() for c in text):  # (a byte
+        # that is not UTF-8 comes as a surrogate, which is not printable either)
+        raise argparse.ArgumentTypeError(f"{text!r} is no repository URL or path (spaces, "
+                                         "control characters and bytes that are not UTF-8 "
+                                         "cannot be one)")
+    return text
 
 
 def _ci(parser: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ from the model), so a scaffold never disagrees with the flagops that wrote it. P
 from __future__ import annotations
 
 import json
+import re
 from importlib.resources import files
 from typing import Literal
 
@@ -28,7 +29,7 @@ _HOST_NAMES: dict[Host, str] = {"gitlab": "GitLab CI", "github": "GitHub Actions
 
 def scaffold(host: Host, version: str, hook_repo: str = HOOK_REPO) -> dict[str, str]:
     """Every file `flagops init` writes, for one CI host and the flagops `version` to pin."""
-    values = {"version": version, "hook_repo": hook_repo, "hook_rev": f"v{version}",
+    values = {"version": version, "hook_repo": yaml_scalar(hook_repo), "hook_rev": f"v{version}",
               "branch": BRANCH, "host": _HOST_NAMES[host], "host_command": host}
     ci_path, ci_template = _CI_FILE[host]
     return {
@@ -41,6 +42,20 @@ def scaffold(host: Host, version: str, hook_repo: str = HOOK_REPO) -> dict[str, 
         "README.md": _template("README.md", values),
         ".gitignore": _template("gitignore", values),
     }
+
+
+def yaml_scalar(text: str) -> str:
+    """text as a YAML value that reads back as exactly text: plain when it is a URL or a path
+    as people write them, else double-quoted (a JSON string is one). `--hook-repo` is pasted
+    into .pre-commit-config.yaml, where `[mirror`, `&a` or `x: y` would make another file."""
+    if _PLAIN.fullmatch(text):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9._~/][A-Za-z0-9._~/:@%+=?-]*")
+"""What reads back as itself in any YAML context (no space, `#`, `,`, brackets or quotes,
+no indicator first)."""
 
 
 def policy_toml() -> str:
