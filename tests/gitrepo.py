@@ -7,6 +7,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from validator.digits import decimal_text
+
 EPOCH = 1_790_000_000  # a fixed "now" for tests that pass the clock explicitly
 
 
@@ -39,7 +41,7 @@ def flag_yaml(
         lines.append("actors:")
         lines.extend(f"  - {actor}" for actor in actors)
     if percentage is not None:
-        lines.append(f"percentage: {{of: {percentage[0]}, value: {percentage[1]:g}}}")
+        lines.append(f"percentage: {{of: {percentage[0]}, value: {decimal_text(percentage[1])}}}")
     lines.append(f"default_enabled: {'true' if default_enabled else 'false'}")
     if cleanup:
         lines.append("cleanup_issue_url: https://gitlab.com/gitlab-org/gitlab/-/issues/1")

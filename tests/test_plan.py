@@ -52,6 +52,18 @@ def test_chatops_equivalent_and_rollback(before: tuple[str, dict[str, object]],
     assert item.rollback == rollback
 
 
+def test_an_odd_percentage_is_named_with_every_digit_the_file_gave() -> None:
+    """`{:g}` kept six significant digits: the ChatOps command set 12.3455 where the file
+    (and the export, and eval) said 12.34545, and the text named another step."""
+    item = one(loaded("beta", **BETA),
+               loaded("percentage", percentage=("actors", 12.34545), **BETA))
+    assert item.chatops == ["/chatops run feature set demo 12.34545 --actors"]
+    assert item.change == "beta (2 actors) → percentage 12.34545% of actors"
+    assert item.after["production"].endswith("plus 12.34545% of actors")
+    tiny = one(loaded("beta", **BETA), loaded("percentage", percentage=("actors", 1e-05), **BETA))
+    assert tiny.chatops == ["/chatops run feature set demo 0.00001 --actors"]
+
+
 def test_reach_per_environment_and_soak_it_starts() -> None:
     item = one(loaded("beta", **BETA), loaded("percentage", percentage=("actors", 10), **BETA))
     assert item.change == "beta (2 actors) → percentage 10% of actors"

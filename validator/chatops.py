@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from validator.build import Gates, stage_gates
+from validator.digits import decimal_text
 from validator.model import Environment
 from validator.transitions import RolloutState
 
@@ -56,7 +57,7 @@ def _percentage(name: str, option: str, old: float | None, new: float | None) ->
     if old == new:
         return []
     suffix = f" {option}" if option else ""
-    return [f"{_PREFIX} set {name} {new or 0:g}{suffix}"]
+    return [f"{_PREFIX} set {name} {decimal_text(new or 0)}{suffix}"]
 
 
 def _actor_option(actor: str) -> str:

@@ -7,6 +7,8 @@ text into an internal error. No id, count or timestamp flagops reads has more th
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 MAX_DIGITS = 18
 """Below 2**63: any id GitHub or GitLab gives, any count, any Unix time in seconds."""
 
@@ -18,3 +20,12 @@ def whole_number(text: str, *, max_digits: int = MAX_DIGITS) -> int | None:
     if 0 < len(text) <= min(max_digits, 4300) and text.isascii() and text.isdigit():
         return int(text)
     return None
+
+
+def decimal_text(value: float) -> str:
+    """A percentage (any float) as plain decimal text that reads back as exactly that value:
+    "50", "12.5", "12.34545", "0.00001", never an exponent. `{:g}` keeps six significant
+    digits, so a command or a plan written with it would name another percentage than the
+    flag file's; Flipper's export, GitLab's sync, chatops commands and messages use this."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from validator.build import Gates
 from validator.chatops import commands, gates, is_open
 from validator.check import LoadedFlag
+from validator.digits import decimal_text
 from validator.durations import minutes_text
 from validator.findings import Finding, Severity
 from validator.model import Environment, Stage
@@ -90,9 +91,9 @@ def reach(found: Gates) -> str:
         return "nobody"
     parts = [", ".join(found.actors)] if found.actors else []
     if found.percentage_of_actors is not None:
-        parts.append(f"{found.percentage_of_actors:g}% of actors")
+        parts.append(f"{decimal_text(found.percentage_of_actors)}% of actors")
     if found.percentage_of_time is not None:
-        parts.append(f"{found.percentage_of_time:g}% of the time")
+        parts.append(f"{decimal_text(found.percentage_of_time)}% of the time")
     return " plus ".join(parts)
 
 

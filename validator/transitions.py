@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from validator.build import Gates, stage_gates
 from validator.check import LoadedFlag
+from validator.digits import decimal_text
 from validator.durations import minutes_text
 from validator.engines import Bucketing
 from validator.engines.bucketing import bucketed_as_written, in_share
@@ -46,7 +47,7 @@ class RolloutState:
 
     def describe(self) -> str:
         if self.stage is Stage.PERCENTAGE and self.percentage is not None:
-            return f"percentage {self.percentage.value:g}% of {self.percentage.of}"
+            return f"percentage {decimal_text(self.percentage.value)}% of {self.percentage.of}"
         if self.stage is Stage.BETA:
             return f"beta ({len(self.actors)} actor{'s' if len(self.actors) != 1 else ''})"
         if self.stage is Stage.ENABLED and self.default_enabled:
@@ -240,7 +241,8 @@ def _shape_of_step(name: str, old: RolloutState, new: RolloutState, after: Loade
     limit = _percentage_limit(old, policy)
     if new.stage is Stage.PERCENTAGE and new.percentage and limit and new.percentage.value > limit:
         findings.append(_at("FO202", after, "percentage",
-                            f"{change} goes past the next step {limit:g}%; {legal}", name))
+                            f"{change} goes past the next step {decimal_text(limit)}%; "
+                            f"{legal}", name))
     if old.stage is Stage.PERCENTAGE and new.stage is Stage.ENABLED and old.percentage and \
             old.percentage.value < policy.percentage_steps[-1]:
         findings.append(_at("FO202", after, "stage",
@@ -269,12 +271,12 @@ def next_step(state: RolloutState, policy: Policy) -> str:
     if state.stage is Stage.STAGING:
         return "staging → beta (list the first actors)"
     if state.stage is Stage.BETA:
-        return f"beta → percentage {policy.percentage_steps[0]:g}% of actors"
+        return f"beta → percentage {decimal_text(policy.percentage_steps[0])}% of actors"
     if state.stage is Stage.PERCENTAGE:
         limit = _percentage_limit(state, policy)
         if limit is None:
             return "percentage 100% → enabled"
-        return f"{state.describe()} → {limit:g}%"
+        return f"{state.describe()} → {decimal_text(limit)}%"
     if not state.default_enabled:
         return "enabled → default_enabled: true (with a cleanup_issue_url)"
     return "removing the flag once its cleanup is done"

@@ -8,12 +8,12 @@ Groups and expressions are empty.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 from validator.build import Gates, MergedConfig
+from validator.digits import decimal_text
 from validator.export import fits
 
 VERSION = 1
@@ -65,10 +65,7 @@ def percent_text(value: float | None) -> str | None:
     reads the text back as a float (Typecast.to_percentage, no rounding) and compares
     `crc32 % 100000 < percentage * 1000`, so "12.345" for 12.3454 shuts out the actor in
     bucket 12345 that `flagops eval` lets in. Plain decimals, never an exponent (1e-05)."""
-    if value is None:
-        return None
-    text = format(Decimal(repr(float(value))), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return None if value is None else decimal_text(value)
 
 
 def check(document: dict[str, Any]) -> None:

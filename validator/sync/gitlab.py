@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from validator.build import Gates, MergedConfig
+from validator.digits import decimal_text
 from validator.errors import UserError
 
 ACTOR_PARAMETERS = {"User": "user", "Group": "group", "Project": "project"}
@@ -155,9 +156,7 @@ def _percentages(gates: Gates) -> dict[str, float]:
 def _number(value: float) -> str:
     """Every digit the flag file gave, as the Flipper export writes it: {:g} kept six
     significant digits, so the plan said 12.3455% where --apply set 12.34545%."""
-    from validator.export.flipper import percent_text
-
-    return percent_text(value) or "0"
+    return decimal_text(value)
 
 
 def actor_parameter(actor: str) -> tuple[str, str]:

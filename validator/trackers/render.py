@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from validator.build import Gates
 from validator.chatops import commands, gates
+from validator.digits import decimal_text
 from validator.durations import minutes_text
 from validator.model import Environment, Flag, Percentage, Stage
 from validator.plan import reach
@@ -83,8 +84,9 @@ def rollout_states(flag: Flag, policy: Policy) -> list[tuple[str, RolloutState]]
     of = flag.percentage.of if flag.percentage else "actors"
     states = [("Staging", replace(start, stage=Stage.STAGING)),
               ("Beta", replace(start, stage=Stage.BETA, actors=actors))]
-    states += [(f"Percentage {value:g}%", replace(start, stage=Stage.PERCENTAGE, actors=actors,
-                                                   percentage=Percentage(of=of, value=value)))
+    states += [(f"Percentage {decimal_text(value)}%",
+                replace(start, stage=Stage.PERCENTAGE, actors=actors,
+                        percentage=Percentage(of=of, value=value)))
                for value in policy.percentage_steps]
     states.append(("Enabled", replace(start, stage=Stage.ENABLED)))
     limit = flag.rules.max_stage.rank
@@ -134,7 +136,7 @@ def promote_command(flag: Flag, old: RolloutState, new: RolloutState) -> str:
     if new.stage is Stage.BETA:
         return f"{base} --to beta --actor {' '.join(sorted(new.actors))}"
     if new.stage is Stage.PERCENTAGE and new.percentage is not None:
-        return f"{base} --percentage {new.percentage.value:g}"
+        return f"{base} --percentage {decimal_text(new.percentage.value)}"
     return f"{base} --to {new.stage}"
 
 
