@@ -94,6 +94,20 @@ def test_status_rows_in_json_and_stale_first(fleet: Repo,
     assert code == 0 and "old_beta" in out and "fresh  " not in out
 
 
+def test_status_ages_a_flag_added_in_a_commit_dated_in_the_future(
+        tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    """As the gate's stale rule counts: from the add or any later commit, the earliest."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("old_beta", flag_type="beta")
+    repo.commit("add, dated ten years ahead", at=EPOCH + 3650 * DAY)
+    repo.write("README.md", "docs\n")
+    repo.commit("docs, landed after it", at=EPOCH - 200 * DAY)
+    code, out, err = run_cli("-C", str(repo.path), "status", "--format", "json")
+    assert (code, err) == (0, "")
+    [row] = json.loads(out)
+    assert row["stale"] and row["age"].endswith("of 6 months")
+
+
 def test_status_in_milestones_from_the_version_file(tmp_path: Path, fleet: Repo,
                                                     run_cli: Callable[..., CliResult]) -> None:
     (fleet.path / "VERSION").write_text("14.1.0-pre\n")

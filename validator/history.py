@@ -10,7 +10,7 @@ or a direct push, whose dates its author sets) starts its soak at the next merge
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from validator.git import Change, Entry
@@ -33,6 +33,11 @@ class Clock:
     """The newest commit whose trusted time is before the horizon (None: none is)."""
     roots: frozenset[str] = frozenset()
     """Commits without parents: in a shallow clone, where the known history is cut."""
+    earliest: dict[str, int] = field(default_factory=dict)
+    """Each commit's time for an age (how long something has been there): its committer
+    time, or an earlier one of a commit after it on the line. The mirror of `times`: a commit
+    dated in the future cannot make what it added look younger than the commits that landed
+    after it (the merge that took it, say)."""
 
 
 def trusted_times(line: Sequence[FirstParent], horizon: int | None,
@@ -58,20 +63,17 @@ def trusted_times(line: Sequence[FirstParent], horizon: int | None,
                            and (time := times[commit.sha]) is not None and time < horizon),
                           None)
     roots = cut | frozenset(commit.sha for commit in line if commit.parents == 0)
-    return Clock(times, horizon_commit, roots)
+    return Clock(times, horizon_commit, roots, _earliest(line))
 
 
-def latest_times(line: Sequence[FirstParent], now: int) -> dict[str, int]:
-    """Each commit's time for an age (how long something has been there), `line` newest
-    first: its committer time, or an earlier one of a commit after it, and never after `now`.
-    The mirror of `trusted_times`: a commit dated in the future cannot make what it added look
-    younger than the commits that landed after it (the merge that took it, say)."""
-    running = now
-    latest: dict[str, int] = {}
+def _earliest(line: Sequence[FirstParent]) -> dict[str, int]:
+    """`Clock.earliest`: the running minimum from the tip down (`line` is newest first)."""
+    running = 2**62
+    earliest: dict[str, int] = {}
     for commit in line:
         running = min(running, commit.committed_at)
-        latest[commit.sha] = running
-    return latest
+        earliest[commit.sha] = running
+    return earliest
 
 
 def _side_state(changes: Sequence[Change], name_of: Callable[[str], str], name: str,

@@ -60,11 +60,11 @@ def _wanted_name(path: str, wanted: set[str]) -> str | None:
 
 
 def added_at(commits: Sequence[Commit], clock: Clock) -> int | None:
-    """Trusted time of the newest commit that created the flag (no file of its name before;
-    a move has one, so it does not count)."""
+    """When the newest commit that created the flag landed, for its age (`Clock.earliest`;
+    no file of its name before: a move has one, so it does not count)."""
     for commit in commits:
         if all(change.before is None for change in commit.changes):
-            return clock.times.get(commit.sha)
+            return clock.earliest.get(commit.sha)
     return None
 
 

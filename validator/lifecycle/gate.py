@@ -22,8 +22,7 @@ from validator import git
 from validator.check import LoadedFlag
 from validator.findings import RULES, START, Finding, Severity
 from validator.git import log as git_log
-from validator.history import latest_times
-from validator.landings import landing_times
+from validator.landings import branch_clock, landing_times
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import age, current_milestone, released_key, rollout_overdue
 from validator.lifecycle.reads import VERSION_BYTES
@@ -61,7 +60,7 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     current = current_milestone(policy, _version_at(reader, root, base, policy))
     # Months need a walk of the base's history: CI's, not the pre-commit hook's (--staged).
     months = policy.stale_in_months and current is None and not sides.staged
-    added = _added_at(root, base, judged, now) if months else {}
+    added = _added_at(root, base, judged) if months else {}
     for name, loaded in sorted(judged.items()):
         findings += stale_findings(loaded, policy, current, added.get(name), now)
     if not sides.staged:  # a walk back max_released_days: CI's, not the pre-commit hook's
@@ -151,11 +150,11 @@ def _version_at(reader: git.BlobReader, root: Path, base: str, policy: Policy) -
     return raw[:VERSION_BYTES].decode("utf-8", "replace") if raw is not None else None
 
 
-def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag],
-              now: int) -> dict[str, int]:
+def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag]) -> dict[str, int]:
     """When each flag's file was added at its path on the base's first-parent line: one
-    `git log` over literal paths (fast; a glob over all of history is not), dated by
-    `latest_times`, so that a commit dated in the future cannot keep a flag young."""
+    `git log` over literal paths (fast; a glob over all of history is not), dated as `status`
+    dates it (`Clock.earliest`), so that a commit dated in the future cannot keep a flag
+    young."""
     paths = {loaded.document.path: name for name, loaded in flags.items()}
     if not paths or base == _EMPTY_TREE:
         return {}
@@ -167,7 +166,7 @@ def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag],
                 found.setdefault(paths[change.path], commit.sha)
     if not found:
         return {}
-    dated = latest_times(git_log.first_parent_line(root, base), now)
+    dated = branch_clock(root, base)[0].earliest
     return {name: dated[sha] for name, sha in found.items() if sha in dated}
 
 
