@@ -183,9 +183,9 @@ def _init(parser: argparse.ArgumentParser) -> None:
 
 
 def _hook_repository(text: str) -> str:
-    """A URL or path, on one line: pre-commit's `repo:` holds no more (exit 2 otherwise)."""
-    if not text or not text.isprintable() or any(c.isspace() for c in text):  # (a byte
-        # that is not UTF-8 comes as a surrogate, which is not printable either)
+    """A URL or path, on one line: pre-commit's `repo:` holds no more (exit 2 otherwise). A
+    byte that is not UTF-8 comes as a lone surrogate, which is not printable either."""
+    if not text or not text.isprintable() or any(c.isspace() for c in text):
         raise argparse.ArgumentTypeError(f"{text!r} is no repository URL or path (spaces, "
                                          "control characters and bytes that are not UTF-8 "
                                          "cannot be one)")

@@ -45,7 +45,7 @@ class Step:
         if self.action == "delete":
             return f"{self.flag}: delete (back to its definition's default)"
         if self.key is not None:
-            return f"{self.flag}: set {self.key} to {_number(float(self.value))}%"
+            return f"{self.flag}: set {self.key} to {decimal_text(float(self.value))}%"
         verb = "enable" if self.value else "disable"
         return f"{self.flag}: {verb} for {self.actor}" if self.actor else \
             f"{self.flag}: {verb} for everyone" + ("" if self.value else " (clears all gates)")
@@ -151,12 +151,6 @@ def _percentages(gates: Gates) -> dict[str, float]:
     values = {"percentage_of_actors": gates.percentage_of_actors,
               "percentage_of_time": gates.percentage_of_time}
     return {key: value for key, value in values.items() if value}
-
-
-def _number(value: float) -> str:
-    """Every digit the flag file gave, as the Flipper export writes it: {:g} kept six
-    significant digits, so the plan said 12.3455% where --apply set 12.34545%."""
-    return decimal_text(value)
 
 
 def actor_parameter(actor: str) -> tuple[str, str]:
