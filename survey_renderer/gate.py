@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from validator.build import BUCKETS, SCALE, Gates, bucket, in_percentage
 from validator.engines import Bucketing
 from validator.engines.bucketing import in_share
+from validator.gates import BUCKETS, SCALE, Gates, bucket, in_percentage
 
 __all__ = ["BUCKETS", "SCALE", "Decision", "Reason", "bucket", "evaluate", "in_percentage",
            "static_decision"]

@@ -25,9 +25,10 @@ from survey_renderer.browser import chromium, serve
 from survey_renderer.catalog.pages import render_catalog
 from survey_renderer.cli import write_site
 from survey_renderer.site import DEFAULT_INVITE_URL, FLAG_NAME, render_site
-from validator.build import FlagState, Gates, MergedConfig
+from validator.build import FlagState, MergedConfig
 from validator.config_file import read_config
 from validator.errors import UserError
+from validator.gates import Gates
 from validator.model import Environment, Stage
 from validator.policy import DEFAULT_POLICY
 

@@ -19,10 +19,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from survey_renderer.gate import static_decision
-from validator.build import Gates, MergedConfig
+from validator.build import MergedConfig
 from validator.engines import Bucketing
 from validator.engines.bucketing import share_weight
 from validator.errors import UserError
+from validator.gates import Gates
 
 FLAG_NAME = "calendly_invite_link"
 DEFAULT_INVITE_URL = "https://calendly.com/d/n9wd-sy2b/gitlab-user-onboarding-research"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from validator.build import FlagState, MergedConfig, stage_gates
+from validator.build import FlagState, MergedConfig
+from validator.gates import stage_gates
 from validator.model import Environment, Percentage, Stage
 
 FLAG = "calendly_invite_link"

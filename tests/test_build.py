@@ -11,17 +11,16 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from validator.build import (
-    Gates,
     MergedConfig,
     build_config,
     config_schema_text,
     config_text,
-    effective_gates,
     parse_config,
 )
 from validator.cli import main
 from validator.config_file import SCHEMA_PATH
 from validator.errors import UserError
+from validator.gates import Gates, effective_gates
 from validator.model import Environment, Flag, Stage
 
 REPO = Path(__file__).resolve().parent.parent

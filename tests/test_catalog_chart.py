@@ -9,8 +9,8 @@ import pytest
 
 from survey_renderer.catalog import cells
 from survey_renderer.catalog.chart import ACTORS_LEVEL, HEIGHT, Point, draw, iso, level
-from validator.build import stage_gates
 from validator.flag_summary import Reach
+from validator.gates import stage_gates
 from validator.lifecycle.lifespan import Age
 from validator.lifecycle.summary import lifespan, reach_of
 from validator.model import Environment, Percentage, Stage

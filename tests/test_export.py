@@ -134,7 +134,7 @@ def test_export_is_deterministic() -> None:
 
 def _actor_in_bucket(wanted: int) -> str:
     """A `User:N` whose Flipper bucket for FLAG is `wanted`."""
-    from validator.build import bucket
+    from validator.gates import bucket
 
     return next(f"User:{n}" for n in range(10_000_000) if bucket(FLAG, f"User:{n}") == wanted)
 
@@ -145,7 +145,7 @@ def test_flipper_export_lets_in_exactly_whom_the_flag_file_does(value: float, ed
     # Flipper reads the stored text back as a float (Typecast.to_percentage, no rounding) and
     # lets an actor in when crc32 % 100000 < percentage * 1000, as `flagops eval` does: a
     # percentage rounded to three decimals in the export moved the actor on the edge.
-    from validator.build import in_percentage
+    from validator.gates import in_percentage
 
     actor = _actor_in_bucket(edge)
     document = json.loads(export_text("flipper", config_at(

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from survey_renderer.gate import Reason, bucket, evaluate, in_percentage, static_decision
-from validator.build import Gates
+from validator.gates import Gates
 
 FLAG = "calendly_invite_link"
 ACTORS = [f"User:{n}" for n in range(1, 3001)] + ["Project:gitlab-org/gitlab", "User:jürgen",

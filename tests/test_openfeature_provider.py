@@ -13,8 +13,9 @@ import pytest
 from conftest import require
 from engine_stages import ACTORS, FLAG
 
-from validator.build import FlagState, MergedConfig, config_text, stage_gates
+from validator.build import FlagState, MergedConfig, config_text
 from validator.engines.bucketing import in_share
+from validator.gates import stage_gates
 from validator.model import Environment, Percentage, Stage
 
 require(importlib.util.find_spec("openfeature") is not None,

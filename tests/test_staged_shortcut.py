@@ -82,6 +82,19 @@ def test_the_shortcut_imports_neither_model_nor_parser(repo: Repo) -> None:
     assert "FO303" in done.stdout
 
 
+def test_the_judge_of_a_staged_flag_imports_no_merged_config(repo: Repo) -> None:
+    """The hook judges a step with the gates (validator.gates), not with the merged config's
+    models and the catalog's (about 20 ms of a hook's imports)."""
+    repo.write("flags/demo.yml", flag_yaml("demo", "beta", actors=["User:1"]))
+    repo.git("add", "--", "flags/demo.yml")
+    probe = ("import sys; from validator.cli import main; code = main(['-C', sys.argv[1], "
+             "'validate', '--staged']); print(code, [m for m in ('validator.build', "
+             "'validator.flag_summary') if m in sys.modules], 'validator.gates' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe, str(repo.path)], capture_output=True,
+                          text=True, check=False, env=repo.env)
+    assert done.stdout.splitlines()[-1] == "0 [] True", done.stdout + done.stderr
+
+
 def test_the_shortcut_is_not_taken_when_the_range_is_widened(repo: Repo) -> None:
     from validator.staged import shortcut
 

@@ -26,10 +26,11 @@ from survey_renderer.cli import write_site
 from survey_renderer.gate import evaluate
 from survey_renderer.screenshot import SHOTS, demo_site, photograph
 from survey_renderer.site import DEFAULT_INVITE_URL, FLAG_NAME, check_invite_url, render_site
-from validator.build import BUCKETS, MergedConfig, build_config, config_text
+from validator.build import MergedConfig, build_config, config_text
 from validator.cli import main
 from validator.engines.murmur import flagd_bucket
 from validator.errors import UserError
+from validator.gates import BUCKETS
 from validator.model import Environment, Flag
 
 HOSTS = ("calendly.com",)

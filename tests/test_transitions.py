@@ -9,11 +9,11 @@ from gitrepo import EPOCH, flag_yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from validator.build import in_percentage
 from validator.check import LoadedFlag
 from validator.engines import Bucketing
 from validator.engines.bucketing import in_share
 from validator.findings import Severity
+from validator.gates import in_percentage
 from validator.loader import load_document
 from validator.model import STAGE_EXPOSURE, Environment, Exposure, Stage
 from validator.parse import parse_flag

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from validator.build import Gates, stage_gates
 from validator.digits import decimal_text
+from validator.gates import Gates, stage_gates
 from validator.model import Environment
 from validator.transitions import RolloutState
 

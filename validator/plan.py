@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from validator.build import Gates
 from validator.chatops import commands, gates, is_open
 from validator.check import LoadedFlag
 from validator.digits import decimal_text
 from validator.durations import minutes_text
 from validator.findings import Finding, Severity
+from validator.gates import Gates
 from validator.model import Environment, Stage
 from validator.plan_steps import released, removed_reach, revert
 from validator.policy import Policy

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from validator.build import Gates, stage_gates
 from validator.check import LoadedFlag
 from validator.digits import decimal_text
 from validator.durations import minutes_text
 from validator.engines import Bucketing
 from validator.engines.bucketing import bucketed_as_written, in_share
 from validator.findings import RULES, START, Finding, Position, Severity
+from validator.gates import Gates, stage_gates
 from validator.model import STAGE_ORDER, Environment, Flag, FlagType, Percentage, Stage
 from validator.policy import Policy
 

@@ -10,9 +10,9 @@ that `flagops eval`, the provider and the survey page agree with the engine acto
 
 from __future__ import annotations
 
-from validator.build import BUCKETS, SCALE, bucket
 from validator.engines import Bucketing
 from validator.engines.murmur import flagd_bucket
+from validator.gates import BUCKETS, SCALE, bucket
 
 
 def actor_bucket(flag_name: str, actor: str, bucketing: Bucketing = "flipper") -> int:

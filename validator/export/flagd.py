@@ -22,9 +22,10 @@ from pydantic import (
     model_validator,
 )
 
-from validator.build import BUCKETS, FlagState, Gates, MergedConfig
+from validator.build import FlagState, MergedConfig
 from validator.engines.bucketing import share_weight
 from validator.export import fits
+from validator.gates import BUCKETS, Gates
 from validator.model import Stage
 
 SCHEMA = "https://flagd.dev/schema/v0/flags.json"

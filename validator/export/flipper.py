@@ -12,9 +12,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
-from validator.build import Gates, MergedConfig
+from validator.build import MergedConfig
 from validator.digits import decimal_text
 from validator.export import fits
+from validator.gates import Gates
 
 VERSION = 1
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from validator.build import Gates
 from validator.flag_summary import FlagSummary, Landed, Level, Lifespan, Reach
+from validator.gates import Gates
 from validator.lifecycle.lifespan import Age, age
 from validator.lifecycle.show import iso
 from validator.lifecycle.status import Facts, row_of

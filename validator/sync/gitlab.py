@@ -14,9 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from validator.build import Gates, MergedConfig
+from validator.build import MergedConfig
 from validator.digits import decimal_text
 from validator.errors import UserError
+from validator.gates import Gates
 
 ACTOR_PARAMETERS = {"User": "user", "Group": "group", "Project": "project"}
 """Actor kinds the features API takes, and the parameter naming each (by username or path)."""

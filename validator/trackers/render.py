@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from validator.build import Gates
 from validator.chatops import commands, gates
 from validator.digits import decimal_text
 from validator.durations import minutes_text
+from validator.gates import Gates
 from validator.model import Environment, Flag, Percentage, Stage
 from validator.plan import reach
 from validator.plan_steps import removed_reach
