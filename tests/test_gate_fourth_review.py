@@ -1,0 +1,64 @@
+"""The fourth review's attacks on the gate, each in a real repository through the command line:
+every one of them must be refused (or judged, where it made the gate crash), and the legal
+change next to it must still pass."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gitrepo import Repo
+from test_gate_integrity import flagops
+
+NOW = int(time.time())
+DAY = 24 * 3600
+BETA: dict[str, Any] = {"actors": ("Project:gitlab-org/gitlab",)}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("pyproject.toml", "[tool.flagops]\n")
+    return repo
+
+
+# A commit whose date git cannot read.
+
+def _commit_dated(repo: Repo, message: str, committer_date: str) -> str:
+    """The index committed on main by hand, with `committer_date` as the committer line's
+    date: what a push can carry, though `git commit` would not write it."""
+    tree = repo.git("write-tree").strip()
+    text = (f"tree {tree}\nparent {repo.head()}\nauthor t <t@e> {NOW - DAY} +0000\n"
+            f"committer t <t@e> {committer_date}\n\n{message}\n")
+    done = subprocess.run(["git", "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
+                          cwd=repo.path, env=repo.env, input=text, capture_output=True,
+                          text=True, check=True)
+    repo.git("update-ref", "refs/heads/main", done.stdout.strip())
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("committer_date", [f"{NOW - 5 * DAY} 0000", f"{NOW - 5 * DAY}",
+                                            "+0000"], ids=["unsigned-zone", "no-zone", "no-time"])
+@pytest.mark.parametrize("before", [10 * DAY, 60], ids=["soaked", "recent"])
+def test_a_commit_whose_date_git_cannot_read_is_judged_not_a_crash(
+        repo: Repo, committer_date: str, before: int) -> None:
+    """A time zone without its sign (`… 0000`) is only fsck's badTimezone, which hosts
+    accept on push; git prints such a commit's `%ct` as nothing. The clock read it with
+    `int("")`: once such a commit was on the base branch, every forward step of every flag
+    was an internal error (exit 3). It lands as git orders it, dated 0: no earlier than the
+    commit before it, like any backdated commit, so its step soaks from that one."""
+    repo.write_flag("demo", "off")
+    repo.commit("add demo", at=NOW - before)
+    repo.write_flag("demo", "staging")
+    repo.git("add", "-A")
+    sha = _commit_dated(repo, "demo on staging", committer_date)
+    assert repo.git("log", "-1", "--format=%ct", sha).strip() == ""
+    repo.write_flag("demo", "beta", **BETA)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD")
+    if before > 15 * 60:
+        assert (code, found) == (0, []), text
+    else:  # the commit before it is a minute old: staging has not soaked
+        assert code == 1 and found == ["FO204:error"], text
