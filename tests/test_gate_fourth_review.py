@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gitrepo import Repo
+from gitrepo import Repo, flag_yaml
 from test_gate_integrity import flagops
 
 NOW = int(time.time())
@@ -62,3 +62,38 @@ def test_a_commit_whose_date_git_cannot_read_is_judged_not_a_crash(
         assert (code, found) == (0, []), text
     else:  # the commit before it is a minute old: staging has not soaked
         assert code == 1 and found == ["FO204:error"], text
+
+
+# A line break that YAML sees and review does not: the carriage return of old Macs.
+
+FIFTY: dict[str, Any] = {"percentage": ("actors", 50), **BETA}
+
+
+@pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"), ("--staged",)])
+def test_a_stage_hidden_behind_a_lone_carriage_return_is_refused(repo: Repo,
+                                                                  mode: tuple[str, ...]) -> None:
+    """YAML breaks lines at a CR that no LF follows; git counts lines by LF, so the diff
+    shows `# rollout notes<CR>stage: enabled` as one line, and a web review renders the CR as
+    a space (CSS): a comment. FO104 refused NEL, LS and PS for that, not the CR (ASCII, so
+    the check was skipped). The same file with CRLF line ends (one break for everyone)
+    still takes a legal step."""
+    repo.write_flag("demo", "percentage", percentage=("actors", 100), **BETA)
+    repo.commit("demo at 100%", at=NOW - 10 * DAY)
+    text = flag_yaml("demo", "enabled", **BETA)
+    repo.write("flags/demo.yml", text.replace("stage: enabled",
+                                              "# rollout notes\rstage: enabled"))
+    if mode[0] == "--staged":
+        repo.git("add", "flags/demo.yml")
+    else:
+        repo.commit("notes", at=NOW - DAY)
+    code, found, report = flagops(repo, "validate", *mode)
+    assert code == 1 and found == ["FO104:error"], report
+    line = text.splitlines().index("stage: enabled") + 1
+    assert f"flags/demo.yml:{line}:{len('# rollout notes') + 1}: error FO104 U+000D " in report
+    if mode[0] != "--staged":
+        repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.write("flags/demo.yml", text.replace("\n", "\r\n"))
+    repo.git("add", "flags/demo.yml")
+    if mode[0] != "--staged":
+        repo.commit("enabled, written on Windows", at=NOW - DAY)
+    assert flagops(repo, "validate", *mode)[:2] == (0, [])

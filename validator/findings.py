@@ -99,7 +99,8 @@ _CATALOGUE = (
           "characters, or the file a line break that only YAML sees.",
           "Zero-width, bidirectional-control and other format characters make a file say "
           "something other than what a reviewer sees; type the value without them. YAML "
-          "breaks lines at U+0085, U+2028 and U+2029, editors do not: remove them."),
+          "breaks lines at U+0085, U+2028, U+2029 and a carriage return without a line feed, "
+          "review does not: remove them."),
     _rule("FO110", "name-mismatch", "The flag's name differs from its file name.",
           "Name the file <name>.yml so that the flag is found where its name says."),
     _rule("FO111", "duplicate-name", "Two files define the same flag.",
