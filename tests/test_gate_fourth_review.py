@@ -97,3 +97,36 @@ def test_a_stage_hidden_behind_a_lone_carriage_return_is_refused(repo: Repo,
     if mode[0] != "--staged":
         repo.commit("enabled, written on Windows", at=NOW - DAY)
     assert flagops(repo, "validate", *mode)[:2] == (0, [])
+
+
+# A removal that proves a flag was released must follow a release that was live.
+
+def test_a_change_that_adds_a_released_flag_and_removes_it_proves_nothing(repo: Repo) -> None:
+    """Fast-forwarded, a change lands as its own commits, minutes apart by its author's
+    honest clock: one adds `brand_new` released, the next removes it, and the change as a
+    whole touches no flag (it passes). The release had "landed strictly before the removal",
+    so the next change brought `brand_new` back released for everyone as a revert, with no
+    step ever judged. A removal counts only after the release was live for the policy's
+    default_enabled soak; a removal dated in the future counts from now."""
+    repo.write_flag("demo", "beta", **BETA)
+    base = repo.commit("demo at beta", at=NOW - 10 * DAY)
+    for removed_at in (NOW - 100, NOW + 2 * DAY):
+        repo.git("reset", "-q", "--hard", base)
+        repo.write_flag("brand_new", "enabled", default_enabled=True, cleanup=True)
+        repo.commit("add released", at=NOW - 200)
+        (repo.path / "flags/brand_new.yml").unlink()
+        removal = repo.commit("remove it again", at=removed_at)
+        assert flagops(repo, "validate", "--base", base, "--head", removal)[:2] == (0, [])
+        repo.git("revert", "--no-edit", removal, at=max(removed_at, NOW) + 60)
+        code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+        assert code == 1 and found == ["FO207:error"], text
+
+
+def test_the_revert_of_the_removal_of_a_flag_released_for_a_day_passes(repo: Repo) -> None:
+    """The legal revert next to it: released a day before its removal, it comes back."""
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("demo released", at=NOW - 3 * DAY)
+    (repo.path / "flags/demo.yml").unlink()
+    removal = repo.commit("remove demo", at=NOW - 2 * DAY + 60)
+    repo.git("revert", "--no-edit", removal, at=NOW)
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])

@@ -390,7 +390,7 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
     policy = result.policy
     landings = _landings(root, reader, span, result, now)
     released = released_before_removal(root, reader, span.base, result.before, result.after,
-                                       result.policy, removed)
+                                       result.policy, removed, now=now)
     findings: list[Finding] = []
     for name in sorted(result.before.keys() | result.after.keys() | base_side.unreadable.keys()):
         before, after = result.before.get(name), result.after.get(name)
