@@ -130,3 +130,34 @@ def test_the_revert_of_the_removal_of_a_flag_released_for_a_day_passes(repo: Rep
     removal = repo.commit("remove demo", at=NOW - 2 * DAY + 60)
     repo.git("revert", "--no-edit", removal, at=NOW)
     assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])
+
+
+# A blob git stores in a thousandth of its size.
+
+def test_a_huge_flag_file_is_one_line_and_never_read_whole(repo: Repo) -> None:
+    """A file of zeros compresses a thousandfold: a 16 GB "flag file" is a 16 MB push. The
+    blob reader read every blob whole, so the gate asked for as much memory as the file held
+    (a 300 MB file: 330 MB resident) and a big enough one got CI's job killed. It hands out
+    one byte more than any reader accepts, drops the rest, and stays in step with git."""
+    import tracemalloc
+
+    from validator.git import BlobReader
+
+    limit = 1024 * 1024  # validator.git.MAX_BLOB_BYTES: pyproject.toml's limit, the largest
+    repo.write_flag("demo", "off")
+    repo.commit("demo", at=NOW - DAY)
+    (repo.path / "flags/huge.yml").write_bytes(bytes(32 * limit))
+    repo.commit("a huge flag file", at=NOW - 60)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and found == ["FO004:error"], text
+    huge = repo.git("rev-parse", "HEAD:flags/huge.yml").strip()
+    small = repo.git("rev-parse", "HEAD:flags/demo.yml").strip()
+    with BlobReader(repo.path) as reader:
+        tracemalloc.start()
+        try:
+            body, after = reader.read(huge), reader.read(small)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert body == bytes(limit + 1) and peak < 4 * limit
+    assert after == (repo.path / "flags/demo.yml").read_bytes()
