@@ -161,3 +161,33 @@ def test_a_huge_flag_file_is_one_line_and_never_read_whole(repo: Repo) -> None:
             tracemalloc.stop()
     assert body == bytes(limit + 1) and peak < 4 * limit
     assert after == (repo.path / "flags/demo.yml").read_bytes()
+
+
+# A stale flag stays stale whatever the change says its milestone or type is.
+
+@pytest.mark.parametrize("edit", [{"milestone": "'99.0'"}, {"type": "worker"}],
+                         ids=["milestone", "type"])
+def test_a_step_cannot_make_a_stale_flag_young_by_editing_its_milestone_or_type(
+        repo: Repo, edit: dict[str, str]) -> None:
+    """With stale_severity = "error" a stale flag's forward step is refused (FO402). Its age
+    is counted from its milestone, against its type's lifespan, and both were read from the
+    head: the step that also set `milestone: '99.0'` (or `type: worker`, which never goes
+    stale) passed. The base's milestone and type count too, as the base's type decides
+    `may_skip`; the edit applies from the next change on."""
+    repo.write("pyproject.toml", '[tool.flagops]\nstale_severity = "error"\n')
+    repo.write("VERSION", "15.0.0-pre\n")  # milestone 13.12 + 6 for beta: stale since 14.6
+    repo.write_flag("demo", "staging")
+    repo.commit("demo on staging", at=NOW - 10 * DAY)
+    text = flag_yaml("demo", "beta", **BETA)
+    for key, value in edit.items():
+        text = "\n".join(f"{key}: {value}" if line.startswith(f"{key}: ") else line
+                         for line in text.splitlines()) + "\n"
+    repo.write("flags/demo.yml", text)
+    repo.commit("beta, and young again", at=NOW - 60)
+    code, found, report = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and found == ["FO402:error"], report
+    assert "by its milestone 13.12 and type at the base" in report
+    repo.write("flags/demo.yml", text.replace("stage: beta", "stage: off")
+               .replace("actors:\n  - Project:gitlab-org/gitlab\n", ""))
+    repo.commit("roll back, with the edit", at=NOW - 30)
+    assert flagops(repo, "validate", "--base", "HEAD~2", "--head", "HEAD")[:2] == (0, [])
