@@ -191,3 +191,22 @@ def test_a_step_cannot_make_a_stale_flag_young_by_editing_its_milestone_or_type(
                .replace("actors:\n  - Project:gitlab-org/gitlab\n", ""))
     repo.commit("roll back, with the edit", at=NOW - 30)
     assert flagops(repo, "validate", "--base", "HEAD~2", "--head", "HEAD")[:2] == (0, [])
+
+
+def test_a_move_in_the_change_that_steps_a_stale_flag_restarts_no_count(repo: Repo) -> None:
+    """Counted in months, a flag ages from the commit that added its file at its path, so a
+    move starts the count again. The path was the head's: a forward step that also moved the
+    file (into a team folder) was judged young. The base's path counts for that change; the
+    move restarts the count from the next change on, as documented."""
+    repo.write("pyproject.toml", '[tool.flagops]\nstale_in_months = true\n'
+               'stale_severity = "error"\n')
+    repo.write_flag("demo", "staging")
+    repo.commit("demo on staging", at=NOW - 300 * DAY)  # beta flags live 6 months
+    (repo.path / "flags/demo.yml").unlink()
+    repo.write_flag("demo", "beta", folder="flags/team", **BETA)
+    repo.commit("beta, in the team's folder", at=NOW - 60)
+    code, found, report = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and found == ["FO402:error"], report
+    repo.write_flag("demo", "off", folder="flags/team")
+    repo.commit("moved, and back to off", at=NOW - 30)  # a rollback: never judged stale
+    assert flagops(repo, "validate", "--base", "HEAD~2", "--head", "HEAD")[:2] == (0, [])

@@ -60,7 +60,9 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     current = current_milestone(policy, _version_at(reader, root, base, policy))
     # Months need a walk of the base's history: CI's, not the pre-commit hook's (--staged).
     months = policy.stale_in_months and current is None and not sides.staged
-    added = _added_at(root, base, judged) if months else {}
+    # The base's path where the flag has one: a move in this very change restarts no count.
+    added = _added_at(root, base, {name: before.get(name) or loaded
+                                   for name, loaded in judged.items()}) if months else {}
     for name, loaded in sorted(judged.items()):
         findings += stale_findings(loaded, policy, current, added.get(name), now,
                                    was=before.get(name))
@@ -168,7 +170,8 @@ def _version_at(reader: git.BlobReader, root: Path, base: str, policy: Policy) -
 
 
 def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag]) -> dict[str, int]:
-    """When each flag's file was added at its path on the base's first-parent line: one
+    """When each flag's file was added at its path on the base's first-parent line (the
+    base's path: moved in the change judged, the move counts from the next change on): one
     `git log` over literal paths (fast; a glob over all of history is not), dated as `status`
     dates it (`Clock.earliest`), so that a commit dated in the future cannot keep a flag
     young."""
