@@ -210,3 +210,39 @@ def test_a_move_in_the_change_that_steps_a_stale_flag_restarts_no_count(repo: Re
     repo.write_flag("demo", "off", folder="flags/team")
     repo.commit("moved, and back to off", at=NOW - 30)  # a rollback: never judged stale
     assert flagops(repo, "validate", "--base", "HEAD~2", "--head", "HEAD")[:2] == (0, [])
+
+
+# A merge driver that lands other bytes than the merge the gate judged.
+
+def test_a_union_merge_of_flag_files_is_refused(repo: Repo) -> None:
+    """`flags/.gitattributes` with `*.yml merge=union` drew no finding at all (nor FO303: it is
+    under flags/, and no code owner's). Then a request stepping demo (beta → 10%) next to a
+    monitoring edit on the target conflicts for the gate's merge (which reads no attributes),
+    so the gate judged the request's head (legal) and passed; a merge that honours the tree's
+    attributes keeps both sides' lines, `stage:` twice, and the target no longer builds.
+    The attribute is FO011, like a checkout conversion; git's own drivers stay allowed."""
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - 10 * DAY)
+    repo.write("flags/.gitattributes", "*.yml merge=union\n")
+    repo.commit("merge flag files by union", at=NOW - 9 * DAY)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and found == ["FO011:error"] and "merge=union" in text, text
+    repo.git("checkout", "-q", "-b", "mr")
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
+    repo.commit("10%", at=NOW - 3600)
+    repo.git("checkout", "-q", "main")
+    repo.write("flags/demo.yml", flag_yaml("demo", "beta", **BETA).replace(
+        "Error rates.", "Error rates and latency."))
+    repo.commit("monitoring", at=NOW - 1800)
+    repo.git("checkout", "-q", "--detach", "mr")
+    code, found, text = flagops(repo, "validate", "--base", "main", "--head", "HEAD",
+                                "--merged")
+    assert code == 1 and "FO011:error" in found, text
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-edit", "mr")
+    assert (repo.path / "flags/demo.yml").read_text().count("\nstage: ") == 2  # the landing
+    for harmless in ("*.yml merge", "*.yml merge=text", "*.yml -merge", "*.yml merge=binary"):
+        repo.write("flags/.gitattributes", f"{harmless}\n")
+        repo.write_flag("demo", "off")  # the merged file cannot be read: off is its way out
+        repo.commit(f"attributes: {harmless}", at=NOW - 60)
+        assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])

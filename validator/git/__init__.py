@@ -393,8 +393,16 @@ def side(path: str, mode: str, oid: str) -> Entry | None:
     return Entry(path, mode, None if oid.strip("0") == "" else oid)
 
 
-CONVERSIONS = ("working-tree-encoding", "filter", "ident")
-"""Attributes that make a checkout's bytes differ from the blob's (beyond line endings)."""
+CONVERSIONS = ("working-tree-encoding", "filter", "ident", "merge")
+"""Attributes that make a checkout's bytes differ from the blob's (beyond line endings), or a
+merge's from git's own three-way merge (`merge`: see HARMLESS)."""
+HARMLESS = {"merge": frozenset(("set", "text", "binary"))}
+"""Values of CONVERSIONS that change nothing the gate judges: git's own text merge, or none
+(`-merge`, `binary`: a conflict). Any other merge driver is refused: `merge=union` keeps both
+sides' lines of a conflict, so a merge that honours the tree's attributes (a server that
+reads them, anyone's `git merge`) lands a file with `stage:` twice, where the gate's merge
+(`merge_tree`, which reads none) conflicted and judged the request's own head, which passed;
+under flags/ such an attribute needed no owner's review and drew no warning."""
 
 
 def attribute_files(entries: Iterable[str]) -> list[str]:
@@ -434,9 +442,10 @@ def _parse_attributes(raw: bytes) -> dict[str, str]:
     found: dict[str, str] = {}
     for index in range(0, len(fields) - 2, 3):
         value = fields[index + 2].decode("utf-8", "replace")
-        if value not in ("unspecified", "unset"):
+        attribute = fields[index + 1].decode("utf-8", "replace")
+        if value not in ("unspecified", "unset") and value not in HARMLESS.get(attribute, ()):
             path = fields[index].decode("utf-8", "surrogateescape")
-            found.setdefault(path, f"{fields[index + 1].decode()}={value}")
+            found.setdefault(path, f"{attribute}={value}")
     return found
 
 
