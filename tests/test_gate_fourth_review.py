@@ -246,3 +246,29 @@ def test_a_union_merge_of_flag_files_is_refused(repo: Repo) -> None:
         repo.write_flag("demo", "off")  # the merged file cannot be read: off is its way out
         repo.commit(f"attributes: {harmless}", at=NOW - 60)
         assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])
+
+
+# A tree hundreds of folders deep, and a change of thousands of files, in a small push.
+
+def test_a_deep_tree_of_many_files_is_judged_in_linear_time(repo: Repo) -> None:
+    """Each folder named *.yml above a file was built again from the path's parts for every
+    file (quadratic in the depth), and every name a change touched was one search over the
+    whole listing (quadratic in its files): 3,000 files below 680 folders `a.yml`, a push of
+    kilobytes that any checkout can hold, took the gate 66 s, and more files took hours. The
+    folders longer than a checkout creates are left to FO010, and many names are looked up
+    in one pass: the findings name each folder a checkout would make, once."""
+    repo.write_flag("demo", "off")
+    base = repo.commit("demo", at=NOW - DAY)
+    folder = "flags/" + "/".join(["a.yml"] * 600)
+    stream = [f"commit refs/heads/deep\ncommitter t <t@e> {NOW} +0000\ndata 4\ndeep\n"
+              f"from {base}\n".encode()]
+    stream += [f"M 100644 inline {folder}/n{i}.txt\ndata 2\nx\n".encode() for i in range(300)]
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo.path, env=repo.env,
+                   input=b"".join(stream) + b"\n", check=True)
+    repo.git("checkout", "-q", "deep")
+    code, found, text = flagops(repo, "validate", "--base", base, "--head", "HEAD",
+                                "--all-files")
+    folders = [line for line in text.splitlines() if line.startswith("flags/a.yml")]
+    assert code == 1 and set(found) == {"FO009:error"}, text[-300:]
+    creatable = [k for k in range(1, 601) if len("flags/" + "/a.yml" * k) <= 1024 + 1]
+    assert len(folders) == len(set(folders)) == len(creatable) == 169
