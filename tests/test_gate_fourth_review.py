@@ -45,8 +45,8 @@ def _commit_dated(repo: Repo, message: str, committer_date: str) -> str:
 @pytest.mark.parametrize("before", [10 * DAY, 60], ids=["soaked", "recent"])
 def test_a_commit_whose_date_git_cannot_read_is_judged_not_a_crash(
         repo: Repo, committer_date: str, before: int) -> None:
-    """A time zone without its sign (`… 0000`) is only fsck's badTimezone, which hosts
-    accept on push; git prints such a commit's `%ct` as nothing. The clock read it with
+    """A time zone without its sign (`… 0000`) is only fsck's badTimezone, a check hosts may
+    waive; git prints such a commit's `%ct` as nothing. The clock read it with
     `int("")`: once such a commit was on the base branch, every forward step of every flag
     was an internal error (exit 3). It lands as git orders it, dated 0: no earlier than the
     commit before it, like any backdated commit, so its step soaks from that one."""

@@ -57,9 +57,10 @@ def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
 
 def committer_time(stamp: str) -> int:
     """A commit's `%ct`, which git leaves empty where it cannot read the committer's date
-    (a time zone without its sign, `1700000000 0000`: fsck's badTimezone, which hosts accept
-    on push since old histories hold it). git orders such a commit as dated 0, and so does
-    the clock: it lands no earlier than the commit before it, as any backdated commit does.
+    (a time zone without its sign, `1700000000 0000`: fsck's badTimezone, a check that hosts
+    may waive, since old histories hold it, and that a server without fsck on push never
+    makes). git orders such a commit as dated 0, and so does the clock: it lands no earlier
+    than the commit before it, as any backdated commit does.
     `int("")` made every later read of the branch's history an internal error (exit 3), so
     one such commit fast-forwarded onto the base branch stopped every forward step."""
     return int(stamp) if stamp else 0
