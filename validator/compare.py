@@ -9,6 +9,7 @@ loosens the rules is judged by the rules it wants to replace.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -390,7 +391,7 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
     policy = result.policy
     landings = _landings(root, reader, span, result, now)
     released = released_before_removal(root, reader, span.base, result.before, result.after,
-                                       result.policy, removed)
+                                       result.policy, removed, now=now)
     findings: list[Finding] = []
     for name in sorted(result.before.keys() | result.after.keys() | base_side.unreadable.keys()):
         before, after = result.before.get(name), result.after.get(name)
@@ -408,12 +409,14 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
 
 def _touched(changes: list[git.Change], listing: Listing) -> _Touched:
     """What the change touched; only the names it touched are looked up in the listing."""
-    by_name: dict[str, tuple[str, ...]] = {}
+    by_name: dict[str, list[str]] = {}
     for path in listing.flag_paths_named({stem(change.path) for change in changes}):
-        by_name[stem(path)] = (*by_name.get(stem(path), ()), path)
-    return _Touched(frozenset(change.path for change in changes),
+        by_name.setdefault(stem(path), []).append(path)
+    paths = frozenset(change.path for change in changes)
+    return _Touched(paths,
                     frozenset(change.path for change in changes if change.before is not None),
-                    by_name)
+                    {name: tuple(found) for name, found in by_name.items()},
+                    tuple(sorted(paths)))
 
 
 def _is_pure_rollback(result: Comparison) -> bool:
@@ -438,17 +441,27 @@ class _Touched:
     """Touched paths that were already there at the base."""
     by_name: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """The flag paths at the head of the names the change touched, by name."""
+    ordered: tuple[str, ...] = ()
+    """`paths`, sorted: the paths below a folder follow `<folder>/` in this order."""
 
     def caused(self, finding: Finding) -> bool:
         """A finding is the change's if it is on a path the change touched (or a folder above
-        one); a duplicate name is the change's only if it brought one of the files."""
-        if not any(path == finding.path or path.startswith(f"{finding.path}/")
-                   for path in self.paths):
+        one); a duplicate name is the change's only if it brought one of the files.
+
+        A folder is looked up in `ordered` (bisect), not against every touched path: each
+        finding of a change of 10,000 broken files compared itself with all 10,000 paths,
+        32 s for the gate, and a push of 100,000 such files (3 MB) held it for most of an
+        hour."""
+        if finding.path not in self.paths and not self._below(f"{finding.path}/"):
             return False
         if finding.rule != "FO111" or finding.path not in self.existed:
             return True
         others = self.by_name.get(stem(finding.path), ())
         return any(other in self.paths for other in others if other != finding.path)
+
+    def _below(self, folder: str) -> bool:
+        at = bisect_left(self.ordered, folder)
+        return at < len(self.ordered) and self.ordered[at].startswith(folder)
 
 
 def _untouched_never_block(findings: list[Finding], changes: list[git.Change],

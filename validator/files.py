@@ -105,7 +105,14 @@ def not_a_folder(display_path: str) -> Finding:
 
 def converted(display_path: str, how: str) -> Finding:
     """A flag file that git converts on checkout: the build would read other bytes than the
-    ones review and the gate judged."""
+    ones review and the gate judged. Or one that a merge driver other than git's own merges
+    (`merge=union`): a merge would land other bytes than the gate's merge, which it judged."""
+    if how.startswith("merge="):
+        return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
+                                 "merges it with another driver than git's own, so a merge "
+                                 "can land other bytes (union: both sides' lines, a key "
+                                 "twice) than the merge that was judged; remove that "
+                                 "attribute for flags/")
     return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
                              "converts it on checkout, so a checkout reads other bytes than "
                              "were judged; remove that attribute for flags/")

@@ -85,10 +85,12 @@ _CATALOGUE = (
           "hold (the finding gives the limit) cannot be checked out, so the build would "
           "lose the flag."),
     # One flag file.
-    _rule("FO011", "checkout-conversion", "A flag file is converted when it is checked out.",
+    _rule("FO011", "checkout-conversion", "A flag file is converted when it is checked out "
+          "or merged.",
           "A .gitattributes sets working-tree-encoding, filter or ident for flag files: the "
-          "checkout (and the build) would read other bytes than review and the gate judged. "
-          "Remove the attribute for flags/."),
+          "checkout (and the build) would read other bytes than review and the gate judged; "
+          "or a merge driver other than git's own (merge=union), so a merge would land other "
+          "bytes than the merge the gate judged. Remove the attribute for flags/."),
     _rule("FO101", "missing-field", "A required field is missing.",
           "Add the field; schema/flag.schema.json lists what each field holds."),
     _rule("FO102", "invalid-value", "A value has the wrong type or is not allowed.",
@@ -99,7 +101,8 @@ _CATALOGUE = (
           "characters, or the file a line break that only YAML sees.",
           "Zero-width, bidirectional-control and other format characters make a file say "
           "something other than what a reviewer sees; type the value without them. YAML "
-          "breaks lines at U+0085, U+2028 and U+2029, editors do not: remove them."),
+          "breaks lines at U+0085, U+2028, U+2029 and a carriage return without a line feed, "
+          "review does not: remove them."),
     _rule("FO110", "name-mismatch", "The flag's name differs from its file name.",
           "Name the file <name>.yml so that the flag is found where its name says."),
     _rule("FO111", "duplicate-name", "Two files define the same flag.",

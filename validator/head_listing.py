@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from validator import git
-from validator.files import ATTRIBUTES, stem
+from validator.files import ATTRIBUTES, MAX_PATH_BYTES, stem
 
 FOLDER_MODE = "040000"
 WORKTREE_MODES = {"a symlink": "120000", "a folder": FOLDER_MODE}
@@ -30,6 +30,13 @@ class Layout:
     oid_field: int | None
 
 
+_RECORD_REACH = MAX_PATH_BYTES + 200
+"""How far back from a folder's name its record may start: a record's info (mode, type,
+object id, stage) and a folder path no longer than MAX_PATH_BYTES."""
+_FEW_NAMES = 64
+"""Up to this many names are looked up one search each; for more, the listing is parsed once:
+a search per name over the whole listing was quadratic in the files of a change (a change of
+thousands of files in a tree of thousands searched gigabytes)."""
 INDEX = Layout(1)  # `git ls-files --stage -z`: "<mode> <oid> <stage>\t<path>"
 TREE = Layout(2)  # `git ls-tree -r -z`: "<mode> <type> <oid>\t<path>"
 WORKTREE = Layout(None)  # a walk of the working tree: "<mode>\t<path>", no object
@@ -64,8 +71,12 @@ class Listing:
     def flag_entries_named(self, names: Iterable[str]) -> dict[str, git.Entry]:
         """The flag files (and whatever else sits at flags/…/<name>.yml) whose stem is one
         of names, by path; the first record of a path wins, as in a conflicted index."""
+        wanted = {name for name in names if "/" not in name and "\0" not in name}
+        if len(wanted) > _FEW_NAMES:  # one pass over every record, not one search per name
+            return {path: entry for path, entry in self.entries.items()
+                    if git.is_flag_path(path) and stem(path) in wanted}
         found: dict[str, git.Entry] = {}
-        for name in sorted({name for name in names if "/" not in name and "\0" not in name}):
+        for name in sorted(wanted):
             for info, path in self._records_ending(f"/{name}.yml"):
                 if git.is_flag_path(path):
                     found.setdefault(path, self._entry(info, path))
@@ -95,12 +106,17 @@ class Listing:
         return git.attribute_files(dict.fromkeys(found))
 
     def _folders_named(self, fragment: str) -> Iterator[str]:
-        """Folders under flags/ that paths pass through at `fragment` (`/<name>.yml/`)."""
+        """Folders under flags/ that paths pass through at `fragment` (`/<name>.yml/`), up to
+        MAX_PATH_BYTES long (`_yml_folders_above` says why): the start of a record is looked
+        for that far back only, and a record that passes it is skipped to its end."""
         text = self._text
         at = text.find(fragment)
         while at != -1:
-            start = text.rfind("\0", 0, at) + 1
-            tab = text.find("\t", start)
+            start = text.rfind("\0", max(0, at - _RECORD_REACH), at)
+            if start == -1:  # this folder is deeper than any path a checkout can create
+                at = text.find(fragment, text.find("\0", at))
+                continue
+            tab = text.find("\t", start + 1)
             if -1 < tab < at:  # else the fragment is in the info, which never has one
                 folder = text[tab + 1:at + len(fragment) - 1]
                 if git.is_flag_path(folder):
@@ -134,7 +150,12 @@ def with_folders(entries: dict[str, git.Entry]) -> dict[str, git.Entry]:
 
 
 def _yml_folders_above(path: str) -> Iterator[str]:
-    parts = path.split("/")
-    for end in range(2, len(parts)):
-        if parts[end - 1].endswith(".yml"):
-            yield "/".join(parts[:end])
+    """The folders named *.yml above path, up to MAX_PATH_BYTES long: a deeper one could not
+    be checked out (what is below it is FO010's), and building each folder of a path from
+    its parts was quadratic in the depth: a tree 2,000 folders deep with 200 files at the
+    bottom (a small push) took the gate 15 s, and deeper ones held CI for hours."""
+    end = path.find("/", path.find("/") + 1)  # flags/ itself is no *.yml folder
+    while -1 < end <= MAX_PATH_BYTES:
+        if path.endswith(".yml", 0, end):
+            yield path[:end]
+        end = path.find("/", end + 1)

@@ -128,16 +128,22 @@ def _decode(raw: bytes) -> str:
         raise LoadError("FO005", message, Position(line, column)) from None
 
 
-_HIDDEN_BREAKS = re.compile("[\x85\u2028\u2029]")
-_BREAK_NAMES = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
+_HIDDEN_BREAKS = re.compile("[\x85\u2028\u2029]|\r(?!\n)")
+_BREAK_NAMES = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR",
+                "\r": "CARRIAGE RETURN (without a line feed after it)"}
 
 
 def _refuse_hidden_breaks(text: str) -> None:
     """YAML's parser (libyaml follows YAML 1.1 here) breaks lines at these characters, where
     editors, diffs and review show none: `# a note<U+2028>stage: enabled` holds a key that a
     reviewer reads as part of the comment. Written as an escape in a double-quoted value
-    (`"\u2028"`), such a character is still allowed where the value may hold it."""
-    if text.isascii():
+    (`"\u2028"`), such a character is still allowed where the value may hold it.
+
+    A carriage return is one too when no line feed follows it: YAML breaks lines at a lone
+    CR, git counts lines by LF (the diff shows one line) and a web review renders it as a
+    space (CSS), so `# a note<CR>stage: enabled` read as a comment there as well. CRLF line
+    ends (Windows editors) are one break for everyone, and stay accepted."""
+    if text.isascii() and "\r" not in text:
         return
     found = _HIDDEN_BREAKS.search(text)
     if found is not None:

@@ -51,8 +51,19 @@ def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
     line: list[FirstParent] = []
     for row in raw.decode("ascii").splitlines():
         sha, stamp, *parents = row.split(" ")  # a root commit's %P is empty: "sha time "
-        line.append(FirstParent(sha, int(stamp), len([p for p in parents if p])))
+        line.append(FirstParent(sha, committer_time(stamp), len([p for p in parents if p])))
     return line
+
+
+def committer_time(stamp: str) -> int:
+    """A commit's `%ct`, which git leaves empty where it cannot read the committer's date
+    (a time zone without its sign, `1700000000 0000`: fsck's badTimezone, a check that hosts
+    may waive, since old histories hold it, and that a server without fsck on push never
+    makes). git orders such a commit as dated 0, and so does the clock: it lands no earlier
+    than the commit before it, as any backdated commit does.
+    `int("")` made every later read of the branch's history an internal error (exit 3), so
+    one such commit fast-forwarded onto the base branch stopped every forward step."""
+    return int(stamp) if stamp else 0
 
 
 def _line_command(ref: str) -> tuple[str, ...]:
@@ -127,7 +138,10 @@ LOG_CONFIG = ("-c", "core.deltaBaseCacheLimit=32m")
 """The history log's cache of delta bases: at git's default (96 MB) the log of a
 10,000-flag history grew to 134 MB, the biggest process of `status`; at 32 MB it peaks at
 68 MB and takes as long (1.5 s)."""
-_HEADER = re.compile(rb"[0-9a-f]{40,64} [0-9]+")
+_HEADER = re.compile(rb"[0-9a-f]{40,64} [0-9]*")
+"""`<sha> <%ct>`; the time is empty where git cannot read the commit's date
+(`committer_time`): such a header still starts its own commit, or that commit's changes
+would be counted as the newer one's (and a first commit's lost)."""
 _CHUNK = 1 << 20
 """How much of a log is read at a time: big enough that the Python per read is nothing."""
 
@@ -210,7 +224,7 @@ def _parse_fields(fields: Iterator[bytes]) -> Iterator[Commit]:
             if current is not None:
                 yield Commit(current[0], current[1], tuple(changes))
             sha, stamp = field_.decode("ascii").split(" ")
-            current, changes = (sha, int(stamp)), []
+            current, changes = (sha, committer_time(stamp)), []
     if current is not None:
         yield Commit(current[0], current[1], tuple(changes))
 

@@ -60,9 +60,12 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     current = current_milestone(policy, _version_at(reader, root, base, policy))
     # Months need a walk of the base's history: CI's, not the pre-commit hook's (--staged).
     months = policy.stale_in_months and current is None and not sides.staged
-    added = _added_at(root, base, judged) if months else {}
+    # The base's path where the flag has one: a move in this very change restarts no count.
+    added = _added_at(root, base, {name: before.get(name) or loaded
+                                   for name, loaded in judged.items()}) if months else {}
     for name, loaded in sorted(judged.items()):
-        findings += stale_findings(loaded, policy, current, added.get(name), now)
+        findings += stale_findings(loaded, policy, current, added.get(name), now,
+                                   was=before.get(name))
     if not sides.staged:  # a walk back max_released_days: CI's, not the pre-commit hook's
         findings += released_findings(root, reader, base, before, judged, policy, now)
     return findings
@@ -113,11 +116,27 @@ def freeze_findings(before: Mapping[str, LoadedFlag], after: Mapping[str, Loaded
 
 
 def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
-                   added_at: int | None, now: int) -> list[Finding]:
+                   added_at: int | None, now: int, *,
+                   was: LoadedFlag | None = None) -> list[Finding]:
+    """FO402 and FO403 for the flag the change leaves (`loaded`). `was`, the flag at the base:
+    its age counts as well, by the milestone and type it had there. The lifespan is the
+    flag's milestone and type, which the change itself can edit: bumping `milestone` to
+    '99.0', or `type` to worker (no limit), made a stale flag young in the change that stepped
+    it forward, past `stale_severity = "error"`, as a type change buys no `may_skip` either.
+    A correction of either applies from the next change on (or passes with an override)."""
     flag, name = loaded.flag, loaded.flag.name
     found: list[Finding] = []
     lived = age(flag, policy, current, added_at, now)
-    if lived is not None and lived.overdue:
+    base = was.flag if was is not None else None
+    at_base = age(base, policy, current, added_at, now) if base is not None else None
+    if base is not None and at_base is not None and at_base.overdue \
+            and not (lived is not None and lived.overdue):
+        found.append(_at("FO402", loaded, "milestone", f"{name}: {base.type} flags live at "
+                         f"most {at_base.limit} {at_base.unit}; this one has lived "
+                         f"{at_base.text()} (by its milestone {base.milestone} and type at "
+                         "the base: this change's edit of them counts from the next change on)",
+                         name))
+    elif lived is not None and lived.overdue:
         found.append(_at("FO402", loaded, "milestone", f"{name}: {flag.type} flags live at most "
                          f"{lived.limit} {lived.unit}; this one has lived {lived.text()}",
                          name))
@@ -151,7 +170,8 @@ def _version_at(reader: git.BlobReader, root: Path, base: str, policy: Policy) -
 
 
 def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag]) -> dict[str, int]:
-    """When each flag's file was added at its path on the base's first-parent line: one
+    """When each flag's file was added at its path on the base's first-parent line (the
+    base's path: moved in the change judged, the move counts from the next change on): one
     `git log` over literal paths (fast; a glob over all of history is not), dated as `status`
     dates it (`Clock.earliest`), so that a commit dated in the future cannot keep a flag
     young."""
