@@ -177,6 +177,28 @@ def test_a_symlink_out_of_the_repository_is_refused(
     assert not (tmp_path / "index.html").exists()
 
 
+def test_a_symlink_into_the_git_folder_is_refused(built: Path) -> None:
+    """CI writes its plan and reports at paths a merge request can fill with links: one into
+    .git would have put the job's text in .git/config, or a hook a runner keeps."""
+    from validator.errors import UserError
+    from validator.output import atomic_write
+
+    (built / ".git" / "hooks").mkdir(parents=True, exist_ok=True)
+    config = built / ".git" / "config"
+    config.write_text("[core]\n", encoding="utf-8")
+    before = config.read_bytes()
+    for name, target in (("flagops-plan.md", ".git/config"),
+                         ("report.json", ".git/hooks/post-checkout")):
+        link = built / name
+        link.symlink_to(target)
+        with pytest.raises(UserError, match="a symbolic link leads into the repository's git "
+                                            "folder"):
+            atomic_write(link, "# plan\n", root=built)
+        assert link.is_symlink()
+    assert config.read_bytes() == before
+    assert not (built / ".git" / "hooks" / "post-checkout").exists()
+
+
 def test_a_symlink_inside_the_repository_is_followed_and_kept(built: Path, run_cli: Cli) -> None:
     link = built / "build" / "flags.json"
     real = built / "build" / "real.json"

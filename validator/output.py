@@ -91,6 +91,9 @@ def _target(path: Path, root: Path | None, shown: str) -> Path:
     if repository is not None and _leaves(repository, lexical, real):
         raise UserError(f"cannot write {shown}: a symbolic link leads outside the "
                         f"repository, to {escape(str(real))}; not replaced")
+    if repository is not None and _into_git(repository, lexical, real):
+        raise UserError(f"cannot write {shown}: a symbolic link leads into the repository's "
+                        f"git folder, to {escape(str(real))}; not replaced")
     return real
 
 
@@ -99,6 +102,15 @@ def _leaves(repository: Path, lexical: Path, real: Path) -> bool:
     user's own choice, and may go through any link the user likes."""
     inside = lexical.is_relative_to(repository)
     return inside and not real.is_relative_to(os.path.realpath(repository))
+
+
+def _into_git(repository: Path, lexical: Path, real: Path) -> bool:
+    """A path the repository holds whose links lead into its `.git`: no output of flagops
+    belongs there, and a merge request can commit such a link where CI writes (its plan,
+    its reports). Followed, the job's markdown replaced `.git/config` or a hook of a
+    checkout that a runner may keep for the next job (GitLab's fetch strategy)."""
+    inside = lexical.is_relative_to(repository)
+    return inside and real.is_relative_to(Path(os.path.realpath(repository)) / ".git")
 
 
 def _repository_of(path: Path) -> Path | None:
