@@ -217,6 +217,29 @@ def test_adding_only_the_attribute_is_refused_too(repo: Repo) -> None:
     assert code == 1 and "FO011" in rules(out) and "FO303" in rules(out)
 
 
+@pytest.mark.parametrize("attribute", ["-diff", "binary", "diff=yaml", "linguist-generated",
+                                       "linguist-generated=true", "gitlab-generated"])
+def test_an_attribute_that_hides_flag_changes_from_review_is_refused(
+        repo: Repo, attribute: str) -> None:
+    """GitLab and GitHub show a `-diff` file's change as "Binary files differ" and fold a
+    generated one away: a step would pass review unread."""
+    repo.write("flags/.gitattributes", f"*.yml {attribute}\n")
+    repo.write_flag("quiet", "off")
+    repo.commit("a new flag, and an attribute", at=NOW)
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and "FO011" in rules(out), out
+    assert "hides its changes from review" in out
+
+
+@pytest.mark.parametrize("attribute", ["diff", "-linguist-generated",
+                                       "linguist-generated=false", "-gitlab-generated"])
+def test_an_attribute_that_shows_flag_changes_passes(repo: Repo, attribute: str) -> None:
+    repo.write("flags/.gitattributes", f"*.yml {attribute}\n")
+    repo.commit("attributes", at=NOW)
+    _, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert "FO011" not in rules(out), out
+
+
 def test_harmless_attributes_pass(repo: Repo) -> None:
     repo.write(".gitattributes", "*.yml text eol=lf\n*.png filter=lfs diff=lfs -text\n")
     repo.commit("attributes", at=NOW)

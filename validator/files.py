@@ -106,7 +106,13 @@ def not_a_folder(display_path: str) -> Finding:
 def converted(display_path: str, how: str) -> Finding:
     """A flag file that git converts on checkout: the build would read other bytes than the
     ones review and the gate judged. Or one that a merge driver other than git's own merges
-    (`merge=union`): a merge would land other bytes than the gate's merge, which it judged."""
+    (`merge=union`): a merge would land other bytes than the gate's merge, which it judged.
+    Or one whose diff review does not show (`-diff`, `linguist-generated`)."""
+    if how.startswith(("diff=", "linguist-generated=", "gitlab-generated=")):
+        return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
+                                 "hides its changes from review (shown as a binary file, or "
+                                 "folded away as generated), so a change of it could pass "
+                                 "unread; remove that attribute for flags/")
     if how.startswith("merge="):
         return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
                                  "merges it with another driver than git's own, so a merge "

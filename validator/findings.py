@@ -86,11 +86,13 @@ _CATALOGUE = (
           "lose the flag."),
     # One flag file.
     _rule("FO011", "checkout-conversion", "A flag file is converted when it is checked out "
-          "or merged.",
+          "or merged, or hidden from review.",
           "A .gitattributes sets working-tree-encoding, filter or ident for flag files: the "
           "checkout (and the build) would read other bytes than review and the gate judged; "
           "or a merge driver other than git's own (merge=union), so a merge would land other "
-          "bytes than the merge the gate judged. Remove the attribute for flags/."),
+          "bytes than the merge the gate judged; or -diff, a diff driver, linguist-generated "
+          "or gitlab-generated, so review would not show the change. Remove the attribute "
+          "for flags/."),
     _rule("FO101", "missing-field", "A required field is missing.",
           "Add the field; schema/flag.schema.json lists what each field holds."),
     _rule("FO102", "invalid-value", "A value has the wrong type or is not allowed.",

@@ -393,16 +393,23 @@ def side(path: str, mode: str, oid: str) -> Entry | None:
     return Entry(path, mode, None if oid.strip("0") == "" else oid)
 
 
-CONVERSIONS = ("working-tree-encoding", "filter", "ident", "merge")
-"""Attributes that make a checkout's bytes differ from the blob's (beyond line endings), or a
-merge's from git's own three-way merge (`merge`: see HARMLESS)."""
-HARMLESS = {"merge": frozenset(("set", "text", "binary"))}
-"""Values of CONVERSIONS that change nothing the gate judges: git's own text merge, or none
-(`-merge`, `binary`: a conflict). Any other merge driver is refused: `merge=union` keeps both
-sides' lines of a conflict, so a merge that honours the tree's attributes (a server that
-reads them, anyone's `git merge`) lands a file with `stage:` twice, where the gate's merge
-(`merge_tree`, which reads none) conflicted and judged the request's own head, which passed;
-under flags/ such an attribute needed no owner's review and drew no warning."""
+CONVERSIONS = ("working-tree-encoding", "filter", "ident", "merge", "diff", "linguist-generated",
+               "gitlab-generated")
+"""Attributes that make a checkout's bytes differ from the blob's (beyond line endings), a
+merge's from git's own three-way merge (`merge`), or what review shows from the change
+(`diff`, `*-generated`); see HARMLESS for the values that do none of it."""
+HARMLESS = {"merge": frozenset(("set", "text", "binary")), "diff": frozenset(("set",)),
+            "linguist-generated": frozenset(("false",)), "gitlab-generated": frozenset(("false",))}
+"""Values of CONVERSIONS, beyond unset and unspecified, that change nothing the gate judges or
+review sees: git's own text merge, or none (`-merge`, `binary`: a conflict); a text diff.
+Any other merge driver is refused: `merge=union` keeps both sides' lines of a conflict, so a
+merge that honours the tree's attributes (a server that reads them, anyone's `git merge`)
+lands a file with `stage:` twice, where the gate's merge (`merge_tree`, which reads none)
+conflicted and judged the request's own head, which passed; under flags/ such an attribute
+needed no owner's review and drew no warning."""
+HIDDEN_WHEN_UNSET = frozenset(("diff",))
+"""Attributes whose unset value is the harmful one: `-diff` (or the `binary` macro) shows a
+flag file's change in review as "Binary files differ"."""
 
 
 def attribute_files(entries: Iterable[str]) -> list[str]:
@@ -437,13 +444,15 @@ def conversions(root: Path, paths: Sequence[str],
 
 
 def _parse_attributes(raw: bytes) -> dict[str, str]:
-    """`<path>\0<attribute>\0<value>\0` triples; unset and unspecified convert nothing."""
+    """`<path>\0<attribute>\0<value>\0` triples; unset and unspecified convert nothing (but
+    an unset `diff` hides the change: HIDDEN_WHEN_UNSET)."""
     fields = raw.split(b"\0")
     found: dict[str, str] = {}
     for index in range(0, len(fields) - 2, 3):
         value = fields[index + 2].decode("utf-8", "replace")
         attribute = fields[index + 1].decode("utf-8", "replace")
-        if value not in ("unspecified", "unset") and value not in HARMLESS.get(attribute, ()):
+        quiet = ("unspecified",) if attribute in HIDDEN_WHEN_UNSET else ("unspecified", "unset")
+        if value not in quiet and value not in HARMLESS.get(attribute, ()):
             path = fields[index].decode("utf-8", "surrogateescape")
             found.setdefault(path, f"{attribute}={value}")
     return found
