@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from survey_renderer.catalog import cells
-from survey_renderer.catalog.flag_page import changes, chart
-from survey_renderer.catalog.index import links, summary_links
+from survey_renderer.catalog.flag_page import chart
 from survey_renderer.catalog.markup import page, shown, text
 from validator.build import FlagState
 from validator.flag_summary import FlagSummary, Lifespan, Reach
@@ -101,7 +100,7 @@ def _facts(state: FlagState, summary: FlagSummary, shared: Shared) -> str:
         f'  <dt>Group</dt><dd id="group">{text(summary.group)}</dd>\n'
         f"  <dt>Milestone</dt><dd>{text(summary.milestone)}</dd>\n"
         f'  <dt>Owners</dt><dd id="owners">{owners}</dd>\n'
-        f'  <dt>Links</dt><dd id="links">{_links(state, summary)}</dd>\n'
+        f'  <dt>Links</dt><dd id="links">{_links(summary)}</dd>\n'
         "</dl>\n</section>\n")
 
 
@@ -128,11 +127,17 @@ def _lifespan(lifespan: Lifespan) -> str:
     return "".join(said)
 
 
-def _links(state: FlagState, summary: FlagSummary) -> str:
-    found = links(summary_links(state))
-    said = " · ".join(f'<a class="out" data-link="{text(link.label)}" href="{text(link.url)}" '
-                      f'rel="noopener noreferrer">{text(link.label)}</a>' for link in found)
-    if not found:
+_LINKS = (("rollout", "rollout_issue_url"), ("cleanup", "cleanup_issue_url"),
+          ("merge request", "introduced_by_url"))
+"""index.summary_links' labels and fields, in its order."""
+
+
+def _links(summary: FlagSummary) -> str:
+    said = " · ".join(f'<a class="out" data-link="{label}" href="{text(url)}" '
+                      f'rel="noopener noreferrer">{label}</a>'
+                      for label, url in ((label, getattr(summary, field))
+                                         for label, field in _LINKS) if url)
+    if not said:
         said = "none"
     introduced = cells.introducing_merge_request(summary)
     if introduced and not summary.introduced_by_url:
@@ -140,12 +145,31 @@ def _links(state: FlagState, summary: FlagSummary) -> str:
     return said
 
 
+_STEP_CELLS: dict[str, tuple[str, str]] = {}
+
+
+def _step_cells(step: str) -> tuple[str, str]:
+    """A change row's start and end, which say its step: a handful of steps, escaped once."""
+    found = _STEP_CELLS.get(step)
+    if found is None:
+        found = (f'<tr class="change-{text(step.replace(" ", "-"))}"><td>',
+                 f"</td><td>{text(step)}</td></tr>\n")
+        if len(_STEP_CELLS) < 64:
+            _STEP_CELLS[step] = found
+    return found
+
+
 def _changes(summary: FlagSummary) -> str:
-    rows = [f'<tr class="change-{text(change.step.replace(" ", "-"))}"><td>{text(change.time)}'
-            f'</td><td><code title="{text(change.commit)}">{text(change.commit[:12])}</code>'
-            f"</td><td>{text(change.merge_request or '')}</td><td>{text(change.author)}</td>"
-            f"<td>{text(change.before)} → {text(change.after)}</td><td>{text(change.step)}"
-            "</td></tr>\n" for change in changes(summary)]
+    """The rows of flag_page.changes, newest first, written from the history itself."""
+    moment, when = cells.moment, cells.shown
+    rows = []
+    for change in reversed(summary.history):
+        opening, closing = _step_cells(change.step)
+        commit = change.commit
+        rows.append(f'{opening}{text(when(moment(change.time)))}</td><td><code title='
+                    f'"{text(commit)}">{text(commit[:12])}</code></td><td>'
+                    f"{text(change.merge_request or '')}</td><td>{text(change.author)}</td>"
+                    f"<td>{text(change.before)} → {text(change.after)}{closing}")
     if not rows:
         rows.append('<tr><td colspan="6">No history.</td></tr>\n')
     return ('<section aria-labelledby="changes-title">\n<h2 id="changes-title">Changes</h2>\n'
