@@ -154,34 +154,54 @@ def draw(points: Sequence[Point], *, end: int, legal_at: int | None = None) -> M
     """The chart of `points` (oldest first) up to `end` (the catalog's clock); an empty
     chart says there is no dated history."""
     if not points:
-        return Markup('<p class="no-chart">No dated history to draw.</p>')
-    return Markup(svg(points, end, legal_at))
+        return Markup(NO_CHART)
+    parts: list[str] = []
+    svg_into(parts, points, end, legal_at)
+    return Markup("".join(parts))
 
 
-def svg(points: Sequence[Point], end: int, legal_at: int | None) -> str:
-    """The markup of a chart of at least one point, as `draw` gives it. Each point's x, its
-    level's pieces and its ISO time are computed once and each part is one pass over them:
-    drawn through a frame object, a call per coordinate, the chart took half of a flag
-    page's time at ten thousand pages."""
+NO_CHART = '<p class="no-chart">No dated history to draw.</p>'
+
+
+def svg_into(parts: list[str], points: Sequence[Point], end: int,
+             legal_at: int | None) -> None:
+    """The markup of a chart of at least one point, as `draw` gives it, appended to `parts`
+    (a flag page joins its text once). Each point's x, its level's pieces and its ISO time
+    are computed once, and one pass over the points writes its band, its piece of the line
+    and its step: drawn through a frame object, a call per coordinate, the chart took half
+    of a flag page's time at ten thousand pages."""
     start = points[0].time
     last = points[-1].time
     finish = max(end, last, legal_at or start, start + MIN_SPAN)
     span = max(finish - start, 1)
     xs = [LEFT + (point.time - start) / span * PLOT_WIDTH for point in points]
-    x_end = LEFT + (finish - start) / span * PLOT_WIDTH
-    shown = [f"{x:.1f}" for x in xs]
-    levels = [_level_of(point.kind, point.percentage) for point in points]
+    xs.append(LEFT + (finish - start) / span * PLOT_WIDTH)
     stamps = [point.stamp or iso(point.time) for point in points]
-    parts = [_HEAD, _GRID, f'<text class="axis" x="{LEFT}" y="{AXIS_BASE}">', _day(start),
-             f'</text><text class="axis" x="{WIDTH - RIGHT}" y="{AXIS_BASE}" '
-             'text-anchor="end">', _day(finish), "</text>"]
-    _bands(parts, points, xs, shown, x_end, levels, stamps, finish)
-    _line(parts, shown, levels, x_end)
+    stamps.append(iso(finish))
+    parts += (_HEAD, _GRID, _AXIS_START, _day(start), _AXIS_END, _day(finish), "</text>")
+    path = ['<path class="exposure" d="']
+    steps: list[str] = []
+    for index, point in enumerate(points):
+        x0, x1 = xs[index], xs[index + 1]
+        at = _level_of(point.kind, point.percentage)
+        x, stamp = f"{x0:.1f}", stamps[index]
+        until = points[index + 1].time if index + 1 < len(points) else finish
+        lasted = _lasted(max(until - point.time, 0) // 60)
+        parts.append(f'<g class="soak" data-from="{stamp}" data-until="{stamps[index + 1]}">'
+                     f'<title>{text(f"{point.state} for {lasted}")}</title><rect x="{x}" '
+                     f'y="{at.y}" width="{max(x1 - x0, 0):.1f}" height="{at.height}"/>')
+        if x1 - x0 >= LABELLED_BAND:
+            parts.append(f'<text class="soak-label" x="{(x0 + x1) / 2:.1f}" y="{at.label_y}" '
+                         f'text-anchor="middle">{text(lasted)}</text>')
+        parts.append("</g>")
+        path.append(f"H{x}V{at.y}" if index else f"M{x},{at.y}")
+        steps.append(_step(point, x0, x, at, stamp))
+    path.append(f'H{xs[-1]:.1f}"/>')
+    parts += path
     if legal_at is not None and legal_at > last:
         parts.append(_legal(legal_at, LEFT + (legal_at - start) / span * PLOT_WIDTH))
-    _steps(parts, points, xs, shown, levels, stamps)
+    parts += steps
     parts.append("</svg>")
-    return "".join(parts)
 
 
 def _grid() -> str:
@@ -196,31 +216,8 @@ def _grid() -> str:
 
 
 _GRID = _grid()
-
-
-def _line(parts: list[str], shown: list[str], levels: list[_Level], x_end: float) -> None:
-    path = [f'<path class="exposure" d="M{shown[0]},{levels[0].y}']
-    path += [f"H{x}V{at.y}" for x, at in zip(shown[1:], levels[1:], strict=True)]
-    path.append(f'H{x_end:.1f}"/>')
-    parts.append("".join(path))
-
-
-def _bands(parts: list[str], points: Sequence[Point], xs: list[float], shown: list[str],
-           x_end: float, levels: list[_Level], stamps: list[str], finish: int) -> None:
-    """Each state's time, from its change to the next (the last one to the chart's end)."""
-    ends = [*xs[1:], x_end]
-    untils = [*(point.time for point in points[1:]), finish]
-    ended = [*stamps[1:], iso(finish)]
-    for point, x0, x1, until, at, x, since, till in zip(points, xs, ends, untils, levels,
-                                                         shown, stamps, ended, strict=True):
-        lasted = _lasted(max(until - point.time, 0) // 60)
-        parts.append(f'<g class="soak" data-from="{since}" data-until="{till}"><title>'
-                     f'{text(f"{point.state} for {lasted}")}</title><rect x="{x}" y="{at.y}" '
-                     f'width="{max(x1 - x0, 0):.1f}" height="{at.height}"/>')
-        if x1 - x0 >= LABELLED_BAND:
-            parts.append(f'<text class="soak-label" x="{(x0 + x1) / 2:.1f}" y="{at.label_y}" '
-                         f'text-anchor="middle">{text(lasted)}</text>')
-        parts.append("</g>")
+_AXIS_START = f'<text class="axis" x="{LEFT}" y="{AXIS_BASE}">'
+_AXIS_END = f'</text><text class="axis" x="{WIDTH - RIGHT}" y="{AXIS_BASE}" text-anchor="end">'
 
 
 def _legal(moment: int, x: float) -> str:
@@ -229,18 +226,16 @@ def _legal(moment: int, x: float) -> str:
             f'y2="{HEIGHT - BOTTOM}"/></g>')
 
 
-def _steps(parts: list[str], points: Sequence[Point], xs: list[float], shown: list[str],
-           levels: list[_Level], stamps: list[str]) -> None:
-    for point, x, x_text, at, stamp in zip(points, xs, shown, levels, stamps,
-                                           strict=True):
-        opening, titled = _step_tags(point.step, point.kind)
-        title = text(f"{point.step}: {point.label}, {stamp[:10]} {stamp[11:16]} UTC")
-        if point.kind == "actors":
-            mark = (f'<rect class="mark" x="{x - 5:.1f}" y="{at.diamond_y}" width="10" '
-                    f'height="10" transform="rotate(45 {x_text} {at.y})"/>')
-        else:
-            mark = f'<circle class="mark" cx="{x_text}" cy="{at.y}" r="5"/>'
-        if point.step == "rollback":
-            mark += (f'<path class="rollback-arrow" d="M{x - 6:.1f},{at.arrow_top}'
-                     f'L{x + 6:.1f},{at.arrow_top}L{x_text},{at.arrow_tip}Z"/>')
-        parts.append(f"{opening}{stamp}{titled}{title}</title>{mark}</g>")
+def _step(point: Point, x: float, x_text: str, at: _Level, stamp: str) -> str:
+    """The point's mark: a diamond for listed actors, else a circle; ▼ over a rollback."""
+    opening, titled = _step_tags(point.step, point.kind)
+    title = text(f"{point.step}: {point.label}, {stamp[:10]} {stamp[11:16]} UTC")
+    if point.kind == "actors":
+        mark = (f'<rect class="mark" x="{x - 5:.1f}" y="{at.diamond_y}" width="10" '
+                f'height="10" transform="rotate(45 {x_text} {at.y})"/>')
+    else:
+        mark = f'<circle class="mark" cx="{x_text}" cy="{at.y}" r="5"/>'
+    if point.step == "rollback":
+        mark += (f'<path class="rollback-arrow" d="M{x - 6:.1f},{at.arrow_top}'
+                 f'L{x + 6:.1f},{at.arrow_top}L{x_text},{at.arrow_tip}Z"/>')
+    return f"{opening}{stamp}{titled}{title}</title>{mark}</g>"
