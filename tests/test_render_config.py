@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survey_renderer.cli import _config, _is_utf8
+from survey_renderer.cli import _config
 from validator.build import build_config, config_text
 from validator.config_file import config_from_bytes
 from validator.errors import UserError
@@ -57,19 +57,21 @@ def test_a_bad_config_is_refused_in_the_same_words(raw: bytes) -> None:
     assert str(caught.value) == expected
 
 
-@given(st.binary(max_size=64), st.integers(1, 8))
-def test_utf8_is_checked_as_decode_checks_it(raw: bytes, chunk: int) -> None:
-    """In small pieces, so that characters are cut between them."""
+@settings(max_examples=300)
+@given(st.binary(min_size=1, max_size=8), st.integers(0, 1))
+def test_any_bytes_in_a_string_are_read_or_refused_as_before(inserted: bytes,
+                                                             where: int) -> None:
+    """pydantic's parser must refuse every string that is not UTF-8 where a decode would:
+    `_config` reads what it accepts without decoding it first."""
+    raw = _valid()
+    place = raw.index(b'"demo"') + 2 if where else raw.index("déjà".encode()) + 1
+    changed = raw[:place] + inserted.replace(b'"', b"").replace(b"\\", b"") + raw[place:]
     try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        decodes = False
-    else:
-        decodes = True
-    assert _is_utf8(raw, chunk) is decodes
-
-
-@given(st.text(max_size=32), st.integers(1, 8))
-def test_text_cut_anywhere_is_utf8(text: str, chunk: int) -> None:
-    raw = text.encode("utf-8", "surrogatepass")
-    assert _is_utf8(raw, chunk) is (not any(0xD800 <= ord(c) <= 0xDFFF for c in text))
+        expected: object = config_from_bytes(changed, SHOWN)
+    except UserError as error:
+        expected = str(error)
+    try:
+        found: object = _config(changed, SHOWN)
+    except UserError as error:
+        found = str(error)
+    assert found == expected
