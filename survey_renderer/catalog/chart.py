@@ -174,28 +174,34 @@ def svg_into(parts: list[str], points: Sequence[Point], end: int,
     last = points[-1].time
     finish = max(end, last, legal_at or start, start + MIN_SPAN)
     span = max(finish - start, 1)
-    xs = [LEFT + (point.time - start) / span * PLOT_WIDTH for point in points]
-    xs.append(LEFT + (finish - start) / span * PLOT_WIDTH)
+    times = [point.time for point in points]
+    times.append(finish)
+    xs = [LEFT + (moment - start) / span * PLOT_WIDTH for moment in times]
     stamps = [point.stamp or iso(point.time) for point in points]
     stamps.append(iso(finish))
     parts += (_HEAD, _GRID, _AXIS_START, _day(start), _AXIS_END, _day(finish), "</text>")
     path = ['<path class="exposure" d="']
     steps: list[str] = []
-    for index, point in enumerate(points):
-        x0, x1 = xs[index], xs[index + 1]
-        at = _level_of(point.kind, point.percentage)
-        x, stamp = f"{x0:.1f}", stamps[index]
-        until = points[index + 1].time if index + 1 < len(points) else finish
-        lasted = _lasted(max(until - point.time, 0) // 60)
-        parts.append(f'<g class="soak" data-from="{stamp}" data-until="{stamps[index + 1]}">'
-                     f'<title>{text(f"{point.state} for {lasted}")}</title><rect x="{x}" '
-                     f'y="{at.y}" width="{max(x1 - x0, 0):.1f}" height="{at.height}"/>')
+    levels, lasting = _LEVELS, _LASTED
+    # xs, times and stamps end with the chart's end: a point's band lasts until the next.
+    for (moment, kind, percentage, step, label, state, _), x0, x1, until, stamp, till in zip(
+            points, xs, xs[1:], times[1:], stamps, stamps[1:], strict=False):
+        at = levels.get((kind, percentage)) or _level_of(kind, percentage)
+        minutes = max(until - moment, 0) // 60
+        lasted = lasting.get(minutes) or _lasted(minutes)
+        x = f"{x0:.1f}"
+        parts.append(f'<g class="soak" data-from="{stamp}" data-until="{till}"><title>'
+                     f'{text(f"{state} for {lasted}")}</title><rect x="{x}" y="{at.y}" '
+                     f'width="{max(x1 - x0, 0):.1f}" height="{at.height}"/>')
         if x1 - x0 >= LABELLED_BAND:
             parts.append(f'<text class="soak-label" x="{(x0 + x1) / 2:.1f}" y="{at.label_y}" '
                          f'text-anchor="middle">{text(lasted)}</text>')
         parts.append("</g>")
-        path.append(f"H{x}V{at.y}" if index else f"M{x},{at.y}")
-        steps.append(_step(point, x0, x, at, stamp))
+        path.append(f"H{x}V{at.y}" if len(path) > 1 else f"M{x},{at.y}")
+        opening, titled = _STEP_TAGS.get((step, kind)) or _step_tags(step, kind)
+        steps.append(f"{opening}{stamp}{titled}"
+                     f"{text(f'{step}: {label}, {stamp[:10]} {stamp[11:16]} UTC')}</title>"
+                     f"{_mark(kind, step, x0, x, at)}</g>")
     path.append(f'H{xs[-1]:.1f}"/>')
     parts += path
     if legal_at is not None and legal_at > last:
@@ -226,16 +232,14 @@ def _legal(moment: int, x: float) -> str:
             f'y2="{HEIGHT - BOTTOM}"/></g>')
 
 
-def _step(point: Point, x: float, x_text: str, at: _Level, stamp: str) -> str:
-    """The point's mark: a diamond for listed actors, else a circle; ▼ over a rollback."""
-    opening, titled = _step_tags(point.step, point.kind)
-    title = text(f"{point.step}: {point.label}, {stamp[:10]} {stamp[11:16]} UTC")
-    if point.kind == "actors":
+def _mark(kind: str, step: str, x: float, x_text: str, at: _Level) -> str:
+    """A step's mark: a diamond for listed actors, else a circle; ▼ over a rollback."""
+    if kind == "actors":
         mark = (f'<rect class="mark" x="{x - 5:.1f}" y="{at.diamond_y}" width="10" '
                 f'height="10" transform="rotate(45 {x_text} {at.y})"/>')
     else:
         mark = f'<circle class="mark" cx="{x_text}" cy="{at.y}" r="5"/>'
-    if point.step == "rollback":
+    if step == "rollback":
         mark += (f'<path class="rollback-arrow" d="M{x - 6:.1f},{at.arrow_top}'
                  f'L{x + 6:.1f},{at.arrow_top}L{x_text},{at.arrow_tip}Z"/>')
-    return f"{opening}{stamp}{titled}{title}</title>{mark}</g>"
+    return mark
