@@ -10,11 +10,12 @@ sending them back cost about as much as writing them (at 10,000 flags with their
 900 bytes a flag) come back. This process draws nothing meanwhile: when it drew the index
 beside two workers, three processes shared two cores, the tasks waited for a core, and its
 writes to the config's objects (reference counts) copied the memory pages it shared with the
-workers; at 10,000 flags with their histories the pages and rows took 2.7 s of wall time that
-way and 1.2 s with the rows in the tasks. Below `PARALLEL_FROM` pages with a chart starting
-the pool costs more than it saves, so small catalogs, configs built without --history and the
-tests' stay in one process; tests/test_catalog_pages.py checks that both ways give the same
-pages and rows, and tests/test_render_incremental.py the same folder.
+workers (a probe at 10,000 flags with their histories, on a busy machine: the pages took
+2.7 s of wall time beside the index drawn here, 1.2 s without it). Below `PARALLEL_FROM`
+pages with a chart starting the pool costs more than it saves, so small catalogs, configs
+built without --history and the tests' stay in one process; tests/test_catalog_pages.py
+checks that both ways give the same pages and rows, and tests/test_render_incremental.py the
+same folder.
 """
 
 from __future__ import annotations
