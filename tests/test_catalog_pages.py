@@ -144,14 +144,17 @@ def test_the_chart_draws_what_it_drew_before(points: list[Point], end: int,
 
 def test_the_pool_renders_the_same_pages_in_the_same_order(
         config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Forked workers render most pages: the catalog is the same as from one process."""
+    """Forked workers render the pages and the index's rows: the catalog is the same as from
+    one process, also for flags not in the order of their names."""
     merged = MergedConfig.model_validate(config)
     alone = render_catalog(merged)
     monkeypatch.setattr(page_pool, "cores", lambda: 2)
     shared = Shared.of(CSP, "now", None, AS_OF)
-    with page_pool.flag_pages(merged.flags, shared, parallel_from=1) as pooled, \
-            page_pool.flag_pages(merged.flags, shared, parallel_from=10**9) as single:
-        assert pooled() == single()
+    reordered = dict(reversed(merged.flags.items()))
+    for flags in (merged.flags, reordered):
+        pooled = page_pool.draw(flags, shared, parallel_from=1)
+        assert pooled == page_pool.draw(flags, shared, parallel_from=10**9)
+        assert len(pooled.pages) == len(flags) and pooled.rows.count("<tr ") == len(flags)
     monkeypatch.setattr(page_pool, "PARALLEL_FROM", 1)
     assert list(render_catalog(merged).items()) == list(alone.items())
 

@@ -81,8 +81,12 @@ def config_schema_text() -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def parse_config(text: str, source: str) -> MergedConfig:
-    """The merged config from its JSON text; a malformed file is the user's mistake."""
+def parse_config(text: str | bytes, source: str) -> MergedConfig:
+    """The merged config from its JSON text, or its UTF-8 bytes (checked to be UTF-8
+    already: `render` gives the file's bytes, and a config with every flag's history decoded
+    into a str first took 74 MB, one non-ASCII character making every character two bytes,
+    and 37 MB more for the UTF-8 copy the parser reads); a malformed file is the user's
+    mistake."""
     try:
         return MergedConfig.model_validate_json(text)
     except ValidationError as error:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from markupsafe import Markup
 
@@ -31,9 +32,10 @@ LABELLED_BAND = 64
 """A soak band narrower than this (pixels) shows its duration only in its title."""
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One landed change: when, who has the flag in production after it, and in what words."""
+class Point(NamedTuple):
+    """One landed change: when, who has the flag in production after it, and in what words.
+    A named tuple: a catalog makes one per landed change, some 40,000 at 10,000 flags, and a
+    frozen dataclass's `__init__` sets each field through `object.__setattr__`."""
 
     time: int
     kind: str
@@ -76,42 +78,143 @@ def day_of(stamp: str) -> str:
     return f"{stamp[:10]} {stamp[11:16]} UTC"
 
 
+PLOT_WIDTH = WIDTH - LEFT - RIGHT
+PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
+AXIS_BASE = HEIGHT - BOTTOM + 18
+"""Where the axis's two dates stand."""
+
+
+def _y(value: float) -> float:
+    """The y of a level, 0 to 100 (the same for every chart)."""
+    return TOP + (100.0 - value) / 100.0 * PLOT_HEIGHT
+
+
 @dataclass(frozen=True, slots=True)
-class _Frame:
-    start: int
-    end: int
+class _Level:
+    """What every point at one level writes alike, formatted once: a catalog's points sit on
+    a few levels (off, listed, a few shares, on)."""
 
-    def x(self, moment: int) -> float:
-        span = max(self.end - self.start, 1)
-        return LEFT + (moment - self.start) / span * (WIDTH - LEFT - RIGHT)
+    top: float
+    y: str
+    height: str
+    label_y: str
+    diamond_y: str
+    arrow_top: str
+    arrow_tip: str
 
-    @staticmethod
-    def y(value: float) -> float:
-        return TOP + (100.0 - value) / 100.0 * (HEIGHT - TOP - BOTTOM)
+    @classmethod
+    def of(cls, value: float) -> _Level:
+        top = _y(value)
+        return cls(top, f"{top:.1f}", f"{_y(0) - top:.1f}", f"{top - 6:.1f}",
+                   f"{top - 5:.1f}", f"{top - 16:.1f}", f"{top - 8:.1f}")
+
+
+_LEVELS: dict[tuple[str, float | None], _Level] = {}
+_LASTED: dict[int, str] = {}
+_STEP_TAGS: dict[tuple[str, str], tuple[str, str]] = {}
+_KEPT = 4096
+"""At most this many of each kept (a hostile config's values are as many as its points)."""
+
+
+def _level_of(kind: str, percentage: float | None) -> _Level:
+    found = _LEVELS.get((kind, percentage))
+    if found is None:
+        found = _Level.of(level(kind, percentage))
+        if len(_LEVELS) < _KEPT:
+            _LEVELS[kind, percentage] = found
+    return found
+
+
+def _lasted(minutes: int) -> str:
+    found = _LASTED.get(minutes)
+    if found is None:
+        found = minutes_text(minutes)
+        if len(_LASTED) < _KEPT:
+            _LASTED[minutes] = found
+    return found
+
+
+def _step_tags(step: str, kind: str) -> tuple[str, str]:
+    """A step's group up to its time, and from its time to its title, escaped once."""
+    found = _STEP_TAGS.get((step, kind))
+    if found is None:
+        found = (f'<g class="step step-{text(step.replace(" ", "-"))} level-{text(kind)}" '
+                 'data-time="', f'" data-step="{text(step)}"><title>')
+        if len(_STEP_TAGS) < _KEPT:
+            _STEP_TAGS[step, kind] = found
+    return found
+
+
+_HEAD = (f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+         'aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg">'
+         '<title id="chart-title">Production exposure over time</title>')
 
 
 def draw(points: Sequence[Point], *, end: int, legal_at: int | None = None) -> Markup:
     """The chart of `points` (oldest first) up to `end` (the catalog's clock); an empty
     chart says there is no dated history."""
     if not points:
-        return Markup('<p class="no-chart">No dated history to draw.</p>')
+        return Markup(NO_CHART)
+    parts: list[str] = []
+    svg_into(parts, points, end, legal_at)
+    return Markup("".join(parts))
+
+
+NO_CHART = '<p class="no-chart">No dated history to draw.</p>'
+
+
+def svg_into(parts: list[str], points: Sequence[Point], end: int,
+             legal_at: int | None) -> None:
+    """The markup of a chart of at least one point, as `draw` gives it, appended to `parts`
+    (a flag page joins its text once). Each point's x, its level's pieces and its ISO time
+    are computed once, and one pass over the points writes its band, its piece of the line
+    and its step: drawn through a frame object, a call per coordinate, the chart took half
+    of a flag page's time at ten thousand pages."""
     start = points[0].time
-    frame = _Frame(start, max(end, points[-1].time, legal_at or start, start + MIN_SPAN))
-    parts = [_axes(frame), *_bands(points, frame), _line(points, frame)]
-    if legal_at is not None and legal_at > points[-1].time:
-        parts.append(_legal(legal_at, frame))
-    parts += [_step(point, frame) for point in points]
-    head = (f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-            f'aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg">'
-            '<title id="chart-title">Production exposure over time</title>')
-    return Markup(head + "".join(parts) + "</svg>")
+    last = points[-1].time
+    finish = max(end, last, legal_at or start, start + MIN_SPAN)
+    span = max(finish - start, 1)
+    times = [point.time for point in points]
+    times.append(finish)
+    xs = [LEFT + (moment - start) / span * PLOT_WIDTH for moment in times]
+    stamps = [point.stamp or iso(point.time) for point in points]
+    stamps.append(iso(finish))
+    parts += (_HEAD, _GRID, _AXIS_START, _day(start), _AXIS_END, _day(finish), "</text>")
+    path = ['<path class="exposure" d="']
+    steps: list[str] = []
+    levels, lasting = _LEVELS, _LASTED
+    # xs, times and stamps end with the chart's end: a point's band lasts until the next.
+    for (moment, kind, percentage, step, label, state, _), x0, x1, until, stamp, till in zip(
+            points, xs, xs[1:], times[1:], stamps, stamps[1:], strict=False):
+        at = levels.get((kind, percentage)) or _level_of(kind, percentage)
+        minutes = max(until - moment, 0) // 60
+        lasted = lasting.get(minutes) or _lasted(minutes)
+        x = f"{x0:.1f}"
+        parts.append(f'<g class="soak" data-from="{stamp}" data-until="{till}"><title>'
+                     f'{text(f"{state} for {lasted}")}</title><rect x="{x}" y="{at.y}" '
+                     f'width="{max(x1 - x0, 0):.1f}" height="{at.height}"/>')
+        if x1 - x0 >= LABELLED_BAND:
+            parts.append(f'<text class="soak-label" x="{(x0 + x1) / 2:.1f}" y="{at.label_y}" '
+                         f'text-anchor="middle">{text(lasted)}</text>')
+        parts.append("</g>")
+        path.append(f"H{x}V{at.y}" if len(path) > 1 else f"M{x},{at.y}")
+        opening, titled = _STEP_TAGS.get((step, kind)) or _step_tags(step, kind)
+        steps.append(f"{opening}{stamp}{titled}"
+                     f"{text(f'{step}: {label}, {stamp[:10]} {stamp[11:16]} UTC')}</title>"
+                     f"{_mark(kind, step, x0, x, at)}</g>")
+    path.append(f'H{xs[-1]:.1f}"/>')
+    parts += path
+    if legal_at is not None and legal_at > last:
+        parts.append(_legal(legal_at, LEFT + (legal_at - start) / span * PLOT_WIDTH))
+    parts += steps
+    parts.append("</svg>")
 
 
 def _grid() -> str:
     """The five horizontal lines and their labels: the same on every chart."""
     lines = []
     for value in (0, 25, 50, 75, 100):
-        y = _Frame.y(value)
+        y = _y(value)
         lines.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
                      f'y2="{y:.1f}"/><text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" '
                      f'text-anchor="end">{value}%</text>')
@@ -119,66 +222,24 @@ def _grid() -> str:
 
 
 _GRID = _grid()
+_AXIS_START = f'<text class="axis" x="{LEFT}" y="{AXIS_BASE}">'
+_AXIS_END = f'</text><text class="axis" x="{WIDTH - RIGHT}" y="{AXIS_BASE}" text-anchor="end">'
 
 
-def _axes(frame: _Frame) -> str:
-    base = HEIGHT - BOTTOM + 18
-    return (f'{_GRID}<text class="axis" x="{LEFT}" y="{base}">{_day(frame.start)}</text>'
-            f'<text class="axis" x="{WIDTH - RIGHT}" y="{base}" text-anchor="end">'
-            f'{_day(frame.end)}</text>')
-
-
-def _line(points: Sequence[Point], frame: _Frame) -> str:
-    first = points[0]
-    path = [f"M{frame.x(first.time):.1f},{_y(first, frame):.1f}"]
-    path += [f"H{frame.x(point.time):.1f}V{_y(point, frame):.1f}" for point in points[1:]]
-    path.append(f"H{frame.x(frame.end):.1f}")
-    return f'<path class="exposure" d="{"".join(path)}"/>'
-
-
-def _y(point: Point, frame: _Frame) -> float:
-    return frame.y(level(point.kind, point.percentage))
-
-
-def _bands(points: Sequence[Point], frame: _Frame) -> list[str]:
-    """Each state's time, from its change to the next (the last one to the chart's end)."""
-    bands = []
-    last = iso(frame.end)
-    for index, point in enumerate(points):
-        following = points[index + 1] if index + 1 < len(points) else None
-        until = following.time if following else frame.end
-        x0, x1 = frame.x(point.time), frame.x(until)
-        top = frame.y(level(point.kind, point.percentage))
-        lasted = minutes_text(max(until - point.time, 0) // 60)
-        title = text(f"{point.state} for {lasted}")
-        ended = following.iso if following else last
-        bands.append(f'<g class="soak" data-from="{point.iso}" data-until="{ended}">'
-                     f"<title>{title}</title><rect x=\"{x0:.1f}\" y=\"{top:.1f}\" "
-                     f'width="{max(x1 - x0, 0):.1f}" height="{frame.y(0) - top:.1f}"/>')
-        if x1 - x0 >= LABELLED_BAND:
-            bands.append(f'<text class="soak-label" x="{(x0 + x1) / 2:.1f}" '
-                         f'y="{top - 6:.1f}" text-anchor="middle">{text(lasted)}</text>')
-        bands.append("</g>")
-    return bands
-
-
-def _legal(moment: int, frame: _Frame) -> str:
-    x = frame.x(moment)
+def _legal(moment: int, x: float) -> str:
     return (f'<g class="legal" data-time="{iso(moment)}"><title>next step legal from '
             f'{_day(moment)}</title><line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" '
             f'y2="{HEIGHT - BOTTOM}"/></g>')
 
 
-def _step(point: Point, frame: _Frame) -> str:
-    x, y = frame.x(point.time), frame.y(level(point.kind, point.percentage))
-    title = text(f"{point.step}: {point.label}, {day_of(point.iso)}")
-    mark = (f'<rect class="mark" x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
-            f'transform="rotate(45 {x:.1f} {y:.1f})"/>' if point.kind == "actors"
-            else f'<circle class="mark" cx="{x:.1f}" cy="{y:.1f}" r="5"/>')
-    if point.step == "rollback":
-        mark += (f'<path class="rollback-arrow" d="M{x - 6:.1f},{y - 16:.1f}'
-                 f'L{x + 6:.1f},{y - 16:.1f}L{x:.1f},{y - 8:.1f}Z"/>')
-    step = text(point.step)
-    kind = text(point.step.replace(" ", "-"))
-    return (f'<g class="step step-{kind} level-{text(point.kind)}" data-time="{point.iso}" '
-            f'data-step="{step}"><title>{title}</title>{mark}</g>')
+def _mark(kind: str, step: str, x: float, x_text: str, at: _Level) -> str:
+    """A step's mark: a diamond for listed actors, else a circle; ▼ over a rollback."""
+    if kind == "actors":
+        mark = (f'<rect class="mark" x="{x - 5:.1f}" y="{at.diamond_y}" width="10" '
+                f'height="10" transform="rotate(45 {x_text} {at.y})"/>')
+    else:
+        mark = f'<circle class="mark" cx="{x_text}" cy="{at.y}" r="5"/>'
+    if step == "rollback":
+        mark += (f'<path class="rollback-arrow" d="M{x - 6:.1f},{at.arrow_top}'
+                 f'L{x + 6:.1f},{at.arrow_top}L{x_text},{at.arrow_tip}Z"/>')
+    return mark

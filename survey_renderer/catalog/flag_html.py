@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from survey_renderer.catalog import cells
-from survey_renderer.catalog.flag_page import changes, chart
-from survey_renderer.catalog.index import links, summary_links
-from survey_renderer.catalog.markup import page, shown, text
+from survey_renderer.catalog.chart import NO_CHART, svg_into
+from survey_renderer.catalog.flag_page import points
+from survey_renderer.catalog.markup import page_end, page_start, shown, text
 from validator.build import FlagState
 from validator.flag_summary import FlagSummary, Lifespan, Reach
 from validator.model import Environment
@@ -42,32 +42,40 @@ class Shared:
 
 
 def flag_page(name: str, state: FlagState, shared: Shared) -> str:
-    """The whole page of one flag, as tests/catalog_reference/flag.html renders it."""
+    """The whole page of one flag, as tests/catalog_reference/flag.html renders it. Its
+    pieces go into one list, joined once: the page is about 7,000 characters, a few of them
+    beyond ASCII, so each join of a part copied it widened to two bytes a character."""
     summary = state.summary
     name_text = text(name)
-    head = ['<body class="flag-page">\n<header>\n  <nav><a id="back" href="index.html">All '
-            'flags</a> · <a href="../index.html">Site</a></nav>\n'
-            f'  <h1 id="flag-name">{name_text}</h1>\n']
+    parts = page_start(shared.csp, f"{name_text} · Flag catalog", "catalog.css")
+    parts.append('<body class="flag-page">\n<header>\n  <nav><a id="back" href="index.html">'
+                 'All flags</a> · <a href="../index.html">Site</a></nav>\n'
+                 f'  <h1 id="flag-name">{name_text}</h1>\n')
     if summary is not None and summary.description:
-        head.append(f'  <p id="description">{text(summary.description)}</p>\n')
+        parts.append(f'  <p id="description">{text(summary.description)}</p>\n')
     if shared.history_note:
-        head.append(f'  <p class="note" id="history-note">{shared.history_note}</p>\n')
-    head.append("</header>\n<main>\n")
+        parts.append(f'  <p class="note" id="history-note">{shared.history_note}</p>\n')
+    parts.append("</header>\n<main>\n")
     if summary is None:
-        head.append(f"<p>Stage {shown(state.stage)}; the merged config has no summary of this "
-                    "flag.</p>\n")
+        parts.append(f"<p>Stage {shown(state.stage)}; the merged config has no summary of this "
+                     "flag.</p>\n")
     else:
-        head += _summary_sections(state, summary, shared)
-    head.append("</main>\n</body>\n")
-    return page(shared.csp, f"{name_text} · Flag catalog", "catalog.css", "".join(head))
+        _summary_sections(parts, state, summary, shared)
+    parts += ("</main>\n</body>\n", page_end())
+    return "".join(parts)
 
 
-def _summary_sections(state: FlagState, summary: FlagSummary, shared: Shared) -> list[str]:
+def _summary_sections(parts: list[str], state: FlagState, summary: FlagSummary,
+                      shared: Shared) -> None:
     as_of = shared.as_of_moment
-    parts = ['<section aria-labelledby="chart-heading">\n<h2 id="chart-heading">Rollout in '
-             f'production</h2>\n<figure>\n{chart(summary, as_of)}\n{CAPTION}</figure>\n'
-             '</section>\n']
-    parts.append(_facts(state, summary, shared))
+    parts.append('<section aria-labelledby="chart-heading">\n<h2 id="chart-heading">Rollout '
+                 'in production</h2>\n<figure>\n')
+    dated = points(summary.history)
+    if dated:
+        svg_into(parts, dated, as_of, cells.moment(summary.legal_at))
+    else:
+        parts.append(NO_CHART)
+    parts += (f"\n{CAPTION}</figure>\n</section>\n", _facts(state, summary, shared))
     if summary.expectations is not None:
         expect = summary.expectations
         parts.append('<section aria-labelledby="expect-title">\n<h2 id="expect-title">'
@@ -76,8 +84,7 @@ def _summary_sections(state: FlagState, summary: FlagSummary, shared: Shared) ->
                      f"  <dt>Risks</dt><dd>{text(expect.risks)}</dd>\n"
                      f"  <dt>Monitoring</dt><dd>{text(expect.monitoring)}</dd>\n"
                      "</dl>\n</section>\n")
-    parts.append(_changes(summary))
-    return parts
+    _changes(parts, summary)
 
 
 def _facts(state: FlagState, summary: FlagSummary, shared: Shared) -> str:
@@ -101,7 +108,7 @@ def _facts(state: FlagState, summary: FlagSummary, shared: Shared) -> str:
         f'  <dt>Group</dt><dd id="group">{text(summary.group)}</dd>\n'
         f"  <dt>Milestone</dt><dd>{text(summary.milestone)}</dd>\n"
         f'  <dt>Owners</dt><dd id="owners">{owners}</dd>\n'
-        f'  <dt>Links</dt><dd id="links">{_links(state, summary)}</dd>\n'
+        f'  <dt>Links</dt><dd id="links">{_links(summary)}</dd>\n'
         "</dl>\n</section>\n")
 
 
@@ -128,11 +135,17 @@ def _lifespan(lifespan: Lifespan) -> str:
     return "".join(said)
 
 
-def _links(state: FlagState, summary: FlagSummary) -> str:
-    found = links(summary_links(state))
-    said = " · ".join(f'<a class="out" data-link="{text(link.label)}" href="{text(link.url)}" '
-                      f'rel="noopener noreferrer">{text(link.label)}</a>' for link in found)
-    if not found:
+_LINKS = (("rollout", "rollout_issue_url"), ("cleanup", "cleanup_issue_url"),
+          ("merge request", "introduced_by_url"))
+"""index.summary_links' labels and fields, in its order."""
+
+
+def _links(summary: FlagSummary) -> str:
+    said = " · ".join(f'<a class="out" data-link="{label}" href="{text(url)}" '
+                      f'rel="noopener noreferrer">{label}</a>'
+                      for label, url in ((label, getattr(summary, field))
+                                         for label, field in _LINKS) if url)
+    if not said:
         said = "none"
     introduced = cells.introducing_merge_request(summary)
     if introduced and not summary.introduced_by_url:
@@ -140,14 +153,32 @@ def _links(state: FlagState, summary: FlagSummary) -> str:
     return said
 
 
-def _changes(summary: FlagSummary) -> str:
-    rows = [f'<tr class="change-{text(change.step.replace(" ", "-"))}"><td>{text(change.time)}'
-            f'</td><td><code title="{text(change.commit)}">{text(change.commit[:12])}</code>'
-            f"</td><td>{text(change.merge_request or '')}</td><td>{text(change.author)}</td>"
-            f"<td>{text(change.before)} → {text(change.after)}</td><td>{text(change.step)}"
-            "</td></tr>\n" for change in changes(summary)]
-    if not rows:
-        rows.append('<tr><td colspan="6">No history.</td></tr>\n')
-    return ('<section aria-labelledby="changes-title">\n<h2 id="changes-title">Changes</h2>\n'
-            f'<table id="changes">\n{CHANGES_HEAD}<tbody>\n{"".join(rows)}</tbody>\n</table>\n'
-            "</section>\n")
+_STEP_CELLS: dict[str, tuple[str, str]] = {}
+
+
+def _step_cells(step: str) -> tuple[str, str]:
+    """A change row's start and end, which say its step: a handful of steps, escaped once."""
+    found = _STEP_CELLS.get(step)
+    if found is None:
+        found = (f'<tr class="change-{text(step.replace(" ", "-"))}"><td>',
+                 f"</td><td>{text(step)}</td></tr>\n")
+        if len(_STEP_CELLS) < 64:
+            _STEP_CELLS[step] = found
+    return found
+
+
+def _changes(parts: list[str], summary: FlagSummary) -> None:
+    """The rows of flag_page.changes, newest first, written from the history itself."""
+    parts.append('<section aria-labelledby="changes-title">\n<h2 id="changes-title">Changes'
+                 f'</h2>\n<table id="changes">\n{CHANGES_HEAD}<tbody>\n')
+    moment, when = cells.moment, cells.shown
+    for change in reversed(summary.history):
+        opening, closing = _step_cells(change.step)
+        commit = change.commit
+        parts.append(f'{opening}{text(when(moment(change.time)))}</td><td><code title='
+                     f'"{text(commit)}">{text(commit[:12])}</code></td><td>'
+                     f"{text(change.merge_request or '')}</td><td>{text(change.author)}</td>"
+                     f"<td>{text(change.before)} → {text(change.after)}{closing}")
+    if not summary.history:
+        parts.append('<tr><td colspan="6">No history.</td></tr>\n')
+    parts.append("</tbody>\n</table>\n</section>\n")

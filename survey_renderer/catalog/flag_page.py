@@ -26,15 +26,18 @@ class Change:
 def points(history: tuple[Landed, ...]) -> list[Point]:
     """The dated changes, as the chart draws them (undated ones, beyond a shallow cut, are
     listed in the table only)."""
+    moment = cells.moment
     found = []
     for step in history:
-        at = cells.moment(step.time)
+        stamp = step.time
+        at = moment(stamp)
         if at is None:
             continue
         reach = step.production
-        found.append(Point(at, reach.kind if reach else "removed",
-                           reach.percentage if reach else None, step.step,
-                           f"{step.before} → {step.after}", step.after, step.time or ""))
+        found.append(Point(at, "removed", None, step.step, f"{step.before} → {step.after}",
+                           step.after, stamp or "") if reach is None else
+                     Point(at, reach.kind, reach.percentage, step.step,
+                           f"{step.before} → {step.after}", step.after, stamp or ""))
     return found
 
 

@@ -3,6 +3,7 @@ whole table without JavaScript; catalog.js only hides rows and reorders them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from survey_renderer.catalog import cells
@@ -91,6 +92,14 @@ def links(found: list[tuple[str, str | None]]) -> tuple[Link, ...]:
 
 def _yes(value: bool) -> str:
     return "yes" if value else "no"
+
+
+def flag_choices(flags: Mapping[str, FlagState]) -> dict[str, list[str]]:
+    """`choices` of the flags' rows, from the flags themselves (render draws no row object)."""
+    summaries = [state.summary for state in flags.values()]
+    return {"group": sorted({s.group for s in summaries if s is not None and s.group}),
+            "type": sorted({str(s.type) for s in summaries if s is not None and str(s.type)}),
+            "stage": sorted({str(state.stage) for state in flags.values()})}
 
 
 def choices(rows: list[IndexRow]) -> dict[str, list[str]]:

@@ -1,41 +1,89 @@
 """The index's table rows as markup, written out in Python: ten thousand rows of thirteen
 cells were most of the index's time in the template engine. Each untrusted field goes through
-`markup.text` once; tests/catalog_reference/index.html is the template this must equal."""
+`markup.text` once; tests/catalog_reference/index.html is the template this must equal.
+
+A row is written from the flag's state itself, not from an `index.IndexRow`: the row's
+objects (a row, five cells, its links) cost about as much as its text at ten thousand flags.
+`index.row` stays the row's meaning, the oracle's input, and the tests hold the two equal."""
 
 from __future__ import annotations
 
-from survey_renderer.catalog.index import Cell, IndexRow
+from survey_renderer.catalog import cells
 from survey_renderer.catalog.markup import text
+from validator.build import FlagState
+from validator.flag_summary import FlagSummary, Reach
+from validator.model import Environment
+
+STAGING, PRODUCTION = Environment.STAGING, Environment.PRODUCTION
+_UNKNOWN = '<td data-sort="">unknown</td>\n'
+_LINKS = (("rollout", "rollout_issue_url"), ("cleanup", "cleanup_issue_url"),
+          ("merge request", "introduced_by_url"))
+"""index.summary_links' labels and fields, in its order."""
+_EXPOSURES: dict[tuple[str, int, float | None], str] = {}
+_KEPT = 4096
+_ACTION = ' <span class="action">needs action</span>'
 
 
-def rows_markup(rows: list[IndexRow]) -> str:
-    """Every row, each ending in a newline, as the template's loop wrote them."""
-    return "".join(map(_row, rows))
-
-
-def _row(row: IndexRow) -> str:
-    name, group, kind, stage = text(row.name), text(row.group), text(row.type), text(row.stage)
-    lifespan = text(row.lifespan)
-    action = ' <span class="action">needs action</span>' if row.needs_action else ""
+def row_markup(name: str, state: FlagState, as_of: int) -> str:
+    """The flag's row, ending in a newline, as the template's loop wrote `index.row`'s."""
+    summary = state.summary
+    name_text, stage = text(name), text(str(state.stage))
+    enabled = "yes" if state.default_enabled else "no"
+    if summary is None:  # a config built without summaries: what the gates say, no more
+        return (f'<tr role="row" data-name="{name_text}" data-group="" data-type="" '
+                f'data-stage="{stage}" data-action="0">\n<th scope="row"><a class="flag-link" '
+                f'href="{text(cells.page_file(name))}">{name_text}</a></th>\n<td></td>\n'
+                f"<td></td>\n<td></td>\n<td>{stage}</td>\n{_UNKNOWN}{_UNKNOWN}<td>{enabled}"
+                f"</td>\n{_UNKNOWN}<td>unknown</td>\n{_UNKNOWN}"
+                '<td class="lifespan-unknown">unknown</td>\n<td></td>\n</tr>\n')
+    exposure = summary.exposure
+    group, kind = text(summary.group), text(str(summary.type))
+    lifespan = text(summary.lifespan.status)
+    action = summary.needs_action
     return (
-        f'<tr role="row" data-name="{name}" data-group="{group}" data-type="{kind}" '
-        f'data-stage="{stage}" data-action="{1 if row.needs_action else 0}">\n'
-        f'<th scope="row"><a class="flag-link" href="{text(row.page)}">{name}</a></th>\n'
-        f"<td>{kind}</td>\n<td>{group}</td>\n<td>{text(row.owners)}</td>\n<td>{stage}</td>\n"
-        f"{_sorted(row.staging)}{_sorted(row.production)}"
-        f"<td>{text(row.default_enabled)}</td>\n{_sorted(row.in_state)}"
-        f"<td>{text(row.next_step)}</td>\n{_sorted(row.legal)}"
-        f'<td class="lifespan-{lifespan}">{lifespan}{action}</td>\n'
-        f"<td>{_links(row)}</td>\n</tr>\n")
+        f'<tr role="row" data-name="{name_text}" data-group="{group}" data-type="{kind}" '
+        f'data-stage="{stage}" data-action="{1 if action else 0}">\n'
+        f'<th scope="row"><a class="flag-link" href="{text(cells.page_file(name))}">'
+        f"{name_text}</a></th>\n<td>{kind}</td>\n<td>{group}</td>\n"
+        f'<td>{text(" ".join(summary.owners))}</td>\n<td>{stage}</td>\n'
+        f"{_exposure(exposure[STAGING])}{_exposure(exposure[PRODUCTION])}"
+        f"<td>{enabled}</td>\n{_times(summary, as_of)}"
+        f'<td class="lifespan-{lifespan}">{lifespan}'
+        f'{_ACTION if action else ""}</td>\n'
+        f"<td>{_links(summary)}</td>\n</tr>\n")
 
 
-def _sorted(cell: Cell) -> str:
-    return f'<td data-sort="{text(str(cell.sort))}">{text(cell.text)}</td>\n'
+def _exposure(reach: Reach) -> str:
+    """An exposure's cell, by its level: a catalog's exposures are a handful."""
+    key = (reach.kind, reach.actors, reach.percentage)
+    found = _EXPOSURES.get(key)
+    if found is None:
+        found = (f'<td data-sort="{text(f"{cells.exposure_rank(reach):08.3f}")}">'
+                 f"{text(cells.exposure(reach))}</td>\n")
+        if len(_EXPOSURES) < _KEPT:
+            _EXPOSURES[key] = found
+    return found
 
 
-def _links(row: IndexRow) -> str:
-    said = " · ".join(f'<a class="out" data-link="{text(link.label)}" href="{text(link.url)}" '
-                      f'rel="noopener noreferrer">{text(link.label)}</a>' for link in row.links)
-    if row.merge_request:
-        said += f'{" · " if row.links else ""}<span class="mr">{text(row.merge_request)}</span>'
+def _times(summary: FlagSummary, as_of: int) -> str:
+    """The cells from "in state" to "legal": each time's words and its sort key."""
+    since = cells.moment(summary.since)
+    legal_at = cells.moment(summary.legal_at)
+    since_key = "" if since is None else f"{as_of - since:012d}"
+    legal_key = "" if legal_at is None else f"{legal_at:012d}"
+    return (f'<td data-sort="{text(since_key)}">{text(cells.in_state(summary, as_of))}</td>\n'
+            f"<td>{text(summary.next_step)}</td>\n"
+            f'<td data-sort="{text(legal_key)}">{text(cells.legal(summary, as_of))}</td>\n')
+
+
+def _links(summary: FlagSummary) -> str:
+    found = [f'<a class="out" data-link="{label}" href="{text(url)}" '
+             f'rel="noopener noreferrer">{label}</a>'
+             for label, url in ((label, getattr(summary, field)) for label, field in _LINKS)
+             if url]
+    said = " · ".join(found)
+    if not summary.introduced_by_url:
+        merge_request = cells.introducing_merge_request(summary)
+        if merge_request:
+            said += f'{" · " if found else ""}<span class="mr">{text(merge_request)}</span>'
     return said

@@ -62,6 +62,16 @@ def _frame() -> tuple[str, ...]:
 
 def page(csp: str, title: str, stylesheet: str, body: str) -> str:
     """templates/page.html filled in: `title` and `body` are markup already, `csp` is text."""
-    head, after_csp, after_title, after_stylesheet, tail = _frame()
-    return "".join((head, _inner(csp), after_csp, title, after_title, stylesheet,
-                    after_stylesheet, body, tail))
+    return "".join([*page_start(csp, title, stylesheet), body, page_end()])
+
+
+def page_start(csp: str, title: str, stylesheet: str) -> list[str]:
+    """The frame up to the body, as pieces: a page that adds its body's pieces to these and
+    then `page_end()` joins its text once."""
+    head, after_csp, after_title, after_stylesheet, _ = _frame()
+    return [head, _inner(csp), after_csp, title, after_title, stylesheet, after_stylesheet]
+
+
+def page_end() -> str:
+    """The frame after the body."""
+    return _frame()[4]

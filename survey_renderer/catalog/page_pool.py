@@ -1,64 +1,96 @@
-"""The flag pages on every core: each page depends on its flag alone, and at ten thousand
-flags writing them out was most of a render's CPU time after the config was read.
+"""The flag pages and the index's rows on every core: each depends on its flag alone, and at ten
+thousand flags drawing them was most of a render's CPU time after the config was read.
 
 The pool is forked after the config is read and validated, so the workers inherit it (the
-flags are not pickled to them): one worker per core renders the pages while this process
-renders the index. Given a sink (render's writer into its fresh folder), the workers write
-the pages themselves: sending them back cost about as much as writing them (at 10,000 flags
-with their histories, 70 MB pickled and unpickled), and this process wrote them all after.
-With every flag's history a page costs more than its row: with a fixed share of the pages here
-and one worker fewer, this process finished early and a core stood idle while it waited; one
-worker per core took 0.84 times the wall time at 10,000 flags. Below `PARALLEL_FROM` pages
-with a chart starting the pool costs more than it saves, so small catalogs, configs built
-without --history and the tests' stay in one process; tests/test_catalog_pages.py checks that
-both ways give the same pages, and tests/test_render_incremental.py the same folder.
+flags are not pickled to them): each task draws the pages of a slice of the flags and the
+index rows of the same share of them by name, and one worker per core takes the tasks.
+Given a sink (render's writer into its fresh folder), the workers write the pages themselves:
+sending them back cost about as much as writing them (at 10,000 flags with their histories,
+70 MB pickled and unpickled), and this process wrote them all after. Only the rows (about
+900 bytes a flag) come back. This process draws nothing meanwhile: when it drew the index
+beside two workers, three processes shared two cores, the tasks waited for a core, and its
+writes to the config's objects (reference counts) copied the memory pages it shared with the
+workers (a probe at 10,000 flags with their histories, on a busy machine: the pages took
+2.7 s of wall time beside the index drawn here, 1.2 s without it). Below `PARALLEL_FROM`
+pages with a chart starting the pool costs more than it saves, so small catalogs, configs
+built without --history and the tests' stay in one process; tests/test_catalog_pages.py
+checks that both ways give the same pages and rows, and tests/test_render_incremental.py the
+same folder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import TypeAlias
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple, TypeAlias
 
 from survey_renderer.catalog.flag_html import Shared, flag_page
+from survey_renderer.catalog.index_html import row_markup
 from validator.build import FlagState
 from validator.fork_pool import can_fork, cores, fork_pool
 
 PARALLEL_FROM = 1000
 PageSink: TypeAlias = Callable[[str, str], None]
 """Takes a flag's name and its page, in whichever process drew the page."""
-_JOB: list[tuple[Mapping[str, FlagState], Shared, PageSink | None]] = []
-"""The flags, the shared part of the pages and the sink, set before the fork, read by the
-workers."""
 
 
-@contextmanager
-def flag_pages(flags: Mapping[str, FlagState], shared: Shared, *, sink: PageSink | None = None,
-               parallel_from: int | None = None) -> Iterator[Callable[[], list[str]]]:
-    """Starts the pages in the background; the function it gives returns every flag's page
-    in the order of `flags` (none with a sink: each went to it). Work done inside the `with`
-    (the index) runs meanwhile."""
+class Drawn(NamedTuple):
+    """What the flags' part of the catalog came to."""
+
+    pages: list[str]
+    """Every flag's page, in the order of the flags; none with a sink (each went to it)."""
+    rows: str
+    """The index's rows, every flag's by name, each ending in a newline."""
+
+
+class _Job(NamedTuple):
+    flags: Mapping[str, FlagState]
+    shared: Shared
+    sink: PageSink | None
+    names: list[str]
+    """The flags' names in their order: the pages'."""
+    by_name: list[str]
+    """Sorted: the rows'."""
+
+
+_JOB: list[_Job] = []
+"""The job, set before the fork, read by the workers."""
+
+
+def draw(flags: Mapping[str, FlagState], shared: Shared, *, sink: PageSink | None = None,
+         parallel_from: int | None = None) -> Drawn:
+    """Every flag's page (given to `sink` when there is one) and the index's rows."""
     names = list(flags)
+    job = _Job(flags, shared, sink, names, sorted(names))
     workers = cores()
     least = PARALLEL_FROM if parallel_from is None else parallel_from
     if _charted(flags) < least or workers < 2 or not can_fork():
-        yield lambda: _pages(flags, shared, names, sink)
-        return
+        return _part(job, 0, len(names))
     size = max(1, -(-len(names) // (workers * 4)))
-    _JOB[:] = [(flags, shared, sink)]
+    _JOB[:] = [job]
     try:
         with fork_pool(workers) as pool:
-            pending = [pool.submit(_render, names[start:start + size])
+            pending = [pool.submit(_render, start, start + size)
                        for start in range(0, len(names), size)]
-            yield lambda: [page for chunk in pending for page in chunk.result()]
+            parts = [chunk.result() for chunk in pending]
     finally:
         _JOB.clear()
+    return Drawn([page for part in parts for page in part.pages],
+                 "".join(part.rows for part in parts))
 
 
 def _charted(flags: Mapping[str, FlagState]) -> int:
     """The pages with a summary (a chart, a history): one without is a few lines, and ten
     thousand of them took less time than starting the pool and sending them back."""
     return sum(1 for state in flags.values() if state.summary is not None)
+
+
+def _part(job: _Job, start: int, stop: int) -> Drawn:
+    """The pages of the flags from `start` to `stop` in their order, and the rows of as
+    many by name."""
+    flags, shared, sink = job.flags, job.shared, job.sink
+    as_of = shared.as_of_moment
+    rows = "".join([row_markup(name, flags[name], as_of) for name in job.by_name[start:stop]])
+    return Drawn(_pages(flags, shared, job.names[start:stop], sink), rows)
 
 
 def _pages(flags: Mapping[str, FlagState], shared: Shared, names: Sequence[str],
@@ -70,7 +102,5 @@ def _pages(flags: Mapping[str, FlagState], shared: Shared, names: Sequence[str],
     return []
 
 
-def _render(names: Sequence[str]) -> list[str]:
-    flags, shared, sink = _JOB[0]
-    return _pages(flags, shared, names, sink)
-
+def _render(start: int, stop: int) -> Drawn:
+    return _part(_JOB[0], start, stop)

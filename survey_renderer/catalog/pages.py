@@ -15,9 +15,8 @@ from markupsafe import Markup
 
 from survey_renderer.catalog import cells
 from survey_renderer.catalog.flag_html import Shared
-from survey_renderer.catalog.index import choices, index_rows
-from survey_renderer.catalog.index_html import rows_markup
-from survey_renderer.catalog.page_pool import PageSink, flag_pages
+from survey_renderer.catalog.index import flag_choices
+from survey_renderer.catalog.page_pool import PageSink, draw
 from validator.build import MergedConfig
 
 FOLDER = "flags"
@@ -59,13 +58,12 @@ def render_catalog(config: MergedConfig, *, now: int | None = None,
               "history_note": note}
     every = Shared.of(CSP, shown_as_of, note, as_of)
     to_path = None if sink is None else _by_path(sink)
-    with flag_pages(config.flags, every, sink=to_path) as pages:
-        rows = index_rows(config, as_of)
-        files = {f"{FOLDER}/index.html": _template("index.html").render(
-            shared, rows=Markup(rows_markup(rows)), choices=choices(rows), count=len(rows))}
-        drawn = pages()
+    drawn = draw(config.flags, every, sink=to_path)
+    files = {f"{FOLDER}/index.html": _template("index.html").render(
+        shared, rows=Markup(drawn.rows), choices=flag_choices(config.flags),
+        count=len(config.flags))}
     if sink is None:
-        files.update(zip(page_paths(config), drawn, strict=True))
+        files.update(zip(page_paths(config), drawn.pages, strict=True))
     for asset in ASSETS:
         files[f"{FOLDER}/{asset}"] = _asset(asset)
     return files

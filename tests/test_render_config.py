@@ -1,0 +1,77 @@
+"""`flagops render` reads the merged config from its bytes, not from one str of the whole
+file (survey_renderer/cli.py, `_config`): the same config, and the same one line for a file
+that is not UTF-8, not JSON or not a valid merged config, as `config_from_bytes` gives."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from survey_renderer.cli import _config
+from validator.build import build_config, config_text
+from validator.config_file import config_from_bytes
+from validator.errors import UserError
+from validator.model import Environment, Flag
+
+SHOWN = "build/flags.json"
+
+
+def _valid() -> bytes:
+    flag = Flag.model_validate({"name": "demo", "type": "gitlab_com_derisk",
+                                "group": "group::a", "milestone": "17.0", "stage": "off",
+                                "default_enabled": False})
+    config, _ = build_config([flag], Environment.PRODUCTION, schema_ref="déjà vu ✓ → 😀")
+    return config_text(config).encode("utf-8")
+
+
+def _refusal(raw: bytes) -> str:
+    with pytest.raises(UserError) as caught:
+        config_from_bytes(raw, SHOWN)
+    return str(caught.value)
+
+
+def test_a_valid_config_is_the_same_read_either_way() -> None:
+    raw = _valid()
+    assert not raw.isascii()
+    assert _config(raw, SHOWN) == config_from_bytes(raw, SHOWN)
+
+
+@pytest.mark.parametrize("raw", [
+    b"\xff" + b"{}",
+    b'{"$schema": "\xc3"}',
+    "{\"a\": \"é\"}".encode()[:-3],  # é cut in half at the end
+    b"{}\xed\xa0\x80",  # a surrogate, which UTF-8 may not hold
+    b"",
+    b"not json",
+    b'{"$schema": "s", "environment": "production", "flags": {"Bad": {}}}',
+    json.dumps({"$schema": "s", "environment": "nowhere", "flags": {}}).encode(),
+    b"\xef\xbb\xbf{}",  # a byte order mark
+])
+def test_a_bad_config_is_refused_in_the_same_words(raw: bytes) -> None:
+    expected = _refusal(raw)
+    with pytest.raises(UserError) as caught:
+        _config(raw, SHOWN)
+    assert str(caught.value) == expected
+
+
+@settings(max_examples=300)
+@given(st.binary(min_size=1, max_size=8), st.integers(0, 1))
+def test_any_bytes_in_a_string_are_read_or_refused_as_before(inserted: bytes,
+                                                             where: int) -> None:
+    """pydantic's parser must refuse every string that is not UTF-8 where a decode would:
+    `_config` reads what it accepts without decoding it first."""
+    raw = _valid()
+    place = raw.index(b'"demo"') + 2 if where else raw.index("déjà".encode()) + 1
+    changed = raw[:place] + inserted.replace(b'"', b"").replace(b"\\", b"") + raw[place:]
+    try:
+        expected: object = config_from_bytes(changed, SHOWN)
+    except UserError as error:
+        expected = str(error)
+    try:
+        found: object = _config(changed, SHOWN)
+    except UserError as error:
+        found = str(error)
+    assert found == expected
