@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         out.write(previous.lines)  # the folder holds what this render would write
         return 0
     with _no_cycle_collection():
-        config = _config(raw, args.config)
+        config = config_from_bytes(raw, args.config)
         _LAST_CONFIG[:] = [config]
         if previous is not None and previous.holds_exactly(target):
             files, lines = _render(root, config, args)  # compared with the folder, in place
@@ -57,22 +57,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     site_state.remember(target, cache, key, lines)
     out.write(lines)
     return 0
-
-
-def _config(raw: bytes, shown: str) -> MergedConfig:
-    """`config_from_bytes`, without a str of the whole file: at 10,000 flags with their
-    histories it was 74 MB (a few non-ASCII characters make every character two bytes), and
-    the parser then read a UTF-8 copy of it. The bytes are validated as they are: pydantic's
-    JSON parser refuses bytes that are not UTF-8 (outside a string any such byte is not JSON,
-    and every string is checked), so a config it accepts decodes to the same text. Whatever it
-    refuses goes to `config_from_bytes`, which refuses it in its own words (not UTF-8, or the
-    same first error): tests/test_render_config.py holds both."""
-    from validator.build import parse_config
-
-    try:
-        return parse_config(raw, shown)
-    except UserError:
-        return config_from_bytes(raw, shown)
 
 
 @contextmanager

@@ -1,6 +1,7 @@
-"""`flagops render` reads the merged config from its bytes, not from one str of the whole
-file (survey_renderer/cli.py, `_config`): the same config, and the same one line for a file
-that is not UTF-8, not JSON or not a valid merged config, as `config_from_bytes` gives."""
+"""The merged config is read from its bytes, not from one str of the whole file
+(`config_from_bytes`, for render, eval and the provider): the same config, and the same one
+line for a file that is not UTF-8, not JSON or not a valid merged config, as decoding the
+file first and parsing its text gives (`_decoded`, the reader as it was)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survey_renderer.cli import _config
-from validator.build import build_config, config_text
+from validator.build import MergedConfig, build_config, config_text, parse_config
 from validator.config_file import config_from_bytes
 from validator.errors import UserError
 from validator.model import Environment, Flag
@@ -27,16 +27,25 @@ def _valid() -> bytes:
     return config_text(config).encode("utf-8")
 
 
+def _decoded(raw: bytes, shown: str) -> MergedConfig:
+    """The reader as it was: decode, refuse what is not UTF-8, parse the text."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(f"cannot read {shown}: not UTF-8 (byte {error.start})") from None
+    return parse_config(text, shown)
+
+
 def _refusal(raw: bytes) -> str:
     with pytest.raises(UserError) as caught:
-        config_from_bytes(raw, SHOWN)
+        _decoded(raw, SHOWN)
     return str(caught.value)
 
 
 def test_a_valid_config_is_the_same_read_either_way() -> None:
     raw = _valid()
     assert not raw.isascii()
-    assert _config(raw, SHOWN) == config_from_bytes(raw, SHOWN)
+    assert config_from_bytes(raw, SHOWN) == _decoded(raw, SHOWN)
 
 
 @pytest.mark.parametrize("raw", [
@@ -53,7 +62,7 @@ def test_a_valid_config_is_the_same_read_either_way() -> None:
 def test_a_bad_config_is_refused_in_the_same_words(raw: bytes) -> None:
     expected = _refusal(raw)
     with pytest.raises(UserError) as caught:
-        _config(raw, SHOWN)
+        config_from_bytes(raw, SHOWN)
     assert str(caught.value) == expected
 
 
@@ -62,16 +71,16 @@ def test_a_bad_config_is_refused_in_the_same_words(raw: bytes) -> None:
 def test_any_bytes_in_a_string_are_read_or_refused_as_before(inserted: bytes,
                                                              where: int) -> None:
     """pydantic's parser must refuse every string that is not UTF-8 where a decode would:
-    `_config` reads what it accepts without decoding it first."""
+    `config_from_bytes` reads what it accepts without decoding it first."""
     raw = _valid()
     place = raw.index(b'"demo"') + 2 if where else raw.index("déjà".encode()) + 1
     changed = raw[:place] + inserted.replace(b'"', b"").replace(b"\\", b"") + raw[place:]
     try:
-        expected: object = config_from_bytes(changed, SHOWN)
+        expected: object = _decoded(changed, SHOWN)
     except UserError as error:
         expected = str(error)
     try:
-        found: object = _config(changed, SHOWN)
+        found: object = config_from_bytes(changed, SHOWN)
     except UserError as error:
         found = str(error)
     assert found == expected
