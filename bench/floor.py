@@ -6,10 +6,10 @@ in a repository; exit 0, or 1 when a staged flag file is not a valid flag.
   staged, which .gitattributes there are, where the top of the work tree is). That is all a
   commit that stages no flag file needs.
 - `staged`: that, then the staged flag files' bytes at HEAD and in the index (one
-  `git cat-file --batch`), each index version loaded with libyaml's C loader and validated by
-  flagops's `Flag` model, with the policy's models imported. Every judge of one staged flag
-  file has to import and read this much, and this judges nothing: no step, no soak, no
-  history, no positions for its messages.
+  `git cat-file --batch`), each index version loaded (libyaml's C parser, through flagops's
+  loader) and validated by flagops's `Flag` model, with the policy's models imported.
+  Every judge of one staged flag file has to import and read this much, and this judges
+  nothing: no step, no soak, no history, no positions for its messages.
 
 The gap between a `--staged` row and its floor is what flagops itself costs; the README's
 verdicts quote both. The floor's own parts are pydantic's and ruamel.yaml's import and the
@@ -60,17 +60,24 @@ def _versions(paths: list[str]) -> list[tuple[bytes | None, bytes | None]]:
 
 
 def _valid(raw: bytes | None) -> bool:
-    """The bytes are a flag, as the model reads it (None: the file was deleted)."""
+    """The bytes are a flag, as the model reads it (None: the file was deleted). Loaded by
+    flagops's own loader (libyaml's C parser driven directly): ruamel.yaml's `YAML()` loader
+    costs more to set up than the whole of flagops's judgement, and a floor takes the
+    cheapest way there is."""
     from pydantic import ValidationError  # imported here: `none` must not pay for them
-    from ruamel.yaml import YAML
 
+    from validator.document import Document
+    from validator.loader import load_or_finding
     from validator.model import Flag
     from validator.policy import DEFAULT_POLICY  # the policy's models, built on import
 
     if raw is None or DEFAULT_POLICY is None:
         return True
+    document = load_or_finding(raw, "flag.yml")
+    if not isinstance(document, Document):
+        return False
     try:
-        Flag.model_validate(YAML(typ="safe", pure=False).load(raw))
+        Flag.model_validate(document.data)
     except ValidationError:
         return False
     return True
