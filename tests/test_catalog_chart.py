@@ -112,6 +112,8 @@ def test_reach_in_production(stage: Stage, kind: str, actors: int, share: float 
     (Reach(kind="actors", actors=3, percentage=None, text=""), "listed actors (3)"),
     (Reach(kind="percentage", actors=2, percentage=12.5, text=""), "12.5% + 2 listed"),
     (Reach(kind="percentage", actors=0, percentage=50, text=""), "50%"),
+    (Reach(kind="percentage", actors=0, percentage=12.34545, text=""), "12.34545%"),
+    (Reach(kind="percentage", actors=0, percentage=1e-05, text=""), "0.00001%"),
     (Reach(kind="on", actors=0, percentage=None, text=""), "on"),
 ])
 def test_exposure_words_and_their_order(reach: Reach, words: str) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from validator import moments
+from validator.digits import decimal_text
 from validator.durations import minutes_text
 from validator.flag_summary import FlagSummary, Reach
 
@@ -35,7 +36,7 @@ def exposure(reach: Reach) -> str:
         return "on"
     if reach.kind == "percentage":
         listed = f" + {reach.actors} listed" if reach.actors else ""
-        return f"{reach.percentage:g}%{listed}"
+        return f"{decimal_text(reach.percentage or 0.0)}%{listed}"
     if reach.kind == "actors":
         return f"listed actors ({reach.actors})"
     return "off"
