@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
+from validator.digits import decimal_text
 from validator.errors import UserError
 from validator.flag_summary import CatalogNote, FlagSummary
 from validator.gates import Gates, effective_gates
@@ -63,8 +64,9 @@ def build_config(
                                       summary=summaries.get(flag.name) if summaries else None)
         if gates.percentage_of_time is not None:
             warnings.append(
-                f"{flag.name}: {gates.percentage_of_time:g}% of time in {environment} cannot be "
-                "evaluated statically; the survey page treats it as off")
+                f"{flag.name}: {decimal_text(gates.percentage_of_time)}% of time in "
+                f"{environment} cannot be evaluated statically; the survey page treats it as "
+                "off")
     config = MergedConfig(schema_ref=schema_ref, environment=environment, catalog=catalog,
                           flags=states)
     return config, warnings
