@@ -247,8 +247,27 @@ def test_changing_the_type_in_the_same_step_buys_no_skip() -> None:
     policy = Policy(may_skip={"ops": (Stage.BETA,)})
     staging = loaded("staging", flag_type="wip")
     jump = loaded("percentage", flag_type="ops", percentage=("actors", 10))
-    assert rules_of(staging, jump, policy=policy) == ["FO201:error"]
+    assert rules_of(staging, jump, policy=policy) == ["FO142:error", "FO201:error"]
     assert rules_of(loaded("staging", flag_type="ops"), jump, policy=policy) == []
+
+
+def test_changing_the_type_in_the_same_step_lifts_no_cap() -> None:
+    """A `wip` flag goes no further than staging, and an `experiment` is never default
+    enabled: made `beta` in the very change that steps past that, each is judged as the type
+    it was at the base; the new type counts from the next change on, and rollbacks pass."""
+    wip = loaded("staging", flag_type="wip")
+    beta = loaded("beta", flag_type="beta", **BETA)
+    found = judge("demo", wip, beta, Verdict(DEFAULT_POLICY, EPOCH, TWO_DAYS_AGO))
+    assert [f.rule for f in found] == ["FO142"]
+    assert found[0].message == ("demo: staging → beta (1 actor): wip flags go no further "
+                                "than staging (its type at the base; the change to beta "
+                                "applies from the next change on)")
+    assert rules_of(loaded("staging", flag_type="beta"), beta) == []
+    assert rules_of(beta, loaded("staging", flag_type="wip")) == []  # a rollback
+    experiment = loaded("enabled", flag_type="experiment")
+    released = loaded("enabled", flag_type="beta", default_enabled=True, cleanup=True)
+    assert rules_of(experiment, released) == ["FO120:error"]
+    assert rules_of(loaded("enabled", flag_type="beta"), released) == []
 
 
 def test_a_base_dated_in_the_future_says_so() -> None:

@@ -16,7 +16,15 @@ from validator.engines import Bucketing
 from validator.engines.bucketing import bucketed_as_written, in_share
 from validator.findings import RULES, START, Finding, Position, Severity
 from validator.gates import Gates, stage_gates
-from validator.model import STAGE_ORDER, Environment, Flag, FlagType, Percentage, Stage
+from validator.model import (
+    STAGE_ORDER,
+    TYPE_RULES,
+    Environment,
+    Flag,
+    FlagType,
+    Percentage,
+    Stage,
+)
 from validator.policy import Policy
 
 _ENVIRONMENTS = tuple(Environment)
@@ -229,12 +237,12 @@ def _judge_step(name: str, before: LoadedFlag, after: LoadedFlag,
 def _shape_of_step(name: str, old: RolloutState, new: RolloutState, after: LoadedFlag,
                    policy: Policy, base_type: FlagType) -> list[Finding]:
     """The step's shape, judged by the base's type: changing the type in the same change
-    buys none of the new type's `may_skip`."""
+    buys none of the new type's `may_skip`, nor its reach (`_by_base_type`)."""
     change = f"{name}: {old.describe()} → {new.describe()}"
     legal = f"the next legal step is {next_step(old, policy)}"
     skipped = [s for s in STAGE_ORDER[old.stage.rank + 1 : new.stage.rank]
                if s not in policy.may_skip.get(base_type, ())]
-    findings: list[Finding] = []
+    findings = _by_base_type(change, old, new, after, base_type)
     if skipped:
         findings.append(_at("FO201", after, "stage",
                             f"{change} skips {', '.join(skipped)}; {legal}", name))
@@ -252,6 +260,26 @@ def _shape_of_step(name: str, old: RolloutState, new: RolloutState, after: Loade
                             f"{change}: default_enabled needs stage enabled at the base, "
                             f"which is {old.stage}; {legal}", name))
     return findings
+
+
+def _by_base_type(change: str, old: RolloutState, new: RolloutState, after: LoadedFlag,
+                  base_type: FlagType) -> list[Finding]:
+    """FO142 and FO120 as the type at the base has them, for a step that also changes the
+    type: a `wip` flag (no further than staging) made `beta` in the change that took it to
+    production went there as the wip flag it was, and a type that may not be default-enabled
+    likewise. The new type applies from the next change on, as the policy's does."""
+    if after.flag.type is base_type:
+        return []  # the file's own rules (FO142, FO120) say it
+    rules, found = TYPE_RULES[base_type], []
+    suffix = f" (its type at the base; the change to {after.flag.type} applies from the next " \
+             "change on)"
+    if new.stage.rank > max(old.stage.rank, rules.max_stage.rank):
+        found.append(_at("FO142", after, "stage", f"{change}: {base_type} flags go no further "
+                         f"than {rules.max_stage}{suffix}", after.flag.name))
+    if new.default_enabled and not old.default_enabled and not rules.may_default_enable:
+        found.append(_at("FO120", after, "default_enabled", f"{change}: type {base_type} may "
+                         f"not be default_enabled{suffix}", after.flag.name))
+    return found
 
 
 def _percentage_limit(old: RolloutState, policy: Policy) -> float | None:
