@@ -141,9 +141,13 @@ def test_a_huge_flag_file_is_one_line_and_never_read_whole(repo: Repo) -> None:
     one byte more than any reader accepts, drops the rest, and stays in step with git."""
     import tracemalloc
 
-    from validator.git import BlobReader
+    from validator.files import MAX_BYTES
+    from validator.git import MAX_BLOB_BYTES, BlobReader
+    from validator.pyproject_file import MAX_PYPROJECT_BYTES
 
-    limit = 1024 * 1024  # validator.git.MAX_BLOB_BYTES: pyproject.toml's limit, the largest
+    # No reader of a blob may accept more than the reader hands out (a flag file, pyproject).
+    limit = MAX_BLOB_BYTES
+    assert limit == max(MAX_BYTES, MAX_PYPROJECT_BYTES)
     repo.write_flag("demo", "off")
     repo.commit("demo", at=NOW - DAY)
     (repo.path / "flags/huge.yml").write_bytes(bytes(32 * limit))
