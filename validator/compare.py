@@ -46,7 +46,7 @@ from validator.landings import (
 )
 from validator.lifecycle.gate import Sides, lifecycle_findings
 from validator.loader import load_or_finding, read_document
-from validator.model import Flag, Stage
+from validator.model import Flag
 from validator.parse import parse_flag
 from validator.policy import (
     DEFAULT_POLICY,
@@ -339,7 +339,7 @@ def _steps_back_from_all(name: str, path: str, stays: Flag | None,
     state = RolloutState.of(stays)
     for other, flag in sorted(was.items()):
         if flag is None:
-            wider = state.stage is not Stage.OFF or state.default_enabled
+            wider = not state.is_off
         else:
             wider = classify(RolloutState.of(flag), state, policy.bucketing) in (
                 Step.FORWARD, Step.MIXED)

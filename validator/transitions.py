@@ -50,6 +50,12 @@ class RolloutState:
         """Off for everyone: where a new flag (or an unreadable one) is judged from."""
         return cls(name, Stage.OFF, frozenset(), None, False)
 
+    @property
+    def is_off(self) -> bool:
+        """Stage off and not default-enabled: where a new flag starts, and the only state a
+        flag without a readable base may take."""
+        return self.stage is Stage.OFF and not self.default_enabled
+
     def gates(self, environment: Environment) -> Gates:
         return stage_gates(self.stage, self.actors, self.percentage, environment)
 
@@ -172,14 +178,14 @@ def _is_released(state: RolloutState) -> bool:
 def _may_come_and_go(state: RolloutState) -> bool:
     """A flag may be deleted only where its file makes no difference: never rolled out (off),
     or released (default_enabled)."""
-    return _is_released(state) or (state.stage is Stage.OFF and not state.default_enabled)
+    return _is_released(state) or state.is_off
 
 
 def _judge_new(name: str, after: LoadedFlag, released_before_removal: bool) -> list[Finding]:
     """A new flag starts off; it comes back released only as the revert of the removal of a
     released flag, which the base branch's history must show."""
     state = RolloutState.of(after.flag)
-    if state.stage is Stage.OFF and not state.default_enabled:
+    if state.is_off:
         return []
     if _is_released(state) and released_before_removal:
         return []
@@ -196,7 +202,7 @@ def judge_unreadable_base(name: str, base_path: str, after: LoadedFlag | None) -
     to step from, so only a rollback to off can be judged safe."""
     if after is not None:
         state = RolloutState.of(after.flag)
-        if state.stage is Stage.OFF and not state.default_enabled:
+        if state.is_off:
             return []
         message = (f"{name}: {base_path} cannot be read at the base, so there is no state to "
                    f"step from; only stage off is accepted, not {state.describe()}")
