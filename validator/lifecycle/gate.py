@@ -127,18 +127,16 @@ def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
     flag, name = loaded.flag, loaded.flag.name
     found: list[Finding] = []
     lived = age(flag, policy, current, added_at, now)
-    base = was.flag if was is not None else None
-    at_base = age(base, policy, current, added_at, now) if base is not None else None
-    if base is not None and at_base is not None and at_base.overdue \
-            and not (lived is not None and lived.overdue):
-        found.append(_at("FO402", loaded, "milestone", f"{name}: {base.type} flags live at "
-                         f"most {at_base.limit} {at_base.unit}; this one has lived "
-                         f"{at_base.text()} (by its milestone {base.milestone} and type at "
-                         "the base: this change's edit of them counts from the next change on)",
-                         name))
-    elif lived is not None and lived.overdue:
+    at_base = age(was.flag, policy, current, added_at, now) if was is not None else None
+    if lived is not None and lived.overdue:
         found.append(_at("FO402", loaded, "milestone", f"{name}: {flag.type} flags live at most "
                          f"{lived.limit} {lived.unit}; this one has lived {lived.text()}",
+                         name))
+    elif was is not None and at_base is not None and at_base.overdue:
+        found.append(_at("FO402", loaded, "milestone", f"{name}: {was.flag.type} flags live at "
+                         f"most {at_base.limit} {at_base.unit}; this one has lived "
+                         f"{at_base.text()} (by its milestone {was.flag.milestone} and type at "
+                         "the base: this change's edit of them counts from the next change on)",
                          name))
     if rollout_overdue(flag, now):
         found.append(_at("FO403", loaded, "intended_to_rollout_by", f"{name}: "
