@@ -88,29 +88,28 @@ def _target(path: Path, root: Path | None, shown: str) -> Path:
     if real == lexical:
         return lexical
     repository = Path(os.path.abspath(root)) if root is not None else _repository_of(lexical)
-    if repository is not None and _leaves(repository, lexical, real):
-        raise UserError(f"cannot write {shown}: a symbolic link leads outside the "
-                        f"repository, to {escape(str(real))}; not replaced")
-    if repository is not None and _into_git(repository, lexical, real):
-        raise UserError(f"cannot write {shown}: a symbolic link leads into the repository's "
-                        f"git folder, to {escape(str(real))}; not replaced")
+    where = _where_links_lead(repository, lexical, real) if repository is not None else None
+    if where is not None:
+        raise UserError(f"cannot write {shown}: a symbolic link leads {where}, to "
+                        f"{escape(str(real))}; not replaced")
     return real
 
 
-def _leaves(repository: Path, lexical: Path, real: Path) -> bool:
-    """A path the repository holds, whose links lead out of it. A path outside it was the
-    user's own choice, and may go through any link the user likes."""
-    inside = lexical.is_relative_to(repository)
-    return inside and not real.is_relative_to(os.path.realpath(repository))
-
-
-def _into_git(repository: Path, lexical: Path, real: Path) -> bool:
-    """A path the repository holds whose links lead into its `.git`: no output of flagops
-    belongs there, and a merge request can commit such a link where CI writes (its plan,
-    its reports). Followed, the job's markdown replaced `.git/config` or a hook of a
-    checkout that a runner may keep for the next job (GitLab's fetch strategy)."""
-    inside = lexical.is_relative_to(repository)
-    return inside and real.is_relative_to(Path(os.path.realpath(repository)) / ".git")
+def _where_links_lead(repository: Path, lexical: Path, real: Path) -> str | None:
+    """Where a path the repository holds leads that no output may go, or None. Outside the
+    repository: the repository, not the user, chose where its links point (a path outside it
+    was the user's own choice, and may go through any link the user likes). Into its `.git`:
+    no output of flagops belongs there, and a merge request can commit such a link where CI
+    writes (its plan, its reports); followed, the job's markdown replaced `.git/config` or a
+    hook of a checkout that a runner may keep for the next job (GitLab's fetch strategy)."""
+    if not lexical.is_relative_to(repository):
+        return None
+    home = Path(os.path.realpath(repository))
+    if not real.is_relative_to(home):
+        return "outside the repository"
+    if real.is_relative_to(home / ".git"):
+        return "into the repository's git folder"
+    return None
 
 
 def _repository_of(path: Path) -> Path | None:
