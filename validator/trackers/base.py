@@ -39,6 +39,12 @@ class Issue:
     title: str = ""
 
 
+def not_the_api(service: str) -> str:
+    """What a client library could not build objects from (not JSON, an object where a list
+    belongs, null) says about the server."""
+    return f"answered with something that is not {service}'s API (a proxy, another service?)"
+
+
 class TrackerError(UserError):
     """The tracker cannot answer: no token, refused, unreachable, rate limited. One line, never
     the token; `tracker` names the server so a caller can say it once per tracker."""

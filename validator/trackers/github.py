@@ -16,12 +16,13 @@ from validator.trackers.base import (
     Thread,
     TrackerError,
     issue_from,
+    not_the_api,
     url_from,
 )
 from validator.trackers.http import Settings, reset_text, retry, transport_message
 
 _STATES = {"open": IssueState.OPEN, "closed": IssueState.CLOSED}
-NOT_THE_API = "answered with something that is not GitHub's API (a proxy, another service?)"
+NOT_THE_API = not_the_api("GitHub")
 
 
 class GitHub:

@@ -18,12 +18,13 @@ from validator.trackers.base import (
     Thread,
     TrackerError,
     issue_from,
+    not_the_api,
     url_from,
 )
 from validator.trackers.http import Settings, reset_text, session, transport_message
 
 _STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
-NOT_THE_API = "answered with something that is not GitLab's API (a proxy, another service?)"
+NOT_THE_API = not_the_api("GitLab")
 
 
 class GitLab:
