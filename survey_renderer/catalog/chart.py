@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from markupsafe import Markup
 
-from survey_renderer.catalog.markup import text
+from survey_renderer.catalog.markup import kept, text
 from validator import moments
 from validator.durations import minutes_text
 
@@ -112,37 +112,21 @@ class _Level:
 _LEVELS: dict[tuple[str, float | None], _Level] = {}
 _LASTED: dict[int, str] = {}
 _STEP_TAGS: dict[tuple[str, str], tuple[str, str]] = {}
-_KEPT = 4096
-"""At most this many of each kept (a hostile config's values are as many as its points)."""
 
 
 def _level_of(kind: str, percentage: float | None) -> _Level:
-    found = _LEVELS.get((kind, percentage))
-    if found is None:
-        found = _Level.of(level(kind, percentage))
-        if len(_LEVELS) < _KEPT:
-            _LEVELS[kind, percentage] = found
-    return found
+    return kept(_LEVELS, (kind, percentage), lambda: _Level.of(level(kind, percentage)))
 
 
 def _lasted(minutes: int) -> str:
-    found = _LASTED.get(minutes)
-    if found is None:
-        found = minutes_text(minutes)
-        if len(_LASTED) < _KEPT:
-            _LASTED[minutes] = found
-    return found
+    return kept(_LASTED, minutes, lambda: minutes_text(minutes))
 
 
 def _step_tags(step: str, kind: str) -> tuple[str, str]:
     """A step's group up to its time, and from its time to its title, escaped once."""
-    found = _STEP_TAGS.get((step, kind))
-    if found is None:
-        found = (f'<g class="step step-{text(step.replace(" ", "-"))} level-{text(kind)}" '
-                 'data-time="', f'" data-step="{text(step)}"><title>')
-        if len(_STEP_TAGS) < _KEPT:
-            _STEP_TAGS[step, kind] = found
-    return found
+    return kept(_STEP_TAGS, (step, kind), lambda: (
+        f'<g class="step step-{text(step.replace(" ", "-"))} level-{text(kind)}" data-time="',
+        f'" data-step="{text(step)}"><title>'))
 
 
 _HEAD = (f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '

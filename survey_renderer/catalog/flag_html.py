@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from survey_renderer.catalog import cells
 from survey_renderer.catalog.chart import NO_CHART, svg_into
 from survey_renderer.catalog.flag_page import points
-from survey_renderer.catalog.markup import page_end, page_start, shown, text
+from survey_renderer.catalog.index_html import out_links
+from survey_renderer.catalog.markup import kept, page_end, page_start, shown, text
 from validator.build import FlagState
 from validator.flag_summary import FlagSummary, Lifespan, Reach
 from validator.model import Environment
@@ -135,18 +136,8 @@ def _lifespan(lifespan: Lifespan) -> str:
     return "".join(said)
 
 
-_LINKS = (("rollout", "rollout_issue_url"), ("cleanup", "cleanup_issue_url"),
-          ("merge request", "introduced_by_url"))
-"""index.summary_links' labels and fields, in its order."""
-
-
 def _links(summary: FlagSummary) -> str:
-    said = " · ".join(f'<a class="out" data-link="{label}" href="{text(url)}" '
-                      f'rel="noopener noreferrer">{label}</a>'
-                      for label, url in ((label, getattr(summary, field))
-                                         for label, field in _LINKS) if url)
-    if not said:
-        said = "none"
+    said = " · ".join(out_links(summary)) or "none"
     introduced = cells.introducing_merge_request(summary)
     if introduced and not summary.introduced_by_url:
         said += f' · introduced in <span class="mr">{text(introduced)}</span>'
@@ -158,13 +149,9 @@ _STEP_CELLS: dict[str, tuple[str, str]] = {}
 
 def _step_cells(step: str) -> tuple[str, str]:
     """A change row's start and end, which say its step: a handful of steps, escaped once."""
-    found = _STEP_CELLS.get(step)
-    if found is None:
-        found = (f'<tr class="change-{text(step.replace(" ", "-"))}"><td>',
-                 f"</td><td>{text(step)}</td></tr>\n")
-        if len(_STEP_CELLS) < 64:
-            _STEP_CELLS[step] = found
-    return found
+    return _STEP_CELLS.get(step) or kept(_STEP_CELLS, step, lambda: (
+        f'<tr class="change-{text(step.replace(" ", "-"))}"><td>',
+        f"</td><td>{text(step)}</td></tr>\n"), most=64)
 
 
 def _changes(parts: list[str], summary: FlagSummary) -> None:

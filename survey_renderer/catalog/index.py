@@ -78,12 +78,16 @@ def row(name: str, state: FlagState, as_of: int) -> IndexRow:
         None if summary.introduced_by_url else cells.introducing_merge_request(summary))
 
 
+LINK_FIELDS = (("rollout", "rollout_issue_url"), ("cleanup", "cleanup_issue_url"),
+               ("merge request", "introduced_by_url"))
+"""The links a flag's row and page show, by label and summary field, in this order."""
+
+
 def summary_links(state: FlagState) -> list[tuple[str, str | None]]:
     summary = state.summary
     if summary is None:
         return []
-    return [("rollout", summary.rollout_issue_url), ("cleanup", summary.cleanup_issue_url),
-            ("merge request", summary.introduced_by_url)]
+    return [(label, getattr(summary, field)) for label, field in LINK_FIELDS]
 
 
 def links(found: list[tuple[str, str | None]]) -> tuple[Link, ...]:

@@ -9,18 +9,15 @@ objects (a row, five cells, its links) cost about as much as its text at ten tho
 from __future__ import annotations
 
 from survey_renderer.catalog import cells
-from survey_renderer.catalog.markup import text
+from survey_renderer.catalog.index import LINK_FIELDS
+from survey_renderer.catalog.markup import kept, text
 from validator.build import FlagState
 from validator.flag_summary import FlagSummary, Reach
 from validator.model import Environment
 
 STAGING, PRODUCTION = Environment.STAGING, Environment.PRODUCTION
 _UNKNOWN = '<td data-sort="">unknown</td>\n'
-_LINKS = (("rollout", "rollout_issue_url"), ("cleanup", "cleanup_issue_url"),
-          ("merge request", "introduced_by_url"))
-"""index.summary_links' labels and fields, in its order."""
 _EXPOSURES: dict[tuple[str, int, float | None], str] = {}
-_KEPT = 4096
 _ACTION = ' <span class="action">needs action</span>'
 
 
@@ -55,14 +52,9 @@ def row_markup(name: str, state: FlagState, as_of: int) -> str:
 
 def _exposure(reach: Reach) -> str:
     """An exposure's cell, by its level: a catalog's exposures are a handful."""
-    key = (reach.kind, reach.actors, reach.percentage)
-    found = _EXPOSURES.get(key)
-    if found is None:
-        found = (f'<td data-sort="{text(f"{cells.exposure_rank(reach):08.3f}")}">'
-                 f"{text(cells.exposure(reach))}</td>\n")
-        if len(_EXPOSURES) < _KEPT:
-            _EXPOSURES[key] = found
-    return found
+    return kept(_EXPOSURES, (reach.kind, reach.actors, reach.percentage), lambda: (
+        f'<td data-sort="{text(f"{cells.exposure_rank(reach):08.3f}")}">'
+        f"{text(cells.exposure(reach))}</td>\n"))
 
 
 def _times(summary: FlagSummary, as_of: int) -> str:
@@ -76,11 +68,16 @@ def _times(summary: FlagSummary, as_of: int) -> str:
             f'<td data-sort="{text(legal_key)}">{text(cells.legal(summary, as_of))}</td>\n')
 
 
+def out_links(summary: FlagSummary) -> list[str]:
+    """The links the summary has (index.LINK_FIELDS), as anchors: the row and the flag's page
+    show them alike."""
+    return [f'<a class="out" data-link="{label}" href="{text(url)}" '
+            f'rel="noopener noreferrer">{label}</a>'
+            for label, field in LINK_FIELDS if (url := getattr(summary, field))]
+
+
 def _links(summary: FlagSummary) -> str:
-    found = [f'<a class="out" data-link="{label}" href="{text(url)}" '
-             f'rel="noopener noreferrer">{label}</a>'
-             for label, url in ((label, getattr(summary, field)) for label, field in _LINKS)
-             if url]
+    found = out_links(summary)
     said = " · ".join(found)
     if not summary.introduced_by_url:
         merge_request = cells.introducing_merge_request(summary)

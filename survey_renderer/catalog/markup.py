@@ -10,8 +10,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from markupsafe import escape
+
+K = TypeVar("K")
+V = TypeVar("V")
+KEPT = 4096
+"""At most this many pieces of one kind kept by `kept` unless it is told fewer (a hostile
+config's values are as many as its points)."""
+
+
+def kept(memo: dict[K, V], key: K, make: Callable[[], V], most: int = KEPT) -> V:
+    """The piece of markup for key, made once and kept while the memo has room: a catalog's
+    pages repeat a handful of levels, durations and steps, each escaped and formatted once.
+    Hot loops read `memo.get(key)` first and call this only when it misses."""
+    found = memo.get(key)
+    if found is None:
+        found = make()
+        if len(memo) < most:
+            memo[key] = found
+    return found
 
 
 def _markupsafe_text(value: str) -> str:
