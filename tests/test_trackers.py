@@ -422,16 +422,22 @@ def test_a_redirect_to_another_host_never_carries_the_token(
 
 
 @pytest.mark.parametrize("forge", ["gitlab"], indirect=True)  # PyGithub refuses it itself
+def _off_then_staging(forge: Forge, tmp_path: Path) -> tuple[Repo, str, str]:
+    """A repository whose flag went off (a day ago) → staging (an hour ago): its base and
+    head commits."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="off"))
+    base = repo.commit("off", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    return repo, base, repo.commit("staging", at=int(time.time()) - 3600)
+
+
 def test_a_next_page_on_another_host_never_carries_the_token(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # python-gitlab follows a list's `Link: <…>; rel="next"` wherever it points (with a
     # warning that prints the server's text raw).
     forge.add_issue(PROJECT["gitlab"], 1)
-    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
-    repo.write("flags/demo.yml", flag_text(forge.kind, stage="off"))
-    base = repo.commit("off", at=int(time.time()) - 86400)
-    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
-    repo.commit("staging", at=int(time.time()) - 3600)
+    repo, base, _ = _off_then_staging(forge, tmp_path)
     with serve(Elsewhere()) as elsewhere:
         link = f'<{elsewhere.base}/api/v4/steal?page=2>; rel="next"'
         forge.faults.append(Fault(200, {"Link": link}, body=[]))  # type: ignore[arg-type]
@@ -556,11 +562,7 @@ def test_an_announce_marker_in_someone_elses_note_does_not_silence_the_announcem
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = PROJECT[forge.kind]
     forge.add_issue(project, 1)
-    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
-    repo.write("flags/demo.yml", flag_text(forge.kind, stage="off"))
-    base = repo.commit("off", at=int(time.time()) - 86400)
-    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
-    head = repo.commit("staging", at=int(time.time()) - 3600)
+    repo, base, head = _off_then_staging(forge, tmp_path)
     forge.notes[(project, "issue", 1)] = [{
         "id": 1, "body": f"<!-- flagops-announce demo {head[:12]} -->", "url": "",
         **forge.author("mallory", 13)}]
@@ -602,11 +604,7 @@ def test_a_notes_answer_of_the_wrong_shape_is_one_line(
     # PyGithub's BadAttributeException went through flagops as internal errors (exit 3).
     project = PROJECT[forge.kind]
     forge.add_issue(project, 1)
-    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
-    repo.write("flags/demo.yml", flag_text(forge.kind, stage="off"))
-    base = repo.commit("off", at=int(time.time()) - 86400)
-    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
-    repo.commit("staging", at=int(time.time()) - 3600)
+    repo, base, _ = _off_then_staging(forge, tmp_path)
     forge.faults += [Fault(200, body={"login": forge.login, "id": forge.user_id}),
                      Fault(200, body=answer)]  # type: ignore[arg-type]
     code, _, err = run(repo.path, "announce", "--base", base, capsys=capsys)
