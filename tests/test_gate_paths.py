@@ -231,6 +231,37 @@ def test_an_attribute_that_hides_flag_changes_from_review_is_refused(
     assert "hides its changes from review" in out
 
 
+@pytest.mark.parametrize(("path", "lines"), [
+    (".gitattributes", "flags/** -diff\n"),  # the root's, for flags/ only
+    (".gitattributes", "[attr]quiet -diff linguist-generated\n*.yml quiet\n"),  # a macro
+    ("flags/team/.gitattributes", "demo.yml binary\n"),  # a subfolder's, for one file
+])
+def test_review_hiding_attributes_are_refused_wherever_they_are_set(
+        repo: Repo, path: str, lines: str) -> None:
+    """The attribute reaches the flag file through a macro, from the root or from a folder
+    below: git's own resolution (check-attr) is what is asked, so each is seen."""
+    repo.write(path, lines)
+    repo.write_flag("demo", "beta", folder="flags/team", **BETA)
+    (repo.path / "flags" / "demo.yml").unlink()  # moved into the team folder, same state
+    repo.commit("move demo below an attribute", at=NOW)
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and "FO011" in rules(out), out
+    assert "hides its changes from review" in out
+
+
+def test_a_type_change_moved_to_another_folder_still_lifts_no_cap(repo: Repo) -> None:
+    """A `wip` flag made `beta` and taken to beta in the change that also moves its file:
+    the move keeps its name, and so its base type decides (FO142); the next change may."""
+    repo.write_flag("early", "staging", flag_type="wip")
+    repo.commit("early at staging", at=NOW - 2 * DAY)
+    (repo.path / "flags" / "early.yml").unlink()
+    repo.write_flag("early", "beta", flag_type="beta", folder="flags/team b", **BETA)
+    repo.commit("early: beta, moved, now a beta flag", at=NOW - DAY)
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and rules(out) == ["FO142"], out
+    assert "its type at the base" in out
+
+
 @pytest.mark.parametrize("attribute", ["diff", "-linguist-generated",
                                        "linguist-generated=false", "-gitlab-generated"])
 def test_an_attribute_that_shows_flag_changes_passes(repo: Repo, attribute: str) -> None:
