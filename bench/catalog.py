@@ -25,7 +25,7 @@ from typing import Any
 import flagplan
 import synth
 import workspace
-from measure import Sample, Summary, run_once
+from measure import Sample, Summary, byte_compile, run_once
 
 HERE = Path(__file__).resolve().parent
 BROWSER_JS = """
@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 def measure(repo: Path, runs: int, *, browser: bool = True) -> dict[str, Any]:
     """Build once, render `runs` times (after a warm-up), then the page in Chromium."""
     flagops = Path(sys.executable).parent / "flagops"
+    byte_compile(sys.executable)
     env = synth.git_env()
     built = run_once([str(flagops), "build", "--history"], repo, env)
     cold = {**env, "FLAGOPS_NO_CACHE": "1"}

@@ -22,7 +22,7 @@ import plot
 import report
 import synth
 import workspace
-from measure import CommandFailed, Sample, Summary, capture, run_once, top_imports
+from measure import CommandFailed, Sample, Summary, byte_compile, capture, run_once, top_imports
 
 HERE = Path(__file__).resolve().parent
 Commands = dict[str, list[str]]
@@ -30,6 +30,7 @@ Commands = dict[str, list[str]]
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    byte_compile(_interpreter(_tool("flagops")))
     info = report.machine()
     results: dict[int, dict[str, report.Cell]] = {}
     repositories: dict[str, dict[str, object]] = {}
