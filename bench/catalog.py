@@ -5,7 +5,9 @@ On the benchmark's synthetic repository (bench/.cache, generated as bench/run.py
 which writes the survey page and the catalog (an index of every flag and a page per flag),
 interpreter start-up included: "render" renders every page into a new folder (no kept
 state, FLAGOPS_NO_CACHE), "render_warm" is a render with nothing changed since the last one
-(it checks the folder and writes nothing). With Chromium on PATH it also opens the index page
+(it checks the folder and writes nothing), "render_floor" is bench/render_floor.py in the same
+rounds as "render": the config read and validated as render reads it and the same files
+written, drawing nothing. With Chromium on PATH it also opens the index page
 and times, in the page itself, the load, a filter and a sort over every row: the page must
 stay usable.
 `bench/run.py --catalog` runs this too, for its largest size.
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import flagplan
+import render_floor
 import synth
 import workspace
 from measure import Sample, Summary, byte_compile, run_once
@@ -78,14 +81,22 @@ def measure(repo: Path, runs: int, *, browser: bool = True) -> dict[str, Any]:
     cold = {**env, "FLAGOPS_NO_CACHE": "1"}
     # Each cold render into a folder of its own, as in bench/run.py (its "render" row says
     # why): replacing one site after another measures the file system's inode reuse.
-    fresh = [[str(flagops), "render", "-o", f"public-cold/{run}"] for run in range(runs + 1)]
-    run_once(fresh[0], repo, cold)
-    renders = [run_once(argv, repo, cold) for argv in fresh[1:]]
-    shutil.rmtree(repo / "public-cold", ignore_errors=True)
+    # The floor (render_floor.py) writes the same files in the same rounds, drawing nothing.
+    run_once([str(flagops), "render", "-o", "public-cold/0"], repo, cold)
+    sizes = repo / ".git" / "bench-site-sizes.json"
+    sizes.write_text(json.dumps(render_floor.site_sizes(repo / "public-cold/0")), "utf-8")
+    renders, floors = [], []
+    for run in range(1, runs + 1):
+        renders.append(run_once([str(flagops), "render", "-o", f"public-cold/{run}"], repo, cold))
+        floors.append(run_once([sys.executable, str(HERE / "render_floor.py"), "build/flags.json",
+                                str(sizes), f"public-floor/{run}"], repo, cold))
+    for folder in ("public-cold", "public-floor"):
+        shutil.rmtree(repo / folder, ignore_errors=True)
     run_once([str(flagops), "render"], repo, env)
     warm = [run_once([str(flagops), "render"], repo, env) for _ in range(runs)]
     result: dict[str, Any] = {
         "build": _summary([built]), "render": _summary(renders),
+        "render_floor": _summary(floors),
         "render_warm": _summary(warm),
         "config_mb": round((repo / "build/flags.json").stat().st_size / 2**20, 1),
         "site_files": sum(1 for _ in (repo / "public").rglob("*.html")),

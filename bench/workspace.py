@@ -16,7 +16,7 @@ import synth
 
 HERE = Path(__file__).resolve().parent
 CHANGED = 10
-OUTPUTS = ("build", "public", "public-cold")
+OUTPUTS = ("build", "public", "public-cold", "public-floor")
 """What build and render write (the cold render has a folder of its own)."""
 
 

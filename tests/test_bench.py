@@ -141,3 +141,48 @@ def test_the_hook_rows_quote_their_floor() -> None:
     assert staged.detail == ("0.500 s; its floor (`bench/floor.py`) 0.400 s, so flagops's own "
                              "part is 0.100 s")
     assert "floor_staged" not in report.FLAGOPS_ROWS
+
+
+def test_the_render_floor_writes_what_render_wrote_and_refuses_what_render_refuses(
+        synthetic: Path, tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    """bench/render_floor.py is a floor only if it reads and validates the config as render
+    does and writes every file render wrote, at its size (drawing nothing)."""
+    sys.path.insert(0, str(BENCH))
+    import render_floor
+
+    repo = tmp_path / "repo"
+    git(tmp_path, "clone", "-q", str(synthetic), str(repo))
+    assert run_cli("-C", str(repo), "build", "--history")[0] == 0
+    assert run_cli("-C", str(repo), "render", "--no-cache", "-o", "site")[0] == 0
+    written = render_floor.site_sizes(repo / "site")
+    sizes = tmp_path / "sizes.json"
+    sizes.write_text(json.dumps(written), encoding="utf-8")
+
+    def floor(out: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(BENCH / "render_floor.py"), "build/flags.json",
+                               str(sizes), out], cwd=repo, capture_output=True, text=True,
+                              check=False)
+
+    assert floor("floor").returncode == 0
+    assert render_floor.site_sizes(repo / "floor") == written
+    pages = [path for path in written if path.startswith("flags/") and path.endswith(".html")]
+    assert len(pages) == FLAGS + 1  # every flag's page and the catalog's index
+    config = repo / "build" / "flags.json"
+    config.write_text(config.read_text().replace('"stage": "off"', '"stage": "offf"', 1))
+    refused = floor("floor-2")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert "not a valid merged config" in refused.stderr
+    assert not (repo / "floor-2").exists()
+
+
+def test_the_catalog_benchmark_times_the_render_beside_its_floor(tmp_path: Path) -> None:
+    out = tmp_path / "catalog.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "catalog.py"), "--size", str(FLAGS), "--runs", "1",
+         "--no-browser", "--cache", str(tmp_path / "cache"), "--out", str(out)],
+        capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(out.read_text())
+    assert {"build", "render", "render_floor", "render_warm"} <= set(measured)
+    assert measured["site_files"] == FLAGS + 3  # the flag pages, the index, the survey, the root
+    assert not list((tmp_path / "cache").glob("*/public-*"))
