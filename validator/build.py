@@ -11,21 +11,17 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import ConfigDict, Field, Strict, ValidationError
 
 from validator.digits import decimal_text
 from validator.errors import UserError
 from validator.flag_summary import CatalogNote, FlagSummary
-from validator.gates import Gates, effective_gates
+from validator.gates import FrozenRecord, Gates, effective_gates
 from validator.json_text import dumps_sorted
 from validator.model import NAME_PATTERN, Environment, Flag, Stage
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FlagState(_Frozen):
+class FlagState(FrozenRecord):
     stage: Stage
     default_enabled: Annotated[bool, Strict()]
     gates: Gates
@@ -33,7 +29,7 @@ class FlagState(_Frozen):
         default=None, description="What the catalog shows; null when built without it.")
 
 
-class MergedConfig(_Frozen):
+class MergedConfig(FrozenRecord):
     """The contract between the validator and everything that consumes flags."""
 
     model_config = ConfigDict(

@@ -12,9 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from validator.gates import Percent
 from validator.model import Environment, Expectations, FlagType, Handle, HttpsUrl, Text
 
-Percent = Annotated[float, Field(ge=0, le=100)]
 LifespanStatus = Literal["ok", "approaching", "overdue", "unknown"]
 HistoryCompleteness = Literal["complete", "partial", "none"]
 IsoTime = Annotated[str, Field(description="ISO 8601, UTC.")]

@@ -33,11 +33,13 @@ def in_percentage(flag_name: str, actor: str, percentage: float) -> bool:
     return bucket(flag_name, actor) < percentage * SCALE
 
 
-class _Frozen(BaseModel):
+class FrozenRecord(BaseModel):
+    """A record read back from a file flagops wrote: unknown keys are refused, nothing changes."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Gates(_Frozen):
+class Gates(FrozenRecord):
     """Flipper's gates for one flag; the flag is on if any of them opens."""
 
     boolean: Annotated[bool, Strict()] = Field(description="On for everyone.")
