@@ -167,8 +167,8 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
                     if loaded.document.path in head_changed}
     result.widens_a_duplicate = _widens_a_duplicate(read, head_changed, base_side, result)
     removed = cache(partial(removed_names, root, span.base))  # read once, only if asked
-    judged = _judge_all(root, reader, span, result, base_side, listing.names_still_there(
-        result.before.keys() | base_side.unreadable.keys()), now, removed)
+    still_there = _still_there(reader, root, listing, result, base_side, head_changed)
+    judged = _judge_all(root, reader, span, result, base_side, still_there, now, removed)
     judged += _duplicate_resolved(reader, root, changes, listing, base_side, result)
     imports = _imports(root, reader, span, result, head_changed, removed)
     judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
@@ -180,6 +180,29 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
                      if name not in checked.flags]
+
+
+def _still_there(reader: git.BlobReader, root: Path, listing: Listing, result: Comparison,
+                 base_side: _BaseSide, head_changed: dict[str, git.Entry]) -> frozenset[str]:
+    """The base's names that a regular flag file at the head still carries, which are not
+    judged as deleted: a file the change touched says for itself why it is not read (its
+    findings are the change's, and block), and a file that reads as the flag is one. A file
+    the change did not touch that does not read as the flag (a broken twin the base already
+    held, whose findings never block a rollback) keeps nothing: the live flag whose file the
+    change deletes is judged as deleted (FO208), else it could go behind its broken twin."""
+    there = listing.names_still_there(result.before.keys() | base_side.unreadable.keys())
+    hidden = set()
+    for name in sorted(there & (result.before.keys() - result.after.keys())):
+        twins = [entry for path, entry in listing.flag_entries_named([name]).items()
+                 if stem(path) == name and entry.is_regular]
+        if not any(entry.path in head_changed or _is_flag_named(
+                _flag_at(reader, root, entry), name) for entry in twins):
+            hidden.add(name)
+    return there - hidden
+
+
+def _is_flag_named(flag: Flag | None, name: str) -> bool:
+    return flag is not None and flag.name == name
 
 
 def _names_in(read: list[Document | Finding]) -> list[str]:
