@@ -3,6 +3,7 @@ every one of them must be refused, and the legal change next to it must still pa
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import pytest
 from gitrepo import Repo
 from test_gate_integrity import flagops
+
+from validator.cli import main
 
 NOW = int(time.time())
 DAY = 24 * 3600
@@ -40,3 +43,59 @@ def test_deleting_a_live_flag_beside_a_broken_twin_is_judged_as_a_deletion(
         assert code == 1 and "FO208:error" in found, text
     else:  # a flag at off may go, broken twin or not (its findings do not block a rollback)
         assert code == 0, text
+
+
+# 2. A fast-forward push of several commits is judged from the tip before it to its tip.
+
+def _gitlab_push(repo: Repo, before: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    """`flagops ci gitlab` as the default branch's pipeline of a push runs it."""
+    for key, value in {"CI_DEFAULT_BRANCH": "main", "CI_COMMIT_BRANCH": "main",
+                       "CI_COMMIT_SHA": repo.head(), "CI_COMMIT_BEFORE_SHA": before,
+                       **repo.env}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(repo.path)
+    out = io.StringIO()
+    code = main(["-C", str(repo.path), "ci", "gitlab"], out=out)
+    return code, out.getvalue()
+
+
+def _percent(value: float) -> dict[str, Any]:
+    return {"percentage": ("actors", value), **BETA}
+
+
+def test_a_pushed_train_of_steps_each_soaked_is_one_step_from_the_tip_before_it(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the pushed tip is deployed, so the push is judged from the tip before it to its
+    tip (the README's "A range is judged from base to head"): two increments that each
+    soaked on the author's clock (10% → 50% → 100%, an hour apart) are one skip (FO202);
+    pushed one commit at a time, each is judged (and the second waits for the first's soak
+    on the branch, whose clock counts from the commit that brought 50%)."""
+    repo.write_flag("demo", "percentage", **_percent(10))
+    before = repo.commit("10%", at=NOW - 5 * DAY)
+    repo.write_flag("demo", "percentage", **_percent(50))
+    repo.commit("50%", at=NOW - 2 * 3600)
+    repo.write_flag("demo", "percentage", **_percent(100))
+    repo.commit("100%", at=NOW - 3600)
+    code, text = _gitlab_push(repo, before, monkeypatch)
+    assert code == 1 and "FO202" in text, text
+    code, text = _gitlab_push(repo, repo.git("rev-parse", "HEAD~1").strip(), monkeypatch)
+    assert code == 0, text  # 50% landed two hours ago: 50% → 100% alone is legal
+
+
+def test_a_detour_in_a_pushed_train_restarts_the_soak_it_could_only_lengthen(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A train that rolls back and comes back (10% → beta → 10%) changes nothing that is
+    deployed, and passes; the next step counts its soak from the commit that brought 10%
+    back, not from the 10% of days ago: intermediate commits can only make it wait longer."""
+    repo.write_flag("demo", "percentage", **_percent(10))
+    before = repo.commit("10%", at=NOW - 5 * DAY)
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("back to beta", at=NOW - 300)
+    repo.write_flag("demo", "percentage", **_percent(10))
+    repo.commit("10% again", at=NOW - 240)
+    assert _gitlab_push(repo, before, monkeypatch)[0] == 0
+    train = repo.head()
+    repo.write_flag("demo", "percentage", **_percent(50))
+    repo.commit("50%", at=NOW - 60)
+    code, text = _gitlab_push(repo, train, monkeypatch)
+    assert code == 1 and "FO204" in text, text
