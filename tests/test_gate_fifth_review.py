@@ -99,3 +99,47 @@ def test_a_detour_in_a_pushed_train_restarts_the_soak_it_could_only_lengthen(
     repo.commit("50%", at=NOW - 60)
     code, text = _gitlab_push(repo, train, monkeypatch)
     assert code == 1 and "FO204" in text, text
+
+
+# 3. Paths that a case-insensitive checkout (macOS, Windows) writes to one file.
+
+@pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"), ("--staged",)])
+@pytest.mark.parametrize("path", ["FLAGS/sneaky.yml", "Flags/team/sneaky.yml",
+                                  "flag\u017f/sneaky.yml"], ids=["upper", "title", "long-s"])
+def test_a_flag_file_in_a_case_twin_of_flags_is_refused(repo: Repo, path: str,
+                                                        mode: tuple[str, ...]) -> None:
+    """`FLAGS/` is no flag folder to git, the gate or a Linux build (FO303 at most), but a
+    checkout on macOS or Windows puts its files in flags/: a flag at enabled that no rule
+    judged, for every build made there. (U+017F, the long s, folds to s as well.)"""
+    repo.write_flag("demo", "off")
+    repo.commit("demo", at=NOW - DAY)
+    repo.write(path, (repo.path / "flags/demo.yml").read_text().replace(
+        "demo", "sneaky").replace("stage: off", "stage: enabled"))
+    repo.git("add", "-A")
+    if mode[0] == "--base":
+        repo.commit("sneaky", at=NOW - 60)
+    code, found, text = flagops(repo, "validate", *mode)
+    assert code == 1 and "FO010:error" in found and "case" in text, text
+
+
+@pytest.mark.parametrize("twin", ["flags/demo.YML", "flags/Demo.yml"])
+def test_a_case_twin_of_a_flag_file_is_refused_and_a_rollback_beside_an_old_one_passes(
+        repo: Repo, twin: str) -> None:
+    """`flags/demo.YML` next to `flags/demo.yml`: git keeps two files, a case-insensitive
+    checkout one, under the name written first (`demo.YML`, which build does not read) with
+    the bytes written last: the flag is gone there, live on Linux. The change that brings
+    the twin is refused; a rollback of the flag beside a twin the base already holds passes
+    (its finding is the base's, as for any broken file), and a forward step does not."""
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - DAY)
+    repo.write(twin, (repo.path / "flags/demo.yml").read_text())
+    repo.commit("a twin", at=NOW - 3600)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and "FO010:error" in found, text
+    repo.write_flag("demo", "staging")
+    repo.commit("demo back to staging", at=NOW - 60)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 0 and "FO010:warning" in found, text
+    repo.write_flag("demo", "beta", **BETA)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD")
+    assert code == 1 and "FO010:error" in found, text

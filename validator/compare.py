@@ -138,6 +138,7 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
         _judge_flags(root, reader, span, request, result, flag_changes, listing,
                      now if now is not None else int(time.time()))
         result.findings += _conversion_findings(root, span, listing, changes, result)
+        result.findings += _case_twins(changes, listing, result)
     result.findings += history_rewrites(root, span.base, span.commits, result.policy,
                                         request.merged)
     return result
@@ -401,6 +402,45 @@ def _conversion_findings(root: Path, span: _Span, listing: Listing, changes: lis
     if any(change.path in attributes or change.path == ATTRIBUTES for change in changes):
         return findings
     return _untouched_never_block(findings, changes, listing, result)
+
+
+def _case_twins(changes: list[git.Change], listing: Listing,
+                result: Comparison) -> list[Finding]:
+    """Paths that a case-insensitive checkout (macOS, Windows) writes where another goes, so
+    that it builds other flags than git, the gate and a Linux build see (FO010): a file
+    outside flags/ that folds into it (`FLAGS/x.yml`) is a flag no rule judged there; twins
+    under flags/ (`demo.YML` beside `demo.yml`) are one file there, with one's name and the
+    other's bytes. A collision the change brings is its own; one the base already held is
+    reported on the twins it left alone, so that it blocks no rollback."""
+    findings = [_folds_into_flags(change.path) for change in changes
+                if change.after is not None and git.folds_into_flags(change.path)]
+    existed = {change.path: change.before is not None for change in changes}
+    at_head = [change.path for change in changes
+               if change.after is not None and git.under_flags(change.path)]
+    reported: set[str] = set()
+    for path, twins in sorted(listing.case_twins(at_head).items()):
+        brought = not existed[path] or any(not existed.get(twin, True) for twin in twins)
+        untouched = [twin for twin in twins if twin not in existed]
+        for where in [path] if brought or not untouched else untouched:
+            if where not in reported:
+                reported.add(where)
+                findings.append(_case_twin(where, [p for p in [path, *twins] if p != where]))
+    return _untouched_never_block(findings, changes, listing, result)
+
+
+def _folds_into_flags(path: str) -> Finding:
+    return RULES["FO010"].at(path, START, f"{path}: a checkout that ignores case (macOS, "
+                             "Windows) writes this file into flags/, where git and the gate "
+                             "see none: a flag only those checkouts build; move it out of "
+                             f"{path.partition('/')[0]}/ (or into flags/, to be judged)")
+
+
+def _case_twin(path: str, twins: list[str]) -> Finding:
+    return RULES["FO010"].at(path, START, f"{path}: differs from {', '.join(twins)} only in "
+                             "case (or Unicode normalization), so a checkout that ignores case "
+                             "(macOS, Windows) keeps one of them, with one's name and the "
+                             "other's bytes, and builds another flag than git and the gate "
+                             "see; keep one path")
 
 
 # Judging.

@@ -11,6 +11,7 @@ import stat
 import subprocess
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,6 +196,26 @@ def is_flag_path(path: str) -> bool:
 
 def under_flags(path: str) -> bool:
     return path == FLAGS_DIR or path.startswith(f"{FLAGS_DIR}/")
+
+
+def fold(path: str) -> str:
+    """A path as a case-insensitive file system compares it (macOS's APFS and HFS+, Windows'
+    NTFS): case and Unicode normalization ignored. Python's full case folding maps more than
+    some of them do (the long s to s, as NTFS's upcase table does): folding more refuses more,
+    never less. ASCII text (every flag path, usually) is only lowered: a listing of 100,000
+    flags, folded whole, costs a millisecond instead of a tenth of a second."""
+    if path.isascii():
+        return path.lower()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", path).casefold())
+
+
+def folds_into_flags(path: str) -> bool:
+    """A path that git keeps outside flags/ but a case-insensitive checkout writes into it
+    (`FLAGS/x.yml`, `Flags/team/x.yml`): a flag that only some checkouts have."""
+    if under_flags(path):
+        return False
+    folded = fold(path.partition("/")[0])
+    return folded == FLAGS_DIR
 
 
 def split_z(raw: bytes) -> list[str]:
