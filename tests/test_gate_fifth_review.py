@@ -143,3 +143,65 @@ def test_a_case_twin_of_a_flag_file_is_refused_and_a_rollback_beside_an_old_one_
     repo.write_flag("demo", "beta", **BETA)
     code, found, text = flagops(repo, "validate", "--base", "HEAD")
     assert code == 1 and "FO010:error" in found, text
+
+
+# 4. A shallow clone (GitLab CI's default GIT_DEPTH) says what it cannot read.
+
+def _shallow_clone(repo: Repo, depth: int) -> Repo:
+    clone = Repo(repo.path.parent / "shallow", repo.path.parent / "home")
+    repo.git("clone", "-q", "--depth", str(depth), f"file://{repo.path}", str(clone.path))
+    assert clone.git("rev-parse", "--is-shallow-repository").strip() == "true"
+    return clone
+
+
+def test_a_soak_that_began_beyond_a_shallow_cut_is_not_proven(repo: Repo) -> None:
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - 10 * DAY)
+    repo.write("README.md", "notes\n")
+    repo.commit("notes", at=NOW - DAY)
+    repo.write_flag("demo", "percentage", **_percent(10))
+    repo.commit("demo at 10%", at=NOW - 60)
+    code, found, text = flagops(_shallow_clone(repo, 2), "validate", "--base", "HEAD~1",
+                                "--head", "HEAD")
+    assert code == 1 and found == ["FO205:error"] and "GIT_DEPTH" in text, text
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[0] == 0
+
+
+@pytest.mark.parametrize("severity", ["error", "warning"])
+def test_a_flag_whose_age_is_beyond_a_shallow_cut_is_not_young(repo: Repo,
+                                                               severity: str) -> None:
+    """Counted in months, a flag's age starts at the commit that added its file; a shallow
+    clone shows every file as added at its cut, so a flag of years looked days old (FO402
+    silent, even with stale_severity = "error"). Where the age cannot be read, FO205 says so,
+    as the policy's stale_severity reports FO402."""
+    repo.write("pyproject.toml", "[tool.flagops]\nstale_in_months = true\n"
+               f"stale_severity = \"{severity}\"\nversion_file = \"NONE\"\n")
+    repo.write_flag("demo", "staging", flag_type="gitlab_com_derisk")
+    repo.commit("demo, long ago", at=NOW - 400 * DAY)
+    repo.write("README.md", "notes\n")
+    repo.commit("notes", at=NOW - DAY)
+    repo.write_flag("demo", "staging", flag_type="gitlab_com_derisk", description="Reworded.")
+    repo.commit("reword demo", at=NOW - 60)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert found == [f"FO402:{severity}"], text
+    code, found, text = flagops(_shallow_clone(repo, 2), "validate", "--base", "HEAD~1",
+                                "--head", "HEAD")
+    assert found == [f"FO205:{severity}"] and "how long it has lived" in text, text
+    assert code == (1 if severity == "error" else 0)
+
+
+def test_a_release_that_landed_beyond_a_shallow_cut_is_not_recent(repo: Repo) -> None:
+    """FO407 counts from when default_enabled landed; beyond the cut it said nothing."""
+    repo.write("pyproject.toml", "[tool.flagops]\nstale_severity = \"error\"\n")
+    done = {"default_enabled": True, "cleanup": True}
+    repo.write_flag("demo", "enabled", **done)
+    repo.commit("demo released", at=NOW - 100 * DAY)
+    repo.write("README.md", "notes\n")
+    repo.commit("notes", at=NOW - DAY)
+    repo.write_flag("demo", "enabled", description="Reworded.", **done)
+    repo.commit("reword demo", at=NOW - 60)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and found == ["FO405:warning", "FO407:error"], text
+    code, found, text = flagops(_shallow_clone(repo, 2), "validate", "--base", "HEAD~1",
+                                "--head", "HEAD")
+    assert code == 1 and found == ["FO205:error", "FO405:warning"], text

@@ -64,6 +64,10 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     added = _added_at(root, base, {name: before.get(name) or loaded
                                    for name, loaded in judged.items()}) if months else {}
     for name, loaded in sorted(judged.items()):
+        if months and name in before and name in added and added[name] is None:
+            findings.append(_history_cut(loaded, policy, f"how long it has lived (counted from "
+                                         f"the commit that added {before[name].document.path})"))
+            continue
         findings += stale_findings(loaded, policy, current, added.get(name), now,
                                    was=before.get(name))
     if not sides.staged:  # a walk back max_released_days: CI's, not the pre-commit hook's
@@ -88,7 +92,22 @@ def released_findings(root: Path, reader: git.BlobReader, base: str,
     found = [_at("FO407", judged[name], "default_enabled", f"{name}: enabled by default "
                  f"for {(now - at) // _DAY} days; the policy allows {days} before its removal",
                  name) for name, at in sorted(landed.items()) if at is not None and at <= limit]
-    return _with_stale_severity(found, policy)
+    cut = [_history_cut(judged[name], policy, "how long it has been enabled by default")
+           for name, at in sorted(landed.items()) if at is None] \
+        if git_log.shallow_commits(root) is not None else []
+    return _with_stale_severity(found, policy) + cut
+
+
+def _history_cut(loaded: LoadedFlag, policy: Policy, what: str) -> Finding:
+    """FO205 where a shallow clone's cut hides a flag's age (FO402 in months) or its release
+    (FO407): the cut shows every file as added there, and the clone holds nothing older, so
+    the flag would look young. Reported as the policy's stale_severity reports what it
+    hides: with "error" the gate fails closed."""
+    name = loaded.flag.name
+    found = _at("FO205", loaded, "milestone", f"{name}: cannot tell {what}: that history is "
+                "beyond this shallow clone's cut; fetch with full depth (git fetch "
+                '--unshallow; GitLab CI: GIT_DEPTH: "0")', name)
+    return replace(found, severity=Severity(policy.stale_severity))
 
 
 def _is_rollback(old: LoadedFlag | None, new: LoadedFlag, policy: Policy) -> bool:
@@ -167,12 +186,14 @@ def _version_at(reader: git.BlobReader, root: Path, base: str, policy: Policy) -
     return raw[:VERSION_BYTES].decode("utf-8", "replace") if raw is not None else None
 
 
-def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag]) -> dict[str, int]:
+def _added_at(root: Path, base: str,
+              flags: Mapping[str, LoadedFlag]) -> dict[str, int | None]:
     """When each flag's file was added at its path on the base's first-parent line (the
     base's path: moved in the change judged, the move counts from the next change on): one
     `git log` over literal paths (fast; a glob over all of history is not), dated as `status`
     dates it (`Clock.earliest`), so that a commit dated in the future cannot keep a flag
-    young."""
+    young. None where a shallow clone's cut is what added it (or it shows no adding at
+    all): the age is unknown, not that young."""
     paths = {loaded.document.path: name for name, loaded in flags.items()}
     if not paths or base == _EMPTY_TREE:
         return {}
@@ -182,10 +203,13 @@ def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag]) -> dict[st
         for change in commit.changes:
             if change.before is None and change.path in paths:
                 found.setdefault(paths[change.path], commit.sha)
-    if not found:
-        return {}
-    dated = branch_clock(root, base)[0].earliest
-    return {name: dated[sha] for name, sha in found.items() if sha in dated}
+    clock, shallow = branch_clock(root, base)
+    dated: dict[str, int | None] = {
+        name: clock.earliest[sha] for name, sha in found.items() if sha in clock.earliest}
+    if shallow:
+        dated |= {name: None for name in paths.values()
+                  if found.get(name) in clock.roots or name not in found}
+    return dated
 
 
 def one_flag_findings(before: Mapping[str, LoadedFlag], judged: Mapping[str, LoadedFlag],
