@@ -205,3 +205,27 @@ def test_a_release_that_landed_beyond_a_shallow_cut_is_not_recent(repo: Repo) ->
     code, found, text = flagops(_shallow_clone(repo, 2), "validate", "--base", "HEAD~1",
                                 "--head", "HEAD")
     assert code == 1 and found == ["FO205:error", "FO405:warning"], text
+
+
+# 5. `git commit --amend` replaces HEAD: the hook says so, and how to judge the real step.
+
+def test_the_hook_says_that_an_amend_is_judged_from_head_s_parent(
+        repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    """The pre-commit hook judges HEAD → the index; an amend makes a commit on HEAD~1, so
+    a 10% step committed a minute ago, amended to 50%, is beta → 50% (FO202), which the
+    hook took for 10% → 50% (a soak warning only). Git tells a pre-commit hook nothing of
+    the amend, so the hook names the step it judged and the command that judges the amend;
+    CI judges the pushed commit from its real base anyway."""
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - DAY)
+    repo.write_flag("demo", "percentage", **_percent(10))
+    repo.commit("demo at 10%", at=NOW - 60)
+    repo.write_flag("demo", "percentage", **_percent(50))
+    repo.git("add", "-A")
+    code, found, _ = flagops(repo, "validate", "--staged")
+    notes = capsys.readouterr().err
+    assert code == 0 and found == ["FO204:warning"]
+    assert "--amend" in notes and "--staged --base HEAD~1" in notes, notes
+    code, found, text = flagops(repo, "validate", "--staged", "--base", "HEAD~1")
+    assert code == 1 and "FO202:error" in found, text
+    assert "--amend" not in capsys.readouterr().err  # judged from HEAD~1: nothing to add

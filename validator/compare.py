@@ -72,6 +72,12 @@ GATE_PATHS = (".gitlab-ci.yml", ".ci", "validator", "survey_renderer", ".pre-com
 """Where new, untracked files are looked for in working-tree mode. Committed changes are
 looked for everywhere: any file outside flags/ but documentation may be code that CI runs."""
 
+AMEND_NOTE = ("a commit --amend replaces HEAD, so its step is from HEAD~1: flagops validate "
+              "--staged --base HEAD~1 judges that, as CI will")
+"""Git tells a pre-commit hook nothing of an amend, which makes its commit on HEAD's parent:
+the hook's judgement of flag files from HEAD to the index says which step it judged, and how
+to judge the other."""
+
 
 @dataclass(frozen=True, slots=True)
 class RangeRequest:
@@ -104,6 +110,8 @@ class Comparison:
     after: dict[str, LoadedFlag] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     files: list[tuple[str, str]] = field(default_factory=list)
+    amend_note: bool = False
+    """Judged from HEAD to the index (the hook): the report says what an amend would be."""
     widens_a_duplicate: bool = False
     """A changed file of a name that another file defines first (so not in `after`) reaches
     someone its own base file did not: the change is no rollback."""
@@ -112,7 +120,8 @@ class Comparison:
         if not self.changed:
             return Report(self.findings, self.files, [f"no flag changed: {self.label}"])
         note = f"judged {len(self.changed)} changed flag file(s): {self.label}"
-        return Report(self.findings, self.files, [note])
+        return Report(self.findings, self.files,
+                      [note, AMEND_NOTE] if self.amend_note else [note])
 
 
 def judge_range(root: Path, request: RangeRequest, *, policy: Policy | None = None,
@@ -131,7 +140,8 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
     flag_changes = [change for change in changes if git.under_flags(change.path)]
     with git.BlobReader(root) as reader:
         base_policy = policy_at(reader, base_entry(root, span.base, changes), "the base")
-        result = Comparison(span.label, policy or base_policy)
+        result = Comparison(span.label, policy or base_policy,
+                            amend_note=request.staged and request.base is None)
         if span.base != git.EMPTY_TREE:  # a first commit makes the gate: there is none before it
             result.findings += gate_findings(reader, root, changes, base_policy)
         listing = _head_listing(root, span)
