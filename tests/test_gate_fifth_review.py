@@ -229,3 +229,22 @@ def test_the_hook_says_that_an_amend_is_judged_from_head_s_parent(
     code, found, text = flagops(repo, "validate", "--staged", "--base", "HEAD~1")
     assert code == 1 and "FO202:error" in found, text
     assert "--amend" not in capsys.readouterr().err  # judged from HEAD~1: nothing to add
+
+
+@pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"), ("--staged",)])
+@pytest.mark.parametrize("path", [".GITATTRIBUTES", "flags/.GitAttributes",
+                                  "flags/team/.gitattribute\u017f"])
+def test_a_case_twin_of_gitattributes_is_refused(repo: Repo, path: str,
+                                                 mode: tuple[str, ...]) -> None:
+    """Git reads `.gitattributes` from the index by its exact name, then from the working
+    tree, where a checkout that ignores case opens `.GITATTRIBUTES` under that name: its
+    conversions (here UTF-16 on checkout) apply to flag files on macOS and Windows only,
+    and the gate's FO011, which asks git on the exact name, never saw them."""
+    repo.write_flag("demo", "off", folder="flags/team")
+    repo.commit("demo", at=NOW - DAY)
+    repo.write(path, "*.yml working-tree-encoding=UTF-16\n")
+    repo.git("add", "-A")
+    if mode[0] == "--base":
+        repo.commit("attributes", at=NOW - 60)
+    code, found, text = flagops(repo, "validate", *mode)
+    assert code == 1 and "FO010:error" in found and ".gitattributes" in text, text

@@ -424,6 +424,8 @@ def _case_twins(changes: list[git.Change], listing: Listing,
     reported on the twins it left alone, so that it blocks no rollback."""
     findings = [_folds_into_flags(change.path) for change in changes
                 if change.after is not None and git.folds_into_flags(change.path)]
+    findings += [_attributes_twin(change.path) for change in changes
+                 if change.after is not None and git.attributes_twin(change.path)]
     existed = {change.path: change.before is not None for change in changes}
     at_head = [change.path for change in changes
                if change.after is not None and git.under_flags(change.path)]
@@ -443,6 +445,13 @@ def _folds_into_flags(path: str) -> Finding:
                              "Windows) writes this file into flags/, where git and the gate "
                              "see none: a flag only those checkouts build; move it out of "
                              f"{path.partition('/')[0]}/ (or into flags/, to be judged)")
+
+
+def _attributes_twin(path: str) -> Finding:
+    return RULES["FO010"].at(path, START, f"{path}: a checkout that ignores case (macOS, "
+                             f"Windows) reads this file as {ATTRIBUTES}, which git and the gate "
+                             "do not: its attributes would convert flag files there only; "
+                             f"name it {ATTRIBUTES}, to be judged, or remove it")
 
 
 def _case_twin(path: str, twins: list[str]) -> Finding:

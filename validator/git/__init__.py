@@ -218,6 +218,16 @@ def folds_into_flags(path: str) -> bool:
     return folded == FLAGS_DIR
 
 
+def attributes_twin(path: str) -> bool:
+    """A `.GITATTRIBUTES` (any case of the name) where a `.gitattributes` would apply to flag
+    files (the root, flags/): git reads attributes from the index by their exact name, then
+    from the working tree, where a checkout that ignores case opens this file under that
+    name, so its conversions apply to flag files there only."""
+    name = path.rpartition("/")[2]
+    return name != ATTRIBUTES and fold(name) == ATTRIBUTES and (
+        "/" not in path or under_flags(path))
+
+
 def split_z(raw: bytes) -> list[str]:
     """NUL-separated paths (`-z` output), decoded as every path here is."""
     return [part.decode("utf-8", "surrogateescape") for part in raw.split(b"\0") if part]
