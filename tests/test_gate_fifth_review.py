@@ -45,6 +45,23 @@ def test_deleting_a_live_flag_beside_a_broken_twin_is_judged_as_a_deletion(
         assert code == 0, text
 
 
+
+@pytest.mark.parametrize("twin", ["flags/a/demo.yml", "flags/aaa.yml"])
+def test_deleting_every_file_of_a_name_the_base_holds_twice_is_judged_for_each(
+        repo: Repo, twin: str) -> None:
+    """The base's flags are keyed by name, the first changed file of a name winning: with
+    a twin at off that sorts first (same stem in another folder, or a file that declares
+    the name), deleting both files judged the deletion from the twin's off, and the file
+    at beta went without FO208."""
+    repo.write_flag("demo", "beta", folder="flags/z", **BETA)
+    repo.write(twin, (repo.path / "flags/z/demo.yml").read_text().replace(
+        "stage: beta", "stage: off").replace("actors:\n  - Project:gitlab-org/gitlab\n", ""))
+    repo.commit("demo twice, which a stale pipeline let in", at=NOW - 10 * DAY)
+    repo.git("rm", "-q", "flags/z/demo.yml", twin)
+    repo.commit("remove demo", at=NOW - 60)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and "FO208:error" in found and "flags/z/demo.yml" in text, text
+
 # 2. A fast-forward push of several commits is judged from the tip before it to its tip.
 
 def _gitlab_push(repo: Repo, before: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:

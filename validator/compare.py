@@ -278,6 +278,8 @@ class _BaseSide:
     by_path: dict[str, Flag | None] = field(default_factory=dict)
     """Every changed flag file at the base, by path: its flag, None where it cannot be read
     (`flags` keeps one per name; a name the base holds twice needs them all)."""
+    every: dict[str, list[LoadedFlag]] = field(default_factory=dict)
+    """Every readable changed flag file at the base, by the name it declares."""
 
 
 def _base_side(reader: git.BlobReader, changes: list[git.Change]) -> _BaseSide:
@@ -294,6 +296,7 @@ def _base_side(reader: git.BlobReader, changes: list[git.Change]) -> _BaseSide:
             side.unreadable.setdefault(stem(change.path), change.path)
         else:
             side.flags.setdefault(flag.name, LoadedFlag(flag, document))
+            side.every.setdefault(flag.name, []).append(LoadedFlag(flag, document))
     return side
 
 
@@ -485,6 +488,10 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
         verdict = Verdict(policy, now, landings.get(name), span.staged,
                           released_before_removal=name in released,
                           merge_commits_required=policy.require_merge_commits)
+        if after is None:  # gone: from every file of the name the base held, not the first
+            for each in base_side.every.get(name, []):
+                findings += judge(name, each, None, verdict)
+            continue
         findings += judge(name, before, after, verdict)
     return findings
 
