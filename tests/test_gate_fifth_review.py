@@ -265,3 +265,20 @@ def test_a_case_twin_of_gitattributes_is_refused(repo: Repo, path: str,
         repo.commit("attributes", at=NOW - 60)
     code, found, text = flagops(repo, "validate", *mode)
     assert code == 1 and "FO010:error" in found and ".gitattributes" in text, text
+
+
+@pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"), ("--staged",)])
+@pytest.mark.parametrize("pattern", ["*.YML", "FLAGS/**", "flags/Team/*.yml"])
+def test_an_attribute_that_matches_flag_files_only_where_case_is_ignored_is_refused(
+        repo: Repo, pattern: str, mode: tuple[str, ...]) -> None:
+    """A clone on macOS or Windows sets core.ignorecase, and git then matches attribute
+    patterns without case: `*.YML working-tree-encoding=UTF-16` converts flag files there,
+    and nowhere the gate asked (FO011 asked git with case)."""
+    repo.write_flag("demo", "off", folder="flags/team")
+    repo.commit("demo", at=NOW - DAY)
+    repo.write(".gitattributes", f"{pattern} working-tree-encoding=UTF-16\n")
+    repo.git("add", "-A")
+    if mode[0] == "--base":
+        repo.commit("attributes", at=NOW - 60)
+    code, found, text = flagops(repo, "validate", *mode)
+    assert code == 1 and "FO011:error" in found, text

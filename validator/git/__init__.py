@@ -461,7 +461,10 @@ def conversions(root: Path, paths: Sequence[str],
     if not paths:
         return {}
     listing = b"".join(path.encode("utf-8", "surrogateescape") + b"\0" for path in paths)
-    query = ["check-attr", "-z", "--stdin", *CONVERSIONS]
+    # A clone on macOS or Windows sets core.ignorecase, and git then matches attribute
+    # patterns without case (`*.YML` takes flags/x.yml there): asked so, git names every
+    # file some checkout converts, a superset of what a Linux one does.
+    query = ["-c", "core.ignorecase=true", "check-attr", "-z", "--stdin", *CONVERSIONS]
     if attributes is None:
         return _parse_attributes(git(root, *query, stdin=listing))
     with tempfile.TemporaryDirectory(prefix="flagops-attributes-") as scratch:
@@ -470,7 +473,7 @@ def conversions(root: Path, paths: Sequence[str],
                         entry.path.encode("utf-8", "surrogateescape") + b"\0"
                         for entry in attributes if entry.oid is not None)
         git(root, "update-index", "-z", "--index-info", stdin=info, env=env)
-        return _parse_attributes(git(root, *query[:1], "--cached", *query[1:], stdin=listing,
+        return _parse_attributes(git(root, *query[:3], "--cached", *query[3:], stdin=listing,
                                      env=env))
 
 
