@@ -100,7 +100,11 @@ class Listing:
         `flags/team/x.yml`). Git keeps both, the checkout one, so the two checkouts build
         different flags. Each path with the entries it collides with. Searched in the folded
         listing's text for the few paths of a change; the listing is parsed only when that
-        finds something, or for many paths."""
+        finds something, or for many paths. A listing of ASCII paths without capitals (the
+        usual one: flag names are lowercase) is its own folding: no two paths in it fold
+        alike, so it is not searched at all."""
+        if not paths or (self._text.isascii() and self._folded == self._text):
+            return {}
         if len(paths) <= _FEW_NAMES and not any(self._may_collide(path) for path in paths):
             return {}
         files: dict[str, set[str]] = {}
