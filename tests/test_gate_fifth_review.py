@@ -282,3 +282,28 @@ def test_an_attribute_that_matches_flag_files_only_where_case_is_ignored_is_refu
         repo.commit("attributes", at=NOW - 60)
     code, found, text = flagops(repo, "validate", *mode)
     assert code == 1 and "FO011:error" in found, text
+
+
+def test_with_merge_commits_required_an_old_commit_pushed_late_starts_no_soak(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit made two hours ago and pushed (fast-forwarded) a minute ago carries its
+    author's date: by that clock 10% soaked before it was ever deployed. The README's answer
+    is require_merge_commits: the state waits for a merge commit (FO204), as the server's
+    clock says it landed."""
+    repo.write("pyproject.toml", "[tool.flagops]\nrequire_merge_commits = true\n")
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("beta", at=NOW - 5 * DAY)
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("README.md", "notes\n")
+    repo.commit("notes", at=NOW - 5 * DAY + 60)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge notes", "side", at=NOW - 4 * DAY)
+    before = repo.head()
+    repo.write_flag("demo", "percentage", **_percent(10))
+    repo.commit("10%, made two hours ago", at=NOW - 2 * 3600)
+    assert _gitlab_push(repo, before, monkeypatch)[0] == 0  # beta soaked at a merge
+    pushed = repo.head()
+    repo.write_flag("demo", "percentage", **_percent(50))
+    repo.commit("50%", at=NOW - 60)
+    code, text = _gitlab_push(repo, pushed, monkeypatch)
+    assert code == 1 and "FO204" in text and "merge commit" in text, text
