@@ -307,3 +307,25 @@ def test_with_merge_commits_required_an_old_commit_pushed_late_starts_no_soak(
     repo.commit("50%", at=NOW - 60)
     code, text = _gitlab_push(repo, pushed, monkeypatch)
     assert code == 1 and "FO204" in text and "merge commit" in text, text
+
+
+# The rollout date a forward step is judged by is the base's, as the lifespan is.
+
+def test_a_passed_rollout_date_moved_in_the_change_that_steps_forward_still_counts(
+        repo: Repo) -> None:
+    """With stale_severity = "error", a flag past its intended_to_rollout_by may not step
+    forward (FO403); moving the date in the same change silenced it. The new date counts
+    from the next change on; a change that only moves the date (the README's remedy: a new
+    date, with the reason in the rollout issue) passes, and the step after it too."""
+    repo.write("pyproject.toml", "[tool.flagops]\nstale_severity = \"error\"\n")
+    repo.write_flag("demo", "beta", **BETA)
+    text = (repo.path / "flags/demo.yml").read_text()
+    repo.write("flags/demo.yml", text + "intended_to_rollout_by: '2020-01-01'\n")
+    repo.commit("demo at beta, due long ago", at=NOW - 5 * DAY)
+    later = (repo.path / "flags/demo.yml").read_text().replace("2020-01-01", "2999-01-01")
+    repo.write("flags/demo.yml", later.replace("stage: beta", "stage: percentage").replace(
+        "default_enabled", "percentage: {of: actors, value: 10}\ndefault_enabled"))
+    code, found, text = flagops(repo, "validate", "--base", "HEAD")
+    assert code == 1 and found == ["FO403:error"] and "2020-01-01" in text, text
+    repo.write("flags/demo.yml", later)
+    assert flagops(repo, "validate", "--base", "HEAD")[0] == 0  # a new date alone

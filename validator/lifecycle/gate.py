@@ -142,7 +142,9 @@ def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
     flag's milestone and type, which the change itself can edit: bumping `milestone` to
     '99.0', or `type` to worker (no limit), made a stale flag young in the change that stepped
     it forward, past `stale_severity = "error"`, as a type change buys no `may_skip` either.
-    A correction of either applies from the next change on (or passes with an override)."""
+    A correction of either applies from the next change on (or passes with an override).
+    So does a new intended_to_rollout_by for a forward step (FO403): moving a passed date
+    in the change that steps forward silenced it; a change that only moves it passes."""
     flag, name = loaded.flag, loaded.flag.name
     found: list[Finding] = []
     lived = age(flag, policy, current, added_at, now)
@@ -161,6 +163,13 @@ def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
         found.append(_at("FO403", loaded, "intended_to_rollout_by", f"{name}: "
                          f"intended_to_rollout_by {flag.intended_to_rollout_by} has passed",
                          name))
+    elif was is not None and rollout_overdue(was.flag, now) and classify(
+            RolloutState.of(was.flag), RolloutState.of(flag), policy.bucketing) is Step.FORWARD:
+        found.append(_at("FO403", loaded, "intended_to_rollout_by", f"{name}: "
+                         f"intended_to_rollout_by {was.flag.intended_to_rollout_by} (at the "
+                         "base) has passed; a forward step is judged by it, and this change's "
+                         "new date counts from the next change on (a change that only sets "
+                         "it passes)", name))
     return _with_stale_severity(found, policy)
 
 
