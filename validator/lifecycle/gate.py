@@ -212,12 +212,13 @@ def _added_at(root: Path, base: str,
         for change in commit.changes:
             if change.before is None and change.path in paths:
                 found.setdefault(paths[change.path], commit.sha)
-    clock, shallow = branch_clock(root, base)
+    earliest = branch_clock(root, base)[0].earliest
     dated: dict[str, int | None] = {
-        name: clock.earliest[sha] for name, sha in found.items() if sha in clock.earliest}
-    if shallow:
+        name: earliest[sha] for name, sha in found.items() if sha in earliest}
+    cut = git_log.shallow_commits(root)
+    if cut is not None:
         dated |= {name: None for name in paths.values()
-                  if found.get(name) in clock.roots or name not in found}
+                  if name not in found or found[name] in cut}
     return dated
 
 
