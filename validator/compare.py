@@ -72,6 +72,12 @@ GATE_PATHS = (".gitlab-ci.yml", ".ci", "validator", "survey_renderer", ".pre-com
 """Where new, untracked files are looked for in working-tree mode. Committed changes are
 looked for everywhere: any file outside flags/ but documentation may be code that CI runs."""
 
+AMEND_NOTE = ("a commit --amend replaces HEAD, so its step is from HEAD~1: flagops validate "
+              "--staged --base HEAD~1 judges that, as CI will")
+"""Git tells a pre-commit hook nothing of an amend, which makes its commit on HEAD's parent:
+the hook's judgement of flag files from HEAD to the index says which step it judged, and how
+to judge the other."""
+
 
 @dataclass(frozen=True, slots=True)
 class RangeRequest:
@@ -104,6 +110,8 @@ class Comparison:
     after: dict[str, LoadedFlag] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     files: list[tuple[str, str]] = field(default_factory=list)
+    amend_note: bool = False
+    """Judged from HEAD to the index (the hook): the report says what an amend would be."""
     widens_a_duplicate: bool = False
     """A changed file of a name that another file defines first (so not in `after`) reaches
     someone its own base file did not: the change is no rollback."""
@@ -112,7 +120,8 @@ class Comparison:
         if not self.changed:
             return Report(self.findings, self.files, [f"no flag changed: {self.label}"])
         note = f"judged {len(self.changed)} changed flag file(s): {self.label}"
-        return Report(self.findings, self.files, [note])
+        return Report(self.findings, self.files,
+                      [note, AMEND_NOTE] if self.amend_note else [note])
 
 
 def judge_range(root: Path, request: RangeRequest, *, policy: Policy | None = None,
@@ -131,13 +140,15 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
     flag_changes = [change for change in changes if git.under_flags(change.path)]
     with git.BlobReader(root) as reader:
         base_policy = policy_at(reader, base_entry(root, span.base, changes), "the base")
-        result = Comparison(span.label, policy or base_policy)
+        result = Comparison(span.label, policy or base_policy,
+                            amend_note=request.staged and request.base is None)
         if span.base != git.EMPTY_TREE:  # a first commit makes the gate: there is none before it
             result.findings += gate_findings(reader, root, changes, base_policy)
         listing = _head_listing(root, span)
         _judge_flags(root, reader, span, request, result, flag_changes, listing,
                      now if now is not None else int(time.time()))
         result.findings += _conversion_findings(root, span, listing, changes, result)
+        result.findings += _case_twins(changes, listing, result)
     result.findings += history_rewrites(root, span.base, span.commits, result.policy,
                                         request.merged)
     return result
@@ -167,8 +178,8 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
                     if loaded.document.path in head_changed}
     result.widens_a_duplicate = _widens_a_duplicate(read, head_changed, base_side, result)
     removed = cache(partial(removed_names, root, span.base))  # read once, only if asked
-    judged = _judge_all(root, reader, span, result, base_side, listing.names_still_there(
-        result.before.keys() | base_side.unreadable.keys()), now, removed)
+    still_there = _still_there(reader, root, listing, result, base_side, head_changed)
+    judged = _judge_all(root, reader, span, result, base_side, still_there, now, removed)
     judged += _duplicate_resolved(reader, root, changes, listing, base_side, result)
     imports = _imports(root, reader, span, result, head_changed, removed)
     judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
@@ -180,6 +191,29 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
                      if name not in checked.flags]
+
+
+def _still_there(reader: git.BlobReader, root: Path, listing: Listing, result: Comparison,
+                 base_side: _BaseSide, head_changed: dict[str, git.Entry]) -> frozenset[str]:
+    """The base's names that a regular flag file at the head still carries, which are not
+    judged as deleted: a file the change touched says for itself why it is not read (its
+    findings are the change's, and block), and a file that reads as the flag is one. A file
+    the change did not touch that does not read as the flag (a broken twin the base already
+    held, whose findings never block a rollback) keeps nothing: the live flag whose file the
+    change deletes is judged as deleted (FO208), else it could go behind its broken twin."""
+    there = listing.names_still_there(result.before.keys() | base_side.unreadable.keys())
+    hidden = set()
+    for name in sorted(there & (result.before.keys() - result.after.keys())):
+        twins = [entry for path, entry in listing.flag_entries_named([name]).items()
+                 if stem(path) == name and entry.is_regular]
+        if not any(entry.path in head_changed or _is_flag_named(
+                _flag_at(reader, root, entry), name) for entry in twins):
+            hidden.add(name)
+    return there - hidden
+
+
+def _is_flag_named(flag: Flag | None, name: str) -> bool:
+    return flag is not None and flag.name == name
 
 
 def _names_in(read: list[Document | Finding]) -> list[str]:
@@ -244,6 +278,8 @@ class _BaseSide:
     by_path: dict[str, Flag | None] = field(default_factory=dict)
     """Every changed flag file at the base, by path: its flag, None where it cannot be read
     (`flags` keeps one per name; a name the base holds twice needs them all)."""
+    every: dict[str, list[LoadedFlag]] = field(default_factory=dict)
+    """Every readable changed flag file at the base, by the name it declares."""
 
 
 def _base_side(reader: git.BlobReader, changes: list[git.Change]) -> _BaseSide:
@@ -260,6 +296,7 @@ def _base_side(reader: git.BlobReader, changes: list[git.Change]) -> _BaseSide:
             side.unreadable.setdefault(stem(change.path), change.path)
         else:
             side.flags.setdefault(flag.name, LoadedFlag(flag, document))
+            side.every.setdefault(flag.name, []).append(LoadedFlag(flag, document))
     return side
 
 
@@ -380,6 +417,54 @@ def _conversion_findings(root: Path, span: _Span, listing: Listing, changes: lis
     return _untouched_never_block(findings, changes, listing, result)
 
 
+def _case_twins(changes: list[git.Change], listing: Listing,
+                result: Comparison) -> list[Finding]:
+    """Paths that a case-insensitive checkout (macOS, Windows) writes where another goes, so
+    that it builds other flags than git, the gate and a Linux build see (FO010): a file
+    outside flags/ that folds into it (`FLAGS/x.yml`) is a flag no rule judged there; twins
+    under flags/ (`demo.YML` beside `demo.yml`) are one file there, with one's name and the
+    other's bytes. A collision the change brings is its own; one the base already held is
+    reported on the twins it left alone, so that it blocks no rollback."""
+    findings = [_folds_into_flags(change.path) for change in changes
+                if change.after is not None and git.folds_into_flags(change.path)]
+    findings += [_attributes_twin(change.path) for change in changes
+                 if change.after is not None and git.attributes_twin(change.path)]
+    existed = {change.path: change.before is not None for change in changes}
+    at_head = [change.path for change in changes
+               if change.after is not None and git.under_flags(change.path)]
+    reported: set[str] = set()
+    for path, twins in sorted(listing.case_twins(at_head).items()):
+        brought = not existed[path] or any(not existed.get(twin, True) for twin in twins)
+        untouched = [twin for twin in twins if twin not in existed]
+        for where in [path] if brought or not untouched else untouched:
+            if where not in reported:
+                reported.add(where)
+                findings.append(_case_twin(where, [p for p in [path, *twins] if p != where]))
+    return _untouched_never_block(findings, changes, listing, result)
+
+
+def _folds_into_flags(path: str) -> Finding:
+    return RULES["FO010"].at(path, START, f"{path}: a checkout that ignores case (macOS, "
+                             "Windows) writes this file into flags/, where git and the gate "
+                             "see none: a flag only those checkouts build; move it out of "
+                             f"{path.partition('/')[0]}/ (or into flags/, to be judged)")
+
+
+def _attributes_twin(path: str) -> Finding:
+    return RULES["FO010"].at(path, START, f"{path}: a checkout that ignores case (macOS, "
+                             f"Windows) reads this file as {ATTRIBUTES}, which git and the gate "
+                             "do not: its attributes would convert flag files there only; "
+                             f"name it {ATTRIBUTES}, to be judged, or remove it")
+
+
+def _case_twin(path: str, twins: list[str]) -> Finding:
+    return RULES["FO010"].at(path, START, f"{path}: differs from {', '.join(twins)} only in "
+                             "case (or Unicode normalization), so a checkout that ignores case "
+                             "(macOS, Windows) keeps one of them, with one's name and the "
+                             "other's bytes, and builds another flag than git and the gate "
+                             "see; keep one path")
+
+
 # Judging.
 
 def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
@@ -403,6 +488,10 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
         verdict = Verdict(policy, now, landings.get(name), span.staged,
                           released_before_removal=name in released,
                           merge_commits_required=policy.require_merge_commits)
+        if after is None:  # gone: from every file of the name the base held, not the first
+            for each in base_side.every.get(name, []):
+                findings += judge(name, each, None, verdict)
+            continue
         findings += judge(name, before, after, verdict)
     return findings
 

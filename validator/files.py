@@ -210,11 +210,16 @@ def walk_flags(root: Path, folder: str = "flags",
     return sorted(found), sorted(irregular)
 
 
+_YML_CASES = tuple(f".{y}{m}{e}" for y in "yY" for m in "mM" for e in "lL")
+
+
 def worktree_files(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
     """What the working tree holds for the gate's head listing, as git's listing would name
     it: the flag and attribute files under flags/, the root's .gitattributes, and what is not a
-    plain file there (walk_flags)."""
-    found, irregular = walk_flags(root, suffix=(".yml", ATTRIBUTES))
+    plain file there (walk_flags). `.YML` and the other cases of `.yml` are listed too, as
+    git's listing has them: a case-insensitive checkout writes `demo.YML` and `demo.yml` to
+    one file (`Listing.case_twins`)."""
+    found, irregular = walk_flags(root, suffix=(*_YML_CASES, ATTRIBUTES))
     if (root / ATTRIBUTES).is_file():
         found.append(ATTRIBUTES)
     return found, irregular

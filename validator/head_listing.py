@@ -11,7 +11,7 @@ every record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -93,6 +93,50 @@ class Listing:
         return frozenset(stem(path) for path, entry in self.flag_entries_named(names).items()
                          if entry.is_regular)
 
+    def case_twins(self, paths: Collection[str]) -> dict[str, list[str]]:
+        """Of paths (at the head, under flags/), those that a case-insensitive checkout
+        (macOS, Windows) writes where another entry at the head goes: the same file
+        (`demo.YML` beside `demo.yml`) or a folder of it (a file `flags/Team` beside
+        `flags/team/x.yml`). Git keeps both, the checkout one, so the two checkouts build
+        different flags. Each path with the entries it collides with. Searched in the folded
+        listing's text for the few paths of a change; the listing is parsed only when that
+        finds something, or for many paths. A listing of ASCII paths without capitals (the
+        usual one: flag names are lowercase) is its own folding: no two paths in it fold
+        alike, so it is not searched at all."""
+        if not paths or (self._text.isascii() and self._folded == self._text):
+            return {}
+        if len(paths) <= _FEW_NAMES and not any(self._may_collide(path) for path in paths):
+            return {}
+        files: dict[str, set[str]] = {}
+        folders: dict[str, set[str]] = {}
+        for path, entry in self.entries.items():
+            if entry.mode == FOLDER_MODE:  # (a walk's folder named *.yml; its files say it)
+                continue
+            files.setdefault(git.fold(path), set()).add(path)
+            for folder in _folders_of(path):
+                folders.setdefault(git.fold(folder), set()).add(folder)
+        twins: dict[str, list[str]] = {}
+        for path in paths:
+            found = (files.get(git.fold(path), set()) | folders.get(git.fold(path), set()))
+            for folder in _folders_of(path):
+                found |= files.get(git.fold(folder), set())
+            if found - {path}:
+                twins[path] = sorted(found - {path})
+        return twins
+
+    def _may_collide(self, path: str) -> bool:
+        text, folded = self._folded, git.fold(path)
+        return text.count(f"\t{folded}\0") > 1 or f"\t{folded}/" in text or any(
+            f"\t{git.fold(folder)}\0" in text for folder in _folders_of(path))
+
+    @cached_property
+    def _folded(self) -> str:
+        """The listing's text folded record by record: only the records that are not ASCII
+        take Unicode's folding (the whole text's cost a second per 100,000 records)."""
+        if self._text.isascii():
+            return self._text.lower()
+        return "\0".join(git.fold(record) for record in self._text.split("\0"))
+
     def folders_above(self, paths: Iterable[str]) -> dict[str, git.Entry]:
         """Folders named *.yml above paths that are at the head (git lists no folders; the
         working tree's walk reports them, and a file below one proves it is there)."""
@@ -147,6 +191,14 @@ def with_folders(entries: dict[str, git.Entry]) -> dict[str, git.Entry]:
     folders = {folder: git.Entry(folder, FOLDER_MODE, None) for path in entries
                if ".yml/" in path for folder in _yml_folders_above(path)}
     return {**entries, **folders}
+
+
+def _folders_of(path: str) -> Iterator[str]:
+    """The folders below flags/ that path passes through."""
+    end = path.find("/", path.find("/") + 1)
+    while end != -1:
+        yield path[:end]
+        end = path.find("/", end + 1)
 
 
 def _yml_folders_above(path: str) -> Iterator[str]:

@@ -59,7 +59,8 @@ def without_flags(root: Path) -> Report | None:
         return None
     paths = sorted(p.decode("utf-8", "surrogateescape") for p in staged.split(b"\0") if p)
     if attributes.strip(b"\0") or prefix.strip() \
-            or any(git.under_flags(p) or p == POLICY_FILE for p in paths):
+            or any(git.under_flags(p) or git.folds_into_flags(p) or git.attributes_twin(p)
+                   or p == POLICY_FILE for p in paths):
         _read_heads_line_ahead(root)
         return None  # (below the top of the work tree, the judge refuses to run)
     return Report(outside_flags(paths), [], ["no flag changed: HEAD → the index"])

@@ -58,7 +58,8 @@ class Tree:
     before: dict[str, LoadedFlag]
     after: dict[str, LoadedFlag]
     files: tuple[str, ...]
-    """Every regular *.yml file under flags/ (and the .gitattributes there and at the top)."""
+    """Every regular *.yml file under flags/ (any case of .yml: see worktree_files), and the
+    .gitattributes there and at the top."""
     irregular: tuple[tuple[str, str], ...]
 
 

@@ -11,6 +11,7 @@ import stat
 import subprocess
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,6 +196,36 @@ def is_flag_path(path: str) -> bool:
 
 def under_flags(path: str) -> bool:
     return path == FLAGS_DIR or path.startswith(f"{FLAGS_DIR}/")
+
+
+def fold(path: str) -> str:
+    """A path as a case-insensitive file system compares it (macOS's APFS and HFS+, Windows'
+    NTFS): case and Unicode normalization ignored. Python's full case folding maps more than
+    some of them do (the long s to s, as NTFS's upcase table does): folding more refuses more,
+    never less. ASCII text (every flag path, usually) is only lowered: a listing of 100,000
+    flags, folded whole, costs a millisecond instead of a tenth of a second."""
+    if path.isascii():
+        return path.lower()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", path).casefold())
+
+
+def folds_into_flags(path: str) -> bool:
+    """A path that git keeps outside flags/ but a case-insensitive checkout writes into it
+    (`FLAGS/x.yml`, `Flags/team/x.yml`): a flag that only some checkouts have."""
+    if under_flags(path):
+        return False
+    folded = fold(path.partition("/")[0])
+    return folded == FLAGS_DIR
+
+
+def attributes_twin(path: str) -> bool:
+    """A `.GITATTRIBUTES` (any case of the name) where a `.gitattributes` would apply to flag
+    files (the root, flags/): git reads attributes from the index by their exact name, then
+    from the working tree, where a checkout that ignores case opens this file under that
+    name, so its conversions apply to flag files there only."""
+    name = path.rpartition("/")[2]
+    return name != ATTRIBUTES and fold(name) == ATTRIBUTES and (
+        "/" not in path or under_flags(path))
 
 
 def split_z(raw: bytes) -> list[str]:
@@ -430,7 +461,10 @@ def conversions(root: Path, paths: Sequence[str],
     if not paths:
         return {}
     listing = b"".join(path.encode("utf-8", "surrogateescape") + b"\0" for path in paths)
-    query = ["check-attr", "-z", "--stdin", *CONVERSIONS]
+    # A clone on macOS or Windows sets core.ignorecase, and git then matches attribute
+    # patterns without case (`*.YML` takes flags/x.yml there): asked so, git names every
+    # file some checkout converts, a superset of what a Linux one does.
+    query = ["-c", "core.ignorecase=true", "check-attr", "-z", "--stdin", *CONVERSIONS]
     if attributes is None:
         return _parse_attributes(git(root, *query, stdin=listing))
     with tempfile.TemporaryDirectory(prefix="flagops-attributes-") as scratch:
@@ -439,7 +473,7 @@ def conversions(root: Path, paths: Sequence[str],
                         entry.path.encode("utf-8", "surrogateescape") + b"\0"
                         for entry in attributes if entry.oid is not None)
         git(root, "update-index", "-z", "--index-info", stdin=info, env=env)
-        return _parse_attributes(git(root, *query[:1], "--cached", *query[1:], stdin=listing,
+        return _parse_attributes(git(root, *query[:3], "--cached", *query[3:], stdin=listing,
                                      env=env))
 
 

@@ -64,6 +64,10 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     added = _added_at(root, base, {name: before.get(name) or loaded
                                    for name, loaded in judged.items()}) if months else {}
     for name, loaded in sorted(judged.items()):
+        if months and name in before and name in added and added[name] is None:
+            findings.append(_history_cut(loaded, policy, f"how long it has lived (counted from "
+                                         f"the commit that added {before[name].document.path})"))
+            continue
         findings += stale_findings(loaded, policy, current, added.get(name), now,
                                    was=before.get(name))
     if not sides.staged:  # a walk back max_released_days: CI's, not the pre-commit hook's
@@ -88,7 +92,22 @@ def released_findings(root: Path, reader: git.BlobReader, base: str,
     found = [_at("FO407", judged[name], "default_enabled", f"{name}: enabled by default "
                  f"for {(now - at) // _DAY} days; the policy allows {days} before its removal",
                  name) for name, at in sorted(landed.items()) if at is not None and at <= limit]
-    return _with_stale_severity(found, policy)
+    cut = [_history_cut(judged[name], policy, "how long it has been enabled by default")
+           for name, at in sorted(landed.items()) if at is None] \
+        if git_log.shallow_commits(root) is not None else []
+    return _with_stale_severity(found, policy) + cut
+
+
+def _history_cut(loaded: LoadedFlag, policy: Policy, what: str) -> Finding:
+    """FO205 where a shallow clone's cut hides a flag's age (FO402 in months) or its release
+    (FO407): the cut shows every file as added there, and the clone holds nothing older, so
+    the flag would look young. Reported as the policy's stale_severity reports what it
+    hides: with "error" the gate fails closed."""
+    name = loaded.flag.name
+    found = _at("FO205", loaded, "milestone", f"{name}: cannot tell {what}: that history is "
+                "beyond this shallow clone's cut; fetch with full depth (git fetch "
+                '--unshallow; GitLab CI: GIT_DEPTH: "0")', name)
+    return replace(found, severity=Severity(policy.stale_severity))
 
 
 def _is_rollback(old: LoadedFlag | None, new: LoadedFlag, policy: Policy) -> bool:
@@ -123,7 +142,9 @@ def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
     flag's milestone and type, which the change itself can edit: bumping `milestone` to
     '99.0', or `type` to worker (no limit), made a stale flag young in the change that stepped
     it forward, past `stale_severity = "error"`, as a type change buys no `may_skip` either.
-    A correction of either applies from the next change on (or passes with an override)."""
+    A correction of either applies from the next change on (or passes with an override).
+    So does a new intended_to_rollout_by for a forward step (FO403): moving a passed date
+    in the change that steps forward silenced it; a change that only moves it passes."""
     flag, name = loaded.flag, loaded.flag.name
     found: list[Finding] = []
     lived = age(flag, policy, current, added_at, now)
@@ -142,6 +163,13 @@ def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
         found.append(_at("FO403", loaded, "intended_to_rollout_by", f"{name}: "
                          f"intended_to_rollout_by {flag.intended_to_rollout_by} has passed",
                          name))
+    elif was is not None and rollout_overdue(was.flag, now) and classify(
+            RolloutState.of(was.flag), RolloutState.of(flag), policy.bucketing) is Step.FORWARD:
+        found.append(_at("FO403", loaded, "intended_to_rollout_by", f"{name}: "
+                         f"intended_to_rollout_by {was.flag.intended_to_rollout_by} (at the "
+                         "base) has passed; a forward step is judged by it, and this change's "
+                         "new date counts from the next change on (a change that only sets "
+                         "it passes)", name))
     return _with_stale_severity(found, policy)
 
 
@@ -167,12 +195,14 @@ def _version_at(reader: git.BlobReader, root: Path, base: str, policy: Policy) -
     return raw[:VERSION_BYTES].decode("utf-8", "replace") if raw is not None else None
 
 
-def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag]) -> dict[str, int]:
+def _added_at(root: Path, base: str,
+              flags: Mapping[str, LoadedFlag]) -> dict[str, int | None]:
     """When each flag's file was added at its path on the base's first-parent line (the
     base's path: moved in the change judged, the move counts from the next change on): one
     `git log` over literal paths (fast; a glob over all of history is not), dated as `status`
     dates it (`Clock.earliest`), so that a commit dated in the future cannot keep a flag
-    young."""
+    young. None where a shallow clone's cut is what added it (or it shows no adding at
+    all): the age is unknown, not that young."""
     paths = {loaded.document.path: name for name, loaded in flags.items()}
     if not paths or base == _EMPTY_TREE:
         return {}
@@ -182,10 +212,14 @@ def _added_at(root: Path, base: str, flags: Mapping[str, LoadedFlag]) -> dict[st
         for change in commit.changes:
             if change.before is None and change.path in paths:
                 found.setdefault(paths[change.path], commit.sha)
-    if not found:
-        return {}
-    dated = branch_clock(root, base)[0].earliest
-    return {name: dated[sha] for name, sha in found.items() if sha in dated}
+    earliest = branch_clock(root, base)[0].earliest
+    dated: dict[str, int | None] = {
+        name: earliest[sha] for name, sha in found.items() if sha in earliest}
+    cut = git_log.shallow_commits(root)
+    if cut is not None:
+        dated |= {name: None for name in paths.values()
+                  if name not in found or found[name] in cut}
+    return dated
 
 
 def one_flag_findings(before: Mapping[str, LoadedFlag], judged: Mapping[str, LoadedFlag],
