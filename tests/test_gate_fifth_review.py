@@ -227,18 +227,28 @@ def test_a_release_that_landed_beyond_a_shallow_cut_is_not_recent(repo: Repo) ->
 # 5. `git commit --amend` replaces HEAD: the hook says so, and how to judge the real step.
 
 def test_the_hook_says_that_an_amend_is_judged_from_head_s_parent(
-        repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """The pre-commit hook judges HEAD → the index; an amend makes a commit on HEAD~1, so
     a 10% step committed a minute ago, amended to 50%, is beta → 50% (FO202), which the
     hook took for 10% → 50% (a soak warning only). Git tells a pre-commit hook nothing of
-    the amend, so the hook names the step it judged and the command that judges the amend;
-    CI judges the pushed commit from its real base anyway."""
+    the amend but the author date it keeps (GIT_AUTHOR_DATE is HEAD's), so where the two
+    agree the hook names the step it judged and the command that judges the amend; a new
+    commit, whose author date is its own, hears nothing of amends. CI judges the pushed
+    commit from its real base anyway."""
     repo.write_flag("demo", "beta", **BETA)
     repo.commit("demo at beta", at=NOW - DAY)
     repo.write_flag("demo", "percentage", **_percent(10))
     repo.commit("demo at 10%", at=NOW - 60)
     repo.write_flag("demo", "percentage", **_percent(50))
     repo.git("add", "-A")
+    for said in (None, f"@{NOW} +0000", f"{NOW - 60} +0000"):  # a new commit; not git's form
+        if said is None:
+            monkeypatch.delenv("GIT_AUTHOR_DATE", raising=False)
+        else:
+            monkeypatch.setenv("GIT_AUTHOR_DATE", said)
+        assert flagops(repo, "validate", "--staged")[:2] == (0, ["FO204:warning"])
+        assert "--amend" not in capsys.readouterr().err
+    monkeypatch.setenv("GIT_AUTHOR_DATE", f"@{NOW - 60} +0100")  # HEAD's: an amend
     code, found, _ = flagops(repo, "validate", "--staged")
     notes = capsys.readouterr().err
     assert code == 0 and found == ["FO204:warning"]
@@ -246,6 +256,27 @@ def test_the_hook_says_that_an_amend_is_judged_from_head_s_parent(
     code, found, text = flagops(repo, "validate", "--staged", "--base", "HEAD~1")
     assert code == 1 and "FO202:error" in found, text
     assert "--amend" not in capsys.readouterr().err  # judged from HEAD~1: nothing to add
+
+
+def test_git_gives_a_pre_commit_hook_the_author_date_an_amend_keeps(repo: Repo) -> None:
+    """What the note above rests on, asked of the real git: a hook under `commit --amend`
+    sees HEAD's author date in GIT_AUTHOR_DATE, as `@<seconds> <zone>`; under a new
+    commit, a date of its own."""
+    seen = repo.path / ".git" / "seen"
+    hook = repo.path / ".git" / "hooks" / "pre-commit"
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(f'#!/bin/sh\nprintf "%s\\n" "$GIT_AUTHOR_DATE" >> "{seen}"\n')
+    hook.chmod(0o755)
+    repo.write("a.txt", "1\n")
+    repo.commit("one", at=NOW - DAY)
+    repo.write("a.txt", "2\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--amend", "-m", "one, amended")
+    repo.write("a.txt", "3\n")
+    repo.commit("two", at=NOW - 60)
+    first, second = seen.read_text().splitlines()[-2:]
+    assert first.startswith(f"@{NOW - DAY} ")
+    assert not second.startswith(f"@{NOW - DAY} ")
 
 
 @pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"), ("--staged",)])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from validator import git
 from validator.check import LoadedFlag, check_documents
+from validator.digits import whole_number
 from validator.document import Document
 from validator.errors import UsageError
 from validator.files import (
@@ -72,11 +73,11 @@ GATE_PATHS = (".gitlab-ci.yml", ".ci", "validator", "survey_renderer", ".pre-com
 """Where new, untracked files are looked for in working-tree mode. Committed changes are
 looked for everywhere: any file outside flags/ but documentation may be code that CI runs."""
 
-AMEND_NOTE = ("a commit --amend replaces HEAD, so its step is from HEAD~1: flagops validate "
-              "--staged --base HEAD~1 judges that, as CI will")
+AMEND_NOTE = ("this looks like a commit --amend, which replaces HEAD, so its step is from "
+              "HEAD~1: flagops validate --staged --base HEAD~1 judges that, as CI will")
 """Git tells a pre-commit hook nothing of an amend, which makes its commit on HEAD's parent:
-the hook's judgement of flag files from HEAD to the index says which step it judged, and how
-to judge the other."""
+where the commit looks like one, the hook's judgement of flag files from HEAD to the index
+says which step it judged, and how to judge the other."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,9 @@ class RangeRequest:
     staged: bool = False
     merged: bool = False
     all_files: bool = False
+    author_date: str | None = None
+    """The commit's author date as git gives a pre-commit hook (GIT_AUTHOR_DATE): an amend
+    keeps HEAD's, so with --staged from HEAD it says when the hook may be judging an amend."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +145,8 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
     with git.BlobReader(root) as reader:
         base_policy = policy_at(reader, base_entry(root, span.base, changes), "the base")
         result = Comparison(span.label, policy or base_policy,
-                            amend_note=request.staged and request.base is None)
+                            amend_note=request.staged and request.base is None
+                            and _keeps_head_author_date(root, request.author_date))
         if span.base != git.EMPTY_TREE:  # a first commit makes the gate: there is none before it
             result.findings += gate_findings(reader, root, changes, base_policy)
         listing = _head_listing(root, span)
@@ -191,6 +196,20 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
                      if name not in checked.flags]
+
+
+def _keeps_head_author_date(root: Path, author_date: str | None) -> bool:
+    """The commit being made has HEAD's author date, as git gives it to a pre-commit hook
+    (`@<seconds> <zone>`): what `git commit --amend` does, and a new commit does only in
+    HEAD's second. Git tells the hook nothing else of an amend; saying so on every commit
+    would be a line nobody reads."""
+    seconds = author_date[1:].partition(" ")[0] if author_date and author_date[:1] == "@" else ""
+    if whole_number(seconds) is None:
+        return False
+    try:
+        return git.git(root, "show", "-s", "--format=%at", "HEAD").strip() == seconds.encode()
+    except git.GitError:  # no HEAD yet: nothing to amend
+        return False
 
 
 def _still_there(reader: git.BlobReader, root: Path, listing: Listing, result: Comparison,

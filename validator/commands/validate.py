@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -40,7 +41,8 @@ def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]
     from validator.compare import RangeRequest, compare
     from validator.git.log import drop_line_ahead
 
-    request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files)
+    request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files,
+                           author_date=os.environ.get("GIT_AUTHOR_DATE"))
     try:
         comparison = compare(root, request)
     finally:
