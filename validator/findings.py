@@ -78,12 +78,14 @@ _CATALOGUE = (
           "or device, not a regular file.",
           "A flag file is a regular file (git mode 100644 or 100755), so that what review sees, "
           "what git stores and what a checkout builds are the same bytes."),
-    _rule("FO010", "path-characters", "A path under flags/ contains control characters, or "
-          "is too long for a checkout to create.",
+    _rule("FO010", "path-characters", "A path under flags/ contains control characters, is "
+          "too long for a checkout to create, or collides with another where case is ignored.",
           "Rename the file or folder: newlines, tabs and other control characters in paths "
           "hide what a change touches, and a path or a name in it longer than file systems "
           "hold (the finding gives the limit) cannot be checked out, so the build would "
-          "lose the flag."),
+          "lose the flag. Paths that differ only in case (FLAGS/x.yml, demo.YML beside "
+          "demo.yml, .GITATTRIBUTES) are one file on macOS and Windows checkouts, which "
+          "would build other flags than git and the gate see: keep one."),
     # One flag file.
     _rule("FO011", "checkout-conversion", "A flag file is converted when it is checked out "
           "or merged, or hidden from review.",
@@ -150,8 +152,12 @@ _CATALOGUE = (
           "Roll back to beta first, then start a new percentage rollout."),
     _rule("FO204", "soak-time", "The previous state has not soaked long enough.",
           "Wait until the base state has been live for the policy's soak time."),
-    _rule("FO205", "history-missing", "Git history needed for soak times is missing.",
-          "Fetch with full depth (git fetch --unshallow; GitLab CI: GIT_DEPTH: 0)."),
+    _rule("FO205", "history-missing", "Git history needed for soak times or a flag's age is "
+          "missing.",
+          "Fetch with full depth (git fetch --unshallow; GitLab CI: GIT_DEPTH: 0): beyond a "
+          "shallow clone's cut no soak is proven, and a flag's age (FO402) or time enabled by "
+          "default (FO407) cannot be told; those two are reported at the policy's "
+          "stale_severity."),
     _rule("FO206", "default-enabled-step", "default_enabled turns on too early.",
           "default_enabled goes true only when the flag was already enabled at the base."),
     _rule("FO207", "new-flag-state", "A new flag does not start off.",
