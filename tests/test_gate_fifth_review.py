@@ -360,3 +360,24 @@ def test_a_passed_rollout_date_moved_in_the_change_that_steps_forward_still_coun
     assert code == 1 and found == ["FO403:error"] and "2020-01-01" in text, text
     repo.write("flags/demo.yml", later)
     assert flagops(repo, "validate", "--base", "HEAD")[0] == 0  # a new date alone
+
+
+@pytest.mark.parametrize("suffix", [".YML", ".Yml", ".yaml", ".YAML"])
+@pytest.mark.parametrize("mode", [(), ("--base", "HEAD"), ("--staged",)])
+def test_a_flag_file_whose_suffix_is_not_yml_in_lower_case_is_not_read_and_says_so(
+        repo: Repo, suffix: str, mode: tuple[str, ...]) -> None:
+    """The build, git's pathspecs and the gate read `*.yml` by its case on every system, so
+    `demo.YML` is a flag nobody reads: off in production without a word, as `.yaml` was
+    (FO008). The same flag as `demo.yml` passes."""
+    from gitrepo import flag_yaml
+
+    repo.write("flags/other.yml", flag_yaml("other"))
+    repo.commit("other", at=NOW - DAY)
+    repo.write(f"flags/demo{suffix}", flag_yaml("demo"))
+    repo.git("add", "-A")
+    code, found, text = flagops(repo, "validate", *mode)
+    assert code == 1 and found == ["FO008:error"], text
+    assert f"git mv flags/demo{suffix} flags/demo.yml" in text
+    repo.git("mv", f"flags/demo{suffix}", "flags/demo.yml")
+    code, found, text = flagops(repo, "validate", *mode)
+    assert code == 0 and found == [], text

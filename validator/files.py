@@ -210,7 +210,19 @@ def walk_flags(root: Path, folder: str = "flags",
     return sorted(found), sorted(irregular)
 
 
-_YML_CASES = tuple(f".{y}{m}{e}" for y in "yY" for m in "mM" for e in "lL")
+def _cases(suffix: str) -> tuple[str, ...]:
+    """Every spelling of `suffix` in upper and lower case, the suffix itself first (most
+    files end in it, and `str.endswith` stops at the first that matches)."""
+    spellings = [""]
+    for character in suffix:
+        spellings = [f"{done}{case}" for done in spellings
+                     for case in dict.fromkeys((character.lower(), character.upper()))]
+    return (suffix, *sorted(set(spellings) - {suffix}))
+
+
+_YML_CASES = _cases(".yml")
+FLAG_LIKE = (*_YML_CASES, *_cases(".yaml"))
+"""Names a flag file may have been given: `.yml` in any case, and `.yaml` (FO008 but `.yml`)."""
 
 
 def worktree_files(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
@@ -226,12 +238,14 @@ def worktree_files(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def not_read(paths: list[str]) -> list[Finding]:
-    """Errors for files that look like flags but are not read (`.yaml` instead of `.yml`):
-    the flag would be missing from the merged config, off in production without a word."""
+    """Errors for files that look like flags but are not read (`.yaml` instead of `.yml`, or
+    `.YML`, `.Yml`: the build, git's pathspecs and the gate match `.yml` by its case on every
+    system): the flag would be missing from the merged config, off in production without a
+    word."""
     return [RULES["FO008"].at(path, START, f"{path} is not read: flag files end in .yml, so "
                               "this flag would be missing from the merged config; rename it: "
-                              f"git mv {path} {path.removesuffix('.yaml')}.yml")
-            for path in paths if path.endswith(".yaml")]
+                              f"git mv {path} {path.rpartition('.')[0]}.yml")
+            for path in paths if path.endswith(FLAG_LIKE[1:])]
 
 
 def stem(path: str) -> str:

@@ -72,8 +72,9 @@ _CATALOGUE = (
     _rule("FO007", "unreadable", "The file cannot be read.",
           "The path must be a readable regular file."),
     _rule("FO008", "not-read", "A file in flags/ is not read as a flag.",
-          "Flag files end in .yml; a .yaml file would be left out of the merged config (and "
-          "the flag silently off in production), so rename it: git mv <name>.yaml <name>.yml."),
+          "Flag files end in .yml, in lower case; a .yaml or .YML file would be left out of "
+          "the merged config (and the flag silently off in production), so rename it: git mv "
+          "<name>.yaml <name>.yml."),
     _rule("FO009", "not-a-regular-file", "A path under flags/ is a symlink, submodule, folder "
           "or device, not a regular file.",
           "A flag file is a regular file (git mode 100644 or 100755), so that what review sees, "

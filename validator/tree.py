@@ -21,6 +21,7 @@ from validator.check import Checked, FileSummary, TreeVerdict, check_summaries, 
 from validator.errors import UserError
 from validator.files import (
     ATTRIBUTES,
+    FLAG_LIKE,
     converted,
     not_read,
     not_regular,
@@ -80,7 +81,7 @@ def judge_tree(root: Path, policy: Policy | Callable[[], Policy], *,
 
 
 def _scan(root: Path, paths: list[str]) -> _Scan:
-    found, irregular = walk_flags(root, suffix=(".yml", ".yaml", ATTRIBUTES))  # one walk
+    found, irregular = walk_flags(root, suffix=(*FLAG_LIKE, ATTRIBUTES))  # one walk
     tree = [path for path in found if path.endswith(".yml")]
     if paths:
         chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root)
