@@ -381,3 +381,33 @@ def test_a_flag_file_whose_suffix_is_not_yml_in_lower_case_is_not_read_and_says_
     repo.git("mv", f"flags/demo{suffix}", "flags/demo.yml")
     code, found, text = flagops(repo, "validate", *mode)
     assert code == 0 and found == [], text
+
+
+# A base whose policy cannot be read (a push round the gate, an upgrade that refuses an old key).
+
+@pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"), ("--staged",)])
+def test_with_the_base_s_policy_unreadable_only_a_change_that_turns_flags_off_passes(
+        repo: Repo, mode: tuple[str, ...]) -> None:
+    """No rules to judge a step by: every step is FO301, but a flag taken to off (nobody has
+    it, whatever the rules were) passes with FO301 as a warning, so the rollback stays one
+    step at 3 a.m. A step back that leaves anyone the flag, a forward step, and a flag turned
+    off beside any other file are still refused."""
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - DAY)
+    repo.write("pyproject.toml", '[tool.flagops]\nsoak_minutes = "x"\n')
+    repo.commit("a policy pushed round the gate", at=NOW - DAY + 60)
+    staged = mode == ("--staged",)
+    for stage, other, verdict in (("off", None, (0, ["FO301:warning"])),
+                                  ("staging", None, (1, ["FO301:error"])),
+                                  ("off", "ci.sh", (1, ["FO301:error", "FO303:warning"]))):
+        repo.write_flag("demo", stage)
+        if other is not None:
+            repo.write(other, "exit 0\n")
+        if staged:
+            repo.git("add", "-A")
+        else:
+            repo.commit(f"demo at {stage}", at=NOW - 60)
+        code, found, text = flagops(repo, "validate", *mode)
+        assert (code, found) == verdict, text
+        repo.git("reset", "-q", "--hard", "HEAD" if staged else "HEAD~1")
+        repo.git("clean", "-q", "-f")

@@ -97,13 +97,19 @@ def test_staged_judges_with_heads_policy_not_the_working_tree(repo: Repo) -> Non
 
 
 def test_a_policy_symlink_at_the_base_is_not_followed(repo: Repo) -> None:
+    """Not read, so there are no rules: a step is refused (FO301), and only a change that
+    turns flags off passes, with FO301 as a warning (tests/test_gate_fifth_review.py)."""
     (repo.path / "pyproject.toml").unlink()
     (repo.path / "pyproject.toml").symlink_to("/etc/hostname")
     repo.commit("link", at=NOW - 60)
+    repo.write_flag("demo", "staging")
+    repo.commit("a new flag on in staging", at=NOW)
+    code, found, text = flagops(repo, *RANGE)
+    assert code == 1 and found == ["FO301:error"] and "symlink" in text, text
     repo.write_flag("demo", "off")
-    repo.commit("rollback", at=NOW)
-    code, _, _ = flagops(repo, *RANGE)
-    assert code == 1
+    repo.commit("a new flag at off", at=NOW)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD~2", "--head", "HEAD")
+    assert code == 0 and found == ["FO301:warning"], text
 
 
 def test_changes_to_the_gate_itself_are_named(repo: Repo) -> None:
