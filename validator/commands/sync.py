@@ -53,12 +53,14 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool) -> Plan:
     python-gitlab `Gitlab`."""
     listed = _read(client.features.list, get_all=True)
     live = live_from_api(_read(lambda: [feature.attributes for feature in listed]))
-    ids = {actor: _flipper_id(client, actor) for state in config.flags.values()
-           for actor in state.gates.actors}
+    found = {actor: _flipper_id(client, actor) for state in config.flags.values()
+             for actor in state.gates.actors}
+    ids = {actor: flipper_id for actor, (flipper_id, _) in found.items()}
     ids |= _foreign_actors(client, config, live, set(ids.values()))
     steps = plan(config, live, ids)
     if apply_changes:
-        apply(steps.steps, _Features(client))
+        apply(steps.steps, _Features(client),
+              {actor: api_name for actor, (_, api_name) in found.items()})
     return steps
 
 
@@ -135,17 +137,22 @@ def _gitlab_errors() -> tuple[type[Exception], ...]:
             FeaturesAnswerError)
 
 
-def _flipper_id(client: Any, actor: str) -> str:
-    """GitLab lists actors by Flipper id (Project:278964); the repository names them by path."""
+def _flipper_id(client: Any, actor: str) -> tuple[str, str]:
+    """GitLab lists actors by Flipper id (Project:278964); the repository names them by path,
+    or by that id. Also the actor as the features API finds it when set: GitLab answers a
+    project or group asked for by id, but `project=278964` in a POST is "not found" (it takes
+    full paths only), so the path GitLab answered with is what a step sends."""
     parameter, ref = actor_parameter(actor)
     kind = actor.partition(":")[0]
     if parameter == "user":
         found = list(_read(client.users.list, username=ref, get_all=False))
         if not found:
             raise UserError(f"actor {actor!r}: no user {ref!r} on GitLab")
-        return f"{kind}:{_text(found[0], 'id')}"
+        return f"{kind}:{_text(found[0], 'id')}", actor
     manager = client.projects if parameter == "project" else client.groups
-    return f"{kind}:{_text(_read(manager.get, ref), 'id')}"
+    item = _read(manager.get, ref)
+    path = _text(item, "path_with_namespace" if parameter == "project" else "full_path")
+    return f"{kind}:{_text(item, 'id')}", f"{kind}:{path}"
 
 
 class _Features:
@@ -154,7 +161,7 @@ class _Features:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def set(self, name: str, value: bool | int | float, **params: str) -> None:
+    def set(self, name: str, value: bool | str, **params: str) -> None:
         self._client.features.set(name, value, **params)
 
     def delete(self, name: str) -> None:

@@ -2,9 +2,14 @@
 
 The core is pure: the live features (as the API lists them) and the repository's gates in, a
 plan out. `apply` is the one place that writes, through a `FeaturesApi` (python-gitlab in
-production, anything with the same three calls in tests). Flipper semantics, as GitLab runs them:
-`value=false` without an actor clears every gate of the feature; with an actor it removes that
-actor; a percentage is `value=N` with `key=percentage_of_actors|percentage_of_time`, 0 removes it.
+production, anything with the same three calls in tests). Flipper semantics, as GitLab runs them
+(lib/api/features.rb, Flipper's ActiveRecord adapter): `value=true` without an actor opens the
+boolean gate; `value=false` without an actor clears every gate of the feature, and so does
+`value=0` whatever its `key` ('0' is read as false); with an actor it adds or removes that
+actor; a percentage is `value=N` with `key=percentage_of_actors|percentage_of_time`, read as
+digits with an optional fraction (an exponent is refused, older GitLabs read "1e-05" as 1), so
+a percentage is removed with "0.0", which Flipper keeps as a share nobody is inside. GitLab
+refuses a percentage on a fully-on flag, so the boolean gate is opened last.
 Flags the repository does not know are reported, never touched.
 """
 
@@ -130,12 +135,13 @@ def _flag_steps(name: str, gates: Gates, live: Live | None,
     if not (gates.boolean or gates.actors or wanted):
         return [Step(name, "delete")] if live is not None else []
     current = live or Live()
+    if gates.boolean and current.boolean:
+        # Opening the boolean gate cleared every other one; anything set since goes the same way
+        return [Step(name, "set", True)] if current.actors or current.percentages else []
     steps: list[Step] = []
-    if current.boolean and not gates.boolean:
+    if current.boolean:
         steps.append(Step(name, "set", False))  # Flipper: clears every gate
         current = Live()
-    if gates.boolean and not current.boolean:
-        steps.append(Step(name, "set", True))
     by_id = {ids[actor]: actor for actor in gates.actors}
     steps += [Step(name, "set", True, actor=by_id[flipper_id])
               for flipper_id in sorted(set(by_id) - current.actors)]
@@ -145,6 +151,8 @@ def _flag_steps(name: str, gates: Gates, live: Live | None,
     for key in PERCENT_KEYS:
         if wanted.get(key, 0.0) != current.percentages.get(key, 0.0):
             steps.append(Step(name, "set", wanted.get(key, 0.0), key=key))
+    if gates.boolean:  # last: GitLab refuses a percentage step on a fully-on flag
+        steps.append(Step(name, "set", True))
     return steps
 
 
@@ -164,23 +172,33 @@ def actor_parameter(actor: str) -> tuple[str, str]:
 
 
 class FeaturesApi(Protocol):
-    def set(self, name: str, value: bool | int | float, **params: str) -> None: ...
+    def set(self, name: str, value: bool | str, **params: str) -> None: ...
 
     def delete(self, name: str) -> None: ...
 
 
-def apply(steps: Iterable[Step], api: FeaturesApi) -> None:
+def percent_value(value: float) -> str:
+    """A percentage as GitLab's features API reads it: plain digits ("50", "12.34545",
+    "0.00001", never "1e-05"), and "0.0" for none: "0" is GitLab's false, which clears every
+    gate of the feature (the boolean and the actors too), not only this percentage."""
+    return decimal_text(value) if value else "0.0"
+
+
+def apply(steps: Iterable[Step], api: FeaturesApi,
+          names: Mapping[str, str] | None = None) -> None:
+    """Sets the steps in order. `names` maps a repository actor to the one GitLab's API finds
+    (a project or group by its full path, never by its id: `Project:278964` is sent as
+    `project=gitlab-org/gitlab`)."""
     for step in steps:
         if step.action == "delete":
             api.delete(step.flag)
             continue
         params: dict[str, str] = {}
         if step.actor is not None:
-            parameter, ref = actor_parameter(step.actor)
+            parameter, ref = actor_parameter((names or {}).get(step.actor, step.actor))
             params[parameter] = ref
+        value: bool | str = step.value if isinstance(step.value, bool) else ""
         if step.key is not None:
             params["key"] = step.key
-        value = step.value
-        if step.key is not None and float(value).is_integer():
-            value = int(value)
+            value = percent_value(float(step.value))
         api.set(step.flag, value, **params)

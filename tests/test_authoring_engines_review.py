@@ -1,0 +1,149 @@
+"""Attack review of the authoring commands and the engine exports: each test shows a hole that
+the code had, through the command line or the engine's own client where possible."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from typing import Any
+
+import pytest
+from conftest import require
+from engine_stages import FLAG, config_at
+from gitlab_features import PROJECTS, GitLabFeatures
+from werkzeug import Request, Response
+
+from validator.model import Percentage, Stage
+
+HAS_GITLAB = all(importlib.util.find_spec(name) for name in ("gitlab", "pytest_httpserver"))
+
+
+class FlipperGitLab(GitLabFeatures):
+    """GitLab's POST /features/:name as GitLab runs it (lib/api/features.rb, Flipper's
+    ActiveRecord adapter), where tests/gitlab_features.py is kinder: `value` is read as text,
+    'true' → true and '0' or 'false' → false; anything else must be digits with an optional
+    '.fraction' (to_f with a '.', else to_i; an exponent is a 400); true without an actor
+    enables the boolean gate and clears every other (`clear: true`); false without an actor
+    clears every gate, whatever `key` says; a percentage on a fully-on flag is refused; a
+    project or group is found by its full path only, never by its id."""
+
+    def _set(self, name: str, request: Request) -> Response:
+        params = {**request.args, **(request.get_json(silent=True) or request.form or {})}
+        raw = params["value"]
+        text = "true" if raw is True else "false" if raw is False else str(raw)
+        for parameter in ("project", "group"):
+            if parameter in params and str(params[parameter]).isdigit():
+                return _answer({"message": f"{params[parameter]} is not found!"}, 400)
+        if text not in ("true", "false", "0") and not re.fullmatch(r"\d+(\.\d+)?", text):
+            return _answer({"message": f"Value must be boolean or numeric, got {text}"}, 400)
+        gated = any(parameter in params for parameter in ("user", "group", "project"))
+        if text == "true" and not gated:
+            self.writes.append(f"POST {name}")
+            self.features[name] = feature = self.features.setdefault(name, type(
+                self.features.get(name) or _feature())())
+            feature.actors.clear()
+            feature.percentages.clear()
+            feature.boolean = True
+            return _answer(feature.listed(name), 201)
+        if text in ("false", "0") and not gated:
+            self.writes.append(f"POST {name}")
+            self.features[name] = feature = _feature()
+            return _answer(feature.listed(name), 201)
+        if not gated:
+            feature = self.features.get(name)
+            if feature is not None and feature.boolean:
+                return _answer({"message": "Cannot enable percentage for a fully-enabled flag"},
+                               500)
+            value = float(text) if "." in text else int(text)
+            self.writes.append(f"POST {name}")
+            feature = self.features.setdefault(name, _feature())
+            key = str(params.get("key") or "percentage_of_time")
+            if value:
+                feature.percentages[key] = float(value)
+            else:  # a percentage of 0.0: Flipper keeps it, no actor is inside; GET hides it
+                feature.percentages.pop(key, None)
+            return _answer(feature.listed(name), 201)
+        return super()._set(name, request)
+
+
+def _feature() -> Any:
+    from gitlab_features import Feature
+
+    return Feature()
+
+
+def _answer(data: Any, status: int) -> Response:
+    import json
+
+    return Response(json.dumps(data), status=status, content_type="application/json")
+
+
+@pytest.fixture
+def flipper_gitlab(httpserver: Any) -> FlipperGitLab:
+    state = FlipperGitLab()
+    httpserver.expect_request(re.compile(r"^/api/v4/.*")).respond_with_handler(state)
+    return state
+
+
+@pytest.fixture
+def gitlab_client(httpserver: Any) -> Any:
+    require(HAS_GITLAB, "needs python-gitlab and pytest-httpserver")
+    import gitlab
+
+    return gitlab.Gitlab(httpserver.url_for("/").rstrip("/"), private_token="admin-token")
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    return ("127.0.0.1", 0)
+
+
+SYNC_ACTORS = ("Project:gitlab-org/gitlab", "Group:gitlab-org/gitlab-com", "User:alice")
+SYNC_WALK = [
+    ("beta", Stage.BETA, None), ("10%", Stage.PERCENTAGE, 10.0),
+    ("50%", Stage.PERCENTAGE, 50.0), ("100%", Stage.PERCENTAGE, 100.0),
+    ("enabled", Stage.ENABLED, None), ("50% again", Stage.PERCENTAGE, 50.0),
+    ("beta again", Stage.BETA, None), ("0.00001%", Stage.PERCENTAGE, 0.00001),
+    ("beta at last", Stage.BETA, None),
+]
+
+
+def _live_gates(server: FlipperGitLab) -> tuple[bool, frozenset[str], dict[str, float]]:
+    feature = server.features.get(FLAG)
+    if feature is None:
+        return False, frozenset(), {}
+    return feature.boolean, frozenset(feature.actors), dict(feature.percentages)
+
+
+def test_sync_walks_a_rollout_on_gitlabs_own_rules(
+        flipper_gitlab: FlipperGitLab, gitlab_client: Any) -> None:
+    # GitLab reads value=0 as false, and false without an actor clears every gate: the
+    # "remove the percentage" step after `value=true` (100% → enabled) turned the flag off for
+    # everyone; 0.00001 was sent as "1e-05", which GitLab refuses (older ones read 1%).
+    from validator.commands.sync import sync
+
+    for label, stage, share in SYNC_WALK:
+        percentage = None if share is None else Percentage(of="actors", value=share)
+        config = config_at(stage, percentage, False, actors=SYNC_ACTORS)
+        sync(gitlab_client, config, apply_changes=True)
+        gates = config.flags[FLAG].gates
+        ids = {"Project:gitlab-org/gitlab": "Project:278964", "Group:gitlab-org/gitlab-com":
+               "Group:6543", "User:alice": "User:42"}
+        wanted = (gates.boolean, frozenset(ids[actor] for actor in gates.actors),
+                  {"percentage_of_actors": share} if share and not gates.boolean else {})
+        assert _live_gates(flipper_gitlab) == wanted, label
+        assert sync(gitlab_client, config, apply_changes=False).steps == (), label
+
+
+def test_sync_names_an_actor_written_by_its_id_by_its_path(
+        flipper_gitlab: FlipperGitLab, gitlab_client: Any) -> None:
+    # `Project:278964` is Flipper's own id; GitLab's API finds a project by its full path only,
+    # so `project=278964` was a 400 in the middle of --apply.
+    from validator.commands.sync import sync
+
+    number = PROJECTS["gitlab-org/gitlab"]
+    config = config_at(Stage.BETA, None, False, actors=(f"Project:{number}", "User:alice"))
+    sync(gitlab_client, config, apply_changes=True)
+    assert _live_gates(flipper_gitlab) == (False, frozenset({f"Project:{number}", "User:42"}),
+                                           {})
+    assert sync(gitlab_client, config, apply_changes=False).steps == ()
