@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import require
 from engine_stages import FLAG, config_at
 from gitlab_features import PROJECTS, GitLabFeatures
+from gitrepo import Repo
 from werkzeug import Request, Response
 
 from validator.model import Percentage, Stage
 
+PAST = int(time.time()) - 30 * 86400
 HAS_GITLAB = all(importlib.util.find_spec(name) for name in ("gitlab", "pytest_httpserver"))
 
 
@@ -147,3 +151,28 @@ def test_sync_names_an_actor_written_by_its_id_by_its_path(
     assert _live_gates(flipper_gitlab) == (False, frozenset({f"Project:{number}", "User:42"}),
                                            {})
     assert sync(gitlab_client, config, apply_changes=False).steps == ()
+
+
+# Authoring commands, through the command line in real repositories.
+
+def _repo(tmp_path: Path) -> Repo:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("keep")
+    repo.commit("keep at off", at=PAST)
+    return repo
+
+
+def test_new_never_writes_through_a_flags_folder_that_is_a_symlink(
+        tmp_path: Path, run_cli: Any) -> None:
+    # `flags` a symlink to a folder outside the repository: walk_flags saw no flag there (it
+    # never follows one), and `new` wrote flags/NAME.yml into the folder it points to.
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("README", "x\n")
+    repo.commit("start", at=PAST)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (repo.path / "flags").symlink_to(outside)
+    code, _, err = run_cli("-C", str(repo.path), "new", "zzz", "-t", "beta", "-g", "group::a",
+                           "-M", "1.0")
+    assert code == 1 and "symlink" in err and len(err.strip().splitlines()) == 1, err
+    assert list(outside.iterdir()) == []

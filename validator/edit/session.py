@@ -102,7 +102,8 @@ def remove(name: str, options: Options) -> Outcome:
 
 def create(flag: NewFlag, options: Options, *, force: bool) -> Outcome:
     """new: a file at off; refused when the name is taken, unless `force` replaces that file."""
-    found = walk_flags(options.root, suffix=(".yml", ".yaml"))[0]
+    found, irregular = walk_flags(options.root, suffix=(".yml", ".yaml"))
+    _refuse_odd_flags_folder("new", flag.name, irregular)
     taken = [path for path in found if stem(path).removesuffix(".yaml") == flag.name]
     if taken and not force:
         raise Refusal("new", flag.name, f"{taken[0]} already exists; use --force to "
@@ -123,6 +124,16 @@ def create(flag: NewFlag, options: Options, *, force: bool) -> Outcome:
                    not options.dry_run, old, new, None, "off",
                    next_steps=tuple(next_steps(flag, path, TYPE_RULES[kind].needs_rollout_issue)),
                    warnings=tuple(warnings), show_file=options.dry_run)
+
+
+def _refuse_odd_flags_folder(command: str, name: str,
+                             irregular: list[tuple[str, str]]) -> None:
+    """`flags` itself a symlink (or no folder): the walk found nothing in it, and a new file
+    written to flags/NAME.yml would land wherever the link points, outside the repository."""
+    for path, what in irregular:
+        if path == "flags":
+            raise Refusal(command, name, f"flags is {what}; flagops writes flag files only "
+                          "into a flags folder of the repository")
 
 
 def locate(root: Path, name: str, command: str) -> Located:
