@@ -4,6 +4,7 @@ the code had, through the command line or the engine's own client where possible
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import time
 from pathlib import Path
@@ -31,16 +32,39 @@ class FlipperGitLab(GitLabFeatures):
     clears every gate, whatever `key` says; a percentage on a fully-on flag is refused; a
     project or group is found by its full path only, never by its id."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: dict[str, set[str]] = {}
+
+    def __call__(self, request: Request) -> Response:
+        answer = super().__call__(request)
+        if request.method == "GET" and request.path.rstrip("/").endswith("/features"):
+            listed = json.loads(answer.get_data())
+            for feature in listed:
+                if self.groups.get(feature["name"]) and feature["name"] in self.features:
+                    feature["gates"].append({"key": "groups",
+                                             "value": sorted(self.groups[feature["name"]])})
+            answer.set_data(json.dumps(listed))
+        return answer
+
     def _set(self, name: str, request: Request) -> Response:
         params = {**request.args, **(request.get_json(silent=True) or request.form or {})}
         raw = params["value"]
         text = "true" if raw is True else "false" if raw is False else str(raw)
+        if "feature_group" in params:  # a Flipper group (GitLab's gitlab_team_members, ...)
+            self.writes.append(f"POST {name}")
+            feature = self.features.setdefault(name, _feature())
+            groups = self.groups.setdefault(name, set())
+            (groups.add if text == "true" else groups.discard)(str(params["feature_group"]))
+            return _answer(feature.listed(name), 201)
         for parameter in ("project", "group"):
             if parameter in params and str(params[parameter]).isdigit():
                 return _answer({"message": f"{params[parameter]} is not found!"}, 400)
         if text not in ("true", "false", "0") and not re.fullmatch(r"\d+(\.\d+)?", text):
             return _answer({"message": f"Value must be boolean or numeric, got {text}"}, 400)
         gated = any(parameter in params for parameter in ("user", "group", "project"))
+        if text in ("true", "false", "0") and not gated:
+            self.groups.pop(name, None)
         if text == "true" and not gated:
             self.writes.append(f"POST {name}")
             self.features[name] = feature = self.features.setdefault(name, type(
@@ -77,8 +101,6 @@ def _feature() -> Any:
 
 
 def _answer(data: Any, status: int) -> Response:
-    import json
-
     return Response(json.dumps(data), status=status, content_type="application/json")
 
 
@@ -176,3 +198,21 @@ def test_new_never_writes_through_a_flags_folder_that_is_a_symlink(
                            "-M", "1.0")
     assert code == 1 and "symlink" in err and len(err.strip().splitlines()) == 1, err
     assert list(outside.iterdir()) == []
+
+
+def test_sync_closes_a_flipper_group_gate_the_repository_does_not_have(
+        flipper_gitlab: FlipperGitLab, gitlab_client: Any) -> None:
+    # A feature group set by hand (`feature set --feature-group=gitlab_team_members`) opened
+    # the flag for that group; sync read no `groups` gate, planned "(no changes)" and left it.
+    from validator.commands.sync import sync
+
+    config = config_at(Stage.BETA, None, False, actors=("User:alice",))
+    sync(gitlab_client, config, apply_changes=True)
+    gitlab_client.features.set(FLAG, True, feature_group="gitlab_team_members")
+    assert flipper_gitlab.groups[FLAG] == {"gitlab_team_members"}
+    steps = sync(gitlab_client, config, apply_changes=True).steps
+    assert [step.text() for step in steps] == [
+        f"{FLAG}: disable for feature group gitlab_team_members"]
+    assert not flipper_gitlab.groups.get(FLAG)
+    assert _live_gates(flipper_gitlab) == (False, frozenset({"User:42"}), {})
+    assert sync(gitlab_client, config, apply_changes=False).steps == ()

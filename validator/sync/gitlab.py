@@ -36,6 +36,9 @@ class Live:
     boolean: bool = False
     actors: frozenset[str] = frozenset()
     percentages: Mapping[str, float] = field(default_factory=dict)
+    groups: frozenset[str] = frozenset()
+    """Flipper groups (`feature_group`, e.g. gitlab_team_members): a flag file has none, so
+    any live one opens the flag for people the repository does not, and is closed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,8 @@ class Step:
     key: str | None = None
     actor: str | None = None
     """The repository's actor id (Kind:username-or-path), for set steps that target one."""
+    group: str | None = None
+    """A Flipper group's name, for the step that closes it."""
 
     def text(self) -> str:
         if self.action == "delete":
@@ -53,6 +58,8 @@ class Step:
         if self.key is not None:
             return f"{self.flag}: set {self.key} to {decimal_text(float(self.value))}%"
         verb = "enable" if self.value else "disable"
+        if self.group is not None:
+            return f"{self.flag}: {verb} for feature group {self.group}"
         return f"{self.flag}: {verb} for {self.actor}" if self.actor else \
             f"{self.flag}: {verb} for everyone" + ("" if self.value else " (clears all gates)")
 
@@ -86,7 +93,7 @@ def live_from_api(features: Iterable[Any]) -> dict[str, Live]:
 
 
 def _live(name: str, gates: list[Any]) -> Live:
-    boolean, actors, percentages = False, frozenset[str](), {}
+    boolean, actors, groups, percentages = False, frozenset[str](), frozenset[str](), {}
     for gate in gates:
         if not isinstance(gate, Mapping):
             raise FeaturesAnswerError(f"feature {name!r}: a gate is not an object")
@@ -94,13 +101,19 @@ def _live(name: str, gates: list[Any]) -> Live:
         if key == "boolean":
             boolean = value is True
         elif key == "actors":
-            if not isinstance(value, list | None) or \
-                    not all(isinstance(actor, str) for actor in value or []):
-                raise FeaturesAnswerError(f"feature {name!r}: its actors are not a list of ids")
-            actors = frozenset(value or [])
+            actors = _names(name, "actors", value)
+        elif key == "groups":
+            groups = _names(name, "groups", value)
         elif key in PERCENT_KEYS and value:
             percentages[str(key)] = _percent(name, str(key), value)
-    return Live(boolean, actors, percentages)
+    return Live(boolean, actors, percentages, groups)
+
+
+def _names(name: str, key: str, value: Any) -> frozenset[str]:
+    """A set gate's members (actor ids, group names) as GitLab lists them."""
+    if not isinstance(value, list | None) or not all(isinstance(item, str) for item in value or []):
+        raise FeaturesAnswerError(f"feature {name!r}: its {key} are not a list of names")
+    return frozenset(value or [])
 
 
 def _percent(name: str, key: str, value: Any) -> float:
@@ -137,7 +150,8 @@ def _flag_steps(name: str, gates: Gates, live: Live | None,
     current = live or Live()
     if gates.boolean and current.boolean:
         # Opening the boolean gate cleared every other one; anything set since goes the same way
-        return [Step(name, "set", True)] if current.actors or current.percentages else []
+        extra = current.actors or current.percentages or current.groups
+        return [Step(name, "set", True)] if extra else []
     steps: list[Step] = []
     if current.boolean:
         steps.append(Step(name, "set", False))  # Flipper: clears every gate
@@ -148,6 +162,7 @@ def _flag_steps(name: str, gates: Gates, live: Live | None,
     reverse = {flipper_id: actor for actor, flipper_id in ids.items()}
     steps += [Step(name, "set", False, actor=reverse.get(flipper_id, flipper_id))
               for flipper_id in sorted(current.actors - set(by_id))]
+    steps += [Step(name, "set", False, group=group) for group in sorted(current.groups)]
     for key in PERCENT_KEYS:
         if wanted.get(key, 0.0) != current.percentages.get(key, 0.0):
             steps.append(Step(name, "set", wanted.get(key, 0.0), key=key))
@@ -197,6 +212,8 @@ def apply(steps: Iterable[Step], api: FeaturesApi,
         if step.actor is not None:
             parameter, ref = actor_parameter((names or {}).get(step.actor, step.actor))
             params[parameter] = ref
+        if step.group is not None:
+            params["feature_group"] = step.group
         value: bool | str = step.value if isinstance(step.value, bool) else ""
         if step.key is not None:
             params["key"] = step.key
