@@ -28,7 +28,7 @@ from validator.edit.spans import EditError
 from validator.edit.steps import StepError, Target, field_changes
 from validator.edit.write import delete_file, replace_file
 from validator.edit.yaml_edit import set_fields
-from validator.files import MAX_BYTES, stem, walk_flags
+from validator.files import MAX_BYTES, path_problem, stem, walk_flags
 from validator.findings import Finding
 from validator.loader import load_or_finding
 from validator.model import TYPE_RULES, Flag, FlagType
@@ -186,6 +186,7 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
                            options.now)
     findings = judge.verdict(name, candidate, base, now=options.now, landed_at=landed,
                              other_paths=others)
+    findings += _path_rules(command, path)
     if not judge.errors(findings):
         findings += _tree(name, path, new, candidate, edited, committed, options)
     if not judge.errors(findings):
@@ -198,6 +199,15 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
         hints.append(f"{path} already differs from HEAD ({before.describe()}) in its rollout "
                      "state: commit that step first, one step per merge request")
     raise Refusal(command, name, findings=findings, soak=waiting, now=options.now, hints=hints)
+
+
+def _path_rules(command: str, path: str) -> list[Finding]:
+    """The gate's rule on the file's path (FO010: control characters, a length no checkout can
+    create), which judges every change to the file: a step forward or a new file there is
+    refused as the gate would refuse it. A rollback or a removal does not bring the path and
+    stays possible, as with every error the tree already gives."""
+    problem = path_problem(path) if command in ("promote", "new") else None
+    return [problem] if problem is not None else []
 
 
 def _tree(name: str, path: str, new: bytes | None, candidate: Document | Finding | None,
