@@ -14,7 +14,7 @@ import pytest
 from conftest import require
 from engine_stages import FLAG, config_at
 from gitlab_features import PROJECTS, GitLabFeatures
-from gitrepo import Repo
+from gitrepo import Repo, flag_yaml
 from werkzeug import Request, Response
 
 from validator.model import Percentage, Stage
@@ -214,5 +214,36 @@ def test_sync_closes_a_flipper_group_gate_the_repository_does_not_have(
     assert [step.text() for step in steps] == [
         f"{FLAG}: disable for feature group gitlab_team_members"]
     assert not flipper_gitlab.groups.get(FLAG)
+    assert _live_gates(flipper_gitlab) == (False, frozenset({"User:42"}), {})
+    assert sync(gitlab_client, config, apply_changes=False).steps == ()
+
+
+def test_promote_refuses_a_file_whose_path_the_gate_refuses(
+        tmp_path: Path, run_cli: Any) -> None:
+    # A control character in the folder's name is FO010 at the gate, for any change to the
+    # file; promote judged the file and the step but not the path, so it wrote a step that
+    # `validate --base HEAD` refuses. A rollback there still writes.
+    repo = _repo(tmp_path)
+    relative = "flags/te am\n[*]/demo.yml"
+    repo.write(relative, flag_yaml("demo", "beta", actors=("User:1",)))
+    repo.commit("demo at beta", at=PAST + 60)
+    before = (repo.path / relative).read_bytes()
+    code, _, err = run_cli("-C", str(repo.path), "promote", "demo")
+    assert code == 1 and "FO010" in err, err
+    assert (repo.path / relative).read_bytes() == before
+    code, _, err = run_cli("-C", str(repo.path), "rollback", "demo")
+    assert code == 0, err
+    assert b"stage: off" in (repo.path / relative).read_bytes()
+
+
+def test_sync_reads_a_user_written_by_id_as_that_user(
+        flipper_gitlab: FlipperGitLab, gitlab_client: Any) -> None:
+    # `User:42` is the Flipper id flagops buckets (bucketed_as_written): user 42 is alice.
+    # sync looked it up as the username "42": no such user, so no sync at all (and with a
+    # user named "42" the flag would have gone to someone else).
+    from validator.commands.sync import sync
+
+    config = config_at(Stage.BETA, None, False, actors=("User:42",))
+    sync(gitlab_client, config, apply_changes=True)
     assert _live_gates(flipper_gitlab) == (False, frozenset({"User:42"}), {})
     assert sync(gitlab_client, config, apply_changes=False).steps == ()

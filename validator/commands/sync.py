@@ -12,6 +12,7 @@ from typing import Any, TextIO, TypeVar
 
 from validator.build import MergedConfig, build_config
 from validator.digits import whole_number
+from validator.engines.bucketing import bucketed_as_written
 from validator.errors import UserError
 from validator.model import Environment
 from validator.output import emit
@@ -144,6 +145,10 @@ def _flipper_id(client: Any, actor: str) -> tuple[str, str]:
     full paths only), so the path GitLab answered with is what a step sends."""
     parameter, ref = actor_parameter(actor)
     kind = actor.partition(":")[0]
+    if parameter == "user" and bucketed_as_written(actor, "flipper"):
+        # User:42 is Flipper's id for user 42, as flagops buckets it: that user, by id
+        user = _read(client.users.get, int(ref))
+        return f"{kind}:{_text(user, 'id')}", f"{kind}:{_text(user, 'username')}"
     if parameter == "user":
         found = list(_read(client.users.list, username=ref, get_all=False))
         if not found:
