@@ -247,3 +247,38 @@ def test_sync_reads_a_user_written_by_id_as_that_user(
     sync(gitlab_client, config, apply_changes=True)
     assert _live_gates(flipper_gitlab) == (False, frozenset({"User:42"}), {})
     assert sync(gitlab_client, config, apply_changes=False).steps == ()
+
+
+# Engines: the exported file and what each actor gets.
+
+@pytest.mark.parametrize(("policy", "fmt", "warned"), [
+    ("", "flagd", True), ('bucketing = "flagd"\n', "flagd", False),
+    ('bucketing = "flagd"\n', "flipper", True), ("", "flipper", False)])
+def test_export_says_when_the_engine_buckets_other_actors_than_flagops(
+        tmp_path: Path, run_cli: Any, policy: str, fmt: str, warned: bool) -> None:
+    # With the default policy (Flipper's crc32) the flagd export lets other actors into a
+    # percentage than `flagops eval` and the survey page, and said nothing about it.
+    repo = _repo(tmp_path)
+    repo.write("pyproject.toml", "[tool.flagops]\n" + policy)
+    repo.write_flag("demo", "percentage", actors=("User:1",), percentage=("actors", 10.0))
+    code, _, err = run_cli("-C", str(repo.path), "export", "--format", fmt, "-o", "out.json")
+    assert code == 0, err
+    assert ("buckets" in err) is warned, err
+    if warned:
+        assert "demo" in err and len(err.strip().splitlines()) == 1
+
+
+def test_sync_says_when_gitlab_buckets_other_actors_than_the_policy(
+        tmp_path: Path, run_cli: Any, flipper_gitlab: FlipperGitLab, httpserver: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    require(HAS_GITLAB, "needs python-gitlab and pytest-httpserver")
+    monkeypatch.setenv("FLAGOPS_GITLAB_TOKEN", "admin-token")
+    repo = _repo(tmp_path)
+    repo.write("pyproject.toml", '[tool.flagops]\nbucketing = "flagd"\n')
+    repo.write_flag("demo", "percentage", actors=("User:alice",), percentage=("actors", 10.0))
+    url = httpserver.url_for("/").rstrip("/")
+    code, out, err = run_cli("-C", str(repo.path), "sync", "gitlab", "--url", url,
+                             "--environment", "production")
+    assert code == 0, err
+    assert "GitLab's flipper buckets" in err and "demo" in err, err
+    assert "plan only" in out

@@ -14,6 +14,7 @@ from validator.build import MergedConfig, build_config
 from validator.digits import whole_number
 from validator.engines.bucketing import bucketed_as_written
 from validator.errors import UserError
+from validator.export import bucketing_warning
 from validator.model import Environment
 from validator.output import emit
 from validator.policy import load_policy
@@ -109,14 +110,19 @@ def _text(item: Any, key: str) -> str:
 
 
 def _config(root: Path, environment: Environment, out: TextIO) -> MergedConfig | None:
-    checked = check_tree(root, load_policy(root), [], with_data=True)
+    policy = load_policy(root)
+    checked = check_tree(root, policy, [], with_data=True)
     report = report_of(checked, root)
     if report.findings:
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
     if report.errors:
         return None
     flags = checked.flag_values()
-    return build_config(flags, environment, schema_ref="")[0]
+    config = build_config(flags, environment, schema_ref="")[0]
+    mismatch = bucketing_warning("flipper", policy.bucketing, config)  # GitLab runs Flipper
+    if mismatch:
+        print(f"flagops: warning: GitLab's {escape(mismatch)}", file=sys.stderr)
+    return config
 
 
 def _client(url: str, settings: Settings) -> Any:
