@@ -151,7 +151,10 @@ def test_sync_walks_a_rollout_on_gitlabs_own_rules(
     for label, stage, share in SYNC_WALK:
         percentage = None if share is None else Percentage(of="actors", value=share)
         config = config_at(stage, percentage, False, actors=SYNC_ACTORS)
+        writes = len(flipper_gitlab.writes)
         sync(gitlab_client, config, apply_changes=True)
+        if label == "enabled":  # one write: nobody in the 100% loses the flag on the way
+            assert flipper_gitlab.writes[writes:] == [f"POST {FLAG}"]
         gates = config.flags[FLAG].gates
         ids = {"Project:gitlab-org/gitlab": "Project:278964", "Group:gitlab-org/gitlab-com":
                "Group:6543", "User:alice": "User:42"}

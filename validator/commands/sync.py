@@ -60,9 +60,17 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool) -> Plan:
     ids = {actor: flipper_id for actor, (flipper_id, _) in found.items()}
     ids |= _foreign_actors(client, config, live, set(ids.values()))
     steps = plan(config, live, ids)
-    if apply_changes:
-        apply(steps.steps, _Features(client),
-              {actor: api_name for actor, (_, api_name) in found.items()})
+    if not apply_changes:
+        return steps
+    names = {actor: api_name for actor, (_, api_name) in found.items()}
+    apply(steps.steps, _Features(client), names)
+    if any(step.opens_everyone() for step in steps.steps):
+        # Flipper cleared every other gate of a flag it opened for everyone; a GitLab that
+        # kept some is read again, and what it still lists beside the boolean gate goes
+        listed = _read(client.features.list, get_all=True)
+        again = plan(config, live_from_api(_read(lambda: [f.attributes for f in listed])), ids)
+        apply(again.steps, _Features(client), names)
+        steps = Plan(steps.steps + again.steps, steps.unknown)
     return steps
 
 

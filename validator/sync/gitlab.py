@@ -8,8 +8,9 @@ boolean gate; `value=false` without an actor clears every gate of the feature, a
 `value=0` whatever its `key` ('0' is read as false); with an actor it adds or removes that
 actor; a percentage is `value=N` with `key=percentage_of_actors|percentage_of_time`, read as
 digits with an optional fraction (an exponent is refused, older GitLabs read "1e-05" as 1), so
-a percentage is removed with "0.0", which Flipper keeps as a share nobody is inside. GitLab
-refuses a percentage on a fully-on flag, so the boolean gate is opened last.
+a percentage is removed with "0.0", which Flipper keeps as a share nobody is inside. Opening
+the boolean gate clears the others, so a flag going fully on takes that one step (nobody
+loses the flag on the way), and whatever a GitLab then still lists beside it is removed.
 Flags the repository does not know are reported, never touched.
 """
 
@@ -51,6 +52,12 @@ class Step:
     """The repository's actor id (Kind:username-or-path), for set steps that target one."""
     group: str | None = None
     """A Flipper group's name, for the step that closes it."""
+
+    def opens_everyone(self) -> bool:
+        """`value=true` without an actor: Flipper clears every other gate as it opens this
+        one, so what the plan then sees may differ from what it assumed."""
+        return self.action == "set" and self.value is True and self.actor is None \
+            and self.group is None and self.key is None
 
     def text(self) -> str:
         if self.action == "delete":
@@ -148,12 +155,12 @@ def _flag_steps(name: str, gates: Gates, live: Live | None,
     if not (gates.boolean or gates.actors or wanted):
         return [Step(name, "delete")] if live is not None else []
     current = live or Live()
-    if gates.boolean and current.boolean:
-        # Opening the boolean gate cleared every other one; anything set since goes the same way
-        extra = current.actors or current.percentages or current.groups
-        return [Step(name, "set", True)] if extra else []
+    if gates.boolean and not current.boolean:
+        # Flipper: opening the boolean gate clears every other; no one loses the flag on the
+        # way, as removing a percentage first would do
+        return [Step(name, "set", True)]
     steps: list[Step] = []
-    if current.boolean:
+    if current.boolean and not gates.boolean:
         steps.append(Step(name, "set", False))  # Flipper: clears every gate
         current = Live()
     by_id = {ids[actor]: actor for actor in gates.actors}
@@ -166,9 +173,7 @@ def _flag_steps(name: str, gates: Gates, live: Live | None,
     for key in PERCENT_KEYS:
         if wanted.get(key, 0.0) != current.percentages.get(key, 0.0):
             steps.append(Step(name, "set", wanted.get(key, 0.0), key=key))
-    if gates.boolean:  # last: GitLab refuses a percentage step on a fully-on flag
-        steps.append(Step(name, "set", True))
-    return steps
+    return steps  # fully on already: only what was left beside the boolean gate is removed
 
 
 def _percentages(gates: Gates) -> dict[str, float]:
