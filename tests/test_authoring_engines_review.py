@@ -52,7 +52,6 @@ class FlipperGitLab(GitLabFeatures):
         raw = params["value"]
         text = "true" if raw is True else "false" if raw is False else str(raw)
         if "feature_group" in params:  # a Flipper group (GitLab's gitlab_team_members, ...)
-            self.writes.append(f"POST {name}")
             feature = self.features.setdefault(name, _feature())
             groups = self.groups.setdefault(name, set())
             (groups.add if text == "true" else groups.discard)(str(params["feature_group"]))
@@ -66,7 +65,6 @@ class FlipperGitLab(GitLabFeatures):
         if text in ("true", "false", "0") and not gated:
             self.groups.pop(name, None)
         if text == "true" and not gated:
-            self.writes.append(f"POST {name}")
             self.features[name] = feature = self.features.setdefault(name, type(
                 self.features.get(name) or _feature())())
             feature.actors.clear()
@@ -74,7 +72,6 @@ class FlipperGitLab(GitLabFeatures):
             feature.boolean = True
             return _answer(feature.listed(name), 201)
         if text in ("false", "0") and not gated:
-            self.writes.append(f"POST {name}")
             self.features[name] = feature = _feature()
             return _answer(feature.listed(name), 201)
         if not gated:
@@ -83,7 +80,6 @@ class FlipperGitLab(GitLabFeatures):
                 return _answer({"message": "Cannot enable percentage for a fully-enabled flag"},
                                500)
             value = float(text) if "." in text else int(text)
-            self.writes.append(f"POST {name}")
             feature = self.features.setdefault(name, _feature())
             key = str(params.get("key") or "percentage_of_time")
             if value:
