@@ -281,3 +281,24 @@ def test_sync_says_when_gitlab_buckets_other_actors_than_the_policy(
     assert code == 0, err
     assert "GitLab's flipper buckets" in err and "demo" in err, err
     assert "plan only" in out
+
+
+@pytest.mark.parametrize("command", [("promote", "demo", "--actor", "User:" + "9" * 5000),
+                                     ("validate", "--base", "HEAD")])
+def test_an_actor_id_of_thousands_of_digits_is_no_internal_error(
+        tmp_path: Path, run_cli: Any, command: tuple[str, ...]) -> None:
+    # bucketed_as_written asked int() for the actor's digits: over 4,300 of them int() raises,
+    # and promote, validate and even a rollback at a percentage exited 3.
+    big = "User:" + "9" * 5000
+    repo = _repo(tmp_path)
+    repo.write_flag("demo", "percentage", actors=("User:1",), percentage=("actors", 10.0))
+    repo.commit("demo at 10%", at=PAST + 60)
+    if command[0] == "validate":
+        repo.write_flag("demo", "percentage", actors=("User:1", big),
+                        percentage=("actors", 10.0))
+    code, _, err = run_cli("-C", str(repo.path), *command)
+    assert code == 0 and "internal error" not in err, err
+    if command[0] == "promote":
+        repo.commit("big actor", at=PAST + 120)
+        code, _, err = run_cli("-C", str(repo.path), "rollback", "demo", "--remove-actor", big)
+        assert code == 0, err
