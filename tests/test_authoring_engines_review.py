@@ -302,3 +302,46 @@ def test_an_actor_id_of_thousands_of_digits_is_no_internal_error(
         repo.commit("big actor", at=PAST + 120)
         code, _, err = run_cli("-C", str(repo.path), "rollback", "demo", "--remove-actor", big)
         assert code == 0, err
+
+
+def _new_on_a_terminal(repo: Repo, typed: bytes) -> tuple[int, bytes]:
+    """`flagops new asked -M 1.0` on a pseudo-terminal, `typed` as the answers."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+    from gitrepo import git_env
+
+    controller, terminal = pty.openpty()
+    env = {**git_env(repo.path.parent / "home"), "PYTHONDONTWRITEBYTECODE": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "validator", "-C", str(repo.path), "new",
+                                "asked", "-M", "1.0"], cwd=REPO_ROOT, env=env, stdin=terminal,
+                               stdout=subprocess.PIPE, stderr=terminal)
+    os.close(terminal)
+    os.write(controller, typed)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    process.communicate(timeout=60)
+    os.close(controller)
+    return process.returncode, shown
+
+
+@pytest.mark.parametrize("answer", [b"\xc2\xb2", b"9" * 5000, b"\xff\xfe"],
+                         ids=["superscript-two", "5000-digits", "not-utf-8"])
+def test_new_asks_again_for_an_answer_that_is_no_number_it_can_read(
+        tmp_path: Path, answer: bytes) -> None:
+    # "²".isdigit() holds and int("²") raises, as int() does for 5,000 digits: the answer at
+    # the type prompt was an internal error (exit 3); bytes that are not UTF-8 too.
+    repo = _repo(tmp_path)
+    code, shown = _new_on_a_terminal(repo, answer + b"\nbeta\ngroup::a\n")
+    assert code == 0, shown
+    assert b"internal error" not in shown and b"not a valid type" in shown
