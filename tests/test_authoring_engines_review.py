@@ -345,3 +345,19 @@ def test_new_asks_again_for_an_answer_that_is_no_number_it_can_read(
     code, shown = _new_on_a_terminal(repo, answer + b"\nbeta\ngroup::a\n")
     assert code == 0, shown
     assert b"internal error" not in shown and b"not a valid type" in shown
+
+
+def test_sync_clears_a_live_actor_the_api_cannot_name(
+        flipper_gitlab: FlipperGitLab, gitlab_client: Any) -> None:
+    # `Feature.enable(:flag, :instance)` in a Rails console lists FlipperGitlabInstance:... as
+    # an actor, which the API's user/group/project cannot name: --apply set some steps, then
+    # stopped with an error at that actor, and so did every run after it.
+    from validator.commands.sync import sync
+
+    config = config_at(Stage.BETA, None, False, actors=("User:alice",))
+    sync(gitlab_client, config, apply_changes=True)
+    flipper_gitlab.features[FLAG].actors.add("FlipperGitlabInstance:instance")
+    flipper_gitlab.features[FLAG].percentages["percentage_of_actors"] = 5.0
+    sync(gitlab_client, config, apply_changes=True)
+    assert _live_gates(flipper_gitlab) == (False, frozenset({"User:42"}), {})
+    assert sync(gitlab_client, config, apply_changes=False).steps == ()

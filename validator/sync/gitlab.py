@@ -160,10 +160,10 @@ def _flag_steps(name: str, gates: Gates, live: Live | None,
         # way, as removing a percentage first would do
         return [Step(name, "set", True)]
     steps: list[Step] = []
-    if current.boolean and not gates.boolean:
+    by_id = {ids[actor]: actor for actor in gates.actors}
+    if (current.boolean and not gates.boolean) or _unnamed(current.actors - set(by_id)):
         steps.append(Step(name, "set", False))  # Flipper: clears every gate
         current = Live()
-    by_id = {ids[actor]: actor for actor in gates.actors}
     steps += [Step(name, "set", True, actor=by_id[flipper_id])
               for flipper_id in sorted(set(by_id) - current.actors)]
     reverse = {flipper_id: actor for actor, flipper_id in ids.items()}
@@ -174,6 +174,13 @@ def _flag_steps(name: str, gates: Gates, live: Live | None,
         if wanted.get(key, 0.0) != current.percentages.get(key, 0.0):
             steps.append(Step(name, "set", wanted.get(key, 0.0), key=key))
     return steps  # fully on already: only what was left beside the boolean gate is removed
+
+
+def _unnamed(actors: Iterable[str]) -> bool:
+    """Is any of these live actors one the API cannot name (FlipperGitlabInstance:instance,
+    a request or a pod, set in a Rails console)? It goes only with every gate, so the plan
+    clears them all and sets the rest again, rather than stop at it halfway through."""
+    return any(actor.partition(":")[0] not in ACTOR_PARAMETERS for actor in actors)
 
 
 def _percentages(gates: Gates) -> dict[str, float]:
