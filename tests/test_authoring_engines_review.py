@@ -361,3 +361,28 @@ def test_sync_clears_a_live_actor_the_api_cannot_name(
     sync(gitlab_client, config, apply_changes=True)
     assert _live_gates(flipper_gitlab) == (False, frozenset({"User:42"}), {})
     assert sync(gitlab_client, config, apply_changes=False).steps == ()
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_new_over_a_fifo_is_refused_not_a_hang(tmp_path: Path, force: bool) -> None:
+    # The last look before the rename opened the target without O_NONBLOCK: a FIFO there
+    # (walk_flags lists it as no flag file) blocked `new` until someone wrote to it.
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+    from gitrepo import git_env
+
+    repo = _repo(tmp_path)
+    os.mkfifo(repo.path / "flags" / "zz.yml")
+    command = [sys.executable, "-m", "validator", "-C", str(repo.path), "new", "zz", "-t",
+               "beta", "-g", "group::a", "-M", "1.0", *(["--force"] if force else [])]
+    try:
+        done = subprocess.run(command, cwd=REPO_ROOT, env=git_env(tmp_path / "home"),
+                              capture_output=True, text=True, timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail("flagops new hung on a FIFO where the flag file goes")
+    assert done.returncode == 1, done.stderr
+    assert "not a regular file" in done.stderr and len(done.stderr.splitlines()) == 1
+    assert sorted(os.listdir(repo.path / "flags")) == ["keep.yml", "zz.yml"]
