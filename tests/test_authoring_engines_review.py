@@ -386,3 +386,45 @@ def test_new_over_a_fifo_is_refused_not_a_hang(tmp_path: Path, force: bool) -> N
     assert done.returncode == 1, done.stderr
     assert "not a regular file" in done.stderr and len(done.stderr.splitlines()) == 1
     assert sorted(os.listdir(repo.path / "flags")) == ["keep.yml", "zz.yml"]
+
+
+ODD_ACTORS = ("User:7", "user:7", "Project:a:b", "User:ü", "Project:日本/x", "User:İ",
+              "User:\uff11", "Group:a b", "User:true", "User:~")
+
+
+@pytest.mark.parametrize("share", [0.0001, 0.0005, 12.3455, 12.34545, 99.9995, 99.9999])
+@pytest.mark.parametrize("environment", ["production", "staging"])
+def test_flagd_gives_every_odd_actor_what_flagops_gives(
+        tmp_path: Path, share: float, environment: str) -> None:
+    # Found safe: many decimals (flagd's whole weights, rounded as flagops rounds them), ids
+    # with ':', unicode and case variants, listed actors inside the percentage, staging and
+    # production, a caller default of true: the real flagd provider agrees with flagops.
+    require(importlib.util.find_spec("openfeature") is not None, "needs openfeature")
+    from openfeature import api
+    from openfeature.contrib.provider.flagd import FlagdProvider
+    from openfeature.contrib.provider.flagd.config import ResolverType
+    from openfeature.evaluation_context import EvaluationContext
+
+    from survey_renderer.gate import evaluate
+    from validator.export import export_text
+    from validator.model import Environment
+
+    listed = ("User:7", "Project:a:b", "User:ü", "User:15")
+    actors = [f"User:{n}" for n in range(400)] + list(ODD_ACTORS)
+    for stage in (Stage.PERCENTAGE, Stage.BETA, Stage.STAGING):
+        percentage = Percentage(of="actors", value=share) if stage is Stage.PERCENTAGE else None
+        config = config_at(stage, percentage, False, environment=Environment(environment),
+                           actors=listed)
+        path = tmp_path / f"{stage}.json"
+        path.write_text(export_text("flagd", config), encoding="utf-8")
+        api.set_provider_and_wait(FlagdProvider(resolver_type=ResolverType.FILE,
+                                                offline_flag_source_path=str(path)))
+        client = api.get_client()
+        gates = config.flags[FLAG].gates
+        try:
+            apart = [actor for actor in actors for default in (False, True)
+                     if client.get_boolean_value(FLAG, default, EvaluationContext(actor))
+                     != evaluate(FLAG, gates, actor, bucketing="flagd").enabled]
+        finally:
+            api.shutdown()
+        assert apart == [], f"{stage}: {apart[:5]}"
