@@ -428,3 +428,17 @@ def test_flagd_gives_every_odd_actor_what_flagops_gives(
         finally:
             api.shutdown()
         assert apart == [], f"{stage}: {apart[:5]}"
+
+
+def test_sync_clears_a_live_actor_gitlab_no_longer_has(
+        flipper_gitlab: FlipperGitLab, gitlab_client: Any) -> None:
+    # A deleted user's gate stays in Flipper's table (User:99): looking it up answered 404,
+    # so every sync stopped there, before any step, and the flag kept that gate for good.
+    from validator.commands.sync import sync
+
+    config = config_at(Stage.BETA, None, False, actors=("User:alice",))
+    sync(gitlab_client, config, apply_changes=True)
+    flipper_gitlab.features[FLAG].actors.add("User:99")
+    sync(gitlab_client, config, apply_changes=True)
+    assert _live_gates(flipper_gitlab) == (False, frozenset({"User:42"}), {})
+    assert sync(gitlab_client, config, apply_changes=False).steps == ()

@@ -58,8 +58,9 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool) -> Plan:
     found = {actor: _flipper_id(client, actor) for state in config.flags.values()
              for actor in state.gates.actors}
     ids = {actor: flipper_id for actor, (flipper_id, _) in found.items()}
-    ids |= _foreign_actors(client, config, live, set(ids.values()))
-    steps = plan(config, live, ids)
+    foreign, gone = _foreign_actors(client, config, live, set(ids.values()))
+    ids |= foreign
+    steps = plan(config, live, ids, gone)
     if not apply_changes:
         return steps
     names = {actor: api_name for actor, (_, api_name) in found.items()}
@@ -68,32 +69,48 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool) -> Plan:
         # Flipper cleared every other gate of a flag it opened for everyone; a GitLab that
         # kept some is read again, and what it still lists beside the boolean gate goes
         listed = _read(client.features.list, get_all=True)
-        again = plan(config, live_from_api(_read(lambda: [f.attributes for f in listed])), ids)
+        again = plan(config, live_from_api(_read(lambda: [f.attributes for f in listed])), ids,
+                     gone)
         apply(again.steps, _Features(client), names)
         steps = Plan(steps.steps + again.steps, steps.unknown)
     return steps
 
 
 def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
-                    known: set[str]) -> dict[str, str]:
+                    known: set[str]) -> tuple[dict[str, str], frozenset[str]]:
     """Live actors of the repository's flags that the repository does not list: named by
-    username or path, so that a step can remove them through the API."""
+    username or path, so that a step can remove them through the API; and those GitLab no
+    longer has (a deleted user's gate stays in Flipper's table), which no step can name."""
     found: dict[str, str] = {}
+    gone: set[str] = set()
     for name in config.flags:
         for flipper_id in sorted(live[name].actors - known if name in live else ()):
             kind, _, digits = flipper_id.partition(":")
             number = whole_number(digits)
-            if number is None:
+            if number is None or kind not in ("User", "Project", "Group"):
                 continue  # not an id GitLab gave: the step names it as listed
-            if kind == "User":
-                user = _read(client.users.get, number)
-                found[f"User:{_text(user, 'username')}"] = flipper_id
-            elif kind in ("Project", "Group"):
-                manager = client.projects if kind == "Project" else client.groups
-                item = _read(manager.get, number)
-                path = _text(item, "path_with_namespace" if kind == "Project" else "full_path")
-                found[f"{kind}:{path}"] = flipper_id
-    return found
+            manager = {"User": client.users, "Project": client.projects,
+                       "Group": client.groups}[kind]
+            item = _existing(manager, number)
+            if item is None:
+                gone.add(flipper_id)
+                continue
+            key = {"User": "username", "Project": "path_with_namespace",
+                   "Group": "full_path"}[kind]
+            found[f"{kind}:{_text(item, key)}"] = flipper_id
+    return found, frozenset(gone)
+
+
+def _existing(manager: Any, number: int) -> Any:
+    """The user, project or group with this id; None when GitLab answers 404."""
+    import gitlab
+
+    try:
+        return _read(manager.get, number)
+    except gitlab.exceptions.GitlabGetError as error:
+        if error.response_code == 404:
+            return None
+        raise
 
 
 def _read(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:

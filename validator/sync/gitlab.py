@@ -139,18 +139,19 @@ def _percent(name: str, key: str, value: Any) -> float:
 
 
 def plan(config: MergedConfig, live: Mapping[str, Live],
-         flipper_ids: Mapping[str, str]) -> Plan:
+         flipper_ids: Mapping[str, str], gone: frozenset[str] = frozenset()) -> Plan:
     """The steps that make GitLab's features equal the config's gates. `flipper_ids` maps each
-    repository actor (Project:gitlab-org/gitlab) to GitLab's Flipper id (Project:278964)."""
+    repository actor (Project:gitlab-org/gitlab) to GitLab's Flipper id (Project:278964);
+    `gone` names live actors GitLab no longer has, which no step can name."""
     steps: list[Step] = []
     for name, state in config.flags.items():
-        steps += _flag_steps(name, state.gates, live.get(name), flipper_ids)
+        steps += _flag_steps(name, state.gates, live.get(name), flipper_ids, gone)
     unknown = tuple(sorted(set(live) - set(config.flags)))
     return Plan(tuple(steps), unknown)
 
 
 def _flag_steps(name: str, gates: Gates, live: Live | None,
-                ids: Mapping[str, str]) -> list[Step]:
+                ids: Mapping[str, str], gone: frozenset[str] = frozenset()) -> list[Step]:
     wanted = _percentages(gates)
     if not (gates.boolean or gates.actors or wanted):
         return [Step(name, "delete")] if live is not None else []
@@ -161,7 +162,7 @@ def _flag_steps(name: str, gates: Gates, live: Live | None,
         return [Step(name, "set", True)]
     steps: list[Step] = []
     by_id = {ids[actor]: actor for actor in gates.actors}
-    if (current.boolean and not gates.boolean) or _unnamed(current.actors - set(by_id)):
+    if (current.boolean and not gates.boolean) or _unnamed(current.actors - set(by_id), gone):
         steps.append(Step(name, "set", False))  # Flipper: clears every gate
         current = Live()
     steps += [Step(name, "set", True, actor=by_id[flipper_id])
@@ -176,11 +177,13 @@ def _flag_steps(name: str, gates: Gates, live: Live | None,
     return steps  # fully on already: only what was left beside the boolean gate is removed
 
 
-def _unnamed(actors: Iterable[str]) -> bool:
+def _unnamed(actors: Iterable[str], gone: frozenset[str]) -> bool:
     """Is any of these live actors one the API cannot name (FlipperGitlabInstance:instance,
-    a request or a pod, set in a Rails console)? It goes only with every gate, so the plan
-    clears them all and sets the rest again, rather than stop at it halfway through."""
-    return any(actor.partition(":")[0] not in ACTOR_PARAMETERS for actor in actors)
+    a request or a pod, set in a Rails console; a user, project or group GitLab no longer
+    has)? It goes only with every gate, so the plan clears them all and sets the rest again,
+    rather than stop at it halfway through."""
+    return any(actor.partition(":")[0] not in ACTOR_PARAMETERS or actor in gone
+               for actor in actors)
 
 
 def _percentages(gates: Gates) -> dict[str, float]:
