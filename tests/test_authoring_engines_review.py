@@ -442,3 +442,16 @@ def test_sync_clears_a_live_actor_gitlab_no_longer_has(
     sync(gitlab_client, config, apply_changes=True)
     assert _live_gates(flipper_gitlab) == (False, frozenset({"User:42"}), {})
     assert sync(gitlab_client, config, apply_changes=False).steps == ()
+
+
+@pytest.mark.parametrize("actor", ["Project:gitlab-org/nosuch", "Group:nosuch", "User:77"])
+def test_sync_names_a_repository_actor_gitlab_does_not_have(
+        flipper_gitlab: FlipperGitLab, gitlab_client: Any, actor: str) -> None:
+    # A 404 for the repository's own actor surfaced as "404 Not Found", naming no actor.
+    from validator.commands.sync import sync
+    from validator.errors import UserError
+
+    config = config_at(Stage.BETA, None, False, actors=(actor,))
+    with pytest.raises(UserError, match=re.escape(f"actor {actor!r}: no ")):
+        sync(gitlab_client, config, apply_changes=True)
+    assert flipper_gitlab.writes == []

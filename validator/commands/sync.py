@@ -101,12 +101,13 @@ def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
     return found, frozenset(gone)
 
 
-def _existing(manager: Any, number: int) -> Any:
-    """The user, project or group with this id; None when GitLab answers 404."""
+def _existing(manager: Any, ref: int | str) -> Any:
+    """The user, project or group with this id (a project or group also by path); None when
+    GitLab answers 404."""
     import gitlab
 
     try:
-        return _read(manager.get, number)
+        return _read(manager.get, ref)
     except gitlab.exceptions.GitlabGetError as error:
         if error.response_code == 404:
             return None
@@ -178,7 +179,9 @@ def _flipper_id(client: Any, actor: str) -> tuple[str, str]:
     kind = actor.partition(":")[0]
     if parameter == "user" and bucketed_as_written(actor, "flipper"):
         # User:42 is Flipper's id for user 42, as flagops buckets it: that user, by id
-        user = _read(client.users.get, int(ref))
+        user = _existing(client.users, int(ref))
+        if user is None:
+            raise UserError(f"actor {actor!r}: no user with id {ref} on GitLab")
         return f"{kind}:{_text(user, 'id')}", f"{kind}:{_text(user, 'username')}"
     if parameter == "user":
         found = list(_read(client.users.list, username=ref, get_all=False))
@@ -186,7 +189,9 @@ def _flipper_id(client: Any, actor: str) -> tuple[str, str]:
             raise UserError(f"actor {actor!r}: no user {ref!r} on GitLab")
         return f"{kind}:{_text(found[0], 'id')}", actor
     manager = client.projects if parameter == "project" else client.groups
-    item = _read(manager.get, ref)
+    item = _existing(manager, ref)
+    if item is None:
+        raise UserError(f"actor {actor!r}: no {parameter} {ref!r} on GitLab")
     path = _text(item, "path_with_namespace" if parameter == "project" else "full_path")
     return f"{kind}:{_text(item, 'id')}", f"{kind}:{path}"
 
