@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from validator.build import build_config
-from validator.export import export_text
+from validator.export import bucketing_warning, export_text
 from validator.model import Environment
 from validator.output import atomic_write, emit
 from validator.policy import load_policy
@@ -18,7 +18,8 @@ from validator.tree import check_tree, report_of
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
-    checked = check_tree(root, load_policy(root), [], with_data=True)
+    policy = load_policy(root)
+    checked = check_tree(root, policy, [], with_data=True)
     report = report_of(checked, root)
     if report.findings:  # as `flagops build`: warnings shown, errors stop the export
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
@@ -27,7 +28,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     environment = Environment(args.environment)
     flags = checked.flag_values()
     config, warnings = build_config(flags, environment, schema_ref="")
-    for warning in warnings:
+    mismatch = bucketing_warning(args.format, policy.bucketing, config)
+    for warning in warnings + ([mismatch] if mismatch else []):
         print(f"flagops: warning: {escape(warning)}", file=sys.stderr)
     output = args.output or f"build/{args.format}.json"
     atomic_write(root / output, export_text(args.format, config), root=root)

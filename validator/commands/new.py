@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from validator.config_file import file_start
+from validator.digits import whole_number
 from validator.document import Document
 from validator.edit.command import finish, options_of
 from validator.edit.new_flag import (
@@ -104,8 +105,9 @@ def _ask(what: str, option: str, shown: Sequence[str], values: Sequence[str],
         if not line:
             raise UsageError(f"missing {option}")
         answer = line.strip()
-        if answer.isdigit() and 1 <= int(answer) <= len(values):
-            answer = values[int(answer) - 1]
+        picked = whole_number(answer)  # not isdigit() and int(): "²" is a digit int() refuses
+        if picked is not None and 1 <= picked <= len(values):
+            answer = values[picked - 1]
         if valid(answer):
             return answer
         print(f"not a valid {option.removeprefix('--')}: {answer!r}", file=sys.stderr)

@@ -12,7 +12,9 @@ from typing import Any, TextIO, TypeVar
 
 from validator.build import MergedConfig, build_config
 from validator.digits import whole_number
+from validator.engines.bucketing import bucketed_as_written
 from validator.errors import UserError
+from validator.export import bucketing_warning
 from validator.model import Environment
 from validator.output import emit
 from validator.policy import load_policy
@@ -53,35 +55,63 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool) -> Plan:
     python-gitlab `Gitlab`."""
     listed = _read(client.features.list, get_all=True)
     live = live_from_api(_read(lambda: [feature.attributes for feature in listed]))
-    ids = {actor: _flipper_id(client, actor) for state in config.flags.values()
-           for actor in state.gates.actors}
-    ids |= _foreign_actors(client, config, live, set(ids.values()))
-    steps = plan(config, live, ids)
-    if apply_changes:
-        apply(steps.steps, _Features(client))
+    found = {actor: _flipper_id(client, actor) for state in config.flags.values()
+             for actor in state.gates.actors}
+    ids = {actor: flipper_id for actor, (flipper_id, _) in found.items()}
+    foreign, gone = _foreign_actors(client, config, live, set(ids.values()))
+    ids |= foreign
+    steps = plan(config, live, ids, gone)
+    if not apply_changes:
+        return steps
+    names = {actor: api_name for actor, (_, api_name) in found.items()}
+    apply(steps.steps, _Features(client), names)
+    if any(step.opens_everyone() for step in steps.steps):
+        # Flipper cleared every other gate of a flag it opened for everyone; a GitLab that
+        # kept some is read again, and what it still lists beside the boolean gate goes
+        listed = _read(client.features.list, get_all=True)
+        again = plan(config, live_from_api(_read(lambda: [f.attributes for f in listed])), ids,
+                     gone)
+        apply(again.steps, _Features(client), names)
+        steps = Plan(steps.steps + again.steps, steps.unknown)
     return steps
 
 
 def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
-                    known: set[str]) -> dict[str, str]:
+                    known: set[str]) -> tuple[dict[str, str], frozenset[str]]:
     """Live actors of the repository's flags that the repository does not list: named by
-    username or path, so that a step can remove them through the API."""
+    username or path, so that a step can remove them through the API; and those GitLab no
+    longer has (a deleted user's gate stays in Flipper's table), which no step can name."""
     found: dict[str, str] = {}
+    gone: set[str] = set()
     for name in config.flags:
         for flipper_id in sorted(live[name].actors - known if name in live else ()):
             kind, _, digits = flipper_id.partition(":")
             number = whole_number(digits)
-            if number is None:
+            if number is None or kind not in ("User", "Project", "Group"):
                 continue  # not an id GitLab gave: the step names it as listed
-            if kind == "User":
-                user = _read(client.users.get, number)
-                found[f"User:{_text(user, 'username')}"] = flipper_id
-            elif kind in ("Project", "Group"):
-                manager = client.projects if kind == "Project" else client.groups
-                item = _read(manager.get, number)
-                path = _text(item, "path_with_namespace" if kind == "Project" else "full_path")
-                found[f"{kind}:{path}"] = flipper_id
-    return found
+            manager = {"User": client.users, "Project": client.projects,
+                       "Group": client.groups}[kind]
+            item = _existing(manager, number)
+            if item is None:
+                gone.add(flipper_id)
+                continue
+            key = {"User": "username", "Project": "path_with_namespace",
+                   "Group": "full_path"}[kind]
+            found[f"{kind}:{_text(item, key)}"] = flipper_id
+    return found, frozenset(gone)
+
+
+def _existing(manager: Any, ref: int | str) -> Any:
+    """The user, project or group with this id (a project or group also by path); None when
+    GitLab answers 404."""
+    import gitlab
+
+    try:
+        return _read(manager.get, ref)
+    except gitlab.exceptions.GitlabGetError as error:
+        if error.response_code == 404:
+            return None
+        raise
 
 
 def _read(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -106,14 +136,19 @@ def _text(item: Any, key: str) -> str:
 
 
 def _config(root: Path, environment: Environment, out: TextIO) -> MergedConfig | None:
-    checked = check_tree(root, load_policy(root), [], with_data=True)
+    policy = load_policy(root)
+    checked = check_tree(root, policy, [], with_data=True)
     report = report_of(checked, root)
     if report.findings:
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
     if report.errors:
         return None
     flags = checked.flag_values()
-    return build_config(flags, environment, schema_ref="")[0]
+    config = build_config(flags, environment, schema_ref="")[0]
+    mismatch = bucketing_warning("flipper", policy.bucketing, config)  # GitLab runs Flipper
+    if mismatch:
+        print(f"flagops: warning: GitLab's {escape(mismatch)}", file=sys.stderr)
+    return config
 
 
 def _client(url: str, settings: Settings) -> Any:
@@ -135,17 +170,30 @@ def _gitlab_errors() -> tuple[type[Exception], ...]:
             FeaturesAnswerError)
 
 
-def _flipper_id(client: Any, actor: str) -> str:
-    """GitLab lists actors by Flipper id (Project:278964); the repository names them by path."""
+def _flipper_id(client: Any, actor: str) -> tuple[str, str]:
+    """GitLab lists actors by Flipper id (Project:278964); the repository names them by path,
+    or by that id. Also the actor as the features API finds it when set: GitLab answers a
+    project or group asked for by id, but `project=278964` in a POST is "not found" (it takes
+    full paths only), so the path GitLab answered with is what a step sends."""
     parameter, ref = actor_parameter(actor)
     kind = actor.partition(":")[0]
+    if parameter == "user" and bucketed_as_written(actor, "flipper"):
+        # User:42 is Flipper's id for user 42, as flagops buckets it: that user, by id
+        user = _existing(client.users, int(ref))
+        if user is None:
+            raise UserError(f"actor {actor!r}: no user with id {ref} on GitLab")
+        return f"{kind}:{_text(user, 'id')}", f"{kind}:{_text(user, 'username')}"
     if parameter == "user":
         found = list(_read(client.users.list, username=ref, get_all=False))
         if not found:
             raise UserError(f"actor {actor!r}: no user {ref!r} on GitLab")
-        return f"{kind}:{_text(found[0], 'id')}"
+        return f"{kind}:{_text(found[0], 'id')}", actor
     manager = client.projects if parameter == "project" else client.groups
-    return f"{kind}:{_text(_read(manager.get, ref), 'id')}"
+    item = _existing(manager, ref)
+    if item is None:
+        raise UserError(f"actor {actor!r}: no {parameter} {ref!r} on GitLab")
+    path = _text(item, "path_with_namespace" if parameter == "project" else "full_path")
+    return f"{kind}:{_text(item, 'id')}", f"{kind}:{path}"
 
 
 class _Features:
@@ -154,7 +202,7 @@ class _Features:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def set(self, name: str, value: bool | int | float, **params: str) -> None:
+    def set(self, name: str, value: bool | str, **params: str) -> None:
         self._client.features.set(name, value, **params)
 
     def delete(self, name: str) -> None:

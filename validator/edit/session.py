@@ -28,7 +28,7 @@ from validator.edit.spans import EditError
 from validator.edit.steps import StepError, Target, field_changes
 from validator.edit.write import delete_file, replace_file
 from validator.edit.yaml_edit import set_fields
-from validator.files import MAX_BYTES, stem, walk_flags
+from validator.files import MAX_BYTES, path_problem, stem, walk_flags
 from validator.findings import Finding
 from validator.loader import load_or_finding
 from validator.model import TYPE_RULES, Flag, FlagType
@@ -102,7 +102,8 @@ def remove(name: str, options: Options) -> Outcome:
 
 def create(flag: NewFlag, options: Options, *, force: bool) -> Outcome:
     """new: a file at off; refused when the name is taken, unless `force` replaces that file."""
-    found = walk_flags(options.root, suffix=(".yml", ".yaml"))[0]
+    found, irregular = walk_flags(options.root, suffix=(".yml", ".yaml"))
+    _refuse_odd_flags_folder("new", flag.name, irregular)
     taken = [path for path in found if stem(path).removesuffix(".yaml") == flag.name]
     if taken and not force:
         raise Refusal("new", flag.name, f"{taken[0]} already exists; use --force to "
@@ -123,6 +124,16 @@ def create(flag: NewFlag, options: Options, *, force: bool) -> Outcome:
                    not options.dry_run, old, new, None, "off",
                    next_steps=tuple(next_steps(flag, path, TYPE_RULES[kind].needs_rollout_issue)),
                    warnings=tuple(warnings), show_file=options.dry_run)
+
+
+def _refuse_odd_flags_folder(command: str, name: str,
+                             irregular: list[tuple[str, str]]) -> None:
+    """`flags` itself a symlink (or no folder): the walk found nothing in it, and a new file
+    written to flags/NAME.yml would land wherever the link points, outside the repository."""
+    for path, what in irregular:
+        if path == "flags":
+            raise Refusal(command, name, f"flags is {what}; flagops writes flag files only "
+                          "into a flags folder of the repository")
 
 
 def locate(root: Path, name: str, command: str) -> Located:
@@ -175,6 +186,7 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
                            options.now)
     findings = judge.verdict(name, candidate, base, now=options.now, landed_at=landed,
                              other_paths=others)
+    findings += _path_rules(command, path)
     if not judge.errors(findings):
         findings += _tree(name, path, new, candidate, edited, committed, options)
     if not judge.errors(findings):
@@ -187,6 +199,15 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
         hints.append(f"{path} already differs from HEAD ({before.describe()}) in its rollout "
                      "state: commit that step first, one step per merge request")
     raise Refusal(command, name, findings=findings, soak=waiting, now=options.now, hints=hints)
+
+
+def _path_rules(command: str, path: str) -> list[Finding]:
+    """The gate's rule on the file's path (FO010: control characters, a length no checkout can
+    create), which judges every change to the file: a step forward or a new file there is
+    refused as the gate would refuse it. A rollback or a removal does not bring the path and
+    stays possible, as with every error the tree already gives."""
+    problem = path_problem(path) if command in ("promote", "new") else None
+    return [problem] if problem is not None else []
 
 
 def _tree(name: str, path: str, new: bytes | None, candidate: Document | Finding | None,

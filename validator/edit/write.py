@@ -69,15 +69,19 @@ def _pause() -> None:
 
 
 def _require(path: Path, expected: bytes | None, shown: str) -> None:
-    """The file still holds what the edit was computed from."""
+    """The file still holds what the edit was computed from. Opened without blocking and
+    read only when it is a regular file: a FIFO there would wait for a writer forever."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        descriptor = os.open(path, flags)
     except FileNotFoundError:
         if expected is None:
             return
         raise UserError(f"{shown} was removed while it was being edited; nothing written") \
             from None
     with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise UserError(f"{shown} is there and is not a regular file; nothing written")
         current = stream.read(len(expected or b"") + 1)
     if expected is None:
         raise UserError(f"{shown} appeared while it was being created; nothing written")

@@ -10,6 +10,7 @@ that `flagops eval`, the provider and the survey page agree with the engine acto
 
 from __future__ import annotations
 
+from validator.digits import whole_number
 from validator.engines import Bucketing
 from validator.engines.murmur import flagd_bucket
 from validator.gates import BUCKETS, SCALE, bucket
@@ -33,11 +34,14 @@ def bucketed_as_written(actor: str, bucketing: Bucketing) -> bool:
     the targeting key it is given, which is that text (the export and the provider pass it).
     GitLab's Flipper buckets an actor's Flipper id, `Kind:<numeric id>` (Project:278964): an
     actor written as a path (Project:gitlab-org/gitlab) lands in a bucket unknown here, and so
-    does `User:042`: the Flipper id is `User:42`, whose text buckets elsewhere."""
+    does `User:042`: the Flipper id is `User:42`, whose text buckets elsewhere. No GitLab id
+    has more than 18 digits (`whole_number`): `User:` and 5,000 nines is no Flipper id, and
+    int() refuses text that long (an internal error in validate, promote and rollback)."""
     if bucketing == "flagd":
         return True
     number = actor.partition(":")[2]
-    return number.isascii() and number.isdigit() and str(int(number)) == number
+    value = whole_number(number)
+    return value is not None and str(value) == number
 
 
 def in_share(flag_name: str, actor: str, percentage: float,

@@ -14,6 +14,7 @@ from typing import Any, Protocol, cast
 from pydantic import BaseModel, ValidationError
 
 from validator.build import MergedConfig
+from validator.engines import Bucketing
 from validator.errors import UserError
 
 EXPORTERS: dict[str, str] = {
@@ -21,6 +22,26 @@ EXPORTERS: dict[str, str] = {
     "flipper": "validator.export.flipper",
 }
 """Format name → module; the modules load only when their format is asked for."""
+
+ENGINE_BUCKETING: dict[str, Bucketing] = {"flagd": "flagd", "flipper": "flipper"}
+"""Whose percentage-of-actors rule each format's engine runs: flagd's murmur3 `fractional`,
+Flipper's crc32 (GitLab's runtime, and so `sync gitlab` too)."""
+
+
+def bucketing_warning(engine: str, policy: Bucketing, config: MergedConfig) -> str | None:
+    """A line when the engine lets other actors into a percentage than flagops's own answers
+    (`flagops eval`, the provider, the survey page, which follow the policy's `bucketing`):
+    the share is the same, the actors are not, and nothing else would say so."""
+    rule = ENGINE_BUCKETING.get(engine)
+    shared = sorted(name for name, state in config.flags.items()
+                    if state.gates.percentage_of_actors)
+    if rule is None or rule == policy or not shared:
+        return None
+    return (f"{engine} buckets a percentage of actors by {rule}'s rule, the policy by "
+            f"{policy}'s: at {len(shared)} flag(s) ({', '.join(shared[:3])}"
+            f"{', …' if len(shared) > 3 else ''}) it lets in other actors than flagops eval "
+            f"and the survey page; set bucketing = \"{rule}\" in [tool.flagops] if {engine} "
+            "is the engine you run")
 
 
 class ExportError(UserError):

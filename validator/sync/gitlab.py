@@ -2,9 +2,15 @@
 
 The core is pure: the live features (as the API lists them) and the repository's gates in, a
 plan out. `apply` is the one place that writes, through a `FeaturesApi` (python-gitlab in
-production, anything with the same three calls in tests). Flipper semantics, as GitLab runs them:
-`value=false` without an actor clears every gate of the feature; with an actor it removes that
-actor; a percentage is `value=N` with `key=percentage_of_actors|percentage_of_time`, 0 removes it.
+production, anything with the same three calls in tests). Flipper semantics, as GitLab runs them
+(lib/api/features.rb, Flipper's ActiveRecord adapter): `value=true` without an actor opens the
+boolean gate; `value=false` without an actor clears every gate of the feature, and so does
+`value=0` whatever its `key` ('0' is read as false); with an actor it adds or removes that
+actor; a percentage is `value=N` with `key=percentage_of_actors|percentage_of_time`, read as
+digits with an optional fraction (an exponent is refused, older GitLabs read "1e-05" as 1), so
+a percentage is removed with "0.0", which Flipper keeps as a share nobody is inside. Opening
+the boolean gate clears the others, so a flag going fully on takes that one step (nobody
+loses the flag on the way), and whatever a GitLab then still lists beside it is removed.
 Flags the repository does not know are reported, never touched.
 """
 
@@ -31,6 +37,9 @@ class Live:
     boolean: bool = False
     actors: frozenset[str] = frozenset()
     percentages: Mapping[str, float] = field(default_factory=dict)
+    groups: frozenset[str] = frozenset()
+    """Flipper groups (`feature_group`, e.g. gitlab_team_members): a flag file has none, so
+    any live one opens the flag for people the repository does not, and is closed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,14 @@ class Step:
     key: str | None = None
     actor: str | None = None
     """The repository's actor id (Kind:username-or-path), for set steps that target one."""
+    group: str | None = None
+    """A Flipper group's name, for the step that closes it."""
+
+    def opens_everyone(self) -> bool:
+        """`value=true` without an actor: Flipper clears every other gate as it opens this
+        one, so what the plan then sees may differ from what it assumed."""
+        return self.action == "set" and self.value is True and self.actor is None \
+            and self.group is None and self.key is None
 
     def text(self) -> str:
         if self.action == "delete":
@@ -48,6 +65,8 @@ class Step:
         if self.key is not None:
             return f"{self.flag}: set {self.key} to {decimal_text(float(self.value))}%"
         verb = "enable" if self.value else "disable"
+        if self.group is not None:
+            return f"{self.flag}: {verb} for feature group {self.group}"
         return f"{self.flag}: {verb} for {self.actor}" if self.actor else \
             f"{self.flag}: {verb} for everyone" + ("" if self.value else " (clears all gates)")
 
@@ -81,7 +100,7 @@ def live_from_api(features: Iterable[Any]) -> dict[str, Live]:
 
 
 def _live(name: str, gates: list[Any]) -> Live:
-    boolean, actors, percentages = False, frozenset[str](), {}
+    boolean, actors, groups, percentages = False, frozenset[str](), frozenset[str](), {}
     for gate in gates:
         if not isinstance(gate, Mapping):
             raise FeaturesAnswerError(f"feature {name!r}: a gate is not an object")
@@ -89,13 +108,19 @@ def _live(name: str, gates: list[Any]) -> Live:
         if key == "boolean":
             boolean = value is True
         elif key == "actors":
-            if not isinstance(value, list | None) or \
-                    not all(isinstance(actor, str) for actor in value or []):
-                raise FeaturesAnswerError(f"feature {name!r}: its actors are not a list of ids")
-            actors = frozenset(value or [])
+            actors = _names(name, "actors", value)
+        elif key == "groups":
+            groups = _names(name, "groups", value)
         elif key in PERCENT_KEYS and value:
             percentages[str(key)] = _percent(name, str(key), value)
-    return Live(boolean, actors, percentages)
+    return Live(boolean, actors, percentages, groups)
+
+
+def _names(name: str, key: str, value: Any) -> frozenset[str]:
+    """A set gate's members (actor ids, group names) as GitLab lists them."""
+    if not isinstance(value, list | None) or not all(isinstance(item, str) for item in value or []):
+        raise FeaturesAnswerError(f"feature {name!r}: its {key} are not a list of names")
+    return frozenset(value or [])
 
 
 def _percent(name: str, key: str, value: Any) -> float:
@@ -114,38 +139,51 @@ def _percent(name: str, key: str, value: Any) -> float:
 
 
 def plan(config: MergedConfig, live: Mapping[str, Live],
-         flipper_ids: Mapping[str, str]) -> Plan:
+         flipper_ids: Mapping[str, str], gone: frozenset[str] = frozenset()) -> Plan:
     """The steps that make GitLab's features equal the config's gates. `flipper_ids` maps each
-    repository actor (Project:gitlab-org/gitlab) to GitLab's Flipper id (Project:278964)."""
+    repository actor (Project:gitlab-org/gitlab) to GitLab's Flipper id (Project:278964);
+    `gone` names live actors GitLab no longer has, which no step can name."""
     steps: list[Step] = []
     for name, state in config.flags.items():
-        steps += _flag_steps(name, state.gates, live.get(name), flipper_ids)
+        steps += _flag_steps(name, state.gates, live.get(name), flipper_ids, gone)
     unknown = tuple(sorted(set(live) - set(config.flags)))
     return Plan(tuple(steps), unknown)
 
 
 def _flag_steps(name: str, gates: Gates, live: Live | None,
-                ids: Mapping[str, str]) -> list[Step]:
+                ids: Mapping[str, str], gone: frozenset[str] = frozenset()) -> list[Step]:
     wanted = _percentages(gates)
     if not (gates.boolean or gates.actors or wanted):
         return [Step(name, "delete")] if live is not None else []
     current = live or Live()
+    if gates.boolean and not current.boolean:
+        # Flipper: opening the boolean gate clears every other; no one loses the flag on the
+        # way, as removing a percentage first would do
+        return [Step(name, "set", True)]
     steps: list[Step] = []
-    if current.boolean and not gates.boolean:
+    by_id = {ids[actor]: actor for actor in gates.actors}
+    if (current.boolean and not gates.boolean) or _unnamed(current.actors - set(by_id), gone):
         steps.append(Step(name, "set", False))  # Flipper: clears every gate
         current = Live()
-    if gates.boolean and not current.boolean:
-        steps.append(Step(name, "set", True))
-    by_id = {ids[actor]: actor for actor in gates.actors}
     steps += [Step(name, "set", True, actor=by_id[flipper_id])
               for flipper_id in sorted(set(by_id) - current.actors)]
     reverse = {flipper_id: actor for actor, flipper_id in ids.items()}
     steps += [Step(name, "set", False, actor=reverse.get(flipper_id, flipper_id))
               for flipper_id in sorted(current.actors - set(by_id))]
+    steps += [Step(name, "set", False, group=group) for group in sorted(current.groups)]
     for key in PERCENT_KEYS:
         if wanted.get(key, 0.0) != current.percentages.get(key, 0.0):
             steps.append(Step(name, "set", wanted.get(key, 0.0), key=key))
-    return steps
+    return steps  # fully on already: only what was left beside the boolean gate is removed
+
+
+def _unnamed(actors: Iterable[str], gone: frozenset[str]) -> bool:
+    """Is any of these live actors one the API cannot name (FlipperGitlabInstance:instance,
+    a request or a pod, set in a Rails console; a user, project or group GitLab no longer
+    has)? It goes only with every gate, so the plan clears them all and sets the rest again,
+    rather than stop at it halfway through."""
+    return any(actor.partition(":")[0] not in ACTOR_PARAMETERS or actor in gone
+               for actor in actors)
 
 
 def _percentages(gates: Gates) -> dict[str, float]:
@@ -164,23 +202,35 @@ def actor_parameter(actor: str) -> tuple[str, str]:
 
 
 class FeaturesApi(Protocol):
-    def set(self, name: str, value: bool | int | float, **params: str) -> None: ...
+    def set(self, name: str, value: bool | str, **params: str) -> None: ...
 
     def delete(self, name: str) -> None: ...
 
 
-def apply(steps: Iterable[Step], api: FeaturesApi) -> None:
+def percent_value(value: float) -> str:
+    """A percentage as GitLab's features API reads it: plain digits ("50", "12.34545",
+    "0.00001", never "1e-05"), and "0.0" for none: "0" is GitLab's false, which clears every
+    gate of the feature (the boolean and the actors too), not only this percentage."""
+    return decimal_text(value) if value else "0.0"
+
+
+def apply(steps: Iterable[Step], api: FeaturesApi,
+          names: Mapping[str, str] | None = None) -> None:
+    """Sets the steps in order. `names` maps a repository actor to the one GitLab's API finds
+    (a project or group by its full path, never by its id: `Project:278964` is sent as
+    `project=gitlab-org/gitlab`)."""
     for step in steps:
         if step.action == "delete":
             api.delete(step.flag)
             continue
         params: dict[str, str] = {}
         if step.actor is not None:
-            parameter, ref = actor_parameter(step.actor)
+            parameter, ref = actor_parameter((names or {}).get(step.actor, step.actor))
             params[parameter] = ref
+        if step.group is not None:
+            params["feature_group"] = step.group
+        value: bool | str = step.value if isinstance(step.value, bool) else ""
         if step.key is not None:
             params["key"] = step.key
-        value = step.value
-        if step.key is not None and float(value).is_integer():
-            value = int(value)
+            value = percent_value(float(step.value))
         api.set(step.flag, value, **params)
