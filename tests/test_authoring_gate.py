@@ -246,3 +246,21 @@ def test_a_promote_beside_a_converted_file_that_was_not_blocking_is_refused(
     code, out, err = flagops(run_cli, repo, "promote", "c", "--json")
     assert code == 1 and '"FO011"' in out + err and "flags/b.yml" in out + err
     assert (repo.path / path_of("c")).read_bytes() == original
+
+
+def test_with_head_s_policy_unreadable_a_rollback_to_off_is_written_and_nothing_else(
+        run_cli: Run, repo: Repo) -> None:
+    """HEAD's `[tool.flagops]` cannot be read (an upgrade that reads an old key no more):
+    the gate passes only a change that turns flags off, with FO301 as a warning, and the
+    commands agree, so the 3 a.m. rollback is still one command. A promotion is refused with
+    the gate's words, writing nothing."""
+    base(repo, policy='[tool.flagops]\nsoak_minutes = "x"\n', demo="staging", other="off")
+    before = (repo.path / path_of("other")).read_bytes()
+    code, _, err = flagops(run_cli, repo, "promote", "other")
+    assert code == 1 and "error FO301" in err and "only a change that turns flags off" in err
+    assert (repo.path / path_of("other")).read_bytes() == before
+    code, out, err = flagops(run_cli, repo, "rollback", "demo", "--to", "off")
+    assert code == 0 and "warning FO301" in err, out + err
+    assert "stage: off" in (repo.path / path_of("demo")).read_text(encoding="utf-8")
+    code, out, err = flagops(run_cli, repo, "validate", "--base", "HEAD")
+    assert code == 0 and "warning FO301" in out + err, out + err

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
 
@@ -43,7 +43,7 @@ from validator.importers.gate import (
 )
 from validator.landings import (
     landing_times,
-    policy_at,
+    policy_or_defaults,
 )
 from validator.lifecycle.gate import Sides, lifecycle_findings
 from validator.loader import load_or_finding, read_document
@@ -53,7 +53,6 @@ from validator.policy import (
     DEFAULT_POLICY,
     PYPROJECT,
     Policy,
-    PolicyError,
 )
 from validator.reports import Report
 from validator.reverts import released_before_removal, removed_names
@@ -65,6 +64,7 @@ from validator.transitions import (
     classify,
     judge,
     judge_unreadable_base,
+    judge_unreadable_policy,
 )
 
 OVERRIDE_TRAILER = "Flag-Override"
@@ -144,7 +144,8 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
                                                               *GATE_PATHS))
     flag_changes = [change for change in changes if git.under_flags(change.path)]
     with git.BlobReader(root) as reader:
-        base_policy, unreadable = _base_policy(reader, base_entry(root, span.base, changes))
+        base_policy, unreadable = policy_or_defaults(reader, base_entry(root, span.base,
+                                                                        changes), "the base")
         result = Comparison(span.label, policy or base_policy,
                             amend_note=request.staged and request.base is None
                             and _keeps_head_author_date(root, request.author_date))
@@ -201,35 +202,15 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
                      if name not in checked.flags]
 
 
-def _base_policy(reader: git.BlobReader, entry: git.Entry | None) -> tuple[Policy, Finding | None]:
-    """The base's policy, or, where it cannot be read, the defaults to judge the change's
-    files by and the finding that says why they are not the base's."""
-    try:
-        return policy_at(reader, entry, "the base"), None
-    except PolicyError as error:
-        return DEFAULT_POLICY, error.finding
-
-
 def _without_base_policy(unreadable: Finding, changes: list[git.Change],
                          result: Comparison) -> Finding:
-    """FO301 where the base's policy cannot be read (a push that went round the gate, or a
-    flagops upgrade that reads an old key no more): there are no rules to judge a step by,
-    so it is an error, except for a change that only turns flags off. Whatever the rules
-    were, nobody has a flag at off, and a rollback must stay one step, at 3 a.m. too: a
-    change of flag files alone, each of them a flag at stage off at the head, passes with
-    this as a warning. Fixing the policy is a change of the gate's own files, for its owners."""
+    """FO301 for a base whose policy cannot be read: a warning only for a change of flag
+    files alone, each a flag at stage off at the head (`judge_unreadable_policy`)."""
     at_head = {loaded.document.path: loaded for loaded in result.after.values()}
-    turns_off = bool(changes) and all(
+    return judge_unreadable_policy(unreadable, bool(changes) and all(
         git.is_flag_path(change.path) and change.after is not None
         and change.path in at_head and RolloutState.of(at_head[change.path].flag).is_off
-        for change in changes)
-    said = (f"{unreadable.message}; the base's policy cannot be read, so there are no rules "
-            "to judge a step by: " + ("this change only turns flags off, which no rule "
-                                      "refuses" if turns_off else
-                                      "only a change that turns flags off (stage off) passes "
-                                      "until pyproject.toml is fixed"))
-    return replace(unreadable, message=said,
-                   severity=Severity.WARNING if turns_off else Severity.ERROR)
+        for change in changes))
 
 
 def _keeps_head_author_date(root: Path, author_date: str | None) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from validator import git
 from validator.document import Document
 from validator.files import stem
-from validator.findings import RULES, START
+from validator.findings import RULES, START, Finding
 from validator.git import log as git_log
 from validator.history import Clock, landing_time, trusted_times
 from validator.loader import load_or_finding
@@ -64,6 +64,16 @@ def policy_at(reader: git.BlobReader, entry: git.Entry | None, where: str) -> Po
         raise PolicyError(RULES["FO301"].at(PYPROJECT, START, f"pyproject.toml at {where} is "
                                             f"{kind}; the policy must be a regular file"))
     return policy_from_bytes(reader.read(entry.oid) or b"")
+
+
+def policy_or_defaults(reader: git.BlobReader, entry: git.Entry | None,
+                       where: str) -> tuple[Policy, Finding | None]:
+    """The policy at a commit, or, where it cannot be read, the defaults to judge a change's
+    files by and the finding that says why they are not its (`judge_unreadable_policy`)."""
+    try:
+        return policy_at(reader, entry, where), None
+    except PolicyError as error:
+        return DEFAULT_POLICY, error.finding
 
 
 def horizon(policy: Policy, now: int) -> int:

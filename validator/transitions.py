@@ -6,7 +6,7 @@ a rollback is always legal, whatever it skips, so a revert never needs permissio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from validator.check import LoadedFlag
@@ -195,6 +195,22 @@ def _judge_new(name: str, after: LoadedFlag, released_before_removal: bool) -> l
         message += (" (it may come back released only where the base branch's history shows "
                     "it was enabled with default_enabled when it was removed)")
     return [_at("FO207", after, "stage", message, name)]
+
+
+def judge_unreadable_policy(unreadable: Finding, turns_off: bool) -> Finding:
+    """FO301 where the base's policy cannot be read (a push that went round the gate, or a
+    flagops upgrade that reads an old key no more): there are no rules to judge a step by,
+    so it is an error, except for a change that only turns flags off (`turns_off`: flag files
+    alone, each a flag at stage off). Whatever the rules were, nobody has a flag at off, and a
+    rollback must stay one step, at 3 a.m. too: that passes with this as a warning. Fixing
+    the policy is a change of the gate's own files, for its owners."""
+    said = (f"{unreadable.message}; the base's policy cannot be read, so there are no rules "
+            "to judge a step by: " + ("this change only turns flags off, which no rule "
+                                      "refuses" if turns_off else
+                                      "only a change that turns flags off (stage off) passes "
+                                      "until pyproject.toml is fixed"))
+    return replace(unreadable, message=said,
+                   severity=Severity.WARNING if turns_off else Severity.ERROR)
 
 
 def judge_unreadable_base(name: str, base_path: str, after: LoadedFlag | None) -> list[Finding]:

@@ -18,7 +18,7 @@ from validator.document import Document
 from validator.edit.judge import Base
 from validator.files import stem
 from validator.git import log as git_log
-from validator.landings import landing_times, policy_at
+from validator.landings import landing_times, policy_or_defaults
 from validator.loader import load_or_finding
 from validator.model import Flag
 from validator.parse import parse_flag
@@ -55,15 +55,14 @@ def read_committed(root: Path, name: str, path: str | None = None) -> Committed:
     mine = [entry for found, entry in sorted(entries.items())
             if git.is_flag_path(found) and stem(found) == name]
     with git.BlobReader(root) as reader:
-        policy = policy_at(reader, entries.get(PYPROJECT), "HEAD")
+        policy, unreadable = policy_or_defaults(reader, entries.get(PYPROJECT), "HEAD")
         if not mine:
-            return Committed(head, Base(policy=policy))
+            return Committed(head, Base(policy=policy, unreadable_policy=unreadable))
         entry = mine[0]
         raw = reader.read(entry.oid) if entry.is_regular and entry.oid else None
     flag = _flag(raw, entry.path)
-    if flag is None:
-        return Committed(head, Base(entry.path, None, unreadable=True, policy=policy), raw)
-    return Committed(head, Base(entry.path, flag, policy=policy), raw)
+    return Committed(head, Base(entry.path, flag, unreadable=flag is None, policy=policy,
+                                unreadable_policy=unreadable), raw)
 
 
 def _flag(raw: bytes | None, path: str) -> LoadedFlag | None:

@@ -22,6 +22,7 @@ from validator.transitions import (
     Verdict,
     judge,
     judge_unreadable_base,
+    judge_unreadable_policy,
     soak_key,
 )
 
@@ -35,6 +36,9 @@ class Base:
     unreadable: bool = False
     """The file exists there but is not a readable flag: only a rollback to off is judged."""
     policy: Policy = DEFAULT_POLICY
+    unreadable_policy: Finding | None = None
+    """HEAD's policy cannot be read (`policy` is then the defaults): as the gate judges it,
+    only a write that leaves the flag at off passes."""
 
 
 def verdict(name: str, candidate: Document | Finding | None, base: Base, *, now: int,
@@ -48,6 +52,9 @@ def verdict(name: str, candidate: Document | Finding | None, base: Base, *, now:
         after = checked.flags.get(name)
         if after is None:
             return findings
+    if base.unreadable_policy is not None:
+        turns_off = after is not None and RolloutState.of(after.flag).is_off
+        findings.append(judge_unreadable_policy(base.unreadable_policy, turns_off))
     if base.unreadable and base.path is not None:
         return findings + judge_unreadable_base(name, base.path, after)
     rules = Verdict(base.policy, now, landed_at,
