@@ -266,7 +266,7 @@ def test_dry_run_and_json_write_nothing_and_say_what_would_change(run_cli: Run,
     assert code == 0 and record["written"] is False
     assert record["after"] == "beta (1 actor)"
     assert "-stage: staging\n+stage: beta\n" in record["diff"]
-    assert record["chatops"] == ["/chatops run feature set --user=1 demo true"]
+    assert record["chatops"] == ["/chatops run feature set --user=<username-of-User:1> demo true"]
     assert (repo.path / PATH).read_bytes() == before
     code, out, err = flagops(run_cli, repo, "promote", "nosuch")
     assert code == 1 and err == ("flagops: error: no flag named 'nosuch' under flags/; "

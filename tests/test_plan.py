@@ -35,7 +35,7 @@ def one(before: LoadedFlag | None, after: LoadedFlag | None):  # type: ignore[no
      ["/chatops run feature set demo false"]),
     (("beta", BETA), ("percentage", {**BETA, "percentage": ("actors", 10)}),
      ["/chatops run feature set demo 10 --actors"],
-     ["/chatops run feature set demo 0 --actors"]),
+     ["/chatops run feature set demo 0.0 --actors"]),
     (("percentage", {**BETA, "percentage": ("actors", 100)}), ("enabled", {}),
      ["/chatops run feature set demo true"],
      ["/chatops run feature set demo false",
@@ -112,3 +112,28 @@ def test_plan_command_with_nothing_changed_says_so(tmp_path: Path) -> None:
                           check=False)
     assert done.returncode == 0
     assert "No flag changes (HEAD → the working tree): nothing to plan." in done.stdout
+
+
+def test_chatops_never_names_another_actor_than_the_file_and_keeps_the_actors_on_a_step_back(
+) -> None:
+    """GitLab reads a value of 0 as false, which disables the whole flag: a percentage is
+    removed with 0.0, so the actors of beta keep it. ChatOps finds a user by username and a
+    project or group by path, and splits at commas: an actor the file names by GitLab's
+    numeric id, or with a comma, gets a placeholder that names no one, never a command that
+    gives the flag to a user named 42, or to users a and b."""
+    from validator.chatops import commands
+    from validator.model import Percentage, Stage
+    from validator.transitions import RolloutState
+
+    listed = ("User:42", "User:alice", "User:a,b", "Project:278964", "Group:gitlab-org")
+    beta = RolloutState("demo", Stage.BETA, frozenset(listed), None, False)
+    tenth = RolloutState("demo", Stage.PERCENTAGE, frozenset(listed),
+                         Percentage(of="actors", value=10), False)
+    staging = RolloutState("demo", Stage.STAGING, frozenset(), None, False)
+    assert commands("demo", tenth, beta) == ["/chatops run feature set demo 0.0 --actors"]
+    assert commands("demo", staging, beta) == [
+        "/chatops run feature set --group=gitlab-org demo true",
+        "/chatops run feature set --project=<path-of-Project:278964> demo true",
+        "/chatops run feature set --user=<username-of-User:42> demo true",
+        "/chatops run feature set --user=<not-one-GitLab-user:a,b> demo true",
+        "/chatops run feature set --user=alice demo true"]

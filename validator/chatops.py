@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from validator.digits import decimal_text
+from validator.engines.bucketing import bucketed_as_written
 from validator.gates import Gates, stage_gates
 from validator.model import Environment
 from validator.transitions import RolloutState
@@ -54,13 +55,31 @@ def _environment(name: str, old: Gates, new: Gates) -> list[str]:
 
 
 def _percentage(name: str, option: str, old: float | None, new: float | None) -> list[str]:
+    """A percentage gate set, or removed with 0.0: GitLab's features API reads a value of 0
+    as false, and false disables the whole flag, its actors' gates too (a rollback from a
+    percentage to beta would have taken the flag from the beta actors as well)."""
     if old == new:
         return []
     suffix = f" {option}" if option else ""
-    return [f"{_PREFIX} set {name} {decimal_text(new or 0)}{suffix}"]
+    return [f"{_PREFIX} set {name} {decimal_text(new) if new else '0.0'}{suffix}"]
 
 
 def _actor_option(actor: str) -> str:
+    """The option naming the actor as ChatOps finds it: a user by username, a project or group
+    by path, several of them at commas. Where the file does not name it so (`User:42` is
+    Flipper's id of user 42; `User:a,b` is one actor here), the option holds a placeholder
+    that names no one, not a command that gives the flag to someone else (a user named 42,
+    or users a and b)."""
     kind, _, identifier = actor.partition(":")
     option = _ACTOR_OPTIONS.get(kind)
-    return f"{option}={identifier}" if option else f"--actor={actor}"
+    if option is None:
+        return f"--actor={actor}"
+    if "," in identifier:
+        return f"{option}=<not-one-GitLab-{kind.lower()}:{identifier}>"
+    if kind in _BY_NAME and bucketed_as_written(actor, "flipper"):
+        return f"{option}=<{_BY_NAME[kind]}-of-{actor}>"
+    return f"{option}={identifier}"
+
+
+_BY_NAME = {"User": "username", "Project": "path", "Group": "path"}
+"""How ChatOps finds the actors a flag file may name by GitLab's numeric id."""
