@@ -229,15 +229,16 @@ def test_new_without_a_terminal_names_every_missing_option(run_process: Run,
     assert not (tmp_path / "flags/demo.yml").exists()
 
 
-def test_new_asks_on_a_terminal_offering_the_groups_the_tree_uses(repo: Repo) -> None:
-    repo.write("flags/seen.yml", flag_yaml("seen", "off"))
+def new_on_a_terminal(repo: Repo, typed: bytes) -> tuple[int, bytes, bytes]:
+    """`flagops new asked -M 1.0` on a pseudo-terminal, `typed` as the answers: its exit code,
+    what the terminal showed, and its standard output."""
     controller, terminal = pty.openpty()
     env = {**git_env(repo.path.parent / "home"), "PYTHONDONTWRITEBYTECODE": "1"}
     process = subprocess.Popen([sys.executable, "-m", "validator", "-C", str(repo.path), "new",
                                 "asked", "-M", "1.0"], cwd=REPO_ROOT, env=env, stdin=terminal,
                                stdout=subprocess.PIPE, stderr=terminal)
     os.close(terminal)
-    os.write(controller, b"nonsense\nbeta\n1\n")
+    os.write(controller, typed)
     shown = b""
     while True:
         try:
@@ -249,7 +250,13 @@ def test_new_asks_on_a_terminal_offering_the_groups_the_tree_uses(repo: Repo) ->
         shown += chunk
     out, _ = process.communicate(timeout=60)
     os.close(controller)
-    assert process.returncode == 0, shown
+    return process.returncode, shown, out
+
+
+def test_new_asks_on_a_terminal_offering_the_groups_the_tree_uses(repo: Repo) -> None:
+    repo.write("flags/seen.yml", flag_yaml("seen", "off"))
+    code, shown, out = new_on_a_terminal(repo, b"nonsense\nbeta\n1\n")
+    assert code == 0, shown
     assert b"beta (1 here)" in shown and b"1. group::activation" in shown
     assert b"not a valid type: 'nonsense'" in shown
     assert out.startswith(b"created flags/asked.yml")

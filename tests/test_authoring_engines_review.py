@@ -306,33 +306,9 @@ def test_an_actor_id_of_thousands_of_digits_is_no_internal_error(
 
 def _new_on_a_terminal(repo: Repo, typed: bytes) -> tuple[int, bytes]:
     """`flagops new asked -M 1.0` on a pseudo-terminal, `typed` as the answers."""
-    import os
-    import pty
-    import subprocess
-    import sys
+    from test_authoring_commands import new_on_a_terminal
 
-    from conftest import REPO_ROOT
-    from gitrepo import git_env
-
-    controller, terminal = pty.openpty()
-    env = {**git_env(repo.path.parent / "home"), "PYTHONDONTWRITEBYTECODE": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "validator", "-C", str(repo.path), "new",
-                                "asked", "-M", "1.0"], cwd=REPO_ROOT, env=env, stdin=terminal,
-                               stdout=subprocess.PIPE, stderr=terminal)
-    os.close(terminal)
-    os.write(controller, typed)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(controller, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    process.communicate(timeout=60)
-    os.close(controller)
-    return process.returncode, shown
+    return new_on_a_terminal(repo, typed)[:2]
 
 
 @pytest.mark.parametrize("answer", [b"\xc2\xb2", b"9" * 5000, b"\xff\xfe"],
