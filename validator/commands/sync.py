@@ -20,6 +20,7 @@ from validator.output import emit
 from validator.policy import load_policy
 from validator.reports.escape import escape
 from validator.sync.gitlab import (
+    ACTOR_PARAMETERS,
     FeaturesAnswerError,
     Live,
     Plan,
@@ -87,18 +88,25 @@ def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
         for flipper_id in sorted(live[name].actors - known if name in live else ()):
             kind, _, digits = flipper_id.partition(":")
             number = whole_number(digits)
-            if number is None or kind not in ("User", "Project", "Group"):
+            if number is None or kind not in ACTOR_PARAMETERS:
                 continue  # not an id GitLab gave: the step names it as listed
-            manager = {"User": client.users, "Project": client.projects,
-                       "Group": client.groups}[kind]
-            item = _existing(manager, number)
+            parameter = ACTOR_PARAMETERS[kind]
+            item = _existing(_manager(client, parameter), number)
             if item is None:
                 gone.add(flipper_id)
                 continue
-            key = {"User": "username", "Project": "path_with_namespace",
-                   "Group": "full_path"}[kind]
-            found[f"{kind}:{_text(item, key)}"] = flipper_id
+            found[f"{kind}:{_text(item, _NAMED_BY[parameter])}"] = flipper_id
     return found, frozenset(gone)
+
+
+_NAMED_BY = {"user": "username", "project": "path_with_namespace", "group": "full_path"}
+"""The attribute by which the features API finds each kind of actor (its parameter): a user
+by username, a project or group by its full path, never by id."""
+
+
+def _manager(client: Any, parameter: str) -> Any:
+    """python-gitlab's manager of the users, projects or groups an actor parameter names."""
+    return {"user": client.users, "project": client.projects, "group": client.groups}[parameter]
 
 
 def _existing(manager: Any, ref: int | str) -> Any:
@@ -182,18 +190,16 @@ def _flipper_id(client: Any, actor: str) -> tuple[str, str]:
         user = _existing(client.users, int(ref))
         if user is None:
             raise UserError(f"actor {actor!r}: no user with id {ref} on GitLab")
-        return f"{kind}:{_text(user, 'id')}", f"{kind}:{_text(user, 'username')}"
+        return f"{kind}:{_text(user, 'id')}", f"{kind}:{_text(user, _NAMED_BY[parameter])}"
     if parameter == "user":
         found = list(_read(client.users.list, username=ref, get_all=False))
         if not found:
             raise UserError(f"actor {actor!r}: no user {ref!r} on GitLab")
         return f"{kind}:{_text(found[0], 'id')}", actor
-    manager = client.projects if parameter == "project" else client.groups
-    item = _existing(manager, ref)
+    item = _existing(_manager(client, parameter), ref)
     if item is None:
         raise UserError(f"actor {actor!r}: no {parameter} {ref!r} on GitLab")
-    path = _text(item, "path_with_namespace" if parameter == "project" else "full_path")
-    return f"{kind}:{_text(item, 'id')}", f"{kind}:{path}"
+    return f"{kind}:{_text(item, 'id')}", f"{kind}:{_text(item, _NAMED_BY[parameter])}"
 
 
 class _Features:
