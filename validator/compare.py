@@ -146,9 +146,7 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
     with git.BlobReader(root) as reader:
         base_policy, unreadable = policy_or_defaults(reader, base_entry(root, span.base,
                                                                         changes), "the base")
-        result = Comparison(span.label, policy or base_policy,
-                            amend_note=request.staged and request.base is None
-                            and _keeps_head_author_date(root, request.author_date))
+        result = Comparison(span.label, policy or base_policy)
         if span.base != git.EMPTY_TREE:  # a first commit makes the gate: there is none before it
             result.findings += gate_findings(reader, root, changes, base_policy)
         listing = _head_listing(root, span)
@@ -158,6 +156,9 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
         result.findings += _case_twins(changes, listing, result)
     if unreadable is not None and policy is None:
         result.findings.append(_without_base_policy(unreadable, changes, result))
+    # Asked of git only where the report shows it: a hook run that judged flag files.
+    result.amend_note = bool(result.changed) and request.staged and request.base is None \
+        and _keeps_head_author_date(root, request.author_date)
     result.findings += history_rewrites(root, span.base, span.commits, result.policy,
                                         request.merged)
     return result
