@@ -4,19 +4,15 @@ every one of them must be refused, and the legal change next to it must still pa
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from gitrepo import Repo
+from test_gate_fourth_review import BETA, DAY, NOW
 from test_gate_integrity import flagops
 
 from validator.cli import main
-
-NOW = int(time.time())
-DAY = 24 * 3600
-BETA: dict[str, Any] = {"actors": ("Project:gitlab-org/gitlab",)}
 
 
 @pytest.fixture
