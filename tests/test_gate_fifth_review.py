@@ -407,3 +407,48 @@ def test_with_the_base_s_policy_unreadable_only_a_change_that_turns_flags_off_pa
         assert (code, found) == verdict, text
         repo.git("reset", "-q", "--hard", "HEAD" if staged else "HEAD~1")
         repo.git("clean", "-q", "-f")
+
+
+@pytest.mark.parametrize(("attack", "refused_by"), [
+    ("policy fixed too", "FO301"), ("second file of the name", "FO111"), ("case twin", "FO010"),
+    ("symlink", "FO301"), ("renamed", "FO301")])
+def test_with_the_base_s_policy_unreadable_nothing_rides_along_with_a_flag_turned_off(
+        repo: Repo, attack: str, refused_by: str) -> None:
+    """The one exception to an unreadable base policy is a change of flag files alone, each a
+    flag at off: a policy edit beside it, another file of a live flag's name at off, a case
+    twin at off, a flag file that is a symlink to one at off, or the live file moved to a new
+    path at off (a deletion of the old one) are each still refused: by FO301, or, where the
+    files are all flags at off, by the rule on what else they bring (a second file of a live
+    flag's name, a case twin)."""
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - DAY)
+    repo.write("pyproject.toml", '[tool.flagops]\nsoak_minutes = "x"\n')
+    repo.commit("a policy pushed round the gate", at=NOW - DAY + 60)
+    if attack == "policy fixed too":
+        repo.write_flag("demo", "off")
+        repo.write("pyproject.toml", "[tool.flagops]\n")
+    elif attack == "second file of the name":
+        repo.write_flag("demo", "off", folder="flags/team")
+    elif attack == "case twin":
+        repo.write("flags/Demo.yml", (repo.path / "flags/demo.yml").read_text()
+                   .replace("stage: beta", "stage: \"off\""))
+    elif attack == "symlink":
+        repo.write_flag("other", "off", folder="elsewhere")
+        (repo.path / "flags/other.yml").symlink_to("../elsewhere/other.yml")
+    else:
+        repo.git("mv", "flags/demo.yml", "flags/demo2.yml")
+        repo.write_flag("demo2", "off")
+    repo.commit(attack, at=NOW - 60)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and f"{refused_by}:error" in found, text
+
+
+def test_a_live_flag_renamed_to_a_suffix_nobody_reads_is_a_deletion(repo: Repo) -> None:
+    """`git mv flags/demo.yml flags/demo.YML` takes a live flag out of every build: FO008 for
+    the new name, and FO208 for the live flag that is gone."""
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - DAY)
+    repo.git("mv", "flags/demo.yml", "flags/demo.YML")
+    repo.commit("renamed", at=NOW - 60)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and {"FO008:error", "FO208:error"} <= set(found), text
