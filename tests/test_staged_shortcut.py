@@ -113,8 +113,8 @@ def test_the_shortcut_is_not_taken_when_the_range_is_widened(repo: Repo) -> None
 
 def test_a_flag_change_reads_heads_line_ahead_and_the_judge_takes_exactly_that(
         repo: Repo) -> None:
-    """The line read ahead is the one `first_parent_line` reads itself, and it is taken once:
-    for that root and commit only."""
+    """The line read ahead is the one `first_parent_line` reads itself, for that root and
+    commit only, and every ask of the run gets that one read, parsed once."""
     from validator.git import log as git_log
 
     repo.write("flags/demo.yml", flag_yaml("demo", "actors", actors=["User:1"]))
@@ -123,11 +123,13 @@ def test_a_flag_change_reads_heads_line_ahead_and_the_judge_takes_exactly_that(
     try:
         assert without_flags(repo.path) is None
         assert set(git_log._AHEAD) == {(repo.path, head)}
-        assert git_log.first_parent_line(repo.path / "flags", head) == \
-            git_log.first_parent_line(repo.path, head)  # another root reads for itself
-        assert git_log._AHEAD == {}
+        ahead = git_log.first_parent_line(repo.path, head)
+        assert git_log.first_parent_line(repo.path / "flags", head) == ahead  # read itself
+        assert git_log.first_parent_line(repo.path, head) is ahead
+        assert set(git_log._AHEAD) == {(repo.path, head)}
     finally:
         git_log.drop_line_ahead()
+    assert git_log._AHEAD == {}
 
 
 def test_a_line_read_ahead_serves_only_the_run_that_started_it(repo: Repo) -> None:
@@ -159,17 +161,34 @@ def test_a_commit_landing_meanwhile_is_judged_by_its_own_line(repo: Repo) -> Non
         git_log.drop_line_ahead()
 
 
-def test_a_backdated_step_still_waits_when_the_line_is_read_ahead(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The hook's real path (shortcut, line read ahead, judge) keeps the trusted clock: a
-    state committed with a date in the past, after a commit dated in the future, landed no
-    earlier than that future commit, so the next step must still wait (FO204), and it is the
-    line read ahead that said so (taken by the judge before the run's end dropped nothing)."""
-    import io
-    import time
+Spied = tuple[list[tuple[Path, str]], list[dict[tuple[Path, str], bool]]]
 
-    from validator.cli import main
+
+@pytest.fixture
+def spied_line(monkeypatch: pytest.MonkeyPatch) -> Spied:
+    """Which lines a run read ahead, and at its end whether the judge had taken each."""
     from validator.git import log as git_log
+
+    started: list[tuple[Path, str]] = []
+    left: list[dict[tuple[Path, str], bool]] = []
+    real_read, real_drop = git_log.read_line_ahead, git_log.drop_line_ahead
+
+    def read(root: Path, commit: str) -> None:
+        started.append((root, commit))
+        real_read(root, commit)
+
+    def drop() -> None:
+        left.append({key: ahead._line is not None for key, ahead in git_log._AHEAD.items()})
+        real_drop()
+
+    monkeypatch.setattr(git_log, "read_line_ahead", read)
+    monkeypatch.setattr(git_log, "drop_line_ahead", drop)
+    return started, left
+
+
+def _backdated_repo(tmp_path: Path) -> Repo:
+    """demo at staging in a commit backdated below one dated tomorrow; beta staged."""
+    import time
 
     repo = Repo.create(tmp_path / "repo", tmp_path / "home")
     repo.write("flags/demo.yml", flag_yaml("demo", "off"))
@@ -181,21 +200,41 @@ def test_a_backdated_step_still_waits_when_the_line_is_read_ahead(
     repo.commit("demo to staging, backdated", at=now - 20 * 86_400)
     repo.write("flags/demo.yml", flag_yaml("demo", "beta", actors=["User:1"]))
     repo.git("add", "--", "flags/demo.yml")
-    started: list[object] = []
-    left: list[dict[object, object]] = []
-    real_read, real_drop = git_log.read_line_ahead, git_log.drop_line_ahead
+    return repo
 
-    def read(root: Path, commit: str) -> None:
-        started.append((root, commit))
-        real_read(root, commit)
 
-    def drop() -> None:
-        left.append(dict(git_log._AHEAD))
-        real_drop()
+@pytest.mark.parametrize(("how", "code"), [(["--staged"], 0), (["--base", "HEAD"], 1),
+                                           (["--base", "HEAD", "--staged"], 0)])
+def test_a_backdated_step_still_waits_when_the_line_is_read_ahead(
+        tmp_path: Path, spied_line: Spied, how: list[str], code: int) -> None:
+    """The gate's real paths (the hook's shortcut, or a range, reading the base's line while
+    the judge loads) keep the trusted clock: a state committed with a date in the past, after
+    a commit dated in the future, landed no earlier than that future commit, so the next step
+    must still wait (FO204: a warning in the hook, which cannot know when the commit will land),
+    and it is the line read ahead that said so (taken by the judge, and dropped at the run's
+    end)."""
+    import io
 
-    monkeypatch.setattr(git_log, "read_line_ahead", read)
-    monkeypatch.setattr(git_log, "drop_line_ahead", drop)
+    from validator.cli import main
+    from validator.git import log as git_log
+
+    repo = _backdated_repo(tmp_path)
     out = io.StringIO()
-    assert main(["-C", str(repo.path), "validate", "--staged"], out=out) == 0
+    assert main(["-C", str(repo.path), "validate", *how], out=out) == code
     assert "FO204" in out.getvalue() and "dated 1 d in the future" in out.getvalue()
-    assert started == [(repo.path, repo.head())] and left == [{}]
+    started, left = spied_line
+    assert set(started) == {(repo.path, repo.head())}
+    assert left == [{(repo.path, repo.head()): True}]
+    assert git_log._AHEAD == {}
+
+
+def test_a_base_git_cannot_resolve_reads_nothing_ahead(tmp_path: Path, spied_line: Spied,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """The judge says what is wrong with the ref, as before; nothing was started for it."""
+    from validator.cli import main
+
+    repo = _backdated_repo(tmp_path)
+    assert main(["-C", str(repo.path), "validate", "--base", "no-such-branch"]) == 1
+    assert "unknown git ref 'no-such-branch'" in capsys.readouterr().err
+    assert spied_line == ([], [{}])

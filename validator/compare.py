@@ -16,6 +16,7 @@ from functools import cache, partial
 from pathlib import Path
 
 from validator import git
+from validator.background import Background
 from validator.check import LoadedFlag, check_documents
 from validator.digits import whole_number
 from validator.document import Document
@@ -139,7 +140,8 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
     """`policy` None: the base's `[tool.flagops]` (what tests pass instead is theirs)."""
     git.require_top_level(root)
     span = _span(root, request)
-    changes = git.diff_entries(root, span.base, span.head, ".",
+    head_listing = Background(partial(_head_listing, root, span))  # beside the diff: each
+    changes = git.diff_entries(root, span.base, span.head, ".",  # reads the whole head
                                staged=span.staged, untracked=(git.FLAGS_DIR, PYPROJECT,
                                                               *GATE_PATHS))
     flag_changes = [change for change in changes if git.under_flags(change.path)]
@@ -149,7 +151,7 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
         result = Comparison(span.label, policy or base_policy)
         if span.base != git.EMPTY_TREE:  # a first commit makes the gate: there is none before it
             result.findings += gate_findings(reader, root, changes, base_policy)
-        listing = _head_listing(root, span)
+        listing = head_listing.result()
         _judge_flags(root, reader, span, request, result, flag_changes, listing,
                      now if now is not None else int(time.time()))
         result.findings += _conversion_findings(root, span, listing, changes, result)

@@ -69,13 +69,9 @@ def without_flags(root: Path) -> Report | None:
 def _read_heads_line_ahead(root: Path) -> None:
     """HEAD's commit id asked only here, where the judge runs: a fourth question beside the
     three above cost the commits that stage no flag file (most) about 5 ms."""
-    from validator.git.log import read_line_ahead  # (its import too: not for most commits)
+    from validator.git.log import read_line_ahead_of  # (its import too: not for most commits)
 
-    try:
-        head = git.resolve(root, "HEAD")  # as the judge resolves its base: the same id
-    except git.GitError:  # the judge will say what is wrong
-        return
-    read_line_ahead(root, head)
+    read_line_ahead_of(root, "HEAD")
 
 
 def shortcut(args: argparse.Namespace, out: TextIO) -> int | None:

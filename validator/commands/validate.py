@@ -37,9 +37,14 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]:
-    """A change judged by the base's policy, not the checkout's; its changed flags linked."""
+    """A change judged by the base's policy, not the checkout's; its changed flags linked.
+    The base's first-parent line, which soak times are judged against, is read while the
+    judge's modules load (the hook's shortcut started HEAD's already)."""
+    from validator.git.log import drop_line_ahead, read_line_ahead_of
+
+    if args.base is not None:
+        read_line_ahead_of(root, args.base)
     from validator.compare import RangeRequest, compare
-    from validator.git.log import drop_line_ahead
 
     request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files,
                            author_date=os.environ.get("GIT_AUTHOR_DATE"))

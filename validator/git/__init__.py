@@ -14,10 +14,12 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import IO, NoReturn
 
+from validator.background import Background
 from validator.digits import whole_number
 from validator.errors import UserError
 from validator.files import ATTRIBUTES
@@ -104,27 +106,12 @@ def raise_failure(root: Path, args: Sequence[str], stderr: bytes, returncode: in
     raise GitError(f"git {args[0]} failed: {detail[-1] if detail else returncode}")
 
 
-class Started:
+class Started(Background[bytes]):
     """`git(root, *args)` running from now on, in a thread that reads its output as it comes;
-    `result` waits for it: its output, or whatever `git` raised (any exception: a thread
-    that died of one must not read as a command that printed nothing)."""
+    `result` waits for it: its output, or whatever `git` raised."""
 
     def __init__(self, root: Path, *args: str) -> None:
-        self._outcome: bytes | Exception = b""
-        self._thread = threading.Thread(target=self._run, args=(root, args), daemon=True)
-        self._thread.start()
-
-    def _run(self, root: Path, args: tuple[str, ...]) -> None:
-        try:
-            self._outcome = git(root, *args)
-        except Exception as error:  # raised again where the result is asked for
-            self._outcome = error
-
-    def result(self) -> bytes:
-        self._thread.join()
-        if isinstance(self._outcome, Exception):
-            raise self._outcome
-        return self._outcome
+        super().__init__(partial(git, root, *args))
 
 
 def together(root: Path, *commands: Sequence[str]) -> list[bytes]:
@@ -320,7 +307,8 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
     Read with `--raw -z`, so modes and object ids come with every path and no path text is
     ever parsed out of a line: names with spaces, newlines or glob characters stay intact.
     Untracked files under `untracked` (default: paths) count as added in working-tree mode
-    (under flags/, ignored ones too).
+    (under flags/, ignored ones too). There git is asked all at once: each question walks
+    or reads the whole tree or index (0.35 s for `git diff` at 100,000 files).
     """
     args = list(_RAW_DIFF)
     if staged:
@@ -328,27 +316,31 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
     args.append(base)
     if head is not None:
         args.append(head)
-    raw = git(root, *args, "--", *paths)
+    if head is not None or staged:
+        return sorted(_parse_raw(git(root, *args, "--", *paths).split(b"\0")),
+                      key=lambda change: change.path)
+    raw, listed, *new = together(root, (*args, "--", *paths),
+                                 ("ls-files", "-v", "-z", "--", *paths),
+                                 *_untracked_questions(untracked or paths))
     changes = list(_parse_raw(raw.split(b"\0")))
-    if head is None and not staged:
-        known = {change.path for change in changes}
-        changes += [Change(path, None, Entry(path, "100644", None))
-                    for path in _untracked(root, untracked or paths) if path not in known]
-        changes += [change for change in _hidden_edits(root, base, paths)
-                    if change.path not in known]
+    known = {change.path for change in changes}
+    changes += [Change(path, None, Entry(path, "100644", None))
+                for path in dict.fromkeys(path for found in new for path in split_z(found))
+                if path not in known]
+    changes += [change for change in _hidden_edits(root, base, listed)
+                if change.path not in known]
     return sorted(changes, key=lambda change: change.path)
 
 
-def _hidden_edits(root: Path, base: str, paths: Sequence[str]) -> list[Change]:
-    """Files the index marks skip-worktree or assume-unchanged: `git diff` takes them as they
-    are in the index whatever the file now holds, while `build` reads the working tree. So
-    they are judged as the build sees them: a file whose bytes (as `git add` would store them)
-    differ from the base's is an edit read from disk, and an absent one is gone (a sparse
-    checkout's missing flags would be missing from its build too). Only regular files are
-    hashed (git would block reading a FIFO); anything else there is a change the reader
-    refuses (FO009)."""
-    listed = git(root, "ls-files", "-v", "-z", "--", *paths).split(b"\0")
-    hidden = [item[2:].decode("utf-8", "surrogateescape") for item in listed
+def _hidden_edits(root: Path, base: str, listed: bytes) -> list[Change]:
+    """Files the index marks skip-worktree or assume-unchanged (`listed`: `git ls-files -v -z`):
+    `git diff` takes them as they are in the index whatever the file now holds, while `build`
+    reads the working tree. So they are judged as the build sees them: a file whose bytes (as
+    `git add` would store them) differ from the base's is an edit read from disk, and an
+    absent one is gone (a sparse checkout's missing flags would be missing from its build
+    too). Only regular files are hashed (git would block reading a FIFO); anything else there
+    is a change the reader refuses (FO009)."""
+    hidden = [item[2:].decode("utf-8", "surrogateescape") for item in listed.split(b"\0")
               if item[:1] == b"S" or item[:1].islower()]
     if not hidden:
         return []
@@ -372,14 +364,14 @@ def _file_kind(path: Path) -> str | None:
     return "regular" if stat.S_ISREG(mode) else "other"
 
 
-def _untracked(root: Path, paths: Sequence[str]) -> list[str]:
-    """New files in the working tree. Under flags/ even ignored ones: `build` reads them."""
-    found = split_z(git(root, "ls-files", "--others", "-z", "--", FLAGS_DIR))
+def _untracked_questions(paths: Sequence[str]) -> list[tuple[str, ...]]:
+    """How to ask for new files in the working tree. Under flags/ even ignored ones: `build`
+    reads them."""
+    questions: list[tuple[str, ...]] = [("ls-files", "--others", "-z", "--", FLAGS_DIR)]
     others = [path for path in paths if path != FLAGS_DIR]
     if others:
-        found += split_z(git(root, "ls-files", "--others", "--exclude-standard", "-z", "--",
-                              *others))
-    return found
+        questions.append(("ls-files", "--others", "--exclude-standard", "-z", "--", *others))
+    return questions
 
 
 def _parse_raw(fields: list[bytes]) -> Iterator[Change]:

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from validator import git
 
@@ -27,16 +28,17 @@ def shallow_commits(root: Path) -> frozenset[str] | None:
     return frozenset(listed)
 
 
-@dataclass(frozen=True, slots=True)
-class FirstParent:
-    """One commit of a branch's first-parent line, as `git log --first-parent` lists it."""
+class FirstParent(NamedTuple):
+    """One commit of a branch's first-parent line, as `git log --first-parent` lists it.
+    A tuple: a line of 20,000 commits is read at every judged change, and tuples are made
+    (and taken apart into columns, `zip(*line)`) at C speed."""
 
     sha: str
     committed_at: int
     parents: int
 
 
-def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
+def first_parent_line(root: Path, ref: str) -> Sequence[FirstParent]:
     """The whole first-parent line of ref, newest first: ids, committer times, parent counts.
 
     No diffs are computed, so this stays cheap on long histories; landing times are judged
@@ -44,15 +46,19 @@ def first_parent_line(root: Path, ref: str) -> list[FirstParent]:
     other history read gives them: `rev-list --timestamp` would be faster with a commit-graph,
     but that file keeps 34 bits of a date (a commit dated past 2514 would read as long ago)
     and parses a malformed commit differently, so the verdict would depend on housekeeping.
-    Read ahead (`read_line_ahead`) for exactly this root and commit, the line is that read's.
+    Read ahead (`read_line_ahead`) for exactly this root and commit, the line is that read's,
+    and every later ask of the run gets it again.
     """
-    ahead = _AHEAD.pop((root, ref), None)
-    raw = ahead.result() if ahead is not None else git.git(root, *_line_command(ref))
-    line: list[FirstParent] = []
-    for row in raw.decode("ascii").splitlines():
-        sha, stamp, *parents = row.split(" ")  # a root commit's %P is empty: "sha time "
-        line.append(FirstParent(sha, committer_time(stamp), len([p for p in parents if p])))
-    return line
+    ahead = _AHEAD.get((root, ref))
+    return ahead.line() if ahead is not None else _parsed_line(git.git(root, *_line_command(ref)))
+
+
+def _parsed_line(raw: bytes) -> tuple[FirstParent, ...]:
+    """`%H %ct %P` rows; a root commit's %P is empty ("sha time "), so empty parents are not
+    counted."""
+    rows = (row.split(" ") for row in raw.decode("ascii").splitlines())
+    return tuple(FirstParent(row[0], committer_time(row[1]), len(row) - 2 - row[2:].count(""))
+                 for row in rows)
 
 
 def committer_time(stamp: str) -> int:
@@ -70,21 +76,47 @@ def _line_command(ref: str) -> tuple[str, ...]:
     return ("log", "--no-show-signature", "--first-parent", "--format=%H %ct %P", ref, "--")
 
 
-_AHEAD: dict[tuple[Path, str], git.Started] = {}
-"""At most one first-parent line being read ahead, by root and commit id."""
+class _LineAhead:
+    """A first-parent line being read in the background, parsed once when first asked for."""
+
+    def __init__(self, root: Path, commit: str) -> None:
+        self._read = git.Started(root, *_line_command(commit))
+        self._line: tuple[FirstParent, ...] | None = None
+
+    def line(self) -> tuple[FirstParent, ...]:
+        if self._line is None:
+            self._line = _parsed_line(self._read.result())
+        return self._line
+
+
+_AHEAD: dict[tuple[Path, str], _LineAhead] = {}
+"""At most one first-parent line read ahead, by root and commit id: the run's, until dropped.
+A commit's first-parent line never changes, and the gate asks for its base's up to three
+times (landing times, each revert's removal, the lifecycle rules' ages)."""
 
 
 def read_line_ahead(root: Path, commit: str) -> None:
-    """Starts reading `first_parent_line(root, commit)` now, for the hook: its `git log` is
-    the longest git read of a judged commit (0.5 s at 100,000 flags), and it can run while
+    """Starts reading `first_parent_line(root, commit)` now, for the gate: its `git log` is
+    the longest git read of a judged commit (0.25 s at 100,000 flags), and it can run while
     the judge's modules load. `commit` must be a commit id, so the line read is the one
     asked for later whatever a ref does meanwhile; `drop_line_ahead` ends the run's."""
-    _AHEAD.clear()
-    _AHEAD[(root, commit)] = git.Started(root, *_line_command(commit))
+    if (root, commit) not in _AHEAD:
+        _AHEAD.clear()
+        _AHEAD[(root, commit)] = _LineAhead(root, commit)
+
+
+def read_line_ahead_of(root: Path, ref: str) -> None:
+    """`read_line_ahead` for the commit ref names now, resolved as the judge resolves its base
+    (so the judge asks for the same id); nothing where git cannot say, and the judge will."""
+    try:
+        commit = git.resolve(root, ref)
+    except git.GitError:
+        return
+    read_line_ahead(root, commit)
 
 
 def drop_line_ahead() -> None:
-    """Forgets a line read ahead and not asked for: no later run may take it."""
+    """Forgets the line read ahead: no later run may take it."""
     _AHEAD.clear()
 
 
