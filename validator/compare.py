@@ -140,8 +140,9 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
     """`policy` None: the base's `[tool.flagops]` (what tests pass instead is theirs)."""
     git.require_top_level(root)
     span = _span(root, request)
-    head_listing = Background(partial(_head_listing, root, span))  # beside the diff: each
-    changes = git.diff_entries(root, span.base, span.head, ".",  # reads the whole head
+    # The head's listing beside the diff: each reads the whole head (tree, index or files).
+    head_listing = Background(partial(_head_listing, root, span))
+    changes = git.diff_entries(root, span.base, span.head, ".",
                                staged=span.staged, untracked=(git.FLAGS_DIR, PYPROJECT,
                                                               *GATE_PATHS))
     flag_changes = [change for change in changes if git.under_flags(change.path)]
