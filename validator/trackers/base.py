@@ -23,6 +23,12 @@ class IssueState(StrEnum):
     FORBIDDEN = "forbidden"
 
 
+GONE = (404, 410)
+"""Answers to an issue's lookup that say it is not there: GitHub answers 410 Gone for an issue
+deleted from a repository the token can read. Either is that link's finding (FO501); taken for
+the tracker failing (FO505), it skipped every other link on the host."""
+
+
 @dataclass(frozen=True, slots=True)
 class Thread:
     """An issue, merge request or pull request: where notes go. `project` is `owner/repo` on

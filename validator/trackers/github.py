@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from validator.trackers.base import (
+    GONE,
     Issue,
     IssueState,
     NoteMode,
@@ -46,8 +47,8 @@ class GitHub:
                 found = self._client.get_repo(project).get_issue(number)
                 return issue_from(self.name, found.raw_data, _STATES)
             except GithubException as error:
-                if error.status == 404 or (error.status == 403 and not _rate_limited(error)):
-                    return Issue(IssueState.MISSING if error.status == 404 else
+                if error.status in GONE or (error.status == 403 and not _rate_limited(error)):
+                    return Issue(IssueState.MISSING if error.status in GONE else
                                  IssueState.FORBIDDEN)
                 raise
 
@@ -94,9 +95,12 @@ class GitHub:
             yield
         except GithubException as error:
             raise TrackerError(self.name, _answer(error)) from None
-        except (TypeError, KeyError, ValueError, AttributeError, BadAttributeException):
+        except (TypeError, KeyError, ValueError, AttributeError, BadAttributeException,
+                RecursionError):
             # PyGithub builds objects from whatever the server answered (a list of numbers,
-            # a body that is no text): the answer is not GitHub's API, and flagops says so.
+            # a body that is no text, arrays nested past the parser's depth: RecursionError,
+            # which is a RuntimeError and must not read as a redirect): the answer is not
+            # GitHub's API, and flagops says so.
             raise TrackerError(self.name, NOT_THE_API) from None
         except (RuntimeError, AssertionError):
             # PyGithub's own refusals of where the server sends it: a redirect to another

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from validator.trackers.base import (
+    GONE,
     Issue,
     IssueState,
     NoteMode,
@@ -55,9 +56,9 @@ class GitLab:
             try:
                 found = self._project(project).issues.get(number)
             except gitlab.exceptions.GitlabGetError as error:
-                if error.response_code == 404 or (error.response_code == 403 and
+                if error.response_code in GONE or (error.response_code == 403 and
                                                    not self._rate_limited()):
-                    return Issue(IssueState.MISSING if error.response_code == 404 else
+                    return Issue(IssueState.MISSING if error.response_code in GONE else
                                  IssueState.FORBIDDEN)
                 raise
             return issue_from(self.name, found.attributes, _STATES)
