@@ -4,13 +4,14 @@ HTTP stand-ins and client libraries of `test_trackers`."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 import test_trackers
-from test_trackers import PROJECT, flag_text, run, tree
+from test_trackers import PROJECT, Elsewhere, _off_then_staging, flag_text, run, tree
 from test_trackers_text import sample
-from tracker_stand_in import Fault, Forge, Raw
+from tracker_stand_in import TOKEN, Fault, Forge, Raw, serve
 
 from validator.policy import DEFAULT_POLICY
 from validator.trackers.render import rollout_issue
@@ -66,3 +67,91 @@ def test_flag_text_at_a_lines_start_is_no_gitlab_quick_action(field: str) -> Non
     text = rollout_issue(flag, DEFAULT_POLICY)
     assert [line for line in text.splitlines() if line.startswith("/")] == []
     assert "\\/move group/elsewhere" in text.splitlines()
+
+
+# answers without end ----------------------------------------------------------------------
+
+def test_a_next_page_that_links_to_itself_ends_in_one_line(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Both libraries follow `Link: <…>; rel="next"` for as long as the server sends one:
+    # a page that links to itself kept `announce` asking for ever (a known gap of
+    # python-gitlab's iterators, and of PyGithub's).
+    project = PROJECT[forge.kind]
+    forge.add_issue(project, 1)
+    repo, base, _ = _off_then_staging(forge, tmp_path)
+    page = {"id": 5, "body": "a comment", "url": "", **forge.author("mallory", 13)}
+    itself = {"Link": f'<{forge.base}/same/page?page=2>; rel="next"'}
+    forge.faults += [Fault(200, body={"login": forge.login, "id": forge.user_id})]
+    forge.faults += [Fault(200, itself, body=[page]) for _ in range(150)]  # type: ignore[arg-type]
+    code, _, err = run(repo.path, "announce", "--base", base, capsys=capsys)
+    assert code == 1 and "did not end after 100 requests" in err, err
+    assert len(err.strip().splitlines()) == 1 and len(forge.requests) <= 102
+    assert forge.all_notes() == []
+
+
+@pytest.mark.parametrize("forge", ["github"], indirect=True)  # PyGithub's loop
+def test_a_read_answered_not_ready_is_one_line_not_a_wait_without_end(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # PyGithub answers a GET's 202 Accepted by asking again 2 s later, without end (its
+    # recursion limit ends it after half an hour).
+    forge.add_issue(PROJECT["github"], 1, state="closed")
+    forge.faults += [Fault(202, body={}) for _ in range(3)]
+    root = tree(tmp_path, "github", {"demo": flag_text("github", rollout=1)})
+    started = time.monotonic()
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert out.count("FO505") == 1 and "answered 202 (not ready yet)" in out, out + err
+    assert code == 0 and time.monotonic() - started < 2 and len(forge.requests) == 1
+
+
+def test_an_answer_too_large_is_not_read_to_its_end(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    megabyte = b" " * 2**20
+    forge.faults.append(Fault(200, body=Raw([megabyte] * 20)))  # type: ignore[arg-type]
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert code == 0 and out.count("FO505") == 1, out + err
+    assert "answered more than 8 MiB" in out, out
+
+
+def test_an_answer_that_trickles_ends_at_the_timeout(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The read timeout is per read of the socket: a byte every 0.1 s never trips it, and an
+    # endless answer sent so was read for ever.
+    monkeypatch.setenv("FLAGOPS_HTTP_TIMEOUT", "1")
+    forge.faults.append(Fault(200, body=Raw([b" "] * 40, pause=0.1)))  # type: ignore[arg-type]
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    started = time.monotonic()
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "the answer took more than 1 s to arrive (FLAGOPS_HTTP_TIMEOUT)" in out, out + err
+    assert code == 0 and out.count("FO505") == 1 and time.monotonic() - started < 3.5
+
+
+# the token stays on the configured API's origin ------------------------------------------
+
+@pytest.mark.parametrize("forge", ["github"], indirect=True)  # python-gitlab: keep_base_url
+def test_a_next_page_on_a_subdomain_never_carries_the_token(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # PyGithub follows a next page to any subdomain of the API's host (`*.github.com`,
+    # `*.githubusercontent.com` from api.github.com), on any port and over plain http, with
+    # the Authorization header. `x.localhost` resolves nowhere here, so a proxy on 127.0.0.1
+    # stands for it: what reaches the proxy is what would have reached that host.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    port = forge.base.rsplit(":", 1)[1]
+    monkeypatch.setenv("GITHUB_API_URL", f"http://localhost:{port}")
+    project = PROJECT["github"]
+    forge.add_issue(project, 1)
+    repo, base, _ = _off_then_staging(forge, tmp_path)
+    with serve(Elsewhere()) as proxy:
+        monkeypatch.setenv("http_proxy", proxy.base)
+        monkeypatch.setenv("no_proxy", f"localhost:{port}")
+        sibling = f'<http://x.localhost:9/repos/{project}/issues/1/comments?page=2>; rel="next"'
+        page = {"id": 5, "body": "a comment", "url": "", **forge.author("mallory", 13)}
+        forge.faults += [Fault(200, body={"login": forge.login}),
+                         Fault(200, {"Link": sibling}, body=[page])]  # type: ignore[arg-type]
+        code, _, err = run(repo.path, "announce", "--base", base, capsys=capsys)
+    assert proxy.seen == [], proxy.seen
+    assert code == 1 and "another host" in err and TOKEN not in err, err

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from validator.trackers.base import (
     GONE,
     Issue,
     IssueState,
+    MissingLibrary,
     NoteMode,
     Thread,
     TrackerError,
@@ -20,7 +22,16 @@ from validator.trackers.base import (
     not_the_api,
     url_from,
 )
-from validator.trackers.http import Settings, reset_text, retry, transport_message
+from validator.trackers.http import (
+    DEFAULT_PORTS,
+    Settings,
+    Unbounded,
+    begin,
+    reset_text,
+    retry,
+    session,
+    transport_message,
+)
 
 _STATES = {"open": IssueState.OPEN, "closed": IssueState.CLOSED}
 NOT_THE_API = not_the_api("GitHub")
@@ -37,7 +48,9 @@ class GitHub:
         self._client = Github(base_url=api_url.rstrip("/"), auth=Auth.Token(token),
                               timeout=int(self._settings.timeout), retry=retry(settings),
                               seconds_between_requests=None, seconds_between_writes=None,
-                              lazy=True)
+                              lazy=True, per_page=100)
+        self._session = session(self._settings, api_url)
+        _send_through(self._client.requester, _connection(self._session, api_url))
 
     def issue(self, project: str, number: int) -> Issue:
         from github import GithubException
@@ -87,10 +100,12 @@ class GitHub:
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        """Every failure as one TrackerError; the library's own messages are not shown, since
-        they print whole answers."""
+        """One operation: its own budget of requests (`http.begin`), and every failure as one
+        TrackerError; the library's own messages are not shown, since they print whole
+        answers."""
         from github import BadAttributeException, GithubException
 
+        begin(self._session)
         try:
             yield
         except GithubException as error:
@@ -113,6 +128,58 @@ class GitHub:
             if said is None:
                 raise
             raise TrackerError(self.name, said) from None
+
+
+class NotReady(Unbounded):
+    """A GET answered 202 Accepted: PyGithub asks again every 2 s, without end."""
+
+    def __init__(self) -> None:
+        super().__init__("answered 202 (not ready yet) to a read, which the API flagops "
+                         "asks never does")
+
+
+def _connection(made: Any, api_url: str) -> type:
+    """PyGithub's connection on `made`, flagops' session (`http.session`): PyGithub's own
+    follows a next page to any subdomain of the API's host (`*.github.com` and
+    `*.githubusercontent.com` for api.github.com), on any port, over plain http too, with the
+    token; and reads answers without end. Every connection PyGithub opens, to any host, is
+    this one."""
+    from github.Requester import HTTPSRequestsConnectionClass
+
+    scheme = urlsplit(api_url).scheme
+
+    class _OnOurSession(HTTPSRequestsConnectionClass):
+        def __init__(self, host: str, port: int | None = None, *args: Any,
+                     **kwargs: Any) -> None:
+            super().__init__(host, port, *args, **kwargs)
+            self.session.close()
+            self.session = made
+            self.protocol = scheme
+            self.port = port or DEFAULT_PORTS[scheme]
+
+        def getresponse(self) -> Any:
+            answer = super().getresponse()
+            if self.verb == "GET" and answer.status == 202:
+                raise NotReady()
+            return answer
+
+    return _OnOurSession
+
+
+_CONNECTION_CLASSES = ("_Requester__connectionClass", "_Requester__httpConnectionClass",
+                       "_Requester__httpsConnectionClass")
+"""Where a PyGithub Requester keeps the classes it opens connections with (the API's, and
+another host's for an absolute next page): PyGithub's own seam for them,
+`Requester.injectConnectionClasses`, is global to the process."""
+
+
+def _send_through(requester: Any, connection: type) -> None:
+    missing = [name for name in _CONNECTION_CLASSES if not hasattr(requester, name)]
+    if missing:  # never fall back to PyGithub's connections: the token would go with them
+        raise MissingLibrary("this PyGithub keeps its connections elsewhere: flagops cannot "
+                             "hold it to the configured API; pip install 'PyGithub>=2.1,<3'")
+    for name in _CONNECTION_CLASSES:
+        setattr(requester, name, connection)
 
 
 def _as_listed(item: Any) -> Any:

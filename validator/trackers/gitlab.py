@@ -22,7 +22,7 @@ from validator.trackers.base import (
     not_the_api,
     url_from,
 )
-from validator.trackers.http import Settings, reset_text, session, transport_message
+from validator.trackers.http import Settings, begin, reset_text, session, transport_message
 
 _STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
 NOT_THE_API = not_the_api("GitLab")
@@ -35,7 +35,7 @@ class GitLab:
         self.name = f"GitLab ({api_url})"
         self._settings = settings
         self._headers: dict[str, str] = {}
-        made = session(settings, api_url)
+        made = self._session = session(settings, api_url)
         made.hooks["response"].append(self._remember)
         # keep_base_url: a next page's link is read on our base URL, not where the server
         # says (python-gitlab would otherwise warn with the server's text, then go there).
@@ -74,7 +74,8 @@ class GitLab:
             project = self._project(thread.project)
             parents = project.issues if thread.kind == "issue" else project.mergerequests
             parent = parents.get(thread.number, lazy=True)
-            for note in parent.notes.list(iterator=True, sort="asc", order_by="created_at"):
+            for note in parent.notes.list(iterator=True, sort="asc", order_by="created_at",
+                                          per_page=100):
                 if marker in str(note.body or "") and _author_id(note.attributes) == me:
                     if mode == "once":
                         return "present"
@@ -102,9 +103,11 @@ class GitLab:
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        """Every failure as one TrackerError, worded by status, never with the request."""
+        """One operation: its own budget of requests (`http.begin`), and every failure as one
+        TrackerError, worded by status, never with the request."""
         import gitlab
 
+        begin(self._session)
         try:
             yield
         except gitlab.exceptions.GitlabError as error:
