@@ -155,3 +155,24 @@ def test_a_next_page_on_a_subdomain_never_carries_the_token(
         code, _, err = run(repo.path, "announce", "--base", base, capsys=capsys)
     assert proxy.seen == [], proxy.seen
     assert code == 1 and "another host" in err and TOKEN not in err, err
+
+
+# the URL an opened issue is answered with ----------------------------------------------------
+
+@pytest.mark.parametrize("url", ["https://elsewhere.example/owner/flags/issues/2",
+                                 "https://{host}/{project}/issues/2\nstage: enabled",
+                                 "javascript:alert(1)", "https://{host}/{project}/pull/2"])
+def test_an_opened_issues_url_must_be_an_issue_on_the_trackers_host(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str) -> None:
+    # The answer's html_url / web_url went into the flag file as it was: a link to another
+    # site, or text with a line break, kept as the flag's rollout issue.
+    host = "github.com" if forge.kind == "github" else "gitlab.com"
+    url = url.format(host=host, project=PROJECT[forge.kind])
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)})
+    before = (root / "flags" / "demo.yml").read_bytes()
+    key = "html_url" if forge.kind == "github" else "web_url"
+    forge.faults.append(Fault(201, body={"number": 2, "iid": 2, "state": "open", key: url}))
+    code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
+    assert code == 1 and f"which is no issue on {host}" in err, err
+    assert len(err.strip().splitlines()) == 1 and "\x1b" not in err, err
+    assert (root / "flags" / "demo.yml").read_bytes() == before
