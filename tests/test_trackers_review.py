@@ -176,3 +176,46 @@ def test_an_opened_issues_url_must_be_an_issue_on_the_trackers_host(
     assert code == 1 and f"which is no issue on {host}" in err, err
     assert len(err.strip().splitlines()) == 1 and "\x1b" not in err, err
     assert (root / "flags" / "demo.yml").read_bytes() == before
+
+
+# a secondary rate limit is no permission ---------------------------------------------------
+
+@pytest.mark.parametrize("forge", ["github"], indirect=True)  # GitLab limits with 429 only
+@pytest.mark.parametrize("headers", [{"Retry-After": "60"}, {}], ids=["retry-after", "message"])
+def test_a_secondary_rate_limit_stops_the_asking_in_one_warning(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        headers: dict[str, str]) -> None:
+    # GitHub's secondary limits answer 403 with the primary count left as it was (a
+    # Retry-After, or only the message): each link became FO502, "the token may not read it",
+    # and every further link asked the limited server again.
+    project = PROJECT["github"]
+    for number in (1, 2):
+        forge.add_issue(project, number)
+    forge.faults.append(Fault(403, {"X-RateLimit-Remaining": "4000", **headers}, body={
+        "message": "You have exceeded a secondary rate limit. Please wait a few minutes."}))
+    root = tree(tmp_path, "github", {name: flag_text("github", name, rollout=number)
+                                     for number, name in enumerate(("a_one", "b_two"), 1)})
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "FO502" not in out and out.count("FO505") == 1, out + err
+    assert "rate limited (403, a secondary limit)" in out and code == 0, out
+    assert ("retry after 60 s" in out) == bool(headers) and len(forge.requests) == 1
+
+
+# a link names the issue flagops asks about --------------------------------------------------
+
+@pytest.mark.parametrize("path", ["{owner}/../issues/1", "../../issues/1",
+                                  "{owner}/%2e%2e/issues/1", "{owner}/r%2F..%2Fx/issues/1"])
+def test_a_project_path_with_dot_segments_is_no_issue_link(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str) -> None:
+    # `owner/..` was sent as it is, and resolved on the way: GitHub was asked for
+    # /repos/issues/1, GitLab (`..`) for /api/v4/issues/1, an issue the URL does not show.
+    owner = PROJECT[forge.kind].split("/")[0]
+    host = "github.com" if forge.kind == "github" else "gitlab.com"
+    path = path.format(owner=owner)
+    url = f"https://{host}/{path}" if forge.kind == "github" else \
+        f"https://{host}/{path.replace('/issues/', '/-/issues/')}"
+    text = flag_text(forge.kind, rollout=1).replace(
+        f"rollout_issue_url: {test_trackers.issue_url(forge.kind, 1)}", f"rollout_issue_url: {url}")
+    root = tree(tmp_path, forge.kind, {"demo": text})
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "warning FO506" in out and code == 0 and forge.requests == [], out + err

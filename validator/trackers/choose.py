@@ -25,6 +25,7 @@ Kind = Literal["github", "gitlab"]
 _GITLAB_ITEM = re.compile(r"^/(?P<project>[^/].*?)/-/(?P<what>issues|work_items|merge_requests)"
                           r"/(?P<number>[0-9]+)/?$")
 _GITHUB_ITEM = re.compile(r"^/(?P<project>[^/]+/[^/]+)/(?P<what>issues|pull)/(?P<number>[0-9]+)/?$")
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 GITLAB_TOKENS = ("FLAGOPS_GITLAB_TOKEN", "GITLAB_TOKEN")
 GITHUB_TOKENS = ("GITHUB_TOKEN",)
 
@@ -55,11 +56,19 @@ def link(url: str, policy: Policy) -> Link | None:
     found = (_GITHUB_ITEM if kind == "github" else _GITLAB_ITEM).match(parts.path) \
         if kind else None
     number = whole_number(found["number"]) if found else None
-    if kind is None or found is None or number is None:
+    if kind is None or found is None or number is None or not _plain(found["project"]):
         return None  # a number of 5,000 digits is no issue (and int() refuses it)
     thread_kind: ThreadKind = "issue" if found["what"] in ("issues", "work_items") \
         else "merge_request"
     return Link(host, kind, Thread(found["project"], number, thread_kind))
+
+
+def _plain(project: str) -> bool:
+    """A project path as both trackers spell one: names of letters, digits, `_`, `.` and `-`.
+    `..` is sent as it is (`owner/..` asked GitHub for /repos/issues/1, GitLab's `..` its
+    /api/v4/issues/1), and `%2e%2e` or `%2F` are decoded by a server: a link must name the
+    issue flagops asks about."""
+    return all(_NAME.fullmatch(name) and name not in (".", "..") for name in project.split("/"))
 
 
 def project_of(policy: Policy) -> tuple[str, Kind, str]:

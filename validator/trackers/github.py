@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from validator.digits import whole_number
 from validator.trackers.base import (
     GONE,
     Issue,
@@ -217,14 +218,27 @@ def _headers(error: Any) -> dict[str, str]:
 
 
 def _rate_limited(error: Any) -> bool:
-    return int(error.status) in (403, 429) and _headers(error).get("x-ratelimit-remaining") == "0"
+    """A 403 or 429 of a rate limit, not of a permission: the primary limit spent
+    (`x-ratelimit-remaining: 0`), or a secondary one, whose answer leaves the primary's count
+    as it was and says so with a `Retry-After` or only in its message. Taken for a permission,
+    each link it answered became an FO502 error blaming the flag file."""
+    if int(error.status) not in (403, 429):
+        return False
+    headers = _headers(error)
+    message = error.data.get("message") if isinstance(error.data, dict) else None
+    return headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers or \
+        "rate limit" in str(message or "").lower()
 
 
 def _answer(error: Any) -> str:
     status = int(error.status)
     if _rate_limited(error):
-        reset = reset_text(_headers(error).get("x-ratelimit-reset"))
-        return f"rate limit exhausted ({status}){reset}"
+        headers = _headers(error)
+        if headers.get("x-ratelimit-remaining") != "0":
+            wait = whole_number(headers.get("retry-after", ""))
+            return f"rate limited ({status}, a secondary limit)" + \
+                (f"; retry after {wait} s" if wait is not None else "")
+        return f"rate limit exhausted ({status}){reset_text(headers.get('x-ratelimit-reset'))}"
     if status == 401:
         return "401: the token was refused (GITHUB_TOKEN: expired or wrong)"
     if status == 403:
