@@ -127,6 +127,19 @@ def test_an_answer_that_trickles_ends_at_the_timeout(
     assert code == 0 and out.count("FO505") == 1 and time.monotonic() - started < 3.5
 
 
+def test_a_retried_answer_is_not_read_to_its_end(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Before it retries a 429 or 5xx, urllib3 reads the answer's body to its end and drops it
+    # (drain_conn): an endless one, or one trickled, held the retry for as long as it ran.
+    forge.add_issue(PROJECT[forge.kind], 1, state="closed")
+    forge.faults.append(Fault(503, body=Raw([b" "] * 40, pause=0.1)))  # type: ignore[arg-type]
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    started = time.monotonic()
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "FO504" in out and "FO505" not in out and code == 1, out + err
+    assert time.monotonic() - started < 2 and len(forge.requests) == 2
+
+
 # the token stays on the configured API's origin ------------------------------------------
 
 @pytest.mark.parametrize("forge", ["github"], indirect=True)  # python-gitlab: keep_base_url

@@ -83,6 +83,12 @@ def retry(settings: Settings) -> Any:
                 raise _too_long(seconds)
             return seconds
 
+        def increment(self, *args: Any, **kwargs: Any) -> Any:
+            answer = kwargs.get("response")
+            if answer is not None:  # urllib3 then reads a retried answer's body to its end,
+                answer.close()      # however long it runs or trickles: none is needed
+            return super().increment(*args, **kwargs)
+
         def is_retry(self, method: str, status_code: int,
                      has_retry_after: bool = False) -> bool:
             if method.upper() == "POST" and status_code != 429:  # it may have been done
