@@ -123,7 +123,23 @@ def test_an_answer_that_trickles_ends_at_the_timeout(
     root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
     started = time.monotonic()
     code, out, err = run(root, "validate", "--check-links", capsys=capsys)
-    assert "the answer took more than 1 s to arrive (FLAGOPS_HTTP_TIMEOUT)" in out, out + err
+    assert "the answer took more than 2 s to arrive (twice FLAGOPS_HTTP_TIMEOUT)" in out, \
+        out + err
+    assert code == 0 and out.count("FO505") == 1 and time.monotonic() - started < 3.5
+
+
+def test_headers_that_trickle_end_at_twice_the_timeout(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each header line in time for the per-read timeout, and never the blank line that ends
+    # them: http.client reads up to 100 lines of 64 KiB, a byte at a time if need be.
+    monkeypatch.setenv("FLAGOPS_HTTP_TIMEOUT", "1")
+    forge.faults.append(Fault(200, body=Raw([b"{}"], head=40, pause=0.1)))  # type: ignore[arg-type]
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    started = time.monotonic()
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "the answer took more than 2 s to arrive (twice FLAGOPS_HTTP_TIMEOUT)" in out, \
+        out + err
     assert code == 0 and out.count("FO505") == 1 and time.monotonic() - started < 3.5
 
 

@@ -30,11 +30,13 @@ class Fault:
 @dataclass
 class Raw:
     """A body sent as it is, not as JSON: bytes no parser reads, or chunks written `pause`
-    seconds apart under an announced `length` (an answer that trickles, or never ends)."""
+    seconds apart under an announced `length` (an answer that trickles, or never ends); and
+    `head` header lines written `pause` seconds apart before the others."""
 
     chunks: Iterable[bytes]
     length: int | None = None
     pause: float = 0.0
+    head: int = 0
 
 
 @dataclass
@@ -190,6 +192,10 @@ def serve(forge: ServedT) -> Iterator[ServedT]:
             length = raw.length if raw.length is not None else sum(map(len, chunks))
             try:
                 self.send_response(status)
+                for _ in range(raw.head):
+                    self.flush_headers()
+                    time.sleep(raw.pause)
+                    self.send_header("X-Slow", "1")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(length))
                 for key, value in extra.items():

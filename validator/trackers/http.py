@@ -2,11 +2,11 @@
 settings tests shrink (FLAGOPS_HTTP_TIMEOUT, FLAGOPS_HTTP_RETRIES, FLAGOPS_HTTP_BACKOFF).
 
 Both libraries send through one session of ours (`session`): it sends nothing outside the
-configured API's origin, takes at most `MAX_BODY` bytes of an answer and `timeout` seconds to
-read it (a read timeout alone is per byte: an answer that trickles one byte a second never
-trips it), and, when a tracker opens an operation (`begin`), at most `MAX_REQUESTS` requests
-for it: a next page that links to itself, or a redirect or "not ready yet" without end, would
-otherwise be followed forever.
+configured API's origin, takes at most `MAX_BODY` bytes of an answer and `Settings.arrival`
+seconds for its head and again for its body (a read timeout alone is per read: an answer that
+trickles a byte a second never trips it), and, when a tracker opens an operation (`begin`), at
+most `MAX_REQUESTS` requests for it: a next page that links to itself, or a redirect or "not
+ready yet" without end, would otherwise be followed forever.
 
 Retries are urllib3's, mounted on the session, because neither library bounds
 its own: python-gitlab retries 10 times and sleeps whatever `Retry-After` says, PyGithub's
@@ -18,6 +18,7 @@ worse than a clear failure. A read timeout is not retried: the server is slow, o
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Mapping
@@ -44,6 +45,13 @@ class Settings:
     timeout: float = 20.0
     retries: int = 3
     backoff: float = 0.5
+
+    @property
+    def arrival(self) -> float:
+        """Seconds an answer's head, then its body, may take in all: the timeout is per read
+        of the socket, and a server that sends a byte a second never trips it. Twice the
+        timeout, so that a server that sends nothing is said by the timeout first."""
+        return 2 * self.timeout
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -146,7 +154,6 @@ def session(settings: Settings, api_url: str) -> Any:
     `send`), reads each answer within bounds (`_read`), and counts requests once `begin`
     starts an operation (`sync` starts none: its pages are its own)."""
     import requests
-    from requests.adapters import HTTPAdapter
 
     home = origin(api_url)
 
@@ -164,11 +171,74 @@ def session(settings: Settings, api_url: str) -> Any:
             return super().send(request, **kwargs)
 
     made = _OneOrigin()
-    adapter = HTTPAdapter(max_retries=retry(settings))
+    adapter = _adapter(settings)
     made.mount("http://", adapter)
     made.mount("https://", adapter)
     made.hooks["response"].append(lambda response, *_, **__: _read(response, settings))
     return made
+
+
+def _adapter(settings: Settings) -> Any:
+    """requests' adapter with the bounded retry, whose connections take at most `arrival`
+    seconds in all for an answer's status line and headers (`_timed`)."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class _Pool(HTTPConnectionPool):
+        ConnectionCls = _timed(HTTPConnection, settings)
+
+    class _TlsPool(HTTPSConnectionPool):
+        ConnectionCls = _timed(HTTPSConnection, settings)
+
+    class _Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
+
+    return _Adapter(max_retries=retry(settings))
+
+
+def _timed(base: Any, settings: Settings) -> Any:
+    """A urllib3 connection that cuts its socket when the status line and headers have not
+    all arrived `arrival` seconds after it began to wait for them. The cut (a shutdown from a
+    timer thread, the one way to end a read another thread is blocked in) is then said as
+    the answer being too slow."""
+    import socket
+    import threading
+
+    class _Timed(base):  # type: ignore[misc]
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            late = threading.Event()
+            sock = self.sock
+
+            def cut() -> None:
+                late.set()
+                with contextlib.suppress(OSError):  # the plain socket's shutdown: TLS's
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)  # unwraps it under the reader
+
+            timer = threading.Timer(settings.arrival, cut)
+            timer.daemon = True
+            timer.start()
+            try:
+                answer = super().getresponse(*args, **kwargs)
+            except Exception:
+                if late.is_set():
+                    raise _slow(settings) from None
+                raise
+            finally:
+                timer.cancel()
+            if late.is_set():  # the cut can read as the headers' end, and the answer as whole
+                answer.close()
+                raise _slow(settings)
+            return answer
+
+    return _Timed
+
+
+def _slow(settings: Settings) -> Unbounded:
+    return Unbounded(f"the answer took more than {settings.arrival:g} s to arrive (twice "
+                     "FLAGOPS_HTTP_TIMEOUT)")
 
 
 def begin(made: Any) -> None:
@@ -178,19 +248,18 @@ def begin(made: Any) -> None:
 
 def _read(response: Any, settings: Settings) -> Any:
     """The answer's body, read now (hooks run before requests reads it) within `MAX_BODY`
-    bytes and `timeout` seconds in all; kept where requests keeps what it read. `read1`
+    bytes and `arrival` seconds in all; kept where requests keeps what it read. `read1`
     returns what one read of the socket brings: requests' own chunks wait until each is full,
     and so past any deadline."""
-    deadline = time.monotonic() + settings.timeout
+    deadline = time.monotonic() + settings.arrival
     chunks: list[bytes] = []
     size = 0
     while chunk := _read1(response.raw):
         size += len(chunk)
         if size > MAX_BODY or time.monotonic() > deadline:
             response.close()
-            raise Unbounded(f"answered more than {MAX_BODY // 2**20} MiB" if size > MAX_BODY
-                            else f"the answer took more than {settings.timeout:g} s to "
-                            "arrive (FLAGOPS_HTTP_TIMEOUT)")
+            raise Unbounded(f"answered more than {MAX_BODY // 2**20} MiB") \
+                if size > MAX_BODY else _slow(settings)
         chunks.append(chunk)
     response._content = b"".join(chunks)
     response._content_consumed = True
