@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 import test_trackers
-from test_trackers import PROJECT, Elsewhere, _off_then_staging, flag_text, run, tree
+from test_trackers import (
+    PROJECT,
+    Elsewhere,
+    _off_then_staging,
+    _review_env,
+    flag_text,
+    run,
+    tree,
+)
 from test_trackers_text import sample
 from tracker_stand_in import TOKEN, Fault, Forge, Raw, serve
 
@@ -158,25 +166,49 @@ def test_a_retried_answer_is_not_read_to_its_end(
 
 # the token stays on the configured API's origin ------------------------------------------
 
+def _sibling_proxy(forge: Forge, monkeypatch: pytest.MonkeyPatch, proxy: Elsewhere) -> None:
+    """The API at localhost:PORT, and every other host through `proxy` on 127.0.0.1: PyGithub
+    takes `x.localhost` for a subdomain of the API's host, which resolves nowhere here, so
+    what reaches the proxy is what would have reached that host."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    port = forge.base.rsplit(":", 1)[1]
+    monkeypatch.setenv("GITHUB_API_URL", f"http://localhost:{port}")
+    monkeypatch.setenv("http_proxy", proxy.base)
+    monkeypatch.setenv("no_proxy", f"localhost:{port}")
+
+
+@pytest.mark.parametrize("forge", ["github"], indirect=True)
+def test_a_comment_whose_own_url_is_on_a_subdomain_is_not_edited_there(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # PyGithub edits a comment at the `url` its listing answered: PATCH, with the token, to
+    # any subdomain of the API's host.
+    _review_env(forge, tmp_path, monkeypatch)
+    forge.notes[(PROJECT["github"], "issue", 7)] = [{
+        "id": 1, "body": "<!-- flagops-plan -->\nold plan", **forge.author(forge.login, 77),
+        "url": f"http://x.localhost:9/repos/{PROJECT['github']}/issues/comments/1"}]
+    repo, base, _ = _off_then_staging(forge, tmp_path)
+    with serve(Elsewhere()) as proxy:
+        _sibling_proxy(forge, monkeypatch, proxy)
+        code, _, err = run(repo.path, "plan", "--base", base, "--comment", capsys=capsys)
+    assert proxy.seen == [], proxy.seen
+    assert code == 1 and "another host" in err and TOKEN not in err, err
+
+
 @pytest.mark.parametrize("forge", ["github"], indirect=True)  # python-gitlab: keep_base_url
 def test_a_next_page_on_a_subdomain_never_carries_the_token(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     # PyGithub follows a next page to any subdomain of the API's host (`*.github.com`,
     # `*.githubusercontent.com` from api.github.com), on any port and over plain http, with
-    # the Authorization header. `x.localhost` resolves nowhere here, so a proxy on 127.0.0.1
-    # stands for it: what reaches the proxy is what would have reached that host.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy",
-                 "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    port = forge.base.rsplit(":", 1)[1]
-    monkeypatch.setenv("GITHUB_API_URL", f"http://localhost:{port}")
+    # the Authorization header.
     project = PROJECT["github"]
     forge.add_issue(project, 1)
     repo, base, _ = _off_then_staging(forge, tmp_path)
     with serve(Elsewhere()) as proxy:
-        monkeypatch.setenv("http_proxy", proxy.base)
-        monkeypatch.setenv("no_proxy", f"localhost:{port}")
+        _sibling_proxy(forge, monkeypatch, proxy)
         sibling = f'<http://x.localhost:9/repos/{project}/issues/1/comments?page=2>; rel="next"'
         page = {"id": 5, "body": "a comment", "url": "", **forge.author("mallory", 13)}
         forge.faults += [Fault(200, body={"login": forge.login}),
