@@ -28,6 +28,12 @@ forge = test_trackers.forge
 """Each test against GitHub's stand-in and GitLab's, with each CI's variables set."""
 
 
+def _linked(kind: str, url: str, *, stage: str = "off") -> str:
+    """A flag file whose rollout_issue_url is `url`."""
+    return flag_text(kind, rollout=1, stage=stage).replace(
+        f"rollout_issue_url: {test_trackers.issue_url(kind, 1)}", f"rollout_issue_url: {url}")
+
+
 # an issue deleted: that link's finding, not the tracker failing ----------------------------
 
 def test_a_deleted_issue_is_fo501_and_the_other_links_are_still_checked(
@@ -222,7 +228,8 @@ def test_a_next_page_on_a_subdomain_never_carries_the_token(
 
 @pytest.mark.parametrize("url", ["https://elsewhere.example/owner/flags/issues/2",
                                  "https://{host}/{project}/issues/2\nstage: enabled",
-                                 "javascript:alert(1)", "https://{host}/{project}/pull/2"])
+                                 "javascript:alert(1)", "https://{host}/{project}/pull/2",
+                                 "https://[::1/{project}/issues/2"])
 def test_an_opened_issues_url_must_be_an_issue_on_the_trackers_host(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str) -> None:
     # The answer's html_url / web_url went into the flag file as it was: a link to another
@@ -275,8 +282,39 @@ def test_a_project_path_with_dot_segments_is_no_issue_link(
     path = path.format(owner=owner)
     url = f"https://{host}/{path}" if forge.kind == "github" else \
         f"https://{host}/{path.replace('/issues/', '/-/issues/')}"
-    text = flag_text(forge.kind, rollout=1).replace(
-        f"rollout_issue_url: {test_trackers.issue_url(forge.kind, 1)}", f"rollout_issue_url: {url}")
-    root = tree(tmp_path, forge.kind, {"demo": text})
+    root = tree(tmp_path, forge.kind, {"demo": _linked(forge.kind, url)})
     code, out, err = run(root, "validate", "--check-links", capsys=capsys)
     assert "warning FO506" in out and code == 0 and forge.requests == [], out + err
+
+
+# URLs urlsplit refuses -----------------------------------------------------------------------
+
+UNREADABLE = ["https://github.com\uff03x/owner/flags/issues/1", "https://[::1/owner/flags/issues/1"]
+"""URLs a flag file may hold (https, a host, no space) that urlsplit refuses with ValueError:
+a host NFKC turns into one holding `#`, an IPv6 bracket never closed."""
+
+
+@pytest.mark.parametrize("url", UNREADABLE)
+def test_a_link_urlsplit_refuses_is_fo506_not_an_internal_error(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str) -> None:
+    root = tree(tmp_path, forge.kind, {"demo": _linked(forge.kind, url)})
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "internal error" not in err and code == 0, err
+    assert "warning FO506" in out and forge.requests == [], out + err
+    repo, base, _ = _off_then_staging(forge, tmp_path / "announce")
+    repo.write("flags/demo.yml", _linked(forge.kind, url, stage="staging"))
+    repo.commit("url", at=int(time.time()) - 60)
+    code, _, err = run(repo.path, "announce", "--base", base, capsys=capsys)
+    assert "internal error" not in err and code == 1, err
+    assert "is not an issue on a known tracker" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_tracker_urlsplit_refuses_is_one_line(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)},
+                tracker=False)
+    (root / "pyproject.toml").write_text('[tool.flagops]\ntracker = "https://[::1/group/flags"\n',
+                                         encoding="utf-8")
+    code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
+    assert "internal error" not in err and code == 1, err
+    assert "is no URL a client can read" in err and forge.requests == [], err
