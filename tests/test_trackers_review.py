@@ -318,3 +318,19 @@ def test_a_tracker_urlsplit_refuses_is_one_line(
     code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
     assert "internal error" not in err and code == 1, err
     assert "is no URL a client can read" in err and forge.requests == [], err
+
+
+@pytest.mark.parametrize("api", ["http://[::1/api", "http://127.0.0.1:abc/api",
+                                 "http://127.0.0.1:99999/api", "ftp://127.0.0.1/api", "api"])
+def test_an_api_url_no_client_can_use_is_one_warning(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, api: str) -> None:
+    # PyGithub asserted the scheme, read None's attributes, and urlsplit raised on the port:
+    # internal errors (exit 3) from a CI variable set wrong.
+    variable = "GITHUB_API_URL" if forge.kind == "github" else "CI_API_V4_URL"
+    monkeypatch.setenv(variable, api)
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "internal error" not in err and code == 0, err
+    assert out.count("FO505") == 1 and f"{variable}: {api} is not the http(s) URL of an API" \
+        in out, out + err

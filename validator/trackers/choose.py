@@ -127,8 +127,23 @@ def tracker(host: str, kind: Kind, environ: Mapping[str, str]) -> Tracker:
 def _api(environ: Mapping[str, str], host: str, variable: str, server: str, default: str) -> str:
     given, where = environ.get(variable), environ.get(server)
     if given and (not where or host_of(where) == host):
-        return given
+        return _readable(given, variable)
     return default
+
+
+def _readable(api: str, variable: str) -> str:
+    """The API URL a CI variable gives, when it is one: http(s), a host, a port that is a
+    number. Neither library says otherwise in a line (PyGithub asserts the scheme, and
+    urlsplit raises on a port of `abc` or 99999)."""
+    parts = _parts(api)
+    try:
+        fine = parts is not None and parts.scheme in ("http", "https") and \
+            bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:
+        fine = False
+    if not fine:
+        raise TrackerError(variable, f"{api} is not the http(s) URL of an API")
+    return api
 
 
 def _token(environ: Mapping[str, str], names: tuple[str, ...], name: str, host: str,
