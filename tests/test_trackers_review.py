@@ -334,3 +334,31 @@ def test_an_api_url_no_client_can_use_is_one_warning(
     assert "internal error" not in err and code == 0, err
     assert out.count("FO505") == 1 and f"{variable}: {api} is not the http(s) URL of an API" \
         in out, out + err
+
+
+# the token in the server's own words --------------------------------------------------------
+
+@pytest.mark.parametrize("status", [400, 422])
+def test_a_token_the_server_echoes_is_in_no_line_and_no_report(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], status: int) -> None:
+    # A proxy's or firewall's error page may echo the request's headers; its text went into
+    # the FO505 line as it was, and so into report files (SARIF here), which no CI masks.
+    echo = f"Bad request. Authorization: token {TOKEN}; PRIVATE-TOKEN: {TOKEN}"
+    forge.faults.append(Fault(status, body={"message": echo}))
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    report = tmp_path / "report.sarif"
+    code, out, err = run(root, "validate", "--check-links", "--format", "sarif", "--output",
+                         str(report), capsys=capsys)
+    shown = out + err + report.read_text(encoding="utf-8")
+    assert code == 0 and "FO505" in shown and "[token]" in shown, shown
+    assert TOKEN not in shown and TOKEN[:12] not in shown
+
+
+def test_a_token_in_an_opened_issues_url_is_not_shown(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)})
+    key = "html_url" if forge.kind == "github" else "web_url"
+    forge.faults.append(Fault(201, body={key: f"https://elsewhere.example/?t={TOKEN}"}))
+    code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
+    assert code == 1 and "no issue on" in err and "[token]" in err, err
+    assert TOKEN not in err

@@ -53,12 +53,14 @@ def _open(policy: Policy, title: str, body: str, field: str) -> str:
     """Opens the issue; its URL is the server's answer, written into the flag file as it is,
     so it must be an issue on the tracker's own host: any other (`https://elsewhere/…`, a
     line break and a YAML key) is refused, naming the issue to find by hand."""
-    from validator.trackers.choose import link, project_of, tracker
+    from validator.trackers.base import hidden
+    from validator.trackers.choose import link, project_of, tokens, tracker
 
     host, kind, project = project_of(policy)
     url = tracker(host, kind, os.environ).create_issue(project, title, body)
     found = link(url, policy)
     if found is None or found.host != host or found.thread.kind != "issue":
-        raise UserError(f"the tracker opened the issue but answered {url!r} as its URL, which "
+        said = repr(hidden(url, *tokens(os.environ))[:300])
+        raise UserError(f"the tracker opened the issue but answered {said} as its URL, which "
                         f"is no issue on {host}: find it there and set {field} by hand")
     return url

@@ -51,6 +51,16 @@ def not_the_api(service: str) -> str:
     return f"answered with something that is not {service}'s API (a proxy, another service?)"
 
 
+def hidden(text: str, *secrets: str) -> str:
+    """Server text with each secret taken out: a proxy's or a firewall's error page may echo
+    the request's headers, token included, and the line goes to job logs and to report files
+    (SARIF, JUnit, Code Quality), which no CI masks."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[token]")
+    return text
+
+
 class TrackerError(UserError):
     """The tracker cannot answer: no token, refused, unreachable, rate limited. One line, never
     the token; `tracker` names the server so a caller can say it once per tracker."""

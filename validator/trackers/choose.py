@@ -163,6 +163,11 @@ def _token(environ: Mapping[str, str], names: tuple[str, ...], name: str, host: 
     raise TrackerError(name, f"no token: set {' or '.join(names)}")
 
 
+def tokens(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Every token a tracker may be given, to take out of server text (`base.hidden`)."""
+    return tuple(environ.get(name, "") for name in (*GITHUB_TOKENS, *GITLAB_TOKENS))
+
+
 def _require(module: str, package: str) -> None:
     """The client library, imported here so that its absence is one line, not a traceback."""
     import importlib

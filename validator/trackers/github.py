@@ -19,6 +19,7 @@ from validator.trackers.base import (
     NoteMode,
     Thread,
     TrackerError,
+    hidden,
     issue_from,
     not_the_api,
     url_from,
@@ -44,6 +45,7 @@ class GitHub:
 
         _silence_library_log()
         self.name = f"GitHub ({api_url})"
+        self._token = token
         # PyGithub takes whole seconds only (it asserts an int).
         self._settings = replace(settings, timeout=float(max(1, math.ceil(settings.timeout))))
         self._client = Github(base_url=api_url.rstrip("/"), auth=Auth.Token(token),
@@ -110,7 +112,7 @@ class GitHub:
         try:
             yield
         except GithubException as error:
-            raise TrackerError(self.name, _answer(error)) from None
+            raise TrackerError(self.name, _answer(error, self._token)) from None
         except (TypeError, KeyError, ValueError, AttributeError, BadAttributeException,
                 RecursionError):
             # PyGithub builds objects from whatever the server answered (a list of numbers,
@@ -230,7 +232,8 @@ def _rate_limited(error: Any) -> bool:
         "rate limit" in str(message or "").lower()
 
 
-def _answer(error: Any) -> str:
+def _answer(error: Any, token: str) -> str:
+    """One line for a refusal; the server's own text with the token taken out first."""
     status = int(error.status)
     if _rate_limited(error):
         headers = _headers(error)
@@ -247,4 +250,5 @@ def _answer(error: Any) -> str:
     if status == 404:
         return "404: not found, or not visible to the token"
     data = error.data if isinstance(error.data, dict) else {}
-    return f"answered {status}: {str(data.get('message', ''))[:200]}".rstrip(": ")
+    said = hidden(str(data.get("message", "")), token)[:200]  # taken out, then cut
+    return f"answered {status}: {said}".rstrip(": ")

@@ -18,6 +18,7 @@ from validator.trackers.base import (
     NoteMode,
     Thread,
     TrackerError,
+    hidden,
     issue_from,
     not_the_api,
     url_from,
@@ -33,6 +34,7 @@ class GitLab:
         import gitlab
 
         self.name = f"GitLab ({api_url})"
+        self._token = token
         self._settings = settings
         self._headers: dict[str, str] = {}
         made = self._session = session(settings, api_url)
@@ -115,7 +117,7 @@ class GitLab:
                 raise TrackerError(self.name, f"rate limit exhausted ({error.response_code})"
                                    f"{reset_text(self._headers.get('ratelimit-reset'))}") \
                     from None
-            raise TrackerError(self.name, _answer(error)) from None
+            raise TrackerError(self.name, _answer(error, self._token)) from None
         except (TypeError, KeyError, ValueError, AttributeError):
             # python-gitlab builds objects from whatever the server answered (an object where
             # a list belongs, null): the answer is not GitLab's API, and flagops says so.
@@ -133,7 +135,8 @@ def _author_id(data: Any) -> int | None:
     return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
-def _answer(error: Any) -> str:
+def _answer(error: Any, token: str) -> str:
+    """One line for a refusal; the server's own text with the token taken out first."""
     status = error.response_code
     if status == 401:
         return "401: the token was refused (FLAGOPS_GITLAB_TOKEN or GITLAB_TOKEN: expired or " \
@@ -145,4 +148,4 @@ def _answer(error: Any) -> str:
         return "404: not found, or not visible to the token"
     if status is None:  # python-gitlab could not read the answer (not JSON, not an object)
         return NOT_THE_API
-    return f"answered {status}: {str(error.error_message)[:200]}"
+    return f"answered {status}: {hidden(str(error.error_message), token)[:200]}"
