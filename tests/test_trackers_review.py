@@ -362,3 +362,19 @@ def test_a_token_in_an_opened_issues_url_is_not_shown(
     code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
     assert code == 1 and "no issue on" in err and "[token]" in err, err
     assert TOKEN not in err
+
+
+def test_a_netrc_entry_for_the_api_does_not_replace_the_token(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests puts a ~/.netrc login for the host over a session's requests unless the
+    # session sets its own auth (PyGithub's does; flagops' session, which both now use, must).
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password other-secret\n",
+                     encoding="utf-8")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    forge.add_issue(PROJECT[forge.kind], 1, state="closed")
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "FO504" in out and "FO505" not in out and code == 1, out + err

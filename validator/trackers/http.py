@@ -171,6 +171,7 @@ def session(settings: Settings, api_url: str) -> Any:
             return super().send(request, **kwargs)
 
     made = _OneOrigin()
+    made.auth = _as_set  # never ~/.netrc's: requests would put its login over the token
     adapter = _adapter(settings)
     made.mount("http://", adapter)
     made.mount("https://", adapter)
@@ -239,6 +240,11 @@ def _timed(base: Any, settings: Settings) -> Any:
 def _slow(settings: Settings) -> Unbounded:
     return Unbounded(f"the answer took more than {settings.arrival:g} s to arrive (twice "
                      "FLAGOPS_HTTP_TIMEOUT)")
+
+
+def _as_set(request: Any) -> Any:
+    """The request with the authentication its library set, and no other."""
+    return request
 
 
 def begin(made: Any) -> None:
