@@ -378,3 +378,14 @@ def test_a_netrc_entry_for_the_api_does_not_replace_the_token(
     root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
     code, out, err = run(root, "validate", "--check-links", capsys=capsys)
     assert "FO504" in out and "FO505" not in out and code == 1, out + err
+
+
+def test_a_pygithub_that_keeps_its_connections_elsewhere_is_refused_not_trusted() -> None:
+    # flagops holds PyGithub to the API's origin by the Requester's connection classes; a
+    # PyGithub without them would send through its own, which follow a next page to any
+    # subdomain with the token: refused in one line, never a silent fall back.
+    from validator.trackers.base import MissingLibrary
+    from validator.trackers.github import _send_through
+
+    with pytest.raises(MissingLibrary, match="keeps its connections elsewhere"):
+        _send_through(object(), type)
