@@ -157,6 +157,23 @@ def test_headers_that_trickle_end_at_twice_the_timeout(
     assert code == 0 and out.count("FO505") == 1 and time.monotonic() - started < 3.5
 
 
+def test_headers_that_trickle_through_a_proxy_end_at_twice_the_timeout(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # requests opens a proxy's connections from a manager of its own, whose pools were not
+    # timed. The stand-in serves as the proxy (it reads a request's absolute URL as its path).
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", forge.base)
+    monkeypatch.setenv("FLAGOPS_HTTP_TIMEOUT", "1")
+    forge.faults.append(Fault(200, body=Raw([b"{}"], head=40, pause=0.1)))  # type: ignore[arg-type]
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    started = time.monotonic()
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "the answer took more than 2 s to arrive" in out and code == 0, out + err
+    assert time.monotonic() - started < 3.5 and forge.requests[0][1].startswith("http://")
+
+
 def test_a_retried_answer_is_not_read_to_its_end(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Before it retries a 429 or 5xx, urllib3 reads the answer's body to its end and drops it

@@ -192,10 +192,20 @@ def _adapter(settings: Settings) -> Any:
     class _TlsPool(HTTPSConnectionPool):
         ConnectionCls = _timed(HTTPSConnection, settings)
 
+    pools = {"http": _Pool, "https": _TlsPool}
+
     class _Adapter(HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
+            self.poolmanager.pool_classes_by_scheme = pools
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            """An http(s) proxy's manager (HTTPS_PROXY in a CI), its pools timed too; a
+            SOCKS proxy's pools are its own, and keep only the per-read timeout."""
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            if not proxy.lower().startswith("socks"):
+                manager.pool_classes_by_scheme = pools
+            return manager
 
     return _Adapter(max_retries=retry(settings))
 
