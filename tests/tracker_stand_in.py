@@ -9,7 +9,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +25,18 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     body: dict[str, Any] = field(default_factory=lambda: {"message": "fault"})
+
+
+@dataclass
+class Raw:
+    """A body sent as it is, not as JSON: bytes no parser reads, or chunks written `pause`
+    seconds apart under an announced `length` (an answer that trickles, or never ends); and
+    `head` header lines written `pause` seconds apart before the others."""
+
+    chunks: Iterable[bytes]
+    length: int | None = None
+    pause: float = 0.0
+    head: int = 0
 
 
 @dataclass
@@ -175,15 +187,24 @@ def serve(forge: ServedT) -> Iterator[ServedT]:
             length = int(self.headers.get("Content-Length") or 0)
             status, payload, extra = forge.handle(self.command, self.path, self.headers,
                                                   self.rfile.read(length))
-            data = json.dumps(payload).encode()
+            raw = payload if isinstance(payload, Raw) else Raw([json.dumps(payload).encode()])
+            chunks = list(raw.chunks) if raw.length is None else raw.chunks
+            length = raw.length if raw.length is not None else sum(map(len, chunks))
             try:
                 self.send_response(status)
+                for _ in range(raw.head):
+                    self.flush_headers()
+                    time.sleep(raw.pause)
+                    self.send_header("X-Slow", "1")
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Length", str(length))
                 for key, value in extra.items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(data)
+                for chunk in chunks:
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+                    time.sleep(raw.pause)
             except OSError:  # the client gave up (a timeout test)
                 pass
 

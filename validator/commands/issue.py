@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if existing:
         raise UserError(f"{args.name} has a {args.kind} issue already ({field}: {existing}); "
                         "clear the field to open another")
-    url = _open(policy, title, body)
+    url = _open(policy, title, body, field)
     from validator.edit.issue_url import write_url
 
     write_url(root, here, field, url, policy)
@@ -49,8 +49,18 @@ def _issue(kind: str, root: Path, here: Located, policy: Policy) -> tuple[str, s
         render.cleanup_issue(here.flag, [ref.text() for ref in found])
 
 
-def _open(policy: Policy, title: str, body: str) -> str:
-    from validator.trackers.choose import project_of, tracker
+def _open(policy: Policy, title: str, body: str, field: str) -> str:
+    """Opens the issue; its URL is the server's answer, written into the flag file as it is,
+    so it must be an issue on the tracker's own host: any other (`https://elsewhere/…`, a
+    line break and a YAML key) is refused, naming the issue to find by hand."""
+    from validator.trackers.base import hidden
+    from validator.trackers.choose import link, project_of, tokens, tracker
 
     host, kind, project = project_of(policy)
-    return tracker(host, kind, os.environ).create_issue(project, title, body)
+    url = tracker(host, kind, os.environ).create_issue(project, title, body)
+    found = link(url, policy)
+    if found is None or found.host != host or found.thread.kind != "issue":
+        said = repr(hidden(url, *tokens(os.environ))[:300])
+        raise UserError(f"the tracker opened the issue but answered {said} as its URL, which "
+                        f"is no issue on {host}: find it there and set {field} by hand")
+    return url

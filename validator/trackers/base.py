@@ -23,6 +23,12 @@ class IssueState(StrEnum):
     FORBIDDEN = "forbidden"
 
 
+GONE = (404, 410)
+"""Answers to an issue's lookup that say it is not there: GitHub answers 410 Gone for an issue
+deleted from a repository the token can read. Either is that link's finding (FO501); taken for
+the tracker failing (FO505), it skipped every other link on the host."""
+
+
 @dataclass(frozen=True, slots=True)
 class Thread:
     """An issue, merge request or pull request: where notes go. `project` is `owner/repo` on
@@ -43,6 +49,16 @@ def not_the_api(service: str) -> str:
     """What a client library could not build objects from (not JSON, an object where a list
     belongs, null) says about the server."""
     return f"answered with something that is not {service}'s API (a proxy, another service?)"
+
+
+def hidden(text: str, *secrets: str) -> str:
+    """Server text with each secret taken out: a proxy's or a firewall's error page may echo
+    the request's headers, token included, and the line goes to job logs and to report files
+    (SARIF, JUnit, Code Quality), which no CI masks."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[token]")
+    return text
 
 
 class TrackerError(UserError):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from validator.digits import whole_number
 from validator.errors import UserError
@@ -25,6 +25,7 @@ Kind = Literal["github", "gitlab"]
 _GITLAB_ITEM = re.compile(r"^/(?P<project>[^/].*?)/-/(?P<what>issues|work_items|merge_requests)"
                           r"/(?P<number>[0-9]+)/?$")
 _GITHUB_ITEM = re.compile(r"^/(?P<project>[^/]+/[^/]+)/(?P<what>issues|pull)/(?P<number>[0-9]+)/?$")
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 GITLAB_TOKENS = ("FLAGOPS_GITLAB_TOKEN", "GITLAB_TOKEN")
 GITHUB_TOKENS = ("GITHUB_TOKEN",)
 
@@ -49,17 +50,42 @@ def kind_of(host: str, policy: Policy) -> Kind | None:
 
 def link(url: str, policy: Policy) -> Link | None:
     """The issue an URL names, or None when it names none on a known tracker."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    parts = _parts(url)
+    host = (parts.hostname or "").lower() if parts else ""
     kind = kind_of(host, policy)
     found = (_GITHUB_ITEM if kind == "github" else _GITLAB_ITEM).match(parts.path) \
-        if kind else None
+        if kind and parts else None
     number = whole_number(found["number"]) if found else None
-    if kind is None or found is None or number is None:
+    if kind is None or found is None or number is None or not _plain(found["project"]):
         return None  # a number of 5,000 digits is no issue (and int() refuses it)
     thread_kind: ThreadKind = "issue" if found["what"] in ("issues", "work_items") \
         else "merge_request"
     return Link(host, kind, Thread(found["project"], number, thread_kind))
+
+
+def _parts(url: str) -> SplitResult | None:
+    """The URL's parts; None for text urlsplit refuses, which a flag file's URL, a policy's
+    tracker or a CI variable may hold (`https://[::1/…`, a host with a fullwidth number sign
+    or solidus, which NFKC turns into `#` or `/`): it names no tracker, and the caller's line
+    says so."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
+def host_of(url: str) -> str:
+    """The URL's host, lowercased; "" when it has none, or is no URL (`_parts`)."""
+    parts = _parts(url)
+    return (parts.hostname or "").lower() if parts else ""
+
+
+def _plain(project: str) -> bool:
+    """A project path as both trackers spell one: names of letters, digits, `_`, `.` and `-`.
+    `..` is sent as it is (`owner/..` asked GitHub for /repos/issues/1, GitLab's `..` its
+    /api/v4/issues/1), and `%2e%2e` or `%2F` are decoded by a server: a link must name the
+    issue flagops asks about."""
+    return all(_NAME.fullmatch(name) and name not in (".", "..") for name in project.split("/"))
 
 
 def project_of(policy: Policy) -> tuple[str, Kind, str]:
@@ -67,7 +93,9 @@ def project_of(policy: Policy) -> tuple[str, Kind, str]:
     if not policy.tracker:
         raise UserError("no tracker: set `tracker` in [tool.flagops] to the project new issues "
                         "go to, e.g. https://gitlab.com/gitlab-org/gitlab")
-    parts = urlsplit(policy.tracker)
+    parts = _parts(policy.tracker)
+    if parts is None:
+        raise UserError(f"tracker {policy.tracker} is no URL a client can read")
     host = (parts.hostname or "").lower()
     kind = kind_of(host, policy)
     if kind is None:
@@ -98,9 +126,24 @@ def tracker(host: str, kind: Kind, environ: Mapping[str, str]) -> Tracker:
 
 def _api(environ: Mapping[str, str], host: str, variable: str, server: str, default: str) -> str:
     given, where = environ.get(variable), environ.get(server)
-    if given and (not where or (urlsplit(where).hostname or "").lower() == host):
-        return given
+    if given and (not where or host_of(where) == host):
+        return _readable(given, variable)
     return default
+
+
+def _readable(api: str, variable: str) -> str:
+    """The API URL a CI variable gives, when it is one: http(s), a host, a port that is a
+    number. Neither library says otherwise in a line (PyGithub asserts the scheme, and
+    urlsplit raises on a port of `abc` or 99999)."""
+    parts = _parts(api)
+    try:
+        fine = parts is not None and parts.scheme in ("http", "https") and \
+            bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:
+        fine = False
+    if not fine:
+        raise TrackerError(variable, f"{api} is not the http(s) URL of an API")
+    return api
 
 
 def _token(environ: Mapping[str, str], names: tuple[str, ...], name: str, host: str,
@@ -110,7 +153,7 @@ def _token(environ: Mapping[str, str], names: tuple[str, ...], name: str, host: 
     instance's token sent to gitlab.com (or GitHub Enterprise's to github.com) is a
     credential handed to another party, which could only refuse it anyway."""
     where = environ.get(server)
-    home = (urlsplit(where).hostname or "").lower() if where else None
+    home = host_of(where) if where else None
     for variable in names:
         if environ.get(variable):
             if home is not None and home != host:
@@ -118,6 +161,11 @@ def _token(environ: Mapping[str, str], names: tuple[str, ...], name: str, host: 
                                    f"({server}), and is sent to no other host")
             return environ[variable]
     raise TrackerError(name, f"no token: set {' or '.join(names)}")
+
+
+def tokens(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Every token a tracker may be given, to take out of server text (`base.hidden`)."""
+    return tuple(environ.get(name, "") for name in (*GITHUB_TOKENS, *GITLAB_TOKENS))
 
 
 def _require(module: str, package: str) -> None:

@@ -8,18 +8,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
+from validator.digits import whole_number
 from validator.trackers.base import (
+    GONE,
     Issue,
     IssueState,
+    MissingLibrary,
     NoteMode,
     Thread,
     TrackerError,
+    hidden,
     issue_from,
     not_the_api,
     url_from,
 )
-from validator.trackers.http import Settings, reset_text, retry, transport_message
+from validator.trackers.http import (
+    DEFAULT_PORTS,
+    Settings,
+    Unbounded,
+    begin,
+    reset_text,
+    retry,
+    session,
+    transport_message,
+)
 
 _STATES = {"open": IssueState.OPEN, "closed": IssueState.CLOSED}
 NOT_THE_API = not_the_api("GitHub")
@@ -31,12 +45,15 @@ class GitHub:
 
         _silence_library_log()
         self.name = f"GitHub ({api_url})"
+        self._token = token
         # PyGithub takes whole seconds only (it asserts an int).
         self._settings = replace(settings, timeout=float(max(1, math.ceil(settings.timeout))))
         self._client = Github(base_url=api_url.rstrip("/"), auth=Auth.Token(token),
                               timeout=int(self._settings.timeout), retry=retry(settings),
                               seconds_between_requests=None, seconds_between_writes=None,
-                              lazy=True)
+                              lazy=True, per_page=100)
+        self._session = session(self._settings, api_url)
+        _send_through(self._client.requester, _connection(self._session, api_url))
 
     def issue(self, project: str, number: int) -> Issue:
         from github import GithubException
@@ -46,8 +63,8 @@ class GitHub:
                 found = self._client.get_repo(project).get_issue(number)
                 return issue_from(self.name, found.raw_data, _STATES)
             except GithubException as error:
-                if error.status == 404 or (error.status == 403 and not _rate_limited(error)):
-                    return Issue(IssueState.MISSING if error.status == 404 else
+                if error.status in GONE or (error.status == 403 and not _rate_limited(error)):
+                    return Issue(IssueState.MISSING if error.status in GONE else
                                  IssueState.FORBIDDEN)
                 raise
 
@@ -86,17 +103,22 @@ class GitHub:
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        """Every failure as one TrackerError; the library's own messages are not shown, since
-        they print whole answers."""
+        """One operation: its own budget of requests (`http.begin`), and every failure as one
+        TrackerError; the library's own messages are not shown, since they print whole
+        answers."""
         from github import BadAttributeException, GithubException
 
+        begin(self._session)
         try:
             yield
         except GithubException as error:
-            raise TrackerError(self.name, _answer(error)) from None
-        except (TypeError, KeyError, ValueError, AttributeError, BadAttributeException):
+            raise TrackerError(self.name, _answer(error, self._token)) from None
+        except (TypeError, KeyError, ValueError, AttributeError, BadAttributeException,
+                RecursionError):
             # PyGithub builds objects from whatever the server answered (a list of numbers,
-            # a body that is no text): the answer is not GitHub's API, and flagops says so.
+            # a body that is no text, arrays nested past the parser's depth: RecursionError,
+            # which is a RuntimeError and must not read as a redirect): the answer is not
+            # GitHub's API, and flagops says so.
             raise TrackerError(self.name, NOT_THE_API) from None
         except (RuntimeError, AssertionError):
             # PyGithub's own refusals of where the server sends it: a redirect to another
@@ -109,6 +131,58 @@ class GitHub:
             if said is None:
                 raise
             raise TrackerError(self.name, said) from None
+
+
+class NotReady(Unbounded):
+    """A GET answered 202 Accepted: PyGithub asks again every 2 s, without end."""
+
+    def __init__(self) -> None:
+        super().__init__("answered 202 (not ready yet) to a read, which the API flagops "
+                         "asks never does")
+
+
+def _connection(made: Any, api_url: str) -> type:
+    """PyGithub's connection on `made`, flagops' session (`http.session`): PyGithub's own
+    follows a next page to any subdomain of the API's host (`*.github.com` and
+    `*.githubusercontent.com` for api.github.com), on any port, over plain http too, with the
+    token; and reads answers without end. Every connection PyGithub opens, to any host, is
+    this one."""
+    from github.Requester import HTTPSRequestsConnectionClass
+
+    scheme = urlsplit(api_url).scheme
+
+    class _OnOurSession(HTTPSRequestsConnectionClass):
+        def __init__(self, host: str, port: int | None = None, *args: Any,
+                     **kwargs: Any) -> None:
+            super().__init__(host, port, *args, **kwargs)
+            self.session.close()
+            self.session = made
+            self.protocol = scheme
+            self.port = port or DEFAULT_PORTS[scheme]
+
+        def getresponse(self) -> Any:
+            answer = super().getresponse()
+            if self.verb == "GET" and answer.status == 202:
+                raise NotReady()
+            return answer
+
+    return _OnOurSession
+
+
+_CONNECTION_CLASSES = ("_Requester__connectionClass", "_Requester__httpConnectionClass",
+                       "_Requester__httpsConnectionClass")
+"""Where a PyGithub Requester keeps the classes it opens connections with (the API's, and
+another host's for an absolute next page): PyGithub's own seam for them,
+`Requester.injectConnectionClasses`, is global to the process."""
+
+
+def _send_through(requester: Any, connection: type) -> None:
+    missing = [name for name in _CONNECTION_CLASSES if not hasattr(requester, name)]
+    if missing:  # never fall back to PyGithub's connections: the token would go with them
+        raise MissingLibrary("this PyGithub keeps its connections elsewhere: flagops cannot "
+                             "hold it to the configured API; pip install 'PyGithub>=2.1,<3'")
+    for name in _CONNECTION_CLASSES:
+        setattr(requester, name, connection)
 
 
 def _as_listed(item: Any) -> Any:
@@ -146,14 +220,28 @@ def _headers(error: Any) -> dict[str, str]:
 
 
 def _rate_limited(error: Any) -> bool:
-    return int(error.status) in (403, 429) and _headers(error).get("x-ratelimit-remaining") == "0"
+    """A 403 or 429 of a rate limit, not of a permission: the primary limit spent
+    (`x-ratelimit-remaining: 0`), or a secondary one, whose answer leaves the primary's count
+    as it was and says so with a `Retry-After` or only in its message. Taken for a permission,
+    each link it answered became an FO502 error blaming the flag file."""
+    if int(error.status) not in (403, 429):
+        return False
+    headers = _headers(error)
+    message = error.data.get("message") if isinstance(error.data, dict) else None
+    return headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers or \
+        "rate limit" in str(message or "").lower()
 
 
-def _answer(error: Any) -> str:
+def _answer(error: Any, token: str) -> str:
+    """One line for a refusal; the server's own text with the token taken out first."""
     status = int(error.status)
     if _rate_limited(error):
-        reset = reset_text(_headers(error).get("x-ratelimit-reset"))
-        return f"rate limit exhausted ({status}){reset}"
+        headers = _headers(error)
+        if headers.get("x-ratelimit-remaining") != "0":
+            wait = whole_number(headers.get("retry-after", ""))
+            return f"rate limited ({status}, a secondary limit)" + \
+                (f"; retry after {wait} s" if wait is not None else "")
+        return f"rate limit exhausted ({status}){reset_text(headers.get('x-ratelimit-reset'))}"
     if status == 401:
         return "401: the token was refused (GITHUB_TOKEN: expired or wrong)"
     if status == 403:
@@ -162,4 +250,5 @@ def _answer(error: Any) -> str:
     if status == 404:
         return "404: not found, or not visible to the token"
     data = error.data if isinstance(error.data, dict) else {}
-    return f"answered {status}: {str(data.get('message', ''))[:200]}".rstrip(": ")
+    said = hidden(str(data.get("message", "")), token)[:200]  # taken out, then cut
+    return f"answered {status}: {said}".rstrip(": ")

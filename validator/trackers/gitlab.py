@@ -12,16 +12,18 @@ from contextlib import contextmanager
 from typing import Any
 
 from validator.trackers.base import (
+    GONE,
     Issue,
     IssueState,
     NoteMode,
     Thread,
     TrackerError,
+    hidden,
     issue_from,
     not_the_api,
     url_from,
 )
-from validator.trackers.http import Settings, reset_text, session, transport_message
+from validator.trackers.http import Settings, begin, reset_text, session, transport_message
 
 _STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
 NOT_THE_API = not_the_api("GitLab")
@@ -32,9 +34,10 @@ class GitLab:
         import gitlab
 
         self.name = f"GitLab ({api_url})"
+        self._token = token
         self._settings = settings
         self._headers: dict[str, str] = {}
-        made = session(settings, api_url)
+        made = self._session = session(settings, api_url)
         made.hooks["response"].append(self._remember)
         # keep_base_url: a next page's link is read on our base URL, not where the server
         # says (python-gitlab would otherwise warn with the server's text, then go there).
@@ -55,9 +58,9 @@ class GitLab:
             try:
                 found = self._project(project).issues.get(number)
             except gitlab.exceptions.GitlabGetError as error:
-                if error.response_code == 404 or (error.response_code == 403 and
+                if error.response_code in GONE or (error.response_code == 403 and
                                                    not self._rate_limited()):
-                    return Issue(IssueState.MISSING if error.response_code == 404 else
+                    return Issue(IssueState.MISSING if error.response_code in GONE else
                                  IssueState.FORBIDDEN)
                 raise
             return issue_from(self.name, found.attributes, _STATES)
@@ -73,7 +76,8 @@ class GitLab:
             project = self._project(thread.project)
             parents = project.issues if thread.kind == "issue" else project.mergerequests
             parent = parents.get(thread.number, lazy=True)
-            for note in parent.notes.list(iterator=True, sort="asc", order_by="created_at"):
+            for note in parent.notes.list(iterator=True, sort="asc", order_by="created_at",
+                                          per_page=100):
                 if marker in str(note.body or "") and _author_id(note.attributes) == me:
                     if mode == "once":
                         return "present"
@@ -101,9 +105,11 @@ class GitLab:
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        """Every failure as one TrackerError, worded by status, never with the request."""
+        """One operation: its own budget of requests (`http.begin`), and every failure as one
+        TrackerError, worded by status, never with the request."""
         import gitlab
 
+        begin(self._session)
         try:
             yield
         except gitlab.exceptions.GitlabError as error:
@@ -111,7 +117,7 @@ class GitLab:
                 raise TrackerError(self.name, f"rate limit exhausted ({error.response_code})"
                                    f"{reset_text(self._headers.get('ratelimit-reset'))}") \
                     from None
-            raise TrackerError(self.name, _answer(error)) from None
+            raise TrackerError(self.name, _answer(error, self._token)) from None
         except (TypeError, KeyError, ValueError, AttributeError):
             # python-gitlab builds objects from whatever the server answered (an object where
             # a list belongs, null): the answer is not GitLab's API, and flagops says so.
@@ -129,7 +135,8 @@ def _author_id(data: Any) -> int | None:
     return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
-def _answer(error: Any) -> str:
+def _answer(error: Any, token: str) -> str:
+    """One line for a refusal; the server's own text with the token taken out first."""
     status = error.response_code
     if status == 401:
         return "401: the token was refused (FLAGOPS_GITLAB_TOKEN or GITLAB_TOKEN: expired or " \
@@ -141,4 +148,4 @@ def _answer(error: Any) -> str:
         return "404: not found, or not visible to the token"
     if status is None:  # python-gitlab could not read the answer (not JSON, not an object)
         return NOT_THE_API
-    return f"answered {status}: {str(error.error_message)[:200]}"
+    return f"answered {status}: {hidden(str(error.error_message), token)[:200]}"

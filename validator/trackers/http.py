@@ -1,7 +1,14 @@
 """What both clients share: a timeout on every request, bounded retries with backoff, and the
 settings tests shrink (FLAGOPS_HTTP_TIMEOUT, FLAGOPS_HTTP_RETRIES, FLAGOPS_HTTP_BACKOFF).
 
-Retries are urllib3's, mounted on the session of each library, because neither library bounds
+Both libraries send through one session of ours (`session`): it sends nothing outside the
+configured API's origin, takes at most `MAX_BODY` bytes of an answer and `Settings.arrival`
+seconds for its head and again for its body (a read timeout alone is per read: an answer that
+trickles a byte a second never trips it), and, when a tracker opens an operation (`begin`), at
+most `MAX_REQUESTS` requests for it: a next page that links to itself, or a redirect or "not
+ready yet" without end, would otherwise be followed forever.
+
+Retries are urllib3's, mounted on the session, because neither library bounds
 its own: python-gitlab retries 10 times and sleeps whatever `Retry-After` says, PyGithub's
 default retry waits out a rate limit's reset. Here a 429 or 5xx is retried a few times with
 backoff, a `Retry-After` is obeyed up to `MAX_WAIT` seconds, and a longer one gives up at once.
@@ -11,7 +18,9 @@ worse than a clear failure. A read timeout is not retried: the server is slow, o
 
 from __future__ import annotations
 
+import contextlib
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +32,12 @@ from validator.errors import UserError
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_WAIT = 60.0
+MAX_REQUESTS = 100
+"""Requests for one operation of a tracker: the token's user, up to 98 pages of 100 notes,
+the note written. A server that needs more is paginating (or redirecting) without end."""
+MAX_BODY = 8 * 2**20
+"""Bytes of one answer, decompressed: an issue or a page of notes is a few kilobytes."""
+_CHUNK = 64 * 2**10
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +45,13 @@ class Settings:
     timeout: float = 20.0
     retries: int = 3
     backoff: float = 0.5
+
+    @property
+    def arrival(self) -> float:
+        """Seconds an answer's head, then its body, may take in all: the timeout is per read
+        of the socket, and a server that sends a byte a second never trips it. Twice the
+        timeout, so that a server that sends nothing is said by the timeout first."""
+        return 2 * self.timeout
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -69,6 +91,12 @@ def retry(settings: Settings) -> Any:
                 raise _too_long(seconds)
             return seconds
 
+        def increment(self, *args: Any, **kwargs: Any) -> Any:
+            answer = kwargs.get("response")
+            if answer is not None:  # urllib3 then reads a retried answer's body to its end,
+                answer.close()      # however long it runs or trickles: none is needed
+            return super().increment(*args, **kwargs)
+
         def is_retry(self, method: str, status_code: int,
                      has_retry_after: bool = False) -> bool:
             if method.upper() == "POST" and status_code != 429:  # it may have been done
@@ -92,7 +120,7 @@ def _too_long(seconds: float) -> WaitTooLong:
 
 
 Origin = tuple[str, str, int | None]
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def origin(url: str) -> Origin:
@@ -103,7 +131,12 @@ def origin(url: str) -> Origin:
         port = parts.port
     except ValueError:  # a port that is no number: an origin of its own, matching none
         port = -1
-    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(scheme)
+
+
+class Unbounded(Exception):
+    """An answer flagops does not wait for or take in (its message is the line to show): too
+    many requests, too many bytes, too slow to arrive."""
 
 
 class ForeignHost(Exception):
@@ -116,25 +149,151 @@ class ForeignHost(Exception):
 
 
 def session(settings: Settings, api_url: str) -> Any:
-    """A requests session whose adapters carry the bounded retry (for python-gitlab), and that
-    sends nothing outside the origin of `api_url`: every request, redirects and next pages
-    included, passes through `send`."""
+    """A requests session whose adapters carry the bounded retry, that sends nothing outside
+    the origin of `api_url` (every request, redirects and next pages included, passes through
+    `send`), reads each answer within bounds (`_read`), and counts requests once `begin`
+    starts an operation (`sync` starts none: its pages are its own)."""
     import requests
-    from requests.adapters import HTTPAdapter
 
     home = origin(api_url)
 
     class _OneOrigin(requests.Session):
+        left: int | None = None
+
         def send(self, request: Any, **kwargs: Any) -> Any:
             if origin(str(request.url)) != home:
                 raise ForeignHost()
+            if self.left is not None:
+                if self.left <= 0:
+                    raise Unbounded(f"the answer did not end after {MAX_REQUESTS} requests "
+                                    "(a next page, a redirect or 'not ready' without end)")
+                self.left -= 1
             return super().send(request, **kwargs)
 
     made = _OneOrigin()
-    adapter = HTTPAdapter(max_retries=retry(settings))
+    made.auth = _as_set  # never ~/.netrc's: requests would put its login over the token
+    adapter = _adapter(settings)
     made.mount("http://", adapter)
     made.mount("https://", adapter)
+    made.hooks["response"].append(lambda response, *_, **__: _read(response, settings))
     return made
+
+
+def _adapter(settings: Settings) -> Any:
+    """requests' adapter with the bounded retry, whose connections take at most `arrival`
+    seconds in all for an answer's status line and headers (`_timed`)."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class _Pool(HTTPConnectionPool):
+        ConnectionCls = _timed(HTTPConnection, settings)
+
+    class _TlsPool(HTTPSConnectionPool):
+        ConnectionCls = _timed(HTTPSConnection, settings)
+
+    pools = {"http": _Pool, "https": _TlsPool}
+
+    class _Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            """An http(s) proxy's manager (HTTPS_PROXY in a CI), its pools timed too; a
+            SOCKS proxy's pools are its own, and keep only the per-read timeout."""
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            if not proxy.lower().startswith("socks"):
+                manager.pool_classes_by_scheme = pools
+            return manager
+
+    return _Adapter(max_retries=retry(settings))
+
+
+def _timed(base: Any, settings: Settings) -> Any:
+    """A urllib3 connection that cuts its socket when the status line and headers have not
+    all arrived `arrival` seconds after it began to wait for them. The cut (a shutdown from a
+    timer thread, the one way to end a read another thread is blocked in) is then said as
+    the answer being too slow."""
+    import socket
+    import threading
+
+    class _Timed(base):  # type: ignore[misc]
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            late = threading.Event()
+            sock = self.sock
+
+            def cut() -> None:
+                late.set()
+                with contextlib.suppress(OSError):  # the plain socket's shutdown: TLS's
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)  # unwraps it under the reader
+
+            timer = threading.Timer(settings.arrival, cut)
+            timer.daemon = True
+            timer.start()
+            try:
+                answer = super().getresponse(*args, **kwargs)
+            except Exception:
+                if late.is_set():
+                    raise _slow(settings) from None
+                raise
+            finally:
+                timer.cancel()
+            if late.is_set():  # the cut can read as the headers' end, and the answer as whole
+                answer.close()
+                raise _slow(settings)
+            return answer
+
+    return _Timed
+
+
+def _slow(settings: Settings) -> Unbounded:
+    return Unbounded(f"the answer took more than {settings.arrival:g} s to arrive (twice "
+                     "FLAGOPS_HTTP_TIMEOUT)")
+
+
+def _as_set(request: Any) -> Any:
+    """The request with the authentication its library set, and no other."""
+    return request
+
+
+def begin(made: Any) -> None:
+    """Starts one operation of a tracker on `made`, with `MAX_REQUESTS` requests to spend."""
+    made.left = MAX_REQUESTS
+
+
+def _read(response: Any, settings: Settings) -> Any:
+    """The answer's body, read now (hooks run before requests reads it) within `MAX_BODY`
+    bytes and `arrival` seconds in all; kept where requests keeps what it read. `read1`
+    returns what one read of the socket brings: requests' own chunks wait until each is full,
+    and so past any deadline."""
+    deadline = time.monotonic() + settings.arrival
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := _read1(response.raw):
+        size += len(chunk)
+        if size > MAX_BODY or time.monotonic() > deadline:
+            response.close()
+            raise Unbounded(f"answered more than {MAX_BODY // 2**20} MiB") \
+                if size > MAX_BODY else _slow(settings)
+        chunks.append(chunk)
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+    return response
+
+
+def _read1(raw: Any) -> bytes:
+    """One read of the body, decompressed, with urllib3's errors as requests' (which both
+    libraries and `transport_message` know)."""
+    import requests
+    from urllib3.exceptions import HTTPError, ReadTimeoutError
+
+    try:
+        return bytes(raw.read1(_CHUNK, decode_content=True) or b"")
+    except ReadTimeoutError as error:
+        raise requests.exceptions.ReadTimeout(error) from None
+    except HTTPError as error:
+        raise requests.exceptions.ChunkedEncodingError(error) from None
 
 
 def transport_message(error: BaseException, settings: Settings) -> str | None:
@@ -143,7 +302,7 @@ def transport_message(error: BaseException, settings: Settings) -> str | None:
 
     if isinstance(error, WaitTooLong):
         return f"rate limited: {error}"
-    if isinstance(error, ForeignHost):
+    if isinstance(error, (ForeignHost, Unbounded)):
         return str(error)
     if isinstance(error, requests.exceptions.RetryError):
         return f"still failing (429 or 5xx) after {settings.retries + 1} tries"

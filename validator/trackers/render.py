@@ -49,7 +49,7 @@ def _summary(flag: Flag) -> list[str]:
     lines = [f"This issue rolls out the feature behind {code(flag.name)} "
              f"(type {code(str(flag.type))}, {text(flag.group)}, milestone {flag.milestone})."]
     if flag.description:
-        lines += ["", text(flag.description)]
+        lines += ["", _paragraph(flag.description)]
     lines += ["", f"- Owners: {_people(flag.owners)}",
               f"- Stakeholders: {_people(flag.stakeholders)}",
               f"- Introduced by: {_url(flag.introduced_by_url)}"]
@@ -69,11 +69,20 @@ def _url(url: str | None) -> str:
 def _expectations(flag: Flag) -> list[str]:
     found = flag.expectations
     missing = "(not written yet: add `expectations` to the flag file)"
-    return ["### What are we expecting to happen?", "", text(found.expected) if found else missing,
+    return ["### What are we expecting to happen?", "",
+            _paragraph(found.expected) if found else missing,
             "", "### What might happen if this goes wrong?", "",
-            text(found.risks) if found else missing,
+            _paragraph(found.risks) if found else missing,
             "", "### What can we monitor to detect problems with this?", "",
-            text(found.monitoring) if found else missing]
+            _paragraph(found.monitoring) if found else missing]
+
+
+def _paragraph(untrusted: str) -> str:
+    """Flag file text as a line of its own. At a line's start `/close`, `/move group/other`
+    or `/confidential` is a GitLab quick action, run when the issue is created (as in a note);
+    `\\/` is a slash in Markdown and no command."""
+    shown = text(untrusted)
+    return "\\" + shown if shown.startswith("/") else shown
 
 
 def rollout_states(flag: Flag, policy: Policy) -> list[tuple[str, RolloutState]]:

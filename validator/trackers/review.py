@@ -7,12 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from validator.digits import whole_number
 from validator.errors import UserError
 from validator.trackers.base import Thread
-from validator.trackers.choose import Kind, tracker
+from validator.trackers.choose import Kind, host_of, tracker
 
 PLAN_MARKER = "<!-- flagops-plan -->"
 _NEEDS = ("--comment needs a merge request pipeline (GitLab CI: CI_API_V4_URL, CI_PROJECT_ID, "
@@ -44,8 +43,8 @@ def _gitlab(environ: Mapping[str, str]) -> tuple[str, Kind, Thread]:
     iid = whole_number(environ.get("CI_MERGE_REQUEST_IID", ""))
     if not (project and api and iid is not None):
         raise UserError(_NEEDS)
-    host = urlsplit(environ.get("CI_SERVER_URL") or api).hostname or ""
-    return host.lower(), "gitlab", Thread(project, iid, "merge_request")
+    host = host_of(environ.get("CI_SERVER_URL") or api)
+    return host, "gitlab", Thread(project, iid, "merge_request")
 
 
 def _github(environ: Mapping[str, str]) -> tuple[str, Kind, Thread]:
@@ -55,9 +54,8 @@ def _github(environ: Mapping[str, str]) -> tuple[str, Kind, Thread]:
     if not isinstance(number, int):
         raise UserError("--comment on GitHub runs on pull_request events; this event has no "
                         "pull request number")
-    host = urlsplit(environ.get("GITHUB_SERVER_URL") or "https://github.com").hostname or ""
-    return host.lower(), "github", Thread(environ["GITHUB_REPOSITORY"], number,
-                                          "merge_request")
+    host = host_of(environ.get("GITHUB_SERVER_URL") or "https://github.com")
+    return host, "github", Thread(environ["GITHUB_REPOSITORY"], number, "merge_request")
 
 
 def _event(path: Path) -> dict[str, Any]:
