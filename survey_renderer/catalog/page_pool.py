@@ -20,12 +20,17 @@ same folder.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple, TypeAlias
+from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import cache
+from typing import Any, NamedTuple, TypeAlias
+
+from pydantic import TypeAdapter, ValidationError
 
 from survey_renderer.catalog.flag_html import Shared, flag_page
+from survey_renderer.catalog.index import ChoiceSets, choice_sets
 from survey_renderer.catalog.index_html import row_markup
-from validator.build import FlagState
+from survey_renderer.catalog.parts import Parts, cut, names_hold
+from validator.build import FlagState, MergedConfig
 from validator.fork_pool import can_fork, cores, fork_pool
 
 PARALLEL_FROM = 1000
@@ -69,7 +74,7 @@ def draw(flags: Mapping[str, FlagState], shared: Shared, *, sink: PageSink | Non
     _JOB[:] = [job]
     try:
         with fork_pool(workers) as pool:
-            pending = [pool.submit(_render, start, start + size)
+            pending = [pool.submit(_render_slice, start, start + size)
                        for start in range(0, len(names), size)]
             parts = [chunk.result() for chunk in pending]
     finally:
@@ -102,5 +107,107 @@ def _pages(flags: Mapping[str, FlagState], shared: Shared, names: Sequence[str],
     return []
 
 
-def _render(start: int, stop: int) -> Drawn:
+def _render_slice(start: int, stop: int) -> Drawn:
     return _part(_JOB[0], start, stop)
+
+
+class PartsDrawn(NamedTuple):
+    """What the flags' part of the catalog came to, drawn from the config's bytes cut in
+    parts (catalog.parts): the pages went to the sink."""
+
+    names: list[str]
+    """Every flag's name, in the order of the flags."""
+    rows: str
+    """The index's rows, every flag's by name."""
+    choices: list[ChoiceSets]
+    """Each part's share of the index's filters."""
+    kept: dict[str, FlagState]
+    """The flags asked for by name, where the config has them."""
+
+
+class _PartDrawn(NamedTuple):
+    names: list[str]
+    rows: list[str]
+    """In the order of `names`."""
+    choices: ChoiceSets
+    kept: dict[str, FlagState]
+
+
+class _PartsJob(NamedTuple):
+    raw: bytes
+    parts: Parts
+    shared: Shared
+    sink: PageSink
+    keep: Collection[str]
+
+
+_PARTS: list[_PartsJob] = []
+"""The job of `draw_parts`, set before the fork, read by the workers."""
+_VALIDATED: list[dict[str, FlagState]] = []
+"""A worker's parts, kept until it exits (without the interpreter's teardown): freed after
+each task, their million objects one by one, they cost as much as drawing the index."""
+
+
+def cut_for_workers(raw: bytes, *, parallel_from: int | None = None) -> Parts | None:
+    """The config's bytes cut for a pool's workers to validate and draw, or None where that
+    would not pay (few pages with a chart, one core, no fork) or the bytes are not in the
+    layout `build` writes: the config is then validated whole, here."""
+    workers = cores()
+    least = PARALLEL_FROM if parallel_from is None else parallel_from
+    if workers < 2 or raw.count(b'"summary": {') < least or not can_fork():
+        return None  # the count: about the pages with a summary (_charted), unvalidated
+    return cut(raw, workers * 4)
+
+
+def draw_parts(raw: bytes, parts: Parts, shared: Shared, sink: PageSink,
+               keep: Collection[str] = ()) -> PartsDrawn | None:
+    """Every flag's page, given to `sink` in the worker that validated the flag from its
+    part of the bytes, and the index's rows; None, with some pages given to the sink maybe,
+    when a part is refused or does not hold the flags found at its lines (the config is then
+    to be read whole: its refusal says where)."""
+    _flags_adapter()  # built once, before the fork
+    _PARTS[:] = [_PartsJob(raw, parts, shared, sink, keep)]
+    try:
+        with fork_pool(cores()) as pool:
+            pending = [pool.submit(_render, index) for index in range(len(parts.spans))]
+            drawn = [part.result() for part in pending]
+    finally:
+        _PARTS.clear()
+    if any(part is None for part in drawn):
+        return None
+    done = [part for part in drawn if part is not None]
+    rows = sorted(pair for part in done for pair in zip(part.names, part.rows, strict=True))
+    return PartsDrawn([name for part in done for name in part.names],
+                      "".join(row for _, row in rows), [part.choices for part in done],
+                      {name: state for part in done for name, state in part.kept.items()})
+
+
+def _render(index: int) -> _PartDrawn | None:
+    """One part of the config: its flags validated, their pages drawn and given to the sink,
+    their rows drawn; None, with no page drawn, if the part is refused or its names do not
+    hold (catalog.parts)."""
+    job = _PARTS[0]
+    start, stop = job.parts.spans[index]
+    try:
+        flags = _flags_adapter().validate_json(b"{" + job.raw[start:stop] + b"}")
+    except ValidationError:
+        return None
+    _VALIDATED.append(flags)
+    names = list(flags)
+    firsts = job.parts.firsts
+    if not names_hold(names, firsts[index], firsts[index + 1] if index + 1 < len(firsts)
+                      else None):
+        return None
+    _pages(flags, job.shared, names, job.sink)
+    as_of = job.shared.as_of_moment
+    return _PartDrawn(names, [row_markup(name, flags[name], as_of) for name in names],
+                      choice_sets(flags),
+                      {name: flags[name] for name in job.keep if name in flags})
+
+
+@cache
+def _flags_adapter() -> TypeAdapter[dict[str, FlagState]]:
+    """`MergedConfig.flags`'s own type, names and all: a part is validated as the whole
+    config validates its flags."""
+    annotation: Any = MergedConfig.model_fields["flags"].annotation
+    return TypeAdapter(annotation)
