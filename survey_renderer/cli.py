@@ -136,7 +136,16 @@ def _render_fresh_parts(root: Path, raw: bytes, parts: Parts, rest: MergedConfig
     workers, each from its part of the bytes; `rest` is the config without its flags."""
     from survey_renderer.catalog.index import choices_of
     from survey_renderer.catalog.page_pool import draw_parts
-    from survey_renderer.catalog.pages import FOLDER, by_path, index_files, page_path, shared_of
+    from survey_renderer.catalog.pages import (
+        FOLDER,
+        INDEX,
+        assets,
+        by_path,
+        index_around,
+        index_files,
+        page_path,
+        shared_of,
+    )
     from survey_renderer.site import FLAG_NAME
 
     _check_replaceable(target)
@@ -146,12 +155,19 @@ def _render_fresh_parts(root: Path, raw: bytes, parts: Parts, rest: MergedConfig
                            keep=(FLAG_NAME,))
         if drawn is None:
             raise _Refused
-        catalog = index_files(rest, drawn.rows, choices_of(*drawn.choices), len(drawn.names))
+        choices, count = choices_of(*drawn.choices), len(drawn.names)
+        around = index_around(rest, choices, count)
+        if around is None:  # the rows' mark in a filter's value: the index drawn as text
+            catalog = index_files(rest, drawn.rows.decode(), choices, count)
+        else:
+            catalog = assets()
+            before, after = around
+            _write_data(os.path.join(fresh, INDEX), before.encode(), drawn.rows, after.encode())
         config = rest.model_copy(update={"flags": drawn.kept})  # the survey page's flag
-        files, lines = _site(root, config, args, catalog, len(drawn.names))
+        files, lines = _site(root, config, args, catalog, count)
         _write_all(fresh, files)
         _write_new(os.path.join(fresh, SITE_MARKER),
-                   _marker([*files, *map(page_path, drawn.names)]))
+                   _marker({*files, INDEX, *map(page_path, drawn.names)}))
         site_state.forget(target, cache)  # valid: the folder is about to change
     return lines
 
@@ -266,12 +282,19 @@ def _write_new(path: str, text: str) -> None:
     """A new file in the fresh folder render made itself (mode 0700, nobody else writes
     there): an exclusive create is enough, and ten thousand pages need it to be cheap, so
     it is written with plain descriptor calls, no file object."""
-    data = memoryview(text.encode("utf-8"))
+    _write_data(path, text.encode("utf-8"))
+
+
+def _write_data(path: str, *pieces: bytes) -> None:
+    """`_write_new` of text already in UTF-8, in pieces (written one after the other, never
+    joined)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     descriptor = os.open(path, flags, 0o666)
     try:
-        while data:
-            data = data[os.write(descriptor, data):]
+        for piece in pieces:
+            data = memoryview(piece)
+            while data:
+                data = data[os.write(descriptor, data):]
     finally:
         os.close(descriptor)
 

@@ -118,6 +118,8 @@ def test_another_layout_is_not_cut(data: dict[str, Any], change: Any) -> None:
     (lambda raw: raw.replace(b'\n    "flag_12"', b'\n  "flag_12"', 1), [True]),
     (lambda raw: raw.replace(b'\n    "flag_12": {', b'\n    "flag_12": {"gates": {},', 1),
      [True]),  # a key twice: the last is kept, either way
+    (lambda raw: raw.replace(b'"group": "', b'"group": "\\u0000rows\\u0000', 1),
+     [True]),  # the mark of the index's rows (pages.index_around) in a filter's value
     (lambda raw: raw.replace(b'"$schema"', b'"flags": {}, "$schema"', 1), []),  # twice at top
     (lambda raw: raw.replace(b'\n  }\n}', b'\n  },\n  "flags": {}\n}', 1), []),
 ])

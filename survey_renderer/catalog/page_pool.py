@@ -128,8 +128,9 @@ class PartsDrawn(NamedTuple):
 
     names: list[str]
     """Every flag's name, in the order of the flags."""
-    rows: str
-    """The index's rows, every flag's by name."""
+    rows: bytes
+    """The index's rows, every flag's by name, in UTF-8: this process writes them as they
+    are (cli), where joining, copying and encoding them as text took 0.1 s."""
     choices: list[ChoiceSets]
     """Each part's share of the index's filters."""
     kept: dict[str, FlagState]
@@ -138,8 +139,8 @@ class PartsDrawn(NamedTuple):
 
 class _PartDrawn(NamedTuple):
     names: list[str]
-    rows: list[str]
-    """In the order of `names`."""
+    rows: list[bytes]
+    """In the order of `names`, in UTF-8 (encoded here, on every core)."""
     choices: ChoiceSets
     kept: dict[str, FlagState]
 
@@ -186,7 +187,7 @@ def draw_parts(raw: bytes, parts: Parts, shared: Shared, sink: PageSink,
     done = [part for part in drawn if part is not None]
     rows = sorted(pair for part in done for pair in zip(part.names, part.rows, strict=True))
     return PartsDrawn([name for part in done for name in part.names],
-                      "".join(row for _, row in rows), [part.choices for part in done],
+                      b"".join(row for _, row in rows), [part.choices for part in done],
                       {name: state for part in done for name, state in part.kept.items()})
 
 
@@ -210,7 +211,8 @@ def _render(index: int) -> _PartDrawn | None:
         return None
     _pages(flags, job.shared, names, job.sink)
     as_of = job.shared.as_of_moment
-    return _PartDrawn(names, [row_markup(name, flags[name], as_of) for name in names],
+    return _PartDrawn(names,
+                      [row_markup(name, flags[name], as_of).encode() for name in names],
                       choice_sets(flags),
                       {name: flags[name] for name in job.keep if name in flags})
 
