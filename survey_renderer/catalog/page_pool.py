@@ -35,6 +35,7 @@ from pydantic import TypeAdapter, ValidationError
 from survey_renderer.catalog.flag_html import Shared, flag_page
 from survey_renderer.catalog.index import ChoiceSets, choice_sets
 from survey_renderer.catalog.index_html import row_markup
+from survey_renderer.catalog.markup import page_frame
 from survey_renderer.catalog.parts import Parts, cut, names_hold
 from validator.build import FlagState, MergedConfig
 from validator.fork_pool import can_fork, cores, fork_pool
@@ -83,6 +84,7 @@ def draw(flags: Mapping[str, FlagState], shared: Shared, *, sink: PageSink | Non
         return _part(job, 0, len(names))
     size = max(1, -(-len(names) // (workers * 4)))
     _JOB[:] = [job]
+    page_frame()  # made once, before the fork: the workers inherit it
     try:
         with fork_pool(workers) as pool:
             pending = [pool.submit(_render_slice, start, start + size)
@@ -163,9 +165,20 @@ def cut_for_workers(raw: bytes, *, parallel_from: int | None = None) -> Parts | 
     layout `build` writes: the config is then validated whole, here."""
     workers = cores()
     least = PARALLEL_FROM if parallel_from is None else parallel_from
-    if workers < 2 or raw.count(b'"summary": {') < least or not can_fork():
+    if workers < 2 or not _found(raw, b'"summary": {', least) or not can_fork():
         return None  # the count: about the pages with a summary (_charted), unvalidated
     return cut(raw, workers * PARTS_PER_WORKER)
+
+
+def _found(raw: bytes, needle: bytes, times: int) -> bool:
+    """`needle` is in `raw` at least `times` times: looked for only until then (counting every
+    summary of 37 MB took 30 ms, before any worker starts)."""
+    at = -1
+    for _ in range(times):
+        at = raw.find(needle, at + 1)
+        if at < 0:
+            return False
+    return True
 
 
 def draw_parts(raw: bytes, parts: Parts, shared: Shared, sink: PageSink,
@@ -174,7 +187,8 @@ def draw_parts(raw: bytes, parts: Parts, shared: Shared, sink: PageSink,
     part of the bytes, and the index's rows; None, with some pages given to the sink maybe,
     when a part is refused or does not hold the flags found at its lines (the config is then
     to be read whole: its refusal says where)."""
-    _flags_adapter()  # built once, before the fork
+    _flags_adapter()  # both made once, before the fork: the workers inherit them
+    page_frame()
     _PARTS[:] = [_PartsJob(raw, parts, shared, sink, keep)]
     try:
         with fork_pool(cores()) as pool:
