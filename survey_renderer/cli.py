@@ -124,7 +124,8 @@ def _render_fresh(root: Path, config: MergedConfig, args: argparse.Namespace,
     _check_replaceable(target)
     with _fresh_folder(target) as fresh:
         os.mkdir(os.path.join(fresh, FOLDER))
-        files, lines = _render(root, config, args, sink=partial(_write_page, fresh))
+        with _descriptor(fresh) as folder:
+            files, lines = _render(root, config, args, sink=partial(_write_page, folder))
         _write_all(fresh, files)
         _write_new(os.path.join(fresh, SITE_MARKER), _marker([*files, *page_paths(config)]))
     return lines
@@ -151,8 +152,9 @@ def _render_fresh_parts(root: Path, raw: bytes, parts: Parts, rest: MergedConfig
     _check_replaceable(target)
     with _fresh_folder(target) as fresh:
         os.mkdir(os.path.join(fresh, FOLDER))
-        drawn = draw_parts(raw, parts, shared_of(rest), by_path(partial(_write_page, fresh)),
-                           keep=(FLAG_NAME,))
+        with _descriptor(fresh) as folder:
+            drawn = draw_parts(raw, parts, shared_of(rest),
+                               by_path(partial(_write_page, folder)), keep=(FLAG_NAME,))
         if drawn is None:
             raise _Refused
         choices, count = choices_of(*drawn.choices), len(drawn.names)
@@ -172,8 +174,22 @@ def _render_fresh_parts(root: Path, raw: bytes, parts: Parts, rest: MergedConfig
     return lines
 
 
-def _write_page(fresh: Path, relative: str, text: str) -> None:
-    _write_new(os.path.join(fresh, relative), text)
+def _write_page(folder: int, relative: str, text: str) -> None:
+    """A flag page, by its path relative to the fresh folder's descriptor: ten thousand
+    opens each resolved the whole path of the folder first (15 % of the opens' time)."""
+    _write_data(relative, text.encode("utf-8"), folder=folder)
+
+
+@contextmanager
+def _descriptor(folder: Path) -> Iterator[int]:
+    """A descriptor of the folder, for the processes that write into it (the pool's workers
+    inherit it), closed when the `with` ends."""
+    descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+                         | getattr(os, "O_CLOEXEC", 0))
+    try:
+        yield descriptor
+    finally:
+        os.close(descriptor)
 
 
 def _render(root: Path, config: MergedConfig, args: argparse.Namespace,
@@ -285,11 +301,11 @@ def _write_new(path: str, text: str) -> None:
     _write_data(path, text.encode("utf-8"))
 
 
-def _write_data(path: str, *pieces: bytes) -> None:
+def _write_data(path: str, *pieces: bytes, folder: int | None = None) -> None:
     """`_write_new` of text already in UTF-8, in pieces (written one after the other, never
-    joined)."""
+    joined); `path` relative to `folder`'s descriptor when there is one."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    descriptor = os.open(path, flags, 0o666)
+    descriptor = os.open(path, flags, 0o666, dir_fd=folder)
     try:
         for piece in pieces:
             data = memoryview(piece)
