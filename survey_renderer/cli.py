@@ -23,6 +23,7 @@ from validator.reports.escape import escape
 
 if TYPE_CHECKING:  # the model and the templates load only when the site is rendered again
     from survey_renderer.catalog.page_pool import PageSink
+    from survey_renderer.catalog.parts import Parts
     from validator.build import MergedConfig
 
 
@@ -44,19 +45,54 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if previous is not None and previous.key == key and previous.holds_exactly(target):
         out.write(previous.lines)  # the folder holds what this render would write
         return 0
-    with _no_cycle_collection():
-        config = config_from_bytes(raw, args.config)
-        _LAST_CONFIG[:] = [config]
-        if previous is not None and previous.holds_exactly(target):
-            files, lines = _render(root, config, args)  # compared with the folder, in place
-            site_state.forget(target, cache)
-            _update(files, target, previous)
-        else:
-            site_state.forget(target, cache)
-            lines = _render_fresh(root, config, args, target)
+    in_place = previous is not None and previous.holds_exactly(target)
+    lines = None if in_place else _render_parts(root, raw, args, target, cache)
+    if lines is None:
+        with _no_cycle_collection():
+            config = config_from_bytes(raw, args.config)
+            _LAST_CONFIG[:] = [config]
+            if in_place and previous is not None:
+                files, lines = _render(root, config, args)  # compared with the folder
+                site_state.forget(target, cache)
+                _update(files, target, previous)
+            else:
+                site_state.forget(target, cache)
+                lines = _render_fresh(root, config, args, target)
     site_state.remember(target, cache, key, lines)
     out.write(lines)
     return 0
+
+
+class _Refused(Exception):
+    """A part of the config was refused (or held other flags than its lines said): the
+    config is to be read whole, which says why, or renders it the usual way."""
+
+
+def _render_parts(root: Path, raw: bytes, args: argparse.Namespace, target: Path,
+                  cache: Path | None) -> str | None:
+    """A fresh render whose workers validate the config's flags, each a part of the bytes,
+    and draw and write their pages (catalog.page_pool.draw_parts): what render said, or None
+    where the config is to be validated whole and rendered as before (few flags, another
+    layout, or a part refused: the whole then gives the refusal, and nothing is written).
+    An error meanwhile (an output that cannot be written, a worker that died) is reported
+    only after the whole config is found valid, as when it was validated first."""
+    from survey_renderer.catalog.page_pool import cut_for_workers
+    from validator.build import parse_config
+
+    parts = cut_for_workers(raw)
+    if parts is None:
+        return None
+    try:
+        rest = parse_config(parts.rest, args.config)
+    except UserError:
+        return None
+    try:
+        return _render_fresh_parts(root, raw, parts, rest, args, target, cache)
+    except _Refused:
+        return None
+    except UserError:
+        config_from_bytes(raw, args.config)  # its refusal first, as before
+        raise
 
 
 @contextmanager
@@ -88,29 +124,95 @@ def _render_fresh(root: Path, config: MergedConfig, args: argparse.Namespace,
     _check_replaceable(target)
     with _fresh_folder(target) as fresh:
         os.mkdir(os.path.join(fresh, FOLDER))
-        files, lines = _render(root, config, args, sink=partial(_write_page, fresh))
+        with _descriptor(fresh) as folder:
+            files, lines = _render(root, config, args, sink=partial(_write_page, folder))
         _write_all(fresh, files)
         _write_new(os.path.join(fresh, SITE_MARKER), _marker([*files, *page_paths(config)]))
     return lines
 
 
-def _write_page(fresh: Path, relative: str, text: str) -> None:
-    _write_new(os.path.join(fresh, relative), text)
+def _render_fresh_parts(root: Path, raw: bytes, parts: Parts, rest: MergedConfig,
+                        args: argparse.Namespace, target: Path, cache: Path | None) -> str:
+    """`_render_fresh`, with the flags validated and their pages drawn and written by the
+    workers, each from its part of the bytes; `rest` is the config without its flags."""
+    from survey_renderer.catalog.index import choices_of
+    from survey_renderer.catalog.page_pool import draw_parts
+    from survey_renderer.catalog.pages import (
+        FOLDER,
+        INDEX,
+        assets,
+        by_path,
+        index_around,
+        index_files,
+        page_path,
+        shared_of,
+    )
+    from survey_renderer.site import FLAG_NAME
+
+    _check_replaceable(target)
+    with _fresh_folder(target) as fresh:
+        os.mkdir(os.path.join(fresh, FOLDER))
+        with _descriptor(fresh) as folder:
+            drawn = draw_parts(raw, parts, shared_of(rest),
+                               by_path(partial(_write_page, folder)), keep=(FLAG_NAME,))
+        if drawn is None:
+            raise _Refused
+        choices, count = choices_of(*drawn.choices), len(drawn.names)
+        around = index_around(rest, choices, count)
+        if around is None:  # the rows' mark in a filter's value: the index drawn as text
+            catalog = index_files(rest, drawn.rows.decode(), choices, count)
+        else:
+            catalog = assets()
+            before, after = around
+            _write_data(os.path.join(fresh, INDEX), before.encode(), drawn.rows, after.encode())
+        config = rest.model_copy(update={"flags": drawn.kept})  # the survey page's flag
+        files, lines = _site(root, config, args, catalog, count)
+        _write_all(fresh, files)
+        _write_new(os.path.join(fresh, SITE_MARKER),
+                   _marker({*files, INDEX, *map(page_path, drawn.names)}))
+        site_state.forget(target, cache)  # valid: the folder is about to change
+    return lines
+
+
+def _write_page(folder: int, relative: str, text: str) -> None:
+    """A flag page, by its path relative to the fresh folder's descriptor: ten thousand
+    opens each resolved the whole path of the folder first (15 % of the opens' time)."""
+    _write_data(relative, text.encode("utf-8"), folder=folder)
+
+
+@contextmanager
+def _descriptor(folder: Path) -> Iterator[int]:
+    """A descriptor of the folder, for the processes that write into it (the pool's workers
+    inherit it), closed when the `with` ends."""
+    descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+                         | getattr(os, "O_CLOEXEC", 0))
+    try:
+        yield descriptor
+    finally:
+        os.close(descriptor)
 
 
 def _render(root: Path, config: MergedConfig, args: argparse.Namespace,
             sink: PageSink | None = None) -> tuple[dict[str, str], str]:
     """Every file of the site (but the flag pages given to `sink`), and what render says it
     wrote."""
-    from survey_renderer.catalog.pages import landing_page, render_catalog
+    from survey_renderer.catalog.pages import render_catalog
+
+    return _site(root, config, args, render_catalog(config, sink=sink), len(config.flags))
+
+
+def _site(root: Path, config: MergedConfig, args: argparse.Namespace,
+          catalog: dict[str, str], count: int) -> tuple[dict[str, str], str]:
+    """The catalog's files drawn already, with the survey page's (from the config's
+    `FLAG_NAME`, the one flag read here), and what render says it wrote of `count` flags."""
+    from survey_renderer.catalog.pages import landing_page
     from survey_renderer.site import DEFAULT_INVITE_URL, FLAG_NAME, render_site
     from validator.policy import load_policy
 
-    catalog = render_catalog(config, sink=sink)
     shown = escape(args.output)
     if FLAG_NAME not in config.flags:  # a team's own flags repository: the page is not theirs
         return {**catalog, "index.html": landing_page()}, (
-            f"wrote the flag catalog of {len(config.flags)} flag(s) to {shown}/flags; no "
+            f"wrote the flag catalog of {count} flag(s) to {shown}/flags; no "
             f"survey page: it is flagops's own page, and it needs the flag {FLAG_NAME}, "
             f"which {escape(args.config)} does not have\n")
     policy = load_policy(root)
@@ -118,7 +220,7 @@ def _render(root: Path, config: MergedConfig, args: argparse.Namespace,
                         allowed_hosts=policy.invite_link_hosts, bucketing=policy.bucketing)
     return {**files, **catalog}, (
         f"wrote {len(files)} files to {shown} ({config.environment})\n"
-        f"wrote the flag catalog of {len(config.flags)} flag(s) to {shown}/flags\n")
+        f"wrote the flag catalog of {count} flag(s) to {shown}/flags\n")
 
 
 SITE_MARKER = ".flagops-site"
@@ -196,12 +298,19 @@ def _write_new(path: str, text: str) -> None:
     """A new file in the fresh folder render made itself (mode 0700, nobody else writes
     there): an exclusive create is enough, and ten thousand pages need it to be cheap, so
     it is written with plain descriptor calls, no file object."""
-    data = memoryview(text.encode("utf-8"))
+    _write_data(path, text.encode("utf-8"))
+
+
+def _write_data(path: str, *pieces: bytes, folder: int | None = None) -> None:
+    """`_write_new` of text already in UTF-8, in pieces (written one after the other, never
+    joined); `path` relative to `folder`'s descriptor when there is one."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    descriptor = os.open(path, flags, 0o666)
+    descriptor = os.open(path, flags, 0o666, dir_fd=folder)
     try:
-        while data:
-            data = data[os.write(descriptor, data):]
+        for piece in pieces:
+            data = memoryview(piece)
+            while data:
+                data = data[os.write(descriptor, data):]
     finally:
         os.close(descriptor)
 

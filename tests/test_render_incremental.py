@@ -198,7 +198,7 @@ def test_a_page_a_worker_cannot_write_fails_the_render_and_leaves_nothing(
     render(root)
     before = identities(root / "public")
 
-    def full(fresh: Path, relative: str, text: str) -> None:
+    def full(folder: int, relative: str, text: str) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     _pooled(monkeypatch)

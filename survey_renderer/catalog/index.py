@@ -100,10 +100,25 @@ def _yes(value: bool) -> str:
 
 def flag_choices(flags: Mapping[str, FlagState]) -> dict[str, list[str]]:
     """`choices` of the flags' rows, from the flags themselves (render draws no row object)."""
+    return choices_of(choice_sets(flags))
+
+
+ChoiceSets = tuple[set[str], set[str], set[str]]
+"""The groups, types and stages present, unsorted: a part of the flags' share of `choices`."""
+
+
+def choice_sets(flags: Mapping[str, FlagState]) -> ChoiceSets:
+    """The values the flags give each filter: render's workers each find their part's."""
     summaries = [state.summary for state in flags.values()]
-    return {"group": sorted({s.group for s in summaries if s is not None and s.group}),
-            "type": sorted({str(s.type) for s in summaries if s is not None and str(s.type)}),
-            "stage": sorted({str(state.stage) for state in flags.values()})}
+    return ({s.group for s in summaries if s is not None and s.group},
+            {str(s.type) for s in summaries if s is not None and str(s.type)},
+            {str(state.stage) for state in flags.values()})
+
+
+def choices_of(*parts: ChoiceSets) -> dict[str, list[str]]:
+    """`choices` of the flags whose parts these are."""
+    return {key: sorted(set().union(*(part[index] for part in parts)))
+            for index, key in enumerate(("group", "type", "stage"))}
 
 
 def choices(rows: list[IndexRow]) -> dict[str, list[str]]:

@@ -58,10 +58,11 @@ _FRAME_OF_MARKS = ('{% extends "page.html" %}{% block title %}' + _MARKS[1] + "{
 
 
 @cache
-def _frame() -> tuple[str, ...]:
+def page_frame() -> tuple[str, ...]:
     """templates/page.html, the one frame of every page, cut where its blocks and `csp` go:
     rendered once with a mark in each (a NUL, which no template and no escaped text holds),
-    so a flag page is a few joins instead of a template render."""
+    so a flag page is a few joins instead of a template render. render's pool makes it
+    before it forks, or each worker made it again (a template compiled, about 15 ms)."""
     from jinja2 import Environment, FileSystemLoader
 
     templates = Path(__file__).resolve().parent.parent / "templates"
@@ -87,10 +88,10 @@ def page(csp: str, title: str, stylesheet: str, body: str) -> str:
 def page_start(csp: str, title: str, stylesheet: str) -> list[str]:
     """The frame up to the body, as pieces: a page that adds its body's pieces to these and
     then `page_end()` joins its text once."""
-    head, after_csp, after_title, after_stylesheet, _ = _frame()
+    head, after_csp, after_title, after_stylesheet, _ = page_frame()
     return [head, _inner(csp), after_csp, title, after_title, stylesheet, after_stylesheet]
 
 
 def page_end() -> str:
     """The frame after the body."""
-    return _frame()[4]
+    return page_frame()[4]
