@@ -75,8 +75,8 @@ class FlipperGitLab(GitLabFeatures):
             self.features[name] = feature = _feature()
             return _answer(feature.listed(name), 201)
         if not gated:
-            feature = self.features.get(name)
-            if feature is not None and feature.boolean:
+            current = self.features.get(name)
+            if current is not None and current.boolean:
                 return _answer({"message": "Cannot enable percentage for a fully-enabled flag"},
                                500)
             value = float(text) if "." in text else int(text)

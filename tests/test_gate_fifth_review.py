@@ -206,12 +206,12 @@ def test_a_flag_whose_age_is_beyond_a_shallow_cut_is_not_young(repo: Repo,
 def test_a_release_that_landed_beyond_a_shallow_cut_is_not_recent(repo: Repo) -> None:
     """FO407 counts from when default_enabled landed; beyond the cut it said nothing."""
     repo.write("pyproject.toml", "[tool.flagops]\nstale_severity = \"error\"\n")
-    done = {"default_enabled": True, "cleanup": True}
-    repo.write_flag("demo", "enabled", **done)
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True)
     repo.commit("demo released", at=NOW - 100 * DAY)
     repo.write("README.md", "notes\n")
     repo.commit("notes", at=NOW - DAY)
-    repo.write_flag("demo", "enabled", description="Reworded.", **done)
+    repo.write_flag("demo", "enabled", description="Reworded.", default_enabled=True,
+                    cleanup=True)
     repo.commit("reword demo", at=NOW - 60)
     code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
     assert code == 1 and found == ["FO405:warning", "FO407:error"], text
