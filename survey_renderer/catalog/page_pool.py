@@ -187,8 +187,8 @@ def draw_parts(raw: bytes, parts: Parts, shared: Shared, sink: PageSink,
     part of the bytes, and the index's rows; None, with some pages given to the sink maybe,
     when a part is refused or does not hold the flags found at its lines (the config is then
     to be read whole: its refusal says where)."""
-    _flags_adapter()  # both made once, before the fork: the workers inherit them
-    page_frame()
+    ready_to_fork()
+    page_frame()  # made once, before the fork: the workers inherit it
     _PARTS[:] = [_PartsJob(raw, parts, shared, sink, keep)]
     try:
         with fork_pool(cores()) as pool:
@@ -213,22 +213,34 @@ def _render(index: int) -> _PartDrawn | None:
     (page faults: 0.3-0.5 s more system time at 10,000 flags with their histories) for less
     than freeing them cost (about 0.1 s)."""
     job = _PARTS[0]
-    start, stop = job.parts.spans[index]
-    try:
-        flags = _flags_adapter().validate_json(b"{" + job.raw[start:stop] + b"}")
-    except ValidationError:
+    flags = part_flags(job.raw, job.parts, index)
+    if flags is None:
         return None
     names = list(flags)
-    firsts = job.parts.firsts
-    if not names_hold(names, firsts[index], firsts[index + 1] if index + 1 < len(firsts)
-                      else None):
-        return None
     _pages(flags, job.shared, names, job.sink)
     as_of = job.shared.as_of_moment
     return _PartDrawn(names,
                       [row_markup(name, flags[name], as_of).encode() for name in names],
                       choice_sets(flags),
                       {name: flags[name] for name in job.keep if name in flags})
+
+
+def ready_to_fork() -> None:
+    """What every worker's `part_flags` needs, made once here: forked, they inherit it."""
+    _flags_adapter()
+
+
+def part_flags(raw: bytes, parts: Parts, index: int) -> dict[str, FlagState] | None:
+    """The flags of one part of the config, validated as the whole config validates them, or
+    None where the part is refused or its names do not hold (catalog.parts)."""
+    start, stop = parts.spans[index]
+    try:
+        flags = _flags_adapter().validate_json(b"{" + raw[start:stop] + b"}")
+    except ValidationError:
+        return None
+    firsts = parts.firsts
+    after = firsts[index + 1] if index + 1 < len(firsts) else None
+    return flags if names_hold(list(flags), firsts[index], after) else None
 
 
 @cache
