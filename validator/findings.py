@@ -221,8 +221,9 @@ _CATALOGUE = (
           "max_released_days; stale_severity may make it an error).", warning=True),
     # The tracker (validate --check-links, validator/trackers).
     _rule("FO501", "issue-not-found", "The linked issue does not exist.",
-          "The tracker answers 404: a wrong URL, a deleted issue, or a private project the "
-          "token cannot see (GitHub and GitLab answer alike). Fix the URL, or open the issue "
+          "The tracker answers 404 (or GitHub's 410 for a deleted issue): a wrong URL, a "
+          "deleted issue, or a private project the token cannot see (GitHub and GitLab answer "
+          "alike). Fix the URL, or open the issue "
           "(flagops issue rollout|cleanup NAME --create)."),
     _rule("FO502", "issue-forbidden", "The token may not read the linked issue.",
           "The tracker answers 403: give the CI token read access to the issue's project "
@@ -235,8 +236,9 @@ _CATALOGUE = (
           "The flag is not at stage enabled yet: reopen the rollout issue, or roll the flag back "
           "to off and say why in it."),
     _rule("FO505", "tracker-unavailable", "The tracker cannot be asked.",
-          "No token, a refused token, an unreachable server or a missing client library: its "
-          "links are not checked, said once per tracker. Tokens: GITHUB_TOKEN, "
+          "No token, a refused token, an unreachable server, a rate limit, an answer that "
+          "does not end (too large, too slow, pages without end) or a missing client "
+          "library: its links are not checked, said once per tracker. Tokens: GITHUB_TOKEN, "
           "FLAGOPS_GITLAB_TOKEN or GITLAB_TOKEN.", warning=True),
     _rule("FO506", "issue-url-unknown", "The URL is not an issue on a known tracker.",
           "github.com and gitlab.com are known; list other hosts in the policy's github_hosts "
