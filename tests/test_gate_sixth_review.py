@@ -4,12 +4,17 @@ hang), and the legal change next to it must still pass."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from gitrepo import Repo
 from test_gate_fourth_review import BETA, DAY, NOW
 from test_gate_integrity import flagops
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -43,3 +48,70 @@ def test_a_base_policy_whose_blob_is_missing_is_refused_not_read_as_the_defaults
     assert (code, found) == (1, ["FO301:error"]) and "git has no blob" in text, text
     assert flagops(repo, "validate", "--base", "HEAD~1", "--head", turned_off)[:2] == \
         (0, ["FO301:warning"])
+
+
+# 2. Never a hang: a FIFO where git opens a file by name in the working tree.
+
+def _flagops_process(repo: Repo, *args: str) -> subprocess.CompletedProcess[str] | None:
+    """`flagops -C repo ARGS` as a process; None when it is still running after 30 s."""
+    try:
+        return subprocess.run([sys.executable, "-m", "validator", "-C", str(repo.path), *args],
+                              cwd=REPO_ROOT, env=repo.env, capture_output=True, text=True,
+                              timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+_COMMANDS = {
+    "validate --base": ("validate", "--base", "HEAD"),
+    "plan": ("plan", "--base", "HEAD"),
+    "new": ("new", "fresh", "-t", "beta", "-g", "group::a", "-M", "1.0"),
+    "rollback": ("rollback", "demo"),
+    "remove": ("remove", "keep"),
+    "refs": ("refs",),
+    "status": ("status",),
+    "history": ("history", "demo"),
+}
+
+
+@pytest.mark.parametrize(("fifo", "commands"), [
+    (".gitattributes", ("validate --base", "plan", "new", "rollback", "remove", "refs")),
+    ("flags/.gitattributes", ("validate --base", "new", "rollback", "status")),
+    (".gitignore", ("refs", "status", "remove")),
+])
+def test_a_fifo_git_would_read_as_attributes_or_ignore_rules_is_one_line_not_a_hang(
+        repo: Repo, fifo: str, commands: tuple[str, ...]) -> None:
+    """Git 2.39 opens .gitattributes (to hash a file whose stat changed, for `git diff` against
+    the working tree, and for check-attr) and .gitignore (for `ls-files --exclude-standard`
+    and `grep --untracked`) in the folders it reads, FIFO or not: `validate --base HEAD`, plan
+    and every authoring command (their `git diff`), refs, status and remove (their `git
+    grep`) waited forever for a writer. Each now says which file, in one line, and exits 1."""
+    repo.write_flag("demo", "staging")
+    repo.write_flag("keep", "off")
+    repo.commit("demo and keep", at=NOW - DAY)
+    os.mkfifo(repo.path / fifo)
+    later = (repo.path / "flags/demo.yml").stat().st_mtime + 10
+    os.utime(repo.path / "flags/demo.yml", (later, later))  # git must hash it again
+    for command in commands:
+        done = _flagops_process(repo, *_COMMANDS[command])
+        assert done is not None, f"flagops {command} hung on a FIFO at {fifo}"
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr == f"flagops: error: {fifo} is a FIFO, not a regular file: git " \
+            "reads it by that name and would wait on it forever; remove it\n", command
+    os.unlink(repo.path / fifo)
+    done = _flagops_process(repo, "validate", "--base", "HEAD")
+    assert done is not None and done.returncode == 0, done
+
+
+def test_a_fifo_named_mailmap_is_not_read_by_history(repo: Repo) -> None:
+    """`git log` reads the working tree's .mailmap (log.mailmap is on since git 2.29) when it
+    shows an author: history, status and rollback waited forever on a FIFO there. The gate
+    pins log.mailmap off (PINNED_CONFIG): authors are shown as committed."""
+    repo.write_flag("demo", "staging")
+    repo.commit("demo", at=NOW - DAY)
+    os.mkfifo(repo.path / ".mailmap")
+    for command in ("history", "status"):
+        done = _flagops_process(repo, *_COMMANDS[command])
+        assert done is not None, f"flagops {command} hung on a FIFO at .mailmap"
+        assert done.returncode == 0, done.stderr
+    assert "Flag Tester" in (_flagops_process(repo, "history", "demo") or done).stdout

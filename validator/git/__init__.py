@@ -36,6 +36,12 @@ class NotARepository(GitError):
     pass
 
 
+class BlockingFile(UserError):
+    """A file git would open by name in the working tree is a FIFO or a device: not a
+    GitError, which some readers take as "outside git" and skip, for the question it asked
+    is unanswered (which attributes apply) and must be said."""
+
+
 NOT_INSTALLED = "git is not installed, and --base/--staged read git"
 
 
@@ -52,6 +58,7 @@ PINNED_CONFIG = (
     ("log.follow", "false"),  # a history of one flag is every commit of its name, not one path
     ("log.diffMerges", "first-parent"),  # a merge shows what it landed (combined: nothing)
     ("log.showRoot", "true"),  # a root commit shows the files it added
+    ("log.mailmap", "false"),  # authors as committed; no .mailmap opened (a FIFO blocks log)
 )
 """Settings that would make git show the gate another change (or another history) than the one
 made, whatever the user's or the repository's configuration says. They are given last in
@@ -322,6 +329,10 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
     Untracked files under `untracked` (default: paths) count as added in working-tree mode
     (under flags/, ignored ones too).
     """
+    worktree = head is None and not staged
+    listed = git(root, "ls-files", "-v", "-z", "--", *paths).split(b"\0") if worktree else []
+    if worktree:  # (the tracked files' folders: those whose attributes a diff may read)
+        refuse_blocking_files(root, folders_of(item[2:] for item in listed))
     args = list(_RAW_DIFF)
     if staged:
         args.append("--cached")
@@ -330,24 +341,23 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
         args.append(head)
     raw = git(root, *args, "--", *paths)
     changes = list(_parse_raw(raw.split(b"\0")))
-    if head is None and not staged:
+    if worktree:
         known = {change.path for change in changes}
         changes += [Change(path, None, Entry(path, "100644", None))
                     for path in _untracked(root, untracked or paths) if path not in known]
-        changes += [change for change in _hidden_edits(root, base, paths)
+        changes += [change for change in _hidden_edits(root, base, listed)
                     if change.path not in known]
     return sorted(changes, key=lambda change: change.path)
 
 
-def _hidden_edits(root: Path, base: str, paths: Sequence[str]) -> list[Change]:
+def _hidden_edits(root: Path, base: str, listed: list[bytes]) -> list[Change]:
     """Files the index marks skip-worktree or assume-unchanged: `git diff` takes them as they
     are in the index whatever the file now holds, while `build` reads the working tree. So
     they are judged as the build sees them: a file whose bytes (as `git add` would store them)
     differ from the base's is an edit read from disk, and an absent one is gone (a sparse
     checkout's missing flags would be missing from its build too). Only regular files are
     hashed (git would block reading a FIFO); anything else there is a change the reader
-    refuses (FO009)."""
-    listed = git(root, "ls-files", "-v", "-z", "--", *paths).split(b"\0")
+    refuses (FO009). `listed` is `git ls-files -v -z` of the diff's paths."""
     hidden = [item[2:].decode("utf-8", "surrogateescape") for item in listed
               if item[:1] == b"S" or item[:1].islower()]
     if not hidden:
@@ -372,11 +382,66 @@ def _file_kind(path: Path) -> str | None:
     return "regular" if stat.S_ISREG(mode) else "other"
 
 
+IGNORES = ".gitignore"
+CONTROL_FILES = (ATTRIBUTES, IGNORES)
+"""Files git opens by name in the working tree's folders as it reads the tree: attributes, to
+hash a file (`diff` against the working tree, `hash-object`, `check-attr`), and ignore rules
+(`ls-files --exclude-standard`, `grep --untracked`). Git 2.39 opens them as it finds them, with
+no GIT_ATTR_SOURCE and no check for a FIFO, so a FIFO of either name (made by hand or by a
+tool, never by a checkout: git stores none) left those commands, and flagops, waiting forever
+for a writer."""
+
+
+def refuse_blocking_files(root: Path, folders: Iterable[str],
+                          names: Sequence[str] = CONTROL_FILES) -> None:
+    """Raises BlockingFile naming the first of `names` in one of folders or a folder above it
+    (the root too) that is a FIFO or a device (git would block reading it, or read forever),
+    before a git command that reads them is started: one line and exit 1, never a hang.
+    lstat only: a symlink git 2.39 does not follow for these files, and a folder it reads as
+    empty."""
+    every = {""}
+    for folder in folders:
+        while folder not in every:
+            every.add(folder)
+            folder = folder.rpartition("/")[0]
+    for folder in sorted(every):
+        for name in names:
+            relative = f"{folder}/{name}" if folder else name
+            try:
+                mode = os.lstat(root / relative).st_mode
+            except OSError:
+                continue
+            if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+                kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device"
+                raise BlockingFile(f"{relative} is {kind}, not a regular file: git reads it by "
+                               "that name and would wait on it forever; remove it")
+
+
+def folders_of(listing: Iterable[bytes]) -> set[str]:
+    """The folders of paths as git lists them (`-z` records, or `ls-files -v`'s with a
+    two-byte tag cut off already): the distinct ones first, so 100,000 files in a few
+    folders decode a few folders."""
+    return {folder.decode("utf-8", "surrogateescape")
+            for folder in {path.rpartition(b"/")[0] for path in listing if path}}
+
+
+def _untracked_folders(root: Path, paths: Sequence[str]) -> list[str]:
+    """Every untracked folder under paths and the folders in it, ignored ones too (git names
+    each such folder once, `--directory`, reading no ignore rules to do so): the folders an
+    `--exclude-standard` walk may enter, whose ignore files it opens."""
+    listed = split_z(git(root, "ls-files", "--others", "--directory", "-z", "--", *paths))
+    found: list[str] = []
+    for folder in (path.rstrip("/") for path in listed if path.endswith("/")):
+        found += [Path(top).relative_to(root).as_posix() for top, _, _ in os.walk(root / folder)]
+    return found
+
+
 def _untracked(root: Path, paths: Sequence[str]) -> list[str]:
     """New files in the working tree. Under flags/ even ignored ones: `build` reads them."""
     found = split_z(git(root, "ls-files", "--others", "-z", "--", FLAGS_DIR))
     others = [path for path in paths if path != FLAGS_DIR]
     if others:
+        refuse_blocking_files(root, _untracked_folders(root, others), (IGNORES,))
         found += split_z(git(root, "ls-files", "--others", "--exclude-standard", "-z", "--",
                               *others))
     return found
@@ -466,6 +531,7 @@ def conversions(root: Path, paths: Sequence[str],
     # file some checkout converts, a superset of what a Linux one does.
     query = ["-c", "core.ignorecase=true", "check-attr", "-z", "--stdin", *CONVERSIONS]
     if attributes is None:
+        refuse_blocking_files(root, {path.rpartition("/")[0] for path in paths}, (ATTRIBUTES,))
         return _parse_attributes(git(root, *query, stdin=listing))
     with tempfile.TemporaryDirectory(prefix="flagops-attributes-") as scratch:
         env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
