@@ -115,3 +115,50 @@ def test_a_fifo_named_mailmap_is_not_read_by_history(repo: Repo) -> None:
         assert done is not None, f"flagops {command} hung on a FIFO at .mailmap"
         assert done.returncode == 0, done.stderr
     assert "Flag Tester" in (_flagops_process(repo, "history", "demo") or done).stdout
+
+
+# 3. The commits as recorded: no replacement object, no graft.
+
+def test_a_replace_ref_in_the_clone_does_not_change_the_base_the_gate_judges(
+        repo: Repo) -> None:
+    """`git replace` of the base's flag blob (by any job on a runner that keeps its clone
+    between jobs, or by hand) made the gate read another base state: staging → enabled, a
+    skip (FO201), passed as percentage 100% → enabled. The gate reads objects as recorded
+    (core.useReplaceRefs pinned off)."""
+    from gitrepo import flag_yaml
+
+    repo.write_flag("demo", "staging")
+    repo.commit("demo at staging", at=NOW - 10 * DAY)
+    recorded = repo.git("rev-parse", "HEAD:flags/demo.yml").strip()
+    repo.write_flag("demo", "enabled")
+    repo.commit("demo enabled", at=NOW - 60)
+    rangespec = ("validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert flagops(repo, *rangespec)[:2] == (1, ["FO201:error"])
+    fake = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo.path, env=repo.env,
+                          input=flag_yaml("demo", "percentage", percentage=("actors", 100),
+                                          actors=["Project:a/b"]),
+                          capture_output=True, text=True, check=True).stdout.strip()
+    repo.git("replace", recorded, fake)
+    assert flagops(repo, *rangespec)[:2] == (1, ["FO201:error"])
+
+
+def test_a_graft_in_the_clone_does_not_move_when_a_state_landed(repo: Repo) -> None:
+    """.git/info/grafts (git 2.39 honours it) gave the commit that put demo at staging a
+    minute ago a parent where demo was at staging nine days ago: the state seemed to have
+    landed then, and beta passed its soak. The gate reads no grafts (GIT_GRAFT_FILE)."""
+    repo.write_flag("demo", "off")
+    repo.commit("demo", at=NOW - 10 * DAY)
+    repo.git("checkout", "-q", "-b", "old")
+    repo.write_flag("demo", "staging")
+    old = repo.commit("staging long ago, elsewhere", at=NOW - 9 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("demo", "staging")
+    staging = repo.commit("demo at staging", at=NOW - 120)
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - 60)
+    rangespec = ("validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert flagops(repo, *rangespec)[:2] == (1, ["FO204:error"])
+    (repo.path / ".git/info").mkdir(exist_ok=True)
+    (repo.path / ".git/info/grafts").write_text(f"{staging} {old}\n")
+    assert repo.git("rev-parse", f"{staging}^").strip() == old  # git itself honours it
+    assert flagops(repo, *rangespec)[:2] == (1, ["FO204:error"])

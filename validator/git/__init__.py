@@ -59,6 +59,8 @@ PINNED_CONFIG = (
     ("log.diffMerges", "first-parent"),  # a merge shows what it landed (combined: nothing)
     ("log.showRoot", "true"),  # a root commit shows the files it added
     ("log.mailmap", "false"),  # authors as committed; no .mailmap opened (a FIFO blocks log)
+    ("core.useReplaceRefs", "false"),  # objects as committed, not as refs/replace swaps them
+    ("advice.graftFileDeprecated", "false"),  # (no grafts: see environment) said on stderr
 )
 """Settings that would make git show the gate another change (or another history) than the one
 made, whatever the user's or the repository's configuration says. They are given last in
@@ -77,13 +79,20 @@ _PINNED_PARAMETERS = " ".join(f"{_sq(key)}={_sq(value)}" for key, value in PINNE
 def environment(extra: dict[str, str] | None = None,
                 drop: frozenset[str] = frozenset()) -> dict[str, str]:
     """The environment every git process of the gate runs in: the caller's, without the
-    pathspec switches, with PINNED_CONFIG after any configuration the caller passes."""
+    pathspec switches, with PINNED_CONFIG after any configuration the caller passes, and no
+    grafts (GIT_GRAFT_FILE the empty file). A clone's .git/info/grafts, which git 2.39 still
+    honours, gives a commit other parents than it records: a state could be made to have
+    landed days earlier on the first-parent line and pass its soak (a CI runner that keeps its
+    clone between jobs keeps one an earlier job wrote). Replacement objects (`git replace`,
+    its --graft too) are refused by core.useReplaceRefs in PINNED_CONFIG: the gate judges the
+    commits and files as recorded."""
     env = {key: value for key, value in os.environ.items()
            if key not in _PATHSPEC_VARIABLES and key not in drop}
     if whole_number(env.get("GIT_CONFIG_COUNT", "0")) is None:  # `²` is isdigit(), not int()
         del env["GIT_CONFIG_COUNT"]  # git would refuse every command; read as no settings
     given = env.get("GIT_CONFIG_PARAMETERS", "").strip()
     env["GIT_CONFIG_PARAMETERS"] = f"{given} {_PINNED_PARAMETERS}".lstrip()
+    env["GIT_GRAFT_FILE"] = os.devnull
     env.update(extra or {})
     return env
 
