@@ -216,13 +216,16 @@ def under_flags(path: str) -> bool:
 
 def fold(path: str) -> str:
     """A path as a case-insensitive file system compares it (macOS's APFS and HFS+, Windows'
-    NTFS): case and Unicode normalization ignored. Python's full case folding maps more than
-    some of them do (the long s to s, as NTFS's upcase table does): folding more refuses more,
-    never less. ASCII text (every flag path, usually) is only lowered: a listing of 100,000
-    flags, folded whole, costs a millisecond instead of a tenth of a second."""
+    NTFS): case and Unicode normalization ignored. NTFS compares names by its upcase table,
+    each character's uppercase, which case folding alone misses where a lowercase letter's
+    uppercase is another's: the dotless i (U+0131) upcases to I, so `.gitattr\u0131butes` opens
+    as `.gitattributes` there, and casefold keeps U+0131. So the path is upcased, then folded
+    (the long s becomes s either way): folding more refuses more, never less. ASCII text
+    (every flag path, usually) is only lowered: a listing of 100,000 flags, folded whole,
+    costs a millisecond instead of a tenth of a second."""
     if path.isascii():
         return path.lower()
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", path).casefold())
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", path).upper().casefold())
 
 
 def folds_into_flags(path: str) -> bool:
@@ -422,8 +425,8 @@ def refuse_blocking_files(root: Path, folders: Iterable[str],
                 continue
             if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
                 kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device"
-                raise BlockingFile(f"{relative} is {kind}, not a regular file: git reads it by "
-                               "that name and would wait on it forever; remove it")
+                raise BlockingFile(f"{relative} is {kind}, not a regular file: git reads it "
+                                   "by that name and would wait on it forever; remove it")
 
 
 def folders_of(listing: Iterable[bytes]) -> set[str]:
