@@ -182,3 +182,23 @@ def test_an_attributes_twin_with_a_dotless_i_is_refused(repo: Repo, path: str,
         repo.commit("an attributes file only Windows reads", at=NOW - 60)
     code, found, text = flagops(repo, "validate", *mode)
     assert code == 1 and "FO010:error" in found, text
+
+
+# 5. Paths given to validate: a symlink is judged as a symlink.
+
+@pytest.mark.parametrize("given", ["flags/loop.yml", "flags/link.yml", "flags"])
+def test_a_symlink_given_to_validate_is_judged_as_a_symlink(repo: Repo, given: str) -> None:
+    """`flagops validate PATH` resolved every path it was given (and every file under a folder
+    given) to its target: a flag file that is a symlink to a valid flag elsewhere passed as
+    that file, where the walk and `build` refuse it (FO009), and a symlink loop was an
+    internal error (exit 3, RuntimeError). Both are FO009 now, in one finding each."""
+    repo.write_flag("keep", "off")
+    repo.write_flag("link", "off", folder="elsewhere")
+    repo.commit("keep", at=NOW - DAY)
+    (repo.path / "flags/link.yml").symlink_to("../elsewhere/link.yml")
+    (repo.path / "flags/loop.yml").symlink_to("loop.yml")
+    done = _flagops_process(repo, "validate", given)
+    assert done is not None and done.returncode == 1, done
+    shown = [given] if given != "flags" else ["flags/link.yml", "flags/loop.yml"]
+    assert all(f"{path}:1:1: error FO009 {path} is a symlink" in done.stdout for path in shown), \
+        done.stdout + done.stderr
