@@ -78,6 +78,8 @@ _COMMANDS = {
     (".gitattributes", ("validate --base", "plan", "new", "rollback", "remove", "refs")),
     ("flags/.gitattributes", ("validate --base", "new", "rollback", "status")),
     (".gitignore", ("refs", "status", "remove")),
+    ("notes/deep/.gitignore", ("refs", "status")),  # an untracked folder git grep walks
+    ("validator/new/.gitignore", ("validate --base", "new")),  # one the diff's ls-files walks
 ])
 def test_a_fifo_git_would_read_as_attributes_or_ignore_rules_is_one_line_not_a_hang(
         repo: Repo, fifo: str, commands: tuple[str, ...]) -> None:
@@ -85,10 +87,12 @@ def test_a_fifo_git_would_read_as_attributes_or_ignore_rules_is_one_line_not_a_h
     the working tree, and for check-attr) and .gitignore (for `ls-files --exclude-standard`
     and `grep --untracked`) in the folders it reads, FIFO or not: `validate --base HEAD`, plan
     and every authoring command (their `git diff`), refs, status and remove (their `git
-    grep`) waited forever for a writer. Each now says which file, in one line, and exits 1."""
+    grep`) waited forever for a writer, in the root, a tracked folder or an untracked one those
+    walks enter. Each now says which file, in one line, and exits 1."""
     repo.write_flag("demo", "staging")
     repo.write_flag("keep", "off")
     repo.commit("demo and keep", at=NOW - DAY)
+    (repo.path / fifo).parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(repo.path / fifo)
     later = (repo.path / "flags/demo.yml").stat().st_mtime + 10
     os.utime(repo.path / "flags/demo.yml", (later, later))  # git must hash it again

@@ -437,11 +437,14 @@ def folders_of(listing: Iterable[bytes]) -> set[str]:
             for folder in {path.rpartition(b"/")[0] for path in listing if path}}
 
 
-def _untracked_folders(root: Path, paths: Sequence[str]) -> list[str]:
-    """Every untracked folder under paths and the folders in it, ignored ones too (git names
-    each such folder once, `--directory`, reading no ignore rules to do so): the folders an
-    `--exclude-standard` walk may enter, whose ignore files it opens."""
-    listed = split_z(git(root, "ls-files", "--others", "--directory", "-z", "--", *paths))
+def untracked_folders(root: Path, paths: Sequence[str]) -> list[str]:
+    """Every untracked, unignored folder under paths and the folders in it: those a walk for
+    untracked files (`ls-files --others --exclude-standard`, `grep --untracked`) enters, whose
+    ignore files it opens. Git names each such folder once (`--directory`), opening only the
+    ignore files of the root and of tracked folders to do so: the caller has refused blocking
+    ones there first (`refuse_blocking_files`)."""
+    listed = split_z(git(root, "ls-files", "--others", "--directory", "--exclude-standard",
+                         "-z", "--", *paths))
     found: list[str] = []
     for folder in (path.rstrip("/") for path in listed if path.endswith("/")):
         found += [Path(top).relative_to(root).as_posix() for top, _, _ in os.walk(root / folder)]
@@ -453,7 +456,7 @@ def _untracked(root: Path, paths: Sequence[str]) -> list[str]:
     found = split_z(git(root, "ls-files", "--others", "-z", "--", FLAGS_DIR))
     others = [path for path in paths if path != FLAGS_DIR]
     if others:
-        refuse_blocking_files(root, _untracked_folders(root, others), (IGNORES,))
+        refuse_blocking_files(root, untracked_folders(root, others), (IGNORES,))
         found += split_z(git(root, "ls-files", "--others", "--exclude-standard", "-z", "--",
                               *others))
     return found
