@@ -60,7 +60,7 @@ PINNED_CONFIG = (
     ("log.showRoot", "true"),  # a root commit shows the files it added
     ("log.mailmap", "false"),  # authors as committed; no .mailmap opened (a FIFO blocks log)
     ("core.useReplaceRefs", "false"),  # objects as committed, not as refs/replace swaps them
-    ("advice.graftFileDeprecated", "false"),  # (no grafts: see environment) said on stderr
+    ("advice.graftFileDeprecated", "false"),  # grafts are off (environment): no stderr
 )
 """Settings that would make git show the gate another change (or another history) than the one
 made, whatever the user's or the repository's configuration says. They are given last in
