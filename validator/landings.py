@@ -56,14 +56,21 @@ def state_at(reader: git.BlobReader, entry: git.Entry) -> RolloutState | None:
 
 def policy_at(reader: git.BlobReader, entry: git.Entry | None, where: str) -> Policy:
     """The policy in a commit's pyproject.toml (`entry`; None: no file, the defaults). One
-    that cannot be read stops the judging: there are no rules to judge by."""
+    that cannot be read stops the judging: there are no rules to judge by. A blob this clone
+    does not hold is one (a partial clone that cannot fetch, a damaged one): read as empty,
+    it was the defaults, looser than any policy that tightens them."""
     if entry is None:
         return DEFAULT_POLICY
     if not entry.is_regular or entry.oid is None:
         kind = git.MODE_KINDS.get(entry.mode, "not a file")
         raise PolicyError(RULES["FO301"].at(PYPROJECT, START, f"pyproject.toml at {where} is "
                                             f"{kind}; the policy must be a regular file"))
-    return policy_from_bytes(reader.read(entry.oid) or b"")
+    raw = reader.read(entry.oid)
+    if raw is None:  # read as no bytes, it was the defaults: a policy nobody wrote
+        raise PolicyError(RULES["FO301"].at(PYPROJECT, START, f"pyproject.toml at {where} "
+                                            f"cannot be read: git has no blob {entry.oid[:12]} "
+                                            "(a partial or damaged clone); fetch it"))
+    return policy_from_bytes(raw)
 
 
 def policy_or_defaults(reader: git.BlobReader, entry: git.Entry | None,

@@ -254,9 +254,13 @@ def _expand(root: Path, chosen: list[str]) -> list[str]:
 
 
 def _relative(path: Path, root: Path) -> str:
+    """A path given (or found under a folder given) relative to the root. Its folders are
+    resolved, its last name is not: a flag file that is a symlink is judged as what it is
+    (FO009), as the walk and `build` judge it, not as the file it points to, which passed
+    where build refused it; and a symlink loop is that finding, not an internal error."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
+        return (path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):  # outside the root; a loop in its folders
         return path.as_posix()
 
 

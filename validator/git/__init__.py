@@ -38,6 +38,12 @@ class NotARepository(GitError):
     pass
 
 
+class BlockingFile(UserError):
+    """A file git would open by name in the working tree is a FIFO or a device: not a
+    GitError, which some readers take as "outside git" and skip, for the question it asked
+    is unanswered (which attributes apply) and must be said."""
+
+
 NOT_INSTALLED = "git is not installed, and --base/--staged read git"
 
 
@@ -54,6 +60,9 @@ PINNED_CONFIG = (
     ("log.follow", "false"),  # a history of one flag is every commit of its name, not one path
     ("log.diffMerges", "first-parent"),  # a merge shows what it landed (combined: nothing)
     ("log.showRoot", "true"),  # a root commit shows the files it added
+    ("log.mailmap", "false"),  # authors as committed; no .mailmap opened (a FIFO blocks log)
+    ("core.useReplaceRefs", "false"),  # objects as committed, not as refs/replace swaps them
+    ("advice.graftFileDeprecated", "false"),  # grafts are off (environment): no stderr
 )
 """Settings that would make git show the gate another change (or another history) than the one
 made, whatever the user's or the repository's configuration says. They are given last in
@@ -72,13 +81,20 @@ _PINNED_PARAMETERS = " ".join(f"{_sq(key)}={_sq(value)}" for key, value in PINNE
 def environment(extra: dict[str, str] | None = None,
                 drop: frozenset[str] = frozenset()) -> dict[str, str]:
     """The environment every git process of the gate runs in: the caller's, without the
-    pathspec switches, with PINNED_CONFIG after any configuration the caller passes."""
+    pathspec switches, with PINNED_CONFIG after any configuration the caller passes, and no
+    grafts (GIT_GRAFT_FILE the empty file). A clone's .git/info/grafts, which git 2.39 still
+    honours, gives a commit other parents than it records: a state could be made to have
+    landed days earlier on the first-parent line and pass its soak (a CI runner that keeps its
+    clone between jobs keeps one an earlier job wrote). Replacement objects (`git replace`,
+    its --graft too) are refused by core.useReplaceRefs in PINNED_CONFIG: the gate judges the
+    commits and files as recorded."""
     env = {key: value for key, value in os.environ.items()
            if key not in _PATHSPEC_VARIABLES and key not in drop}
     if whole_number(env.get("GIT_CONFIG_COUNT", "0")) is None:  # `²` is isdigit(), not int()
         del env["GIT_CONFIG_COUNT"]  # git would refuse every command; read as no settings
     given = env.get("GIT_CONFIG_PARAMETERS", "").strip()
     env["GIT_CONFIG_PARAMETERS"] = f"{given} {_PINNED_PARAMETERS}".lstrip()
+    env["GIT_GRAFT_FILE"] = os.devnull
     env.update(extra or {})
     return env
 
@@ -187,13 +203,16 @@ def under_flags(path: str) -> bool:
 
 def fold(path: str) -> str:
     """A path as a case-insensitive file system compares it (macOS's APFS and HFS+, Windows'
-    NTFS): case and Unicode normalization ignored. Python's full case folding maps more than
-    some of them do (the long s to s, as NTFS's upcase table does): folding more refuses more,
-    never less. ASCII text (every flag path, usually) is only lowered: a listing of 100,000
-    flags, folded whole, costs a millisecond instead of a tenth of a second."""
+    NTFS): case and Unicode normalization ignored. NTFS compares names by its upcase table,
+    each character's uppercase, which case folding alone misses where a lowercase letter's
+    uppercase is another's: the dotless i (U+0131) upcases to I, so `.gitattr\u0131butes` opens
+    as `.gitattributes` there, and casefold keeps U+0131. So the path is upcased, then folded
+    (the long s becomes s either way): folding more refuses more, never less. ASCII text
+    (every flag path, usually) is only lowered: a listing of 100,000 flags, folded whole,
+    costs a millisecond instead of a tenth of a second."""
     if path.isascii():
         return path.lower()
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", path).casefold())
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", path).upper().casefold())
 
 
 def folds_into_flags(path: str) -> bool:
@@ -307,8 +326,8 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
     Read with `--raw -z`, so modes and object ids come with every path and no path text is
     ever parsed out of a line: names with spaces, newlines or glob characters stay intact.
     Untracked files under `untracked` (default: paths) count as added in working-tree mode
-    (under flags/, ignored ones too). There git is asked all at once: each question walks
-    or reads the whole tree or index (0.35 s for `git diff` at 100,000 files).
+    (under flags/, ignored ones too). There the new files are asked for while git diffs: each
+    walks or reads the whole tree (0.35 s for `git diff` at 100,000 files).
     """
     args = list(_RAW_DIFF)
     if staged:
@@ -319,28 +338,28 @@ def diff_entries(root: Path, base: str, head: str | None, *paths: str,
     if head is not None or staged:
         return sorted(_parse_raw(git(root, *args, "--", *paths).split(b"\0")),
                       key=lambda change: change.path)
-    raw, listed, *new = together(root, (*args, "--", *paths),
-                                 ("ls-files", "-v", "-z", "--", *paths),
-                                 *_untracked_questions(untracked or paths))
-    changes = list(_parse_raw(raw.split(b"\0")))
+    listed = git(root, "ls-files", "-v", "-z", "--", *paths).split(b"\0")
+    # (the tracked files' folders: those whose attributes a diff may read)
+    refuse_blocking_files(root, folders_of(item[2:] for item in listed))
+    new = Background(partial(_untracked, root, untracked or paths))
+    changes = list(_parse_raw(git(root, *args, "--", *paths).split(b"\0")))
     known = {change.path for change in changes}
     changes += [Change(path, None, Entry(path, "100644", None))
-                for path in dict.fromkeys(path for found in new for path in split_z(found))
-                if path not in known]
+                for path in dict.fromkeys(new.result()) if path not in known]
     changes += [change for change in _hidden_edits(root, base, listed)
                 if change.path not in known]
     return sorted(changes, key=lambda change: change.path)
 
 
-def _hidden_edits(root: Path, base: str, listed: bytes) -> list[Change]:
-    """Files the index marks skip-worktree or assume-unchanged (`listed`: `git ls-files -v -z`):
-    `git diff` takes them as they are in the index whatever the file now holds, while `build`
-    reads the working tree. So they are judged as the build sees them: a file whose bytes (as
-    `git add` would store them) differ from the base's is an edit read from disk, and an
-    absent one is gone (a sparse checkout's missing flags would be missing from its build
-    too). Only regular files are hashed (git would block reading a FIFO); anything else there
-    is a change the reader refuses (FO009)."""
-    hidden = [item[2:].decode("utf-8", "surrogateescape") for item in listed.split(b"\0")
+def _hidden_edits(root: Path, base: str, listed: list[bytes]) -> list[Change]:
+    """Files the index marks skip-worktree or assume-unchanged: `git diff` takes them as they
+    are in the index whatever the file now holds, while `build` reads the working tree. So
+    they are judged as the build sees them: a file whose bytes (as `git add` would store them)
+    differ from the base's is an edit read from disk, and an absent one is gone (a sparse
+    checkout's missing flags would be missing from its build too). Only regular files are
+    hashed (git would block reading a FIFO); anything else there is a change the reader
+    refuses (FO009). `listed` is `git ls-files -v -z` of the diff's paths."""
+    hidden = [item[2:].decode("utf-8", "surrogateescape") for item in listed
               if item[:1] == b"S" or item[:1].islower()]
     if not hidden:
         return []
@@ -364,14 +383,72 @@ def _file_kind(path: Path) -> str | None:
     return "regular" if stat.S_ISREG(mode) else "other"
 
 
-def _untracked_questions(paths: Sequence[str]) -> list[tuple[str, ...]]:
-    """How to ask for new files in the working tree. Under flags/ even ignored ones: `build`
-    reads them."""
-    questions: list[tuple[str, ...]] = [("ls-files", "--others", "-z", "--", FLAGS_DIR)]
+IGNORES = ".gitignore"
+CONTROL_FILES = (ATTRIBUTES, IGNORES)
+"""Files git opens by name in the working tree's folders as it reads the tree: attributes, to
+hash a file (`diff` against the working tree, `hash-object`, `check-attr`), and ignore rules
+(`ls-files --exclude-standard`, `grep --untracked`). Git 2.39 opens them as it finds them, with
+no GIT_ATTR_SOURCE and no check for a FIFO, so a FIFO of either name (made by hand or by a
+tool, never by a checkout: git stores none) left those commands, and flagops, waiting forever
+for a writer."""
+
+
+def refuse_blocking_files(root: Path, folders: Iterable[str],
+                          names: Sequence[str] = CONTROL_FILES) -> None:
+    """Raises BlockingFile naming the first of `names` in one of folders or a folder above it
+    (the root too) that is a FIFO or a device (git would block reading it, or read forever),
+    before a git command that reads them is started: one line and exit 1, never a hang.
+    lstat only: a symlink git 2.39 does not follow for these files, and a folder it reads as
+    empty."""
+    every = {""}
+    for folder in folders:
+        while folder not in every:
+            every.add(folder)
+            folder = folder.rpartition("/")[0]
+    for folder in sorted(every):
+        for name in names:
+            relative = f"{folder}/{name}" if folder else name
+            try:
+                mode = os.lstat(root / relative).st_mode
+            except OSError:
+                continue
+            if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+                kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device"
+                raise BlockingFile(f"{relative} is {kind}, not a regular file: git reads it "
+                                   "by that name and would wait on it forever; remove it")
+
+
+def folders_of(listing: Iterable[bytes]) -> set[str]:
+    """The folders of paths as git lists them (`-z` records, or `ls-files -v`'s with a
+    two-byte tag cut off already): the distinct ones first, so 100,000 files in a few
+    folders decode a few folders."""
+    return {folder.decode("utf-8", "surrogateescape")
+            for folder in {path.rpartition(b"/")[0] for path in listing if path}}
+
+
+def untracked_folders(root: Path, paths: Sequence[str]) -> list[str]:
+    """Every untracked, unignored folder under paths and the folders in it: those a walk for
+    untracked files (`ls-files --others --exclude-standard`, `grep --untracked`) enters, whose
+    ignore files it opens. Git names each such folder once (`--directory`), opening only the
+    ignore files of the root and of tracked folders to do so: the caller has refused blocking
+    ones there first (`refuse_blocking_files`)."""
+    listed = split_z(git(root, "ls-files", "--others", "--directory", "--exclude-standard",
+                         "-z", "--", *paths))
+    found: list[str] = []
+    for folder in (path.rstrip("/") for path in listed if path.endswith("/")):
+        found += [Path(top).relative_to(root).as_posix() for top, _, _ in os.walk(root / folder)]
+    return found
+
+
+def _untracked(root: Path, paths: Sequence[str]) -> list[str]:
+    """New files in the working tree. Under flags/ even ignored ones: `build` reads them."""
+    found = split_z(git(root, "ls-files", "--others", "-z", "--", FLAGS_DIR))
     others = [path for path in paths if path != FLAGS_DIR]
     if others:
-        questions.append(("ls-files", "--others", "--exclude-standard", "-z", "--", *others))
-    return questions
+        refuse_blocking_files(root, untracked_folders(root, others), (IGNORES,))
+        found += split_z(git(root, "ls-files", "--others", "--exclude-standard", "-z", "--",
+                              *others))
+    return found
 
 
 def _parse_raw(fields: list[bytes]) -> Iterator[Change]:
@@ -458,6 +535,7 @@ def conversions(root: Path, paths: Sequence[str],
     # file some checkout converts, a superset of what a Linux one does.
     query = ["-c", "core.ignorecase=true", "check-attr", "-z", "--stdin", *CONVERSIONS]
     if attributes is None:
+        refuse_blocking_files(root, {path.rpartition("/")[0] for path in paths}, (ATTRIBUTES,))
         return _parse_attributes(git(root, *query, stdin=listing))
     with tempfile.TemporaryDirectory(prefix="flagops-attributes-") as scratch:
         env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}

@@ -27,6 +27,10 @@ def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
     found) is no error. Every file is read as text (`--text`): one git calls binary (`-diff` or
     `binary` in .gitattributes, as generated code often is) can still use a flag, and a
     removal judged by these matches must not miss it."""
+    if tree is None and not cached:  # git opens the ignore files of the folders it walks
+        tracked = git.git(root, "ls-files", "-z").split(b"\0")
+        git.refuse_blocking_files(root, git.folders_of(tracked))
+        git.refuse_blocking_files(root, git.untracked_folders(root, ["."]), (git.IGNORES,))
     args = ["grep", "-z", "-n", "--column", "-o", "--text", "-E", "--no-color"]
     args.append("--cached" if cached else "--untracked" if tree is None else "--full-name")
     for pattern in patterns:

@@ -1,0 +1,208 @@
+"""The sixth review's attacks on the gate and the commands around it, each in a real repository
+through the command line: every one of them must be refused (or answered in one line, never a
+hang), and the legal change next to it must still pass."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from gitrepo import Repo
+from test_gate_fourth_review import BETA, DAY, NOW
+from test_gate_integrity import flagops
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("pyproject.toml", "[tool.flagops]\n")
+    return repo
+
+
+# 1. A base policy this clone cannot read is no policy: not the defaults.
+
+def test_a_base_policy_whose_blob_is_missing_is_refused_not_read_as_the_defaults(
+        repo: Repo) -> None:
+    """`policy_at` read a blob git does not have (a partial clone that cannot fetch, a damaged
+    one) as no bytes, which is the defaults: a step the base's policy refuses (here a soak of
+    100,000 minutes) passed under the default 15. It is FO301 now, as an unreadable policy is;
+    the flag turned off still passes, as there."""
+    repo.write("pyproject.toml", "[tool.flagops.soak_minutes]\nbeta = 100000\n")
+    repo.write_flag("demo", "staging")
+    repo.commit("demo at staging", at=NOW - DAY)
+    policy = repo.git("rev-parse", "HEAD:pyproject.toml").strip()
+    repo.write_flag("demo", "off")
+    turned_off = repo.commit("demo off", at=NOW - 120)
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - 60)
+    rangespec = ("validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert flagops(repo, *rangespec)[:2] == (1, ["FO204:error"])
+    (repo.path / ".git" / "objects" / policy[:2] / policy[2:]).unlink()
+    code, found, text = flagops(repo, *rangespec)
+    assert (code, found) == (1, ["FO301:error"]) and "git has no blob" in text, text
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", turned_off)[:2] == \
+        (0, ["FO301:warning"])
+
+
+# 2. Never a hang: a FIFO where git opens a file by name in the working tree.
+
+def _flagops_process(repo: Repo, *args: str) -> subprocess.CompletedProcess[str] | None:
+    """`flagops -C repo ARGS` as a process; None when it is still running after 30 s."""
+    try:
+        return subprocess.run([sys.executable, "-m", "validator", "-C", str(repo.path), *args],
+                              cwd=REPO_ROOT, env=repo.env, capture_output=True, text=True,
+                              timeout=30, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+_COMMANDS = {
+    "validate --base": ("validate", "--base", "HEAD"),
+    "plan": ("plan", "--base", "HEAD"),
+    "new": ("new", "fresh", "-t", "beta", "-g", "group::a", "-M", "1.0"),
+    "rollback": ("rollback", "demo"),
+    "remove": ("remove", "keep"),
+    "refs": ("refs",),
+    "status": ("status",),
+    "history": ("history", "demo"),
+}
+
+
+@pytest.mark.parametrize(("fifo", "commands"), [
+    (".gitattributes", ("validate --base", "plan", "new", "rollback", "remove", "refs")),
+    ("flags/.gitattributes", ("validate --base", "new", "rollback", "status")),
+    (".gitignore", ("refs", "status", "remove")),
+    ("notes/deep/.gitignore", ("refs", "status")),  # an untracked folder git grep walks
+    ("validator/new/.gitignore", ("validate --base", "new")),  # one the diff's ls-files walks
+])
+def test_a_fifo_git_would_read_as_attributes_or_ignore_rules_is_one_line_not_a_hang(
+        repo: Repo, fifo: str, commands: tuple[str, ...]) -> None:
+    """Git 2.39 opens .gitattributes (to hash a file whose stat changed, for `git diff` against
+    the working tree, and for check-attr) and .gitignore (for `ls-files --exclude-standard`
+    and `grep --untracked`) in the folders it reads, FIFO or not: `validate --base HEAD`, plan
+    and every authoring command (their `git diff`), refs, status and remove (their `git
+    grep`) waited forever for a writer, in the root, a tracked folder or an untracked one those
+    walks enter. Each now says which file, in one line, and exits 1."""
+    repo.write_flag("demo", "staging")
+    repo.write_flag("keep", "off")
+    repo.commit("demo and keep", at=NOW - DAY)
+    (repo.path / fifo).parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(repo.path / fifo)
+    later = (repo.path / "flags/demo.yml").stat().st_mtime + 10
+    os.utime(repo.path / "flags/demo.yml", (later, later))  # git must hash it again
+    for command in commands:
+        done = _flagops_process(repo, *_COMMANDS[command])
+        assert done is not None, f"flagops {command} hung on a FIFO at {fifo}"
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr == f"flagops: error: {fifo} is a FIFO, not a regular file: git " \
+            "reads it by that name and would wait on it forever; remove it\n", command
+    os.unlink(repo.path / fifo)
+    done = _flagops_process(repo, "validate", "--base", "HEAD")
+    assert done is not None and done.returncode == 0, done
+
+
+def test_a_fifo_named_mailmap_is_not_read_by_history(repo: Repo) -> None:
+    """`git log` reads the working tree's .mailmap (log.mailmap is on since git 2.29) when it
+    shows an author: history, status and rollback waited forever on a FIFO there. The gate
+    pins log.mailmap off (PINNED_CONFIG): authors are shown as committed."""
+    repo.write_flag("demo", "staging")
+    repo.commit("demo", at=NOW - DAY)
+    os.mkfifo(repo.path / ".mailmap")
+    for command in ("history", "status"):
+        done = _flagops_process(repo, *_COMMANDS[command])
+        assert done is not None, f"flagops {command} hung on a FIFO at .mailmap"
+        assert done.returncode == 0, done.stderr
+    assert "Flag Tester" in (_flagops_process(repo, "history", "demo") or done).stdout
+
+
+# 3. The commits as recorded: no replacement object, no graft.
+
+def test_a_replace_ref_in_the_clone_does_not_change_the_base_the_gate_judges(
+        repo: Repo) -> None:
+    """`git replace` of the base's flag blob (by any job on a runner that keeps its clone
+    between jobs, or by hand) made the gate read another base state: staging → enabled, a
+    skip (FO201), passed as percentage 100% → enabled. The gate reads objects as recorded
+    (core.useReplaceRefs pinned off)."""
+    from gitrepo import flag_yaml
+
+    repo.write_flag("demo", "staging")
+    repo.commit("demo at staging", at=NOW - 10 * DAY)
+    recorded = repo.git("rev-parse", "HEAD:flags/demo.yml").strip()
+    repo.write_flag("demo", "enabled")
+    repo.commit("demo enabled", at=NOW - 60)
+    rangespec = ("validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert flagops(repo, *rangespec)[:2] == (1, ["FO201:error"])
+    fake = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo.path, env=repo.env,
+                          input=flag_yaml("demo", "percentage", percentage=("actors", 100),
+                                          actors=["Project:a/b"]),
+                          capture_output=True, text=True, check=True).stdout.strip()
+    repo.git("replace", recorded, fake)
+    assert flagops(repo, *rangespec)[:2] == (1, ["FO201:error"])
+
+
+def test_a_graft_in_the_clone_does_not_move_when_a_state_landed(repo: Repo) -> None:
+    """.git/info/grafts (git 2.39 honours it) gave the commit that put demo at staging a
+    minute ago a parent where demo was at staging nine days ago: the state seemed to have
+    landed then, and beta passed its soak. The gate reads no grafts (GIT_GRAFT_FILE)."""
+    repo.write_flag("demo", "off")
+    repo.commit("demo", at=NOW - 10 * DAY)
+    repo.git("checkout", "-q", "-b", "old")
+    repo.write_flag("demo", "staging")
+    old = repo.commit("staging long ago, elsewhere", at=NOW - 9 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("demo", "staging")
+    staging = repo.commit("demo at staging", at=NOW - 120)
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - 60)
+    rangespec = ("validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert flagops(repo, *rangespec)[:2] == (1, ["FO204:error"])
+    (repo.path / ".git/info").mkdir(exist_ok=True)
+    (repo.path / ".git/info/grafts").write_text(f"{staging} {old}\n")
+    assert repo.git("rev-parse", f"{staging}^").strip() == old  # git itself honours it
+    assert flagops(repo, *rangespec)[:2] == (1, ["FO204:error"])
+
+
+# 4. Case twins as NTFS sees them: by each character's uppercase.
+
+@pytest.mark.parametrize("path", [".gitattr\u0131butes", "flags/.gitattr\u0131butes"])
+@pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"), ("--staged",)])
+def test_an_attributes_twin_with_a_dotless_i_is_refused(repo: Repo, path: str,
+                                                        mode: tuple[str, ...]) -> None:
+    """NTFS upcases each character to compare names, and the dotless i (U+0131) upcases to I:
+    `.gitattr\u0131butes` is `.gitattributes` on a Windows checkout, which converts flag
+    files there only. Python's casefold keeps U+0131, so `git.fold` missed it: at the root a FO303
+    warning, under flags/ nothing at all. FO010 now, as for `.GITATTRIBUTES`."""
+    repo.write_flag("demo", "off")
+    repo.commit("demo", at=NOW - DAY)
+    repo.write(path, "*.yml working-tree-encoding=UTF-16\n")
+    repo.git("add", "-A")
+    if mode[0] == "--base":
+        repo.commit("an attributes file only Windows reads", at=NOW - 60)
+    code, found, text = flagops(repo, "validate", *mode)
+    assert code == 1 and "FO010:error" in found, text
+
+
+# 5. Paths given to validate: a symlink is judged as a symlink.
+
+@pytest.mark.parametrize("given", ["flags/loop.yml", "flags/link.yml", "flags"])
+def test_a_symlink_given_to_validate_is_judged_as_a_symlink(repo: Repo, given: str) -> None:
+    """`flagops validate PATH` resolved every path it was given (and every file under a folder
+    given) to its target: a flag file that is a symlink to a valid flag elsewhere passed as
+    that file, where the walk and `build` refuse it (FO009), and a symlink loop was an
+    internal error (exit 3, RuntimeError). Both are FO009 now, in one finding each."""
+    repo.write_flag("keep", "off")
+    repo.write_flag("link", "off", folder="elsewhere")
+    repo.commit("keep", at=NOW - DAY)
+    (repo.path / "flags/link.yml").symlink_to("../elsewhere/link.yml")
+    (repo.path / "flags/loop.yml").symlink_to("loop.yml")
+    done = _flagops_process(repo, "validate", given)
+    assert done is not None and done.returncode == 1, done
+    shown = [given] if given != "flags" else ["flags/link.yml", "flags/loop.yml"]
+    assert all(f"{path}:1:1: error FO009 {path} is a symlink" in done.stdout for path in shown), \
+        done.stdout + done.stderr
