@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from werkzeug import Request, Response
 
@@ -106,3 +106,19 @@ def _lookup(path: str, request: Request) -> Response:
 
 def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data), status=status, content_type="application/json")
+
+
+Served = TypeVar("Served")
+
+
+def mounted(httpserver: Any, state: Served) -> Served:
+    """`state` (a handler of werkzeug requests) answering every /api/v4/ request."""
+    httpserver.expect_request(re.compile(r"^/api/v4/.*")).respond_with_handler(state)
+    return state
+
+
+def admin_client(httpserver: Any) -> Any:
+    """python-gitlab's client of the stand-in, with an administrator's token."""
+    import gitlab
+
+    return gitlab.Gitlab(httpserver.url_for("/").rstrip("/"), private_token="admin-token")

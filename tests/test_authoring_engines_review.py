@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import require
 from engine_stages import FLAG, config_at
-from gitlab_features import PROJECTS, GitLabFeatures
+from gitlab_features import PROJECTS, GitLabFeatures, admin_client, mounted
 from gitrepo import Repo, flag_yaml
 from werkzeug import Request, Response
 
@@ -102,17 +102,13 @@ def _answer(data: Any, status: int) -> Response:
 
 @pytest.fixture
 def flipper_gitlab(httpserver: Any) -> FlipperGitLab:
-    state = FlipperGitLab()
-    httpserver.expect_request(re.compile(r"^/api/v4/.*")).respond_with_handler(state)
-    return state
+    return mounted(httpserver, FlipperGitLab())
 
 
 @pytest.fixture
 def gitlab_client(httpserver: Any) -> Any:
     require(HAS_GITLAB, "needs python-gitlab and pytest-httpserver")
-    import gitlab
-
-    return gitlab.Gitlab(httpserver.url_for("/").rstrip("/"), private_token="admin-token")
+    return admin_client(httpserver)
 
 
 @pytest.fixture(scope="session")

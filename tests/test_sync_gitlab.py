@@ -6,7 +6,6 @@ plan that changes nothing, a second run that is a no-op, unknown flags left alon
 from __future__ import annotations
 
 import importlib.util
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,15 @@ from typing import Any
 import pytest
 from conftest import REPO_ROOT, require
 from engine_stages import FLAG, ROLLOUT, config_at
-from gitlab_features import GROUPS, PROJECTS, USERS, Feature, GitLabFeatures
+from gitlab_features import (
+    GROUPS,
+    PROJECTS,
+    USERS,
+    Feature,
+    GitLabFeatures,
+    admin_client,
+    mounted,
+)
 
 from validator.build import MergedConfig
 from validator.model import Percentage, Stage
@@ -22,7 +29,6 @@ from validator.model import Percentage, Stage
 require(all(importlib.util.find_spec(name) for name in ("gitlab", "pytest_httpserver")),
         "needs python-gitlab and pytest-httpserver: pip install -e '.[gitlab,test]'")
 
-import gitlab  # noqa: E402
 
 from validator.commands.sync import sync  # noqa: E402
 
@@ -41,14 +47,12 @@ def httpserver_listen_address() -> tuple[str, int]:
 
 @pytest.fixture
 def server(httpserver: Any) -> GitLabFeatures:
-    state = GitLabFeatures()
-    httpserver.expect_request(re.compile(r"^/api/v4/.*")).respond_with_handler(state)
-    return state
+    return mounted(httpserver, GitLabFeatures())
 
 
 @pytest.fixture
 def client(httpserver: Any) -> Any:
-    return gitlab.Gitlab(httpserver.url_for("/").rstrip("/"), private_token="admin-token")
+    return admin_client(httpserver)
 
 
 def _expected(config: MergedConfig) -> dict[str, Any]:
