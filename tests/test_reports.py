@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -168,9 +167,9 @@ def test_fingerprints_are_unique_and_the_same_every_run() -> None:
 
 def test_a_fingerprint_survives_moved_lines_but_not_a_changed_message() -> None:
     before = _fingerprints(A, B_FIRST)
-    moved = replace(A, line=A.line + 40, column=1)
+    moved = A._replace(line=A.line + 40, column=1)
     assert _fingerprints(moved, B_FIRST)[moved] == before[A]
-    changed = replace(A, message="a: something else")
+    changed = A._replace(message="a: something else")
     assert _fingerprints(changed, B_FIRST)[changed] != before[A]
     assert _fingerprints(changed, B_FIRST)[B_FIRST] == before[B_FIRST]
 
@@ -178,7 +177,7 @@ def test_a_fingerprint_survives_moved_lines_but_not_a_changed_message() -> None:
 def test_identical_findings_get_distinct_fingerprints_that_survive_moves() -> None:
     both = _fingerprints(B_FIRST, B_AGAIN)
     assert both[B_FIRST] != both[B_AGAIN]
-    shifted = [replace(f, line=f.line + 3) for f in (B_FIRST, B_AGAIN)]
+    shifted = [f._replace(line=f.line + 3) for f in (B_FIRST, B_AGAIN)]
     assert list(_fingerprints(*shifted).values()) == list(both.values())
 
 
@@ -301,7 +300,7 @@ ONE_LINE = tuple(f for f in FINDINGS if "\n" not in f.message and "\r" not in f.
 def test_text_lines_read_back_to_the_findings() -> None:
     rows = [_TEXT_LINE.fullmatch(line) for line in text(Report(ONE_LINE)).splitlines()]
     read = [Finding(m[1], int(m[2]), int(m[3]), Severity(m[4]), m[5], m[6]) for m in rows if m]
-    expected = [replace(f, message=escape(f.message), flag=None) for f in ONE_LINE]
+    expected = [f._replace(message=escape(f.message), flag=None) for f in ONE_LINE]
     assert read == sorted(expected, key=sort_key)
 
 
@@ -313,7 +312,7 @@ def test_json_rows_have_exactly_the_documented_keys_and_read_back() -> None:
         Finding(r["path"], r["line"], r["column"], Severity(r["severity"]), r["rule"], r["message"])
         for r in rows
     ]
-    assert read == [replace(f, flag=None) for f in sorted(FINDINGS, key=sort_key)]
+    assert read == [f._replace(flag=None) for f in sorted(FINDINGS, key=sort_key)]
 
 
 # The command line -----------------------------------------------------------------------------

@@ -7,8 +7,6 @@ text into an internal error. No id, count or timestamp flagops reads has more th
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 MAX_DIGITS = 18
 """Below 2**63: any id GitHub or GitLab gives, any count, any Unix time in seconds."""
 
@@ -27,5 +25,7 @@ def decimal_text(value: float) -> str:
     "50", "12.5", "12.34545", "0.00001", never an exponent. `{:g}` keeps six significant
     digits, so a command or a plan written with it would name another percentage than the
     flag file's; Flipper's export, GitLab's sync, chatops commands and messages use this."""
+    from decimal import Decimal  # (git's module needs whole_number only, on every commit)
+
     text = format(Decimal(repr(float(value))), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text

@@ -6,7 +6,7 @@ a rollback is always legal, whatever it skips, so a revert never needs permissio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from validator.check import LoadedFlag
@@ -209,8 +209,8 @@ def judge_unreadable_policy(unreadable: Finding, turns_off: bool) -> Finding:
                                       "refuses" if turns_off else
                                       "only a change that turns flags off (stage off) passes "
                                       "until pyproject.toml is fixed"))
-    return replace(unreadable, message=said,
-                   severity=Severity.WARNING if turns_off else Severity.ERROR)
+    return unreadable._replace(message=said,
+                               severity=Severity.WARNING if turns_off else Severity.ERROR)
 
 
 def judge_unreadable_base(name: str, base_path: str, after: LoadedFlag | None) -> list[Finding]:

@@ -13,7 +13,6 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -70,7 +69,7 @@ def _judge(root: Path, job: Job, out: TextIO) -> Report:
     report = comparison.report()
     if job.lands_on is None:
         return report
-    return replace(report, findings=[*report.findings, *_where_it_lands(root, job, report)])
+    return report._replace(findings=[*report.findings, *_where_it_lands(root, job, report)])
 
 
 def _where_it_lands(root: Path, job: Job, report: Report) -> list[Finding]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -99,6 +98,6 @@ def _with_links(report: Report, flags: list[LoadedFlag], policy: Policy) -> Repo
     from validator.trackers.links import check_links
 
     found = check_links(flags, policy, os.environ)
-    return replace(report, findings=[*report.findings, *found])
+    return report._replace(findings=[*report.findings, *found])
 
 

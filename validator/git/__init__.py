@@ -9,20 +9,21 @@ import os
 import re
 import stat
 import subprocess
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import IO, NoReturn
+from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
 
 from validator.background import Background
 from validator.digits import whole_number
 from validator.errors import UserError
 from validator.files import ATTRIBUTES
+
+if TYPE_CHECKING:
+    import tempfile
 
 FLAGS_DIR = "flags"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -245,8 +246,7 @@ MODE_KINDS = {"120000": "a symlink", "160000": "a submodule (gitlink)", "040000"
 MISSING_MODE = "000000"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One path in a tree, the index or a diff side: git's mode and object id.
 
     `oid` is None where git has no object for it (the working tree side of a diff).
@@ -304,8 +304,7 @@ def tree_listing(root: Path, ref: str, *paths: str) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """One path of `git diff --raw`: what it was at the base and what it is at the head."""
 
     path: str
@@ -537,7 +536,7 @@ def conversions(root: Path, paths: Sequence[str],
     if attributes is None:
         refuse_blocking_files(root, {path.rpartition("/")[0] for path in paths}, (ATTRIBUTES,))
         return _parse_attributes(git(root, *query, stdin=listing))
-    with tempfile.TemporaryDirectory(prefix="flagops-attributes-") as scratch:
+    with _scratch_folder("flagops-attributes-") as scratch:
         env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
         info = b"".join(f"{entry.mode} {entry.oid}\t".encode() +
                         entry.path.encode("utf-8", "surrogateescape") + b"\0"
@@ -562,6 +561,15 @@ def _parse_attributes(raw: bytes) -> dict[str, str]:
     return found
 
 
+def _scratch_folder(prefix: str) -> tempfile.TemporaryDirectory[str]:
+    """A folder of its own for git's index or work tree, removed after. `tempfile` (with the
+    shutil, random and hashing it imports) is imported here: most commits the hook judges
+    stage no flag file, and need none."""
+    import tempfile
+
+    return tempfile.TemporaryDirectory(prefix=prefix)
+
+
 def merge_tree(root: Path, ours: str, theirs: str) -> str | None:
     """The tree a merge would produce, or None when it conflicts (git >= 2.38).
 
@@ -571,7 +579,7 @@ def merge_tree(root: Path, ours: str, theirs: str) -> str | None:
     Exit code 1 means conflicts; anything else (an old git, a bad object) is an error.
     """
     git_dir = git(root, "rev-parse", "--absolute-git-dir").decode("utf-8", "surrogateescape")
-    with tempfile.TemporaryDirectory(prefix="flagops-merge-") as empty:
+    with _scratch_folder("flagops-merge-") as empty:
         env = environment({"GIT_DIR": git_dir.strip(),
                            "GIT_INDEX_FILE": os.path.join(empty, "index")},
                           drop=frozenset(("GIT_WORK_TREE",)))

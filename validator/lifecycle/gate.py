@@ -14,7 +14,7 @@ is FO406.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 
@@ -107,7 +107,7 @@ def _history_cut(loaded: LoadedFlag, policy: Policy, what: str) -> Finding:
     found = _at("FO205", loaded, "milestone", f"{name}: cannot tell {what}: that history is "
                 "beyond this shallow clone's cut; fetch with full depth (git fetch "
                 '--unshallow; GitLab CI: GIT_DEPTH: "0")', name)
-    return replace(found, severity=Severity(policy.stale_severity))
+    return found._replace(severity=Severity(policy.stale_severity))
 
 
 def _is_rollback(old: LoadedFlag | None, new: LoadedFlag, policy: Policy) -> bool:
@@ -175,7 +175,7 @@ def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
 
 def _with_stale_severity(found: list[Finding], policy: Policy) -> list[Finding]:
     if policy.stale_severity == "error":
-        return [replace(finding, severity=Severity.ERROR) for finding in found]
+        return [finding._replace(severity=Severity.ERROR) for finding in found]
     return found
 
 

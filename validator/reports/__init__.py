@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from validator.findings import Finding, Severity
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(NamedTuple):
     findings: Sequence[Finding]
     checked: Sequence[tuple[str, str]] = ()
     """(path, flag name) of every file that was judged, clean ones included."""
-    notes: Sequence[str] = field(default=())
+    notes: Sequence[str] = ()
     """Context lines for people, e.g. which base a transition was judged against."""
 
     @property

@@ -14,7 +14,6 @@ character as a JSON escape. Every JSON format goes through `dumps`, so none hold
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from typing import Any
@@ -42,6 +41,8 @@ def dumps(value: Any) -> str:
     """Indented JSON with no raw unsafe character. A JSON reader gets the value back exactly,
     except the bytes of a non-UTF-8 name (lone surrogates): JSON cannot carry them, so they
     arrive as the text `\\xff`."""
+    import json  # (a text report, the hook's, needs none)
+
     text = json.dumps(value, indent=2, ensure_ascii=False)
     return _NON_ASCII.sub(_json_escape, text) + "\n"
 
