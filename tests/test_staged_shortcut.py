@@ -85,7 +85,8 @@ def test_the_shortcut_imports_neither_model_nor_parser(repo: Repo) -> None:
     repo.write("app/main.py", "print(1)\n")
     repo.git("add", "--", "app/main.py")
     out, imported = _hook_imports(repo, "pydantic", "ruamel.yaml", "jsonschema",
-                                  "validator.model")
+                                  "validator.model", "dataclasses", "tempfile", "decimal",
+                                  "json")
     assert imported == ["0"]
     assert "FO303" in out
 
@@ -98,6 +99,36 @@ def test_the_judge_of_a_staged_flag_imports_no_merged_config(repo: Repo) -> None
     _, imported = _hook_imports(repo, "validator.build", "validator.flag_summary",
                                 "validator.gates")
     assert imported == ["0", "validator.gates"]
+
+
+def test_the_judge_of_a_staged_flag_looks_for_no_pydantic_plugin(repo: Repo) -> None:
+    """flagops's own process turns pydantic's plugins off, and pydantic's loader, which would
+    only answer "none", is not imported (with it importlib.metadata and 35 modules)."""
+    repo.write("flags/demo.yml", flag_yaml("demo", "beta", actors=["User:1"]))
+    repo.git("add", "--", "flags/demo.yml")
+    _, imported = _hook_imports(repo, "pydantic", "importlib.metadata")
+    assert imported == ["0", "pydantic"]
+
+
+def test_a_users_own_plugin_setting_keeps_pydantics_loader(repo: Repo) -> None:
+    repo.write("flags/demo.yml", flag_yaml("demo", "beta", actors=["User:1"]))
+    repo.git("add", "--", "flags/demo.yml")
+    repo.env["PYDANTIC_DISABLE_PLUGINS"] = "some_plugin"
+    _, imported = _hook_imports(repo, "pydantic", "pydantic.plugin._loader")
+    assert imported == ["0", "pydantic", "pydantic.plugin._loader"]
+
+
+def test_pydantic_takes_only_get_plugins_from_its_plugin_loader() -> None:
+    """What flagops registers in the loader's place (validator.cli) has that one function: a
+    pydantic that takes more from it is caught here, before a run fails on it."""
+    import pydantic
+
+    package = Path(pydantic.__file__).parent
+    taken = {(path.relative_to(package).as_posix(), line.strip())
+             for path in package.rglob("*.py") if path.name != "_loader.py"
+             for line in path.read_text("utf-8").splitlines() if "_loader" in line
+             and "import" in line}
+    assert taken == {("plugin/_schema_validator.py", "from ._loader import get_plugins")}
 
 
 def test_the_shortcut_is_not_taken_when_the_range_is_widened(repo: Repo) -> None:

@@ -9,6 +9,7 @@ import importlib
 import io
 import os
 import sys
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO, cast
@@ -31,6 +32,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     # scans every installed distribution's entry points on the first model (about 0.1 s,
     # a hook's whole budget). A library user's process keeps its plugins.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    _no_plugin_loader()
     words = sys.argv[1:] if argv is None else argv
     args = build_parser(words).parse_args(words)
     try:
@@ -58,6 +60,28 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"flagops: internal error: {type(error).__name__}: {escape(str(error))} "
               "(set FLAGOPS_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_BUG
+
+
+PLUGIN_LOADER = "pydantic.plugin._loader"
+
+
+def _no_plugin_loader() -> None:
+    """With every pydantic plugin disabled, pydantic's plugin loader answers "none" to each
+    model it builds, but importing the loader imports `importlib.metadata`, and with it
+    email, zipfile, csv and more: 35 modules and about a tenth of the pre-commit hook's CPU
+    time with one flag file staged. Its one function, with that answer, is registered in its
+    place. Only where the plugins are off (a user's own PYDANTIC_DISABLE_PLUGINS is kept) and
+    the loader is not imported yet. tests/test_staged_shortcut.py checks that `get_plugins`
+    is the only name pydantic takes from it: a pydantic that wants more fails there."""
+    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") != "__all__" or PLUGIN_LOADER in sys.modules:
+        return
+    loader = types.ModuleType(PLUGIN_LOADER, "pydantic's plugin loader, every plugin disabled")
+    loader.get_plugins = _no_plugins  # type: ignore[attr-defined]
+    sys.modules[PLUGIN_LOADER] = loader
+
+
+def _no_plugins() -> tuple[()]:
+    return ()
 
 
 def console() -> NoReturn:
