@@ -107,6 +107,26 @@ def test_a_fifo_git_would_read_as_attributes_or_ignore_rules_is_one_line_not_a_h
     assert done is not None and done.returncode == 0, done
 
 
+def test_the_reference_search_checks_only_the_folders_its_grep_walks(repo: Repo) -> None:
+    """`git grep --untracked` leaves out flags/ and never walks it, nor opens an ignore file
+    there; the check before it walked all of flags/ for untracked folders (0.16 s at
+    100,000 flags) and refused a FIFO .gitignore the grep would never have opened. It now
+    asks for the folders the grep walks: flags/ is not among them, a folder beside it is."""
+    repo.write_flag("demo", "staging")
+    repo.write("app/user.rb", "Feature.enabled?(:demo)\n")
+    repo.commit("demo, used", at=NOW - DAY)
+    (repo.path / "flags/new").mkdir()
+    os.mkfifo(repo.path / "flags/new/.gitignore")
+    done = _flagops_process(repo, "refs", "demo")
+    assert done is not None, "refs hung on a FIFO in flags/, which its grep does not walk"
+    assert (done.returncode, done.stdout) == (0, "demo: 1 reference(s)\n  app/user.rb:1:1\n")
+    (repo.path / "notes/new").mkdir(parents=True)
+    os.mkfifo(repo.path / "notes/new/.gitignore")
+    done = _flagops_process(repo, "refs", "demo")
+    assert done is not None and done.returncode == 1, done
+    assert done.stderr.startswith("flagops: error: notes/new/.gitignore is a FIFO"), done
+
+
 def test_a_fifo_named_mailmap_is_not_read_by_history(repo: Repo) -> None:
     """`git log` reads the working tree's .mailmap (log.mailmap is on since git 2.29) when it
     shows an author: history, status and rollback waited forever on a FIFO there. The gate

@@ -430,7 +430,9 @@ def untracked_folders(root: Path, paths: Sequence[str]) -> list[str]:
     untracked files (`ls-files --others --exclude-standard`, `grep --untracked`) enters, whose
     ignore files it opens. Git names each such folder once (`--directory`), opening only the
     ignore files of the root and of tracked folders to do so: the caller has refused blocking
-    ones there first (`refuse_blocking_files`)."""
+    ones there first (`refuse_blocking_files`). No paths, no walk (git would walk them all)."""
+    if not paths:
+        return []
     listed = split_z(git(root, "ls-files", "--others", "--directory", "--exclude-standard",
                          "-z", "--", *paths))
     found: list[str] = []

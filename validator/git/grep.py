@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
     if tree is None and not cached:  # git opens the ignore files of the folders it walks
         tracked = git.git(root, "ls-files", "-z").split(b"\0")
         git.refuse_blocking_files(root, git.folders_of(tracked))
-        git.refuse_blocking_files(root, git.untracked_folders(root, ["."]), (git.IGNORES,))
+        git.refuse_blocking_files(root, git.untracked_folders(root, _walked(root, exclude)),
+                                  (git.IGNORES,))
     args = ["grep", "-z", "-n", "--column", "-o", "--text", "-E", "--no-color"]
     args.append("--cached" if cached else "--untracked" if tree is None else "--full-name")
     for pattern in patterns:
@@ -50,6 +52,16 @@ def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
         return list(hits)
     return [GrepHit(hit.path.removeprefix(f"{tree}:"), hit.line, hit.column, hit.text)
             for hit in hits]
+
+
+def _walked(root: Path, exclude: Sequence[str]) -> list[str]:
+    """What `git grep --untracked -- . :(exclude)…` walks, as pathspecs that git's walk for
+    untracked files prunes by: the root's entries but `.git` and the excluded ones. Given
+    `. :(exclude)flags/` instead, `ls-files --others` still walked all of flags/ (0.16 s at
+    100,000 flags) and opened the ignore files there, which the grep never opens."""
+    skipped = {path.rstrip("/") for path in exclude} | {".git"}
+    with os.scandir(root) as entries:
+        return [f":(literal){entry.name}" for entry in entries if entry.name not in skipped]
 
 
 def _parse_grep(raw: bytes) -> Iterator[GrepHit]:
