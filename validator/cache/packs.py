@@ -42,14 +42,15 @@ def read_pack(path: Path, context: str) -> dict[str, Any]:
     return pack["entries"]  # type: ignore[no-any-return]
 
 
-def write_pack(path: Path, context: str, entries: dict[str, Any]) -> None:
+def write_pack(path: Path, context: str, entries: dict[str, Any]) -> bool:
     """Whole or not at all: a temporary file renamed into place; the last writer wins.
     Nothing at all when the validator's code may have changed while this run used it: its
-    results would be filed under a context that does not describe them (code.py)."""
+    results would be filed under a context that does not describe them (code.py). Whether
+    it was written."""
     import tempfile  # only when something is written: a warm run writes nothing
 
     if not ran_as_digested(context):
-        return
+        return False
 
     text = json.dumps({"format": FORMAT, "context": context, "entries": entries},
                       separators=(",", ":"))
@@ -62,6 +63,7 @@ def write_pack(path: Path, context: str, entries: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+    return True
 
 
 def encode(key: str, summary: FileSummary) -> list[Any] | str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from validator.cache.journal import read_journaled, write_journaled
 from validator.cache.keys import context_digest, file_key, parts_key
 from validator.cache.packs import (
     decode,
@@ -26,6 +27,9 @@ from validator.check import FileSummary, TreeVerdict
 from validator.pyproject_file import PyprojectRead, read_pyproject
 
 Clock = Callable[[], int]
+JOURNALED = ("stats", "summaries", "data")
+"""The packs of one entry per file, kept with the entries written since (journal.py); the
+verdict and derived outputs are one entry each, written whole."""
 """Nanoseconds since the epoch, as file times count them (time.time_ns)."""
 
 
@@ -44,6 +48,9 @@ class Cache:
     loaded: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The packs read so far, by kind: each is read when first needed (a run whose verdict
     is a hit reads neither the summaries nor the data)."""
+    wholes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Of the packs kept with their recent entries (journal.py), each whole pack's own
+    entries, by kind: what a write is measured against."""
     fresh: dict[str, FileSummary] = field(default_factory=dict)
     hits: int = 0
     used: frozenset[str] = frozenset()
@@ -66,9 +73,10 @@ class Cache:
         shard = hashlib.blake2b(f"{os.path.realpath(root)}\0{context}".encode("utf-8",
                                 "surrogatepass"), digest_size=16).hexdigest()
         directory = settings.directory
-        stats = StatKeys(read_pack(directory / f"{shard}.stats.json", context), started,
-                         margin_ns)
-        return cls(directory, shard, context, with_data, stats, pyproject)
+        stored = read_journaled(directory / f"{shard}.stats.json", context)
+        stats = StatKeys(stored.entries, started, margin_ns)
+        return cls(directory, shard, context, with_data, stats, pyproject,
+                   wholes={"stats": stored.whole})
 
     @property
     def summaries(self) -> dict[str, Any]:
@@ -81,7 +89,11 @@ class Cache:
 
     def _read(self, kind: str) -> dict[str, Any]:
         if kind not in self.loaded:
-            self.loaded[kind] = read_pack(self._pack(kind), self.context)
+            if kind in JOURNALED:
+                self.loaded[kind], self.wholes[kind] = read_journaled(self._pack(kind),
+                                                                      self.context)
+            else:
+                self.loaded[kind] = read_pack(self._pack(kind), self.context)
         return self.loaded[kind]
 
     def known_context(self) -> bool:
@@ -130,7 +142,7 @@ class Cache:
         stats = self.stats.to_save(complete=complete)
         with contextlib.suppress(OSError, ValueError):
             if stats is not None:
-                write_pack(self._pack("stats"), self.context, stats)
+                write_journaled(self._pack("stats"), self.context, stats, self.wholes["stats"])
             if summaries and (self.fresh or (complete and used != set(self.summaries))):
                 self._save_summaries(used if complete else used | set(self.summaries))
 
@@ -138,13 +150,14 @@ class Cache:
         stored = self.summaries
         summaries = {key: stored[key] for key in kept if key in stored}
         summaries.update({key: encode(key, s) for key, s in self.fresh.items()})
-        write_pack(self._pack("summaries"), self.context, summaries)
+        write_journaled(self._pack("summaries"), self.context, summaries,
+                        self.wholes["summaries"])
         if self.with_data:
             stored = self.data
             data = {key: stored[key] for key in kept if key in stored}
             data.update({key: [key, s.data] for key, s in self.fresh.items()
                          if s.data is not None})
-            write_pack(self._pack("data"), self.context, data)
+            write_journaled(self._pack("data"), self.context, data, self.wholes["data"])
 
     def has_verdict(self) -> bool:
         return bool(self._read("verdict"))
