@@ -1,6 +1,6 @@
 """A pack and, beside it, the entries written since: a run that changed a few of 10,000 files
-writes those few, not the whole pack again (json and the write of two 1.5 MB packs were a
-fifth of such a run at 10,000 flags).
+writes those few, not the whole pack again (encoding and writing two 1.5 MB packs were about
+a seventh of such a run at 10,000 flags).
 
 `<shard>.<kind>.json` is the whole pack as its last full write left it, and
 `<shard>.<kind>.recent.json` the entries that differ from it since (same format and context).
