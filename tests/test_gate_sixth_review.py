@@ -127,6 +127,28 @@ def test_the_reference_search_checks_only_the_folders_its_grep_walks(repo: Repo)
     assert done.stderr.startswith("flagops: error: notes/new/.gitignore is a FIFO"), done
 
 
+def test_a_root_of_many_entries_is_checked_whole(repo: Repo,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MOST_PATHSPECS entries in the root, the check asks about the whole tree, as it did
+    before: slower, and it refuses the FIFO in flags/ that the grep would not open, but its
+    command line stays within what the system takes."""
+    from validator import git
+    from validator.git import grep
+
+    repo.write_flag("demo", "staging")
+    repo.write("app/user.rb", "Feature.enabled?(:demo)\n")
+    repo.write("lib/other.rb", "\n")
+    repo.commit("demo, used", at=NOW - DAY)
+    (repo.path / "flags/new").mkdir()
+    os.mkfifo(repo.path / "flags/new/.gitignore")
+    pattern = [r"Feature\.enabled\?\(:demo"]
+    assert [hit.path for hit in grep.grep(repo.path, pattern, exclude=("flags/",))] == \
+        ["app/user.rb"]
+    monkeypatch.setattr(grep, "MOST_PATHSPECS", 1)
+    with pytest.raises(git.BlockingFile, match=r"flags/new/\.gitignore is a FIFO"):
+        grep.grep(repo.path, pattern, exclude=("flags/",))
+
+
 def test_a_fifo_named_mailmap_is_not_read_by_history(repo: Repo) -> None:
     """`git log` reads the working tree's .mailmap (log.mailmap is on since git 2.29) when it
     shows an author: history, status and rollback waited forever on a FIFO there. The gate

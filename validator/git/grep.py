@@ -54,6 +54,12 @@ def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
             for hit in hits]
 
 
+MOST_PATHSPECS = 1000
+"""A root with more entries than this is asked about whole, as before (`.`: all of flags/ is
+walked too, which is slower and refuses more, never less): its names would make a command line
+past what the system takes."""
+
+
 def _walked(root: Path, exclude: Sequence[str]) -> list[str]:
     """What `git grep --untracked -- . :(exclude)…` walks, as pathspecs that git's walk for
     untracked files prunes by: the root's entries but `.git` and the excluded ones. Given
@@ -61,7 +67,9 @@ def _walked(root: Path, exclude: Sequence[str]) -> list[str]:
     100,000 flags) and opened the ignore files there, which the grep never opens."""
     skipped = {path.rstrip("/") for path in exclude} | {".git"}
     with os.scandir(root) as entries:
-        return [f":(literal){entry.name}" for entry in entries if entry.name not in skipped]
+        walked = [f":(literal){entry.name}" for entry in entries if entry.name not in skipped]
+    return walked if len(walked) <= MOST_PATHSPECS else ["."]
+
 
 
 def _parse_grep(raw: bytes) -> Iterator[GrepHit]:
