@@ -277,13 +277,19 @@ def test_git_gives_a_pre_commit_hook_the_author_date_an_amend_keeps(repo: Repo) 
 
 @pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"), ("--staged",)])
 @pytest.mark.parametrize("path", [".GITATTRIBUTES", "flags/.GitAttributes",
-                                  "flags/team/.gitattribute\u017f"])
+                                  "flags/team/.gitattribute\u017f",
+                                  ".gitattr\u0131butes", "flags/.gitattr\u0131butes"])
 def test_a_case_twin_of_gitattributes_is_refused(repo: Repo, path: str,
                                                  mode: tuple[str, ...]) -> None:
     """Git reads `.gitattributes` from the index by its exact name, then from the working
     tree, where a checkout that ignores case opens `.GITATTRIBUTES` under that name: its
     conversions (here UTF-16 on checkout) apply to flag files on macOS and Windows only,
-    and the gate's FO011, which asks git on the exact name, never saw them."""
+    and the gate's FO011, which asks git on the exact name, never saw them.
+
+    The sixth review added the dotless i (U+0131): NTFS upcases each character to compare
+    names, and it upcases to I, so `.gitattr\u0131butes` is `.gitattributes` on Windows.
+    Python's casefold keeps U+0131, so `git.fold` missed it (at the root a FO303 warning,
+    under flags/ nothing at all); it upcases before folding now."""
     repo.write_flag("demo", "off", folder="flags/team")
     repo.commit("demo", at=NOW - DAY)
     repo.write(path, "*.yml working-tree-encoding=UTF-16\n")

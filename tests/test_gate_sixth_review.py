@@ -213,22 +213,8 @@ def test_a_graft_in_the_clone_does_not_move_when_a_state_landed(repo: Repo) -> N
 
 # 4. Case twins as NTFS sees them: by each character's uppercase.
 
-@pytest.mark.parametrize("path", [".gitattr\u0131butes", "flags/.gitattr\u0131butes"])
-@pytest.mark.parametrize("mode", [("--base", "HEAD~1", "--head", "HEAD"), ("--staged",)])
-def test_an_attributes_twin_with_a_dotless_i_is_refused(repo: Repo, path: str,
-                                                        mode: tuple[str, ...]) -> None:
-    """NTFS upcases each character to compare names, and the dotless i (U+0131) upcases to I:
-    `.gitattr\u0131butes` is `.gitattributes` on a Windows checkout, which converts flag
-    files there only. Python's casefold keeps U+0131, so `git.fold` missed it: at the root a FO303
-    warning, under flags/ nothing at all. FO010 now, as for `.GITATTRIBUTES`."""
-    repo.write_flag("demo", "off")
-    repo.commit("demo", at=NOW - DAY)
-    repo.write(path, "*.yml working-tree-encoding=UTF-16\n")
-    repo.git("add", "-A")
-    if mode[0] == "--base":
-        repo.commit("an attributes file only Windows reads", at=NOW - 60)
-    code, found, text = flagops(repo, "validate", *mode)
-    assert code == 1 and "FO010:error" in found, text
+# The dotless-i twin of .gitattributes (FO010) is a case of the fifth review's case-twin
+# test: tests/test_gate_fifth_review.py, test_a_case_twin_of_gitattributes_is_refused.
 
 
 # 5. Paths given to validate: a symlink is judged as a symlink.
