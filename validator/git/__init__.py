@@ -425,6 +425,12 @@ def folders_of(listing: Iterable[bytes]) -> set[str]:
             for folder in {path.rpartition(b"/")[0] for path in listing if path}}
 
 
+def refuse_blocking_ignores(root: Path, paths: Sequence[str]) -> None:
+    """`refuse_blocking_files` for the ignore files of the untracked folders a walk for
+    untracked files under paths enters (`untracked_folders`)."""
+    refuse_blocking_files(root, untracked_folders(root, paths), (IGNORES,))
+
+
 def untracked_folders(root: Path, paths: Sequence[str]) -> list[str]:
     """Every untracked, unignored folder under paths and the folders in it: those a walk for
     untracked files (`ls-files --others --exclude-standard`, `grep --untracked`) enters, whose
@@ -446,7 +452,7 @@ def _untracked(root: Path, paths: Sequence[str]) -> list[str]:
     found = split_z(git(root, "ls-files", "--others", "-z", "--", FLAGS_DIR))
     others = [path for path in paths if path != FLAGS_DIR]
     if others:
-        refuse_blocking_files(root, untracked_folders(root, others), (IGNORES,))
+        refuse_blocking_ignores(root, others)
         found += split_z(git(root, "ls-files", "--others", "--exclude-standard", "-z", "--",
                               *others))
     return found

@@ -31,8 +31,7 @@ def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
     if tree is None and not cached:  # git opens the ignore files of the folders it walks
         tracked = git.git(root, "ls-files", "-z").split(b"\0")
         git.refuse_blocking_files(root, git.folders_of(tracked))
-        git.refuse_blocking_files(root, git.untracked_folders(root, _walked(root, exclude)),
-                                  (git.IGNORES,))
+        git.refuse_blocking_ignores(root, _walked(root, exclude))
     args = ["grep", "-z", "-n", "--column", "-o", "--text", "-E", "--no-color"]
     args.append("--cached" if cached else "--untracked" if tree is None else "--full-name")
     for pattern in patterns:
@@ -69,7 +68,6 @@ def _walked(root: Path, exclude: Sequence[str]) -> list[str]:
     with os.scandir(root) as entries:
         walked = [f":(literal){entry.name}" for entry in entries if entry.name not in skipped]
     return walked if len(walked) <= MOST_PATHSPECS else ["."]
-
 
 
 def _parse_grep(raw: bytes) -> Iterator[GrepHit]:
