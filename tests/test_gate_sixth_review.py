@@ -127,6 +127,23 @@ def test_the_reference_search_checks_only_the_folders_its_grep_walks(repo: Repo)
     assert done.stderr.startswith("flagops: error: notes/new/.gitignore is a FIFO"), done
 
 
+@pytest.mark.parametrize("folder", ["n*[x]", "new\nline", ":(glob)odd", "sp ace", "\u00e9t\u00e9"])
+def test_an_untracked_folder_of_any_name_beside_flags_is_checked(repo: Repo,
+                                                                 folder: str) -> None:
+    """The root's entries go to git as literal pathspecs: a folder whose name is a glob, a
+    pathspec's magic, or holds a newline is still walked, and its FIFO refused."""
+    from validator import git
+    from validator.git import grep
+
+    repo.write_flag("demo", "staging")
+    repo.write("app/user.rb", "Feature.enabled?(:demo)\n")
+    repo.commit("demo, used", at=NOW - DAY)
+    (repo.path / folder / "deep").mkdir(parents=True)
+    os.mkfifo(repo.path / folder / "deep/.gitignore")
+    with pytest.raises(git.BlockingFile, match="is a FIFO"):
+        grep.grep(repo.path, [r"Feature\.enabled\?\(:demo"], exclude=("flags/",))
+
+
 def test_a_root_of_many_entries_is_checked_whole(repo: Repo,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Past MOST_PATHSPECS entries in the root, the check asks about the whole tree, as it did
