@@ -6,7 +6,8 @@ Edits change content, modes (executable bit, a symlink in a file's place), names
 (truncated, garbage, entries swapped between keys or paths). Edits aimed at the stat rule keep a
 file's size and put its mtime back: in place (the same inode; often within the racy window of
 the run just before), and by a rename over it (a new inode). Every state is checked three times
-through the cache (misses, the whole-run verdict, hits), each against a run without it.
+through the cache (misses, the whole-run verdict, hits), each against a run without it; every
+other state first by a whole run whose changed files a forked child parses (parse_beside.py).
 
 The runs' clock is the filesystem's own (a probe file's mtime) with no margin: the strictest
 setting under which the stat rule is still sound, so that files written a tick before a run
@@ -27,6 +28,7 @@ from gitrepo import flag_yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from validator import parse_beside
 from validator.cache import Cache, Settings
 from validator.check import TreeVerdict
 from validator.policy import load_policy
@@ -204,7 +206,9 @@ def _verdict(root: Path, cache: Cache | None) -> tuple[Any, ...]:
 
 
 def _judged(root: Path, cache: Cache) -> tuple[Any, ...]:
-    judged = judge_tree(root, load_policy(root), cache=cache)
+    """The whole run's verdict, or a check whose changed files a child parsed (the policy
+    loaded only when asked, as the command loads it: parse_beside.py)."""
+    judged = judge_tree(root, lambda: load_policy(root), cache=cache)
     if isinstance(judged, TreeVerdict):
         return judged.findings, judged.checked, True
     return judged.findings, [(file.path, file.flag) for file in judged.files], False
@@ -224,9 +228,27 @@ def _open(cache_dir: Path, root: Path, *, with_data: bool, version: str) -> Cach
     return cache
 
 
-USED = {"status": 0, "verdict": 0}
+USED = {"status": 0, "verdict": 0, "beside": 0}
 """How often the shortcuts were taken over all examples: a test that never took them would
 prove nothing about them."""
+
+
+@contextmanager
+def _beside_for_any_tree() -> Iterator[None]:
+    """Changed files parsed by a child whatever the tree's size (and the machine's cores), each
+    child that gave summaries counted."""
+    saved = parse_beside.HITS_FROM, parse_beside._cores, parse_beside._unpickled
+
+    def counted(payload: bytes, files: Any) -> Any:
+        parsed = saved[2](payload, files)
+        USED["beside"] += bool(parsed)
+        return parsed
+
+    parse_beside.HITS_FROM, parse_beside._cores, parse_beside._unpickled = 0, lambda: 2, counted
+    try:
+        yield
+    finally:
+        parse_beside.HITS_FROM, parse_beside._cores, parse_beside._unpickled = saved
 
 
 @settings(max_examples=200, deadline=None, database=None, derandomize=True)
@@ -234,7 +256,7 @@ prove nothing about them."""
 def test_a_cached_run_finds_exactly_what_a_fresh_run_finds(
         tree: dict[str, bytes], changes: list[tuple[str, Any, Any]]) -> None:
     stats = USED
-    with _folders() as (root, cache_dir):
+    with _folders() as (root, cache_dir), _beside_for_any_tree():
         root.mkdir()
         (root / "flags").mkdir()
         for path, data in tree.items():
@@ -243,6 +265,10 @@ def test_a_cached_run_finds_exactly_what_a_fresh_run_finds(
         for step, edit in enumerate([("none", None, None), *changes]):
             _apply(root, cache_dir, edit, state)
             fresh = _verdict(root, None)
+            if step % 2:  # first a whole run: the changed files parsed by a child
+                assert _judged(root, _open(cache_dir, root, with_data=False,
+                                           version=state["version"]))[:2] == \
+                    (fresh[0], [(file.path, file.flag) for file in fresh[1]])
             for run in range(3):  # misses, the whole run's verdict, hits
                 cache = _open(cache_dir, root, with_data=step % 2 == 0,
                               version=state["version"])
@@ -257,8 +283,9 @@ def test_a_cached_run_finds_exactly_what_a_fresh_run_finds(
 
 
 def test_the_shortcuts_were_taken() -> None:
-    """Runs after the property test (pytest keeps a module's order): both shortcuts were
-    exercised, many times, by the examples above."""
+    """Runs after the property test (pytest keeps a module's order): both shortcuts, and the
+    child parsing a whole run's changed files, were exercised, many times, by the examples
+    above."""
     if USED["status"] == 0:
         test_a_cached_run_finds_exactly_what_a_fresh_run_finds()
-    assert USED["status"] > 100 and USED["verdict"] > 100
+    assert USED["status"] > 100 and USED["verdict"] > 100 and USED["beside"] > 50

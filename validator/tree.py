@@ -34,6 +34,7 @@ from validator.pyproject_file import PyprojectRead, read_pyproject
 from validator.reports import Report
 
 if TYPE_CHECKING:
+    from validator.parse_beside import Beside
     from validator.policy import Policy
 
 BATCH = 5000
@@ -69,15 +70,23 @@ def judge_tree(root: Path, policy: Policy | Callable[[], Policy], *,
     changed, else a check as `check_tree` makes it (with each flag's data if asked)."""
     scan = _scan(root, [])
     known: Known = {}
-    if cache is not None and cache.has_verdict():
-        whole = _keys(root, scan.targets, cache, known)
-        parts = _parts(scan, known) if whole else None
-        paths = [*scan.targets, *(finding.path for finding in scan.extra)]
-        verdict = cache.verdict(parts, paths) if parts is not None else None
-        if verdict is not None:
-            cache.save(_keys_of(known), complete=True, summaries=False)
-            return verdict
-    return _check(root, scan, policy, cache, with_data, known)
+    beside: list[Beside] = []
+    try:
+        if cache is not None and cache.has_verdict():
+            whole = _keys(root, scan.targets, cache, known,
+                          _starter(policy, scan, beside, with_data))
+            parts = _parts(scan, known) if whole else None
+            paths = [*scan.targets, *(finding.path for finding in scan.extra)]
+            verdict = cache.verdict(parts, paths) if parts is not None else None
+            if verdict is not None:
+                cache.save(_keys_of(known), complete=True, summaries=False)
+                return verdict
+            if beside and not (whole and beside[0].parse(_read_files(known))):
+                beside.pop().close()
+        return _check(root, scan, policy, cache, with_data, known, beside[0] if beside else None)
+    finally:
+        for child in beside:
+            child.close()
 
 
 def _scan(root: Path, paths: list[str]) -> _Scan:
@@ -94,9 +103,10 @@ def _scan(root: Path, paths: list[str]) -> _Scan:
 
 
 def _check(root: Path, scan: _Scan, policy: Policy | Callable[[], Policy],
-           cache: Cache | None, with_data: bool, known: Known) -> Checked:
+           cache: Cache | None, with_data: bool, known: Known,
+           beside: Beside | None = None) -> Checked:
     parts: list[str] = []
-    summaries = _summaries(root, scan.targets, policy, cache, with_data, known, parts)
+    summaries = _summaries(root, scan.targets, policy, cache, with_data, known, parts, beside)
     summaries += [unreadable(finding) for finding in scan.extra]
     checked = check_summaries(summaries, other_paths=scan.tree)
     if cache is not None:
@@ -109,9 +119,34 @@ def _check(root: Path, scan: _Scan, policy: Policy | Callable[[], Policy],
     return checked
 
 
-def _keys(root: Path, targets: list[str], cache: Cache, known: Known) -> bool:
+def _starter(policy: Policy | Callable[[], Policy], scan: _Scan, beside: list[Beside],
+             with_data: bool) -> Callable[[], None]:
+    """What `_keys` calls when it finds the first file changed since the last run: then a
+    child may start importing the model to parse the changed files (parse_beside.py), while
+    this process, which has not loaded the model, looks for the rest and decodes the others.
+    Not for the build (`with_data`), which loads the model here for every flag anyway."""
+    def first_read() -> None:
+        if with_data or not callable(policy):
+            return
+        from validator.parse_beside import start, worth_it
+
+        if worth_it(len(scan.targets)):
+            beside.extend(filter(None, [start(policy)]))
+
+    return first_read
+
+
+def _read_files(known: Known) -> list[tuple[str, bytes]]:
+    """The files `_keys` read (their status had changed): the ones likely to be misses."""
+    return [(path, item[1]) for path, item in known.items()
+            if not isinstance(item, Finding) and item[1] is not None]
+
+
+def _keys(root: Path, targets: list[str], cache: Cache, known: Known,
+          first_read: Callable[[], None] = lambda: None) -> bool:
     """Each target's key (from its status, else its bytes) or finding, into `known`; False
-    when more than VERDICT_READS files had to be read (then the verdict cannot hold)."""
+    when more than VERDICT_READS files had to be read (then the verdict cannot hold).
+    `first_read` is called before the first file has to be read."""
     prefix, reads, known_key = f"{root}/", 0, cache.known_key
     for target in targets:
         key = known_key(prefix + target, target)
@@ -119,7 +154,9 @@ def _keys(root: Path, targets: list[str], cache: Cache, known: Known) -> bool:
             known[target] = (key, None)
             continue
         reads += 1
-        if reads > VERDICT_READS:
+        if reads == 1:
+            first_read()
+        elif reads > VERDICT_READS:
             return False
         known[target] = _read_key(cache, prefix + target, target)
     return True
@@ -153,18 +190,20 @@ def _finding_part(finding: Finding) -> str:
 
 def _summaries(root: Path, targets: list[str], policy: Policy | Callable[[], Policy],
                cache: Cache | None, with_data: bool, known: Known,
-               parts: list[str]) -> list[FileSummary]:
+               parts: list[str], beside: Beside | None = None) -> list[FileSummary]:
     """Each target's result in order: a cache hit, a finding, or parsed (in batches, on
-    every core when there are many; see validator/parallel.py). `parts` gets what each
-    result was made of: "k:" and the key of its bytes, or "f:" and the finding."""
+    every core when there are many; see validator/parallel.py), or parsed already by a child
+    (`beside`). `parts` gets what each result was made of: "k:" and the key of its bytes, or
+    "f:" and the finding."""
     done: list[FileSummary | None] = []
     waiting: list[tuple[int, str, bytes, str]] = []
 
     def parse_waiting() -> None:
-        from validator.parallel import parse_all
-
-        parsed = parse_all([(path, raw) for _, path, raw, _ in waiting], policy_now(policy))
-        for (index, _, _, key), summary in zip(waiting, parsed, strict=True):
+        early = beside.take() if beside is not None else {}
+        parsed = iter(_parsed_here([(path, raw) for _, path, raw, _ in waiting
+                                    if (path, raw) not in early], policy))
+        for index, path, raw, key in waiting:
+            summary = early[path, raw] if (path, raw) in early else next(parsed)
             if cache is not None:
                 cache.put(key, summary)
             done[index] = summary if with_data else replace(summary, data=None)
@@ -193,6 +232,15 @@ def _summaries(root: Path, targets: list[str], policy: Policy | Callable[[], Pol
     if waiting:
         parse_waiting()
     return [summary for summary in done if summary is not None]
+
+
+def _parsed_here(files: list[tuple[str, bytes]],
+                 policy: Policy | Callable[[], Policy]) -> list[FileSummary]:
+    if not files:
+        return []
+    from validator.parallel import parse_all
+
+    return parse_all(files, policy_now(policy))
 
 
 def _cached(cache: Cache, full_path: str, path: str, with_data: bool,

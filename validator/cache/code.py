@@ -51,6 +51,9 @@ class SourceRead:
     files: tuple[tuple[str, str, int], ...]
 
 
+_ELSEWHERE: dict[str, set[str]] = {}
+"""The versions of the library modules that parsed for this run in another process
+(validator/parse_beside.py), by module: checked as this process's own imports are."""
 _SOURCES: dict[Path, SourceRead] = {}
 _MADE: dict[str, tuple[SourceRead, tuple[str, ...]]] = {}
 """The contexts this process made from a source read, with the libraries they name."""
@@ -129,10 +132,28 @@ def _libraries_match(libraries: tuple[str, ...]) -> bool:
         dist, _, version = stem.partition("-")
         named.setdefault(dist.lower().replace("-", "_").replace(".", "_"), set()).add(version)
     for module_name, dist in _IMPORTED.items():
-        module = sys.modules.get(module_name)
         versions = named.get(dist)
-        if module is None or not versions:
-            continue
-        if str(getattr(module, "__version__", "")) not in versions:
+        if versions and not _ran_versions(module_name) <= versions:
             return False
     return True
+
+
+def _ran_versions(module_name: str) -> set[str]:
+    """The versions of a library module that ran for this run: here, and in other processes."""
+    ran = set(_ELSEWHERE.get(module_name, ()))
+    module = sys.modules.get(module_name)
+    if module is not None:
+        ran.add(str(getattr(module, "__version__", "")))
+    return ran
+
+
+def imported_library_versions() -> dict[str, str]:
+    """The version of each library module this process imported (sent by a parsing child)."""
+    return {name: str(getattr(sys.modules[name], "__version__", "")) for name in _IMPORTED
+            if name in sys.modules}
+
+
+def note_library_versions(versions: dict[str, str]) -> None:
+    """Versions another process parsed with for this run (`imported_library_versions`)."""
+    for name, version in versions.items():
+        _ELSEWHERE.setdefault(str(name), set()).add(str(version))
