@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import types
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from gitrepo import EPOCH, Repo, flag_yaml
@@ -71,13 +73,12 @@ def test_a_repository_without_commits_goes_to_the_judge(tmp_path: Path) -> None:
 
 
 def _hook_imports(repo: Repo, *modules: str) -> tuple[str, list[str]]:
-    """`validate --staged` in a fresh interpreter: its output, and which of modules it
-    imported."""
-    probe = ("import sys; from validator.cli import main; code = main(['-C', sys.argv[1], "
-             "'validate', '--staged']); print(code, *[m for m in sys.argv[2:] "
-             "if m in sys.modules])")
-    done = subprocess.run([sys.executable, "-c", probe, str(repo.path), *modules],
-                          capture_output=True, text=True, check=True, env=repo.env)
+    """`validate --staged` in a fresh interpreter, in the repository as pre-commit runs it:
+    its output, and which of modules it imported."""
+    probe = ("import sys; from validator.cli import main; code = main(['validate', "
+             "'--staged']); print(code, *[m for m in sys.argv[1:] if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", probe, *modules], capture_output=True,
+                          text=True, check=True, env=repo.env, cwd=repo.path)
     return done.stdout, done.stdout.splitlines()[-1].split()
 
 
@@ -86,9 +87,47 @@ def test_the_shortcut_imports_neither_model_nor_parser(repo: Repo) -> None:
     repo.git("add", "--", "app/main.py")
     out, imported = _hook_imports(repo, "pydantic", "ruamel.yaml", "jsonschema",
                                   "validator.model", "dataclasses", "tempfile", "decimal",
-                                  "json")
+                                  "json", "argparse", "validator.arguments")
     assert imported == ["0"]
     assert "FO303" in out
+
+
+def test_the_hooks_line_is_read_as_argparse_reads_it() -> None:
+    """The hook's command line is answered without argparse (validator.cli `HOOK_LINE`): the
+    options its shortcut reads must be what the grammar makes of that line, and the line
+    must be the one the hook definition runs."""
+    from validator.arguments import build_parser
+    from validator.cli import HOOK_LINE, _hook_shortcut
+
+    parsed = vars(build_parser(HOOK_LINE).parse_args(HOOK_LINE))
+    seen: dict[str, object] = {}
+
+    def kept(args: types.SimpleNamespace, out: object) -> int:
+        seen.update(vars(args))
+        return 0
+
+    with mock.patch("validator.staged.shortcut", kept), \
+            mock.patch("validator.cli._settle_root", lambda args: None):
+        assert _hook_shortcut(sys.stdout) == 0
+    assert seen and seen == {key: parsed[key] for key in seen}
+    hooks = (Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert f"entry: flagops {' '.join(HOOK_LINE)}\n" in hooks
+    assert "pass_filenames: false" in hooks and "\n  args:" not in hooks
+
+
+def test_the_hooks_line_with_a_flag_staged_runs_the_command_once(repo: Repo) -> None:
+    """The shortcut says no once; the command then runs on the line argparse parsed, and the
+    shortcut is not asked again (git's three questions twice)."""
+    repo.write("flags/demo.yml", flag_yaml("demo", "beta"))
+    repo.git("add", "--", "flags/demo.yml")
+    probe = ("import sys, validator.staged as s; calls = []; asked = s.without_flags; "
+             "s.without_flags = lambda root: calls.append(root) or asked(root); "
+             "from validator.cli import main; code = main(['validate', '--staged']); "
+             "print(code, len(calls))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, env=repo.env, cwd=repo.path)
+    assert done.stdout.splitlines()[-1] == "1 1"
+    assert "FO130" in done.stdout
 
 
 def test_the_judge_of_a_staged_flag_imports_no_merged_config(repo: Repo) -> None:

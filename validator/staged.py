@@ -12,15 +12,17 @@ landed, is reported by the next commit that stages a flag file.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from validator import git
 from validator.files import ATTRIBUTES
 from validator.findings import RULES, START, Finding
 from validator.reports import Report
+
+if TYPE_CHECKING:
+    import argparse
 
 POLICY_FILE = "pyproject.toml"
 
