@@ -49,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.catalog:  # issue 14: the catalog at the largest size, in bench/catalog.py
         import catalog
 
+        workspace.settle()
         catalog.main(["--size", str(max(args.sizes)), "--runs", str(args.runs),
                       "--cache", str(args.cache)])
     return 1 if failed else 0

@@ -5,6 +5,7 @@ measured state (10 flags one step further in the working tree, one of them stage
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -119,8 +120,28 @@ def _ignore_outputs(repo: Path) -> None:
     exclude.write_text("".join(f"/{name}/\n" for name in OUTPUTS), encoding="utf-8")
 
 
+MANY_FILES = 1000
+SETTLE_S = 300
+"""How long after deleting many files a benchmark that creates many waits: this machine's ext4
+(no journal) skips the inodes freed in the last one to five minutes, reading each to find out,
+so the catalog's renders right after the render rows' folders went took 4.5 s (median) where
+they took 1.6 s six minutes later (README, "Why the cold render writes a new folder")."""
+_FREED_AT: list[float] = []
+
+
 def restore(repo: Path) -> None:
     """Back to HEAD, without the outputs of build and render."""
     _git(repo, "reset", "-q", "--hard")
     for generated in OUTPUTS:
+        if sum(len(files) for _, _, files in os.walk(repo / generated)) >= MANY_FILES:
+            _FREED_AT[:] = [time.monotonic()]
         shutil.rmtree(repo / generated, ignore_errors=True)
+
+
+def settle() -> None:
+    """Waits out SETTLE_S since `restore` last deleted many files, if it did."""
+    if _FREED_AT:
+        left = SETTLE_S - (time.monotonic() - _FREED_AT[0])
+        if left > 0:
+            _log(f"waiting {left:.0f} s: inodes freed by the render rows are still recent")
+            time.sleep(left)

@@ -206,3 +206,31 @@ def test_the_catalog_benchmark_times_the_render_beside_its_floor(tmp_path: Path)
     assert {"build", "render", "render_floor", "render_warm"} <= set(measured)
     assert measured["site_files"] == FLAGS + 3  # the flag pages, the index, the survey, the root
     assert not list((tmp_path / "cache").glob("*/public-*"))
+
+
+def test_the_catalog_after_the_rows_waits_for_their_freed_inodes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run.py --catalog` times many new files after `restore` deleted the render rows' many
+    files: it waits until their inodes are no longer recent (workspace.SETTLE_S); a restore
+    that deleted few files asks for no wait."""
+    sys.path.insert(0, str(BENCH))
+    import workspace
+
+    slept: list[float] = []
+    monkeypatch.setattr(workspace, "_FREED_AT", [])
+    monkeypatch.setattr(workspace.time, "sleep", slept.append)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "public").mkdir()
+    for index in range(workspace.MANY_FILES - 1):
+        (repo / "public" / f"{index}.html").write_bytes(b"")
+    workspace.restore(repo)
+    workspace.settle()
+    assert slept == [] and not (repo / "public").exists()
+    (repo / "public-cold" / "1").mkdir(parents=True)
+    for index in range(workspace.MANY_FILES):
+        (repo / "public-cold" / "1" / f"{index}.html").write_bytes(b"")
+    workspace.restore(repo)
+    workspace.settle()
+    assert len(slept) == 1 and workspace.SETTLE_S - 60 < slept[0] <= workspace.SETTLE_S
