@@ -218,7 +218,7 @@ def test_the_catalog_after_the_rows_waits_for_their_freed_inodes(
 
     slept: list[float] = []
     monkeypatch.setattr(workspace, "_FREED_AT", [])
-    monkeypatch.setattr(workspace.time, "sleep", slept.append)
+    monkeypatch.setattr("workspace.time.sleep", slept.append)
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q")

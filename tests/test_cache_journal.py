@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gitrepo import flag_yaml
+from gitrepo import flag_tree, flag_yaml
 
 from validator.cache import Cache, Settings
 from validator.cache.journal import RECENT_SHARE, read_journaled, recent_path, write_journaled
@@ -21,11 +21,7 @@ FLAGS = 200
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for index in range(FLAGS):
-        path = tmp_path / "repo" / "flags" / f"flag_{index}.yml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(flag_yaml(f"flag_{index}"), encoding="utf-8")
-    return tmp_path / "repo"
+    return flag_tree(tmp_path / "repo", FLAGS)
 
 
 def _run(root: Path, folder: Path) -> tuple[list[Finding], int]:

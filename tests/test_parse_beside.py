@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pydantic
 import pytest
-from gitrepo import flag_yaml
+from gitrepo import flag_tree, flag_yaml
 
 from validator import parse_beside
 from validator.cache import Cache, Settings, code
@@ -29,11 +29,7 @@ FLAGS = 30
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for index in range(FLAGS):
-        path = tmp_path / "repo" / "flags" / f"flag_{index}.yml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(flag_yaml(f"flag_{index}"), encoding="utf-8")
-    return tmp_path / "repo"
+    return flag_tree(tmp_path / "repo", FLAGS)
 
 
 @pytest.fixture
@@ -226,11 +222,7 @@ def test_the_command_never_loads_the_model_when_a_child_parsed(tmp_path: Path) -
     nor the model (on a machine of one core, where no child is forked, it did)."""
     from validator.fork_pool import cores
 
-    repo = tmp_path / "repo"
-    for index in range(parse_beside.HITS_FROM + 20):
-        path = repo / "flags" / f"team_{index % 7}" / f"flag_{index}.yml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(flag_yaml(f"flag_{index}"), encoding="utf-8")
+    repo = flag_tree(tmp_path / "repo", parse_beside.HITS_FROM + 20, teams=7)
     time.sleep(2.2)  # older than the racy margin (stat_keys.py): the runs keep their statuses
     script = ("import sys; from validator.cli import main; code = main(sys.argv[1:]); "
               "print(sorted(m for m in ('pydantic', 'validator.model') if m in sys.modules)); "
