@@ -52,7 +52,7 @@ class SourceRead:
 
 
 _ELSEWHERE: dict[str, set[str]] = {}
-"""The versions of the library modules that parsed for this run in another process
+"""The versions of the library modules that parsed files for this process in another one
 (validator/parse_beside.py), by module: checked as this process's own imports are."""
 _SOURCES: dict[Path, SourceRead] = {}
 _MADE: dict[str, tuple[SourceRead, tuple[str, ...]]] = {}
@@ -139,7 +139,7 @@ def _libraries_match(libraries: tuple[str, ...]) -> bool:
 
 
 def _ran_versions(module_name: str) -> set[str]:
-    """The versions of a library module that ran for this run: here, and in other processes."""
+    """The versions of a library module that ran for this process: here, and in children."""
     ran = set(_ELSEWHERE.get(module_name, ()))
     module = sys.modules.get(module_name)
     if module is not None:
@@ -154,6 +154,6 @@ def imported_library_versions() -> dict[str, str]:
 
 
 def note_library_versions(versions: dict[str, str]) -> None:
-    """Versions another process parsed with for this run (`imported_library_versions`)."""
+    """Versions a child parsed with for this process (`imported_library_versions`)."""
     for name, version in versions.items():
         _ELSEWHERE.setdefault(str(name), set()).add(str(version))
