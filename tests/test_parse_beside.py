@@ -162,6 +162,31 @@ def test_a_child_not_wanted_is_ended_and_reaped(root: Path, tmp_path: Path,
     assert child.take() == {} and _gone(child.pid) and loads.here == 0
 
 
+class Interrupted(Exception):
+    """Stands for Ctrl-C (a KeyboardInterrupt would stop pytest itself)."""
+
+
+def test_a_run_interrupted_while_taking_the_results_ends_with_that_interruption(
+        root: Path, tmp_path: Path, started: list[parse_beside.Beside],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child is reaped and its pipe closed, then the interruption comes: ending the child
+    again must neither close a descriptor twice (by then maybe another file's) nor replace
+    the interruption with an error of its own."""
+    folder = tmp_path / "cache"
+    _judged(root, folder, Loads())
+    _changed(root)
+
+    def interrupted(payload: bytes, files: object) -> parse_beside.Parsed:
+        raise Interrupted
+
+    monkeypatch.setattr(parse_beside, "_unpickled", interrupted)
+    with pytest.raises(Interrupted):
+        judge_tree(root, Loads(), cache=_open(folder, root))
+    (child,) = started
+    assert child.reaped and child.reading is None and child.sending is None
+    assert _gone(child.pid)
+
+
 def test_changed_files_that_do_not_fit_in_the_pipe_are_parsed_here(
         root: Path, tmp_path: Path, started: list[parse_beside.Beside],
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,10 @@ The child sends its summaries back pickled through a pipe, with the versions of 
 it parsed with (the cache writes its packs only when they are the ones its context names:
 validator/cache/code.py). A child that fails, dies or says anything unexpected gives nothing,
 and those files are parsed here as they would have been: where a file was parsed never
-changes its summary.
+changes its summary. A run that fails or is interrupted kills and reaps its child; one killed
+outright (SIGTERM or SIGKILL to it alone) leaves the child to finish its imports and find no
+one to answer (end of file on its pipe): it exits within a fraction of a second, having
+written nothing.
 """
 
 from __future__ import annotations
@@ -46,10 +49,11 @@ class Beside:
     until its results are taken."""
 
     pid: int
-    sending: int
-    reading: int
+    sending: int | None
+    reading: int | None
     files: Sequence[tuple[str, bytes]] = ()
     sent: bool = False
+    reaped: bool = False
     taken: Parsed | None = field(default=None)
 
     def parse(self, files: Sequence[tuple[str, bytes]]) -> bool:
@@ -59,13 +63,13 @@ class Beside:
         import pickle
 
         payload = pickle.dumps(list(files), protocol=pickle.HIGHEST_PROTOCOL)
-        if len(payload) > PIPE_HOLDS:
+        if len(payload) > PIPE_HOLDS or self.sending is None:
             self.close()
             return False
         self.files, self.sent = files, True
         with contextlib.suppress(OSError):  # the child is gone: `take` finds it so
             _write_all(self.sending, payload)
-        os.close(self.sending)
+        self.shut("sending")
         return True
 
     def take(self) -> Parsed:
@@ -76,12 +80,19 @@ class Beside:
         return self.taken
 
     def close(self) -> None:
-        """Ends a child whose results are not wanted (nothing changed, or this run failed)."""
+        """Ends a child whose results are not wanted (nothing changed, or this run failed,
+        even halfway through `take`)."""
         if self.taken is None:
             self.taken = {}
-            if not self.sent:
-                os.close(self.sending)
             _end(self, signal.SIGKILL)
+
+    def shut(self, end: str) -> None:
+        """Closes one end of the pipes ("sending" or "reading"), once: a number closed twice
+        may by then be another file's."""
+        descriptor = getattr(self, end)
+        if descriptor is not None:
+            setattr(self, end, None)
+            os.close(descriptor)
 
 
 def worth_it(hits: int) -> bool:
@@ -146,7 +157,7 @@ def _read_all(end: int) -> bytes:
 
 def _received(beside: Beside) -> Parsed:
     try:
-        payload = _read_all(beside.reading)
+        payload = _read_all(beside.reading) if beside.reading is not None else b""
     except OSError:
         payload = b""
     if not _end(beside, None):
@@ -172,8 +183,12 @@ def _unpickled(payload: bytes, files: Sequence[tuple[str, bytes]]) -> Parsed:
 
 
 def _end(beside: Beside, kill: signal.Signals | None) -> bool:
-    """Reaps the child (killed first if asked); whether it exited with status 0."""
-    os.close(beside.reading)
+    """Reaps the child (killed first if asked), once; whether it exited with status 0."""
+    beside.shut("sending")
+    beside.shut("reading")
+    if beside.reaped:
+        return False
+    beside.reaped = True
     if kill is not None:
         with contextlib.suppress(ProcessLookupError):  # it already ended
             os.kill(beside.pid, kill)
