@@ -48,7 +48,6 @@ def flag_yaml(
     return "\n".join(lines) + "\n"
 
 
-
 def flag_tree(root: Path, count: int, *, teams: int = 0) -> Path:
     """`count` valid flags `flag_<i>` under root/flags (in `teams` folders `team_<i % teams>`
     when given), root returned: a tree to run the cache over."""
@@ -57,6 +56,7 @@ def flag_tree(root: Path, count: int, *, teams: int = 0) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"flag_{index}.yml").write_text(flag_yaml(f"flag_{index}"), encoding="utf-8")
     return root
+
 
 def git_env(home: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}

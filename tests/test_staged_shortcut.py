@@ -308,3 +308,41 @@ def test_a_base_git_cannot_resolve_reads_nothing_ahead(tmp_path: Path, spied_lin
     assert main(["-C", str(repo.path), "validate", "--base", "no-such-branch"]) == 1
     assert "unknown git ref 'no-such-branch'" in capsys.readouterr().err
     assert spied_line == ([], [{}])
+
+
+def _hook(repo: Repo, folder: str = "") -> subprocess.CompletedProcess[str]:
+    """The hook's exact line in a fresh interpreter, from `folder` of the repository."""
+    (repo.path / folder).mkdir(parents=True, exist_ok=True)
+    probe = "import sys; from validator.cli import main; sys.exit(main(['validate', '--staged']))"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=False, env=repo.env, cwd=repo.path / folder)
+
+
+@pytest.mark.parametrize("folder", ["", "app/deep"])
+@pytest.mark.parametrize(("attack", "rules"), [
+    ("jump", {"FO201"}), ("rename", {"FO110"}), ("symlink", {"FO009", "FO208"}),
+    ("case-twin", {"FO010", "FO208"}),
+])
+def test_the_hooks_line_refuses_an_illegal_step_however_it_is_staged(
+        repo: Repo, attack: str, rules: set[str], folder: str) -> None:
+    """The line answered without argparse still reaches the judge for every illegal step:
+    a jump past the next stage, a live flag renamed away, its file swapped for a symlink, its
+    file moved to a folder that differs from flags/ only in case; from the top of the work
+    tree and from a folder below it (the root is found upwards, as before)."""
+    if attack == "jump":
+        repo.write("flags/demo.yml", flag_yaml("demo", "enabled", default_enabled=True))
+        repo.git("add", "--", "flags/demo.yml")
+    elif attack == "rename":
+        repo.git("mv", "flags/demo.yml", "flags/renamed.yml")
+    elif attack == "symlink":
+        repo.write("elsewhere.yml", flag_yaml("demo", "enabled", default_enabled=True))
+        (repo.path / "flags/demo.yml").unlink()
+        (repo.path / "flags/demo.yml").symlink_to("../elsewhere.yml")
+        repo.git("add", "--", "flags/demo.yml", "elsewhere.yml")
+    else:
+        (repo.path / "Flags").mkdir()
+        repo.git("mv", "flags/demo.yml", "Flags/demo.yml")
+    done = _hook(repo, folder)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert rules <= {line.split(" error ")[1][:5] for line in done.stdout.splitlines()
+                     if " error FO" in line}

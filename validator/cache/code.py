@@ -140,11 +140,8 @@ def _libraries_match(libraries: tuple[str, ...]) -> bool:
 
 def _ran_versions(module_name: str) -> set[str]:
     """The versions of a library module that ran for this process: here, and in children."""
-    ran = set(_ELSEWHERE.get(module_name, ()))
-    module = sys.modules.get(module_name)
-    if module is not None:
-        ran.add(str(getattr(module, "__version__", "")))
-    return ran
+    here = imported_library_versions().get(module_name)
+    return _ELSEWHERE.get(module_name, set()) | ({here} if here is not None else set())
 
 
 def imported_library_versions() -> dict[str, str]:

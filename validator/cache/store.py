@@ -27,10 +27,10 @@ from validator.check import FileSummary, TreeVerdict
 from validator.pyproject_file import PyprojectRead, read_pyproject
 
 Clock = Callable[[], int]
+"""Nanoseconds since the epoch, as file times count them (time.time_ns)."""
 JOURNALED = ("stats", "summaries", "data")
 """The packs of one entry per file, kept with the entries written since (journal.py); the
 verdict and derived outputs are one entry each, written whole."""
-"""Nanoseconds since the epoch, as file times count them (time.time_ns)."""
 
 
 @dataclass(slots=True)
