@@ -114,6 +114,18 @@ def run_process(tmp_path: Path) -> Callable[..., CliResult]:
     return run
 
 
+@pytest.fixture(autouse=True)
+def _now_when_the_test_starts(request: pytest.FixtureRequest) -> None:
+    """A module that dates its commits minutes before `NOW`, the real clock, read that clock
+    once, when it was collected: a test that ran 14 minutes later (the suite on every core of
+    a busy machine) had its commit of "a minute ago" judged 15 minutes old, and a soak it must
+    refuse had passed. Such a module says `CLOCK_DATED = True`, and its `NOW` is read again
+    as each of its tests starts, before its fixtures date anything."""
+    module = request.module
+    if getattr(module, "CLOCK_DATED", False):
+        module.NOW = int(time.time())
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _cache_outside_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     """flagops keeps its cache in $XDG_CACHE_HOME/flagops: a folder of the session's, never

@@ -14,6 +14,8 @@ from test_gate_integrity import flagops
 
 from validator.cli import main
 
+CLOCK_DATED = True  # NOW read again as each test starts (conftest)
+
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:

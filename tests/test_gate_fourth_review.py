@@ -14,6 +14,7 @@ from gitrepo import Repo, flag_yaml
 from test_gate_integrity import flagops
 
 NOW = int(time.time())
+CLOCK_DATED = True  # NOW read again as each test starts (conftest)
 DAY = 24 * 3600
 BETA: dict[str, Any] = {"actors": ("Project:gitlab-org/gitlab",)}
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from validator.cli import main
 
 NOW = int(time.time())
+CLOCK_DATED = True  # NOW read again as each test starts (conftest)
 DAY = 24 * 3600
 BETA: dict[str, Any] = {"actors": ("Project:gitlab-org/gitlab",)}
 RANGE = ("validate", "--base", "HEAD~1", "--head", "HEAD")

@@ -20,6 +20,7 @@ from validator.cli import main
 from validator.errors import UserError
 
 NOW = int(time.time())
+CLOCK_DATED = True  # NOW read again as each test starts (conftest)
 DAY = 24 * 3600
 BETA: dict[str, Any] = {"actors": ("Project:gitlab-org/gitlab",)}
 

@@ -14,6 +14,8 @@ from gitrepo import Repo
 from test_gate_fourth_review import BETA, DAY, NOW
 from test_gate_integrity import flagops
 
+CLOCK_DATED = True  # NOW read again as each test starts (conftest)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

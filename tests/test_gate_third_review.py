@@ -16,6 +16,7 @@ from validator.cli import main
 from validator.git import PINNED_CONFIG
 
 NOW = int(time.time())
+CLOCK_DATED = True  # NOW read again as each test starts (conftest)
 DAY = 24 * 3600
 BETA: dict[str, Any] = {"actors": ("Project:gitlab-org/gitlab",)}
 FIFTY: dict[str, Any] = {"percentage": ("actors", 50), **BETA}
