@@ -198,7 +198,7 @@ def test_changed_files_that_do_not_fit_in_the_pipe_are_parsed_here(
     loads = Loads()
     assert _judged(root, folder, loads) == check_tree(root, DEFAULT_POLICY, []).findings
     (child,) = started
-    assert not child.sent and _gone(child.pid) and loads.here == 1
+    assert child.files == () and _gone(child.pid) and loads.here == 1
 
 
 def test_the_build_parses_here_as_it_loads_the_model_anyway(

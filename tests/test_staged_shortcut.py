@@ -77,9 +77,17 @@ def _hook_imports(repo: Repo, *modules: str) -> tuple[str, list[str]]:
     its output, and which of modules it imported."""
     probe = ("import sys; from validator.cli import main; code = main(['validate', "
              "'--staged']); print(code, *[m for m in sys.argv[1:] if m in sys.modules])")
-    done = subprocess.run([sys.executable, "-c", probe, *modules], capture_output=True,
-                          text=True, check=True, env=repo.env, cwd=repo.path)
+    done = _in_repo(repo, probe, *modules, check=True)
     return done.stdout, done.stdout.splitlines()[-1].split()
+
+
+def _in_repo(repo: Repo, probe: str, *args: str, folder: str = "",
+             check: bool = False) -> subprocess.CompletedProcess[str]:
+    """`python -c probe args` in a fresh interpreter, in `folder` of the repository, where
+    pre-commit runs the hook."""
+    (repo.path / folder).mkdir(parents=True, exist_ok=True)
+    return subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True,
+                          check=check, env=repo.env, cwd=repo.path / folder)
 
 
 def test_the_shortcut_imports_neither_model_nor_parser(repo: Repo) -> None:
@@ -124,8 +132,7 @@ def test_the_hooks_line_with_a_flag_staged_runs_the_command_once(repo: Repo) -> 
              "s.without_flags = lambda root: calls.append(root) or asked(root); "
              "from validator.cli import main; code = main(['validate', '--staged']); "
              "print(code, len(calls))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          check=True, env=repo.env, cwd=repo.path)
+    done = _in_repo(repo, probe, check=True)
     assert done.stdout.splitlines()[-1] == "1 1"
     assert "FO130" in done.stdout
 
@@ -312,10 +319,8 @@ def test_a_base_git_cannot_resolve_reads_nothing_ahead(tmp_path: Path, spied_lin
 
 def _hook(repo: Repo, folder: str = "") -> subprocess.CompletedProcess[str]:
     """The hook's exact line in a fresh interpreter, from `folder` of the repository."""
-    (repo.path / folder).mkdir(parents=True, exist_ok=True)
     probe = "import sys; from validator.cli import main; sys.exit(main(['validate', '--staged']))"
-    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          check=False, env=repo.env, cwd=repo.path / folder)
+    return _in_repo(repo, probe, folder=folder)
 
 
 @pytest.mark.parametrize("folder", ["", "app/deep"])

@@ -52,7 +52,7 @@ class Beside:
     sending: int | None
     reading: int | None
     files: Sequence[tuple[str, bytes]] = ()
-    sent: bool = False
+    """The files sent to the child, none until they are."""
     reaped: bool = False
     taken: Parsed | None = field(default=None)
 
@@ -66,7 +66,7 @@ class Beside:
         if len(payload) > PIPE_HOLDS or self.sending is None:
             self.close()
             return False
-        self.files, self.sent = files, True
+        self.files = files
         with contextlib.suppress(OSError):  # the child is gone: `take` finds it so
             _write_all(self.sending, payload)
         self.shut("sending")

@@ -131,17 +131,20 @@ def _libraries_match(libraries: tuple[str, ...]) -> bool:
         stem = entry.removesuffix(".dist-info").removesuffix(".egg-info")
         dist, _, version = stem.partition("-")
         named.setdefault(dist.lower().replace("-", "_").replace(".", "_"), set()).add(version)
+    ran = _ran_versions()
     for module_name, dist in _IMPORTED.items():
         versions = named.get(dist)
-        if versions and not _ran_versions(module_name) <= versions:
+        if versions and not ran.get(module_name, set()) <= versions:
             return False
     return True
 
 
-def _ran_versions(module_name: str) -> set[str]:
-    """The versions of a library module that ran for this process: here, and in children."""
-    here = imported_library_versions().get(module_name)
-    return _ELSEWHERE.get(module_name, set()) | ({here} if here is not None else set())
+def _ran_versions() -> dict[str, set[str]]:
+    """The versions of each library module that ran for this process: here, and in children."""
+    ran = {name: set(versions) for name, versions in _ELSEWHERE.items()}
+    for name, version in imported_library_versions().items():
+        ran.setdefault(name, set()).add(version)
+    return ran
 
 
 def imported_library_versions() -> dict[str, str]:
