@@ -172,3 +172,43 @@ def test_a_flag_named_index_does_not_replace_the_catalogs_index(
     assert 'href="index_.html">index</a>' in files["flags/index.html"]
     assert len([path for path in files if path.endswith(".html")]) == len(data["flags"]) + 1
     _same_pages(data)
+
+
+MARKERS = ('<b title="x">\'&amp;', '2026-01-01"12:00:00+00:00')
+"""Hostile text, and a time `datetime.fromisoformat` reads (it takes any one separator)."""
+
+
+def _string_leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path of every string in the config's JSON, dict keys and list indexes."""
+    if isinstance(value, str):
+        return [path]
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    return [leaf for key, item in items for leaf in _string_leaves(item, (*path, key))]
+
+
+def _set(data: Any, path: tuple[Any, ...], value: str) -> None:
+    for key in path[:-1]:
+        data = data[key]
+    data[path[-1]] = value
+
+
+def test_hostile_text_in_any_string_is_refused_or_shown_escaped(
+        config: dict[str, Any]) -> None:
+    """Every string of the merged config, one at a time (times, commits, states, authors,
+    URLs and the rest: not only the fields a flag file holds), set to each marker: the config
+    is refused in one line, or every page holds the marker only escaped. A time that is not
+    as `build` writes it once went raw into the chart's attributes, or ended render with an
+    internal error."""
+    leaves = [path for path in _string_leaves(config) if path[0] != "$schema"]
+    assert len(leaves) > 100 and any(path[-1] == "time" for path in leaves)
+    for path in leaves:
+        for marker in MARKERS:
+            changed = copy.deepcopy(config)
+            _set(changed, path, marker)
+            try:
+                merged = MergedConfig.model_validate(changed)
+            except ValidationError:
+                continue
+            for name, page_text in render_catalog(merged).items():
+                assert marker not in page_text, (path, marker, name)

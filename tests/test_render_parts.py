@@ -99,6 +99,13 @@ def test_the_parts_hold_the_flags_between_them(data: dict[str, Any]) -> None:
     assert parts.firsts[0] is None and firsts == sorted(set(firsts)) and len(firsts) == 7
 
 
+def _retimed(raw: bytes, separator: bytes) -> bytes:
+    """The config with its last landed change's time separated by `separator`, not `T`."""
+    at = raw.rindex(b'"time": "') + len(b'"time": "YYYY-MM-DD')
+    assert raw[at:at + 1] == b"T"
+    return raw[:at] + separator.replace(b'"', b'\\"') + raw[at + 1:]
+
+
 @pytest.mark.parametrize("change", [
     lambda raw: json.dumps(json.loads(raw)).encode(),  # one line
     lambda raw: raw.replace(b'\n  "flags": {', b'\n  "flags":  {', 1),
@@ -149,6 +156,10 @@ def test_the_outcome_is_the_whole_configs(
     lambda raw: raw.replace(b'"environment": "production"', b'"environment": "nowhere"'),
     lambda raw: raw.replace(b"flag_30", b"flag_3\xff", 1),
     lambda raw: raw.replace(b'\n    "flag_30": {', b'\n    "flag_30": [', 1),
+    # Times that datetime.fromisoformat reads (any one separator) but build never writes:
+    # a quote went into the chart's attributes as it stood.
+    lambda raw: _retimed(raw, b'"'),
+    lambda raw: _retimed(raw, b"<"),
 ])
 def test_a_refusal_is_the_whole_configs_and_nothing_is_written(
         data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

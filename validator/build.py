@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, Strict, ValidationError
+from pydantic_core import ErrorDetails
 
 from validator.digits import decimal_text
 from validator.errors import UserError
@@ -19,6 +20,7 @@ from validator.flag_summary import CatalogNote, FlagSummary
 from validator.gates import FrozenRecord, Gates, effective_gates
 from validator.json_text import dumps_sorted
 from validator.model import NAME_PATTERN, Environment, Flag, Stage
+from validator.moments import ISO_PATTERN
 
 
 class FlagState(FrozenRecord):
@@ -90,5 +92,13 @@ def parse_config(text: str | bytes, source: str) -> MergedConfig:
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "top level"
-        raise UserError(f"{source} is not a valid merged config ({where}: {first['msg']}); "
+        raise UserError(f"{source} is not a valid merged config ({where}: {_said(first)}); "
                         "run `flagops build`") from None
+
+
+def _said(detail: ErrorDetails) -> str:
+    """pydantic's words, but a time's: its pattern is two hundred characters of regex."""
+    if detail["type"] == "string_pattern_mismatch" and \
+            detail.get("ctx", {}).get("pattern") == ISO_PATTERN:
+        return "not a time as `flagops build` writes it, YYYY-MM-DDTHH:MM:SS+00:00"
+    return detail["msg"]

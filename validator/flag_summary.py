@@ -8,16 +8,23 @@ merged config (generated from `validator.build.MergedConfig`) describes them too
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from validator.gates import Percent
-from validator.model import Environment, Expectations, FlagType, Handle, HttpsUrl, Text
+from validator.model import (
+    Environment,
+    Expectations,
+    FlagType,
+    Handle,
+    HttpsUrl,
+    IsoTime,
+    Text,
+)
 
 LifespanStatus = Literal["ok", "approaching", "overdue", "unknown"]
 HistoryCompleteness = Literal["complete", "partial", "none"]
-IsoTime = Annotated[str, Field(description="ISO 8601, UTC.")]
 
 
 class _Frozen(BaseModel):

@@ -21,8 +21,23 @@ def utc(moment: int) -> datetime:
 
 
 def iso(moment: int) -> str:
-    """ISO 8601 (RFC 3339), as the merged config and the JSON outputs carry times."""
+    """ISO 8601 (RFC 3339), as the merged config and the JSON outputs carry times: always
+    `YYYY-MM-DDTHH:MM:SS+00:00` (a whole second, years 1 to 9999), which ISO_PATTERN matches."""
     return utc(moment).isoformat()
+
+
+_YEAR = "(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = ("(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+              "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))")
+ISO_PATTERN = (f"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+               "T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\\+00:00$")
+"""Exactly the texts `iso` writes: real calendar days (29 February in leap years only) of the
+years 1 to 9999. The merged config's times are held to it, so every reader can parse them
+(`datetime.fromisoformat` took `2026-01-01"12:00:00` and refused `2026-02-30T...` with an
+error no reader expected) and a page may write them into an attribute as they are. Only
+ASCII digits (`[0-9]`: `\\d` is any Unicode digit in Rust's regex and Python's), and no
+lookaround, so pydantic, Python's `re` and a JSON Schema validator read it alike."""
 
 
 def day(moment: int) -> date:

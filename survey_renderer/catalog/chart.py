@@ -47,7 +47,8 @@ class Point(NamedTuple):
     state: str
     """The state after the change."""
     stamp: str = ""
-    """`time` as ISO 8601, when the caller has it already (the merged config does)."""
+    """`time` as ISO 8601, when the caller has it already (the merged config does: its times
+    match `moments.ISO_PATTERN`, digits and `-T:+` only, so it goes into attributes as it is)."""
 
     @property
     def iso(self) -> str:
