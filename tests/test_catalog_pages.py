@@ -25,6 +25,7 @@ from survey_renderer.catalog.chart import Point, draw
 from survey_renderer.catalog.flag_html import Shared
 from survey_renderer.catalog.markup import page, text
 from survey_renderer.catalog.pages import CSP, render_catalog
+from validator import moments
 from validator.build import MergedConfig
 from validator.cli import main
 
@@ -129,7 +130,10 @@ POINT = st.builds(
     percentage=st.one_of(st.none(), st.floats(0, 100)),
     step=st.sampled_from(["new", "forward", "rollback", "mixed", "removed",
                           "no rollout change"]),
-    label=HOSTILE, state=HOSTILE)
+    label=HOSTILE, state=HOSTILE,
+    # A stamp is the merged config's own text of the time, which matches moments.ISO_PATTERN
+    # (digits and -T:+), or none: the chart writes it as it is.
+    stamp=st.one_of(st.just(""), st.integers(0, 2_000_000_000).map(moments.iso)))
 
 
 @settings(max_examples=200, deadline=None)
