@@ -200,10 +200,10 @@ def _set(data: Any, path: tuple[Any, ...], value: str) -> None:
 def test_hostile_text_in_any_string_is_refused_or_shown_escaped(
         config: dict[str, Any]) -> None:
     """Every string of the merged config, one at a time (times, commits, states, authors,
-    URLs and the rest: not only the fields a flag file holds), set to each marker: the config
-    is refused in one line, or every page holds the marker only escaped. A time that is not
-    as `build` writes it once went raw into the chart's attributes, or ended render with an
-    internal error."""
+    URLs and the rest: not only the fields a flag file holds), set to each marker: the model
+    refuses the config (render says so in one line: tests/test_render_parts.py), or every
+    page holds the marker only escaped. A time that is not as `build` writes it once went
+    raw into the chart's attributes, or ended render with an internal error."""
     leaves = [path for path in _string_leaves(config) if path[0] != "$schema"]
     assert len(leaves) > 100 and any(path[-1] == "time" for path in leaves)
     for path in leaves:

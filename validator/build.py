@@ -20,7 +20,7 @@ from validator.flag_summary import CatalogNote, FlagSummary
 from validator.gates import FrozenRecord, Gates, effective_gates
 from validator.json_text import dumps_sorted
 from validator.model import NAME_PATTERN, Environment, Flag, Stage
-from validator.moments import ISO_PATTERN
+from validator.moments import ISO_FORM, ISO_PATTERN
 
 
 class FlagState(FrozenRecord):
@@ -100,5 +100,5 @@ def _said(detail: ErrorDetails) -> str:
     """pydantic's words, but a time's: its pattern is two hundred characters of regex."""
     if detail["type"] == "string_pattern_mismatch" and \
             detail.get("ctx", {}).get("pattern") == ISO_PATTERN:
-        return "not a time as `flagops build` writes it, YYYY-MM-DDTHH:MM:SS+00:00"
+        return f"not a time as `flagops build` writes it, {ISO_FORM}"
     return detail["msg"]

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from validator.moments import ISO_PATTERN
+from validator.moments import ISO_FORM, ISO_PATTERN
 from validator.stages import STAGE_EXPOSURE as STAGE_EXPOSURE
 from validator.stages import STAGE_ORDER as STAGE_ORDER
 from validator.stages import TYPE_RULES as TYPE_RULES
@@ -157,8 +157,7 @@ Text = Annotated[
     NO_BIDI,
 ]
 Handle = Annotated[str, Strict(), _one_line(HANDLE_PATTERN), VISIBLE]
-IsoTime = Annotated[str, _one_line(ISO_PATTERN, description="ISO 8601, UTC, as "
-                                   "YYYY-MM-DDTHH:MM:SS+00:00.")]
+IsoTime = Annotated[str, _one_line(ISO_PATTERN, description=f"ISO 8601, UTC, as {ISO_FORM}.")]
 """A moment as `moments.iso` writes it: the merged config's times (its pattern says why)."""
 Actor = Annotated[str, Strict(), _one_line(ACTOR_PATTERN), VISIBLE]
 

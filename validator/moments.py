@@ -21,9 +21,13 @@ def utc(moment: int) -> datetime:
 
 
 def iso(moment: int) -> str:
-    """ISO 8601 (RFC 3339), as the merged config and the JSON outputs carry times: always
-    `YYYY-MM-DDTHH:MM:SS+00:00` (a whole second, years 1 to 9999), which ISO_PATTERN matches."""
+    """ISO 8601 (RFC 3339), as the merged config and the JSON outputs carry times: always in
+    ISO_FORM (a whole second, years 1 to 9999), which ISO_PATTERN matches."""
     return utc(moment).isoformat()
+
+
+ISO_FORM = "YYYY-MM-DDTHH:MM:SS+00:00"
+"""How `iso` writes a time, in the words a refusal shows people."""
 
 
 _YEAR = "(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
