@@ -27,7 +27,7 @@ def repo(tmp_path: Path) -> Repo:
 
 
 def _judged(repo: Repo) -> tuple[object, ...]:
-    report = judge_range(repo.path, RangeRequest(None, staged=True))
+    report = judge_range(repo.path, RangeRequest(None, staged=True), now=EPOCH)
     return tuple(report.findings), tuple(report.checked), tuple(report.notes)
 
 

@@ -8,7 +8,6 @@ loosens the rules is judged by the rules it wants to replace.
 
 from __future__ import annotations
 
-import time
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -130,14 +129,15 @@ class Comparison:
                       [note, AMEND_NOTE] if self.amend_note else [note])
 
 
-def judge_range(root: Path, request: RangeRequest, *, policy: Policy | None = None,
-                now: int | None = None) -> Report:
+def judge_range(root: Path, request: RangeRequest, *, now: int,
+                policy: Policy | None = None) -> Report:
     return compare(root, request, policy=policy, now=now).report()
 
 
-def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
-            now: int | None = None) -> Comparison:
-    """`policy` None: the base's `[tool.flagops]` (what tests pass instead is theirs)."""
+def compare(root: Path, request: RangeRequest, *, now: int,
+            policy: Policy | None = None) -> Comparison:
+    """`now`: the clock soak times and lifespans are judged against, read by the command at
+    its edge. `policy` None: the base's `[tool.flagops]` (what tests pass instead is theirs)."""
     git.require_top_level(root)
     span = _span(root, request)
     # The head's listing beside the diff: each reads the whole head (tree, index or files).
@@ -154,7 +154,7 @@ def compare(root: Path, request: RangeRequest, *, policy: Policy | None = None,
             result.findings += gate_findings(reader, root, changes, base_policy)
         listing = head_listing.result()
         _judge_flags(root, reader, span, request, result, flag_changes, listing,
-                     now if now is not None else int(time.time()))
+                     now)
         result.findings += _conversion_findings(root, span, listing, changes, result)
         result.findings += _case_twins(changes, listing, result)
     if unreadable is not None and policy is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ class Note:
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     commit = git.resolve(root, args.head)
-    comparison = compare(root, RangeRequest(args.base, args.head))
+    comparison = compare(root, RangeRequest(args.base, args.head), now=int(time.time()))
     notes = list(_notes(comparison.before, comparison.after, commit[:12],
                         comparison.policy))
     if not notes:

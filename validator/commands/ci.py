@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         raise NothingToJudge(f"{job.base} is not a commit in this clone (a force push, or a "
                              "shallow clone: fetch the whole history)")
     _say(job, f"judging {job.describe}")
-    report = _judge(root, job, out) if job.base is not None else \
+    report = _judge(root, job, out, int(time.time())) if job.base is not None else \
         report_of(check_tree(root, load_policy(root), []), root)
     emit(report, [("text", None), *[(name, str(root / path)) for name, path in job.files]], out)
     if job.annotations:
@@ -48,15 +49,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if report.errors else 0
 
 
-def _judge(root: Path, job: Job, out: TextIO) -> Report:
+def _judge(root: Path, job: Job, out: TextIO, now: int) -> Report:
     """The range, compared once: its plan (terminal, flagops-plan.md, the merge request note,
-    GitHub's job summary) and its report, every flag file at head checked too."""
+    GitHub's job summary) and its report, every flag file at head checked too. Both
+    judgements, the tip's and the merge train's, are as of the one clock `now`."""
     from validator.compare import RangeRequest, compare
     from validator.plan import plan, to_markdown
 
     assert job.base is not None
     comparison = compare(root, RangeRequest(job.base, job.head, merged=job.merged,
-                                            all_files=True))
+                                            all_files=True), now=now)
     markdown = to_markdown(plan(comparison.before, comparison.after, comparison.findings,
                                 comparison.policy), comparison.label)
     out.write(markdown)
@@ -69,10 +71,11 @@ def _judge(root: Path, job: Job, out: TextIO) -> Report:
     report = comparison.report()
     if job.lands_on is None:
         return report
-    return report._replace(findings=[*report.findings, *_where_it_lands(root, job, report)])
+    return report._replace(findings=[*report.findings,
+                                     *_where_it_lands(root, job, report, now)])
 
 
-def _where_it_lands(root: Path, job: Job, report: Report) -> list[Finding]:
+def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Finding]:
     """The request merged into the commit it lands on (a merge train's car ahead), judged as
     well: what is judged against the tip alone misses what the requests ahead bring (the same
     new flag in two folders). Only findings the tip's judgement has not made are added, so
@@ -88,7 +91,8 @@ def _where_it_lands(root: Path, job: Job, report: Report) -> list[Finding]:
         return []
     _say(job, f"judging it also where it lands: merged into {parents[1]}, the target's tip "
               "with the merge train's requests ahead of it")
-    ahead = compare(root, RangeRequest(parents[1], job.head, merged=True, all_files=True))
+    ahead = compare(root, RangeRequest(parents[1], job.head, merged=True, all_files=True),
+                    now=now)
     known = {(finding.path, finding.rule, finding.flag) for finding in report.findings}
     return [finding for finding in ahead.findings
             if (finding.path, finding.rule, finding.flag) not in known]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TextIO
 
@@ -15,7 +16,7 @@ from validator.plan import plan, to_json, to_markdown
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     request = RangeRequest(args.base, args.head, merged=args.merged)
-    comparison = compare(root, request)
+    comparison = compare(root, request, now=int(time.time()))
     plans = plan(comparison.before, comparison.after, comparison.findings, comparison.policy)
     render = to_json if args.format == "json" else to_markdown
     out.write(render(plans, comparison.label))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -48,7 +49,7 @@ def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]
     request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files,
                            author_date=os.environ.get("GIT_AUTHOR_DATE"))
     try:
-        comparison = compare(root, request)
+        comparison = compare(root, request, now=int(time.time()))
     finally:
         drop_line_ahead()  # what the hook's shortcut read ahead serves this run only
     changed = set(comparison.changed)
