@@ -259,3 +259,54 @@ def test_the_plan_shows_the_percentage_that_apply_sets(
     steps = sync(client, config, apply_changes=True).steps
     assert [step.text() for step in steps] == [f"{FLAG}: set percentage_of_actors to {shown}%"]
     assert server.features[FLAG].percentages == {"percentage_of_actors": value}
+
+
+class _Endless:
+    """A GitLab whose features list never ends (each page links to itself as the next) or is
+    larger than any answer flagops takes in."""
+
+    base = ""
+
+    def __init__(self, page: Any, *, linked: bool) -> None:
+        self.page, self.linked, self.requests = page, linked, 0
+
+    def handle(self, method: str, path: str, headers: Any,
+               body: bytes) -> tuple[int, Any, dict[str, str]]:
+        self.requests += 1
+        if method == "GET" and path.startswith("/api/v4/features"):
+            link = f'<{self.base}/api/v4/features?page=2>; rel="next"'
+            return 200, self.page, {"Link": link} if self.linked else {}
+        return 404, {"message": "404 Not found"}, {}
+
+
+@pytest.mark.parametrize(("page", "linked", "said"), [
+    ([], True, "did not end after 100 requests"),
+    ([{"name": "someone_elses_flag", "gates": []}], True, "did not end after 100 requests"),
+    ([{"name": "x" * 1000, "gates": []}] * 9000, False, "answered more than 8 MiB"),
+], ids=["empty-pages", "full-pages", "too-large"])
+def test_a_features_list_without_end_is_one_line(
+        tmp_path: Path, page: Any, linked: bool, said: str) -> None:
+    # sync read without a request budget: python-gitlab followed a page that names itself as
+    # the next without end (a hang; by recursion where the pages are empty: "internal error:
+    # RecursionError"), and a body past MAX_BODY ended in "internal error: Unbounded". Run
+    # as a process, so that a sync without end fails the test rather than hang it.
+    import os
+    import subprocess
+    import sys
+
+    from tracker_stand_in import serve
+
+    (tmp_path / "flags").mkdir()
+    shutil.copy(REPO_ROOT / "flags" / f"{FLAG}.yml", tmp_path / "flags")
+    env = {**os.environ, "FLAGOPS_GITLAB_TOKEN": "admin-token", "FLAGOPS_HTTP_RETRIES": "0"}
+    with serve(_Endless(page, linked=linked)) as gitlab_at:
+        try:
+            done = subprocess.run([sys.executable, "-m", "validator", "-C", str(tmp_path),
+                                   "sync", "gitlab", "--url", gitlab_at.base, "--environment",
+                                   "production"], capture_output=True, text=True, env=env,
+                                  timeout=60, check=False)
+        except subprocess.TimeoutExpired:
+            pytest.fail("flagops sync followed a features list without end")
+    err = done.stderr
+    assert done.returncode == 1 and said in err and len(err.strip().splitlines()) == 1, err
+    assert gitlab_at.requests <= 100

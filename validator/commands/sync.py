@@ -29,7 +29,15 @@ from validator.sync.gitlab import (
     live_from_api,
     plan,
 )
-from validator.trackers.http import ForeignHost, Settings, session, transport_message
+from validator.trackers.http import (
+    ForeignHost,
+    Settings,
+    Unbounded,
+    WaitTooLong,
+    begin,
+    session,
+    transport_message,
+)
 from validator.tree import check_tree, report_of
 
 T = TypeVar("T")
@@ -54,8 +62,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def sync(client: Any, config: MergedConfig, *, apply_changes: bool) -> Plan:
     """Reads the live features, plans, and with `apply_changes` sets the plan. `client` is a
     python-gitlab `Gitlab`."""
-    listed = _read(client.features.list, get_all=True)
-    live = live_from_api(_read(lambda: [feature.attributes for feature in listed]))
+    listed = _read(client, client.features.list, get_all=True)
+    live = live_from_api(_read(client, lambda: [feature.attributes for feature in listed]))
     found = {actor: _flipper_id(client, actor) for state in config.flags.values()
              for actor in state.gates.actors}
     ids = {actor: flipper_id for actor, (flipper_id, _) in found.items()}
@@ -69,9 +77,9 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool) -> Plan:
     if any(step.opens_everyone() for step in steps.steps):
         # Flipper cleared every other gate of a flag it opened for everyone; a GitLab that
         # kept some is read again, and what it still lists beside the boolean gate goes
-        listed = _read(client.features.list, get_all=True)
-        again = plan(config, live_from_api(_read(lambda: [f.attributes for f in listed])), ids,
-                     gone)
+        listed = _read(client, client.features.list, get_all=True)
+        again = plan(config, live_from_api(_read(client, lambda: [f.attributes for f in listed])),
+                     ids, gone)
         apply(again.steps, _Features(client), names)
         steps = Plan(steps.steps + again.steps, steps.unknown)
     return steps
@@ -91,7 +99,7 @@ def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
             if number is None or kind not in ACTOR_PARAMETERS:
                 continue  # not an id GitLab gave: the step names it as listed
             parameter = ACTOR_PARAMETERS[kind]
-            item = _existing(_manager(client, parameter), number)
+            item = _existing(client, _manager(client, parameter), number)
             if item is None:
                 gone.add(flipper_id)
                 continue
@@ -109,29 +117,32 @@ def _manager(client: Any, parameter: str) -> Any:
     return {"user": client.users, "project": client.projects, "group": client.groups}[parameter]
 
 
-def _existing(manager: Any, ref: int | str) -> Any:
+def _existing(client: Any, manager: Any, ref: int | str) -> Any:
     """The user, project or group with this id (a project or group also by path); None when
     GitLab answers 404."""
     import gitlab
 
     try:
-        return _read(manager.get, ref)
+        return _read(client, manager.get, ref)
     except gitlab.exceptions.GitlabGetError as error:
         if error.response_code == 404:
             return None
         raise
 
 
-def _read(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """One read through python-gitlab, which builds objects from whatever GitLab answered: an
-    object where a list belongs, null or a list of numbers are no features API, said so in
-    one line (not a KeyError or TypeError from inside the library)."""
+def _read(client: Any, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """One read through python-gitlab, with its own budget of requests (`http.begin`: a next
+    page that links to itself was followed without end, a page without items by recursion),
+    which builds objects from whatever GitLab answered: an object where a list belongs, null
+    or a list of numbers are no features API, said so in one line (not a KeyError or
+    TypeError from inside the library)."""
     import gitlab
 
+    begin(client.session)
     try:
         return call(*args, **kwargs)
     except (gitlab.exceptions.GitlabParsingError, TypeError, KeyError, ValueError,
-            AttributeError):
+            AttributeError, RecursionError):
         raise FeaturesAnswerError("not the objects it lists") from None
 
 
@@ -174,8 +185,8 @@ def _gitlab_errors() -> tuple[type[Exception], ...]:
     import gitlab
     import requests
 
-    return (gitlab.exceptions.GitlabError, requests.RequestException, ForeignHost,
-            FeaturesAnswerError)
+    return (gitlab.exceptions.GitlabError, requests.RequestException, ForeignHost, Unbounded,
+            WaitTooLong, FeaturesAnswerError)
 
 
 def _flipper_id(client: Any, actor: str) -> tuple[str, str]:
@@ -187,16 +198,16 @@ def _flipper_id(client: Any, actor: str) -> tuple[str, str]:
     kind = actor.partition(":")[0]
     if parameter == "user" and bucketed_as_written(actor, "flipper"):
         # User:42 is Flipper's id for user 42, as flagops buckets it: that user, by id
-        user = _existing(client.users, int(ref))
+        user = _existing(client, client.users, int(ref))
         if user is None:
             raise UserError(f"actor {actor!r}: no user with id {ref} on GitLab")
         return f"{kind}:{_text(user, 'id')}", f"{kind}:{_text(user, _NAMED_BY[parameter])}"
     if parameter == "user":
-        found = list(_read(client.users.list, username=ref, get_all=False))
+        found = list(_read(client, client.users.list, username=ref, get_all=False))
         if not found:
             raise UserError(f"actor {actor!r}: no user {ref!r} on GitLab")
         return f"{kind}:{_text(found[0], 'id')}", actor
-    item = _existing(_manager(client, parameter), ref)
+    item = _existing(client, _manager(client, parameter), ref)
     if item is None:
         raise UserError(f"actor {actor!r}: no {parameter} {ref!r} on GitLab")
     return f"{kind}:{_text(item, 'id')}", f"{kind}:{_text(item, _NAMED_BY[parameter])}"
@@ -209,9 +220,11 @@ class _Features:
         self._client = client
 
     def set(self, name: str, value: bool | str, **params: str) -> None:
+        begin(self._client.session)
         self._client.features.set(name, value, **params)
 
     def delete(self, name: str) -> None:
+        begin(self._client.session)
         self._client.features.delete(name)
 
 

@@ -152,7 +152,7 @@ def session(settings: Settings, api_url: str) -> Any:
     """A requests session whose adapters carry the bounded retry, that sends nothing outside
     the origin of `api_url` (every request, redirects and next pages included, passes through
     `send`), reads each answer within bounds (`_read`), and counts requests once `begin`
-    starts an operation (`sync` starts none: its pages are its own)."""
+    starts an operation (a tracker's, or each of `sync`'s reads and writes)."""
     import requests
 
     home = origin(api_url)
