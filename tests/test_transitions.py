@@ -18,6 +18,7 @@ from validator.loader import load_document
 from validator.model import STAGE_EXPOSURE, Environment, Exposure, Stage
 from validator.parse import parse_flag
 from validator.policy import DEFAULT_POLICY, Policy, SoakMinutes
+from validator.rules import check_flag
 from validator.transitions import (
     RolloutState,
     Step,
@@ -115,6 +116,23 @@ CASES = [
     (("enabled", {"default_enabled": True, "cleanup": True}), None, []),
     (("beta", BETA), None, ["FO208:error"]),
     (("enabled", {}), None, ["FO208:error"]),
+    # A base that breaks the file rules (pushed round the gate) is judged by what it gives
+    # (gate integrity, the seventh review): stage percentage without a percentage gives its
+    # listed actors only, so it is beta, and had no next percentage to stop at.
+    (("percentage", BETA), ("percentage", {**BETA, "percentage": ("actors", 100)}),
+     ["FO202:error"]),
+    (("percentage", BETA), ("enabled", {}), ["FO201:error"]),
+    (("percentage", BETA), ("percentage", {**BETA, "percentage": ("actors", 10)}), []),
+    (("percentage", {}), ("percentage", {"percentage": ("actors", 10)}), ["FO201:error"]),
+    # Beta without actors gives nobody in production: it is staging.
+    (("beta", {}), ("percentage", {"percentage": ("actors", 10)}), ["FO201:error"]),
+    (("beta", {}), ("beta", BETA), []),
+    # A percentage outside stage percentage gives nothing: a rollback from it is no switch
+    # between actors and time.
+    (("enabled", {"percentage": ("time", 10)}), ("percentage", {"percentage": ("actors", 50)}),
+     []),
+    (("beta", {**BETA, "percentage": ("time", 50)}),
+     ("percentage", {**BETA, "percentage": ("actors", 10)}), []),
 ]
 
 
@@ -224,6 +242,46 @@ def test_the_reverse_of_any_legal_forward_step_is_legal(a: LoadedFlag, b: Loaded
         # Landed just now, history unknown: a revert is legal at once all the same.
         assert rules_of(b, a, landed=EPOCH) == []
         assert rules_of(b, a, landed=None) == []
+
+
+@st.composite
+def any_states(draw: st.DrawFn) -> LoadedFlag:
+    """Every shape of rollout state a flag file parses to, those that break the file rules
+    too: any stage with or without actors and a percentage, default_enabled anywhere."""
+    stage = draw(st.sampled_from(list(Stage)))
+    fields: dict[str, object] = {
+        "actors": tuple(draw(st.lists(st.sampled_from(["User:1", "Group:a/b"]), max_size=2,
+                                      unique=True)))}
+    if draw(st.booleans()):
+        fields["percentage"] = (draw(st.sampled_from(["actors", "time"])), draw(_percent))
+    if draw(st.booleans()):
+        fields.update(default_enabled=True, cleanup=True)
+    return loaded(str(stage), **fields)
+
+
+def _loaded_as(state: RolloutState) -> LoadedFlag:
+    percentage = None if state.percentage is None else \
+        (state.percentage.of, state.percentage.value)
+    return loaded(str(state.stage), actors=tuple(sorted(state.actors)), percentage=percentage,
+                  default_enabled=state.default_enabled, cleanup=state.default_enabled)
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_states(), any_states())
+def test_a_base_is_judged_by_what_it_gives_not_by_its_label(a: LoadedFlag,
+                                                            b: LoadedFlag) -> None:
+    """The state the judge steps from opens the same gates as the base's file in every
+    environment; it is the file's own unless the file breaks a rule of what a stage holds
+    (FO130, FO131, FO132); and a step from any base is judged as the step from what it
+    gives."""
+    labelled = RolloutState.of(a.flag)
+    reached = labelled.as_reached()
+    assert all(reached.gates(env) == labelled.gates(env) for env in Environment)
+    assert reached.as_reached() == reached
+    broken = {f.rule for f in check_flag(a.flag, a.document, DEFAULT_POLICY)} & {
+        "FO130", "FO131", "FO132"}
+    assert (reached == labelled) is not bool(broken)
+    assert rules_of(a, b) == rules_of(_loaded_as(reached), b)
 
 
 @settings(max_examples=300, deadline=None)

@@ -6,7 +6,7 @@ a rollback is always legal, whatever it skips, so a revert never needs permissio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from validator.check import LoadedFlag
@@ -58,6 +58,23 @@ class RolloutState:
 
     def gates(self, environment: Environment) -> Gates:
         return stage_gates(self.stage, self.actors, self.percentage, environment)
+
+    def as_reached(self) -> RolloutState:
+        """The state named by what it opens, where the file's label says more than it gives:
+        stage percentage without a percentage (FO131) opens the flag to its listed actors
+        only, beta without actors (FO130) to nobody in production, and a percentage outside
+        stage percentage (FO132) to nobody. A base like that was pushed round the gate, and
+        the step from it is judged from what people have: judged by its label, a percentage
+        without a value had no next percentage to stop at, and the next change went
+        straight to 100 % or to enabled. The gates are the same in every environment."""
+        stage, percentage = self.stage, self.percentage
+        if stage is not Stage.PERCENTAGE:
+            percentage = None
+        elif percentage is None:
+            stage = Stage.BETA
+        if stage is Stage.BETA and not self.actors:
+            stage = Stage.STAGING
+        return replace(self, stage=stage, percentage=percentage)
 
     def describe(self) -> str:
         if self.stage is Stage.PERCENTAGE and self.percentage is not None:
@@ -239,7 +256,23 @@ def _judge_deleted(name: str, before: LoadedFlag) -> list[Finding]:
 
 def _judge_step(name: str, before: LoadedFlag, after: LoadedFlag,
                 verdict: Verdict) -> list[Finding]:
-    old, new = RolloutState.of(before.flag), RolloutState.of(after.flag)
+    labelled, new = RolloutState.of(before.flag), RolloutState.of(after.flag)
+    old = labelled.as_reached()
+    findings = _judged_step(name, old, new, after, verdict, before.flag.type)
+    if old == labelled:
+        return findings
+    label = labelled.describe()
+    if labelled.stage is Stage.PERCENTAGE and labelled.percentage is None:
+        label += " without a percentage"
+    elif labelled.percentage is not None and labelled.stage is not Stage.PERCENTAGE:
+        label += " with a percentage"
+    said = (f" (judged from what the base gives, {old.describe()}: its file's {label} breaks "
+            "the file rules)")
+    return [finding._replace(message=finding.message + said) for finding in findings]
+
+
+def _judged_step(name: str, old: RolloutState, new: RolloutState, after: LoadedFlag,
+                 verdict: Verdict, base_type: FlagType) -> list[Finding]:
     if _kind_switch(old, new):
         message = (f"{name}: {old.describe()} → {new.describe()} switches between actors and "
                    "time; roll back to beta first, then start a new percentage rollout")
@@ -251,7 +284,7 @@ def _judge_step(name: str, before: LoadedFlag, after: LoadedFlag,
         return [_at("FO211", after, "stage", message, name)]
     if step is not Step.FORWARD:
         return []
-    findings = _shape_of_step(name, old, new, after, verdict.policy, before.flag.type)
+    findings = _shape_of_step(name, old, new, after, verdict.policy, base_type)
     findings.extend(_soak(name, old, new, after, verdict))
     return findings
 
