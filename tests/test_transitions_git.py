@@ -399,3 +399,27 @@ def test_a_users_log_show_signature_setting_changes_no_history_read(repo: Repo) 
     repo.git("config", "log.showSignature", "true")
     assert judge(repo, "HEAD") == []  # staging landed 9 days ago, in the signed commit
     assert judge(repo, "HEAD", now=EPOCH - 9 * DAY + 60) == ["FO204:error"]
+
+
+def test_a_broken_base_is_stepped_from_by_what_it_gives(repo: Repo) -> None:
+    """A base pushed round the gate at stage percentage without a percentage (FO131) gives its
+    listed actors only: its next step is 10 %, judged with the soak of when it landed, and
+    100 % or enabled are jumps. Judged by its label it had no next percentage to stop at
+    (the seventh review's bypass), in the merge request's range and in CI's merged one."""
+    repo.write_flag("demo", "percentage", **BETA)  # type: ignore[arg-type]
+    base = repo.commit("demo at percentage, its percentage left out", at=EPOCH - DAY)
+    for jump, rule in ((dict(stage="percentage", percentage=("actors", 100)), "FO202:error"),
+                       (dict(stage="enabled"), "FO201:error")):
+        repo.git("checkout", "-q", "-B", "jump", base)
+        repo.write_flag("demo", **jump, **BETA)  # type: ignore[arg-type]
+        repo.commit("straight on", at=EPOCH - 60)
+        assert rule in judge(repo, base, "HEAD")
+        merged = judge_range(repo.path, RangeRequest(base, "HEAD", merged=True),
+                             policy=DEFAULT_POLICY, now=EPOCH)
+        assert rule in rules(merged)
+        assert "judged from what the base gives, beta (1 actor)" in merged.findings[0].message
+    repo.git("checkout", "-q", "-B", "next", base)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10 %", at=EPOCH - 60)
+    assert judge(repo, base, "HEAD") == []
+    assert judge(repo, base, "HEAD", now=EPOCH - DAY + 60) == ["FO204:error"]
