@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitrepo import Repo
@@ -60,3 +61,41 @@ def test_a_git_config_count_that_is_no_number_is_none(
     repo.write_flag("demo", "off")
     repo.commit("add", at=int(time.time()) - 60)
     assert main(["-C", str(repo.path), "status"], out=io.StringIO()) == 0
+
+
+LONG_MILESTONES = ["1" * 4301 + ".0", "12345.1", "1.12345"]
+
+
+@pytest.mark.parametrize("milestone", LONG_MILESTONES, ids=["4301-digits", "5-major", "5-minor"])
+def test_a_milestone_of_more_digits_than_a_version_has_is_a_file_error(
+        milestone: str, tmp_path: Path, run_cli: Any) -> None:
+    """A lifespan counts milestones with int(): a milestone of 4,301 digits passed the file
+    rules and ended `validate --base`, the hook, `plan`, `status` and `promote` in an internal
+    error (the seventh review). It is refused where it is written, in one located line."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "off")
+    repo.commit("add", at=int(time.time()) - 3600)
+    text = (repo.path / "flags/demo.yml").read_text().replace("'13.12'", f"'{milestone}'")
+    (repo.path / "flags/demo.yml").write_text(text)
+    repo.git("add", "-A")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("milestone"))
+    for command in (["validate"], ["validate", "--staged"], ["status"],
+                    ["promote", "demo", "--dry-run"]):
+        code, out, err = run_cli("-C", str(repo.path), *command)
+        assert "internal error" not in out + err and code in (0, 1), (command, out + err)
+        if command[0] in ("validate", "promote"):
+            assert code == 1 and f"flags/demo.yml:{line}:12: error FO102 milestone" in out + err
+
+
+@pytest.mark.parametrize("version", ["1" * 5000 + ".1", "12345.6.0-pre", "²٣.1"])
+def test_a_version_file_without_a_milestone_leaves_the_milestone_unknown(
+        version: str, tmp_path: Path) -> None:
+    from validator.commands.new import version_milestone
+    from validator.lifecycle.lifespan import current_milestone
+
+    (tmp_path / "VERSION").write_text(version + "\n")
+    assert version_milestone(tmp_path) is None
+    assert current_milestone(DEFAULT_POLICY, version) is None
+    (tmp_path / "VERSION").write_text("17.10.0-pre\n")
+    assert version_milestone(tmp_path) == "17.10"
+    assert current_milestone(DEFAULT_POLICY, "17.10.0-pre") == 17 * 12 + 10

@@ -16,6 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, With
 from pydantic_core import PydanticCustomError
 
 from validator.moments import ISO_FORM, ISO_PATTERN
+from validator.stages import MILESTONE_PATTERN
 from validator.stages import STAGE_EXPOSURE as STAGE_EXPOSURE
 from validator.stages import STAGE_ORDER as STAGE_ORDER
 from validator.stages import TYPE_RULES as TYPE_RULES
@@ -189,8 +190,7 @@ class Flag(_Strict):
     description: Text | None = None
     type: Annotated[FlagType, VISIBLE]
     group: Annotated[str, Strict(), _one_line(r"^group::\S.*$"), VISIBLE]
-    # [0-9], not \d: Rust and Python read \d as any Unicode digit, ECMA-262 as ASCII.
-    milestone: Annotated[str, Strict(), _one_line(r"^[0-9]+\.[0-9]+$"), VISIBLE]
+    milestone: Annotated[str, Strict(), _one_line(MILESTONE_PATTERN), VISIBLE]
     feature_issue_url: HttpsUrl | None = None
     introduced_by_url: HttpsUrl | None = None
     rollout_issue_url: HttpsUrl | None = None

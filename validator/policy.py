@@ -24,7 +24,7 @@ from validator.findings import RULES, START, Finding, Position
 from validator.pyproject_file import MAX_PYPROJECT_BYTES as MAX_PYPROJECT_BYTES
 from validator.pyproject_file import PYPROJECT as PYPROJECT
 from validator.pyproject_file import PyprojectRead, read_pyproject
-from validator.stages import Environment, FlagType, Stage
+from validator.stages import MILESTONE_PATTERN, Environment, FlagType, Stage
 
 Minutes = Annotated[int, Strict(), Field(ge=0)]
 _HOST = r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$"
@@ -103,7 +103,7 @@ class Policy(BaseModel):
         "GitLab's triage reports count them (12 a major version); without a current "
         "milestone, months since the commit that added the file. A type left out never goes "
         "stale (worker, undefined).")
-    current_milestone: Annotated[str, Strict(), Field(pattern=r"^[0-9]+\.[0-9]+$")] | None = \
+    current_milestone: Annotated[str, Strict(), Field(pattern=MILESTONE_PATTERN)] | None = \
         Field(default=None, description="The milestone now, e.g. `17.10`; unset: read from "
               "`version_file`.")
     version_file: Annotated[str, Strict()] | None = Field(

@@ -10,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+MILESTONE_PATTERN = r"^[0-9]{1,4}\.[0-9]{1,4}$"
+"""A milestone, `17.10`: GitLab's major and minor version. [0-9], not \\d: Rust and Python read
+\\d as any Unicode digit, ECMA-262 as ASCII. At most four digits each: a lifespan counts
+milestones with int(), which refuses more than 4,300 digits, and a milestone of 4,301 passed
+the file rules and ended every command that reads a flag's age in an internal error."""
+
 
 class Stage(StrEnum):
     """Rollout stages in order; forward means a higher rank."""

@@ -8,7 +8,6 @@ named, exit 2. Prompts go to standard error, so standard output stays the comman
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -33,6 +32,7 @@ from validator.edit.report import Outcome, Refusal
 from validator.edit.session import create
 from validator.errors import UsageError
 from validator.files import flag_paths
+from validator.lifecycle.lifespan import leading_milestone
 from validator.lifecycle.reads import VERSION_BYTES
 from validator.loader import read_document
 
@@ -69,8 +69,7 @@ def version_milestone(root: Path) -> str | None:
         first = (start or b"").decode("utf-8", "replace").strip().splitlines()[0]
     except IndexError:
         return None
-    found = re.match(r"([0-9]+\.[0-9]+)", first)
-    return found[1] if found else None
+    return leading_milestone(first)
 
 
 def _ask_missing(root: Path, missing: Sequence[str]) -> dict[str, str]:

@@ -20,13 +20,23 @@ from validator.transitions import RolloutState
 MILESTONES_A_MAJOR = 12
 _SECONDS_A_MONTH = 2_629_746  # 365.2425 / 12 days
 _SECONDS_A_DAY = 86_400
-_VERSION = re.compile(r"\s*([0-9]+)\.([0-9]+)")
+_VERSION = re.compile(r"\s*([0-9]{1,4})\.([0-9]{1,4})(?![0-9])")
+"""As `stages.MILESTONE_PATTERN` bounds a milestone: the version file's text is the
+repository's, and int() refuses more than 4,300 digits."""
 
 
 def milestone_index(text: str) -> int | None:
-    """`17.10` or GitLab's VERSION text `17.10.0-pre` as a count of milestones."""
+    """`17.10` or GitLab's VERSION text `17.10.0-pre` as a count of milestones; None for a
+    text that does not start with one."""
     found = _VERSION.match(text)
     return int(found[1]) * MILESTONES_A_MAJOR + int(found[2]) if found else None
+
+
+def leading_milestone(text: str) -> str | None:
+    """The milestone GitLab's VERSION text starts with, as a flag file writes it
+    (`17.10.0-pre` → `17.10`); None for a text that does not start with one."""
+    found = _VERSION.match(text)
+    return f"{found[1]}.{found[2]}" if found else None
 
 
 def milestone_text(index: int) -> str:
