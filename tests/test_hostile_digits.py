@@ -99,3 +99,15 @@ def test_a_version_file_without_a_milestone_leaves_the_milestone_unknown(
     (tmp_path / "VERSION").write_text("17.10.0-pre\n")
     assert version_milestone(tmp_path) == "17.10"
     assert current_milestone(DEFAULT_POLICY, "17.10.0-pre") == 17 * 12 + 10
+
+
+@pytest.mark.parametrize("index", [*NOT_NUMBERS, "01", "2", "+1"])
+def test_a_cached_verdicts_index_that_is_no_index_is_no_verdict(index: str) -> None:
+    # A pack is read back from a cache folder, which anything on the machine may have written:
+    # an index of 4,301 digits passed isdigit() and ended in int()'s internal error.
+    from validator.cache.packs import decode_verdict
+
+    paths = ["flags/a.yml", "flags/b.yml"]
+    assert decode_verdict([[], 2, {index: "other_name"}], paths) is None
+    verdict = decode_verdict([[], 2, {"1": "other_name"}], paths)
+    assert verdict is not None and verdict.checked[1] == ("flags/b.yml", "other_name")

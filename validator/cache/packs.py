@@ -13,6 +13,7 @@ from typing import Any
 from validator.cache.code import ran_as_digested
 from validator.cache.keys import FORMAT
 from validator.check import FileSummary, TreeVerdict
+from validator.digits import whole_number
 from validator.files import stem
 from validator.findings import RULES, Finding, Position, Severity
 
@@ -102,10 +103,10 @@ def decode_verdict(value: Any, paths: list[str]) -> TreeVerdict | None:
         return None
     checked = [(path, path.rpartition("/")[2].removesuffix(".yml")) for path in paths]
     for index, flag in other.items():  # the rare flag named otherwise than its file
-        if not index.isascii() or not index.isdigit() or str(int(index)) != index or \
-                int(index) >= len(paths):
+        position = whole_number(index)  # int() of 4,301 digits raised: no such index
+        if position is None or str(position) != index or position >= len(paths):
             return None
-        checked[int(index)] = (paths[int(index)], flag)
+        checked[position] = (paths[position], flag)
     return TreeVerdict(findings, checked)
 
 
