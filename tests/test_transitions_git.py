@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -423,3 +424,21 @@ def test_a_broken_base_is_stepped_from_by_what_it_gives(repo: Repo) -> None:
     repo.commit("10 %", at=EPOCH - 60)
     assert judge(repo, base, "HEAD") == []
     assert judge(repo, base, "HEAD", now=EPOCH - DAY + 60) == ["FO204:error"]
+
+
+def test_merged_names_a_side_that_is_no_commit(repo: Repo) -> None:
+    """`--merged` with a tree for a side said the head "does not merge cleanly" and judged
+    the tree itself: only commits merge, and the usage error says which side is not one."""
+    from validator.errors import UsageError
+
+    repo.write_flag("demo", "off")
+    repo.commit("add demo", at=EPOCH - DAY)
+    repo.write_flag("demo", "staging")
+    repo.commit("staging", at=EPOCH - 60)
+    for base, head, said in (("HEAD~1", "HEAD^{tree}", "HEAD^{tree} is a tree"),
+                             ("HEAD~1^{tree}", "HEAD", "HEAD~1^{tree} is a tree")):
+        with pytest.raises(UsageError, match=re.escape(said)):
+            judge_range(repo.path, RangeRequest(base, head, merged=True),
+                        policy=DEFAULT_POLICY, now=EPOCH)
+    assert rules(judge_range(repo.path, RangeRequest("HEAD~1", "HEAD", merged=True),
+                             policy=DEFAULT_POLICY, now=EPOCH)) == []

@@ -279,8 +279,14 @@ def _span(root: Path, request: RangeRequest) -> _Span:
 
 
 def _merged_span(root: Path, base_ref: str, base: str, head_ref: str) -> _Span:
-    """Judges what the merge would produce, so two merge requests cannot together skip a step."""
+    """Judges what the merge would produce, so two merge requests cannot together skip a step.
+    Only commits merge: a tree or a blob named as either side is a usage error, where git's
+    refusal read as a conflict."""
     head = git.resolve(root, head_ref)
+    for ref, object_id in ((base_ref, base), (head_ref, head)):
+        if not _is_commit(root, object_id):
+            raise UsageError(f"--merged merges commits: {ref} is a "
+                             f"{git.object_type(root, object_id)}")
     tree = git.merge_tree(root, base, head)
     if tree is None:
         return _Span(base, head, False, f"{base}..{head}",
