@@ -26,7 +26,7 @@ def name_matches_file(flag: Flag, document: Document, policy: Policy) -> Iterato
     file_stem = stem(document.path)
     if flag.name != file_stem:
         yield _at("FO110", flag, document, "name",
-                  f"name differs from the file name {file_stem!r}; rename the file to "
+                  f"name differs from the file name '{file_stem}'; rename the file to "
                   f"{flag.name}.yml")
 
 
