@@ -87,6 +87,28 @@ def test_promote_walks_the_policy_steps_and_rollback_goes_back_to_any_earlier_st
         promote(_flag("off"), PromoteRequest(actors=("User:1",)), policy)
 
 
+def test_a_step_goes_from_what_the_file_gives_not_from_its_label() -> None:
+    """A file that breaks the rules of what a stage holds (pushed round the gate) is stepped
+    from as the gate judges it (`RolloutState.as_reached`), so what promote and rollback write
+    is a step the gate takes (the eighth review)."""
+    cleanup = "https://gitlab.com/g/p/-/issues/1"
+    released_early = _flag("percentage", percentage={"of": "actors", "value": 100},
+                           default_enabled=True, cleanup_issue_url=cleanup)
+    target = promote(released_early, PromoteRequest(), DEFAULT_POLICY)
+    assert (target.stage, target.default_enabled) == (Stage.ENABLED, False)
+    unset = _flag("percentage", actors=list(BETA))  # percentage without a percentage: beta
+    assert promote(unset, PromoteRequest(), DEFAULT_POLICY).percentage == \
+        Percentage(of="actors", value=10)
+    assert rollback(unset, RollbackRequest(to=Stage.BETA), DEFAULT_POLICY).stage is Stage.BETA
+    # Beta with its last actor taken off gives nobody the flag in production: staging.
+    beta = _flag("beta", actors=["User:1"])
+    target = rollback(beta, RollbackRequest(remove_actors=("User:1",)), DEFAULT_POLICY)
+    assert (target.stage, target.actors) == (Stage.STAGING, ())
+    nobody_listed = _flag("percentage", percentage={"of": "actors", "value": 10})
+    with pytest.raises(StepError, match="--to staging"):
+        rollback(nobody_listed, RollbackRequest(to=Stage.BETA), DEFAULT_POLICY)
+
+
 def test_the_soak_wait_is_said_in_minutes_and_as_a_clock_time() -> None:
     before = RolloutState(NAME, Stage.PERCENTAGE, frozenset(BETA),
                           Percentage(of="actors", value=10), False)

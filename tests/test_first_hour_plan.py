@@ -42,6 +42,12 @@ def _state(stage: str, **fields: Any) -> LoadedFlag:
     (_state("off"), None, "brings the flag back at off: accepted at once."),
     (_state("enabled", default_enabled=True, cleanup=True), None,
      "brings the flag back at enabled with default_enabled: accepted at once."),
+    # A revert restores its base's file whole: one that breaks the file rules is refused
+    # (the eighth review: the plan said "a rollback, which flagops accepts at once").
+    (_state("percentage", **ACTORS), _state("percentage", percentage=("actors", 10), **ACTORS),
+     "takes it back to percentage: it restores a file that breaks the file rules (FO131: demo: "
+     "stage percentage needs a percentage, e.g. {of: actors, value: 10}), which the gate "
+     "refuses; go back with flagops rollback demo instead."),
 ])
 def test_the_plan_says_what_the_revert_of_each_step_would_be(
         before: LoadedFlag | None, after: LoadedFlag | None, revert: str) -> None:

@@ -59,6 +59,23 @@ def test_a_row_says_when_the_next_step_is_legal() -> None:
     assert row.legal_at == EPOCH - 60 + 15 * 60 and row.action == 2 and row.in_state == "1 min"
 
 
+@pytest.mark.parametrize(("fields", "state", "next_step"), [
+    ({"stage": "percentage", "actors": ["User:1"]}, "beta (1 actor)",
+     "beta → percentage 10% of actors"),
+    ({"stage": "beta"}, "staging", "staging → beta (list the first actors)"),
+    ({"stage": "percentage", "percentage": ("actors", 100), "default_enabled": True,
+      "cleanup": True}, "percentage 100% of actors", "percentage 100% → enabled"),
+])
+def test_a_row_names_the_next_step_from_what_the_file_gives(
+        fields: dict[str, object], state: str, next_step: str) -> None:
+    """A file that breaks the rules of what a stage holds is stepped from as the gate judges
+    it: by its label, stage percentage without a percentage was offered `percentage 100% →
+    enabled`, legal now, which the gate refuses (the eighth review)."""
+    row = row_of(_flag(**fields), Facts(landed_at=EPOCH - DAY, added_at=EPOCH - DAY),
+                 DEFAULT_POLICY, None, EPOCH)
+    assert (row.state, row.next_step) == (state, next_step)
+
+
 def test_camel_case_is_gitlabs() -> None:
     assert camel("my_flag_v2") == "myFlagV2"
 

@@ -133,6 +133,12 @@ CASES = [
      []),
     (("beta", {**BETA, "percentage": ("time", 50)}),
      ("percentage", {**BETA, "percentage": ("actors", 10)}), []),
+    # default_enabled below stage enabled (FO121) releases nothing: the release still needs
+    # stage enabled at the base (the eighth review).
+    (("percentage", {"percentage": ("actors", 100), "default_enabled": True, "cleanup": True}),
+     ("enabled", {"default_enabled": True, "cleanup": True}), ["FO206:error"]),
+    (("percentage", {"percentage": ("actors", 100), "default_enabled": True, "cleanup": True}),
+     ("enabled", {}), []),
 ]
 
 
@@ -272,14 +278,14 @@ def test_a_base_is_judged_by_what_it_gives_not_by_its_label(a: LoadedFlag,
                                                             b: LoadedFlag) -> None:
     """The state the judge steps from opens the same gates as the base's file in every
     environment; it is the file's own unless the file breaks a rule of what a stage holds
-    (FO130, FO131, FO132); and a step from any base is judged as the step from what it
+    (FO121, FO130, FO131, FO132); and a step from any base is judged as the step from what it
     gives."""
     labelled = RolloutState.of(a.flag)
     reached = labelled.as_reached()
     assert all(reached.gates(env) == labelled.gates(env) for env in Environment)
     assert reached.as_reached() == reached
     broken = {f.rule for f in check_flag(a.flag, a.document, DEFAULT_POLICY)} & {
-        "FO130", "FO131", "FO132"}
+        "FO121", "FO130", "FO131", "FO132"}
     assert (reached == labelled) is not bool(broken)
     assert rules_of(a, b) == rules_of(_loaded_as(reached), b)
 

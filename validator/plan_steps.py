@@ -12,6 +12,7 @@ from validator.durations import minutes_text
 from validator.findings import Severity
 from validator.model import Stage
 from validator.policy import Policy
+from validator.rules import check_flag
 from validator.transitions import RolloutState, Step, Verdict, classify, judge, soak_key
 
 _LONG_AGO = 0
@@ -38,6 +39,13 @@ def revert(name: str, old: LoadedFlag | None, new: LoadedFlag | None, policy: Po
     back = ("removes the flag again" if before is None else
             f"brings the flag back at {before.describe()}" if after is None else
             f"takes it back to {before.describe()}")
+    broken = [] if old is None else [finding for finding in check_flag(old.flag, old.document,
+                                                                        policy)
+                                     if finding.severity is Severity.ERROR]
+    if broken:  # the revert restores a file the rules refuse, whatever its step
+        return (f"{back}: it restores a file that breaks the file rules ({broken[0].rule}: "
+                f"{broken[0].message}), which the gate refuses; go back with "
+                f"flagops rollback {name} instead.")
     if before is not None and after is not None:
         step = classify(after, before, policy.bucketing)
         if step is Step.ROLLBACK:

@@ -62,11 +62,13 @@ class RolloutState:
     def as_reached(self) -> RolloutState:
         """The state named by what it opens, where the file's label says more than it gives:
         stage percentage without a percentage (FO131) opens the flag to its listed actors
-        only, beta without actors (FO130) to nobody in production, and a percentage outside
-        stage percentage (FO132) to nobody. A base like that was pushed round the gate, and
-        the step from it is judged from what people have: judged by its label, a percentage
-        without a value had no next percentage to stop at, and the next change went
-        straight to 100 % or to enabled. The gates are the same in every environment."""
+        only, beta without actors (FO130) to nobody in production, a percentage outside
+        stage percentage (FO132) to nobody, and default_enabled below stage enabled (FO121)
+        releases nothing. A base like that was pushed round the gate, and the step from it
+        is judged from what people have: judged by its label, a percentage without a value
+        had no next percentage to stop at, and the next change went straight to 100 % or to
+        enabled; default_enabled at percentage 100 % went to a release without its day at
+        enabled. The gates are the same in every environment."""
         stage, percentage = self.stage, self.percentage
         if stage is not Stage.PERCENTAGE:
             percentage = None
@@ -74,7 +76,8 @@ class RolloutState:
             stage = Stage.BETA
         if stage is Stage.BETA and not self.actors:
             stage = Stage.STAGING
-        return replace(self, stage=stage, percentage=percentage)
+        return replace(self, stage=stage, percentage=percentage,
+                       default_enabled=self.default_enabled and stage is Stage.ENABLED)
 
     def describe(self) -> str:
         if self.stage is Stage.PERCENTAGE and self.percentage is not None:
@@ -266,6 +269,8 @@ def _judge_step(name: str, before: LoadedFlag, after: LoadedFlag,
         label += " without a percentage"
     elif labelled.percentage is not None and labelled.stage is not Stage.PERCENTAGE:
         label += " with a percentage"
+    if labelled.default_enabled and not old.default_enabled:
+        label += " with default_enabled"
     said = (f" (judged from what the base gives, {old.describe()}: its file's {label} breaks "
             "the file rules)")
     return [finding._replace(message=finding.message + said) for finding in findings]

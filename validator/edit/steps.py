@@ -38,6 +38,15 @@ class Target:
         return cls(flag.stage, flag.actor_list, flag.percentage, flag.default_enabled,
                    flag.cleanup_issue_url)
 
+    @classmethod
+    def reached(cls, flag: Flag) -> Target:
+        """The rollout fields of what the file gives (`RolloutState.as_reached`), which is
+        where a step goes from: promoting a file at percentage 100 % with default_enabled
+        (FO121) wrote the release without its day at enabled, as its label asked."""
+        state = RolloutState.of(flag).as_reached()
+        return cls(state.stage, flag.actor_list, state.percentage, state.default_enabled,
+                   flag.cleanup_issue_url)
+
     def state(self, name: str) -> RolloutState:
         return RolloutState(name, self.stage, frozenset(self.actors), self.percentage,
                             self.default_enabled)
@@ -60,7 +69,7 @@ class RollbackRequest:
 
 
 def promote(flag: Flag, request: PromoteRequest, policy: Policy) -> Target:
-    current = Target.of(flag)
+    current = Target.reached(flag)
     if request.to or request.percentage is not None or request.default_enabled:
         target = _asked(flag.name, current, request, policy)
     elif request.actors and current.stage in (Stage.BETA, Stage.PERCENTAGE):
@@ -135,7 +144,7 @@ def _check_promote(name: str, current: Target, target: Target,
 
 
 def rollback(flag: Flag, request: RollbackRequest, policy: Policy) -> Target:
-    current = Target.of(flag)
+    current = Target.reached(flag)
     name = flag.name
     stage = request.to or (Stage.PERCENTAGE if request.percentage is not None else
                            current.stage if request.remove_actors else Stage.OFF)
@@ -146,13 +155,14 @@ def rollback(flag: Flag, request: RollbackRequest, policy: Policy) -> Target:
     if missing:
         raise StepError(f"{name}: {', '.join(missing)} is not listed in actors")
     kept = tuple(actor for actor in current.actors if actor not in request.remove_actors)
+    stage = _beta_needs_actors(name, stage, kept, request)
     target = Target(stage, kept if stage.rank >= Stage.BETA.rank else (), None, False,
                     current.cleanup_issue_url)
     if stage is Stage.PERCENTAGE:
         only_actors = request.to is None and request.percentage is None
         target = replace(target, percentage=current.percentage if only_actors else
                          _lower(name, current, request.percentage, policy))
-    if target == current:
+    if target == Target.of(flag):  # a file that gives less than it says is still written
         raise StepError(f"{name} is {current.state(name).describe()}; nothing to roll back")
     if classify(current.state(name), target.state(name),
                 policy.bucketing) in (Step.FORWARD, Step.MIXED):
@@ -160,6 +170,19 @@ def rollback(flag: Flag, request: RollbackRequest, policy: Policy) -> Target:
                         f"{target.state(name).describe()} is not a rollback (nobody loses "
                         "the flag)")
     return target
+
+
+def _beta_needs_actors(name: str, stage: Stage, kept: tuple[str, ...],
+                       request: RollbackRequest) -> Stage:
+    """Beta with nobody listed gives nobody the flag in production: taking off the last
+    actor goes to staging, which is what that leaves, in a file the rules take (beta
+    without actors is FO130); asking for beta with nobody to keep names staging instead."""
+    if stage is not Stage.BETA or kept:
+        return stage
+    if request.to is Stage.BETA:
+        raise StepError(f"{name}: beta keeps the listed actors, and none is listed; roll back "
+                        f"to staging: flagops rollback {name} --to staging")
+    return Stage.STAGING
 
 
 def _lower(name: str, current: Target, value: float | None, policy: Policy) -> Percentage:

@@ -77,7 +77,7 @@ def row_of(flag: Flag, facts: Facts, policy: Policy, current: int | None, now: i
            reaches: dict[ReachKey, str] | None = None) -> Row:
     """One flag's row; `reaches`: exposures already worked out for other rows."""
     known = {} if reaches is None else reaches
-    state = RolloutState.of(flag)
+    state = RolloutState.of(flag).as_reached()  # what it gives: its next step is from there
     lived = age(flag, policy, current, facts.added_at, now)
     stale = [f"past its lifespan ({lived.text()})"] if lived and lived.overdue else []
     if rollout_overdue(flag, now):

@@ -77,7 +77,7 @@ def summary(flag: Flag, steps: Sequence[Step], facts: Facts, policy: Policy,
             current: int | None, now: int) -> FlagSummary:
     """Everything the catalog shows about one flag, as of `now`."""
     row = row_of(flag, facts, policy, current, now)
-    state = RolloutState.of(flag)
+    state = RolloutState.of(flag).as_reached()  # what it gives: its next step is from there
     lived = age(flag, policy, current, facts.added_at, now)
     return FlagSummary(
         type=flag.type, group=flag.group, milestone=flag.milestone,
