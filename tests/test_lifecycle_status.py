@@ -71,8 +71,9 @@ def test_a_row_names_the_next_step_from_what_the_file_gives(
     """A file that breaks the rules of what a stage holds is stepped from as the gate judges
     it: by its label, stage percentage without a percentage was offered `percentage 100% →
     enabled`, legal now, which the gate refuses (the eighth review)."""
-    row = row_of(_flag(**fields), Facts(landed_at=EPOCH - DAY, added_at=EPOCH - DAY),
-                 DEFAULT_POLICY, None, EPOCH)
+    flag = _flag(**fields)  # type: ignore[arg-type]
+    row = row_of(flag, Facts(landed_at=EPOCH - DAY, added_at=EPOCH - DAY), DEFAULT_POLICY,
+                 None, EPOCH)
     assert (row.state, row.next_step) == (state, next_step)
 
 
