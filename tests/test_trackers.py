@@ -226,6 +226,44 @@ def test_create_opens_the_issue_and_writes_its_url_keeping_every_other_byte(
     assert created["body"].startswith(f"<!-- flagops-{which}-issue -->")
 
 
+def test_a_second_run_after_a_lost_answer_finds_the_issue_and_opens_no_other(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server opens the issue, and its answer never comes in time: the line says the
+    issue may be open, and the next run takes that issue, opened by this token with this
+    title, rather than open a second one."""
+    monkeypatch.setenv("FLAGOPS_HTTP_TIMEOUT", "0.3")
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)})
+    before = (root / "flags" / "demo.yml").read_bytes()
+    forge.faults.append(Fault(delay=2.5, done=True, method="POST"))
+    code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
+    assert code == 1 and "no answer within" in err and "may have been opened" in err, err
+    assert len(err.strip().splitlines()) == 1 and "internal error" not in err, err
+    assert (root / "flags" / "demo.yml").read_bytes() == before
+    assert list(forge.issues) == [(PROJECT[forge.kind], 1)]  # opened all the same
+    code, out, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
+    assert code == 0, err
+    assert f"found {issue_url(forge.kind, 1)}" in out and "opened no other" in out
+    assert list(forge.issues) == [(PROJECT[forge.kind], 1)]
+    assert f"rollout_issue_url: {issue_url(forge.kind, 1)}" in \
+        (root / "flags" / "demo.yml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("state", "author"), [("open", "someone-else"), ("closed", None)])
+def test_only_an_open_issue_this_token_opened_is_taken_for_a_lost_answer(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], state: str,
+        author: str | None) -> None:
+    """Anyone may open an issue of the same title: one of theirs would put their text in the
+    flag's rollout issue. A closed one of ours is the rollout before this one."""
+    project = PROJECT[forge.kind]
+    forge.add_issue(project, 1, state=state, title="[Feature flag] Rollout of `demo`",
+                    author=author or forge.login)
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)})
+    code, out, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
+    assert code == 0 and f"opened {issue_url(forge.kind, 2)}" in out, out + err
+    assert (project, 2) in forge.issues
+
+
 def test_create_refuses_a_flag_that_has_its_issue(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
@@ -470,7 +508,7 @@ def test_an_opened_issue_without_its_url_is_one_line_and_no_edit(
         answer: object) -> None:
     root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)})
     before = (root / "flags" / "demo.yml").read_bytes()
-    forge.faults.append(Fault(201, body=answer))  # type: ignore[arg-type]
+    forge.faults.append(Fault(201, body=answer, method="POST"))  # type: ignore[arg-type]
     code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
     assert code == 1 and "internal error" not in err, err
     assert "answered no URL" in err or "is not GitLab's API" in err, err

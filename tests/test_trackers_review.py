@@ -247,7 +247,8 @@ def test_an_opened_issues_url_must_be_an_issue_on_the_trackers_host(
     root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)})
     before = (root / "flags" / "demo.yml").read_bytes()
     key = "html_url" if forge.kind == "github" else "web_url"
-    forge.faults.append(Fault(201, body={"number": 2, "iid": 2, "state": "open", key: url}))
+    forge.faults.append(Fault(201, body={"number": 2, "iid": 2, "state": "open", key: url},
+                              method="POST"))
     code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
     assert code == 1 and f"which is no issue on {host}" in err, err
     assert len(err.strip().splitlines()) == 1 and "\x1b" not in err, err
@@ -366,7 +367,8 @@ def test_a_token_in_an_opened_issues_url_is_not_shown(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)})
     key = "html_url" if forge.kind == "github" else "web_url"
-    forge.faults.append(Fault(201, body={key: f"https://elsewhere.example/?t={TOKEN}"}))
+    forge.faults.append(Fault(201, body={key: f"https://elsewhere.example/?t={TOKEN}"},
+                              method="POST"))
     code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
     assert code == 1 and "no issue on" in err and "[token]" in err, err
     assert TOKEN not in err

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 TOKEN = "s3cret-token-value-0123456789"
 
@@ -25,6 +25,12 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     body: dict[str, Any] = field(default_factory=lambda: {"message": "fault"})
+    done: bool = False
+    """The request is done as usual, and its answer then waits `delay` seconds (an answer
+    lost on the way: the client gave up, the server did it)."""
+    method: str | None = None
+    """Served to the first request of this method (`POST`: an issue opened, whatever is
+    looked up first); None: to the next request."""
 
 
 @dataclass
@@ -55,17 +61,26 @@ class Forge:
     user_id: int = 77
 
     def add_issue(self, project: str, number: int, state: str = "open",
-                  title: str = "Rollout") -> None:
-        self.issues[(project, number)] = {"state": state, "title": title}
+                  title: str = "Rollout", author: str = "someone-else") -> None:
+        self.issues[(project, number)] = {"state": state, "title": title, "author": author}
 
     def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any,
                                                                                 dict[str, str]]:
         self.requests.append((method, path))
-        if self.faults:
-            fault = self.faults.pop(0)
+        fault = next((f for f in self.faults if f.method in (None, method)), None)
+        if fault is not None:
+            self.faults.remove(fault)
+            if fault.done:
+                answer = self._answer(method, path, headers, body)
+                time.sleep(fault.delay)
+                return answer
             time.sleep(fault.delay)
             if fault.status:
                 return fault.status, fault.body, fault.headers
+        return self._answer(method, path, headers, body)
+
+    def _answer(self, method: str, path: str, headers: Any,
+                body: bytes) -> tuple[int, Any, dict[str, str]]:
         if not self._authorised(headers):
             return 401, {"message": "Bad credentials" if self.kind == "github" else
                          "401 Unauthorized"}, {}
@@ -75,6 +90,8 @@ class Forge:
             found = re.fullmatch(pattern, urlsplit(path).path)
             if verb == method and found:
                 handler: Callable[..., tuple[int, Any, dict[str, str]]] = getattr(self, name)
+                if name == "list_issues":
+                    return self.list_issues(unquote(found[1]), parse_qs(urlsplit(path).query))
                 return handler(*[unquote(g) for g in found.groups()], data)
         return 404, {"message": "Not Found"}, {}
 
@@ -96,8 +113,26 @@ class Forge:
     def create_issue(self, project: str, data: Any) -> tuple[int, Any, dict[str, str]]:
         number = max([n for p, n in self.issues if p == project], default=0) + 1
         self.issues[(project, number)] = {"state": "open", "title": data["title"],
-                                          "body": data.get("body", data.get("description"))}
+                                          "body": data.get("body", data.get("description")),
+                                          "author": self.login}
         return 201, self._issue_json(project, number), {}
+
+    def list_issues(self, project: str,
+                    query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
+        """A project's issues, newest first, by state and author as each API names them
+        (GitHub: `state=open&creator=LOGIN`, GitLab: `state=opened&author_id=ID`)."""
+        state = query.get("state", ["open"])[0].removesuffix("ed")
+        if self.kind == "github":
+            by = query.get("creator", [None])[0]
+        else:
+            by = self.login if query.get("author_id") == [str(self.user_id)] else \
+                "nobody" if "author_id" in query else None
+        numbers = sorted((n for p, n in self.issues if p == project), reverse=True)
+        found = [self._issue_json(project, n) | self.author(self.issues[(project, n)].get(
+            "author", "someone-else"), 1) for n in numbers
+            if self.issues[(project, n)]["state"].removesuffix("ed") == state
+            and by in (None, self.issues[(project, n)].get("author"))]
+        return 200, found[:int(query.get("per_page", ["30"])[0])], {}
 
     def _issue_json(self, project: str, number: int) -> dict[str, Any]:
         issue = self.issues[(project, number)]
@@ -152,6 +187,7 @@ def _thread(kind: str) -> str:
 _GITHUB = (
     ("GET", r"/user", "current_user"),
     ("GET", r"/repos/([^/]+/[^/]+)/issues/(\d+)", "get_issue"),
+    ("GET", r"/repos/([^/]+/[^/]+)/issues", "list_issues"),
     ("POST", r"/repos/([^/]+/[^/]+)/issues", "create_issue"),
     ("GET", r"/repos/([^/]+/[^/]+)/(issues)/(\d+)/comments", "list_notes"),
     ("POST", r"/repos/([^/]+/[^/]+)/(issues)/(\d+)/comments", "add_note"),
@@ -160,6 +196,7 @@ _GITHUB = (
 _GITLAB = (
     ("GET", r"/api/v4/user", "current_user"),
     ("GET", r"/api/v4/projects/([^/]+)/issues/(\d+)", "get_issue"),
+    ("GET", r"/api/v4/projects/([^/]+)/issues", "list_issues"),
     ("POST", r"/api/v4/projects/([^/]+)/issues", "create_issue"),
     ("GET", r"/api/v4/projects/([^/]+)/(issues|merge_requests)/(\d+)/notes", "list_notes"),
     ("POST", r"/api/v4/projects/([^/]+)/(issues|merge_requests)/(\d+)/notes", "add_note"),

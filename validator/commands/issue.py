@@ -31,11 +31,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if existing:
         raise UserError(f"{args.name} has a {args.kind} issue already ({field}: {existing}); "
                         "clear the field to open another")
-    url = _open(policy, title, body, field)
+    url, found = _open(policy, title, body, field)
     from validator.edit.issue_url import write_url
 
     write_url(root, here, field, url, policy)
-    out.write(f"opened {escape(url)}\nwrote {field} into {escape(here.path)}\n")
+    said = (f"found {escape(url)}, open and of this title, opened by this token (an earlier "
+            "run whose answer was lost?): opened no other" if found else f"opened {escape(url)}")
+    out.write(f"{said}\nwrote {field} into {escape(here.path)}\n")
     return 0
 
 
@@ -49,18 +51,28 @@ def _issue(kind: str, root: Path, here: Located, policy: Policy) -> tuple[str, s
         render.cleanup_issue(here.flag, [ref.text() for ref in found])
 
 
-def _open(policy: Policy, title: str, body: str, field: str) -> str:
-    """Opens the issue; its URL is the server's answer, written into the flag file as it is,
-    so it must be an issue on the tracker's own host: any other (`https://elsewhere/…`, a
-    line break and a YAML key) is refused, naming the issue to find by hand."""
-    from validator.trackers.base import hidden
+def _open(policy: Policy, title: str, body: str, field: str) -> tuple[str, bool]:
+    """Opens the issue, or finds the one an earlier run opened (`Opened.found`); its URL is
+    the server's answer, written into the flag file as it is, so it must be an issue on the
+    tracker's own host: any other (`https://elsewhere/…`, a line break and a YAML key) is
+    refused, naming the issue to find by hand. Where the answer was lost, the issue may be
+    open all the same, and the line says that a second run finds it."""
+    from validator.trackers.base import TrackerError, hidden
     from validator.trackers.choose import link, project_of, tokens, tracker
 
     host, kind, project = project_of(policy)
-    url = tracker(host, kind, os.environ).create_issue(project, title, body)
+    try:
+        opened = tracker(host, kind, os.environ).create_issue(project, title, body)
+    except TrackerError as error:
+        if not error.unsure:
+            raise
+        raise UserError(f"{error}; the issue may have been opened all the same: run this "
+                        "again, and it takes an open issue of this title opened by this token "
+                        "rather than open another") from None
+    url = opened.url
     found = link(url, policy)
     if found is None or found.host != host or found.thread.kind != "issue":
         said = repr(hidden(url, *tokens(os.environ))[:300])
         raise UserError(f"the tracker opened the issue but answered {said} as its URL, which "
                         f"is no issue on {host}: find it there and set {field} by hand")
-    return url
+    return url, opened.found

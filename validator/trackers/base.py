@@ -45,6 +45,17 @@ class Issue:
     title: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The issue `create_issue` answers with: its web URL, and whether it was there already."""
+
+    url: str
+    found: bool = False
+    """An open issue of the same title, opened by the token's own user, was among its newest
+    (a run whose answer was lost, a timeout, opened it): that one is answered, and no other
+    is opened."""
+
+
 def not_the_api(service: str) -> str:
     """What a client library could not build objects from (not JSON, an object where a list
     belongs, null) says about the server."""
@@ -65,9 +76,13 @@ class TrackerError(UserError):
     """The tracker cannot answer: no token, refused, unreachable, rate limited. One line, never
     the token; `tracker` names the server so a caller can say it once per tracker."""
 
-    def __init__(self, tracker: str, message: str) -> None:
+    def __init__(self, tracker: str, message: str, *, unsure: bool = False) -> None:
         super().__init__(f"{tracker}: {message}")
         self.tracker = tracker
+        self.unsure = unsure
+        """The request may have been done all the same: no answer came (a timeout, a
+        connection lost, an answer past its bounds), or the server failed (5xx) after it
+        had the request."""
 
 
 class MissingLibrary(UserError):
@@ -80,8 +95,10 @@ class Tracker(Protocol):
 
     def issue(self, project: str, number: int) -> Issue: ...
 
-    def create_issue(self, project: str, title: str, body: str) -> str:
-        """Opens the issue and returns its web URL."""
+    def create_issue(self, project: str, title: str, body: str) -> Opened:
+        """Opens the issue, unless an open one of this exact title that the token's user
+        opened is among its newest (`Opened.found`), so that a second run after an answer
+        that never came opens no second issue."""
         ...
 
     def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from validator.digits import whole_number
@@ -17,6 +17,7 @@ from validator.trackers.base import (
     IssueState,
     MissingLibrary,
     NoteMode,
+    Opened,
     Thread,
     TrackerError,
     hidden,
@@ -28,6 +29,7 @@ from validator.trackers.http import (
     DEFAULT_PORTS,
     Settings,
     Unbounded,
+    answer_lost,
     begin,
     reset_text,
     retry,
@@ -68,10 +70,21 @@ class GitHub:
                                  IssueState.FORBIDDEN)
                 raise
 
-    def create_issue(self, project: str, title: str, body: str) -> str:
+    def create_issue(self, project: str, title: str, body: str) -> Opened:
         with self._errors():
-            made = self._client.get_repo(project).create_issue(title=title, body=body)
-            return url_from(self.name, made.raw_data, "html_url")
+            repo = self._client.get_repo(project)
+            me = self._login()  # None for an integration's token: anyone's issue could match
+            # A login is what the API takes (PyGithub checks for str or NamedUser; its
+            # annotation names the NamedUser only).
+            newest = [] if me is None else repo.get_issues(
+                state="open", creator=cast(Any, me), sort="created",
+                direction="desc").get_page(0)
+            for issue in map(_as_listed, newest):
+                if isinstance(issue, dict) and issue.get("title") == title and \
+                        "pull_request" not in issue:  # the list holds pull requests too
+                    return Opened(url_from(self.name, issue, "html_url"), found=True)
+            made = repo.create_issue(title=title, body=body)
+            return Opened(url_from(self.name, made.raw_data, "html_url"))
 
     def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:
         with self._errors():
@@ -112,7 +125,8 @@ class GitHub:
         try:
             yield
         except GithubException as error:
-            raise TrackerError(self.name, _answer(error, self._token)) from None
+            raise TrackerError(self.name, _answer(error, self._token),
+                               unsure=_server_failed(error)) from None
         except (TypeError, KeyError, ValueError, AttributeError, BadAttributeException,
                 RecursionError):
             # PyGithub builds objects from whatever the server answered (a list of numbers,
@@ -130,7 +144,13 @@ class GitHub:
             said = transport_message(error, self._settings)
             if said is None:
                 raise
-            raise TrackerError(self.name, said) from None
+            raise TrackerError(self.name, said, unsure=answer_lost(error)) from None
+
+
+def _server_failed(error: Any) -> bool:
+    """A 5xx: the server had the request, and may have done it before it failed."""
+    status = getattr(error, "status", None)
+    return isinstance(status, int) and status >= 500
 
 
 class NotReady(Unbounded):

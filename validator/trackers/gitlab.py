@@ -16,6 +16,7 @@ from validator.trackers.base import (
     Issue,
     IssueState,
     NoteMode,
+    Opened,
     Thread,
     TrackerError,
     hidden,
@@ -23,7 +24,14 @@ from validator.trackers.base import (
     not_the_api,
     url_from,
 )
-from validator.trackers.http import Settings, begin, reset_text, session, transport_message
+from validator.trackers.http import (
+    Settings,
+    answer_lost,
+    begin,
+    reset_text,
+    session,
+    transport_message,
+)
 
 _STATES = {"opened": IssueState.OPEN, "closed": IssueState.CLOSED}
 NOT_THE_API = not_the_api("GitLab")
@@ -65,10 +73,16 @@ class GitLab:
                 raise
             return issue_from(self.name, found.attributes, _STATES)
 
-    def create_issue(self, project: str, title: str, body: str) -> str:
+    def create_issue(self, project: str, title: str, body: str) -> Opened:
         with self._errors():
-            made = self._project(project).issues.create({"title": title, "description": body})
-            return url_from(self.name, made.attributes, "web_url")
+            issues = self._project(project).issues
+            for issue in issues.list(state="opened", author_id=self._user_id(),
+                                     order_by="created_at", sort="desc", per_page=100,
+                                     get_all=False):
+                if issue.attributes.get("title") == title:
+                    return Opened(url_from(self.name, issue.attributes, "web_url"), found=True)
+            made = issues.create({"title": title, "description": body})
+            return Opened(url_from(self.name, made.attributes, "web_url"))
 
     def keep_note(self, thread: Thread, marker: str, body: str, mode: NoteMode) -> str:
         with self._errors():
@@ -117,7 +131,9 @@ class GitLab:
                 raise TrackerError(self.name, f"rate limit exhausted ({error.response_code})"
                                    f"{reset_text(self._headers.get('ratelimit-reset'))}") \
                     from None
-            raise TrackerError(self.name, _answer(error, self._token)) from None
+            status = error.response_code
+            raise TrackerError(self.name, _answer(error, self._token),
+                               unsure=isinstance(status, int) and status >= 500) from None
         except (TypeError, KeyError, ValueError, AttributeError):
             # python-gitlab builds objects from whatever the server answered (an object where
             # a list belongs, null): the answer is not GitLab's API, and flagops says so.
@@ -126,7 +142,7 @@ class GitLab:
             said = transport_message(error, self._settings)
             if said is None:
                 raise
-            raise TrackerError(self.name, said) from None
+            raise TrackerError(self.name, said, unsure=answer_lost(error)) from None
 
 
 def _author_id(data: Any) -> int | None:

@@ -315,6 +315,15 @@ def transport_message(error: BaseException, settings: Settings) -> str | None:
     return None
 
 
+def answer_lost(error: BaseException) -> bool:
+    """Did the request perhaps reach the server, its answer lost on the way (no answer in
+    time, a connection dropped, an answer past its bounds)? A POST may then have been done."""
+    import requests
+
+    return isinstance(error, (Unbounded, requests.exceptions.Timeout,
+                              requests.exceptions.ConnectionError))
+
+
 def reset_text(epoch: str | None) -> str:
     """`; it resets at <UTC time>` from a rate limit's reset header (seconds since 1970)."""
     moment = whole_number(epoch or "", max_digits=100)
