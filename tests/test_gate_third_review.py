@@ -238,11 +238,86 @@ def test_a_merge_train_judges_each_car_on_the_cars_ahead_of_it(
     out = io.StringIO()
     code = main(["-C", str(ci.path), "ci", "gitlab"], out=out)
     assert code == 1 and "FO111" in out.getvalue()
-    monkeypatch.setenv("CI_COMMIT_SHA", cars[1])  # a fast-forward train's rebased commit:
-    assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0  # the tip's only
+    monkeypatch.setenv("CI_COMMIT_SHA", cars[1])  # a fast-forward train's first car: the
+    assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0  # request itself
     monkeypatch.setenv("CI_COMMIT_SHA", ci.git("rev-parse", f"{train}~1").strip())
     monkeypatch.setenv("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", cars[0])  # the first car: on the
     assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0  # tip itself
+
+
+def _train(tmp_path: Path, changes: dict[str, tuple[str, str]]) -> tuple[Repo, list[str]]:
+    """A CI clone of an origin whose main holds `demo` off and `calendly` at beta, and one
+    pushed branch per request (name → (path, text), committed with the message the name
+    gives after a colon, if any), each from main: the cars of a train."""
+    now, home = int(time.time()), tmp_path / "home"
+    dev = Repo.create(tmp_path / "dev", home)
+    dev.write_flag("demo", "off")
+    dev.write("pyproject.toml", "[tool.flagops]\n")
+    dev.commit("demo off", at=now - 3 * DAY)
+    origin = dev.publish(tmp_path / "origin.git")
+    cars = []
+    for branch, (path, text) in changes.items():
+        name, _, message = branch.partition(":")
+        dev.git("checkout", "-q", "-b", name, "main")
+        dev.write(path, text)
+        cars.append(dev.commit(message or f"{name}'s change", at=now - 600))
+        dev.git("push", "-q", str(origin), name)
+    ci = Repo(tmp_path / "ci", home)
+    ci.git("clone", "-q", str(origin), str(ci.path))
+    ci.git("checkout", "-q", "--detach", "origin/main")
+    return ci, cars
+
+
+def _train_job(ci: Repo, monkeypatch: pytest.MonkeyPatch, train: str, source: str) -> str:
+    for key, value in {"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_DEFAULT_BRANCH": "main",
+                       "CI_PROJECT_ID": "1", "CI_MERGE_REQUEST_PROJECT_ID": "1",
+                       "CI_MERGE_REQUEST_EVENT_TYPE": "merge_train", "CI_COMMIT_SHA": train,
+                       "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA": source, **ci.env}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ci.path)
+    out = io.StringIO()
+    code = main(["-C", str(ci.path), "ci", "gitlab"], out=out)
+    return f"{code}\n{out.getvalue()}"
+
+
+def test_a_fast_forward_train_judges_what_its_rebased_commit_lands(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A fast-forward or semi-linear merge train rebases each car onto the one ahead: its
+    commit is no merge, and the job judged the request on the target's tip alone and passed
+    the same new flag in two folders (the ninth review). It now judges everything that
+    commit lands; one that neither merges nor descends from the tip passes nothing."""
+    ci, cars = _train(tmp_path, {
+        "team_a": ("flags/team_a/banner.yml", flag_yaml("banner", "off")),
+        "team_b": ("flags/team_b/banner.yml", flag_yaml("banner", "off"))})
+    ci.git("cherry-pick", cars[0], cars[1], at=int(time.time()) - 60)
+    said = _train_job(ci, monkeypatch, ci.head(), cars[1])
+    assert said.startswith("1\n") and "FO111" in said, said
+    assert "a fast-forward or semi-linear train" in capsys.readouterr().err
+    ci.git("checkout", "-q", "--orphan", "elsewhere")
+    ci.write("flags/other.yml", flag_yaml("other", "off"))
+    stray = ci.commit("a commit of no train", at=int(time.time()) - 60)
+    said = _train_job(ci, monkeypatch, stray, cars[1])
+    assert said.startswith("1\n"), said
+    assert "neither merges the request" in capsys.readouterr().err
+
+
+def test_an_error_of_the_car_ahead_counts_where_the_tip_made_it_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The car ahead forbids overrides; the request skips a stage under a Flag-Override
+    trailer, which the tip's policy allows (a warning). Where it lands the skip is an error,
+    and the job dropped it for its (path, rule, flag) being known as the tip's warning."""
+    enabled = flag_yaml("demo", "enabled")
+    ci, cars = _train(tmp_path, {
+        "owners": ("pyproject.toml", "[tool.flagops]\nallow_overrides = false\n"),
+        "skip:demo straight on\n\nFlag-Override: demo: incident 42": ("flags/demo.yml",
+                                                                       enabled)})
+    for car in cars:
+        ci.git("merge", "-q", "--no-ff", "-m", f"Merge train car {car[:8]}", car,
+               at=int(time.time()) - 60)
+    said = _train_job(ci, monkeypatch, ci.head(), cars[1])
+    assert said.startswith("1\n"), said
+    assert "error FO201" in said and "warning FO201" in said, said
 
 
 # A name the base holds in two files (a stale pipeline let them in) is still judged.

@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,7 +21,7 @@ from validator import git
 from validator.ci import Host, host
 from validator.ci.base import PLAN_FILE, Job, NothingToJudge
 from validator.errors import UserError
-from validator.findings import Finding
+from validator.findings import Finding, Severity
 from validator.output import atomic_write, emit
 from validator.policy import load_policy
 from validator.reports import Report, renderer
@@ -40,6 +40,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if job.base is not None and not _is_commit(root, job.base):
         raise NothingToJudge(f"{job.base} is not a commit in this clone (a force push, or a "
                              "shallow clone: fetch the whole history)")
+    if job.lands_on is not None and not _is_commit(root, job.lands_on):
+        raise NothingToJudge(f"the merge train's commit {job.lands_on} is not a commit in this "
+                             "clone: what lands cannot be judged")
     _say(job, f"judging {job.describe}")
     report = _judge(root, job, out, int(time.time())) if job.base is not None else \
         report_of(check_tree(root, load_policy(root), []), root)
@@ -76,26 +79,46 @@ def _judge(root: Path, job: Job, out: TextIO, now: int) -> Report:
 
 
 def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Finding]:
-    """The request merged into the commit it lands on (a merge train's car ahead), judged as
-    well: what is judged against the tip alone misses what the requests ahead bring (the same
-    new flag in two folders). Only findings the tip's judgement has not made are added, so
-    neither judgement loosens the other: the tip's soak clock still holds (the cars ahead have
-    not landed yet)."""
+    """What the merge train's commit lands, judged as well: what is judged against the tip
+    alone misses what the requests ahead bring (the same new flag in two folders). A train
+    that merges each car makes a merge of the request into the car ahead, judged as such; a
+    fast-forward or semi-linear one rebases the request onto the car ahead, and everything
+    its commit lands on the target's tip is judged (it passed judged on the tip alone). Only
+    findings the tip's judgement has not made, or made as warnings only, are added, so
+    neither judgement loosens the other: the tip's soak clock still holds (the cars ahead
+    have not landed yet), and an error where the car ahead's rules put it stays one."""
     from validator.compare import RangeRequest, compare
 
-    assert job.lands_on is not None
-    parents = git.git(root, "rev-list", "--parents", "-n", "1", job.lands_on).decode().split()
-    if len(parents) != 3 or parents[2] != git.resolve(root, job.head):
-        _say(job, f"the merge train's commit {job.lands_on} is not a merge of the request into "
-                  "the car ahead (a fast-forward train?): judged on the target's tip only")
-        return []
-    _say(job, f"judging it also where it lands: merged into {parents[1]}, the target's tip "
-              "with the merge train's requests ahead of it")
-    ahead = compare(root, RangeRequest(parents[1], job.head, merged=True, all_files=True),
-                    now=now)
-    known = {(finding.path, finding.rule, finding.flag) for finding in report.findings}
-    return [finding for finding in ahead.findings
-            if (finding.path, finding.rule, finding.flag) not in known]
+    assert job.lands_on is not None and job.base is not None
+    lands = git.resolve(root, job.lands_on)  # a commit (run checked): no option, no range
+    parents = git.git(root, "rev-list", "--parents", "-n", "1", lands).decode().split()
+    if len(parents) == 3 and parents[2] == git.resolve(root, job.head):
+        _say(job, f"judging it also where it lands: merged into {parents[1]}, the target's "
+                  "tip with the merge train's requests ahead of it")
+        request = RangeRequest(parents[1], job.head, merged=True, all_files=True)
+    elif git.is_ancestor(root, git.resolve(root, job.base), lands):
+        _say(job, f"judging it also where it lands: {job.lands_on}, the request on the merge "
+                  "train's requests ahead of it (a fast-forward or semi-linear train), "
+                  "against the target's tip")
+        request = RangeRequest(job.base, lands, all_files=True)
+    else:
+        raise UserError(f"the merge train's commit {job.lands_on} neither merges the request "
+                        f"into the car ahead nor descends from the target's tip {job.base}: "
+                        "what lands cannot be told, so nothing passes")
+    return _beyond(report.findings, compare(root, request, now=now).findings)
+
+
+def _beyond(known: Sequence[Finding], more: Sequence[Finding]) -> list[Finding]:
+    """The findings of `more` that `known` has not made at their severity: one with the same
+    path, rule and flag that is a warning in `known` (an override the tip's policy allows)
+    and an error in `more` (the car ahead's policy forbids it) is added, as an error."""
+    erred: dict[tuple[str, str, str | None], bool] = {}
+    for finding in known:
+        key = (finding.path, finding.rule, finding.flag)
+        erred[key] = erred.get(key, False) or finding.severity is Severity.ERROR
+    return [finding for finding in more
+            if (key := (finding.path, finding.rule, finding.flag)) not in erred
+            or (finding.severity is Severity.ERROR and not erred[key])]
 
 
 def _event(chosen: Host, environ: Mapping[str, str]) -> Mapping[str, Any]:

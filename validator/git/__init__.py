@@ -151,6 +151,14 @@ def resolve(root: Path, ref: str) -> str:
     raise GitError(f"unknown git ref {ref!r}; fetch it first (CI: GIT_DEPTH: \"0\")")
 
 
+def is_ancestor(root: Path, ancestor: str, commit: str) -> bool:
+    """Is `ancestor` in `commit`'s history (or the same commit)? False for anything git does
+    not take as two commits."""
+    done = subprocess.run(["git", "merge-base", "--is-ancestor", ancestor, commit], cwd=root,
+                          env=environment(), capture_output=True, check=False)
+    return done.returncode == 0
+
+
 def object_type(root: Path, object_id: str) -> str:
     return git(root, "cat-file", "-t", object_id).decode().strip()
 
