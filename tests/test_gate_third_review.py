@@ -122,6 +122,38 @@ def test_a_run_about_a_pull_request_it_cannot_judge_is_refused(
     assert code in (1, 2) and code != 0
 
 
+CARRIED = {"number": 7, "head": {"ref": "jump", "sha": "HEAD_SHA"},
+           "base": {"ref": "main", "sha": "0" * 40}}
+
+
+@pytest.mark.parametrize(("event_name", "event"), [
+    ("workflow_run", {"workflow_run": {"event": "pull_request", "pull_requests": [CARRIED]}}),
+    ("check_suite", {"check_suite": {"pull_requests": [CARRIED]}}),
+    ("check_run", {"check_run": {"pull_requests": [CARRIED]}}),
+    ("check_run", {"check_run": {"check_suite": {"pull_requests": [CARRIED]}}}),
+])
+def test_an_event_that_lists_its_pull_request_judges_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event_name: str,
+        event: dict[str, Any]) -> None:
+    """Workflow runs, check suites and check runs carry their pull requests in a list, not
+    under `pull_request`: taken for a run started by hand on main, each checked main's own
+    files and passed a request that jumps to enabled (the ninth review)."""
+    event = {**event, "repository": {"default_branch": "main"}}
+    assert _github_run(tmp_path, monkeypatch, event_name, event) == 1
+
+
+@pytest.mark.parametrize("event", [
+    {"workflow_run": {"event": "pull_request", "pull_requests": []}},
+    {"check_suite": {"pull_requests": [CARRIED, {**CARRIED, "number": 8}]}},
+], ids=["fork", "two-requests"])
+def test_an_event_about_pull_requests_it_cannot_tell_apart_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event: dict[str, Any]) -> None:
+    """A fork's pull request is not listed in its workflow run (GitHub leaves the list
+    empty), and a check suite of a commit two requests share lists both: nothing passes."""
+    event = {**event, "repository": {"default_branch": "main"}}
+    assert _github_run(tmp_path, monkeypatch, "workflow_run", event) == 2
+
+
 # The settings the gate pins win over every configuration source, `git -c` included.
 
 def test_git_dash_c_cannot_unpin_the_settings_that_would_hide_an_edit(

@@ -28,7 +28,7 @@ def job(environ: Mapping[str, str], event: Mapping[str, Any]) -> Job:
     name = environ.get("GITHUB_EVENT_NAME", "")
     head = environ.get("GITHUB_SHA") or "HEAD"
     if name == "pull_request":
-        return _pull_request(environ, _request_head(event) or head)
+        return _pull_request(environ, _request_head(event.get("pull_request")) or head)
     if _about_a_pull_request(event):
         return _other_request_event(name, environ, event)
     default = _default_branch(event)
@@ -57,39 +57,75 @@ def _pull_request(environ: Mapping[str, str], head: str) -> Job:
                describe=f"a pull request into {target}: the merge of {head} into its tip")
 
 
+CARRIERS = ("workflow_run", "check_suite", "check_run")
+"""Events that carry the pull requests they concern in a list (`workflow_run.pull_requests`):
+they run on the base branch's tip with its own workflow file, a natural way to run a gate the
+request cannot edit."""
+
+
 def _about_a_pull_request(event: Mapping[str, Any]) -> bool:
     """Does the event concern a pull request (pull_request_target, a review, a comment on
-    one)? Such events run on the base branch's tip, so taken for a run started by hand there
-    they checked the base branch's own files and passed, and the request's check was green
-    whatever it changed."""
+    one, a workflow run, check suite or check run of one)? Such events run on the base
+    branch's tip, so taken for a run started by hand there they checked the base branch's
+    own files and passed, and the request's check was green whatever it changed. A workflow
+    run of a pull request from a fork lists none (GitHub leaves the list empty there), but
+    says what started it."""
     issue = event.get("issue")
+    run = event.get("workflow_run")
+    started_by = run.get("event") if isinstance(run, dict) else None
     return isinstance(event.get("pull_request"), dict) or (
-        isinstance(issue, dict) and isinstance(issue.get("pull_request"), dict))
+        isinstance(issue, dict) and isinstance(issue.get("pull_request"), dict)) or \
+        bool(_carried(event)) or (isinstance(started_by, str)
+                                  and started_by.startswith("pull_request"))
+
+
+def _carried(event: Mapping[str, Any]) -> list[Any]:
+    """The pull requests a workflow run, check suite or check run lists (a check run's also
+    under its suite)."""
+    found: list[Any] = []
+    for key in CARRIERS:
+        carrier = event.get(key)
+        if not isinstance(carrier, dict):
+            continue
+        suite = carrier.get("check_suite")
+        for holder in (carrier, suite if isinstance(suite, dict) else {}):
+            listed = holder.get("pull_requests")
+            found += listed if isinstance(listed, list) else []
+    return found
 
 
 def _other_request_event(name: str, environ: Mapping[str, str],
                          event: Mapping[str, Any]) -> Job:
     """A pull request event other than `pull_request` is judged as one when the event names
-    the request's head and base; GITHUB_SHA is the base branch's tip there, never the
-    request, so without them nothing is judged."""
+    the request's head and base (one request: a check suite of a commit two requests share
+    names both, and which one this run is about cannot be told); GITHUB_SHA is the base
+    branch's tip there, never the request, so without them nothing is judged."""
     request = event.get("pull_request")
+    if not isinstance(request, dict):
+        carried = {_identity(each) for each in _carried(event)}
+        request = _carried(event)[0] if len(carried) == 1 else None
     base = request.get("base") if isinstance(request, dict) else None
     target = environ.get("GITHUB_BASE_REF") or (
         base.get("ref") if isinstance(base, dict) else None)
-    head = _request_head(event)
+    head = _request_head(request)
     if head is None or not isinstance(target, str) or not target:
         raise NothingToJudge(f"the {name or 'unknown'} event concerns a pull request but does "
-                             "not name its head commit and base branch: nothing to judge (run "
+                             "not name one head commit and base branch: nothing to judge (run "
                              "flagops ci github on pull_request events)")
     return _pull_request({**environ, "GITHUB_BASE_REF": target}, head)
 
 
-def _request_head(event: Mapping[str, Any]) -> str | None:
+def _identity(request: Any) -> str:
+    """A carried request as it differs from another: its number, head and base."""
+    return repr(request) if not isinstance(request, dict) else repr(
+        (request.get("number"), request.get("head"), request.get("base")))
+
+
+def _request_head(request: Any) -> str | None:
     """The pull request's own head commit. GITHUB_SHA is the merge commit GitHub made of it:
     judged as the head, that merge would count as the author's (FO213 with
     require_merge_commits), as GitLab's merged results pipelines would without their source
     commit."""
-    request = event.get("pull_request")
     head = request.get("head") if isinstance(request, dict) else None
     sha = head.get("sha") if isinstance(head, dict) else None
     return sha if isinstance(sha, str) and OBJECT_ID.fullmatch(sha) else None
