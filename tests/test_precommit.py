@@ -93,3 +93,66 @@ def test_this_repository_passes_its_own_hooks(tmp_path: Path, pre_commit_home: P
                           cwd=repo.path, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "flagops validate (staged flags against HEAD)" in done.stdout
+
+
+def _jump_committed_past_the_hook(repo: Repo, home: Path) -> str:
+    """`calendly_invite_link` off → enabled, committed with --no-verify (or by a merge, a
+    cherry-pick): the hook never judged it."""
+    repo.write_flag("calendly_invite_link", "enabled")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-verify", "-m", "everyone at once")
+    return repo.head()
+
+
+@pytest.mark.slow
+def test_the_hook_run_on_a_range_judges_that_range(
+    tmp_path: Path, hook_repo: tuple[Repo, str], pre_commit_home: Path
+) -> None:
+    """`pre-commit run --from-ref A --to-ref B` (how CI runs pre-commit) and the pre-push
+    stage name a range: the hook judged HEAD → the index there, no change at all, and passed
+    "no flag changed" (the ninth review)."""
+    repo = _repo_using_the_hook(tmp_path, hook_repo, pre_commit_home, calendly_invite_link="off")
+    _jump_committed_past_the_hook(repo, pre_commit_home)
+    ran = _pre_commit(repo, pre_commit_home, "run", "--from-ref", "HEAD~1", "--to-ref", "HEAD")
+    assert ran.returncode != 0 and "FO201" in ran.stdout, ran.stdout + ran.stderr
+    origin = tmp_path / "origin.git"
+    repo.git("init", "-q", "--bare", "-b", "main", str(origin))
+    repo.git("push", "-q", "--no-verify", str(origin), "HEAD~1:refs/heads/main")
+    repo.git("remote", "add", "origin", str(origin))
+    repo.git("fetch", "-q", "origin")
+    assert _pre_commit(repo, pre_commit_home, "install", "-t", "pre-push").returncode == 0
+    env = {**repo.env, "PRE_COMMIT_HOME": str(pre_commit_home), "PRE_COMMIT_COLOR": "never"}
+    pushed = subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=repo.path,
+                            env=env, capture_output=True, text=True, check=False)
+    assert pushed.returncode != 0 and "FO201" in pushed.stdout + pushed.stderr
+    repo.write_flag("calendly_invite_link", "staging")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--amend", "--no-verify", "-m", "staging first")
+    pushed = subprocess.run(["git", "push", "-q", "origin", "HEAD:main"], cwd=repo.path,
+                            env=env, capture_output=True, text=True, check=False)
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+
+
+@pytest.mark.slow
+def test_a_merge_runs_the_hook_where_flagops_init_installs_it(
+    tmp_path: Path, hook_repo: tuple[Repo, str], pre_commit_home: Path
+) -> None:
+    """A clean `git merge` runs no pre-commit hook, only pre-merge-commit, which `pre-commit
+    install` leaves out unless the config asks for it: the config `flagops init` writes does
+    (default_install_hook_types), and a merge that jumps a flag is refused."""
+    from importlib.metadata import version
+
+    from validator.scaffold import scaffold
+
+    repo = _repo_using_the_hook(tmp_path, hook_repo, pre_commit_home, calendly_invite_link="off")
+    written = scaffold("gitlab", version("flagops"), hook_repo=str(hook_repo[0].path))
+    repo.write(".pre-commit-config.yaml", written[".pre-commit-config.yaml"])
+    repo.commit("the config flagops init writes", at=int(time.time()) - 3600)
+    assert _pre_commit(repo, pre_commit_home, "install").returncode == 0
+    repo.git("checkout", "-q", "-b", "jump")
+    _jump_committed_past_the_hook(repo, pre_commit_home)
+    repo.git("checkout", "-q", "main")
+    env = {**repo.env, "PRE_COMMIT_HOME": str(pre_commit_home), "PRE_COMMIT_COLOR": "never"}
+    merged = subprocess.run(["git", "merge", "--no-ff", "-q", "-m", "merge jump", "jump"],
+                            cwd=repo.path, env=env, capture_output=True, text=True, check=False)
+    assert merged.returncode != 0 and "FO201" in merged.stdout + merged.stderr

@@ -93,6 +93,9 @@ class RangeRequest:
     author_date: str | None = None
     """The commit's author date as git gives a pre-commit hook (GIT_AUTHOR_DATE): an amend
     keeps HEAD's, so with --staged from HEAD it says when the hook may be judging an amend."""
+    soak_as_warning: bool = False
+    """Soak findings as warnings, as with `staged`: the hook judging a push, which CI judges
+    again when it merges."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +195,8 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     result.widens_a_duplicate = _widens_a_duplicate(read, head_changed, base_side, result)
     removed = cache(partial(removed_names, root, span.base))  # read once, only if asked
     still_there = _still_there(reader, root, listing, result, base_side, head_changed)
-    judged = _judge_all(root, reader, span, result, base_side, still_there, now, removed)
+    judged = _judge_all(root, reader, span, result, base_side, still_there, now, removed,
+                        soak_as_warning=span.staged or request.soak_as_warning)
     judged += _duplicate_resolved(reader, root, changes, listing, base_side, result)
     imports = _imports(root, reader, span, result, head_changed, removed)
     judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
@@ -513,7 +517,8 @@ def _case_twin(path: str, twins: list[str]) -> Finding:
 
 def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
                base_side: _BaseSide, still_there: frozenset[str], now: int,
-               removed: Callable[[], frozenset[str]]) -> list[Finding]:
+               removed: Callable[[], frozenset[str]], *,
+               soak_as_warning: bool) -> list[Finding]:
     """Judges every flag on either side. A flag is gone only if no file at head carries its
     name (one that does not parse is reported, not deleted); a flag whose base file cannot be
     read may only go to off."""
@@ -529,7 +534,7 @@ def _judge_all(root: Path, reader: git.BlobReader, span: _Span, result: Comparis
         if before is None and name in base_side.unreadable:
             findings += judge_unreadable_base(name, base_side.unreadable[name], after)
             continue
-        verdict = Verdict(policy, now, landings.get(name), span.staged,
+        verdict = Verdict(policy, now, landings.get(name), soak_as_warning,
                           released_before_removal=name in released,
                           merge_commits_required=policy.require_merge_commits)
         if after is None:  # gone: from every file of the name the base held, not the first

@@ -12,7 +12,8 @@ landed, is reported by the next commit that stages a flag file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -25,6 +26,17 @@ if TYPE_CHECKING:
     import argparse
 
 POLICY_FILE = "pyproject.toml"
+HOOK_RANGE = ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF")
+"""What pre-commit names when it runs the hook outside a commit: at pre-push (what is pushed),
+and for `pre-commit run --from-ref A --to-ref B`, as CI runs pre-commit."""
+
+
+def hook_range(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The range pre-commit asks the hook to judge instead of HEAD → the index, which holds no
+    change there: the hook passed a push of a jump to enabled, and an unreadable file, with
+    "no flag changed"."""
+    start, end = (environ.get(name, "") for name in HOOK_RANGE)
+    return (start, end) if start and end else None
 
 
 def is_documentation(path: str) -> bool:
@@ -79,7 +91,8 @@ def _read_heads_line_ahead(root: Path) -> None:
 def shortcut(args: argparse.Namespace, out: TextIO) -> int | None:
     """`validate --staged` (and nothing that widens it) with no flag concerned: the report,
     emitted as the full command emits it; else None, and the command runs."""
-    if not args.staged or args.base or args.head or args.merged or args.all_files:
+    if not args.staged or args.base or args.head or args.merged or args.all_files or \
+            hook_range(os.environ):
         return None
     report = without_flags(Path(args.root))
     if report is None:

@@ -1,8 +1,8 @@
 """GitHub Actions: pull requests judge the merge into the base branch's current tip; pushes to
 the default branch judge the push (`before` from the event's JSON); other pushes are refused.
-Any other event that concerns a pull request (pull_request_target, a review, a comment) runs on
-the base branch's tip: it judges the request named in the event, or is refused, never passes
-on the base branch's own files.
+Any other event that concerns a pull request (pull_request_target, a review, a comment, a
+workflow run or check of one) runs on the base branch's tip: it judges the request named in the
+event, or is refused, never passes on the base branch's own files.
 
 Variables are GitHub's defaults: GITHUB_EVENT_NAME, GITHUB_BASE_REF (the pull request's base
 branch), GITHUB_SHA (for a pull request, the merge commit GitHub made), GITHUB_REF_NAME and

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 from validator.check import Checked, LoadedFlag
 from validator.output import emit, pair_reports
 from validator.reports import Report
+from validator.staged import hook_range
 
 if TYPE_CHECKING:
     from validator.policy import Policy
@@ -42,12 +43,16 @@ def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]
     judge's modules load (the hook's shortcut started HEAD's already)."""
     from validator.git.log import drop_line_ahead, read_line_ahead_of
 
+    pushed = hook_range(os.environ) if args.staged and not (args.base or args.head) else None
+    if pushed is not None:  # the hook outside a commit: what pre-commit names is judged
+        args.base, args.head, args.staged = *pushed, False
     if args.base is not None:
         read_line_ahead_of(root, args.base)
     from validator.compare import RangeRequest, compare
 
     request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files,
-                           author_date=os.environ.get("GIT_AUTHOR_DATE"))
+                           author_date=os.environ.get("GIT_AUTHOR_DATE"),
+                           soak_as_warning=pushed is not None)
     try:
         comparison = compare(root, request, now=int(time.time()))
     finally:
