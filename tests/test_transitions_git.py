@@ -442,3 +442,18 @@ def test_merged_names_a_side_that_is_no_commit(repo: Repo) -> None:
                         policy=DEFAULT_POLICY, now=EPOCH)
     assert rules(judge_range(repo.path, RangeRequest("HEAD~1", "HEAD", merged=True),
                              policy=DEFAULT_POLICY, now=EPOCH)) == []
+
+
+def test_a_step_forward_only_by_what_the_base_gives_is_soaked_from_its_landing(
+        repo: Repo) -> None:
+    """A base at beta with default_enabled (FO121, pushed round the gate) to percentage 10
+    without it is mixed by the labels (default_enabled lost, a percentage gained) and forward
+    by what the base gives (default_enabled below enabled releases nothing): its landing was
+    not looked up, and a whole clone was told to fetch the history (FO205)."""
+    repo.write_flag("demo", "beta", default_enabled=True, cleanup=True,
+                    **BETA)  # type: ignore[arg-type]
+    base = repo.commit("beta, default_enabled pushed round the gate", at=EPOCH - 2 * DAY)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)  # type: ignore[arg-type]
+    repo.commit("10 %", at=EPOCH - 60)
+    assert judge(repo, base, "HEAD") == []
+    assert judge(repo, base, "HEAD", now=EPOCH - 2 * DAY + 120) == ["FO204:error"]

@@ -669,11 +669,15 @@ def _overrides(root: Path, span: _Span) -> dict[str, str]:
 def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
               now: int) -> dict[str, int | None]:
     """Trusted landing times of the base states of flags that step forward (see
-    `validator.landings`); no other flag needs its history read."""
+    `validator.landings`), as the judge decides it: from what the base gives
+    (`RolloutState.as_reached`); a step forward only by that, looked up by its label, was
+    judged without its landing (FO205 in a whole clone). No other flag needs its history
+    read."""
     before, after = result.before, result.after
     forward = {name: RolloutState.of(loaded.flag) for name, loaded in before.items()
-               if name in after and classify(RolloutState.of(loaded.flag), RolloutState.of(
-                   after[name].flag), result.policy.bucketing) is Step.FORWARD}
+               if name in after and classify(RolloutState.of(loaded.flag).as_reached(),
+                                             RolloutState.of(after[name].flag),
+                                             result.policy.bucketing) is Step.FORWARD}
     return landing_times(root, reader, span.base, forward, result.policy, now)
 
 
