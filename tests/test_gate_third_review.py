@@ -145,11 +145,17 @@ def test_an_event_that_lists_its_pull_request_judges_it(
 @pytest.mark.parametrize("event", [
     {"workflow_run": {"event": "pull_request", "pull_requests": []}},
     {"check_suite": {"pull_requests": [CARRIED, {**CARRIED, "number": 8}]}},
-], ids=["fork", "two-requests"])
+    {"check_suite": {"pull_requests": [], "head_sha": "HEAD_SHA"}},
+    {"check_run": {"pull_requests": [], "head_sha": "HEAD_SHA"}},
+    {"workflow_run": {"event": "issue_comment", "pull_requests": [], "head_sha": "HEAD_SHA"}},
+    {"workflow_run": {"event": "push", "pull_requests": [], "head_sha": "HEAD_SHA"}},
+], ids=["fork", "two-requests", "fork-suite", "fork-check", "comment-run", "push-elsewhere"])
 def test_an_event_about_pull_requests_it_cannot_tell_apart_is_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event: dict[str, Any]) -> None:
-    """A fork's pull request is not listed in its workflow run (GitHub leaves the list
-    empty), and a check suite of a commit two requests share lists both: nothing passes."""
+    """A fork's pull request is not listed in its workflow run, check suite or check run
+    (GitHub leaves the list empty), a check suite of a commit two requests share lists both,
+    and a run started otherwise may concern another commit than the default branch's tip
+    the job checks out (the fourth review): nothing passes."""
     event = {**event, "repository": {"default_branch": "main"}}
     assert _github_run(tmp_path, monkeypatch, "workflow_run", event) == 2
 

@@ -31,6 +31,11 @@ def job(environ: Mapping[str, str], event: Mapping[str, Any]) -> Job:
         return _pull_request(environ, _request_head(event.get("pull_request")) or head)
     if _about_a_pull_request(event):
         return _other_request_event(name, environ, event)
+    concerned = _carrier_commit(event)
+    if concerned is not None and concerned != environ.get("GITHUB_SHA"):
+        raise NothingToJudge(f"the {name or 'unknown'} event concerns commit {concerned}, not "
+                             "the one checked out, and names no pull request (GitHub lists "
+                             "none for a fork's): nothing to judge")
     default = _default_branch(event)
     branch = environ.get("GITHUB_REF_NAME", "")
     if default is None or branch != default:
@@ -92,6 +97,19 @@ def _carried(event: Mapping[str, Any]) -> list[Any]:
             listed = holder.get("pull_requests")
             found += listed if isinstance(listed, list) else []
     return found
+
+
+def _carrier_commit(event: Mapping[str, Any]) -> str | None:
+    """The commit a workflow run, check suite or check run is about (`head_sha`), whatever
+    its list of pull requests says: a check of a fork's pull request lists none, and a run
+    started by a comment or by a push elsewhere concerns another commit than the default
+    branch's tip the job checks out."""
+    for key in CARRIERS:
+        carrier = event.get(key)
+        found = carrier.get("head_sha") if isinstance(carrier, dict) else None
+        if carrier is not None:
+            return found if isinstance(found, str) else repr(found)
+    return None
 
 
 def _other_request_event(name: str, environ: Mapping[str, str],
