@@ -134,25 +134,33 @@ def test_the_hook_run_on_a_range_judges_that_range(
 
 
 @pytest.mark.slow
-def test_a_merge_runs_the_hook_where_flagops_init_installs_it(
+def test_a_push_after_merging_the_target_is_judged_as_ci_will(
     tmp_path: Path, hook_repo: tuple[Repo, str], pre_commit_home: Path
 ) -> None:
-    """A clean `git merge` runs no pre-commit hook, only pre-merge-commit, which `pre-commit
-    install` leaves out unless the config asks for it: the config `flagops init` writes does
-    (default_install_hook_types), and a merge that jumps a flag is refused."""
-    from importlib.metadata import version
-
-    from validator.scaffold import scaffold
-
+    """A branch that merged the target (`git pull`) carries the target's own steps: the
+    pushed range judged alone read them as the branch's (staging → beta from off skips
+    staging, the fourth review). Judged merged into the remote's default branch, as CI
+    judges the merge request, the branch changes no flag."""
     repo = _repo_using_the_hook(tmp_path, hook_repo, pre_commit_home, calendly_invite_link="off")
-    written = scaffold("gitlab", version("flagops"), hook_repo=str(hook_repo[0].path))
-    repo.write(".pre-commit-config.yaml", written[".pre-commit-config.yaml"])
-    repo.commit("the config flagops init writes", at=int(time.time()) - 3600)
-    assert _pre_commit(repo, pre_commit_home, "install").returncode == 0
-    repo.git("checkout", "-q", "-b", "jump")
-    _jump_committed_past_the_hook(repo, pre_commit_home)
+    origin = tmp_path / "origin.git"
+    repo.git("init", "-q", "--bare", "-b", "main", str(origin))
+    repo.git("remote", "add", "origin", str(origin))
+    repo.git("push", "-q", "--no-verify", "origin", "main")
+    repo.git("checkout", "-q", "-b", "docs")
+    repo.write("docs/how.md", "how\n")
+    repo.commit("docs", at=int(time.time()) - 7200)
     repo.git("checkout", "-q", "main")
+    repo.write_flag("calendly_invite_link", "staging")
+    repo.commit("staging", at=int(time.time()) - 7200)
+    repo.write_flag("calendly_invite_link", "beta", actors=["User:1"])
+    repo.commit("beta", at=int(time.time()) - 3600)
+    repo.git("push", "-q", "--no-verify", "origin", "main")
+    repo.git("fetch", "-q", "origin")
+    repo.git("remote", "set-head", "origin", "main")
+    repo.git("checkout", "-q", "docs")
+    repo.git("merge", "-q", "--no-edit", "main", at=int(time.time()) - 60)
+    assert _pre_commit(repo, pre_commit_home, "install", "-t", "pre-push").returncode == 0
     env = {**repo.env, "PRE_COMMIT_HOME": str(pre_commit_home), "PRE_COMMIT_COLOR": "never"}
-    merged = subprocess.run(["git", "merge", "--no-ff", "-q", "-m", "merge jump", "jump"],
-                            cwd=repo.path, env=env, capture_output=True, text=True, check=False)
-    assert merged.returncode != 0 and "FO201" in merged.stdout + merged.stderr
+    pushed = subprocess.run(["git", "push", "-q", "origin", "docs"], cwd=repo.path, env=env,
+                            capture_output=True, text=True, check=False)
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -46,6 +46,9 @@ def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]
     pushed = hook_range(os.environ) if args.staged and not (args.base or args.head) else None
     if pushed is not None:  # the hook outside a commit: what pre-commit names is judged
         args.base, args.head, args.staged = *pushed, False
+        target = _pushed_to(root, os.environ)
+        if target is not None:  # as CI will: merged into the remote's default branch
+            args.base, args.merged = target, True
     if args.base is not None:
         read_line_ahead_of(root, args.base)
     from validator.compare import RangeRequest, compare
@@ -60,6 +63,22 @@ def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]
     changed = set(comparison.changed)
     flags = [loaded for loaded in comparison.after.values() if loaded.document.path in changed]
     return comparison.report(), lambda: (flags, comparison.policy)
+
+
+def _pushed_to(root: Path, environ: Mapping[str, str]) -> str | None:
+    """At pre-push, the remote's default branch as this clone last fetched it
+    (`refs/remotes/<remote>/HEAD`), where it is known: a push is judged merged into it, as CI
+    judges a merge request, so the target's own steps that a merge of it brought into the
+    branch are not taken for the branch's. None elsewhere, or where it is not known."""
+    from validator import git
+
+    remote = environ.get("PRE_COMMIT_REMOTE_NAME", "")
+    if not remote or remote.startswith("-") or any(c in remote for c in " ~^:?*[\\\n"):
+        return None
+    try:
+        return git.resolve(root, f"refs/remotes/{remote}/HEAD")
+    except git.GitError:
+        return None
 
 
 def _tree_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]:
