@@ -340,19 +340,24 @@ def test_a_fast_forward_train_judges_what_its_rebased_commit_lands(
     assert "neither merges the request" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("train", ["merge", "fast-forward"])
 def test_an_error_of_the_car_ahead_counts_where_the_tip_made_it_a_warning(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, train: str) -> None:
     """The car ahead forbids overrides; the request skips a stage under a Flag-Override
-    trailer, which the tip's policy allows (a warning). Where it lands the skip is an error,
-    and the job dropped it for its (path, rule, flag) being known as the tip's warning."""
+    trailer, which the tip's policy allows (a warning). Where it lands the skip is an error:
+    the job dropped it for its (path, rule, flag) being known as the tip's warning, and a
+    fast-forward train judged the rebased request by the tip's policy (the fourth review)."""
     enabled = flag_yaml("demo", "enabled")
     ci, cars = _train(tmp_path, {
         "owners": ("pyproject.toml", "[tool.flagops]\nallow_overrides = false\n"),
         "skip:demo straight on\n\nFlag-Override: demo: incident 42": ("flags/demo.yml",
                                                                        enabled)})
-    for car in cars:
-        ci.git("merge", "-q", "--no-ff", "-m", f"Merge train car {car[:8]}", car,
-               at=int(time.time()) - 60)
+    if train == "merge":
+        for car in cars:
+            ci.git("merge", "-q", "--no-ff", "-m", f"Merge train car {car[:8]}", car,
+                   at=int(time.time()) - 60)
+    else:
+        ci.git("cherry-pick", *cars, at=int(time.time()) - 60)
     said = _train_job(ci, monkeypatch, ci.head(), cars[1])
     assert said.startswith("1\n"), said
     assert "error FO201" in said and "warning FO201" in said, said
