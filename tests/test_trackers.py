@@ -249,12 +249,16 @@ def test_a_second_run_after_a_lost_answer_finds_the_issue_and_opens_no_other(
         (root / "flags" / "demo.yml").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("state", "author"), [("open", "someone-else"), ("closed", None)])
+@pytest.mark.parametrize(("state", "author", "filtered"), [
+    ("open", "someone-else", True), ("closed", None, True), ("open", "someone-else", False),
+    ("closed", None, False)])
 def test_only_an_open_issue_this_token_opened_is_taken_for_a_lost_answer(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], state: str,
-        author: str | None) -> None:
+        author: str | None, filtered: bool) -> None:
     """Anyone may open an issue of the same title: one of theirs would put their text in the
-    flag's rollout issue. A closed one of ours is the rollout before this one."""
+    flag's rollout issue. A closed one of ours is the rollout before this one. Both hold
+    where the server answers every issue, whatever the list asked for."""
+    forge.filters_ignored = not filtered
     project = PROJECT[forge.kind]
     forge.add_issue(project, 1, state=state, title="[Feature flag] Rollout of `demo`",
                     author=author or forge.login)

@@ -79,8 +79,9 @@ class GitHub:
             newest = [] if me is None else repo.get_issues(
                 state="open", creator=cast(Any, me), sort="created",
                 direction="desc").get_page(0)
-            for issue in map(_as_listed, newest):
+            for issue in map(_as_listed, newest):  # the server's filters checked again
                 if isinstance(issue, dict) and issue.get("title") == title and \
+                        issue.get("state") == "open" and _ours(issue, me) and \
                         "pull_request" not in issue:  # the list holds pull requests too
                     return Opened(url_from(self.name, issue, "html_url"), found=True)
             made = repo.create_issue(title=title, body=body)

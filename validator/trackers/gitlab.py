@@ -75,12 +75,13 @@ class GitLab:
 
     def create_issue(self, project: str, title: str, body: str) -> Opened:
         with self._errors():
-            issues = self._project(project).issues
-            for issue in issues.list(state="opened", author_id=self._user_id(),
-                                     order_by="created_at", sort="desc", per_page=100,
-                                     get_all=False):
-                if issue.attributes.get("title") == title:
-                    return Opened(url_from(self.name, issue.attributes, "web_url"), found=True)
+            issues, me = self._project(project).issues, self._user_id()
+            for issue in issues.list(state="opened", author_id=me, order_by="created_at",
+                                     sort="desc", per_page=100, get_all=False):
+                found = issue.attributes  # the server's filters checked again
+                if found.get("title") == title and found.get("state") == "opened" and \
+                        _author_id(found) == me:
+                    return Opened(url_from(self.name, found, "web_url"), found=True)
             made = issues.create({"title": title, "description": body})
             return Opened(url_from(self.name, made.attributes, "web_url"))
 
