@@ -331,13 +331,67 @@ def test_a_fast_forward_train_judges_what_its_rebased_commit_lands(
     ci.git("cherry-pick", cars[0], cars[1], at=int(time.time()) - 60)
     said = _train_job(ci, monkeypatch, ci.head(), cars[1])
     assert said.startswith("1\n") and "FO111" in said, said
-    assert "a fast-forward or semi-linear train" in capsys.readouterr().err
+    assert f"on {cars[0][:7]}" not in capsys.readouterr().err  # on the rebased car ahead
     ci.git("checkout", "-q", "--orphan", "elsewhere")
     ci.write("flags/other.yml", flag_yaml("other", "off"))
     stray = ci.commit("a commit of no train", at=int(time.time()) - 60)
     said = _train_job(ci, monkeypatch, stray, cars[1])
     assert said.startswith("1\n"), said
     assert "neither merges the request" in capsys.readouterr().err
+
+
+def _freeze_train(tmp_path: Path, shape: str) -> tuple[Repo, str]:
+    """A car ahead that adds a freeze window lasting now, and a request of two commits (demo
+    10 % → 50 %, soaked; a comment beside the freeze in pyproject.toml) rebased onto it as a
+    fast-forward train would: one by one, squashed, or with the comment left out as already
+    upstream (the car ahead carries it too); or rebased and merged into it (semi-linear). The
+    train's commit and the request's head."""
+    now, home = int(time.time()), tmp_path / "home"
+    dev = Repo.create(tmp_path / "dev", home)
+    dev.write("pyproject.toml", "# flag policy\n[tool.flagops]\n")
+    dev.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
+    dev.commit("demo at 10 %", at=now - 3 * DAY)
+    origin = dev.publish(tmp_path / "origin.git")
+    dev.git("checkout", "-q", "-b", "step")
+    dev.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
+    dev.commit("demo to 50 %", at=now - 800)
+    dev.write("pyproject.toml", "# the flag policy\n[tool.flagops]\n")
+    head = dev.commit("the comment", at=now - 700)
+    dev.git("checkout", "-q", "-b", "freeze", "main")
+    if shape == "upstream":
+        dev.git("cherry-pick", head, at=now - 700)
+    text = (dev.path / "pyproject.toml").read_text()
+    dev.write("pyproject.toml", text + f"\n[[tool.flagops.freeze]]\nstart = {now - DAY}\n"
+              f"end = {now + DAY}\nreason = \"incident freeze\"\n")
+    dev.commit("freeze", at=now - 600)
+    dev.git("push", "-q", str(origin), "step", "freeze")
+    ci = Repo(tmp_path / "ci", home)
+    ci.git("clone", "-q", str(origin), str(ci.path))
+    if shape == "squashed":
+        ci.git("checkout", "-q", "--detach", "origin/freeze")
+        ci.git("merge", "-q", "--squash", head)
+        ci.commit("demo to 50 % (squashed)", at=now - 60)
+    else:  # a rebase leaves out what is upstream already
+        ci.git("checkout", "-q", "-B", "train", head)
+        ci.git("rebase", "-q", "origin/freeze", at=now - 60)
+    if shape == "semi-linear":  # the rebased request merged into the car ahead
+        rebased = ci.head()
+        ci.git("checkout", "-q", "--detach", "origin/freeze")
+        ci.git("merge", "-q", "--no-ff", "-m", "Merge the request", rebased, at=now - 60)
+    return ci, head
+
+
+@pytest.mark.parametrize("shape", ["rebased", "squashed", "upstream", "semi-linear"])
+def test_a_fast_forward_train_judges_the_request_on_the_car_ahead_whatever_its_shape(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
+    """The car ahead was found by counting the request's commits: squashed, the count
+    reached below it, to the tip, and its freeze did not hold; with a commit dropped as
+    already upstream, it reached into it (the fifth review). Rebased onto a car that edited
+    the lines around them, the request's commits have other patches too; what a rebase keeps
+    is their author, date and message."""
+    ci, head = _freeze_train(tmp_path, shape)
+    said = _train_job(ci, monkeypatch, ci.head(), head)
+    assert said.startswith("1\n") and "error FO401" in said, said
 
 
 @pytest.mark.parametrize("train", ["merge", "fast-forward"])

@@ -80,59 +80,32 @@ def _judge(root: Path, job: Job, out: TextIO, now: int) -> Report:
 
 def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Finding]:
     """What the merge train's commit lands, judged as well: what is judged against the tip
-    alone misses what the requests ahead bring (the same new flag in two folders). A train
-    that merges each car makes a merge of the request into the car ahead; a fast-forward or
-    semi-linear one rebases the request onto the car ahead (`_car_ahead`). Either way the
-    request is judged on the car ahead, by its policy (a freeze or `allow_overrides = false`
-    it brings). Only findings the tip's judgement has not made, or made as warnings only,
-    are added, so neither judgement loosens the other: the tip's soak clock still holds (the
-    cars ahead have not landed yet), and an error where the car ahead's rules put it stays
-    one."""
+    alone misses what the requests ahead bring (the same new flag in two folders). The car
+    ahead is the train commit's first parent where it merges the request (GitLab's merge
+    method) or the request rebased (semi-linear); a fast-forward train puts the request's
+    commits on top of it (`git.rebased.car_ahead`). Either way the request is judged on the
+    car ahead, by its policy (a freeze or `allow_overrides = false` it brings). Only findings
+    the tip's judgement has not made, or made as warnings only, are added, so neither
+    judgement loosens the other: the tip's soak clock still holds (the cars ahead have not
+    landed yet), and an error where the car ahead's rules put it stays one."""
     from validator.compare import RangeRequest, compare
+    from validator.git.rebased import car_ahead
 
     assert job.lands_on is not None and job.base is not None
     lands = git.resolve(root, job.lands_on)  # a commit (run checked): no option, no range
+    tip, head = git.resolve(root, job.base), git.resolve(root, job.head)
     parents = git.git(root, "rev-list", "--parents", "-n", "1", lands).decode().split()
-    if len(parents) == 3 and parents[2] == git.resolve(root, job.head):
-        _say(job, f"judging it also where it lands: merged into {parents[1]}, the target's "
-                  "tip with the merge train's requests ahead of it")
-        request = RangeRequest(parents[1], job.head, merged=True, all_files=True)
-    elif (ahead := _car_ahead(root, git.resolve(root, job.base), git.resolve(root, job.head),
-                              lands)) is not None:
-        _say(job, f"judging it also where it lands: {job.lands_on}, the request rebased onto "
-                  f"{ahead}, the target's tip with the merge train's requests ahead of it (a "
-                  "fast-forward or semi-linear train)")
-        request = RangeRequest(ahead, lands, all_files=True)
-    else:
+    ahead = parents[1] if len(parents) == 3 else car_ahead(root, tip, head, lands)
+    if ahead is None or not git.is_ancestor(root, tip, ahead):
         raise UserError(f"the merge train's commit {job.lands_on} neither merges the request "
-                        "into the car ahead nor is the request rebased onto a commit that "
-                        f"descends from the target's tip {job.base}: what lands cannot be "
-                        "told, so nothing passes")
+                        "into a car ahead nor holds its commits on one that descends from the "
+                        f"target's tip {job.base}: what lands cannot be told, so nothing "
+                        "passes")
+    _say(job, f"judging it also where it lands: {job.lands_on}, on {ahead}, the target's tip "
+              "with the merge train's requests ahead of it")
+    request = RangeRequest(ahead, head, merged=True, all_files=True) if parents[2:] == [head] \
+        else RangeRequest(ahead, lands, all_files=True)
     return _beyond(report.findings, compare(root, request, now=now).findings)
-
-
-def _car_ahead(root: Path, tip: str, head: str, lands: str) -> str | None:
-    """The commit a fast-forward or semi-linear train rebased the request onto: `lands` less
-    the request's own commits, rebased one by one or squashed into one. It is taken only
-    where it descends from the target's tip and what it lacks of `lands` changes exactly the
-    paths the request changes; None where no such commit is found."""
-    fork = git.git(root, "merge-base", tip, head).decode().strip()
-    own = int(git.git(root, "rev-list", "--count", "--no-merges", f"{fork}..{head}"))
-    wanted = _changed_paths(root, fork, head)
-    for count in dict.fromkeys((own, 1)):
-        try:
-            candidate = git.resolve(root, f"{lands}~{count}") if count else lands
-        except git.GitError:
-            continue
-        if git.is_ancestor(root, tip, candidate) and \
-                _changed_paths(root, candidate, lands) == wanted:
-            return candidate
-    return None
-
-
-def _changed_paths(root: Path, start: str, end: str) -> frozenset[bytes]:
-    listed = git.git(root, "diff", "--name-only", "--no-renames", "-z", start, end)
-    return frozenset(path for path in listed.split(b"\0") if path)
 
 
 def _beyond(known: Sequence[Finding], more: Sequence[Finding]) -> list[Finding]:

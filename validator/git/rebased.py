@@ -1,0 +1,64 @@
+"""Where a rebased request starts: the commit a fast-forward merge train put the request's
+commits on top of (the car ahead), found by which commits are the request's, not by how many
+there are.
+
+Counting fails both ways: a rebase drops a commit already upstream (the count then reaches
+into the cars ahead, or past the tip) and a squash makes one commit of many (the count then
+reaches below the car ahead, whose policy is then not the one judged with). A change's own
+text (its patch id) is no better: a commit rebased onto a car that edited the lines around it
+has other context lines. What a rebase keeps is each commit's author, author date and
+message: each of the train's commits, newest first along its first parents, is the request's
+while those are one of the request's own commits'; the first that is not is the car ahead. A
+request squashed into one commit keeps none of that: the train's newest commit is taken for
+it where it changes exactly the paths the whole request changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from validator.git import git, is_ancestor
+
+_SIGNED = "--format=%H%x00%an%x00%ae%x00%ad%x00%B%x00%x00"
+"""Each commit's id, then what a rebase keeps of it; the message ends in two NULs, which no
+message holds."""
+
+
+def car_ahead(root: Path, tip: str, head: str, lands: str) -> str | None:
+    """The commit the request (`head`, forked from the target's `tip`) was rebased onto to
+    make `lands`; None where `lands` does not hold the request's commits (or its squash) on
+    top of a commit that descends from the tip."""
+    fork = git(root, "merge-base", tip, head).decode().strip()
+    own = set(_signed(root, "--no-merges", f"{fork}..{head}").values())
+    train = _signed(root, "--first-parent", f"{tip}..{lands}")
+    chain = list(train)
+    rebased = 0
+    while rebased < len(chain) and train[chain[rebased]] in own:
+        rebased += 1
+    if rebased == 0 and chain and _paths(root, _below(chain, 1, tip), chain[0]) == _paths(
+            root, fork, head):
+        rebased = 1  # squashed into one commit
+    ahead = _below(chain, rebased, tip)
+    return ahead if rebased and is_ancestor(root, tip, ahead) else None
+
+
+def _below(chain: list[str], rebased: int, tip: str) -> str:
+    """The commit under the newest `rebased` of the chain (tip..lands, newest first): the
+    tip itself under the whole chain."""
+    return chain[rebased] if rebased < len(chain) else tip
+
+
+def _signed(root: Path, *log: str) -> dict[str, bytes]:
+    """Each commit of the log, newest first → its author, author date and message."""
+    listed = git(root, "log", "--date=raw", _SIGNED, *log)
+    found: dict[str, bytes] = {}
+    for record in listed.split(b"\0\0\n"):
+        commit, _, kept = record.strip(b"\n").partition(b"\0")
+        if commit:
+            found[commit.decode()] = kept
+    return found
+
+
+def _paths(root: Path, start: str, end: str) -> frozenset[bytes]:
+    listed = git(root, "diff", "--name-only", "--no-renames", "-z", start, end)
+    return frozenset(path for path in listed.split(b"\0") if path)
