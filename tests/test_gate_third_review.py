@@ -160,6 +160,45 @@ def test_an_event_about_pull_requests_it_cannot_tell_apart_is_refused(
     assert _github_run(tmp_path, monkeypatch, "workflow_run", event) == 2
 
 
+def test_a_status_about_another_commit_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `status` event runs on the default branch's tip and names the commit it is about
+    (the fifth review: it passed on main's files while the jump was the request's head)."""
+    event = {"sha": "HEAD_SHA", "branches": [{"name": "jump"}],
+             "repository": {"default_branch": "main"}}
+    assert _github_run(tmp_path, monkeypatch, "status", event) == 2
+
+
+@pytest.mark.parametrize(("stage", "code"), [("enabled", 1), ("staging", 0)])
+def test_a_merge_queue_entry_is_judged_on_the_entries_ahead(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str, code: int) -> None:
+    """GitHub's merge queue runs `merge_group` on its own commit of the request merged onto
+    the entries ahead (`base_sha`): it was refused always (exit 2), so a repository that
+    requires the check could merge nothing through the queue (the fifth review)."""
+    import json
+
+    now, home = int(time.time()), tmp_path / "home"
+    repo = Repo.create(tmp_path / "repo", home)
+    repo.write_flag("demo", "off")
+    base = repo.commit("demo off", at=now - 3 * DAY)
+    repo.git("checkout", "-q", "-b", "request")
+    repo.write_flag("demo", stage)
+    repo.commit(f"demo {stage}", at=now - 600)
+    repo.git("checkout", "-q", "--detach", base)
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge queue entry", "request", at=now - 60)
+    group = repo.head()
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps({"merge_group": {"head_sha": group, "base_sha": base,
+                                                "base_ref": "refs/heads/main"},
+                                "repository": {"default_branch": "main"}}), encoding="utf-8")
+    for key, value in {"GITHUB_EVENT_NAME": "merge_group", "GITHUB_SHA": group,
+                       "GITHUB_REF_NAME": "gh-readonly-queue/main/pr-7-" + group,
+                       "GITHUB_EVENT_PATH": str(path), **repo.env}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(repo.path)
+    assert main(["-C", str(repo.path), "ci", "github"], out=io.StringIO()) == code
+
+
 # The settings the gate pins win over every configuration source, `git -c` included.
 
 def test_git_dash_c_cannot_unpin_the_settings_that_would_hide_an_edit(

@@ -29,6 +29,8 @@ def job(environ: Mapping[str, str], event: Mapping[str, Any]) -> Job:
     head = environ.get("GITHUB_SHA") or "HEAD"
     if name == "pull_request":
         return _pull_request(environ, _request_head(event.get("pull_request")) or head)
+    if name == "merge_group":
+        return _merge_group(environ, event)
     if _about_a_pull_request(event):
         return _other_request_event(name, environ, event)
     concerned = _carrier_commit(event)
@@ -100,16 +102,33 @@ def _carried(event: Mapping[str, Any]) -> list[Any]:
 
 
 def _carrier_commit(event: Mapping[str, Any]) -> str | None:
-    """The commit a workflow run, check suite or check run is about (`head_sha`), whatever
-    its list of pull requests says: a check of a fork's pull request lists none, and a run
-    started by a comment or by a push elsewhere concerns another commit than the default
-    branch's tip the job checks out."""
-    for key in CARRIERS:
-        carrier = event.get(key)
-        found = carrier.get("head_sha") if isinstance(carrier, dict) else None
+    """The commit a workflow run, check suite or check run is about (`head_sha`), or a
+    status or deployment (`sha`), whatever its list of pull requests says: a check of a
+    fork's pull request lists none, and a run started by a comment, a status or a push
+    elsewhere concerns another commit than the default branch's tip the job checks out."""
+    carriers = [(event.get(key), "head_sha") for key in CARRIERS] + [
+        (event.get("deployment"), "sha"), (event if "sha" in event else None, "sha")]
+    for carrier, key in carriers:
         if carrier is not None:
+            found = carrier.get(key) if isinstance(carrier, Mapping) else None
             return found if isinstance(found, str) else repr(found)
     return None
+
+
+def _merge_group(environ: Mapping[str, str], event: Mapping[str, Any]) -> Job:
+    """A merge queue entry: its commit (`head_sha`, checked out) is the request merged onto
+    the entries ahead of it (`base_sha`: the branch's tip, or the entry ahead's commit), and
+    that is what lands: it is judged from there, by the policy there, as a merge train's
+    car is on the car ahead."""
+    group = event.get("merge_group")
+    head = group.get("head_sha") if isinstance(group, dict) else None
+    base = group.get("base_sha") if isinstance(group, dict) else None
+    if not (isinstance(head, str) and isinstance(base, str) and OBJECT_ID.fullmatch(head)
+            and OBJECT_ID.fullmatch(base)) or head != environ.get("GITHUB_SHA"):
+        raise NothingToJudge("a merge_group event without its commit (checked out) and the "
+                             "commit it is queued on: nothing to judge")
+    return Job("github", head, base, merged=False, files=REPORTS, annotations=True,
+               describe=f"a merge queue entry: {base} → {head}")
 
 
 def _other_request_event(name: str, environ: Mapping[str, str],
