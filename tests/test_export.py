@@ -98,9 +98,12 @@ def test_flagd_percentage_is_fractional_over_100000_buckets() -> None:
     assert (flag["state"], flag["defaultVariant"]) == ("ENABLED", "off")
 
 
-def test_flagd_off_is_disabled_and_enabled_is_static_on() -> None:
+def test_flagd_off_is_static_off_and_enabled_is_static_on() -> None:
+    """Stage off is false for everyone, as the gate takes it: exported DISABLED, it gave each
+    caller its own default (true for some), so a step back from staging opened the flag to
+    them (the fifth review)."""
     off = export_document("flagd", config_at(Stage.OFF, None, False))["flags"][FLAG]
-    assert (off["state"], "targeting" in off) == ("DISABLED", False)
+    assert (off["state"], off["defaultVariant"], "targeting" in off) == ("ENABLED", "off", False)
     on = export_document("flagd", config_at(Stage.ENABLED, None, True))["flags"][FLAG]
     assert (on["state"], on["defaultVariant"], "targeting" in on) == ("ENABLED", "on", False)
     assert on["metadata"] == {"stage": "enabled", "default_enabled": True}

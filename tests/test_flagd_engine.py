@@ -73,12 +73,13 @@ def test_the_two_bucketings_differ_so_the_proof_can_fail(flagd_client: Any) -> N
     assert apart > 500
 
 
-def test_an_off_flag_resolves_disabled_and_enabled_static(flagd_client: Any) -> None:
+def test_an_off_flag_resolves_static_false_and_enabled_static(flagd_client: Any) -> None:
+    """Whatever the caller's default: stage off is false for everyone, as the gate takes it."""
     from openfeature.flag_evaluation import Reason
 
     client = flagd_client(export_text("flagd", config_at(Stage.OFF, None, False)))
-    assert client.get_boolean_details(FLAG, False, EvaluationContext("User:1")).reason \
-        == Reason.DISABLED
+    details = client.get_boolean_details(FLAG, True, EvaluationContext("User:1"))
+    assert (details.value, details.reason) == (False, Reason.STATIC)
     client = flagd_client(export_text("flagd", config_at(Stage.ENABLED, None, True)))
     assert client.get_boolean_details(FLAG, False, EvaluationContext("User:1")).reason \
         == Reason.STATIC

@@ -71,17 +71,13 @@ def _actor(inside: bool) -> str:
     (FLAG, None, False, Reason.DEFAULT, "off"),
     ("released", "User:1", True, Reason.STATIC, "on"),
     ("staged", "User:1", False, Reason.STATIC, "off"),
-    ("dormant", "User:1", False, Reason.DISABLED, None),
+    ("dormant", "User:1", False, Reason.STATIC, "off"),
 ])
 def test_resolution_details(client: Any, flag: str, actor: str | None, value: bool,
                             reason: Reason, variant: str | None) -> None:
     details = _details(client[0], flag, actor)
     assert (details.value, details.reason, details.variant, details.error_code) \
         == (value, reason, variant, None)
-
-
-def test_disabled_returns_the_callers_default_as_flagd_does(client: Any) -> None:
-    assert _details(client[0], "dormant", "User:1", default=True).value is True
 
 
 def test_unknown_flag_is_flag_not_found(client: Any) -> None:
@@ -127,3 +123,11 @@ def test_flagops_eval_uses_the_policys_bucketing(tmp_path: Path, run_cli: Any) -
         assert code == 0, err
         answers.append(out)
     assert answers == ["off\n", "on\n"]
+
+
+def test_a_flag_at_stage_off_is_false_whatever_the_callers_default(client: Any) -> None:
+    """Stage off is false for everyone, as the gate takes it: resolved DISABLED it gave each
+    caller its own default, so a caller whose default is true had the flag on at `off`, and
+    the step back from staging (a rollback to the gate) opened it (the fifth review)."""
+    details = _details(client[0], "dormant", "User:1", default=True)
+    assert (details.value, details.variant) == (False, "off")

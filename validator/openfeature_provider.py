@@ -30,7 +30,6 @@ from survey_renderer.gate import evaluate
 from validator.build import FlagState, MergedConfig
 from validator.config_file import read_config
 from validator.engines import Bucketing
-from validator.model import Stage
 
 ON, OFF = "on", "off"
 FlagValue = bool | str | int | float | Sequence["FlagValue"] | Mapping[str, "FlagValue"]
@@ -41,8 +40,6 @@ def resolve(name: str, state: FlagState, actor: str | None, default: bool,
     """OpenFeature's answer for one flag and one actor (None: no targeting key). Pure."""
     metadata: dict[str, bool | str | int | float] = {
         "stage": state.stage.value, "default_enabled": state.default_enabled}
-    if state.stage is Stage.OFF:
-        return FlagResolutionDetails(default, reason=Reason.DISABLED, flag_metadata=metadata)
     decision = evaluate(name, state.gates, actor, bucketing=bucketing)
     reason = _reason(decision.reason, state, actor)
     return FlagResolutionDetails(decision.enabled, reason=reason, flag_metadata=metadata,

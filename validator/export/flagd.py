@@ -1,7 +1,10 @@
 """The flagd export: one JSON flag file for flagd and the OpenFeature flagd providers.
 
-Every flag is boolean with variants `on`/`off`. Stage `off` is `state: DISABLED`; anything else is
-ENABLED with `defaultVariant` on (fully on) or off, and targeting from the gates: listed actors by
+Every flag is boolean with variants `on`/`off`, and ENABLED: stage `off` is `defaultVariant`
+off without targeting, false for everyone. As `state: DISABLED` it gave each caller its own
+default, so a caller whose default is true had the flag on at `off`, and the step from staging
+to off, which the gate takes as a rollback, gave it to them. Any other stage is `defaultVariant`
+on (fully on) or off, with targeting from the gates: listed actors by
 `targetingKey`, then a percentage of actors with flagd's `fractional` shorthand, which buckets by
 [flag key, targeting key] with murmur3 (validator/engines/bucketing.py) — not Flipper's crc32.
 Our own fields go under `metadata` only, as non-null scalars: flagd rejects anything else.
@@ -99,7 +102,7 @@ def to_document(config: MergedConfig) -> dict[str, Any]:
 def _flag(state: FlagState) -> dict[str, Any]:
     gates = state.gates
     document: dict[str, Any] = {
-        "state": "DISABLED" if state.stage is Stage.OFF else "ENABLED",
+        "state": "ENABLED",
         "variants": {ON: True, OFF: False},
         "defaultVariant": ON if gates.boolean else OFF,
         "metadata": _metadata(state),
