@@ -323,7 +323,7 @@ def test_a_merge_train_judges_each_car_on_the_cars_ahead_of_it(
 
 
 def _train(tmp_path: Path, changes: dict[str, tuple[str, str]]) -> tuple[Repo, list[str]]:
-    """A CI clone of an origin whose main holds `demo` off and `calendly` at beta, and one
+    """A CI clone of an origin whose main holds `demo` off and an empty policy, and one
     pushed branch per request (name → (path, text), committed with the message the name
     gives after a colon, if any), each from main: the cars of a train."""
     now, home = int(time.time()), tmp_path / "home"
