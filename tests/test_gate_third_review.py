@@ -383,8 +383,10 @@ def _freeze_train(tmp_path: Path, shape: str) -> tuple[Repo, str]:
     """A car ahead that adds a freeze window lasting now, and a request of two commits (demo
     10 % → 50 %, soaked; a comment beside the freeze in pyproject.toml) rebased onto it as a
     fast-forward train would: one by one, squashed, or with the comment left out as already
-    upstream (the car ahead carries it too); or rebased and merged into it (semi-linear). The
-    train's commit and the request's head."""
+    upstream (the car ahead carries it too); rebased and merged into it (semi-linear);
+    stacked on the car's branch, or merging it in, so that the train's commit is the request
+    itself (or the rebase drops the merge); or with a first commit that copies the car's
+    author, date and message. The train's commit and the request's head."""
     now, home = int(time.time()), tmp_path / "home"
     dev = Repo.create(tmp_path / "dev", home)
     dev.write("pyproject.toml", "# flag policy\n[tool.flagops]\n")
@@ -392,6 +394,9 @@ def _freeze_train(tmp_path: Path, shape: str) -> tuple[Repo, str]:
     dev.commit("demo at 10 %", at=now - 3 * DAY)
     origin = dev.publish(tmp_path / "origin.git")
     dev.git("checkout", "-q", "-b", "step")
+    if shape == "copied":  # the car's author, date and message, on another file
+        dev.write("README.md", "flags\n")
+        dev.commit("freeze", at=now - 600)
     dev.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     dev.commit("demo to 50 %", at=now - 800)
     dev.write("pyproject.toml", "# the flag policy\n[tool.flagops]\n")
@@ -403,14 +408,24 @@ def _freeze_train(tmp_path: Path, shape: str) -> tuple[Repo, str]:
     dev.write("pyproject.toml", text + f"\n[[tool.flagops.freeze]]\nstart = {now - DAY}\n"
               f"end = {now + DAY}\nreason = \"incident freeze\"\n")
     dev.commit("freeze", at=now - 600)
-    dev.git("push", "-q", str(origin), "step", "freeze")
+    if shape in ("stacked", "merged-car", "merged-car-rebased"):
+        dev.git("checkout", "-q", "step")
+        if shape == "stacked":
+            dev.git("rebase", "-q", "freeze", at=now - 500)
+        else:
+            dev.git("merge", "-q", "--no-ff", "-m", "Merge the freeze in", "freeze",
+                    at=now - 500)
+        head = dev.head()
+    dev.git("push", "-q", "-f", str(origin), "step", "freeze")
     ci = Repo(tmp_path / "ci", home)
     ci.git("clone", "-q", str(origin), str(ci.path))
     if shape == "squashed":
         ci.git("checkout", "-q", "--detach", "origin/freeze")
         ci.git("merge", "-q", "--squash", head)
         ci.commit("demo to 50 % (squashed)", at=now - 60)
-    else:  # a rebase leaves out what is upstream already
+    elif shape in ("stacked", "merged-car"):  # already on the car: no rebase
+        ci.git("checkout", "-q", "--detach", head)
+    else:  # a rebase leaves out what is upstream already, and merges
         ci.git("checkout", "-q", "-B", "train", head)
         ci.git("rebase", "-q", "origin/freeze", at=now - 60)
     if shape == "semi-linear":  # the rebased request merged into the car ahead
@@ -420,17 +435,58 @@ def _freeze_train(tmp_path: Path, shape: str) -> tuple[Repo, str]:
     return ci, head
 
 
-@pytest.mark.parametrize("shape", ["rebased", "squashed", "upstream", "semi-linear"])
+@pytest.mark.parametrize("shape", ["rebased", "squashed", "upstream", "semi-linear", "stacked",
+                                   "merged-car", "merged-car-rebased", "copied"])
 def test_a_fast_forward_train_judges_the_request_on_the_car_ahead_whatever_its_shape(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
     """The car ahead was found by counting the request's commits: squashed, the count
     reached below it, to the tip, and its freeze did not hold; with a commit dropped as
     already upstream, it reached into it (the fifth review). Rebased onto a car that edited
     the lines around them, the request's commits have other patches too; what a rebase keeps
-    is their author, date and message."""
+    is their author, date, message and paths. A request stacked on the car, or merging it
+    in, holds the car's commits: they are not the request's, and a train commit that is the
+    request itself is judged by the policy it lands with; a commit that copies the car's
+    author, date and message makes the car's no commit of the request (the sixth review)."""
     ci, head = _freeze_train(tmp_path, shape)
     said = _train_job(ci, monkeypatch, ci.head(), head)
     assert said.startswith("1\n") and "error FO401" in said, said
+
+
+@pytest.mark.parametrize("shape", ["squash-upstream", "merged-the-target"])
+def test_a_legal_train_passes_whatever_its_shape(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
+    """No false refusal where the request is legal on the car ahead: a squash that leaves out
+    a change the car ahead made already (it changes fewer paths than the request), and a
+    first car that merged the newer target and needed no rebase (the sixth review)."""
+    now, home = int(time.time()), tmp_path / "home"
+    dev = Repo.create(tmp_path / "dev", home)
+    dev.write_flag("demo", "off")
+    dev.write("README.md", "flags\n")
+    dev.commit("demo off", at=now - 3 * DAY)
+    dev.git("checkout", "-q", "-b", "step")
+    dev.write("README.md", "our flags\n")
+    dev.write_flag("demo", "staging")
+    dev.commit("demo on staging, README fixed", at=now - 900)
+    dev.git("checkout", "-q", "main")
+    dev.write("README.md", "our flags\n")  # the same fix, landed first
+    dev.write("docs/how.md", "how\n")
+    dev.commit("README fixed, docs", at=now - 800)
+    if shape == "merged-the-target":
+        dev.git("checkout", "-q", "step")
+        dev.git("merge", "-q", "--no-edit", "main", at=now - 700)
+    origin = dev.publish(tmp_path / "origin.git")
+    dev.git("push", "-q", "-f", str(origin), "step")
+    head = dev.git("rev-parse", "step").strip()
+    ci = Repo(tmp_path / "ci", home)
+    ci.git("clone", "-q", str(origin), str(ci.path))
+    if shape == "squash-upstream":
+        ci.git("checkout", "-q", "--detach", "origin/main")
+        ci.git("merge", "-q", "--squash", head)
+        ci.commit("demo on staging (squashed)", at=now - 60)
+    else:
+        ci.git("checkout", "-q", "--detach", head)
+    said = _train_job(ci, monkeypatch, ci.head(), head)
+    assert said.startswith("0\n"), said
 
 
 @pytest.mark.parametrize("train", ["merge", "fast-forward"])

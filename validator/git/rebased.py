@@ -6,15 +6,20 @@ Counting fails both ways: a rebase drops a commit already upstream (the count th
 into the cars ahead, or past the tip) and a squash makes one commit of many (the count then
 reaches below the car ahead, whose policy is then not the one judged with). A change's own
 text (its patch id) is no better: a commit rebased onto a car that edited the lines around it
-has other context lines. What a rebase keeps is each commit's author, author date and
-message: each of the train's commits, newest first along its first parents, is the request's
-while those are one of the request's own commits'; the first that is not is the car ahead. A
-request squashed into one commit keeps none of that: the train's newest commit is taken for
-it where it changes exactly the paths the whole request changes.
+has other context lines. What a rebase keeps is each commit's author, author date, message
+and the paths it changes. The request's own commits are those of its head the train does not
+hold already (a request stacked on a car ahead, or one that merged it, holds the car's
+commits); each of the train's commits, newest first along its first parents, is the
+request's while it carries what one of them carries (each of them once: a commit that copies
+a car's author, date and message does not make the car's commit the request's); the first
+that is not is the car ahead. A request squashed into one commit keeps none of that: the
+train's newest commit is taken for it where it changes some of the paths the request
+changes and nothing else.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from validator.git import git, is_ancestor
@@ -28,16 +33,15 @@ def car_ahead(root: Path, tip: str, head: str, lands: str) -> str | None:
     """The commit the request (`head`, forked from the target's `tip`) was rebased onto to
     make `lands`; None where `lands` does not hold the request's commits (or its squash) on
     top of a commit that descends from the tip."""
-    fork = git(root, "merge-base", tip, head).decode().strip()
-    own = set(_signed(root, "--no-merges", f"{fork}..{head}").values())
-    train = _signed(root, "--first-parent", f"{tip}..{lands}")
+    own = Counter(_carried(root, "--no-merges", head, "--not", tip, lands).values())
+    train = _carried(root, "--first-parent", lands, "--not", tip)
     chain = list(train)
     rebased = 0
-    while rebased < len(chain) and train[chain[rebased]] in own:
+    while rebased < len(chain) and own[train[chain[rebased]]] > 0:
+        own[train[chain[rebased]]] -= 1
         rebased += 1
-    if rebased == 0 and chain and _paths(root, _below(chain, 1, tip), chain[0]) == _paths(
-            root, fork, head):
-        rebased = 1  # squashed into one commit
+    if rebased == 0 and chain and _squashed(root, _below(chain, 1, tip), chain[0], tip, head):
+        rebased = 1
     ahead = _below(chain, rebased, tip)
     return ahead if rebased and is_ancestor(root, tip, ahead) else None
 
@@ -48,15 +52,32 @@ def _below(chain: list[str], rebased: int, tip: str) -> str:
     return chain[rebased] if rebased < len(chain) else tip
 
 
-def _signed(root: Path, *log: str) -> dict[str, bytes]:
-    """Each commit of the log, newest first → its author, author date and message."""
+def _squashed(root: Path, before: str, commit: str, tip: str, head: str) -> bool:
+    """Is `commit` the request squashed: some of the paths it changes, and nothing else (a
+    change the car ahead made already leaves its paths out)?"""
+    fork = git(root, "merge-base", tip, head).decode().strip()
+    changed = _paths(root, before, commit)
+    return bool(changed) and changed <= _paths(root, fork, head)
+
+
+def _carried(root: Path, *log: str) -> dict[str, tuple[bytes, frozenset[bytes]]]:
+    """Each commit of the log, newest first → its author, author date and message, and the
+    paths it changes (to its first parent)."""
     listed = git(root, "log", "--date=raw", _SIGNED, *log)
-    found: dict[str, bytes] = {}
+    found: dict[str, tuple[bytes, frozenset[bytes]]] = {}
     for record in listed.split(b"\0\0\n"):
         commit, _, kept = record.strip(b"\n").partition(b"\0")
         if commit:
-            found[commit.decode()] = kept
+            name = commit.decode()
+            found[name] = (kept, _own_paths(root, name))
     return found
+
+
+def _own_paths(root: Path, commit: str) -> frozenset[bytes]:
+    """The paths a commit changes to its first parent (a root commit's: all of them)."""
+    listed = git(root, "diff-tree", "--no-commit-id", "--name-only", "--no-renames", "-r",
+                 "-z", "--root", "-m", "--first-parent", commit)
+    return frozenset(path for path in listed.split(b"\0") if path)
 
 
 def _paths(root: Path, start: str, end: str) -> frozenset[bytes]:
