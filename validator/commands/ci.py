@@ -81,18 +81,17 @@ def _judge(root: Path, job: Job, out: TextIO, now: int) -> Report:
 def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Finding]:
     """What the merge train's commit lands, judged as well: what is judged against the tip
     alone misses what the requests ahead bring (the same new flag in two folders). The car
-    ahead is the train commit's first parent where it merges the request (GitLab's merge
-    method) or the request rebased (semi-linear), and is no commit of the request's own; a
-    fast-forward train puts the request's commits on top of it (`git.rebased.car_ahead`).
-    Either way the request is judged on the car ahead, by its policy (a freeze or
-    `allow_overrides = false` it brings). A train commit that is the request itself needed no
-    rebase: it holds whatever cars ahead it carries (a request stacked on one), so it is
-    judged from the tip by its own policy as well as by the tip's. Only findings the tip's
-    judgement has not made, or made as warnings only, are added, so neither judgement
-    loosens the other: the tip's soak clock still holds (the cars ahead have not landed
-    yet), and an error where the car ahead's rules put it stays one."""
+    ahead is found by `git.rebased.landing`: the first parent of a train's merge, or below
+    the request's commits in a fast-forward train. Either way the request is judged on the
+    car ahead, by its policy (a freeze or `allow_overrides = false` it brings). A train
+    commit that is the request itself needed no rebase: it holds whatever cars ahead it
+    carries (a request stacked on one), so it is judged from the tip by its own policy as
+    well as by the tip's. Only findings the tip's judgement has not made, or made as
+    warnings only, are added, so neither judgement loosens the other: the tip's soak clock
+    still holds (the cars ahead have not landed yet), and an error where the car ahead's
+    rules put it stays one."""
     from validator.compare import RangeRequest, compare
-    from validator.git.rebased import car_ahead
+    from validator.git.rebased import landing
 
     assert job.lands_on is not None and job.base is not None
     lands = git.resolve(root, job.lands_on)  # a commit (run checked): no option, no range
@@ -100,21 +99,18 @@ def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Find
     if lands == head:
         _say(job, "the merge train's commit is the request itself: judged from the target's "
                   "tip by the policy it lands with too")
-        landing = compare(root, RangeRequest(tip, head, all_files=True), now=now,
-                          policy=_policy_at(root, head))
-        return _beyond(report.findings, landing.findings)
-    parents = git.git(root, "rev-list", "--parents", "-n", "1", lands).decode().split()
-    merged = len(parents) == 3 and not git.is_ancestor(root, parents[1], head)
-    ahead = parents[1] if merged else car_ahead(root, tip, head, lands)
-    if ahead is None or not git.is_ancestor(root, tip, ahead):
+        landed = compare(root, RangeRequest(tip, head, all_files=True), now=now,
+                         policy=_policy_at(root, head))
+        return _beyond(report.findings, landed.findings)
+    found = landing(root, tip, head, lands)
+    if found is None:
         raise UserError(f"the merge train's commit {job.lands_on} neither merges the request "
                         "into a car ahead nor holds its commits on one that descends from the "
                         f"target's tip {job.base}: what lands cannot be told, so nothing "
                         "passes")
-    _say(job, f"judging it also where it lands: {job.lands_on}, on {ahead}, the target's tip "
-              "with the merge train's requests ahead of it")
-    request = RangeRequest(ahead, head, merged=True, all_files=True) if merged and \
-        parents[2] == head else RangeRequest(ahead, lands, all_files=True)
+    _say(job, f"judging it also where it lands: {job.lands_on}, on {found.ahead}, the "
+              "target's tip with the merge train's requests ahead of it")
+    request = RangeRequest(found.ahead, found.judged, merged=found.merged, all_files=True)
     return _beyond(report.findings, compare(root, request, now=now).findings)
 
 

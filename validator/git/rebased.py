@@ -1,6 +1,8 @@
-"""Where a rebased request starts: the commit a fast-forward merge train put the request's
-commits on top of (the car ahead), found by which commits are the request's, not by how many
-there are.
+"""Where a merge train's car lands: the car ahead, whose state and policy it is judged on.
+A train that merges each car (GitLab's merge method, or the semi-linear one after its rebase)
+makes a commit whose first parent is the car ahead. A fast-forward train puts the request's
+commits on top of it; that car ahead is found by which commits are the request's, not by how
+many there are.
 
 Counting fails both ways: a rebase drops a commit already upstream (the count then reaches
 into the cars ahead, or past the tip) and a squash makes one commit of many (the count then
@@ -21,12 +23,38 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 from validator.git import git, is_ancestor
 
 _SIGNED = "--format=%H%x00%an%x00%ae%x00%ad%x00%B%x00%x00"
 """Each commit's id, then what a rebase keeps of it; the message ends in two NULs, which no
 message holds."""
+
+
+class Landing(NamedTuple):
+    """What a train commit lands, as a range to judge."""
+
+    ahead: str
+    """The car ahead: the target's tip with the requests ahead of this one."""
+    judged: str
+    """The request's head (merged onto the car ahead), or the train commit."""
+    merged: bool
+
+
+def landing(root: Path, tip: str, head: str, lands: str) -> Landing | None:
+    """Where the request (`head`, forked from the target's `tip`) lands in the train commit
+    `lands`; None where no car ahead that descends from the tip is found. A merge whose
+    first parent is a commit of the request is no train's merge of it (a request that merged
+    the car ahead in, or the target): its first parents are walked as a rebase's are."""
+    parents = git(root, "rev-list", "--parents", "-n", "1", lands).decode().split()
+    if len(parents) == 3 and not is_ancestor(root, parents[1], head):
+        found: Landing | None = Landing(parents[1], head, True) if parents[2] == head else \
+            Landing(parents[1], lands, False)
+    else:
+        ahead = car_ahead(root, tip, head, lands)
+        found = None if ahead is None else Landing(ahead, lands, False)
+    return found if found is not None and is_ancestor(root, tip, found.ahead) else None
 
 
 def car_ahead(root: Path, tip: str, head: str, lands: str) -> str | None:
