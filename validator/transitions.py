@@ -264,16 +264,21 @@ def _judge_step(name: str, before: LoadedFlag, after: LoadedFlag,
     findings = _judged_step(name, old, new, after, verdict, before.flag.type)
     if old == labelled:
         return findings
+    said = (f" (judged from what the base gives, {old.describe()}: its file's "
+            f"{_label(labelled, old)} breaks the file rules)")
+    return [finding._replace(message=finding.message + said) for finding in findings]
+
+
+def _label(labelled: RolloutState, reached: RolloutState) -> str:
+    """What a base file says of its state where that is more than it gives."""
     label = labelled.describe()
     if labelled.stage is Stage.PERCENTAGE and labelled.percentage is None:
         label += " without a percentage"
     elif labelled.percentage is not None and labelled.stage is not Stage.PERCENTAGE:
         label += " with a percentage"
-    if labelled.default_enabled and not old.default_enabled:
+    if labelled.default_enabled and not reached.default_enabled:
         label += " with default_enabled"
-    said = (f" (judged from what the base gives, {old.describe()}: its file's {label} breaks "
-            "the file rules)")
-    return [finding._replace(message=finding.message + said) for finding in findings]
+    return label
 
 
 def _judged_step(name: str, old: RolloutState, new: RolloutState, after: LoadedFlag,

@@ -139,8 +139,8 @@ def _other_request_event(name: str, environ: Mapping[str, str],
     branch's tip there, never the request, so without them nothing is judged."""
     request = event.get("pull_request")
     if not isinstance(request, dict):
-        carried = {_identity(each) for each in _carried(event)}
-        request = _carried(event)[0] if len(carried) == 1 else None
+        carried = _carried(event)
+        request = carried[0] if len({_identity(each) for each in carried}) == 1 else None
     base = request.get("base") if isinstance(request, dict) else None
     target = environ.get("GITHUB_BASE_REF") or (
         base.get("ref") if isinstance(base, dict) else None)

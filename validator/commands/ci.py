@@ -23,7 +23,7 @@ from validator.ci.base import PLAN_FILE, Job, NothingToJudge
 from validator.errors import UserError
 from validator.findings import Finding, Severity
 from validator.output import atomic_write, emit
-from validator.policy import PYPROJECT, Policy, load_policy
+from validator.policy import load_policy
 from validator.reports import Report, renderer
 from validator.reports.escape import escape
 from validator.tree import check_tree, report_of
@@ -92,6 +92,7 @@ def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Find
     rules put it stays one."""
     from validator.compare import RangeRequest, compare
     from validator.git.rebased import landing
+    from validator.lifecycle.reads import policy_of
 
     assert job.lands_on is not None and job.base is not None
     lands = git.resolve(root, job.lands_on)  # a commit (run checked): no option, no range
@@ -100,7 +101,7 @@ def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Find
         _say(job, "the merge train's commit is the request itself: judged from the target's "
                   "tip by the policy it lands with too")
         landed = compare(root, RangeRequest(tip, head, all_files=True), now=now,
-                         policy=_policy_at(root, head))
+                         policy=policy_of(root, head))
         return _beyond(report.findings, landed.findings)
     found = landing(root, tip, head, lands)
     if found is None:
@@ -112,16 +113,6 @@ def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Find
               "target's tip with the merge train's requests ahead of it")
     request = RangeRequest(found.ahead, found.judged, merged=found.merged, all_files=True)
     return _beyond(report.findings, compare(root, request, now=now).findings)
-
-
-def _policy_at(root: Path, commit: str) -> Policy:
-    """The policy in `commit`'s pyproject.toml (the defaults without one); one that cannot
-    be read stops the judging."""
-    from validator.landings import policy_at
-
-    with git.BlobReader(root) as reader:
-        return policy_at(reader, git.tree_entries(root, commit, PYPROJECT).get(PYPROJECT),
-                         commit)
 
 
 def _beyond(known: Sequence[Finding], more: Sequence[Finding]) -> list[Finding]:

@@ -7,13 +7,16 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from validator.edit.session import Located, locate
 from validator.errors import UserError
 from validator.policy import Policy, load_policy
 from validator.reports.escape import escape
 from validator.trackers import render
+
+if TYPE_CHECKING:
+    from validator.trackers.base import Opened
 
 FIELDS = {"rollout": "rollout_issue_url", "cleanup": "cleanup_issue_url"}
 
@@ -31,12 +34,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if existing:
         raise UserError(f"{args.name} has a {args.kind} issue already ({field}: {existing}); "
                         "clear the field to open another")
-    url, found = _open(policy, title, body, field)
+    opened = _open(policy, title, body, field)
     from validator.edit.issue_url import write_url
 
-    write_url(root, here, field, url, policy)
-    said = (f"found {escape(url)}, open and of this title, opened by this token (an earlier "
-            "run whose answer was lost?): opened no other" if found else f"opened {escape(url)}")
+    write_url(root, here, field, opened.url, policy)
+    url = escape(opened.url)
+    said = (f"found {url}, open and of this title, opened by this token (an earlier run whose "
+            "answer was lost?): opened no other" if opened.found else f"opened {url}")
     out.write(f"{said}\nwrote {field} into {escape(here.path)}\n")
     return 0
 
@@ -51,7 +55,7 @@ def _issue(kind: str, root: Path, here: Located, policy: Policy) -> tuple[str, s
         render.cleanup_issue(here.flag, [ref.text() for ref in found])
 
 
-def _open(policy: Policy, title: str, body: str, field: str) -> tuple[str, bool]:
+def _open(policy: Policy, title: str, body: str, field: str) -> Opened:
     """Opens the issue, or finds the one an earlier run opened (`Opened.found`); its URL is
     the server's answer, written into the flag file as it is, so it must be an issue on the
     tracker's own host: any other (`https://elsewhere/…`, a line break and a YAML key) is
@@ -69,10 +73,9 @@ def _open(policy: Policy, title: str, body: str, field: str) -> tuple[str, bool]
         raise UserError(f"{error}; the issue may have been opened all the same: run this "
                         "again, and it takes an open issue of this title opened by this token "
                         "rather than open another") from None
-    url = opened.url
-    found = link(url, policy)
+    found = link(opened.url, policy)
     if found is None or found.host != host or found.thread.kind != "issue":
-        said = repr(hidden(url, *tokens(os.environ))[:300])
+        said = repr(hidden(opened.url, *tokens(os.environ))[:300])
         raise UserError(f"the tracker opened the issue but answered {said} as its URL, which "
                         f"is no issue on {host}: find it there and set {field} by hand")
-    return url, opened.found
+    return opened

@@ -68,23 +68,23 @@ def car_ahead(root: Path, tip: str, head: str, lands: str) -> str | None:
     while rebased < len(chain) and own[train[chain[rebased]]] > 0:
         own[train[chain[rebased]]] -= 1
         rebased += 1
-    if rebased == 0 and chain and _squashed(root, _below(chain, 1, tip), chain[0], tip, head):
+    if rebased == 0 and chain and _squashed(root, train[chain[0]][1], tip, head):
         rebased = 1
     ahead = _below(chain, rebased, tip)
     return ahead if rebased and is_ancestor(root, tip, ahead) else None
 
 
 def _below(chain: list[str], rebased: int, tip: str) -> str:
-    """The commit under the newest `rebased` of the chain (tip..lands, newest first): the
-    tip itself under the whole chain."""
+    """The commit under the newest `rebased` of the chain (tip..lands, newest first, along
+    first parents): the tip itself under the whole chain."""
     return chain[rebased] if rebased < len(chain) else tip
 
 
-def _squashed(root: Path, before: str, commit: str, tip: str, head: str) -> bool:
-    """Is `commit` the request squashed: some of the paths it changes, and nothing else (a
-    change the car ahead made already leaves its paths out)?"""
+def _squashed(root: Path, changed: frozenset[bytes], tip: str, head: str) -> bool:
+    """Is a commit that changes these paths the request squashed: some of the paths the
+    request changes, and nothing else (a change the car ahead made already leaves its paths
+    out)?"""
     fork = git(root, "merge-base", tip, head).decode().strip()
-    changed = _paths(root, before, commit)
     return bool(changed) and changed <= _paths(root, fork, head)
 
 

@@ -33,6 +33,7 @@ from validator.trackers.http import (
     begin,
     reset_text,
     retry,
+    server_failed,
     session,
     transport_message,
 )
@@ -127,7 +128,7 @@ class GitHub:
             yield
         except GithubException as error:
             raise TrackerError(self.name, _answer(error, self._token),
-                               unsure=_server_failed(error)) from None
+                               unsure=server_failed(getattr(error, "status", None))) from None
         except (TypeError, KeyError, ValueError, AttributeError, BadAttributeException,
                 RecursionError):
             # PyGithub builds objects from whatever the server answered (a list of numbers,
@@ -146,12 +147,6 @@ class GitHub:
             if said is None:
                 raise
             raise TrackerError(self.name, said, unsure=answer_lost(error)) from None
-
-
-def _server_failed(error: Any) -> bool:
-    """A 5xx: the server had the request, and may have done it before it failed."""
-    status = getattr(error, "status", None)
-    return isinstance(status, int) and status >= 500
 
 
 class NotReady(Unbounded):

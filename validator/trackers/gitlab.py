@@ -29,6 +29,7 @@ from validator.trackers.http import (
     answer_lost,
     begin,
     reset_text,
+    server_failed,
     session,
     transport_message,
 )
@@ -132,9 +133,8 @@ class GitLab:
                 raise TrackerError(self.name, f"rate limit exhausted ({error.response_code})"
                                    f"{reset_text(self._headers.get('ratelimit-reset'))}") \
                     from None
-            status = error.response_code
             raise TrackerError(self.name, _answer(error, self._token),
-                               unsure=isinstance(status, int) and status >= 500) from None
+                               unsure=server_failed(error.response_code)) from None
         except (TypeError, KeyError, ValueError, AttributeError):
             # python-gitlab builds objects from whatever the server answered (an object where
             # a list belongs, null): the answer is not GitLab's API, and flagops says so.

@@ -315,6 +315,11 @@ def transport_message(error: BaseException, settings: Settings) -> str | None:
     return None
 
 
+def server_failed(status: object) -> bool:
+    """A 5xx: the server had the request, and may have done it before it failed."""
+    return isinstance(status, int) and status >= 500
+
+
 def answer_lost(error: BaseException) -> bool:
     """Did the request perhaps reach the server, its answer lost on the way (no answer in
     time, a connection dropped, an answer past its bounds)? A POST may then have been done."""
