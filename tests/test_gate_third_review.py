@@ -289,37 +289,20 @@ def test_a_merge_train_judges_each_car_on_the_cars_ahead_of_it(
     what lands. The job judged the request merged into the target's tip alone: two requests
     that each add the flag `banner` in their own folder passed, one after the other in the
     train, and landed together (FO111; build refuses the target from then on)."""
-    now, home = int(time.time()), tmp_path / "home"
-    dev = Repo.create(tmp_path / "dev", home)
-    dev.write_flag("demo", "off")
-    dev.commit("demo off", at=now - 3 * DAY)
-    origin = dev.publish(tmp_path / "origin.git")
-    cars = []
-    for folder in ("team_a", "team_b"):
-        dev.git("checkout", "-q", "-b", folder, "main")
-        dev.write_flag("banner", "off", folder=f"flags/{folder}")
-        cars.append(dev.commit(f"banner for {folder}", at=now - 600))
-        dev.git("push", "-q", str(origin), folder)
-    ci = Repo(tmp_path / "ci", home)
-    ci.git("clone", "-q", str(origin), str(ci.path))
-    ci.git("checkout", "-q", "--detach", "origin/main")
+    ci, cars = _train(tmp_path, {
+        folder: (f"flags/{folder}/banner.yml", flag_yaml("banner", "off"))
+        for folder in ("team_a", "team_b")})
     for car in cars:  # refs/merge-requests/<iid>/train: each car merged into the one ahead
-        ci.git("merge", "-q", "--no-ff", "-m", f"Merge train car {car[:8]}", car, at=now - 60)
+        ci.git("merge", "-q", "--no-ff", "-m", f"Merge train car {car[:8]}", car,
+               at=int(time.time()) - 60)
     train = ci.head()
-    for key, value in {"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_DEFAULT_BRANCH": "main",
-                       "CI_PROJECT_ID": "1", "CI_MERGE_REQUEST_PROJECT_ID": "1",
-                       "CI_MERGE_REQUEST_EVENT_TYPE": "merge_train", "CI_COMMIT_SHA": train,
-                       "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA": cars[1], **ci.env}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir(ci.path)
-    out = io.StringIO()
-    code = main(["-C", str(ci.path), "ci", "gitlab"], out=out)
-    assert code == 1 and "FO111" in out.getvalue()
-    monkeypatch.setenv("CI_COMMIT_SHA", cars[1])  # a fast-forward train's first car: the
-    assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0  # request itself
-    monkeypatch.setenv("CI_COMMIT_SHA", ci.git("rev-parse", f"{train}~1").strip())
-    monkeypatch.setenv("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", cars[0])  # the first car: on the
-    assert main(["-C", str(ci.path), "ci", "gitlab"], out=io.StringIO()) == 0  # tip itself
+    said = _train_job(ci, monkeypatch, train, cars[1])
+    assert said.startswith("1\n") and "FO111" in said, said
+    # A fast-forward train's first car is the request itself; the first car of this train
+    # lands on the tip itself.
+    assert _train_job(ci, monkeypatch, cars[1], cars[1]).startswith("0\n")
+    first = ci.git("rev-parse", f"{train}~1").strip()
+    assert _train_job(ci, monkeypatch, first, cars[0]).startswith("0\n")
 
 
 def _train(tmp_path: Path, changes: dict[str, tuple[str, str]]) -> tuple[Repo, list[str]]:
