@@ -457,3 +457,26 @@ def test_a_step_forward_only_by_what_the_base_gives_is_soaked_from_its_landing(
     repo.commit("10 %", at=EPOCH - 60)
     assert judge(repo, base, "HEAD") == []
     assert judge(repo, base, "HEAD", now=EPOCH - 2 * DAY + 120) == ["FO204:error"]
+
+
+@pytest.mark.parametrize("with_it", ["a move", "a looser policy", "a backdated commit"])
+def test_a_broken_base_buys_no_jump_with_anything_else_in_the_change(
+        repo: Repo, with_it: str) -> None:
+    """The jump from a base at stage percentage without a percentage stays FO202 when the
+    change also moves the file, loosens the policy (the base's judges) or is dated before
+    the base landed (the trusted clock counts from the base)."""
+    repo.write("pyproject.toml", "[tool.flagops]\n")
+    repo.write_flag("demo", "percentage", **BETA)  # type: ignore[arg-type]
+    base = repo.commit("demo at percentage, its percentage left out", at=EPOCH - DAY)
+    jump = dict(percentage=("actors", 100), **BETA)
+    if with_it == "a move":
+        (repo.path / "flags/demo.yml").unlink()
+        repo.write_flag("demo", "percentage", folder="flags/team", **jump)  # type: ignore[arg-type]
+    else:
+        repo.write_flag("demo", "percentage", **jump)  # type: ignore[arg-type]
+    if with_it == "a looser policy":
+        repo.write("pyproject.toml", "[tool.flagops]\npercentage_steps = [100]\n")
+    repo.commit("straight on", at=EPOCH - 2 * DAY if with_it == "a backdated commit" else
+                EPOCH - 60)
+    found = rules(judge_range(repo.path, RangeRequest(base, "HEAD"), now=EPOCH))
+    assert "FO202:error" in found and "FO301:error" not in found, found
