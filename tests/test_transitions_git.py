@@ -471,7 +471,7 @@ def test_a_broken_base_buys_no_jump_with_anything_else_in_the_change(
     jump = dict(percentage=("actors", 100), **BETA)
     if with_it == "a move":
         (repo.path / "flags/demo.yml").unlink()
-        repo.write_flag("demo", "percentage", folder="flags/team", **jump)  # type: ignore[arg-type]
+        repo.write_flag("demo", "percentage", folder="flags/team", **jump)
     else:
         repo.write_flag("demo", "percentage", **jump)  # type: ignore[arg-type]
     if with_it == "a looser policy":
