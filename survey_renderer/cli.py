@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     # Without a cache folder there is no state to match or keep, so no key to make either.
     key = "" if cache is None else render_key(root, raw, [args.config, args.output,
                                                           args.invite_url or ""])
-    previous = site_state.load(target, cache)
+    previous = site_state.load(root, target, cache)
     if previous is not None and previous.key == key and previous.holds_exactly(target):
         out.write(previous.lines)  # the folder holds what this render would write
         return 0
@@ -53,12 +53,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             _LAST_CONFIG[:] = [config]
             if in_place and previous is not None:
                 files, lines = _render(root, config, args)  # compared with the folder
-                site_state.forget(target, cache)
+                site_state.forget(root, target, cache)
                 _update(files, target, previous)
             else:
-                site_state.forget(target, cache)
+                site_state.forget(root, target, cache)
                 lines = _render_fresh(root, config, args, target)
-    site_state.remember(target, cache, key, lines)
+    site_state.remember(root, target, cache, key, lines)
     out.write(lines)
     return 0
 
@@ -170,7 +170,7 @@ def _render_fresh_parts(root: Path, raw: bytes, parts: Parts, rest: MergedConfig
         _write_all(fresh, files)
         _write_new(os.path.join(fresh, SITE_MARKER),
                    _marker({*files, INDEX, *map(page_path, drawn.names)}))
-        site_state.forget(target, cache)  # valid: the folder is about to change
+        site_state.forget(root, target, cache)  # valid: the folder is about to change
     return lines
 
 

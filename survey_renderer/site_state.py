@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.cache.keys import context_digest, library_versions
+from validator.cache.packs import read_kept
 from validator.cache.settings import safe_folder
 
 FORMAT = 1
@@ -60,25 +61,25 @@ def render_key(root: Path, config: bytes, options: list[str]) -> str:
     return digest.hexdigest()
 
 
-def load(target: Path, cache: Path | None) -> SiteState | None:
+def load(root: Path, target: Path, cache: Path | None) -> SiteState | None:
     """The state kept in the cache folder for this site folder, or None (no cache, none kept,
-    or unreadable)."""
-    path = _state_path(target, cache)
+    or unreadable: read as the cache reads a pack, never through a link)."""
+    path = _state_path(root, target, cache)
     if path is None:
         return None
     try:
-        data = json.loads(path.read_bytes())
+        data = read_kept(path)
         return SiteState(str(data["key"]), str(data["lines"]),
                          {name: _identity(value) for name, value in data["files"].items()},
                          frozenset(str(name) for name in data["folders"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):  # not the shape remember writes (None too)
         return None
 
 
-def remember(target: Path, cache: Path | None, key: str, lines: str) -> None:
+def remember(root: Path, target: Path, cache: Path | None, key: str, lines: str) -> None:
     """Keeps what the folder holds now, under the inputs' key (best effort: a cache that
     cannot be written only costs the next render its shortcut)."""
-    path = _state_path(target, cache)
+    path = _state_path(root, target, cache)
     found = None if path is None else scan(target)  # without a cache, nothing to keep
     if path is None or found is None:
         return
@@ -91,10 +92,10 @@ def remember(target: Path, cache: Path | None, key: str, lines: str) -> None:
         install(path, text.encode(), 0o600, durable=False)
 
 
-def forget(target: Path, cache: Path | None) -> None:
+def forget(root: Path, target: Path, cache: Path | None) -> None:
     """Drops the kept state before the folder changes: a render that stops half-way must not
     leave a state that vouches for a folder it no longer describes."""
-    path = _state_path(target, cache)
+    path = _state_path(root, target, cache)
     if path is not None:
         with contextlib.suppress(OSError):
             path.unlink()
@@ -102,7 +103,10 @@ def forget(target: Path, cache: Path | None) -> None:
 
 def scan(target: Path) -> tuple[dict[str, Identity], frozenset[str]] | None:
     """Every regular file (by its path below the folder, `/`-separated) with its identity, and
-    every folder; None if the folder is missing or holds anything else (a link, a FIFO)."""
+    every folder; None if the folder is missing, is itself a link (moved elsewhere, every
+    file keeps its identity) or holds anything else (a link, a FIFO)."""
+    if os.path.islink(target):
+        return None
     files: dict[str, Identity] = {}
     folders: set[str] = set()
     pending = [("", str(target))]
@@ -131,8 +135,10 @@ def _identity(value: Any) -> Identity:
     return ino, size, mode, mtime, ctime
 
 
-def _state_path(target: Path, directory: Path | None) -> Path | None:
-    if directory is None or not safe_folder(directory):
+def _state_path(root: Path, target: Path, directory: Path | None) -> Path | None:
+    """Where the folder's state is kept; None without a cache folder or in one the cache
+    would not use for the repository at `root` (tracked, or reached through a link)."""
+    if directory is None or not safe_folder(directory, root):
         return None
     # the umask too: a render under another one writes other modes, so it starts afresh
     place = f"{os.path.abspath(target)}\0{umask():o}"

@@ -122,6 +122,49 @@ def test_a_page_swapped_for_a_link_is_not_written_through(
     assert same_tree(root / "public", fresh_render(root, monkeypatch))
 
 
+def test_a_kept_state_does_not_vouch_for_an_output_folder_moved_behind_a_link(
+        root: Path) -> None:
+    """The folder moved elsewhere keeps every file's identity, and a link put in its place
+    leads to it: a render with its state kept refuses the link, as one without refuses it,
+    whether the config changed or not, and writes nothing through it."""
+    render(root)
+    moved = root / "elsewhere"
+    (root / "public").rename(moved)
+    (root / "public").symlink_to(moved)
+    before = identities(moved)
+    out = io.StringIO()
+    assert main(["-C", str(root), "render", "-o", "public"], out=out) == 1
+    data = json.loads((root / "build/flags.json").read_text(encoding="utf-8"))
+    data["flags"]["delta"] = data["flags"]["alpha"]
+    _write_config(root, data)
+    assert main(["-C", str(root), "render", "-o", "public"], out=out) == 1
+    assert identities(moved) == before
+
+
+def test_a_state_the_repository_commits_is_not_read(root: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache folder inside the repository that git tracks holds whatever a change wrote:
+    a state committed there (here a link to one that vouches for the folder as it is) is
+    neither read nor written, and the render replaces the folder as without a cache."""
+    import subprocess
+
+    cache = root / ".cache" / "flagops"
+    monkeypatch.setenv("FLAGOPS_CACHE_DIR", str(cache))
+    render(root)
+    kept = next(cache.glob("render-*.json"))
+    vouching = root / "vouching.json"
+    kept.rename(vouching)
+    kept.symlink_to(vouching)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "--", ".cache"], check=True)
+    before = identities(root / "public")
+    render(root)
+    after = identities(root / "public")
+    assert after.keys() == before.keys()
+    assert all(after[name][0] != before[name][0] for name in after)
+    assert kept.is_symlink()
+
+
 def test_without_a_cache_every_render_replaces_the_folder(
         root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLAGOPS_NO_CACHE", "1")

@@ -21,22 +21,29 @@ MAX_PACK_BYTES = 1 << 30
 """A pack of 100,000 flags' data is about 100 MB; past this a pack is not read at all."""
 
 
-def read_pack(path: Path, context: str) -> dict[str, Any]:
-    """A pack's entries, or none when it is missing, not ours, not whole or not JSON."""
+def read_kept(path: Path) -> Any:
+    """The JSON of a file the cache keeps, or None when it is missing, not a regular file
+    (a link is not followed; a FIFO would block, /dev/zero never end), too large or not
+    JSON."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
-        return {}
+        return None
     try:
         with os.fdopen(descriptor, "rb") as stream:
             info = os.fstat(descriptor)
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_PACK_BYTES:
-                return {}
+                return None
             # the size it has, and a byte more should it have grown: read(MAX) would reserve
             # a gigabyte of address space for every pack
-            pack = json.loads(stream.read(info.st_size + 1))
+            return json.loads(stream.read(info.st_size + 1))
     except (OSError, ValueError, RecursionError):
-        return {}
+        return None
+
+
+def read_pack(path: Path, context: str) -> dict[str, Any]:
+    """A pack's entries, or none when it is missing, not ours, not whole or not JSON."""
+    pack = read_kept(path)
     if not isinstance(pack, dict) or pack.get("format") != FORMAT or \
             pack.get("context") != context or not isinstance(pack.get("entries"), dict):
         return {}
