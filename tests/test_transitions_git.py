@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from validator.compare import RangeRequest, judge_range
+from validator.git import GitError, resolve
 from validator.policy import DEFAULT_POLICY, load_policy
 from validator.reports import Report
 
@@ -196,6 +197,46 @@ def test_unknown_base_ref_is_one_clear_line(repo: Repo) -> None:
     assert done.returncode == 1
     assert done.stderr.strip() == ("flagops: error: unknown git ref 'nope'; fetch it first "
                                    '(CI: GIT_DEPTH: "0")')
+
+
+def test_a_tag_that_shadows_the_remote_branch_is_refused_not_judged_against(
+        repo: Repo) -> None:
+    """Git takes `refs/tags/origin/main` for `origin/main` before the remote branch: whoever
+    can push a tag so named would choose the base the change is judged against (and, in a
+    workflow that checks out the base's flagops, the judge). The short name is refused; the
+    full one is judged."""
+    repo.write_flag("demo", "off")
+    target = repo.commit("add", at=EPOCH)
+    repo.git("update-ref", "refs/remotes/origin/main", target)
+    repo.write_flag("demo", "enabled")
+    shadow = repo.commit("the base an attacker chose", at=EPOCH + 60)
+    repo.git("tag", "origin/main", shadow)
+
+    def validate(base: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "validator", "validate", "--base", base,
+                               "--head", "HEAD"], cwd=repo.path, capture_output=True,
+                              text=True, env=repo.env, check=False)
+
+    refused = validate("origin/main")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.strip() == (
+        "flagops: error: git ref 'origin/main' is ambiguous: refs/tags/origin/main and "
+        "refs/remotes/origin/main name different commits; give the one meant in full")
+    assert "FO201" in validate("refs/remotes/origin/main").stdout
+    assert validate("origin/main~0").returncode == 1  # the same name inside an expression
+    repo.git("tag", "-f", "origin/main", target)  # the same commit: nothing to choose
+    assert "FO201" in validate("origin/main").stdout
+
+
+def test_a_hex_name_a_ref_has_is_refused(repo: Repo) -> None:
+    """A short hex name may abbreviate a commit as well as name a ref, which git prefers."""
+    repo.write_flag("demo", "off")
+    first = repo.commit("add", at=EPOCH)
+    repo.git("branch", "cafe", first)
+    with pytest.raises(GitError, match="'cafe' is ambiguous: refs/heads/cafe, or a commit id"):
+        resolve(repo.path, "cafe")
+    assert resolve(repo.path, "refs/heads/cafe") == first
+    assert resolve(repo.path, first) == first
 
 
 # An illegal change split across several commits is still judged base to head.

@@ -139,16 +139,59 @@ def together(root: Path, *commands: Sequence[str]) -> list[bytes]:
 
 
 def resolve(root: Path, ref: str) -> str:
-    """The commit id of ref (or its tree id if it names a tree), or an error naming the ref."""
+    """The commit id of ref (or its tree id if it names a tree), or an error naming the ref;
+    an error too where its name is ambiguous (`shadowing_refs`)."""
     for peel in ("commit", "tree"):
         try:
             found = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{{peel}}}")
-            return found.decode().strip()
         except NotARepository:
             raise
         except GitError:
             continue
+        shadowing = shadowing_refs(root, ref)
+        if len(shadowing) > 1:
+            raise GitError(f"git ref {ref!r} is ambiguous: {' and '.join(shadowing)} name "
+                           "different commits; give the one meant in full")
+        if shadowing:
+            raise GitError(f"git ref {ref!r} is ambiguous: {shadowing[0]}, or a commit id it "
+                           "abbreviates; give the one meant in full")
+        return found.decode().strip()
     raise GitError(f"unknown git ref {ref!r}; fetch it first (CI: GIT_DEPTH: \"0\")")
+
+
+_SHORTHANDS = ("refs/{}", "refs/tags/{}", "refs/heads/{}", "refs/remotes/{}",
+               "refs/remotes/{}/HEAD")
+"""Where git looks for a short ref name, first match first (gitrevisions(7), after
+$GIT_DIR/<name>): a tag `origin/main` comes before the remote branch `origin/main`."""
+_LEADING_NAME = re.compile(r"(?:[^~^:@]|@(?!\{))*")
+"""A revision's leading ref name: up to `~`, `^`, `:` or `@{`."""
+_HEX = re.compile(r"[0-9a-f]{4,63}")
+
+
+def shadowing_refs(root: Path, ref: str) -> list[str]:
+    """The refs a short name in `ref` could mean, where they are not all one commit: git takes
+    the first silently (its warning goes to stderr), so whoever can push a tag named
+    `origin/main` would choose the base a change is judged against, and the judge itself
+    where CI checks out the base's flagops. Empty for a full name (`refs/…`, a whole object
+    id, `HEAD` and the other names in .git itself come first) and for a name only one ref
+    has. A hex name that a ref has is refused even alone: it may also abbreviate a commit."""
+    name = _LEADING_NAME.match(ref)
+    name_text = name.group() if name else ""
+    if not name_text or name_text.startswith("refs/") or name_text == "HEAD" or \
+            name_text.endswith("_HEAD") or _OID.fullmatch(name_text):
+        return []
+    candidates = [shape.format(name_text) for shape in _SHORTHANDS]
+    listed = git(root, "for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)",
+                 "--", *candidates).decode("utf-8", "replace")
+    found: dict[str, str] = {}
+    for line in listed.splitlines():
+        refname, _, ids = line.partition("\0")
+        direct, _, peeled = ids.partition("\0")
+        if refname in candidates:
+            found[refname] = peeled or direct
+    if len(set(found.values())) > 1 or (found and _HEX.fullmatch(name_text)):
+        return sorted(found, key=candidates.index)
+    return []
 
 
 def is_ancestor(root: Path, ancestor: str, commit: str) -> bool:
