@@ -239,6 +239,51 @@ def test_a_hex_name_a_ref_has_is_refused(repo: Repo) -> None:
     assert resolve(repo.path, first) == first
 
 
+def _tree(repo: Repo, *entries: tuple[str, str, str]) -> str:
+    """A tree object written as given, malformed or not (`hash-object --literally`)."""
+    data = b"".join(f"{mode} {name}".encode() + b"\0" + bytes.fromhex(oid)
+                    for mode, name, oid in entries)
+    done = subprocess.run(["git", "hash-object", "-w", "-t", "tree", "--literally", "--stdin"],
+                          cwd=repo.path, env=repo.env, input=data, capture_output=True,
+                          check=True)
+    return done.stdout.decode().strip()
+
+
+@pytest.mark.parametrize("all_files", [True, False])
+def test_a_flag_listed_twice_in_its_tree_is_refused(repo: Repo, all_files: bool) -> None:
+    """A tree holding flags/demo.yml twice, first the base's `off`, then `enabled`: git takes
+    and sends it, a checkout (and so the build) keeps the second, while the listing read the
+    first and saw nothing but a flag added at off. The path is refused (FO010), with or
+    without --all-files (the CI job's judgement of the whole head)."""
+    repo.write_flag("demo", "off")
+    base = repo.commit("add", at=EPOCH)
+    off = repo.git("rev-parse", "HEAD:flags/demo.yml").strip()
+    repo.write_flag("demo", "enabled")
+    repo.git("add", "-A")
+    enabled = repo.git("rev-parse", ":flags/demo.yml").strip()
+    repo.git("reset", "-q", "--hard", base)
+    flags = _tree(repo, ("100644", "demo.yml", off), ("100644", "demo.yml", enabled))
+    top = _tree(repo, ("40000", "flags", flags))
+    head = repo.git("commit-tree", top, "-p", base, "-m", "touch demo").strip()
+    report = judge_range(repo.path, RangeRequest(base, head, all_files=all_files), now=EPOCH)
+    assert ("flags/demo.yml", "FO010", "error") in [
+        (finding.path, finding.rule, finding.severity.value) for finding in report.findings]
+
+
+def test_a_listing_finds_paths_listed_twice_by_search_and_by_parse() -> None:
+    from validator.head_listing import INDEX, TREE, Listing, _FEW_NAMES
+
+    oid = "0" * 40
+    paths = [f"flags/f{index}.yml" for index in range(_FEW_NAMES + 5)]
+    records = [f"100644 blob {oid}\t{path}" for path in [*paths, paths[3]]]
+    listing = Listing("\0".join(records), TREE)
+    assert listing.listed_twice(paths[:2]) == []
+    assert listing.listed_twice(paths[:4]) == [paths[3]]
+    assert listing.listed_twice(paths) == [paths[3]]  # more than a few: parsed once
+    staged = [f"100644 {oid} {stage}\tflags/c.yml" for stage in (1, 2, 3)]
+    assert Listing("\0".join(staged), INDEX).listed_twice(["flags/c.yml"]) == []
+
+
 # An illegal change split across several commits is still judged base to head.
 STAGES = ["off", "staging", "beta", "percentage", "enabled"]
 

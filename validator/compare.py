@@ -160,6 +160,7 @@ def compare(root: Path, request: RangeRequest, *, now: int,
                      now)
         result.findings += _conversion_findings(root, span, listing, changes, result)
         result.findings += _case_twins(changes, listing, result)
+        result.findings += _listed_twice(changes, listing, result, request.all_files)
     if unreadable is not None and policy is None:
         result.findings.append(_without_base_policy(unreadable, changes, result))
     # Asked of git only where the report shows it: a hook run that judged flag files.
@@ -488,6 +489,25 @@ def _case_twins(changes: list[git.Change], listing: Listing,
             if where not in reported:
                 reported.add(where)
                 findings.append(_case_twin(where, [p for p in [path, *twins] if p != where]))
+    return _untouched_never_block(findings, changes, listing, result)
+
+
+def _listed_twice(changes: list[git.Change], listing: Listing, result: Comparison,
+                  all_files: bool) -> list[Finding]:
+    """A path under flags/ (or a .gitattributes over it) that the head's tree holds twice
+    (FO010): the gate read one entry, a checkout may write the other. A tree so made shows
+    in the diff as the path added, so the change's own paths are looked at; every path with
+    --all-files, which judges the whole head."""
+    at_head = listing.entries if all_files else [
+        change.path for change in changes
+        if change.after is not None and git.under_flags(change.path)]
+    twice = listing.listed_twice([*at_head, *listing.attribute_files()])
+    findings = [RULES["FO010"].at(path, START, f"{path}: its folder's git tree lists it twice "
+                                  "(a malformed tree, which git stores and sends without a "
+                                  "word): a checkout keeps one of the two entries, and which "
+                                  "one the gate read cannot be told; write the tree again "
+                                  "(git rm --cached the path, then add the file)")
+                for path in twice]
     return _untouched_never_block(findings, changes, listing, result)
 
 

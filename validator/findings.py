@@ -82,13 +82,16 @@ _CATALOGUE = (
           "A flag file is a regular file (git mode 100644 or 100755), so that what review sees, "
           "what git stores and what a checkout builds are the same bytes."),
     _rule("FO010", "path-characters", "A path under flags/ contains control characters, is "
-          "too long for a checkout to create, or collides with another where case is ignored.",
+          "too long for a checkout to create, collides with another where case is ignored, "
+          "or is listed twice in its git tree.",
           "Rename the file or folder: newlines, tabs and other control characters in paths "
           "hide what a change touches, and a path or a name in it longer than file systems "
           "hold (the finding gives the limit) cannot be checked out, so the build would "
           "lose the flag. Paths that differ only in case (FLAGS/x.yml, demo.YML beside "
           "demo.yml, .GITATTRIBUTES) are one file on macOS and Windows checkouts, which "
-          "would build other flags than git and the gate see: keep one."),
+          "would build other flags than git and the gate see: keep one. A tree that lists "
+          "one path twice (made by hand: git stores it without complaint) is checked out with "
+          "one of the two: write it again with the file added once."),
     # One flag file.
     _rule("FO011", "checkout-conversion", "A flag file is converted when it is checked out "
           "or merged, or hidden from review.",

@@ -124,6 +124,29 @@ class Listing:
                 twins[path] = sorted(found - {path})
         return twins
 
+    def listed_twice(self, paths: Collection[str]) -> list[str]:
+        """Of paths, those a tree listing holds more than once, sorted. Only a malformed tree
+        can (git stores and sends one; only fsck calls it duplicateEntries): a checkout
+        keeps one entry of the two, `ls-tree` and `merge-tree` keep both, and the gate may
+        read the other, so what it judged would not be what is deployed. An index lists a
+        conflicted path once per stage, and a walk cannot list one twice: neither is asked.
+        A search each for a change's few paths; the listing parsed once for more."""
+        if self._layout is not TREE:
+            return []
+        if len(paths) > _FEW_NAMES:
+            return sorted(set(paths) & self._twice)
+        text = self._text
+        return sorted(path for path in paths if text.count(f"\t{path}\0") > 1)
+
+    @cached_property
+    def _twice(self) -> frozenset[str]:
+        seen: set[str] = set()
+        twice: set[str] = set()
+        for record in self._text.split("\0"):
+            path = record.partition("\t")[2]
+            (twice if path in seen else seen).add(path)
+        return frozenset(twice)
+
     def _may_collide(self, path: str) -> bool:
         text, folded = self._folded, git.fold(path)
         return text.count(f"\t{folded}\0") > 1 or f"\t{folded}/" in text or any(
