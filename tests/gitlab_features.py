@@ -36,6 +36,8 @@ class Feature:
 class GitLabFeatures:
     features: dict[str, Feature] = field(default_factory=dict)
     writes: list[str] = field(default_factory=list)
+    failing_write: int | None = None
+    """The write (1 for the first) answered 500 without being set, as a GitLab that fails."""
 
     def state(self) -> dict[str, Any]:
         """The server's features as GET /features shows them, by name."""
@@ -49,6 +51,8 @@ class GitLabFeatures:
         found = re.fullmatch(r"/features/([^/]+)", path)
         if found and request.method in ("POST", "DELETE"):
             self.writes.append(f"{request.method} {found[1]}")
+            if len(self.writes) == self.failing_write:
+                return _json({"message": "500 Internal Server Error"}, 500)
             if request.method == "DELETE":
                 self.features.pop(found[1], None)
                 return Response(status=204)

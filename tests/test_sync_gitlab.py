@@ -56,15 +56,15 @@ def client(httpserver: Any) -> Any:
 
 
 def _expected(config: MergedConfig) -> dict[str, Any]:
-    """What GET /features must show for the config's flag (absent when nothing opens)."""
+    """What GET /features must show for the config's flag: stored as off when nothing opens
+    (deleted, GitLab would answer from its definition's default_enabled)."""
     gates = config.flags[FLAG].gates
     listed: list[dict[str, Any]] = [{"key": "boolean", "value": gates.boolean}]
     if gates.actors:
         listed.append({"key": "actors", "value": sorted(IDS[a] for a in gates.actors)})
     if gates.percentage_of_actors:
         listed.append({"key": "percentage_of_actors", "value": gates.percentage_of_actors})
-    closed = not (gates.boolean or gates.actors or gates.percentage_of_actors)
-    return {} if closed else {FLAG: listed}
+    return {FLAG: listed}
 
 
 def test_rollout_and_revert_leave_exactly_the_repositorys_state(
@@ -82,7 +82,8 @@ def test_rollout_and_revert_leave_exactly_the_repositorys_state(
         assert state.pop("someone_elses_flag") == untouched
         assert state == _expected(config), label
         assert sync(client, config, apply_changes=True).steps == (), f"{label}: not a no-op"
-    assert server.state() == {"someone_elses_flag": untouched}
+    assert server.state() == {"someone_elses_flag": untouched,
+                              FLAG: [{"key": "boolean", "value": False}]}
 
 
 def test_a_live_actor_the_repository_does_not_list_is_removed(
@@ -105,6 +106,72 @@ def test_fully_on_to_a_percentage_clears_the_boolean_first(
     texts = [step.text() for step in sync(client, ten, apply_changes=True).steps]
     assert texts[0] == f"{FLAG}: disable for everyone (clears all gates)"
     assert server.state() == _expected(ten)
+
+
+def test_a_flag_rolled_back_to_off_is_stored_off_never_deleted(
+        server: GitLabFeatures, client: Any) -> None:
+    """Deleted, GitLab answers a feature from the definition in its own code, whose
+    default_enabled may still be true after the repository's rollback: the flag would be on
+    for everyone. It is stored as off; so is a flag at off that GitLab has never stored."""
+    sync(client, config_at(Stage.ENABLED, None, True, actors=ACTORS), apply_changes=True)
+    off = config_at(Stage.OFF, None, False, actors=())
+    assert [step.text() for step in sync(client, off, apply_changes=True).steps] == [
+        f"{FLAG}: disable for everyone (clears all gates)"]
+    assert server.state() == {FLAG: [{"key": "boolean", "value": False}]}
+    assert sync(client, off, apply_changes=True).steps == ()
+    other = config_at(Stage.OFF, None, False, name="never_stored", actors=())
+    sync(client, other, apply_changes=True)
+    assert server.state()["never_stored"] == [{"key": "boolean", "value": False}]
+    assert not [write for write in server.writes if write.startswith("DELETE")]
+
+
+def _two_flags(*configs: MergedConfig) -> MergedConfig:
+    first = configs[0]
+    return first.model_copy(update={"flags": {name: state for config in configs
+                                              for name, state in config.flags.items()}})
+
+
+def test_one_flags_actor_gitlab_cannot_name_leaves_only_that_flag_alone(
+        server: GitLabFeatures, client: Any) -> None:
+    """A user deleted since (or an actor kind the API cannot name) in one flag held back the
+    sync of every flag, a rollback in an incident too: that flag is left as it is live and
+    said so, the others are set."""
+    sync(client, config_at(Stage.ENABLED, None, True, actors=ACTORS), apply_changes=True)
+    server.features["gamma"] = Feature(boolean=True)
+    rolled_back = _two_flags(
+        config_at(Stage.OFF, None, False, actors=()),
+        config_at(Stage.BETA, None, False, name="gamma", actors=("User:carol",)),
+        config_at(Stage.BETA, None, False, name="delta", actors=("Namespace:gitlab-org",)))
+    done = sync(client, rolled_back, apply_changes=True)
+    assert done.unsynced == (
+        ("delta", "actor 'Namespace:gitlab-org': GitLab's features API takes only User, "
+                  "Group, Project actors"),
+        ("gamma", "actor 'User:carol': no user 'carol' on GitLab"))
+    assert server.state()[FLAG] == [{"key": "boolean", "value": False}]
+    assert server.state()["gamma"] == [{"key": "boolean", "value": True}]
+    assert "delta" not in server.state()
+
+
+def test_narrowing_comes_first_and_a_failed_sync_says_what_it_set(
+        server: GitLabFeatures, httpserver: Any, run_cli: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Live at 50 % of time, the file at beta with two actors: the percentage goes before
+    the actors come, so a GitLab failing half-way holds no more than either state; the
+    command lists what it set and the step it failed at, then the error."""
+    monkeypatch.delenv("FLAGOPS_GITLAB_TOKEN", raising=False)
+    (tmp_path / "flags").mkdir()
+    shutil.copy(REPO_ROOT / "flags" / f"{FLAG}.yml", tmp_path / "flags")
+    server.features[FLAG] = Feature(percentages={"percentage_of_time": 50.0})
+    server.failing_write = 2
+    url = httpserver.url_for("/").rstrip("/")
+    code, out, err = run_cli("-C", str(tmp_path), "sync", "gitlab", "--url", url,
+                             "--environment", "production", "--apply")
+    assert code == 1
+    assert out == (f"applied before the error: {FLAG}: set percentage_of_time to 0%\n"
+                   f"failed while setting: {FLAG}: enable for Group:gitlab-org/gitlab-com "
+                   "(it may or may not have been set)\n")
+    assert err.startswith(f"flagops: error: GitLab at {url}: ") and len(err.splitlines()) == 1
+    assert server.state() == {FLAG: [{"key": "boolean", "value": False}]}
 
 
 def test_the_command_plans_then_applies_then_has_nothing_to_do(

@@ -24,6 +24,8 @@ from validator.sync.gitlab import (
     FeaturesAnswerError,
     Live,
     Plan,
+    Progress,
+    UnknownActor,
     actor_parameter,
     apply,
     live_from_api,
@@ -50,39 +52,68 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if config is None:
         return 1
     settings = Settings.from_env(os.environ)
+    progress = Progress()
     try:
-        steps = sync(_client(args.url, settings), config, apply_changes=args.apply)
+        steps = sync(_client(args.url, settings), config, apply_changes=args.apply,
+                     progress=progress)
     except _gitlab_errors() as error:
         said = transport_message(error, settings)
+        out.write(_progress_lines(progress))
         raise UserError(f"GitLab at {args.url}: {said or error}") from None
     out.write(_render(steps, args, applied=args.apply))
-    return 0
+    return 1 if steps.unsynced else 0
 
 
-def sync(client: Any, config: MergedConfig, *, apply_changes: bool) -> Plan:
-    """Reads the live features, plans, and with `apply_changes` sets the plan. `client` is a
-    python-gitlab `Gitlab`."""
+def sync(client: Any, config: MergedConfig, *, apply_changes: bool,
+         progress: Progress | None = None) -> Plan:
+    """Reads the live features, plans, and with `apply_changes` sets the plan, noting each
+    step set in `progress`. `client` is a python-gitlab `Gitlab`. A flag with an actor GitLab
+    cannot name is left alone (said in the plan), never the others: one deleted user must
+    not hold back every rollback."""
     listed = _read(client, client.features.list, get_all=True)
     live = live_from_api(_read(client, lambda: [feature.attributes for feature in listed]))
-    found = {actor: _flipper_id(client, actor) for state in config.flags.values()
-             for actor in state.gates.actors}
+    found, unresolved = _actors_found(client, config)
     ids = {actor: flipper_id for actor, (flipper_id, _) in found.items()}
     foreign, gone = _foreign_actors(client, config, live, set(ids.values()))
     ids |= foreign
-    steps = plan(config, live, ids, gone)
+    steps = plan(config, live, ids, gone, unresolved)
     if not apply_changes:
         return steps
     names = {actor: api_name for actor, (_, api_name) in found.items()}
-    apply(steps.steps, _Features(client), names)
+    apply(steps.steps, _Features(client), names, progress)
     if any(step.opens_everyone() for step in steps.steps):
         # Flipper cleared every other gate of a flag it opened for everyone; a GitLab that
         # kept some is read again, and what it still lists beside the boolean gate goes
         listed = _read(client, client.features.list, get_all=True)
         again = plan(config, live_from_api(_read(client, lambda: [f.attributes for f in listed])),
-                     ids, gone)
-        apply(again.steps, _Features(client), names)
-        steps = Plan(steps.steps + again.steps, steps.unknown)
+                     ids, gone, unresolved)
+        apply(again.steps, _Features(client), names, progress)
+        steps = Plan(steps.steps + again.steps, steps.unknown, steps.unsynced)
     return steps
+
+
+def _actors_found(client: Any, config: MergedConfig) -> tuple[
+        dict[str, tuple[str, str]], dict[str, str]]:
+    """Each flag's actors as GitLab lists and finds them (`_flipper_id`), and the flags with
+    an actor it cannot name, each with why."""
+    found: dict[str, tuple[str, str]] = {}
+    unresolved: dict[str, str] = {}
+    for name, state in config.flags.items():
+        try:
+            found |= {actor: found.get(actor) or _flipper_id(client, actor)
+                      for actor in state.gates.actors}
+        except UnknownActor as error:
+            unresolved[name] = str(error)
+    return found, unresolved
+
+
+def _progress_lines(progress: Progress) -> str:
+    """What a sync that failed had set, and the step it failed at."""
+    lines = [f"applied before the error: {escape(step.text())}" for step in progress.applied]
+    if progress.setting is not None:
+        lines.append(f"failed while setting: {escape(progress.setting.text())} (it may or may "
+                     "not have been set)")
+    return "".join(line + "\n" for line in lines)
 
 
 def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
@@ -200,16 +231,16 @@ def _flipper_id(client: Any, actor: str) -> tuple[str, str]:
         # User:42 is Flipper's id for user 42, as flagops buckets it: that user, by id
         user = _existing(client, client.users, int(ref))
         if user is None:
-            raise UserError(f"actor {actor!r}: no user with id {ref} on GitLab")
+            raise UnknownActor(f"actor {actor!r}: no user with id {ref} on GitLab")
         return f"{kind}:{_text(user, 'id')}", f"{kind}:{_text(user, _NAMED_BY[parameter])}"
     if parameter == "user":
         found = list(_read(client, client.users.list, username=ref, get_all=False))
         if not found:
-            raise UserError(f"actor {actor!r}: no user {ref!r} on GitLab")
+            raise UnknownActor(f"actor {actor!r}: no user {ref!r} on GitLab")
         return f"{kind}:{_text(found[0], 'id')}", actor
     item = _existing(client, _manager(client, parameter), ref)
     if item is None:
-        raise UserError(f"actor {actor!r}: no {parameter} {ref!r} on GitLab")
+        raise UnknownActor(f"actor {actor!r}: no {parameter} {ref!r} on GitLab")
     return f"{kind}:{_text(item, 'id')}", f"{kind}:{_text(item, _NAMED_BY[parameter])}"
 
 
@@ -223,10 +254,6 @@ class _Features:
         begin(self._client.session)
         self._client.features.set(name, value, **params)
 
-    def delete(self, name: str) -> None:
-        begin(self._client.session)
-        self._client.features.delete(name)
-
 
 def _render(steps: Plan, args: argparse.Namespace, *, applied: bool) -> str:
     lines = [f"flagops sync gitlab: {args.environment} at {args.url}"]
@@ -234,6 +261,8 @@ def _render(steps: Plan, args: argparse.Namespace, *, applied: bool) -> str:
     if steps.unknown:
         lines.append("not in this repository, left alone: " +
                      ", ".join(escape(name) for name in steps.unknown))
+    lines += [f"not synced, left as it is live: {escape(name)}: {escape(why)}"
+              for name, why in steps.unsynced]
     if steps.steps:
         lines.append(f"applied {len(steps.steps)} step(s)" if applied
                      else "plan only: nothing changed; --apply sets it")

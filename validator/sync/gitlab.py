@@ -11,14 +11,19 @@ digits with an optional fraction (an exponent is refused, older GitLabs read "1e
 a percentage is removed with "0.0", which Flipper keeps as a share nobody is inside. Opening
 the boolean gate clears the others, so a flag going fully on takes that one step (nobody
 loses the flag on the way), and whatever a GitLab then still lists beside it is removed.
-Flags the repository does not know are reported, never touched.
+A flag that opens for no one is stored as off (`value=false`), never deleted: GitLab answers
+a feature it does not store from the definition in its own code, whose `default_enabled` may
+still be true after the repository's rollback. Every flag's narrowing steps come before any
+flag's widening ones, so a sync that fails half-way has rolled back first and left no flag
+wider than both its old and its new state. Flags the repository does not know are reported,
+never touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from validator.build import MergedConfig
 from validator.digits import decimal_text
@@ -45,7 +50,6 @@ class Live:
 @dataclass(frozen=True, slots=True)
 class Step:
     flag: str
-    action: Literal["set", "delete"]
     value: bool | float = False
     key: str | None = None
     actor: str | None = None
@@ -56,12 +60,10 @@ class Step:
     def opens_everyone(self) -> bool:
         """`value=true` without an actor: Flipper clears every other gate as it opens this
         one, so what the plan then sees may differ from what it assumed."""
-        return self.action == "set" and self.value is True and self.actor is None \
-            and self.group is None and self.key is None
+        return self.value is True and self.actor is None and self.group is None \
+            and self.key is None
 
     def text(self) -> str:
-        if self.action == "delete":
-            return f"{self.flag}: delete (back to its definition's default)"
         if self.key is not None:
             return f"{self.flag}: set {self.key} to {decimal_text(float(self.value))}%"
         verb = "enable" if self.value else "disable"
@@ -76,6 +78,21 @@ class Plan:
     steps: tuple[Step, ...]
     unknown: tuple[str, ...]
     """Live features the repository has no flag for: reported, left alone."""
+    unsynced: tuple[tuple[str, str], ...] = ()
+    """Flags left as they are live, each with why (an actor GitLab cannot name)."""
+
+
+@dataclass(slots=True)
+class Progress:
+    """What `apply` has set so far, and the step it was setting: after an error, what GitLab
+    holds is said, not guessed."""
+
+    applied: list[Step] = field(default_factory=list)
+    setting: Step | None = None
+
+
+class UnknownActor(UserError):
+    """An actor of one flag that GitLab cannot name: that flag is left alone, not the sync."""
 
 
 class FeaturesAnswerError(UserError):
@@ -139,42 +156,51 @@ def _percent(name: str, key: str, value: Any) -> float:
 
 
 def plan(config: MergedConfig, live: Mapping[str, Live],
-         flipper_ids: Mapping[str, str], gone: frozenset[str] = frozenset()) -> Plan:
-    """The steps that make GitLab's features equal the config's gates. `flipper_ids` maps each
-    repository actor (Project:gitlab-org/gitlab) to GitLab's Flipper id (Project:278964);
-    `gone` names live actors GitLab no longer has, which no step can name."""
-    steps: list[Step] = []
+         flipper_ids: Mapping[str, str], gone: frozenset[str] = frozenset(),
+         unresolved: Mapping[str, str] | None = None) -> Plan:
+    """The steps that make GitLab's features equal the config's gates, every narrowing step
+    first. `flipper_ids` maps each repository actor (Project:gitlab-org/gitlab) to GitLab's
+    Flipper id (Project:278964); `gone` names live actors GitLab no longer has, which no step
+    can name; `unresolved` names flags left alone, with why."""
+    skipped = unresolved or {}
+    narrowing: list[Step] = []
+    widening: list[Step] = []
     for name, state in config.flags.items():
-        steps += _flag_steps(name, state.gates, live.get(name), flipper_ids, gone)
+        if name not in skipped:
+            narrow, widen = _flag_steps(name, state.gates, live.get(name), flipper_ids, gone)
+            narrowing += narrow
+            widening += widen
     unknown = tuple(sorted(set(live) - set(config.flags)))
-    return Plan(tuple(steps), unknown)
+    return Plan((*narrowing, *widening), unknown, tuple(sorted(skipped.items())))
 
 
-def _flag_steps(name: str, gates: Gates, live: Live | None,
-                ids: Mapping[str, str], gone: frozenset[str] = frozenset()) -> list[Step]:
+def _flag_steps(name: str, gates: Gates, live: Live | None, ids: Mapping[str, str],
+                gone: frozenset[str] = frozenset()) -> tuple[list[Step], list[Step]]:
+    """One flag's steps that take from whom has it, and those that give."""
     wanted = _percentages(gates)
     if not (gates.boolean or gates.actors or wanted):
-        return [Step(name, "delete")] if live is not None else []
+        return ([] if live == Live() else [Step(name, False)]), []  # stored as off
     current = live or Live()
     if gates.boolean and not current.boolean:
         # Flipper: opening the boolean gate clears every other; no one loses the flag on the
         # way, as removing a percentage first would do
-        return [Step(name, "set", True)]
-    steps: list[Step] = []
+        return [], [Step(name, True)]
+    narrow: list[Step] = []
     by_id = {ids[actor]: actor for actor in gates.actors}
     if (current.boolean and not gates.boolean) or _unnamed(current.actors - set(by_id), gone):
-        steps.append(Step(name, "set", False))  # Flipper: clears every gate
+        narrow.append(Step(name, False))  # Flipper: clears every gate
         current = Live()
-    steps += [Step(name, "set", True, actor=by_id[flipper_id])
-              for flipper_id in sorted(set(by_id) - current.actors)]
     reverse = {flipper_id: actor for actor, flipper_id in ids.items()}
-    steps += [Step(name, "set", False, actor=reverse.get(flipper_id, flipper_id))
-              for flipper_id in sorted(current.actors - set(by_id))]
-    steps += [Step(name, "set", False, group=group) for group in sorted(current.groups)]
+    narrow += [Step(name, False, actor=reverse.get(flipper_id, flipper_id))
+               for flipper_id in sorted(current.actors - set(by_id))]
+    narrow += [Step(name, False, group=group) for group in sorted(current.groups)]
+    widen = [Step(name, True, actor=by_id[flipper_id])
+             for flipper_id in sorted(set(by_id) - current.actors)]
     for key in PERCENT_KEYS:
-        if wanted.get(key, 0.0) != current.percentages.get(key, 0.0):
-            steps.append(Step(name, "set", wanted.get(key, 0.0), key=key))
-    return steps  # fully on already: only what was left beside the boolean gate is removed
+        share, was = wanted.get(key, 0.0), current.percentages.get(key, 0.0)
+        if share != was:
+            (narrow if share < was else widen).append(Step(name, share, key=key))
+    return narrow, widen  # fully on already: only what was left beside the boolean gate goes
 
 
 def _unnamed(actors: Iterable[str], gone: frozenset[str]) -> bool:
@@ -196,15 +222,13 @@ def actor_parameter(actor: str) -> tuple[str, str]:
     """(API parameter, value) naming this actor: user=username, group=path, project=path."""
     kind, _, ref = actor.partition(":")
     if kind not in ACTOR_PARAMETERS:
-        raise UserError(f"actor {actor!r}: GitLab's features API takes only "
+        raise UnknownActor(f"actor {actor!r}: GitLab's features API takes only "
                         f"{', '.join(ACTOR_PARAMETERS)} actors")
     return ACTOR_PARAMETERS[kind], ref
 
 
 class FeaturesApi(Protocol):
     def set(self, name: str, value: bool | str, **params: str) -> None: ...
-
-    def delete(self, name: str) -> None: ...
 
 
 def percent_value(value: float) -> str:
@@ -214,23 +238,28 @@ def percent_value(value: float) -> str:
     return decimal_text(value) if value else "0.0"
 
 
-def apply(steps: Iterable[Step], api: FeaturesApi,
-          names: Mapping[str, str] | None = None) -> None:
-    """Sets the steps in order. `names` maps a repository actor to the one GitLab's API finds
-    (a project or group by its full path, never by its id: `Project:278964` is sent as
-    `project=gitlab-org/gitlab`)."""
+def apply(steps: Iterable[Step], api: FeaturesApi, names: Mapping[str, str] | None = None,
+          progress: Progress | None = None) -> None:
+    """Sets the steps in order, each noted in `progress` as it is set. `names` maps a
+    repository actor to the one GitLab's API finds (a project or group by its full path, never
+    by its id: `Project:278964` is sent as `project=gitlab-org/gitlab`)."""
+    noted = progress or Progress()
     for step in steps:
-        if step.action == "delete":
-            api.delete(step.flag)
-            continue
-        params: dict[str, str] = {}
-        if step.actor is not None:
-            parameter, ref = actor_parameter((names or {}).get(step.actor, step.actor))
-            params[parameter] = ref
-        if step.group is not None:
-            params["feature_group"] = step.group
-        value: bool | str = step.value if isinstance(step.value, bool) else ""
-        if step.key is not None:
-            params["key"] = step.key
-            value = percent_value(float(step.value))
-        api.set(step.flag, value, **params)
+        noted.setting = step
+        _set(step, api, names)
+        noted.applied.append(step)
+        noted.setting = None
+
+
+def _set(step: Step, api: FeaturesApi, names: Mapping[str, str] | None) -> None:
+    params: dict[str, str] = {}
+    if step.actor is not None:
+        parameter, ref = actor_parameter((names or {}).get(step.actor, step.actor))
+        params[parameter] = ref
+    if step.group is not None:
+        params["feature_group"] = step.group
+    value: bool | str = step.value if isinstance(step.value, bool) else ""
+    if step.key is not None:
+        params["key"] = step.key
+        value = percent_value(float(step.value))
+    api.set(step.flag, value, **params)
