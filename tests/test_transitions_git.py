@@ -271,7 +271,7 @@ def test_a_flag_listed_twice_in_its_tree_is_refused(repo: Repo, all_files: bool)
 
 
 def test_a_listing_finds_paths_listed_twice_by_search_and_by_parse() -> None:
-    from validator.head_listing import INDEX, TREE, Listing, _FEW_NAMES
+    from validator.head_listing import _FEW_NAMES, INDEX, TREE, Listing
 
     oid = "0" * 40
     paths = [f"flags/f{index}.yml" for index in range(_FEW_NAMES + 5)]
