@@ -16,7 +16,12 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 
 from validator.build import MergedConfig
-from validator.export import ExportError, export_document, export_text
+from validator.export import (
+    ExportError,
+    export_document,
+    export_text,
+    unmatched_actors_warning,
+)
 from validator.export.flagd import check as check_flagd
 from validator.model import Environment, Percentage, Stage
 
@@ -56,6 +61,25 @@ def test_the_repositorys_own_flags_export_valid(flagd_schema: Draft7Validator,
     document = json.loads((tmp_path / "f.json").read_text())
     assert list(flagd_schema.iter_errors(document)) == []
     assert FLAG in document["flags"]
+
+
+def test_a_flipper_export_says_which_actors_no_flipper_id_matches(
+        run_cli: Any, tmp_path: Path) -> None:
+    """Flipper's actor gate holds Flipper ids (Project:278964): the repository's own flag
+    lists its project and group by path, which the export writes as they are and Flipper
+    matches to nobody. The export says so, naming them; ids, and flagd, which takes the
+    targeting key as written, need no word."""
+    code, out, err = run_cli("export", "--format", "flipper", "-o", str(tmp_path / "f.json"))
+    assert code == 0 and "as flipper" in out
+    assert ("flagops: warning: flipper matches an actor by its Flipper id (Kind:<numeric id>, "
+            "Project:278964): 2 actor(s) written otherwise get nothing from this export: "
+            "Group:gitlab-org/gitlab-com (calendly_invite_link), Project:gitlab-org/gitlab "
+            "(calendly_invite_link); write them by id") in err
+    by_id = config_at(Stage.BETA, None, False, actors=("User:7", "Project:278964"))
+    assert unmatched_actors_warning("flipper", by_id) is None
+    assert unmatched_actors_warning("flagd", config_at(Stage.BETA, None, False)) is None
+    assert "User:07 (" in (unmatched_actors_warning(
+        "flipper", config_at(Stage.BETA, None, False, actors=("User:07",))) or "")
 
 
 def _mutations() -> list[tuple[str, Any]]:

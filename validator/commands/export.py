@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from validator.build import build_config
-from validator.export import bucketing_warning, export_text
+from validator.export import bucketing_warning, export_text, unmatched_actors_warning
 from validator.model import Environment
 from validator.output import atomic_write, emit
 from validator.policy import load_policy
@@ -28,8 +28,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     environment = Environment(args.environment)
     flags = checked.flag_values()
     config, warnings = build_config(flags, environment, schema_ref="")
-    mismatch = bucketing_warning(args.format, policy.bucketing, config)
-    for warning in warnings + ([mismatch] if mismatch else []):
+    said = [bucketing_warning(args.format, policy.bucketing, config),
+            unmatched_actors_warning(args.format, config)]
+    for warning in warnings + [line for line in said if line]:
         print(f"flagops: warning: {escape(warning)}", file=sys.stderr)
     output = args.output or f"build/{args.format}.json"
     atomic_write(root / output, export_text(args.format, config), root=root)

@@ -44,6 +44,25 @@ def bucketing_warning(engine: str, policy: Bucketing, config: MergedConfig) -> s
             "is the engine you run")
 
 
+def unmatched_actors_warning(engine: str, config: MergedConfig) -> str | None:
+    """A line when the engine matches listed actors by an id the flag file does not write:
+    Flipper's actor gate holds each actor's Flipper id (`Project:278964`, `User:42`), so
+    `Project:gitlab-org/gitlab` or `User:alice`, exported as written, lets nobody in, and
+    only this line would say so (`flagops sync gitlab` looks such actors up instead)."""
+    if ENGINE_BUCKETING.get(engine) != "flipper":
+        return None
+    from validator.engines.bucketing import bucketed_as_written
+
+    unmatched = [f"{actor} ({name})" for name, state in sorted(config.flags.items())
+                 for actor in state.gates.actors if not bucketed_as_written(actor, "flipper")]
+    if not unmatched:
+        return None
+    return (f"{engine} matches an actor by its Flipper id (Kind:<numeric id>, Project:278964): "
+            f"{len(unmatched)} actor(s) written otherwise get nothing from this export: "
+            f"{', '.join(unmatched[:3])}{', …' if len(unmatched) > 3 else ''}; write them by "
+            "id, or run flagops sync gitlab, which looks paths and usernames up")
+
+
 class ExportError(UserError):
     """The export does not fit the target format's model: a bug here, or a state it cannot hold."""
 
