@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from gitrepo import EPOCH, Repo
+from gitrepo import EPOCH, Repo, flag_yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -268,6 +268,51 @@ def test_a_flag_listed_twice_in_its_tree_is_refused(repo: Repo, all_files: bool)
     report = judge_range(repo.path, RangeRequest(base, head, all_files=all_files), now=EPOCH)
     assert ("flags/demo.yml", "FO010", "error") in [
         (finding.path, finding.rule, finding.severity.value) for finding in report.findings]
+
+
+def _blob(repo: Repo, text: str) -> str:
+    done = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo.path, env=repo.env,
+                          input=text.encode(), capture_output=True, check=True)
+    return done.stdout.decode().strip()
+
+
+def _off_then(repo: Repo, stage: str) -> tuple[str, str, str]:
+    """A base commit with demo at off; the blobs of demo at off and at `stage`."""
+    repo.write_flag("demo", "off")
+    base = repo.commit("add", at=EPOCH)
+    off = repo.git("rev-parse", "HEAD:flags/demo.yml").strip()
+    return base, off, _blob(repo, flag_yaml("demo", stage))
+
+
+def test_a_top_tree_out_of_gits_order_is_refused(repo: Repo) -> None:
+    """`flags` listed after `schema` at the top: a listing by pathspec stops at `schema` and
+    comes back empty, so --all-files read no flag at all while a checkout builds demo
+    enabled. The top tree itself is refused (FO010)."""
+    base, _, enabled = _off_then(repo, "enabled")
+    schema = _tree(repo, ("100644", "x.json", _blob(repo, "{}\n")))
+    top = _tree(repo, ("40000", "schema", schema),
+                ("40000", "flags", _tree(repo, ("100644", "demo.yml", enabled))))
+    head = repo.git("commit-tree", top, "-p", base, "-m", "unsorted").strip()
+    report = judge_range(repo.path, RangeRequest(base, head, all_files=True), now=EPOCH)
+    assert ("flags", "FO010", "error") in [
+        (finding.path, finding.rule, finding.severity.value) for finding in report.findings]
+
+
+@pytest.mark.parametrize("name", [".git", "..", ".", "git~1", ".GIT.", "/x.yml"])
+def test_a_name_no_checkout_creates_under_flags_is_refused(repo: Repo, name: str) -> None:
+    """git refuses to check such a tree out: merged, every checkout of the branch would fail,
+    rollbacks too."""
+    base, off, _ = _off_then(repo, "off")
+    flags = _tree(repo, ("100644", name, _blob(repo, "x\n")), ("100644", "demo.yml", off)) \
+        if name < "demo.yml" else _tree(repo, ("100644", "demo.yml", off),
+                                        ("100644", name, _blob(repo, "x\n")))
+    head = repo.git("commit-tree", _tree(repo, ("40000", "flags", flags)), "-p", base,
+                    "-m", "odd name").strip()
+    for all_files in (False, True):
+        report = judge_range(repo.path, RangeRequest(base, head, all_files=all_files),
+                             now=EPOCH)
+        assert (f"flags/{name}", "FO010") in [(finding.path, finding.rule)
+                                              for finding in report.findings], all_files
 
 
 def test_a_listing_finds_paths_listed_twice_by_search_and_by_parse() -> None:

@@ -160,7 +160,8 @@ def compare(root: Path, request: RangeRequest, *, now: int,
                      now)
         result.findings += _conversion_findings(root, span, listing, changes, result)
         result.findings += _case_twins(changes, listing, result)
-        result.findings += _listed_twice(changes, listing, result, request.all_files)
+        result.findings += _unbuildable(root, span, changes, listing, result,
+                                        request.all_files)
     if unreadable is not None and policy is None:
         result.findings.append(_without_base_policy(unreadable, changes, result))
     # Asked of git only where the report shows it: a hook run that judged flag files.
@@ -492,23 +493,47 @@ def _case_twins(changes: list[git.Change], listing: Listing,
     return _untouched_never_block(findings, changes, listing, result)
 
 
-def _listed_twice(changes: list[git.Change], listing: Listing, result: Comparison,
-                  all_files: bool) -> list[Finding]:
-    """A path under flags/ (or a .gitattributes over it) that the head's tree holds twice
-    (FO010): the gate read one entry, a checkout may write the other. A tree so made shows
-    in the diff as the path added, so the change's own paths are looked at; every path with
-    --all-files, which judges the whole head."""
+def _unbuildable(root: Path, span: _Span, changes: list[git.Change], listing: Listing,
+                 result: Comparison, all_files: bool) -> list[Finding]:
+    """Trees that git's reads and a checkout read differently, all FO010: a path under
+    flags/ (or a .gitattributes over it) listed twice (the gate read one entry, a checkout
+    may write the other; such a tree shows in the diff as the path added), a path with a
+    part no checkout creates (`.git`, `..`: the checkout of the branch fails), and a top
+    tree out of git's order (the listing of flags/ by pathspec comes back empty). The
+    change's own paths are looked at; every path with --all-files, which judges the head."""
     at_head = listing.entries if all_files else [
         change.path for change in changes
         if change.after is not None and git.under_flags(change.path)]
-    twice = listing.listed_twice([*at_head, *listing.attribute_files()])
-    findings = [RULES["FO010"].at(path, START, f"{path}: its folder's git tree lists it twice "
-                                  "(a malformed tree, which git stores and sends without a "
-                                  "word): a checkout keeps one of the two entries, and which "
-                                  "one the gate read cannot be told; write the tree again "
-                                  "(git rm --cached the path, then add the file)")
-                for path in twice]
+    findings = [_listed_twice(path) for path in
+                listing.listed_twice([*at_head, *listing.attribute_files()])]
+    findings += [_no_checkout_creates(path) for path in at_head
+                 if any(map(git.unbuildable_name, path.split("/")))]
+    if span.head is not None and not span.staged:
+        findings += [_top_tree(name, what) for name, what in
+                     git.top_tree_problems(root, span.head)]
     return _untouched_never_block(findings, changes, listing, result)
+
+
+def _listed_twice(path: str) -> Finding:
+    return RULES["FO010"].at(path, START, f"{path}: its folder's git tree lists it twice (a "
+                             "malformed tree, which git stores and sends without a word): a "
+                             "checkout keeps one of the two entries, and which one the gate "
+                             "read cannot be told; write the tree again (git rm --cached the "
+                             "path, then add the file)")
+
+
+def _no_checkout_creates(path: str) -> Finding:
+    return RULES["FO010"].at(path, START, f"{path}: a part of the path is empty, `.`, `..`, "
+                             "`.git` or a name Windows reads so (`git~1`), which git refuses "
+                             "to check out: every checkout of the "
+                             "branch would fail; remove it")
+
+
+def _top_tree(name: str, what: str) -> Finding:
+    return RULES["FO010"].at(name, START, f"{name}: the repository's top git tree has it "
+                             f"{what} (a tree made by hand): git reads such a tree by path "
+                             "otherwise than a checkout writes it, so the gate would judge "
+                             "other files than are built; write the tree with git itself")
 
 
 def _folds_into_flags(path: str) -> Finding:

@@ -83,15 +83,17 @@ _CATALOGUE = (
           "what git stores and what a checkout builds are the same bytes."),
     _rule("FO010", "path-characters", "A path under flags/ contains control characters, is "
           "too long for a checkout to create, collides with another where case is ignored, "
-          "or is listed twice in its git tree.",
+          "is a name no checkout creates (`.git`, `..`), or is listed twice (or, at the top, "
+          "out of order) in its git tree.",
           "Rename the file or folder: newlines, tabs and other control characters in paths "
           "hide what a change touches, and a path or a name in it longer than file systems "
           "hold (the finding gives the limit) cannot be checked out, so the build would "
           "lose the flag. Paths that differ only in case (FLAGS/x.yml, demo.YML beside "
           "demo.yml, .GITATTRIBUTES) are one file on macOS and Windows checkouts, which "
           "would build other flags than git and the gate see: keep one. A tree that lists "
-          "one path twice (made by hand: git stores it without complaint) is checked out with "
-          "one of the two: write it again with the file added once."),
+          "one path twice, or its top entries out of git's order (made by hand: git stores it "
+          "without complaint), is read by path otherwise than it is checked out: write it "
+          "again with git itself."),
     # One flag file.
     _rule("FO011", "checkout-conversion", "A flag file is converted when it is checked out "
           "or merged, or hidden from review.",

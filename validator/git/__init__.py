@@ -355,6 +355,45 @@ def tree_listing(root: Path, ref: str, *paths: str) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+def unbuildable_name(name: str) -> bool:
+    """Is this a path component no checkout creates (git's `verify_path` refuses it): empty,
+    `.`, `..`, or `.git` in any case, with trailing dots or spaces, or as Windows' short name
+    `git~1`? A tree made by hand can hold one; a checkout of it fails outright."""
+    folded = name.lower()
+    return name in ("", ".", "..") or "/" in name or folded.rstrip(". ") == ".git" \
+        or folded == "git~1"
+
+
+def top_tree_problems(root: Path, tree_ish: str) -> list[tuple[str, str]]:
+    """(name, what is wrong) for the top tree of `tree_ish` where git's lookups by path would
+    read it otherwise than a checkout does: a name out of git's order (`ls-tree` or `diff`
+    with a pathspec stops at the first name past the one it looks for, so a `flags` listed
+    after `schema` is not found), a name listed twice, a name no checkout creates. Empty for
+    every tree git itself writes; only a tree made by hand has any."""
+    raw = git(root, "ls-tree", "-z", tree_ish)
+    problems: list[tuple[str, str]] = []
+    seen: set[bytes] = set()
+    previous = b""
+    for record in raw.split(b"\0"):
+        info, tab, name = record.partition(b"\t")
+        if not tab:
+            continue
+        shown = name.decode("utf-8", "surrogateescape")
+        key = name + (b"/" if info.startswith(FOLDER_MODE_BYTES) else b"")
+        if name in seen:
+            problems.append((shown, "twice"))
+        elif key < previous:
+            problems.append((shown, "out of git's order"))
+        elif unbuildable_name(shown):
+            problems.append((shown, "as a name no checkout creates"))
+        seen.add(name)
+        previous = max(previous, key)
+    return problems
+
+
+FOLDER_MODE_BYTES = b"040000"
+
+
 class Change(NamedTuple):
     """One path of `git diff --raw`: what it was at the base and what it is at the head."""
 
