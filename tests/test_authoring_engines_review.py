@@ -420,12 +420,13 @@ def test_sync_clears_a_live_actor_gitlab_no_longer_has(
 def test_sync_names_a_repository_actor_gitlab_does_not_have(
         flipper_gitlab: FlipperGitLab, gitlab_client: Any, actor: str) -> None:
     # A 404 for the repository's own actor surfaced as "404 Not Found", naming no actor.
-    # The flag is left as it is live, said so; the others are synced (test_sync_gitlab).
+    # The flag is set without it, said so (here: stored off, nobody else is listed); the
+    # others are synced (test_sync_gitlab).
     from validator.commands.sync import sync
 
     config = config_at(Stage.BETA, None, False, actors=(actor,))
     done = sync(gitlab_client, config, apply_changes=True)
     assert [(flag, why.startswith(f"actor {actor!r}: no ")) for flag, why in done.unsynced] == [
         (FLAG, True)]
-    assert done.steps == ()
-    assert flipper_gitlab.writes == []
+    assert [step.text() for step in done.steps] == [
+        f"{FLAG}: disable for everyone (clears all gates)"]

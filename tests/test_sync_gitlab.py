@@ -131,16 +131,16 @@ def _two_flags(*configs: MergedConfig) -> MergedConfig:
                                               for name, state in config.flags.items()}})
 
 
-def test_one_flags_actor_gitlab_cannot_name_leaves_only_that_flag_alone(
+def test_an_actor_gitlab_cannot_name_leaves_its_flag_no_wider_and_the_others_synced(
         server: GitLabFeatures, client: Any) -> None:
     """A user deleted since (or an actor kind the API cannot name) in one flag held back the
-    sync of every flag, a rollback in an incident too: that flag is left as it is live and
-    said so, the others are set."""
+    sync of every flag, a rollback in an incident too; skipping that flag alone left it on
+    for everyone. It is set without that actor, said so, and the other flags are set."""
     sync(client, config_at(Stage.ENABLED, None, True, actors=ACTORS), apply_changes=True)
     server.features["gamma"] = Feature(boolean=True)
     rolled_back = _two_flags(
         config_at(Stage.OFF, None, False, actors=()),
-        config_at(Stage.BETA, None, False, name="gamma", actors=("User:carol",)),
+        config_at(Stage.BETA, None, False, name="gamma", actors=("User:alice", "User:carol")),
         config_at(Stage.BETA, None, False, name="delta", actors=("Namespace:gitlab-org",)))
     done = sync(client, rolled_back, apply_changes=True)
     assert done.unsynced == (
@@ -148,8 +148,10 @@ def test_one_flags_actor_gitlab_cannot_name_leaves_only_that_flag_alone(
                   "Group, Project actors"),
         ("gamma", "actor 'User:carol': no user 'carol' on GitLab"))
     assert server.state()[FLAG] == [{"key": "boolean", "value": False}]
-    assert server.state()["gamma"] == [{"key": "boolean", "value": True}]
-    assert "delta" not in server.state()
+    assert server.state()["gamma"] == [{"key": "boolean", "value": False},
+                                       {"key": "actors", "value": [f"User:{USERS['alice']}"]}]
+    assert server.state()["delta"] == [{"key": "boolean", "value": False}]
+    assert sync(client, rolled_back, apply_changes=True).steps == ()
 
 
 def test_narrowing_comes_first_and_a_failed_sync_says_what_it_set(

@@ -68,8 +68,8 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool,
          progress: Progress | None = None) -> Plan:
     """Reads the live features, plans, and with `apply_changes` sets the plan, noting each
     step set in `progress`. `client` is a python-gitlab `Gitlab`. A flag with an actor GitLab
-    cannot name is left alone (said in the plan), never the others: one deleted user must
-    not hold back every rollback."""
+    cannot name is set without that actor (said in the plan), and the others as they are:
+    one deleted user must not hold back every rollback."""
     listed = _read(client, client.features.list, get_all=True)
     live = live_from_api(_read(client, lambda: [feature.attributes for feature in listed]))
     found, unresolved = _actors_found(client, config)
@@ -94,16 +94,20 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool,
 
 def _actors_found(client: Any, config: MergedConfig) -> tuple[
         dict[str, tuple[str, str]], dict[str, str]]:
-    """Each flag's actors as GitLab lists and finds them (`_flipper_id`), and the flags with
-    an actor it cannot name, each with why."""
+    """Each actor as GitLab lists and finds it (`_flipper_id`), and the flags with an actor
+    it cannot name, each with why (the first such actor)."""
     found: dict[str, tuple[str, str]] = {}
+    unknown: dict[str, str] = {}
     unresolved: dict[str, str] = {}
     for name, state in config.flags.items():
-        try:
-            found |= {actor: found.get(actor) or _flipper_id(client, actor)
-                      for actor in state.gates.actors}
-        except UnknownActor as error:
-            unresolved[name] = str(error)
+        for actor in state.gates.actors:
+            if actor not in found and actor not in unknown:
+                try:
+                    found[actor] = _flipper_id(client, actor)
+                except UnknownActor as error:
+                    unknown[actor] = str(error)
+            if actor in unknown:
+                unresolved.setdefault(name, unknown[actor])
     return found, unresolved
 
 
@@ -261,7 +265,7 @@ def _render(steps: Plan, args: argparse.Namespace, *, applied: bool) -> str:
     if steps.unknown:
         lines.append("not in this repository, left alone: " +
                      ", ".join(escape(name) for name in steps.unknown))
-    lines += [f"not synced, left as it is live: {escape(name)}: {escape(why)}"
+    lines += [f"synced without the actors GitLab cannot name: {escape(name)}: {escape(why)}"
               for name, why in steps.unsynced]
     if steps.steps:
         lines.append(f"applied {len(steps.steps)} step(s)" if applied

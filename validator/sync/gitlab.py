@@ -79,7 +79,7 @@ class Plan:
     unknown: tuple[str, ...]
     """Live features the repository has no flag for: reported, left alone."""
     unsynced: tuple[tuple[str, str], ...] = ()
-    """Flags left as they are live, each with why (an actor GitLab cannot name)."""
+    """Flags set without some of their actors, each with why (an actor GitLab cannot name)."""
 
 
 @dataclass(slots=True)
@@ -92,7 +92,8 @@ class Progress:
 
 
 class UnknownActor(UserError):
-    """An actor of one flag that GitLab cannot name: that flag is left alone, not the sync."""
+    """An actor of one flag that GitLab cannot name: that flag is synced without it, and the
+    sync goes on."""
 
 
 class FeaturesAnswerError(UserError):
@@ -161,17 +162,22 @@ def plan(config: MergedConfig, live: Mapping[str, Live],
     """The steps that make GitLab's features equal the config's gates, every narrowing step
     first. `flipper_ids` maps each repository actor (Project:gitlab-org/gitlab) to GitLab's
     Flipper id (Project:278964); `gone` names live actors GitLab no longer has, which no step
-    can name; `unresolved` names flags left alone, with why."""
-    skipped = unresolved or {}
+    can name; `unresolved` names the flags with an actor `flipper_ids` lacks, with why: each
+    is set without those actors, so that it is never wider than its file (a rollback to a
+    beta that lists a deleted user still closes the flag for everyone else)."""
+    partly = unresolved or {}
     narrowing: list[Step] = []
     widening: list[Step] = []
     for name, state in config.flags.items():
-        if name not in skipped:
-            narrow, widen = _flag_steps(name, state.gates, live.get(name), flipper_ids, gone)
-            narrowing += narrow
-            widening += widen
+        gates = state.gates
+        if name in partly:
+            gates = gates.model_copy(update={"actors": tuple(
+                actor for actor in gates.actors if actor in flipper_ids)})
+        narrow, widen = _flag_steps(name, gates, live.get(name), flipper_ids, gone)
+        narrowing += narrow
+        widening += widen
     unknown = tuple(sorted(set(live) - set(config.flags)))
-    return Plan((*narrowing, *widening), unknown, tuple(sorted(skipped.items())))
+    return Plan((*narrowing, *widening), unknown, tuple(sorted(partly.items())))
 
 
 def _flag_steps(name: str, gates: Gates, live: Live | None, ids: Mapping[str, str],
