@@ -46,6 +46,20 @@ def test_escape_shows_each_unsafe_character_as_repr_would() -> None:
     assert escape("a\nb", keep="\n") == "a\nb"
 
 
+def test_no_text_a_runner_reads_as_a_command_passes_escape() -> None:
+    """GitHub's runner takes `##[command]` anywhere in a log line (`##[stop-commands]` turned
+    the job's own annotations off): every format a person reads, the plan's code spans too,
+    writes its `[` escaped."""
+    from validator.reports.markdown import code_span
+
+    assert escape("got '##[stop-commands]zz'") == "got '##\\x5bstop-commands]zz'"
+    assert "##[" not in escape("###[error]x\x1b##[warning]y")
+    assert "##[" not in code_span("User:##[error]pwned")
+    hostile = Finding("flags/x.yml", 1, 1, Severity.ERROR, "FO102", "got '##[error]pwned'", "x")
+    for name in ("text", "github", "junit", "sarif", "codequality"):
+        assert "##[" not in renderer(name)(Report((hostile,), [("flags/x.yml", "x")])), name
+
+
 @pytest.mark.parametrize("name", sorted(FORMATS))
 def test_no_format_holds_a_raw_unsafe_character(name: str) -> None:
     rendered = renderer(name)(REPORT)

@@ -155,6 +155,17 @@ def test_refs_lists_places_and_names_without_files(fleet: Repo, tmp_path: Path,
     assert out == "fresh: 1 reference(s)\n  app/models/user.rb:1:4\n"
 
 
+def test_refs_shows_a_hostile_file_stem_escaped(fleet: Repo,
+                                                run_cli: Callable[..., CliResult]) -> None:
+    """Without NAME, refs lists every flag file's stem: the repository's text, which must not
+    reach the terminal raw (clear the screen, write the clipboard)."""
+    hostile = "\x1b[2J\x1b]52;c;cm0gLXJm\x07"
+    fleet.write(f"flags/{hostile}.yml", (fleet.path / "flags" / "fresh.yml").read_text())
+    code, out, _ = run_cli("-C", str(fleet.path), "refs")
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[2J\\x1b]52;c;cm0gLXJm\\x07: none" in out
+
+
 def test_a_passed_rollout_date_is_stale() -> None:
     flag = _flag().model_copy(update={"intended_to_rollout_by": date(2026, 9, 1)})
     row = row_of(flag, Facts(landed_at=EPOCH), DEFAULT_POLICY, None, EPOCH)

@@ -38,7 +38,8 @@ def _text(found: list[Reference], names: list[str], unknown: list[str]) -> str:
     lines: list[str] = []
     for name in names:
         mine = [ref.text() for ref in found if ref.flag == name]
-        lines.append(f"{name}: {len(mine)} reference(s)" if mine else f"{name}: none")
+        shown = escape(name)  # a file's stem: the repository's text
+        lines.append(f"{shown}: {len(mine)} reference(s)" if mine else f"{shown}: none")
         lines += [f"  {escape(text)}" for text in mine]
     for name in unknown:
         lines.append(f"{escape(name)}: no flag file, referenced at")

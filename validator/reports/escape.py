@@ -27,14 +27,21 @@ _NON_ASCII = re.compile(r"[^\x20-\x7e\n]")
 
 
 def escape(text: str, *, keep: str = "") -> str:
-    """`text` with every unsafe character replaced by its backslash escape: one line.
+    """`text` with every unsafe character replaced by its backslash escape: one line, which
+    no CI runner reads as a command either. GitHub's runner takes `##[command]data` anywhere
+    in a log line (the old form of `::command::`): `##[stop-commands]` in a flag file turned
+    off the job's own annotations. Its `[` is written `\\x5b`.
 
     `keep` names characters that the format escapes its own way (GitHub's `%0A`)."""
-    if text.isprintable():  # the common case, and every unsafe character is unprintable
+    if text.isprintable() and _RUNNER_COMMAND not in text:  # the common case
         return text
-    return "".join(
+    shown = "".join(
         _escaped(char) if _unsafe(char) and char not in keep else char for char in text
     )
+    return shown.replace(_RUNNER_COMMAND, "##\\x5b")
+
+
+_RUNNER_COMMAND = "##["
 
 
 def dumps(value: Any) -> str:
