@@ -267,3 +267,17 @@ def test_flags_that_is_not_a_folder_is_a_located_error(
     assert code == 1
     _one_line(err)
     assert err.startswith("flags: error: not a folder")
+
+
+@pytest.mark.parametrize("command", [
+    ["validate", "LONG.yml"], ["validate", "LONG"], ["import", "gitlab", "LONG.yml", "--dry-run"],
+    ["refs", "--path", "LONG"], ["render", "-o", "LONG"], ["init", "LONG"]])
+def test_a_path_the_file_system_refuses_is_one_line_not_an_internal_error(
+        built: Path, command: list[str]) -> None:
+    """A name over 255 bytes: Path.exists() and is_dir() raise ENAMETOOLONG, which ended six
+    commands in "internal error" (exit 3); any such answer of the file system about a path
+    given is one line naming the path, exit 1."""
+    long = "a" * 300
+    done = _run(built, *[word.replace("LONG", long) for word in command])
+    assert done.returncode == 1, done.stderr
+    _one_error_line(done, "flagops: error: ", long, "File name too long")

@@ -52,6 +52,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_FINDINGS
     except KeyboardInterrupt:
         return 130
+    except OSError as error:  # the file system's answer about a path given: not a bug
+        print(f"flagops: error: {_os_error_line(error)}", file=sys.stderr)
+        return EXIT_FINDINGS
     except Exception as error:  # a bug: say so, with the traceback only on request
         if os.environ.get("FLAGOPS_DEBUG"):
             import traceback  # a bug's path only: every run would pay for it
@@ -60,6 +63,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"flagops: internal error: {type(error).__name__}: {escape(str(error))} "
               "(set FLAGOPS_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_BUG
+
+
+def _os_error_line(error: OSError) -> str:
+    """What the system said of which path, in one line: a path argument too long for the file
+    system (a name over 255 bytes) or that cannot be looked at, wherever it was first used."""
+    said = error.strerror or str(error)
+    if error.filename is None:
+        return escape(said)
+    return f"cannot use {escape(os.fsdecode(error.filename))}: {escape(said)}"
 
 
 PLUGIN_LOADER = "pydantic.plugin._loader"
