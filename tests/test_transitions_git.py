@@ -315,6 +315,32 @@ def test_a_name_no_checkout_creates_under_flags_is_refused(repo: Repo, name: str
                                               for finding in report.findings], all_files
 
 
+@pytest.mark.parametrize(("first", "last", "head", "errors"), [
+    ("staging", "off", "beta", ["FO201"]),  # production is at off: beta skips staging
+    ("off", "staging", "beta", []),  # production is at staging: beta is its next step
+    ("off", "beta", "off", []),  # production is at beta: off is a rollback, never blocked
+    ("beta", "off", "beta", ["FO201"]),  # the first entry is the head's: git saw a deletion
+])
+def test_a_base_that_lists_a_flag_twice_is_judged_from_what_its_checkout_holds(
+        repo: Repo, first: str, last: str, head: str, errors: list[str]) -> None:
+    """A base made by hand with flags/demo.yml twice: a checkout of it (production) holds the
+    last entry, and the step is judged from that one, with a warning on the base's tree; the
+    diff pairs the first with the head, which judged a skip from staging as legal."""
+    fields = {"actors": ["Project:gitlab-org/gitlab"]}
+    blobs = [_blob(repo, flag_yaml("demo", stage, **fields if stage == "beta" else {}))
+             for stage in (first, last, head)]
+    flags = _tree(repo, ("100644", "demo.yml", blobs[0]), ("100644", "demo.yml", blobs[1]))
+    base = repo.git("commit-tree", _tree(repo, ("40000", "flags", flags)), "-m", "base",
+                    at=EPOCH).strip()
+    flags = _tree(repo, ("100644", "demo.yml", blobs[2]))
+    head = repo.git("commit-tree", _tree(repo, ("40000", "flags", flags)), "-p", base,
+                    "-m", "step", at=EPOCH + 30 * 86400).strip()
+    report = judge_range(repo.path, RangeRequest(base, head), now=EPOCH + 31 * 86400)
+    found = [(finding.rule, finding.severity.value) for finding in report.findings]
+    assert [rule for rule, severity in found if severity == "error"] == errors
+    assert ("FO010", "warning") in found
+
+
 def test_a_listing_finds_paths_listed_twice_by_search_and_by_parse() -> None:
     from validator.head_listing import _FEW_NAMES, INDEX, TREE, Listing
 

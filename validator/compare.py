@@ -156,12 +156,13 @@ def compare(root: Path, request: RangeRequest, *, now: int,
         if span.base != git.EMPTY_TREE:  # a first commit makes the gate: there is none before it
             result.findings += gate_findings(reader, root, changes, base_policy)
         listing = head_listing.result()
+        flag_changes, twice_in_base = _as_checked_out(root, span, flag_changes, listing)
         _judge_flags(root, reader, span, request, result, flag_changes, listing,
                      now)
         result.findings += _conversion_findings(root, span, listing, changes, result)
         result.findings += _case_twins(changes, listing, result)
         result.findings += _unbuildable(root, span, changes, listing, result,
-                                        request.all_files)
+                                        request.all_files, twice_in_base)
     if unreadable is not None and policy is None:
         result.findings.append(_without_base_policy(unreadable, changes, result))
     # Asked of git only where the report shows it: a hook run that judged flag files.
@@ -175,8 +176,8 @@ def compare(root: Path, request: RangeRequest, *, now: int,
 def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: RangeRequest,
                  result: Comparison, changes: list[git.Change], listing: Listing,
                  now: int) -> None:
-    touched = [change.path for change in changes]
-    result.changed = [path for path in touched if git.is_flag_path(path)]
+    touched = list(dict.fromkeys(change.path for change in changes))  # a path twice: a
+    result.changed = [path for path in touched if git.is_flag_path(path)]  # malformed base
     # Only what is there at head: a .yaml moved away (git mv to .yml) leaves nothing unread.
     result.findings += not_read([change.path for change in changes if change.after])
     if not changes and not request.all_files:
@@ -350,6 +351,35 @@ def _base_side(reader: git.BlobReader, changes: list[git.Change]) -> _BaseSide:
     return side
 
 
+_FEW_PATHS = 64
+"""Up to this many changed flag paths are asked of the base by name; more, its whole flags/."""
+
+
+def _as_checked_out(root: Path, span: _Span, changes: list[git.Change],
+                    listing: Listing) -> tuple[list[git.Change], list[str]]:
+    """The changes with each base side the entry a checkout of the base keeps, and the paths
+    whose base tree (made by hand) lists them twice. git's diff pairs the first entry with
+    the head and calls the rest deleted (or, the first equal to the head, calls the path
+    deleted alone); a checkout of the base, which production runs, holds the last. The base
+    is asked for the changed flag paths only, one `ls-tree`."""
+    paths = list(dict.fromkeys(change.path for change in changes))
+    if span.base == git.EMPTY_TREE or not paths:
+        return changes, []
+    asked = [f":(literal){path}" for path in paths] if len(paths) <= _FEW_PATHS else [
+        git.FLAGS_DIR]  # a change of thousands of files would not fit one command line
+    at_base = Listing(git.tree_listing(root, span.base, *asked), TREE)
+    twice = at_base.listed_twice(paths)
+    if not twice:
+        return changes, []
+    kept = [change for change in changes if change.path not in twice]
+    for path in twice:
+        last = at_base.entries_of(path)[-1]
+        head = listing.entries.get(path)
+        if head != last:  # the same entry: production does not change there
+            kept.append(git.Change(path, last, head))
+    return kept, twice
+
+
 def _read(reader: git.BlobReader, root: Path | None, entry: git.Entry) -> Document | Finding:
     """One side of a path: refused unless it is a regular file with a printable path (and
     flags/ itself, which build walks, is no file at all)."""
@@ -494,7 +524,8 @@ def _case_twins(changes: list[git.Change], listing: Listing,
 
 
 def _unbuildable(root: Path, span: _Span, changes: list[git.Change], listing: Listing,
-                 result: Comparison, all_files: bool) -> list[Finding]:
+                 result: Comparison, all_files: bool,
+                 twice_in_base: list[str]) -> list[Finding]:
     """Trees that git's reads and a checkout read differently, all FO010: a path under
     flags/ (or a .gitattributes over it) listed twice (the gate read one entry, a checkout
     may write the other; such a tree shows in the diff as the path added), a path with a
@@ -506,6 +537,9 @@ def _unbuildable(root: Path, span: _Span, changes: list[git.Change], listing: Li
         if change.after is not None and git.under_flags(change.path)]
     findings = [_listed_twice(path) for path in
                 listing.listed_twice([*at_head, *listing.attribute_files()])]
+    findings += [_listed_twice(path).as_warning(
+        "in the base's tree: judged from the entry a checkout of the base keeps, the last")
+        for path in twice_in_base]
     findings += [_no_checkout_creates(path) for path in at_head
                  if any(map(git.unbuildable_name, path.split("/")))]
     if span.head is not None and not span.staged:

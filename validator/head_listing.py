@@ -138,6 +138,12 @@ class Listing:
         text = self._text
         return sorted(path for path in paths if text.count(f"\t{path}\0") > 1)
 
+    def entries_of(self, path: str) -> list[git.Entry]:
+        """Every entry the listing holds for one path, in its order (more than one only in a
+        tree made by hand: `listed_twice`)."""
+        return [self._entry(info, found) for info, found in self._records_ending(path)
+                if found == path]
+
     @cached_property
     def _twice(self) -> frozenset[str]:
         seen: set[str] = set()
