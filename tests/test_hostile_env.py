@@ -281,3 +281,14 @@ def test_a_path_the_file_system_refuses_is_one_line_not_an_internal_error(
     done = _run(built, *[word.replace("LONG", long) for word in command])
     assert done.returncode == 1, done.stderr
     _one_error_line(done, "flagops: error: ", long, "File name too long")
+
+
+def test_a_path_outside_the_repository_is_refused_by_name(built: Path, tmp_path: Path) -> None:
+    """Read as `root/<path>`, a file outside was "No such file or directory", though it is
+    there; no flag is judged outside its repository, whether named absolutely or by `..`."""
+    outside = tmp_path / "elsewhere.yml"
+    shutil.copy(built / "flags" / "calendly_invite_link.yml", outside)
+    for given in (str(outside), f"../{outside.name}"):
+        done = _run(built, "validate", given)
+        assert done.returncode == 1, done.stderr
+        _one_error_line(done, "is outside the repository", outside.name)

@@ -162,6 +162,7 @@ def test_refs_shows_a_hostile_file_stem_escaped(fleet: Repo,
     hostile = "\x1b[2J\x1b]52;c;cm0gLXJm\x07"
     fleet.write(f"flags/{hostile}.yml", (fleet.path / "flags" / "fresh.yml").read_text())
     code, out, _ = run_cli("-C", str(fleet.path), "refs")
+    assert code == 0
     assert "\x1b" not in out and "\x07" not in out
     assert "\\x1b[2J\\x1b]52;c;cm0gLXJm\\x07: none" in out
 

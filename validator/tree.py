@@ -32,6 +32,7 @@ from validator.files import (
 from validator.findings import Finding
 from validator.pyproject_file import PyprojectRead, read_pyproject
 from validator.reports import Report
+from validator.reports.escape import escape
 
 if TYPE_CHECKING:
     from validator.parse_beside import Beside
@@ -305,10 +306,15 @@ def _relative(path: Path, root: Path) -> str:
     """A path given (or found under a folder given) relative to the root. Its folders are
     resolved, its last name is not: a flag file that is a symlink is judged as what it is
     (FO009), as the walk and `build` judge it, not as the file it points to, which passed
-    where build refused it; and a symlink loop is that finding, not an internal error."""
+    where build refused it; and a symlink loop is that finding, not an internal error. A
+    path outside the root is refused: read as `root/<path>` it was "No such file or
+    directory" for a file that is there, and no flag is judged outside its repository."""
     try:
         return (path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):  # outside the root; a loop in its folders
+    except ValueError:
+        raise UserError(f"{escape(str(path))} is outside the repository "
+                        f"({escape(str(root))}); give paths in it") from None
+    except (OSError, RuntimeError):  # a loop in its folders
         return path.as_posix()
 
 
