@@ -326,8 +326,8 @@ def test_a_base_that_lists_a_flag_twice_is_judged_from_what_its_checkout_holds(
     """A base made by hand with flags/demo.yml twice: a checkout of it (production) holds the
     last entry, and the step is judged from that one, with a warning on the base's tree; the
     diff pairs the first with the head, which judged a skip from staging as legal."""
-    fields = {"actors": ["Project:gitlab-org/gitlab"]}
-    blobs = [_blob(repo, flag_yaml("demo", stage, **fields if stage == "beta" else {}))
+    actors = ("Project:gitlab-org/gitlab",)
+    blobs = [_blob(repo, flag_yaml("demo", stage, actors=actors if stage == "beta" else ()))
              for stage in (first, last, head)]
     flags = _tree(repo, ("100644", "demo.yml", blobs[0]), ("100644", "demo.yml", blobs[1]))
     base = repo.git("commit-tree", _tree(repo, ("40000", "flags", flags)), "-m", "base",
