@@ -341,6 +341,50 @@ def test_a_base_that_lists_a_flag_twice_is_judged_from_what_its_checkout_holds(
     assert ("FO010", "warning") in found
 
 
+def test_a_base_listing_a_flag_twice_apart_is_judged_from_its_checkout(repo: Repo) -> None:
+    """The two entries apart, another file between them (so out of order too): a lookup of
+    the path by pathspec stopped at the file between and saw one entry, the first."""
+    staging, off, zeta = (_blob(repo, flag_yaml(name, stage)) for name, stage in
+                          (("demo", "staging"), ("demo", "off"), ("zeta", "off")))
+    flags = _tree(repo, ("100644", "demo.yml", staging), ("100644", "zeta.yml", zeta),
+                  ("100644", "demo.yml", off))
+    base = repo.git("commit-tree", _tree(repo, ("40000", "flags", flags)), "-m", "base",
+                    at=EPOCH).strip()
+    beta = _blob(repo, flag_yaml("demo", "beta", actors=("Project:gitlab-org/gitlab",)))
+    flags = _tree(repo, ("100644", "demo.yml", beta), ("100644", "zeta.yml", zeta))
+    head = repo.git("commit-tree", _tree(repo, ("40000", "flags", flags)), "-p", base,
+                    "-m", "step", at=EPOCH + 30 * 86400).strip()
+    report = judge_range(repo.path, RangeRequest(base, head), now=EPOCH + 31 * 86400)
+    assert "FO201" in [finding.rule for finding in report.findings]
+
+
+@pytest.mark.parametrize(("stage", "blocked"), [("staging", True), ("off", False)])
+def test_a_base_top_tree_out_of_order_refuses_forward_steps(
+        repo: Repo, stage: str, blocked: bool) -> None:
+    """pyproject.toml listed after schema in the base: read by path, the base's policy (a
+    freeze) was not found and the defaults judged. A forward step is refused (FO010); a
+    rollback still passes, the base's tree reported as a warning."""
+    start = "staging" if stage == "off" else "off"
+    policy = _blob(repo, '[tool.flagops]\n[[tool.flagops.freeze]]\nstart = '
+                         '"2000-01-01T00:00:00Z"\nend = "2100-01-01T00:00:00Z"\n'
+                         'reason = "incident"\n')
+    schema = _tree(repo, ("100644", "x.json", _blob(repo, "{}\n")))
+
+    def commit(stage_now: str, order: list[int], *parents: str) -> str:
+        flags = _tree(repo, ("100644", "demo.yml", _blob(repo, flag_yaml("demo", stage_now))))
+        entries = [("40000", "flags", flags), ("100644", "pyproject.toml", policy),
+                   ("40000", "schema", schema)]
+        top = _tree(repo, *[entries[index] for index in order])
+        args = [arg for parent in parents for arg in ("-p", parent)]
+        return repo.git("commit-tree", top, *args, "-m", stage_now, at=EPOCH).strip()
+
+    base = commit(start, [0, 2, 1])  # pyproject.toml after schema: by path, no policy
+    head = commit(stage, [0, 1, 2], base)  # the head's tree as git writes it
+    report = judge_range(repo.path, RangeRequest(base, head), now=EPOCH + 86400)
+    found = [(finding.path, finding.rule, finding.severity.value) for finding in report.findings]
+    assert ("pyproject.toml", "FO010", "error" if blocked else "warning") in found
+
+
 def test_a_listing_finds_paths_listed_twice_by_search_and_by_parse() -> None:
     from validator.head_listing import _FEW_NAMES, INDEX, TREE, Listing
 

@@ -145,6 +145,7 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     span = _span(root, request)
     # The head's listing beside the diff: each reads the whole head (tree, index or files).
     head_listing = Background(partial(_head_listing, root, span))
+    base_listing = Background(partial(_base_listing, root, span))
     changes = git.diff_entries(root, span.base, span.head, ".",
                                staged=span.staged, untracked=(git.FLAGS_DIR, PYPROJECT,
                                                               *GATE_PATHS))
@@ -156,7 +157,8 @@ def compare(root: Path, request: RangeRequest, *, now: int,
         if span.base != git.EMPTY_TREE:  # a first commit makes the gate: there is none before it
             result.findings += gate_findings(reader, root, changes, base_policy)
         listing = head_listing.result()
-        flag_changes, twice_in_base = _as_checked_out(root, span, flag_changes, listing)
+        flag_changes, twice_in_base = _as_checked_out(base_listing.result(), flag_changes,
+                                                      listing)
         _judge_flags(root, reader, span, request, result, flag_changes, listing,
                      now)
         result.findings += _conversion_findings(root, span, listing, changes, result)
@@ -351,25 +353,24 @@ def _base_side(reader: git.BlobReader, changes: list[git.Change]) -> _BaseSide:
     return side
 
 
-_FEW_PATHS = 64
-"""Up to this many changed flag paths are asked of the base by name; more, its whole flags/."""
+def _base_listing(root: Path, span: _Span) -> Listing | None:
+    """Everything under flags/ at the base, read whole beside the head's listing: by a
+    pathspec per changed path, a base tree made by hand out of git's order hid the second
+    entry of a path it lists twice (the lookup stops at the first name past it)."""
+    if span.base == git.EMPTY_TREE:
+        return None
+    return Listing(git.tree_listing(root, span.base, git.FLAGS_DIR), TREE)
 
 
-def _as_checked_out(root: Path, span: _Span, changes: list[git.Change],
+def _as_checked_out(at_base: Listing | None, changes: list[git.Change],
                     listing: Listing) -> tuple[list[git.Change], list[str]]:
     """The changes with each base side the entry a checkout of the base keeps, and the paths
     whose base tree (made by hand) lists them twice. git's diff pairs the first entry with
     the head and calls the rest deleted (or, the first equal to the head, calls the path
-    deleted alone); a checkout of the base, which production runs, holds the last. The base
-    is asked for the changed flag paths only, one `ls-tree`."""
+    deleted alone); a checkout of the base, which production runs, holds the last."""
     paths = list(dict.fromkeys(change.path for change in changes))
-    if span.base == git.EMPTY_TREE or not paths:
-        return changes, []
-    asked = [f":(literal){path}" for path in paths] if len(paths) <= _FEW_PATHS else [
-        git.FLAGS_DIR]  # a change of thousands of files would not fit one command line
-    at_base = Listing(git.tree_listing(root, span.base, *asked), TREE)
-    twice = at_base.listed_twice(paths)
-    if not twice:
+    twice = at_base.listed_twice(paths) if at_base is not None and paths else []
+    if at_base is None or not twice:
         return changes, []
     kept = [change for change in changes if change.path not in twice]
     for path in twice:
@@ -542,10 +543,18 @@ def _unbuildable(root: Path, span: _Span, changes: list[git.Change], listing: Li
         for path in twice_in_base]
     findings += [_no_checkout_creates(path) for path in at_head
                  if any(map(git.unbuildable_name, path.split("/")))]
-    if span.head is not None and not span.staged:
-        findings += [_top_tree(name, what) for name, what in
-                     git.top_tree_problems(root, span.head)]
-    return _untouched_never_block(findings, changes, listing, result)
+    in_head = git.top_tree_problems(root, span.head) if span.head is not None and \
+        not span.staged else []
+    findings += [_top_tree(name, what) for name, what in in_head]
+    findings = _untouched_never_block(findings, changes, listing, result)
+    if span.base == git.EMPTY_TREE:
+        return findings
+    in_base = [_top_tree(name, what, "the base's") for name, what in  # its policy and
+               git.top_tree_problems(root, span.base) if (name, what) not in in_head]  # flags/
+    if _is_pure_rollback(result):  # read by path too; a change that fixes it is no cause
+        return findings + [finding.as_warning("it does not block a rollback")
+                           for finding in in_base]
+    return findings + in_base
 
 
 def _listed_twice(path: str) -> Finding:
@@ -563,8 +572,8 @@ def _no_checkout_creates(path: str) -> Finding:
                              "branch would fail; remove it")
 
 
-def _top_tree(name: str, what: str) -> Finding:
-    return RULES["FO010"].at(name, START, f"{name}: the repository's top git tree has it "
+def _top_tree(name: str, what: str, whose: str = "the") -> Finding:
+    return RULES["FO010"].at(name, START, f"{name}: {whose} top git tree has it "
                              f"{what} (a tree made by hand): git reads such a tree by path "
                              "otherwise than a checkout writes it, so the gate would judge "
                              "other files than are built; write the tree with git itself")
