@@ -55,6 +55,11 @@ def test_no_text_a_runner_reads_as_a_command_passes_escape() -> None:
     assert escape("got '##[stop-commands]zz'") == "got '##\\x5bstop-commands]zz'"
     assert "##[" not in escape("###[error]x\x1b##[warning]y")
     assert "##[" not in code_span("User:##[error]pwned")
+    assert escape("::stop-commands::pwned") == "\\x3a:stop-commands::pwned"  # a line's start
+    assert escape(" ::error::x") == " \\x3a:error::x" and escape("a::b") == "a::b"
+    first = Finding("::stop-commands::pwned", 1, 1, Severity.WARNING, "FO303", "gate", None)
+    lines = renderer("text")(Report((first,), [])).splitlines()
+    assert not any(line.lstrip().startswith("::") for line in lines)
     hostile = Finding("flags/x.yml", 1, 1, Severity.ERROR, "FO102", "got '##[error]pwned'", "x")
     for name in ("text", "github", "junit", "sarif", "codequality"):
         assert "##[" not in renderer(name)(Report((hostile,), [("flags/x.yml", "x")])), name

@@ -154,6 +154,21 @@ def test_an_actor_gitlab_cannot_name_leaves_its_flag_no_wider_and_the_others_syn
     assert sync(client, rolled_back, apply_changes=True).steps == ()
 
 
+def test_a_flag_fully_on_beside_an_actor_the_api_cannot_name_stays_on(
+        server: GitLabFeatures, client: Any) -> None:
+    """Enabled, and GitLab lists a deleted user's gate beside the boolean one: that actor goes
+    only with every gate, and the boolean gate was then left shut, the flag off for everyone
+    until a second run. It is opened again in the same run."""
+    enabled = config_at(Stage.ENABLED, None, True, actors=())
+    sync(client, enabled, apply_changes=True)
+    server.features[FLAG].actors.add("User:99")  # GitLab answers 404 for user 99
+    texts = [step.text() for step in sync(client, enabled, apply_changes=True).steps]
+    assert texts == [f"{FLAG}: disable for everyone (clears all gates)",
+                     f"{FLAG}: enable for everyone"]
+    assert server.state() == {FLAG: [{"key": "boolean", "value": True}]}
+    assert sync(client, enabled, apply_changes=True).steps == ()
+
+
 def test_narrowing_comes_first_and_a_failed_sync_says_what_it_set(
         server: GitLabFeatures, httpserver: Any, run_cli: Any, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

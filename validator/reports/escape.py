@@ -30,15 +30,25 @@ def escape(text: str, *, keep: str = "") -> str:
     """`text` with every unsafe character replaced by its backslash escape: one line, which
     no CI runner reads as a command either. GitHub's runner takes `##[command]data` anywhere
     in a log line (the old form of `::command::`): `##[stop-commands]` in a flag file turned
-    off the job's own annotations. Its `[` is written `\\x5b`.
+    off the job's own annotations. Its `[` is written `\\x5b`, and the first `:` of text
+    that starts `::` as `\\x3a`.
 
     `keep` names characters that the format escapes its own way (GitHub's `%0A`)."""
-    if text.isprintable() and _RUNNER_COMMAND not in text:  # the common case
-        return text
+    if text.isprintable() and _RUNNER_COMMAND not in text and not _starts_command(text):
+        return text  # the common case
     shown = "".join(
         _escaped(char) if _unsafe(char) and char not in keep else char for char in text
-    )
-    return shown.replace(_RUNNER_COMMAND, "##\\x5b")
+    ).replace(_RUNNER_COMMAND, "##\\x5b")
+    if _starts_command(shown):  # `::command::` where a line starts with this text
+        at = shown.index(":")
+        shown = f"{shown[:at]}\\x3a{shown[at + 1:]}"
+    return shown
+
+
+def _starts_command(text: str) -> bool:
+    """Would a line that starts with `text` be a workflow command to GitHub's runner (which
+    trims the line first)? A path `::stop-commands::x` in a report line's first place was."""
+    return text.lstrip().startswith("::")
 
 
 _RUNNER_COMMAND = "##["

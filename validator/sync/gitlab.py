@@ -196,6 +196,8 @@ def _flag_steps(name: str, gates: Gates, live: Live | None, ids: Mapping[str, st
     if (current.boolean and not gates.boolean) or _unnamed(current.actors - set(by_id), gone):
         narrow.append(Step(name, False))  # Flipper: clears every gate
         current = Live()
+        if gates.boolean:  # open before, and to be open after: opened again, alone
+            return narrow, [Step(name, True)]
     reverse = {flipper_id: actor for actor, flipper_id in ids.items()}
     narrow += [Step(name, False, actor=reverse.get(flipper_id, flipper_id))
                for flipper_id in sorted(current.actors - set(by_id))]
