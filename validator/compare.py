@@ -568,8 +568,7 @@ def _listed_twice(path: str) -> Finding:
 def _no_checkout_creates(path: str) -> Finding:
     return RULES["FO010"].at(path, START, f"{path}: a part of the path is empty, `.`, `..`, "
                              "`.git` or a name Windows reads so (`git~1`), which git refuses "
-                             "to check out: every checkout of the "
-                             "branch would fail; remove it")
+                             "to check out: every checkout of the branch would fail; remove it")
 
 
 def _top_tree(name: str, what: str, whose: str = "the") -> Finding:
