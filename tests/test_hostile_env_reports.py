@@ -16,7 +16,7 @@ import pytest
 
 from validator.findings import Finding, Severity
 from validator.reports import FORMATS, Report, renderer
-from validator.reports.escape import dumps, escape
+from validator.reports.escape import dumps, escape, line_start
 
 HOSTILE = (
     "\x1b[2J\x1b]0;pwned\x07",  # clear the screen, set the window title
@@ -55,11 +55,13 @@ def test_no_text_a_runner_reads_as_a_command_passes_escape() -> None:
     assert escape("got '##[stop-commands]zz'") == "got '##\\x5bstop-commands]zz'"
     assert "##[" not in escape("###[error]x\x1b##[warning]y")
     assert "##[" not in code_span("User:##[error]pwned")
-    assert escape("::stop-commands::pwned") == "\\x3a:stop-commands::pwned"  # a line's start
-    assert escape(" ::error::x") == " \\x3a:error::x" and escape("a::b") == "a::b"
+    assert line_start("::stop-commands::pwned") == "\\x3a:stop-commands::pwned"
+    assert line_start(" ::error::x") == " \\x3a:error::x" and line_start("a::b") == "a::b"
+    assert escape("::x") == "::x"  # elsewhere (a `file=` property, JSON) the path is exact
     first = Finding("::stop-commands::pwned", 1, 1, Severity.WARNING, "FO303", "gate", None)
     lines = renderer("text")(Report((first,), [])).splitlines()
     assert not any(line.lstrip().startswith("::") for line in lines)
+    assert "file=%3A%3Astop-commands" in renderer("github")(Report((first,), []))
     hostile = Finding("flags/x.yml", 1, 1, Severity.ERROR, "FO102", "got '##[error]pwned'", "x")
     for name in ("text", "github", "junit", "sarif", "codequality"):
         assert "##[" not in renderer(name)(Report((hostile,), [("flags/x.yml", "x")])), name

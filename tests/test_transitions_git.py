@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitrepo import EPOCH, Repo, flag_yaml
@@ -383,6 +384,45 @@ def test_a_base_top_tree_out_of_order_refuses_forward_steps(
     report = judge_range(repo.path, RangeRequest(base, head), now=EPOCH + 86400)
     found = [(finding.path, finding.rule, finding.severity.value) for finding in report.findings]
     assert ("pyproject.toml", "FO010", "error" if blocked else "warning") in found
+
+
+def test_a_base_listing_flags_twice_apart_takes_flags_only_to_off(repo: Repo) -> None:
+    """The base's top tree lists `flags` twice with `schema` between: read by pathspec, only
+    the first was seen, and a skip from the checkout's off to enabled passed as a rollback
+    from the first one's released state. With the base's state past telling, only changes
+    that take flags to off pass (as FO212 for a base file that cannot be read)."""
+    schema = _tree(repo, ("100644", "x.json", _blob(repo, "{}\n")))
+
+    def flags(stage: str, **fields: Any) -> str:
+        return _tree(repo, ("100644", "demo.yml", _blob(repo, flag_yaml("demo", stage,
+                                                                          **fields))))
+
+    top = _tree(repo, ("40000", "flags", flags("enabled", default_enabled=True, cleanup=True)),
+                ("40000", "schema", schema), ("40000", "flags", flags("off")))
+    base = repo.git("commit-tree", top, "-m", "base", at=EPOCH).strip()
+    for stage, blocked in (("enabled", True), ("off", False)):
+        head = repo.git("commit-tree", _tree(repo, ("40000", "flags", flags(stage)),
+                                             ("40000", "schema", schema)),
+                        "-p", base, "-m", stage, at=EPOCH).strip()
+        report = judge_range(repo.path, RangeRequest(base, head), now=EPOCH + 86400)
+        assert any(finding.severity.value == "error" for finding in report.findings) == blocked
+
+
+def test_a_base_holding_a_flag_path_as_file_and_folder_is_judged_as_its_checkout(
+        repo: Repo) -> None:
+    """flags/demo.yml listed as a file and then as a folder: a checkout keeps the folder,
+    so the base has no readable demo, while git's diff paired the file with the head."""
+    released = _blob(repo, flag_yaml("demo", "enabled", default_enabled=True, cleanup=True))
+    folder = _tree(repo, ("100644", "z", _blob(repo, "z\n")))
+    flags = _tree(repo, ("100644", "demo.yml", released), ("40000", "demo.yml", folder))
+    base = repo.git("commit-tree", _tree(repo, ("40000", "flags", flags)), "-m", "base",
+                    at=EPOCH).strip()
+    enabled = _tree(repo, ("100644", "demo.yml", _blob(repo, flag_yaml("demo", "enabled"))))
+    head = repo.git("commit-tree", _tree(repo, ("40000", "flags", enabled)), "-p", base,
+                    "-m", "enabled", at=EPOCH).strip()
+    report = judge_range(repo.path, RangeRequest(base, head), now=EPOCH + 86400)
+    assert [finding.rule for finding in report.findings
+            if finding.severity.value == "error"] == ["FO212"]
 
 
 def test_a_listing_finds_paths_listed_twice_by_search_and_by_parse() -> None:

@@ -374,7 +374,7 @@ def _as_checked_out(at_base: Listing | None, changes: list[git.Change],
         return changes, []
     kept = [change for change in changes if change.path not in twice]
     for path in twice:
-        last = at_base.entries_of(path)[-1]
+        last = at_base.last_entry(path)
         head = listing.entries.get(path)
         if head != last:  # the same entry: production does not change there
             kept.append(git.Change(path, last, head))
@@ -551,10 +551,18 @@ def _unbuildable(root: Path, span: _Span, changes: list[git.Change], listing: Li
         return findings
     in_base = [_top_tree(name, what, "the base's") for name, what in  # its policy and
                git.top_tree_problems(root, span.base) if (name, what) not in in_head]  # flags/
-    if _is_pure_rollback(result):  # read by path too; a change that fixes it is no cause
-        return findings + [finding.as_warning("it does not block a rollback")
-                           for finding in in_base]
+    if _only_to_off(result):  # read by path too, what the base gives cannot be told: as
+        return findings + [finding.as_warning(  # for a base file that cannot be read (FO212)
+            "it does not block a change that only takes flags to off") for finding in in_base]
     return findings + in_base
+
+
+def _only_to_off(result: Comparison) -> bool:
+    """Does every changed flag file end at off (none deleted)? The one step judged safe from
+    a base whose state cannot be told; a rollback judged from a misread base was a skip."""
+    heads = {loaded.document.path: loaded.flag for loaded in result.after.values()}
+    return bool(result.changed) and all(
+        path in heads and RolloutState.of(heads[path]).is_off for path in result.changed)
 
 
 def _listed_twice(path: str) -> Finding:

@@ -136,22 +136,29 @@ class Listing:
         if len(paths) > _FEW_NAMES:
             return sorted(set(paths) & self._twice)
         text = self._text
-        return sorted(path for path in paths if text.count(f"\t{path}\0") > 1)
+        return sorted(path for path in paths if text.count(f"\t{path}\0") > 1 or (
+            f"\t{path}\0" in text and f"\t{path}/" in text))  # a file, and a folder too
 
-    def entries_of(self, path: str) -> list[git.Entry]:
-        """Every entry the listing holds for one path, in its order (more than one only in a
-        tree made by hand: `listed_twice`)."""
+    def last_entry(self, path: str) -> git.Entry:
+        """The entry a checkout keeps of a path the listing holds twice (`listed_twice`): the
+        last, a folder where the last records are below a folder of that name."""
+        text = self._text
+        if text.rfind(f"\t{path}/") > text.rfind(f"\t{path}\0"):
+            return git.Entry(path, FOLDER_MODE, None)
         return [self._entry(info, found) for info, found in self._records_ending(path)
-                if found == path]
+                if found == path][-1]
 
     @cached_property
     def _twice(self) -> frozenset[str]:
+        """Paths listed twice, or as a file and as a folder."""
         seen: set[str] = set()
         twice: set[str] = set()
+        folders: set[str] = set()
         for record in self._text.split("\0"):
             path = record.partition("\t")[2]
             (twice if path in seen else seen).add(path)
-        return frozenset(twice)
+            folders.update(_folders_of(path))
+        return frozenset(twice | (seen & folders))
 
     def _may_collide(self, path: str) -> bool:
         text, folded = self._folded, git.fold(path)

@@ -30,25 +30,27 @@ def escape(text: str, *, keep: str = "") -> str:
     """`text` with every unsafe character replaced by its backslash escape: one line, which
     no CI runner reads as a command either. GitHub's runner takes `##[command]data` anywhere
     in a log line (the old form of `::command::`): `##[stop-commands]` in a flag file turned
-    off the job's own annotations. Its `[` is written `\\x5b`, and the first `:` of text
-    that starts `::` as `\\x3a`.
+    off the job's own annotations. Its `[` is written `\\x5b` (`::` at a line's start:
+    `line_start`).
 
     `keep` names characters that the format escapes its own way (GitHub's `%0A`)."""
-    if text.isprintable() and _RUNNER_COMMAND not in text and not _starts_command(text):
+    if text.isprintable() and _RUNNER_COMMAND not in text:
         return text  # the common case
-    shown = "".join(
+    return "".join(
         _escaped(char) if _unsafe(char) and char not in keep else char for char in text
     ).replace(_RUNNER_COMMAND, "##\\x5b")
-    if _starts_command(shown):  # `::command::` where a line starts with this text
-        at = shown.index(":")
-        shown = f"{shown[:at]}\\x3a{shown[at + 1:]}"
-    return shown
 
 
-def _starts_command(text: str) -> bool:
-    """Would a line that starts with `text` be a workflow command to GitHub's runner (which
-    trims the line first)? A path `::stop-commands::x` in a report line's first place was."""
-    return text.lstrip().startswith("::")
+def line_start(text: str) -> str:
+    """`escape(text)` for text that starts a line: GitHub's runner also reads `::command::`
+    at a line's start (after trimming it), so the first `:` of such text is `\\x3a`. A path
+    `::stop-commands::x` first on a report line turned the job's annotations off. Elsewhere
+    (an annotation's `file=`, a JSON path) the text stays as it is."""
+    shown = escape(text)
+    if not shown.lstrip().startswith("::"):
+        return shown
+    at = shown.index(":")
+    return f"{shown[:at]}\\x3a{shown[at + 1:]}"
 
 
 _RUNNER_COMMAND = "##["

@@ -4,12 +4,12 @@ file names and messages escaped (`escape.py`), so a finding is one line and neve
 from __future__ import annotations
 
 from validator.reports import Report, sort_key
-from validator.reports.escape import escape
+from validator.reports.escape import escape, line_start
 
 
 def render(report: Report) -> str:
     lines = [
-        f"{escape(f.path)}:{f.line}:{f.column}: {f.severity} {f.rule} {escape(f.message)}"
+        f"{line_start(f.path)}:{f.line}:{f.column}: {f.severity} {f.rule} {escape(f.message)}"
         for f in sorted(report.findings, key=sort_key)
     ]
     return "".join(f"{line}\n" for line in lines)
