@@ -384,6 +384,10 @@ def test_a_base_top_tree_out_of_order_refuses_forward_steps(
     report = judge_range(repo.path, RangeRequest(base, head), now=EPOCH + 86400)
     found = [(finding.path, finding.rule, finding.severity.value) for finding in report.findings]
     assert ("pyproject.toml", "FO010", "error" if blocked else "warning") in found
+    repair = commit(start, [0, 1, 2], base)  # the tree written again, no flag changed
+    report = judge_range(repo.path, RangeRequest(base, repair), now=EPOCH + 86400)
+    assert [finding.rule for finding in report.findings
+            if finding.severity.value == "error"] == []
 
 
 def test_a_base_listing_flags_twice_apart_takes_flags_only_to_off(repo: Repo) -> None:

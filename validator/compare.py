@@ -559,10 +559,11 @@ def _unbuildable(root: Path, span: _Span, changes: list[git.Change], listing: Li
 
 def _only_to_off(result: Comparison) -> bool:
     """Does every changed flag file end at off (none deleted)? The one step judged safe from
-    a base whose state cannot be told; a rollback judged from a misread base was a skip."""
+    a base whose state cannot be told; a rollback judged from a misread base was a skip. A
+    change of no flag file (one that writes the tree again with git) changes no flag."""
     heads = {loaded.document.path: loaded.flag for loaded in result.after.values()}
-    return bool(result.changed) and all(
-        path in heads and RolloutState.of(heads[path]).is_off for path in result.changed)
+    return all(path in heads and RolloutState.of(heads[path]).is_off
+               for path in result.changed)
 
 
 def _listed_twice(path: str) -> Finding:
