@@ -192,6 +192,22 @@ def test_explicit_paths_check_only_those_files(
     assert (code, findings(out)) == (1, [("flags/bad.yml", "FO102")])
 
 
+def test_a_folder_given_is_judged_as_the_whole_run_judges_it(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    """A folder's flag files are the walk's under it: `.` took .gitlab-ci.yml for a flag,
+    and `flags` passed a symlinked folder that the whole run refuses (FO009)."""
+    write(tmp_path, {"flags/good.yml": flag("good"), ".gitlab-ci.yml": "stages: [test]\n"})
+    assert run_cli("-C", str(tmp_path), "validate", ".")[:2] == (0, "")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "flags" / "linked").symlink_to(tmp_path / "elsewhere")
+    whole = run_cli("-C", str(tmp_path), "validate")
+    for given in (".", "flags"):
+        code, out, _ = run_cli("-C", str(tmp_path), "validate", given)
+        assert (code, findings(out)) == (1, [("flags/linked", "FO009")]) == (
+            whole[0], findings(whole[1]))
+
+
 @pytest.mark.parametrize("paths", [["flags/x.yml", "flags/x.yml"], ["flags", "./flags/x.yml"]])
 def test_a_file_named_twice_is_checked_once(
     tmp_path: Path, run_cli: Callable[..., CliResult], paths: list[str]

@@ -96,7 +96,8 @@ def _scan(root: Path, paths: list[str]) -> _Scan:
     if paths:
         chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root)
                   for p in paths]
-        return _Scan(_expand(root, chosen), tree, [], False)
+        targets, found_there = _expand(root, chosen, tree, irregular)
+        return _Scan(targets, tree, found_there, False)
     extra: list[Finding] = not_read(found)
     extra += [not_regular(path, kind) for path, kind in irregular]
     extra += converted_on_checkout(root, tree, [*found, *_root_attributes(root)])
@@ -290,16 +291,26 @@ def converted_on_checkout(root: Path, tree: list[str], found: list[str]) -> list
     return [converted(path, how) for path, how in sorted(converted_paths.items())]
 
 
-def _expand(root: Path, chosen: list[str]) -> list[str]:
+def _expand(root: Path, chosen: list[str], tree: list[str],
+            irregular: list[tuple[str, str]]) -> tuple[list[str], list[Finding]]:
+    """The files given, and for a folder given the flag files the walk of flags/ found under
+    it with its findings on what is no regular file there (a symlinked folder: FO009), as a
+    whole run reports them. A folder's own *.yml files outside flags/ are no flags: `validate
+    .` judged .gitlab-ci.yml as one, and `validate flags` passed a symlinked folder the whole
+    run refuses."""
     expanded: list[str] = []
+    extra: list[Finding] = []
     for target in chosen:
-        if (root / target).is_dir():
-            expanded.extend(_relative(p, root) for p in sorted((root / target).rglob("*.yml")))
-        else:
+        if not (root / target).is_dir():
             expanded.append(target)
-    if not expanded:
+            continue
+        below = "" if target == "." else target.rstrip("/") + "/"
+        expanded.extend(path for path in tree if path.startswith(below))
+        extra.extend(not_regular(path, kind) for path, kind in irregular
+                     if path.startswith(below) and path not in expanded)
+    if not expanded and not extra:
         raise UserError("no flag files found in the given paths")
-    return list(dict.fromkeys(expanded))
+    return list(dict.fromkeys(expanded)), extra
 
 
 def _relative(path: Path, root: Path) -> str:
