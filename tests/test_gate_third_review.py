@@ -305,6 +305,20 @@ def test_a_merge_train_judges_each_car_on_the_cars_ahead_of_it(
     assert _train_job(ci, monkeypatch, first, cars[0]).startswith("0\n")
 
 
+def _ci_clone(path: Path, home: Path, origin: Path) -> Repo:
+    """The CI runner's clone of the shared origin."""
+    ci = Repo(path, home)
+    ci.git("clone", "-q", str(origin), str(ci.path))
+    return ci
+
+
+def _squash_onto(ci: Repo, car: str, head: str, message: str, *, at: int) -> None:
+    """The train's commit as GitLab squashes the request `head` onto `car`."""
+    ci.git("checkout", "-q", "--detach", car)
+    ci.git("merge", "-q", "--squash", head)
+    ci.commit(message, at=at)
+
+
 def _train(tmp_path: Path, changes: dict[str, tuple[str, str]]) -> tuple[Repo, list[str]]:
     """A CI clone of an origin whose main holds `demo` off and an empty policy, and one
     pushed branch per request (name → (path, text), committed with the message the name
@@ -322,8 +336,7 @@ def _train(tmp_path: Path, changes: dict[str, tuple[str, str]]) -> tuple[Repo, l
         dev.write(path, text)
         cars.append(dev.commit(message or f"{name}'s change", at=now - 600))
         dev.git("push", "-q", str(origin), name)
-    ci = Repo(tmp_path / "ci", home)
-    ci.git("clone", "-q", str(origin), str(ci.path))
+    ci = _ci_clone(tmp_path / "ci", home, origin)
     ci.git("checkout", "-q", "--detach", "origin/main")
     return ci, cars
 
@@ -400,12 +413,9 @@ def _freeze_train(tmp_path: Path, shape: str) -> tuple[Repo, str]:
                     at=now - 500)
         head = dev.head()
     dev.git("push", "-q", "-f", str(origin), "step", "freeze")
-    ci = Repo(tmp_path / "ci", home)
-    ci.git("clone", "-q", str(origin), str(ci.path))
+    ci = _ci_clone(tmp_path / "ci", home, origin)
     if shape == "squashed":
-        ci.git("checkout", "-q", "--detach", "origin/freeze")
-        ci.git("merge", "-q", "--squash", head)
-        ci.commit("demo to 50 % (squashed)", at=now - 60)
+        _squash_onto(ci, "origin/freeze", head, "demo to 50 % (squashed)", at=now - 60)
     elif shape in ("stacked", "merged-car"):  # already on the car: no rebase
         ci.git("checkout", "-q", "--detach", head)
     else:  # a rebase leaves out what is upstream already, and merges
@@ -460,12 +470,9 @@ def test_a_legal_train_passes_whatever_its_shape(
     origin = dev.publish(tmp_path / "origin.git")
     dev.git("push", "-q", "-f", str(origin), "step")
     head = dev.git("rev-parse", "step").strip()
-    ci = Repo(tmp_path / "ci", home)
-    ci.git("clone", "-q", str(origin), str(ci.path))
+    ci = _ci_clone(tmp_path / "ci", home, origin)
     if shape == "squash-upstream":
-        ci.git("checkout", "-q", "--detach", "origin/main")
-        ci.git("merge", "-q", "--squash", head)
-        ci.commit("demo on staging (squashed)", at=now - 60)
+        _squash_onto(ci, "origin/main", head, "demo on staging (squashed)", at=now - 60)
     else:
         ci.git("checkout", "-q", "--detach", head)
     said = _train_job(ci, monkeypatch, ci.head(), head)

@@ -18,7 +18,7 @@ from functools import cached_property
 from validator import git
 from validator.files import ATTRIBUTES, MAX_PATH_BYTES, stem
 
-FOLDER_MODE = "040000"
+FOLDER_MODE = git.FOLDER_MODE
 WORKTREE_MODES = {"a symlink": "120000", "a folder": FOLDER_MODE}
 """The git mode a working-tree walk's irregular entry stands for (others: no mode)."""
 

@@ -292,7 +292,8 @@ def split_z(raw: bytes) -> list[str]:
 
 
 REGULAR_MODES = frozenset(("100644", "100755"))
-MODE_KINDS = {"120000": "a symlink", "160000": "a submodule (gitlink)", "040000": "a folder"}
+FOLDER_MODE = "040000"
+MODE_KINDS = {"120000": "a symlink", "160000": "a submodule (gitlink)", FOLDER_MODE: "a folder"}
 """What a path is instead of a regular file, in the words findings use."""
 MISSING_MODE = "000000"
 
@@ -373,13 +374,13 @@ def top_tree_problems(root: Path, tree_ish: str) -> list[tuple[str, str]]:
     raw = git(root, "ls-tree", "-z", tree_ish)
     problems: list[tuple[str, str]] = []
     seen: set[bytes] = set()
-    previous = b""
+    previous, folder = b"", FOLDER_MODE.encode()
     for record in raw.split(b"\0"):
         info, tab, name = record.partition(b"\t")
         if not tab:
             continue
         shown = name.decode("utf-8", "surrogateescape")
-        key = name + (b"/" if info.startswith(FOLDER_MODE_BYTES) else b"")
+        key = name + (b"/" if info.startswith(folder) else b"")
         if name in seen:
             problems.append((shown, "twice"))
         elif key < previous:
@@ -390,8 +391,6 @@ def top_tree_problems(root: Path, tree_ish: str) -> list[tuple[str, str]]:
         previous = max(previous, key)
     return problems
 
-
-FOLDER_MODE_BYTES = b"040000"
 
 
 class Change(NamedTuple):
