@@ -205,3 +205,32 @@ def test_a_build_without_history_reads_no_git_and_the_catalog_says_so(
     assert all(flag["summary"] is None for flag in config["flags"].values())
     assert "without --history" in render_catalog(MergedConfig.model_validate(config))[
         "flags/index.html"]
+
+
+def test_an_authors_controls_reach_neither_the_config_nor_the_pages(tmp_path: Path) -> None:
+    """Git keeps an escape sequence or a bidi control in an author's name; the merged config
+    (free text, FO104's rule) and the pages show U+FFFD where each stood."""
+    from gitrepo import EPOCH, Repo
+
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "staging")
+    name = "Eve\x1b]52;c;aGk=\x07 \u202eli\u2066ce\r"
+    repo.env = {**repo.env, "GIT_AUTHOR_NAME": name}
+    repo.commit("add demo", at=EPOCH)
+    assert name.rstrip("\r") in repo.git("log", "-1", "--format=%an")  # git kept them
+    config = build(repo.path)
+    [step] = config["flags"]["demo"]["summary"]["history"]
+    assert step["author"].startswith("Eve\ufffd]52;c;aGk=\ufffd \ufffdli\ufffdce")
+    page = render_catalog(MergedConfig.model_validate(config))["flags/demo.html"]
+    assert "Eve\ufffd]52" in page
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e\u2066]", page)
+
+
+def test_a_merged_config_with_a_control_in_an_author_is_refused(config: dict[str, Any]) -> None:
+    hand_made = json.loads(json.dumps(config))
+    hand_made["flags"]["demo"]["summary"]["history"][0]["author"] = "Eve\x1b[2J"
+    with pytest.raises(ValueError, match="U\\+001B ESCAPE, a control character"):
+        MergedConfig.model_validate(hand_made)
+    schema = json.loads((REPO_ROOT / SCHEMA_PATH).read_text(encoding="utf-8"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(hand_made, schema)

@@ -24,7 +24,14 @@ from validator.check import check_documents
 from validator.document import Document, KeyPath
 from validator.findings import Finding
 from validator.loader import load_document, load_or_finding
-from validator.model import BIDI_CONTROLS, INVISIBLE, Flag, invisible_character
+from validator.model import (
+    BIDI_CONTROLS,
+    FREE_TEXT_REFUSED,
+    INVISIBLE,
+    Flag,
+    free_text_shown,
+    invisible_character,
+)
 from validator.policy import DEFAULT_POLICY
 
 CliResult = tuple[int, str, str]
@@ -67,6 +74,7 @@ HIDDEN = ("\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2
           "\u2028\u2029\U000e0001\U000e0041\U0001d173")
 BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 SHOWN_IN_FREE_TEXT = "\u200b\u200c\u200d\u2060\u00ad\ufeff\U000e0041\U0001f469"
+CONTROLS = "\x00\x07\x08\x0b\x0c\r\x1b\x1f\x7f\x85\x9b\x9f"
 
 
 # Building files -------------------------------------------------------------------------------
@@ -190,6 +198,31 @@ def test_a_bidi_control_in_free_text_is_fo104(path: KeyPath, character: str) -> 
     assert _names(character) in finding.message and "reorders" in finding.message
 
 
+@pytest.mark.parametrize("character", CONTROLS, ids=_ids(CONTROLS))
+@pytest.mark.parametrize("path", FREE_TEXT, ids=lambda path: ".".join(map(str, path)))
+def test_a_control_in_free_text_is_fo104(path: KeyPath, character: str) -> None:
+    """An escape sequence a terminal runs, a carriage return that writes over the line, a
+    character a page drops: YAML takes each written as an escape ("\\e")."""
+    document = load(with_value(path, f"ab{character}cd"))
+    [finding] = check_documents([document], DEFAULT_POLICY).findings
+    assert (finding.rule, finding.line, finding.column) == (
+        "FO104", *_line_column(document.value_position(path)))
+    assert f"U+{ord(character):04X} " in finding.message and "a control character" in (
+        finding.message)
+
+
+def test_free_text_keeps_tabs_and_line_feeds() -> None:
+    assert findings(with_value(("description",), "two\tcolumns\nand lines\n")) == []
+
+
+def test_text_from_elsewhere_is_made_fit_for_free_text() -> None:
+    assert free_text_shown("Zoë \u200d\U0001f469 Ng") == "Zoë \u200d\U0001f469 Ng"
+    assert free_text_shown("a\x1b[2Jb\u202ec\td\n") == "a\ufffd[2Jb\ufffdc\td\n"
+    for code in range(0x110000):
+        shown = free_text_shown(f"x{chr(code)}y")
+        assert invisible_character(shown, free_text=True) is None, f"U+{code:04X}"
+
+
 @pytest.mark.parametrize("character", SHOWN_IN_FREE_TEXT, ids=_ids(SHOWN_IN_FREE_TEXT))
 @pytest.mark.parametrize("path", FREE_TEXT, ids=lambda path: ".".join(map(str, path)))
 def test_free_text_keeps_joiners_and_other_invisible_characters(
@@ -273,7 +306,7 @@ def test_the_ascii_shortcut_refuses_exactly_what_the_ranges_refuse() -> None:
     alone and inside text, it refuses exactly the code points of the ranges."""
     for code in range(0x80):
         for text in (chr(code), f"ab{chr(code)}cd"):
-            for free_text, ranges in ((False, INVISIBLE), (True, BIDI_CONTROLS)):
+            for free_text, ranges in ((False, INVISIBLE), (True, FREE_TEXT_REFUSED)):
                 refused = invisible_character(text, free_text=free_text) is not None
                 assert refused == (code in _code_points(ranges)), (code, free_text)
     assert invisible_character("plain ascii, nothing hidden ~") is None

@@ -112,7 +112,10 @@ _CATALOGUE = (
     _rule("FO104", "invisible-character", "A value holds invisible or direction-changing "
           "characters, or the file a line break that only YAML sees.",
           "Zero-width, bidirectional-control and other format characters make a file say "
-          "something other than what a reviewer sees; type the value without them. YAML "
+          "something other than what a reviewer sees; type the value without them. Free text "
+          "(a description, the expectations) may hold tabs, line feeds and zero-width joiners, "
+          "but no bidirectional control and no other control character (an escape sequence "
+          "written as `\\e`, which terminals run and pages drop). YAML "
           "breaks lines at U+0085, U+2028, U+2029 and a carriage return without a line feed, "
           "review does not: remove them."),
     _rule("FO110", "name-mismatch", "The flag's name differs from its file name.",

@@ -20,6 +20,7 @@ from validator.model import (
     Handle,
     HttpsUrl,
     IsoTime,
+    Prose,
     Text,
 )
 
@@ -51,7 +52,7 @@ class Landed(_Frozen):
 
     time: IsoTime | None = Field(description="Trusted landing time; null beyond a shallow cut.")
     commit: str
-    author: str
+    author: Prose = Field(description="The commit's author, as `free_text_shown` writes it.")
     merge_request: str | None = Field(description="`group/project!N` from GitLab's merge commit.")
     before: str = Field(alias="from")
     after: str = Field(alias="to")

@@ -49,6 +49,13 @@ INVISIBLE: tuple[tuple[int, int], ...] = (
 BIDI_CONTROLS: tuple[tuple[int, int], ...] = (
     (0x061C, 0x061C), (0x200E, 0x200F), (0x202A, 0x202E), (0x2066, 0x2069),
 )
+# What free text may not hold (FO104): a bidi control, which reorders the text shown around it,
+# or a control character other than the tab and the line feed (an escape sequence a terminal
+# runs, a carriage return that writes over a line, a character a browser drops). Free text may
+# hold the other invisible characters: U+200D joins emoji.
+FREE_TEXT_REFUSED: tuple[tuple[int, int], ...] = (
+    (0x0000, 0x0008), (0x000B, 0x001F), (0x007F, 0x009F), *BIDI_CONTROLS,
+)
 # Unicode gives controls no name; these are their formal aliases.
 _CONTROL_NAMES = {0x00: "NULL", 0x09: "CHARACTER TABULATION", 0x0A: "LINE FEED",
                   0x0D: "CARRIAGE RETURN", 0x1B: "ESCAPE", 0x7F: "DELETE", 0x85: "NEXT LINE"}
@@ -76,17 +83,19 @@ def _escape(code: int) -> str:
 
 _INVISIBLE = re.compile(char_class(INVISIBLE))
 _BIDI = re.compile(char_class(BIDI_CONTROLS))
+_FREE_TEXT_REFUSED = re.compile(char_class(FREE_TEXT_REFUSED))
 _SCHEMA_INVISIBLE = char_class(INVISIBLE, bmp_only=True)
 
 
 def invisible_character(text: str, *, free_text: bool = False) -> str | None:
     """The first character of text that FO104 refuses, described, or None."""
-    if text.isascii() and (free_text or text.isprintable()):
-        # Most text: ASCII holds no bidi control, and its printable part (space to `~`) no
-        # invisible character. Two C calls instead of a regex search: ten thousand flags with
-        # their histories hold some 80,000 strings to check.
+    if text.isprintable() and (free_text or text.isascii()):
+        # Most text: printable text holds no control and no format character, so nothing
+        # free text refuses, and printable ASCII (space to `~`) nothing at all. C calls
+        # instead of a regex search: ten thousand flags with their histories hold some
+        # 80,000 strings to check.
         return None
-    found = (_BIDI if free_text else _INVISIBLE).search(text)
+    found = (_FREE_TEXT_REFUSED if free_text else _INVISIBLE).search(text)
     if found is None:
         return None
     character, code = found[0], ord(found[0])
@@ -98,6 +107,15 @@ def invisible_character(text: str, *, free_text: bool = False) -> str | None:
     if control:
         return f"U+{code:04X} {name}, a control character"
     return f"U+{code:04X} {name}, which does not show in review"
+
+
+def free_text_shown(text: str) -> str:
+    """Text from elsewhere (a git author's name) made fit for free text: each character free
+    text refuses becomes U+FFFD, so the merged config holds nothing a page or a terminal
+    would run or reorder, and the reader sees that something was there."""
+    if text.isprintable():
+        return text
+    return _FREE_TEXT_REFUSED.sub("\ufffd", text)
 
 
 def without_invisible(text: str) -> str:
@@ -119,7 +137,7 @@ def _refuse(free_text: bool) -> BeforeValidator:
 
 
 VISIBLE = _refuse(free_text=False)
-NO_BIDI = _refuse(free_text=True)
+FIT_FOR_PROSE = _refuse(free_text=True)
 
 
 def _iso_date(value: Any) -> Any:
@@ -151,12 +169,11 @@ IsoDate = Annotated[
     VISIBLE,
 ]
 HttpsUrl = Annotated[str, Strict(), _one_line(HTTPS_URL_PATTERN), VISIBLE]
-Text = Annotated[
-    str,
-    Strict(),
-    Field(min_length=1, json_schema_extra={"not": {"pattern": char_class(BIDI_CONTROLS)}}),
-    NO_BIDI,
-]
+_PROSE_SCHEMA = {"not": {"pattern": char_class(FREE_TEXT_REFUSED)}}
+Text = Annotated[str, Strict(), Field(min_length=1, json_schema_extra=_PROSE_SCHEMA),
+                 FIT_FOR_PROSE]
+Prose = Annotated[str, Strict(), Field(json_schema_extra=_PROSE_SCHEMA), FIT_FOR_PROSE]
+"""Free text that may be empty: a git author's name (`free_text_shown`)."""
 Handle = Annotated[str, Strict(), _one_line(HANDLE_PATTERN), VISIBLE]
 IsoTime = Annotated[str, _one_line(ISO_PATTERN, description=f"ISO 8601, UTC, as {ISO_FORM}.")]
 """A moment as `moments.iso` writes it: the merged config's times (its pattern says why)."""

@@ -16,12 +16,14 @@ from validator.git import log as git_log
 from validator.git.log import Commit
 from validator.history import Clock
 from validator.landings import branch_clock, name_pathspec, policy_at
+from validator.model import free_text_shown
 from validator.policy import PYPROJECT, Policy
 
 
 @dataclass(frozen=True, slots=True)
 class Details:
-    """Who made a commit and what it says (a merge commit names its merge request)."""
+    """Who made a commit (the name fit for free text: git takes escape sequences and bidi
+    controls in it) and what it says (a merge commit names its merge request)."""
 
     author: str
     message: str
@@ -133,7 +135,8 @@ def details(root: Path, shas: Iterable[str]) -> dict[str, Details]:
     fields = raw.decode("utf-8", "replace").split("\0")
     found: dict[str, Details] = {}
     for index in range(0, len(fields) - 2, 3):
-        found[fields[index].strip()] = Details(fields[index + 1], fields[index + 2].strip())
+        found[fields[index].strip()] = Details(free_text_shown(fields[index + 1]),
+                                               fields[index + 2].strip())
     return found
 
 
