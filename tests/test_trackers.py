@@ -432,6 +432,36 @@ def test_check_links_in_range_mode_asks_only_about_changed_flags(
     assert "kept" not in out and len(forge.requests) == 1
 
 
+@pytest.mark.parametrize("to", ["staging", "off"])
+def test_a_closed_or_deleted_issue_never_holds_up_a_rollback(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], to: str) -> None:
+    """FO504 says to roll back to off; the rollback, and one to staging, pass with the
+    tracker's findings as warnings. The same closed issue still refuses a step forward."""
+    project = PROJECT[forge.kind]
+    forge.add_issue(project, 1, state="closed")
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind, "demo", rollout=1, stage="beta"))
+    repo.write("flags/kept.yml", flag_text(forge.kind, "kept", rollout=1, cleanup=1))
+    home = "https://github.com" if forge.kind == "github" else "https://gitlab.com"
+    repo.write("pyproject.toml", f'[tool.flagops]\ntracker = "{home}/{project}"\n')
+    repo.commit("add", at=int(time.time()) - 86400)
+    repo.write("flags/demo.yml", flag_text(forge.kind, "demo", rollout=1, stage=to))
+    repo.write("flags/kept.yml", flag_text(forge.kind, "kept", rollout=9, cleanup=1, stage="beta")
+               .replace("User:alice", "User:bob"))
+    code, out, err = run(repo.path, "validate", "--base", "HEAD", "--check-links",
+                         "--format", "json", capsys=capsys)
+    found = {(f["path"], f["rule"], f["severity"]) for f in json.loads(out)}
+    assert ("flags/kept.yml", "FO501", "error") in found, out + err  # forward: still refused
+    assert ("flags/kept.yml", "FO503", "error") in found
+    demo = {finding for finding in found if finding[0] == "flags/demo.yml"}
+    assert demo == ({("flags/demo.yml", "FO504", "warning")} if to == "staging" else set())
+    assert code == 1
+    repo.write("flags/kept.yml", flag_text(forge.kind, "kept", rollout=1, cleanup=1))
+    code, out, err = run(repo.path, "validate", "--base", "HEAD", "--check-links",
+                         capsys=capsys)
+    assert code == 0 and (to == "off" or "not held against a rollback" in out), out + err
+
+
 # the token stays on the configured host ---------------------------------------------------
 
 class Elsewhere:

@@ -124,6 +124,19 @@ class Comparison:
     """A changed file of a name that another file defines first (so not in `after`) reaches
     someone its own base file did not: the change is no rollback."""
 
+    def steps(self) -> dict[str, Step | None]:
+        """Each flag at the head: its change by what each actor gets (None: a new flag)."""
+        return {name: None if (before := self.before.get(name)) is None else classify(
+                    RolloutState.of(before.flag), RolloutState.of(loaded.flag),
+                    self.policy.bucketing)
+                for name, loaded in self.after.items()}
+
+    def rolled_back(self) -> set[str]:
+        """The flags whose change takes the flag from someone and gives it to no one."""
+        if self.widens_a_duplicate:
+            return set()
+        return {name for name, step in self.steps().items() if step is Step.ROLLBACK}
+
     def report(self) -> Report:
         if not self.changed:
             return Report(self.findings, self.files, [f"no flag changed: {self.label}"])
@@ -656,14 +669,8 @@ def _touched(changes: list[git.Change], listing: Listing) -> _Touched:
 def _is_pure_rollback(result: Comparison) -> bool:
     """Does every changed flag only lose people (or stay as it is, or go away)? A new flag,
     even at off, is not a rollback: it may clash with what is already there."""
-    if result.widens_a_duplicate:
-        return False
-    for name, loaded in result.after.items():
-        before = result.before.get(name)
-        if before is None or classify(RolloutState.of(before.flag), RolloutState.of(
-                loaded.flag), result.policy.bucketing) in (Step.FORWARD, Step.MIXED):
-            return False
-    return True
+    return not result.widens_a_duplicate and all(
+        step in (Step.ROLLBACK, Step.NONE) for step in result.steps().values())
 
 
 @dataclass(frozen=True, slots=True)

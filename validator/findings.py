@@ -243,8 +243,8 @@ _CATALOGUE = (
           "or reopen the issue."),
     _rule("FO504", "rollout-issue-closed", "The rollout issue is closed before the rollout "
           "ended.",
-          "The flag is not at stage enabled yet: reopen the rollout issue, or roll the flag back "
-          "to off and say why in it."),
+          "The flag is not at stage enabled (nor off) yet: reopen the rollout issue, or roll "
+          "the flag back to off and say why in it."),
     _rule("FO505", "tracker-unavailable", "The tracker cannot be asked.",
           "No token, a refused token, an unreachable server, a rate limit, an answer that "
           "does not end (too large, too slow, pages without end) or a missing client "

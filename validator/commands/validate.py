@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from validator.policy import Policy
 
 
-Linked = Callable[[], tuple[list["LoadedFlag"], "Policy"]]
-"""The flags whose issues --check-links looks up, and the policy naming their trackers; read
-only when asked."""
+Linked = Callable[[], tuple[list["LoadedFlag"], "Policy", set[str]]]
+"""The flags whose issues --check-links looks up, the policy naming their trackers, and the
+flags the change rolls back (a rollback is not held up by its issue); read only when asked."""
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -62,7 +62,8 @@ def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]
         drop_line_ahead()  # what the hook's shortcut read ahead serves this run only
     changed = set(comparison.changed)
     flags = [loaded for loaded in comparison.after.values() if loaded.document.path in changed]
-    return comparison.report(), lambda: (flags, comparison.policy)
+    return comparison.report(), lambda: (flags, comparison.policy,
+                                         comparison.rolled_back())
 
 
 def _pushed_to(root: Path, environ: Mapping[str, str]) -> str | None:
@@ -96,10 +97,10 @@ def _tree_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]:
     judged = check_tree(root, policy, args.paths, cache=cache) \
         if args.paths or args.check_links else judge_tree(root, policy, cache=cache)
 
-    def linked() -> tuple[list[LoadedFlag], Policy]:
+    def linked() -> tuple[list[LoadedFlag], Policy, set[str]]:
         checked = judged if isinstance(judged, Checked) else \
             check_tree(root, policy, [], cache=cache)
-        return _parsed(root, checked, policy_now(policy)), policy_now(policy)
+        return _parsed(root, checked, policy_now(policy)), policy_now(policy), set()
 
     return report_of(judged, root), linked
 
@@ -115,14 +116,15 @@ def _parsed(root: Path, checked: Checked, policy: Policy) -> list[LoadedFlag]:
     return list(check_documents(documents, policy).flags.values())
 
 
-def _with_links(report: Report, flags: list[LoadedFlag], policy: Policy) -> Report:
+def _with_links(report: Report, flags: list[LoadedFlag], policy: Policy,
+                rolled_back: set[str]) -> Report:
     """The report plus what the trackers say of each flag's issues (imported only here, so
     the pre-commit path never loads a tracker's library)."""
     import os
 
     from validator.trackers.links import check_links
 
-    found = check_links(flags, policy, os.environ)
+    found = check_links(flags, policy, os.environ, rolled_back=rolled_back)
     return report._replace(findings=[*report.findings, *found])
 
 

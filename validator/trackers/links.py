@@ -7,12 +7,12 @@ FO505 warning, at the first link that needed it; its other links are skipped, ne
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from validator.check import LoadedFlag
 from validator.errors import UserError
-from validator.findings import RULES, Finding, Position
+from validator.findings import RULES, Finding, Position, Severity
 from validator.model import Stage
 from validator.policy import Policy
 from validator.trackers.base import Issue, IssueState, Tracker
@@ -46,15 +46,26 @@ class _Trackers:
 
 
 def check_links(flags: Sequence[LoadedFlag], policy: Policy, environ: Mapping[str, str], *,
-                connect: Connect = tracker) -> list[Finding]:
+                rolled_back: Collection[str] = (), connect: Connect = tracker) -> list[Finding]:
+    """Each flag's issues judged; for the flags in `rolled_back` (a change that takes the flag
+    from someone and gives it to no one), as warnings: an issue closed, deleted or out of reach
+    never holds up a rollback, in an incident least of all."""
     trackers = _Trackers(environ, connect)
     findings: list[Finding] = []
     for loaded in flags:
         for name in FIELDS:
             url = getattr(loaded.flag, name)
             if url:
-                findings += _check(loaded, name, url, policy, trackers)
+                found = _check(loaded, name, url, policy, trackers)
+                findings += [_as_rollback(finding) for finding in found] \
+                    if loaded.flag.name in rolled_back else found
     return findings
+
+
+def _as_rollback(finding: Finding) -> Finding:
+    if finding.severity is Severity.WARNING:
+        return finding
+    return finding.as_warning("not held against a rollback")
 
 
 def _check(loaded: LoadedFlag, name: str, url: str, policy: Policy,
@@ -94,7 +105,7 @@ def _judge(issue: Issue, loaded: LoadedFlag, name: str, url: str, path: str,
         rule, message = "FO502", f"{what} {url}: the token may not read it"
     elif issue.state is IssueState.CLOSED and what == "cleanup issue":
         rule, message = "FO503", f"cleanup issue {url} is closed, but {flag.name} still exists"
-    elif issue.state is IssueState.CLOSED and flag.stage is not Stage.ENABLED:
+    elif issue.state is IssueState.CLOSED and flag.stage not in (Stage.ENABLED, Stage.OFF):
         rule, message = "FO504", (f"rollout issue {url} is closed, but {flag.name} is at "
                                   f"{flag.stage}, not fully rolled out")
     if rule is None:
