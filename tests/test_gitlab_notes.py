@@ -125,3 +125,32 @@ def test_plan_comment_outside_a_merge_request_pipeline_says_what_is_missing(
     assert done.returncode == 1
     assert "--comment needs a merge request pipeline (GitLab CI: CI_API_V4_URL, CI_PROJECT_ID, " \
         "CI_MERGE_REQUEST_IID" in done.stderr
+
+
+@pytest.mark.parametrize("tracker", ["down", "refusing the token"])
+def test_a_note_the_tracker_does_not_take_never_changes_the_gates_verdict(
+        gitlab: tuple[FakeGitLab, str], tmp_path: Path, tracker: str) -> None:
+    """`flagops ci gitlab` keeps the plan on the merge request when it can: a tracker down
+    (nothing listens) or a token refused (401) is a warning line, and the rollback passes
+    with its reports written, as it does without a token."""
+    fake, api = gitlab
+    fake.notes.clear()
+    token = "expired-token"
+    if tracker == "down":
+        api = "http://127.0.0.1:9/api/v4"
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "staging")
+    repo.commit("add", at=int(time.time()) - 86400)
+    repo.git("remote", "add", "origin", str(repo.publish(tmp_path / "origin.git")))
+    repo.git("checkout", "-q", "-b", "rollback")
+    repo.write_flag("demo", "off")
+    head = repo.commit("roll back", at=int(time.time()) - 60)
+    env = {**repo.env, **_ci(api, token), "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+           "CI_DEFAULT_BRANCH": "main", "CI_COMMIT_SHA": head, "FLAGOPS_HTTP_TIMEOUT": "3"}
+    done = subprocess.run([sys.executable, "-m", "validator", "ci", "gitlab"], cwd=repo.path,
+                          env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "flagops: warning: the plan was not kept on the merge request: GitLab" in done.stderr
+    assert token not in done.stdout + done.stderr and fake.notes == []
+    assert (repo.path / "gl-code-quality-report.json").is_file()
+    assert (repo.path / "junit.xml").is_file()

@@ -67,15 +67,26 @@ def _judge(root: Path, job: Job, out: TextIO, now: int) -> Report:
     out.write(markdown)
     atomic_write(root / PLAN_FILE, markdown, root=root)
     if job.comment:
-        from validator.trackers.review import publish_plan
-
-        print(f"flagops: {publish_plan(markdown, os.environ)}", file=sys.stderr)
+        _comment(markdown)
     _step_summary(os.environ.get("GITHUB_STEP_SUMMARY"), markdown)
     report = comparison.report()
     if job.lands_on is None:
         return report
     return report._replace(findings=[*report.findings,
                                      *_where_it_lands(root, job, report, now)])
+
+
+def _comment(markdown: str) -> None:
+    """The plan kept on the merge request, if the tracker takes it: the note is for people,
+    the verdict and the reports are the gate's, so a tracker down or a token expired is a
+    warning line and never holds up a merge request (a rollback in an incident least of all)."""
+    from validator.trackers.review import publish_plan
+
+    try:
+        said = publish_plan(markdown, os.environ)
+    except UserError as error:
+        said = f"warning: the plan was not kept on the merge request: {escape(str(error))}"
+    print(f"flagops: {said}", file=sys.stderr)
 
 
 def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Finding]:
