@@ -210,3 +210,27 @@ def test_a_hook_repository_that_is_no_url_is_a_usage_error(
     assert raised.value.code == 2
     assert "is no repository URL or path" in capsys.readouterr().err
     assert not (tmp_path / "repo").exists()
+
+
+@pytest.mark.parametrize("host", ["gitlab", "github"])
+def test_the_ci_files_install_runs_pip_not_a_pip_the_change_adds(tmp_path: Path,
+                                                                   host: str) -> None:
+    """`python -m pip` looks in the current folder first: a merge request that adds `pip/`
+    would choose its own judge. The scaffold's install line, run verbatim in such a checkout
+    (no index reachable, so the real pip fails), never runs the checkout's module."""
+    files = scaffold(host, VERSION)  # type: ignore[arg-type]
+    ci = next(text for name, text in files.items() if "ci" in name or "workflows" in name)
+    [line] = [line for line in ci.splitlines() if "pip install" in line]
+    command = line.split("- ", 1)[1].removeprefix("run: ")
+    (tmp_path / "pip").mkdir()
+    (tmp_path / "pip" / "__init__.py").write_text("")
+    (tmp_path / "pip" / "__main__.py").write_text("print('the change chose its judge')\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    done = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True,
+                          text=True, check=False, timeout=120,
+                          env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path),
+                               "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(tmp_path / "bin")})
+    assert "the change chose its judge" not in done.stdout + done.stderr
+    assert done.returncode != 0 and "flagops" in done.stderr  # pip itself: nothing to install
