@@ -21,7 +21,7 @@ from gitrepo import Repo
 
 BIN = Path(sys.executable).parent
 VERSION = version("flagops")
-INSTALL = f'python -m pip install --quiet --disable-pip-version-check "flagops=={VERSION}"'
+INSTALL = f'python -I -m pip install --quiet --disable-pip-version-check "flagops=={VERSION}"'
 INHERITED_NOT = ("CI_", "GITLAB_", "GITHUB_", "FLAGOPS_", "PRE_COMMIT")
 GITLAB_MR = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_DEFAULT_BRANCH": "main",
              "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}

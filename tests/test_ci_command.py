@@ -55,7 +55,8 @@ def test_gitlab_other_branches_are_refused() -> None:
         gitlab.job({**PUSH, "CI_COMMIT_BRANCH": "feature", "CI_COMMIT_REF_NAME": "feature"}, {})
 
 
-GH_PUSH = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF_NAME": "main", "GITHUB_SHA": SHA}
+GH_PUSH = {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main",
+           "GITHUB_SHA": SHA}
 REPOSITORY = {"repository": {"default_branch": "main"}}
 
 
@@ -77,7 +78,13 @@ def test_github_push_to_the_default_branch_reads_before_from_the_event(
 
 
 @pytest.mark.parametrize(("environ", "event"), [
-    ({**GH_PUSH, "GITHUB_REF_NAME": "feature"}, {**REPOSITORY, "before": BEFORE}),
+    ({**GH_PUSH, "GITHUB_REF": "refs/heads/feature", "GITHUB_REF_NAME": "feature"},
+     {**REPOSITORY, "before": BEFORE}),
+    # a tag named like the default branch: GITHUB_REF_NAME is `main` for it too
+    ({**GH_PUSH, "GITHUB_REF": "refs/tags/main"}, {**REPOSITORY, "before": NO_COMMIT}),
+    ({**GH_PUSH, "GITHUB_EVENT_NAME": "workflow_dispatch", "GITHUB_REF": "refs/tags/main"},
+     REPOSITORY),
+    ({key: value for key, value in GH_PUSH.items() if key != "GITHUB_REF"}, REPOSITORY),
     ({**GH_PUSH, "GITHUB_EVENT_NAME": "issue_comment"}, {}),
 ])
 def test_github_other_events_and_branches_are_refused(environ: dict[str, str],
@@ -138,11 +145,13 @@ def test_github_push_to_another_branch_is_refused(tmp_path: Path) -> None:
     team = Team(tmp_path, "--github")
     team.commit("Start", at=int(time.time()) - DAY)
     sha = team.push()
-    done = team.pipeline({**GH_PUSH, "GITHUB_REF_NAME": "feature"}, sha, host="github",
+    done = team.pipeline({**GH_PUSH, "GITHUB_REF": "refs/heads/feature",
+                          "GITHUB_REF_NAME": "feature"}, sha, host="github",
                          event={**REPOSITORY, "before": BEFORE})
     assert done.returncode == 2
-    assert done.stderr == ("flagops: error: a push event on feature, not a pull request or a "
-                           "push to main: no trusted state to judge with\n")
+    assert done.stderr == ("flagops: error: a push event on refs/heads/feature, not a pull "
+                           "request or a push to the branch main: no trusted state to judge "
+                           "with\n")
 
 
 def test_gitlab_merged_results_pipeline_judges_the_source_not_gitlabs_merge_commit() -> None:

@@ -87,7 +87,8 @@ def _github_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event_name: str
     payload = json.dumps(event).replace("HEAD_SHA", head)
     path.write_text(payload, encoding="utf-8")
     for key, value in {"GITHUB_EVENT_NAME": event_name, "GITHUB_BASE_REF": "main",
-                       "GITHUB_REF_NAME": "main", "GITHUB_SHA": ci.head(),
+                       "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main",
+                       "GITHUB_SHA": ci.head(),
                        "GITHUB_EVENT_PATH": str(path), **ci.env}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(ci.path)

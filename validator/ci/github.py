@@ -5,7 +5,8 @@ workflow run or check of one) runs on the base branch's tip: it judges the reque
 event, or is refused, never passes on the base branch's own files.
 
 Variables are GitHub's defaults: GITHUB_EVENT_NAME, GITHUB_BASE_REF (the pull request's base
-branch), GITHUB_SHA (for a pull request, the merge commit GitHub made), GITHUB_REF_NAME and
+branch), GITHUB_SHA (for a pull request, the merge commit GitHub made), GITHUB_REF (by its full
+name: a tag named like the default branch is not it) and
 GITHUB_EVENT_PATH (the event payload: `before`, `repository.default_branch`,
 `pull_request.head.sha`). Findings are also
 printed as workflow commands, which GitHub shows as annotations on the pull request's diff.
@@ -39,11 +40,12 @@ def job(environ: Mapping[str, str], event: Mapping[str, Any]) -> Job:
                              "the one checked out, and names no pull request (GitHub lists "
                              "none for a fork's): nothing to judge")
     default = _default_branch(event)
-    branch = environ.get("GITHUB_REF_NAME", "")
-    if default is None or branch != default:
-        raise NothingToJudge(f"a {name or 'unknown'} event on {branch or 'an unknown ref'}, "
-                             f"not a pull request or a push to {default or 'the default branch'}"
-                             ": no trusted state to judge with")
+    ref = environ.get("GITHUB_REF", "")  # the full name: a tag `main` is no branch `main`
+    if default is None or ref != f"refs/heads/{default}":
+        raise NothingToJudge(f"a {name or 'unknown'} event on {ref or 'an unknown ref'}, "
+                             f"not a pull request or a push to the branch "
+                             f"{default or '(the default branch)'}: no trusted state to judge "
+                             "with")
     before = event.get("before") if name == "push" else None
     if isinstance(before, str) and before and before != NO_COMMIT:
         return Job("github", head, before, merged=False, files=REPORTS, annotations=True,
