@@ -13,6 +13,7 @@ from gitrepo import Repo
 from test_transitions import loaded
 
 from validator.check import LoadedFlag
+from validator.engines.bucketing import bucketed_as_written
 from validator.plan import plan, to_json, to_markdown
 from validator.policy import DEFAULT_POLICY
 
@@ -83,8 +84,27 @@ def test_reminders_follow_the_step() -> None:
         "Say in the rollout issue why the flag was rolled back."]
     removed = one(loaded("off"), None)
     assert removed.kind == "removed"
-    assert removed.chatops == ["/chatops run feature delete demo --staging",
-                               "/chatops run feature delete demo"]
+    # stored off, never deleted: GitLab answers a deleted feature from its code's definition
+    assert removed.chatops == ["/chatops run feature set demo false --staging",
+                               "/chatops run feature set demo false"]
+    released = one(loaded("enabled", default_enabled=True), None)
+    assert released.chatops == ["/chatops run feature delete demo --staging",
+                                "/chatops run feature delete demo"]
+
+
+def test_chatops_never_names_an_actor_by_a_number_it_would_take_for_a_path() -> None:
+    """`--namespace=2` gives the flag to whoever has the path 2; GitLab buckets no actor as
+    `Namespace:2`, so adding one at a percentage is a step forward, not "no change"."""
+    base = loaded("percentage", percentage=("actors", 50), **BETA)
+    head = loaded("percentage", percentage=("actors", 50),
+                  actors=[*BETA["actors"], "Namespace:2", "Repository:7"])
+    found = one(base, head)
+    assert "--namespace=<path-of-Namespace:2>" in " ".join(found.chatops)
+    assert "--repository=<path-of-Repository:7>" in " ".join(found.chatops)
+    assert not any("--namespace=2 " in line for line in found.chatops)
+    assert found.kind == "forward"
+    assert not bucketed_as_written("Namespace:2", "flipper")
+    assert bucketed_as_written("Group:2", "flipper")
 
 
 def test_markdown_and_json_carry_the_same_plan() -> None:

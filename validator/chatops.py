@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from validator.digits import decimal_text
+from validator.digits import decimal_text, whole_number
 from validator.engines.bucketing import bucketed_as_written
 from validator.gates import Gates, stage_gates
 from validator.model import Environment
@@ -25,9 +25,15 @@ def is_open(found: Gates) -> bool:
 
 
 def commands(name: str, old: RolloutState | None, new: RolloutState | None) -> list[str]:
-    """The commands that take the flag from `old` to `new`, staging first."""
-    if new is None:
+    """The commands that take the flag from `old` to `new`, staging first. A flag removed
+    while closed is set false, not deleted: GitLab answers a feature it does not store from
+    its code's definition, whose `default_enabled` may still be true (`sync gitlab` stores
+    such a flag off too). A released flag's removal deletes it: its code is gone, and a
+    stored false would turn off whatever still read it."""
+    if new is None and old is not None and old.default_enabled:
         return [f"{_PREFIX} delete {name} --staging", f"{_PREFIX} delete {name}"]
+    if new is None:  # stored off even where it was off: GitLab may not store it at all
+        return [f"{_PREFIX} set {name} false --staging", f"{_PREFIX} set {name} false"]
     staging = _environment(name, gates(old, Environment.STAGING), gates(new, Environment.STAGING))
     production = _environment(name, gates(old, Environment.PRODUCTION),
                               gates(new, Environment.PRODUCTION))
@@ -76,10 +82,12 @@ def _actor_option(actor: str) -> str:
         return f"--actor={actor}"
     if "," in identifier:
         return f"{option}=<not-one-GitLab-{kind.lower()}:{identifier}>"
-    if kind in _BY_NAME and bucketed_as_written(actor, "flipper"):
-        return f"{option}=<{_BY_NAME[kind]}-of-{actor}>"
+    if bucketed_as_written(actor, "flipper") or whole_number(identifier) is not None:
+        return f"{option}=<{_BY_NAME.get(kind, 'path')}-of-{actor}>"
     return f"{option}={identifier}"
 
 
 _BY_NAME = {"User": "username", "Project": "path", "Group": "path"}
-"""How ChatOps finds the actors a flag file may name by GitLab's numeric id."""
+"""How ChatOps finds the actors a flag file may name by GitLab's numeric id; every other kind
+(`--namespace`, `--repository`) by path. A number is never passed as a name: `--namespace=2`
+gives the flag to whoever has the path `2`."""

@@ -36,12 +36,19 @@ def bucketed_as_written(actor: str, bucketing: Bucketing) -> bool:
     actor written as a path (Project:gitlab-org/gitlab) lands in a bucket unknown here, and so
     does `User:042`: the Flipper id is `User:42`, whose text buckets elsewhere. No GitLab id
     has more than 18 digits (`whole_number`): `User:` and 5,000 nines is no Flipper id, and
-    int() refuses text that long (an internal error in validate, promote and rollback)."""
+    int() refuses text that long (an internal error in validate, promote and rollback). Only
+    the kinds GitLab gives Flipper ids of that shape count (`FeatureGate`: the class name and
+    the id): a namespace's id is `Group:<id>` or `Namespaces::UserNamespace:<id>`, never
+    `Namespace:<id>`, so `Namespace:2` is bucketed as no one knows here."""
     if bucketing == "flagd":
         return True
-    number = actor.partition(":")[2]
+    kind, _, number = actor.partition(":")
     value = whole_number(number)
-    return value is not None and str(value) == number
+    return kind in FLIPPER_ID_KINDS and value is not None and str(value) == number
+
+
+FLIPPER_ID_KINDS = frozenset({"User", "Project", "Group"})
+"""The actor kinds whose GitLab Flipper id is `Kind:<numeric id>`, as a flag file writes it."""
 
 
 def in_share(flag_name: str, actor: str, percentage: float,
