@@ -106,6 +106,26 @@ def test_a_rebuilt_config_is_picked_up_without_a_restart(client: Any) -> None:
     assert _details(reader, "released", "User:1").error_code == ErrorCode.FLAG_NOT_FOUND
 
 
+def test_a_config_written_in_place_with_its_size_and_mtime_kept_is_picked_up(
+        client: Any) -> None:
+    """`cp -p` (or `rsync -t`) of a build of the same size over the deployed one keeps the
+    inode, the size and, set back, the mtime: only the change time tells them apart."""
+    reader, path = client
+    outside = _actor(inside=False)
+    assert _details(reader, FLAG, outside).value is False
+    before = path.stat()
+    wider = path.read_bytes().replace(b'"percentage_of_actors": 10.0',
+                                      b'"percentage_of_actors": 99.0')
+    assert len(wider) == before.st_size and wider != path.read_bytes()
+    with open(path, "r+b") as stream:  # in place: the inode stays
+        stream.write(wider)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino, before.st_size, before.st_mtime_ns)
+    assert _details(reader, FLAG, outside).value is True
+
+
 def test_flagops_eval_uses_the_policys_bucketing(tmp_path: Path, run_cli: Any) -> None:
     (tmp_path / "flags").mkdir()
     config = MergedConfig(schema_ref="", environment=PRODUCTION,

@@ -66,7 +66,7 @@ class FlagopsProvider(AbstractProvider):
         self._path = Path(config_path)
         self._bucketing: Bucketing = bucketing
         self._lock = threading.Lock()
-        self._identity: tuple[int, int, int] | None = None
+        self._identity: tuple[int, ...] | None = None
         self._config: MergedConfig | None = None
 
     def get_metadata(self) -> Metadata:
@@ -83,7 +83,10 @@ class FlagopsProvider(AbstractProvider):
             status = os.stat(self._path)
         except OSError:  # read_config says what is wrong, in one line
             return read_config(self._path, str(self._path))
-        identity = (status.st_ino, status.st_size, status.st_mtime_ns)
+        # ctime too: a write in place keeps the inode, and `cp -p` or `rsync -t` sets the size
+        # and the mtime back to the old ones (two builds of the same size, one fixed mtime)
+        identity = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
+                    status.st_ctime_ns)
         with self._lock:
             if self._config is None or identity != self._identity:
                 self._config = read_config(self._path, str(self._path))
