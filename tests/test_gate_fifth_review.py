@@ -460,3 +460,27 @@ def test_a_live_flag_renamed_to_a_suffix_nobody_reads_is_a_deletion(repo: Repo) 
     repo.commit("renamed", at=NOW - 60)
     code, found, text = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
     assert code == 1 and {"FO008:error", "FO208:error"} <= set(found), text
+
+
+def test_a_merge_beyond_a_shallow_cut_says_to_fetch_the_history(
+        repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    """Cut at depth 1, the request and its target share no commit: the line says so and what
+    to do, not that git is too old."""
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - 10 * DAY)
+    repo.git("checkout", "-q", "-b", "request")
+    repo.write_flag("demo", "percentage", **_percent(10))
+    repo.commit("demo at 10%", at=NOW - 60)
+    repo.git("checkout", "-q", "main")
+    repo.write("README.md", "main moved on\n")
+    repo.commit("notes", at=NOW - 30)
+    clone = Repo(repo.path.parent / "shallow", repo.path.parent / "home")
+    repo.git("clone", "-q", "--depth", "1", "--no-single-branch", f"file://{repo.path}",
+             str(clone.path))
+    code, _, _ = flagops(clone, "validate", "--base", "origin/main", "--head",
+                         "origin/request", "--merged")
+    error = capsys.readouterr().err
+    assert code == 1 and "share no commit in this shallow clone" in error, error
+    assert 'GIT_DEPTH: "0"' in error and "2.38" not in error
+    # the full repository judges the same merge
+    assert flagops(repo, "validate", "--base", "main", "--head", "request", "--merged")[0] == 0

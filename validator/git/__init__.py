@@ -686,9 +686,20 @@ def merge_tree(root: Path, ours: str, theirs: str) -> str | None:
         return None
     if process.returncode != 0:
         detail = process.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git merge-tree --write-tree failed (git 2.38 or newer is needed): "
-                       f"{detail[-1] if detail else process.returncode}")
+        raise GitError(_merge_failure(root, detail[-1] if detail else str(process.returncode)))
     return process.stdout.decode().splitlines()[0].strip()
+
+
+def _merge_failure(root: Path, detail: str) -> str:
+    """Why no merge could be made, in the words that say what to do: two commits with no
+    common commit in this clone are mostly a shallow clone's cut (CI fetched too little)."""
+    if "unrelated histories" not in detail:
+        return f"git merge-tree --write-tree failed (git 2.38 or newer is needed): {detail}"
+    shallow = git(root, "rev-parse", "--is-shallow-repository").strip() == b"true"
+    if shallow:
+        return ("the change and its target share no commit in this shallow clone: fetch the "
+                'whole history (GitLab CI: GIT_DEPTH: "0"; GitHub: fetch-depth: 0)')
+    return "the change and its target share no commit (unrelated histories): nothing to judge"
 
 
 class BlobReader:
