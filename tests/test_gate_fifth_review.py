@@ -484,3 +484,27 @@ def test_a_merge_beyond_a_shallow_cut_says_to_fetch_the_history(
     assert 'GIT_DEPTH: "0"' in error and "2.38" not in error
     # the full repository judges the same merge
     assert flagops(repo, "validate", "--base", "main", "--head", "request", "--merged")[0] == 0
+
+
+@pytest.mark.parametrize(("remote", "code", "severity"), [("", 1, "error"),
+                                                          ("origin", 0, "warning")])
+def test_a_hook_range_holds_the_soak_unless_it_is_a_push(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, remote: str, code: int,
+        severity: str) -> None:
+    """`pre-commit run --from-ref A --to-ref B` is how CI runs the hook: an unsoaked step is
+    refused there. At pre-push (pre-commit names the remote) the push lands later: a
+    warning, which CI enforces."""
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo at beta", at=NOW - 10 * DAY)
+    repo.write_flag("demo", "percentage", **_percent(10))
+    repo.commit("demo at 10%", at=NOW - 600)
+    repo.write_flag("demo", "percentage", **_percent(50))
+    repo.commit("demo at 50%", at=NOW - 60)
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", "HEAD~1")
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", "HEAD")
+    if remote:
+        monkeypatch.setenv("PRE_COMMIT_REMOTE_NAME", remote)
+    else:
+        monkeypatch.delenv("PRE_COMMIT_REMOTE_NAME", raising=False)
+    found = flagops(repo, "validate", "--staged")
+    assert found[:2] == (code, [f"FO204:{severity}"]), found[2]

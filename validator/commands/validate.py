@@ -55,7 +55,7 @@ def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]
 
     request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files,
                            author_date=os.environ.get("GIT_AUTHOR_DATE"),
-                           soak_as_warning=pushed is not None)
+                           soak_as_warning=pushed is not None and _at_pre_push(os.environ))
     try:
         comparison = compare(root, request, now=int(time.time()))
     finally:
@@ -64,6 +64,13 @@ def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]
     flags = [loaded for loaded in comparison.after.values() if loaded.document.path in changed]
     return comparison.report(), lambda: (flags, comparison.policy,
                                          comparison.rolled_back())
+
+
+def _at_pre_push(environ: Mapping[str, str]) -> bool:
+    """At `pre-push` (pre-commit names the remote) the range is not landing yet: its soak
+    findings are warnings, CI enforces them. `pre-commit run --from-ref --to-ref` names no
+    remote: that is how CI runs the hook, and there the soak holds."""
+    return bool(environ.get("PRE_COMMIT_REMOTE_NAME"))
 
 
 def _pushed_to(root: Path, environ: Mapping[str, str]) -> str | None:
