@@ -4,6 +4,7 @@ every one of them must be refused, and the legal change next to it must still pa
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -508,3 +509,36 @@ def test_a_hook_range_holds_the_soak_unless_it_is_a_push(
         monkeypatch.delenv("PRE_COMMIT_REMOTE_NAME", raising=False)
     found = flagops(repo, "validate", "--staged")
     assert found[:2] == (code, [f"FO204:{severity}"]), found[2]
+
+
+def test_committing_a_merge_that_stopped_on_a_conflict_is_not_charged_the_targets_steps(
+        repo: Repo) -> None:
+    """A merge of the target that stops on a conflict is committed through the commit hook
+    (a clean one runs none): HEAD → the index holds the target's own steps, staging → beta →
+    10 %, which were read as the branch's jump (FO201). Files the index holds as the merged
+    commit has them are its change; a flag resolved otherwise is still judged from HEAD."""
+    repo.write_flag("demo", "staging")
+    repo.write("README.md", "notes\n")
+    repo.commit("staging", at=NOW - 10 * DAY)
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("README.md", "feature notes\n")
+    repo.commit("feature docs", at=NOW - 9 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("beta", at=NOW - 8 * DAY)
+    repo.write_flag("demo", "percentage", **_percent(10))
+    repo.commit("10%", at=NOW - 7 * DAY)
+    repo.write("README.md", "main notes\n")
+    repo.commit("main docs", at=NOW - 6 * DAY)
+    repo.git("checkout", "-q", "feature")
+    merged = subprocess.run(["git", "merge", "-q", "main"], cwd=repo.path, env=repo.env,
+                            capture_output=True, text=True, check=False)
+    assert merged.returncode != 0  # README.md conflicts
+    repo.write("README.md", "feature notes\nmain notes\n")
+    repo.git("add", "README.md")
+    code, found, text = flagops(repo, "validate", "--staged")
+    assert (code, found) == (0, []), text
+    repo.write_flag("demo", "enabled")  # resolved by hand beyond both sides: judged
+    repo.git("add", "-A")
+    code, found, text = flagops(repo, "validate", "--staged")
+    assert code == 1 and "FO201:error" in found, text

@@ -162,6 +162,8 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     changes = git.diff_entries(root, span.base, span.head, ".",
                                staged=span.staged, untracked=(git.FLAGS_DIR, PYPROJECT,
                                                               *GATE_PATHS))
+    if span.staged and request.base is None:
+        changes, span = _merged_in(root, changes, span)
     flag_changes = [change for change in changes if git.under_flags(change.path)]
     with git.BlobReader(root) as reader:
         base_policy, unreadable = policy_or_defaults(reader, base_entry(root, span.base,
@@ -186,6 +188,33 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     result.findings += history_rewrites(root, span.base, span.commits, result.policy,
                                         request.merged)
     return result
+
+
+def _merged_in(root: Path, changes: list[git.Change], span: _Span
+               ) -> tuple[list[git.Change], _Span]:
+    """The hook committing a merge that stopped on a conflict (a clean merge runs no commit
+    hook): HEAD → the index then holds the merged branch's own changes, and a merge of the
+    target read its steps (staging → beta → 10 %) as this branch's jump, a false refusal.
+    A path the index holds exactly as the merged commit has it is that commit's change,
+    judged where it lands (its merge request, or CI on the push of this merge); every other
+    path, a conflict resolved by hand included, is judged from HEAD."""
+    theirs_commit = git.merge_head(root) if changes else None
+    if theirs_commit is None:
+        return changes, span
+    theirs = git.tree_entries(root, theirs_commit, ".")
+    ours = [change for change in changes if not _as_merged(change, theirs.get(change.path))]
+    if len(ours) == len(changes):
+        return changes, span
+    label = (f"{span.label}, less {len(changes) - len(ours)} file(s) as the merged commit "
+             f"{theirs_commit[:12]} has them (judged where it lands)")
+    return ours, _Span(span.base, span.head, span.staged, span.commits, label)
+
+
+def _as_merged(change: git.Change, theirs: git.Entry | None) -> bool:
+    if change.after is None:
+        return theirs is None
+    return theirs is not None and (theirs.mode, theirs.oid) == (change.after.mode,
+                                                                change.after.oid)
 
 
 def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: RangeRequest,

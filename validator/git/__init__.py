@@ -393,6 +393,16 @@ def top_tree_problems(root: Path, tree_ish: str) -> list[tuple[str, str]]:
 
 
 
+def merge_head(root: Path) -> str | None:
+    """The commit a merge that waits for its commit brings into HEAD (MERGE_HEAD: a merge
+    stopped on a conflict), or None. An octopus merge never stops so: one head at most."""
+    try:
+        found = git(root, "rev-parse", "-q", "--verify", "MERGE_HEAD^{commit}")
+    except GitError:
+        return None
+    return found.decode("ascii", "replace").strip() or None
+
+
 class Change(NamedTuple):
     """One path of `git diff --raw`: what it was at the base and what it is at the head."""
 
