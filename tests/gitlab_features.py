@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 from werkzeug import Request, Response
 
 PROJECTS = {"gitlab-org/gitlab": 278964, "gitlab-org/gitlab-runner": 250833}
-GROUPS = {"gitlab-org/gitlab-com": 6543, "gitlab-org": 9970}
-USERS = {"alice": 42, "bob": 43}
+GROUPS = {"gitlab-org/gitlab-com": 6543, "gitlab-org": 9970, "9970": 60}
+USERS = {"alice": 42, "bob": 43, "43": 50}
+"""GitLab's usernames and paths may be all digits: user 50 is "43", group 60 is "9970"."""
 
 
 @dataclass
@@ -102,7 +103,8 @@ def _lookup(path: str, request: Request) -> Response:
         if path.startswith(prefix):
             ref = path.removeprefix(prefix)
             by_id = {str(number): key for key, number in table.items()}
-            key = by_id.get(ref, ref)
+            # GitLab reads digits as an id only (its INTEGER_ID_REGEX), never as a path
+            key = by_id.get(ref, "") if ref.isdigit() else ref
             if key in table:
                 return _json({"id": table[key], attribute: key})
     return _json({"message": "404 Not Found"}, 404)

@@ -94,9 +94,31 @@ def test_a_live_actor_the_repository_does_not_list_is_removed(
     client.features.set(FLAG, 30, key="percentage_of_actors")
     steps = sync(client, config, apply_changes=True).steps
     assert [step.text() for step in steps] == [
-        f"{FLAG}: disable for User:bob", f"{FLAG}: set percentage_of_actors to 0%"]
+        f"{FLAG}: disable for User:{USERS['bob']} (user=bob)",
+        f"{FLAG}: set percentage_of_actors to 0%"]
     assert server.state() == {FLAG: [{"key": "boolean", "value": False},
                                      {"key": "actors", "value": ["User:42"]}]}
+
+
+@pytest.mark.parametrize(("listed", "other", "removal"), [
+    (f"User:{USERS['bob']}", f"User:{USERS['43']}", "user=43"),
+    (f"Group:{GROUPS['gitlab-org']}", f"Group:{GROUPS['9970']}", "group=9970")],
+    ids=["user", "group"])
+@pytest.mark.parametrize("with_listed", [False, True], ids=["other-only", "both"])
+def test_a_live_actor_named_by_digits_is_never_taken_for_the_listed_id(
+        server: GitLabFeatures, client: Any, listed: str, other: str, removal: str,
+        with_listed: bool) -> None:
+    # User 50's username is "43" (group 60's path "9970"): the live actors the repository does
+    # not list were named by username and merged into the repository's map, where User:43 is
+    # user 43. User 50 kept the flag and user 43 (the one listed) never got it, or lost it.
+    config = config_at(Stage.BETA, None, False, actors=(listed,))
+    server.features[FLAG] = Feature(actors={other, listed} if with_listed else {other})
+    texts = [step.text() for step in sync(client, config, apply_changes=True).steps]
+    assert texts == [f"{FLAG}: disable for {other} ({removal})"] + (
+        [] if with_listed else [f"{FLAG}: enable for {listed}"])
+    assert server.state() == {FLAG: [{"key": "boolean", "value": False},
+                                     {"key": "actors", "value": [listed]}]}
+    assert sync(client, config, apply_changes=True).steps == ()
 
 
 def test_fully_on_to_a_percentage_clears_the_boolean_first(
@@ -321,16 +343,21 @@ def test_a_features_answer_of_the_wrong_shape_is_one_line(
     assert "not GitLab's features API" in err and len(err.strip().splitlines()) == 1, err
 
 
-@pytest.mark.parametrize("digits", ["²", "9" * 5000])
-def test_a_live_actor_id_that_is_no_number_is_named_as_listed(
+@pytest.mark.parametrize("digits", ["²", "9" * 5000, "alice"])
+def test_a_live_actor_id_that_is_no_number_goes_with_every_gate(
         server: GitLabFeatures, client: Any, digits: str) -> None:
     # "²".isdigit() holds but int("²") raises, and int() refuses 5,000 digits: the answer's
-    # actor id went to int() unchecked.
+    # actor id went to int() unchecked. Sent as listed, `User:alice` (no Flipper id, set in a
+    # console) went as `user=alice` and removed alice's own gate (User:42), the listed one.
     config = config_at(Stage.BETA, None, False, actors=("User:alice",))
     sync(client, config, apply_changes=True)
     server.features[FLAG].actors.add(f"User:{digits}")
-    steps = sync(client, config, apply_changes=False).steps
-    assert [step.text() for step in steps] == [f"{FLAG}: disable for User:{digits}"]
+    steps = sync(client, config, apply_changes=True).steps
+    assert [step.text() for step in steps] == [
+        f"{FLAG}: disable for everyone (clears all gates)", f"{FLAG}: enable for User:alice"]
+    assert server.state() == {FLAG: [{"key": "boolean", "value": False},
+                                     {"key": "actors", "value": [f"User:{USERS['alice']}"]}]}
+    assert sync(client, config, apply_changes=True).steps == ()
 
 
 @pytest.mark.parametrize(("value", "shown"), [(12.34545, "12.34545"), (0.0004, "0.0004"),

@@ -75,8 +75,7 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool,
     found, unresolved = _actors_found(client, config)
     ids = {actor: flipper_id for actor, (flipper_id, _) in found.items()}
     foreign, gone = _foreign_actors(client, config, live, set(ids.values()))
-    ids |= foreign
-    steps = plan(config, live, ids, gone, unresolved)
+    steps = plan(config, live, ids, gone, unresolved, foreign)
     if not apply_changes:
         return steps
     names = {actor: api_name for actor, (_, api_name) in found.items()}
@@ -85,8 +84,9 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool,
         # Flipper cleared every other gate of a flag it opened for everyone; a GitLab that
         # kept some is read again, and what it still lists beside the boolean gate goes
         listed = _read(client, client.features.list, get_all=True)
-        again = plan(config, live_from_api(_read(client, lambda: [f.attributes for f in listed])),
-                     ids, gone, unresolved)
+        live = live_from_api(_read(client, lambda: [f.attributes for f in listed]))
+        foreign, gone = _foreign_actors(client, config, live, set(ids.values()))
+        again = plan(config, live, ids, gone, unresolved, foreign)
         apply(again.steps, _Features(client), names, progress)
         steps = Plan(steps.steps + again.steps, steps.unknown, steps.unsynced)
     return steps
@@ -122,23 +122,31 @@ def _progress_lines(progress: Progress) -> str:
 
 def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
                     known: set[str]) -> tuple[dict[str, str], frozenset[str]]:
-    """Live actors of the repository's flags that the repository does not list: named by
-    username or path, so that a step can remove them through the API; and those GitLab no
-    longer has (a deleted user's gate stays in Flipper's table), which no step can name."""
+    """Live actors of the repository's flags that the repository does not list, each by its
+    Flipper id (User:50) to the actor as the API finds it (User:43, when 43 is user 50's
+    username), so that a step can remove it through the API; and those no step can name:
+    GitLab no longer has them (a deleted user's gate stays in Flipper's table), or theirs is
+    no id. Keyed by Flipper id, never by the name: a username or path of digits is the
+    repository's name of another actor (its User:43 is user 43)."""
     found: dict[str, str] = {}
     gone: set[str] = set()
     for name in config.flags:
         for flipper_id in sorted(live[name].actors - known if name in live else ()):
             kind, _, digits = flipper_id.partition(":")
             number = whole_number(digits)
-            if number is None or kind not in ACTOR_PARAMETERS:
-                continue  # not an id GitLab gave: the step names it as listed
+            if kind not in ACTOR_PARAMETERS:
+                continue  # the plan clears every gate for it (no parameter names it)
+            if number is None:
+                # not an id GitLab gave (User:alice, set in a console): sent as listed,
+                # `user=alice` would remove user alice's own gate (User:42), the listed one
+                gone.add(flipper_id)
+                continue
             parameter = ACTOR_PARAMETERS[kind]
             item = _existing(client, _manager(client, parameter), number)
             if item is None:
                 gone.add(flipper_id)
                 continue
-            found[f"{kind}:{_text(item, _NAMED_BY[parameter])}"] = flipper_id
+            found[flipper_id] = f"{kind}:{_text(item, _NAMED_BY[parameter])}"
     return found, frozenset(gone)
 
 

@@ -53,7 +53,12 @@ class Step:
     value: bool | float = False
     key: str | None = None
     actor: str | None = None
-    """The repository's actor id (Kind:username-or-path), for set steps that target one."""
+    """The repository's actor id (Kind:username-or-path), for set steps that target one; for
+    a live actor the repository does not list, its Flipper id (User:50)."""
+    sent: str | None = None
+    """A live actor the repository does not list as the API finds it (User:50 is sent as
+    `user=43` when 43 is user 50's username): never looked up among the repository's actors,
+    whose `User:43` is user 43."""
     group: str | None = None
     """A Flipper group's name, for the step that closes it."""
 
@@ -69,6 +74,9 @@ class Step:
         verb = "enable" if self.value else "disable"
         if self.group is not None:
             return f"{self.flag}: {verb} for feature group {self.group}"
+        if self.actor and self.sent:
+            parameter, ref = actor_parameter(self.sent)
+            return f"{self.flag}: {verb} for {self.actor} ({parameter}={ref})"
         return f"{self.flag}: {verb} for {self.actor}" if self.actor else \
             f"{self.flag}: {verb} for everyone" + ("" if self.value else " (clears all gates)")
 
@@ -158,13 +166,17 @@ def _percent(name: str, key: str, value: Any) -> float:
 
 def plan(config: MergedConfig, live: Mapping[str, Live],
          flipper_ids: Mapping[str, str], gone: frozenset[str] = frozenset(),
-         unresolved: Mapping[str, str] | None = None) -> Plan:
+         unresolved: Mapping[str, str] | None = None,
+         foreign: Mapping[str, str] | None = None) -> Plan:
     """The steps that make GitLab's features equal the config's gates, every narrowing step
     first. `flipper_ids` maps each repository actor (Project:gitlab-org/gitlab) to GitLab's
     Flipper id (Project:278964); `gone` names live actors GitLab no longer has, which no step
     can name; `unresolved` names the flags with an actor `flipper_ids` lacks, with why: each
     is set without those actors, so that it is never wider than its file (a rollback to a
-    beta that lists a deleted user still closes the flag for everyone else)."""
+    beta that lists a deleted user still closes the flag for everyone else). `foreign` maps
+    the Flipper id of each live actor the repository does not list to that actor as the API
+    finds it (User:50 to User:43, when 43 is user 50's username): a map of its own, since its
+    names may be the repository's names of others (the repository's User:43 is user 43)."""
     partly = unresolved or {}
     narrowing: list[Step] = []
     widening: list[Step] = []
@@ -173,7 +185,8 @@ def plan(config: MergedConfig, live: Mapping[str, Live],
         if name in partly:
             gates = gates.model_copy(update={"actors": tuple(
                 actor for actor in gates.actors if actor in flipper_ids)})
-        narrow, widen = _flag_steps(name, gates, live.get(name), flipper_ids, gone)
+        narrow, widen = _flag_steps(name, gates, live.get(name), flipper_ids, gone,
+                                    foreign or {})
         narrowing += narrow
         widening += widen
     unknown = tuple(sorted(set(live) - set(config.flags)))
@@ -181,7 +194,8 @@ def plan(config: MergedConfig, live: Mapping[str, Live],
 
 
 def _flag_steps(name: str, gates: Gates, live: Live | None, ids: Mapping[str, str],
-                gone: frozenset[str] = frozenset()) -> tuple[list[Step], list[Step]]:
+                gone: frozenset[str] = frozenset(),
+                foreign: Mapping[str, str] | None = None) -> tuple[list[Step], list[Step]]:
     """One flag's steps that take from whom has it, and those that give."""
     wanted = _percentages(gates)
     if not (gates.boolean or gates.actors or wanted):
@@ -199,7 +213,8 @@ def _flag_steps(name: str, gates: Gates, live: Live | None, ids: Mapping[str, st
         if gates.boolean:  # open before, and to be open after: opened again, alone
             return narrow, [Step(name, True)]
     reverse = {flipper_id: actor for actor, flipper_id in ids.items()}
-    narrow += [Step(name, False, actor=reverse.get(flipper_id, flipper_id))
+    narrow += [Step(name, False, actor=reverse[flipper_id]) if flipper_id in reverse else
+               Step(name, False, actor=flipper_id, sent=(foreign or {}).get(flipper_id))
                for flipper_id in sorted(current.actors - set(by_id))]
     narrow += [Step(name, False, group=group) for group in sorted(current.groups)]
     widen = [Step(name, True, actor=by_id[flipper_id])
@@ -261,7 +276,10 @@ def apply(steps: Iterable[Step], api: FeaturesApi, names: Mapping[str, str] | No
 
 def _set(step: Step, api: FeaturesApi, names: Mapping[str, str] | None) -> None:
     params: dict[str, str] = {}
-    if step.actor is not None:
+    if step.sent is not None:  # a live actor the repository does not list: its own name
+        parameter, ref = actor_parameter(step.sent)
+        params[parameter] = ref
+    elif step.actor is not None:
         parameter, ref = actor_parameter((names or {}).get(step.actor, step.actor))
         params[parameter] = ref
     if step.group is not None:
