@@ -90,6 +90,25 @@ def test_history_text_and_unknown_flag(story: tuple[Repo, dict[str, str]],
     assert code == 1 and "no flag file named nothing_here.yml" in err
 
 
+@pytest.mark.parametrize("name", ["*", "**", "d?mo", "../demo", "team/demo", "[d]emo", "Demo"])
+def test_history_of_a_name_no_flag_can_have_is_an_error(
+        story: tuple[Repo, dict[str, str]], run_cli: Callable[..., CliResult], name: str) -> None:
+    """A name outside [a-z0-9_] went into the glob pathspec as it was: `*` matched demo's file
+    and printed nothing (or another flag's history) with exit 0. It is one error line now."""
+    repo, _ = story
+    code, out, err = run_cli("-C", str(repo.path), "history", name)
+    assert (code, out) == (1, "")
+    assert f"no flag file named {name}.yml" in err and "not a flag name" in err
+
+
+def test_no_pathspec_is_made_from_a_name_that_is_not_a_flag_name() -> None:
+    from validator.landings import name_pathspec
+
+    assert name_pathspec("demo_2") == ":(glob)flags/**/demo_2.yml"
+    for name in ("*", "../demo", "d?mo", ""):
+        with pytest.raises(ValueError):
+            name_pathspec(name)
+
 def test_literal_paths_find_what_the_name_glob_finds(tmp_path: Path) -> None:
     """The fast read (literal paths, moves followed one by one) gives the same commits and
     changes as the glob over every folder, through two moves and an out-of-order date."""

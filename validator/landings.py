@@ -7,6 +7,7 @@ say a step is legal exactly when `validate --base` lets it through.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Mapping
 from functools import partial
 from pathlib import Path
@@ -19,7 +20,7 @@ from validator.findings import RULES, START, Finding
 from validator.git import log as git_log
 from validator.history import Clock, landing_time, trusted_times
 from validator.loader import load_or_finding
-from validator.model import Flag
+from validator.model import NAME_PATTERN, Flag
 from validator.parse import parse_flag
 from validator.policy import DEFAULT_POLICY, PYPROJECT, Policy, PolicyError, policy_from_bytes
 from validator.transitions import RolloutState
@@ -29,7 +30,11 @@ HORIZON_MARGIN = 3600
 
 
 def name_pathspec(name: str) -> str:
-    """The flag's file in any folder: names are [a-z0-9_], so the glob matches nothing else."""
+    """The flag's file in any folder: names are [a-z0-9_], so the glob matches nothing else.
+    Anything else (`*`, `exa?ple`, `../x`: a name typed on a command line) would match other
+    flags' files, so it is refused here rather than globbed: callers check names first."""
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise ValueError(f"{name!r} is not a flag name: no pathspec is made from it")
     return f":(glob){git.FLAGS_DIR}/**/{name}.yml"
 
 

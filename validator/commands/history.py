@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from validator import git
+from validator.edit.new_flag import name_problem
 from validator.errors import UserError
 from validator.files import stem
 from validator.landings import name_pathspec, state_at
@@ -19,6 +20,10 @@ from validator.lifecycle.timeline import timeline
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root, name = Path(args.root), args.name
+    problem = name_problem(name)
+    if problem:  # `*`, `../x`: globbed, it would be other flags' history, printed as this one's
+        raise UserError(f"no flag file named {name}.yml in the first-parent history of "
+                        f"{args.ref}: {problem}")
     ref = git.resolve(root, args.ref)
     policy = policy_of(root, ref)
     clock = clock_of(root, ref, policy)
