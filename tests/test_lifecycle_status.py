@@ -136,6 +136,27 @@ def test_status_in_milestones_from_the_version_file(tmp_path: Path, fleet: Repo,
     assert json.loads(out)[0]["age"] == "1 of 6 milestones, end of life 14.6"
 
 
+def test_status_at_a_ref_reads_that_commits_code_and_version_file(
+        tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    """`--ref main` from a branch that deleted the code and moved VERSION on: the refs column
+    and the age were the working tree's (not referenced, overdue by 19.0), not main's."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("old_beta", flag_type="beta")  # milestone 13.12, 6 milestones
+    repo.write("app/a.rb", "Feature.enabled?(:old_beta)\n")
+    repo.write("VERSION", "14.1.0-pre\n")
+    repo.commit("main: code reads old_beta, 14.1", at=EPOCH - DAY)
+    repo.git("checkout", "-q", "-b", "cleanup")
+    repo.git("rm", "-q", "app/a.rb")
+    repo.write("VERSION", "19.0.0-pre\n")
+    repo.commit("cleanup: code gone, 19.0", at=EPOCH - 600)
+    _, out, _ = run_cli("-C", str(repo.path), "status", "--ref", "main", "--format", "json")
+    [row] = json.loads(out)
+    assert row["referenced"] is True and row["age"] == "1 of 6 milestones, end of life 14.6"
+    _, out, _ = run_cli("-C", str(repo.path), "status", "--format", "json")  # the work tree's
+    [row] = json.loads(out)
+    assert row["referenced"] is False and row["age"].endswith("end of life 14.6") \
+        and row["stale"]
+
 def test_refs_lists_places_and_names_without_files(fleet: Repo, tmp_path: Path,
                                                   run_cli: Callable[..., CliResult]) -> None:
     other = Repo.create(tmp_path / "other", tmp_path / "home")

@@ -274,8 +274,9 @@ def _status(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help="flags (default: every flag)")
     parser.add_argument("--stale", action="store_true", help="only flags past their "
                         "lifespan, their intended_to_rollout_by or max_released_days")
-    parser.add_argument("--ref", default="HEAD", help="the commit whose flags are shown; "
-                        "its first-parent line dates them")
+    parser.add_argument("--ref", help="the commit whose flags are shown; its first-parent "
+                        "line dates them, its code and version file are read (default: HEAD, "
+                        "with the working tree's code and version file)")
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="a table for people, or a JSON list")
     _cache_arguments(parser)  # the states of history's blobs, kept between runs

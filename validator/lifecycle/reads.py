@@ -144,9 +144,17 @@ VERSION_BYTES = 256
 """Enough of a version file for its version (GitLab's VERSION is one short line)."""
 
 
-def version_text(root: Path, policy: Policy) -> str | None:
-    """The start of the policy's version file (GitLab's VERSION), if it is a regular file."""
+def version_text(root: Path, policy: Policy, tree: str | None = None) -> str | None:
+    """The start of the policy's version file (GitLab's VERSION), if it is a regular file: the
+    working tree's, or the one in `tree` (a commit), as the gate reads its base's."""
     if policy.version_file is None:
         return None
+    if tree is not None:
+        entry = git.tree_entries(root, tree, policy.version_file).get(policy.version_file)
+        if entry is None or not entry.is_regular or entry.oid is None:
+            return None
+        with git.BlobReader(root) as reader:
+            raw = reader.read(entry.oid)
+        return None if raw is None else raw[:VERSION_BYTES].decode("utf-8", "replace")
     start = file_start(root / policy.version_file, VERSION_BYTES)
     return None if start is None else start.decode("utf-8", "replace")

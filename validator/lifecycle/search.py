@@ -39,6 +39,7 @@ def find(root: Path, policy: Policy, names: Sequence[str] | None,
     return [ref for ref in found if wanted is None or ref.flag in wanted]
 
 
-def referenced_names(root: Path, policy: Policy, names: Sequence[str]) -> set[str]:
-    """Which of these flags code in root references at all."""
-    return {ref.flag for ref in find(root, policy, names, names)}
+def referenced_names(root: Path, policy: Policy, names: Sequence[str], *,
+                     tree: str | None = None) -> set[str]:
+    """Which of these flags code in root's work tree (or its `tree`) references at all."""
+    return {ref.flag for ref in find(root, policy, names, names, tree=tree)}
