@@ -109,6 +109,51 @@ def test_no_pathspec_is_made_from_a_name_that_is_not_a_flag_name() -> None:
         with pytest.raises(ValueError):
             name_pathspec(name)
 
+def test_a_commit_that_leaves_the_file_unreadable_is_no_removal(
+        tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    """An unparsable file (pushed round the gate) read as no flag: history said `beta →
+    (no flag) [removed]` and, at the fix, `(no flag) → beta [new]`, though build refused that
+    tree and every actor kept beta. It changes nobody's exposure now (a row only with --all),
+    the next change is judged from the last readable state, and the catalog agrees."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "beta", actors=["User:1"])
+    added = repo.commit("demo at beta", at=EPOCH)
+    repo.write("flags/demo.yml", "name: demo\ndescription: [a typo\n")
+    broken = repo.commit("typo", at=EPOCH + HOUR)
+    repo.write_flag("demo", "percentage", actors=["User:1"], percentage=("actors", 10))
+    fixed = repo.commit("fix, and 10%", at=EPOCH + 2 * HOUR)
+    repo.write("flags/demo.yml", "stage: [\n")
+    broken_again = repo.commit("broken again", at=EPOCH + 3 * HOUR)
+    repo.write_flag("demo", "percentage", actors=["User:1"], percentage=("actors", 10))
+    repo.commit("fixed as it was", at=EPOCH + 4 * HOUR)
+    repo.git("rm", "-q", "flags/demo.yml")
+    repo.commit("unused: removed", at=EPOCH + 5 * HOUR)
+    beta, ten = "beta (1 actor)", "percentage 10% of actors"
+
+    def rows(*extra: str) -> list[tuple[str, str, str, str]]:
+        code, out, err = run_cli("-C", str(repo.path), "history", "demo", "--format", "json",
+                                 *extra)
+        assert (code, err) == (0, "")
+        return [(r["commit"], r["from"], r["to"], r["step"]) for r in json.loads(out)]
+
+    assert [row[1:] for row in rows()] == [
+        ("(no flag)", beta, "new"), (beta, ten, "forward"), (ten, "(no flag)", "removed")]
+    assert rows()[1][0] == fixed
+    every = rows("--all")
+    assert (broken, beta, "(unreadable file)", "unreadable") in every
+    assert (broken_again, ten, "(unreadable file)", "unreadable") in every
+    assert [row[3] for row in every] == ["new", "unreadable", "forward", "unreadable",
+                                         "no rollout change", "removed"]
+    assert every[0][0] == added
+    repo.write_flag("demo", "percentage", actors=["User:1"], percentage=("actors", 10))
+    repo.commit("back", at=EPOCH + 6 * HOUR)
+    code, _, _ = run_cli("-C", str(repo.path), "build", "--history")
+    catalog = json.loads((repo.path / "build/flags.json").read_text())
+    assert code == 0 and [(r["from"], r["to"], r["step"]) for r in
+                          catalog["flags"]["demo"]["summary"]["history"]] == [
+        ("(no flag)", beta, "new"), (beta, ten, "forward"), (ten, "(no flag)", "removed"),
+        ("(no flag)", ten, "new")]
+
 def test_literal_paths_find_what_the_name_glob_finds(tmp_path: Path) -> None:
     """The fast read (literal paths, moves followed one by one) gives the same commits and
     changes as the glob over every folder, through two moves and an out-of-order date."""

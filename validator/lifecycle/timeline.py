@@ -66,26 +66,43 @@ def timeline(commits: Sequence[Commit], name: str, state_of: StateOf,
     """`commits` newest first, as git lists them; rows oldest first, as people read them.
     Forward or rollback is the gate's word for each change, under the policy's bucketing."""
     events: list[Event] = []
+    last: RolloutState | None = None  # the last readable state (None: no file)
     for commit in reversed(commits):
         mine = [change for change in commit.changes if name_of(change.path) == name]
-        before = _state(mine, state_of, after=False)
-        after = _state(mine, state_of, after=True)
+        before, unreadable_before = _state(mine, state_of, after=False)
+        after, unreadable = _state(mine, state_of, after=True)
+        if unreadable_before:
+            before = last
+        if unreadable:  # no build takes a file it cannot read: every actor keeps `before`
+            after = before
+        last = after
         if before == after and not (every and _content_changed(mine)):
             continue
         info = found.get(commit.sha, Details("", ""))
         events.append(Event(clock.times.get(commit.sha), commit.sha, info.author,
-                            merge_request(info.message), describe(before), describe(after),
-                            step_word(before, after, bucketing)))
+                            merge_request(info.message), describe(before),
+                            UNREADABLE if unreadable else describe(after),
+                            "unreadable" if unreadable else step_word(before, after, bucketing)))
     return events
 
 
-def _state(changes: Sequence[Change], state_of: StateOf, *, after: bool) -> RolloutState | None:
+UNREADABLE = "(unreadable file)"
+"""What a commit left when its file is no flag (invalid YAML, a broken field): not a removal,
+as reading it as none was: `build` refuses such a tree, so nobody's exposure changed."""
+
+
+def _state(changes: Sequence[Change], state_of: StateOf, *,
+           after: bool) -> tuple[RolloutState | None, bool]:
+    """The flag's state on one side of a commit, and whether a file of it was there that
+    gave no state (unreadable), which is not the same as no file."""
+    present = False
     for change in changes:
         entry = change.after if after else change.before
         state = state_of(entry) if entry is not None else None
         if state is not None:
-            return state
-    return None
+            return state, False
+        present = present or entry is not None
+    return None, present
 
 
 def _content_changed(changes: Sequence[Change]) -> bool:
