@@ -374,6 +374,44 @@ def test_a_token_in_an_opened_issues_url_is_not_shown(
     assert TOKEN not in err
 
 
+@pytest.mark.parametrize("url", ["{home}/{item}/2?t={token}", "{home}/{item}/2#{token}",
+                                 "https://{token}@{host}/{project}/{item}/2/"])
+def test_an_opened_issues_url_is_written_from_its_parts_without_the_token(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str) -> None:
+    # The answer's URL, on the tracker's host, was printed and written into the flag file as
+    # it was: a token in its query, fragment or login went to the job log and into git.
+    host = "github.com" if forge.kind == "github" else "gitlab.com"
+    item = "issues" if forge.kind == "github" else "-/issues"
+    project = PROJECT[forge.kind]
+    url = url.format(home=f"https://{host}/{project}", host=host, project=project, item=item,
+                     token=TOKEN)
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)})
+    key = "html_url" if forge.kind == "github" else "web_url"
+    forge.faults.append(Fault(201, body={"number": 2, "iid": 2, "state": "open", key: url},
+                              method="POST"))
+    code, out, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
+    written = (root / "flags" / "demo.yml").read_text(encoding="utf-8")
+    assert code == 0 and f"opened {test_trackers.issue_url(forge.kind, 2)}\n" in out, out + err
+    assert f"rollout_issue_url: {test_trackers.issue_url(forge.kind, 2)}\n" in written
+    assert TOKEN not in out + err + written
+
+
+def test_an_opened_issue_of_another_project_on_the_host_is_refused(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    host = "github.com" if forge.kind == "github" else "gitlab.com"
+    item = "issues" if forge.kind == "github" else "-/issues"
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=None)})
+    before = (root / "flags" / "demo.yml").read_bytes()
+    key = "html_url" if forge.kind == "github" else "web_url"
+    forge.faults.append(Fault(201, body={
+        "number": 9, "iid": 9, "state": "open",
+        key: f"https://{host}/someone-else/unrelated/{item}/9"}, method="POST"))
+    code, _, err = run(root, "issue", "rollout", "demo", "--create", capsys=capsys)
+    assert code == 1 and f"which is no issue on {host} in {PROJECT[forge.kind]}" in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert (root / "flags" / "demo.yml").read_bytes() == before
+
+
 def test_a_netrc_entry_for_the_api_does_not_replace_the_token(
         forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:

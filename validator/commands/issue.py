@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from validator.edit.issue_url import write_url
 
     write_url(root, here, field, opened.url, policy)
-    url = escape(opened.url)
+    url = escape(opened.url)  # made by _open from the issue's parts, the token taken out
     said = (f"found {url}, open and of this title, opened by this token (an earlier run whose "
             "answer was lost?): opened no other" if opened.found else f"opened {url}")
     out.write(f"{said}\nwrote {field} into {escape(here.path)}\n")
@@ -57,10 +58,13 @@ def _issue(kind: str, root: Path, here: Located, policy: Policy) -> tuple[str, s
 
 def _open(policy: Policy, title: str, body: str, field: str) -> Opened:
     """Opens the issue, or finds the one an earlier run opened (`Opened.found`); its URL is
-    the server's answer, written into the flag file as it is, so it must be an issue on the
-    tracker's own host: any other (`https://elsewhere/…`, a line break and a YAML key) is
-    refused, naming the issue to find by hand. Where the answer was lost, the issue may be
-    open all the same, and the line says that a second run finds it."""
+    read from the server's answer, which must name an issue of the project it was opened in:
+    any other (`https://elsewhere/…`, another project on the host, a line break and a YAML
+    key) is refused, naming the issue to find by hand. The URL written and shown is made
+    from the issue's parts, never the server's string: a query or a fragment of it may hold
+    the token, which would go to the job log and be committed with the flag file. Where the
+    answer was lost, the issue may be open all the same, and the line says that a second run
+    finds it."""
     from validator.trackers.base import TrackerError, hidden
     from validator.trackers.choose import link, project_of, tokens, tracker
 
@@ -74,8 +78,10 @@ def _open(policy: Policy, title: str, body: str, field: str) -> Opened:
                         "again, and it takes an open issue of this title opened by this token "
                         "rather than open another") from None
     found = link(opened.url, policy)
-    if found is None or found.host != host or found.thread.kind != "issue":
+    if found is None or found.host != host or found.thread.kind != "issue" or \
+            found.thread.project.lower() != project.lower():
         said = repr(hidden(opened.url, *tokens(os.environ))[:300])
         raise UserError(f"the tracker opened the issue but answered {said} as its URL, which "
-                        f"is no issue on {host}: find it there and set {field} by hand")
-    return opened
+                        f"is no issue on {host} in {project}: find it there and set {field} "
+                        "by hand")
+    return replace(opened, url=hidden(found.web_url(), *tokens(os.environ)))

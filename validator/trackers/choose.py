@@ -38,6 +38,14 @@ class Link:
     kind: Kind
     thread: Thread
 
+    def web_url(self) -> str:
+        """The issue's URL made from its parts alone, as each tracker spells it: none of the
+        text it was read from (a query, a fragment, a login) is kept."""
+        item = "-/issues" if self.kind == "gitlab" else "issues"
+        if self.thread.kind == "merge_request":
+            item = "-/merge_requests" if self.kind == "gitlab" else "pull"
+        return f"https://{self.host}/{self.thread.project}/{item}/{self.thread.number}"
+
 
 def kind_of(host: str, policy: Policy) -> Kind | None:
     host = host.lower()
