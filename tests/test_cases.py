@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,6 +181,23 @@ def test_a_yaml_file_in_flags_is_an_error_not_silence(
                               "not read: flag files end in .yml, so this flag would be missing "
                               "from the merged config; rename it: git mv flags/team/lost.yaml "
                               "flags/team/lost.yml\n")
+
+
+def test_the_git_mv_for_a_yaml_file_quotes_its_paths_for_the_shell(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    # The file name comes with the change: `git mv flags/$(…).yaml …` ran its command when
+    # pasted into a shell.
+    name = "$(touch${IFS}mark)';x.yaml"
+    (tmp_path / "flags").mkdir()
+    (tmp_path / "flags" / name).write_text("name: lost\n")
+    code, out, _ = run_cli("-C", str(tmp_path), "validate")
+    command = out.partition("rename it: ")[2].rstrip("\n")
+    assert code == 1 and command.startswith("git mv '"), out
+    ran = subprocess.run(["bash", "-c", f"printf '%s\\n' {command.removeprefix('git mv ')}"],
+                         capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert ran.stdout.splitlines() == [f"flags/{name}", f"flags/{name[:-5]}.yml"]
+    assert not (tmp_path / "mark").exists()
 
 
 def test_whole_corpus_in_one_real_process_reports_every_file(

@@ -88,6 +88,18 @@ def test_the_ci_file_is_valid_for_its_host(tmp_path: Path, host: str, schema: st
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_the_next_steps_cd_names_the_folder_as_one_word_to_the_shell(tmp_path: Path) -> None:
+    # `cd my flags $(touch mark)` was printed as it is: pasted, it ran `touch`, then failed.
+    done = flagops(tmp_path, "init", "my flags $(touch mark)")
+    assert done.returncode == 0, done.stderr
+    cd = re.search(r"^  (cd .*?) && pre-commit install", done.stdout, re.M)
+    assert cd is not None, done.stdout
+    ran = subprocess.run(["bash", "-c", f"{cd[1]} && pwd"], capture_output=True, text=True,
+                         check=False, cwd=tmp_path)
+    assert ran.stdout == f"{tmp_path / 'my flags $(touch mark)'}\n", ran.stderr
+    assert not (tmp_path / "mark").exists()
+
+
 def test_init_overwrites_nothing_and_names_every_file_in_the_way(tmp_path: Path) -> None:
     root = tmp_path / "existing"
     (root / "flags").mkdir(parents=True)

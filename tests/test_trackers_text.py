@@ -97,6 +97,29 @@ def test_untrusted_text_cannot_break_out_of_the_issue() -> None:
     assert "\x1b" not in text and "x\\\\n## Rollback steps" in text  # one line, escaped
 
 
+def test_a_command_pasted_from_the_issue_runs_nothing_the_flag_file_wrote(
+        tmp_path: Path) -> None:
+    # An actor passes the file rules with shell syntax in it; the Beta step's command joined
+    # the actors unquoted, and pasting it into a shell ran `touch`.
+    marks = [tmp_path / f"mark{number}" for number in range(3)]
+    actors = ["Project:gitlab-org/gitlab", f"User:$(touch${{IFS}}{marks[0]})",
+              f"User:`touch${{IFS}}{marks[1]}`", f"User:a'b;touch${{IFS}}{marks[2]}"]
+    flag = sample().model_copy(update={"actors": actors})
+    text = rollout_issue(flag, DEFAULT_POLICY)
+    found = re.search(r"made with (`+) ?(.+?) ?\1 takes it to beta", text)
+    assert found is not None, text
+    stub = tmp_path / "bin" / "flagops"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n', encoding="utf-8")
+    stub.chmod(0o755)
+    ran = subprocess.run(["bash", "-c", found[2]], capture_output=True, text=True, check=False,
+                         env={"PATH": f"{stub.parent}:/usr/bin:/bin"})
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["promote", "calendly_invite_link", "--to", "beta",
+                                       "--actor", *sorted(actors)]
+    assert not any(mark.exists() for mark in marks)
+
+
 def test_the_readme_shows_the_rollout_issue_the_command_renders() -> None:
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"<!-- rollout-issue:start -->\n```markdown\n(.*?)```\n"

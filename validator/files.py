@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shlex
 import stat
 from pathlib import Path
 
@@ -244,8 +245,14 @@ def not_read(paths: list[str]) -> list[Finding]:
     word."""
     return [RULES["FO008"].at(path, START, f"{path} is not read: flag files end in .yml, so "
                               "this flag would be missing from the merged config; rename it: "
-                              f"git mv {path} {path.rpartition('.')[0]}.yml")
+                              f"{_rename(path)}")
             for path in paths if path.endswith(FLAG_LIKE[1:])]
+
+
+def _rename(path: str) -> str:
+    """The `git mv` to paste into a shell, each path quoted: a file name under flags/ comes
+    with the change (`flags/$(cmd).yaml`), and would otherwise run as a command."""
+    return shlex.join(["git", "mv", path, path.rpartition(".")[0] + ".yml"])
 
 
 def stem(path: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TextIO
@@ -64,7 +65,8 @@ def _next_steps(target: Path, written: list[str], made_repository: bool) -> str:
     lines = [f"wrote {len(written)} files to {shown}:", *[f"  {name}" for name in written]]
     if made_repository:
         lines.append(f"and made it a git repository (branch {BRANCH})")
-    lines += ["next:", f"  cd {shown} && pre-commit install && git add -A && "
+    folder = escape(shlex.quote(str(target)))  # a folder's name is one word to the shell
+    lines += ["next:", f"  cd {folder} && pre-commit install && git add -A && "
               'git commit -m "Start our flags with flagops"',
               "  then replace the placeholder owner in CODEOWNERS, push, and protect the "
               "default branch (README.md)"]

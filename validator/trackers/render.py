@@ -9,6 +9,7 @@ ChatOps command GitLab would otherwise run (`chatops.commands`, the one source o
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -109,7 +110,7 @@ def rollout_states(flag: Flag, policy: Policy) -> list[tuple[str, RolloutState]]
 def _steps(flag: Flag, policy: Policy) -> list[str]:
     lines = ["### Preparation", "",
              "- [ ] The flag file is at stage `off` on the default branch "
-             f"({code(f'flagops new {flag.name}')} wrote it).",
+             f"({_shell('flagops', 'new', flag.name)} wrote it).",
              "- [ ] The expectations above are written in the flag file.",
              "- [ ] The rollout issue's URL is the flag's `rollout_issue_url`."]
     previous = RolloutState(flag.name, Stage.OFF, frozenset(), None, False)
@@ -131,7 +132,7 @@ def _step(flag: Flag, old: RolloutState, new: RolloutState, policy: Policy) -> l
         lines.append("- [ ] Verify on staging (end-to-end tests, a manual check).")
     if new.default_enabled:
         lines.insert(0, f"- [ ] The cleanup issue exists "
-                        f"({code(f'flagops issue cleanup {flag.name} --create')}).")
+                        f"({_shell('flagops', 'issue', 'cleanup', flag.name, '--create')}).")
     chatops = commands(flag.name, old, new)
     lines += ["- ChatOps equivalent:"] + [f"  - {code(command)}" for command in chatops] \
         if chatops else ["- ChatOps equivalent: none (default_enabled is read from the file)"]
@@ -139,14 +140,27 @@ def _step(flag: Flag, old: RolloutState, new: RolloutState, policy: Policy) -> l
 
 
 def promote_command(flag: Flag, old: RolloutState, new: RolloutState) -> str:
-    base = f"flagops promote {flag.name}"
+    """The command as a person pastes it into a shell, each word quoted (`_words`)."""
+    base = ["flagops", "promote", flag.name]
     if new.default_enabled:
-        return f"{base} --default-enabled --cleanup-issue <cleanup issue URL>"
+        return f"{_words(*base, '--default-enabled', '--cleanup-issue')} <cleanup issue URL>"
     if new.stage is Stage.BETA:
-        return f"{base} --to beta --actor {' '.join(sorted(new.actors))}"
+        return _words(*base, "--to", "beta", "--actor", *sorted(new.actors))
     if new.stage is Stage.PERCENTAGE and new.percentage is not None:
-        return f"{base} --percentage {decimal_text(new.percentage.value)}"
-    return f"{base} --to {new.stage}"
+        return _words(*base, "--percentage", decimal_text(new.percentage.value))
+    return _words(*base, "--to", str(new.stage))
+
+
+def _words(*words: str) -> str:
+    """A command line whose every word is one word to a shell: the flag file's text (an actor
+    `User:$(touch${IFS}x)`) would otherwise run as a command when the line is pasted. A safe
+    word stays as it is; any other is single-quoted."""
+    return shlex.join(words)
+
+
+def _shell(*words: str) -> str:
+    """A command to paste into a shell, as a code span (`code` fences any backtick)."""
+    return code(_words(*words))
 
 
 def _where(state: RolloutState) -> str:
@@ -158,15 +172,15 @@ def _where(state: RolloutState) -> str:
 
 def _removal(flag: Flag) -> list[str]:
     return ["- [ ] The cleanup issue removes the flag's code references "
-            f"({code(f'flagops refs {flag.name}')} lists them).",
-            f"- [ ] A merge request made with {code(f'flagops remove {flag.name}')} deletes "
+            f"({_shell('flagops', 'refs', flag.name)} lists them).",
+            f"- [ ] A merge request made with {_shell('flagops', 'remove', flag.name)} deletes "
             "the flag file.", "- [ ] Close this issue."]
 
 
 def _rollback(flag: Flag) -> list[str]:
     live = RolloutState(flag.name, Stage.ENABLED, frozenset(), None, False)
     off = replace(live, stage=Stage.OFF)
-    return [f"- {code(f'flagops rollback {flag.name}')} takes the flag back to `off` "
+    return [f"- {_shell('flagops', 'rollback', flag.name)} takes the flag back to `off` "
             f"(`--to STAGE` for an earlier state); a rollback is accepted at once.",
             "- Or revert the merge request of the last step: `git revert -m 1 <merge-sha>`.",
             "- ChatOps equivalent:",
@@ -177,8 +191,8 @@ def cleanup_issue(flag: Flag, references: Sequence[str]) -> str:
     """The removal issue; `references` are `path:line:col` of the code that reads the flag."""
     state = RolloutState.of(flag)
     found = [f"- [ ] {code(place)}" for place in references] or [
-        f"- [ ] None found by {code(f'flagops refs {flag.name}')} when this issue was written; "
-        "search once more before the removal."]
+        f"- [ ] None found by {_shell('flagops', 'refs', flag.name)} when this issue was "
+        "written; search once more before the removal."]
     chatops = [f"  - {code(command)}" for command in commands(flag.name, state, None)]
     return "\n".join([
         CLEANUP_MARKER, "## Summary", "",
@@ -186,9 +200,9 @@ def cleanup_issue(flag: Flag, references: Sequence[str]) -> str:
         "it is gone the feature's code path is unconditional: it stays on for everyone.", "",
         f"- Owners: {_people(flag.owners)}", f"- Rollout issue: {_url(flag.rollout_issue_url)}",
         "", "## Remove the flag from the code", "", *found,
-        f"- [ ] {code(f'flagops refs {flag.name}')} finds nothing.", "",
+        f"- [ ] {_shell('flagops', 'refs', flag.name)} finds nothing.", "",
         "## Remove the flag file", "",
-        f"- [ ] A merge request made with {code(f'flagops remove {flag.name}')} deletes the "
+        f"- [ ] A merge request made with {_shell('flagops', 'remove', flag.name)} deletes the "
         "file (a released flag: `default_enabled: true` at `enabled`, with this issue as its "
         "`cleanup_issue_url`).", "", "## Check the deployment", "",
         "- [ ] The removal is deployed to staging and production, and the feature works for "
