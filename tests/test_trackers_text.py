@@ -97,6 +97,26 @@ def test_untrusted_text_cannot_break_out_of_the_issue() -> None:
     assert "\x1b" not in text and "x\\\\n## Rollback steps" in text  # one line, escaped
 
 
+@pytest.mark.parametrize(("written", "shown"), [
+    ("## Rollback steps: none needed", "\\## Rollback steps: none needed"),
+    ("# x", "\\# x"), ("1. fewer errors", "1\\. fewer errors"), ("2) x", "2\\) x"),
+    ("---", "\\---"), ("- x", "\\- x"), ("+ x", "\\+ x"), ("=", "\\="), ("> x", "\\> x"),
+    ("    dashboards", "&#32;   dashboards"), (" # x", "&#32;# x"),
+    ("see GH-12 and gh-3", "see GH\\-12 and gh\\-3"), ("0.5% of actors", "0.5% of actors")])
+def test_flag_text_starts_no_block_in_the_issue(written: str, shown: str) -> None:
+    # Each text is a line of its own in the issue; `## Rollback steps` was a heading there,
+    # `1. ` a list, `---` a rule, four spaces a code block, and GH-12 linked GitHub's issue 12.
+    found = sample().expectations
+    assert found is not None
+    expectations = found.model_copy(update=dict.fromkeys(("expected", "risks", "monitoring"),
+                                                         written))
+    flag = sample().model_copy(update={"description": written, "expectations": expectations})
+    lines = rollout_issue(flag, DEFAULT_POLICY).splitlines()
+    assert lines.count(shown) == 4, [line for line in lines if written.strip()[:3] in line]
+    assert re.findall(r"^#{1,6} .*Rollback steps", "\n".join(lines), re.M) == [
+        "## Rollback steps"]
+
+
 def test_a_command_pasted_from_the_issue_runs_nothing_the_flag_file_wrote(
         tmp_path: Path) -> None:
     # An actor passes the file rules with shell syntax in it; the Beta step's command joined

@@ -8,17 +8,36 @@ import re
 from validator.reports.escape import escape
 
 _MARKDOWN = re.compile(
-    r"[\\`*{}\[\]<>|~@$&^]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|[#!](?=[0-9])|%(?=[\w\"])")
+    r"[\\`*{}\[\]<>|~@$&^]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|[#!](?=[0-9])|%(?=[\w\"])"
+    r"|(?<=[Gg][Hh])-(?=[0-9])")
 """What GitLab reads as markup in text: emphasis, code, links, HTML, table cells (`|`), and
-references that notify or cross-link (`@user`, `#1`, `!1`, `%1`, `$1`, `&1`, `~label`).
-A backslash makes each one literal; `_` inside a word, `#` or `!` before anything but a digit
-and `%` before a space mean nothing, and stay as they are."""
+references that notify or cross-link (`@user`, `#1`, `!1`, `%1`, `$1`, `&1`, `~label`, and
+GitHub's `GH-1`). A backslash makes each one literal; `_` inside a word, `#` or `!` before
+anything but a digit and `%` before a space mean nothing, and stay as they are."""
+
+_BLOCK = re.compile(r"[#+=-]|[0-9]+(?=[.)]( |$))")
+"""What starts a block at a line's start (and at a list item's, after `- `) that `_MARKDOWN`
+leaves as it is: a heading (`#`), a list item (`-`, `+`, `1.`, `1)`), a rule (`---`), a
+setext underline (`===`, `---`). `*`, `>`, `|`, `<`, `` ` ``, `~` and `_` are escaped
+anywhere already."""
 
 
 def markdown_text(text: str) -> str:
     """Untrusted text as literal Markdown: one line (`escape`), every metacharacter escaped,
-    so it is safe in a paragraph, a list item and a table cell alike."""
-    return _MARKDOWN.sub(lambda found: "\\" + found[0], escape(text))
+    so it is safe in a paragraph, a list item and a table cell alike. Nor does it start a
+    block where it starts a line: `## Rollback steps` in a flag file would be a heading of
+    the issue, `1. ` a list, four spaces a code block. A leading space is `&#32;`, so that
+    the line starts with no space; a leading `#`, `-`, `+`, `=` gets a backslash, and so
+    does the `.` or `)` after leading digits."""
+    shown = _MARKDOWN.sub(lambda found: "\\" + found[0], escape(text))
+    if shown.startswith(" "):
+        return "&#32;" + shown[1:]
+    start = _BLOCK.match(shown)
+    if start is None:
+        return shown
+    if start[0][0].isdigit():
+        return f"{start[0]}\\{shown[start.end():]}"
+    return "\\" + shown
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{1,31}:")
