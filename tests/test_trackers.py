@@ -159,7 +159,7 @@ def test_429_then_success(forge: Forge, tmp_path: Path,
     forge.faults.append(Fault(429, {"Retry-After": "0"}))
     forge.faults.append(Fault(503))
     forge.add_issue(PROJECT[forge.kind], 1, state="closed")
-    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1, stage="beta")})
     code, out, _ = run(root, "validate", "--check-links", capsys=capsys)
     assert "FO504" in out and "FO505" not in out and code == 1
     assert len(forge.requests) == 3

@@ -171,7 +171,7 @@ def test_a_retried_answer_is_not_read_to_its_end(
     # (drain_conn): an endless one, or one trickled, held the retry for as long as it ran.
     forge.add_issue(PROJECT[forge.kind], 1, state="closed")
     forge.faults.append(Fault(503, body=Raw([b" "] * 40, pause=0.1)))  # type: ignore[arg-type]
-    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1, stage="beta")})
     started = time.monotonic()
     code, out, err = run(root, "validate", "--check-links", capsys=capsys)
     assert "FO504" in out and "FO505" not in out and code == 1, out + err
@@ -423,7 +423,7 @@ def test_a_netrc_entry_for_the_api_does_not_replace_the_token(
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
     forge.add_issue(PROJECT[forge.kind], 1, state="closed")
-    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1, stage="beta")})
     code, out, err = run(root, "validate", "--check-links", capsys=capsys)
     assert "FO504" in out and "FO505" not in out and code == 1, out + err
 
