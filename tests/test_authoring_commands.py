@@ -109,6 +109,26 @@ def test_a_step_goes_from_what_the_file_gives_not_from_its_label() -> None:
         rollback(nobody_listed, RollbackRequest(to=Stage.BETA), DEFAULT_POLICY)
 
 
+def test_removing_an_actor_the_percentage_buckets_in_is_refused_with_what_takes_it() -> None:
+    """Taken off the list at 50 %, an actor whose bucket is in the 50 % keeps the flag: the
+    edit said "rolled back" and took it from nobody. An actor outside the share loses it."""
+    from validator.engines.bucketing import in_share
+
+    inside = next(f"User:{n}" for n in range(1000) if in_share(NAME, f"User:{n}", 50.0))
+    outside = next(f"User:{n}" for n in range(1000) if not in_share(NAME, f"User:{n}", 50.0))
+    flag = _flag("percentage", actors=[*BETA, inside, outside],
+                 percentage={"of": "actors", "value": 50})
+    with pytest.raises(StepError, match=f"{inside} would keep the flag .*--to beta"):
+        rollback(flag, RollbackRequest(remove_actors=(inside,)), DEFAULT_POLICY)
+    with pytest.raises(StepError, match=f"{inside} would keep the flag"):
+        rollback(flag, RollbackRequest(remove_actors=(inside, outside)), DEFAULT_POLICY)
+    assert outside not in rollback(flag, RollbackRequest(remove_actors=(outside,)),
+                                   DEFAULT_POLICY).actors
+    lowered = rollback(flag, RollbackRequest(to=Stage.BETA, remove_actors=(inside,)),
+                       DEFAULT_POLICY)
+    assert (lowered.stage, inside in lowered.actors) == (Stage.BETA, False)
+
+
 def test_the_soak_wait_is_said_in_minutes_and_as_a_clock_time() -> None:
     before = RolloutState(NAME, Stage.PERCENTAGE, frozenset(BETA),
                           Percentage(of="actors", value=10), False)

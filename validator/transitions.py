@@ -136,6 +136,12 @@ def reaches_more(name: str, old: Gates, new: Gates, bucketing: Bucketing) -> boo
     return any(not _reached(name, old, actor, bucketing) for actor in new.actors)
 
 
+def keeps_in_production(state: RolloutState, actor: str, bucketing: Bucketing) -> bool:
+    """Does this actor certainly have the flag in production in `state` (listed, or bucketed
+    into its percentage)?"""
+    return _reached(state.name, state.gates(Environment.PRODUCTION), actor, bucketing)
+
+
 def _reached(name: str, gates: Gates, actor: str, bucketing: Bucketing) -> bool:
     """Does this actor certainly have the flag (listed, or in the percentage's buckets)? Only
     where the engine buckets the actor as written can its bucket be known; otherwise listing

@@ -16,7 +16,7 @@ from typing import Any
 from validator.errors import UserError
 from validator.model import STAGE_ORDER, Flag, Percentage, Stage
 from validator.policy import Policy
-from validator.transitions import RolloutState, Step, classify
+from validator.transitions import RolloutState, Step, classify, keeps_in_production
 
 
 class StepError(UserError):
@@ -164,12 +164,28 @@ def rollback(flag: Flag, request: RollbackRequest, policy: Policy) -> Target:
                          _lower(name, current, request.percentage, policy))
     if target == Target.of(flag):  # a file that gives less than it says is still written
         raise StepError(f"{name} is {current.state(name).describe()}; nothing to roll back")
+    _removed_actors_lose_it(name, target, request, policy)
     if classify(current.state(name), target.state(name),
                 policy.bucketing) in (Step.FORWARD, Step.MIXED):
         raise StepError(f"{name}: {current.state(name).describe()} → "
                         f"{target.state(name).describe()} is not a rollback (nobody loses "
                         "the flag)")
     return target
+
+
+def _removed_actors_lose_it(name: str, target: Target, request: RollbackRequest,
+                            policy: Policy) -> None:
+    """An actor taken off the list while the percentage buckets it in keeps the flag: the
+    edit would say it was rolled back and take it from nobody. Refused with what does take
+    it (an actor whose bucket is not known here may lose it, and may be removed)."""
+    state = target.state(name)
+    kept = [actor for actor in request.remove_actors
+            if keeps_in_production(state, actor, policy.bucketing)]
+    if kept and target.percentage is not None:
+        raise StepError(f"{name}: {', '.join(kept)} would keep the flag through "
+                        f"{state.describe()} (the percentage buckets it in); to take it "
+                        f"away, lower the percentage (flagops rollback {name} --percentage N "
+                        f"--remove-actor …) or go back to beta (--to beta)")
 
 
 def _beta_needs_actors(name: str, stage: Stage, kept: tuple[str, ...],
