@@ -173,3 +173,19 @@ def test_a_pyproject_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> No
     (tmp_path / "elsewhere.toml").write_text("[tool.flagops]\n", encoding="utf-8")
     (tmp_path / "pyproject.toml").symlink_to(tmp_path / "elsewhere.toml")
     assert "not a regular file" in _error_text(tmp_path).message
+
+
+@pytest.mark.parametrize(("start", "end", "key"), [
+    ('"2020-01-01T00:00:00Z"', '"9999-12-31T23:00:00-12:00"', "end"),
+    ("9999-12-31T23:00:00-12:00", "9999-12-31T23:30:00-12:00", "start"),
+    ('"0001-01-01T00:00:00+14:00"', '"2020-01-01T00:00:00Z"', "start"),
+])
+def test_a_freeze_window_beyond_the_years_of_utc_is_refused(tmp_path: Path, start: str,
+                                                            end: str, key: str) -> None:
+    """The gate prints a window's end in UTC: an offset that carries it past year 9999 (or
+    before year 1) crashed every forward step checked in the window (OverflowError)."""
+    error = _error(tmp_path, f'[[tool.flagops.freeze]]\nstart = {start}\nend = {end}\n'
+                   'reason = "until further notice"\n')
+    assert error.finding.rule == "FO301"
+    assert f"freeze.0.{key}" in error.finding.message
+    assert "between years 1 and 9999 in UTC" in error.finding.message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -60,6 +61,18 @@ class FreezeWindow(BaseModel):
         default=(Environment.STAGING, Environment.PRODUCTION),
         description="Where the freeze applies; a step that widens the flag only elsewhere "
         "passes.")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_utc_range(cls, moment: datetime) -> datetime:
+        """The gate compares and prints a window in UTC: a moment whose offset carries it past
+        year 9999 or before year 1 there (`9999-12-31T23:00:00-12:00`) would crash every
+        forward step checked in the window, so the policy that names it is refused."""
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("must lie between years 1 and 9999 in UTC") from None
+        return moment
 
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> FreezeWindow:
