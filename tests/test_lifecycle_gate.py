@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from gitrepo import EPOCH, Repo, flag_yaml
 
 from validator.compare import RangeRequest, compare
@@ -33,6 +34,35 @@ def _repo(tmp_path: Path, policy: str = "", **first: object) -> Repo:
     repo.write_flag("demo", **first)  # type: ignore[arg-type]
     repo.commit("add demo", at=EPOCH - 30 * DAY)
     return repo
+
+
+@pytest.mark.parametrize(("milestone", "says"), [
+    ("99.0", "milestone 99.0 is later than the current milestone 17.10"),
+    ("17.11", "milestone 17.11 is later than the current milestone 17.10"),
+    ("17.99", "milestone 17.99 is later than the current milestone 17.10"),
+    ("13.9999", "this one has lived 46 of 6 milestones, end of life 14.6"),
+])
+def test_a_milestone_later_than_the_current_one_is_judged(tmp_path: Path, milestone: str,
+                                                          says: str) -> None:
+    """A flag's lifespan counts from its milestone: a new flag that said '99.0' (or '17.99',
+    or '13.9999', read as 846.3) never went stale, past stale_severity = "error". A milestone
+    after the current one is FO402, a minor past 12 counts as its major's last, and the flag
+    that says so stays judged when it steps forward later; setting the current one passes."""
+    policy = '[tool.flagops]\nstale_severity = "error"\ncurrent_milestone = "17.10"\n'
+    repo = _repo(tmp_path, policy, flag_type="beta")
+    future = flag_yaml("new", flag_type="beta").replace("'13.12'", f"'{milestone}'")
+    repo.write("flags/new.yml", future)
+    repo.commit("a new flag", at=EPOCH - 60)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, str(f.severity)) for f in found] == [("FO402", "error")]
+    assert says in found[0].message
+    repo.write("flags/new.yml", future.replace("stage: off", "stage: staging"))
+    repo.commit("staging", at=EPOCH)
+    assert _rules(repo, EPOCH + DAY) == ["FO402:error"]
+    repo.write("flags/new.yml", future.replace("stage: off", "stage: staging")
+               .replace(f"'{milestone}'", "'17.10'"))
+    repo.commit("the true milestone", at=EPOCH + 60)  # 13.9999 was overdue at the base
+    assert _rules(repo, EPOCH + DAY) == ([] if "later" in says else ["FO402:error"])
 
 
 def test_a_freeze_blocks_a_step_and_lets_the_rollback_through(tmp_path: Path) -> None:

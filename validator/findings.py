@@ -212,8 +212,9 @@ _CATALOGUE = (
     _rule("FO402", "stale-flag", "The flag has outlived its type's maximum lifespan.",
           "Counted in milestones from the flag's milestone as GitLab's triage reports count "
           "them (or in months since its file was added): enable it by default and remove it, "
-          "turn it into a setting, or remove its code. The policy's stale_severity may make "
-          "it an error.", warning=True),
+          "turn it into a setting, or remove its code. A milestone later than the current "
+          "one is reported too (the flag would not age until then): set the milestone it was "
+          "added in. The policy's stale_severity may make it an error.", warning=True),
     _rule("FO403", "rollout-date-passed", "The flag's intended_to_rollout_by has passed.",
           "Finish the rollout, or set a new date with the reason in the rollout issue.",
           warning=True),

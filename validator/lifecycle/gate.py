@@ -24,7 +24,14 @@ from validator.findings import RULES, START, Finding, Severity
 from validator.git import log as git_log
 from validator.landings import branch_clock, landing_times
 from validator.lifecycle.freeze import blocking
-from validator.lifecycle.lifespan import age, current_milestone, released_key, rollout_overdue
+from validator.lifecycle.lifespan import (
+    age,
+    current_milestone,
+    milestone_ahead,
+    milestone_text,
+    released_key,
+    rollout_overdue,
+)
 from validator.lifecycle.reads import VERSION_BYTES
 from validator.policy import Policy
 from validator.transitions import RolloutState, Step, classify
@@ -144,7 +151,9 @@ def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
     it forward, past `stale_severity = "error"`, as a type change buys no `may_skip` either.
     A correction of either applies from the next change on (or passes with an override).
     So does a new intended_to_rollout_by for a forward step (FO403): moving a passed date
-    in the change that steps forward silenced it; a change that only moves it passes."""
+    in the change that steps forward silenced it; a change that only moves it passes.
+    A milestone later than the current one (a new flag's `99.0`) is FO402 too: the flag
+    would not age until then."""
     flag, name = loaded.flag, loaded.flag.name
     found: list[Finding] = []
     lived = age(flag, policy, current, added_at, now)
@@ -159,6 +168,12 @@ def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
                          f"{at_base.text()} (by its milestone {was.flag.milestone} and type at "
                          "the base: this change's edit of them counts from the next change on)",
                          name))
+    elif current is not None and lived is not None and lived.limit is not None \
+            and milestone_ahead(flag, current):
+        found.append(_at("FO402", loaded, "milestone", f"{name}: milestone {flag.milestone} is "
+                         f"later than the current milestone {milestone_text(current)}: a flag's "
+                         "lifespan counts from its milestone, so it would not age until then; "
+                         "set the milestone it was added in", name))
     if rollout_overdue(flag, now):
         found.append(_at("FO403", loaded, "intended_to_rollout_by", f"{name}: "
                          f"intended_to_rollout_by {flag.intended_to_rollout_by} has passed",

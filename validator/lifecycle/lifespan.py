@@ -27,9 +27,13 @@ repository's, and int() refuses more than 4,300 digits."""
 
 def milestone_index(text: str) -> int | None:
     """`17.10` or GitLab's VERSION text `17.10.0-pre` as a count of milestones; None for a
-    text that does not start with one."""
+    text that does not start with one. A major has minors 0 to 12 at most (13.12 was GitLab's
+    last 13): a larger minor counts as its major's last, so `13.9999` is no later than 14.0
+    (added as it was read, it counted as 846.3 and the flag never went stale)."""
     found = _VERSION.match(text)
-    return int(found[1]) * MILESTONES_A_MAJOR + int(found[2]) if found else None
+    if not found:
+        return None
+    return int(found[1]) * MILESTONES_A_MAJOR + min(int(found[2]), MILESTONES_A_MAJOR)
 
 
 def leading_milestone(text: str) -> str | None:
@@ -76,6 +80,13 @@ def age(flag: Flag, policy: Policy, current: int | None, added_at: int | None,
     if added_at is None:
         return None
     return Age(max(now - added_at, 0) // _SECONDS_A_MONTH, limit, "months")
+
+
+def milestone_ahead(flag: Flag, current: int | None) -> bool:
+    """Is the flag's milestone later than the current one? Its lifespan counts from its
+    milestone, so one not reached yet (`99.0`) keeps it young for as long as it says."""
+    start = milestone_index(flag.milestone)
+    return current is not None and start is not None and start > current
 
 
 def rollout_overdue(flag: Flag, now: int) -> bool:
