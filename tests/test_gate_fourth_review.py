@@ -217,6 +217,53 @@ def test_a_move_in_the_change_that_steps_a_stale_flag_restarts_no_count(repo: Re
     assert flagops(repo, "validate", "--base", "HEAD~2", "--head", "HEAD")[:2] == (0, [])
 
 
+@pytest.mark.parametrize("edit", [{"milestone": "'17.10'"}, {"type": "worker"}],
+                         ids=["milestone", "type"])
+def test_a_rollback_that_edits_the_milestone_or_type_makes_no_stale_flag_young(
+        repo: Repo, edit: dict[str, str]) -> None:
+    """A rollback is never judged, so the edit it carried was never judged either: a stale
+    flag rolled back 50% → 10% with `milestone: '17.10'` (or `type: worker`) in the same
+    change passed, as it must, and its next forward step then saw a young flag. The rollback
+    still passes; the version before it (and the oldest milestone) judges what follows."""
+    repo.write("pyproject.toml", '[tool.flagops]\nstale_severity = "error"\n'
+               'current_milestone = "17.10"\n')
+    half = {"percentage": ("actors", 50), **BETA}
+    repo.write_flag("demo", "percentage", **half)
+    repo.commit("demo at 50%", at=NOW - 10 * DAY)
+    text = flag_yaml("demo", "percentage", percentage=("actors", 10), **BETA)
+    for key, value in edit.items():
+        text = "\n".join(f"{key}: {value}" if line.startswith(f"{key}: ") else line
+                         for line in text.splitlines()) + "\n"
+    repo.write("flags/demo.yml", text)
+    repo.commit("back to 10%, and young again", at=NOW - 3600)
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])
+    repo.write("flags/demo.yml", text.replace("value: 10", "value: 50"))
+    repo.commit("50% again", at=NOW - 60)
+    code, found, report = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and found == ["FO402:error"], report
+    assert "by its milestone 13.12 and type on the base branch" in report
+
+
+def test_a_move_carried_by_a_rollback_restarts_no_count(repo: Repo) -> None:
+    """Counted in months, the age ran from the commit that added the file at its path: a move
+    inside a rollback (never judged) made a stale flag new. The age follows the flag by name
+    through moves, as `status` counts it."""
+    repo.write("pyproject.toml", '[tool.flagops]\nstale_in_months = true\n'
+               'stale_severity = "error"\n')
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
+    repo.commit("demo at 50%", at=NOW - 300 * DAY)  # beta flags live 6 months
+    (repo.path / "flags/demo.yml").unlink()
+    repo.write_flag("demo", "percentage", folder="flags/team", percentage=("actors", 10),
+                    **BETA)
+    repo.commit("moved, and back to 10%", at=NOW - 3600)
+    assert flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")[:2] == (0, [])
+    repo.write_flag("demo", "percentage", folder="flags/team", percentage=("actors", 50),
+                    **BETA)
+    repo.commit("50% again", at=NOW - 60)
+    code, found, report = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and found == ["FO402:error"], report
+
+
 # A merge driver that lands other bytes than the merge the gate judged.
 
 def test_a_union_merge_of_flag_files_is_refused(repo: Repo) -> None:

@@ -5,34 +5,41 @@ touches, by the base's policy.
 Called from one place in `validator.compare`. A rollback or a removal is never judged here:
 rollbacks always pass. Stale flags are counted in milestones when the base knows the current
 one (the policy's `current_milestone`, else its `version_file` at the base); else, with
-`stale_in_months`, in months since the commit that added the file at its current path (a move
-restarts that count; the pre-commit hook, --staged, leaves months to CI to stay fast).
+`stale_in_months`, in months since the commit that added the flag's file (followed by name
+through moves: a move restarts no count). CI also reads what the flag's history on the base
+still judges it by (`_past`): its oldest milestone, and the version before a rollback that
+edited its milestone or type; the pre-commit hook, --staged, leaves both to CI to stay fast.
 A removed flag that code at the head still reads is an error (FO404); `one_flag_per_change`
 is FO406.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
+from typing import NamedTuple
 
 from validator import git
 from validator.check import LoadedFlag
 from validator.findings import RULES, START, Finding, Severity
 from validator.git import log as git_log
-from validator.landings import branch_clock, landing_times
+from validator.git.log import Commit
+from validator.landings import branch_clock, flag_at, landing_times
+from validator.lifecycle.facts import by_name
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import (
     age,
     current_milestone,
     milestone_ahead,
+    milestone_index,
     milestone_text,
     released_key,
     rollout_overdue,
 )
-from validator.lifecycle.reads import VERSION_BYTES
+from validator.lifecycle.reads import VERSION_BYTES, named_history
+from validator.model import Flag
 from validator.policy import Policy
 from validator.transitions import RolloutState, Step, classify
 
@@ -67,16 +74,19 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     current = current_milestone(policy, _version_at(reader, root, base, policy))
     # Months need a walk of the base's history: CI's, not the pre-commit hook's (--staged).
     months = policy.stale_in_months and current is None and not sides.staged
-    # The base's path where the flag has one: a move in this very change restarts no count.
-    added = _added_at(root, base, {name: before.get(name) or loaded
-                                   for name, loaded in judged.items()}) if months else {}
+    # So does what earlier changes of a flag left it judged by (`_past`): CI reads it.
+    walk = not sides.staged and (months or current is not None)
+    # The flag's history on the base, from its path there, followed by name through moves.
+    past = _past(root, reader, base, {name: before[name] for name in judged if name in before},
+                 policy) if walk else {}
     for name, loaded in sorted(judged.items()):
-        if months and name in before and name in added and added[name] is None:
+        added, cut, earlier = past.get(name, _NO_PAST)
+        if months and cut:
             findings.append(_history_cut(loaded, policy, f"how long it has lived (counted from "
                                          f"the commit that added {before[name].document.path})"))
             continue
-        findings += stale_findings(loaded, policy, current, added.get(name), now,
-                                   was=before.get(name))
+        findings += stale_findings(loaded, policy, current, added if months else None, now,
+                                   was=before.get(name), earlier=earlier)
     if not sides.staged:  # a walk back max_released_days: CI's, not the pre-commit hook's
         findings += released_findings(root, reader, base, before, judged, policy, now)
     return findings
@@ -143,7 +153,8 @@ def freeze_findings(before: Mapping[str, LoadedFlag], after: Mapping[str, Loaded
 
 def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
                    added_at: int | None, now: int, *,
-                   was: LoadedFlag | None = None) -> list[Finding]:
+                   was: LoadedFlag | None = None,
+                   earlier: Sequence[Flag] = ()) -> list[Finding]:
     """FO402 and FO403 for the flag the change leaves (`loaded`). `was`, the flag at the base:
     its age counts as well, by the milestone and type it had there. The lifespan is the
     flag's milestone and type, which the change itself can edit: bumping `milestone` to
@@ -153,21 +164,29 @@ def stale_findings(loaded: LoadedFlag, policy: Policy, current: int | None,
     So does a new intended_to_rollout_by for a forward step (FO403): moving a passed date
     in the change that steps forward silenced it; a change that only moves it passes.
     A milestone later than the current one (a new flag's `99.0`) is FO402 too: the flag
-    would not age until then."""
+    would not age until then. `earlier`: what the base branch's history still judges the
+    flag by (`_past`): its oldest milestone there, and the milestone and type it had before
+    a rollback that edited them (a rollback is never judged, so its edit never counts)."""
     flag, name = loaded.flag, loaded.flag.name
     found: list[Finding] = []
     lived = age(flag, policy, current, added_at, now)
-    at_base = age(was.flag, policy, current, added_at, now) if was is not None else None
+    past = [version for version in (was.flag if was is not None else None, *earlier)
+            if version is not None]
+    ages = [(version, age(version, policy, current, added_at, now)) for version in past]
+    stale = next(((version, old) for version, old in ages if old is not None and old.overdue),
+                 None)
     if lived is not None and lived.overdue:
         found.append(_at("FO402", loaded, "milestone", f"{name}: {flag.type} flags live at most "
                          f"{lived.limit} {lived.unit}; this one has lived {lived.text()}",
                          name))
-    elif was is not None and at_base is not None and at_base.overdue:
-        found.append(_at("FO402", loaded, "milestone", f"{name}: {was.flag.type} flags live at "
-                         f"most {at_base.limit} {at_base.unit}; this one has lived "
-                         f"{at_base.text()} (by its milestone {was.flag.milestone} and type at "
-                         "the base: this change's edit of them counts from the next change on)",
-                         name))
+    elif stale is not None:
+        version, old = stale
+        where = ("at the base: this change's edit of them counts from the next change on"
+                 if was is not None and version is was.flag else "on the base branch: a later "
+                 "milestone, or a rollback's edit of them, does not make it younger")
+        found.append(_at("FO402", loaded, "milestone", f"{name}: {version.type} flags live at "
+                         f"most {old.limit} {old.unit}; this one has lived {old.text()} (by its "
+                         f"milestone {version.milestone} and type {where})", name))
     elif current is not None and lived is not None and lived.limit is not None \
             and milestone_ahead(flag, current):
         found.append(_at("FO402", loaded, "milestone", f"{name}: milestone {flag.milestone} is "
@@ -210,31 +229,69 @@ def _version_at(reader: git.BlobReader, root: Path, base: str, policy: Policy) -
     return raw[:VERSION_BYTES].decode("utf-8", "replace") if raw is not None else None
 
 
-def _added_at(root: Path, base: str,
-              flags: Mapping[str, LoadedFlag]) -> dict[str, int | None]:
-    """When each flag's file was added at its path on the base's first-parent line (the
-    base's path: moved in the change judged, the move counts from the next change on): one
-    `git log` over literal paths (fast; a glob over all of history is not), dated as `status`
-    dates it (`Clock.earliest`), so that a commit dated in the future cannot keep a flag
-    young. None where a shallow clone's cut is what added it (or it shows no adding at
-    all): the age is unknown, not that young."""
-    paths = {loaded.document.path: name for name, loaded in flags.items()}
+class _Past(NamedTuple):
+    added_at: int | None
+    cut: bool
+    versions: tuple[Flag, ...]
+
+
+_NO_PAST = _Past(None, False, ())
+
+
+def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, LoadedFlag],
+          policy: Policy) -> dict[str, _Past]:
+    """For each flag at the base, from its history on the base's first-parent line (followed
+    by name from its path there through moves, back to the commit that added it): when it
+    was added, and the versions that still judge its lifespan besides the base's.
+
+    When: dated as `status` dates it (`Clock.earliest`), so that a commit dated in the future
+    cannot keep a flag young; a move is no add, so it restarts no count (a move carried by a
+    rollback did). `cut` where a shallow clone's cut is what added it (or it shows no adding
+    at all): the age is unknown, not that young.
+
+    Versions: a rollback is never judged, so the milestone or type edit it carries made a
+    stale flag young for every change after it; the version before such a rollback still
+    judges. And a flag is as old as the oldest milestone it had (a later milestone set in
+    any change is no younger flag): each version is judged by that milestone."""
+    paths = {name: loaded.document.path for name, loaded in flags.items()}
     if not paths or base == _EMPTY_TREE:
         return {}
-    commits = git_log.first_parent_history(root, base, [f":(literal){p}" for p in paths])
-    found: dict[str, str] = {}  # name → the commit that added its file
-    for commit in commits:  # newest first: the file as it is now was added last
-        for change in commit.changes:
-            if change.before is None and change.path in paths:
-                found.setdefault(paths[change.path], commit.sha)
-    earliest = branch_clock(root, base)[0].earliest
-    dated: dict[str, int | None] = {
-        name: earliest[sha] for name, sha in found.items() if sha in earliest}
+    clock = branch_clock(root, base)[0]
+    commits = by_name(named_history(root, base, paths, clock), paths)
     cut = git_log.shallow_commits(root)
-    if cut is not None:
-        dated |= {name: None for name in paths.values()
-                  if name not in found or found[name] in cut}
-    return dated
+    found: dict[str, _Past] = {}
+    for name, mine in commits.items():
+        added: str | None = None
+        seen: list[Flag] = [flags[name].flag]
+        rolled: list[Flag] = []
+        for commit in mine:  # newest first, back to the add
+            old = _version(reader, commit, after=False)
+            new = _version(reader, commit, after=True)
+            if old is not None:
+                seen.append(old)
+                if new is not None and (old.milestone, old.type) != (new.milestone, new.type) \
+                        and classify(RolloutState.of(old), RolloutState.of(new),
+                                     policy.bucketing) is Step.ROLLBACK:
+                    rolled.append(old)
+            if all(change.before is None for change in commit.changes):
+                added = commit.sha
+                break
+        oldest = min(seen, key=lambda version: milestone_index(version.milestone) or 0)
+        versions = tuple(version.model_copy(update={"milestone": oldest.milestone})
+                         for version in (flags[name].flag, *rolled))
+        hidden = cut is not None and (added is None or added in cut)
+        when = clock.earliest.get(added) if added is not None and not hidden else None
+        found[name] = _Past(when, hidden, versions)
+    return found
+
+
+def _version(reader: git.BlobReader, commit: Commit, *, after: bool) -> Flag | None:
+    """The flag on one side of a commit's changes of it (a move has one on each side)."""
+    for change in commit.changes:
+        entry = change.after if after else change.before
+        if entry is not None and (flag := flag_at(reader, entry)) is not None:
+            return flag
+    return None
 
 
 def one_flag_findings(before: Mapping[str, LoadedFlag], judged: Mapping[str, LoadedFlag],
