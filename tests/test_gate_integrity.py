@@ -343,6 +343,30 @@ def test_with_merge_commits_required_a_foxtrot_merge_is_refused(repo: Repo) -> N
     assert code == 0, found
 
 
+def test_with_merge_commits_required_a_rollback_brought_up_to_date_by_a_merge_passes(
+        repo: Repo) -> None:
+    """On-call's rollback branch, updated with a merge of main (GitLab's "resolve
+    conflicts" makes one): FO213 is a warning there; a step forward so updated is refused."""
+    repo.write("pyproject.toml", "[tool.flagops]\nrequire_merge_commits = true\n")
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
+    repo.commit("policy, 50%", at=NOW - 9 * DAY)
+    for branch, stage in (("rollback", "beta"), ("forward", "enabled")):
+        repo.git("checkout", "-q", "-b", branch, "main")
+        repo.write_flag("demo", stage, **BETA)
+        repo.commit(stage, at=NOW - 120)
+    repo.git("checkout", "-q", "main")
+    repo.write("notes.md", "main moved on\n")
+    repo.commit("notes", at=NOW - 60)
+    for branch, expected in (("rollback", (0, ["FO213:warning"])),
+                             ("forward", (1, ["FO213:error"]))):
+        repo.git("checkout", "-q", branch)
+        repo.git("merge", "-q", "--no-ff", "-m", "Merge main", "main", at=NOW - 30)
+        code, found, text = flagops(repo, "validate", "--base", "main", "--head", branch,
+                                    "--merged")
+        assert (code, [f for f in found if f.startswith("FO213")]) == expected, text
+    assert "git rebase <target> && git push --force-with-lease" in text
+
+
 def test_the_renderer_and_packaging_are_part_of_the_gate(repo: Repo) -> None:
     repo.write("survey_renderer/gate.py", "ALWAYS = True\n")
     repo.write("pyproject.toml", "[project.scripts]\nflagops = 'x:y'\n\n[tool.flagops]\n")

@@ -185,9 +185,18 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     # Asked of git only where the report shows it: a hook run that judged flag files.
     result.amend_note = bool(result.changed) and request.staged and request.base is None \
         and _keeps_head_author_date(root, request.author_date)
-    result.findings += history_rewrites(root, span.base, span.commits, result.policy,
-                                        request.merged)
+    rewrites = history_rewrites(root, span.base, span.commits, result.policy, request.merged)
+    result.findings += _rollback_not_held(rewrites, result)
     return result
+
+
+def _rollback_not_held(rewrites: list[Finding], result: Comparison) -> list[Finding]:
+    """An author's merge commit (FO213) never holds up a rollback: on-call brings the branch
+    up to date with a merge (GitLab's "resolve conflicts" makes one), and a rollback restores
+    a state that had its soak, so a date the merge carries lets no one further than before."""
+    if not rewrites or not result.changed or not _is_pure_rollback(result):
+        return rewrites
+    return [finding.as_warning("a rollback: not held up by it") for finding in rewrites]
 
 
 def _merged_in(root: Path, changes: list[git.Change], span: _Span

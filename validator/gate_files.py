@@ -79,5 +79,6 @@ def history_rewrites(root: Path, base: str, commits: str | None, policy: Policy,
     return [RULES["FO213"].at(git.FLAGS_DIR, START, f"merge commit {merge[0][:12]} was made by "
                               "its author, not by the merge of a merge request; with "
                               "require_merge_commits its date would start a soak: rebase "
-                              "instead of merging")
+                              "instead of merging (git rebase <target> && git push "
+                              "--force-with-lease)")
             for merge in merges if merge[0] not in allowed]
