@@ -145,6 +145,36 @@ def test_a_removal_is_blocked_by_a_ruby_reference_then_allowed(tmp_path: Path) -
     assert [f.rule for f in found] == ["FO303"]  # the code edit is named, nothing blocks
 
 
+def test_a_removal_is_blocked_by_a_call_whose_flag_is_on_the_next_line(tmp_path: Path) -> None:
+    """GitLab's code writes `Feature.enabled?(` and the flag on the next line; the search
+    matched one line at a time and passed the removal. Judged alone, among 20 removals (one
+    search for any name) and staged, as the pre-commit hook judges it."""
+    repo = _repo(tmp_path)
+    extra = [f"spare_{number:02}" for number in range(20)]
+    for name in extra:
+        repo.write_flag(name)
+    repo.write("app/services/a.rb", "return unless Feature.enabled?(\n\n  :demo, project)\n"
+               "::Feature.enabled? :spare_07\n")
+    repo.commit("code", at=EPOCH - DAY)
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("remove demo", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, f.path) for f in found] == [("FO404", "flags/demo.yml")]
+    assert "app/services/a.rb:1:15" in found[0].message
+    for name in extra:
+        (repo.path / "flags" / f"{name}.yml").unlink()
+    repo.commit("remove the rest", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~2", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, f.message.split(":")[0]) for f in found] == [
+        ("FO404", "demo"), ("FO404", "spare_07")]
+    repo.git("rm", "-q", "--cached", "app/services/a.rb")
+    repo.write("app/services/b.rb", "Feature.disabled?(\n  'demo')\n")
+    repo.git("add", "app/services/b.rb")
+    found = compare(repo.path, RangeRequest("HEAD~2", staged=True), now=EPOCH).findings
+    [removal] = [f.message for f in found if f.rule == "FO404"]
+    assert removal == "demo: removed while code still references it: app/services/b.rb:1:1"
+
+
 def test_one_flag_per_change_refuses_two_steps_but_not_two_rollbacks(tmp_path: Path) -> None:
     repo = _repo(tmp_path, "[tool.flagops]\none_flag_per_change = true\n")
     repo.write_flag("other")

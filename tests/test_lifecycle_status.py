@@ -176,6 +176,51 @@ def test_refs_lists_places_and_names_without_files(fleet: Repo, tmp_path: Path,
     assert out == "fresh: 1 reference(s)\n  app/models/user.rb:1:4\n"
 
 
+MULTILINE_CALLS = """class A
+  def execute
+    return unless Feature.enabled?(
+      :demo, project)
+
+    ::Feature.enabled? :demo
+    Feature.disabled?("demo") || bypass
+    Feature.enabled?( :'demo', type: :ops)
+    push_frontend_feature_flag(\r
+      # the frontend reads it too\r
+\r
+      :"demo", project)\r
+    Feature.enabled?(
+      flag_name) && Feature.enabled?(:demo_v2)
+    Feature.enabled?(
+      :other, project)
+  end
+end
+"""
+
+
+def test_refs_finds_every_call_shape_gitlab_writes(tmp_path: Path,
+                                                   run_cli: Callable[..., CliResult]) -> None:
+    """`Feature.enabled?(` with the flag on the next line (GitLab's line length makes its code
+    write it so), no parentheses, a string or a quoted symbol, `glFeatures?.`: `refs` saw none
+    of them, so a removal passed while code still read the flag. A call whose next line does
+    not start with a name (`flag_name`) is no reference; one to another flag is that flag's."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo")
+    repo.write_flag("other")
+    repo.write("app/services/a.rb", MULTILINE_CALLS)
+    repo.write("app/assets/b.js", "if (this.glFeatures?.demo) {}\n")
+    repo.commit("code", at=EPOCH)
+    demo = ["app/assets/b.js:1:10", "app/services/a.rb:3:19", "app/services/a.rb:6:7",
+            "app/services/a.rb:7:5", "app/services/a.rb:8:5", "app/services/a.rb:9:5"]
+    code, out, _ = run_cli("-C", str(repo.path), "refs", "demo")
+    assert code == 0 and out.splitlines() == ["demo: 6 reference(s)", *(f"  {place}"
+                                                                       for place in demo)]
+    code, out, _ = run_cli("-C", str(repo.path), "refs", "--format", "json")  # any name
+    found = json.loads(out)
+    assert [f"{r['path']}:{r['line']}:{r['column']}" for r in found["flags"]["demo"]] == demo
+    assert found["flags"]["other"] == [{"path": "app/services/a.rb", "line": 15, "column": 5}]
+    assert list(found["without_flag_file"]) == ["demo_v2"]
+
+
 def test_refs_shows_a_hostile_file_stem_escaped(fleet: Repo,
                                                 run_cli: Callable[..., CliResult]) -> None:
     """Without NAME, refs lists every flag file's stem: the repository's text, which must not

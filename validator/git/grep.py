@@ -28,29 +28,65 @@ def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
     found) is no error. Every file is read as text (`--text`): one git calls binary (`-diff` or
     `binary` in .gitattributes, as generated code often is) can still use a flag, and a
     removal judged by these matches must not miss it."""
-    if tree is None and not cached:  # git opens the ignore files of the folders it walks
-        tracked = git.git(root, "ls-files", "-z").split(b"\0")
-        git.refuse_blocking_files(root, git.folders_of(tracked))
-        git.refuse_blocking_ignores(root, _walked(root, exclude))
-    args = ["grep", "-z", "-n", "--column", "-o", "--text", "-E", "--no-color"]
-    args.append("--cached" if cached else "--untracked" if tree is None else "--full-name")
+    args = _arguments(root, tree, cached, exclude)
+    args += ["--column", "-o"]
     for pattern in patterns:
         args += ["-e", pattern]
     if tree is not None:
         args.append(tree)
     args += ["--", ".", *(f":(exclude){path}" for path in exclude)]
-    process = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False,
-                             env=git.environment())
-    if process.returncode == 1 and not process.stderr:
-        return []
-    if process.returncode != 0:
-        detail = process.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise git.GitError(f"git grep in {root} failed: {detail[-1] if detail else 'no output'}")
-    hits = _parse_grep(process.stdout)
+    hits = _parse_grep(_run(root, args))
     if tree is None:
         return list(hits)
     return [GrepHit(hit.path.removeprefix(f"{tree}:"), hit.line, hit.column, hit.text)
             for hit in hits]
+
+
+def following(root: Path, patterns: Sequence[str], paths: Sequence[str], count: int, *,
+              tree: str | None = None, cached: bool = False) -> dict[tuple[str, int], str]:
+    """The whole lines of these files (as `grep` names them) that match, and the `count`
+    lines after each (`git grep -A`), by path and line: what follows a match on its line,
+    which git grep cannot match across. Files go in batches of `MOST_PATHSPECS`."""
+    args = [*_arguments(root, tree, cached, ()), f"--after-context={count}"]
+    for pattern in patterns:
+        args += ["-e", pattern]
+    if tree is not None:
+        args.append(tree)
+    asked = {f"{tree}:{path}" if tree is not None else path for path in paths}
+    if any(path.startswith("--\n") for path in asked):  # read as a group's separator
+        raise git.GitError(f"git grep in {root}: a file name starts with '--' and a newline")
+    found: dict[tuple[str, int], str] = {}
+    for start in range(0, len(paths), MOST_PATHSPECS):
+        chosen = paths[start:start + MOST_PATHSPECS]
+        raw = _run(root, [*args, "--", *(f":(literal){path}" for path in chosen)])
+        for path, line, text in _parse_context(raw):
+            if path not in asked:
+                raise git.GitError(f"git grep in {root} named a file not asked about")
+            found[path.removeprefix(f"{tree}:") if tree is not None else path, line] = text
+    return found
+
+
+def _arguments(root: Path, tree: str | None, cached: bool,
+               exclude: Sequence[str]) -> list[str]:
+    if tree is None and not cached:  # git opens the ignore files of the folders it walks
+        tracked = git.git(root, "ls-files", "-z").split(b"\0")
+        git.refuse_blocking_files(root, git.folders_of(tracked))
+        git.refuse_blocking_ignores(root, _walked(root, exclude))
+    args = ["grep", "-z", "-n", "--text", "-E", "--no-color"]
+    args.append("--cached" if cached else "--untracked" if tree is None else "--full-name")
+    return args
+
+
+def _run(root: Path, args: Sequence[str]) -> bytes:
+    """git grep's output; exit code 1 with nothing said is nothing found."""
+    process = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False,
+                             env=git.environment())
+    if process.returncode == 1 and not process.stderr:
+        return b""
+    if process.returncode != 0:
+        detail = process.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise git.GitError(f"git grep in {root} failed: {detail[-1] if detail else 'no output'}")
+    return process.stdout
 
 
 MOST_PATHSPECS = 1000
@@ -83,4 +119,22 @@ def _parse_grep(raw: bytes) -> Iterator[GrepHit]:
         yield GrepHit(raw[position:path_end].decode("utf-8", "surrogateescape"),
                       int(raw[path_end + 1:line_end]), int(raw[line_end + 1:column_end]),
                       raw[column_end + 1:text_end].decode("utf-8", "replace"))
+        position = text_end + 1
+
+
+def _parse_context(raw: bytes) -> Iterator[tuple[str, int, str]]:
+    """`<path>\0<line>\0<text>\n` records, matches and context alike, and `--\n` between
+    groups (which a path starting so would read as: `following` refuses such a name)."""
+    position = 0
+    while position < len(raw):
+        if raw.startswith(b"--\n", position):
+            position += 3
+            continue
+        path_end = raw.index(b"\0", position)
+        line_end = raw.index(b"\0", path_end + 1)
+        text_end = raw.find(b"\n", line_end + 1)
+        text_end = len(raw) if text_end < 0 else text_end
+        yield (raw[position:path_end].decode("utf-8", "surrogateescape"),
+               int(raw[path_end + 1:line_end]),
+               raw[line_end + 1:text_end].decode("utf-8", "replace"))
         position = text_end + 1

@@ -2,7 +2,8 @@
 
 The default patterns are GitLab's ways of reading a flag (Ruby checks, the frontend's
 `push_frontend_feature_flag`, `glFeatures` with the name in camel case) plus this repository's
-own consumer of the merged config (the survey renderer's `FLAG_NAME`). Each is an extended
+own consumer of the merged config (the survey renderer's `FLAG_NAME`); a Ruby call whose flag
+is on a later line is found through `GITLAB_OPENERS` and `continued`. Each is an extended
 regular expression (as `git grep -E` reads it, and Python too) with `{name}` or `{camelName}`
 where the flag goes.
 """
@@ -15,18 +16,43 @@ from dataclasses import dataclass
 
 from validator.git.grep import GrepHit
 
-GITLAB_PATTERNS: tuple[str, ...] = (
-    r"Feature\.enabled\?\(:{name}",
-    r"Feature\.disabled\?\(:{name}",
-    r"push_frontend_feature_flag\(:{name}",
-    r"push_force_frontend_feature_flag\(:{name}",
-    r"feature_flag_enabled\?\(:{name}",
-    r"glFeatures\.{camelName}",
-    r"""FLAG_NAME = ["']{name}["']""",
-)
 _ANY_NAME = "[a-z][a-z0-9_]*"
 _ANY_CAMEL = "[a-z][a-zA-Z0-9]*"
 _BOUNDARY = "([^a-zA-Z0-9_]|$)"
+_SPACE = "[ \t\r\f\v]*"
+"""Ruby's blanks, as the characters themselves: git's extended expressions read `\\t` in a
+bracket as a backslash and a `t`, Python's as a tab. A CRLF file's lines end in `\\r`."""
+_QUOTED = "(:[\"']?|[\"'])"
+"""How Ruby names a flag: `:name`, `:"name"`, `:'name'`, `"name"` or `'name'`."""
+_CALLS: tuple[str, ...] = (
+    r"Feature\.enabled\?",
+    r"Feature\.disabled\?",
+    r"push_frontend_feature_flag",
+    r"push_force_frontend_feature_flag",
+    r"feature_flag_enabled\?",
+)
+"""GitLab's Ruby methods that read a flag named by their first argument."""
+
+GITLAB_PATTERNS: tuple[str, ...] = (
+    *(call + _SPACE + r"\(?" + _SPACE + _QUOTED + "{name}" for call in _CALLS),
+    r"glFeatures\??\.{camelName}",
+    r"""FLAG_NAME = ["']{name}["']""",
+)
+"""A call and its flag on one line, with or without parentheses and blanks between:
+`Feature.enabled?(:name`, `::Feature.enabled? :name`, `Feature.enabled?( "name"`."""
+
+GITLAB_OPENERS: tuple[str, ...] = tuple(
+    call + _SPACE + r"\(?" + _SPACE + r"\\?" + _SPACE + "(#.*)?$" for call in _CALLS)
+"""A call whose flag is on a later line (`Feature.enabled?(` then `  :name, project)`, as
+GitLab's line length makes its code write it): git grep matches one line at a time, so the
+lines after each such call are read by a second search (`continued`)."""
+
+FOLLOWING = 10
+"""How many lines after such a call are read for its flag."""
+_BLANK = re.compile(_SPACE + "(#.*)?")
+"""A line between a call and its flag that holds nothing, or a comment."""
+_NAME_FIRST = re.compile(_SPACE + _QUOTED + f"(?P<name>{_ANY_NAME})")
+"""The line that names the call's flag: it starts with the name."""
 
 
 def camel(name: str) -> str:
@@ -81,7 +107,7 @@ def references(hits: Iterable[GrepHit], templates: Sequence[str],
         name = _name_in(hit.text, readers, by_camel)
         if name is not None:
             found.append(Reference(name, hit.path, hit.line, hit.column))
-    return sorted(set(found), key=lambda r: (r.flag, r.path, r.line, r.column))
+    return sorted(set(found), key=order)
 
 
 def _name_in(text: str, readers: Sequence[re.Pattern[str]],
@@ -95,3 +121,25 @@ def _name_in(text: str, readers: Sequence[re.Pattern[str]],
         value = found["camel"]
         return by_camel.get(value) or re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", value).lower()
     return None
+
+
+def continued(openers: Iterable[GrepHit],
+              lines: Mapping[tuple[str, int], str]) -> list[Reference]:
+    """The flag each call in `openers` reads, from the lines after it (by path and line): the
+    first that is not blank or a comment must start with the name (else the call reads a
+    flag named otherwise, as by a variable, and is no reference, as on one line). The
+    reference is where the call starts, as on one line."""
+    found: list[Reference] = []
+    for opener in openers:
+        number = opener.line + 1
+        while (line := lines.get((opener.path, number))) is not None and _BLANK.fullmatch(line):
+            number += 1
+        named = None if line is None else _NAME_FIRST.match(line)
+        if named is not None:
+            found.append(Reference(named["name"], opener.path, opener.line, opener.column))
+    return sorted(set(found), key=order)
+
+
+def order(reference: Reference) -> tuple[str, str, int, int]:
+    """How references are listed: by flag, then where."""
+    return reference.flag, reference.path, reference.line, reference.column

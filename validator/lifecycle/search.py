@@ -1,4 +1,6 @@
-"""Runs the reference search: one `git grep` per checkout, for all the flags asked about."""
+"""Runs the reference search, per checkout: one `git grep` for all the flags asked about, one
+for calls whose flag is on a later line and, if there are any, one that reads the lines after
+them."""
 
 from __future__ import annotations
 
@@ -7,7 +9,16 @@ from pathlib import Path
 
 from validator import git
 from validator.git import grep as git_grep
-from validator.lifecycle.refs import GITLAB_PATTERNS, Reference, grep_patterns, references
+from validator.lifecycle.refs import (
+    FOLLOWING,
+    GITLAB_OPENERS,
+    GITLAB_PATTERNS,
+    Reference,
+    continued,
+    grep_patterns,
+    order,
+    references,
+)
 from validator.policy import Policy
 
 _SEARCH_ALL_FROM = 20
@@ -25,16 +36,22 @@ def find(root: Path, policy: Policy, names: Sequence[str] | None,
     its `tree`, or its index), flag files excepted, and in each extra checkout (paths shown
     under it)."""
     chosen = templates(policy)
-    patterns = grep_patterns(chosen, None if names is None or len(names) >= _SEARCH_ALL_FROM
-                             else names)
+    asked = None if names is None or len(names) >= _SEARCH_ALL_FROM else names
+    patterns = grep_patterns(chosen, asked)
     found: list[Reference] = []
     for checkout in (root, *extra):
         exclude = (git.FLAGS_DIR,) if checkout == root else ()
-        hits = git_grep.grep(checkout, patterns, exclude=exclude, tree=tree, cached=cached) \
-            if checkout == root else git_grep.grep(checkout, patterns)
+        side = tree if checkout == root else None
+        index = cached and checkout == root
+        hits = git_grep.grep(checkout, patterns, exclude=exclude, tree=side, cached=index)
+        openers = git_grep.grep(checkout, GITLAB_OPENERS, exclude=exclude, tree=side,
+                                cached=index)  # apart: its many hits slowed the rare patterns
+        lines = git_grep.following(checkout, GITLAB_OPENERS, sorted({hit.path for hit in openers}),
+                                   FOLLOWING, tree=side, cached=index) if openers else {}
         prefix = "" if checkout == root else f"{checkout}/"
+        here = {*references(hits, chosen, known), *continued(openers, lines)}
         found += [Reference(r.flag, prefix + r.path, r.line, r.column)
-                  for r in references(hits, chosen, known)]
+                  for r in sorted(here, key=order)]
     wanted = None if names is None else set(names)
     return [ref for ref in found if wanted is None or ref.flag in wanted]
 
