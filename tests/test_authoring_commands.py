@@ -183,6 +183,26 @@ def test_a_step_before_its_soak_says_how_long_is_left_and_when(run_cli: Run,
     assert [finding["rule"] for finding in record["findings"]] == ["FO204"]
 
 
+def test_a_layout_flagops_cannot_edit_says_which_file_and_what_to_do_by_hand(
+        run_cli: Run, repo: Repo) -> None:
+    """YAML's explicit key (`? actors` / `: [...]`) loads and validates; the editor cannot
+    place its value. The refusal names the file and the rollback by hand, in text and JSON."""
+    at(repo, "beta", actors=BETA)
+    text = (repo.path / PATH).read_text(encoding="utf-8")
+    text = text.replace("actors:\n  - Project:gitlab-org/gitlab\n",
+                        "? actors\n: [Project:gitlab-org/gitlab]\n")
+    assert "? actors" in text
+    (repo.path / PATH).write_text(text, encoding="utf-8")
+    repo.commit("explicit key", at=PAST + 60)
+    assert flagops(run_cli, repo, "validate")[0] == 0
+    code, _, err = flagops(run_cli, repo, "rollback", NAME)
+    assert code == 1 and f"{PATH}: flagops cannot edit this file as it is written" in err, err
+    assert "`stage: off` with no actors and no percentage is a rollback" in err
+    code, out, _ = flagops(run_cli, repo, "rollback", NAME, "--json")
+    assert code == 1 and "stage: off" in json.loads(out)["hints"][0]
+    assert (repo.path / PATH).read_text(encoding="utf-8") == text
+
+
 def test_remove_is_refused_while_the_flag_is_live_and_says_what_to_do(run_cli: Run,
                                                                       repo: Repo) -> None:
     at(repo, "beta", actors=BETA)

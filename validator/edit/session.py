@@ -58,6 +58,14 @@ class Located:
     """Every other flag file of the tree, for the unique-name check."""
 
 
+_BY_HAND = {
+    "rollback": "edit the file by hand: `stage: off` with no actors and no percentage is a "
+                "rollback the gate always takes (flagops validate --base HEAD judges it)",
+    "promote": "edit the file by hand to the next step; flagops validate --base HEAD judges it",
+}
+"""What to do where the file's layout (YAML flagops does not edit) stops the command."""
+
+
 def change(command: str, name: str, compute: Compute, options: Options) -> Outcome:
     """promote and rollback: the file edited to the state `compute` asks for."""
     here = locate(options.root, name, command)
@@ -66,8 +74,11 @@ def change(command: str, name: str, compute: Compute, options: Options) -> Outco
         target = compute(here.flag, committed.base.policy)
         text = set_fields(here.raw.decode("utf-8"), field_changes(here.document.data, target),
                           here.document.data)
-    except (StepError, EditError) as error:
+    except StepError as error:
         raise Refusal(command, name, str(error)) from None
+    except EditError as error:
+        raise Refusal(command, name, f"{here.path}: flagops cannot edit this file as it is "
+                      f"written ({error})", hints=[_BY_HAND[command]]) from None
     new = text.encode("utf-8")
     candidate = load_or_finding(new, here.path)
     warnings = _judged(command, name, here.path, here.flag, here.others, committed, new,
