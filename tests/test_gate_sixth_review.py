@@ -254,3 +254,13 @@ def test_a_symlink_given_to_validate_is_judged_as_a_symlink(repo: Repo, given: s
     shown = [given] if given != "flags" else ["flags/link.yml", "flags/loop.yml"]
     assert all(f"{path}:1:1: error FO009 {path} is a symlink" in done.stdout for path in shown), \
         done.stdout + done.stderr
+
+
+def test_git_never_waits_on_a_person_or_a_promisor_remote() -> None:
+    """A partial clone fetched a missing blob from its remote, which may never answer (git
+    2.44 on reads GIT_NO_LAZY_FETCH), and a remote asking for a password prompted on the
+    hook's terminal: every git process of the gate runs with neither."""
+    from validator import git
+
+    env = git.environment({})
+    assert (env["GIT_TERMINAL_PROMPT"], env["GIT_NO_LAZY_FETCH"]) == ("0", "1")
