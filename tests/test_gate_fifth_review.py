@@ -542,3 +542,22 @@ def test_committing_a_merge_that_stopped_on_a_conflict_is_not_charged_the_target
     repo.git("add", "-A")
     code, found, text = flagops(repo, "validate", "--staged")
     assert code == 1 and "FO201:error" in found, text
+
+
+def test_two_flags_stepped_forward_in_one_change_each_find_their_landing(repo: Repo) -> None:
+    """The flags' one log was walked whole for each: `a`'s walk stopped at `b`'s newer
+    commit and found no landing (FO205, "the history is not in this clone"). Each legal
+    step alone passed; together they pass too, and each soak is still its own."""
+    repo.write_flag("flag_a", "staging")
+    repo.commit("a at staging", at=NOW - 2 * DAY)
+    repo.write_flag("flag_b", "staging")
+    repo.commit("b at staging", at=NOW - 20 * 60)
+    repo.write_flag("flag_c", "staging")
+    repo.commit("c at staging", at=NOW - 5 * 60)
+    for name in ("flag_a", "flag_b"):
+        repo.write_flag(name, "beta", **BETA)
+    code, found, text = flagops(repo, "validate", "--base", "HEAD")
+    assert (code, found) == (0, []), text
+    repo.write_flag("flag_c", "beta", **BETA)  # 5 minutes of a 15-minute soak
+    code, found, text = flagops(repo, "validate", "--base", "HEAD")
+    assert (code, found) == (1, ["FO204:error"]) and "flag_c" in text, text
