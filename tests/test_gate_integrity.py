@@ -343,10 +343,12 @@ def test_with_merge_commits_required_a_foxtrot_merge_is_refused(repo: Repo) -> N
     assert code == 0, found
 
 
-def test_with_merge_commits_required_a_rollback_brought_up_to_date_by_a_merge_passes(
+def test_with_merge_commits_required_a_rollback_brought_up_to_date_by_a_merge_says_how(
         repo: Repo) -> None:
     """On-call's rollback branch, updated with a merge of main (GitLab's "resolve
-    conflicts" makes one): FO213 is a warning there; a step forward so updated is refused."""
+    conflicts" makes one), is held as a step forward is: fast-forwarded, the merge's date
+    would start the rolled-back state's soak and the step could be taken again at once. The
+    message gives the commands that let it through."""
     repo.write("pyproject.toml", "[tool.flagops]\nrequire_merge_commits = true\n")
     repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.commit("policy, 50%", at=NOW - 9 * DAY)
@@ -357,7 +359,7 @@ def test_with_merge_commits_required_a_rollback_brought_up_to_date_by_a_merge_pa
     repo.git("checkout", "-q", "main")
     repo.write("notes.md", "main moved on\n")
     repo.commit("notes", at=NOW - 60)
-    for branch, expected in (("rollback", (0, ["FO213:warning"])),
+    for branch, expected in (("rollback", (1, ["FO213:error"])),
                              ("forward", (1, ["FO213:error"]))):
         repo.git("checkout", "-q", branch)
         repo.git("merge", "-q", "--no-ff", "-m", "Merge main", "main", at=NOW - 30)

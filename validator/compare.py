@@ -9,7 +9,7 @@ loosens the rules is judged by the rules it wants to replace.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
@@ -185,18 +185,12 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     # Asked of git only where the report shows it: a hook run that judged flag files.
     result.amend_note = bool(result.changed) and request.staged and request.base is None \
         and _keeps_head_author_date(root, request.author_date)
-    rewrites = history_rewrites(root, span.base, span.commits, result.policy, request.merged)
-    result.findings += _rollback_not_held(rewrites, result)
+    # FO213 holds a rollback too: fast-forwarded, the author's merge would start the soak
+    # of the rolled-back state at a date its author chose, and the step rolled back could be
+    # taken again at once. Its message gives the rebase that lets the rollback through.
+    result.findings += history_rewrites(root, span.base, span.commits, result.policy,
+                                        request.merged)
     return result
-
-
-def _rollback_not_held(rewrites: list[Finding], result: Comparison) -> list[Finding]:
-    """An author's merge commit (FO213) never holds up a rollback: on-call brings the branch
-    up to date with a merge (GitLab's "resolve conflicts" makes one), and a rollback restores
-    a state that had its soak, so a date the merge carries lets no one further than before."""
-    if not rewrites or not result.changed or not _is_pure_rollback(result):
-        return rewrites
-    return [finding.as_warning("a rollback: not held up by it") for finding in rewrites]
 
 
 def _merged_in(root: Path, changes: list[git.Change], span: _Span
@@ -482,10 +476,13 @@ def _duplicate_resolved(reader: git.BlobReader, root: Path, changes: list[git.Ch
              if change.before is not None and git.is_flag_path(change.path)}
     findings: list[Finding] = []
     heads = listing.flag_entries_named(names) if names else {}
+    # Each side grouped by name once: looked through whole for each name, a change of
+    # thousands of flag files (a word edited in every description) took minutes.
+    head_paths = _by_stem(path for path, entry in heads.items() if entry.is_regular)
+    base_paths = _by_stem(base_side.by_path)
     for name in sorted(names):
-        here = sorted(path for path, entry in heads.items()
-                      if stem(path) == name and entry.is_regular)
-        was = {path: flag for path, flag in base_side.by_path.items() if stem(path) == name}
+        here = sorted(head_paths.get(name, ()))
+        was = {path: base_side.by_path[path] for path in base_paths.get(name, ())}
         was.update({path: None for path in here if path not in touched})  # read below
         if len(was) < 2 or len(here) != 1:
             continue
@@ -494,6 +491,13 @@ def _duplicate_resolved(reader: git.BlobReader, root: Path, changes: list[git.Ch
             was[here[0]] = stays  # unchanged: its base state is the one it has now
         findings += _steps_back_from_all(name, here[0], stays, was, result.policy)
     return findings
+
+
+def _by_stem(paths: Iterable[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        found.setdefault(stem(path), []).append(path)
+    return found
 
 
 def _flag_at(reader: git.BlobReader, root: Path, entry: git.Entry) -> Flag | None:

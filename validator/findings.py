@@ -185,7 +185,9 @@ _CATALOGUE = (
     _rule("FO213", "author-merge", "The change carries a merge commit its author made.",
           "With require_merge_commits only the server's merge commits start a soak; a merge the "
           "author made, fast-forwarded onto the base branch, would pass for one. Rebase the "
-          "branch instead of merging into it. A rollback is not held up by it (a warning)."),
+          "branch instead of merging into it (a rollback too: fast-forwarded, the merge's "
+          "date would start the rolled-back state's soak): git rebase <target> && git push "
+          "--force-with-lease."),
     _rule("FO209", "override-unused", "An override trailer has nothing to override.",
           "A Flag-Override trailer names a flag whose change has no error it may pass: "
           "transition errors and the lifecycle rules FO402-FO404 and FO406 can be overridden, "
