@@ -12,6 +12,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, partial
+from itertools import islice
 from pathlib import Path
 
 from validator import git
@@ -569,13 +570,18 @@ def _case_twins(changes: list[git.Change], listing: Listing,
     at_head = [change.path for change in changes
                if change.after is not None and git.under_flags(change.path)]
     reported: set[str] = set()
-    for path, twins in sorted(listing.case_twins(at_head).items()):
-        brought = not existed[path] or any(not existed.get(twin, True) for twin in twins)
-        untouched = [twin for twin in twins if twin not in existed]
-        for where in [path] if brought or not untouched else untouched:
+    by_group: dict[int, tuple[bool, list[str]]] = {}  # what each group says, once
+    for path, group in sorted(listing.case_twins(at_head).items()):
+        known = by_group.get(id(group))
+        if known is None:
+            known = by_group[id(group)] = (any(not existed.get(p, True) for p in group),
+                                           [p for p in group if p not in existed])
+        brought_by_one, untouched = known
+        for where in [path] if not existed[path] or brought_by_one or not untouched \
+                else untouched:
             if where not in reported:
                 reported.add(where)
-                findings.append(_case_twin(where, [p for p in [path, *twins] if p != where]))
+                findings.append(_case_twin(where, group))
     return _untouched_never_block(findings, changes, listing, result)
 
 
@@ -656,8 +662,17 @@ def _attributes_twin(path: str) -> Finding:
                              f"name it {ATTRIBUTES}, to be judged, or remove it")
 
 
-def _case_twin(path: str, twins: list[str]) -> Finding:
-    return RULES["FO010"].at(path, START, f"{path}: differs from {', '.join(twins)} only in "
+_TWINS_NAMED = 5
+"""A case twin's finding names at most this many of its twins: a change of thousands of
+paths that fold alike made each finding name all the others (400 MB of report)."""
+
+
+def _case_twin(path: str, group: list[str]) -> Finding:
+    """FO010 on `path`, naming a few of the others of its group (which holds it)."""
+    named = ", ".join(islice((other for other in group if other != path), _TWINS_NAMED))
+    if len(group) - 1 > _TWINS_NAMED:
+        named += f" and {len(group) - 1 - _TWINS_NAMED} more"
+    return RULES["FO010"].at(path, START, f"{path}: differs from {named} only in "
                              "case (or Unicode normalization), so a checkout that ignores case "
                              "(macOS, Windows) keeps one of them, with one's name and the "
                              "other's bytes, and builds another flag than git and the gate "

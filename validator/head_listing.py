@@ -98,11 +98,13 @@ class Listing:
         (macOS, Windows) writes where another entry at the head goes: the same file
         (`demo.YML` beside `demo.yml`) or a folder of it (a file `flags/Team` beside
         `flags/team/x.yml`). Git keeps both, the checkout one, so the two checkouts build
-        different flags. Each path with the entries it collides with. Searched in the folded
+        different flags. Searched in the folded
         listing's text for the few paths of a change; the listing is parsed only when that
         finds something, or for many paths. A listing of ASCII paths without capitals (the
         usual one: flag names are lowercase) is its own folding: no two paths in it fold
-        alike, so it is not searched at all."""
+        alike, so it is not searched at all. Each colliding path maps to its group, sorted,
+        itself among them: one list shared by every path that folds alike (thousands of
+        twins each with a list of all the others was quadratic)."""
         if not paths or (self._text.isascii() and self._folded == self._text):
             return {}
         if len(paths) <= _FEW_NAMES and not any(self._may_collide(path) for path in paths):
@@ -115,13 +117,18 @@ class Listing:
             files.setdefault(git.fold(path), set()).add(path)
             for folder in _folders_of(path):
                 folders.setdefault(git.fold(folder), set()).add(folder)
+        groups: dict[tuple[str, ...], list[str]] = {}
         twins: dict[str, list[str]] = {}
         for path in paths:
-            found = (files.get(git.fold(path), set()) | folders.get(git.fold(path), set()))
-            for folder in _folders_of(path):
-                found |= files.get(git.fold(folder), set())
-            if found - {path}:
-                twins[path] = sorted(found - {path})
+            key = (git.fold(path), *map(git.fold, _folders_of(path)))
+            group = groups.get(key)
+            if group is None:  # made once for every path that folds alike
+                found = files.get(key[0], set()) | folders.get(key[0], set())
+                for folder in key[1:]:
+                    found |= files.get(folder, set())
+                group = groups[key] = sorted(found)
+            if len(group) > 1 or (group and group[0] != path):
+                twins[path] = group
         return twins
 
     def listed_twice(self, paths: Collection[str]) -> list[str]:
