@@ -11,6 +11,7 @@ import pytest
 from gitrepo import EPOCH, Repo, flag_yaml
 
 from validator.compare import RangeRequest, compare
+from validator.findings import Finding
 
 DAY = 86_400
 FREEZE = f"""[tool.flagops]
@@ -130,13 +131,18 @@ def test_stale_in_milestones_from_the_base_version_file_and_as_an_error(tmp_path
     assert _rules(repo, EPOCH) == []  # a rollback is never judged stale
 
 
-def test_a_removal_is_blocked_by_a_ruby_reference_then_allowed(tmp_path: Path) -> None:
-    repo = _repo(tmp_path)
-    repo.write("app/models/user.rb", "def invite?\n  Feature.enabled?(:demo, self)\nend\n")
+def _removed_after_code(repo: Repo) -> list[Finding]:
+    """The code written so far committed, then demo's file removed: that removal's findings."""
     repo.commit("code", at=EPOCH - DAY)
     (repo.path / "flags/demo.yml").unlink()
     repo.commit("remove demo", at=EPOCH)
-    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    return compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+
+
+def test_a_removal_is_blocked_by_a_ruby_reference_then_allowed(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    repo.write("app/models/user.rb", "def invite?\n  Feature.enabled?(:demo, self)\nend\n")
+    found = _removed_after_code(repo)
     assert [(f.rule, f.path) for f in found] == [("FO404", "flags/demo.yml")]
     assert "app/models/user.rb:2:3" in found[0].message
     repo.write("app/models/user.rb", "def invite?\n  true\nend\n")
@@ -155,10 +161,7 @@ def test_a_removal_is_blocked_by_a_call_whose_flag_is_on_the_next_line(tmp_path:
         repo.write_flag(name)
     repo.write("app/services/a.rb", "return unless Feature.enabled?(\n\n  :demo, project)\n"
                "::Feature.enabled? :spare_07\n")
-    repo.commit("code", at=EPOCH - DAY)
-    (repo.path / "flags/demo.yml").unlink()
-    repo.commit("remove demo", at=EPOCH)
-    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    found = _removed_after_code(repo)
     assert [(f.rule, f.path) for f in found] == [("FO404", "flags/demo.yml")]
     assert "app/services/a.rb:1:15" in found[0].message
     for name in extra:
