@@ -197,7 +197,7 @@ def test_a_layout_flagops_cannot_edit_says_which_file_and_what_to_do_by_hand(
     assert flagops(run_cli, repo, "validate")[0] == 0
     code, _, err = flagops(run_cli, repo, "rollback", NAME)
     assert code == 1 and f"{PATH}: flagops cannot edit this file as it is written" in err, err
-    assert "`stage: off` with no actors and no percentage is a rollback" in err
+    assert "`stage: off` with no actors and no percentage is a rollback the gate takes" in err
     code, out, _ = flagops(run_cli, repo, "rollback", NAME, "--json")
     assert code == 1 and "stage: off" in json.loads(out)["hints"][0]
     assert (repo.path / PATH).read_text(encoding="utf-8") == text

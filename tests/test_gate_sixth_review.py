@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gitrepo import Repo
@@ -264,3 +265,29 @@ def test_git_never_waits_on_a_person_or_a_promisor_remote() -> None:
 
     env = git.environment({})
     assert (env["GIT_TERMINAL_PROMPT"], env["GIT_NO_LAZY_FETCH"]) == ("0", "1")
+
+
+def test_the_judge_fetches_no_blob_it_refuses_to_read(repo: Repo,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blobs are streamed from git a batch at a time; one of a path the judge refuses
+    before reading (a control character in its name) was fetched and held to the end, a
+    MiB each: a push of such files held gigabytes."""
+    from validator import git
+
+    fetched: list[str] = []
+    prefetch = git.BlobReader.prefetch
+
+    def recording(self: git.BlobReader, oids: Any) -> None:
+        wanted = list(oids)
+        fetched.extend(wanted)
+        prefetch(self, wanted)
+
+    monkeypatch.setattr(git.BlobReader, "prefetch", recording)
+    for number in range(3):
+        repo.write_flag(f"fine_{number}")
+        repo.write(f"flags/tab\t{number}.yml", f"name: tab_{number}\n")
+    repo.git("add", "-A")
+    code, found, _ = flagops(repo, "validate", "--staged")
+    assert code == 1 and found.count("FO010:error") == 3
+    refused = {repo.git("rev-parse", f":flags/tab\t{number}.yml").strip() for number in range(3)}
+    assert fetched and not refused & set(fetched)

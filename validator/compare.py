@@ -441,10 +441,12 @@ def _read_all(reader: git.BlobReader, root: Path | None,
     found: list[Document | Finding] = []
     for start in range(0, len(entries), _READ_AHEAD):
         batch = entries[start:start + _READ_AHEAD]
-        if len(batch) > 1:
-            reader.prefetch(entry.oid for entry in batch
-                            if entry.oid is not None and entry.is_regular)
+        if len(batch) > 1:  # only what `_read` reads: a path it refuses first is not fetched
+            reader.prefetch(entry.oid for entry in batch if entry.oid is not None
+                            and entry.is_regular and entry.path != git.FLAGS_DIR
+                            and path_problem(entry.path) is None)
         found += [_read(reader, root, entry) for entry in batch]
+        reader.discard_ready()  # and whatever was not asked for after all waits no longer
     return found
 
 

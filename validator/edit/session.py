@@ -60,7 +60,7 @@ class Located:
 
 _BY_HAND = {
     "rollback": "edit the file by hand: `stage: off` with no actors and no percentage is a "
-                "rollback the gate always takes (flagops validate --base HEAD judges it)",
+                "rollback the gate takes (flagops validate --base HEAD judges it)",
     "promote": "edit the file by hand to the next step; flagops validate --base HEAD judges it",
 }
 """What to do where the file's layout (YAML flagops does not edit) stops the command."""

@@ -759,6 +759,10 @@ class BlobReader:
             self._ready[oid] = self._answer()
         writer.join()
 
+    def discard_ready(self) -> None:
+        """Drops the prefetched blobs nobody has read: each may be a MiB."""
+        self._ready.clear()
+
     def _answer(self) -> bytes | None:
         assert self._process.stdout is not None
         stdout = self._process.stdout

@@ -15,7 +15,7 @@ is FO406.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -259,14 +259,15 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     clock = branch_clock(root, base)[0]
     commits = by_name(named_history(root, base, paths, clock), paths)
     cut = git_log.shallow_commits(root)
+    flags_in = _versions(reader, commits.values())
     found: dict[str, _Past] = {}
     for name, mine in commits.items():
         added: str | None = None
         seen: list[Flag] = [flags[name].flag]
         rolled: list[Flag] = []
         for commit in mine:  # newest first, back to the add
-            old = _version(reader, commit, after=False)
-            new = _version(reader, commit, after=True)
+            old = _side(flags_in, commit, after=False)
+            new = _side(flags_in, commit, after=True)
             if old is not None:
                 seen.append(old)
                 if new is not None and (old.milestone, old.type) != (new.milestone, new.type) \
@@ -285,13 +286,35 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     return found
 
 
-def _version(reader: git.BlobReader, commit: Commit, *, after: bool) -> Flag | None:
+def _versions(reader: git.BlobReader, histories: Iterable[Sequence[Commit]]
+              ) -> dict[str, Flag | None]:
+    """The flag in each blob of the flags' histories, by object id, read once each and
+    streamed from git a batch at a time: a version is the after side of one commit and the
+    before side of the next, and a change of a thousand flags read each twice, one round
+    trip each (35 s against 5 s before the histories were read at all)."""
+    entries = {entry.oid: entry for history in histories for commit in history
+               for change in commit.changes for entry in (change.before, change.after)
+               if entry is not None and entry.is_regular and entry.oid is not None}
+    found: dict[str, Flag | None] = {}
+    listed = list(entries.items())
+    for start in range(0, len(listed), _READ_AHEAD):
+        batch = listed[start:start + _READ_AHEAD]
+        reader.prefetch(oid for oid, _ in batch)
+        found.update((oid, flag_at(reader, entry)) for oid, entry in batch)
+    return found
+
+
+def _side(versions: Mapping[str, Flag | None], commit: Commit, *, after: bool) -> Flag | None:
     """The flag on one side of a commit's changes of it (a move has one on each side)."""
     for change in commit.changes:
         entry = change.after if after else change.before
-        if entry is not None and (flag := flag_at(reader, entry)) is not None:
-            return flag
+        if entry is not None and entry.oid is not None and versions.get(entry.oid):
+            return versions[entry.oid]
     return None
+
+
+_READ_AHEAD = 256
+"""Blobs asked of git at once (and at most this many waiting in memory, a MiB each)."""
 
 
 def one_flag_findings(before: Mapping[str, LoadedFlag], judged: Mapping[str, LoadedFlag],

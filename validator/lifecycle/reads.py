@@ -91,22 +91,26 @@ def _one_round(root: Path, pending: set[tuple[str, str, str]], found: dict[str, 
     for revision, wanted in sorted(by_revision.items()):
         commits = git_log.first_parent_history(root, revision,
                                            sorted({f":(literal){path}" for _, path in wanted}))
+        adding: dict[str, list[Commit]] = {}  # each path, the commits that added it
         for commit in commits:
             _merge(found, commit)
+            for change in commit.changes:
+                if change.before is None:
+                    adding.setdefault(change.path, []).append(commit)
         for name, path in sorted(wanted):
-            for moved, old_path in _moves_into(root, commits, name, path, clock):
+            for moved, old_path in _moves_into(root, adding.get(path, []), name, path, clock):
                 _merge(found, moved)
                 following.add((name, f"{moved.sha}^", old_path))
     return following
 
 
-def _moves_into(root: Path, commits: Sequence[Commit], name: str, path: str,
+def _moves_into(root: Path, adding: Sequence[Commit], name: str, path: str,
                 clock: Clock) -> Iterator[tuple[Commit, str]]:
-    """Each commit that added `path` while removing a file of the same flag elsewhere, with
-    that file's path."""
-    for commit in commits:
-        if commit.sha in clock.roots or not any(
-                change.path == path and change.before is None for change in commit.changes):
+    """Of the commits that added `path` (looked up by path: scanning every commit of the log
+    for each flag was quadratic in the flags asked about), each that removed a file of the
+    same flag elsewhere, with that file's path."""
+    for commit in adding:
+        if commit.sha in clock.roots:
             continue
         changes = git.diff_entries(root, f"{commit.sha}^", commit.sha, name_pathspec(name))
         gone = [change for change in changes if change.after is None and change.path != path]
