@@ -74,11 +74,14 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     current = current_milestone(policy, _version_at(reader, root, base, policy))
     # Months need a walk of the base's history: CI's, not the pre-commit hook's (--staged).
     months = policy.stale_in_months and current is None and not sides.staged
-    # So does what earlier changes of a flag left it judged by (`_past`): CI reads it.
-    walk = not sides.staged and (months or current is not None)
+    # So does what earlier changes of a flag left it judged by (`_past`), for a change that
+    # gives someone more: CI reads it. (Read for every flag a change of a thousand flags'
+    # descriptions touched, it took that change from 6 s to 35 s.)
+    walked = {name: before[name] for name, loaded in judged.items() if name in before
+              and (months or _gives_more(before[name], loaded, policy))}
     # The flag's history on the base, from its path there, followed by name through moves.
-    past = _past(root, reader, base, {name: before[name] for name in judged if name in before},
-                 policy) if walk else {}
+    past = _past(root, reader, base, walked, policy) \
+        if not sides.staged and (months or current is not None) else {}
     for name, loaded in sorted(judged.items()):
         added, cut, earlier = past.get(name, _NO_PAST)
         if months and cut:
@@ -227,6 +230,11 @@ def _version_at(reader: git.BlobReader, root: Path, base: str, policy: Policy) -
         return None
     raw = reader.read(entry.oid)
     return raw[:VERSION_BYTES].decode("utf-8", "replace") if raw is not None else None
+
+
+def _gives_more(before: LoadedFlag, after: LoadedFlag, policy: Policy) -> bool:
+    return classify(RolloutState.of(before.flag), RolloutState.of(after.flag),
+                    policy.bucketing) in (Step.FORWARD, Step.MIXED)
 
 
 class _Past(NamedTuple):
