@@ -88,7 +88,7 @@ def environment(extra: dict[str, str] | None = None,
     landed days earlier on the first-parent line and pass its soak (a CI runner that keeps its
     clone between jobs keeps one an earlier job wrote). Replacement objects (`git replace`,
     its --graft too) are refused by core.useReplaceRefs in PINNED_CONFIG: the gate judges the
-    commits and files as recorded. No prompt and no lazy fetch of a partial clone's objects."""
+    commits and files as recorded. No prompt for a password."""
     env = {key: value for key, value in os.environ.items()
            if key not in _PATHSPEC_VARIABLES and key not in drop}
     if whole_number(env.get("GIT_CONFIG_COUNT", "0")) is None:  # `²` is isdigit(), not int()
@@ -96,11 +96,10 @@ def environment(extra: dict[str, str] | None = None,
     given = env.get("GIT_CONFIG_PARAMETERS", "").strip()
     env["GIT_CONFIG_PARAMETERS"] = f"{given} {_PINNED_PARAMETERS}".lstrip()
     env["GIT_GRAFT_FILE"] = os.devnull
-    # Never wait on a person or a server for an object: a partial clone fetched a missing
-    # blob from a remote that may never answer (git 2.44 on: GIT_NO_LAZY_FETCH), and a remote
-    # asking for a password would have prompted on the hook's terminal.
+    # Never wait on a person: a remote asking for a password (a partial clone fetching a
+    # missing blob) would have prompted on the hook's terminal. The fetch itself stays: a CI
+    # checkout with `filter: blob:none` reads every flag file that way.
     env["GIT_TERMINAL_PROMPT"] = "0"
-    env["GIT_NO_LAZY_FETCH"] = "1"
     env.update(extra or {})
     return env
 
