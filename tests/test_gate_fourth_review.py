@@ -242,6 +242,13 @@ def test_a_rollback_that_edits_the_milestone_or_type_makes_no_stale_flag_young(
     code, found, report = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
     assert code == 1 and found == ["FO402:error"], report
     assert "by its milestone 13.12 and type on the base branch" in report
+    # Nor does a move in a change of its own, which gives no one more: the history is read
+    # for it too (fast-forwarded as a removal then an add, it would be the flag's start).
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    (repo.path / "flags/team").mkdir()
+    repo.git("mv", "flags/demo.yml", "flags/team/demo.yml")
+    code, found, report = flagops(repo, "validate", "--base", "HEAD")
+    assert code == 1 and found == ["FO402:error"], report
 
 
 def test_a_move_carried_by_a_rollback_restarts_no_count(repo: Repo) -> None:

@@ -289,3 +289,24 @@ def test_the_judge_fetches_no_blob_it_refuses_to_read(repo: Repo,
     assert code == 1 and found.count("FO010:error") == 3
     refused = {repo.git("rev-parse", f":flags/tab\t{number}.yml").strip() for number in range(3)}
     assert fetched and not refused & set(fetched)
+
+
+def test_a_lazy_fetch_that_never_ends_is_bounded_and_a_stopped_reader_says_why(
+        repo: Repo) -> None:
+    """A partial clone fetches a missing blob from its remote; one that takes the connection
+    and never answers held the gate without end. git gives up under a byte a second for
+    30 s (http.lowSpeed*, pinned), and the reader it leaves says so in one line: it wrote
+    "Broken pipe"."""
+    from validator import git
+
+    settings = dict(git.PINNED_CONFIG)
+    assert (settings["http.lowSpeedLimit"], settings["http.lowSpeedTime"]) == ("1", "30")
+    repo.write_flag("demo", "off")
+    oid = repo.git("rev-parse", f"{repo.commit('demo', at=NOW)}:flags/demo.yml").strip()
+    with git.BlobReader(repo.path) as reader:
+        reader._process.kill()  # as git stops when the fetch gives up
+        reader._process.wait()
+        reader.prefetch([oid])  # the writer's broken pipe is no traceback
+        assert reader.read(oid) is None  # read as none, as every blob after the stop
+        with pytest.raises(git.GitError, match=r"cat-file stopped before it gave .*--refetch"):
+            reader.read(oid)

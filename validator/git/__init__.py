@@ -5,6 +5,7 @@ whatever the repository's size."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -64,6 +65,10 @@ PINNED_CONFIG = (
     ("log.mailmap", "false"),  # authors as committed; no .mailmap opened (a FIFO blocks log)
     ("core.useReplaceRefs", "false"),  # objects as committed, not as refs/replace swaps them
     ("advice.graftFileDeprecated", "false"),  # grafts are off (environment): no stderr
+    # A partial clone fetches a missing blob from its remote: one that takes the connection
+    # and never answers held the gate without end; under a byte a second for 30 s, git stops.
+    ("http.lowSpeedLimit", "1"),
+    ("http.lowSpeedTime", "30"),
 )
 """Settings that would make git show the gate another change (or another history) than the one
 made, whatever the user's or the repository's configuration says. They are given last in
@@ -716,6 +721,11 @@ def _merge_failure(root: Path, detail: str) -> str:
     return "the change and its target share no commit (unrelated histories): nothing to judge"
 
 
+_CAT_FILE_STOPPED = ("git cat-file stopped before it gave {oid}: a partial clone whose remote "
+                     "did not answer the fetch of a missing object? Fetch the objects first "
+                     "(git fetch --refetch), or clone without --filter")
+
+
 class BlobReader:
     """One `git cat-file --batch` process answering object-id lookups on demand.
 
@@ -736,8 +746,11 @@ class BlobReader:
             return self._ready.pop(oid)
         _check_oid(oid)
         assert self._process.stdin is not None
-        self._process.stdin.write(oid.encode("ascii") + b"\n")
-        self._process.stdin.flush()
+        try:
+            self._process.stdin.write(oid.encode("ascii") + b"\n")
+            self._process.stdin.flush()
+        except BrokenPipeError:
+            raise GitError(_CAT_FILE_STOPPED.format(oid=oid)) from None
         return self._answer()
 
     def prefetch(self, oids: Iterable[str]) -> None:
@@ -775,7 +788,8 @@ class BlobReader:
 
     def close(self) -> None:
         if self._process.stdin is not None:
-            self._process.stdin.close()
+            with contextlib.suppress(BrokenPipeError):  # git stopped first: nothing waits
+                self._process.stdin.close()
         self._process.wait()
         if self._process.stdout is not None:
             self._process.stdout.close()
@@ -811,5 +825,8 @@ def _check_oid(oid: str) -> None:
 
 
 def _write_all(stream: IO[bytes], oids: Sequence[str]) -> None:
-    stream.write(b"".join(oid.encode("ascii") + b"\n" for oid in oids))
-    stream.flush()
+    """(In the prefetch's thread.) A cat-file that stopped answers no more: the reader sees
+    the end of its output, each blob left reads as none, and the next `read` says why."""
+    with contextlib.suppress(BrokenPipeError):
+        stream.write(b"".join(oid.encode("ascii") + b"\n" for oid in oids))
+        stream.flush()
