@@ -429,25 +429,22 @@ def _as_checked_out(at_base: Listing | None, changes: list[git.Change],
     return kept, twice
 
 
-_READ_AHEAD = 256
-"""Blobs asked of git at once by `_read_all`: a round trip each took most of the time of a
-change of thousands of flag files, and at most this many cut blobs (a MiB each) wait in
-memory."""
-
-
 def _read_all(reader: git.BlobReader, root: Path | None,
               entries: Sequence[git.Entry]) -> list[Document | Finding]:
     """`_read` of each entry, their blobs streamed from git a batch at a time."""
     found: list[Document | Finding] = []
-    for start in range(0, len(entries), _READ_AHEAD):
-        batch = entries[start:start + _READ_AHEAD]
-        if len(batch) > 1:  # only what `_read` reads: a path it refuses first is not fetched
-            reader.prefetch(entry.oid for entry in batch if entry.oid is not None
-                            and entry.is_regular and entry.path != git.FLAGS_DIR
-                            and path_problem(entry.path) is None)
+    for batch in reader.in_batches(entries, _blob_read):
         found += [_read(reader, root, entry) for entry in batch]
-        reader.discard_ready()  # and whatever was not asked for after all waits no longer
     return found
+
+
+def _blob_read(entry: git.Entry) -> str | None:
+    """The blob `_read` reads for the entry: none for a path it refuses first (fetched, the
+    blob of each such path waited in memory, a MiB each)."""
+    if not entry.is_regular or entry.path == git.FLAGS_DIR \
+            or path_problem(entry.path) is not None:
+        return None
+    return entry.oid
 
 
 def _read(reader: git.BlobReader, root: Path | None, entry: git.Entry) -> Document | Finding:

@@ -12,11 +12,11 @@ import stat
 import subprocess
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
+from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn, TypeVar
 
 from validator.background import Background
 from validator.digits import whole_number
@@ -721,6 +721,9 @@ def _merge_failure(root: Path, detail: str) -> str:
     return "the change and its target share no commit (unrelated histories): nothing to judge"
 
 
+READ_AHEAD = 256
+"""Blobs `BlobReader.in_batches` asks git for at once."""
+_Item = TypeVar("_Item")
 _CAT_FILE_STOPPED = ("git cat-file stopped before it gave {oid}: a partial clone whose remote "
                      "did not answer the fetch of a missing object? Fetch the objects first "
                      "(git fetch --refetch), or clone without --filter")
@@ -771,9 +774,19 @@ class BlobReader:
             self._ready[oid] = self._answer()
         writer.join()
 
-    def discard_ready(self) -> None:
-        """Drops the prefetched blobs nobody has read: each may be a MiB."""
-        self._ready.clear()
+    def in_batches(self, items: Sequence[_Item],
+                   oid_of: Callable[[_Item], str | None]) -> Iterator[Sequence[_Item]]:
+        """The items a batch at a time, the blobs each will read (`oid_of`; None: none)
+        streamed from git before its batch is handed out: a round trip per blob took most
+        of the time of a change of thousands of flag files. What a batch did not read after
+        all is dropped when the next is asked for: at most `READ_AHEAD` blobs wait, a MiB
+        each."""
+        for start in range(0, len(items), READ_AHEAD):
+            batch = items[start:start + READ_AHEAD]
+            if len(batch) > 1:
+                self.prefetch(oid for item in batch if (oid := oid_of(item)) is not None)
+            yield batch
+            self._ready.clear()
 
     def _answer(self) -> bytes | None:
         assert self._process.stdout is not None

@@ -28,8 +28,21 @@ def grep(root: Path, patterns: Sequence[str], *, exclude: Sequence[str] = (),
     found) is no error. Every file is read as text (`--text`): one git calls binary (`-diff` or
     `binary` in .gitattributes, as generated code often is) can still use a flag, and a
     removal judged by these matches must not miss it."""
-    args = _arguments(root, tree, cached, exclude)
-    args += ["--column", "-o"]
+    return grep_each(root, [patterns], exclude=exclude, tree=tree, cached=cached)[0]
+
+
+def grep_each(root: Path, groups: Sequence[Sequence[str]], *, exclude: Sequence[str] = (),
+              tree: str | None = None, cached: bool = False) -> list[list[GrepHit]]:
+    """`grep` of each group of patterns, one search each (a group with many matches slowed
+    the rare patterns of another in one search), the work tree's files that would block git
+    refused once for all of them."""
+    _refuse_blocking(root, tree, cached, exclude)
+    return [_grep(root, patterns, exclude, tree, cached) for patterns in groups]
+
+
+def _grep(root: Path, patterns: Sequence[str], exclude: Sequence[str], tree: str | None,
+          cached: bool) -> list[GrepHit]:
+    args = [*_arguments(tree, cached), "--column", "-o"]
     for pattern in patterns:
         args += ["-e", pattern]
     if tree is not None:
@@ -46,8 +59,10 @@ def following(root: Path, patterns: Sequence[str], paths: Sequence[str], count: 
               tree: str | None = None, cached: bool = False) -> dict[tuple[str, int], str]:
     """The whole lines of these files (as `grep` names them) that match, and the `count`
     lines after each (`git grep -A`), by path and line: what follows a match on its line,
-    which git grep cannot match across. Files go in batches of `MOST_PATHSPECS`."""
-    args = [*_arguments(root, tree, cached, ()), f"--after-context={count}"]
+    which git grep cannot match across. Files go in batches of `MOST_PATHSPECS`. They are
+    files a `grep` of the same place named: the files that would block git were refused
+    there."""
+    args = [*_arguments(tree, cached), f"--after-context={count}"]
     for pattern in patterns:
         args += ["-e", pattern]
     if tree is not None:
@@ -66,12 +81,15 @@ def following(root: Path, patterns: Sequence[str], paths: Sequence[str], count: 
     return found
 
 
-def _arguments(root: Path, tree: str | None, cached: bool,
-               exclude: Sequence[str]) -> list[str]:
+def _refuse_blocking(root: Path, tree: str | None, cached: bool,
+                     exclude: Sequence[str]) -> None:
     if tree is None and not cached:  # git opens the ignore files of the folders it walks
         tracked = git.git(root, "ls-files", "-z").split(b"\0")
         git.refuse_blocking_files(root, git.folders_of(tracked))
         git.refuse_blocking_ignores(root, _walked(root, exclude))
+
+
+def _arguments(tree: str | None, cached: bool) -> list[str]:
     args = ["grep", "-z", "-n", "--text", "-E", "--no-color"]
     args.append("--cached" if cached else "--untracked" if tree is None else "--full-name")
     return args

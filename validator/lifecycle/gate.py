@@ -38,7 +38,7 @@ from validator.lifecycle.lifespan import (
     released_key,
     rollout_overdue,
 )
-from validator.lifecycle.reads import VERSION_BYTES, named_history
+from validator.lifecycle.reads import named_history, version_at
 from validator.model import Flag
 from validator.policy import Policy
 from validator.transitions import RolloutState, Step, classify
@@ -62,8 +62,9 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
                        policy: Policy, now: int, *,
                        not_counted: frozenset[str] = frozenset()) -> list[Finding]:
     """`not_counted`: flags one_flag_per_change leaves out (exact imports under a trailer)."""
-    judged = {name: loaded for name, loaded in after.items() if not _is_rollback(
-        before.get(name), loaded, policy)}
+    steps = {name: _step(before.get(name), loaded, policy) for name, loaded in after.items()}
+    judged = {name: loaded for name, loaded in after.items()
+              if steps[name] is not Step.ROLLBACK}
     findings = one_flag_findings(before, {name: loaded for name, loaded in judged.items()
                                           if name not in not_counted}, policy)
     findings += _reference_findings(root, sides, before, after, policy)
@@ -79,7 +80,7 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     # would be where its history starts): CI reads it. (Read for every flag a change of a
     # thousand flags' descriptions touched, it took that change from 6 s to 35 s.)
     walked = {name: before[name] for name, loaded in judged.items() if name in before
-              and (months or _gives_more(before[name], loaded, policy)
+              and (months or steps[name] in (Step.FORWARD, Step.MIXED)
                    or before[name].document.path != loaded.document.path)}
     # The flag's history on the base, from its path there, followed by name through moves.
     past = _past(root, reader, base, walked, policy) \
@@ -132,9 +133,11 @@ def _history_cut(loaded: LoadedFlag, policy: Policy, what: str) -> Finding:
     return found._replace(severity=Severity(policy.stale_severity))
 
 
-def _is_rollback(old: LoadedFlag | None, new: LoadedFlag, policy: Policy) -> bool:
-    return old is not None and classify(RolloutState.of(old.flag), RolloutState.of(new.flag),
-                                        policy.bucketing) is Step.ROLLBACK
+def _step(old: LoadedFlag | None, new: LoadedFlag, policy: Policy) -> Step | None:
+    """The change by what each actor gets; None for a new flag."""
+    if old is None:
+        return None
+    return classify(RolloutState.of(old.flag), RolloutState.of(new.flag), policy.bucketing)
 
 
 def freeze_findings(before: Mapping[str, LoadedFlag], after: Mapping[str, LoadedFlag],
@@ -224,19 +227,11 @@ def _at(rule: str, loaded: LoadedFlag, key: str, message: str, name: str) -> Fin
 
 
 def _version_at(reader: git.BlobReader, root: Path, base: str, policy: Policy) -> str | None:
-    """The base's version file (GitLab's VERSION), when the policy names one and it is a file."""
-    if policy.version_file is None or policy.current_milestone is not None:
+    """The base's version file (GitLab's VERSION), when the policy names one and it is a file
+    (not read where the policy names the current milestone itself)."""
+    if policy.current_milestone is not None:
         return None
-    entry = git.tree_entries(root, base, policy.version_file).get(policy.version_file)
-    if entry is None or not entry.is_regular or entry.oid is None:
-        return None
-    raw = reader.read(entry.oid)
-    return raw[:VERSION_BYTES].decode("utf-8", "replace") if raw is not None else None
-
-
-def _gives_more(before: LoadedFlag, after: LoadedFlag, policy: Policy) -> bool:
-    return classify(RolloutState.of(before.flag), RolloutState.of(after.flag),
-                    policy.bucketing) in (Step.FORWARD, Step.MIXED)
+    return version_at(reader, root, base, policy)
 
 
 class _Past(NamedTuple):
@@ -306,10 +301,7 @@ def _versions(reader: git.BlobReader, histories: Iterable[Sequence[Commit]]
                for change in commit.changes for entry in (change.before, change.after)
                if entry is not None and entry.is_regular and entry.oid is not None}
     found: dict[str, Flag | None] = {}
-    listed = list(entries.items())
-    for start in range(0, len(listed), _READ_AHEAD):
-        batch = listed[start:start + _READ_AHEAD]
-        reader.prefetch(oid for oid, _ in batch)
+    for batch in reader.in_batches(list(entries.items()), lambda pair: pair[0]):
         found.update((oid, flag_at(reader, entry)) for oid, entry in batch)
     return found
 
@@ -322,9 +314,6 @@ def _side(versions: Mapping[str, Flag | None], commit: Commit, *, after: bool) -
             return versions[entry.oid]
     return None
 
-
-_READ_AHEAD = 256
-"""Blobs asked of git at once (and at most this many waiting in memory, a MiB each)."""
 
 
 def one_flag_findings(before: Mapping[str, LoadedFlag], judged: Mapping[str, LoadedFlag],

@@ -154,11 +154,19 @@ def version_text(root: Path, policy: Policy, tree: str | None = None) -> str | N
     if policy.version_file is None:
         return None
     if tree is not None:
-        entry = git.tree_entries(root, tree, policy.version_file).get(policy.version_file)
-        if entry is None or not entry.is_regular or entry.oid is None:
-            return None
         with git.BlobReader(root) as reader:
-            raw = reader.read(entry.oid)
-        return None if raw is None else raw[:VERSION_BYTES].decode("utf-8", "replace")
+            return version_at(reader, root, tree, policy)
     start = file_start(root / policy.version_file, VERSION_BYTES)
     return None if start is None else start.decode("utf-8", "replace")
+
+
+def version_at(reader: git.BlobReader, root: Path, tree: str, policy: Policy) -> str | None:
+    """The start of the policy's version file in `tree` (a commit), if it is a regular file
+    there: what the gate reads at its base, and `status --ref` at that commit."""
+    if policy.version_file is None:
+        return None
+    entry = git.tree_entries(root, tree, policy.version_file).get(policy.version_file)
+    if entry is None or not entry.is_regular or entry.oid is None:
+        return None
+    raw = reader.read(entry.oid)
+    return None if raw is None else raw[:VERSION_BYTES].decode("utf-8", "replace")
