@@ -160,6 +160,9 @@ def test_the_outcome_is_the_whole_configs(
     # a quote went into the chart's attributes as it stood.
     lambda raw: _retimed(raw, b'"'),
     lambda raw: _retimed(raw, b"<"),
+    # Blanks and a comma before the first flag: the first part holds blanks alone, and `{}`
+    # is JSON where the whole's `{ ,` is not.
+    lambda raw: raw.replace(b'"flags": {', b'"flags": {' + b" " * len(raw) + b",", 1),
 ])
 def test_a_refusal_is_the_whole_configs_and_nothing_is_written(
         data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

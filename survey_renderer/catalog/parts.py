@@ -102,10 +102,13 @@ def _name_at(raw: bytes, at: int) -> str | None:
 def names_hold(names: list[str], first: str | None, after: str | None) -> bool:
     """A part's names, in their order, rise, start with `first` (the part's own, when it is
     not the first part) and stay below `after` (the next part's): then no two parts share a
-    name."""
-    if names and first is not None and names[0] != first:
+    name. A part with a next one holds a name: the comma the cut left out between the two
+    follows a member, and blanks alone before it (`{ ,`) are no JSON, though `{}` is."""
+    if not names:
+        return after is None
+    if first is not None and names[0] != first:
         return False
-    if names and after is not None and not names[-1] < after:
+    if after is not None and not names[-1] < after:
         return False
     return all(a < b for a, b in pairwise(names))
 
