@@ -87,7 +87,9 @@ class FlagSummary(_Frozen):
     introduced_by_url: HttpsUrl | None
     feature_issue_url: HttpsUrl | None
     state: str = Field(description="The rollout state, in the words `flagops plan` uses.")
-    exposure: dict[Environment, Reach]
+    exposure: dict[Environment, Reach] = Field(
+        min_length=len(Environment),
+        description="Every environment's: the catalog shows each (its keys are Environment's).")
     since: IsoTime | None = Field(description="When the current state landed (null: unknown).")
     next_step: str
     legal_at: IsoTime | None = Field(description="When the next step's soak is over.")
