@@ -24,7 +24,7 @@ def update_in_place(files: dict[str, str], target: Path, previous: SiteState) ->
             install(target / name, data, None, durable=False)
     for name in previous.files.keys() - files.keys():
         os.unlink(target / name)
-    for folder in sorted(previous.folders - _folders(files), reverse=True):
+    for folder in sorted(previous.folders.keys() - _folders(files), reverse=True):
         os.rmdir(target / folder)
 
 

@@ -1,11 +1,14 @@
 """What render left in its output folder, kept in flagops's cache folder: a digest of
-everything the site is made from, and the identity of every file and folder it wrote.
+everything the site is made from, and the identity of every file and folder it wrote (the
+folder itself too).
 
 With it a render whose inputs have not changed writes nothing (after checking that the folder
 still holds exactly what was written), and one whose inputs changed rewrites only the pages
 whose bytes differ. A file's identity is its inode, size, mode and both change times: any
 write, rename over it, chmod or touch changes one of them (ctime cannot be set back), so a
-folder that anyone touched since is not taken for ours and is replaced whole instead.
+folder that anyone touched since is not taken for ours and is replaced whole instead. A
+folder's identity is kept alike: a `chmod 700` of a folder kept its files' identities, and a
+render in place left the mode a fresh render would not write.
 Without a cache folder (CI, --no-cache's FLAGOPS_NO_CACHE) every render replaces the folder.
 """
 
@@ -40,12 +43,15 @@ class SiteState:
     lines: str
     """What that render printed."""
     files: dict[str, Identity]
-    folders: frozenset[str]
+    folders: dict[str, Identity]
+    """Every folder below the site's own."""
+    top: Identity
+    """The site's folder's own."""
 
     def holds_exactly(self, target: Path) -> bool:
         """The folder holds these files and folders, untouched, and nothing else."""
         found = scan(target)
-        return found is not None and found == (self.files, self.folders)
+        return found is not None and found == (self.files, self.folders, self.top)
 
 
 def render_key(root: Path, config: bytes, options: list[str]) -> str:
@@ -69,10 +75,9 @@ def load(root: Path, target: Path, cache: Path | None) -> SiteState | None:
         return None
     try:
         data = read_kept(path)
-        return SiteState(str(data["key"]), str(data["lines"]),
-                         {name: _identity(value) for name, value in data["files"].items()},
-                         frozenset(str(name) for name in data["folders"]))
-    except (ValueError, KeyError, TypeError):  # not the shape remember writes (None too)
+        return SiteState(str(data["key"]), str(data["lines"]), _identities(data["files"]),
+                         _identities(data["folders"]), _identity(data["top"]))
+    except (ValueError, KeyError, TypeError, AttributeError):  # not what remember writes
         return None
 
 
@@ -83,9 +88,9 @@ def remember(root: Path, target: Path, cache: Path | None, key: str, lines: str)
     found = None if path is None else scan(target)  # without a cache, nothing to keep
     if path is None or found is None:
         return
-    files, folders = found
-    text = json.dumps({"key": key, "lines": lines, "files": files,
-                       "folders": sorted(folders)}, separators=(",", ":"))
+    files, folders, top = found
+    text = json.dumps({"key": key, "lines": lines, "files": files, "folders": folders,
+                       "top": top}, separators=(",", ":"))
     with contextlib.suppress(OSError):
         from validator.atomic import install
 
@@ -101,16 +106,18 @@ def forget(root: Path, target: Path, cache: Path | None) -> None:
             path.unlink()
 
 
-def scan(target: Path) -> tuple[dict[str, Identity], frozenset[str]] | None:
-    """Every regular file (by its path below the folder, `/`-separated) with its identity, and
-    every folder; None if the folder is missing, is itself a link (moved elsewhere, every
-    file keeps its identity) or holds anything else (a link, a FIFO)."""
-    if os.path.islink(target):
-        return None
+def scan(target: Path) -> tuple[dict[str, Identity], dict[str, Identity], Identity] | None:
+    """Every regular file and every folder (by its path below the folder, `/`-separated) with
+    its identity, and the folder's own; None if the folder is missing, is itself a link
+    (moved elsewhere, every file keeps its identity) or holds anything else (a link, a
+    FIFO)."""
     files: dict[str, Identity] = {}
-    folders: set[str] = set()
+    folders: dict[str, Identity] = {}
     pending = [("", str(target))]
     try:
+        top = os.stat(target, follow_symlinks=False)
+        if not stat.S_ISDIR(top.st_mode):
+            return None
         while pending:
             prefix, folder = pending.pop()
             with os.scandir(folder) as entries:
@@ -118,16 +125,23 @@ def scan(target: Path) -> tuple[dict[str, Identity], frozenset[str]] | None:
                     name = prefix + entry.name
                     info = entry.stat(follow_symlinks=False)
                     if stat.S_ISDIR(info.st_mode):
-                        folders.add(name)
+                        folders[name] = identity(info)
                         pending.append((name + "/", entry.path))
                     elif stat.S_ISREG(info.st_mode):
-                        files[name] = (info.st_ino, info.st_size, info.st_mode,
-                                       info.st_mtime_ns, info.st_ctime_ns)
+                        files[name] = identity(info)
                     else:
                         return None
     except OSError:
         return None
-    return files, frozenset(folders)
+    return files, folders, identity(top)
+
+
+def identity(info: os.stat_result) -> Identity:
+    return (info.st_ino, info.st_size, info.st_mode, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _identities(values: Any) -> dict[str, Identity]:
+    return {str(name): _identity(value) for name, value in values.items()}
 
 
 def _identity(value: Any) -> Identity:
@@ -136,14 +150,22 @@ def _identity(value: Any) -> Identity:
 
 
 def _state_path(root: Path, target: Path, directory: Path | None) -> Path | None:
-    """Where the folder's state is kept; None without a cache folder or in one the cache
-    would not use for the repository at `root` (tracked, or reached through a link)."""
-    if directory is None or not safe_folder(directory, root):
+    """Where the folder's state is kept; None without a cache folder, in one the cache would
+    not use for the repository at `root` (tracked, or reached through a link), or in the
+    site's folder or below it (the state would be published, and the folder never hold
+    exactly what the render wrote)."""
+    if directory is None or not safe_folder(directory, root) or _within(directory, target):
         return None
     # the umask too: a render under another one writes other modes, so it starts afresh
     place = f"{os.path.abspath(target)}\0{umask():o}"
     where = hashlib.blake2b(os.fsencode(place), digest_size=16).hexdigest()
     return directory / f"render-{where}.json"
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """`path` is `folder` or below it, links and `..` resolved."""
+    inner, outer = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([inner, outer]) == outer
 
 
 def umask() -> int:

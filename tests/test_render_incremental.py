@@ -122,6 +122,37 @@ def test_a_page_swapped_for_a_link_is_not_written_through(
     assert same_tree(root / "public", fresh_render(root, monkeypatch))
 
 
+def modes(site: Path) -> dict[str, int]:
+    return {path.relative_to(site).as_posix(): path.stat().st_mode
+            for path in [site, *site.rglob("*")]}
+
+
+@pytest.mark.parametrize("folder", ["flags", ""])
+def test_a_folder_whose_mode_changed_makes_the_render_start_afresh(
+        root: Path, monkeypatch: pytest.MonkeyPatch, folder: str) -> None:
+    """A `chmod` of a folder keeps its files' identities: a render in place kept the mode a
+    fresh render does not write (0700: a web server of another user read no page)."""
+    render(root)
+    (root / "public" / folder).chmod(0o700)
+    data = json.loads((root / "build/flags.json").read_text(encoding="utf-8"))
+    data["flags"]["alpha"] = {**data["flags"]["alpha"], "stage": "staging"}
+    _write_config(root, data)
+    render(root)
+    fresh = fresh_render(root, monkeypatch)
+    assert same_tree(root / "public", fresh) and modes(root / "public") == modes(fresh)
+
+
+def test_a_cache_folder_in_the_site_keeps_no_state_there(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The state, its key and the folder's file list, was published with the site, and the
+    folder then never held exactly what the render wrote."""
+    monkeypatch.setenv("FLAGOPS_CACHE_DIR", str(root / "public"))
+    render(root)
+    render(root)
+    assert not list((root / "public").glob("render-*.json"))
+    assert same_tree(root / "public", fresh_render(root, monkeypatch))
+
+
 def test_a_kept_state_does_not_vouch_for_an_output_folder_moved_behind_a_link(
         root: Path) -> None:
     """The folder moved elsewhere keeps every file's identity, and a link put in its place
