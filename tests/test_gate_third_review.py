@@ -503,6 +503,22 @@ def test_an_error_of_the_car_ahead_counts_where_the_tip_made_it_a_warning(
     assert "error FO201" in said and "warning FO201" in said, said
 
 
+@pytest.mark.parametrize(("message", "verdict"), [
+    ("demo straight on\n\nFlag-Override: demo: incident 42", "0"), ("demo straight on", "1")])
+def test_a_squashing_train_keeps_the_overrides_of_the_requests_own_commits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, message: str, verdict: str) -> None:
+    """GitLab squashes a request with its squash commit template (the title alone, by
+    default), so the squash carries no trailer: the emergency step the request's own
+    pipeline passed on its Flag-Override was refused where it lands. The trailers of the
+    request's own commits count there too; without one the skip stays an error."""
+    ci, cars = _train(tmp_path, {f"skip:{message}": ("flags/demo.yml",
+                                                     flag_yaml("demo", "enabled"))})
+    _squash_onto(ci, "origin/main", cars[0], "Skip demo", at=int(time.time()) - 60)
+    said = _train_job(ci, monkeypatch, ci.head(), cars[0])
+    assert said.startswith(f"{verdict}\n"), said
+    assert ("error FO201" in said) is (verdict == "1"), said
+
+
 # A name the base holds in two files (a stale pipeline let them in) is still judged.
 
 def _two_files_of_banner(tmp_path: Path) -> Repo:

@@ -97,6 +97,10 @@ class RangeRequest:
     soak_as_warning: bool = False
     """Soak findings as warnings, as with `staged`: the hook judging a push, which CI judges
     again when it merges."""
+    trailers_from: str | None = None
+    """A range whose commits' trailers (`Flag-Override`, `Flag-Import`) count as well: the
+    merge request's own commits, where a merge train judges their squash, whose message is
+    GitLab's template (the title alone, by default), not theirs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,12 +254,13 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     judged = _judge_all(root, reader, span, result, base_side, still_there, now, removed,
                         soak_as_warning=span.staged or request.soak_as_warning)
     judged += _duplicate_resolved(reader, root, changes, listing, base_side, result)
-    imports = _imports(root, reader, span, result, head_changed, removed)
+    imports = _imports(root, reader, (span.base, _trailer_ranges(span, request)), result,
+                       head_changed, removed)
     judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
                                  result.before, result.after, result.policy, now,
                                  not_counted=imports.passing if imports else frozenset())
     found = _untouched_never_block(checked.findings, changes, listing, result)
-    found += _with_overrides(_overrides(root, span), judged, result)
+    found += _with_overrides(_overrides(root, _trailer_ranges(span, request)), judged, result)
     result.findings += with_imports(found, imports) if imports else found
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
@@ -808,20 +813,32 @@ def _with_overrides(overrides: dict[str, str], findings: list[Finding],
     return kept
 
 
-def _imports(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,
-             head_changed: dict[str, git.Entry],
+def _trailer_ranges(span: _Span, request: RangeRequest) -> list[str]:
+    """The commits whose messages' trailers count: the judged range's, and the request's own
+    where it is judged squashed (none for the index: it has no message yet)."""
+    return [commits for commits in (span.commits, request.trailers_from) if commits]
+
+
+def _trailers(root: Path, ranges: list[str], key: str) -> list[str]:
+    return [value for commits in ranges for value in git_log.trailers(root, commits, key)]
+
+
+def _imports(root: Path, reader: git.BlobReader, judged: tuple[str, list[str]],
+             result: Comparison, head_changed: dict[str, git.Entry],
              removed: Callable[[], frozenset[str]]) -> Imports | None:
     """The exact GitLab imports a `Flag-Import` trailer asks for (`validator.importers.gate`),
-    None without a trailer or a new flag."""
-    if span.commits is None:
+    None without a trailer or a new flag. `judged`: the base, and the commits whose trailers
+    count."""
+    base, ranges = judged
+    if not ranges:
         return None
-    source = import_source(git_log.trailers(root, span.commits, IMPORT_TRAILER))
+    source = import_source(_trailers(root, ranges, IMPORT_TRAILER))
     new = {name: loaded.document.path for name, loaded in result.after.items()
            if name not in result.before}
     if source is None or not new:
         return None
     whole = git_log.shallow_commits(root) is None
-    here = [] if span.base == git.EMPTY_TREE else list(git.tree_entries(root, span.base))
+    here = [] if base == git.EMPTY_TREE else list(git.tree_entries(root, base))
     ever = {stem(path) for path in here if git.is_flag_path(path)}
     if whole:
         ever |= removed()
@@ -835,11 +852,9 @@ def _blob(reader: git.BlobReader, entry: git.Entry | None) -> bytes | None:
     return reader.read(entry.oid)
 
 
-def _overrides(root: Path, span: _Span) -> dict[str, str]:
-    if span.commits is None:
-        return {}
+def _overrides(root: Path, ranges: list[str]) -> dict[str, str]:
     overrides: dict[str, str] = {}
-    for value in git_log.trailers(root, span.commits, OVERRIDE_TRAILER):
+    for value in _trailers(root, ranges, OVERRIDE_TRAILER):
         flag, _, reason = value.partition(":")
         if reason.strip():
             overrides[flag.strip()] = reason.strip()

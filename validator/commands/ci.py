@@ -100,7 +100,8 @@ def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Find
     well as by the tip's. Only findings the tip's judgement has not made, or made as
     warnings only, are added, so neither judgement loosens the other: the tip's soak clock
     still holds (the cars ahead have not landed yet), and an error where the car ahead's
-    rules put it stays one."""
+    rules put it stays one. The request's own commits' trailers count where it lands: a
+    squash's message is the squash template's, and dropped the override its pipeline passed."""
     from validator.compare import RangeRequest, compare
     from validator.git.rebased import landing
     from validator.lifecycle.reads import policy_of
@@ -122,7 +123,8 @@ def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Find
                         "passes")
     _say(job, f"judging it also where it lands: {job.lands_on}, on {found.ahead}, the "
               "target's tip with the merge train's requests ahead of it")
-    request = RangeRequest(found.ahead, found.judged, merged=found.merged, all_files=True)
+    request = RangeRequest(found.ahead, found.judged, merged=found.merged, all_files=True,
+                           trailers_from=f"{tip}..{head}")
     return _beyond(report.findings, compare(root, request, now=now).findings)
 
 
