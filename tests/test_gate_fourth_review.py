@@ -251,6 +251,51 @@ def test_a_rollback_that_edits_the_milestone_or_type_makes_no_stale_flag_young(
     assert code == 1 and found == ["FO402:error"], report
 
 
+@pytest.mark.parametrize("stage", ["staging", "off"])
+def test_a_live_flag_deleted_and_put_back_is_no_new_flag(repo: Repo, stage: str) -> None:
+    """A change of two commits, fast-forwarded: the file deleted, then put back as it was. It
+    changes no flag, so it passed, and the flag's life on the branch started at the put-back
+    (a stale flag young again, its rolled-back milestone forgotten). Deleting a live flag is
+    no end of its life (FO208 refuses it alone); deleting it at off is, and a flag added
+    again after that is new."""
+    repo.write("pyproject.toml", '[tool.flagops]\nstale_in_months = true\n'
+               'stale_severity = "error"\n')
+    repo.write_flag("demo", stage)
+    repo.commit(f"demo {stage}", at=NOW - 300 * DAY)  # beta flags live 6 months
+    text = (repo.path / "flags/demo.yml").read_text()
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("demo deleted", at=NOW - 3 * DAY)
+    repo.write("flags/demo.yml", text)
+    repo.commit("demo back", at=NOW - 2 * DAY)
+    repo.write_flag("demo", "beta" if stage == "staging" else "staging", **BETA)
+    repo.commit("one step on", at=NOW - 60)
+    code, found, report = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert (code, found) == ((1, ["FO402:error"]) if stage == "staging" else (0, [])), report
+
+
+def test_a_deletion_between_does_not_forget_a_rolled_back_milestone(repo: Repo) -> None:
+    """The milestone a rollback edited (never judged) is still the flag's after its file is
+    deleted and put back with other words, in two fast-forwarded commits."""
+    repo.write("pyproject.toml", '[tool.flagops]\nstale_severity = "error"\n'
+               'current_milestone = "17.10"\n')
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
+    repo.commit("demo at 50%", at=NOW - 10 * DAY)
+    text = flag_yaml("demo", "percentage", percentage=("actors", 10), **BETA).replace(
+        "milestone: '13.12'", "milestone: '17.10'")
+    repo.write("flags/demo.yml", text)
+    repo.commit("back to 10%, milestone 17.10", at=NOW - 7200)
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("demo deleted", at=NOW - 3500)
+    repo.write("flags/demo.yml", text.replace("description: ", "description: Now "))
+    repo.commit("demo back, other words", at=NOW - 3400)
+    assert flagops(repo, "validate", "--base", "HEAD~2", "--head", "HEAD")[:2] == (0, [])
+    repo.write("flags/demo.yml", text.replace("description: ", "description: Now ")
+               .replace("value: 10", "value: 50"))
+    repo.commit("50% again", at=NOW - 60)
+    code, found, report = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and found == ["FO402:error"], report
+
+
 def test_a_move_carried_by_a_rollback_restarts_no_count(repo: Repo) -> None:
     """Counted in months, the age ran from the commit that added the file at its path: a move
     inside a rollback (never judged) made a stale flag new. The age follows the flag by name

@@ -254,9 +254,15 @@ def judge_unreadable_base(name: str, base_path: str, after: LoadedFlag | None) -
     return [RULES["FO212"].at(base_path, START, message, flag=name)]
 
 
+def deletable(state: RolloutState) -> bool:
+    """Deleting the flag's file is legal (FO208): at stage off, or released. A deletion of
+    any other state ends no flag's life, though a change of many commits may hold one."""
+    return _may_come_and_go(state) or state.stage is Stage.OFF
+
+
 def _judge_deleted(name: str, before: LoadedFlag) -> list[Finding]:
     state = RolloutState.of(before.flag)
-    if _may_come_and_go(state) or state.stage is Stage.OFF:
+    if deletable(state):
         return []
     message = (f"{name}: deleting a flag that is live ({state.describe()}); roll it back to off "
                "first, or finish the rollout with default_enabled: true and its cleanup issue")

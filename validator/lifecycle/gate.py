@@ -41,7 +41,7 @@ from validator.lifecycle.lifespan import (
 from validator.lifecycle.reads import named_history, version_at
 from validator.model import Flag
 from validator.policy import Policy
-from validator.transitions import RolloutState, Step, classify
+from validator.transitions import RolloutState, Step, classify, deletable
 
 _DAY = 86_400
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -257,7 +257,11 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     Versions: a rollback is never judged, so the milestone or type edit it carries made a
     stale flag young for every change after it; the version before such a rollback still
     judges. And a flag is as old as the oldest milestone it had (a later milestone set in
-    any change is no younger flag): each version is judged by that milestone."""
+    any change is no younger flag): each version is judged by that milestone.
+
+    An add right after a deletion the gate would refuse (`transitions.deletable`: a live
+    flag's) is no new flag: a change of two commits, fast-forwarded, deleted a stale flag's
+    file and put it back, and its life, milestones and rolled-back versions started again."""
     paths = {name: loaded.document.path for name, loaded in flags.items()}
     if not paths or base == _EMPTY_TREE:
         return {}
@@ -270,7 +274,7 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
         added: str | None = None
         seen: list[Flag] = [flags[name].flag]
         rolled: list[Flag] = []
-        for commit in mine:  # newest first, back to the add
+        for index, commit in enumerate(mine):  # newest first, back to the add
             old = _side(flags_in, commit, after=False)
             new = _side(flags_in, commit, after=True)
             if old is not None:
@@ -279,7 +283,8 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
                         and classify(RolloutState.of(old), RolloutState.of(new),
                                      policy.bucketing) is Step.ROLLBACK:
                     rolled.append(old)
-            if all(change.before is None for change in commit.changes):
+            if all(change.before is None for change in commit.changes) \
+                    and not _deleted_live(flags_in, mine[index + 1:index + 2]):
                 added = commit.sha
                 break
         oldest = min(seen, key=lambda version: milestone_index(version.milestone) or 0)
@@ -289,6 +294,15 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
         when = clock.earliest.get(added) if added is not None and not hidden else None
         found[name] = _Past(when, hidden, versions)
     return found
+
+
+def _deleted_live(versions: Mapping[str, Flag | None], before: Sequence[Commit]) -> bool:
+    """`before` (the commit before an add in the flag's history, if any) deleted the flag's
+    file while it was live, or in a version that cannot be read: no life ended there."""
+    if not before or any(change.after is not None for change in before[0].changes):
+        return False
+    old = _side(versions, before[0], after=False)
+    return old is None or not deletable(RolloutState.of(old))
 
 
 def _versions(reader: git.BlobReader, histories: Iterable[Sequence[Commit]]
