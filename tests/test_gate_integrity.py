@@ -417,6 +417,43 @@ def test_with_merge_commits_required_a_merge_request_carries_no_merge(repo: Repo
     assert "FO213:error" not in flagops(repo, *RANGE)[1]  # a merge onto the previous tip
 
 
+def test_a_change_whose_rebase_lands_other_than_its_merge_is_refused(repo: Repo) -> None:
+    """A branch took demo 50 % → 10 % → 50 % (its commits cancel out) while the target rolled
+    it back to 10 %: merged, demo stays at 10 % and nothing changed; rebased (GitHub's
+    "Rebase and merge"), its first commit is the target's own and its second lands 50 %, two
+    minutes after the rollback, judged by no one. Rebased onto the target first, it is
+    judged as it lands (FO204)."""
+    half = {"percentage": ("actors", 50), **BETA}
+    tenth = {"percentage": ("actors", 10), **BETA}
+    repo.write_flag("demo", "percentage", **half)
+    repo.commit("demo at 50%", at=NOW - 3 * DAY)
+    repo.git("checkout", "-q", "-b", "alice")
+    repo.write_flag("demo", "percentage", **tenth)
+    repo.commit("50 to 10", at=NOW - 3600)
+    repo.write_flag("demo", "percentage", **half)
+    repo.commit("10 to 50", at=NOW - 3500)
+    repo.write("NOTES.md", "notes\n")
+    repo.commit("notes", at=NOW - 3400)
+    repo.git("checkout", "-q", "-b", "incident", "main")
+    repo.write_flag("demo", "percentage", **tenth)
+    repo.commit("the incident's rollback", at=NOW - 130)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge the rollback", "incident", at=NOW - 120)
+    code, found, text = flagops(repo, "validate", "--base", "main", "--head", "alice",
+                                "--merged")
+    assert (code, found) == (1, ["FO214:error"]), text
+    repo.git("checkout", "-q", "alice")
+    repo.git("rebase", "-q", "main", at=NOW - 60)
+    code, found, text = flagops(repo, "validate", "--base", "main", "--head", "alice",
+                                "--merged")
+    assert (code, found) == (1, ["FO204:error"]), text
+    repo.git("checkout", "-q", "-b", "plain", "main~1")  # behind its target, merging alike
+    repo.write("OTHER.md", "other\n")
+    repo.commit("other", at=NOW - 50)
+    assert flagops(repo, "validate", "--base", "main", "--head", "plain", "--merged")[:2] \
+        == (0, [])
+
+
 def test_a_rollback_cannot_smuggle_in_a_folder_that_stops_the_build(repo: Repo) -> None:
     repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.commit("50%", at=NOW - DAY)

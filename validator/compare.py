@@ -34,6 +34,7 @@ from validator.files import (
 from validator.findings import RULES, START, Finding, Severity
 from validator.gate_files import base_entry, gate_findings, history_rewrites
 from validator.git import log as git_log
+from validator.git.replay import rebased_tree
 from validator.head_listing import INDEX, TREE, Listing
 from validator.importers.gate import (
     IMPORT_TRAILER,
@@ -110,6 +111,8 @@ class _Span:
     staged: bool
     commits: str | None
     label: str
+    rebased_differs: bool = False
+    """A merged span whose rebase onto the base lands another tree (FO214)."""
 
 
 @dataclass(slots=True)
@@ -195,6 +198,11 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     # taken again at once. Its message gives the rebase that lets the rollback through.
     result.findings += history_rewrites(root, span.base, span.commits, result.policy,
                                         request.merged)
+    if span.rebased_differs:
+        result.findings.append(RULES["FO214"].at(
+            git.FLAGS_DIR, START, f"{request.head or 'HEAD'} rebased onto {request.base} "
+            "(a rebase merge) lands another tree than the merge judged here, or does not "
+            f"replay cleanly: rebase it onto {request.base} and push again"))
     return result
 
 
@@ -353,8 +361,11 @@ def _merged_span(root: Path, base_ref: str, base: str, head_ref: str) -> _Span:
         return _Span(base, head, False, f"{base}..{head}",
                      f"{base_ref} → {head_ref} ({head_ref} does not merge cleanly into "
                      f"{base_ref}; judged {head_ref} itself)")
+    # A rebase merge lands the commits replayed one by one, which can differ from the merge.
+    differs = not git.is_ancestor(root, base, head) and rebased_tree(root, base, head) != tree
     return _Span(base, tree, False, f"{base}..{head}",
-                 f"{base_ref} → the merge of {head_ref} into {base_ref} (tree {tree[:12]})")
+                 f"{base_ref} → the merge of {head_ref} into {base_ref} (tree {tree[:12]})",
+                 differs)
 
 
 def _is_commit(root: Path, object_id: str) -> bool:

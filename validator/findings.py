@@ -188,6 +188,13 @@ _CATALOGUE = (
           "branch instead of merging into it (a rollback too: fast-forwarded, the merge's "
           "date would start the rolled-back state's soak): git rebase <target> && git push "
           "--force-with-lease."),
+    _rule("FO214", "rebase-lands-other", "Rebasing the change onto its target lands another "
+          "tree than merging it.",
+          "A rebase merge (GitHub's \"Rebase and merge\") replays each commit onto the "
+          "target, and a branch whose commits undo and redo a change the target has made too "
+          "lands something the judged merge does not hold. Rebase the branch onto the target "
+          "(git rebase <target> && git push --force-with-lease): then merging and rebasing "
+          "land the same, and that is judged."),
     _rule("FO209", "override-unused", "An override trailer has nothing to override.",
           "A Flag-Override trailer names a flag whose change has no error it may pass: "
           "transition errors and the lifecycle rules FO402-FO404 and FO406 can be overridden, "
