@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gitrepo import Repo
+from gitrepo import Repo, flag_yaml
 from test_gate_fourth_review import BETA, DAY, NOW
 from test_gate_integrity import flagops
 
@@ -307,6 +307,70 @@ def test_a_lazy_fetch_that_never_ends_is_bounded_and_a_stopped_reader_says_why(
         reader._process.kill()  # as git stops when the fetch gives up
         reader._process.wait()
         reader.prefetch([oid])  # the writer's broken pipe is no traceback
-        assert reader.read(oid) is None  # read as none, as every blob after the stop
-        with pytest.raises(git.GitError, match=r"cat-file stopped before it gave .*--refetch"):
-            reader.read(oid)
+        for _ in range(2):  # never read as "no such blob", the prefetched one or any after
+            with pytest.raises(git.GitError, match=r"cat-file stopped before it gave .*"
+                               "--refetch"):
+                reader.read(oid)
+
+
+def _stale_history(repo: Repo) -> str:
+    """A flag 50% on at milestone 13.12 (stale by 17.10, an error), rolled back to 10% with
+    its milestone edited to 17.10 (young): the oldest version, the base's history, is what
+    judges it. The oldest version's blob is returned."""
+    repo.write("pyproject.toml", '[tool.flagops]\nstale_severity = "error"\n'
+               'current_milestone = "17.10"\n')
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
+    old = repo.git("rev-parse", f"{repo.commit('50', at=NOW - 10 * DAY)}:flags/demo.yml")
+    repo.write("flags/demo.yml", flag_yaml("demo", "percentage", percentage=("actors", 10),
+                                           **BETA).replace("'13.12'", "'17.10'"))
+    repo.commit("back to 10, young", at=NOW - 7200)
+    return old.strip()
+
+
+def _fifty_again(repo: Repo) -> None:
+    repo.write("flags/demo.yml", flag_yaml("demo", "percentage", percentage=("actors", 50),
+                                           **BETA).replace("'13.12'", "'17.10'"))
+    repo.commit("50 again", at=NOW - 60)
+
+
+def test_a_partial_clone_whose_fetch_fails_stops_the_gate_in_one_line(repo: Repo,
+                                                                      tmp_path: Path) -> None:
+    """A CI clone made with --filter=blob:none reads older versions by lazy fetch. Where the
+    remote is gone, git cat-file stops in the middle of a batch: every blob left in it read
+    as "none", the flag's stale version was dropped from its history and the step passed
+    with no word (read one by one, it was refused). Now every read the stopped reader did
+    not answer says so in one line, for the history (`validate --base`) and for the
+    compare's own base file alike."""
+    _stale_history(repo)
+    origin = repo.publish(tmp_path / "origin.git")
+    repo.git("-C", str(origin), "config", "uploadpack.allowFilter", "true")
+    clones = []
+    for name in ("ci", "ci2"):
+        repo.git("clone", "-q", "--filter=blob:none", f"file://{origin}", str(tmp_path / name))
+        clone = Repo(tmp_path / name, tmp_path / "home")
+        clone.git("config", "commit.gpgsign", "false")
+        _fifty_again(clone)
+        clones.append(clone)
+    code, found, text = flagops(clones[0], "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert (code, found) == (1, ["FO402:error"]), text  # the remote answers: judged
+    origin.rename(tmp_path / "gone.git")
+    for base, head in (("HEAD~1", "HEAD"), ("HEAD~2", "HEAD~1")):  # the history; the base
+        done = _flagops_process(clones[1], "validate", "--base", base, "--head", head)
+        assert done is not None and done.returncode == 1, done
+        assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, done
+        assert done.stderr.startswith("flagops: error: git cat-file stopped before it gave "), \
+            done.stderr
+
+
+def test_a_version_of_the_history_git_does_not_have_is_no_missing_version(
+        repo: Repo) -> None:
+    """A version in the flag's history whose blob this clone does not hold (a damaged
+    clone: git answers "missing") was read as no version, and the stale milestone it held
+    judged nothing: the step passed. The history is as cut now: FO205, at stale_severity."""
+    old = _stale_history(repo)
+    _fifty_again(repo)
+    rangespec = ("validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert flagops(repo, *rangespec)[:2] == (1, ["FO402:error"])
+    (repo.path / ".git" / "objects" / old[:2] / old[2:]).unlink()
+    code, found, text = flagops(repo, *rangespec)
+    assert (code, found) == (1, ["FO205:error"]) and f"flags/demo.yml ({old})" in text, text

@@ -742,19 +742,31 @@ class BlobReader:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         self._ready: dict[str, bytes | None] = {}
+        self._stopped = False
+        """git's output ended before every blob asked for was answered: no read after that
+        is answered, and none may pass for a blob git does not have."""
 
     def read(self, oid: str) -> bytes | None:
-        """The blob's bytes, or None when oid names no blob."""
+        """The blob's bytes, or None when oid names no blob. A cat-file that stopped (a
+        partial clone's lazy fetch failed) raises GitError, for this read and every later
+        one that `prefetch` did not answer before it stopped: read as "no such blob", the
+        versions of a flag's history (or its base file) were silently left out."""
         if oid in self._ready:
             return self._ready.pop(oid)
         _check_oid(oid)
+        if self._stopped:
+            raise GitError(_CAT_FILE_STOPPED.format(oid=oid))
         assert self._process.stdin is not None
         try:
             self._process.stdin.write(oid.encode("ascii") + b"\n")
             self._process.stdin.flush()
         except BrokenPipeError:
+            self._stopped = True
             raise GitError(_CAT_FILE_STOPPED.format(oid=oid)) from None
-        return self._answer()
+        found = self._answer()
+        if self._stopped:
+            raise GitError(_CAT_FILE_STOPPED.format(oid=oid))
+        return found
 
     def prefetch(self, oids: Iterable[str]) -> None:
         """Reads many blobs in one stream, for `read` to hand out once each.
@@ -771,7 +783,10 @@ class BlobReader:
         writer = threading.Thread(target=_write_all, args=(stdin, wanted), daemon=True)
         writer.start()
         for oid in wanted:
-            self._ready[oid] = self._answer()
+            found = self._answer()
+            if self._stopped:  # left unanswered: `read` raises for it and every one after
+                break
+            self._ready[oid] = found
         writer.join()
 
     def in_batches(self, items: Sequence[_Item],
@@ -791,12 +806,19 @@ class BlobReader:
     def _answer(self) -> bytes | None:
         assert self._process.stdout is not None
         stdout = self._process.stdout
-        header = stdout.readline().split()
+        line = stdout.readline()
+        if not line.endswith(b"\n"):  # the end of git's output: it stopped (sets `_stopped`)
+            self._stopped = True
+            return None
+        header = line.split()
         if len(header) != 3:  # `<oid> missing`
             return None
         size = int(header[2])
-        body = stdout.read(min(size, MAX_BLOB_BYTES + 1))
-        _skip(stdout, size - len(body) + 1)  # the rest of a blob too large, and the newline
+        wanted = min(size, MAX_BLOB_BYTES + 1)
+        body = stdout.read(wanted)
+        if len(body) < wanted or not _skip(stdout, size - len(body) + 1):
+            self._stopped = True  # cut short: not the blob
+            return None
         return body if header[1] == b"blob" else None
 
     def close(self) -> None:
@@ -823,13 +845,15 @@ thousandth of its size, so a 16 GB "flag file" in a 16 MB push made the gate ask
 of memory (a 300 MB one: 330 MB), and CI's job was killed instead of given one line."""
 
 
-def _skip(stream: IO[bytes], count: int) -> None:
-    """Reads and drops `count` bytes of the stream, a chunk at a time."""
+def _skip(stream: IO[bytes], count: int) -> bool:
+    """Reads and drops `count` bytes of the stream, a chunk at a time; False where the
+    stream ended first."""
     while count > 0:
         dropped = len(stream.read(min(count, 1 << 20)))
         if not dropped:
-            return
+            return False
         count -= dropped
+    return True
 
 
 def _check_oid(oid: str) -> None:
@@ -839,7 +863,7 @@ def _check_oid(oid: str) -> None:
 
 def _write_all(stream: IO[bytes], oids: Sequence[str]) -> None:
     """(In the prefetch's thread.) A cat-file that stopped answers no more: the reader sees
-    the end of its output, each blob left reads as none, and the next `read` says why."""
+    the end of its output, and each `read` of a blob left unanswered says why."""
     with contextlib.suppress(BrokenPipeError):
         stream.write(b"".join(oid.encode("ascii") + b"\n" for oid in oids))
         stream.flush()

@@ -26,7 +26,7 @@ from validator.check import LoadedFlag
 from validator.findings import RULES, START, Finding, Severity
 from validator.git import log as git_log
 from validator.git.log import Commit
-from validator.landings import branch_clock, flag_at, landing_times
+from validator.landings import branch_clock, flag_in, landing_times
 from validator.lifecycle.facts import by_name
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import (
@@ -86,7 +86,9 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     past = _past(root, reader, base, walked, policy) \
         if not sides.staged and (months or current is not None) else {}
     for name, loaded in sorted(judged.items()):
-        added, cut, earlier = past.get(name, _NO_PAST)
+        added, cut, earlier, lost = past.get(name, _NO_PAST)
+        if lost is not None:
+            findings.append(_history_unreadable(loaded, policy, lost))
         if months and cut:
             findings.append(_history_cut(loaded, policy, f"how long it has lived (counted from "
                                          f"the commit that added {before[name].document.path})"))
@@ -130,6 +132,19 @@ def _history_cut(loaded: LoadedFlag, policy: Policy, what: str) -> Finding:
     found = _at("FO205", loaded, "milestone", f"{name}: cannot tell {what}: that history is "
                 "beyond this shallow clone's cut; fetch with full depth (git fetch "
                 '--unshallow; GitLab CI: GIT_DEPTH: "0")', name)
+    return found._replace(severity=Severity(policy.stale_severity))
+
+
+def _history_unreadable(loaded: LoadedFlag, policy: Policy, lost: git.Entry) -> Finding:
+    """FO205 where a version of the flag in its history on the base cannot be read (git has
+    no such object: a damaged clone, a partial one that cannot fetch it): that version's
+    milestone and type may be what judges the flag's age, so the history is as cut, never
+    as if the version were not there. At the policy's stale_severity, as `_history_cut`."""
+    name = loaded.flag.name
+    found = _at("FO205", loaded, "milestone", f"{name}: cannot tell how long it has lived: "
+                f"git cannot read {lost.path} ({lost.oid}) in its history on the base, an "
+                "object missing from this clone; fetch the objects (git fetch --refetch) or "
+                "clone again", name)
     return found._replace(severity=Severity(policy.stale_severity))
 
 
@@ -238,9 +253,11 @@ class _Past(NamedTuple):
     added_at: int | None
     cut: bool
     versions: tuple[Flag, ...]
+    lost: git.Entry | None
+    """A version in the history walked that git could not read (no such object)."""
 
 
-_NO_PAST = _Past(None, False, ())
+_NO_PAST = _Past(None, False, (), None)
 
 
 def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, LoadedFlag],
@@ -268,13 +285,17 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     clock = branch_clock(root, base)[0]
     commits = by_name(named_history(root, base, paths, clock), paths)
     cut = git_log.shallow_commits(root)
-    flags_in = _versions(reader, commits.values())
+    flags_in, missing = _versions(reader, commits.values())
     found: dict[str, _Past] = {}
     for name, mine in commits.items():
         added: str | None = None
+        lost: git.Entry | None = None
         seen: list[Flag] = [flags[name].flag]
         rolled: list[Flag] = []
         for index, commit in enumerate(mine):  # newest first, back to the add
+            lost = lost or next((entry for change in commit.changes
+                                 for entry in (change.before, change.after)
+                                 if entry is not None and entry.oid in missing), None)
             old = _side(flags_in, commit, after=False)
             new = _side(flags_in, commit, after=True)
             if old is not None:
@@ -292,7 +313,7 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
                          for version in (flags[name].flag, *rolled))
         hidden = cut is not None and (added is None or added in cut)
         when = clock.earliest.get(added) if added is not None and not hidden else None
-        found[name] = _Past(when, hidden, versions)
+        found[name] = _Past(when, hidden, versions, lost)
     return found
 
 
@@ -306,18 +327,24 @@ def _deleted_live(versions: Mapping[str, Flag | None], before: Sequence[Commit])
 
 
 def _versions(reader: git.BlobReader, histories: Iterable[Sequence[Commit]]
-              ) -> dict[str, Flag | None]:
+              ) -> tuple[dict[str, Flag | None], frozenset[str]]:
     """The flag in each blob of the flags' histories, by object id, read once each and
     streamed from git a batch at a time: a version is the after side of one commit and the
     before side of the next, and a change of a thousand flags read each twice, one round
-    trip each (35 s against 5 s before the histories were read at all)."""
+    trip each (35 s against 5 s before the histories were read at all). With them, the
+    object ids git has no blob for: a version that cannot be read is not "no version"."""
     entries = {entry.oid: entry for history in histories for commit in history
                for change in commit.changes for entry in (change.before, change.after)
                if entry is not None and entry.is_regular and entry.oid is not None}
     found: dict[str, Flag | None] = {}
+    missing: set[str] = set()
     for batch in reader.in_batches(list(entries.items()), lambda pair: pair[0]):
-        found.update((oid, flag_at(reader, entry)) for oid, entry in batch)
-    return found
+        for oid, entry in batch:
+            raw = reader.read(oid)
+            if raw is None:
+                missing.add(oid)
+            found[oid] = flag_in(entry.path, raw)[0]
+    return found, frozenset(missing)
 
 
 def _side(versions: Mapping[str, Flag | None], commit: Commit, *, after: bool) -> Flag | None:
