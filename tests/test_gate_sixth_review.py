@@ -110,6 +110,47 @@ def test_a_fifo_git_would_read_as_attributes_or_ignore_rules_is_one_line_not_a_h
     assert done is not None and done.returncode == 0, done
 
 
+@pytest.mark.parametrize("fifo", [".git/info/exclude", ".git/info/attributes",
+                                  "~/.config/git/ignore", "~/.config/git/attributes",
+                                  "excludesFile", "attributesFile"])
+def test_a_fifo_git_reads_its_own_ignore_or_attributes_from_is_one_line_not_a_hang(
+        repo: Repo, fifo: str, tmp_path: Path) -> None:
+    """Beside the work tree's .gitignore and .gitattributes, git opens by name, FIFO or not,
+    $GIT_DIR/info/exclude and core.excludesFile (by default $XDG_CONFIG_HOME/git/ignore) for
+    every walk for untracked files, and $GIT_DIR/info/attributes and core.attributesFile (by
+    default …/git/attributes) for every attribute lookup: refs, remove and `validate --base
+    HEAD` waited forever on a FIFO at .git/info/exclude. Each is now refused in one line that
+    names it, before git is started."""
+    repo.write_flag("demo", "staging")
+    repo.write_flag("keep", "off")
+    repo.write("app/user.rb", "Feature.enabled?(:demo)\n")
+    repo.commit("demo and keep", at=NOW - DAY)
+    if fifo.startswith("~/"):
+        path = Path(repo.env["XDG_CONFIG_HOME"]) / fifo.removeprefix("~/.config/")
+        shown = str(path)
+    elif fifo.startswith(".git/"):
+        path, shown = repo.path / fifo, fifo
+    else:
+        path = tmp_path / f"my-{fifo}"
+        shown = str(path)
+        repo.git("config", f"core.{fifo}", shown)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    later = (repo.path / "flags/demo.yml").stat().st_mtime + 10
+    os.utime(repo.path / "flags/demo.yml", (later, later))  # git must hash it again
+    for command in ("validate --base", "refs", "remove", "status"):
+        done = _flagops_process(repo, *_COMMANDS[command])
+        assert done is not None, f"flagops {command} hung on a FIFO at {fifo}"
+        assert (done.returncode, done.stderr) == (1, f"flagops: error: {shown} is a FIFO, not "
+                                                  "a regular file: git reads it by that name "
+                                                  "and would wait on it forever; remove it\n"), \
+            command
+    os.unlink(path)
+    done = _flagops_process(repo, "validate", "--base", "HEAD")
+    assert done is not None and done.returncode == 0, done
+
+
 def test_the_reference_search_checks_only_the_folders_its_grep_walks(repo: Repo) -> None:
     """`git grep --untracked` leaves out flags/ and never walks it, nor opens an ignore file
     there; the check before it walked all of flags/ for untracked folders (0.16 s at

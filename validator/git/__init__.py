@@ -506,7 +506,9 @@ def refuse_blocking_files(root: Path, folders: Iterable[str],
     (the root too) that is a FIFO or a device (git would block reading it, or read forever),
     before a git command that reads them is started: one line and exit 1, never a hang.
     lstat only: a symlink git 2.39 does not follow for these files, and a folder it reads as
-    empty."""
+    empty. The files of the same rules git opens outside the work tree are refused first
+    (`refuse_blocking_git_files`): each caller is about to start such a walk or lookup."""
+    refuse_blocking_git_files(root)
     every = {""}
     for folder in folders:
         while folder not in every:
@@ -515,14 +517,67 @@ def refuse_blocking_files(root: Path, folders: Iterable[str],
     for folder in sorted(every):
         for name in names:
             relative = f"{folder}/{name}" if folder else name
-            try:
-                mode = os.lstat(root / relative).st_mode
-            except OSError:
-                continue
-            if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-                kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device"
-                raise BlockingFile(f"{relative} is {kind}, not a regular file: git reads it "
-                                   "by that name and would wait on it forever; remove it")
+            _refuse_blocking(root / relative, relative)
+
+
+def _refuse_blocking(path: Path, shown: str) -> None:
+    """BlockingFile where path (lstat) is a FIFO or a device."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device"
+        raise BlockingFile(f"{shown} is {kind}, not a regular file: git reads it by that name "
+                           "and would wait on it forever; remove it")
+
+
+_OWN_FILES = {"core.excludesfile": "ignore", "core.attributesfile": "attributes"}
+"""The settings naming the user's own ignore and attributes files, and the name each has in
+git's folder of $XDG_CONFIG_HOME (or ~/.config) when unset."""
+
+
+def refuse_blocking_git_files(root: Path) -> None:
+    """BlockingFile for the ignore and attributes files git opens by name outside the work
+    tree, for every walk for untracked files (`ls-files --exclude-standard`, `grep
+    --untracked`) and every attribute lookup (`diff` or `hash-object` of a working tree file,
+    `check-attr`, `--cached` too): $GIT_DIR/info/exclude, $GIT_DIR/info/attributes,
+    core.excludesFile and core.attributesFile (by default $XDG_CONFIG_HOME/git/ignore and
+    …/attributes). A FIFO there (made by hand or a tool; no clone makes one) left those
+    commands, and flagops, waiting forever, as one in the work tree did."""
+    configured = Background(partial(_own_files_set, root))
+    shown = git(root, "rev-parse", "--git-path", "info/exclude", "--git-path",
+                "info/attributes").decode("utf-8", "surrogateescape").splitlines()
+    settings = configured.result()
+    for key, name in _OWN_FILES.items():
+        shown.append(settings.get(key) or _xdg_file(name))
+    for path in filter(None, shown):
+        _refuse_blocking(root / path, path)
+
+
+def _own_files_set(root: Path) -> dict[str, str]:
+    """core.excludesFile and core.attributesFile where set, as git reads them (~ expanded);
+    `git config` exits 1 where neither is."""
+    process = subprocess.run(["git", "config", "--null", "--type=path", "--get-regexp",
+                              r"^core\.(excludesfile|attributesfile)$"], cwd=root,
+                             capture_output=True, check=False, env=environment())
+    if process.returncode not in (0, 1):
+        raise_failure(root, ("config",), process.stderr, process.returncode)
+    settings: dict[str, str] = {}
+    for record in process.stdout.split(b"\0"):
+        key, _, value = record.decode("utf-8", "surrogateescape").partition("\n")
+        if key in _OWN_FILES:
+            settings[key] = value  # the last one wins, as in git
+    return settings
+
+
+def _xdg_file(name: str) -> str:
+    """git's default for a user's own `name` file ("" where no HOME says where)."""
+    xdg = os.environ.get("XDG_CONFIG_HOME", "")
+    if xdg:
+        return os.path.join(xdg, "git", name)
+    home = os.environ.get("HOME", "")
+    return os.path.join(home, ".config", "git", name) if home else ""
 
 
 def folders_of(listing: Iterable[bytes]) -> set[str]:
@@ -652,6 +707,7 @@ def conversions(root: Path, paths: Sequence[str],
     if attributes is None:
         refuse_blocking_files(root, {path.rpartition("/")[0] for path in paths}, (ATTRIBUTES,))
         return _parse_attributes(git(root, *query, stdin=listing))
+    refuse_blocking_git_files(root)  # read by `check-attr --cached` too
     with _scratch_folder("flagops-attributes-") as scratch:
         env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
         info = b"".join(f"{entry.mode} {entry.oid}\t".encode() +
