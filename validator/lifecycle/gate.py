@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,7 +28,7 @@ from validator.findings import RULES, START, Finding, Severity
 from validator.git import log as git_log
 from validator.git.log import Commit
 from validator.landings import branch_clock, flag_in, landing_times
-from validator.lifecycle.facts import by_name
+from validator.lifecycle.facts import by_name, deleted_live
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import (
     age,
@@ -41,7 +42,7 @@ from validator.lifecycle.lifespan import (
 from validator.lifecycle.reads import named_history, version_at
 from validator.model import Flag
 from validator.policy import Policy
-from validator.transitions import RolloutState, Step, classify, deletable
+from validator.transitions import RolloutState, Step, classify
 
 _DAY = 86_400
 _EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -305,7 +306,7 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
                                      policy.bucketing) is Step.ROLLBACK:
                     rolled.append(old)
             if all(change.before is None for change in commit.changes) \
-                    and not _deleted_live(flags_in, mine[index + 1:index + 2]):
+                    and not deleted_live(mine[index + 1:index + 2], partial(_removed, flags_in)):
                 added = commit.sha
                 break
         oldest = min(seen, key=lambda version: milestone_index(version.milestone) or 0)
@@ -317,13 +318,10 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     return found
 
 
-def _deleted_live(versions: Mapping[str, Flag | None], before: Sequence[Commit]) -> bool:
-    """`before` (the commit before an add in the flag's history, if any) deleted the flag's
-    file while it was live, or in a version that cannot be read: no life ended there."""
-    if not before or any(change.after is not None for change in before[0].changes):
-        return False
-    old = _side(versions, before[0], after=False)
-    return old is None or not deletable(RolloutState.of(old))
+def _removed(versions: Mapping[str, Flag | None], commit: Commit) -> RolloutState | None:
+    """The flag's state in the file `commit` deleted (None: unreadable)."""
+    old = _side(versions, commit, after=False)
+    return None if old is None else RolloutState.of(old)
 
 
 def _versions(reader: git.BlobReader, histories: Iterable[Sequence[Commit]]
