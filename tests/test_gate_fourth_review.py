@@ -251,26 +251,27 @@ def test_a_rollback_that_edits_the_milestone_or_type_makes_no_stale_flag_young(
     assert code == 1 and found == ["FO402:error"], report
 
 
-@pytest.mark.parametrize("stage", ["staging", "off"])
-def test_a_live_flag_deleted_and_put_back_is_no_new_flag(repo: Repo, stage: str) -> None:
-    """A change of two commits, fast-forwarded: the file deleted, then put back as it was. It
-    changes no flag, so it passed, and the flag's life on the branch started at the put-back
-    (a stale flag young again, its rolled-back milestone forgotten). Deleting a live flag is
-    no end of its life (FO208 refuses it alone); deleting it at off is, and a flag added
-    again after that is new."""
+@pytest.mark.parametrize(("was", "back", "stale"), [
+    ("staging", "staging", True), ("off", "staging", True), ("off", "off", False),
+    ("staging", "off", False)])
+def test_a_flag_put_back_is_no_new_flag(repo: Repo, was: str, back: str, stale: bool) -> None:
+    """A change of two commits, fast-forwarded: the file deleted, then added again. It
+    changes no flag (or is a rollback), so it passed, and the flag's life on the branch
+    started at the add: a stale flag was young again. Added at a state no new flag starts at
+    (a live one: after a rollback to off and a deletion there too), it was put back and its
+    life goes on; added at off, it is a new flag, as one of a new name would be."""
     repo.write("pyproject.toml", '[tool.flagops]\nstale_in_months = true\n'
                'stale_severity = "error"\n')
-    repo.write_flag("demo", stage)
-    repo.commit(f"demo {stage}", at=NOW - 300 * DAY)  # beta flags live 6 months
-    text = (repo.path / "flags/demo.yml").read_text()
+    repo.write_flag("demo", was)
+    repo.commit(f"demo {was}", at=NOW - 300 * DAY)  # beta flags live 6 months
     (repo.path / "flags/demo.yml").unlink()
     repo.commit("demo deleted", at=NOW - 3 * DAY)
-    repo.write("flags/demo.yml", text)
-    repo.commit("demo back", at=NOW - 2 * DAY)
-    repo.write_flag("demo", "beta" if stage == "staging" else "staging", **BETA)
+    repo.write_flag("demo", back)
+    repo.commit(f"demo back at {back}", at=NOW - 2 * DAY)
+    repo.write_flag("demo", "beta" if back == "staging" else "staging", **BETA)
     repo.commit("one step on", at=NOW - 60)
     code, found, report = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
-    assert (code, found) == ((1, ["FO402:error"]) if stage == "staging" else (0, [])), report
+    assert (code, found) == ((1, ["FO402:error"]) if stale else (0, [])), report
 
 
 def test_a_deletion_between_does_not_forget_a_rolled_back_milestone(repo: Repo) -> None:

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from validator.cli import main
+from validator.compare import RangeRequest, compare
 
 NOW = int(time.time())
 CLOCK_DATED = True  # NOW read again as each test starts (conftest)
@@ -442,6 +443,10 @@ def test_a_change_whose_rebase_lands_other_than_its_merge_is_refused(repo: Repo)
     code, found, text = flagops(repo, "validate", "--base", "main", "--head", "alice",
                                 "--merged")
     assert (code, found) == (1, ["FO214:error"]), text
+    # GitLab lands no rebase merge (its jobs say so): there the merge is what lands.
+    gitlab = compare(repo.path, RangeRequest("main", "alice", merged=True, rebase_merge=False),
+                     now=NOW)
+    assert not gitlab.findings
     repo.git("checkout", "-q", "alice")
     repo.git("rebase", "-q", "main", at=NOW - 60)
     code, found, text = flagops(repo, "validate", "--base", "main", "--head", "alice",
@@ -452,6 +457,72 @@ def test_a_change_whose_rebase_lands_other_than_its_merge_is_refused(repo: Repo)
     repo.commit("other", at=NOW - 50)
     assert flagops(repo, "validate", "--base", "main", "--head", "plain", "--merged")[:2] \
         == (0, [])
+
+
+def test_a_branch_on_its_target_whose_merge_undoes_a_step_is_refused(repo: Repo) -> None:
+    """On top of its target, a branch merges (and fast-forwards) to its own tree, and was not
+    replayed: but a rebase leaves merges out, and this one's merge put back the 10 % its
+    first commit had taken to 100 % (a skip). Rebased, the skip lands."""
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
+    repo.commit("demo at 10%", at=NOW - 3 * DAY)
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("NOTES.md", "notes\n")
+    repo.commit("notes", at=NOW - 3000)
+    repo.git("checkout", "-q", "-b", "evil", "main")
+    repo.write_flag("demo", "percentage", percentage=("actors", 100), **BETA)
+    repo.commit("10 to 100", at=NOW - 2900)
+    repo.git("merge", "-q", "--no-commit", "side", at=NOW - 2800)
+    repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
+    repo.commit("the merge keeps 10%", at=NOW - 2800)
+    code, found, text = flagops(repo, "validate", "--base", "main", "--head", "evil",
+                                "--merged")
+    assert (code, found) == (1, ["FO214:error"]), text
+
+
+def test_a_rollback_that_merged_its_target_through_a_conflict_passes(repo: Repo) -> None:
+    """A 3 a.m. rollback branch from a stale main merged the target (which meanwhile took
+    demo to 100 %) and resolved the conflict at off. Its first commit does not replay onto
+    the target, so no rebase merge can land it: only the merge, which is judged, and legal."""
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
+    repo.write_flag("other", "percentage", percentage=("actors", 10), **BETA)
+    repo.commit("demo 50%, other 10%", at=NOW - 10 * DAY)
+    repo.git("checkout", "-q", "-b", "rollback")
+    repo.write_flag("demo", "off")
+    repo.commit("demo off", at=NOW - 3600)
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("demo", "percentage", percentage=("actors", 100), **BETA)
+    repo.commit("demo to 100%", at=NOW - 3500)
+    repo.git("checkout", "-q", "rollback")
+    subprocess.run(["git", "merge", "-q", "main"], cwd=repo.path, env=repo.env,
+                   capture_output=True, check=False)
+    repo.write_flag("demo", "off")
+    repo.commit("merge main, demo off", at=NOW - 3000)
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("other", "percentage", percentage=("actors", 50), **BETA)
+    repo.commit("other to 50%", at=NOW - 2000)
+    assert flagops(repo, "validate", "--base", "main", "--head", "rollback",
+                   "--merged")[:2] == (0, [])
+
+
+def test_a_rollback_the_target_took_and_undid_since_lands_nothing_rebased(repo: Repo) -> None:
+    """Alice's and Bob's rollbacks to 10 % are one change; Bob's landed, then demo went back
+    to 50 %. Merged, Alice's branch rolls back to 10 %; rebased, her commit is left out as the
+    target's own and nothing lands: a rollback that does not happen is refused (FO214), and
+    rebased onto main it says so (no flag changed)."""
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
+    repo.commit("demo at 50%", at=NOW - 10 * DAY)
+    tenth = flag_yaml("demo", "percentage", percentage=("actors", 10), **BETA)
+    for branch, at in (("alice", NOW - 7200), ("bob", NOW - 7100)):
+        repo.git("checkout", "-q", "-b", branch, "main")
+        repo.write("flags/demo.yml", tenth)
+        repo.commit("demo back to 10%", at=at)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "bob", at=NOW - 7000)
+    repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
+    repo.commit("demo to 50% again", at=NOW - 3000)
+    code, found, text = flagops(repo, "validate", "--base", "main", "--head", "alice",
+                                "--merged")
+    assert (code, found) == (1, ["FO214:error"]), text
 
 
 def test_a_rollback_cannot_smuggle_in_a_folder_that_stops_the_build(repo: Repo) -> None:

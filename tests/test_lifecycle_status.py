@@ -126,18 +126,20 @@ def test_status_ages_a_flag_added_in_a_commit_dated_in_the_future(
     assert row["stale"] and row["age"].endswith("of 6 months")
 
 
-@pytest.mark.parametrize(("stage", "stale"), [("staging", True), ("off", False)])
-def test_status_ages_a_live_flag_deleted_and_put_back_from_its_first_add(
-        tmp_path: Path, run_cli: Callable[..., CliResult], stage: str, stale: bool) -> None:
-    """As the gate's stale rule counts: deleting a live flag's file ends no life (FO208
-    refuses that deletion alone), deleting it at off does."""
+@pytest.mark.parametrize(("was", "back", "stale"), [
+    ("staging", "staging", True), ("off", "staging", True), ("staging", "off", False)])
+def test_status_ages_a_flag_put_back_from_its_first_add(
+        tmp_path: Path, run_cli: Callable[..., CliResult], was: str, back: str,
+        stale: bool) -> None:
+    """As the gate's stale rule counts: a flag's file added again right after its deletion,
+    at a state no new flag starts at, is the flag put back; at off, a new flag."""
     repo = Repo.create(tmp_path / "repo", tmp_path / "home")
-    repo.write("flags/old_beta.yml", flag_yaml("old_beta", stage, flag_type="beta"))
+    repo.write("flags/old_beta.yml", flag_yaml("old_beta", was, flag_type="beta"))
     repo.commit("add", at=EPOCH - 200 * DAY)
     (repo.path / "flags/old_beta.yml").unlink()
     repo.commit("deleted", at=EPOCH - 3 * DAY)
-    repo.write("flags/old_beta.yml", flag_yaml("old_beta", stage, flag_type="beta"))
-    repo.commit("put back", at=EPOCH - 2 * DAY)
+    repo.write("flags/old_beta.yml", flag_yaml("old_beta", back, flag_type="beta"))
+    repo.commit("added again", at=EPOCH - 2 * DAY)
     code, out, err = run_cli("-C", str(repo.path), "status", "--format", "json")
     assert (code, err) == (0, "")
     [row] = json.loads(out)

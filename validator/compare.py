@@ -34,7 +34,7 @@ from validator.files import (
 from validator.findings import RULES, START, Finding, Severity
 from validator.gate_files import base_entry, gate_findings, history_rewrites
 from validator.git import log as git_log
-from validator.git.replay import rebased_tree
+from validator.git.replay import TooLong, rebased_tree
 from validator.head_listing import INDEX, TREE, Listing
 from validator.importers.gate import (
     IMPORT_TRAILER,
@@ -98,6 +98,10 @@ class RangeRequest:
     soak_as_warning: bool = False
     """Soak findings as warnings, as with `staged`: the hook judging a push, which CI judges
     again when it merges."""
+    rebase_merge: bool = True
+    """With `merged`: a rebase merge of the change may land (GitHub's "Rebase and merge"),
+    so what it lands is worked out as well (FO214). GitLab lands no rebase: its jobs say
+    False, and a branch a rebase would land otherwise is not refused there."""
     trailers_from: str | None = None
     """A range whose commits' trailers (`Flag-Override`, `Flag-Import`) count as well: the
     merge request's own commits, where a merge train judges their squash, whose message is
@@ -201,8 +205,8 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     if span.rebased_differs:
         result.findings.append(RULES["FO214"].at(
             git.FLAGS_DIR, START, f"{request.head or 'HEAD'} rebased onto {request.base} "
-            "(a rebase merge) lands another tree than the merge judged here, or does not "
-            f"replay cleanly: rebase it onto {request.base} and push again"))
+            "(a rebase merge) lands another tree than the merge judged here (or has more "
+            f"commits than flagops replays): rebase it onto {request.base} and push again"))
     return result
 
 
@@ -340,14 +344,16 @@ def _span(root: Path, request: RangeRequest) -> _Span:
         raise UsageError("--head and --merged need --base")
     base = git.resolve(root, request.base)
     if request.merged:
-        return _merged_span(root, request.base, base, request.head or "HEAD")
+        return _merged_span(root, request.base, base, request.head or "HEAD",
+                            request.rebase_merge)
     head = git.resolve(root, request.head) if request.head is not None else None
     commits = f"{base}..{head or 'HEAD'}" if head is None or _is_commit(root, head) else None
     return _Span(base, head, False, commits,
                  f"{request.base} → {request.head or 'the working tree'}")
 
 
-def _merged_span(root: Path, base_ref: str, base: str, head_ref: str) -> _Span:
+def _merged_span(root: Path, base_ref: str, base: str, head_ref: str,
+                 rebase_merge: bool) -> _Span:
     """Judges what the merge would produce, so two merge requests cannot together skip a step.
     Only commits merge: a tree or a blob named as either side is a usage error, where git's
     refusal read as a conflict."""
@@ -361,11 +367,24 @@ def _merged_span(root: Path, base_ref: str, base: str, head_ref: str) -> _Span:
         return _Span(base, head, False, f"{base}..{head}",
                      f"{base_ref} → {head_ref} ({head_ref} does not merge cleanly into "
                      f"{base_ref}; judged {head_ref} itself)")
-    # A rebase merge lands the commits replayed one by one, which can differ from the merge.
-    differs = not git.is_ancestor(root, base, head) and rebased_tree(root, base, head) != tree
+    differs = rebase_merge and _rebase_differs(root, base, head, tree)
     return _Span(base, tree, False, f"{base}..{head}",
                  f"{base_ref} → the merge of {head_ref} into {base_ref} (tree {tree[:12]})",
                  differs)
+
+
+def _rebase_differs(root: Path, base: str, head: str, tree: str) -> bool:
+    """A rebase merge, which lands the commits replayed one by one without their merges,
+    lands another tree than the merge (`tree`), or cannot be worked out (too many commits).
+    A branch on top of the base with no merge rebases to itself; one that does not replay
+    cleanly cannot be rebased at all, so only its merge can land."""
+    if git.is_ancestor(root, base, head) and not git_log.merges_in(root, f"{base}..{head}"):
+        return False
+    try:
+        rebased = rebased_tree(root, base, head)
+    except TooLong:
+        return True
+    return rebased is not None and rebased != tree
 
 
 def _is_commit(root: Path, object_id: str) -> bool:

@@ -207,11 +207,18 @@ def _may_come_and_go(state: RolloutState) -> bool:
     return _is_released(state) or state.is_off
 
 
+def starts_new(state: RolloutState) -> bool:
+    """Where a new flag starts (FO207): off. A flag's file added at any other state is a
+    flag put back (a revert of its removal, or a change of many commits that deleted it and
+    added it again), not a new one."""
+    return state.is_off
+
+
 def _judge_new(name: str, after: LoadedFlag, released_before_removal: bool) -> list[Finding]:
     """A new flag starts off; it comes back released only as the revert of the removal of a
     released flag, which the base branch's history must show."""
     state = RolloutState.of(after.flag)
-    if state.is_off:
+    if starts_new(state):
         return []
     if _is_released(state) and released_before_removal:
         return []
@@ -254,15 +261,9 @@ def judge_unreadable_base(name: str, base_path: str, after: LoadedFlag | None) -
     return [RULES["FO212"].at(base_path, START, message, flag=name)]
 
 
-def deletable(state: RolloutState) -> bool:
-    """Deleting the flag's file is legal (FO208): at stage off, or released. A deletion of
-    any other state ends no flag's life, though a change of many commits may hold one."""
-    return _may_come_and_go(state) or state.stage is Stage.OFF
-
-
 def _judge_deleted(name: str, before: LoadedFlag) -> list[Finding]:
     state = RolloutState.of(before.flag)
-    if deletable(state):
+    if _may_come_and_go(state) or state.stage is Stage.OFF:
         return []
     message = (f"{name}: deleting a flag that is live ({state.describe()}); roll it back to off "
                "first, or finish the rollout with default_enabled: true and its cleanup issue")

@@ -61,7 +61,8 @@ def _judge(root: Path, job: Job, out: TextIO, now: int) -> Report:
 
     assert job.base is not None
     comparison = compare(root, RangeRequest(job.base, job.head, merged=job.merged,
-                                            all_files=True), now=now)
+                                            all_files=True, rebase_merge=job.host != "gitlab"),
+                         now=now)
     markdown = to_markdown(plan(comparison.before, comparison.after, comparison.findings,
                                 comparison.policy), comparison.label)
     out.write(markdown)
@@ -124,7 +125,7 @@ def _where_it_lands(root: Path, job: Job, report: Report, now: int) -> list[Find
     _say(job, f"judging it also where it lands: {job.lands_on}, on {found.ahead}, the "
               "target's tip with the merge train's requests ahead of it")
     request = RangeRequest(found.ahead, found.judged, merged=found.merged, all_files=True,
-                           trailers_from=f"{tip}..{head}")
+                           rebase_merge=False, trailers_from=f"{tip}..{head}")
     return _beyond(report.findings, compare(root, request, now=now).findings)
 
 

@@ -27,7 +27,7 @@ from validator.lifecycle.states import Head, StateOf, States, cached_states, hea
 from validator.lifecycle.status import Facts
 from validator.model import Flag
 from validator.policy import Policy
-from validator.transitions import RolloutState, deletable
+from validator.transitions import RolloutState, starts_new
 
 
 def by_name(commits: Iterable[Commit], names: Iterable[str]) -> dict[str, list[Commit]]:
@@ -59,39 +59,40 @@ def _wanted_name(path: str, wanted: set[str]) -> str | None:
     return name if name in wanted and git.is_flag_path(path) else None
 
 
-Removed = Callable[[Commit], RolloutState | None]
-"""The flag's state in the file a commit deleted (None: unreadable)."""
+Added = Callable[[Commit], RolloutState | None]
+"""The flag's state in the file a commit added (None: unreadable)."""
 
 
-def added_at(commits: Sequence[Commit], clock: Clock, removed: Removed) -> int | None:
+def added_at(commits: Sequence[Commit], clock: Clock, added: Added) -> int | None:
     """When the newest commit that created the flag landed, for its age (`Clock.earliest`;
-    no file of its name before: a move has one, so it does not count; nor does an add
-    after a live flag's deletion, `deleted_live`)."""
+    no file of its name before: a move has one, so it does not count; nor does a flag put
+    back, `put_back`)."""
     for index, commit in enumerate(commits):
         if all(change.before is None for change in commit.changes) \
-                and not deleted_live(commits[index + 1:index + 2], removed):
+                and not put_back(commits[index + 1:index + 2], commit, added):
             return clock.earliest.get(commit.sha)
     return None
 
 
-def deleted_live(before: Sequence[Commit], removed: Removed) -> bool:
-    """`before` (the commit before an add in a flag's history, if any) deleted the flag's
-    file while it was live (`transitions.deletable` says no: FO208 refuses that deletion
-    alone), or in a version that cannot be read: no life ended there. A change of two
-    commits, fast-forwarded, deleted a stale flag's file and put it back, and the flag's
-    life started again."""
+def put_back(before: Sequence[Commit], commit: Commit, added: Added) -> bool:
+    """`commit` adds the flag's file right after `before` (the commit before it in the flag's
+    history, if any) deleted it, at a state no new flag starts at (`transitions.starts_new`;
+    unreadable: not known to): the flag was put back, and its life goes on. A change of
+    commits that deleted a stale flag's file and added it again (at its old state, or after
+    a rollback to off and a deletion there, at a live one), fast-forwarded, made it new; a
+    flag added at off after a deletion is a new flag, as one of a new name would be."""
     if not before or any(change.after is not None for change in before[0].changes):
         return False
-    state = removed(before[0])
-    return state is None or not deletable(state)
+    state = added(commit)
+    return state is None or not starts_new(state)
 
 
-def removed_by(state_of: StateOf) -> Removed:
-    """`Removed` from a reader of states."""
-    def removed(commit: Commit) -> RolloutState | None:
-        return next((state for change in commit.changes if change.before is not None
-                     and (state := state_of(change.before)) is not None), None)
-    return removed
+def added_by(state_of: StateOf) -> Added:
+    """`Added` from a reader of states."""
+    def added(commit: Commit) -> RolloutState | None:
+        return next((state for change in commit.changes if change.after is not None
+                     and (state := state_of(change.after)) is not None), None)
+    return added
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +183,7 @@ def _walked(root: Path, ref: str, entries: list[git.Entry], flags: dict[str, Rol
     commits = by_name(history, flags)
     landed = _landings(commits, flags, state_of, clock, shallow)
     released = _released(commits, flags, state_of, clock, shallow)
-    return {name: Facts(landed[name], added_at(commits[name], clock, removed_by(state_of)),
+    return {name: Facts(landed[name], added_at(commits[name], clock, added_by(state_of)),
                         released_at=released.get(name)) for name in flags}
 
 

@@ -28,7 +28,7 @@ from validator.findings import RULES, START, Finding, Severity
 from validator.git import log as git_log
 from validator.git.log import Commit
 from validator.landings import branch_clock, flag_in, landing_times
-from validator.lifecycle.facts import by_name, deleted_live
+from validator.lifecycle.facts import by_name, put_back
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import (
     age,
@@ -277,8 +277,8 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     judges. And a flag is as old as the oldest milestone it had (a later milestone set in
     any change is no younger flag): each version is judged by that milestone.
 
-    An add right after a deletion the gate would refuse (`transitions.deletable`: a live
-    flag's) is no new flag: a change of two commits, fast-forwarded, deleted a stale flag's
+    A flag put back (`facts.put_back`: added right after its deletion, at a state no new flag
+    starts at) is no new flag: a change of two commits, fast-forwarded, deleted a stale flag's
     file and put it back, and its life, milestones and rolled-back versions started again."""
     paths = {name: loaded.document.path for name, loaded in flags.items()}
     if not paths or base == _EMPTY_TREE:
@@ -306,7 +306,7 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
                                      policy.bucketing) is Step.ROLLBACK:
                     rolled.append(old)
             if all(change.before is None for change in commit.changes) \
-                    and not deleted_live(mine[index + 1:index + 2], partial(_removed, flags_in)):
+                    and not put_back(mine[index + 1:index + 2], commit, partial(_added, flags_in)):
                 added = commit.sha
                 break
         oldest = min(seen, key=lambda version: milestone_index(version.milestone) or 0)
@@ -318,10 +318,10 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     return found
 
 
-def _removed(versions: Mapping[str, Flag | None], commit: Commit) -> RolloutState | None:
-    """The flag's state in the file `commit` deleted (None: unreadable)."""
-    old = _side(versions, commit, after=False)
-    return None if old is None else RolloutState.of(old)
+def _added(versions: Mapping[str, Flag | None], commit: Commit) -> RolloutState | None:
+    """The flag's state in the file `commit` added (None: unreadable)."""
+    new = _side(versions, commit, after=True)
+    return None if new is None else RolloutState.of(new)
 
 
 def _versions(reader: git.BlobReader, histories: Iterable[Sequence[Commit]]
