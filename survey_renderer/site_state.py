@@ -154,8 +154,8 @@ def _state_path(root: Path, target: Path, directory: Path | None) -> Path | None
     not use for the repository at `root` (tracked, or reached through a link), or in the
     site's folder or below it (the state would be published, and the folder never hold
     exactly what the render wrote)."""
-    if directory is None or not safe_folder(directory, root) or _within(directory, target):
-        return None
+    if directory is None or _within(directory, target) or not safe_folder(directory, root):
+        return None  # (safe_folder makes the folder: in the site, it is never made)
     # the umask too: a render under another one writes other modes, so it starts afresh
     place = f"{os.path.abspath(target)}\0{umask():o}"
     where = hashlib.blake2b(os.fsencode(place), digest_size=16).hexdigest()

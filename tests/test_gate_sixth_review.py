@@ -74,6 +74,8 @@ _COMMANDS = {
     "refs": ("refs",),
     "status": ("status",),
     "history": ("history", "demo"),
+    "validate --staged": ("validate", "--staged"),
+    "validate --merged": ("validate", "--base", "HEAD~1", "--head", "HEAD", "--merged"),
 }
 
 
@@ -110,17 +112,19 @@ def test_a_fifo_git_would_read_as_attributes_or_ignore_rules_is_one_line_not_a_h
     assert done is not None and done.returncode == 0, done
 
 
+@pytest.mark.parametrize("linked", [False, True], ids=["fifo", "link-to-fifo"])
 @pytest.mark.parametrize("fifo", [".git/info/exclude", ".git/info/attributes",
                                   "~/.config/git/ignore", "~/.config/git/attributes",
                                   "excludesFile", "attributesFile"])
 def test_a_fifo_git_reads_its_own_ignore_or_attributes_from_is_one_line_not_a_hang(
-        repo: Repo, fifo: str, tmp_path: Path) -> None:
+        repo: Repo, fifo: str, tmp_path: Path, linked: bool) -> None:
     """Beside the work tree's .gitignore and .gitattributes, git opens by name, FIFO or not,
     $GIT_DIR/info/exclude and core.excludesFile (by default $XDG_CONFIG_HOME/git/ignore) for
     every walk for untracked files, and $GIT_DIR/info/attributes and core.attributesFile (by
     default …/git/attributes) for every attribute lookup: refs, remove and `validate --base
     HEAD` waited forever on a FIFO at .git/info/exclude. Each is now refused in one line that
-    names it, before git is started."""
+    names it, before git is started; through a link to a FIFO too (git follows it there), and
+    for the hook (`--staged`) and a merge (`--merged`) as well."""
     repo.write_flag("demo", "staging")
     repo.write_flag("keep", "off")
     repo.write("app/user.rb", "Feature.enabled?(:demo)\n")
@@ -136,10 +140,15 @@ def test_a_fifo_git_reads_its_own_ignore_or_attributes_from_is_one_line_not_a_ha
         repo.git("config", f"core.{fifo}", shown)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    os.mkfifo(path)
+    if linked:
+        os.mkfifo(tmp_path / "the-fifo")
+        path.symlink_to(tmp_path / "the-fifo")
+    else:
+        os.mkfifo(path)
     later = (repo.path / "flags/demo.yml").stat().st_mtime + 10
     os.utime(repo.path / "flags/demo.yml", (later, later))  # git must hash it again
-    for command in ("validate --base", "refs", "remove", "status"):
+    for command in ("validate --base", "refs", "remove", "status", "validate --staged",
+                    "validate --merged"):
         done = _flagops_process(repo, *_COMMANDS[command])
         assert done is not None, f"flagops {command} hung on a FIFO at {fifo}"
         assert (done.returncode, done.stderr) == (1, f"flagops: error: {shown} is a FIFO, not "
@@ -149,6 +158,18 @@ def test_a_fifo_git_reads_its_own_ignore_or_attributes_from_is_one_line_not_a_ha
     os.unlink(path)
     done = _flagops_process(repo, "validate", "--base", "HEAD")
     assert done is not None and done.returncode == 0, done
+
+
+def test_dev_null_as_the_users_own_ignore_or_attributes_file_is_fine(repo: Repo) -> None:
+    """`core.excludesFile = /dev/null` turns the user's own ignores off, and git reads it as
+    empty: taken for a device git would wait on, it refused every command, rollbacks too."""
+    repo.write_flag("demo", "staging")
+    repo.commit("demo", at=NOW - DAY)
+    repo.git("config", "core.excludesFile", os.devnull)
+    repo.git("config", "core.attributesFile", os.devnull)
+    for command in ("validate --base", "rollback", "refs", "status", "validate --staged"):
+        done = _flagops_process(repo, *_COMMANDS[command])
+        assert done is not None and done.returncode == 0, (command, done)
 
 
 def test_the_reference_search_checks_only_the_folders_its_grep_walks(repo: Repo) -> None:
@@ -380,8 +401,9 @@ def test_a_partial_clone_whose_fetch_fails_stops_the_gate_in_one_line(repo: Repo
     remote is gone, git cat-file stops in the middle of a batch: every blob left in it read
     as "none", the flag's stale version was dropped from its history and the step passed
     with no word (read one by one, it was refused). Now every read the stopped reader did
-    not answer says so in one line, for the history (`validate --base`) and for the
-    compare's own base file alike."""
+    not answer says so in one line, for the history (`validate --base`), the compare's own
+    base file and the catalog's histories (`build --history` wrote one "outside a git
+    repository") alike."""
     _stale_history(repo)
     origin = repo.publish(tmp_path / "origin.git")
     repo.git("-C", str(origin), "config", "uploadpack.allowFilter", "true")
@@ -395,8 +417,10 @@ def test_a_partial_clone_whose_fetch_fails_stops_the_gate_in_one_line(repo: Repo
     code, found, text = flagops(clones[0], "validate", "--base", "HEAD~1", "--head", "HEAD")
     assert (code, found) == (1, ["FO402:error"]), text  # the remote answers: judged
     origin.rename(tmp_path / "gone.git")
-    for base, head in (("HEAD~1", "HEAD"), ("HEAD~2", "HEAD~1")):  # the history; the base
-        done = _flagops_process(clones[1], "validate", "--base", base, "--head", head)
+    for command in (("validate", "--base", "HEAD~1", "--head", "HEAD"),  # the history
+                    ("validate", "--base", "HEAD~2", "--head", "HEAD~1"),  # the base file
+                    ("build", "--history")):  # the catalog's: it said "no repository"
+        done = _flagops_process(clones[1], *command)
         assert done is not None and done.returncode == 1, done
         assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, done
         assert done.stderr.startswith("flagops: error: git cat-file stopped before it gave "), \

@@ -167,6 +167,7 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     """`now`: the clock soak times and lifespans are judged against, read by the command at
     its edge. `policy` None: the base's `[tool.flagops]` (what tests pass instead is theirs)."""
     git.require_top_level(root)
+    git.refuse_blocking_git_files(root)  # a merge (--merged) reads the attributes too
     span = _span(root, request)
     # The head's listing beside the diff: each reads the whole head (tree, index or files).
     head_listing = Background(partial(_head_listing, root, span))

@@ -64,6 +64,7 @@ def without_flags(root: Path) -> Report | None:
     (then the full judge runs, and HEAD's first-parent line, which it reads for soak times,
     is already being read: `git_log.read_line_ahead`)."""
     try:
+        git.refuse_blocking_git_files(root)  # `diff --cached` waited on a FIFO there
         staged, attributes, prefix = git.together(
             root, ("diff", "--cached", "--name-only", "-z", "--no-renames", "--no-ext-diff",
                    "--ignore-submodules=none", "HEAD", "--"),

@@ -13,7 +13,7 @@ import subprocess
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn, TypeVar
@@ -520,16 +520,29 @@ def refuse_blocking_files(root: Path, folders: Iterable[str],
             _refuse_blocking(root / relative, relative)
 
 
-def _refuse_blocking(path: Path, shown: str) -> None:
-    """BlockingFile where path (lstat) is a FIFO or a device."""
+def _refuse_blocking(path: Path, shown: str, *, follow: bool = False) -> None:
+    """BlockingFile where path is a FIFO or a device (but /dev/null, which reads as empty:
+    `core.excludesFile = /dev/null` turns the user's own ignores off). `follow`: through a
+    link, for the files git opens where a link leads (its own, outside the work tree)."""
     try:
-        mode = os.lstat(path).st_mode
+        found = os.stat(path) if follow else os.lstat(path)
     except OSError:
+        return
+    mode = found.st_mode
+    if stat.S_ISCHR(mode) and found.st_rdev == _null_device():
         return
     if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device"
         raise BlockingFile(f"{shown} is {kind}, not a regular file: git reads it by that name "
                            "and would wait on it forever; remove it")
+
+
+@cache
+def _null_device() -> int | None:
+    try:
+        return os.stat(os.devnull).st_rdev
+    except OSError:
+        return None
 
 
 _OWN_FILES = {"core.excludesfile": "ignore", "core.attributesfile": "attributes"}
@@ -552,7 +565,7 @@ def refuse_blocking_git_files(root: Path) -> None:
     for key, name in _OWN_FILES.items():
         shown.append(settings.get(key) or _xdg_file(name))
     for path in filter(None, shown):
-        _refuse_blocking(root / path, path)
+        _refuse_blocking(root / path, path, follow=True)
 
 
 def _own_files_set(root: Path) -> dict[str, str]:

@@ -96,10 +96,11 @@ def summaries(root: Path, flags: Mapping[str, Flag], policy: Policy, current: in
     found = Histories({}, {}, shallow=False)
     completeness: HistoryCompleteness
     try:
-        found = read_histories(root, git.resolve(root, "HEAD"), flags, policy, store)
+        head = git.resolve(root, "HEAD")
     except git.GitError:  # not a repository, no commit yet: nothing to read, no error
         completeness = "none"
-    else:
+    else:  # what fails reading the history is said (a partial clone's fetch that failed)
+        found = read_histories(root, head, flags, policy, store)
         completeness = "partial" if found.shallow else "complete"
     made = {name: summary(flag, found.steps.get(name, []), found.facts.get(name, Facts()),
                           policy, current, now) for name, flag in flags.items()}
