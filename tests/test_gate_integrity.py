@@ -418,6 +418,12 @@ def test_with_merge_commits_required_a_merge_request_carries_no_merge(repo: Repo
     assert "FO213:error" not in flagops(repo, *RANGE)[1]  # a merge onto the previous tip
 
 
+def _lands_other_rebased(repo: Repo, head: str) -> None:
+    """`--merged` refuses head into main: rebased, it lands another tree (FO214)."""
+    code, found, text = flagops(repo, "validate", "--base", "main", "--head", head, "--merged")
+    assert (code, found) == (1, ["FO214:error"]), text
+
+
 def test_a_change_whose_rebase_lands_other_than_its_merge_is_refused(repo: Repo) -> None:
     """A branch took demo 50 % → 10 % → 50 % (its commits cancel out) while the target rolled
     it back to 10 %: merged, demo stays at 10 % and nothing changed; rebased (GitHub's
@@ -440,9 +446,7 @@ def test_a_change_whose_rebase_lands_other_than_its_merge_is_refused(repo: Repo)
     repo.commit("the incident's rollback", at=NOW - 130)
     repo.git("checkout", "-q", "main")
     repo.git("merge", "-q", "--no-ff", "-m", "Merge the rollback", "incident", at=NOW - 120)
-    code, found, text = flagops(repo, "validate", "--base", "main", "--head", "alice",
-                                "--merged")
-    assert (code, found) == (1, ["FO214:error"]), text
+    _lands_other_rebased(repo, "alice")
     # GitLab lands no rebase merge (its jobs say so): there the merge is what lands.
     gitlab = compare(repo.path, RangeRequest("main", "alice", merged=True, rebase_merge=False),
                      now=NOW)
@@ -474,9 +478,7 @@ def test_a_branch_on_its_target_whose_merge_undoes_a_step_is_refused(repo: Repo)
     repo.git("merge", "-q", "--no-commit", "side", at=NOW - 2800)
     repo.write_flag("demo", "percentage", percentage=("actors", 10), **BETA)
     repo.commit("the merge keeps 10%", at=NOW - 2800)
-    code, found, text = flagops(repo, "validate", "--base", "main", "--head", "evil",
-                                "--merged")
-    assert (code, found) == (1, ["FO214:error"]), text
+    _lands_other_rebased(repo, "evil")
 
 
 def test_a_rollback_that_merged_its_target_through_a_conflict_passes(repo: Repo) -> None:
@@ -520,9 +522,7 @@ def test_a_rollback_the_target_took_and_undid_since_lands_nothing_rebased(repo: 
     repo.git("merge", "-q", "--no-ff", "--no-edit", "bob", at=NOW - 7000)
     repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.commit("demo to 50% again", at=NOW - 3000)
-    code, found, text = flagops(repo, "validate", "--base", "main", "--head", "alice",
-                                "--merged")
-    assert (code, found) == (1, ["FO214:error"]), text
+    _lands_other_rebased(repo, "alice")
 
 
 def test_a_rollback_cannot_smuggle_in_a_folder_that_stops_the_build(repo: Repo) -> None:
