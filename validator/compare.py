@@ -167,7 +167,6 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     """`now`: the clock soak times and lifespans are judged against, read by the command at
     its edge. `policy` None: the base's `[tool.flagops]` (what tests pass instead is theirs)."""
     git.require_top_level(root)
-    git.refuse_blocking_git_files(root)  # a merge (--merged) reads the attributes too
     span = _span(root, request)
     # The head's listing beside the diff: each reads the whole head (tree, index or files).
     head_listing = Background(partial(_head_listing, root, span))
@@ -339,10 +338,12 @@ def _names_in(read: list[Document | Finding]) -> list[str]:
 
 def _span(root: Path, request: RangeRequest) -> _Span:
     if request.staged:
+        git.refuse_blocking_git_files(root)  # `diff --cached` waits on a FIFO there
         base = _commit_or_empty(root, request.base or "HEAD")
         return _Span(base, None, True, None, f"{request.base or 'HEAD'} → the index")
     if request.base is None:
         raise UsageError("--head and --merged need --base")
+    git.refuse_blocking_git_files(root)  # a merge (--merged) reads the attributes too
     base = git.resolve(root, request.base)
     if request.merged:
         return _merged_span(root, request.base, base, request.head or "HEAD",
