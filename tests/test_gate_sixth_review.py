@@ -75,7 +75,7 @@ _COMMANDS = {
     "status": ("status",),
     "history": ("history", "demo"),
     "validate --staged": ("validate", "--staged"),
-    "validate --merged": ("validate", "--base", "HEAD~1", "--head", "HEAD", "--merged"),
+    "validate --merged": ("validate", "--base", "HEAD", "--head", "HEAD", "--merged"),
 }
 
 

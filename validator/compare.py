@@ -343,7 +343,6 @@ def _span(root: Path, request: RangeRequest) -> _Span:
         return _Span(base, None, True, None, f"{request.base or 'HEAD'} → the index")
     if request.base is None:
         raise UsageError("--head and --merged need --base")
-    git.refuse_blocking_git_files(root)  # a merge (--merged) reads the attributes too
     base = git.resolve(root, request.base)
     if request.merged:
         return _merged_span(root, request.base, base, request.head or "HEAD",
@@ -364,6 +363,7 @@ def _merged_span(root: Path, base_ref: str, base: str, head_ref: str,
         if not _is_commit(root, object_id):
             raise UsageError(f"--merged merges commits: {ref} is a "
                              f"{git.object_type(root, object_id)}")
+    git.refuse_blocking_git_files(root)  # a merge of file contents reads the attributes
     tree = git.merge_tree(root, base, head)
     if tree is None:
         return _Span(base, head, False, f"{base}..{head}",

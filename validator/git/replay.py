@@ -39,16 +39,16 @@ def rebased_tree(root: Path, target: str, head: str) -> str | None:
     does not replay cleanly: a rebase merge of it is refused as well (GitHub: "This branch
     cannot be rebased"), so only its merge can land. TooLong past MOST_COMMITS."""
     listed = git(root, "rev-list", "--reverse", "--topo-order", "--no-merges", "--cherry-pick",
-                 "--right-only", f"{target}...{head}").decode().split()
+                 "--right-only", "--parents", f"{target}...{head}").decode().splitlines()
     if len(listed) > MOST_COMMITS:
         raise TooLong
     tree = _tree(root, target)
-    for commit in listed:
-        parents = git(root, "rev-list", "--parents", "-n", "1", commit).decode().split()
-        if len(parents) != 2:
+    for line in listed:  # each commit with its parent (a merge is not listed)
+        commit, *parents = line.split()
+        if not parents:
             _refuse_shallow(root, commit)
             return None  # the root of an unrelated history: no rebase replays it cleanly
-        parent = parents[1]
+        parent = parents[0]
         if _tree(root, parent) == tree:  # the commit applies as it was made
             tree = _tree(root, commit)
             continue
