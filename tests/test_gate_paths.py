@@ -232,6 +232,31 @@ def test_an_attribute_that_hides_flag_changes_from_review_is_refused(
     assert "hides its changes from review" in out
 
 
+ARCHIVE_TRICK = ("# build id: $Format:%x0astage: enabled%x0adescription: %x27$\n"
+                 "description: Shows the new checkout page.\n")
+
+
+@pytest.mark.parametrize("attribute", ["export-subst", "export-ignore"])
+def test_an_attribute_that_changes_the_flag_in_an_archive_is_refused(
+        repo: Repo, attribute: str) -> None:
+    """A runner without git checks out the host's archive of the commit, and `git archive`
+    expands `$Format:...$` in an export-subst file: the comment below becomes a line
+    `stage: enabled` and a quote that swallows the real stage. With export-ignore the flag is
+    not in the archive at all. The gate reads the blob, which says off."""
+    repo.write("flags/.gitattributes", f"*.yml {attribute}\n")
+    repo.write_flag("quiet", "off")
+    flag = repo.path / "flags" / "quiet.yml"
+    flag.write_text(ARCHIVE_TRICK + flag.read_text(encoding="utf-8") + "# '\n", encoding="utf-8")
+    repo.commit("a new flag, off, and an attribute", at=NOW)
+    archived = repo.git("archive", "HEAD", "flags/")
+    assert ("stage: enabled" in archived) == (attribute == "export-subst")
+    assert ("quiet.yml" in archived) == (attribute == "export-subst")
+    for mode in ALL_MODES:
+        code, out = flagops(repo, *mode)
+        assert code == 1 and "FO011" in rules(out), (mode, out)
+        assert f"{attribute}=set" in out and "archive of the commit" in out
+
+
 @pytest.mark.parametrize(("path", "lines"), [
     (".gitattributes", "flags/** -diff\n"),  # the root's, for flags/ only
     (".gitattributes", "[attr]quiet -diff linguist-generated\n*.yml quiet\n"),  # a macro
@@ -264,7 +289,8 @@ def test_a_type_change_moved_to_another_folder_still_lifts_no_cap(repo: Repo) ->
 
 
 @pytest.mark.parametrize("attribute", ["diff", "-linguist-generated",
-                                       "linguist-generated=false", "-gitlab-generated"])
+                                       "linguist-generated=false", "-gitlab-generated",
+                                       "-export-subst", "-export-ignore"])
 def test_an_attribute_that_shows_flag_changes_passes(repo: Repo, attribute: str) -> None:
     repo.write("flags/.gitattributes", f"*.yml {attribute}\n")
     repo.commit("attributes", at=NOW)

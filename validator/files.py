@@ -120,6 +120,12 @@ def converted(display_path: str, how: str) -> Finding:
                                  "can land other bytes (union: both sides' lines, a key "
                                  "twice) than the merge that was judged; remove that "
                                  "attribute for flags/")
+    if how.startswith("export-"):
+        return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
+                                 "changes it in an archive of the commit (git archive, a "
+                                 "host's source download), so a build from one reads other "
+                                 "bytes than were judged, or none; remove that attribute "
+                                 "for flags/")
     return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
                              "converts it on checkout, so a checkout reads other bytes than "
                              "were judged; remove that attribute for flags/")

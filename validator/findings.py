@@ -99,6 +99,8 @@ _CATALOGUE = (
           "or merged, or hidden from review.",
           "A .gitattributes sets working-tree-encoding, filter or ident for flag files: the "
           "checkout (and the build) would read other bytes than review and the gate judged; "
+          "or export-subst or export-ignore, so a build from an archive of the commit (git "
+          "archive, a host's source download) would read other bytes, or none; "
           "or a merge driver other than git's own (merge=union), so a merge would land other "
           "bytes than the merge the gate judged; or -diff, a diff driver, linguist-generated "
           "or gitlab-generated, so review would not show the change. Remove the attribute "

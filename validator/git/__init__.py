@@ -676,11 +676,14 @@ def side(path: str, mode: str, oid: str) -> Entry | None:
     return Entry(path, mode, None if oid.strip("0") == "" else oid)
 
 
-CONVERSIONS = ("working-tree-encoding", "filter", "ident", "merge", "diff", "linguist-generated",
-               "gitlab-generated")
-"""Attributes that make a checkout's bytes differ from the blob's (beyond line endings), a
-merge's from git's own three-way merge (`merge`), or what review shows from the change
-(`diff`, `*-generated`); see HARMLESS for the values that do none of it."""
+CONVERSIONS = ("working-tree-encoding", "filter", "ident", "export-subst", "export-ignore", "merge",
+               "diff", "linguist-generated", "gitlab-generated")
+"""Attributes that make a checkout's bytes differ from the blob's (beyond line endings), or an
+archive's (`git archive`, a host's "Download source" or tarball, which a runner without git
+checks out: `export-subst` expands `$Format:...$` into any text, lines and keys included;
+`export-ignore` leaves the file out, so the flag drops out of the build unseen), a merge's
+from git's own three-way merge (`merge`), or what review shows from the change (`diff`,
+`*-generated`); see HARMLESS for the values that do none of it."""
 HARMLESS = {"merge": frozenset(("set", "text", "binary")), "diff": frozenset(("set",)),
             "linguist-generated": frozenset(("false",)), "gitlab-generated": frozenset(("false",))}
 """Values of CONVERSIONS, beyond unset and unspecified, that change nothing the gate judges or
