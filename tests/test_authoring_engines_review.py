@@ -256,6 +256,7 @@ def test_export_says_when_the_engine_buckets_other_actors_than_flagops(
     repo = _repo(tmp_path)
     repo.write("pyproject.toml", "[tool.flagops]\n" + policy)
     repo.write_flag("demo", "percentage", actors=("User:1",), percentage=("actors", 10.0))
+    repo.commit("demo at 10%", at=PAST)
     code, _, err = run_cli("-C", str(repo.path), "export", "--format", fmt, "-o", "out.json")
     assert code == 0, err
     assert ("buckets" in err) is warned, err
@@ -271,6 +272,7 @@ def test_sync_says_when_gitlab_buckets_other_actors_than_the_policy(
     repo = _repo(tmp_path)
     repo.write("pyproject.toml", '[tool.flagops]\nbucketing = "flagd"\n')
     repo.write_flag("demo", "percentage", actors=("User:alice",), percentage=("actors", 10.0))
+    repo.commit("demo at 10%", at=PAST)
     url = httpserver.url_for("/").rstrip("/")
     code, out, err = run_cli("-C", str(repo.path), "sync", "gitlab", "--url", url,
                              "--environment", "production")

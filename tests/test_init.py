@@ -118,7 +118,9 @@ def test_render_in_a_repository_without_the_survey_flag_says_what_it_needs(
         tmp_path: Path) -> None:
     assert flagops(tmp_path, "init", "team").returncode == 0
     root = tmp_path / "team"
-    assert flagops(root, "build").returncode == 0
+    refused = flagops(root, "build")  # nothing committed yet: nothing the gate judged
+    assert refused.returncode == 1 and "--allow-dirty" in refused.stderr, refused.stderr
+    assert flagops(root, "build", "--allow-dirty").returncode == 0
     done = flagops(root, "render")
     assert done.returncode == 0, done.stderr
     assert done.stdout == ("wrote the flag catalog of 1 flag(s) to public/flags; no survey page: "

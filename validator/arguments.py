@@ -132,6 +132,7 @@ def _build(parser: argparse.ArgumentParser) -> None:
                         help="add each flag's history and facts from git (the catalog's "
                         "timelines, times in state, legal times); reads every past version "
                         "of every flag, so it is for the pages job, not every build")
+    _allow_dirty_argument(parser, "build")
     _cache_arguments(parser)
 
 
@@ -299,6 +300,7 @@ def _export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="where to write it, relative to the root (default: "
                         "build/FORMAT.json)")
+    _allow_dirty_argument(parser, "export")
 
 
 def _import(parser: argparse.ArgumentParser) -> None:
@@ -321,6 +323,7 @@ def _sync(parser: argparse.ArgumentParser) -> None:
     _environment_argument(parser)
     parser.add_argument("--apply", action="store_true",
                         help="set the difference (without it nothing changes)")
+    _allow_dirty_argument(parser, "sync")
 
 
 # issue, announce: the flag's issues on its tracker (GitHub or GitLab).
@@ -338,6 +341,13 @@ def _announce(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--head", default="HEAD", metavar="REF", help="the commit after it")
     parser.add_argument("-n", "--dry-run", action="store_true",
                         help="print the notes and post nothing")
+
+
+def _allow_dirty_argument(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help=f"{command} flag files and a policy the commit does not hold "
+                        "(untracked, ignored, changed, left out of a sparse checkout): a local "
+                        "preview; without it they are refused, as the gate never judged them")
 
 
 def _cache_arguments(parser: argparse.ArgumentParser) -> None:

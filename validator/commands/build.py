@@ -19,6 +19,7 @@ from validator.config_file import read_regular_file as read_regular_file
 from validator.digits import whole_number
 from validator.output import atomic_write, emit
 from validator.reports.escape import escape
+from validator.shipping import require_committed
 from validator.tree import check_tree, judge_tree, policy_now, report_of, tree_policy
 
 if TYPE_CHECKING:  # the model loads only when a flag is validated: not when all is cached
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
     if report.errors:
         return 1
+    require_committed(root, "build", allow_dirty=args.allow_dirty)
     target = root / args.output
     environment: str = args.environment
     if isinstance(checked, Checked) and args.history:

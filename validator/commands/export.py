@@ -13,6 +13,7 @@ from validator.model import Environment
 from validator.output import atomic_write, emit
 from validator.policy import load_policy
 from validator.reports.escape import escape
+from validator.shipping import require_committed
 from validator.tree import check_tree, report_of
 
 
@@ -25,6 +26,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
     if report.errors:
         return 1
+    require_committed(root, "export", allow_dirty=args.allow_dirty)
     environment = Environment(args.environment)
     flags = checked.flag_values()
     config, warnings = build_config(flags, environment, schema_ref="")

@@ -19,6 +19,7 @@ from validator.model import Environment
 from validator.output import emit
 from validator.policy import load_policy
 from validator.reports.escape import escape
+from validator.shipping import require_committed
 from validator.sync.gitlab import (
     ACTOR_PARAMETERS,
     FeaturesAnswerError,
@@ -48,7 +49,8 @@ TOKEN_VARIABLE = "FLAGOPS_GITLAB_TOKEN"
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    config = _config(Path(args.root), Environment(args.environment), out)
+    config = _config(Path(args.root), Environment(args.environment), out,
+                     allow_dirty=args.allow_dirty)
     if config is None:
         return 1
     settings = Settings.from_env(os.environ)
@@ -197,7 +199,8 @@ def _text(item: Any, key: str) -> str:
     return str(value)
 
 
-def _config(root: Path, environment: Environment, out: TextIO) -> MergedConfig | None:
+def _config(root: Path, environment: Environment, out: TextIO, *,
+            allow_dirty: bool) -> MergedConfig | None:
     policy = load_policy(root)
     checked = check_tree(root, policy, [], with_data=True)
     report = report_of(checked, root)
@@ -205,6 +208,7 @@ def _config(root: Path, environment: Environment, out: TextIO) -> MergedConfig |
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
     if report.errors:
         return None
+    require_committed(root, "sync", allow_dirty=allow_dirty)
     flags = checked.flag_values()
     config = build_config(flags, environment, schema_ref="")[0]
     mismatch = bucketing_warning("flipper", policy.bucketing, config)  # GitLab runs Flipper

@@ -1,0 +1,121 @@
+"""`build`, `export` and `sync` ship what they read from the working tree: a checkout that is not
+the commit the gate judged is refused, in real repositories (untracked, ignored, changed,
+assume-unchanged, sparse), and so is a folder below the top of the work tree."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gitrepo import Repo
+
+NOW = int(time.time())
+CLOCK_DATED = True  # NOW read again as each test starts (conftest)
+SHIPPING = (("build",), ("export", "--format", "flagd"),
+            ("sync", "gitlab", "--url", "http://127.0.0.1:9"))
+"""Each refusal comes before any output is written or any address is asked (port 9: discard,
+nothing listens; a request would fail with another line)."""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "off")
+    repo.commit("demo, off", at=NOW - 3600)
+    return repo
+
+
+def _ghost(repo: Repo) -> None:
+    """A flag at enabled that no commit holds: what a reused runner's workspace can keep."""
+    repo.write_flag("ghost", "enabled")
+
+
+def _refused(run_cli: Any, repo: Repo, command: tuple[str, ...], said: str) -> None:
+    code, out, err = run_cli("-C", str(repo.path), *command)
+    assert code == 1, (command, out, err)
+    lines = [line for line in (out + err).splitlines() if line.startswith("flagops: error")]
+    assert len(lines) == 1 and said in lines[0], (command, out, err)
+    assert "--allow-dirty" in lines[0] or "not its top" in lines[0]
+    assert not (repo.path / "build").exists()
+
+
+@pytest.mark.parametrize("command", SHIPPING, ids=["build", "export", "sync"])
+def test_an_untracked_flag_hidden_from_git_status_is_refused(
+        repo: Repo, run_cli: Any, command: tuple[str, ...]) -> None:
+    _ghost(repo)
+    (repo.path / ".git" / "info" / "exclude").write_text("flags/ghost.yml\n", encoding="utf-8")
+    assert repo.git("status", "--porcelain") == ""
+    _refused(run_cli, repo, command, "flags/ghost.yml is not in the commit (ignored by git)")
+
+
+@pytest.mark.parametrize("command", SHIPPING[:2], ids=["build", "export"])
+def test_allow_dirty_builds_the_working_tree_as_it_is(
+        repo: Repo, run_cli: Any, command: tuple[str, ...]) -> None:
+    _ghost(repo)
+    _refused(run_cli, repo, command, "flags/ghost.yml is not in the commit (untracked)")
+    code, _, err = run_cli("-C", str(repo.path), *command, "--allow-dirty")
+    assert code == 0, err
+    written = (repo.path / "build" / ("flags.json" if command == ("build",) else "flagd.json"))
+    assert "ghost" in written.read_text(encoding="utf-8")
+
+
+def test_a_clean_checkout_ships_and_the_outputs_own_folder_is_no_dirt(
+        repo: Repo, run_cli: Any) -> None:
+    """build/ is written beside flags/ and is untracked: only flags/ and the policy count."""
+    for command in SHIPPING[:2] * 2:
+        code, _, err = run_cli("-C", str(repo.path), *command)
+        assert code == 0, (command, err)
+    config = json.loads((repo.path / "build/flags.json").read_text(encoding="utf-8"))
+    assert list(config["flags"]) == ["demo"]
+
+
+def test_a_changed_flag_and_a_changed_policy_are_refused(repo: Repo, run_cli: Any) -> None:
+    repo.write_flag("demo", "staging")
+    _refused(run_cli, repo, ("build",), "flags/demo.yml is changed since the commit")
+    repo.git("add", "flags/demo.yml")  # staged is not committed either
+    _refused(run_cli, repo, ("build",), "flags/demo.yml is changed since the commit")
+    repo.commit("demo: staging", at=NOW)
+    repo.write("pyproject.toml", "[tool.flagops]\n")
+    _refused(run_cli, repo, ("export", "--format", "flipper"),
+             "pyproject.toml is not in the commit")
+
+
+def test_a_flag_marked_assume_unchanged_is_refused(repo: Repo, run_cli: Any) -> None:
+    """git status does not compare such a file: the mark is read itself."""
+    repo.git("update-index", "--assume-unchanged", "flags/demo.yml")
+    repo.write_flag("demo", "enabled")
+    assert repo.git("status", "--porcelain") == ""
+    _refused(run_cli, repo, ("build",), "flags/demo.yml is marked assume-unchanged")
+
+
+def test_a_flag_left_out_by_a_sparse_checkout_is_refused(repo: Repo, run_cli: Any) -> None:
+    """The build would have dropped the flag without a word: engines then answer
+    FLAG_NOT_FOUND, and sync leaves it live as it is."""
+    repo.write_flag("kept", "off", folder="flags/team_a")
+    repo.write_flag("gone", "off", folder="flags/team_b")
+    repo.commit("two teams", at=NOW)
+    repo.git("sparse-checkout", "set", "--cone", "flags/team_a")
+    assert not (repo.path / "flags/team_b/gone.yml").exists()
+    _refused(run_cli, repo, ("build",), "flags/team_b/gone.yml is left out of this checkout")
+
+
+@pytest.mark.parametrize("command", SHIPPING, ids=["build", "export", "sync"])
+def test_a_folder_below_the_top_is_refused_even_when_dirt_is_allowed(
+        repo: Repo, run_cli: Any, command: tuple[str, ...]) -> None:
+    """The gate reads flags/ at the top: `deploy/flags/` was code to it, judged by nothing."""
+    repo.write_flag("demo", "enabled", folder="deploy/flags")
+    repo.commit("a copy below, enabled", at=NOW)
+    code, out, err = run_cli("-C", str(repo.path / "deploy"), *command, "--allow-dirty")
+    assert code == 1 and "is the folder deploy of a git repository, not its top" in err, out
+    assert not (repo.path / "deploy/build").exists()
+
+
+def test_outside_git_the_folder_is_what_ships(tmp_path: Path, run_cli: Any) -> None:
+    """An archive of a commit has no git to compare with (FO011 keeps it as the commit)."""
+    repo = Repo(tmp_path / "archive", tmp_path / "home")
+    repo.write_flag("demo", "off")
+    code, _, err = run_cli("-C", str(repo.path), "build")
+    assert code == 0, err

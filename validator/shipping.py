@@ -1,0 +1,31 @@
+"""`build`, `export` and `sync` ship what they read (the pages and the provider's config, an
+engine's file, a live GitLab's flags), and they read the working tree: it must be the commit
+the gate judged. One rule for the three, so each refuses alike and says the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from validator import git
+from validator.errors import UserError
+from validator.git.checkout import not_committed
+
+
+def require_committed(root: Path, command: str, *, allow_dirty: bool) -> None:
+    """Raises where the checkout is not one the gate could have judged: a folder below the
+    top of its work tree (the gate reads flags/ at the top: `deploy/flags/` is code to it), or,
+    unless `allow_dirty`, a flag file or the policy that is not the commit's."""
+    git.require_top_level(root)
+    if allow_dirty:
+        return
+    try:
+        git.refuse_blocking_files(root, (), git.CONTROL_FILES)  # `git status` opens them
+    except git.NotARepository:  # an archive of a commit: nothing to compare with
+        return
+    found = not_committed(root)
+    if found:
+        path, how = found[0]
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise UserError(f"{path} is {how}{more}: {command} ships only what the commit holds, "
+                        "which is what the gate judged; make the checkout the commit's, or "
+                        f"give --allow-dirty to {command} the working tree as it is")
