@@ -525,6 +525,34 @@ def test_a_rollback_the_target_took_and_undid_since_lands_nothing_rebased(repo: 
     _lands_other_rebased(repo, "alice")
 
 
+def test_a_branch_that_merged_another_history_in_is_replayed_too(repo: Repo) -> None:
+    """The branch of the first FO214 test, with another history merged in first (a vendored
+    library, `--allow-unrelated-histories`): its root commit was taken for one no rebase
+    replays, the branch was not replayed, and its rebase landed 50 % unjudged. git's rebase
+    replays a root commit onto the target as every file it holds, added."""
+    half = {"percentage": ("actors", 50), **BETA}
+    tenth = {"percentage": ("actors", 10), **BETA}
+    repo.write_flag("demo", "percentage", **half)
+    repo.commit("demo at 50%", at=NOW - 3 * DAY)
+    repo.git("checkout", "-q", "--orphan", "vendor")
+    repo.git("rm", "-rq", "--cached", ".")
+    repo.git("clean", "-fdq")
+    repo.write("vendor/lib.txt", "lib\n")
+    repo.commit("vendor: its own history", at=NOW - 2 * DAY)
+    repo.git("checkout", "-q", "-b", "alice", "main")
+    repo.git("merge", "-q", "--allow-unrelated-histories", "--no-edit", "vendor",
+             at=NOW - 2 * DAY + 10)
+    repo.write_flag("demo", "percentage", **tenth)
+    repo.commit("50 to 10", at=NOW - 3600)
+    repo.write_flag("demo", "percentage", **half)
+    repo.commit("10 to 50", at=NOW - 3500)
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("demo", "percentage", **tenth)
+    repo.commit("the incident's rollback", at=NOW - 120)
+    code, found, text = flagops(repo, "validate", "--base", "main", "--head", "alice", "--merged")
+    assert (code, found) == (1, ["FO214:error", "FO303:warning"]), text  # vendor/: outside
+
+
 def test_a_rollback_cannot_smuggle_in_a_folder_that_stops_the_build(repo: Repo) -> None:
     repo.write_flag("demo", "percentage", percentage=("actors", 50), **BETA)
     repo.commit("50%", at=NOW - DAY)

@@ -37,7 +37,8 @@ class TooLong(Exception):
 def rebased_tree(root: Path, target: str, head: str) -> str | None:
     """The tree that rebasing `head` onto the commit `target` lands, or None where a commit
     does not replay cleanly: a rebase merge of it is refused as well (GitHub: "This branch
-    cannot be rebased"), so only its merge can land. TooLong past MOST_COMMITS."""
+    cannot be rebased"), so only its merge can land. TooLong past MOST_COMMITS. A root commit
+    (another history merged in) is replayed from the empty tree."""
     listed = git(root, "rev-list", "--reverse", "--topo-order", "--no-merges", "--cherry-pick",
                  "--right-only", "--parents", f"{target}...{head}").decode().splitlines()
     if len(listed) > MOST_COMMITS:
@@ -45,20 +46,34 @@ def rebased_tree(root: Path, target: str, head: str) -> str | None:
     tree = _tree(root, target)
     for line in listed:  # each commit with its parent (a merge is not listed)
         commit, *parents = line.split()
-        if not parents:
+        if not parents:  # the root of another history, merged in: replayed onto nothing
             _refuse_shallow(root, commit)
-            return None  # the root of an unrelated history: no rebase replays it cleanly
-        parent = parents[0]
+            parent = _commit(root, _empty_tree(root))
+            commit = _commit(root, _tree(root, commit), parent)
+        else:
+            parent = parents[0]
         if _tree(root, parent) == tree:  # the commit applies as it was made
             tree = _tree(root, commit)
             continue
-        ours = git(root, "commit-tree", tree, "-p", parent, "-m", "flagops replay",
-                   env=_AUTHOR).decode().strip()
-        merged = merge_tree(root, ours, commit)
+        merged = merge_tree(root, _commit(root, tree, parent), commit)
         if merged is None:
             return None
         tree = merged
     return tree
+
+
+def _commit(root: Path, tree: str, parent: str | None = None) -> str:
+    """A commit of the replay's own: `tree` on `parent` (none: a root)."""
+    parents = ("-p", parent) if parent is not None else ()
+    return git(root, "commit-tree", tree, *parents, "-m", "flagops replay",
+               env=_AUTHOR).decode().strip()
+
+
+def _empty_tree(root: Path) -> str:
+    """What a root commit is replayed from, as git's rebase replays it: its change is every
+    file it holds, added. (Left out, a branch that merged another history in before taking
+    a flag past the target's rollback was not replayed, and the step it lands passed.)"""
+    return git(root, "mktree", stdin=b"").decode().strip()
 
 
 def _refuse_shallow(root: Path, commit: str) -> None:
