@@ -1,7 +1,8 @@
 """Flipper's evaluation of one flag for one actor, as GitLab runs it.
 
 static/gate.js is the browser twin of `bucket` and `evaluate`; the page tests hold the two to the
-same answers. Percentage of time is random per check, so a static evaluator treats it as off.
+same answers. Percentage of time is random per check, so a static evaluator treats it as off,
+but at 100, where it opens on every check, as on (`Gates.everyone`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def evaluate(flag_name: str, gates: Gates, actor: str | None, *,
              bucketing: Bucketing = "flipper") -> Decision:
     """Is the flag on for this actor (None: no actor known)? Gates are tried as Flipper does;
     `bucketing` says whose percentage rule decides (validator/engines/bucketing.py)."""
-    if gates.boolean:
+    if gates.everyone:
         return Decision(True, Reason.FULLY_ON)
     if actor is None:
         return Decision(False, Reason.OFF)
@@ -48,7 +49,7 @@ def evaluate(flag_name: str, gates: Gates, actor: str | None, *,
 
 def static_decision(gates: Gates, actor_kind: str) -> bool | None:
     """The answer for every actor of this kind (e.g. "User") and for none, or None if it varies."""
-    if gates.boolean:
+    if gates.everyone:
         return True
     listed = any(actor.startswith(f"{actor_kind}:") for actor in gates.actors)
     if listed or gates.percentage_of_actors:

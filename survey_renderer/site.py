@@ -62,7 +62,7 @@ def flag_snapshot(name: str, gates: Gates, actor_kind: str,
     prefix = f"{actor_kind}:"
     return {
         "name": name,
-        "boolean": gates.boolean,
+        "boolean": gates.everyone,
         "actors": [actor for actor in gates.actors if actor.startswith(prefix)],
         "percentage_of_actors": gates.percentage_of_actors,
         "bucketing": bucketing,

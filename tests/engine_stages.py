@@ -18,6 +18,7 @@ ROLLOUT: list[tuple[str, Stage, Percentage | None, bool]] = [
     ("50% of actors", Stage.PERCENTAGE, Percentage(of="actors", value=50.0), False),
     ("100% of actors", Stage.PERCENTAGE, Percentage(of="actors", value=100.0), False),
     ("25% of time", Stage.PERCENTAGE, Percentage(of="time", value=25.0), False),
+    ("100% of time", Stage.PERCENTAGE, Percentage(of="time", value=100.0), False),
     ("enabled", Stage.ENABLED, None, False),
     ("default enabled", Stage.ENABLED, None, True),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +215,18 @@ def test_eval_fully_on_in_staging(tree: Path) -> None:
     code, out = run("-C", str(tree), "eval", "calendly_invite_link", "--actor", "User:8",
                     "--format", "json")
     assert code == 0 and json.loads(out)["reason"] == "fully on"
+
+
+def test_eval_of_an_actor_that_is_not_text_is_a_usage_error(
+        tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bytes that are not UTF-8 on the command line reach Python as a lone surrogate: hashing
+    it into a bucket was an internal error (exit 3)."""
+    run("-C", str(tree), "build")
+    capsys.readouterr()
+    actor = os.fsdecode(b"User:\xff")
+    assert run("-C", str(tree), "eval", "calendly_invite_link", "--actor", actor) == (2, "")
+    err = capsys.readouterr().err
+    assert "not UTF-8 text" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(("setup", "argv", "message"), [

@@ -85,6 +85,35 @@ def test_an_off_flag_resolves_static_false_and_enabled_static(flagd_client: Any)
         == Reason.STATIC
 
 
+def test_a_hundred_percent_of_time_is_on_for_everyone_as_flipper_opens_it(
+        flagd_client: Any) -> None:
+    """Flipper opens a percentage-of-time gate where rand() in [0, 1) < value / 100: at 100 on
+    every check, so GitLab gives the flag to everyone, actor or not. Every twin said off."""
+    from openfeature.flag_evaluation import Reason
+
+    config = config_at(Stage.PERCENTAGE, Percentage(of="time", value=100.0), False)
+    gates = config.flags[FLAG].gates
+    assert all(evaluate(FLAG, gates, actor).enabled for actor in [*ACTORS[:100], None])
+    client = flagd_client(export_text("flagd", config))
+    details = client.get_boolean_details(FLAG, False, EvaluationContext("User:123456"))
+    assert (details.value, details.reason) == (True, Reason.STATIC)
+    half = config_at(Stage.PERCENTAGE, Percentage(of="time", value=99.999), False)
+    assert not evaluate(FLAG, half.flags[FLAG].gates, "User:1").enabled  # random: off
+
+
+@pytest.mark.parametrize("bucketing", ["flipper", "flagd"])
+def test_an_actor_that_is_not_text_is_in_no_share_as_flagd_answers(
+        flagd_client: Any, bucketing: Any) -> None:
+    """A lone surrogate (bytes that were not UTF-8, decoded with surrogateescape) has no
+    bytes to hash: flagd answers its default variant, off. Our evaluator stopped with an
+    internal error, and the provider then returned the caller's default."""
+    actor = "User:\udcff"
+    config = config_at(Stage.PERCENTAGE, Percentage(of="actors", value=100.0), False)
+    assert not evaluate(FLAG, config.flags[FLAG].gates, actor, bucketing=bucketing).enabled
+    client = flagd_client(export_text("flagd", config))
+    assert client.get_boolean_value(FLAG, True, EvaluationContext(actor)) is False
+
+
 def _texts(count: int) -> Iterator[str]:
     chooser = random.Random(16)
     alphabet = string.printable + "éü日本\U0001f600"

@@ -60,7 +60,7 @@ def build_config(
         states[flag.name] = FlagState(stage=flag.stage, default_enabled=flag.default_enabled,
                                       gates=gates,
                                       summary=summaries.get(flag.name) if summaries else None)
-        if gates.percentage_of_time is not None:
+        if gates.percentage_of_time is not None and not gates.everyone:
             warnings.append(
                 f"{flag.name}: {decimal_text(gates.percentage_of_time)}% of time in "
                 f"{environment} cannot be evaluated statically; the survey page treats it as "

@@ -47,7 +47,17 @@ class Gates(FrozenRecord):
     percentage_of_actors: Percent | None = Field(
         description="crc32(flag name + actor id) % 100000 < this * 1000 opens the gate.")
     percentage_of_time: Percent | None = Field(
-        description="Random per check; static consumers treat it as off.")
+        description="Random per check; static consumers treat it as off, but at 100 (open "
+        "on every check) as on.")
+
+    @property
+    def everyone(self) -> bool:
+        """Open for every check, with or without an actor: the boolean gate, or a percentage
+        of time at 100 (Flipper opens it where a random number in [0, 1) is below 1.0, so on
+        every check: GitLab gives it to everyone, and an evaluator that read it as off, as
+        it reads a random share, said off to all of them)."""
+        return self.boolean or (self.percentage_of_time is not None
+                                and self.percentage_of_time >= 100)
 
 
 def effective_gates(flag: Flag, environment: Environment) -> Gates:

@@ -147,7 +147,7 @@ def _reached(name: str, gates: Gates, actor: str, bucketing: Bucketing) -> bool:
     where the engine buckets the actor as written can its bucket be known; otherwise listing
     it may give it the flag, so it counts as gaining it."""
     share = gates.percentage_of_actors
-    return gates.boolean or actor in gates.actors or (
+    return gates.everyone or actor in gates.actors or (
         share is not None and bucketed_as_written(actor, bucketing)
         and in_share(name, actor, share, bucketing))
 

@@ -11,6 +11,7 @@ from typing import TextIO
 from survey_renderer.gate import Decision, evaluate
 from validator.build import MergedConfig
 from validator.config_file import read_config
+from validator.engines.bucketing import is_text
 from validator.errors import UsageError, UserError
 from validator.expects import ACTOR_FORM
 from validator.model import ACTOR_PATTERN
@@ -35,6 +36,9 @@ def _check_actor(actor: str) -> None:
     about it is a mistake on the command line, not an answer "off"."""
     if not re.fullmatch(ACTOR_PATTERN, actor):
         raise UsageError(f"--actor {actor!r}: {ACTOR_FORM}")
+    if not is_text(actor):
+        raise UsageError(f"--actor {actor!r}: not UTF-8 text (a byte no character is made "
+                         "of); no flag file can list it, and no engine buckets it")
 
 
 def _check_environment(config: MergedConfig, wanted: str | None, shown: str) -> None:

@@ -53,7 +53,22 @@ FLIPPER_ID_KINDS = frozenset({"User", "Project", "Group"})
 
 def in_share(flag_name: str, actor: str, percentage: float,
              bucketing: Bucketing = "flipper") -> bool:
-    """Is the actor inside `percentage` of actors? An actor in at p stays in at every higher p."""
+    """Is the actor inside `percentage` of actors? An actor in at p stays in at every higher p.
+    An actor that is not text (a lone surrogate: bytes that were not UTF-8, decoded with
+    surrogateescape) has no bytes to hash: it is in no share, as flagd answers it (its
+    default variant, off); hashing it was an internal error, and the provider then returned
+    the caller's default, on where the caller's was."""
+    if not is_text(actor):
+        return False
     if bucketing == "flagd":
         return actor_bucket(flag_name, actor, "flagd") < share_weight(percentage)
     return bucket(flag_name, actor) < percentage * SCALE
+
+
+def is_text(text: str) -> bool:
+    """Does the string encode as UTF-8 (no lone surrogate)?"""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -104,10 +104,10 @@ def _flag(state: FlagState) -> dict[str, Any]:
     document: dict[str, Any] = {
         "state": "ENABLED",
         "variants": {ON: True, OFF: False},
-        "defaultVariant": ON if gates.boolean else OFF,
+        "defaultVariant": ON if gates.everyone else OFF,
         "metadata": _metadata(state),
     }
-    rule = None if gates.boolean or state.stage is Stage.OFF else targeting(gates)
+    rule = None if gates.everyone or state.stage is Stage.OFF else targeting(gates)
     if rule is not None:
         document["targeting"] = rule
     return document
@@ -128,7 +128,7 @@ def targeting(gates: Gates) -> dict[str, Any] | None:
 def _metadata(state: FlagState) -> dict[str, str | bool | float]:
     metadata: dict[str, str | bool | float] = {
         "stage": state.stage.value, "default_enabled": state.default_enabled}
-    if state.gates.percentage_of_time is not None:  # flagd has no such gate: exported as off
+    if state.gates.percentage_of_time is not None:  # flagd has none: off, on at 100 (everyone)
         metadata["percentage_of_time"] = state.gates.percentage_of_time
     return metadata
 
