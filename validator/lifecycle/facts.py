@@ -27,7 +27,7 @@ from validator.lifecycle.states import Head, StateOf, States, cached_states, hea
 from validator.lifecycle.status import Facts
 from validator.model import Flag
 from validator.policy import Policy
-from validator.transitions import RolloutState, starts_new
+from validator.transitions import RolloutState
 
 
 def by_name(commits: Iterable[Commit], names: Iterable[str]) -> dict[str, list[Commit]]:
@@ -59,40 +59,16 @@ def _wanted_name(path: str, wanted: set[str]) -> str | None:
     return name if name in wanted and git.is_flag_path(path) else None
 
 
-Added = Callable[[Commit], RolloutState | None]
-"""The flag's state in the file a commit added (None: unreadable)."""
-
-
-def added_at(commits: Sequence[Commit], clock: Clock, added: Added) -> int | None:
-    """When the newest commit that created the flag landed, for its age (`Clock.earliest`;
-    no file of its name before: a move has one, so it does not count; nor does a flag put
-    back, `put_back`)."""
-    for index, commit in enumerate(commits):
-        if all(change.before is None for change in commit.changes) \
-                and not put_back(commits[index + 1:index + 2], commit, added):
-            return clock.earliest.get(commit.sha)
-    return None
-
-
-def put_back(before: Sequence[Commit], commit: Commit, added: Added) -> bool:
-    """`commit` adds the flag's file right after `before` (the commit before it in the flag's
-    history, if any) deleted it, at a state no new flag starts at (`transitions.starts_new`;
-    unreadable: not known to): the flag was put back, and its life goes on. A change of
-    commits that deleted a stale flag's file and added it again (at its old state, or after
-    a rollback to off and a deletion there, at a live one), fast-forwarded, made it new; a
-    flag added at off after a deletion is a new flag, as one of a new name would be."""
-    if not before or any(change.after is not None for change in before[0].changes):
-        return False
-    state = added(commit)
-    return state is None or not starts_new(state)
-
-
-def added_by(state_of: StateOf) -> Added:
-    """`Added` from a reader of states."""
-    def added(commit: Commit) -> RolloutState | None:
-        return next((state for change in commit.changes if change.after is not None
-                     and (state := state_of(change.after)) is not None), None)
-    return added
+def added_at(commits: Sequence[Commit], clock: Clock) -> int | None:
+    """When the flag's name was first added on the branch, for its age (`Clock.earliest`):
+    a move is no add (it has a file of the name before), and a flag deleted and added again
+    keeps its name's age, at whatever state it comes back. A change of commits that deleted
+    a stale flag's file and added it again, fast-forwarded, made it young: put back at its
+    old state, or at off (the last commit then restoring the old file, so the change as
+    judged changed nothing), or through a commit that could not be read. A new flag takes a
+    new name; a name comes back only with its past."""
+    return next((clock.earliest.get(commit.sha) for commit in reversed(commits)
+                 if all(change.before is None for change in commit.changes)), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +159,7 @@ def _walked(root: Path, ref: str, entries: list[git.Entry], flags: dict[str, Rol
     commits = by_name(history, flags)
     landed = _landings(commits, flags, state_of, clock, shallow)
     released = _released(commits, flags, state_of, clock, shallow)
-    return {name: Facts(landed[name], added_at(commits[name], clock, added_by(state_of)),
+    return {name: Facts(landed[name], added_at(commits[name], clock),
                         released_at=released.get(name)) for name in flags}
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
-from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,7 +27,7 @@ from validator.findings import RULES, START, Finding, Severity
 from validator.git import log as git_log
 from validator.git.log import Commit
 from validator.landings import branch_clock, flag_in, landing_times
-from validator.lifecycle.facts import by_name, put_back
+from validator.lifecycle.facts import by_name
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import (
     age,
@@ -87,15 +86,17 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     past = _past(root, reader, base, walked, policy) \
         if not sides.staged and (months or current is not None) else {}
     for name, loaded in sorted(judged.items()):
-        added, cut, earlier, lost = past.get(name, _NO_PAST)
+        added, cut, earlier, lost, deleted = past.get(name, _NO_PAST)
         if lost is not None:
             findings.append(_history_unreadable(loaded, policy, lost))
         if months and cut:
             findings.append(_history_cut(loaded, policy, f"how long it has lived (counted from "
                                          f"the commit that added {before[name].document.path})"))
             continue
-        findings += stale_findings(loaded, policy, current, added if months else None, now,
-                                   was=before.get(name), earlier=earlier)
+        stale = stale_findings(loaded, policy, current, added if months else None, now,
+                               was=before.get(name), earlier=earlier)
+        findings += [finding._replace(message=finding.message + _NAME_KEEPS_AGE)
+                     if deleted and finding.rule == "FO402" else finding for finding in stale]
     if not sides.staged:  # a walk back max_released_days: CI's, not the pre-commit hook's
         findings += released_findings(root, reader, base, before, judged, policy, now)
     return findings
@@ -256,9 +257,13 @@ class _Past(NamedTuple):
     versions: tuple[Flag, ...]
     lost: git.Entry | None
     """A version in the history walked that git could not read (no such object)."""
+    deleted: bool = False
+    """Its file was deleted on the way (and added again): its age is its name's."""
 
 
 _NO_PAST = _Past(None, False, (), None)
+_NAME_KEEPS_AGE = ("; its file was deleted and added again on the base branch, and a flag keeps "
+                   "its name's age: a new flag takes a new name")
 
 
 def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, LoadedFlag],
@@ -277,9 +282,15 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     judges. And a flag is as old as the oldest milestone it had (a later milestone set in
     any change is no younger flag): each version is judged by that milestone.
 
-    A flag put back (`facts.put_back`: added right after its deletion, at a state no new flag
-    starts at) is no new flag: a change of two commits, fast-forwarded, deleted a stale flag's
-    file and put it back, and its life, milestones and rolled-back versions started again."""
+    A flag deleted and added again keeps its name's life (`facts.added_at`): its first add,
+    its oldest milestone and the versions its rollbacks left. A change of commits that
+    deleted a stale flag's file and added it again, fast-forwarded, started its life again
+    (put back at its old state; or at off, then the old file restored, so the change as
+    judged changed nothing; or through a commit that could not be read). The history is read
+    by the flag's literal paths and its moves within one commit: a deletion in one commit and
+    an add in another folder in a later one is not followed (a search of every folder's
+    history costs seconds at 10,000 flags), which `require_merge_commits` keeps off the
+    branch's first-parent line."""
     paths = {name: loaded.document.path for name, loaded in flags.items()}
     if not paths or base == _EMPTY_TREE:
         return {}
@@ -290,10 +301,11 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     found: dict[str, _Past] = {}
     for name, mine in commits.items():
         added: str | None = None
+        deleted = False
         lost: git.Entry | None = None
         seen: list[Flag] = [flags[name].flag]
         rolled: list[Flag] = []
-        for index, commit in enumerate(mine):  # newest first, back to the add
+        for commit in mine:  # newest first, back to the oldest add
             lost = lost or next((entry for change in commit.changes
                                  for entry in (change.before, change.after)
                                  if entry is not None and entry.oid in missing), None)
@@ -305,23 +317,16 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
                         and classify(RolloutState.of(old), RolloutState.of(new),
                                      policy.bucketing) is Step.ROLLBACK:
                     rolled.append(old)
-            if all(change.before is None for change in commit.changes) \
-                    and not put_back(mine[index + 1:index + 2], commit, partial(_added, flags_in)):
-                added = commit.sha
-                break
+            if all(change.before is None for change in commit.changes):
+                added = commit.sha  # the oldest add: a name keeps its life through deletions
+            deleted = deleted or all(change.after is None for change in commit.changes)
         oldest = min(seen, key=lambda version: milestone_index(version.milestone) or 0)
         versions = tuple(version.model_copy(update={"milestone": oldest.milestone})
                          for version in (flags[name].flag, *rolled))
         hidden = cut is not None and (added is None or added in cut)
         when = clock.earliest.get(added) if added is not None and not hidden else None
-        found[name] = _Past(when, hidden, versions, lost)
+        found[name] = _Past(when, hidden, versions, lost, deleted)
     return found
-
-
-def _added(versions: Mapping[str, Flag | None], commit: Commit) -> RolloutState | None:
-    """The flag's state in the file `commit` added (None: unreadable)."""
-    new = _side(versions, commit, after=True)
-    return None if new is None else RolloutState.of(new)
 
 
 def _versions(reader: git.BlobReader, histories: Iterable[Sequence[Commit]]

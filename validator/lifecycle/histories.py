@@ -18,7 +18,7 @@ from validator.files import stem
 from validator.flag_summary import CatalogNote, FlagSummary, HistoryCompleteness
 from validator.git import log as git_log
 from validator.history import landing_time
-from validator.lifecycle.facts import added_at, added_by, by_name
+from validator.lifecycle.facts import added_at, by_name
 from validator.lifecycle.reads import clock_of, details, streamed_flag_commits
 from validator.lifecycle.show import iso
 from validator.lifecycle.state_cache import StateStore
@@ -63,7 +63,7 @@ def read_histories(root: Path, ref: str, flags: Mapping[str, Flag],
                            if not (shallow and event.commit in clock.roots)]
             facts[name] = Facts(landing_time(mine, name, RolloutState.of(flag), state_of, stem,
                                              clock, shallow=shallow),
-                                added_at(mine, clock, added_by(state_of)))
+                                added_at(mine, clock))
     if store is not None:
         store.save(every_head=False)
     return Histories(steps, facts, shallow)
