@@ -94,7 +94,9 @@ def test_each_flag_buckets_independently() -> None:
     (_gates(actors=("User:42",), share=100), "User:42", True, Reason.LISTED),
     (_gates(share=45.729), "User:42", True, Reason.PERCENTAGE),
     (_gates(share=45.728), "User:42", False, Reason.OFF),
-    (_gates(time=100), "User:42", False, Reason.OFF),
+    (_gates(time=100), "User:42", True, Reason.FULLY_ON),  # open on every check
+    (_gates(time=100), None, True, Reason.FULLY_ON),
+    (_gates(time=99.999), "User:42", False, Reason.OFF),  # random: off to a static reader
     (_gates(), "User:42", False, Reason.OFF),
 ])
 def test_evaluate_says_why(gates: Gates, actor: str | None, enabled: bool, reason: Reason) -> None:

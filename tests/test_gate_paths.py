@@ -258,6 +258,27 @@ def test_an_attribute_that_changes_the_flag_in_an_archive_is_refused(
 
 
 @pytest.mark.parametrize(("path", "lines"), [
+    ("flags/.gitattributes", "team export-ignore\n"),
+    ("flags/.gitattributes", "team filter=lfs export-ignore\n"),  # another attribute first
+    (".gitattributes", "flags export-ignore\n"),
+])
+def test_export_ignore_on_a_folder_above_a_flag_is_refused(
+        repo: Repo, path: str, lines: str) -> None:
+    """git archive asks about each folder, and leaves out one marked export-ignore with all
+    it holds; `check-attr` of a file in it says unspecified."""
+    repo.write_flag("demo", "beta", folder="flags/team", **BETA)
+    (repo.path / "flags" / "demo.yml").unlink()  # moved into the team folder, same state
+    repo.commit("demo in the team folder", at=NOW - 60)
+    repo.write(path, lines)
+    repo.commit("an attribute", at=NOW)
+    assert "flags/team/demo.yml" not in repo.git("archive", "HEAD")
+    for mode in ALL_MODES:
+        code, out = flagops(repo, *mode)
+        assert code == 1 and "FO011" in rules(out), (mode, out)
+        assert "export-ignore=set (on its folder flags" in out
+
+
+@pytest.mark.parametrize(("path", "lines"), [
     (".gitattributes", "flags/** -diff\n"),  # the root's, for flags/ only
     (".gitattributes", "[attr]quiet -diff linguist-generated\n*.yml quiet\n"),  # a macro
     ("flags/team/.gitattributes", "demo.yml binary\n"),  # a subfolder's, for one file

@@ -119,3 +119,28 @@ def test_outside_git_the_folder_is_what_ships(tmp_path: Path, run_cli: Any) -> N
     repo.write_flag("demo", "off")
     code, _, err = run_cli("-C", str(repo.path), "build")
     assert code == 0, err
+
+
+@pytest.mark.parametrize("folder", [".git", ".GIT", "git~1"])
+def test_a_flag_in_a_folder_git_cannot_hold_is_refused(
+        repo: Repo, run_cli: Any, folder: str) -> None:
+    """git lists no path with a `.git` part: the build read flags/.git/ghost.yml as a flag,
+    and `git status` was clean. Such a folder is another repository's (FO009); one git holds
+    otherwise (`.GIT`, `git~1`: refused on NTFS and HFS) is untracked."""
+    repo.write_flag("ghost", "enabled", folder=f"flags/{folder}")
+    code, out, err = run_cli("-C", str(repo.path), "build")
+    assert code == 1 and ("FO009" in out or "is not in the commit" in err), (out, err)
+    assert not (repo.path / "build").exists()
+
+
+def test_a_walked_file_the_index_does_not_list_is_refused(repo: Repo) -> None:
+    """The last word is the walk's: a file the build reads that git lists nowhere."""
+    from validator.git.checkout import not_committed
+
+    assert not_committed(repo.path, ["flags/demo.yml"]) == []
+    assert not_committed(repo.path, ["flags/demo.yml", "flags/phantom.yml"]) == [
+        ("flags/phantom.yml", "not in the commit (a path git does not list)")]
+    (repo.path / ".gitignore").write_text("flags/team/\n", encoding="utf-8")
+    repo.write_flag("x", "off", folder="flags/team")  # `!! flags/team/`: one line, not two
+    walked = ["flags/demo.yml", "flags/team/x.yml"]
+    assert [path for path, _ in not_committed(repo.path, walked)] == ["flags/team/"]

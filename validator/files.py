@@ -196,9 +196,9 @@ def walk_flags(root: Path, folder: str = "flags",
         except OSError as error:  # a flag in there would be lost without a word
             irregular.append((relative, f"a folder that cannot be read ({error.strerror})"))
             continue
-        if relative != folder and any(entry.name == ".git" for entry in entries):
+        if any(entry.name == ".git" for entry in entries):  # flags/ itself too: git lists
             irregular.append((relative, "a submodule or another repository's checkout"))
-            continue
+            continue  # nothing below it, and the build read flags/.git/x.yml as a flag
         for entry in entries:
             name = entry.name
             if entry.is_file(follow_symlinks=False):  # most entries: one test, no stat

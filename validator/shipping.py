@@ -8,6 +8,7 @@ from pathlib import Path
 
 from validator import git
 from validator.errors import UserError
+from validator.files import walk_flags
 from validator.git.checkout import not_committed
 
 
@@ -20,12 +21,20 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool) -> None:
         return
     try:
         git.refuse_blocking_files(root, (), git.CONTROL_FILES)  # `git status` opens them
-    except git.NotARepository:  # an archive of a commit: nothing to compare with
-        return
-    found = not_committed(root)
+        found = not_committed(root, walk_flags(root)[0])
+    except git.GitError as error:
+        if _outside_git(error):  # an archive of a commit: nothing to compare with
+            return
+        raise
     if found:
         path, how = found[0]
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise UserError(f"{path} is {how}{more}: {command} ships only what the commit holds, "
                         "which is what the gate judged; make the checkout the commit's, or "
                         f"give --allow-dirty to {command} the working tree as it is")
+
+
+def _outside_git(error: git.GitError) -> bool:
+    """Not a repository, or no git on this machine (an archive's build): no checkout to
+    compare, and FO011 keeps an archive as the commit says."""
+    return isinstance(error, git.NotARepository) or str(error) == git.NOT_INSTALLED

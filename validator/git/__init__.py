@@ -715,14 +715,16 @@ def conversions(root: Path, paths: Sequence[str],
     """
     if not paths:
         return {}
-    listing = b"".join(path.encode("utf-8", "surrogateescape") + b"\0" for path in paths)
+    folders = _folders_of(paths)
+    listing = b"".join(path.encode("utf-8", "surrogateescape") + b"\0"
+                       for path in [*paths, *folders])
     # A clone on macOS or Windows sets core.ignorecase, and git then matches attribute
     # patterns without case (`*.YML` takes flags/x.yml there): asked so, git names every
     # file some checkout converts, a superset of what a Linux one does.
     query = ["-c", "core.ignorecase=true", "check-attr", "-z", "--stdin", *CONVERSIONS]
     if attributes is None:
         refuse_blocking_files(root, {path.rpartition("/")[0] for path in paths}, (ATTRIBUTES,))
-        return _parse_attributes(git(root, *query, stdin=listing))
+        return _in_folders(paths, _parse_attributes(git(root, *query, stdin=listing)))
     refuse_blocking_git_files(root)  # read by `check-attr --cached` too
     with _scratch_folder("flagops-attributes-") as scratch:
         env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
@@ -730,13 +732,39 @@ def conversions(root: Path, paths: Sequence[str],
                         entry.path.encode("utf-8", "surrogateescape") + b"\0"
                         for entry in attributes if entry.oid is not None)
         git(root, "update-index", "-z", "--index-info", stdin=info, env=env)
-        return _parse_attributes(git(root, *query[:3], "--cached", *query[3:], stdin=listing,
-                                     env=env))
+        return _in_folders(paths, _parse_attributes(
+            git(root, *query[:3], "--cached", *query[3:], stdin=listing, env=env)))
+
+
+FOLDER_ATTRIBUTE = "export-ignore"
+"""The one attribute git reads on a folder for the files in it: `git archive` leaves out a
+folder it marks (archive.c asks about each tree, as `path/`), though `check-attr` of a file
+in it says unspecified. `team export-ignore` in flags/.gitattributes dropped flags/team/ from
+every archive of the commit, and asked about the files alone, FO011 said nothing."""
+
+
+def _folders_of(paths: Sequence[str]) -> list[str]:
+    """Every folder above the paths, each as `git archive` asks about it (`flags/team/`)."""
+    folders = {path[:at + 1] for path in paths for at, char in enumerate(path) if char == "/"}
+    return sorted(folders)
+
+
+def _in_folders(paths: Sequence[str], found: dict[str, str]) -> dict[str, str]:
+    """The files' own findings, and FOLDER_ATTRIBUTE on a folder above one as the file's."""
+    marked = sorted(folder for folder, how in found.items()
+                    if folder.endswith("/") and how.startswith(f"{FOLDER_ATTRIBUTE}="))
+    kept = {path: how for path, how in found.items() if not path.endswith("/")}
+    for path in paths:
+        folder = next((folder for folder in marked if path.startswith(folder)), None)
+        if folder is not None and path not in kept:
+            kept[path] = f"{found[folder]} (on its folder {folder.rstrip('/')})"
+    return kept
 
 
 def _parse_attributes(raw: bytes) -> dict[str, str]:
     """`<path>\0<attribute>\0<value>\0` triples; unset and unspecified convert nothing (but
-    an unset `diff` hides the change: HIDDEN_WHEN_UNSET)."""
+    an unset `diff` hides the change: HIDDEN_WHEN_UNSET). A folder (`path/`) is asked about
+    FOLDER_ATTRIBUTE alone: git reads no other attribute of a folder for its files."""
     fields = raw.split(b"\0")
     found: dict[str, str] = {}
     for index in range(0, len(fields) - 2, 3):
@@ -745,7 +773,8 @@ def _parse_attributes(raw: bytes) -> dict[str, str]:
         quiet = ("unspecified",) if attribute in HIDDEN_WHEN_UNSET else ("unspecified", "unset")
         if value not in quiet and value not in HARMLESS.get(attribute, ()):
             path = fields[index].decode("utf-8", "surrogateescape")
-            found.setdefault(path, f"{attribute}={value}")
+            if not path.endswith("/") or attribute == FOLDER_ATTRIBUTE:  # a folder: only it
+                found.setdefault(path, f"{attribute}={value}")
     return found
 
 

@@ -7,6 +7,7 @@ modified one hidden from `git status` (assume-unchanged), or one a sparse checko
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from validator import git
@@ -17,28 +18,26 @@ SHIPPED = (git.FLAGS_DIR, PYPROJECT)
 _STATUS_WORDS = {"??": "not in the commit (untracked)", "!!": "not in the commit (ignored by git)"}
 
 
-def not_committed(root: Path) -> list[tuple[str, str]]:
-    """Each path of SHIPPED whose checkout is not HEAD's, with how, in git's order; nothing
-    outside a git work tree (an archive of a commit, which FO011 keeps as the commit says).
+def not_committed(root: Path, walked: Iterable[str]) -> list[tuple[str, str]]:
+    """Each path of SHIPPED whose checkout is not HEAD's, with how, in git's order (outside a
+    git work tree, git's error says so). `walked`: the flag files the build reads.
 
     `git status` compares the files with HEAD through the index; it does not look at a file
     the index marks skip-worktree or assume-unchanged, so those marks are read and refused
-    too (`ls-files -v`: `S`, or a lower-case letter)."""
-    try:
-        status, marks = git.together(
-            root, ("--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames",
-                   "--untracked-files=all", "--ignored=matching", "--", *SHIPPED),
-            ("ls-files", "-v", "-z", "--", *SHIPPED))
-    except git.NotARepository:
-        return []
-    except git.GitError as error:  # no git on this machine: no checkout to compare either
-        if str(error) == git.NOT_INSTALLED:
-            return []
-        raise
+    too (`ls-files -v`: `S`, or a lower-case letter). Nor does it show a path git cannot
+    hold (`flags/.git/x.yml`): every file walked must be one the index lists."""
+    status, marks = git.together(
+        root, ("--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames",
+               "--untracked-files=all", "--ignored=matching", "--", *SHIPPED),
+        ("ls-files", "-v", "-z", "--", *SHIPPED))
     found = [(path, _STATUS_WORDS.get(code, f"changed since the commit (git status: {code})"))
              for code, path in _entries(status)]
-    found += [(path, _mark_words(tag)) for tag, path in _entries(marks, width=1)
-              if tag == "S" or tag.islower()]
+    listed = _entries(marks, width=1)
+    found += [(path, _mark_words(tag)) for tag, path in listed if tag == "S" or tag.islower()]
+    known = {path for _, path in listed} | {path for path, _ in found}
+    folders = tuple(path for path in known if path.endswith("/"))  # `!! flags/team/`
+    found += [(path, "not in the commit (a path git does not list)") for path in walked
+              if path not in known and not path.startswith(folders)]
     return found
 
 
