@@ -363,3 +363,20 @@ def test_listing_an_actor_gives_nothing_only_where_its_bucket_is_known(
     before = loaded("percentage", **share)
     after = loaded("percentage", **{**share, "actors": ("User:1", actor)})
     assert classify(RolloutState.of(before.flag), RolloutState.of(after.flag), bucketing) == step
+
+
+TIME_100 = {"actors": ("User:1",), "percentage": ("time", 100)}
+
+
+@pytest.mark.parametrize(("before", "after", "step"), [
+    (loaded("percentage", **{**TIME_100, "percentage": ("time", 50)}),
+     loaded("percentage", **TIME_100), Step.FORWARD),
+    (loaded("percentage", **TIME_100), loaded("enabled"), Step.NONE),  # everyone already
+    (loaded("enabled"), loaded("percentage", **TIME_100), Step.NONE),
+    (loaded("percentage", **TIME_100), loaded("beta", actors=("User:1",)), Step.ROLLBACK),
+])
+def test_a_hundred_percent_of_time_reaches_everyone(
+        before: LoadedFlag, after: LoadedFlag, step: Step) -> None:
+    """Flipper opens a percentage of time at 100 on every check: by what each actor gets, it
+    is the boolean gate, and the steps around it are read so."""
+    assert classify(RolloutState.of(before.flag), RolloutState.of(after.flag), "flipper") == step

@@ -85,7 +85,7 @@ def _describe(state: RolloutState | None) -> str:
 
 
 def reach(found: Gates) -> str:
-    if found.boolean:
+    if found.everyone:
         return "everyone"
     if not is_open(found):
         return "nobody"

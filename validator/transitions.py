@@ -124,10 +124,11 @@ def _gains(before: RolloutState, after: RolloutState, bucketing: Bucketing) -> b
 
 
 def reaches_more(name: str, old: Gates, new: Gates, bucketing: Bucketing) -> bool:
-    """Does `new` reach anyone `old` does not (under the engine's percentage rule)?"""
-    if old.boolean:
+    """Does `new` reach anyone `old` does not (under the engine's percentage rule)? Everyone
+    is the boolean gate or a percentage of time at 100 (`Gates.everyone`)."""
+    if old.everyone:
         return False
-    if new.boolean:
+    if new.everyone:
         return True
     if (new.percentage_of_actors or 0) > (old.percentage_of_actors or 0):
         return True

@@ -38,7 +38,7 @@ def reach_of(found: Gates) -> Reach:
     """Gates as a chart reads them: everyone, a share (plus listed actors), listed, nobody."""
     share = found.percentage_of_actors if found.percentage_of_actors is not None \
         else found.percentage_of_time
-    kind = "on" if found.boolean else "percentage" if share is not None \
+    kind = "on" if found.everyone else "percentage" if share is not None \
         else "actors" if found.actors else "off"
     return Reach(kind=kind, actors=len(found.actors), percentage=share, text=reach(found))
 
