@@ -257,6 +257,21 @@ def test_an_attribute_that_changes_the_flag_in_an_archive_is_refused(
         assert f"{attribute}=set" in out and "archive of the commit" in out
 
 
+@pytest.mark.parametrize("lines", ["pyproject.toml export-subst\n", "*.toml ident\n"])
+def test_an_attribute_that_changes_the_policy_the_build_reads_is_refused(
+        repo: Repo, lines: str) -> None:
+    """The build reads pyproject.toml (the survey page's bucketing and invite hosts, the
+    catalog's lifespans): an archive's `$Format:%x0a...$` in a comment is a new key there."""
+    repo.write("pyproject.toml", "# $Format:%x0abucketing = 'flagd'$\n[tool.flagops]\n")
+    repo.write(".gitattributes", lines)
+    repo.commit("a policy and an attribute", at=NOW)
+    for mode in ALL_MODES:
+        code, out = flagops(repo, *mode)
+        assert code == 1 and "FO011" in rules(out), (mode, out)
+        assert "pyproject.toml:1:1: error FO011 pyproject.toml:" in out
+        assert "remove that attribute for pyproject.toml" in out
+
+
 @pytest.mark.parametrize(("path", "lines"), [
     ("flags/.gitattributes", "team export-ignore\n"),
     ("flags/.gitattributes", "team filter=lfs export-ignore\n"),  # another attribute first

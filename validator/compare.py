@@ -597,18 +597,31 @@ def _head_listing(root: Path, span: _Span) -> Listing:
 
 def _conversion_findings(root: Path, span: _Span, listing: Listing, changes: list[git.Change],
                          result: Comparison) -> list[Finding]:
-    """Flag files that a checkout would convert (.gitattributes): what `build` reads would not
-    be what was judged. Blocking when this change touches an attributes file."""
+    """Flag files (and the policy) that a checkout or an archive would convert
+    (.gitattributes): what `build` reads would not be what was judged. Blocking when this
+    change touches an attributes file."""
     attributes = listing.attribute_files()
     if not attributes:
         return []
     worktree = span.head is None and not span.staged
-    found = git.conversions(root, sorted(p for p in listing.entries if git.is_flag_path(p)),
+    judged = [p for p in listing.entries if git.is_flag_path(p)] + _policy_at_head(root, span)
+    found = git.conversions(root, sorted(judged),
                             None if worktree else [listing.entries[a] for a in attributes])
     findings = [converted(path, how) for path, how in sorted(found.items())]
     if any(change.path in attributes or change.path == ATTRIBUTES for change in changes):
         return findings
     return _untouched_never_block(findings, changes, listing, result)
+
+
+def _policy_at_head(root: Path, span: _Span) -> list[str]:
+    """pyproject.toml where the head holds it (asked only where attributes apply): the build
+    reads it too, so a conversion of it is one of what the build reads."""
+    if span.head is None and not span.staged:
+        return [PYPROJECT] if (root / PYPROJECT).is_file() else []
+    listed = git.git(root, "ls-files", "-z", "--", PYPROJECT) if span.staged \
+        else git.git(root, "ls-tree", "-z", "--full-tree", "--name-only", span.head or "HEAD",
+                     "--", PYPROJECT)
+    return [PYPROJECT] if listed.strip(b"\0") else []
 
 
 def _case_twins(changes: list[git.Change], listing: Listing,

@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 
 from validator.findings import RULES, START, Finding
+from validator.pyproject_file import PYPROJECT
 
 MAX_BYTES = 256 * 1024
 ATTRIBUTES = ".gitattributes"
@@ -108,27 +109,30 @@ def converted(display_path: str, how: str) -> Finding:
     """A flag file that git converts on checkout: the build would read other bytes than the
     ones review and the gate judged. Or one that a merge driver other than git's own merges
     (`merge=union`): a merge would land other bytes than the gate's merge, which it judged.
-    Or one whose diff review does not show (`-diff`, `linguist-generated`)."""
+    Or one whose diff review does not show (`-diff`, `linguist-generated`). The policy
+    (pyproject.toml) too: the build reads it (the survey page's bucketing and invite hosts,
+    the catalog's lifespans)."""
+    scope = display_path if display_path == PYPROJECT else "flags/"
     if how.startswith(("diff=", "linguist-generated=", "gitlab-generated=")):
         return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
                                  "hides its changes from review (shown as a binary file, or "
                                  "folded away as generated), so a change of it could pass "
-                                 "unread; remove that attribute for flags/")
+                                 f"unread; remove that attribute for {scope}")
     if how.startswith("merge="):
         return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
                                  "merges it with another driver than git's own, so a merge "
                                  "can land other bytes (union: both sides' lines, a key "
                                  "twice) than the merge that was judged; remove that "
-                                 "attribute for flags/")
+                                 f"attribute for {scope}")
     if how.startswith("export-"):
         return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
                                  "changes it in an archive of the commit (git archive, a "
                                  "host's source download), so a build from one reads other "
                                  "bytes than were judged, or none; remove that attribute "
-                                 "for flags/")
+                                 f"for {scope}")
     return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
                              "converts it on checkout, so a checkout reads other bytes than "
-                             "were judged; remove that attribute for flags/")
+                             f"were judged; remove that attribute for {scope}")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

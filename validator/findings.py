@@ -95,16 +95,17 @@ _CATALOGUE = (
           "without complaint), is read by path otherwise than it is checked out: write it "
           "again with git itself."),
     # One flag file.
-    _rule("FO011", "checkout-conversion", "A flag file is converted when it is checked out "
-          "or merged, or hidden from review.",
-          "A .gitattributes sets working-tree-encoding, filter or ident for flag files: the "
+    _rule("FO011", "checkout-conversion", "A flag file (or the policy) is converted when it "
+          "is checked out, archived or merged, or hidden from review.",
+          "A .gitattributes sets working-tree-encoding, filter or ident for flag files or "
+          "pyproject.toml: the "
           "checkout (and the build) would read other bytes than review and the gate judged; "
           "or export-subst or export-ignore, so a build from an archive of the commit (git "
           "archive, a host's source download) would read other bytes, or none; "
           "or a merge driver other than git's own (merge=union), so a merge would land other "
           "bytes than the merge the gate judged; or -diff, a diff driver, linguist-generated "
           "or gitlab-generated, so review would not show the change. Remove the attribute "
-          "for flags/."),
+          "for flags/ and pyproject.toml."),
     _rule("FO101", "missing-field", "A required field is missing.",
           "Add the field; schema/flag.schema.json lists what each field holds."),
     _rule("FO102", "invalid-value", "A value has the wrong type or is not allowed.",

@@ -30,7 +30,7 @@ from validator.files import (
     walk_flags,
 )
 from validator.findings import Finding
-from validator.pyproject_file import PyprojectRead, read_pyproject
+from validator.pyproject_file import PYPROJECT, PyprojectRead, read_pyproject
 from validator.reports import Report
 from validator.reports.escape import escape
 
@@ -100,7 +100,8 @@ def _scan(root: Path, paths: list[str]) -> _Scan:
         return _Scan(targets, tree, found_there, False)
     extra: list[Finding] = not_read(found)
     extra += [not_regular(path, kind) for path, kind in irregular]
-    extra += converted_on_checkout(root, tree, [*found, *_root_attributes(root)])
+    extra += converted_on_checkout(root, [*tree, *_policy_file(root)],
+                                   [*found, *_root_attributes(root)])
     return _Scan(tree, tree, extra, True)
 
 
@@ -265,6 +266,11 @@ def _cached(cache: Cache, full_path: str, path: str, with_data: bool,
     if isinstance(read, Finding):
         return read
     return read[0], read[1], cache.get(read[0], path, with_data=with_data)
+
+
+def _policy_file(root: Path) -> list[str]:
+    """The policy, where there is one: the build reads it, so its bytes must be the commit's."""
+    return [PYPROJECT] if (root / PYPROJECT).is_file() else []
 
 
 def _root_attributes(root: Path) -> list[str]:
