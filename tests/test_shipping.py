@@ -5,6 +5,8 @@ assume-unchanged, sparse), and so is a folder below the top of the work tree."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -144,3 +146,34 @@ def test_a_walked_file_the_index_does_not_list_is_refused(repo: Repo) -> None:
     repo.write_flag("x", "off", folder="flags/team")  # `!! flags/team/`: one line, not two
     walked = ["flags/demo.yml", "flags/team/x.yml"]
     assert [path for path, _ in not_committed(repo.path, walked)] == ["flags/team/"]
+
+
+def test_only_what_the_build_reads_counts(repo: Repo, run_cli: Any) -> None:
+    """An editor's swap file, a `.DS_Store`, notes beside the flags: the build reads none of
+    them, and refusing them only taught people to reach for --allow-dirty."""
+    for name in (".demo.yml.swp", ".DS_Store", "NOTES.md"):
+        (repo.path / "flags" / name).write_bytes(b"\0junk")
+    code, _, err = run_cli("-C", str(repo.path), "build")
+    assert code == 0, err
+
+
+def test_a_clean_clone_of_crlf_flags_under_an_eol_attribute_ships(
+        tmp_path: Path, repo: Repo, run_cli: Any) -> None:
+    """A flag committed with CRLF, then `*.yml text eol=lf`: git status shows it changed in
+    every fresh clone (it would renormalize it), but its bytes are the commit's."""
+    text = (repo.path / "flags/demo.yml").read_text(encoding="utf-8").replace("\n", "\r\n")
+    (repo.path / "flags/demo.yml").write_bytes(text.encode())
+    repo.commit("demo with CRLF", at=NOW - 60)
+    repo.write(".gitattributes", "*.yml text eol=lf\n")
+    repo.git("add", ".gitattributes")  # alone: `add -A` would renormalize the flag now
+    repo.git("commit", "-q", "-m", "line endings", at=NOW)
+    clone = Repo(tmp_path / "ci", tmp_path / "home")
+    repo.git("clone", "-q", str(repo.path), str(clone.path))
+    touched = clone.path / "flags/demo.yml"  # as a racy checkout (index and file in one
+    os.utime(touched, (NOW + 10, NOW + 10))  # second) does: git looks at the content again
+    assert " M flags/demo.yml" in clone.git("status", "--porcelain")
+    code, _, err = run_cli("-C", str(clone.path), "build")
+    assert code == 0, err
+    shutil.rmtree(clone.path / "build")
+    (clone.path / "flags/demo.yml").write_bytes(text.replace("off", "staging").encode())
+    _refused(run_cli, clone, ("build",), "flags/demo.yml is changed since the commit")

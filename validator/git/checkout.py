@@ -15,30 +15,78 @@ from validator.pyproject_file import PYPROJECT
 
 SHIPPED = (git.FLAGS_DIR, PYPROJECT)
 """What the shipping commands read from the working tree: the flags and the policy."""
-_STATUS_WORDS = {"??": "not in the commit (untracked)", "!!": "not in the commit (ignored by git)"}
+_UNTRACKED = {"??": "not in the commit (untracked)", "!!": "not in the commit (ignored by git)"}
 
 
 def not_committed(root: Path, walked: Iterable[str]) -> list[tuple[str, str]]:
-    """Each path of SHIPPED whose checkout is not HEAD's, with how, in git's order (outside a
-    git work tree, git's error says so). `walked`: the flag files the build reads.
+    """Each file the build reads whose checkout is not HEAD's, with how, in git's order
+    (outside a git work tree, git's error says so). `walked`: the flag files the build reads.
 
-    `git status` compares the files with HEAD through the index; it does not look at a file
-    the index marks skip-worktree or assume-unchanged, so those marks are read and refused
-    too (`ls-files -v`: `S`, or a lower-case letter). Nor does it show a path git cannot
-    hold (`flags/.git/x.yml`): every file walked must be one the index lists."""
+    Only what the build reads counts: flag files (and folders holding them) and the policy,
+    not an editor's swap file or a `.DS_Store` beside them. `git status` compares through
+    git's normalized view: a flag file committed with CRLF under `*.yml text eol=lf` shows as
+    changed in every fresh clone, so a file it calls changed is compared by its bytes with
+    HEAD's blob (`hash-object --no-filters`), which is what the build reads. It does not look
+    at a file the index marks skip-worktree or assume-unchanged, so those marks are read and
+    refused too (`ls-files -v`: `S`, or a lower-case letter); nor does it show a path git
+    cannot hold (`flags/.git/x.yml`): every file walked must be one the index lists."""
+    walked = list(walked)
     status, marks = git.together(
         root, ("--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames",
                "--untracked-files=all", "--ignored=matching", "--", *SHIPPED),
         ("ls-files", "-v", "-z", "--", *SHIPPED))
-    found = [(path, _STATUS_WORDS.get(code, f"changed since the commit (git status: {code})"))
-             for code, path in _entries(status)]
+    entries = [(code, path) for code, path in _entries(status) if _read(path, walked)]
+    same = _as_committed(root, [path for code, path in entries
+                                if code not in _UNTRACKED and "D" not in code])
+    found = [(path, _status_words(code)) for code, path in entries if path not in same]
     listed = _entries(marks, width=1)
-    found += [(path, _mark_words(tag)) for tag, path in listed if tag == "S" or tag.islower()]
-    known = {path for _, path in listed} | {path for path, _ in found}
+    found += [(path, _mark_words(tag)) for tag, path in listed
+              if (tag == "S" or tag.islower()) and _read(path, walked)]
+    known = {path for _, path in listed} | {path for _, path in entries}
     folders = tuple(path for path in known if path.endswith("/"))  # `!! flags/team/`
     found += [(path, "not in the commit (a path git does not list)") for path in walked
               if path not in known and not path.startswith(folders)]
     return found
+
+
+def _read(path: str, walked: list[str]) -> bool:
+    """Does the build read this path (a folder: a file in it)?"""
+    if path == PYPROJECT or path.lower().endswith(".yml"):
+        return True
+    return path.endswith("/") and any(file.startswith(path) for file in walked)
+
+
+def _as_committed(root: Path, paths: list[str]) -> set[str]:
+    """Those of paths whose bytes are HEAD's blob's, byte for byte."""
+    if not paths:
+        return set()
+    committed = dict(_blobs(git.git(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD", "--",
+                                    *SHIPPED)))
+    paths = [path for path in paths if "\n" not in path]  # one a line: FO010 refuses those
+    listing = "".join(f"{path}\n" for path in paths).encode("utf-8", "surrogateescape")
+    hashed = git.git(root, "hash-object", "--no-filters", "--stdin-paths",
+                     stdin=listing).decode().split() if paths else []
+    return {path for path, oid in zip(paths, hashed, strict=True) if committed.get(path) == oid}
+
+
+def _blobs(raw: bytes) -> list[tuple[str, str]]:
+    """`<mode> <type> <oid>\t<path>` records as (path, oid)."""
+    found = []
+    for record in raw.split(b"\0"):
+        info, _, path = record.partition(b"\t")
+        if path:
+            found.append((path.decode("utf-8", "surrogateescape"), info.split()[2].decode()))
+    return found
+
+
+def _status_words(code: str) -> str:
+    if code in _UNTRACKED:
+        return _UNTRACKED[code]
+    if "U" in code or code in ("AA", "DD"):
+        return "in a merge with conflicts"
+    if "D" in code:
+        return "deleted in this checkout (the commit has it)"
+    return "changed since the commit" if code[0] != "A" else "not in the commit (only staged)"
 
 
 def _entries(raw: bytes, *, width: int = 2) -> list[tuple[str, str]]:
