@@ -83,9 +83,12 @@ def shoot(outdir: Path, repository: Path = Path()) -> list[Path]:
 
 
 def repository_catalog(repository: Path, config: Path) -> dict[str, str]:
-    """The catalog of the repository's flags, from the merged config `flagops build` writes."""
+    """The catalog of the repository's flags, from the merged config `flagops build` writes.
+    Of the working tree as it is (`--allow-dirty`): a picture for the README ships nothing,
+    and it is taken in the change that edits a flag, before its commit."""
     done = subprocess.run([sys.executable, "-m", "validator", "-C", str(repository), "build",
-                           "--history", "-o", str(config.resolve())], capture_output=True,
+                           "--history", "--allow-dirty", "-o", str(config.resolve())],
+                          capture_output=True,
                           text=True, check=False)
     if done.returncode != 0:
         raise UserError(f"flagops build failed: {done.stderr.strip() or done.stdout.strip()}")

@@ -215,6 +215,30 @@ def test_the_hook_repository_reads_back_as_given(tmp_path: Path, hook_repo: str)
     assert [entry["repo"] for entry in config["repos"]] == [hook_repo]
 
 
+@pytest.mark.parametrize("tagged", [True, False])
+def test_a_local_hook_checkout_is_written_whole_and_pinned_where_it_can_be(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tagged: bool) -> None:
+    """The README's way until flagops is published: a checkout, given as `./flagops`.
+    pre-commit read the relative path from the flags repository, and checked out the tag
+    v<version> that a checkout does not have: the first commit failed either way."""
+    source = tmp_path / "flagops"
+    for args in (["init", "-q", str(source)], ["-C", str(source), "commit", "-q",
+                                               "--allow-empty", "-m", "flagops"]):
+        subprocess.run(["git", "-c", "user.name=a", "-c", "user.email=b", *args], check=True)
+    if tagged:
+        subprocess.run(["git", "-C", str(source), "tag", f"v{VERSION}"], check=True)
+    commit = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    assert main(["init", "repo", "--hook-repo", "./flagops"], out=out) == 0
+    config = YAML(typ="safe").load((tmp_path / "repo" / ".pre-commit-config.yaml").read_text())
+    [entry] = config["repos"]
+    assert entry["repo"] == str(source)
+    assert entry["rev"] == (f"v{VERSION}" if tagged else commit)
+    assert ("has no tag" in out.getvalue()) is not tagged
+
+
 @pytest.mark.parametrize("hook_repo", ["", "a b", "url\n  - repo: evil", "tab\there",
                                        "nul\x00", "bidi\u202e", "bad\udcff"])
 def test_a_hook_repository_that_is_no_url_is_a_usage_error(

@@ -102,3 +102,12 @@ def test_no_other_text_is_a_time_to_the_model_or_its_schema(text: str) -> None:
         TypeAdapter(IsoTime).validate_python(text)
     schema = MergedConfig.model_json_schema(by_alias=True)["$defs"]["Landed"]
     assert not Draft202012Validator(schema["properties"]["time"]).is_valid(text)
+
+
+def test_a_legal_time_is_shown_at_the_minute_it_is_legal_from() -> None:
+    """status showed 21:50 for a step legal at 21:50:30, where promote refuses it and says
+    21:51: every "legal at" people read rounds up."""
+    from validator.moments import minute_up, when
+
+    assert minute_up(1_800_000_030) == 1_800_000_060 and minute_up(1_800_000_000) == 1_800_000_000
+    assert when(minute_up(1_800_000_030)) == when(1_800_000_060) != when(1_800_000_030)

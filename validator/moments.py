@@ -48,6 +48,12 @@ def day(moment: int) -> date:
     return utc(moment).date()
 
 
+def minute_up(moment: int) -> int:
+    """The moment rounded up to its minute: a step legal at 21:50:30 is shown legal at 21:51,
+    as `promote` refuses it at 21:50. Every "legal at" people read goes through it."""
+    return -(-moment // 60) * 60
+
+
 def when(moment: int | None) -> str:
     """UTC, to the minute; "unknown" where the history is not in this clone."""
     return "unknown" if moment is None else minute_text(moment)

@@ -56,7 +56,7 @@ def legal(summary: FlagSummary, as_of: int) -> str:
     at = moment(summary.legal_at)
     if at is None:
         return "unknown"
-    return "now" if at <= as_of else shown(at)
+    return "now" if at <= as_of else shown(moments.minute_up(at))
 
 
 def introducing_merge_request(summary: FlagSummary) -> str | None:

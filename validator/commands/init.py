@@ -23,7 +23,9 @@ from validator.scaffold import BRANCH, HOOK_REPO, scaffold
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     target = Path(args.root) / args.directory
-    files = scaffold(args.host, flagops_version(), args.hook_repo or HOOK_REPO)
+    version = flagops_version()
+    hook_repo, hook_rev, note = hook_source(args.hook_repo, version)
+    files = scaffold(args.host, version, hook_repo, hook_rev)
     if target.exists() and not target.is_dir():
         raise UserError(f"{escape(str(target))} is not a folder")
     _refuse_inside_another_repository(target)
@@ -35,7 +37,36 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         atomic_write(target / name, text, root=target)
     made = git.init_repository(target, BRANCH)
     out.write(_next_steps(target, sorted(files), made))
+    if note:
+        out.write(f"{escape(note)}\n")
     return 0
+
+
+def hook_source(given: str | None, version: str) -> tuple[str, str | None, str | None]:
+    """Where pre-commit fetches the hook, the revision to pin (None: the tag v<version>), and
+    what to tell about it. A folder (a checkout of flagops, as the README says until it is
+    published) is written as an absolute path, which pre-commit reads from the flags
+    repository (`./flagops` was looked up there, and the first commit failed), and pinned at
+    its tag, or at its commit where it has none (pre-commit's checkout of a missing tag was
+    the first commit's error too)."""
+    if given is None or not os.path.isdir(given):
+        return given or HOOK_REPO, None, None
+    folder = os.path.abspath(given)
+    tag = f"v{version}"
+    try:
+        git.git(Path(folder), "rev-parse", "--verify", "-q", f"refs/tags/{tag}^{{commit}}")
+        return folder, None, None
+    except git.GitError:
+        pass
+    try:
+        commit = git.git(Path(folder), "rev-parse", "--verify", "-q", "HEAD^{commit}")
+    except git.GitError:
+        raise UserError(f"--hook-repo {folder}: not a git repository with a commit; pre-commit "
+                        "fetches the hook from one") from None
+    pinned = commit.decode().strip()
+    return folder, pinned, (f"the hook is pinned at {pinned[:12]}: {folder} has no tag {tag} "
+                            "(tag it, and set rev: in .pre-commit-config.yaml, to follow "
+                            "releases)")
 
 
 def _refuse_inside_another_repository(target: Path) -> None:

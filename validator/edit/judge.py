@@ -102,7 +102,7 @@ def soak(before: RolloutState, after: RolloutState, policy: Policy, landed_at: i
 
 def clock_text(moment: int, now: int) -> str:
     """`14:32 UTC` today, `2026-11-29 14:32 UTC` on another day; rounded up to the minute."""
-    moment = -(-moment // 60) * 60
+    moment = moments.minute_up(moment)
     today = moments.day(moment) == moments.day(now)
     return moments.minute_text(moment, with_day=not today)
 

@@ -50,7 +50,7 @@ def status_table(rows: Sequence[Row], now: int) -> str:
 
 def _cells(row: Row, now: int) -> list[str]:
     legal = "unknown" if row.legal_at is None else \
-        "now" if row.legal_at <= now else moments.when(row.legal_at)
+        "now" if row.legal_at <= now else moments.when(moments.minute_up(row.legal_at))
     refs = {True: "yes", False: "none", None: "-"}[row.referenced]
     return [row.name, row.state, row.staging, row.production, row.in_state, row.next_step,
             legal, " ".join(row.owners) or "-", ("STALE " if row.stale else "") + row.age,

@@ -27,9 +27,12 @@ _CI_FILE: dict[Host, tuple[str, str]] = {
 _HOST_NAMES: dict[Host, str] = {"gitlab": "GitLab CI", "github": "GitHub Actions"}
 
 
-def scaffold(host: Host, version: str, hook_repo: str = HOOK_REPO) -> dict[str, str]:
-    """Every file `flagops init` writes, for one CI host and the flagops `version` to pin."""
-    values = {"version": version, "hook_repo": yaml_scalar(hook_repo), "hook_rev": f"v{version}",
+def scaffold(host: Host, version: str, hook_repo: str = HOOK_REPO,
+             hook_rev: str | None = None) -> dict[str, str]:
+    """Every file `flagops init` writes, for one CI host and the flagops `version` to pin
+    (the hook at its tag `v<version>`, unless `hook_rev` names another revision)."""
+    values = {"version": version, "hook_repo": yaml_scalar(hook_repo),
+              "hook_rev": yaml_scalar(hook_rev or f"v{version}"),
               "branch": BRANCH, "host": _HOST_NAMES[host], "host_command": host}
     ci_path, ci_template = _CI_FILE[host]
     return {
