@@ -25,6 +25,7 @@ _CI_FILE: dict[Host, tuple[str, str]] = {
     "github": (".github/workflows/flagops.yml", "github-workflow.yml"),
 }
 _HOST_NAMES: dict[Host, str] = {"gitlab": "GitLab CI", "github": "GitHub Actions"}
+_REQUESTS: dict[Host, str] = {"gitlab": "merge request", "github": "pull request"}
 
 
 def scaffold(host: Host, version: str, hook_repo: str = HOOK_REPO,
@@ -33,7 +34,8 @@ def scaffold(host: Host, version: str, hook_repo: str = HOOK_REPO,
     (the hook at its tag `v<version>`, unless `hook_rev` names another revision)."""
     values = {"version": version, "hook_repo": yaml_scalar(hook_repo),
               "hook_rev": yaml_scalar(hook_rev or f"v{version}"),
-              "branch": BRANCH, "host": _HOST_NAMES[host], "host_command": host}
+              "branch": BRANCH, "host": _HOST_NAMES[host], "host_command": host,
+              "request": _REQUESTS[host]}
     ci_path, ci_template = _CI_FILE[host]
     return {
         EXAMPLE_FLAG: _template("example_flag.yml", values),
