@@ -216,3 +216,15 @@ def test_hostile_text_in_any_string_is_refused_or_shown_escaped(
                 continue
             for name, page_text in render_catalog(merged).items():
                 assert marker not in page_text, (path, marker, name)
+
+
+def test_the_charts_legal_marker_shows_the_minute_the_step_is_legal_from() -> None:
+    """As the index and the page's facts show it (rounded up), the exact time kept in
+    data-time: the marker said 12:15 where the step is legal at 12:15:30."""
+    from validator import moments
+
+    legal = 1_800_000_030
+    svg = str(draw([Point(legal - 3600, "percentage", 10.0, "forward", "a → b", "b")],
+                   end=legal - 60, legal_at=legal))
+    assert f"legal from {moments.minute_text(moments.minute_up(legal))}" in svg
+    assert f'data-time="{moments.iso(legal)}"' in svg

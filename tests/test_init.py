@@ -5,6 +5,7 @@ nothing."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -237,6 +238,26 @@ def test_a_local_hook_checkout_is_written_whole_and_pinned_where_it_can_be(
     assert entry["repo"] == str(source)
     assert entry["rev"] == (f"v{VERSION}" if tagged else commit)
     assert ("has no tag" in out.getvalue()) is not tagged
+
+
+def test_a_hook_folder_must_be_a_repository_of_its_own_and_a_path_yaml_holds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """git asked inside a plain folder of another repository answers with that one's tag,
+    while pre-commit fetches from the folder and fails; a folder whose whole path holds a
+    byte that is not UTF-8 stopped init half-written (an internal error)."""
+    mono = tmp_path / "mono"
+    (mono / "tools" / "flagops").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(mono)], check=True)
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "a", "--hook-repo", "./mono/tools/flagops"], out=io.StringIO()) == 1
+    assert "not a git repository of its own" in capsys.readouterr().err
+    odd = tmp_path / os.fsdecode(b"caf\xe9")
+    subprocess.run(["git", "init", "-q", str(odd / "flagops")], check=True)
+    monkeypatch.chdir(odd)
+    assert main(["init", "b", "--hook-repo", "./flagops"], out=io.StringIO()) == 2
+    assert "not UTF-8" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (odd / "b").exists()
 
 
 @pytest.mark.parametrize("hook_repo", ["", "a b", "url\n  - repo: evil", "tab\there",

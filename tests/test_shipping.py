@@ -177,3 +177,15 @@ def test_a_clean_clone_of_crlf_flags_under_an_eol_attribute_ships(
     shutil.rmtree(clone.path / "build")
     (clone.path / "flags/demo.yml").write_bytes(text.replace("off", "staging").encode())
     _refused(run_cli, clone, ("build",), "flags/demo.yml is changed since the commit")
+
+
+def test_the_version_file_the_catalog_counts_from_must_be_the_commits(
+        repo: Repo, run_cli: Any) -> None:
+    """`build --history` reads VERSION for the catalog's lifespans: an edit of it made every
+    flag overdue in what the pages job published."""
+    repo.write("VERSION", "1.1.0\n")
+    repo.commit("version", at=NOW - 60)
+    repo.write("VERSION", "99.0.0\n")
+    _refused(run_cli, repo, ("build", "--history"), "VERSION is changed since the commit")
+    code, _, err = run_cli("-C", str(repo.path), "build")  # a plain build does not read it
+    assert code == 0, err

@@ -15,7 +15,6 @@ import stat
 from pathlib import Path
 
 from validator.findings import RULES, START, Finding
-from validator.pyproject_file import PYPROJECT
 
 MAX_BYTES = 256 * 1024
 ATTRIBUTES = ".gitattributes"
@@ -112,6 +111,8 @@ def converted(display_path: str, how: str) -> Finding:
     Or one whose diff review does not show (`-diff`, `linguist-generated`). The policy
     (pyproject.toml) too: the build reads it (the survey page's bucketing and invite hosts,
     the catalog's lifespans)."""
+    from validator.pyproject_file import PYPROJECT  # (its dataclass: not for every hook run)
+
     scope = display_path if display_path == PYPROJECT else "flags/"
     if how.startswith(("diff=", "linguist-generated=", "gitlab-generated=")):
         return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "

@@ -4,6 +4,7 @@ the gate judged. One rule for the three, so each refuses alike and says the same
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from validator import git
@@ -12,16 +13,18 @@ from validator.files import walk_flags
 from validator.git.checkout import not_committed
 
 
-def require_committed(root: Path, command: str, *, allow_dirty: bool) -> None:
+def require_committed(root: Path, command: str, *, allow_dirty: bool,
+                      also: Sequence[str] = ()) -> None:
     """Raises where the checkout is not one the gate could have judged: a folder below the
     top of its work tree (the gate reads flags/ at the top: `deploy/flags/` is code to it), or,
-    unless `allow_dirty`, a flag file or the policy that is not the commit's."""
+    unless `allow_dirty`, a flag file, the policy or a file of `also` (the version file the
+    catalog's lifespans count from) that is not the commit's."""
     git.require_top_level(root)
     if allow_dirty:
         return
     try:
         git.refuse_blocking_files(root, (), git.CONTROL_FILES)  # `git status` opens them
-        found = not_committed(root, walk_flags(root)[0])
+        found = not_committed(root, walk_flags(root)[0], also)
     except git.GitError as error:
         if _outside_git(error):  # an archive of a commit: nothing to compare with
             return

@@ -215,7 +215,7 @@ _AXIS_END = f'</text><text class="axis" x="{WIDTH - RIGHT}" y="{AXIS_BASE}" text
 
 def _legal(moment: int, x: float) -> str:
     return (f'<g class="legal" data-time="{iso(moment)}"><title>next step legal from '
-            f'{_day(moment)}</title><line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" '
+            f'{_day(moments.minute_up(moment))}</title><line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" '
             f'y2="{HEIGHT - BOTTOM}"/></g>')
 
 

@@ -47,7 +47,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         emit(report, [("text", None)], sys.stderr if not report.errors else out)
     if report.errors:
         return 1
-    require_committed(root, "build", allow_dirty=args.allow_dirty)
+    require_committed(root, "build", allow_dirty=args.allow_dirty,
+                      also=_version_file(policy_now(policy)) if args.history else ())
     target = root / args.output
     environment: str = args.environment
     if isinstance(checked, Checked) and args.history:
@@ -61,6 +62,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     atomic_write(target, text, root=root)
     out.write(f"wrote {escape(args.output)}: {count} flag(s) for {environment}\n")
     return 0
+
+
+def _version_file(policy: Policy) -> tuple[str, ...]:
+    """The file the catalog's lifespans count milestones from, where the policy reads one."""
+    if policy.current_milestone is not None or not policy.version_file:
+        return ()
+    return (policy.version_file,)
 
 
 def build_clock() -> int:

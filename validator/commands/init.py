@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from validator import git
-from validator.errors import UserError
+from validator.errors import UsageError, UserError
 from validator.output import atomic_write
 from validator.reports.escape import escape
 from validator.scaffold import BRANCH, HOOK_REPO, scaffold
@@ -52,6 +52,14 @@ def hook_source(given: str | None, version: str) -> tuple[str, str | None, str |
     if given is None or not os.path.isdir(given):
         return given or HOOK_REPO, None, None
     folder = os.path.abspath(given)
+    if not _writable(folder):
+        raise UsageError(f"--hook-repo {escape(folder)}: the folder's whole path holds a "
+                         "space, a control character or a byte that is not UTF-8, which "
+                         ".pre-commit-config.yaml cannot hold; move the checkout")
+    if not _repository_at(Path(folder)):
+        raise UserError(f"--hook-repo {escape(folder)}: not a git repository of its own (git "
+                        "would answer from the one around it, and pre-commit fetches from "
+                        "the folder itself); give the checkout's top folder")
     tag = f"v{version}"
     try:
         git.git(Path(folder), "rev-parse", "--verify", "-q", f"refs/tags/{tag}^{{commit}}")
@@ -67,6 +75,24 @@ def hook_source(given: str | None, version: str) -> tuple[str, str | None, str |
     return folder, pinned, (f"the hook is pinned at {pinned[:12]}: {folder} has no tag {tag} "
                             "(tag it, and set rev: in .pre-commit-config.yaml, to follow "
                             "releases)")
+
+
+def _writable(text: str) -> bool:
+    """The rule `--hook-repo` is held to (arguments), for the absolute path made of it: a
+    byte that is not UTF-8 comes as a lone surrogate, which is not printable."""
+    return text.isprintable() and not any(char.isspace() for char in text)
+
+
+def _repository_at(folder: Path) -> bool:
+    """Is folder the top of a work tree, or a bare repository, itself?"""
+    try:
+        bare, git_dir = git.git(folder, "rev-parse", "--is-bare-repository",
+                                "--absolute-git-dir").decode("utf-8", "surrogateescape").split()
+        top = git_dir if bare == "true" else git.git(folder, "rev-parse", "--show-toplevel") \
+            .decode("utf-8", "surrogateescape").strip()
+    except (git.GitError, ValueError):
+        return False
+    return Path(top).resolve() == folder.resolve()
 
 
 def _refuse_inside_another_repository(target: Path) -> None:

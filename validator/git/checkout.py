@@ -7,7 +7,8 @@ modified one hidden from `git status` (assume-unchanged), or one a sparse checko
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 
 from validator import git
@@ -18,9 +19,11 @@ SHIPPED = (git.FLAGS_DIR, PYPROJECT)
 _UNTRACKED = {"??": "not in the commit (untracked)", "!!": "not in the commit (ignored by git)"}
 
 
-def not_committed(root: Path, walked: Iterable[str]) -> list[tuple[str, str]]:
+def not_committed(root: Path, walked: Iterable[str],
+                  also: Sequence[str] = ()) -> list[tuple[str, str]]:
     """Each file the build reads whose checkout is not HEAD's, with how, in git's order
-    (outside a git work tree, git's error says so). `walked`: the flag files the build reads.
+    (outside a git work tree, git's error says so). `walked`: the flag files the build reads;
+    `also`: other files it reads (a version file), besides SHIPPED.
 
     Only what the build reads counts: flag files (and folders holding them) and the policy,
     not an editor's swap file or a `.DS_Store` beside them. `git status` compares through
@@ -31,17 +34,19 @@ def not_committed(root: Path, walked: Iterable[str]) -> list[tuple[str, str]]:
     refused too (`ls-files -v`: `S`, or a lower-case letter); nor does it show a path git
     cannot hold (`flags/.git/x.yml`): every file walked must be one the index lists."""
     walked = list(walked)
+    shipped = (*SHIPPED, *(f":(literal){path}" for path in also))
     status, marks = git.together(
         root, ("--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames",
-               "--untracked-files=all", "--ignored=matching", "--", *SHIPPED),
-        ("ls-files", "-v", "-z", "--", *SHIPPED))
-    entries = [(code, path) for code, path in _entries(status) if _read(path, walked)]
+               "--untracked-files=all", "--ignored=matching", "--", *shipped),
+        ("ls-files", "-v", "-z", "--", *shipped))
+    read = partial(_read, walked=walked, also=frozenset(also))
+    entries = [(code, path) for code, path in _entries(status) if read(path)]
     same = _as_committed(root, [path for code, path in entries
                                 if code not in _UNTRACKED and "D" not in code])
     found = [(path, _status_words(code)) for code, path in entries if path not in same]
     listed = _entries(marks, width=1)
     found += [(path, _mark_words(tag)) for tag, path in listed
-              if (tag == "S" or tag.islower()) and _read(path, walked)]
+              if (tag == "S" or tag.islower()) and read(path)]
     known = {path for _, path in listed} | {path for _, path in entries}
     folders = tuple(path for path in known if path.endswith("/"))  # `!! flags/team/`
     found += [(path, "not in the commit (a path git does not list)") for path in walked
@@ -49,9 +54,9 @@ def not_committed(root: Path, walked: Iterable[str]) -> list[tuple[str, str]]:
     return found
 
 
-def _read(path: str, walked: list[str]) -> bool:
+def _read(path: str, *, walked: list[str], also: frozenset[str]) -> bool:
     """Does the build read this path (a folder: a file in it)?"""
-    if path == PYPROJECT or path.lower().endswith(".yml"):
+    if path == PYPROJECT or path in also or path.lower().endswith(".yml"):
         return True
     return path.endswith("/") and any(file.startswith(path) for file in walked)
 
@@ -60,8 +65,9 @@ def _as_committed(root: Path, paths: list[str]) -> set[str]:
     """Those of paths whose bytes are HEAD's blob's, byte for byte."""
     if not paths:
         return set()
+    others = [path for path in paths if not path.startswith(f"{git.FLAGS_DIR}/")]
     committed = dict(_blobs(git.git(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD", "--",
-                                    *SHIPPED)))
+                                    *SHIPPED, *others)))
     paths = [path for path in paths if "\n" not in path]  # one a line: FO010 refuses those
     listing = "".join(f"{path}\n" for path in paths).encode("utf-8", "surrogateescape")
     hashed = git.git(root, "hash-object", "--no-filters", "--stdin-paths",
