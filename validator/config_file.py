@@ -3,9 +3,11 @@ provider read the file `flagops build` wrote (a core module, so no reader import
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,12 +92,26 @@ def event_object(path: Path, shown: str) -> dict[str, Any]:
     there, which is no ValueError). `ci github` and `plan --comment` read it alike."""
     raw = read_regular_file(path, shown, MAX_EVENT_BYTES)
     try:
-        found = json.loads(raw)
+        found = _without_collection(json.loads, raw)
     except RecursionError:
         raise UserError(f"{shown} is not JSON flagops can read: nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise UserError(f"{shown} is not JSON: {error}") from None
     return found if isinstance(found, dict) else {}
+
+
+def _without_collection(load: Callable[[bytes], Any], raw: bytes) -> Any:
+    """`load(raw)` with the cycle collector paused: nested a thousand levels deep, the parser
+    runs at the edge of the recursion limit, and a collection there ran other objects'
+    finalizers (a finished subprocess, a closed generator) with no stack left: each failed
+    with a RecursionError of its own, reported as an unraisable exception."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return load(raw)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def file_start(path: Path, limit: int) -> bytes | None:

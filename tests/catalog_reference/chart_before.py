@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from markupsafe import Markup, escape
 
 from survey_renderer.catalog.chart import Point
+from validator import moments
 from validator.durations import minutes_text
 
 WIDTH, HEIGHT = 720, 260
@@ -137,7 +138,8 @@ def _bands(points: Sequence[Point], frame: _Frame) -> list[str]:
 def _legal(moment: int, frame: _Frame) -> str:
     x = frame.x(moment)
     return (f'<g class="legal" data-time="{iso(moment)}"><title>next step legal from '
-            f'{_day(moment)}</title><line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" '
+            f'{_day(moments.minute_up(moment))}</title>'
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" '
             f'y2="{HEIGHT - BOTTOM}"/></g>')
 
 
