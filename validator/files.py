@@ -114,26 +114,22 @@ def converted(display_path: str, how: str) -> Finding:
     from validator.pyproject_file import PYPROJECT  # (its dataclass: not for every hook run)
 
     scope = display_path if display_path == PYPROJECT else "flags/"
-    if how.startswith(("diff=", "linguist-generated=", "gitlab-generated=")):
-        return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
-                                 "hides its changes from review (shown as a binary file, or "
-                                 "folded away as generated), so a change of it could pass "
-                                 f"unread; remove that attribute for {scope}")
-    if how.startswith("merge="):
-        return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
-                                 "merges it with another driver than git's own, so a merge "
-                                 "can land other bytes (union: both sides' lines, a key "
-                                 "twice) than the merge that was judged; remove that "
-                                 f"attribute for {scope}")
-    if how.startswith("export-"):
-        return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
-                                 "changes it in an archive of the commit (git archive, a "
-                                 "host's source download), so a build from one reads other "
-                                 "bytes than were judged, or none; remove that attribute "
-                                 f"for {scope}")
+    harm = next((text for prefixes, text in _HARMS if how.startswith(prefixes)), _CONVERTS)
     return RULES["FO011"].at(display_path, START, f"{display_path}: {how} (.gitattributes) "
-                             "converts it on checkout, so a checkout reads other bytes than "
-                             f"were judged; remove that attribute for {scope}")
+                             f"{harm}; remove that attribute for {scope}")
+
+
+_HARMS = (
+    (("diff=", "linguist-generated=", "gitlab-generated="),
+     "hides its changes from review (shown as a binary file, or folded away as generated), so "
+     "a change of it could pass unread"),
+    (("merge=",), "merges it with another driver than git's own, so a merge can land other "
+     "bytes (union: both sides' lines, a key twice) than the merge that was judged"),
+    (("export-",), "changes it in an archive of the commit (git archive, a host's source "
+     "download), so a build from one reads other bytes than were judged, or none"),
+)
+"""What each kind of attribute in FO011 does, by the prefix of `attribute=value`."""
+_CONVERTS = "converts it on checkout, so a checkout reads other bytes than were judged"
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
