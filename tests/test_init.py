@@ -206,9 +206,13 @@ def test_init_below_the_top_of_another_repository_is_refused(tmp_path: Path) -> 
 @pytest.mark.parametrize("hook_repo", ["https://mirror.example.com/flagops.git", "../flagops",
                                        "[mirror", "&anchor", "git@host:group/flagops.git",
                                        "https://h/x#frag", "x:y", "a,b", "'quoted'", "émoji-✓"])
-def test_the_hook_repository_reads_back_as_given(tmp_path: Path, hook_repo: str) -> None:
+def test_the_hook_repository_reads_back_as_given(tmp_path: Path, hook_repo: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """--hook-repo is pasted into .pre-commit-config.yaml: quoted where YAML would read it
-    as something else, so the file always holds exactly that one repository."""
+    as something else, so the file always holds exactly that one repository. (From a folder
+    where none of them is a folder: one is written as its absolute path, and `../flagops`
+    from a checkout named flagops is one.)"""
+    monkeypatch.chdir(tmp_path)
     code = main(["-C", str(tmp_path), "init", "repo", "--hook-repo", hook_repo],
                 out=io.StringIO())
     assert code == 0
