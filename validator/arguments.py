@@ -183,10 +183,15 @@ def _init(parser: argparse.ArgumentParser) -> None:
                         "use your mirror's URL)")
 
 
+def one_line_path(text: str) -> bool:
+    """A URL or path pre-commit's `repo:` holds: printable, no blank. A byte that is not
+    UTF-8 comes as a lone surrogate, which is not printable either."""
+    return bool(text) and text.isprintable() and not any(c.isspace() for c in text)
+
+
 def _hook_repository(text: str) -> str:
-    """A URL or path, on one line: pre-commit's `repo:` holds no more (exit 2 otherwise). A
-    byte that is not UTF-8 comes as a lone surrogate, which is not printable either."""
-    if not text or not text.isprintable() or any(c.isspace() for c in text):
+    """A URL or path, on one line (`one_line_path`; exit 2 otherwise)."""
+    if not one_line_path(text):
         raise argparse.ArgumentTypeError(f"{text!r} is no repository URL or path (spaces, "
                                          "control characters and bytes that are not UTF-8 "
                                          "cannot be one)")

@@ -208,18 +208,11 @@ def _may_come_and_go(state: RolloutState) -> bool:
     return _is_released(state) or state.is_off
 
 
-def starts_new(state: RolloutState) -> bool:
-    """Where a new flag starts (FO207): off. A flag's file added at any other state is a
-    flag put back (a revert of its removal, or a change of many commits that deleted it and
-    added it again), not a new one."""
-    return state.is_off
-
-
 def _judge_new(name: str, after: LoadedFlag, released_before_removal: bool) -> list[Finding]:
     """A new flag starts off; it comes back released only as the revert of the removal of a
     released flag, which the base branch's history must show."""
     state = RolloutState.of(after.flag)
-    if starts_new(state):
+    if state.is_off:
         return []
     if _is_released(state) and released_before_removal:
         return []

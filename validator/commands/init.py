@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from validator import git
+from validator.arguments import one_line_path
 from validator.errors import UsageError, UserError
 from validator.output import atomic_write
 from validator.reports.escape import escape
@@ -52,7 +53,7 @@ def hook_source(given: str | None, version: str) -> tuple[str, str | None, str |
     if given is None or not os.path.isdir(given):
         return given or HOOK_REPO, None, None
     folder = os.path.abspath(given)
-    if not _writable(folder):
+    if not one_line_path(folder):  # the rule --hook-repo is held to, for the whole path
         raise UsageError(f"--hook-repo {escape(folder)}: the folder's whole path holds a "
                          "space, a control character or a byte that is not UTF-8, which "
                          ".pre-commit-config.yaml cannot hold; move the checkout")
@@ -75,12 +76,6 @@ def hook_source(given: str | None, version: str) -> tuple[str, str | None, str |
     return folder, pinned, (f"the hook is pinned at {pinned[:12]}: {folder} has no tag {tag} "
                             "(tag it, and set rev: in .pre-commit-config.yaml, to follow "
                             "releases)")
-
-
-def _writable(text: str) -> bool:
-    """The rule `--hook-repo` is held to (arguments), for the absolute path made of it: a
-    byte that is not UTF-8 comes as a lone surrogate, which is not printable."""
-    return text.isprintable() and not any(char.isspace() for char in text)
 
 
 def _repository_at(folder: Path) -> bool:
