@@ -276,17 +276,19 @@ def test_an_attribute_that_changes_the_policy_the_build_reads_is_refused(
     ("flags/.gitattributes", "team export-ignore\n"),
     ("flags/.gitattributes", "team filter=lfs export-ignore\n"),  # another attribute first
     (".gitattributes", "flags export-ignore\n"),
+    ("flags/.gitattributes", "t* export-ignore\n"),  # a glob, on the odd folder below
 ])
 def test_export_ignore_on_a_folder_above_a_flag_is_refused(
         repo: Repo, path: str, lines: str) -> None:
     """git archive asks about each folder, and leaves out one marked export-ignore with all
     it holds; `check-attr` of a file in it says unspecified."""
-    repo.write_flag("demo", "beta", folder="flags/team", **BETA)
+    odd = "flags/team/t ë[1]" if lines.startswith("t*") else "flags/team"
+    repo.write_flag("demo", "beta", folder=odd, **BETA)
     (repo.path / "flags" / "demo.yml").unlink()  # moved into the team folder, same state
     repo.commit("demo in the team folder", at=NOW - 60)
     repo.write(path, lines)
     repo.commit("an attribute", at=NOW)
-    assert "flags/team/demo.yml" not in repo.git("archive", "HEAD")
+    assert f"{odd}/demo.yml" not in repo.git("archive", "HEAD")
     for mode in ALL_MODES:
         code, out = flagops(repo, *mode)
         assert code == 1 and "FO011" in rules(out), (mode, out)

@@ -189,3 +189,11 @@ def test_the_version_file_the_catalog_counts_from_must_be_the_commits(
     _refused(run_cli, repo, ("build", "--history"), "VERSION is changed since the commit")
     code, _, err = run_cli("-C", str(repo.path), "build")  # a plain build does not read it
     assert code == 0, err
+
+
+def test_a_move_staged_but_not_committed_is_refused(repo: Repo, run_cli: Any) -> None:
+    """`git mv` into another folder, not committed: the build would read the flag where no
+    commit holds it (and the old path is gone), with rename detection or without."""
+    (repo.path / "flags" / "team ë[1]").mkdir()
+    repo.git("mv", "flags/demo.yml", "flags/team ë[1]/demo.yml")
+    _refused(run_cli, repo, ("build",), "is deleted in this checkout")
