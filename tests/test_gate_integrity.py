@@ -114,6 +114,38 @@ def test_a_policy_symlink_at_the_base_is_not_followed(repo: Repo) -> None:
     assert code == 0 and found == ["FO301:warning"], text
 
 
+@pytest.mark.parametrize("below", ["pyproject.toml", "README"])
+def test_a_policy_made_a_folder_is_no_policy(repo: Repo, below: str) -> None:
+    """`ls-tree -r` lists a folder's files, none of them pyproject.toml, so a folder there
+    read as no file, the defaults: a change that moved a strict policy into
+    pyproject.toml/pyproject.toml passed with a warning (the policy changed), and the next
+    change stepped on by a 15-minute soak, judged by nobody's rules. `build` refused it."""
+    repo.write("pyproject.toml", "[tool.flagops.soak_minutes]\nbeta = 100000\n")
+    repo.write_flag("demo", "staging")
+    repo.commit("strict, demo at staging", at=NOW - 3600)
+    (repo.path / "pyproject.toml").unlink()
+    repo.write(f"pyproject.toml/{below}", "[tool.flagops.soak_minutes]\nbeta = 100000\n")
+    repo.commit("the policy moved into a folder", at=NOW - 3000)
+    code, found, text = flagops(repo, *RANGE)
+    assert (code, found) == (1, ["FO301:error", "FO303:warning"]), text
+    assert "pyproject.toml at the head is a folder" in text, text
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo to beta, an hour after staging", at=NOW - 60)
+    code, found, text = flagops(repo, *RANGE)
+    assert (code, found) == (1, ["FO301:error"]), text
+    assert "pyproject.toml at the base is a folder" in text, text
+
+
+def test_a_folder_added_where_there_was_no_policy_is_no_policy(repo: Repo) -> None:
+    (repo.path / "pyproject.toml").unlink()
+    repo.commit("no policy: the defaults", at=NOW - 3600)
+    repo.write("pyproject.toml/x.toml", "[tool.flagops]\n")
+    repo.commit("a folder there", at=NOW - 60)
+    code, found, text = flagops(repo, *RANGE)
+    assert (code, found) == (1, ["FO301:error", "FO303:warning"]), text
+    assert "pyproject.toml at the head is a folder" in text, text
+
+
 def test_changes_to_the_gate_itself_are_named(repo: Repo) -> None:
     repo.write(".gitlab-ci.yml", "stages: [test]\n")
     repo.write("validator/transitions.py", "def judge(): return []\n")

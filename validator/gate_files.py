@@ -9,26 +9,40 @@ from pathlib import Path
 from validator import git
 from validator.findings import RULES, START, Finding
 from validator.git import log as git_log
-from validator.landings import policy_at
+from validator.landings import policy_at, policy_entry
 from validator.policy import DEFAULT_POLICY, PYPROJECT, Policy, PolicyError, load_policy
 from validator.staged import outside_flags
 
 
 def base_entry(root: Path, base: str, changes: list[git.Change]) -> git.Entry | None:
-    """pyproject.toml at the base: from the diff when it changed, else from the base tree."""
+    """pyproject.toml at the base: from the diff when a file there changed, else from the
+    base tree (where it may be a folder, which the diff shows as files below it)."""
     for change in changes:
-        if change.path == PYPROJECT:
+        if change.path == PYPROJECT and change.before is not None:
             return change.before
-    return git.tree_entries(root, base, PYPROJECT).get(PYPROJECT)
+    return policy_entry(root, base)
 
 
 def gate_findings(reader: git.BlobReader, root: Path, changes: list[git.Change],
                    base_policy: Policy) -> list[Finding]:
     findings: list[Finding] = []
-    for change in changes:
-        if change.path == PYPROJECT:
-            findings += policy_change(reader, root, change.after, base_policy)
+    touched = [change for change in changes
+               if change.path == PYPROJECT or change.path.startswith(_BELOW_POLICY)]
+    if touched:
+        findings += policy_change(reader, root, _policy_at_head(touched), base_policy)
     return findings + outside_flags([change.path for change in changes])
+
+
+_BELOW_POLICY = f"{PYPROJECT}/"
+
+
+def _policy_at_head(touched: list[git.Change]) -> git.Entry | None:
+    """pyproject.toml at the head, from the changes of it and below it: a diff lists files,
+    so a folder made there shows as files added below it (the file deleted, if there was
+    one), and a folder is no policy, not the defaults."""
+    if any(change.path != PYPROJECT and change.after is not None for change in touched):
+        return git.Entry(PYPROJECT, git.FOLDER_MODE, None)
+    return next((change.after for change in touched if change.path == PYPROJECT), None)
 
 
 def policy_change(reader: git.BlobReader, root: Path, after: git.Entry | None,

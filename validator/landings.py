@@ -60,6 +60,13 @@ def state_at(reader: git.BlobReader, entry: git.Entry) -> RolloutState | None:
     return RolloutState.of(flag) if flag is not None else None
 
 
+def policy_entry(root: Path, ref: str) -> git.Entry | None:
+    """pyproject.toml at ref as it is, a folder too: its files listed instead, none of them
+    named pyproject.toml, it read as no file, the defaults, and a strict policy was dropped
+    by moving it into pyproject.toml/."""
+    return git.path_entry(root, ref, PYPROJECT)
+
+
 def policy_at(reader: git.BlobReader, entry: git.Entry | None, where: str) -> Policy:
     """The policy in a commit's pyproject.toml (`entry`; None: no file, the defaults). One
     that cannot be read stops the judging: there are no rules to judge by. A blob this clone

@@ -18,12 +18,11 @@ from validator.document import Document
 from validator.edit.judge import Base
 from validator.files import stem
 from validator.git import log as git_log
-from validator.landings import landing_times, policy_or_defaults
+from validator.landings import landing_times, policy_entry, policy_or_defaults
 from validator.loader import load_or_finding
 from validator.model import Flag
 from validator.parse import parse_flag
 from validator.policy import (
-    PYPROJECT,
     Policy,
     load_policy,
 )
@@ -49,13 +48,13 @@ def read_committed(root: Path, name: str, path: str | None = None) -> Committed:
         head = git.resolve(root, "HEAD")
     except git.GitError:  # not a repository, no commit yet, or no git
         return Committed(None, Base(policy=load_policy(root)))
-    entries = git.tree_entries(root, head, path, PYPROJECT) if path else {}
+    entries = git.tree_entries(root, head, path) if path else {}
     if path is None or path not in entries:
-        entries = git.tree_entries(root, head, git.FLAGS_DIR, PYPROJECT)
+        entries = git.tree_entries(root, head, git.FLAGS_DIR)
     mine = [entry for found, entry in sorted(entries.items())
             if git.is_flag_path(found) and stem(found) == name]
     with git.BlobReader(root) as reader:
-        policy, unreadable = policy_or_defaults(reader, entries.get(PYPROJECT), "HEAD")
+        policy, unreadable = policy_or_defaults(reader, policy_entry(root, head), "HEAD")
         if not mine:
             return Committed(head, Base(policy=policy, unreadable_policy=unreadable))
         entry = mine[0]

@@ -328,6 +328,13 @@ def tree_entries(root: Path, ref: str, *paths: str) -> dict[str, Entry]:
     return {entry.path: entry for entry in map(_ls_entry, split_z(raw))}
 
 
+def path_entry(root: Path, ref: str, path: str) -> Entry | None:
+    """What `path` is at ref (a file, a symlink, a submodule or a folder), or None: listed
+    without -r, so that a folder is itself, where `tree_entries` gives the files below it."""
+    raw = git(root, "ls-tree", "-z", "--full-tree", ref, "--", path)
+    return next((entry for entry in map(_ls_entry, split_z(raw)) if entry.path == path), None)
+
+
 def _ls_entry(line: str) -> Entry:
     """`<mode> <type> <oid>\t<path>`, as `git ls-tree -z` prints it."""
     info, _, path = line.partition("\t")

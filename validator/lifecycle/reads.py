@@ -15,9 +15,9 @@ from validator.config_file import file_start
 from validator.git import log as git_log
 from validator.git.log import Commit
 from validator.history import Clock
-from validator.landings import branch_clock, name_pathspec, policy_at
+from validator.landings import branch_clock, name_pathspec, policy_at, policy_entry
 from validator.model import free_text_shown
-from validator.policy import PYPROJECT, Policy
+from validator.policy import Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ def clock_of(root: Path, ref: str, policy: Policy) -> Clock:
 
 def policy_of(root: Path, ref: str) -> Policy:
     """The policy at ref (its pyproject.toml), the one the gate judges a change on it by."""
-    entry = git.tree_entries(root, ref, PYPROJECT).get(PYPROJECT)
+    entry = policy_entry(root, ref)
     with git.BlobReader(root) as reader:
         return policy_at(reader, entry, ref)
 
