@@ -175,8 +175,10 @@ def test_a_step_before_its_soak_says_how_long_is_left_and_when(run_cli: Run,
     assert code == 1
     assert re.search(r"error FO204 demo: percentage 10% of actors → percentage 50% of actors "
                      r"after \d+ min", err)
+    # The date is said too when the step is legal on another day (run before midnight).
     assert re.search(r"flagops: demo: percentage 10% of actors has been live for \d+ min; the "
-                     r"next step is legal in \d+ min \(at \d\d:\d\d UTC\)", err), err
+                     r"next step is legal in \d+ min \(at (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC\)",
+                     err), err
     code, out, _ = flagops(run_cli, repo, "promote", NAME, "--json")
     record = json.loads(out)
     assert code == 1 and record["written"] is False and record["soak"]["wait_minutes"] > 0
