@@ -118,6 +118,13 @@ class _Span:
     rebased_differs: bool = False
     """A merged span whose rebase onto the base lands another tree (FO214)."""
 
+    @property
+    def tip(self) -> str | None:
+        """The change's last commit, where the head is one (or the merge of one)."""
+        if self.staged or self.head is None or self.commits is None:
+            return None
+        return self.commits.partition("..")[2]
+
 
 @dataclass(slots=True)
 class Comparison:
@@ -268,7 +275,7 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     judged += _duplicate_resolved(reader, root, changes, listing, base_side, result)
     imports = _imports(root, reader, (span.base, _trailer_ranges(span, request)), result,
                        head_changed, removed)
-    judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
+    judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged, span.tip),
                                  result.before, result.after, result.policy, now,
                                  not_counted=imports.passing if imports else frozenset())
     found = _untouched_never_block(checked.findings, changes, listing, result)

@@ -67,7 +67,14 @@ def added_at(commits: Sequence[Commit], clock: Clock) -> int | None:
     old state, or at off (the last commit then restoring the old file, so the change as
     judged changed nothing), or through a commit that could not be read. A new flag takes a
     new name; a name comes back only with its past."""
-    return next((clock.earliest.get(commit.sha) for commit in reversed(commits)
+    first = first_add(commits)
+    return None if first is None else clock.earliest.get(first)
+
+
+def first_add(commits: Sequence[Commit]) -> str | None:
+    """The oldest of a flag's commits (newest first) that added its file with no file of
+    the name before it (a move has one): where its name's life starts."""
+    return next((commit.sha for commit in reversed(commits)
                  if all(change.before is None for change in commit.changes)), None)
 
 

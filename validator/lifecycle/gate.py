@@ -27,7 +27,7 @@ from validator.findings import RULES, START, Finding, Severity
 from validator.git import log as git_log
 from validator.git.log import Commit
 from validator.landings import branch_clock, flag_in, landing_times
-from validator.lifecycle.facts import by_name
+from validator.lifecycle.facts import by_name, first_add
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import (
     age,
@@ -55,6 +55,9 @@ class Sides:
     base: str
     head: str | None
     staged: bool
+    tip: str | None = None
+    """The change's last commit, when it is made of commits: fast-forwarded or rebased, its
+    commits land one by one on the base branch's first-parent line (FO408)."""
 
 
 def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
@@ -68,7 +71,9 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     findings = one_flag_findings(before, {name: loaded for name, loaded in judged.items()
                                           if name not in not_counted}, policy)
     findings += _reference_findings(root, sides, before, after, policy)
-    if not judged:
+    moved = {name: loaded for name, loaded in after.items()
+             if name in before and before[name].document.path != loaded.document.path}
+    if not judged and not moved:
         return findings
     findings += freeze_findings(before, judged, policy, now)
     base = sides.base
@@ -83,8 +88,10 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
               and (months or steps[name] in (Step.FORWARD, Step.MIXED)
                    or before[name].document.path != loaded.document.path)}
     # The flag's history on the base, from its path there, followed by name through moves.
-    past = _past(root, reader, base, walked, policy) \
-        if not sides.staged and (months or current is not None) else {}
+    counted = not sides.staged and (months or current is not None)
+    past = _past(root, reader, base, walked, policy) if counted else {}
+    if counted and sides.tip is not None:  # a rollback too: it carries the move all the same
+        findings += split_move_findings(root, sides.tip, before, moved, policy)
     for name, loaded in sorted(judged.items()):
         added, cut, earlier, lost, deleted = past.get(name, _NO_PAST)
         if lost is not None:
@@ -300,7 +307,6 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     flags_in, missing = _versions(reader, commits.values())
     found: dict[str, _Past] = {}
     for name, mine in commits.items():
-        added: str | None = None
         deleted = False
         lost: git.Entry | None = None
         seen: list[Flag] = [flags[name].flag]
@@ -317,9 +323,8 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
                         and classify(RolloutState.of(old), RolloutState.of(new),
                                      policy.bucketing) is Step.ROLLBACK:
                     rolled.append(old)
-            if all(change.before is None for change in commit.changes):
-                added = commit.sha  # the oldest add: a name keeps its life through deletions
             deleted = deleted or all(change.after is None for change in commit.changes)
+        added = first_add(mine)  # the oldest add: a name keeps its life through deletions
         oldest = min(seen, key=lambda version: milestone_index(version.milestone) or 0)
         versions = tuple(version.model_copy(update={"milestone": oldest.milestone})
                          for version in (flags[name].flag, *rolled))
@@ -327,6 +332,37 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
         when = clock.earliest.get(added) if added is not None and not hidden else None
         found[name] = _Past(when, hidden, versions, lost, deleted)
     return found
+
+
+def split_move_findings(root: Path, tip: str, before: Mapping[str, LoadedFlag],
+                        moved: Mapping[str, LoadedFlag], policy: Policy) -> list[Finding]:
+    """FO408 for each flag whose file the change moves, where the history of the change's
+    last commit, read as `_past` reads the base's (by the file's paths and its moves within
+    one commit), does not reach the file's path at the base: removed in one commit and added
+    in another, the move is not followed once the commits land one by one, and the flag's
+    life would start at the add, a stale flag young again for every later change. Finding
+    that one of the flag's old files among a thousand commits of the base is cheap; finding
+    where its life went on after a deletion is a search of every folder's history (seconds
+    at 10,000 flags), so the move is held to one commit where it is made. Not with
+    require_merge_commits: the merge commit, on the first-parent line, is the whole move."""
+    if not moved or policy.require_merge_commits:
+        return []
+    paths = {name: loaded.document.path for name, loaded in moved.items()}
+    commits = by_name(named_history(root, tip, paths, branch_clock(root, tip)[0]), paths)
+    found = [RULES["FO408"].at(paths[name], START, f"{name}: its file moves from "
+                               f"{before[name].document.path} to {paths[name]} in commits of "
+                               "their own (removed in one, added in another): landed commit by "
+                               "commit (a fast-forward or rebase merge), its history would "
+                               "start at the add, and its age and oldest milestone with it; "
+                               "move the file in one commit (git mv), or squash the change",
+                               flag=name)
+             for name in sorted(moved) if not _reaches(commits[name],
+                                                       before[name].document.path)]
+    return _with_stale_severity(found, policy)
+
+
+def _reaches(commits: Iterable[Commit], path: str) -> bool:
+    return any(change.path == path for commit in commits for change in commit.changes)
 
 
 def _versions(reader: git.BlobReader, histories: Iterable[Sequence[Commit]]

@@ -1,0 +1,120 @@
+"""FO408: a flag's file moved to another folder in two commits (removed in one, added in the
+other) instead of one. The gate judged the change as a move, which restarts no count, and it
+passed; landed commit by commit (a fast-forward or rebase merge), the base branch's history
+then held an add with nothing of the name before it in that folder, and the history of the
+flag, read by its paths and its moves within one commit, started there. A flag's age (months)
+and its oldest milestone restarted with it, so a stale flag was young again for every later
+change: its next forward step passed `stale_severity = "error"`. Each test is a real
+repository judged through the command line, as CI judges a merge request."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gitrepo import Repo
+from test_gate_integrity import flagops
+
+NOW = int(time.time())
+CLOCK_DATED = True  # NOW read again as each test starts (conftest)
+DAY = 24 * 3600
+BETA: dict[str, Any] = {"actors": ("Project:gitlab-org/gitlab",)}
+STALE = '[tool.flagops]\nstale_in_months = true\nstale_severity = "error"\n'
+"""Beta flags live six months, counted from the commit that added the flag's file."""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    """main: `demo` at beta, added 150 days ago (young: a beta flag lives six months)."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("pyproject.toml", STALE)
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("add demo", at=NOW - 150 * DAY)
+    repo.git("checkout", "-q", "-b", "move")
+    return repo
+
+
+def _split_move(repo: Repo, *, add_first: bool = False, stage: str = "beta",
+                **fields: Any) -> None:
+    """On the branch: flags/demo.yml removed in one commit and flags/team/demo.yml added in
+    another (the add first, with `add_first`, which leaves two files of the name between)."""
+    fields = fields or (BETA if stage == "beta" else {})
+    steps = [lambda: (repo.path / "flags/demo.yml").unlink(),
+             lambda: repo.write_flag("demo", stage, folder="flags/team", **fields)]
+    for step in reversed(steps) if add_first else steps:
+        step()
+        repo.commit("move demo, one half", at=NOW - 2 * DAY)
+
+
+@pytest.mark.parametrize("add_first", [False, True], ids=["removed-first", "added-first"])
+@pytest.mark.parametrize("merged", [False, True], ids=["head", "merged"])
+def test_a_move_split_over_two_commits_is_refused(repo: Repo, add_first: bool,
+                                                  merged: bool) -> None:
+    _split_move(repo, add_first=add_first)
+    side = ["--merged"] if merged else []
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move", *side)
+    assert (code, found) == (1, ["FO408:error"]), report
+    assert ("demo: its file moves from flags/demo.yml to flags/team/demo.yml in commits of "
+            "their own") in report
+    assert "move the file in one commit (git mv), or squash the change" in report
+
+
+def test_a_move_in_one_commit_passes(repo: Repo) -> None:
+    (repo.path / "flags/team").mkdir()
+    repo.git("mv", "flags/demo.yml", "flags/team/demo.yml")
+    repo.commit("move demo", at=NOW - 2 * DAY)
+    assert flagops(repo, "validate", "--base", "main", "--head", "move")[:2] == (0, [])
+
+
+def test_a_rollback_does_not_carry_a_split_move(repo: Repo) -> None:
+    """A rollback is never judged by the lifecycle rules, and a split move carried by one
+    restarted the flag's age as well: FO408 holds it too. The rollback alone passes."""
+    _split_move(repo, stage="staging")
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move")
+    assert (code, found) == (1, ["FO408:error"]), report
+    repo.git("reset", "-q", "--hard", "main")
+    repo.write_flag("demo", "staging")
+    repo.commit("roll demo back", at=NOW - 2 * DAY)
+    assert flagops(repo, "validate", "--base", "main", "--head", "move")[:2] == (0, [])
+
+
+def test_without_stale_severity_error_it_is_a_warning(repo: Repo) -> None:
+    repo.git("checkout", "-q", "main")
+    repo.write("pyproject.toml", "[tool.flagops]\nstale_in_months = true\n")
+    repo.commit("stale flags warn", at=NOW - 100 * DAY)
+    repo.git("checkout", "-q", "-B", "move")
+    _split_move(repo)
+    code, found, _ = flagops(repo, "validate", "--base", "main", "--head", "move")
+    assert (code, found) == (0, ["FO408:warning"])
+
+
+def test_with_merge_commits_required_the_merge_is_the_move(repo: Repo) -> None:
+    """With require_merge_commits the branch lands as a merge commit, whose diff on the base
+    branch's first-parent line is the whole move: the history follows it."""
+    repo.git("checkout", "-q", "main")
+    repo.write("pyproject.toml", STALE + "require_merge_commits = true\n")
+    repo.commit("merge commits only", at=NOW - 100 * DAY)
+    repo.git("checkout", "-q", "-B", "move")
+    _split_move(repo)
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move",
+                                  "--merged")
+    assert "FO408" not in report, report
+    assert code == 0, found
+
+
+def test_a_branch_that_merged_its_target_and_moves_in_one_commit_passes(repo: Repo) -> None:
+    """The flag was added on main after the branch started; the branch merged main, then
+    moved the file in one commit. The branch's first-parent line holds the flag's add as
+    the merge, not as main's commit: the move is still followed, and no FO408."""
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("other", "off")
+    repo.commit("add other", at=NOW - 20 * DAY)
+    repo.git("checkout", "-q", "move")
+    repo.commit("branch work", at=NOW - 19 * DAY)
+    repo.git("merge", "-q", "--no-edit", "main", at=NOW - 18 * DAY)
+    (repo.path / "flags/team").mkdir()
+    repo.git("mv", "flags/other.yml", "flags/team/other.yml")
+    repo.commit("move other", at=NOW - 2 * DAY)
+    assert flagops(repo, "validate", "--base", "main", "--head", "move")[:2] == (0, [])
