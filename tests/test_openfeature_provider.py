@@ -151,3 +151,16 @@ def test_a_flag_at_stage_off_is_false_whatever_the_callers_default(client: Any) 
     the step back from staging (a rollback to the gate) opened it (the fifth review)."""
     details = _details(client[0], "dormant", "User:1", default=True)
     assert (details.value, details.variant) == (False, "off")
+
+
+@pytest.mark.parametrize("key", [42, 3.5, b"User:1"], ids=["int", "float", "bytes"])
+@pytest.mark.parametrize("flag", [FLAG, "released", "staged"])
+def test_a_targeting_key_that_is_not_text_is_no_actor(client: Any, key: Any,
+                                                      flag: str) -> None:
+    """A user id passed as a number: bucketing it raised an AttributeError, and the provider
+    answered the caller's default (true here) where flagd answers false."""
+    details = client[0].get_boolean_details(flag, True, EvaluationContext(key))
+    expected = _details(client[0], flag, None, default=True)
+    assert (details.value, details.reason, details.error_code) \
+        == (expected.value, expected.reason, None)
+    assert details.value is (flag == "released")

@@ -99,8 +99,12 @@ class FlagopsProvider(AbstractProvider):
         state = self._current().flags.get(flag_key)
         if state is None:
             raise FlagNotFoundError(f"no flag {flag_key!r} in {self._path}")
-        actor = evaluation_context.targeting_key if evaluation_context else None
-        return resolve(flag_key, state, actor or None, default_value, self._bucketing)
+        key: object = evaluation_context.targeting_key if evaluation_context else None
+        # The SDK takes any key (a caller's user id as a number): one that is not text is no
+        # actor, as flagd reads it (false outside a full rollout), where bucketing it was an
+        # error, and an error answers the caller's default.
+        actor = key if isinstance(key, str) and key else None
+        return resolve(flag_key, state, actor, default_value, self._bucketing)
 
     def resolve_string_details(self, flag_key: str, default_value: str,
                                evaluation_context: EvaluationContext | None = None,
