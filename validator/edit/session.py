@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from validator import git
 from validator.chatops import commands
 from validator.check import LoadedFlag
 from validator.document import Document
@@ -113,13 +114,15 @@ def remove(name: str, options: Options) -> Outcome:
 
 def create(flag: NewFlag, options: Options, *, force: bool) -> Outcome:
     """new: a file at off; refused when the name is taken, unless `force` replaces that file."""
-    found, irregular = walk_flags(options.root, suffix=(".yml", ".yaml"))
+    every, irregular = walk_flags(options.root, suffix="")
     _refuse_odd_flags_folder("new", flag.name, irregular)
+    found = [path for path in every if path.endswith((".yml", ".yaml"))]
     taken = [path for path in found if stem(path).removesuffix(".yaml") == flag.name]
     if taken and not force:
         raise Refusal("new", flag.name, f"{taken[0]} already exists; use --force to "
                       "overwrite it")
     path = next((p for p in taken if p.endswith(".yml")), f"flags/{flag.name}.yml")
+    _refuse_case_twin(flag.name, path, every)
     old = _read_raw(options.root / path, path, "new", flag.name) if path in taken else None
     schema = Path(os.path.relpath(options.root / SCHEMA_FILE, (options.root / path).parent))
     new = flag_text(flag, schema.as_posix()).encode("utf-8")
@@ -135,6 +138,17 @@ def create(flag: NewFlag, options: Options, *, force: bool) -> Outcome:
                    not options.dry_run, old, new, None, "off",
                    next_steps=tuple(next_steps(flag, path, TYPE_RULES[kind].needs_rollout_issue)),
                    warnings=tuple(warnings), show_file=options.dry_run)
+
+
+def _refuse_case_twin(name: str, path: str, files: list[str]) -> None:
+    """A file under flags/ that a checkout ignoring case (macOS, Windows) writes where the new
+    one goes (`flags/DEMO.yml`, `flags/Demo.yml`): the gate refuses the pair (FO010)."""
+    folded = git.fold(path)
+    twin = next((other for other in files if other != path and git.fold(other) == folded), None)
+    if twin is not None:
+        raise Refusal("new", name, f"{twin} is {path} on a checkout that ignores case "
+                      "(macOS, Windows), and the gate refuses the pair (FO010); rename or "
+                      "remove it first")
 
 
 def _refuse_odd_flags_folder(command: str, name: str,
@@ -188,11 +202,15 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
     raises on any error."""
     base = committed.base
     before = RolloutState.of(base.flag.flag) if base.flag is not None else None
+    # The step as the gate takes it, from what HEAD's file gives (`as_reached`): judged by its
+    # label, a file that says more than it gives (default_enabled below enabled) took a
+    # forward step for none, and its landing was not read (FO205 in a whole clone).
+    reached = before.as_reached() if before is not None else None
     edited = _flag_of(candidate)
     after = RolloutState.of(edited) if edited is not None else None
     landed = None
-    if committed.head and before and after and classify(
-            before, after, base.policy.bucketing) is Step.FORWARD:
+    if committed.head and before and reached and after and classify(
+            reached, after, base.policy.bucketing) is Step.FORWARD:
         landed = landed_at(options.root, committed.head, name, before, base.policy,
                            options.now)
     findings = judge.verdict(name, candidate, base, now=options.now, landed_at=landed,
@@ -203,8 +221,8 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
     if not judge.errors(findings):
         return findings
     waiting = None
-    if before and after and any(f.rule == "FO204" for f in findings):
-        waiting = judge.soak(before, after, base.policy, landed, options.now)
+    if reached and after and any(f.rule == "FO204" for f in findings):
+        waiting = judge.soak(reached, after, base.policy, landed, options.now)
     hints = judge.hints(name, path, findings)
     if before is not None and current is not None and RolloutState.of(current) != before:
         hints.append(f"{path} already differs from HEAD ({before.describe()}) in its rollout "

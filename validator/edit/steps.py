@@ -175,17 +175,25 @@ def rollback(flag: Flag, request: RollbackRequest, policy: Policy) -> Target:
 
 def _removed_actors_lose_it(name: str, target: Target, request: RollbackRequest,
                             policy: Policy) -> None:
-    """An actor taken off the list while the percentage buckets it in keeps the flag: the
-    edit would say it was rolled back and take it from nobody. Refused with what does take
-    it (an actor whose bucket is not known here may lose it, and may be removed)."""
+    """An actor taken off the list while the percentage buckets it in, or at enabled, where
+    everyone has the flag, keeps it: the edit would say it was rolled back and take it from
+    nobody (at enabled it also turned default_enabled off, which nobody asked for). Refused
+    with what does take it (an actor whose bucket is not known here may lose it, and may be
+    removed)."""
     state = target.state(name)
     kept = [actor for actor in request.remove_actors
             if keeps_in_production(state, actor, policy.bucketing)]
-    if kept and target.percentage is not None:
+    if not kept:
+        return
+    if target.percentage is not None:
         raise StepError(f"{name}: {', '.join(kept)} would keep the flag through "
                         f"{state.describe()} (the percentage buckets it in); to take it "
                         f"away, lower the percentage (flagops rollback {name} --percentage N "
                         f"--remove-actor …) or go back to beta (--to beta)")
+    raise StepError(f"{name}: {', '.join(kept)} would keep the flag through "
+                    f"{state.describe()} (everyone has it); to take it away, go back to a "
+                    f"percentage (flagops rollback {name} --to percentage --remove-actor …) "
+                    "or to beta (--to beta)")
 
 
 def _beta_needs_actors(name: str, stage: Stage, kept: tuple[str, ...],
