@@ -93,17 +93,73 @@ def test_a_definition_gitlab_refuses_gets_a_clear_error(
 
 
 def test_quirks_import_and_a_stage_can_be_chosen(repo: Path, run_cli: Any) -> None:
+    unreleased = GOOD.replace("default_enabled: true", "default_enabled: false")
     path = repo / "defs/beta/my_flag.yml"
     path.parent.mkdir(parents=True)
-    path.write_text(GOOD)  # no final newline, a folded description, an empty value
-    code, _, err = run_cli("-C", str(repo), "import", "gitlab", str(path), "--stage", "off")
+    path.write_text(unreleased)  # no final newline, a folded description, an empty value
+    code, _, err = run_cli("-C", str(repo), "import", "gitlab", str(path), "--stage", "staging")
     assert code == 0, err
-    assert (repo / "flags/beta/my_flag.yml").read_text() == GOOD + "\nstage: off\n"
+    assert (repo / "flags/beta/my_flag.yml").read_text() == unreleased + "\nstage: staging\n"
+    path.write_text(GOOD)
     code, _, err = run_cli("-C", str(repo), "import", "gitlab", str(path))
     assert code == 1 and "exists; --force replaces it" in err
     code, _, err = run_cli("-C", str(repo), "import", "gitlab", str(path), "--force")
     assert code == 0, err
     assert (repo / "flags/beta/my_flag.yml").read_text().endswith("stage: enabled\n")
+
+
+@pytest.mark.parametrize("stage", ["off", "staging"])
+def test_a_released_definition_imports_at_enabled_only(repo: Path, run_cli: Any,
+                                                       stage: str) -> None:
+    """default_enabled: true below stage enabled is FO121: the import wrote such a file and
+    said "imported" (a file no build takes)."""
+    path = repo / "defs/beta/my_flag.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(GOOD)
+    code, _, err = run_cli("-C", str(repo), "import", "gitlab", str(path), "--stage", stage)
+    assert code == 1, err
+    assert f"my_flag is released in GitLab (default_enabled: true), which is stage enabled " \
+           f"here; at {stage} it would be FO121" in err, err
+    assert list((repo / "flags").iterdir()) == []
+
+
+@pytest.mark.parametrize("stage", ["beta", "percentage"])
+def test_no_stage_an_import_cannot_fill_is_offered(repo: Path, run_cli: Any,
+                                                   stage: str) -> None:
+    """Beta lists actors and percentage a share; a definition has neither (FO130, FO131 on
+    every file written)."""
+    path = repo / "defs/beta/my_flag.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(GOOD.replace("default_enabled: true", "default_enabled: false"))
+    code, _, err = run_cli("-C", str(repo), "import", "gitlab", str(path), "--stage", stage)
+    assert code == 2 and "invalid choice" in err, err
+    assert list((repo / "flags").iterdir()) == []
+
+
+def test_a_name_defined_at_another_path_is_not_imported_again(repo: Path,
+                                                               run_cli: Any) -> None:
+    """GitLab moved the definition from development/ to beta/: imported again, it was a
+    second file of the name (FO111), which no build takes; --force does not make it one."""
+    (repo / "flags/team_a").mkdir()
+    (repo / "flags/team_a/my_flag.yml").write_text("name: my_flag\n")
+    path = repo / "defs/beta/my_flag.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(GOOD)
+    for force in ([], ["--force"]):
+        code, _, err = run_cli("-C", str(repo), "import", "gitlab", str(path), *force)
+        assert code == 1, err
+        assert ("my_flag is defined by flags/team_a/my_flag.yml already, and a flag's name is "
+                "unique across flags/ (FO111)") in err, err
+        assert not (repo / "flags/beta").exists()
+
+
+def test_a_missing_or_huge_definition_is_named_as_one(repo: Path, run_cli: Any) -> None:
+    code, _, err = run_cli("-C", str(repo), "import", "gitlab", str(repo / "typo.yml"))
+    assert code == 1 and err.startswith(f"{(repo / 'typo.yml').as_posix()}: error: "
+                                        f"{(repo / 'typo.yml').as_posix()} not found\n"), err
+    (repo / "huge.yml").write_bytes(b"#" * (1024 * 1024 + 1))
+    code, _, err = run_cli("-C", str(repo), "import", "gitlab", str(repo / "huge.yml"))
+    assert code == 1 and "a GitLab flag definition is far smaller" in err, err
 
 
 @pytest.mark.parametrize(("label", "edit"), [

@@ -312,9 +312,10 @@ def _import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", choices=("gitlab",), help="whose definitions")
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="definition files <type>/<name>.yml, or folders of them")
-    parser.add_argument("--stage", choices=("off", "staging", "beta", "percentage", "enabled"),
+    # No beta or percentage: a definition lists no actors and no share, which they need.
+    parser.add_argument("--stage", choices=("off", "staging", "enabled"),
                         help="the stage of every imported flag (default: enabled when "
-                        "default_enabled is true, else off)")
+                        "default_enabled is true, else off; a released flag stays enabled)")
     parser.add_argument("-f", "--force", action="store_true",
                         help="replace flag files that exist")
     parser.add_argument("-n", "--dry-run", action="store_true",

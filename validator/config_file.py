@@ -52,15 +52,20 @@ def config_from_bytes(raw: bytes, shown: str) -> MergedConfig:
     return parse_config(text, shown)
 
 
-def read_regular_file(path: Path, shown: str, limit: int) -> bytes:
+MERGED_CONFIG = "a merged config written by `flagops build`"
+
+
+def read_regular_file(path: Path, shown: str, limit: int, *, what: str = MERGED_CONFIG) -> bytes:
     """At most `limit` bytes of a regular file. Anything else is refused before it is read: a
     FIFO would block forever and /dev/zero never ends. O_NONBLOCK and a second look at the
-    opened file keep a path swapped for a FIFO in between from blocking either."""
+    opened file keep a path swapped for a FIFO in between from blocking either. `what` the
+    file is, for the refusals' words."""
     try:
         _require_regular(os.stat(path).st_mode, shown)
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise UserError(f"{shown} not found; run `flagops build` first") from None
+        hint = "; run `flagops build` first" if what == MERGED_CONFIG else ""
+        raise UserError(f"{shown} not found{hint}") from None
     except OSError as error:
         raise UserError(f"cannot read {shown}: {error.strerror or error}") from None
     with os.fdopen(descriptor, "rb") as stream:
@@ -70,8 +75,8 @@ def read_regular_file(path: Path, shown: str, limit: int) -> bytes:
         except OSError as error:
             raise UserError(f"cannot read {shown}: {error.strerror or error}") from None
     if len(raw) > limit:
-        raise UserError(f"{shown} is larger than {limit // (1024 * 1024)} MiB; a merged config "
-                        "written by `flagops build` is far smaller")
+        raise UserError(f"{shown} is larger than {limit // (1024 * 1024)} MiB; {what} is "
+                        "far smaller")
     return raw
 
 
@@ -90,7 +95,7 @@ def event_object(path: Path, shown: str) -> dict[str, Any]:
     JSON value); one line when it cannot be read: not a regular file, too large, not UTF-8,
     not JSON, or nested deeper than the parser follows (json.loads raises RecursionError
     there, which is no ValueError). `ci github` and `plan --comment` read it alike."""
-    raw = read_regular_file(path, shown, MAX_EVENT_BYTES)
+    raw = read_regular_file(path, shown, MAX_EVENT_BYTES, what="a CI's event file")
     try:
         found = _without_collection(json.loads, raw)
     except RecursionError:

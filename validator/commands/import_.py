@@ -15,6 +15,7 @@ from typing import TextIO
 from validator.cli import PathError
 from validator.config_file import read_regular_file
 from validator.errors import UserError
+from validator.files import stem, walk_flags
 from validator.importers.gitlab import DefinitionError, Imported, import_definition
 from validator.model import Stage
 from validator.output import atomic_write
@@ -49,7 +50,8 @@ def _import_all(paths: list[str], stage: Stage | None) -> tuple[list[Imported], 
     for path in _definitions(paths):
         shown = path.as_posix()
         try:
-            raw = read_regular_file(path, shown, MAX_DEFINITION_BYTES)
+            raw = read_regular_file(path, shown, MAX_DEFINITION_BYTES,
+                                    what="a GitLab flag definition")
             imported.append(import_definition(raw, shown, stage=stage))
         except DefinitionError as error:
             errors.append(PathError(error.path, str(error)))
@@ -69,8 +71,12 @@ def _definitions(paths: list[str]) -> Iterator[Path]:
 
 
 def _collisions(imported: list[Imported], root: Path, *, force: bool) -> list[PathError]:
+    """Targets taken: by another import, by a file there (without --force), or the name by a
+    flag file at another path (names are unique across flags/, FO111: a definition GitLab
+    moved from development/ to beta/ would be a second file of its name)."""
     errors: list[PathError] = []
     first: dict[str, str] = {}
+    elsewhere = _paths_by_name(root)
     for item in imported:
         if item.target in first:
             errors.append(PathError(item.source, f"{item.target} is also the import of "
@@ -78,4 +84,18 @@ def _collisions(imported: list[Imported], root: Path, *, force: bool) -> list[Pa
         first.setdefault(item.target, item.source)
         if not force and (root / item.target).exists():
             errors.append(PathError(item.source, f"{item.target} exists; --force replaces it"))
+        other = next((path for path in elsewhere.get(item.name, ()) if path != item.target),
+                     None)
+        if other is not None:
+            errors.append(PathError(item.source, f"{item.name} is defined by {other} already, "
+                                    f"and a flag's name is unique across flags/ (FO111): move "
+                                    f"that file to {item.target}, or remove it, first"))
     return errors
+
+
+def _paths_by_name(root: Path) -> dict[str, list[str]]:
+    """Every flag file under flags/ by the name its file gives it."""
+    found: dict[str, list[str]] = {}
+    for path in walk_flags(root)[0]:
+        found.setdefault(stem(path), []).append(path)
+    return found

@@ -33,4 +33,5 @@ def _current(target: Path, shown: str) -> bytes:
     refused before it is read (a FIFO would block), and no more than the limit is read."""
     if not target.exists():
         return b""
-    return read_regular_file(target, shown, MAX_SCHEMA_BYTES)
+    return read_regular_file(target, shown, MAX_SCHEMA_BYTES,
+                             what="the schema `flagops schema` writes")

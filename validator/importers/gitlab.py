@@ -48,6 +48,10 @@ def import_definition(raw: bytes, source: str, *, stage: Stage | None = None) ->
     data = _definition(raw, source)
     name, kind = data["name"], data["type"]
     state = stage or default_stage(data)
+    if default_stage(data) is Stage.ENABLED and state is not Stage.ENABLED:
+        raise DefinitionError(source, f"{name} is released in GitLab (default_enabled: true), "
+                              f"which is stage enabled here; at {state.value} it would be "
+                              "FO121: import it without --stage")
     text = _text(raw, source) + f"stage: {state.value}\n"
     _check_round_trip(text, data, state, source)
     return Imported(name=name, type=kind, source=source,
