@@ -423,3 +423,19 @@ def test_the_github_workflow_judges_with_the_base_branchs_flagops(tmp_path: Path
     done = subprocess.run(["bash", "-e", "-c", installs[0]], cwd=repo.path, env=env,
                           capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout) == (0, "the base branch's flagops\n"), done.stderr
+
+
+@pytest.mark.parametrize(("written", "shown"), [
+    ("log in again at https://evil.example/login now",
+     "log in again at `https://evil.example/login` now"),
+    ("see www.evil.example, then", "see `www.evil.example`, then"),
+    ("write to ops@evil.example.", "write to `ops@evil.example`."),
+    ("(https://github.com/other/repo/issues/1)", "(`https://github.com/other/repo/issues/1`)"),
+    ("a|https://x.example|b", "a\\|`https://x.example`\\|b")])
+def test_urls_in_flag_text_link_nothing_in_the_issue(written: str, shown: str) -> None:
+    """GitHub and GitLab link a bare URL, `www.` and an address in plain text (GitLab after
+    rendering, in the page's text, where no escape reaches), and a link to another
+    project's issue cross-references it: the issue said the flag's text links nothing."""
+    flag = sample().model_copy(update={"description": written})
+    lines = rollout_issue(flag, DEFAULT_POLICY).splitlines()
+    assert shown in lines, [line for line in lines if "example" in line]

@@ -22,14 +22,26 @@ setext underline (`===`, `---`). `*`, `>`, `|`, `<`, `` ` ``, `~` and `_` are es
 anywhere already."""
 
 
+_LINKED = re.compile(r"((?<![A-Za-z0-9])(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.)[^\s<>`|\\]*"
+                     r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+)")
+"""What GitHub and GitLab link in plain text with no markup at all: an URL (`https://…`,
+`www.…`) or an e-mail address. GitLab links them after rendering, in the page's text, so no
+escape stops it: they are shown as code, where neither links anything. Backticks, `|` and
+backslashes end one (a code span holds no backtick, a table cell splits at `|`, and `escape`
+writes controls with backslashes)."""
+
+
 def markdown_text(text: str) -> str:
     """Untrusted text as literal Markdown: one line (`escape`), every metacharacter escaped,
     so it is safe in a paragraph, a list item and a table cell alike. Nor does it start a
     block where it starts a line: `## Rollback steps` in a flag file would be a heading of
     the issue, `1. ` a list, four spaces a code block. A leading space is `&#32;`, so that
     the line starts with no space; a leading `#`, `-`, `+`, `=` gets a backslash, and so
-    does the `.` or `)` after leading digits."""
-    shown = _MARKDOWN.sub(lambda found: "\\" + found[0], escape(text))
+    does the `.` or `)` after leading digits. URLs and e-mail addresses are code
+    (`_LINKED`): a link to another project's issue cross-references it, which notifies."""
+    parts = _LINKED.split(escape(text))
+    shown = "".join(_as_code(part) if index % 2 else _escaped(part)
+                    for index, part in enumerate(parts) if part)
     if shown.startswith(" "):
         return "&#32;" + shown[1:]
     start = _BLOCK.match(shown)
@@ -38,6 +50,17 @@ def markdown_text(text: str) -> str:
     if start[0][0].isdigit():
         return f"{start[0]}\\{shown[start.end():]}"
     return "\\" + shown
+
+
+def _escaped(text: str) -> str:
+    return _MARKDOWN.sub(lambda found: "\\" + found[0], text)
+
+
+def _as_code(linked: str) -> str:
+    """An URL or address as code, the punctuation that ends a sentence after it left out
+    (GitHub leaves it out of a link too)."""
+    kept = linked.rstrip(".,:;!?)'\"")
+    return f"`{kept}`{_escaped(linked[len(kept):])}" if kept else _escaped(linked)
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{1,31}:")
