@@ -253,13 +253,24 @@ def not_read(paths: list[str]) -> list[Finding]:
     return [RULES["FO008"].at(path, START, f"{path} is not read: flag files end in .yml, so "
                               "this flag would be missing from the merged config; rename it: "
                               f"{_rename(path)}")
-            for path in paths if path.endswith(FLAG_LIKE[1:])]
+            for path in paths if _flag_like(path)]
+
+
+TRAILING = (".", " ")
+"""What Windows drops from the end of a name: `demo.yml.` and `demo.yml ` are `demo.yml` in a
+checkout there, and a file no build reads anywhere else."""
+
+
+def _flag_like(path: str) -> bool:
+    trimmed = path.rstrip("".join(TRAILING))
+    return path.endswith(FLAG_LIKE[1:]) or (trimmed != path and trimmed.endswith(FLAG_LIKE))
 
 
 def _rename(path: str) -> str:
     """The `git mv` to paste into a shell, each path quoted: a file name under flags/ comes
     with the change (`flags/$(cmd).yaml`), and would otherwise run as a command."""
-    return shlex.join(["git", "mv", path, path.rpartition(".")[0] + ".yml"])
+    trimmed = path.rstrip("".join(TRAILING))
+    return shlex.join(["git", "mv", path, trimmed.rpartition(".")[0] + ".yml"])
 
 
 def stem(path: str) -> str:

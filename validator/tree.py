@@ -22,6 +22,7 @@ from validator.errors import UserError
 from validator.files import (
     ATTRIBUTES,
     FLAG_LIKE,
+    TRAILING,
     converted,
     not_read,
     not_regular,
@@ -91,7 +92,7 @@ def judge_tree(root: Path, policy: Policy | Callable[[], Policy], *,
 
 
 def _scan(root: Path, paths: list[str]) -> _Scan:
-    found, irregular = walk_flags(root, suffix=(*FLAG_LIKE, ATTRIBUTES))  # one walk
+    found, irregular = walk_flags(root, suffix=(*FLAG_LIKE, ATTRIBUTES, *TRAILING))  # one walk
     tree = [path for path in found if path.endswith(".yml")]
     if paths:
         chosen = [_relative(Path(p) if Path(p).is_absolute() else root / p, root)
