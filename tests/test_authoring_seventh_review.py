@@ -86,3 +86,28 @@ def test_new_refuses_a_case_twin_of_an_existing_file(run_cli: Run, repo: Repo,
     assert code == 1, err
     assert f"{twin} is flags/demo.yml on a checkout that ignores case" in err, err
     assert not (repo.path / "flags/demo.yml").exists()
+
+
+FLOW = ("actors: [Project:acme/app,   # pilot customer, contract until 2027\n"
+        "         Group:acme-beta]    # internal testers\n")
+
+
+@pytest.mark.parametrize(("removed", "left"), [
+    ("Group:acme-beta", "actors: [Project:acme/app   # pilot customer, contract until 2027\n"
+                        "         ]    # internal testers\n"),
+    ("Project:acme/app", "actors: [   # pilot customer, contract until 2027\n"
+                         "         Group:acme-beta]    # internal testers\n")])
+def test_removing_an_actor_from_a_flow_list_keeps_the_comments(
+        run_cli: Run, repo: Repo, removed: str, left: str) -> None:
+    """The cut from one item to the next took what sat between them: the comment about the
+    actor kept went, and the removed actor's comment was left on the kept one's line."""
+    text = repo.write_flag("demo", "beta", actors=("Project:acme/app", "Group:acme-beta"))
+    flag = (repo.path / text).read_text(encoding="utf-8")
+    start = flag.index("actors:")
+    end = flag.index("default_enabled")
+    repo.write(text, flag[:start] + FLOW + flag[end:])
+    repo.commit("beta, a flow list with comments", at=NOW - DAY)
+    code, _, err = flagops(run_cli, repo, "rollback", "demo", "--remove-actor", removed)
+    assert code == 0, err
+    assert (repo.path / text).read_text(encoding="utf-8") == flag[:start] + left + flag[end:]
+    assert flagops(run_cli, repo, "validate", "--base", "HEAD")[0] == 0

@@ -188,15 +188,51 @@ def _remove(text: str, key: str, item: str) -> str:
     index = _texts(node).index(item)
     target = node.items[index]
     if not node.is_block:
-        if index > 0:
-            return text[:node.items[index - 1].end] + text[target.end:]
-        return text[:target.start] + text[node.items[1].start:]
+        return _remove_flow(text, node.items, index)
     start = line_start(text, target.start)
     _item_prefix(text, target, key)
     end = next_line(text, target.end)
     if end == len(text) and not text.endswith("\n") and start > 0:
         start = line_end(text, start - 1)  # the last line has no break: take the one before
     return text[:start] + text[end:]
+
+
+def _remove_flow(text: str, items: tuple[Node, ...], index: int) -> str:
+    """An item of a flow list, with the comma between it and its neighbour (the one before
+    it, or after the first). What else sits between the two, a comment or a line break,
+    stays: the cut took it with the item, and with it the comment about the item kept."""
+    target = items[index]
+    if index > 0:
+        start, end = items[index - 1].end, target.start
+        region = text[start:end]
+        comma = start + _separator(region)
+        return text[:comma] + text[comma + 1:end] + text[target.end:] \
+            if _holds_more(region) else text[:start] + text[target.end:]
+    start, end = target.end, items[1].start
+    region = text[start:end]
+    comma = start + _separator(region)
+    return text[:target.start] + text[start:comma] + text[comma + 1:] \
+        if _holds_more(region) else text[:target.start] + text[end:]
+
+
+def _holds_more(region: str) -> bool:
+    """Is there more than a comma and spaces between two items of a flow list?"""
+    return "#" in region or "\n" in region or "\r" in region
+
+
+def _separator(region: str) -> int:
+    """Where the comma between two items of a flow list is: the first one outside a
+    comment (a comment may hold commas too)."""
+    in_comment = False
+    for at, char in enumerate(region):
+        if char in "\r\n":
+            in_comment = False
+        elif char == "#":
+            in_comment = True
+        elif char == "," and not in_comment:
+            return at
+    raise EditError("cannot find the comma between two items of a flow list; edit this "
+                    "file by hand")
 
 
 def _item_prefix(text: str, item: Node, key: str) -> str:
