@@ -296,8 +296,8 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     judged changed nothing; or through a commit that could not be read). The history is read
     by the flag's literal paths and its moves within one commit: a deletion in one commit and
     an add in another folder in a later one is not followed (a search of every folder's
-    history costs seconds at 10,000 flags), which `require_merge_commits` keeps off the
-    branch's first-parent line."""
+    history costs seconds at 10,000 flags), which FO408 (`split_move_findings`) keeps off
+    the base branch, as `require_merge_commits` keeps it off the first-parent line."""
     paths = {name: loaded.document.path for name, loaded in flags.items()}
     if not paths or base == _EMPTY_TREE:
         return {}
