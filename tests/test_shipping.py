@@ -197,3 +197,24 @@ def test_a_move_staged_but_not_committed_is_refused(repo: Repo, run_cli: Any) ->
     (repo.path / "flags" / "team ë[1]").mkdir()
     repo.git("mv", "flags/demo.yml", "flags/team ë[1]/demo.yml")
     _refused(run_cli, repo, ("build",), "is deleted in this checkout")
+
+
+@pytest.mark.parametrize("command", SHIPPING, ids=["build", "export", "sync"])
+def test_an_edit_a_configured_clean_filter_hides_from_git_status_is_refused(
+        repo: Repo, run_cli: Any, tmp_path: Path, command: tuple[str, ...]) -> None:
+    """A clean filter in the checkout's own configuration, named in .git/info/attributes (no
+    review sees either), that answers with HEAD's copy: git status showed no edit that kept
+    the file's size, and the build shipped it (a reused runner's workspace keeps what an
+    earlier job set there)."""
+    script = tmp_path / "clean.sh"
+    script.write_text('#!/bin/sh\ncat >/dev/null\nexec git cat-file blob "HEAD:$1"\n',
+                      encoding="utf-8")
+    script.chmod(0o755)
+    repo.git("config", "filter.pw.clean", f"{script} %f")
+    (repo.path / ".git/info/attributes").write_text("flags/* filter=pw\n", encoding="utf-8")
+    text = (repo.path / "flags/demo.yml").read_text(encoding="utf-8")
+    (repo.path / "flags/demo.yml").write_text(text.replace("invite link", "INVITE LINK"),
+                                              encoding="utf-8")
+    assert repo.git("status", "--porcelain") == ""
+    _refused(run_cli, repo, command, "flags/demo.yml is changed since the commit (a filter in "
+             "git's configuration cleans it back to the commit's bytes")

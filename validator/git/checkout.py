@@ -32,18 +32,27 @@ def not_committed(root: Path, walked: Iterable[str],
     HEAD's blob (`hash-object --no-filters`), which is what the build reads. It does not look
     at a file the index marks skip-worktree or assume-unchanged, so those marks are read and
     refused too (`ls-files -v`: `S`, or a lower-case letter); nor does it show a path git
-    cannot hold (`flags/.git/x.yml`): every file walked must be one the index lists."""
+    cannot hold (`flags/.git/x.yml`): every file walked must be one the index lists. Nor
+    does it see an edit that a filter in git's configuration (a clean filter named in
+    `.git/info/attributes`, which no review sees) cleans back to HEAD's blob: where any filter
+    is configured, the files an attribute gives one are compared by their bytes too."""
     walked = list(walked)
     shipped = (*SHIPPED, *(f":(literal){path}" for path in also))
-    status, marks = git.together(
+    status, marks, settings = git.together(
         root, ("--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames",
                "--untracked-files=all", "--ignored=matching", "--", *shipped),
-        ("ls-files", "-v", "-z", "--", *shipped))
+        ("ls-files", "-v", "-z", "--", *shipped), ("config", "--list", "-z"))
     read = partial(_read, walked=walked, also=frozenset(also))
     entries = [(code, path) for code, path in _entries(status) if read(path)]
-    same = _as_committed(root, [path for code, path in entries
-                                if code not in _UNTRACKED and "D" not in code])
+    reported = {path for _, path in entries}
+    hidden = [path for path in _filtered(root, [*walked, *_files(root, (PYPROJECT, *also))])
+              if path not in reported] if _filters_configured(settings) else []
+    same = _as_committed(root, [*(path for code, path in entries
+                                  if code not in _UNTRACKED and "D" not in code), *hidden])
     found = [(path, _status_words(code)) for code, path in entries if path not in same]
+    found += [(path, "changed since the commit (a filter in git's configuration cleans it "
+                     "back to the commit's bytes, so git status does not show it)")
+              for path in hidden if path not in same]
     listed = _entries(marks, width=1)
     found += [(path, _mark_words(tag)) for tag, path in listed
               if (tag == "S" or tag.islower()) and read(path)]
@@ -52,6 +61,28 @@ def not_committed(root: Path, walked: Iterable[str],
     found += [(path, "not in the commit (a path git does not list)") for path in walked
               if path not in known and not path.startswith(folders)]
     return found
+
+
+def _filters_configured(settings: bytes) -> bool:
+    """Does any configuration (`config --list -z`: `key\nvalue` records) define a clean
+    filter? Without one, no attribute can make git status compare anything but the bytes."""
+    return any(key.startswith(b"filter.") and key.endswith((b".clean", b".process"))
+               for key in (record.partition(b"\n")[0] for record in settings.split(b"\0")))
+
+
+def _filtered(root: Path, paths: list[str]) -> list[str]:
+    """Those of paths that git's attributes give a filter (from any attributes file)."""
+    if not paths:
+        return []
+    listing = "".join(f"{path}\0" for path in paths).encode("utf-8", "surrogateescape")
+    fields = git.git(root, "check-attr", "-z", "--stdin", "filter", stdin=listing).split(b"\0")
+    return [fields[index].decode("utf-8", "surrogateescape")
+            for index in range(0, len(fields) - 2, 3)
+            if fields[index + 2] not in (b"unspecified", b"unset")]
+
+
+def _files(root: Path, paths: Sequence[str]) -> list[str]:
+    return [path for path in paths if (root / path).is_file()]
 
 
 def _read(path: str, *, walked: list[str], also: frozenset[str]) -> bool:
