@@ -693,6 +693,23 @@ def test_the_users_git_configuration_is_pinned_where_it_could_hide_a_change(
     assert shown == dict(git.PINNED_CONFIG)[key] != value
 
 
+def test_no_hook_of_the_checkout_runs_in_the_gate(repo: Repo, tmp_path: Path) -> None:
+    """Judging a change whose tree holds a .gitattributes writes a scratch index to read the
+    attributes from (FO011), and git ran the checkout's `post-index-change` hook there: one
+    that took .gitattributes out of that index turned `filter=lfs` on flags/ into a pass."""
+    repo.write(".gitattributes", "flags/*.yml filter=lfs\n")
+    repo.write_flag("demo", "staging")
+    repo.commit("lfs on the flags, and a step", at=NOW - 60)
+    assert flagops(repo, *RANGE)[1] == ["FO011:error", "FO303:warning"]
+    hook = repo.path / ".git/hooks/post-index-change"
+    hook.write_text(f"#!/bin/sh\ntouch {tmp_path}/ran\n[ -n \"$IN_HOOK\" ] && exit 0\n"
+                    "IN_HOOK=1 git update-index --force-remove .gitattributes\n",
+                    encoding="utf-8")
+    hook.chmod(0o755)
+    assert flagops(repo, *RANGE)[1] == ["FO011:error", "FO303:warning"]
+    assert not (tmp_path / "ran").exists()
+
+
 def _gitlink_hidden(repo: Repo, tmp_path: Path, how: str) -> None:
     inner = Repo.create(tmp_path / "inner", tmp_path / "home")
     inner.write_flag("evil", "enabled", folder=".")

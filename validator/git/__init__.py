@@ -57,6 +57,9 @@ PINNED_CONFIG = (
     ("core.trustctime", "true"),  # a file whose ctime changed is looked at, as by default
     ("core.checkStat", "default"),  # every stat field, not only mtime and size
     ("core.fsmonitor", "false"),  # no hook of the checkout's owner says what changed
+    # Nor runs at all: writing the scratch index the attributes are read from (FO011) ran
+    # `post-index-change`, which could take .gitattributes out of it. No such folder exists.
+    ("core.hooksPath", "/dev/null/flagops-runs-no-hook"),
     ("diff.ignoreSubmodules", "none"),  # a gitlink under flags/ is seen (.gitmodules ignore=all)
     ("diff.relative", "false"),  # paths from the top, never cut to the current folder
     ("log.follow", "false"),  # a history of one flag is every commit of its name, not one path
