@@ -118,3 +118,49 @@ def test_a_branch_that_merged_its_target_and_moves_in_one_commit_passes(repo: Re
     repo.git("mv", "flags/other.yml", "flags/team/other.yml")
     repo.commit("move other", at=NOW - 2 * DAY)
     assert flagops(repo, "validate", "--base", "main", "--head", "move")[:2] == (0, [])
+
+
+@pytest.mark.parametrize("merged", [False, True], ids=["head", "merged"])
+def test_a_split_move_made_on_a_branch_the_change_merges_is_refused(repo: Repo,
+                                                                    merged: bool) -> None:
+    """The branch's first-parent line holds the merge of a side branch, whose diff is the
+    whole move; a rebase merge replays the side branch's two commits without the merge, and
+    they land one by one (the review of the first FO408)."""
+    repo.git("checkout", "-q", "-b", "side")
+    _split_move(repo)
+    repo.git("checkout", "-q", "move")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "side", at=NOW - DAY)
+    side = ["--merged"] if merged else []
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move", *side)
+    assert (code, found) == (1, ["FO408:error"]), report
+
+
+def test_judged_on_the_merge_github_makes_a_split_move_is_refused(repo: Repo) -> None:
+    """A pull request's job may judge refs/pull/N/merge, GitHub's merge of the branch into
+    its base: its first-parent diff is the whole move, and the branch's commits still land
+    one by one under "Rebase and merge"."""
+    _split_move(repo)
+    repo.git("checkout", "-q", "--detach", "main")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "move", at=NOW - 60)
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "HEAD")
+    assert (code, found) == (1, ["FO408:error"]), report
+
+
+def test_on_the_working_tree_the_commits_so_far_are_judged(repo: Repo) -> None:
+    _split_move(repo)
+    code, found, report = flagops(repo, "validate", "--base", "main")
+    assert (code, found) == (1, ["FO408:error"]), report
+
+
+def test_a_file_removed_and_added_again_at_its_own_path_then_moved_is_no_split(
+        repo: Repo) -> None:
+    """Its history is read by that path, which keeps both, and the move in one commit after
+    them is followed."""
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("remove demo", at=NOW - 2 * DAY)
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("demo again", at=NOW - 2 * DAY)
+    (repo.path / "flags/team").mkdir()
+    repo.git("mv", "flags/demo.yml", "flags/team/demo.yml")
+    repo.commit("move demo", at=NOW - DAY)
+    assert flagops(repo, "validate", "--base", "main", "--head", "move")[:2] == (0, [])

@@ -120,8 +120,9 @@ class _Span:
 
     @property
     def tip(self) -> str | None:
-        """The change's last commit, where the head is one (or the merge of one)."""
-        if self.staged or self.head is None or self.commits is None:
+        """The change's last commit, where the head is one (or the merge of one), or HEAD
+        where the head is the working tree: what it commits so far."""
+        if self.staged or self.commits is None:
             return None
         return self.commits.partition("..")[2]
 

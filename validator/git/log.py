@@ -157,6 +157,18 @@ def first_parent_commits(root: Path, revisions: str, pathspecs: Sequence[str], *
         config=LOG_CONFIG))
 
 
+def replayed_commits(root: Path, revision_range: str,
+                     pathspecs: Sequence[str]) -> list[Commit]:
+    """The commits of a range that a rebase replays one by one, each landing on the base
+    branch: every commit but the merges, not only the first-parent line. Newest first, with
+    their changes under pathspecs."""
+    if not pathspecs:
+        return []
+    return list(_parse_log(git.git(
+        root, "log", "--no-show-signature", "--no-merges", "--no-renames", "--raw", "-z",
+        "--no-abbrev", "--format=%x00%H %ct", revision_range, "--", *pathspecs)))
+
+
 def removed_paths(root: Path, ref: str) -> set[str]:
     """Every path under flags/ that a first-parent commit of ref ever deleted (or moved
     away): with the paths at ref, every flag file the branch has ever had."""

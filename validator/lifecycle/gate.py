@@ -15,6 +15,7 @@ is FO406.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
@@ -26,7 +27,7 @@ from validator.check import LoadedFlag
 from validator.findings import RULES, START, Finding, Severity
 from validator.git import log as git_log
 from validator.git.log import Commit
-from validator.landings import branch_clock, flag_in, landing_times
+from validator.landings import branch_clock, flag_in, landing_times, name_pathspec
 from validator.lifecycle.facts import by_name, first_add
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import (
@@ -39,7 +40,7 @@ from validator.lifecycle.lifespan import (
     rollout_overdue,
 )
 from validator.lifecycle.reads import named_history, version_at
-from validator.model import Flag
+from validator.model import NAME_PATTERN, Flag
 from validator.policy import Policy
 from validator.transitions import RolloutState, Step, classify
 
@@ -91,7 +92,7 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     counted = not sides.staged and (months or current is not None)
     past = _past(root, reader, base, walked, policy) if counted else {}
     if counted and sides.tip is not None:  # a rollback too: it carries the move all the same
-        findings += split_move_findings(root, sides.tip, before, moved, policy)
+        findings += split_move_findings(root, f"{base}..{sides.tip}", before, moved, policy)
     for name, loaded in sorted(judged.items()):
         added, cut, earlier, lost, deleted = past.get(name, _NO_PAST)
         if lost is not None:
@@ -334,35 +335,45 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     return found
 
 
-def split_move_findings(root: Path, tip: str, before: Mapping[str, LoadedFlag],
+def split_move_findings(root: Path, commits: str, before: Mapping[str, LoadedFlag],
                         moved: Mapping[str, LoadedFlag], policy: Policy) -> list[Finding]:
-    """FO408 for each flag whose file the change moves, where the history of the change's
-    last commit, read as `_past` reads the base's (by the file's paths and its moves within
-    one commit), does not reach the file's path at the base: removed in one commit and added
-    in another, the move is not followed once the commits land one by one, and the flag's
-    life would start at the add, a stale flag young again for every later change. Finding
-    that one of the flag's old files among a thousand commits of the base is cheap; finding
-    where its life went on after a deletion is a search of every folder's history (seconds
-    at 10,000 flags), so the move is held to one commit where it is made. Not with
-    require_merge_commits: the merge commit, on the first-parent line, is the whole move."""
-    if not moved or policy.require_merge_commits:
+    """FO408 for each flag whose file the change moves where one of its commits removes a
+    file of the flag's name and another adds one at another path: landed one by one (a
+    fast-forward, or a rebase merge, which replays every commit but the merges, those of a
+    branch the change merged too), the move is not followed, as `_past` reads a history (by
+    the file's paths and its moves within one commit), and the flag's life would start at
+    the add, a stale flag young again for every later change. Finding where a life went on
+    after a deletion is a search of every folder's history (seconds at 10,000 flags), so the
+    move is held to one commit where it is made. Not with require_merge_commits: the merge
+    commit, on the first-parent line, is the whole move. `commits`: the change's range."""
+    named = sorted(name for name in moved if re.fullmatch(NAME_PATTERN, name))
+    if not named or policy.require_merge_commits:
         return []
-    paths = {name: loaded.document.path for name, loaded in moved.items()}
-    commits = by_name(named_history(root, tip, paths, branch_clock(root, tip)[0]), paths)
-    found = [RULES["FO408"].at(paths[name], START, f"{name}: its file moves from "
-                               f"{before[name].document.path} to {paths[name]} in commits of "
-                               "their own (removed in one, added in another): landed commit by "
-                               "commit (a fast-forward or rebase merge), its history would "
-                               "start at the add, and its age and oldest milestone with it; "
-                               "move the file in one commit (git mv), or squash the change",
-                               flag=name)
-             for name in sorted(moved) if not _reaches(commits[name],
-                                                       before[name].document.path)]
+    replayed = git_log.replayed_commits(root, commits, [name_pathspec(name) for name in named])
+    found = [RULES["FO408"].at(moved[name].document.path, START, f"{name}: its file moves from "
+                               f"{before[name].document.path} to {moved[name].document.path} "
+                               "in commits of their own (removed in one, added in another): "
+                               "landed commit by commit (a fast-forward or rebase merge), its "
+                               "history would start at the add, and its age and oldest "
+                               "milestone with it; move the file in one commit (git mv), or "
+                               "squash the change", flag=name)
+             for name, mine in sorted(by_name(replayed, named).items()) if _split(mine)]
     return _with_stale_severity(found, policy)
 
 
-def _reaches(commits: Iterable[Commit], path: str) -> bool:
-    return any(change.path == path for commit in commits for change in commit.changes)
+def _split(commits: Iterable[Commit]) -> bool:
+    """Do these commits (one flag's changes each) remove a file of the flag in one and add
+    one at another path in another? A commit that does both is a move the history follows,
+    and a file removed and added again at its own path keeps its history too."""
+    removed: set[str] = set()
+    added: set[str] = set()
+    for commit in commits:
+        gone = {change.path for change in commit.changes if change.after is None}
+        new = {change.path for change in commit.changes if change.before is None}
+        if not (gone and new):
+            removed |= gone
+            added |= new
+    return bool(removed and added) and len(removed | added) > 1
 
 
 def _versions(reader: git.BlobReader, histories: Iterable[Sequence[Commit]]
