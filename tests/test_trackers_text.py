@@ -431,7 +431,9 @@ def test_the_github_workflow_judges_with_the_base_branchs_flagops(tmp_path: Path
     ("see www.evil.example, then", "see `www.evil.example`, then"),
     ("write to ops@evil.example.", "write to `ops@evil.example`."),
     ("(https://github.com/other/repo/issues/1)", "(`https://github.com/other/repo/issues/1`)"),
-    ("a|https://x.example|b", "a\\|`https://x.example`\\|b")])
+    ("a|https://x.example|b", "a\\|`https://x.example`\\|b"),
+    ("see 1https://gitlab.com/victim/project/-/issues/8",
+     "see 1`https://gitlab.com/victim/project/-/issues/8`")])
 def test_urls_in_flag_text_link_nothing_in_the_issue(written: str, shown: str) -> None:
     """GitHub and GitLab link a bare URL, `www.` and an address in plain text (GitLab after
     rendering, in the page's text, where no escape reaches), and a link to another

@@ -22,10 +22,11 @@ setext underline (`===`, `---`). `*`, `>`, `|`, `<`, `` ` ``, `~` and `_` are es
 anywhere already."""
 
 
-_LINKED = re.compile(r"((?<![A-Za-z0-9])(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.)[^\s<>`|\\]*"
+_LINKED = re.compile(r"((?:[A-Za-z][A-Za-z0-9+.-]*://|www\.)[^\s<>`|\\]*"
                      r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+)")
 """What GitHub and GitLab link in plain text with no markup at all: an URL (`https://…`,
-`www.…`) or an e-mail address. GitLab links them after rendering, in the page's text, so no
+`www.…`) or an e-mail address, inside a word too (`1https://…`: GitLab's pattern has no
+boundary before the scheme). GitLab links them after rendering, in the page's text, so no
 escape stops it: they are shown as code, where neither links anything. Backticks, `|` and
 backslashes end one (a code span holds no backtick, a table cell splits at `|`, and `escape`
 writes controls with backslashes)."""
