@@ -171,3 +171,23 @@ def test_a_file_edited_after_the_import_is_not_an_exact_import(label: str, edit:
     imported = import_definition(GOOD.replace("true", "false").encode(), "beta/my_flag.yml")
     assert is_exact_import(imported.text, imported.target)
     assert not is_exact_import(edit(imported.text), imported.target), label
+
+
+@pytest.mark.parametrize("where", ["flags/beta/my_flag.yml", "flags/beta"])
+def test_an_import_never_writes_through_a_symlink(repo: Path, run_cli: Any,
+                                                  where: str) -> None:
+    """A dangling link at the target (or its folder) was no file that exists: the import
+    wrote where it pointed (a CI script, the policy) and said it wrote the flag."""
+    (repo / "ci").mkdir()
+    (repo / "flags/beta").mkdir(parents=True, exist_ok=True)
+    link = repo / where
+    if link.is_dir():
+        link.rmdir()
+    link.symlink_to(repo / ("ci/hook.sh" if where.endswith(".yml") else "ci"))
+    path = repo / "defs/beta/my_flag.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(GOOD)
+    for force in ([], ["--force"]):
+        code, _, err = run_cli("-C", str(repo), "import", "gitlab", str(path), *force)
+        assert code == 1 and f"{where} is a symlink" in err, err
+        assert list((repo / "ci").iterdir()) == []

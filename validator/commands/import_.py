@@ -7,6 +7,7 @@ or a target exists (without --force), each is named and nothing is written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,7 +83,12 @@ def _collisions(imported: list[Imported], root: Path, *, force: bool) -> list[Pa
             errors.append(PathError(item.source, f"{item.target} is also the import of "
                                     f"{first[item.target]}"))
         first.setdefault(item.target, item.source)
-        if not force and (root / item.target).exists():
+        linked = _symlink_on(root, item.target)
+        if linked is not None:
+            errors.append(PathError(item.source, f"{linked} is a symlink, and flag files are "
+                                    "written only as files in folders of the repository "
+                                    "(FO009): the import would write where it points"))
+        elif not force and os.path.lexists(root / item.target):
             errors.append(PathError(item.source, f"{item.target} exists; --force replaces it"))
         other = next((path for path in elsewhere.get(item.name, ()) if path != item.target),
                      None)
@@ -91,6 +97,14 @@ def _collisions(imported: list[Imported], root: Path, *, force: bool) -> list[Pa
                                     f"and a flag's name is unique across flags/ (FO111): move "
                                     f"that file to {item.target}, or remove it, first"))
     return errors
+
+
+def _symlink_on(root: Path, target: str) -> str | None:
+    """The first of the target's folders, or the target itself, that is a symlink (a dangling
+    one too): written through, the import filled another file (ci/hook.sh, pyproject.toml)."""
+    parts = target.split("/")
+    return next(("/".join(parts[:end]) for end in range(1, len(parts) + 1)
+                 if os.path.islink(root.joinpath(*parts[:end]))), None)
 
 
 def _paths_by_name(root: Path) -> dict[str, list[str]]:
