@@ -218,3 +218,19 @@ def test_an_edit_a_configured_clean_filter_hides_from_git_status_is_refused(
     assert repo.git("status", "--porcelain") == ""
     _refused(run_cli, repo, command, "flags/demo.yml is changed since the commit (a filter in "
              "git's configuration cleans it back to the commit's bytes")
+
+
+def test_a_checkout_whose_git_folder_is_gone_is_no_archive(repo: Repo, run_cli: Any,
+                                                             tmp_path: Path) -> None:
+    """A linked worktree whose folder in the main repository was removed: git answers "not
+    a git repository", as outside any, and the build shipped its edit as an archive's."""
+    worktree = tmp_path / "worktree"
+    repo.git("worktree", "add", "-q", str(worktree))
+    shutil.rmtree(repo.path / ".git/worktrees" / worktree.name)
+    text = (worktree / "flags/demo.yml").read_text(encoding="utf-8")
+    (worktree / "flags/demo.yml").write_text(text.replace("stage: off", "stage: staging"),
+                                             encoding="utf-8")
+    code, out, err = run_cli("-C", str(worktree), "build")
+    assert code == 1 and len(err.splitlines()) == 1, (out, err)
+    assert "git cannot open the repository of" in err and "--allow-dirty" in err, err
+    assert not (worktree / "build").exists()

@@ -4,6 +4,7 @@ the gate judged. One rule for the three, so each refuses alike and says the same
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from validator import git
 from validator.errors import UserError
 from validator.files import walk_flags
 from validator.git.checkout import not_committed
+from validator.reports.escape import escape
 
 
 def require_committed(root: Path, command: str, *, allow_dirty: bool,
@@ -26,8 +28,14 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
         git.refuse_blocking_files(root, (), git.CONTROL_FILES)  # `git status` opens them
         found = not_committed(root, walk_flags(root)[0], also)
     except git.GitError as error:
-        if _outside_git(error):  # an archive of a commit: nothing to compare with
+        if _outside_git(root, error):  # an archive of a commit: nothing to compare with
             return
+        if isinstance(error, git.NotARepository):
+            raise UserError(f"git cannot open the repository of {escape(str(root))} (its .git "
+                            f"is there, or GIT_DIR names one): {command} ships only what the "
+                            "commit holds, and there is no commit to compare with; repair the "
+                            f"checkout, or give --allow-dirty to {command} the working tree "
+                            "as it is") from None
         raise
     if found:
         path, how = found[0]
@@ -37,7 +45,12 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
                         f"give --allow-dirty to {command} the working tree as it is")
 
 
-def _outside_git(error: git.GitError) -> bool:
+def _outside_git(root: Path, error: git.GitError) -> bool:
     """Not a repository, or no git on this machine (an archive's build): no checkout to
-    compare, and FO011 keeps an archive as the commit says."""
-    return isinstance(error, git.NotARepository) or str(error) == git.NOT_INSTALLED
+    compare, and FO011 keeps an archive as the commit says. Not where a `.git` is at or above
+    the root, or GIT_DIR names one, that git cannot open (a worktree whose folder in the main
+    repository was removed): that is a checkout nobody can compare, not an archive."""
+    if str(error) == git.NOT_INSTALLED:
+        return True
+    return isinstance(error, git.NotARepository) and "GIT_DIR" not in os.environ and not any(
+        os.path.lexists(folder / ".git") for folder in (root, *root.resolve().parents))
