@@ -163,3 +163,13 @@ def test_error_lines_escape_what_the_user_passed(tmp_path: Path) -> None:
     done = _flagops(tmp_path, "eval", "f", "--actor", "User:1", "--config", "\x1b[2Jx.json")
     assert done.returncode == 1
     assert done.stderr == b"flagops: error: \\x1b[2Jx.json not found; run `flagops build` first\n"
+
+
+def test_usage_errors_escape_the_words_they_quote(tmp_path: Path) -> None:
+    """argparse quotes stray words as they came (`unrecognized arguments: …`): an OSC 52
+    clipboard write or a clear screen reached the terminal."""
+    done = _flagops(tmp_path, "schema", "\x1b]52;c;aGk=\x07\x1b[2J")
+    assert done.returncode == 2
+    assert done.stderr.endswith(
+        b"flagops: error: unrecognized arguments: \\x1b]52;c;aGk=\\x07\\x1b[2J\n"), \
+        done.stderr

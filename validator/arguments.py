@@ -10,8 +10,9 @@ the pre-commit hook's budget, and the other nineteen would never be asked.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 FORMAT_NAMES = ("text", "json", "codequality", "junit", "sarif", "github")
 SUMMARY = "Feature flags as reviewed files: legal rollout steps, a plan, a merged config."
@@ -38,6 +39,15 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Help)
         super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        """argparse's usage error, its message escaped: it quotes words of the command line
+        (`unrecognized arguments: …`), anyone's bytes, whose escape sequences a terminal
+        would run (a clear screen, the clipboard)."""
+        from validator.reports.escape import escape
+
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {escape(message)}\n")
 
 
 class _Version(argparse.Action):
