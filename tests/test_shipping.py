@@ -216,8 +216,31 @@ def test_an_edit_a_configured_clean_filter_hides_from_git_status_is_refused(
     (repo.path / "flags/demo.yml").write_text(text.replace("invite link", "INVITE LINK"),
                                               encoding="utf-8")
     assert repo.git("status", "--porcelain") == ""
-    _refused(run_cli, repo, command, "flags/demo.yml is changed since the commit (a filter in "
-             "git's configuration cleans it back to the commit's bytes")
+    _refused(run_cli, repo, command, "flags/demo.yml is changed since the commit (a "
+             "conversion its attributes ask for, a filter or ident, cleans it back")
+
+
+def test_an_edit_inside_an_ident_marker_is_refused(repo: Repo, run_cli: Any) -> None:
+    """`ident` in .git/info/attributes needs no configuration: git reads any `$Id: …$` on a
+    line as `$Id$`, so an edit between the two was no change to git status, and the build
+    shipped an actor the commit never held."""
+    text = (repo.path / "flags/demo.yml").read_text(encoding="utf-8")
+    repo.write("flags/demo.yml", text.replace("description: Shows the invite link.",
+                                              "description: 'Shows $Id$ the invite link.'"))
+    repo.commit("a marker in the description", at=NOW - 60)
+    (repo.path / ".git/info/attributes").write_text("flags/*.yml ident\n", encoding="utf-8")
+    (repo.path / "flags/demo.yml").unlink()
+    repo.git("checkout", "--", "flags/demo.yml")
+    expanded = (repo.path / "flags/demo.yml").read_text(encoding="utf-8")
+    assert "$Id: " in expanded
+    start = expanded.index("$Id: ")
+    marker = expanded[start:expanded.index(" $", start) + 2]
+    edited = "$Id: " + "x" * (len(marker) - 7) + " $"  # of the same size: stat shows nothing
+    (repo.path / "flags/demo.yml").write_text(expanded.replace(marker, edited),
+                                              encoding="utf-8")
+    assert repo.git("status", "--porcelain") == ""
+    _refused(run_cli, repo, ("build",), "flags/demo.yml is changed since the commit (a "
+             "conversion its attributes ask for, a filter or ident")
 
 
 def test_a_checkout_whose_git_folder_is_gone_is_no_archive(repo: Repo, run_cli: Any,

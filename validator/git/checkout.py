@@ -33,25 +33,27 @@ def not_committed(root: Path, walked: Iterable[str],
     at a file the index marks skip-worktree or assume-unchanged, so those marks are read and
     refused too (`ls-files -v`: `S`, or a lower-case letter); nor does it show a path git
     cannot hold (`flags/.git/x.yml`): every file walked must be one the index lists. Nor
-    does it see an edit that a filter in git's configuration (a clean filter named in
-    `.git/info/attributes`, which no review sees) cleans back to HEAD's blob: where any filter
-    is configured, the files an attribute gives one are compared by their bytes too."""
+    does it see an edit that a conversion cleans back to HEAD's blob: a clean filter in git's
+    configuration, or `ident` (`$Id: …$` on a line is `$Id$` to git, whatever is between),
+    named in `.git/info/attributes`, which no review sees. The files an attribute gives one
+    of those are compared by their bytes too."""
     walked = list(walked)
     shipped = (*SHIPPED, *(f":(literal){path}" for path in also))
-    status, marks, settings = git.together(
+    status, marks = git.together(
         root, ("--no-optional-locks", "status", "--porcelain=v1", "-z", "--no-renames",
                "--untracked-files=all", "--ignored=matching", "--", *shipped),
-        ("ls-files", "-v", "-z", "--", *shipped), ("config", "--list", "-z"))
+        ("ls-files", "-v", "-z", "--", *shipped))
     read = partial(_read, walked=walked, also=frozenset(also))
     entries = [(code, path) for code, path in _entries(status) if read(path)]
     reported = {path for _, path in entries}
-    hidden = [path for path in _filtered(root, [*walked, *_files(root, (PYPROJECT, *also))])
-              if path not in reported] if _filters_configured(settings) else []
+    hidden = [path for path in _converted(root, [*walked, *_files(root, (PYPROJECT, *also))])
+              if path not in reported]
     same = _as_committed(root, [*(path for code, path in entries
                                   if code not in _UNTRACKED and "D" not in code), *hidden])
     found = [(path, _status_words(code)) for code, path in entries if path not in same]
-    found += [(path, "changed since the commit (a filter in git's configuration cleans it "
-                     "back to the commit's bytes, so git status does not show it)")
+    found += [(path, "changed since the commit (a conversion its attributes ask for, a "
+                     "filter or ident, cleans it back to the commit's bytes, so git status "
+                     "does not show it)")
               for path in hidden if path not in same]
     listed = _entries(marks, width=1)
     found += [(path, _mark_words(tag)) for tag, path in listed
@@ -63,22 +65,21 @@ def not_committed(root: Path, walked: Iterable[str],
     return found
 
 
-def _filters_configured(settings: bytes) -> bool:
-    """Does any configuration (`config --list -z`: `key\nvalue` records) define a clean
-    filter? Without one, no attribute can make git status compare anything but the bytes."""
-    return any(key.startswith(b"filter.") and key.endswith((b".clean", b".process"))
-               for key in (record.partition(b"\n")[0] for record in settings.split(b"\0")))
+HIDING = ("filter", "ident", "working-tree-encoding")
+"""The attributes whose conversion git status compares through, so that it can clean an edit
+back to the commit's bytes: a filter's clean program, `ident`'s `$Id$`, a re-encoding."""
 
 
-def _filtered(root: Path, paths: list[str]) -> list[str]:
-    """Those of paths that git's attributes give a filter (from any attributes file)."""
+def _converted(root: Path, paths: list[str]) -> list[str]:
+    """Those of paths that git's attributes (from any attributes file) give one of HIDING."""
     if not paths:
         return []
     listing = "".join(f"{path}\0" for path in paths).encode("utf-8", "surrogateescape")
-    fields = git.git(root, "check-attr", "-z", "--stdin", "filter", stdin=listing).split(b"\0")
-    return [fields[index].decode("utf-8", "surrogateescape")
-            for index in range(0, len(fields) - 2, 3)
-            if fields[index + 2] not in (b"unspecified", b"unset")]
+    fields = git.git(root, "check-attr", "-z", "--stdin", *HIDING, stdin=listing).split(b"\0")
+    found = dict.fromkeys(fields[index].decode("utf-8", "surrogateescape")
+                          for index in range(0, len(fields) - 2, 3)
+                          if fields[index + 2] not in (b"unspecified", b"unset"))
+    return list(found)
 
 
 def _files(root: Path, paths: Sequence[str]) -> list[str]:
