@@ -164,3 +164,24 @@ def test_a_file_removed_and_added_again_at_its_own_path_then_moved_is_no_split(
     repo.git("mv", "flags/demo.yml", "flags/team/demo.yml")
     repo.commit("move demo", at=NOW - DAY)
     assert flagops(repo, "validate", "--base", "main", "--head", "move")[:2] == (0, [])
+
+
+def test_a_removal_then_a_merge_that_brings_the_moved_file_is_refused(repo: Repo) -> None:
+    """The branch removes the file in a commit of its own, then merges a branch that moved
+    it in one commit: no replayed commit splits it, but fast-forwarded, the first-parent line
+    holds the removal, then the merge, whose diff from its first parent is the add alone (the
+    review of FO408's second version)."""
+    repo.git("checkout", "-q", "-b", "side", "main")
+    (repo.path / "flags/team").mkdir()
+    repo.git("mv", "flags/demo.yml", "flags/team/demo.yml")
+    repo.commit("move demo in one commit", at=NOW - 3 * DAY)
+    repo.git("checkout", "-q", "move")
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("remove demo", at=NOW - 2 * DAY)
+    with pytest.raises(AssertionError, match="git merge"):  # rename/delete: resolved by hand
+        repo.git("merge", "-q", "--no-edit", "side", at=NOW - DAY)
+    repo.git("add", "flags/team/demo.yml")
+    repo.git("commit", "-q", "--no-edit", at=NOW - DAY)
+    assert len(repo.git("rev-list", "--parents", "-1", "HEAD").split()) == 3  # a merge
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move")
+    assert (code, found) == (1, ["FO408:error"]), report

@@ -339,17 +339,22 @@ def split_move_findings(root: Path, commits: str, before: Mapping[str, LoadedFla
                         moved: Mapping[str, LoadedFlag], policy: Policy) -> list[Finding]:
     """FO408 for each flag whose file the change moves where one of its commits removes a
     file of the flag's name and another adds one at another path: landed one by one (a
-    fast-forward, or a rebase merge, which replays every commit but the merges, those of a
-    branch the change merged too), the move is not followed, as `_past` reads a history (by
-    the file's paths and its moves within one commit), and the flag's life would start at
-    the add, a stale flag young again for every later change. Finding where a life went on
+    rebase merge replays every commit but the merges, those of a branch the change merged
+    too; a fast-forward lands the first-parent line, merges included), the move is not
+    followed, as `_past` reads a history (by the file's paths and its moves within one
+    commit), and the flag's life would start at the add, a stale flag young again for every
+    later change. Finding where a life went on
     after a deletion is a search of every folder's history (seconds at 10,000 flags), so the
     move is held to one commit where it is made. Not with require_merge_commits: the merge
     commit, on the first-parent line, is the whole move. `commits`: the change's range."""
     named = sorted(name for name in moved if re.fullmatch(NAME_PATTERN, name))
     if not named or policy.require_merge_commits:
         return []
-    replayed = git_log.replayed_commits(root, commits, [name_pathspec(name) for name in named])
+    pathspecs = [name_pathspec(name) for name in named]
+    replayed = by_name(git_log.replayed_commits(root, commits, pathspecs), named)
+    # Fast-forwarded, the first-parent line lands as it is, each merge as its diff from its
+    # first parent: a removal, then a merge that brings the add, splits the move there.
+    forwarded = by_name(git_log.first_parent_history(root, commits, pathspecs), named)
     found = [RULES["FO408"].at(moved[name].document.path, START, f"{name}: its file moves from "
                                f"{before[name].document.path} to {moved[name].document.path} "
                                "in commits of their own (removed in one, added in another): "
@@ -357,7 +362,7 @@ def split_move_findings(root: Path, commits: str, before: Mapping[str, LoadedFla
                                "history would start at the add, and its age and oldest "
                                "milestone with it; move the file in one commit (git mv), or "
                                "squash the change", flag=name)
-             for name, mine in sorted(by_name(replayed, named).items()) if _split(mine)]
+             for name in named if _split(replayed[name]) or _split(forwarded[name])]
     return _with_stale_severity(found, policy)
 
 
