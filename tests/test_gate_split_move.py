@@ -41,9 +41,14 @@ def _split_move(repo: Repo, *, add_first: bool = False, stage: str = "beta",
     """On the branch: flags/demo.yml removed in one commit and flags/team/demo.yml added in
     another (the add first, with `add_first`, which leaves two files of the name between)."""
     fields = fields or (BETA if stage == "beta" else {})
-    steps = [lambda: (repo.path / "flags/demo.yml").unlink(),
-             lambda: repo.write_flag("demo", stage, folder="flags/team", **fields)]
-    for step in reversed(steps) if add_first else steps:
+
+    def remove() -> None:
+        (repo.path / "flags/demo.yml").unlink()
+
+    def add() -> None:
+        repo.write_flag("demo", stage, folder="flags/team", **fields)
+
+    for step in (add, remove) if add_first else (remove, add):
         step()
         repo.commit("move demo, one half", at=NOW - 2 * DAY)
 
