@@ -225,7 +225,8 @@ def test_git_dash_c_cannot_unpin_the_settings_that_would_hide_an_edit(
 
 
 OPPOSITE = {"true": "false", "false": "true", "default": "minimal", "none": "all",
-            "first-parent": "combined", "1": "0", "30": "0"}
+            "first-parent": "combined", "1": "0", "30": "0",
+            "/dev/null/flagops-runs-no-hook": ".git/hooks"}
 
 
 @pytest.mark.parametrize(("key", "pinned"), PINNED_CONFIG)

@@ -32,7 +32,7 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
             return
         if isinstance(error, git.NotARepository):
             raise UserError(f"git cannot open the repository of {escape(str(root))} (its .git "
-                            f"is there, or GIT_DIR names one): {command} ships only what the "
+                            f"file, or GIT_DIR, names one): {command} ships only what the "
                             "commit holds, and there is no commit to compare with; repair the "
                             f"checkout, or give --allow-dirty to {command} the working tree "
                             "as it is") from None
@@ -47,10 +47,12 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
 
 def _outside_git(root: Path, error: git.GitError) -> bool:
     """Not a repository, or no git on this machine (an archive's build): no checkout to
-    compare, and FO011 keeps an archive as the commit says. Not where a `.git` is at or above
-    the root, or GIT_DIR names one, that git cannot open (a worktree whose folder in the main
-    repository was removed): that is a checkout nobody can compare, not an archive."""
+    compare, and FO011 keeps an archive as the commit says. Not where a `.git` file at or
+    above the root, or GIT_DIR, names a repository git cannot open (a worktree whose folder
+    in the main repository was removed): that is a checkout nobody can compare. (A `.git`
+    folder git does not take, an empty one say, is no more a checkout than none at all: who
+    can empty it could remove it, and an archive's build ships what it holds.)"""
     if str(error) == git.NOT_INSTALLED:
         return True
     return isinstance(error, git.NotARepository) and "GIT_DIR" not in os.environ and not any(
-        os.path.lexists(folder / ".git") for folder in (root, *root.resolve().parents))
+        (folder / ".git").is_file() for folder in (root, *root.resolve().parents))
