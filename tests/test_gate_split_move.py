@@ -61,9 +61,10 @@ def test_a_move_split_over_two_commits_is_refused(repo: Repo, add_first: bool,
     side = ["--merged"] if merged else []
     code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move", *side)
     assert (code, found) == (1, ["FO408:error"]), report
-    assert ("demo: its file moves from flags/demo.yml to flags/team/demo.yml in commits of "
-            "their own") in report
-    assert "move the file in one commit (git mv), or squash the change" in report
+    assert ("demo: flags/team/demo.yml is added in ") in report
+    assert ("with no file of the name removed there, while the base holds demo "
+            "(flags/demo.yml)") in report
+    assert "move a flag's file in one commit (git mv)" in report
 
 
 def test_a_move_in_one_commit_passes(repo: Repo) -> None:
@@ -109,20 +110,48 @@ def test_with_merge_commits_required_the_merge_is_the_move(repo: Repo) -> None:
     assert code == 0, found
 
 
-def test_a_branch_that_merged_its_target_and_moves_in_one_commit_passes(repo: Repo) -> None:
-    """The flag was added on main after the branch started; the branch merged main, then
-    moved the file in one commit. The branch's first-parent line holds the flag's add as
-    the merge, not as main's commit: the move is still followed, and no FO408."""
+@pytest.mark.parametrize("moved", [False, True], ids=["touching-nothing", "moving-it"])
+def test_a_branch_that_merged_its_target_in_is_refused_unless_merges_are_required(
+        repo: Repo, moved: bool) -> None:
+    """The flag was added on main after the branch started, and the branch merged main. Its
+    first-parent line holds that merge, whose diff from its first parent adds the flag's
+    file: fast-forwarded, main's first-parent line is the branch's, the flag's life starts
+    at the merge, and a stale flag is young again (the review of FO408's third version).
+    Whatever the branch itself changes. With require_merge_commits the branch lands as a
+    merge commit, and main's line keeps the add."""
     repo.git("checkout", "-q", "main")
     repo.write_flag("other", "off")
     repo.commit("add other", at=NOW - 20 * DAY)
     repo.git("checkout", "-q", "move")
     repo.commit("branch work", at=NOW - 19 * DAY)
     repo.git("merge", "-q", "--no-edit", "main", at=NOW - 18 * DAY)
+    if moved:
+        (repo.path / "flags/team").mkdir()
+        repo.git("mv", "flags/other.yml", "flags/team/other.yml")
+        repo.commit("move other", at=NOW - 2 * DAY)
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move")
+    assert (code, found) == (1, ["FO408:error"]), report
+    assert "rebase onto the target rather than merging it in" in report
+    repo.git("checkout", "-q", "main")
+    repo.write("pyproject.toml", STALE + "require_merge_commits = true\n")
+    repo.commit("merge commits only", at=NOW - 60)
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move",
+                                  "--merged")
+    assert "FO408" not in report, report
+
+
+def test_a_copy_then_a_move_in_one_commit_is_refused(repo: Repo) -> None:
+    """A copy in one commit, then one commit that removes both files and adds the new path:
+    no commit removes in one and adds in another, and the history, following only the first
+    file a move removed, started at the copy (the review of FO408's third version)."""
+    repo.write("flags/a/demo.yml", (repo.path / "flags/demo.yml").read_text(encoding="utf-8"))
+    repo.commit("a copy of demo", at=NOW - 3 * DAY)
+    (repo.path / "flags/demo.yml").unlink()
     (repo.path / "flags/team").mkdir()
-    repo.git("mv", "flags/other.yml", "flags/team/other.yml")
-    repo.commit("move other", at=NOW - 2 * DAY)
-    assert flagops(repo, "validate", "--base", "main", "--head", "move")[:2] == (0, [])
+    repo.git("mv", "flags/a/demo.yml", "flags/team/demo.yml")
+    repo.commit("move demo", at=NOW - 2 * DAY)
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move")
+    assert (code, found) == (1, ["FO408:error"]), report
 
 
 @pytest.mark.parametrize("merged", [False, True], ids=["head", "merged"])
@@ -157,10 +186,11 @@ def test_on_the_working_tree_the_commits_so_far_are_judged(repo: Repo) -> None:
     assert (code, found) == (1, ["FO408:error"]), report
 
 
-def test_a_file_removed_and_added_again_at_its_own_path_then_moved_is_no_split(
+def test_a_file_removed_and_added_again_at_its_own_path_then_moved_is_no_restart(
         repo: Repo) -> None:
     """Its history is read by that path, which keeps both, and the move in one commit after
-    them is followed."""
+    them is followed (tests/test_gate_fourth_review.py holds the flag's age through such a
+    deletion)."""
     (repo.path / "flags/demo.yml").unlink()
     repo.commit("remove demo", at=NOW - 2 * DAY)
     repo.write_flag("demo", "beta", **BETA)
@@ -190,3 +220,24 @@ def test_a_removal_then_a_merge_that_brings_the_moved_file_is_refused(repo: Repo
     assert len(repo.git("rev-list", "--parents", "-1", "HEAD").split()) == 3  # a merge
     code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move")
     assert (code, found) == (1, ["FO408:error"]), report
+
+
+def test_a_copy_then_a_move_on_the_base_keeps_the_flags_age(tmp_path: Path) -> None:
+    """Landed before FO408 (or pushed round it): the move commit removed two files of the
+    name, and the history followed only the first in git's order, the copy, whose own
+    history started at the copy: the flag, 250 days old, was 100 days old to the gate."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("pyproject.toml", STALE)
+    repo.write_flag("demo", "beta", **BETA)
+    repo.commit("add demo", at=NOW - 250 * DAY)
+    repo.write("flags/a/demo.yml", (repo.path / "flags/demo.yml").read_text(encoding="utf-8"))
+    repo.commit("a copy of demo", at=NOW - 100 * DAY)
+    (repo.path / "flags/demo.yml").unlink()
+    (repo.path / "flags/team").mkdir()
+    repo.git("mv", "flags/a/demo.yml", "flags/team/demo.yml")
+    repo.commit("move demo", at=NOW - 100 * DAY)
+    repo.write_flag("demo", "percentage", folder="flags/team", percentage=("actors", 10),
+                    **BETA)
+    repo.commit("10 %", at=NOW - 60)
+    code, found, report = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert (code, found) == (1, ["FO402:error"]), report

@@ -47,7 +47,7 @@ from validator.landings import (
     landing_times,
     policy_or_defaults,
 )
-from validator.lifecycle.gate import Sides, lifecycle_findings
+from validator.lifecycle.gate import Sides, lifecycle_findings, restart_findings
 from validator.loader import load_or_finding, read_document
 from validator.model import Flag
 from validator.parse import parse_flag
@@ -210,6 +210,10 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     # taken again at once. Its message gives the rebase that lets the rollback through.
     result.findings += history_rewrites(root, span.base, span.commits, result.policy,
                                         request.merged)
+    if span.tip is not None and span.base != git.EMPTY_TREE:
+        with git.BlobReader(root) as reader:
+            result.findings += restart_findings(root, reader, span.base, span.tip,
+                                                result.policy)
     if span.rebased_differs:
         result.findings.append(RULES["FO214"].at(
             git.FLAGS_DIR, START, f"{request.head or 'HEAD'} rebased onto {request.base} "
@@ -276,7 +280,7 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     judged += _duplicate_resolved(reader, root, changes, listing, base_side, result)
     imports = _imports(root, reader, (span.base, _trailer_ranges(span, request)), result,
                        head_changed, removed)
-    judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged, span.tip),
+    judged += lifecycle_findings(root, reader, Sides(span.base, span.head, span.staged),
                                  result.before, result.after, result.policy, now,
                                  not_counted=imports.passing if imports else frozenset())
     found = _untouched_never_block(checked.findings, changes, listing, result)

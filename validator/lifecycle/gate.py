@@ -15,8 +15,7 @@ is FO406.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -24,10 +23,11 @@ from typing import NamedTuple
 
 from validator import git
 from validator.check import LoadedFlag
+from validator.files import stem
 from validator.findings import RULES, START, Finding, Severity
 from validator.git import log as git_log
 from validator.git.log import Commit
-from validator.landings import branch_clock, flag_in, landing_times, name_pathspec
+from validator.landings import branch_clock, flag_in, landing_times
 from validator.lifecycle.facts import by_name, first_add
 from validator.lifecycle.freeze import blocking
 from validator.lifecycle.lifespan import (
@@ -40,7 +40,7 @@ from validator.lifecycle.lifespan import (
     rollout_overdue,
 )
 from validator.lifecycle.reads import named_history, version_at
-from validator.model import NAME_PATTERN, Flag
+from validator.model import Flag
 from validator.policy import Policy
 from validator.transitions import RolloutState, Step, classify
 
@@ -56,9 +56,6 @@ class Sides:
     base: str
     head: str | None
     staged: bool
-    tip: str | None = None
-    """The change's last commit, when it is made of commits: fast-forwarded or rebased, its
-    commits land one by one on the base branch's first-parent line (FO408)."""
 
 
 def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
@@ -72,9 +69,7 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     findings = one_flag_findings(before, {name: loaded for name, loaded in judged.items()
                                           if name not in not_counted}, policy)
     findings += _reference_findings(root, sides, before, after, policy)
-    moved = {name: loaded for name, loaded in after.items()
-             if name in before and before[name].document.path != loaded.document.path}
-    if not judged and not moved:
+    if not judged:
         return findings
     findings += freeze_findings(before, judged, policy, now)
     base = sides.base
@@ -89,10 +84,8 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
               and (months or steps[name] in (Step.FORWARD, Step.MIXED)
                    or before[name].document.path != loaded.document.path)}
     # The flag's history on the base, from its path there, followed by name through moves.
-    counted = not sides.staged and (months or current is not None)
-    past = _past(root, reader, base, walked, policy) if counted else {}
-    if counted and sides.tip is not None:  # a rollback too: it carries the move all the same
-        findings += split_move_findings(root, f"{base}..{sides.tip}", before, moved, policy)
+    past = _past(root, reader, base, walked, policy) \
+        if not sides.staged and (months or current is not None) else {}
     for name, loaded in sorted(judged.items()):
         added, cut, earlier, lost, deleted = past.get(name, _NO_PAST)
         if lost is not None:
@@ -297,7 +290,7 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     judged changed nothing; or through a commit that could not be read). The history is read
     by the flag's literal paths and its moves within one commit: a deletion in one commit and
     an add in another folder in a later one is not followed (a search of every folder's
-    history costs seconds at 10,000 flags), which FO408 (`split_move_findings`) keeps off
+    history costs seconds at 10,000 flags), which FO408 (`restart_findings`) keeps off
     the base branch, as `require_merge_commits` keeps it off the first-parent line."""
     paths = {name: loaded.document.path for name, loaded in flags.items()}
     if not paths or base == _EMPTY_TREE:
@@ -335,50 +328,72 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     return found
 
 
-def split_move_findings(root: Path, commits: str, before: Mapping[str, LoadedFlag],
-                        moved: Mapping[str, LoadedFlag], policy: Policy) -> list[Finding]:
-    """FO408 for each flag whose file the change moves where one of its commits removes a
-    file of the flag's name and another adds one at another path: landed one by one (a
-    rebase merge replays every commit but the merges, those of a branch the change merged
-    too; a fast-forward lands the first-parent line, merges included), the move is not
-    followed, as `_past` reads a history (by the file's paths and its moves within one
-    commit), and the flag's life would start at the add, a stale flag young again for every
-    later change. Finding where a life went on
-    after a deletion is a search of every folder's history (seconds at 10,000 flags), so the
-    move is held to one commit where it is made. Not with require_merge_commits: the merge
-    commit, on the first-parent line, is the whole move. `commits`: the change's range."""
-    named = sorted(name for name in moved if re.fullmatch(NAME_PATTERN, name))
-    if not named or policy.require_merge_commits:
+def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
+                     policy: Policy) -> list[Finding]:
+    """FO408 for each commit of the change that adds a file of a flag the base holds without
+    removing one of its files (the other half of a move made in two commits, a copy, or the
+    base's own file brought back by merging the target in; not a file added again where an
+    earlier commit of the change removed it, whose history that path keeps): landed commit
+    by commit, a
+    rebase merge replaying every commit but the merges, a fast-forward the first-parent line
+    with each merge's diff from its first parent, the flag's history on the base branch
+    (`_past`, `facts`: by its paths and its moves within one commit) would start at that
+    add, and its age and oldest milestone with it, a stale flag young again for every later
+    change. Finding where a life went on after such an add is a search of every folder's
+    history (seconds at 10,000 flags), so the change is refused where it is made. Not with
+    require_merge_commits: the merge commit, on the first-parent line, is the whole change;
+    nor where the base's policy counts no age (no current milestone, no stale_in_months).
+    Whatever flags the change itself touches: merging the target in touches none of them.
+    `tip`: the change's last commit."""
+    if policy.require_merge_commits or not (
+            policy.stale_in_months or current_milestone(
+                policy, _version_at(reader, root, base, policy)) is not None):
         return []
-    pathspecs = [name_pathspec(name) for name in named]
-    replayed = by_name(git_log.replayed_commits(root, commits, pathspecs), named)
-    # Fast-forwarded, the first-parent line lands as it is, each merge as its diff from its
-    # first parent: a removal, then a merge that brings the add, splits the move there.
-    forwarded = by_name(git_log.first_parent_history(root, commits, pathspecs), named)
-    found = [RULES["FO408"].at(moved[name].document.path, START, f"{name}: its file moves from "
-                               f"{before[name].document.path} to {moved[name].document.path} "
-                               "in commits of their own (removed in one, added in another): "
-                               "landed commit by commit (a fast-forward or rebase merge), its "
-                               "history would start at the add, and its age and oldest "
-                               "milestone with it; move the file in one commit (git mv), or "
-                               "squash the change", flag=name)
-             for name in named if _split(replayed[name]) or _split(forwarded[name])]
+    commits = f"{base}..{tip}"
+    adds: dict[str, tuple[str, str]] = {}  # name: a lone add's path and commit
+    for history in (git_log.replayed_commits(root, commits, [git.FLAGS_DIR]),
+                    git_log.first_parent_history(root, commits, [git.FLAGS_DIR])):
+        gone: set[str] = set()  # a file removed, then added again at its path, keeps both
+        for commit in reversed(history):  # oldest first
+            for name, path in _lone_adds(commit):
+                if path not in gone:
+                    adds.setdefault(name, (path, commit.sha))
+            gone |= {change.path for change in commit.changes if change.after is None}
+    held = _held_at(root, base, adds)
+    found = [RULES["FO408"].at(path, START, f"{name}: {path} is added in {sha[:12]} with no "
+                               f"file of the name removed there, while the base holds {name} "
+                               f"({held[name]}): landed commit by commit (a fast-forward or "
+                               "rebase merge), its history would start at that add, and its "
+                               "age and oldest milestone with it; move a flag's file in one "
+                               "commit (git mv), rebase onto the target rather than merging "
+                               "it in, or squash the change", flag=name)
+             for name, (path, sha) in sorted(adds.items()) if name in held]
     return _with_stale_severity(found, policy)
 
 
-def _split(commits: Iterable[Commit]) -> bool:
-    """Do these commits (one flag's changes each) remove a file of the flag in one and add
-    one at another path in another? A commit that does both is a move the history follows,
-    and a file removed and added again at its own path keeps its history too."""
+def _lone_adds(commit: Commit) -> Iterator[tuple[str, str]]:
+    """Each flag name a commit adds a file of without removing one of its files (a move in
+    one commit does both), with the path added."""
+    added: dict[str, str] = {}
     removed: set[str] = set()
-    added: set[str] = set()
-    for commit in commits:
-        gone = {change.path for change in commit.changes if change.after is None}
-        new = {change.path for change in commit.changes if change.before is None}
-        if not (gone and new):
-            removed |= gone
-            added |= new
-    return bool(removed and added) and len(removed | added) > 1
+    for change in commit.changes:
+        if not git.is_flag_path(change.path):
+            continue
+        if change.before is None and change.after is not None:
+            added.setdefault(stem(change.path), change.path)
+        elif change.after is None:
+            removed.add(stem(change.path))
+    return ((name, path) for name, path in added.items() if name not in removed)
+
+
+def _held_at(root: Path, base: str, names: Iterable[str]) -> dict[str, str]:
+    """Which of the names the base holds a flag file of, and where (asked only where a
+    commit adds a file no commit removes: rarely)."""
+    wanted = set(names)
+    if not wanted:
+        return {}
+    return {stem(path): path for path in sorted(git.tree_entries(root, base), reverse=True)
+            if git.is_flag_path(path) and stem(path) in wanted}
 
 
 def _versions(reader: git.BlobReader, histories: Iterable[Sequence[Commit]]

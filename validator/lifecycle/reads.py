@@ -108,14 +108,16 @@ def _moves_into(root: Path, adding: Sequence[Commit], name: str, path: str,
                 clock: Clock) -> Iterator[tuple[Commit, str]]:
     """Of the commits that added `path` (looked up by path: scanning every commit of the log
     for each flag was quadratic in the flags asked about), each that removed a file of the
-    same flag elsewhere, with that file's path."""
+    same flag elsewhere, with that file's path: every one such file, where a commit removed
+    two (a copy made earlier, then the move: the copy's history alone started at the copy)."""
     for commit in adding:
         if commit.sha in clock.roots:
             continue
         changes = git.diff_entries(root, f"{commit.sha}^", commit.sha, name_pathspec(name))
-        gone = [change for change in changes if change.after is None and change.path != path]
-        if gone:
-            yield Commit(commit.sha, commit.committed_at, tuple(changes)), gone[0].path
+        moved = Commit(commit.sha, commit.committed_at, tuple(changes))
+        for change in changes:
+            if change.after is None and change.path != path:
+                yield moved, change.path
 
 
 def _merge(found: dict[str, Commit], commit: Commit) -> None:
