@@ -140,16 +140,22 @@ def test_a_branch_that_merged_its_target_in_is_refused_unless_merges_are_require
     assert "FO408" not in report, report
 
 
+def _copy_then_move(repo: Repo, at: int) -> None:
+    """flags/demo.yml copied to flags/a/ in one commit; then one commit removes both and
+    adds flags/team/demo.yml (git mv of the copy)."""
+    repo.write("flags/a/demo.yml", (repo.path / "flags/demo.yml").read_text(encoding="utf-8"))
+    repo.commit("a copy of demo", at=at - 60)
+    (repo.path / "flags/demo.yml").unlink()
+    (repo.path / "flags/team").mkdir()
+    repo.git("mv", "flags/a/demo.yml", "flags/team/demo.yml")
+    repo.commit("move demo", at=at)
+
+
 def test_a_copy_then_a_move_in_one_commit_is_refused(repo: Repo) -> None:
     """A copy in one commit, then one commit that removes both files and adds the new path:
     no commit removes in one and adds in another, and the history, following only the first
     file a move removed, started at the copy (the review of FO408's third version)."""
-    repo.write("flags/a/demo.yml", (repo.path / "flags/demo.yml").read_text(encoding="utf-8"))
-    repo.commit("a copy of demo", at=NOW - 3 * DAY)
-    (repo.path / "flags/demo.yml").unlink()
-    (repo.path / "flags/team").mkdir()
-    repo.git("mv", "flags/a/demo.yml", "flags/team/demo.yml")
-    repo.commit("move demo", at=NOW - 2 * DAY)
+    _copy_then_move(repo, at=NOW - 2 * DAY)
     code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move")
     assert (code, found) == (1, ["FO408:error"]), report
 
@@ -230,12 +236,7 @@ def test_a_copy_then_a_move_on_the_base_keeps_the_flags_age(tmp_path: Path) -> N
     repo.write("pyproject.toml", STALE)
     repo.write_flag("demo", "beta", **BETA)
     repo.commit("add demo", at=NOW - 250 * DAY)
-    repo.write("flags/a/demo.yml", (repo.path / "flags/demo.yml").read_text(encoding="utf-8"))
-    repo.commit("a copy of demo", at=NOW - 100 * DAY)
-    (repo.path / "flags/demo.yml").unlink()
-    (repo.path / "flags/team").mkdir()
-    repo.git("mv", "flags/a/demo.yml", "flags/team/demo.yml")
-    repo.commit("move demo", at=NOW - 100 * DAY)
+    _copy_then_move(repo, at=NOW - 100 * DAY)
     repo.write_flag("demo", "percentage", folder="flags/team", percentage=("actors", 10),
                     **BETA)
     repo.commit("10 %", at=NOW - 60)
