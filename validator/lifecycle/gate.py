@@ -333,14 +333,14 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
     """FO408 for each commit of the change that adds a file of a flag the base holds without
     removing one of its files (the other half of a move made in two commits, a copy, or the
     base's own file brought back by merging the target in; not a file added again where an
-    earlier commit of the change removed it, whose history that path keeps): landed commit
-    by commit, a
-    rebase merge replaying every commit but the merges, a fast-forward the first-parent line
-    with each merge's diff from its first parent, the flag's history on the base branch
-    (`_past`, `facts`: by its paths and its moves within one commit) would start at that
-    add, and its age and oldest milestone with it, a stale flag young again for every later
-    change. Finding where a life went on after such an add is a search of every folder's
-    history (seconds at 10,000 flags), so the change is refused where it is made. Not with
+    earlier commit of the change removed it, whose history that path keeps). Landed commit
+    by commit (a rebase merge replays every commit but the merges; a fast-forward lands the
+    first-parent line, each merge as its diff from its first parent), the flag's history on
+    the base branch (`_past`, `facts`: by its paths and its moves within one commit) would
+    start at that add, and its age and oldest milestone with it, a stale flag young again
+    for every later change. Finding where a life went on after such an add is a search of
+    every folder's history (seconds at 10,000 flags), so the change is refused where it is
+    made. Not with
     require_merge_commits: the merge commit, on the first-parent line, is the whole change;
     nor where the base's policy counts no age (no current milestone, no stale_in_months).
     Whatever flags the change itself touches: merging the target in touches none of them.
