@@ -242,3 +242,49 @@ def test_a_copy_then_a_move_on_the_base_keeps_the_flags_age(tmp_path: Path) -> N
     repo.commit("10 %", at=NOW - 60)
     code, found, report = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
     assert (code, found) == (1, ["FO402:error"]), report
+
+
+def test_a_side_branch_merged_with_ours_is_read_as_a_rebase_replays_it(repo: Repo) -> None:
+    """Merged with `-s ours`, the merge keeps the branch's flags/: git's history
+    simplification left the side branch's commits out of a log of flags/, and a rebase
+    replays them all, the lone add among them (the review of FO408's fourth version)."""
+    repo.write_flag("third", "off")
+    repo.commit("F1: a new flag", at=NOW - 10 * DAY)
+    repo.git("checkout", "-q", "-b", "side", "main")
+    _split_move(repo, stage="staging")
+    repo.git("checkout", "-q", "move")
+    repo.git("merge", "-q", "-s", "ours", "--no-edit", "side", at=NOW - DAY)
+    (repo.path / "flags/team").mkdir()
+    repo.git("mv", "flags/demo.yml", "flags/team/demo.yml")
+    repo.write_flag("demo", "staging", folder="flags/team")
+    repo.commit("F2: moved in one commit, and rolled back", at=NOW - 60)
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move")
+    assert (code, found) == (1, ["FO408:error"]), report
+
+
+def test_commit_dates_do_not_order_what_a_rebase_replays(repo: Repo) -> None:
+    """A child of the lone add, dated before it, removes the file again, and another child,
+    dated after, keeps git log's date order walking to the add later: read in that order,
+    the removal came first and the add was taken for a file put back (the review of
+    FO408's fourth version). A rebase replays parents before children."""
+    repo.write_flag("third", "off")
+    repo.commit("F: a new flag", at=NOW - 10 * DAY)
+    repo.git("checkout", "-q", "-b", "line", "main")
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("R: remove demo", at=NOW - 9 * DAY)
+    repo.write_flag("demo", "staging", folder="flags/team")
+    added = repo.commit("C: add flags/team/demo.yml", at=NOW - 8 * DAY)
+    (repo.path / "flags/team/demo.yml").unlink()
+    repo.commit("Q: remove it, dated earlier", at=NOW - 20 * DAY)
+    repo.write_flag("demo", "staging", folder="flags/team")
+    repo.write_flag("another", "off")  # so that Q and Q2 are no change git simplifies away
+    repo.commit("Q2: add it again, and a new flag", at=NOW - 19 * DAY)
+    repo.git("checkout", "-q", "-b", "later", added)
+    repo.write_flag("other", "off")
+    repo.commit("X: a child of C, dated later", at=NOW - 5 * DAY)
+    repo.git("checkout", "-q", "line")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "later", at=NOW - 4 * DAY)
+    repo.git("checkout", "-q", "move")
+    repo.git("merge", "-q", "--no-ff", "--no-edit", "line", at=NOW - 3 * DAY)
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move")
+    assert (code, found) == (1, ["FO408:error"]), report

@@ -157,16 +157,15 @@ def first_parent_commits(root: Path, revisions: str, pathspecs: Sequence[str], *
         config=LOG_CONFIG))
 
 
-def replayed_commits(root: Path, revision_range: str,
-                     pathspecs: Sequence[str]) -> list[Commit]:
-    """The commits of a range that a rebase replays one by one, each landing on the base
-    branch: every commit but the merges, not only the first-parent line. Newest first, with
-    their changes under pathspecs."""
-    if not pathspecs:
+def commits_in_order(root: Path, shas: Sequence[str], pathspecs: Sequence[str]) -> list[Commit]:
+    """Those commits, in the order given, each with its changes under pathspecs from its first
+    parent (a root commit's from nothing)."""
+    if not shas or not pathspecs:
         return []
     return list(_parse_log(git.git(
-        root, "log", "--no-show-signature", "--no-merges", "--no-renames", "--raw", "-z",
-        "--no-abbrev", "--format=%x00%H %ct", revision_range, "--", *pathspecs)))
+        root, "log", "--no-show-signature", "--no-walk=unsorted", "--stdin", "-m",
+        "--first-parent", "--no-renames", "--raw", "-z", "--no-abbrev", "--format=%x00%H %ct",
+        "--", *pathspecs, stdin="".join(f"{sha}\n" for sha in shas).encode("ascii"))))
 
 
 def removed_paths(root: Path, ref: str) -> set[str]:

@@ -39,13 +39,11 @@ def rebased_tree(root: Path, target: str, head: str) -> str | None:
     does not replay cleanly: a rebase merge of it is refused as well (GitHub: "This branch
     cannot be rebased"), so only its merge can land. TooLong past MOST_COMMITS. A root commit
     (another history merged in) is replayed from the empty tree."""
-    listed = git(root, "rev-list", "--reverse", "--topo-order", "--no-merges", "--cherry-pick",
-                 "--right-only", "--parents", f"{target}...{head}").decode().splitlines()
+    listed = replayed(root, target, head)
     if len(listed) > MOST_COMMITS:
         raise TooLong
     tree = _tree(root, target)
-    for line in listed:  # each commit with its parent (a merge is not listed)
-        commit, *parents = line.split()
+    for commit, *parents in listed:  # each commit with its parent (a merge is not listed)
         if not parents:  # the root of another history, merged in: replayed onto nothing
             _refuse_shallow(root, commit)
             parent = _commit(root, _empty_tree(root))
@@ -60,6 +58,16 @@ def rebased_tree(root: Path, target: str, head: str) -> str | None:
             return None
         tree = merged
     return tree
+
+
+def replayed(root: Path, target: str, head: str) -> list[list[str]]:
+    """The commits a rebase of `head` onto `target` replays, in the order it replays them,
+    each with its parents (none for a root commit): every commit but the merges, those of a
+    branch merged in too (the full history: none is left out for a merge that kept one
+    side's tree), and none whose change the target has already."""
+    return [line.split() for line in git(
+        root, "rev-list", "--reverse", "--topo-order", "--no-merges", "--cherry-pick",
+        "--right-only", "--parents", f"{target}...{head}").decode().splitlines()]
 
 
 def _commit(root: Path, tree: str, parent: str | None = None) -> str:

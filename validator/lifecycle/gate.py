@@ -27,6 +27,7 @@ from validator.files import stem
 from validator.findings import RULES, START, Finding, Severity
 from validator.git import log as git_log
 from validator.git.log import Commit
+from validator.git.replay import replayed
 from validator.landings import branch_clock, flag_in, landing_times
 from validator.lifecycle.facts import by_name, first_add
 from validator.lifecycle.freeze import blocking
@@ -334,8 +335,9 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
     removing one of its files (the other half of a move made in two commits, a copy, or the
     base's own file brought back by merging the target in; not a file added again where an
     earlier commit of the change removed it, whose history that path keeps). Landed commit
-    by commit (a rebase merge replays every commit but the merges; a fast-forward lands the
-    first-parent line, each merge as its diff from its first parent), the flag's history on
+    by commit (a rebase merge replays every commit but the merges, in its own order:
+    `replay.replayed`; a fast-forward lands the first-parent line, each merge as its diff
+    from its first parent), the flag's history on
     the base branch (`_past`, `facts`: by its paths and its moves within one commit) would
     start at that add, and its age and oldest milestone with it, a stale flag young again
     for every later change. Finding where a life went on after such an add is a search of
@@ -349,12 +351,13 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
             policy.stale_in_months or current_milestone(
                 policy, _version_at(reader, root, base, policy)) is not None):
         return []
-    commits = f"{base}..{tip}"
+    rebased = [commit for commit, *_ in replayed(root, base, tip)]
+    forwarded = git_log.first_parent_history(root, f"{base}..{tip}", [git.FLAGS_DIR])
     adds: dict[str, tuple[str, str]] = {}  # name: a lone add's path and commit
-    for history in (git_log.replayed_commits(root, commits, [git.FLAGS_DIR]),
-                    git_log.first_parent_history(root, commits, [git.FLAGS_DIR])):
+    for history in (git_log.commits_in_order(root, rebased, [git.FLAGS_DIR]),
+                    forwarded[::-1]):  # each in the order it lands
         gone: set[str] = set()  # a file removed, then added again at its path, keeps both
-        for commit in reversed(history):  # oldest first
+        for commit in history:
             for name, path in _lone_adds(commit):
                 if path not in gone:
                     adds.setdefault(name, (path, commit.sha))
