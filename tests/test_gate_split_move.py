@@ -131,7 +131,8 @@ def test_a_branch_that_merged_its_target_in_is_refused_unless_merges_are_require
         repo.commit("move other", at=NOW - 2 * DAY)
     code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move")
     assert (code, found) == (1, ["FO408:error"]), report
-    assert "rebase onto the target rather than merging it in" in report
+    assert "the change merged its target in, which is not on its first-parent line" in report
+    assert "rebase onto the target, or land the change with a merge commit" in report
     repo.git("checkout", "-q", "main")
     repo.write("pyproject.toml", STALE + "require_merge_commits = true\n")
     repo.commit("merge commits only", at=NOW - 60)
@@ -288,3 +289,18 @@ def test_commit_dates_do_not_order_what_a_rebase_replays(repo: Repo) -> None:
     repo.git("merge", "-q", "--no-ff", "--no-edit", "line", at=NOW - 3 * DAY)
     code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move")
     assert (code, found) == (1, ["FO408:error"]), report
+
+
+def test_a_stacked_change_after_its_lower_one_was_squashed_passes(repo: Repo) -> None:
+    """A adds a new flag; B, made on A, changes a document; A lands squashed. B's commits
+    still hold A's add, which main holds already: a rebase drops it, and B, whose base is
+    no ancestor, cannot be fast-forwarded (the review of FO408's fifth version)."""
+    repo.write_flag("checkout", "off")
+    repo.commit("A: add checkout", at=NOW - 3 * DAY)
+    repo.write("docs/notes.md", "notes\n")
+    repo.commit("B: notes", at=NOW - 2 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("checkout", "off")
+    repo.commit("add checkout (#1), squashed", at=NOW - DAY)
+    code, _, report = flagops(repo, "validate", "--base", "main", "--head", "move")
+    assert code == 0 and "FO408" not in report, report

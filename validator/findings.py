@@ -245,15 +245,15 @@ _CATALOGUE = (
     _rule("FO408", "history-restart", "A commit of the change adds a file of a flag the "
           "base holds, without removing one.",
           "A flag's history follows its file through a move made in one commit (git mv). The "
-          "other half of a move made in two commits, a copy, or the base's own file brought "
-          "back by merging the target into the branch is an add with nothing of the name "
-          "removed: landed commit by commit (a fast-forward, or a rebase merge, which replays "
-          "every commit but the merges), the flag's history would start there, and with it "
-          "its age and oldest milestone, so a stale flag would be young again. Move the file "
-          "in one commit, rebase onto the target rather than merging it in, or squash the "
-          "change. Reported like FO402 (stale_severity may make it an error), where the "
-          "base's policy counts ages; not with require_merge_commits, whose merge commit is "
-          "the whole change.", warning=True),
+          "other half of a move made in two commits, or a copy, is an add with nothing of the "
+          "name removed: landed commit by commit (a fast-forward, or a rebase merge, which "
+          "replays every commit but the merges), the flag's history would start there, and "
+          "with it its age and oldest milestone, so a stale flag would be young again. A "
+          "change that merged its target in, fast-forwarded, makes its own first-parent line "
+          "the base branch's, with the same effect. Move the file in one commit, rebase onto "
+          "the target rather than merging it in, or squash the change. Reported like FO402 "
+          "(stale_severity may make it an error), where the base's policy counts ages; not "
+          "with require_merge_commits, whose merge commit is the whole change.", warning=True),
     # The tracker (validate --check-links, validator/trackers).
     _rule("FO501", "issue-not-found", "The linked issue does not exist.",
           "The tracker answers 404 (or GitHub's 410 for a deleted issue): a wrong URL, a "

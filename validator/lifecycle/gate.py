@@ -337,12 +337,13 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
     earlier commit of the change removed it, whose history that path keeps). Landed commit
     by commit (a rebase merge replays every commit but the merges, in its own order:
     `replay.replayed`; a fast-forward lands the first-parent line, each merge as its diff
-    from its first parent), the flag's history on
-    the base branch (`_past`, `facts`: by its paths and its moves within one commit) would
-    start at that add, and its age and oldest milestone with it, a stale flag young again
-    for every later change. Finding where a life went on after such an add is a search of
-    every folder's history (seconds at 10,000 flags), so the change is refused where it is
-    made. Not with
+    from its first parent), the flag's history on the base branch (`_past`, `facts`: by its
+    paths and its moves within one commit) would start at that add, and its age and oldest
+    milestone with it, a stale flag young again for every later change. And, once, a change
+    that could be fast-forwarded but holds its base off its first-parent line (it merged its
+    target in): landed so, the base branch's first-parent line would be the change's.
+    Finding where a life went on after such an add is a search of every folder's history
+    (seconds at 10,000 flags), so the change is refused where it is made. Not with
     require_merge_commits: the merge commit, on the first-parent line, is the whole change;
     nor where the base's policy counts no age (no current milestone, no stale_in_months).
     Whatever flags the change itself touches: merging the target in touches none of them.
@@ -351,26 +352,23 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
             policy.stale_in_months or current_milestone(
                 policy, _version_at(reader, root, base, policy)) is not None):
         return []
-    rebased = [commit for commit, *_ in replayed(root, base, tip)]
-    forwarded = git_log.first_parent_history(root, f"{base}..{tip}", [git.FLAGS_DIR])
-    adds: dict[str, tuple[str, str]] = {}  # name: a lone add's path and commit
-    for history in (git_log.commits_in_order(root, rebased, [git.FLAGS_DIR]),
-                    forwarded[::-1]):  # each in the order it lands
-        gone: set[str] = set()  # a file removed, then added again at its path, keeps both
-        for commit in history:
-            for name, path in _lone_adds(commit):
-                if path not in gone:
-                    adds.setdefault(name, (path, commit.sha))
-            gone |= {change.path for change in commit.changes if change.after is None}
-    held = _held_at(root, base, adds)
-    found = [RULES["FO408"].at(path, START, f"{name}: {path} is added in {sha[:12]} with no "
-                               f"file of the name removed there, while the base holds {name} "
-                               f"({held[name]}): landed commit by commit (a fast-forward or "
-                               "rebase merge), its history would start at that add, and its "
-                               "age and oldest milestone with it; move a flag's file in one "
-                               "commit (git mv), rebase onto the target rather than merging "
-                               "it in, or squash the change", flag=name)
-             for name, (path, sha) in sorted(adds.items()) if name in held]
+    histories = [git_log.commits_in_order(
+        root, [commit for commit, *_ in replayed(root, base, tip)], [git.FLAGS_DIR])]
+    found: list[Finding] = []
+    if git.is_ancestor(root, base, tip):  # else only a merge or a rebase can land it
+        if not _on_first_parent_line(root, base, tip):
+            found.append(RULES["FO408"].at(git.FLAGS_DIR, START, _TARGET_MERGED_IN))
+        histories.append(git_log.first_parent_history(root, f"{base}..{tip}",
+                                                      [git.FLAGS_DIR])[::-1])
+    adds = _adds_of_held(root, base, histories)
+    found += [RULES["FO408"].at(path, START, f"{name}: {path} is added in {sha[:12]} with no "
+                                f"file of the name removed there, while the base holds {name} "
+                                f"({held}): landed commit by commit (a fast-forward or rebase "
+                                "merge), its history would start at that add, and its age "
+                                "and oldest milestone with it; move a flag's file in one "
+                                "commit (git mv), rebase onto the target rather than merging "
+                                "it in, or squash the change", flag=name)
+              for name, (path, sha, held) in sorted(adds.items())]
     return _with_stale_severity(found, policy)
 
 
@@ -389,14 +387,48 @@ def _lone_adds(commit: Commit) -> Iterator[tuple[str, str]]:
     return ((name, path) for name, path in added.items() if name not in removed)
 
 
-def _held_at(root: Path, base: str, names: Iterable[str]) -> dict[str, str]:
-    """Which of the names the base holds a flag file of, and where (asked only where a
-    commit adds a file no commit removes: rarely)."""
-    wanted = set(names)
-    if not wanted:
+_TARGET_MERGED_IN = (
+    "the change merged its target in, which is not on its first-parent line: fast-forwarded, "
+    "the base branch's first-parent line would be the change's, and every flag's history "
+    "would be read along it, its age restarting where that line adds the flag's file; rebase "
+    "onto the target, or land the change with a merge commit (require_merge_commits)")
+
+
+def _on_first_parent_line(root: Path, base: str, tip: str) -> bool:
+    """Is `base` (an ancestor of `tip`) on `tip`'s first-parent line: is it the first
+    parent of the oldest commit of that line that it does not reach?"""
+    raw = git.git(root, "rev-list", "--first-parent", "--parents", f"{base}..{tip}")
+    oldest = raw.decode("ascii").strip().splitlines()[-1:]
+    return not oldest or oldest[0].split()[1:2] == [base]
+
+
+def _adds_of_held(root: Path, base: str, histories: Iterable[Sequence[Commit]]
+                  ) -> dict[str, tuple[str, str, str]]:
+    """Each flag the base holds that a landing order of the change (its commits, oldest
+    first) adds a file of with no file of the name removed in that commit, at a path the tree
+    so far does not hold (an add of what is there already lands nothing: a rebase drops it)
+    and no earlier commit removed (that path's history keeps both): name → (the path, the
+    commit, where the base holds it)."""
+    candidates = [[(commit, list(_lone_adds(commit))) for commit in history]
+                  for history in histories]
+    if not any(lone for history in candidates for _, lone in history):
         return {}
-    return {stem(path): path for path in sorted(git.tree_entries(root, base), reverse=True)
-            if git.is_flag_path(path) and stem(path) in wanted}
+    at_base = [path for path in git.tree_entries(root, base) if git.is_flag_path(path)]
+    held = {stem(path): path for path in sorted(at_base, reverse=True)}
+    found: dict[str, tuple[str, str, str]] = {}
+    for history in candidates:
+        present, gone = set(at_base), set[str]()
+        for commit, lone in history:
+            for name, path in lone:
+                if name in held and path not in present and path not in gone:
+                    found.setdefault(name, (path, commit.sha, held[name]))
+            for change in commit.changes:
+                if change.after is None:
+                    present.discard(change.path)
+                    gone.add(change.path)
+                else:
+                    present.add(change.path)
+    return found
 
 
 def _versions(reader: git.BlobReader, histories: Iterable[Sequence[Commit]]
