@@ -304,3 +304,24 @@ def test_a_stacked_change_after_its_lower_one_was_squashed_passes(repo: Repo) ->
     repo.commit("add checkout (#1), squashed", at=NOW - DAY)
     code, _, report = flagops(repo, "validate", "--base", "main", "--head", "move")
     assert code == 0 and "FO408" not in report, report
+
+
+def test_a_shallow_cut_is_no_add(repo: Repo, tmp_path: Path) -> None:
+    """In a shallow clone the cut commit has no parent, and its diff adds every file: read as
+    the change's commit, it was an add of every flag the base holds (FO408 on every change
+    whose merge base is beyond the cut, where the branch had moved a flag in one commit)."""
+    (repo.path / "flags/team").mkdir()
+    repo.git("mv", "flags/demo.yml", "flags/team/demo.yml")
+    repo.commit("move demo in one commit", at=NOW - 4 * DAY)
+    for number in range(3):
+        repo.write("docs/notes.md", f"notes {number}\n")
+        repo.commit(f"notes {number}", at=NOW - (3 - number) * DAY)
+    origin = repo.publish(tmp_path / "origin.git")
+    repo.git("push", "-q", str(origin), "move")
+    repo.git("clone", "-q", "--depth", "2", "--branch", "move", f"file://{origin}",
+             str(tmp_path / "clone"))
+    clone = Repo(tmp_path / "clone", tmp_path / "home")
+    clone.git("fetch", "-q", "--depth", "1", "origin", "main:main")
+    assert clone.git("rev-parse", "--is-shallow-repository").strip() == "true"
+    _, found, report = flagops(clone, "validate", "--base", "main", "--head", "HEAD")
+    assert "FO408" not in report and "FO205:error" in found, report  # the cut says so

@@ -352,14 +352,16 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
             policy.stale_in_months or current_milestone(
                 policy, _version_at(reader, root, base, policy)) is not None):
         return []
+    cut = git_log.shallow_commits(root) or frozenset()  # a shallow cut's diff is no add
     histories = [git_log.commits_in_order(
-        root, [commit for commit, *_ in replayed(root, base, tip)], [git.FLAGS_DIR])]
+        root, [commit for commit, *_ in replayed(root, base, tip) if commit not in cut],
+        [git.FLAGS_DIR])]
     found: list[Finding] = []
     if git.is_ancestor(root, base, tip):  # else only a merge or a rebase can land it
         if not _on_first_parent_line(root, base, tip):
             found.append(RULES["FO408"].at(git.FLAGS_DIR, START, _TARGET_MERGED_IN))
-        histories.append(git_log.first_parent_history(root, f"{base}..{tip}",
-                                                      [git.FLAGS_DIR])[::-1])
+        histories.append([commit for commit in reversed(git_log.first_parent_history(
+            root, f"{base}..{tip}", [git.FLAGS_DIR])) if commit.sha not in cut])
     adds = _adds_of_held(root, base, histories)
     found += [RULES["FO408"].at(path, START, f"{name}: {path} is added in {sha[:12]} with no "
                                 f"file of the name removed there, while the base holds {name} "
