@@ -200,6 +200,8 @@ def compare(root: Path, request: RangeRequest, *, now: int,
         result.findings += _case_twins(changes, listing, result)
         result.findings += _unbuildable(root, span, changes, listing, result,
                                         request.all_files, twice_in_base)
+        restarts = restart_findings(root, reader, span.base, span.tip, result.policy) \
+            if span.tip is not None and span.base != git.EMPTY_TREE else []
     if unreadable is not None and policy is None:
         result.findings.append(_without_base_policy(unreadable, changes, result))
     # Asked of git only where the report shows it: a hook run that judged flag files.
@@ -210,10 +212,7 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     # taken again at once. Its message gives the rebase that lets the rollback through.
     result.findings += history_rewrites(root, span.base, span.commits, result.policy,
                                         request.merged)
-    if span.tip is not None and span.base != git.EMPTY_TREE:
-        with git.BlobReader(root) as reader:
-            result.findings += restart_findings(root, reader, span.base, span.tip,
-                                                result.policy)
+    result.findings += restarts
     if span.rebased_differs:
         result.findings.append(RULES["FO214"].at(
             git.FLAGS_DIR, START, f"{request.head or 'HEAD'} rebased onto {request.base} "

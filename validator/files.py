@@ -262,15 +262,19 @@ checkout there, and a file no build reads anywhere else."""
 
 
 def _flag_like(path: str) -> bool:
-    trimmed = path.rstrip("".join(TRAILING))
+    trimmed = _trimmed(path)
     return path.endswith(FLAG_LIKE[1:]) or (trimmed != path and trimmed.endswith(FLAG_LIKE))
+
+
+def _trimmed(path: str) -> str:
+    """The name as Windows writes it: TRAILING dropped."""
+    return path.rstrip("".join(TRAILING))
 
 
 def _rename(path: str) -> str:
     """The `git mv` to paste into a shell, each path quoted: a file name under flags/ comes
     with the change (`flags/$(cmd).yaml`), and would otherwise run as a command."""
-    trimmed = path.rstrip("".join(TRAILING))
-    return shlex.join(["git", "mv", path, trimmed.rpartition(".")[0] + ".yml"])
+    return shlex.join(["git", "mv", path, _trimmed(path).rpartition(".")[0] + ".yml"])
 
 
 def stem(path: str) -> str:

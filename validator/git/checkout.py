@@ -98,23 +98,13 @@ def _as_committed(root: Path, paths: list[str]) -> set[str]:
     if not paths:
         return set()
     others = [path for path in paths if not path.startswith(f"{git.FLAGS_DIR}/")]
-    committed = dict(_blobs(git.git(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD", "--",
-                                    *SHIPPED, *others)))
+    committed = {path: entry.oid
+                 for path, entry in git.tree_entries(root, "HEAD", *SHIPPED, *others).items()}
     paths = [path for path in paths if "\n" not in path]  # one a line: FO010 refuses those
     listing = "".join(f"{path}\n" for path in paths).encode("utf-8", "surrogateescape")
     hashed = git.git(root, "hash-object", "--no-filters", "--stdin-paths",
                      stdin=listing).decode().split() if paths else []
     return {path for path, oid in zip(paths, hashed, strict=True) if committed.get(path) == oid}
-
-
-def _blobs(raw: bytes) -> list[tuple[str, str]]:
-    """`<mode> <type> <oid>\t<path>` records as (path, oid)."""
-    found = []
-    for record in raw.split(b"\0"):
-        info, _, path = record.partition(b"\t")
-        if path:
-            found.append((path.decode("utf-8", "surrogateescape"), info.split()[2].decode()))
-    return found
 
 
 def _status_words(code: str) -> str:
