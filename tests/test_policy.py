@@ -189,3 +189,18 @@ def test_a_freeze_window_beyond_the_years_of_utc_is_refused(tmp_path: Path, star
     assert error.finding.rule == "FO301"
     assert f"freeze.0.{key}" in error.finding.message
     assert "between years 1 and 9999 in UTC" in error.finding.message
+
+
+@pytest.mark.parametrize(("raw", "where"), [
+    (b'[tool.flagops]\ninvite_link_hosts = ["cal\xffendly.com"]\n', Position(2, 26)),
+    (b"# caf\xe9 \xc3\xa9\n[tool.flagops]\n", Position(1, 6)),
+    (b"[tool.flagops]\n# \xc3\xa9\xe9\n", Position(2, 4)),
+])
+def test_a_byte_that_is_not_utf8_is_refused_where_it_stands(tmp_path: Path, raw: bytes,
+                                                             where: Position) -> None:
+    """TOML is UTF-8: read with replacement characters, a host or a key would be one nobody
+    wrote, and every other reader of the file (pip, tomllib.load) refuses it."""
+    (tmp_path / "pyproject.toml").write_bytes(raw)
+    finding = _error_text(tmp_path)
+    assert (finding.rule, finding.line, finding.column) == ("FO301", where.line, where.column)
+    assert "invalid UTF-8 byte 0x" in finding.message

@@ -21,6 +21,15 @@ class Position(NamedTuple):
 START = Position(1, 1)
 
 
+def byte_position(raw: bytes, offset: int) -> Position:
+    """Where the byte at `offset` of `raw` stands, counted in characters as an editor counts
+    them (the bytes before it on its line read as UTF-8): a file refused for a byte that is not
+    UTF-8 is refused at that byte."""
+    before = raw[:offset]
+    line_start = before[before.rfind(b"\n") + 1:]
+    return Position(before.count(b"\n") + 1, len(line_start.decode("utf-8", "replace")) + 1)
+
+
 class Finding(NamedTuple):
     """One thing a file is found to have. A named tuple, as `Rule` and `Report` are: the
     pre-commit hook reports with them on every commit, and importing `dataclasses` (with

@@ -24,7 +24,7 @@ from ruamel.yaml.reader import ReaderError
 from validator.document import Document, LoadError
 from validator.events import Builder, position_of
 from validator.files import MAX_BYTES, read_bytes
-from validator.findings import START, Finding, Position
+from validator.findings import START, Finding, Position, byte_position
 
 _BOM = b"\xef\xbb\xbf"
 try:  # libyaml's parser, driven directly (see _c_events)
@@ -120,12 +120,8 @@ def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        before = raw[: error.start]
-        line = before.count(b"\n") + 1
-        line_start = before[before.rfind(b"\n") + 1 :]
-        column = len(line_start.decode("utf-8", "replace")) + 1
         message = f"invalid UTF-8 byte 0x{raw[error.start]:02x}; save the file as UTF-8"
-        raise LoadError("FO005", message, Position(line, column)) from None
+        raise LoadError("FO005", message, byte_position(raw, error.start)) from None
 
 
 _HIDDEN_BREAKS = re.compile("[\x85\u2028\u2029]|\r(?!\n)")

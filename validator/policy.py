@@ -21,7 +21,7 @@ from pydantic import (
 
 from validator.engines import Bucketing
 from validator.errors import UserError
-from validator.findings import RULES, START, Finding, Position
+from validator.findings import RULES, START, Finding, Position, byte_position
 from validator.pyproject_file import MAX_PYPROJECT_BYTES as MAX_PYPROJECT_BYTES
 from validator.pyproject_file import PYPROJECT as PYPROJECT
 from validator.pyproject_file import PyprojectRead, read_pyproject
@@ -193,7 +193,7 @@ def policy_from_bytes(raw: bytes, path: str = PYPROJECT) -> Policy:
     if len(raw) > MAX_PYPROJECT_BYTES:
         raise PolicyError(RULES["FO301"].at(path, START, f"{path} is larger than "
                                             f"{MAX_PYPROJECT_BYTES // 1024} KiB"))
-    text = raw.decode("utf-8", errors="replace")
+    text = _policy_text(raw, path)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -206,6 +206,17 @@ def policy_from_bytes(raw: bytes, path: str = PYPROJECT) -> Policy:
         raise PolicyError(RULES["FO301"].at(path, START, "invalid TOML: nested too deeply")) \
             from None
     return policy_from_table(_flagops_table(document, text, path), text)
+
+
+def _policy_text(raw: bytes, path: str) -> str:
+    """The file as text, refused at a byte that is not UTF-8 (TOML is UTF-8): read with
+    replacement characters, a key or a value would be one nobody wrote."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PolicyError(RULES["FO301"].at(
+            path, byte_position(raw, error.start),
+            f"invalid UTF-8 byte 0x{raw[error.start]:02x}; save the file as UTF-8")) from None
 
 
 def _end_of(text: str) -> Position:
