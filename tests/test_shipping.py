@@ -257,3 +257,52 @@ def test_a_checkout_whose_git_folder_is_gone_is_no_archive(repo: Repo, run_cli: 
     assert code == 1 and len(err.splitlines()) == 1, (out, err)
     assert "git cannot open the repository of" in err and "--allow-dirty" in err, err
     assert not (worktree / "build").exists()
+
+
+@pytest.mark.parametrize("command", SHIPPING, ids=["build", "export", "sync"])
+def test_an_edit_the_index_records_as_the_commits_blob_is_refused(
+        repo: Repo, run_cli: Any, tmp_path: Path, command: tuple[str, ...]) -> None:
+    """An earlier job on a reused workspace edits a flag, then `git add`s it once through a
+    clean filter that answers with HEAD's copy, and removes the attribute: the index records
+    HEAD's blob with the edited file's size and times, so git status, the runner's
+    `checkout -f` and `git clean` all take the edit for the commit. No attribute is left for
+    the conversion check to see."""
+    original = tmp_path / "original.yml"
+    original.write_bytes((repo.path / "flags/demo.yml").read_bytes())
+    text = original.read_text(encoding="utf-8")
+    (repo.path / "flags/demo.yml").write_text(text.replace("invite link", "INVITE LINK"),
+                                              encoding="utf-8")
+    old = NOW - 3600
+    os.utime(repo.path / "flags/demo.yml", (old, old))  # not racily clean: stat is trusted
+    attributes = repo.path / ".git/info/attributes"
+    attributes.write_text("flags/demo.yml filter=hide\n", encoding="utf-8")
+    repo.git("-c", f"filter.hide.clean=cat {original}", "add", "flags/demo.yml")
+    attributes.unlink()
+    repo.git("checkout", "-f", "-q", "HEAD")
+    repo.git("clean", "-ffdxq")
+    assert repo.git("status", "--porcelain") == ""
+    assert "INVITE LINK" in (repo.path / "flags/demo.yml").read_text(encoding="utf-8")
+    _refused(run_cli, repo, command, "flags/demo.yml is changed since the commit")
+
+
+@pytest.mark.parametrize("how", ["core.worktree", "GIT_WORK_TREE"])
+def test_a_checkout_whose_git_compares_another_folder_is_refused(
+        repo: Repo, run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        how: str) -> None:
+    """git's work tree set to another folder (a line in .git/config, or the environment):
+    git status compared that folder with the commit, and the build shipped this one's edit.
+    Refused even where dirt is allowed: git and flagops would read different files."""
+    elsewhere = tmp_path / "elsewhere"
+    repo.git("worktree", "add", "-q", "--detach", str(elsewhere))
+    text = (repo.path / "flags/demo.yml").read_text(encoding="utf-8")
+    (repo.path / "flags/demo.yml").write_text(text.replace("stage: off", "stage: staging"),
+                                              encoding="utf-8")
+    if how == "core.worktree":
+        repo.git("config", "core.worktree", str(elsewhere))
+    else:
+        monkeypatch.setenv("GIT_WORK_TREE", str(elsewhere))
+    for command in (*SHIPPING, ("build", "--allow-dirty")):
+        code, out, err = run_cli("-C", str(repo.path), *command)
+        assert code == 1 and len(err.splitlines()) == 1, (command, out, err)
+        assert f"is not in its git repository's work tree, which is {elsewhere}" in err, err
+        assert not (repo.path / "build").exists()

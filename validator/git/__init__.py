@@ -225,21 +225,50 @@ def fetch(root: Path, remote: str, refspec: str) -> None:
 
 def prefix_in_work_tree(folder: Path) -> str:
     """Where folder sits below the top of its work tree ("" at the top, or outside one)."""
+    return _where_in_work_tree(folder)[1]
+
+
+def _where_in_work_tree(folder: Path) -> tuple[bool, str]:
+    """Whether folder is in its repository's work tree, and where below its top (one git
+    process: the pre-commit hook asks both)."""
     try:
-        return git(folder, "rev-parse", "--show-prefix").decode("utf-8", "surrogateescape").strip()
+        found = git(folder, "rev-parse", "--is-inside-work-tree", "--show-prefix")
     except GitError:
-        return ""
+        return False, ""
+    inside, _, prefix = found.decode("utf-8", "surrogateescape").partition("\n")
+    return inside == "true", prefix.strip()
 
 
 def require_top_level(root: Path) -> None:
     """git names paths from the top of the work tree, and the base's policy and flags/ are read
     there: judged from a folder below it, every flag path would look like code (`svc/flags/…`)
-    and every change would pass."""
-    prefix = prefix_in_work_tree(root)
+    and every change would pass. Nor may git's work tree be another folder (`core.worktree` in
+    the repository's configuration, or GIT_WORK_TREE): git then compared that folder's files
+    with the commit, and `build` shipped root's, which nobody compared (a line an earlier job
+    on a reused runner added to .git/config; the runner's checkout and clean then worked on the
+    other folder too)."""
+    inside, prefix = _where_in_work_tree(root)
+    elsewhere = None if inside else _work_tree_top(root)
+    if elsewhere is not None:
+        raise GitError(f"{root} is not in its git repository's work tree, which is "
+                       f"{elsewhere} (core.worktree or GIT_WORK_TREE): git would compare that "
+                       "folder with the commits, and flagops reads this one; run flagops in "
+                       "the work tree, or remove the setting")
     if prefix:
         raise GitError(f"{root} is the folder {prefix.rstrip('/')} of a git repository, not its "
                        "top; flagops judges flags/ and pyproject.toml at the top of the "
                        "repository: keep them there")
+
+
+def _work_tree_top(root: Path) -> str | None:
+    """The top of the work tree of root's repository, which root is not in; None where it
+    has none (a bare repository, a .git folder: git's own errors say so where one is needed)
+    or root is in no repository."""
+    try:
+        top = git(root, "rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape")
+    except GitError:
+        return None
+    return top.strip() or None
 
 
 def inside_work_tree(folder: Path) -> bool:
@@ -786,6 +815,18 @@ def _parse_attributes(raw: bytes) -> dict[str, str]:
             if not path.endswith("/") or attribute == FOLDER_ATTRIBUTE:  # a folder: only it
                 found.setdefault(path, f"{attribute}={value}")
     return found
+
+
+@contextlib.contextmanager
+def index_of(root: Path, commit: str | None) -> Iterator[dict[str, str]]:
+    """The environment of a scratch index read from `commit`'s tree (None: no files), for the
+    `with`: it keeps no file's size or times, so a command run in it (`status`) reads every
+    file it compares, where the checkout's own index lets git take a file whose times it
+    recorded as the blob it recorded beside them, unread."""
+    with _scratch_folder("flagops-index-") as scratch:
+        env = {"GIT_INDEX_FILE": os.path.join(scratch, "index")}
+        git(root, "read-tree", *([commit] if commit else ["--empty"]), env=env)
+        yield env
 
 
 def _scratch_folder(prefix: str) -> tempfile.TemporaryDirectory[str]:
