@@ -131,6 +131,65 @@ def test_stale_in_milestones_from_the_base_version_file_and_as_an_error(tmp_path
     assert _rules(repo, EPOCH) == []  # a rollback is never judged stale
 
 
+@pytest.mark.parametrize("version", ["\ufeff14.6.0-pre\n", "v14.6.0\n", "  14.6\r\n"])
+def test_a_version_after_a_byte_order_mark_or_a_v_is_read(tmp_path: Path,
+                                                          version: str) -> None:
+    """An editor's byte order mark, or a tag's `v`: read as no milestone, every flag's age
+    went untold, past stale_severity = "error"."""
+    repo = _repo(tmp_path, "[tool.flagops]\nstale_severity = \"error\"\n", flag_type="beta")
+    repo.write("VERSION", version)
+    repo.commit("version", at=EPOCH - DAY)
+    repo.write_flag("demo", "staging", flag_type="beta")
+    repo.commit("staging", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, str(f.severity)) for f in found] == [("FO402", "error")]
+
+
+@pytest.mark.parametrize(("label", "make", "says"), [
+    ("empty", lambda repo: repo.write("VERSION", ""), "VERSION at the base holds no text"),
+    ("other text", lambda repo: repo.write("VERSION", "seventeen\n"),
+     "VERSION at the base starts with 'seventeen', not a milestone"),
+    ("a symlink", lambda repo: (repo.write("version.txt", "14.6.0\n"),
+                                (repo.path / "VERSION").symlink_to("version.txt")),
+     "VERSION at the base holds no text (or is no regular file)"),
+    ("a folder", lambda repo: repo.write("VERSION/x", "14.6.0\n"),
+     "VERSION at the base holds no text (or is no regular file)"),
+])
+def test_a_version_file_that_gives_no_milestone_fails_closed(tmp_path: Path, label: str,
+                                                             make: Any, says: str) -> None:
+    """The base holds the version file and it gives no milestone: read as none, FO402 and
+    FO408 were off for every later change without a word. FO409, at stale_severity; never
+    for a rollback; a file that is not there counts nothing, as before."""
+    repo = _repo(tmp_path, "[tool.flagops]\nstale_severity = \"error\"\n", flag_type="beta")
+    make(repo)
+    repo.commit("version", at=EPOCH - DAY)
+    repo.write_flag("demo", "staging", flag_type="beta")
+    repo.commit("staging", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, str(f.severity), f.path) for f in found] == [
+        ("FO409", "error", "VERSION")], label
+    assert says in found[0].message, found[0].message
+    repo.write_flag("demo", "off", flag_type="beta")
+    repo.commit("roll back", at=EPOCH)
+    assert _rules(repo, EPOCH) == []
+
+
+@pytest.mark.parametrize("path", ["./VERSION", "VERSION/", "x/../VERSION", "../VERSION",
+                                  "/etc/hostname", "", "a//VERSION", "a\\VERSION"])
+def test_a_version_file_not_named_as_git_lists_it_is_a_policy_error(tmp_path: Path,
+                                                                    path: str) -> None:
+    """The gate looks the file up in the base's tree by this text: `./VERSION` found nothing
+    there (no milestone, every flag young) while `status` read the file; `../VERSION` made
+    git refuse every later change, rollbacks too."""
+    escaped = path.replace("\\", "\\\\")
+    repo = _repo(tmp_path, f'[tool.flagops]\nversion_file = "{escaped}"\n')
+    repo.write_flag("demo", "staging")
+    repo.commit("staging", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, f.line) for f in found if f.rule == "FO301"] == [("FO301", 2)], found
+    assert "version_file must be a path in the repository from its top" in found[0].message
+
+
 def _removed_after_code(repo: Repo) -> list[Finding]:
     """The code written so far committed, then demo's file removed: that removal's findings."""
     repo.commit("code", at=EPOCH - DAY)

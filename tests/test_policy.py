@@ -204,3 +204,14 @@ def test_a_byte_that_is_not_utf8_is_refused_where_it_stands(tmp_path: Path, raw:
     finding = _error_text(tmp_path)
     assert (finding.rule, finding.line, finding.column) == ("FO301", where.line, where.column)
     assert "invalid UTF-8 byte 0x" in finding.message
+
+
+def test_an_integer_longer_than_python_converts_is_a_located_policy_error(
+        tmp_path: Path) -> None:
+    """tomllib's int() of more than 4,300 digits raises a plain ValueError: an internal
+    error (exit 3) on every change, a rollback under that base's policy too."""
+    (tmp_path / "pyproject.toml").write_text(f"[tool.flagops]\nx = {'9' * 4301}\n",
+                                             encoding="utf-8")
+    finding = _error_text(tmp_path)
+    assert (finding.rule, finding.line, finding.column) == ("FO301", 2, 5)
+    assert finding.message == "invalid TOML: an integer of more than 4,300 digits"

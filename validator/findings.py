@@ -263,6 +263,13 @@ _CATALOGUE = (
           "the target rather than merging it in, or squash the change. Reported like FO402 "
           "(stale_severity may make it an error), where the base's policy counts ages; not "
           "with require_merge_commits, whose merge commit is the whole change.", warning=True),
+    _rule("FO409", "version-unreadable", "The policy's version file gives no milestone.",
+          "Flags' ages are counted in milestones from the policy's version_file (GitLab's "
+          "VERSION: `17.10.0-pre`) where current_milestone is not set. At the base the file "
+          "is there but starts with no milestone (empty, other text) or is no regular file (a "
+          "symlink, a folder), so no changed flag's age (FO402) can be told, and no split "
+          "move (FO408) found. Fix the file, or set current_milestone. Reported for a change "
+          "that is not only rollbacks, at the policy's stale_severity.", warning=True),
     # The tracker (validate --check-links, validator/trackers).
     _rule("FO501", "issue-not-found", "The linked issue does not exist.",
           "The tracker answers 404 (or GitHub's 410 for a deleted issue): a wrong URL, a "

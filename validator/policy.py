@@ -120,9 +120,10 @@ class Policy(BaseModel):
         Field(default=None, description="The milestone now, e.g. `17.10`; unset: read from "
               "`version_file`.")
     version_file: Annotated[str, Strict()] | None = Field(
-        default="VERSION", description="A file in the repository whose text starts with the "
-        "current version (GitLab's VERSION, e.g. `17.10.0-pre`); used when current_milestone "
-        "is unset and the file exists.")
+        default="VERSION", description="A file in the repository (its path from the top, as "
+        "git lists it) whose text starts with the current version (GitLab's VERSION, e.g. "
+        "`17.10.0-pre`); used when current_milestone is unset and the file exists, and FO409 "
+        "where it gives no milestone.")
     stale_severity: Literal["warning", "error"] = Field(
         default="warning", description="How `validate --base` reports a changed flag past its "
         "type's lifespan (FO402) or its intended_to_rollout_by (FO403); never for a rollback.")
@@ -154,6 +155,20 @@ class Policy(BaseModel):
     gitlab_hosts: tuple[Annotated[str, Strict(), Field(pattern=_HOST)], ...] = Field(
         default=(), description="Self-managed GitLab hosts: issue URLs there go through "
         "python-gitlab (gitlab.com always does).")
+
+    @field_validator("version_file")
+    @classmethod
+    def _path_as_git_lists_it(cls, path: str | None) -> str | None:
+        """A path from the repository's top as git lists it: the gate looks it up in the
+        base's tree by that text, and `./VERSION` or `VERSION/` found nothing there (no
+        milestone: every flag young), while the working tree's readers found the file;
+        `../VERSION` or `/etc/hostname` made git refuse every later change, rollbacks too."""
+        parts = None if path is None else path.split("/")
+        if parts is not None and any(part in ("", ".", "..") or "\\" in part
+                                     or not part.isprintable() for part in parts):
+            raise ValueError("version_file must be a path in the repository from its top, as "
+                             "git lists it (no leading or trailing /, no . or .. parts)")
+        return path
 
     @field_validator("percentage_steps")
     @classmethod
@@ -205,6 +220,9 @@ def policy_from_bytes(raw: bytes, path: str = PYPROJECT) -> Policy:
     except RecursionError:
         raise PolicyError(RULES["FO301"].at(path, START, "invalid TOML: nested too deeply")) \
             from None
+    except ValueError:  # int() of more digits than Python converts
+        raise PolicyError(RULES["FO301"].at(path, _long_number(text), "invalid TOML: an "
+                                            "integer of more than 4,300 digits")) from None
     return policy_from_table(_flagops_table(document, text, path), text)
 
 
@@ -217,6 +235,14 @@ def _policy_text(raw: bytes, path: str) -> str:
         raise PolicyError(RULES["FO301"].at(
             path, byte_position(raw, error.start),
             f"invalid UTF-8 byte 0x{raw[error.start]:02x}; save the file as UTF-8")) from None
+
+
+def _long_number(text: str) -> Position:
+    """Where the first run of digits longer than Python converts stands (tomllib's error
+    says none)."""
+    found = re.search(r"[0-9_]{4300,}", text)
+    at = found.start() if found else 0
+    return Position(text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1)
 
 
 def _end_of(text: str) -> Position:
@@ -252,8 +278,9 @@ def policy_from_table(table: dict[str, Any], source: str = "") -> Policy:
         first = error.errors()[0]
         loc = tuple(str(part) for part in first["loc"])
         dotted = ".".join(loc)
+        said = first["msg"].removeprefix("Value error, ")  # a validator's own words
         message = (f"[tool.flagops] unknown policy key {dotted!r}" if first["type"] ==
-                   "extra_forbidden" else f"[tool.flagops] {dotted}: {first['msg']}")
+                   "extra_forbidden" else f"[tool.flagops] {dotted}: {said}")
         raise PolicyError(RULES["FO301"].at("pyproject.toml", locate_key(source, loc),
                                             message)) from None
 

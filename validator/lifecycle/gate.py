@@ -74,7 +74,10 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
         return findings
     findings += freeze_findings(before, judged, policy, now)
     base = sides.base
-    current = current_milestone(policy, _version_at(reader, root, base, policy))
+    version = _version_at(reader, root, base, policy)
+    current = current_milestone(policy, version)
+    if version is not None and current is None:
+        findings += _version_unreadable(policy, version)
     # Months need a walk of the base's history: CI's, not the pre-commit hook's (--staged).
     months = policy.stale_in_months and current is None and not sides.staged
     # So does what earlier changes of a flag left it judged by (`_past`), for a change that
@@ -243,6 +246,18 @@ def _with_stale_severity(found: list[Finding], policy: Policy) -> list[Finding]:
 def _at(rule: str, loaded: LoadedFlag, key: str, message: str, name: str) -> Finding:
     return RULES[rule].at(loaded.document.path, loaded.document.value_position((key,)),
                           message, flag=name)
+
+
+def _version_unreadable(policy: Policy, text: str) -> list[Finding]:
+    """FO409: the base holds the policy's version file, and it gives no milestone. Read as
+    none, a byte order mark, a `v`, an emptied file or a symlink in its place turned FO402
+    and FO408 off for every later change without a word (fail closed, as FO205 does)."""
+    shown = text.strip()[:40]
+    what = f"starts with {shown!r}" if shown else "holds no text (or is no regular file)"
+    return _with_stale_severity([RULES["FO409"].at(
+        policy.version_file or "", START, f"{policy.version_file} at the base {what}, not a "
+        "milestone (17.10.0-pre, say): no changed flag's age can be told in milestones; fix "
+        "it, or set current_milestone")], policy)
 
 
 def _version_at(reader: git.BlobReader, root: Path, base: str, policy: Policy) -> str | None:

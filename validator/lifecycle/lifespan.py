@@ -20,9 +20,10 @@ from validator.transitions import RolloutState
 MILESTONES_A_MAJOR = 12
 _SECONDS_A_MONTH = 2_629_746  # 365.2425 / 12 days
 _SECONDS_A_DAY = 86_400
-_VERSION = re.compile(r"\s*([0-9]{1,4})\.([0-9]{1,4})(?![0-9])")
+_VERSION = re.compile(r"[\s\ufeff]*v?([0-9]{1,4})\.([0-9]{1,4})(?![0-9])")
 """As `stages.MILESTONE_PATTERN` bounds a milestone: the version file's text is the
-repository's, and int() refuses more than 4,300 digits."""
+repository's, and int() refuses more than 4,300 digits. After a byte order mark (an editor's
+on Windows) and a tag's `v` too: read as no milestone, either left every flag's age untold."""
 
 
 def milestone_index(text: str) -> int | None:

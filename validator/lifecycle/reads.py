@@ -163,12 +163,14 @@ def version_text(root: Path, policy: Policy, tree: str | None = None) -> str | N
 
 
 def version_at(reader: git.BlobReader, root: Path, tree: str, policy: Policy) -> str | None:
-    """The start of the policy's version file in `tree` (a commit), if it is a regular file
-    there: what the gate reads at its base, and `status --ref` at that commit."""
+    """The start of the policy's version file in `tree` (a commit), if it is there: what the
+    gate reads at its base, and `status --ref` at that commit. Empty where the path holds no
+    regular file (a symlink, a folder, a gitlink): there is a version file, and no text in it
+    (FO409), not none."""
     if policy.version_file is None:
         return None
-    entry = git.tree_entries(root, tree, policy.version_file).get(policy.version_file)
-    if entry is None or not entry.is_regular or entry.oid is None:
+    entry = git.path_entry(root, tree, policy.version_file)
+    if entry is None:
         return None
-    raw = reader.read(entry.oid)
-    return None if raw is None else raw[:VERSION_BYTES].decode("utf-8", "replace")
+    raw = reader.read(entry.oid) if entry.is_regular and entry.oid is not None else None
+    return "" if raw is None else raw[:VERSION_BYTES].decode("utf-8", "replace")
