@@ -325,3 +325,31 @@ def test_a_shallow_cut_is_no_add(repo: Repo, tmp_path: Path) -> None:
     assert clone.git("rev-parse", "--is-shallow-repository").strip() == "true"
     _, found, report = flagops(clone, "validate", "--base", "main", "--head", "HEAD")
     assert "FO408" not in report and "FO205:error" in found, report  # the cut says so
+
+
+@pytest.mark.parametrize("merged", [False, True], ids=["head", "merged"])
+def test_a_removal_of_what_only_a_merge_added_excuses_no_add(repo: Repo, merged: bool) -> None:
+    """A merge on the branch adds a throw-away flags/x/demo.yml; the next commit removes it
+    and adds flags/team/demo.yml, a move in its diff from the merge; a later one removes
+    flags/demo.yml. A rebase replays no merge, so the removal lands nothing there and the
+    add lands alone: the flag's history restarted (GitHub's "Rebase and merge"; the review
+    of FO408's sixth version)."""
+    repo.git("checkout", "-q", "-b", "side", "main")
+    repo.write("side.md", "side\n")
+    repo.commit("side: notes", at=NOW - 6 * DAY)
+    repo.git("checkout", "-q", "move")
+    repo.git("merge", "-q", "--no-ff", "--no-commit", "side", at=NOW - 5 * DAY)
+    repo.write("flags/x/demo.yml", "placeholder: true\n")
+    repo.commit("the merge", at=NOW - 5 * DAY)
+    (repo.path / "flags/x/demo.yml").unlink()
+    repo.write_flag("demo", "beta", folder="flags/team", **BETA)
+    repo.commit("remove x/demo.yml, add team/demo.yml", at=NOW - 5 * DAY + 60)
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("remove demo.yml", at=NOW - 5 * DAY + 120)
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("other", "off")
+    repo.commit("someone else's flag", at=NOW - 4 * DAY)
+    side = ["--merged"] if merged else []
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move", *side)
+    assert code == 1 and "FO408:error" in found, report
+    assert "flags/team/demo.yml is added in " in report

@@ -15,7 +15,7 @@ is FO406.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -389,9 +389,12 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
     return _with_stale_severity(found, policy)
 
 
-def _lone_adds(commit: Commit) -> Iterator[tuple[str, str]]:
-    """Each flag name a commit adds a file of without removing one of its files (a move in
-    one commit does both), with the path added."""
+def _lone_adds(commit: Commit, present: Collection[str]) -> Iterator[tuple[str, str]]:
+    """Each flag name a commit adds a file of without removing one of its files that the
+    tree so far (`present`) holds, with the path added. A move in one commit does both; a
+    removal of what this landing order never had lands nothing: a commit after a merge that
+    a rebase leaves out removes, in its diff, the file that merge added, and replayed it
+    was a lone add."""
     added: dict[str, str] = {}
     removed: set[str] = set()
     for change in commit.changes:
@@ -399,7 +402,7 @@ def _lone_adds(commit: Commit) -> Iterator[tuple[str, str]]:
             continue
         if change.before is None and change.after is not None:
             added.setdefault(stem(change.path), change.path)
-        elif change.after is None:
+        elif change.after is None and change.path in present:
             removed.add(stem(change.path))
     return ((name, path) for name, path in added.items() if name not in removed)
 
@@ -424,27 +427,27 @@ def _adds_of_held(root: Path, base: str, histories: Iterable[Sequence[Commit]]
     """Each flag the base holds that a landing order of the change (its commits, oldest
     first) adds a file of with no file of the name removed in that commit, at a path the tree
     so far does not hold (an add of what is there already lands nothing: a rebase drops it)
-    and no earlier commit removed (that path's history keeps both): name → (the path, the
-    commit, where the base holds it)."""
-    candidates = [[(commit, list(_lone_adds(commit))) for commit in history]
-                  for history in histories]
-    if not any(lone for history in candidates for _, lone in history):
+    and no earlier commit removed from it (that path's history keeps both): name → (the
+    path, the commit, where the base holds it)."""
+    histories = [list(history) for history in histories]
+    if not any(change.before is None and git.is_flag_path(change.path)
+               for history in histories for commit in history for change in commit.changes):
         return {}
     at_base = [path for path in git.tree_entries(root, base) if git.is_flag_path(path)]
     held = {stem(path): path for path in sorted(at_base, reverse=True)}
     found: dict[str, tuple[str, str, str]] = {}
-    for history in candidates:
+    for history in histories:
         present, gone = set(at_base), set[str]()
-        for commit, lone in history:
-            for name, path in lone:
+        for commit in history:
+            for name, path in _lone_adds(commit, present):
                 if name in held and path not in present and path not in gone:
                     found.setdefault(name, (path, commit.sha, held[name]))
             for change in commit.changes:
-                if change.after is None:
+                if change.after is not None:
+                    present.add(change.path)
+                elif change.path in present:
                     present.discard(change.path)
                     gone.add(change.path)
-                else:
-                    present.add(change.path)
     return found
 
 
