@@ -353,3 +353,61 @@ def test_a_removal_of_what_only_a_merge_added_excuses_no_add(repo: Repo, merged:
     code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move", *side)
     assert code == 1 and "FO408:error" in found, report
     assert "flags/team/demo.yml is added in " in report
+
+
+@pytest.mark.parametrize("host", ["github", "gitlab"])
+def test_a_pull_request_updated_by_merging_its_target_passes_on_github(
+        repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    """GitHub's "Update branch" merges main into the pull request's branch. GitHub lands a
+    pull request by a merge commit, a squash or a rebase (which drops that merge), never by a
+    fast-forward, so the branch's first-parent line never becomes main's: FO408 refused an
+    ordinary pull request that adds a new flag (the review of FO408's sixth version). GitLab
+    can fast-forward such a branch, and refuses it still."""
+    import io
+    import json
+
+    from validator.cli import main
+
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("other", "off")
+    repo.commit("someone else's flag", at=NOW - 3 * DAY)
+    repo.git("checkout", "-q", "move")
+    repo.write_flag("fresh", "off")
+    repo.commit("a new flag", at=NOW - 2 * DAY)
+    repo.git("merge", "-q", "--no-edit", "main", at=NOW - DAY)  # "Update branch"
+    head = repo.head()
+    origin = repo.publish(tmp_path / "origin.git")
+    repo.git("push", "-q", str(origin), "move")
+    ci = Repo(tmp_path / "ci", tmp_path / "home")
+    ci.git("clone", "-q", f"file://{origin}", str(ci.path))
+    ci.git("checkout", "-q", "--detach", head)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"head": {"sha": head}, "base": {"ref": "main"}},
+                                 "repository": {"default_branch": "main"}}), encoding="utf-8")
+    variables = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main",
+                 "GITHUB_SHA": head, "GITHUB_EVENT_PATH": str(event)} if host == "github" else {
+        "CI_PIPELINE_SOURCE": "merge_request_event", "CI_COMMIT_SHA": head,
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_DEFAULT_BRANCH": "main"}
+    for key, value in {**variables, **ci.env}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(ci.path)
+    out = io.StringIO()
+    code = main(["-C", str(ci.path), "ci", host], out=out)
+    assert code == (0 if host == "github" else 1), out.getvalue()
+    assert ("the change merged its target in" in out.getvalue()) == (host == "gitlab")
+
+
+def test_validate_no_fast_forward_reads_no_first_parent_line(repo: Repo) -> None:
+    """The GitHub workflow's own judgement (`validate --merged --no-fast-forward`): a pull
+    request that merged its target in lands by a merge commit, a squash or a rebase."""
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("other", "off")
+    repo.commit("someone else's flag", at=NOW - 3 * DAY)
+    repo.git("checkout", "-q", "move")
+    repo.commit("branch work", at=NOW - 2 * DAY)
+    repo.git("merge", "-q", "--no-edit", "main", at=NOW - DAY)
+    command = ("validate", "--base", "main", "--head", "move", "--merged")
+    assert flagops(repo, *command)[:2] == (1, ["FO408:error"])
+    assert flagops(repo, *command, "--no-fast-forward")[:2] == (0, [])
+    _split_move(repo)  # what a rebase replays is still read
+    assert flagops(repo, *command, "--no-fast-forward")[:2] == (1, ["FO408:error"])

@@ -381,6 +381,10 @@ def _range_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--merged", action="store_true",
                         help="judge the tree that merging HEAD (or --head) into --base would "
                         "produce (git merge-tree)")
+    parser.add_argument("--no-fast-forward", action="store_false", dest="fast_forward",
+                        help="the change lands by a merge commit, a squash or a rebase, never as "
+                        "a fast-forward of --base (a GitHub pull request): its first-parent "
+                        "line is no landing order (FO408)")
 
 
 def _environment_argument(parser: argparse.ArgumentParser) -> None:

@@ -153,8 +153,8 @@ def _hook_shortcut(stdout: TextIO) -> int | None:
     from validator.staged import shortcut
 
     args = types.SimpleNamespace(command="validate", root=None, staged=True, base=None,
-                                 head=None, merged=False, all_files=False, formats=None,
-                                 outputs=None)
+                                 head=None, merged=False, fast_forward=True, all_files=False,
+                                 formats=None, outputs=None)
     _settle_root(cast("argparse.Namespace", args))
     return shortcut(cast("argparse.Namespace", args), stdout)
 

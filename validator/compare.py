@@ -102,6 +102,10 @@ class RangeRequest:
     """With `merged`: a rebase merge of the change may land (GitHub's "Rebase and merge"),
     so what it lands is worked out as well (FO214). GitLab lands no rebase: its jobs say
     False, and a branch a rebase would land otherwise is not refused there."""
+    fast_forward: bool = True
+    """The change may land as a fast-forward of its base branch to its tip (a push, GitLab's
+    fast-forward merge method), whose first-parent line then becomes the base branch's
+    (FO408). A GitHub pull request never does: a merge commit, a squash or a rebase."""
     trailers_from: str | None = None
     """A range whose commits' trailers (`Flag-Override`, `Flag-Import`) count as well: the
     merge request's own commits, where a merge train judges their squash, whose message is
@@ -200,7 +204,8 @@ def compare(root: Path, request: RangeRequest, *, now: int,
         result.findings += _case_twins(changes, listing, result)
         result.findings += _unbuildable(root, span, changes, listing, result,
                                         request.all_files, twice_in_base)
-        restarts = restart_findings(root, reader, span.base, span.tip, result.policy) \
+        restarts = restart_findings(root, reader, span.base, span.tip, result.policy,
+                                    fast_forward=request.fast_forward) \
             if span.tip is not None and span.base != git.EMPTY_TREE else []
     if unreadable is not None and policy is None:
         result.findings.append(_without_base_policy(unreadable, changes, result))

@@ -60,9 +60,10 @@ def _judge(root: Path, job: Job, out: TextIO, now: int) -> Report:
     from validator.plan import plan, to_markdown
 
     assert job.base is not None
+    github_pull_request = job.host == "github" and job.merged
     comparison = compare(root, RangeRequest(job.base, job.head, merged=job.merged,
-                                            all_files=True, rebase_merge=job.host != "gitlab"),
-                         now=now)
+                                            all_files=True, rebase_merge=job.host != "gitlab",
+                                            fast_forward=not github_pull_request), now=now)
     markdown = to_markdown(plan(comparison.before, comparison.after, comparison.findings,
                                 comparison.policy), comparison.label)
     out.write(markdown)

@@ -15,7 +15,8 @@ from validator.plan import plan, to_json, to_markdown
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
-    request = RangeRequest(args.base, args.head, merged=args.merged)
+    request = RangeRequest(args.base, args.head, merged=args.merged,
+                           fast_forward=args.fast_forward)
     comparison = compare(root, request, now=int(time.time()))
     plans = plan(comparison.before, comparison.after, comparison.findings, comparison.policy)
     render = to_json if args.format == "json" else to_markdown

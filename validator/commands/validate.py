@@ -55,7 +55,8 @@ def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]
 
     request = RangeRequest(args.base, args.head, args.staged, args.merged, args.all_files,
                            author_date=os.environ.get("GIT_AUTHOR_DATE"),
-                           soak_as_warning=pushed is not None and _at_pre_push(os.environ))
+                           soak_as_warning=pushed is not None and _at_pre_push(os.environ),
+                           fast_forward=args.fast_forward)
     try:
         comparison = compare(root, request, now=int(time.time()))
     finally:

@@ -345,7 +345,7 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
 
 
 def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
-                     policy: Policy) -> list[Finding]:
+                     policy: Policy, *, fast_forward: bool = True) -> list[Finding]:
     """FO408 for each commit of the change that adds a file of a flag the base holds without
     removing one of its files (the other half of a move made in two commits, a copy, or the
     base's own file brought back by merging the target in; not a file added again where an
@@ -362,7 +362,9 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
     require_merge_commits: the merge commit, on the first-parent line, is the whole change;
     nor where the base's policy counts no age (no current milestone, no stale_in_months).
     Whatever flags the change itself touches: merging the target in touches none of them.
-    `tip`: the change's last commit."""
+    `tip`: the change's last commit. Without `fast_forward` (a GitHub pull request, which
+    lands as a merge commit, a squash or a rebase), the first-parent line is not a landing
+    order: "Update branch" merges the target into the branch, and nothing lands it so."""
     if policy.require_merge_commits or not (
             policy.stale_in_months or current_milestone(
                 policy, _version_at(reader, root, base, policy)) is not None):
@@ -372,7 +374,7 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
         root, [commit for commit, *_ in replayed(root, base, tip) if commit not in cut],
         [git.FLAGS_DIR])]
     found: list[Finding] = []
-    if git.is_ancestor(root, base, tip):  # else only a merge or a rebase can land it
+    if fast_forward and git.is_ancestor(root, base, tip):  # else a merge or a rebase lands it
         if not _on_first_parent_line(root, base, tip):
             found.append(RULES["FO408"].at(git.FLAGS_DIR, START, _TARGET_MERGED_IN))
         histories.append([commit for commit in reversed(git_log.first_parent_history(
