@@ -306,3 +306,31 @@ def test_a_checkout_whose_git_compares_another_folder_is_refused(
         assert code == 1 and len(err.splitlines()) == 1, (command, out, err)
         assert f"is not in its git repository's work tree, which is {elsewhere}" in err, err
         assert not (repo.path / "build").exists()
+
+
+@pytest.mark.parametrize("command", [*SHIPPING, ("validate", "--base", "HEAD")],
+                         ids=["build", "export", "sync", "validate"])
+def test_a_repository_git_refuses_as_another_users_is_said_so(
+        repo: Repo, run_cli: Any, monkeypatch: pytest.MonkeyPatch,
+        command: tuple[str, ...]) -> None:
+    """git's safe.directory check (here through git's own test switch, as a repository of
+    another owner does it): the line said `git rev-parse failed:` and git's last hint line,
+    and the gate "unknown git ref 'HEAD'; fetch it first"."""
+    monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+    code, out, err = run_cli("-C", str(repo.path), *command)
+    assert code == 1 and out == "" and len(err.splitlines()) == 1, (out, err)
+    assert f"git refuses the repository of {repo.path.resolve()}: it belongs to another " \
+           "user" in err, err
+
+
+def test_a_git_failure_names_the_command_and_gits_fatal_line(repo: Repo, run_cli: Any,
+                                                             tmp_path: Path) -> None:
+    """A `.git` file naming a bare repository: the line named `git --no-optional-locks`."""
+    bare = tmp_path / "bare.git"
+    repo.git("clone", "-q", "--bare", str(repo.path), str(bare))
+    shutil.rmtree(repo.path / ".git")
+    (repo.path / ".git").write_text(f"gitdir: {bare}\n", encoding="utf-8")
+    code, out, err = run_cli("-C", str(repo.path), "build")
+    assert code == 1 and len(err.splitlines()) == 1, (out, err)
+    assert "failed: fatal: this operation must be run in a work tree" in err, err
+    assert "git --no-optional-locks" not in err and "git -c" not in err, err

@@ -413,7 +413,7 @@ def _commit_or_empty(root: Path, ref: str) -> str:
     """Before the first commit there is no HEAD: everything staged is new."""
     try:
         return git.resolve(root, ref)
-    except git.NotARepository:
+    except (git.NotARepository, git.RepositoryRefused):
         raise
     except git.GitError:
         if ref == "HEAD":

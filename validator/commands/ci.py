@@ -166,7 +166,7 @@ def _fetch(root: Path, job: Job) -> None:
 def _is_commit(root: Path, ref: str) -> bool:
     try:
         return git.object_type(root, f"{ref}^{{commit}}") == "commit"
-    except git.NotARepository:
+    except (git.NotARepository, git.RepositoryRefused):
         raise
     except git.GitError:
         return False

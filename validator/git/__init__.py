@@ -40,6 +40,11 @@ class NotARepository(GitError):
     pass
 
 
+class RepositoryRefused(GitError):
+    """git will not work in the repository (another user's: `safe.directory`). Not "no such
+    ref" where a ref was asked for, and not "outside git", which ships an archive as it is."""
+
+
 class BlockingFile(UserError):
     """A file git would open by name in the working tree is a FIFO or a device: not a
     GitError, which some readers take as "outside git" and skip, for the question it asked
@@ -127,12 +132,26 @@ def git(root: Path, *args: str, stdin: bytes | None = None,
 
 
 def raise_failure(root: Path, args: Sequence[str], stderr: bytes, returncode: int) -> NoReturn:
-    """The error for a git command that failed, the same wherever its output was read."""
+    """The error for a git command that failed, the same wherever its output was read: git's
+    `fatal:` line where it wrote one (its hints come after it), named by the command."""
     detail = stderr.decode("utf-8", "replace").strip().splitlines()
     if any("not a git repository" in line for line in detail):
         raise NotARepository(f"{root.resolve()} is not in a git repository; --base, "
                              "--staged and plan compare git states")
-    raise GitError(f"git {args[0]} failed: {detail[-1] if detail else returncode}")
+    if any("detected dubious ownership" in line for line in detail):
+        raise RepositoryRefused(f"git refuses the repository of {root.resolve()}: it belongs "
+                                "to another user than the one running flagops (git's "
+                                "safe.directory setting lists the repositories trusted so)")
+    said = next((line for line in detail if line.startswith("fatal:")),
+                detail[-1] if detail else str(returncode))
+    raise GitError(f"git {_command_of(args)} failed: {said}")
+
+
+def _command_of(args: Sequence[str]) -> str:
+    """The git command in args, after git's own options (`-c key=value`, `--no-optional-locks`)."""
+    values = {index + 1 for index, arg in enumerate(args) if arg in ("-c", "-C")}
+    return next((arg for index, arg in enumerate(args)
+                 if not arg.startswith("-") and index not in values), "")
 
 
 class Started(Background[bytes]):
@@ -156,7 +175,7 @@ def resolve(root: Path, ref: str) -> str:
     for peel in ("commit", "tree"):
         try:
             found = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{{peel}}}")
-        except NotARepository:
+        except (NotARepository, RepositoryRefused):
             raise
         except GitError:
             continue

@@ -86,7 +86,7 @@ def _born(root: Path) -> bool:
     """HEAD names a commit (not a branch with none yet, where every file is not committed)."""
     try:
         git.git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    except git.NotARepository:
+    except (git.NotARepository, git.RepositoryRefused):
         raise
     except git.GitError:
         return False
