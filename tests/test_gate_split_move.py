@@ -411,3 +411,35 @@ def test_validate_no_fast_forward_reads_no_first_parent_line(repo: Repo) -> None
     assert flagops(repo, *command, "--no-fast-forward")[:2] == (0, [])
     _split_move(repo)  # what a rebase replays is still read
     assert flagops(repo, *command, "--no-fast-forward")[:2] == (1, ["FO408:error"])
+
+
+def test_a_stacked_change_whose_squashed_lower_one_moved_its_new_flag_passes(
+        repo: Repo) -> None:
+    """The lower change added a new flag and moved it in a later commit (`git mv`), and was
+    squashed; the change stacked on it still carries both commits. Replayed, the first adds
+    a file of a flag main now holds, and the second removes it again: the file main holds
+    keeps the squash's history, and nothing restarts (the review of FO408's sixth version).
+    A file added there that stays is refused still."""
+    repo.git("checkout", "-q", "-b", "lower", "main")
+    repo.write_flag("fresh", "off")
+    repo.commit("lower: a new flag", at=NOW - 5 * DAY)
+    (repo.path / "flags/team").mkdir()
+    repo.git("mv", "flags/fresh.yml", "flags/team/fresh.yml")
+    repo.commit("lower: into the team folder", at=NOW - 5 * DAY + 60)
+    repo.git("checkout", "-q", "-b", "upper")
+    repo.write("notes.md", "notes\n")
+    repo.commit("upper: docs", at=NOW - 4 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--squash", "lower")
+    repo.commit("lower, squashed", at=NOW - 3 * DAY)
+    command = ("validate", "--base", "main", "--head", "upper")
+    assert flagops(repo, *command)[:2] == (0, [])
+    assert flagops(repo, *command, "--merged")[:2] == (0, [])
+    repo.git("checkout", "-q", "upper")
+    repo.write_flag("fresh", "off", folder="flags/other")
+    repo.commit("upper: a second file of fresh", at=NOW - 2 * DAY)
+    (repo.path / "flags/team/fresh.yml").unlink()
+    repo.commit("upper: the first removed", at=NOW - DAY)
+    code, found, report = flagops(repo, *command)
+    assert (code, found) == (1, ["FO408:error"]), report
+    assert "flags/other/fresh.yml is added in " in report

@@ -15,7 +15,7 @@ is FO406.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -391,24 +391,6 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
     return _with_stale_severity(found, policy)
 
 
-def _lone_adds(commit: Commit, present: Collection[str]) -> Iterator[tuple[str, str]]:
-    """Each flag name a commit adds a file of without removing one of its files that the
-    tree so far (`present`) holds, with the path added. A move in one commit does both; a
-    removal of what this landing order never had lands nothing: a commit after a merge that
-    a rebase leaves out removes, in its diff, the file that merge added, and replayed it
-    was a lone add."""
-    added: dict[str, str] = {}
-    removed: set[str] = set()
-    for change in commit.changes:
-        if not git.is_flag_path(change.path):
-            continue
-        if change.before is None and change.after is not None:
-            added.setdefault(stem(change.path), change.path)
-        elif change.after is None and change.path in present:
-            removed.add(stem(change.path))
-    return ((name, path) for name, path in added.items() if name not in removed)
-
-
 _TARGET_MERGED_IN = (
     "the change merged its target in, which is not on its first-parent line: fast-forwarded, "
     "the base branch's first-parent line would be the change's, and every flag's history "
@@ -426,11 +408,9 @@ def _on_first_parent_line(root: Path, base: str, tip: str) -> bool:
 
 def _adds_of_held(root: Path, base: str, histories: Iterable[Sequence[Commit]]
                   ) -> dict[str, tuple[str, str, str]]:
-    """Each flag the base holds that a landing order of the change (its commits, oldest
-    first) adds a file of with no file of the name removed in that commit, at a path the tree
-    so far does not hold (an add of what is there already lands nothing: a rebase drops it)
-    and no earlier commit removed from it (that path's history keeps both): name → (the
-    path, the commit, where the base holds it)."""
+    """Each flag the base holds whose history, read as the gate reads it once a landing order
+    of the change (its commits, oldest first) has landed, would start at one of its commits:
+    name → (the path added there, the commit, where the base holds the flag)."""
     histories = [list(history) for history in histories]
     if not any(change.before is None and git.is_flag_path(change.path)
                for history in histories for commit in history for change in commit.changes):
@@ -439,17 +419,62 @@ def _adds_of_held(root: Path, base: str, histories: Iterable[Sequence[Commit]]
     held = {stem(path): path for path in sorted(at_base, reverse=True)}
     found: dict[str, tuple[str, str, str]] = {}
     for history in histories:
-        present, gone = set(at_base), set[str]()
-        for commit in history:
-            for name, path in _lone_adds(commit, present):
-                if name in held and path not in present and path not in gone:
-                    found.setdefault(name, (path, commit.sha, held[name]))
-            for change in commit.changes:
-                if change.after is not None:
-                    present.add(change.path)
-                elif change.path in present:
-                    present.discard(change.path)
-                    gone.add(change.path)
+        for name, (path, sha) in _restarts(history, set(at_base), held).items():
+            found.setdefault(name, (path, sha, held[name]))
+    return found
+
+
+class _Adds(NamedTuple):
+    """What one commit of a landing order adds, as the tree so far holds it."""
+
+    sha: str
+    moved: dict[str, list[str]]
+    """By name: the files of it the commit removes that the tree so far holds (a move's
+    sources: the history follows every one)."""
+    added: list[tuple[str, str, bool]]
+    """(name, path, whether an earlier commit removed that path) for each file added."""
+
+
+def _restarts(history: Sequence[Commit], present: set[str], held: Mapping[str, str]
+              ) -> dict[str, tuple[str, str]]:
+    """Where the histories of the held flags' files at the end of `history` start within it:
+    name → (the path added, the commit), the oldest. Read backwards from each file there, as
+    the gate's history reader does (validator/lifecycle/reads.py): through a move in one
+    commit into every file of the name it removed, and through an add at a path an earlier
+    commit removed into that path's earlier life; an add that is neither, where the base
+    holds the name, is where it starts. An add whose file a later commit removes (a stacked
+    change whose lower one was squashed carries its adds) starts no history that lands."""
+    steps: list[_Adds] = []
+    gone: set[str] = set()
+    for commit in history:
+        moved: dict[str, list[str]] = {}
+        added: list[tuple[str, str, bool]] = []
+        for change in commit.changes:
+            if not git.is_flag_path(change.path):
+                continue
+            if change.after is None and change.path in present:
+                moved.setdefault(stem(change.path), []).append(change.path)
+            elif change.before is None and change.after is not None \
+                    and change.path not in present:
+                added.append((stem(change.path), change.path, change.path in gone))
+        for change in commit.changes:
+            if change.after is not None:
+                present.add(change.path)
+            elif change.path in present:
+                present.discard(change.path)
+                gone.add(change.path)
+        steps.append(_Adds(commit.sha, moved, added))
+    live = {path for path in present if git.is_flag_path(path) and stem(path) in held}
+    found: dict[str, tuple[str, str]] = {}
+    for step in reversed(steps):
+        for name, path, again in step.added:
+            if path not in live or again:
+                continue  # a file that does not land, or one whose path keeps its history
+            live.discard(path)
+            if name in step.moved:
+                live.update(step.moved[name])
+            elif name in held:
+                found[name] = (path, step.sha)
     return found
 
 
