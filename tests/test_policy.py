@@ -215,3 +215,26 @@ def test_an_integer_longer_than_python_converts_is_a_located_policy_error(
     finding = _error_text(tmp_path)
     assert (finding.rule, finding.line, finding.column) == ("FO301", 2, 5)
     assert finding.message == "invalid TOML: an integer of more than 4,300 digits"
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ('[[tool.flagops.freeze]]\nstart = 2025-12-20T00:00:00Z\nend = 2026-01-02T00:00:00Z\n'
+     'reason = "a"\n[[tool.flagops.freeze]]\nstart = 2025-12-20T00:00:00Z\n'
+     'end = 2026-01-02T00:00:00\nreason = "b"\n', Position(7, 1)),
+    ('[[tool.flagops.freeze]]\nstart = 2025-12-20T00:00:00Z\nend = 2026-01-02T00:00:00Z\n'
+     'reason = "a"\nenvironment = ["production"]\n', Position(5, 1)),
+    ("[ tool . flagops . soak_minutes ]\nbeta = -1\n", Position(2, 1)),
+    ('[tool."flagops".soak_minutes]\nbeta = -1\n', Position(2, 1)),
+    ("[tool]\nflagops.soak_minutes.bogus = 1\n", Position(2, 1)),
+    ("tool.flagops.soak_minutes.beta = -1\n", Position(1, 1)),
+    ("[tool.flagops]\nx = 1\n[tool.flagops.soak_minutes]\n  beta = -1\n", Position(4, 3)),
+    ("[tool.flagops.soak_minutes]\nstaging = 1\n[tool.flagops]\nstale_in_months = 1\n",
+     Position(4, 1)),
+])
+def test_a_policy_error_is_located_however_the_tables_are_spelled(
+        tmp_path: Path, text: str, where: Position) -> None:
+    """An array of tables (the n-th is index n), spaces or quotes in a header, and dotted
+    keys under [tool] or at the top: the finding pointed at 1:1."""
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    finding = _error_text(tmp_path)
+    assert (finding.rule, finding.line, finding.column) == ("FO301", where.line, where.column)

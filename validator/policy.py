@@ -285,27 +285,39 @@ def policy_from_table(table: dict[str, Any], source: str = "") -> Policy:
                                             message)) from None
 
 
-def locate_key(source: str, loc: tuple[str, ...]) -> Position:
-    """tomllib keeps no positions: find the key under [tool.flagops] or one of its subtables.
+_HEADER = re.compile(r"\s*\[(?P<array>\[)?(?P<path>[^\[\]]*)\]")
+_KEY = re.compile(r"(\s*)((?:[\w-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[\w-]+|\"[^\"]*\"|'[^']*'))*)"
+                  r"\s*=")
 
-    The deepest match wins: `soak_minutes.bogus` is found in `[tool.flagops.soak_minutes]`,
-    as a dotted key, or else at the line of `soak_minutes` itself.
-    """
-    best = START
-    table: tuple[str, ...] | None = None
+
+def locate_key(source: str, loc: tuple[str, ...]) -> Position:
+    """tomllib keeps no positions: find the key `loc` names under [tool.flagops], however the
+    file spells its tables (`[tool.flagops.soak_minutes]`, `[ tool . "flagops" ]`, an array of
+    tables `[[tool.flagops.freeze]]`, whose n-th table is the index n of `loc`) and keys
+    (dotted, under `[tool]` or at the top).
+
+    The deepest match wins: `soak_minutes.bogus` is found as that key, or else at the line of
+    `soak_minutes` (its table's header, or its key)."""
+    wanted = ("tool", "flagops", *loc)
+    best, depth = START, 0
+    table: tuple[str, ...] = ()
+    arrays: dict[tuple[str, ...], int] = {}
     for number, line in enumerate(source.splitlines(), start=1):
-        header = re.match(r"\s*\[\s*tool\.flagops((?:\.[\w\"'-]+)*)\s*\]", line)
-        if header or line.lstrip().startswith("["):
-            table = _table_path(header[1]) if header else None
-            continue
-        if table is None or loc[: len(table)] != table:
-            continue
-        rest = loc[len(table):]
-        key = re.match(r"(\s*)((?:[\w-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[\w-]+|\"[^\"]*\"|"
-                       r"'[^']*'))*)\s*=", line)
-        if key and rest and _table_path(key[2]) == rest[: len(_table_path(key[2]))]:
-            best = Position(number, len(key[1]) + 1)
-            if _table_path(key[2]) == rest:
+        header = _HEADER.match(line)
+        if header:
+            table = _table_path(header["path"])
+            if header["array"]:
+                arrays[table] = arrays.get(table, -1) + 1
+                table = (*table, str(arrays[table]))
+            path, column = table, len(line) - len(line.lstrip()) + 1
+        else:
+            key = _KEY.match(line)
+            if key is None:
+                continue
+            path, column = (*table, *_table_path(key[2])), len(key[1]) + 1
+        if len(path) > depth and wanted[:len(path)] == path:
+            best, depth = Position(number, column), len(path)
+            if path == wanted:
                 return best
     return best
 
