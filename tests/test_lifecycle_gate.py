@@ -360,3 +360,19 @@ def test_a_change_that_lifts_the_freeze_is_still_judged_by_it(tmp_path: Path) ->
     repo.write_flag("demo", "beta", actors=["User:1"])
     repo.commit("no policy at all, and step", at=EPOCH - 60)
     assert "FO401:error" in _rules(repo, EPOCH)
+
+
+def test_a_version_taken_back_to_an_earlier_milestone_is_said_so(tmp_path: Path) -> None:
+    """Every flag's age counts from the version file: a change that takes it back (17.10 to
+    1.2) made every flag young from the next change on, and review saw only FO303."""
+    repo = _repo(tmp_path, "[tool.flagops]\n", flag_type="beta")
+    repo.write("VERSION", "17.10.0-pre\n")
+    repo.commit("version", at=EPOCH - DAY)
+    repo.write("VERSION", "1.2.0\n")
+    repo.commit("back", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, f.path) for f in found] == [("FO302", "VERSION"), ("FO303", "VERSION")]
+    assert "takes the current milestone from 17.10 back to milestone 1.2" in found[0].message
+    repo.write("VERSION", "1.3.0\n")
+    repo.commit("forward", at=EPOCH)
+    assert _rules(repo, EPOCH) == ["FO303:warning"]

@@ -10,6 +10,8 @@ from validator import git
 from validator.findings import RULES, START, Finding
 from validator.git import log as git_log
 from validator.landings import policy_at, policy_entry
+from validator.lifecycle.lifespan import milestone_index, milestone_text
+from validator.lifecycle.reads import VERSION_BYTES
 from validator.policy import DEFAULT_POLICY, PYPROJECT, Policy, PolicyError, load_policy
 from validator.staged import outside_flags
 
@@ -30,7 +32,35 @@ def gate_findings(reader: git.BlobReader, root: Path, changes: list[git.Change],
                if change.path == PYPROJECT or change.path.startswith(_BELOW_POLICY)]
     if touched:
         findings += policy_change(reader, root, _policy_at_head(touched), base_policy)
+    findings += _milestone_down(reader, changes, base_policy)
     return findings + outside_flags([change.path for change in changes])
+
+
+def _milestone_down(reader: git.BlobReader, changes: list[git.Change],
+                    base_policy: Policy) -> list[Finding]:
+    """FO302 where the change takes the version file the base's policy counts milestones
+    from to an earlier milestone (or to none): every flag's age would shrink from the next
+    change on, and review saw only FO303's "a file outside flags/"."""
+    name = base_policy.version_file
+    change = next((change for change in changes if change.path == name), None)
+    if change is None or name is None or base_policy.current_milestone is not None:
+        return []
+    before, after = (_milestone_in(reader, entry) for entry in (change.before, change.after))
+    if before is None or (after is not None and after >= before):
+        return []
+    now = "no milestone" if after is None else f"milestone {milestone_text(after)}"
+    return [RULES["FO302"].at(name, START, f"{name} takes the current milestone from "
+                              f"{milestone_text(before)} back to {now}: every flag's age, "
+                              "counted in milestones, shrinks with it from the next change "
+                              "on (this change is judged by the base's)")]
+
+
+def _milestone_in(reader: git.BlobReader, entry: git.Entry | None) -> int | None:
+    if entry is None or not entry.is_regular or entry.oid is None:
+        return None
+    raw = reader.read(entry.oid)
+    return None if raw is None else milestone_index(raw[:VERSION_BYTES].decode("utf-8",
+                                                                                "replace"))
 
 
 _BELOW_POLICY = f"{PYPROJECT}/"
