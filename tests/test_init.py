@@ -23,10 +23,12 @@ from validator.policy import DEFAULT_POLICY, Policy, SoakMinutes, policy_from_by
 from validator.scaffold import EXAMPLE_FLAG, HOOK_REPO, scaffold
 
 DAY = 24 * 3600
-GATE_FILES = {"gitlab": (".gitlab-ci.yml", "pyproject.toml", ".pre-commit-config.yaml",
-                         "CODEOWNERS", "schema/"),
-              "github": (".github/", "pyproject.toml", ".pre-commit-config.yaml", "CODEOWNERS",
-                         "schema/")}
+GATE_FILES = {"gitlab": (".gitlab-ci.yml", "pyproject.toml", "VERSION",
+                         ".pre-commit-config.yaml", "CODEOWNERS", "schema/"),
+              "github": (".github/", "pyproject.toml", "VERSION", ".pre-commit-config.yaml",
+                         "CODEOWNERS", "schema/")}
+"""VERSION: the policy's default version_file, which flags' ages count from (taken back to an
+earlier milestone, every flag was young again, with no owner's approval)."""
 
 
 @pytest.mark.parametrize(("host", "ci_file"), [("gitlab", ".gitlab-ci.yml"),

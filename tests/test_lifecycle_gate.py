@@ -376,3 +376,42 @@ def test_a_version_taken_back_to_an_earlier_milestone_is_said_so(tmp_path: Path)
     repo.write("VERSION", "1.3.0\n")
     repo.commit("forward", at=EPOCH)
     assert _rules(repo, EPOCH) == ["FO303:warning"]
+
+
+@pytest.mark.parametrize(("pattern", "says"), [
+    (r'isEnabled\([[:space:]]*"{name}"', "read otherwise"),
+    (r'\<flagOn\("{name}"', "read otherwise"),
+    (r'flag\(\d"{name}"', "read otherwise"),
+    (r'flag\("{name}"\){1}{1}', "read otherwise"),
+    (r'x[a\t]{name}', "read otherwise"),
+    (r'(?i)x{name}', "read otherwise"),
+    (r'on\({name}+', "read otherwise"),
+    (r'legacyFlags\(', "exactly one {name} or {camelName}"),
+    (r'on\("{name}"\) \|\| off\("{name}"\)', "exactly one {name} or {camelName}"),
+    (r'on\(({name}', "not a regular expression"),
+])
+def test_a_reference_pattern_git_and_python_read_otherwise_is_a_policy_error(
+        tmp_path: Path, pattern: str, says: str) -> None:
+    """git grep finds the matches and Python reads each again for the flag it names: where
+    the two read a pattern otherwise, a match was dropped without a word and the flag removed
+    though code read it, or the search raised an internal error on every removal."""
+    escaped = pattern.replace("\\", "\\\\").replace('"', '\\"')
+    repo = _repo(tmp_path, f'[tool.flagops]\nreference_patterns = ["{escaped}"]\n')
+    repo.write_flag("demo", "staging")
+    repo.commit("staging", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    [policy] = [f for f in found if f.rule == "FO301"]
+    assert (policy.line, says in policy.message) == (2, True), policy.message
+
+
+def test_a_match_no_pattern_reads_again_still_references_the_flags_asked_about() -> None:
+    """The last word, should git and Python ever read a pattern otherwise: a match git found
+    is a reference to the flag asked about whose name it holds (or to each, holding none)."""
+    from validator.git.grep import GrepHit
+    from validator.lifecycle.refs import references
+
+    hits = [GrepHit("web/app.js", 1, 1, 'flagOn("demo"'), GrepHit("web/b.js", 2, 3, "on(x)")]
+    found = references(hits, [r'\<flagOn\("{name}"'], ["demo", "other"], ["demo", "other"])
+    assert [(ref.flag, ref.path) for ref in found] == [
+        ("demo", "web/app.js"), ("demo", "web/b.js"), ("other", "web/b.js")]
+    assert references(hits, [r'\<flagOn\("{name}"'], ["demo"]) == []  # a listing: no names

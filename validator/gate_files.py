@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from validator import git
+from validator.config_file import file_start
 from validator.findings import RULES, START, Finding
 from validator.git import log as git_log
 from validator.landings import policy_at, policy_entry
-from validator.lifecycle.lifespan import milestone_index, milestone_text
+from validator.lifecycle.lifespan import leading_milestone, milestone_index
 from validator.lifecycle.reads import VERSION_BYTES
 from validator.policy import DEFAULT_POLICY, PYPROJECT, Policy, PolicyError, load_policy
 from validator.staged import outside_flags
@@ -32,11 +33,11 @@ def gate_findings(reader: git.BlobReader, root: Path, changes: list[git.Change],
                if change.path == PYPROJECT or change.path.startswith(_BELOW_POLICY)]
     if touched:
         findings += policy_change(reader, root, _policy_at_head(touched), base_policy)
-    findings += _milestone_down(reader, changes, base_policy)
+    findings += _milestone_down(root, reader, changes, base_policy)
     return findings + outside_flags([change.path for change in changes])
 
 
-def _milestone_down(reader: git.BlobReader, changes: list[git.Change],
+def _milestone_down(root: Path, reader: git.BlobReader, changes: list[git.Change],
                     base_policy: Policy) -> list[Finding]:
     """FO302 where the change takes the version file the base's policy counts milestones
     from to an earlier milestone (or to none): every flag's age would shrink from the next
@@ -45,22 +46,25 @@ def _milestone_down(reader: git.BlobReader, changes: list[git.Change],
     change = next((change for change in changes if change.path == name), None)
     if change is None or name is None or base_policy.current_milestone is not None:
         return []
-    before, after = (_milestone_in(reader, entry) for entry in (change.before, change.after))
-    if before is None or (after is not None and after >= before):
+    before, after = (_version_in(root, reader, entry) for entry in (change.before, change.after))
+    was, now = milestone_index(before), milestone_index(after)
+    if was is None or (now is not None and now >= was):
         return []
-    now = "no milestone" if after is None else f"milestone {milestone_text(after)}"
+    said = "no milestone" if now is None else f"milestone {leading_milestone(after)}"
     return [RULES["FO302"].at(name, START, f"{name} takes the current milestone from "
-                              f"{milestone_text(before)} back to {now}: every flag's age, "
+                              f"{leading_milestone(before)} back to {said}: every flag's age, "
                               "counted in milestones, shrinks with it from the next change "
                               "on (this change is judged by the base's)")]
 
 
-def _milestone_in(reader: git.BlobReader, entry: git.Entry | None) -> int | None:
-    if entry is None or not entry.is_regular or entry.oid is None:
-        return None
-    raw = reader.read(entry.oid)
-    return None if raw is None else milestone_index(raw[:VERSION_BYTES].decode("utf-8",
-                                                                                "replace"))
+def _version_in(root: Path, reader: git.BlobReader, entry: git.Entry | None) -> str:
+    """A side of the version file's change as text: a blob, or the working tree's file (the
+    working-tree side of a diff has no object id); empty for what is no regular file."""
+    if entry is None or not entry.is_regular:
+        return ""
+    raw = file_start(root / entry.path, VERSION_BYTES) if entry.oid is None \
+        else reader.read(entry.oid)
+    return "" if raw is None else raw[:VERSION_BYTES].decode("utf-8", "replace")
 
 
 _BELOW_POLICY = f"{PYPROJECT}/"

@@ -141,9 +141,11 @@ class Policy(BaseModel):
         default=False, description="Refuse a change that steps or adds more than one flag "
         "(FO406); rollbacks are not counted.")
     reference_patterns: tuple[Annotated[str, Strict()], ...] = Field(
-        default=(), description="More regular expressions (POSIX extended, as git grep reads "
-        "them) that find a flag in code, besides GitLab's; `{name}` stands for the flag's "
-        "name, `{camelName}` for it in camelCase.")
+        default=(), description="More regular expressions that find a flag in code, besides "
+        "GitLab's, each with one `{name}` (the flag's name) or `{camelName}` (in camelCase), "
+        "in the syntax git grep -E and Python read alike (characters, escaped punctuation, "
+        "brackets without classes or backslashes, groups, `|`, `^`, `$`, single "
+        "repetitions); others are FO301.")
 
     tracker: Annotated[str, Strict(), Field(pattern=r"^https://[^/\s]+/[^\s]+[^/\s]$")] | \
         None = Field(default=None, description="The project new rollout and cleanup issues go "
@@ -170,12 +172,52 @@ class Policy(BaseModel):
                              "git lists it (no leading or trailing /, no . or .. parts)")
         return path
 
+    @field_validator("reference_patterns")
+    @classmethod
+    def _read_alike_by_git_and_python(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            problem = reference_pattern_problem(pattern)
+            if problem is not None:
+                raise ValueError(f"{pattern!r}: {problem}")
+        return patterns
+
     @field_validator("percentage_steps")
     @classmethod
     def _ascending_to_100(cls, steps: tuple[float, ...]) -> tuple[float, ...]:
         if not steps or list(steps) != sorted(set(steps)) or steps[-1] != 100:
             raise ValueError("percentage_steps must rise strictly and end at 100")
         return steps
+
+
+_PLACEHOLDER = re.compile(r"\{(?:name|camelName)\}")
+_COMMON_SYNTAX = re.compile(
+    r"""(?:[^\\\[\](){}*+?|^$]        # a character that stands for itself
+         |\\[.\[\](){}*+?|^$\\/]         # an escaped special (not GNU's word edges)
+         |\[\^?\]?[^\]\\\[]*\]          # a bracket of characters, no backslash or class
+         |\((?!\?)|\)|\||\^|\$          # a group (not Python's `(?`), alternation, anchors
+         |[*+?](?![*+?{])               # one repetition, not two in a row
+         |\{[0-9]+(?:,[0-9]*)?\}(?![*+?{])
+         |\{(?:name|camelName)\}(?![*+?{]))*""", re.VERBOSE)
+"""The extended regular expressions that git grep and Python's `re` read alike: each match
+git finds is read again in Python for the flag it names (validator/lifecycle/refs.py), and
+where the two read a pattern otherwise (`[[:space:]]`, `\\<`, `\\d`, a backslash in a
+bracket, `x{1}{1}`) the match was dropped without a word, and the flag removed though code
+read it."""
+
+
+def reference_pattern_problem(pattern: str) -> str | None:
+    """Why git grep and this module cannot both read `pattern` as a reference, or None."""
+    if len(_PLACEHOLDER.findall(pattern)) != 1:
+        return "must hold exactly one {name} or {camelName}, where the flag's name goes"
+    if _COMMON_SYNTAX.fullmatch(pattern) is None:
+        return ("uses syntax git grep -E and Python read otherwise; write it with characters, "
+                "escaped punctuation (\\.), brackets without classes or backslashes ([ab_]), "
+                "groups, |, ^, $ and single repetitions (*, +, ?, {m,n})")
+    try:
+        re.compile(_PLACEHOLDER.sub("x", pattern))
+    except re.error as error:
+        return f"not a regular expression: {error}"
+    return None
 
 
 DEFAULT_POLICY = Policy()

@@ -360,15 +360,16 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
     Finding where a life went on after such an add is a search of every folder's history
     (seconds at 10,000 flags), so the change is refused where it is made. Not with
     require_merge_commits: the merge commit, on the first-parent line, is the whole change;
-    nor where the base's policy counts no age (no current milestone, no stale_in_months).
+    nor where the base's policy counts no age (no current milestone, no version file, no
+    stale_in_months).
     Whatever flags the change itself touches: merging the target in touches none of them.
     `tip`: the change's last commit. Without `fast_forward` (a GitHub pull request, which
     lands as a merge commit, a squash or a rebase), the first-parent line is not a landing
     order: "Update branch" merges the target into the branch, and nothing lands it so."""
     if policy.require_merge_commits or not (
-            policy.stale_in_months or current_milestone(
-                policy, _version_at(reader, root, base, policy)) is not None):
-        return []
+            policy.stale_in_months or policy.current_milestone is not None
+            or _version_at(reader, root, base, policy) is not None):
+        return []  # a version file that gives no milestone counts (FO409): fail closed
     cut = git_log.shallow_commits(root) or frozenset()  # a shallow cut's diff is no add
     histories = [git_log.commits_in_order(
         root, [commit for commit, *_ in replayed(root, base, tip) if commit not in cut],

@@ -6,6 +6,7 @@ authors and messages of the commits that are shown, one `cat-file --batch` for t
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,8 +159,25 @@ def version_text(root: Path, policy: Policy, tree: str | None = None) -> str | N
     if tree is not None:
         with git.BlobReader(root) as reader:
             return version_at(reader, root, tree, policy)
-    start = file_start(root / policy.version_file, VERSION_BYTES)
-    return None if start is None else start.decode("utf-8", "replace")
+    return _working_version(root, policy.version_file)
+
+
+def _working_version(root: Path, name: str) -> str | None:
+    """The working tree's version file as `version_at` reads a commit's: None where nothing
+    is at the path, empty where something other than a regular file is, or where a folder
+    on the way is a symlink or a file (read through, `config -> elsewhere` gave another
+    milestone than the gate's, which finds no file there)."""
+    path, parts = root, name.split("/")
+    for index, part in enumerate(parts):
+        path = path / part
+        try:
+            mode = path.lstat().st_mode
+        except OSError:
+            return None
+        if stat.S_ISLNK(mode) or (index < len(parts) - 1 and not stat.S_ISDIR(mode)):
+            return ""
+    start = file_start(path, VERSION_BYTES)
+    return "" if start is None else start.decode("utf-8", "replace")
 
 
 def version_at(reader: git.BlobReader, root: Path, tree: str, policy: Policy) -> str | None:
@@ -171,6 +189,20 @@ def version_at(reader: git.BlobReader, root: Path, tree: str, policy: Policy) ->
         return None
     entry = git.path_entry(root, tree, policy.version_file)
     if entry is None:
-        return None
+        return _blocked_on_the_way(root, tree, policy.version_file)
     raw = reader.read(entry.oid) if entry.is_regular and entry.oid is not None else None
     return "" if raw is None else raw[:VERSION_BYTES].decode("utf-8", "replace")
+
+
+def _blocked_on_the_way(root: Path, tree: str, name: str) -> str | None:
+    """Empty where a folder on the version file's path is something else in `tree` (a
+    symlink, a gitlink, a file: `config -> elsewhere` left the gate no file to read, and no
+    FO409), else None: nothing is there. Asked only where the file is not found."""
+    parts = name.split("/")
+    for end in range(1, len(parts)):
+        entry = git.path_entry(root, tree, "/".join(parts[:end]))
+        if entry is None:
+            return None
+        if entry.mode != git.FOLDER_MODE:
+            return ""
+    return None

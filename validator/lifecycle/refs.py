@@ -97,17 +97,27 @@ def _readers(templates: Sequence[str]) -> list[re.Pattern[str]]:
 
 
 def references(hits: Iterable[GrepHit], templates: Sequence[str],
-               known: Iterable[str]) -> list[Reference]:
+               known: Iterable[str], asked: Sequence[str] | None = None) -> list[Reference]:
     """The flag each match names (a camelCase name is mapped back through the known names;
-    an unknown one is guessed in snake_case)."""
+    an unknown one is guessed in snake_case). A match git found that no pattern reads again
+    here is not dropped (the policy refuses patterns the two read otherwise, and this is the
+    last word): it references each flag `asked` about whose name it holds, or, holding none
+    of them, every one (a removal judged by these references must not miss one)."""
+    known = list(known)
     by_camel = {camel(name): name for name in known}
     readers = _readers(templates)
     found: list[Reference] = []
     for hit in hits:
         name = _name_in(hit.text, readers, by_camel)
-        if name is not None:
-            found.append(Reference(name, hit.path, hit.line, hit.column))
+        names = [name] if name is not None else _held_in(hit.text, asked)
+        found += [Reference(name, hit.path, hit.line, hit.column) for name in names]
     return sorted(set(found), key=order)
+
+
+def _held_in(text: str, asked: Sequence[str] | None) -> list[str]:
+    if not asked:
+        return []
+    return [name for name in asked if name in text or camel(name) in text] or list(asked)
 
 
 def _name_in(text: str, readers: Sequence[re.Pattern[str]],
