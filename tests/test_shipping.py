@@ -334,3 +334,67 @@ def test_a_git_failure_names_the_command_and_gits_fatal_line(repo: Repo, run_cli
     assert code == 1 and len(err.splitlines()) == 1, (out, err)
     assert "failed: fatal: this operation must be run in a work tree" in err, err
     assert "git --no-optional-locks" not in err and "git -c" not in err, err
+
+
+@pytest.mark.parametrize(("variables", "shipped"), [
+    ({"GITLAB_CI": "true", "CI_COMMIT_SHA": "JUDGED"}, False),
+    ({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_SHA": "JUDGED"}, False),
+    ({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_SHA": "JUDGED"},
+     True),
+])
+def test_in_a_ci_job_head_must_be_the_jobs_commit(
+        repo: Repo, run_cli: Any, monkeypatch: pytest.MonkeyPatch,
+        variables: dict[str, str], shipped: bool) -> None:
+    """A runner that reuses its workspace without a checkout (GIT_STRATEGY: none), or a step's
+    `git checkout`, left HEAD at a commit the gate refused, clean: the job's commit is the one
+    the pipeline judged. (A pull request's GITHUB_SHA is GitHub's merge commit, which a job
+    may not check out: not asked there.)"""
+    judged = repo.head()
+    repo.write_flag("demo", "enabled")
+    repo.commit("everyone at once (refused by the gate)", at=NOW - 60)
+    for key, value in variables.items():
+        monkeypatch.setenv(key, value.replace("JUDGED", judged))
+    code, out, err = run_cli("-C", str(repo.path), "export", "--format", "flagd")
+    if shipped:
+        assert code == 0, err
+        return
+    assert code == 1 and len(err.splitlines()) == 1, (out, err)
+    assert f"HEAD is {repo.head()[:12]}, not this job's commit {judged}" in err, err
+    repo.git("checkout", "-q", judged)
+    assert run_cli("-C", str(repo.path), "export", "--format", "flagd")[0] == 0
+
+
+def test_a_fifo_beside_the_version_file_is_refused_not_waited_on(
+        repo: Repo, run_cli: Any) -> None:
+    """`git status` of the version file by name opens the attributes of every folder above
+    it: a FIFO `deploy/.gitattributes` held `build --history` for ever."""
+    repo.write("pyproject.toml", '[tool.flagops]\nversion_file = "deploy/VERSION"\n')
+    repo.write("deploy/VERSION", "17.10.0\n")
+    repo.commit("a version file in a folder", at=NOW - 60)
+    os.mkfifo(repo.path / "deploy/.gitattributes")
+    code, out, err = run_cli("-C", str(repo.path), "build", "--history")
+    assert code == 1 and len(err.splitlines()) == 1, (out, err)
+    assert "deploy/.gitattributes" in err, err
+
+
+@pytest.mark.parametrize("how", ["a symlink in the file's place", "a file in the symlink's"])
+def test_a_version_file_of_another_type_than_the_commits_is_refused(
+        repo: Repo, run_cli: Any, how: str) -> None:
+    """`hash-object` follows a symlink, and a file that holds a symlink's text has that
+    symlink's blob id: either way the type change was excused, and the build read another
+    version than the gate."""
+    repo.write("pyproject.toml", '[tool.flagops]\nstale_in_months = true\n')
+    repo.write("elsewhere", "17.10.0\n")
+    if how.startswith("a symlink"):
+        repo.write("VERSION", "17.10.0\n")
+        repo.commit("version", at=NOW - 60)
+        (repo.path / "VERSION").unlink()
+        (repo.path / "VERSION").symlink_to("elsewhere")
+    else:
+        (repo.path / "VERSION").symlink_to("17.10.0")
+        repo.commit("version", at=NOW - 60)
+        (repo.path / "VERSION").unlink()
+        (repo.path / "VERSION").write_text("17.10.0", encoding="utf-8")
+    code, out, err = run_cli("-C", str(repo.path), "build", "--history")
+    assert code == 1 and len(err.splitlines()) == 1, (out, err)
+    assert "VERSION is of another type than in the commit" in err, err

@@ -5,7 +5,7 @@ the gate judged. One rule for the three, so each refuses alike and says the same
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from validator import git
@@ -25,7 +25,10 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
     if allow_dirty:
         return
     try:
-        git.refuse_blocking_files(root, (), git.CONTROL_FILES)  # `git status` opens them
+        # `git status` opens them in the top folder and in each folder above a file it is
+        # asked about by name (a FIFO `deploy/.gitattributes` beside the version file held it)
+        git.refuse_blocking_files(root, {path.rpartition("/")[0] for path in also},
+                                  git.CONTROL_FILES)
         found = not_committed(root, walk_flags(root)[0], also)
     except git.GitError as error:
         if _outside_git(root, error):  # an archive of a commit: nothing to compare with
@@ -37,12 +40,41 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
                             f"checkout, or give --allow-dirty to {command} the working tree "
                             "as it is") from None
         raise
+    _require_pipeline_commit(root, command, os.environ)
     if found:
         path, how = found[0]
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise UserError(f"{path} is {how}{more}: {command} ships only what the commit holds, "
                         "which is what the gate judged; make the checkout the commit's, or "
                         f"give --allow-dirty to {command} the working tree as it is")
+
+
+def _pipeline_commit(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The commit a CI job was started for, which the pipeline's gate judged, and the
+    variable that names it: GitLab's CI_COMMIT_SHA; GitHub's GITHUB_SHA on a push (on a pull
+    request it is GitHub's merge commit, which a job may well not check out)."""
+    if environ.get("GITLAB_CI") == "true" and environ.get("CI_COMMIT_SHA"):
+        return "CI_COMMIT_SHA", environ["CI_COMMIT_SHA"]
+    if environ.get("GITHUB_ACTIONS") == "true" and environ.get("GITHUB_EVENT_NAME") == "push" \
+            and environ.get("GITHUB_SHA"):
+        return "GITHUB_SHA", environ["GITHUB_SHA"]
+    return None
+
+
+def _require_pipeline_commit(root: Path, command: str, environ: Mapping[str, str]) -> None:
+    """In a CI job, HEAD must be the job's commit: a workspace a runner reuses without a
+    checkout of its own (GIT_STRATEGY: none), or a step's `git checkout`, left HEAD at another
+    commit, one the gate may have refused, and its flags shipped as clean."""
+    pipeline = _pipeline_commit(environ)
+    if pipeline is None:
+        return
+    name, wanted = pipeline
+    head = git.git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").decode().strip()
+    if head.lower() != wanted.strip().lower():
+        raise UserError(f"HEAD is {head[:12]}, not this job's commit {escape(wanted[:40])} "
+                        f"({name}), which the pipeline's gate judged: {command} ships only "
+                        "that commit; check it out (the runner's checkout, not GIT_STRATEGY: "
+                        f"none), or give --allow-dirty to {command} the working tree as it is")
 
 
 def _outside_git(root: Path, error: git.GitError) -> bool:

@@ -48,7 +48,8 @@ def not_committed(root: Path, walked: Iterable[str],
     hidden = [path for path in _converted(root, [*walked, *_files(root, (PYPROJECT, *also))])
               if path not in reported]
     same = _as_committed(root, [*(path for code, path in entries
-                                  if code not in _UNTRACKED and "D" not in code), *hidden])
+                                  if code not in _UNTRACKED and "D" not in code
+                                  and "T" not in code), *hidden])
     listed = _entries(marks, width=1)
     # A marked file first: its mark says why it differs (the scratch index shows it changed).
     found = [(path, _mark_words(tag)) for tag, path in listed
@@ -122,13 +123,16 @@ def _read(path: str, *, walked: list[str], also: frozenset[str]) -> bool:
 
 
 def _as_committed(root: Path, paths: list[str]) -> set[str]:
-    """Those of paths whose bytes are HEAD's blob's, byte for byte."""
+    """Those of paths that are regular files, as HEAD has them, with HEAD's blob's bytes.
+    (A type change is never excused: `hash-object` follows a symlink, and a file that holds
+    a symlink's text has that symlink's blob id, while the build reads neither through.)"""
     if not paths:
         return set()
     others = [path for path in paths if not path.startswith(f"{git.FLAGS_DIR}/")]
-    committed = {path: entry.oid
-                 for path, entry in git.tree_entries(root, "HEAD", *SHIPPED, *others).items()}
-    paths = [path for path in paths if "\n" not in path]  # one a line: FO010 refuses those
+    committed = {path: entry.oid for path, entry in
+                 git.tree_entries(root, "HEAD", *SHIPPED, *others).items() if entry.is_regular}
+    paths = [path for path in paths  # one a line: FO010 refuses the others
+             if "\n" not in path and (root / path).is_file() and not (root / path).is_symlink()]
     listing = "".join(f"{path}\n" for path in paths).encode("utf-8", "surrogateescape")
     hashed = git.git(root, "hash-object", "--no-filters", "--stdin-paths",
                      stdin=listing).decode().split() if paths else []
@@ -140,6 +144,8 @@ def _status_words(code: str) -> str:
         return _UNTRACKED[code]
     if "U" in code or code in ("AA", "DD"):
         return "in a merge with conflicts"
+    if "T" in code:
+        return "of another type than in the commit (a symlink, or a file where it has one)"
     if "D" in code:
         return "deleted in this checkout (the commit has it)"
     return "changed since the commit" if code[0] != "A" else "not in the commit (only staged)"
