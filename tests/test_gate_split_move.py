@@ -17,6 +17,8 @@ import pytest
 from gitrepo import Repo
 from test_gate_integrity import flagops
 
+from validator.errors import UserError
+
 NOW = int(time.time())
 CLOCK_DATED = True  # NOW read again as each test starts (conftest)
 DAY = 24 * 3600
@@ -443,3 +445,34 @@ def test_a_stacked_change_whose_squashed_lower_one_moved_its_new_flag_passes(
     code, found, report = flagops(repo, *command)
     assert (code, found) == (1, ["FO408:error"]), report
     assert "flags/other/fresh.yml is added in " in report
+
+
+@pytest.mark.parametrize("moves", [3, 4])
+def test_a_flag_moved_more_often_than_its_history_is_followed_has_no_age_to_pass(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, moves: int) -> None:
+    """Each move in one commit keeps a flag's age, and the history follows a bounded number
+    of them: beyond, the flag read as one with no add, and no age, so never stale (a thousand
+    moves, fast-forwarded; the review of FO408's seventh version). Beyond the bound the step
+    is refused; within it the age holds (here the bound is 3)."""
+    from validator.compare import RangeRequest, compare
+    from validator.lifecycle import reads
+
+    monkeypatch.setattr(reads, "_MOST_MOVES", 3)
+    repo.git("checkout", "-q", "main")
+    repo.git("commit", "-q", "--amend", "--no-edit", at=NOW - 250 * DAY)  # stale now
+    path = "flags/demo.yml"
+    for number in range(moves):
+        (repo.path / f"flags/f{number}").mkdir()
+        repo.git("mv", path, f"flags/f{number}/demo.yml")
+        path = f"flags/f{number}/demo.yml"
+        repo.commit(f"move {number}", at=NOW - 200 * DAY + number)
+    repo.git("checkout", "-q", "-b", "step")
+    repo.write_flag("demo", "percentage", folder=str(Path(path).parent),
+                    percentage=("actors", 10), **BETA)
+    repo.commit("beta → 10 %", at=NOW - 60)
+    if moves == 3:
+        found = compare(repo.path, RangeRequest("main", "step"), now=NOW).findings
+        assert [f.rule for f in found] == ["FO402"], found
+        return
+    with pytest.raises(UserError, match="demo: its file was moved more than 3 times"):
+        compare(repo.path, RangeRequest("main", "step"), now=NOW)

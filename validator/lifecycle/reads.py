@@ -13,6 +13,7 @@ from pathlib import Path
 
 from validator import git
 from validator.config_file import file_start
+from validator.errors import UserError
 from validator.git import log as git_log
 from validator.git.log import Commit
 from validator.history import Clock
@@ -55,7 +56,11 @@ def streamed_flag_commits(root: Path, ref: str, pathspecs: Sequence[str]
     return git_log.first_parent_commits(root, ref, pathspecs)
 
 
-_MOST_MOVES = 1000
+_MOST_MOVES = 100
+"""How many moves of one flag's file its history follows back. Beyond them its first add,
+and its age, cannot be told: a flag moved a thousand times in commits of their own, then
+fast-forwarded, read as one with no add, and no age, so never stale (and each round is a
+`git log`: a thousand took 80 s)."""
 
 
 def named_history(root: Path, ref: str, paths: Mapping[str, str], clock: Clock) -> list[Commit]:
@@ -72,12 +77,18 @@ def named_history(root: Path, ref: str, paths: Mapping[str, str], clock: Clock) 
     found: dict[str, Commit] = {}
     pending = {(name, ref, path) for name, path in paths.items()}
     seen: set[tuple[str, str, str]] = set()
-    for _ in range(_MOST_MOVES):
+    for _ in range(_MOST_MOVES + 1):
         pending -= seen
         if not pending:
             break
         seen |= pending
         pending = _one_round(root, pending, found, clock)
+    if pending - seen:
+        name, _, path = min(pending - seen)
+        raise UserError(f"{name}: its file was moved more than {_MOST_MOVES} times (back to "
+                        f"{path}), and its history is followed no further, so its age cannot "
+                        "be told; roll it back or remove it, and give a flag that needs to go "
+                        "on a new name")
     rank = {sha: index for index, sha in enumerate(clock.times)}  # oldest first
     return sorted(found.values(), key=lambda commit: rank.get(commit.sha, -1), reverse=True)
 
