@@ -415,3 +415,55 @@ def test_a_match_no_pattern_reads_again_still_references_the_flags_asked_about()
     assert [(ref.flag, ref.path) for ref in found] == [
         ("demo", "web/app.js"), ("demo", "web/b.js"), ("other", "web/b.js")]
     assert references(hits, [r'\<flagOn\("{name}"'], ["demo"]) == []  # a listing: no names
+
+
+def test_a_version_file_below_a_symlinked_folder_fails_closed(tmp_path: Path) -> None:
+    """`version_file = "config/VERSION"` and `config` made a symlink: the gate found no file
+    (no FO409, no milestone) while `status` read one through the link."""
+    policy = '[tool.flagops]\nstale_severity = "error"\nversion_file = "config/VERSION"\n'
+    repo = _repo(tmp_path, policy, flag_type="beta")
+    repo.write("elsewhere/VERSION", "14.6.0\n")
+    (repo.path / "config").symlink_to("elsewhere")
+    repo.commit("config is a link", at=EPOCH - DAY)
+    repo.write_flag("demo", "staging", flag_type="beta")
+    repo.commit("staging", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, str(f.severity), f.path) for f in found] == [
+        ("FO409", "error", "config/VERSION")]
+    from validator.lifecycle.reads import version_text
+    from validator.policy import load_policy
+
+    assert version_text(repo.path, load_policy(repo.path)) == ""  # status reads it alike
+
+
+def test_a_split_move_under_a_version_file_without_a_milestone_is_refused(
+        tmp_path: Path) -> None:
+    """FO408 is asked where the base counts ages, and a version file that gives no milestone
+    counts (FO409 says so for a step; a change of rollbacks only, which FO409 leaves alone,
+    could carry a split move and restart a stale flag's age)."""
+    repo = _repo(tmp_path, '[tool.flagops]\nstale_severity = "error"\n', stage="staging",
+                 flag_type="beta")
+    repo.write("VERSION", "")
+    repo.commit("an empty version file", at=EPOCH - DAY)
+    repo.write_flag("demo", "off", folder="flags/team", flag_type="beta")
+    repo.commit("rolled back, as a copy", at=EPOCH - 60)
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("the original removed", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~2", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, str(f.severity)) for f in found] == [("FO408", "error")], found
+
+
+def test_a_version_taken_back_in_the_working_tree_is_read_from_the_file(
+        tmp_path: Path) -> None:
+    """The working tree's side of a diff has no object id: it read as no milestone, so a
+    version taken forward was "back to no milestone", and one taken back was misnamed."""
+    repo = _repo(tmp_path, "[tool.flagops]\n", flag_type="beta")
+    repo.write("VERSION", "17.10.0-pre\n")
+    repo.commit("version", at=EPOCH - DAY)
+    repo.write("VERSION", "17.11.0-pre\n")
+    found = compare(repo.path, RangeRequest("HEAD"), now=EPOCH).findings
+    assert [f.rule for f in found] == ["FO303"]
+    repo.write("VERSION", "13.12.0\n")
+    found = compare(repo.path, RangeRequest("HEAD"), now=EPOCH).findings
+    assert "takes the current milestone from 17.10 back to milestone 13.12" in \
+        found[0].message, found
