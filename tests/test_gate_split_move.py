@@ -154,12 +154,21 @@ def _copy_then_move(repo: Repo, at: int) -> None:
     repo.commit("move demo", at=at)
 
 
-def test_a_copy_then_a_move_in_one_commit_is_refused(repo: Repo) -> None:
-    """A copy in one commit, then one commit that removes both files and adds the new path:
-    no commit removes in one and adds in another, and the history, following only the first
-    file a move removed, started at the copy (the review of FO408's third version)."""
+def test_a_copy_then_a_move_of_both_in_one_commit_passes(repo: Repo) -> None:
+    """A copy in one commit, then one commit that removes both files and adds the new path.
+    The history follows a move into every file of the name it removed, so it reaches the
+    base's file, and the flag keeps its age (next test): FO408 refused it all the same (the
+    review of FO408's seventh version), though its third version's history, which followed
+    only the first file a move removed, did start at the copy. A copy left in place, then
+    the original removed, restarts it still."""
     _copy_then_move(repo, at=NOW - 2 * DAY)
-    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "move")
+    assert flagops(repo, "validate", "--base", "main", "--head", "move")[:2] == (0, [])
+    repo.git("checkout", "-q", "-b", "copy", "main")
+    repo.write("flags/a/demo.yml", (repo.path / "flags/demo.yml").read_text(encoding="utf-8"))
+    repo.commit("a copy of demo", at=NOW - 2 * DAY)
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("the original removed", at=NOW - DAY)
+    code, found, report = flagops(repo, "validate", "--base", "main", "--head", "copy")
     assert (code, found) == (1, ["FO408:error"]), report
 
 

@@ -443,8 +443,10 @@ def _restarts(history: Sequence[Commit], present: set[str], held: Mapping[str, s
     the gate's history reader does (validator/lifecycle/reads.py): through a move in one
     commit into every file of the name it removed, and through an add at a path an earlier
     commit removed into that path's earlier life; an add that is neither, where the base
-    holds the name, is where it starts. An add whose file a later commit removes (a stacked
-    change whose lower one was squashed carries its adds) starts no history that lands."""
+    holds the name, is where it starts, unless another file that history follows goes back
+    past the change (a copy, then one commit that moves both: the oldest add is the base's).
+    An add whose file a later commit removes (a stacked change whose lower one was squashed
+    carries its adds) starts no history that lands."""
     steps: list[_Adds] = []
     gone: set[str] = set()
     for commit in history:
@@ -465,17 +467,23 @@ def _restarts(history: Sequence[Commit], present: set[str], held: Mapping[str, s
                 present.discard(change.path)
                 gone.add(change.path)
         steps.append(_Adds(commit.sha, moved, added))
-    live = {path for path in present if git.is_flag_path(path) and stem(path) in held}
-    found: dict[str, tuple[str, str]] = {}
+    # Each path still to follow back, with the files at the end whose history holds it.
+    live = {path: {path} for path in present if git.is_flag_path(path) and stem(path) in held}
+    starts: dict[str, tuple[str, str]] = {}
     for step in reversed(steps):
         for name, path, again in step.added:
             if path not in live or again:
                 continue  # a file that does not land, or one whose path keeps its history
-            live.discard(path)
-            if name in step.moved:
-                live.update(step.moved[name])
-            elif name in held:
-                found[name] = (path, step.sha)
+            ends = live.pop(path)
+            for source in step.moved.get(name, ()):
+                live.setdefault(source, set()).update(ends)
+            if name not in step.moved and name in held:
+                starts.update(dict.fromkeys(ends, (path, step.sha)))  # older ones overwrite
+    before = {end for ends in live.values() for end in ends}  # followed back past the change
+    found: dict[str, tuple[str, str]] = {}
+    for end, start in starts.items():
+        if end not in before:  # the oldest add on its history is the change's
+            found.setdefault(stem(end), start)
     return found
 
 
