@@ -472,8 +472,12 @@ def _restarts(history: Sequence[Commit], present: set[str], held: Mapping[str, s
     starts: dict[str, tuple[str, str]] = {}
     for step in reversed(steps):
         for name, path, again in step.added:
-            if path not in live or again:
-                continue  # a file that does not land, or one whose path keeps its history
+            if path not in live:
+                continue  # a file that does not land
+            if again:  # the path keeps its history, and a move into it the files it removed
+                for source in step.moved.get(name, ()):
+                    live.setdefault(source, set()).update(live[path])
+                continue
             ends = live.pop(path)
             for source in step.moved.get(name, ()):
                 live.setdefault(source, set()).update(ends)
