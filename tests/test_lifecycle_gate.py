@@ -388,7 +388,7 @@ def test_a_version_taken_back_to_an_earlier_milestone_is_said_so(tmp_path: Path)
     (r'on\({name}+', "read otherwise"),
     (r'legacyFlags\(', "exactly one {name} or {camelName}"),
     (r'on\("{name}"\) \|\| off\("{name}"\)', "exactly one {name} or {camelName}"),
-    (r'on\(({name}', "not a regular expression"),
+    (r'on\({name}\))', "not a regular expression"),
 ])
 def test_a_reference_pattern_git_and_python_read_otherwise_is_a_policy_error(
         tmp_path: Path, pattern: str, says: str) -> None:
@@ -404,17 +404,29 @@ def test_a_reference_pattern_git_and_python_read_otherwise_is_a_policy_error(
     assert (policy.line, says in policy.message) == (2, True), policy.message
 
 
-def test_a_match_no_pattern_reads_again_still_references_the_flags_asked_about() -> None:
-    """The last word, should git and Python ever read a pattern otherwise: a match git found
-    is a reference to the flag asked about whose name it holds (or to each, holding none)."""
+def test_a_match_references_each_flag_asked_about_whose_own_pattern_it_matches() -> None:
+    """A match is attributed by the patterns git was given, each flag's own, matched whole:
+    read again for the first name a template finds in it, `check("legacy_demo"` named
+    `legacy_demo` (the first template's reading) and `get_flag_demo` named `flag_demo`, and
+    removing `demo` passed. Should no pattern match it whole, it references every flag asked
+    about, never none; a listing (no names asked) names what the templates read."""
     from validator.git.grep import GrepHit
     from validator.lifecycle.refs import references
 
-    hits = [GrepHit("web/app.js", 1, 1, 'flagOn("demo"'), GrepHit("web/b.js", 2, 3, "on(x)")]
-    found = references(hits, [r'\<flagOn\("{name}"'], ["demo", "other"], ["demo", "other"])
-    assert [(ref.flag, ref.path) for ref in found] == [
-        ("demo", "web/app.js"), ("demo", "web/b.js"), ("other", "web/b.js")]
-    assert references(hits, [r'\<flagOn\("{name}"'], ["demo"]) == []  # a listing: no names
+    def flags(text: str, templates: list[str], *, named: list[str] | None = None,
+              wanted: list[str] | None = None) -> list[str]:
+        hit = GrepHit("web/app.js", 1, 1, text)
+        return [ref.flag for ref in references([hit], templates, ["demo", "other"], named,
+                                               wanted)]
+
+    two = [r'check\("{name}"', r'check\("legacy_{name}"']
+    assert flags('check("legacy_demo"', two, named=["demo"]) == ["demo"]
+    assert flags('check("legacy_demo"', two) == ["legacy_demo"]
+    assert flags('check("legacy_demo"', two, wanted=["demo", "other"]) == ["demo", "legacy_demo"]
+    assert flags("get_flag_demo(", [r"(get|get_flag)_{name}"], named=["demo"]) == ["demo"]
+    assert flags('flagOn("demo"', [r'\<flagOn\("{name}"'], named=["demo", "other"]) == [
+        "demo", "other"]
+    assert flags('isOn(x)', [r"isOn\((:{name})?"]) == []  # no name: no reference, no error
 
 
 def test_a_version_file_below_a_symlinked_folder_fails_closed(tmp_path: Path) -> None:
@@ -467,3 +479,44 @@ def test_a_version_taken_back_in_the_working_tree_is_read_from_the_file(
     found = compare(repo.path, RangeRequest("HEAD"), now=EPOCH).findings
     assert "takes the current milestone from 17.10 back to milestone 13.12" in \
         found[0].message, found
+
+
+@pytest.mark.parametrize(("pattern", "says"), [
+    (r'isOn\((:{name})?', "outside parentheses"),
+    (r'isEnabled\((FLAGS\.[A-Z_]+|"{name}")', "outside parentheses"),
+    (r'a|b{name}', "alternatives at its top level"),
+    (r'isOn\(:{name},?', "after {name}, put a character no name holds"),
+    (r'feature\(:{name}(_enabled)?\)', "after {name}, put a character no name holds"),
+    (r'isOn\( {0,40000}:{name}', "up to 255"),
+])
+def test_a_reference_pattern_whose_match_may_not_name_the_flag_is_a_policy_error(
+        tmp_path: Path, pattern: str, says: str) -> None:
+    """A match must name one flag, whole: a placeholder in an optional group or one branch
+    named none (an internal error on every removal), one followed by an optional or
+    identifier character matched the start of a longer name (`demo` in `demo_v2`), and git
+    compiles no bound over 32,767 (every removal failed)."""
+    escaped = pattern.replace("\\", "\\\\").replace('"', '\\"')
+    repo = _repo(tmp_path, f'[tool.flagops]\nreference_patterns = ["{escaped}"]\n')
+    repo.write_flag("demo", "staging")
+    repo.commit("staging", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    [policy] = [f for f in found if f.rule == "FO301"]
+    assert says in policy.message, policy.message
+
+
+@pytest.mark.parametrize("pattern", [r'isOn\(:?{name}', r'isOn\("?{name}"', r'flag\( *{name}',
+                                     r'isOn\([:"]?{name}', r'check\("legacy_{name}"\)',
+                                     r'(get|is)_{name}', r'flags\.{camelName}'])
+def test_ordinary_reference_patterns_are_taken_and_find_their_flag(tmp_path: Path,
+                                                                   pattern: str) -> None:
+    """A repetition before the placeholder was refused (`:?{name}`: the check for two in a
+    row read the placeholder's brace as a second one)."""
+    escaped = pattern.replace("\\", "\\\\").replace('"', '\\"')
+    repo = _repo(tmp_path, f'[tool.flagops]\nreference_patterns = ["{escaped}"]\n')
+    code = {r'isOn\(:?{name}': 'isOn(:demo)', r'isOn\("?{name}"': 'isOn("demo")',
+            r'flag\( *{name}': 'flag(  demo)', r'isOn\([:"]?{name}': 'isOn(:demo)',
+            r'check\("legacy_{name}"\)': 'check("legacy_demo")', r'(get|is)_{name}': 'is_demo',
+            r'flags\.{camelName}': 'flags.demo'}[pattern]
+    repo.write("web/app.js", code + "\nnothing(:demo_v2)\n")
+    found = _removed_after_code(repo)
+    assert [(f.rule, "web/app.js:1:1" in f.message) for f in found] == [("FO404", True)], found

@@ -143,8 +143,9 @@ class Policy(BaseModel):
     reference_patterns: tuple[Annotated[str, Strict()], ...] = Field(
         default=(), description="More regular expressions that find a flag in code, besides "
         "GitLab's, each with one `{name}` (the flag's name) or `{camelName}` (in camelCase), "
-        "in the syntax git grep -E and Python read alike (characters, escaped punctuation, "
-        "brackets without classes or backslashes, groups, `|`, `^`, `$`, single "
+        "outside parentheses and followed by the end or a character no name holds, in the "
+        "syntax git grep -E and Python read alike (characters, escaped punctuation, brackets "
+        "without classes or backslashes, groups, `|` inside them, `^`, `$`, single "
         "repetitions); others are FO301.")
 
     tracker: Annotated[str, Strict(), Field(pattern=r"^https://[^/\s]+/[^\s]+[^/\s]$")] | \
@@ -190,33 +191,63 @@ class Policy(BaseModel):
 
 
 _PLACEHOLDER = re.compile(r"\{(?:name|camelName)\}")
+_AFTER = r"(?![*+?]|\{[0-9])"
+"""Not repeated again: `x{1}{1}` is two repetitions git reads and Python refuses."""
 _COMMON_SYNTAX = re.compile(
-    r"""(?:[^\\\[\](){}*+?|^$]        # a character that stands for itself
-         |\\[.\[\](){}*+?|^$\\/]         # an escaped special (not GNU's word edges)
+    rf"""(?:[^\\\[\](){{}}*+?|^$]          # a character that stands for itself
+         |\\[.\[\](){{}}*+?|^$\\/]         # an escaped special (not GNU's word edges)
          |\[\^?\]?[^\]\\\[]*\]          # a bracket of characters, no backslash or class
          |\((?!\?)|\)|\||\^|\$          # a group (not Python's `(?`), alternation, anchors
-         |[*+?](?![*+?{])               # one repetition, not two in a row
-         |\{[0-9]+(?:,[0-9]*)?\}(?![*+?{])
-         |\{(?:name|camelName)\}(?![*+?{]))*""", re.VERBOSE)
-"""The extended regular expressions that git grep and Python's `re` read alike: each match
-git finds is read again in Python for the flag it names (validator/lifecycle/refs.py), and
-where the two read a pattern otherwise (`[[:space:]]`, `\\<`, `\\d`, a backslash in a
-bracket, `x{1}{1}`) the match was dropped without a word, and the flag removed though code
-read it."""
+         |[*+?]{_AFTER}               # one repetition, not two in a row
+         |\{{[0-9]{{1,3}}(?:,[0-9]{{0,3}})?\}}{_AFTER}   # a bound git compiles (≤ 255)
+         |\{{(?:name|camelName)\}}{_AFTER})*""", re.VERBOSE)
+"""The extended regular expressions that git grep and Python's `re` read alike: git finds
+the matches and Python tells which flag each names (validator/lifecycle/refs.py), and where
+the two read a pattern otherwise (`[[:space:]]`, `\\<`, `\\d`, a backslash in a bracket,
+`x{1}{1}`) a match was dropped without a word, and the flag removed though code read it."""
+_ENDS_NAME = re.compile(rf"(?:[^\\\[(.|*+?{{}}^$A-Za-z0-9_]|\\[.\[\](){{}}*+?|^$\\/]"
+                        rf"|\[[^\]^A-Za-z0-9_\\\[-]+\]){_AFTER}")
+"""What may follow the placeholder: a character no name holds, and not optional (`,?`), so
+that `demo` never matches the start of `demo_v2`."""
 
 
 def reference_pattern_problem(pattern: str) -> str | None:
     """Why git grep and this module cannot both read `pattern` as a reference, or None."""
-    if len(_PLACEHOLDER.findall(pattern)) != 1:
+    places = list(_PLACEHOLDER.finditer(pattern))
+    if len(places) != 1:
         return "must hold exactly one {name} or {camelName}, where the flag's name goes"
     if _COMMON_SYNTAX.fullmatch(pattern) is None:
         return ("uses syntax git grep -E and Python read otherwise; write it with characters, "
                 "escaped punctuation (\\.), brackets without classes or backslashes ([ab_]), "
-                "groups, |, ^, $ and single repetitions (*, +, ?, {m,n})")
+                "groups, |, ^, $ and single repetitions (*, +, ?, {m,n} up to 255)")
+    problem = _placeholder_problem(pattern, places[0])
+    if problem is not None:
+        return problem
     try:
         re.compile(_PLACEHOLDER.sub("x", pattern))
     except re.error as error:
         return f"not a regular expression: {error}"
+    return None
+
+
+def _placeholder_problem(pattern: str, place: re.Match[str]) -> str | None:
+    """A match must name the flag: the placeholder outside groups and alternatives (a match
+    without it, `isOn(` for `isOn\\((:{name})?`, named no flag), and what follows it ends the
+    name (else `demo` matched the start of `demo_v2`)."""
+    depth, alternatives = 0, False
+    for token in re.finditer(r"\\.|\[\^?\]?[^\]]*\]|.", pattern[:place.start()] + "\0" +
+                             pattern[place.end():]):
+        text = token.group()
+        depth += {"(": 1, ")": -1}.get(text, 0)
+        alternatives = alternatives or (text == "|" and depth == 0)
+        if text == "\0" and depth:
+            return "{name} must stand outside parentheses: a match must name the flag"
+    if alternatives:
+        return "must not offer alternatives at its top level (a|b): group them, (a|b)"
+    rest = pattern[place.end():]
+    if rest and _ENDS_NAME.match(rest) is None:
+        return ("after {name}, put a character no name holds, and not an optional one (\\), "
+                "\", \\.), or end the pattern there: else a name matches the start of a longer one")
     return None
 
 

@@ -96,40 +96,51 @@ def _readers(templates: Sequence[str]) -> list[re.Pattern[str]]:
                        .replace("{camelName}", f"(?P<camel>{_ANY_CAMEL})")) for t in templates]
 
 
-def references(hits: Iterable[GrepHit], templates: Sequence[str],
-               known: Iterable[str], asked: Sequence[str] | None = None) -> list[Reference]:
-    """The flag each match names (a camelCase name is mapped back through the known names;
-    an unknown one is guessed in snake_case). A match git found that no pattern reads again
-    here is not dropped (the policy refuses patterns the two read otherwise, and this is the
-    last word): it references each flag `asked` about whose name it holds, or, holding none
-    of them, every one (a removal judged by these references must not miss one)."""
+def references(hits: Iterable[GrepHit], templates: Sequence[str], known: Iterable[str],
+               named: Sequence[str] | None = None,
+               wanted: Sequence[str] | None = None) -> list[Reference]:
+    """The flags each match names. Searched by name (`named`: git was given each template
+    made for each of them, `grep_patterns`), a match references each whose own pattern
+    matches the whole of it, or, should none (git and Python reading a pattern otherwise),
+    every one of them: never none. Read for the first name a template finds in it, `get_flag_demo`
+    of `(get|get_flag)_{name}` named `flag_demo`, and GitLab's `Feature.enabled?` read
+    `demo_experiment` where a team's pattern found `demo`: both removals passed. Searched for
+    any name, a match names the flag the templates' readers find in it (a camelCase name
+    mapped back through the known names; an unknown one guessed in snake_case), and each of
+    `wanted` whose own pattern matches the whole of it."""
     known = list(known)
     by_camel = {camel(name): name for name in known}
     readers = _readers(templates)
+    whole = {name: [re.compile(_one(template, name)) for template in templates]
+             for name in (named or wanted or ())}
     found: list[Reference] = []
     for hit in hits:
-        name = _name_in(hit.text, readers, by_camel)
-        names = [name] if name is not None else _held_in(hit.text, asked)
+        text = hit.text
+        if named:
+            names = [name for name in named if _whole(whole[name], text)] or list(named)
+        else:
+            read = _name_in(text, readers, by_camel)
+            names = [*([read] if read else []),
+                     *(name for name in wanted or () if (name in text or camel(name) in text)
+                       and _whole(whole[name], text))]
         found += [Reference(name, hit.path, hit.line, hit.column) for name in names]
     return sorted(set(found), key=order)
 
 
-def _held_in(text: str, asked: Sequence[str] | None) -> list[str]:
-    if not asked:
-        return []
-    return [name for name in asked if name in text or camel(name) in text] or list(asked)
+def _whole(patterns: Sequence[re.Pattern[str]], text: str) -> bool:
+    return any(pattern.fullmatch(text) for pattern in patterns)
 
 
 def _name_in(text: str, readers: Sequence[re.Pattern[str]],
              by_camel: Mapping[str, str]) -> str | None:
     for reader in readers:
         found = reader.match(text)
-        if found is None:
-            continue
-        if found.groupdict().get("name"):
-            return found["name"]
-        value = found["camel"]
-        return by_camel.get(value) or re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", value).lower()
+        groups = {} if found is None else found.groupdict()
+        if groups.get("name"):
+            return str(groups["name"])
+        value = groups.get("camel")
+        if value:
+            return by_camel.get(value) or re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", value).lower()
     return None
 
 

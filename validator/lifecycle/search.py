@@ -48,7 +48,7 @@ def find(root: Path, policy: Policy, names: Sequence[str] | None,
         lines = git_grep.following(checkout, GITLAB_OPENERS, sorted({hit.path for hit in openers}),
                                    FOLLOWING, tree=side, cached=index) if openers else {}
         prefix = "" if checkout == root else f"{checkout}/"
-        here = {*references(hits, chosen, known, names), *continued(openers, lines)}
+        here = {*references(hits, chosen, known, asked, names), *continued(openers, lines)}
         found += [Reference(r.flag, prefix + r.path, r.line, r.column)
                   for r in sorted(here, key=order)]
     wanted = None if names is None else set(names)
