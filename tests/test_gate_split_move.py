@@ -17,8 +17,6 @@ import pytest
 from gitrepo import Repo
 from test_gate_integrity import flagops
 
-from validator.errors import UserError
-
 NOW = int(time.time())
 CLOCK_DATED = True  # NOW read again as each test starts (conftest)
 DAY = 24 * 3600
@@ -458,15 +456,17 @@ def test_a_stacked_change_whose_squashed_lower_one_moved_its_new_flag_passes(
 
 @pytest.mark.parametrize("moves", [3, 4])
 def test_a_flag_moved_more_often_than_its_history_is_followed_has_no_age_to_pass(
-        repo: Repo, monkeypatch: pytest.MonkeyPatch, moves: int) -> None:
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        moves: int) -> None:
     """Each move in one commit keeps a flag's age, and the history follows a bounded number
     of them: beyond, the flag read as one with no add, and no age, so never stale (a thousand
     moves, fast-forwarded; the review of FO408's seventh version). Beyond the bound the step
-    is refused; within it the age holds (here the bound is 3)."""
+    is FO205 at stale_severity (the flag alone: the rest of the change is judged), and
+    `status` of it refuses in one line; within it the age holds (here the bound is 3)."""
     from validator.compare import RangeRequest, compare
     from validator.lifecycle import reads
 
-    monkeypatch.setattr(reads, "_MOST_MOVES", 3)
+    monkeypatch.setattr(reads, "MOST_MOVES", 3)
     repo.git("checkout", "-q", "main")
     repo.git("commit", "-q", "--amend", "--no-edit", at=NOW - 250 * DAY)  # stale now
     path = "flags/demo.yml"
@@ -483,5 +483,29 @@ def test_a_flag_moved_more_often_than_its_history_is_followed_has_no_age_to_pass
         found = compare(repo.path, RangeRequest("main", "step"), now=NOW).findings
         assert [f.rule for f in found] == ["FO402"], found
         return
-    with pytest.raises(UserError, match="demo: its file was moved more than 3 times"):
-        compare(repo.path, RangeRequest("main", "step"), now=NOW)
+    found = compare(repo.path, RangeRequest("main", "step"), now=NOW).findings
+    assert [(f.rule, str(f.severity)) for f in found] == [("FO205", "error")], found
+    assert "demo: cannot tell how long it has lived: its file was moved more than" in \
+        found[0].message
+    capsys.readouterr()
+    code, _, _ = flagops(repo, "status", "demo")
+    said = capsys.readouterr().err
+    assert code == 1 and "demo: its file was moved more than 3 times" in said, said
+
+
+@pytest.mark.parametrize("rollback", [False, True])
+def test_a_copy_removed_then_a_move_onto_its_path_keeps_the_history(repo: Repo,
+                                                                    rollback: bool) -> None:
+    """A mistaken copy at flags/team/, removed again, then `git mv` of the original onto that
+    path: the path keeps its history and the move's, which the reader follows back to the
+    base's file; FO408 refused it, a rollback with it (the review of its eighth version)."""
+    repo.write("flags/team/demo.yml", (repo.path / "flags/demo.yml").read_text(encoding="utf-8"))
+    repo.commit("a copy by mistake", at=NOW - 3 * DAY)
+    (repo.path / "flags/team/demo.yml").unlink()
+    repo.commit("the copy removed", at=NOW - 2 * DAY)
+    repo.git("mv", "flags/demo.yml", "flags/team/demo.yml")
+    if rollback:
+        repo.write_flag("demo", "staging", folder="flags/team")
+    repo.commit("moved", at=NOW - DAY)
+    assert flagops(repo, "validate", "--base", "main", "--head", "move")[:2] == (0, [])
+

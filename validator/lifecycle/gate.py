@@ -40,7 +40,7 @@ from validator.lifecycle.lifespan import (
     released_key,
     rollout_overdue,
 )
-from validator.lifecycle.reads import named_history, version_at
+from validator.lifecycle.reads import MOST_MOVES, named_history, version_at
 from validator.model import Flag
 from validator.policy import Policy
 from validator.transitions import RolloutState, Step, classify
@@ -91,9 +91,12 @@ def lifecycle_findings(root: Path, reader: git.BlobReader, sides: Sides,
     past = _past(root, reader, base, walked, policy) \
         if not sides.staged and (months or current is not None) else {}
     for name, loaded in sorted(judged.items()):
-        added, cut, earlier, lost, deleted = past.get(name, _NO_PAST)
+        added, cut, earlier, lost, deleted, unfollowed = past.get(name, _NO_PAST)
         if lost is not None:
             findings.append(_history_unreadable(loaded, policy, lost))
+        if unfollowed:
+            findings.append(_moved_too_often(loaded, policy))
+            continue
         if months and cut:
             findings.append(_history_cut(loaded, policy, f"how long it has lived (counted from "
                                          f"the commit that added {before[name].document.path})"))
@@ -128,6 +131,17 @@ def released_findings(root: Path, reader: git.BlobReader, base: str,
            for name, at in sorted(landed.items()) if at is None] \
         if git_log.shallow_commits(root) is not None else []
     return _with_stale_severity(found, policy) + cut
+
+
+def _moved_too_often(loaded: LoadedFlag, policy: Policy) -> Finding:
+    """FO205 where the flag's file was moved more often than its history is followed: its
+    first add, and its age and oldest milestone, cannot be told (read as a flag with no add,
+    it was never stale). At stale_severity, as the shallow clone's cut."""
+    name = loaded.flag.name
+    found = _at("FO205", loaded, "milestone", f"{name}: cannot tell how long it has lived: "
+                f"its file was moved more than {MOST_MOVES} times, and its history is followed "
+                "no further; a flag that needs to go on takes a new name", name)
+    return found._replace(severity=Severity(policy.stale_severity))
 
 
 def _history_cut(loaded: LoadedFlag, policy: Policy, what: str) -> Finding:
@@ -276,6 +290,8 @@ class _Past(NamedTuple):
     """A version in the history walked that git could not read (no such object)."""
     deleted: bool = False
     """Its file was deleted on the way (and added again): its age is its name's."""
+    unfollowed: bool = False
+    """Its file was moved more often than its history is followed (reads.MOST_MOVES)."""
 
 
 _NO_PAST = _Past(None, False, (), None)
@@ -312,7 +328,8 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
     if not paths or base == _EMPTY_TREE:
         return {}
     clock = branch_clock(root, base)[0]
-    commits = by_name(named_history(root, base, paths, clock), paths)
+    unfollowed: set[str] = set()
+    commits = by_name(named_history(root, base, paths, clock, unfollowed=unfollowed), paths)
     cut = git_log.shallow_commits(root)
     flags_in, missing = _versions(reader, commits.values())
     found: dict[str, _Past] = {}
@@ -340,7 +357,7 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
                          for version in (flags[name].flag, *rolled))
         hidden = cut is not None and (added is None or added in cut)
         when = clock.earliest.get(added) if added is not None and not hidden else None
-        found[name] = _Past(when, hidden, versions, lost, deleted)
+        found[name] = _Past(when, hidden, versions, lost, deleted, name in unfollowed)
     return found
 
 

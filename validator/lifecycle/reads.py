@@ -56,14 +56,16 @@ def streamed_flag_commits(root: Path, ref: str, pathspecs: Sequence[str]
     return git_log.first_parent_commits(root, ref, pathspecs)
 
 
-_MOST_MOVES = 100
+MOST_MOVES = 100
 """How many moves of one flag's file its history follows back. Beyond them its first add,
 and its age, cannot be told: a flag moved a thousand times in commits of their own, then
 fast-forwarded, read as one with no add, and no age, so never stale (and each round is a
-`git log`: a thousand took 80 s)."""
+`git log`: a thousand took 80 s). The gate then says so of the flag (FO205, at
+stale_severity); `status` and `history` of it refuse in one line."""
 
 
-def named_history(root: Path, ref: str, paths: Mapping[str, str], clock: Clock) -> list[Commit]:
+def named_history(root: Path, ref: str, paths: Mapping[str, str], clock: Clock, *,
+                  unfollowed: set[str] | None = None) -> list[Commit]:
     """First-parent commits of ref that touched the named flags, newest first, each flag
     followed through its moves by literal paths.
 
@@ -77,15 +79,17 @@ def named_history(root: Path, ref: str, paths: Mapping[str, str], clock: Clock) 
     found: dict[str, Commit] = {}
     pending = {(name, ref, path) for name, path in paths.items()}
     seen: set[tuple[str, str, str]] = set()
-    for _ in range(_MOST_MOVES + 1):
+    for _ in range(MOST_MOVES + 1):
         pending -= seen
         if not pending:
             break
         seen |= pending
         pending = _one_round(root, pending, found, clock)
-    if pending - seen:
+    if pending - seen and unfollowed is not None:  # the caller says so, flag by flag
+        unfollowed.update(name for name, _, _ in pending - seen)
+    elif pending - seen:
         name, _, path = min(pending - seen)
-        raise UserError(f"{name}: its file was moved more than {_MOST_MOVES} times (back to "
+        raise UserError(f"{name}: its file was moved more than {MOST_MOVES} times (back to "
                         f"{path}), and its history is followed no further, so its age cannot "
                         "be told; roll it back or remove it, and give a flag that needs to go "
                         "on a new name")
