@@ -336,24 +336,33 @@ def test_a_git_failure_names_the_command_and_gits_fatal_line(repo: Repo, run_cli
     assert "git --no-optional-locks" not in err and "git -c" not in err, err
 
 
+GITLAB_JOB = {"GITLAB_CI": "true", "CI_COMMIT_SHA": "JUDGED", "CI_PROJECT_DIR": "ROOT"}
+GITHUB_PUSH = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_SHA": "JUDGED",
+               "GITHUB_WORKSPACE": "ROOT"}
+
+
 @pytest.mark.parametrize(("variables", "shipped"), [
-    ({"GITLAB_CI": "true", "CI_COMMIT_SHA": "JUDGED"}, False),
-    ({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_SHA": "JUDGED"}, False),
-    ({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_SHA": "JUDGED"},
-     True),
-])
+    (GITLAB_JOB, False),
+    (GITHUB_PUSH, False),
+    ({**GITHUB_PUSH, "GITHUB_EVENT_NAME": "schedule"}, False),
+    ({**GITHUB_PUSH, "GITHUB_EVENT_NAME": "workflow_dispatch"}, False),
+    ({**GITHUB_PUSH, "GITHUB_EVENT_NAME": "pull_request"}, True),
+    ({**GITLAB_JOB, "CI_PROJECT_DIR": "ELSEWHERE"}, True),
+], ids=["gitlab", "github-push", "github-schedule", "github-dispatch", "github-pull-request",
+        "another-repository"])
 def test_in_a_ci_job_head_must_be_the_jobs_commit(
-        repo: Repo, run_cli: Any, monkeypatch: pytest.MonkeyPatch,
+        repo: Repo, run_cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         variables: dict[str, str], shipped: bool) -> None:
     """A runner that reuses its workspace without a checkout (GIT_STRATEGY: none), or a step's
     `git checkout`, left HEAD at a commit the gate refused, clean: the job's commit is the one
-    the pipeline judged. (A pull request's GITHUB_SHA is GitHub's merge commit, which a job
-    may not check out: not asked there.)"""
+    the pipeline judged. Not asked where GITHUB_SHA is GitHub's merge commit (a pull request),
+    nor of another repository the job checked out (a flags repository beside its project)."""
     judged = repo.head()
     repo.write_flag("demo", "enabled")
     repo.commit("everyone at once (refused by the gate)", at=NOW - 60)
+    places = {"JUDGED": judged, "ROOT": str(repo.path), "ELSEWHERE": str(tmp_path)}
     for key, value in variables.items():
-        monkeypatch.setenv(key, value.replace("JUDGED", judged))
+        monkeypatch.setenv(key, places.get(value, value))
     code, out, err = run_cli("-C", str(repo.path), "export", "--format", "flagd")
     if shipped:
         assert code == 0, err
@@ -362,6 +371,39 @@ def test_in_a_ci_job_head_must_be_the_jobs_commit(
     assert f"HEAD is {repo.head()[:12]}, not this job's commit {judged}" in err, err
     repo.git("checkout", "-q", judged)
     assert run_cli("-C", str(repo.path), "export", "--format", "flagd")[0] == 0
+
+
+@pytest.mark.parametrize("git_folder", ["emptied", "removed"])
+def test_a_ci_jobs_checkout_with_no_repository_is_no_archive(
+        repo: Repo, run_cli: Any, monkeypatch: pytest.MonkeyPatch, git_folder: str) -> None:
+    """An earlier job on the runner emptied or removed `.git`: outside CI that is an archive
+    of a commit, shipped as it is; in the job's own checkout it shipped an edit as one."""
+    judged = repo.head()
+    text = (repo.path / "flags/demo.yml").read_text(encoding="utf-8")
+    (repo.path / "flags/demo.yml").write_text(text.replace("stage: off", "stage: staging"),
+                                              encoding="utf-8")
+    shutil.rmtree(repo.path / ".git")
+    if git_folder == "emptied":
+        (repo.path / ".git").mkdir()
+    for key, value in {**GITLAB_JOB, "CI_COMMIT_SHA": judged,
+                       "CI_PROJECT_DIR": str(repo.path)}.items():
+        monkeypatch.setenv(key, value)
+    code, out, err = run_cli("-C", str(repo.path), "build")
+    assert code == 1 and len(err.splitlines()) == 1, (out, err)
+    assert "is this CI job's checkout, and holds no git repository" in err, err
+    assert run_cli("-C", str(repo.path), "build", "--allow-dirty")[0] == 0
+
+
+def test_an_unborn_head_in_a_ci_job_says_so(tmp_path: Path, run_cli: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIT_CHECKOUT: "false" before the job's own checkout: `git rev-parse failed: 1`."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "off")
+    for key, value in {**GITLAB_JOB, "CI_COMMIT_SHA": "0" * 40,
+                       "CI_PROJECT_DIR": str(repo.path)}.items():
+        monkeypatch.setenv(key, value)
+    code, _, err = run_cli("-C", str(repo.path), "build")
+    assert code == 1 and "HEAD names no commit yet, not this job's commit" in err, err
 
 
 def test_a_fifo_beside_the_version_file_is_refused_not_waited_on(

@@ -5,10 +5,11 @@ the gate judged. One rule for the three, so each refuses alike and says the same
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from validator import git
+from validator.ci.job_commit import JobCommit, job_commit
 from validator.errors import UserError
 from validator.files import walk_flags
 from validator.git.checkout import not_committed
@@ -24,6 +25,7 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
     git.require_top_level(root)
     if allow_dirty:
         return
+    job = job_commit(os.environ)
     try:
         # `git status` opens them in the top folder and in each folder above a file it is
         # asked about by name (a FIFO `deploy/.gitattributes` beside the version file held it)
@@ -31,16 +33,9 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
                                   git.CONTROL_FILES)
         found = not_committed(root, walk_flags(root)[0], also)
     except git.GitError as error:
-        if _outside_git(root, error):  # an archive of a commit: nothing to compare with
-            return
-        if isinstance(error, git.NotARepository):
-            raise UserError(f"git cannot open the repository of {escape(str(root))} (its .git "
-                            f"file, or GIT_DIR, names one): {command} ships only what the "
-                            "commit holds, and there is no commit to compare with; repair the "
-                            f"checkout, or give --allow-dirty to {command} the working tree "
-                            "as it is") from None
-        raise
-    _require_pipeline_commit(root, command, os.environ)
+        _refuse_uncompared(root, command, error, job)
+        return  # an archive of a commit: nothing to compare with
+    _require_job_commit(root, command, job)
     if found:
         path, how = found[0]
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
@@ -49,32 +44,48 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
                         f"give --allow-dirty to {command} the working tree as it is")
 
 
-def _pipeline_commit(environ: Mapping[str, str]) -> tuple[str, str] | None:
-    """The commit a CI job was started for, which the pipeline's gate judged, and the
-    variable that names it: GitLab's CI_COMMIT_SHA; GitHub's GITHUB_SHA on a push (on a pull
-    request it is GitHub's merge commit, which a job may well not check out)."""
-    if environ.get("GITLAB_CI") == "true" and environ.get("CI_COMMIT_SHA"):
-        return "CI_COMMIT_SHA", environ["CI_COMMIT_SHA"]
-    if environ.get("GITHUB_ACTIONS") == "true" and environ.get("GITHUB_EVENT_NAME") == "push" \
-            and environ.get("GITHUB_SHA"):
-        return "GITHUB_SHA", environ["GITHUB_SHA"]
-    return None
+def _refuse_uncompared(root: Path, command: str, error: git.GitError,
+                       job: JobCommit | None) -> None:
+    """Returns where git found no checkout to compare (an archive's build), else raises: a
+    repository git cannot open, a CI job's own checkout with no repository in it (an earlier
+    job on the runner emptied `.git`: "an archive" shipped its edits), or git's error."""
+    if _outside_git(root, error):
+        if job is None or not _is_workspace(root, job):
+            return
+        raise UserError(f"{escape(str(root))} is this CI job's checkout, and holds no git "
+                        f"repository to compare with its commit ({job.variable}): {command} "
+                        "ships only that commit; let the runner check it out, or give "
+                        f"--allow-dirty to {command} the folder as it is") from None
+    if isinstance(error, git.NotARepository):
+        raise UserError(f"git cannot open the repository of {escape(str(root))} (its .git "
+                        f"file, or GIT_DIR, names one): {command} ships only what the commit "
+                        "holds, and there is no commit to compare with; repair the checkout, "
+                        f"or give --allow-dirty to {command} the working tree as it is") \
+            from None
+    raise error
 
 
-def _require_pipeline_commit(root: Path, command: str, environ: Mapping[str, str]) -> None:
-    """In a CI job, HEAD must be the job's commit: a workspace a runner reuses without a
-    checkout of its own (GIT_STRATEGY: none), or a step's `git checkout`, left HEAD at another
-    commit, one the gate may have refused, and its flags shipped as clean."""
-    pipeline = _pipeline_commit(environ)
-    if pipeline is None:
+def _require_job_commit(root: Path, command: str, job: JobCommit | None) -> None:
+    """In a CI job's own checkout, HEAD must be the job's commit: a workspace a runner reuses
+    without a checkout of its own (GIT_STRATEGY: none), or a step's `git checkout`, left HEAD
+    at another commit, one the gate may have refused, and its flags shipped as clean. Not
+    asked of another repository the job checked out (a submodule, a second checkout): the
+    job's commit is its own project's."""
+    if job is None or not _is_workspace(root, job):
         return
-    name, wanted = pipeline
-    head = git.git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").decode().strip()
-    if head.lower() != wanted.strip().lower():
-        raise UserError(f"HEAD is {head[:12]}, not this job's commit {escape(wanted[:40])} "
-                        f"({name}), which the pipeline's gate judged: {command} ships only "
-                        "that commit; check it out (the runner's checkout, not GIT_STRATEGY: "
-                        f"none), or give --allow-dirty to {command} the working tree as it is")
+    wanted = git.commit_of(root, f"{job.sha}^{{commit}}")
+    head = git.commit_of(root, "HEAD^{commit}")
+    if head is None or wanted is None or head != wanted:
+        now = "names no commit yet" if head is None else f"is {head[:12]}"
+        raise UserError(f"HEAD {now}, not this job's commit {escape(job.sha[:64])} "
+                        f"({job.variable}), which the pipeline's gate judged: {command} ships "
+                        "only that commit; check it out (the runner's checkout, not "
+                        f"GIT_STRATEGY: none), or give --allow-dirty to {command} the working "
+                        "tree as it is")
+
+
+def _is_workspace(root: Path, job: JobCommit) -> bool:
+    return bool(job.workspace) and os.path.realpath(root) == os.path.realpath(job.workspace)
 
 
 def _outside_git(root: Path, error: git.GitError) -> bool:

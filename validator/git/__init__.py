@@ -225,6 +225,18 @@ def shadowing_refs(root: Path, ref: str) -> list[str]:
     return []
 
 
+def commit_of(root: Path, revision: str) -> str | None:
+    """The object `revision` names (`X^{commit}` peels it to a commit), or None where it
+    names none here (an unborn HEAD, another repository's commit); a repository git cannot
+    open raises, as every command."""
+    try:
+        return git(root, "rev-parse", "--verify", "--quiet", revision).decode().strip()
+    except (NotARepository, RepositoryRefused):
+        raise
+    except GitError:
+        return None
+
+
 def is_ancestor(root: Path, ancestor: str, commit: str) -> bool:
     """Is `ancestor` in `commit`'s history (or the same commit)? False for anything git does
     not take as two commits."""
