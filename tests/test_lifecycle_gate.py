@@ -378,6 +378,21 @@ def test_a_version_taken_back_to_an_earlier_milestone_is_said_so(tmp_path: Path)
     assert _rules(repo, EPOCH) == ["FO303:warning"]
 
 
+def _with_pattern(pattern: str) -> str:
+    escaped = pattern.replace("\\", "\\\\").replace('"', '\\"')
+    return f'[tool.flagops]\nreference_patterns = ["{escaped}"]\n'
+
+
+def _pattern_refused(tmp_path: Path, pattern: str) -> Finding:
+    """The FO301 of a step judged by a base whose policy holds `pattern`."""
+    repo = _repo(tmp_path, _with_pattern(pattern))
+    repo.write_flag("demo", "staging")
+    repo.commit("staging", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    [policy] = [f for f in found if f.rule == "FO301"]
+    return policy
+
+
 @pytest.mark.parametrize(("pattern", "says"), [
     (r'isEnabled\([[:space:]]*"{name}"', "read otherwise"),
     (r'\<flagOn\("{name}"', "read otherwise"),
@@ -395,12 +410,7 @@ def test_a_reference_pattern_git_and_python_read_otherwise_is_a_policy_error(
     """git grep finds the matches and Python reads each again for the flag it names: where
     the two read a pattern otherwise, a match was dropped without a word and the flag removed
     though code read it, or the search raised an internal error on every removal."""
-    escaped = pattern.replace("\\", "\\\\").replace('"', '\\"')
-    repo = _repo(tmp_path, f'[tool.flagops]\nreference_patterns = ["{escaped}"]\n')
-    repo.write_flag("demo", "staging")
-    repo.commit("staging", at=EPOCH)
-    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
-    [policy] = [f for f in found if f.rule == "FO301"]
+    policy = _pattern_refused(tmp_path, pattern)
     assert (policy.line, says in policy.message) == (2, True), policy.message
 
 
@@ -495,13 +505,7 @@ def test_a_reference_pattern_whose_match_may_not_name_the_flag_is_a_policy_error
     named none (an internal error on every removal), one followed by an optional or
     identifier character matched the start of a longer name (`demo` in `demo_v2`), and git
     compiles no bound over 32,767 (every removal failed)."""
-    escaped = pattern.replace("\\", "\\\\").replace('"', '\\"')
-    repo = _repo(tmp_path, f'[tool.flagops]\nreference_patterns = ["{escaped}"]\n')
-    repo.write_flag("demo", "staging")
-    repo.commit("staging", at=EPOCH)
-    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
-    [policy] = [f for f in found if f.rule == "FO301"]
-    assert says in policy.message, policy.message
+    assert says in _pattern_refused(tmp_path, pattern).message
 
 
 @pytest.mark.parametrize("pattern", [r'isOn\(:?{name}', r'isOn\("?{name}"', r'flag\( *{name}',
@@ -511,8 +515,7 @@ def test_ordinary_reference_patterns_are_taken_and_find_their_flag(tmp_path: Pat
                                                                    pattern: str) -> None:
     """A repetition before the placeholder was refused (`:?{name}`: the check for two in a
     row read the placeholder's brace as a second one)."""
-    escaped = pattern.replace("\\", "\\\\").replace('"', '\\"')
-    repo = _repo(tmp_path, f'[tool.flagops]\nreference_patterns = ["{escaped}"]\n')
+    repo = _repo(tmp_path, _with_pattern(pattern))
     code = {r'isOn\(:?{name}': 'isOn(:demo)', r'isOn\("?{name}"': 'isOn("demo")',
             r'flag\( *{name}': 'flag(  demo)', r'isOn\([:"]?{name}': 'isOn(:demo)',
             r'check\("legacy_{name}"\)': 'check("legacy_demo")', r'(get|is)_{name}': 'is_demo',
