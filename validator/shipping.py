@@ -5,6 +5,7 @@ the gate judged. One rule for the three, so each refuses alike and says the same
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -73,7 +74,8 @@ def _require_job_commit(root: Path, command: str, job: JobCommit | None) -> None
     job's commit is its own project's."""
     if job is None or not _is_workspace(root, job):
         return
-    wanted = git.commit_of(root, f"{job.sha}^{{commit}}")
+    wanted = git.commit_of(root, f"{job.sha}^{{commit}}") if _OBJECT_ID.fullmatch(job.sha) \
+        else None  # what the host sets: an id, never an option or a ref name for git to read
     head = git.commit_of(root, "HEAD^{commit}")
     if head is None or wanted is None or head != wanted:
         now = "names no commit yet" if head is None else f"is {head[:12]}"
@@ -82,6 +84,9 @@ def _require_job_commit(root: Path, command: str, job: JobCommit | None) -> None
                         "only that commit; check it out (the runner's checkout, not "
                         f"GIT_STRATEGY: none), or give --allow-dirty to {command} the working "
                         "tree as it is")
+
+
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 
 
 def _is_workspace(root: Path, job: JobCommit) -> bool:
