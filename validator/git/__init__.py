@@ -303,10 +303,7 @@ def _work_tree_top(root: Path) -> str | None:
 
 
 def inside_work_tree(folder: Path) -> bool:
-    try:
-        return git(folder, "rev-parse", "--is-inside-work-tree").decode().strip() == "true"
-    except GitError:
-        return False
+    return _where_in_work_tree(folder)[0]
 
 
 def init_repository(folder: Path, branch: str) -> bool:
