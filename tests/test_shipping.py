@@ -347,20 +347,26 @@ GITHUB_PUSH = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push", "GITHUB_SH
     ({**GITHUB_PUSH, "GITHUB_EVENT_NAME": "schedule"}, False),
     ({**GITHUB_PUSH, "GITHUB_EVENT_NAME": "workflow_dispatch"}, False),
     ({**GITHUB_PUSH, "GITHUB_EVENT_NAME": "pull_request"}, True),
-    ({**GITLAB_JOB, "CI_PROJECT_DIR": "ELSEWHERE"}, True),
+    ({**GITLAB_JOB, "CI_PROJECT_DIR": "ELSEWHERE", "CI_COMMIT_SHA": "FOREIGN"}, True),
+    ({**GITLAB_JOB, "CI_PROJECT_DIR": "ELSEWHERE"}, False),
 ], ids=["gitlab", "github-push", "github-schedule", "github-dispatch", "github-pull-request",
-        "another-repository"])
+        "another-repository", "the-project-by-another-path"])
 def test_in_a_ci_job_head_must_be_the_jobs_commit(
         repo: Repo, run_cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         variables: dict[str, str], shipped: bool) -> None:
     """A runner that reuses its workspace without a checkout (GIT_STRATEGY: none), or a step's
     `git checkout`, left HEAD at a commit the gate refused, clean: the job's commit is the one
     the pipeline judged. Not asked where GITHUB_SHA is GitHub's merge commit (a pull request),
-    nor of another repository the job checked out (a flags repository beside its project)."""
+    nor of another repository the job checked out (a flags repository beside its project),
+    which does not hold the job's commit; asked of the project's repository wherever it is
+    (`actions/checkout` with `path:`, a worktree, the workspace by another path)."""
     judged = repo.head()
     repo.write_flag("demo", "enabled")
     repo.commit("everyone at once (refused by the gate)", at=NOW - 60)
-    places = {"JUDGED": judged, "ROOT": str(repo.path), "ELSEWHERE": str(tmp_path)}
+    project = Repo.create(tmp_path / "project", tmp_path / "home")
+    project.write("README.md", "the job's project\n")
+    places = {"JUDGED": judged, "ROOT": str(repo.path), "ELSEWHERE": str(tmp_path),
+              "FOREIGN": project.commit("the project", at=NOW - 60)}
     for key, value in variables.items():
         monkeypatch.setenv(key, places.get(value, value))
     code, out, err = run_cli("-C", str(repo.path), "export", "--format", "flagd")
@@ -440,3 +446,31 @@ def test_a_version_file_of_another_type_than_the_commits_is_refused(
     code, out, err = run_cli("-C", str(repo.path), "build", "--history")
     assert code == 1 and len(err.splitlines()) == 1, (out, err)
     assert "VERSION is of another type than in the commit" in err, err
+
+
+def test_a_version_file_in_another_repository_below_the_checkout_is_refused(
+        repo: Repo, run_cli: Any, tmp_path: Path) -> None:
+    """`version_file = "deploy/VERSION"`, and deploy/ a repository of its own that the commit
+    does not hold: git status says nothing of a path inside it, and the catalog counted ages
+    from its 99.0."""
+    repo.write("pyproject.toml", '[tool.flagops]\nversion_file = "deploy/VERSION"\n')
+    repo.commit("a version file in a folder", at=NOW - 60)
+    nested = Repo.create(repo.path / "deploy", tmp_path / "home")
+    nested.write("VERSION", "99.0.0\n")
+    nested.commit("a version of its own", at=NOW - 60)
+    code, out, err = run_cli("-C", str(repo.path), "build", "--history")
+    assert code == 1 and len(err.splitlines()) == 1, (out, err)
+    assert "deploy/VERSION is not in the commit (a path git does not list" in err, err
+    from validator.lifecycle.reads import version_text
+    from validator.policy import load_policy
+
+    assert version_text(repo.path, load_policy(repo.path)) == ""  # read as the gate reads it
+
+
+def test_a_flag_whose_removal_is_only_staged_is_still_the_commits(repo: Repo,
+                                                                  run_cli: Any) -> None:
+    """`git rm --cached`: the file is HEAD's, byte for byte, and was refused as "not in the
+    commit" (the listing came from the checkout's index, the comparison from HEAD)."""
+    repo.git("rm", "-q", "--cached", "flags/demo.yml")
+    code, _, err = run_cli("-C", str(repo.path), "export", "--format", "flagd")
+    assert code == 0, err

@@ -67,30 +67,39 @@ def _refuse_uncompared(root: Path, command: str, error: git.GitError,
 
 
 def _require_job_commit(root: Path, command: str, job: JobCommit | None) -> None:
-    """In a CI job's own checkout, HEAD must be the job's commit: a workspace a runner reuses
-    without a checkout of its own (GIT_STRATEGY: none), or a step's `git checkout`, left HEAD
-    at another commit, one the gate may have refused, and its flags shipped as clean. Not
-    asked of another repository the job checked out (a submodule, a second checkout): the
-    job's commit is its own project's."""
-    if job is None or not _is_workspace(root, job):
+    """In a CI job, a checkout of its own project (its workspace, or any repository that
+    holds the job's commit: a worktree, `actions/checkout` with `path:`, the workspace by
+    another path) must have HEAD at the job's commit: a workspace a runner reuses without a
+    checkout of its own (GIT_STRATEGY: none), or a step's `git checkout`, left HEAD at another
+    commit, one the gate may have refused, and its flags shipped as clean. Not asked of
+    another repository the job checked out (a flags repository beside its project, a
+    submodule), which does not hold the job's commit."""
+    if job is None:
         return
     wanted = git.commit_of(root, f"{job.sha}^{{commit}}") if _OBJECT_ID.fullmatch(job.sha) \
         else None  # what the host sets: an id, never an option or a ref name for git to read
+    if wanted is None and not _is_workspace(root, job):
+        return  # another repository than the job's project: its own HEAD is what it holds
     head = git.commit_of(root, "HEAD^{commit}")
     if head is None or wanted is None or head != wanted:
         now = "names no commit yet" if head is None else f"is {head[:12]}"
+        how = ("the runner's checkout, not GIT_STRATEGY: none" if job.variable == "CI_COMMIT_SHA"
+               else "actions/checkout with no other ref:")
         raise UserError(f"HEAD {now}, not this job's commit {escape(job.sha[:64])} "
                         f"({job.variable}), which the pipeline's gate judged: {command} ships "
-                        "only that commit; check it out (the runner's checkout, not "
-                        f"GIT_STRATEGY: none), or give --allow-dirty to {command} the working "
-                        "tree as it is")
+                        f"only that commit; check it out ({how}), or give --allow-dirty to "
+                        f"{command} the working tree as it is")
 
 
 _OBJECT_ID = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 
 
 def _is_workspace(root: Path, job: JobCommit) -> bool:
-    return bool(job.workspace) and os.path.realpath(root) == os.path.realpath(job.workspace)
+    """Is root the job's workspace folder, by any path to it (a bind mount too)?"""
+    try:
+        return bool(job.workspace) and os.path.samefile(root, job.workspace)
+    except OSError:
+        return False
 
 
 def _outside_git(root: Path, error: git.GitError) -> bool:

@@ -7,6 +7,7 @@ modified one hidden from `git status` (assume-unchanged), or one a sparse checko
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -40,7 +41,7 @@ def not_committed(root: Path, walked: Iterable[str],
     walked = list(walked)
     shipped = (*SHIPPED, *(f":(literal){path}" for path in also))
     listing = git.Started(root, "ls-files", "-v", "-z", "--", *shipped)
-    status = _against_commit(root, shipped)
+    status, committed = _against_commit(root, shipped)
     marks = listing.result()
     read = partial(_read, walked=walked, also=frozenset(also))
     entries = [(code, path) for code, path in _entries(status) if read(path)]
@@ -61,14 +62,17 @@ def not_committed(root: Path, walked: Iterable[str],
                      "filter or ident, cleans it back to the commit's bytes, so git status "
                      "does not show it)")
               for path in hidden if path not in same and path not in marked]
-    known = {path for _, path in listed} | {path for _, path in entries}
+    known = {*git.split_z(committed), *(path for _, path in entries)}
     folders = tuple(path for path in known if path.endswith("/"))  # `!! flags/team/`
     found += [(path, "not in the commit (a path git does not list)") for path in walked
               if path not in known and not path.startswith(folders)]
+    found += [(path, "not in the commit (a path git does not list: in another repository, "
+                     "a submodule or a nested one)") for path in also
+              if path not in known and os.path.lexists(root / path)]
     return found
 
 
-def _against_commit(root: Path, shipped: Sequence[str]) -> bytes:
+def _against_commit(root: Path, shipped: Sequence[str]) -> tuple[bytes, bytes]:
     """`git status` of the shipped paths against HEAD, through a scratch index read from HEAD
     (`git.index_of`), so that every file is read. The checkout's own index keeps each file's
     size and times beside its blob id, and an earlier job on a reused workspace could record
@@ -76,11 +80,13 @@ def _against_commit(root: Path, shipped: Sequence[str]) -> bytes:
     filter, its attribute removed after): `git status`, the runner's `checkout -f` and
     `clean` all took the edit for the commit, and `build` shipped it. At 10,000 flags reading
     them all took 0.17 s, against 0.03 s through the index's times. Each entry's code says
-    how the file differs from HEAD: a file only staged is untracked here."""
+    how the file differs from HEAD: a file only staged is untracked here. With it, the paths
+    HEAD lists (a file whose removal is only staged is still the commit's)."""
     with git.index_of(root, "HEAD" if _born(root) else None) as env:
-        return git.git(root, "--no-optional-locks", "status", "--porcelain=v1", "-z",
-                       "--no-renames", "--untracked-files=all", "--ignored=matching", "--",
-                       *shipped, env=env)
+        status = git.git(root, "--no-optional-locks", "status", "--porcelain=v1", "-z",
+                         "--no-renames", "--untracked-files=all", "--ignored=matching", "--",
+                         *shipped, env=env)
+        return status, git.git(root, "ls-files", "-z", "--", *shipped, env=env)
 
 
 def _born(root: Path) -> bool:

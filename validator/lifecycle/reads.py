@@ -6,6 +6,7 @@ authors and messages of the commits that are shown, one `cat-file --batch` for t
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -180,8 +181,9 @@ def version_text(root: Path, policy: Policy, tree: str | None = None) -> str | N
 def _working_version(root: Path, name: str) -> str | None:
     """The working tree's version file as `version_at` reads a commit's: None where nothing
     is at the path, empty where something other than a regular file is, or where a folder
-    on the way is a symlink or a file (read through, `config -> elsewhere` gave another
-    milestone than the gate's, which finds no file there)."""
+    on the way is a symlink, a file or another repository's work tree (read through,
+    `config -> elsewhere` gave another milestone than the gate's, which finds no file there
+    or a gitlink)."""
     path, parts = root, name.split("/")
     for index, part in enumerate(parts):
         path = path / part
@@ -189,8 +191,10 @@ def _working_version(root: Path, name: str) -> str | None:
             mode = path.lstat().st_mode
         except OSError:
             return None
-        if stat.S_ISLNK(mode) or (index < len(parts) - 1 and not stat.S_ISDIR(mode)):
-            return ""
+        folder = index < len(parts) - 1
+        if stat.S_ISLNK(mode) or (folder and (not stat.S_ISDIR(mode)
+                                              or os.path.lexists(path / ".git"))):
+            return ""  # a folder on the way that is a link, a file, or another repository
     start = file_start(path, VERSION_BYTES)
     return "" if start is None else start.decode("utf-8", "replace")
 
