@@ -372,7 +372,7 @@ def test_a_version_taken_back_to_an_earlier_milestone_is_said_so(tmp_path: Path)
     repo.commit("back", at=EPOCH)
     found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
     assert [(f.rule, f.path) for f in found] == [("FO302", "VERSION"), ("FO303", "VERSION")]
-    assert "takes the current milestone from 17.10 back to milestone 1.2" in found[0].message
+    assert "the current milestone goes from 17.10 back to milestone 1.2" in found[0].message
     repo.write("VERSION", "1.3.0\n")
     repo.commit("forward", at=EPOCH)
     assert _rules(repo, EPOCH) == ["FO303:warning"]
@@ -487,7 +487,7 @@ def test_a_version_taken_back_in_the_working_tree_is_read_from_the_file(
     assert [f.rule for f in found] == ["FO303"]
     repo.write("VERSION", "13.12.0\n")
     found = compare(repo.path, RangeRequest("HEAD"), now=EPOCH).findings
-    assert "takes the current milestone from 17.10 back to milestone 13.12" in \
+    assert "the current milestone goes from 17.10 back to milestone 13.12" in \
         found[0].message, found
 
 
@@ -523,3 +523,31 @@ def test_ordinary_reference_patterns_are_taken_and_find_their_flag(tmp_path: Pat
     repo.write("web/app.js", code + "\nnothing(:demo_v2)\n")
     found = _removed_after_code(repo)
     assert [(f.rule, "web/app.js:1:1" in f.message) for f in found] == [("FO404", True)], found
+
+
+@pytest.mark.parametrize(("policy", "version", "change", "says"), [
+    ('[tool.flagops]\nstale_in_months = true\n', None, ("VERSION", "17.0.0-pre\n"),
+     "flags' ages will be counted in milestones from 17.0 on, where months"),
+    ("[tool.flagops]\n", "18.0.0\n",
+     ("pyproject.toml", '[tool.flagops]\nversion_file = "release/VERSION"\n'),
+     "the current milestone goes from 18.0 back to no milestone"),
+    ('[tool.flagops]\ncurrent_milestone = "18.0"\n', "17.3.0\n",
+     ("pyproject.toml", "[tool.flagops]\n"),
+     "the current milestone goes from 18.0 back to milestone 17.3"),
+])
+def test_what_a_change_does_to_the_current_milestone_is_named(
+        tmp_path: Path, policy: str, version: str | None, change: tuple[str, str],
+        says: str) -> None:
+    """Each made a stale flag's next step pass, and review saw a file added (FO303) or a key
+    changed (FO302 "changes version_file"), not what it does to every flag's age: a VERSION
+    added where months were counted (each flag's age then its own milestone field's), a
+    version_file pointed at a file the base does not hold, a current_milestone removed."""
+    repo = _repo(tmp_path, policy, flag_type="beta")
+    if version is not None:
+        repo.write("VERSION", version)
+        repo.commit("version", at=EPOCH - DAY)
+    repo.write(*change)
+    repo.commit("the change", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
+    named = [f for f in found if f.rule == "FO302" and says in f.message]
+    assert len(named) == 1, found

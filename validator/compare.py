@@ -194,7 +194,7 @@ def compare(root: Path, request: RangeRequest, *, now: int,
                                                                         changes), "the base")
         result = Comparison(span.label, policy or base_policy)
         if span.base != git.EMPTY_TREE:  # a first commit makes the gate: there is none before it
-            result.findings += gate_findings(reader, root, changes, base_policy)
+            result.findings += gate_findings(reader, root, span.base, changes, base_policy)
         listing = head_listing.result()
         flag_changes, twice_in_base = _as_checked_out(base_listing.result(), flag_changes,
                                                       listing)
@@ -205,7 +205,8 @@ def compare(root: Path, request: RangeRequest, *, now: int,
         result.findings += _unbuildable(root, span, changes, listing, result,
                                         request.all_files, twice_in_base)
         restarts = restart_findings(root, reader, span.base, span.tip, result.policy,
-                                    fast_forward=request.fast_forward) \
+                                    fast_forward=request.fast_forward,
+                                    rebase_merge=request.rebase_merge) \
             if span.tip is not None and span.base != git.EMPTY_TREE else []
     if unreadable is not None and policy is None:
         result.findings.append(_without_base_policy(unreadable, changes, result))

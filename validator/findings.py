@@ -262,7 +262,8 @@ _CATALOGUE = (
           "the base branch's, with the same effect. Move the file in one commit, rebase onto "
           "the target rather than merging it in, or squash the change. Reported like FO402 "
           "(stale_severity may make it an error), where the base's policy counts ages; not "
-          "with require_merge_commits, whose merge commit is the whole change.", warning=True),
+          "with require_merge_commits, whose merge commit is the whole change, but for what a "
+          "rebase merge (GitHub's) would land.", warning=True),
     _rule("FO409", "version-unreadable", "The policy's version file gives no milestone.",
           "Flags' ages are counted in milestones from the policy's version_file (GitLab's "
           "VERSION: `17.10.0-pre`) where current_milestone is not set. At the base the file "

@@ -7,12 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from validator import git
-from validator.config_file import file_start
 from validator.findings import RULES, START, Finding
 from validator.git import log as git_log
 from validator.landings import policy_at, policy_entry
-from validator.lifecycle.lifespan import leading_milestone, milestone_index
-from validator.lifecycle.reads import VERSION_BYTES
+from validator.lifecycle.milestones import milestone_findings
 from validator.policy import DEFAULT_POLICY, PYPROJECT, Policy, PolicyError, load_policy
 from validator.staged import outside_flags
 
@@ -26,45 +24,18 @@ def base_entry(root: Path, base: str, changes: list[git.Change]) -> git.Entry | 
     return policy_entry(root, base)
 
 
-def gate_findings(reader: git.BlobReader, root: Path, changes: list[git.Change],
+def gate_findings(reader: git.BlobReader, root: Path, base: str, changes: list[git.Change],
                    base_policy: Policy) -> list[Finding]:
     findings: list[Finding] = []
+    head_policy: Policy | None = base_policy
     touched = [change for change in changes
                if change.path == PYPROJECT or change.path.startswith(_BELOW_POLICY)]
     if touched:
-        findings += policy_change(reader, root, _policy_at_head(touched), base_policy)
-    findings += _milestone_down(root, reader, changes, base_policy)
+        head_policy, said = policy_change(reader, root, _policy_at_head(touched), base_policy)
+        findings += said
+    if head_policy is not None:
+        findings += milestone_findings(root, reader, base, changes, base_policy, head_policy)
     return findings + outside_flags([change.path for change in changes])
-
-
-def _milestone_down(root: Path, reader: git.BlobReader, changes: list[git.Change],
-                    base_policy: Policy) -> list[Finding]:
-    """FO302 where the change takes the version file the base's policy counts milestones
-    from to an earlier milestone (or to none): every flag's age would shrink from the next
-    change on, and review saw only FO303's "a file outside flags/"."""
-    name = base_policy.version_file
-    change = next((change for change in changes if change.path == name), None)
-    if change is None or name is None or base_policy.current_milestone is not None:
-        return []
-    before, after = (_version_in(root, reader, entry) for entry in (change.before, change.after))
-    was, now = milestone_index(before), milestone_index(after)
-    if was is None or (now is not None and now >= was):
-        return []
-    said = "no milestone" if now is None else f"milestone {leading_milestone(after)}"
-    return [RULES["FO302"].at(name, START, f"{name} takes the current milestone from "
-                              f"{leading_milestone(before)} back to {said}: every flag's age, "
-                              "counted in milestones, shrinks with it from the next change "
-                              "on (this change is judged by the base's)")]
-
-
-def _version_in(root: Path, reader: git.BlobReader, entry: git.Entry | None) -> str:
-    """A side of the version file's change as text: a blob, or the working tree's file (the
-    working-tree side of a diff has no object id); empty for what is no regular file."""
-    if entry is None or not entry.is_regular:
-        return ""
-    raw = file_start(root / entry.path, VERSION_BYTES) if entry.oid is None \
-        else reader.read(entry.oid)
-    return "" if raw is None else raw[:VERSION_BYTES].decode("utf-8", "replace")
 
 
 _BELOW_POLICY = f"{PYPROJECT}/"
@@ -80,22 +51,24 @@ def _policy_at_head(touched: list[git.Change]) -> git.Entry | None:
 
 
 def policy_change(reader: git.BlobReader, root: Path, after: git.Entry | None,
-                   base_policy: Policy) -> list[Finding]:
-    """A head policy that cannot be read is an error (it would stop every later change); a
-    different one is a warning: it applies from the next change on."""
+                  base_policy: Policy) -> tuple[Policy | None, list[Finding]]:
+    """The head's policy (None where it cannot be read: an error, as it would stop every
+    later change), and what to say of it: a different one is a warning, as it applies from
+    the next change on."""
     try:
         head_policy = DEFAULT_POLICY if after is None else policy_of(reader, root, after)
     except PolicyError as error:
-        return [error.finding]
+        return None, [error.finding]
     if head_policy == base_policy:
-        return [RULES["FO303"].at(PYPROJECT, START, "this change edits pyproject.toml outside "
-                                  "[tool.flagops] (how flagops is built and installed, where it "
-                                  "is the project); it is judged by the base's gate")]
+        return head_policy, [RULES["FO303"].at(
+            PYPROJECT, START, "this change edits pyproject.toml outside [tool.flagops] (how "
+            "flagops is built and installed, where it is the project); it is judged by the "
+            "base's gate")]
     changed = sorted(key for key in Policy.model_fields
                      if getattr(head_policy, key) != getattr(base_policy, key))
-    return [RULES["FO302"].at(PYPROJECT, START, f"[tool.flagops] changes {', '.join(changed)}; "
-                              "this change is judged by the base's policy, and the new one "
-                              "applies from the next change on")]
+    return head_policy, [RULES["FO302"].at(
+        PYPROJECT, START, f"[tool.flagops] changes {', '.join(changed)}; this change is judged "
+        "by the base's policy, and the new one applies from the next change on")]
 
 
 def policy_of(reader: git.BlobReader, root: Path, entry: git.Entry) -> Policy:
