@@ -495,9 +495,12 @@ def test_a_version_taken_back_in_the_working_tree_is_read_from_the_file(
     (r'isOn\((:{name})?', "outside parentheses"),
     (r'isEnabled\((FLAGS\.[A-Z_]+|"{name}")', "outside parentheses"),
     (r'a|b{name}', "alternatives at its top level"),
-    (r'isOn\(:{name},?', "after {name}, put a character no name holds"),
-    (r'feature\(:{name}(_enabled)?\)', "after {name}, put a character no name holds"),
+    (r'isOn\(:{name},?', "after {name}, put what no name holds"),
+    (r'feature\(:{name}(_enabled)?\)', "after {name}, put what no name holds"),
     (r'isOn\( {0,40000}:{name}', "up to 255"),
+    (r'([a-z]+_?)*{name}\)', "exponential time"),
+    (r'(a|b)+{name}', "exponential time"),
+    (r'flag\(:{name}[^a-z]', "after {name}, put what no name holds"),
 ])
 def test_a_reference_pattern_whose_match_may_not_name_the_flag_is_a_policy_error(
         tmp_path: Path, pattern: str, says: str) -> None:
@@ -510,16 +513,21 @@ def test_a_reference_pattern_whose_match_may_not_name_the_flag_is_a_policy_error
 
 @pytest.mark.parametrize("pattern", [r'isOn\(:?{name}', r'isOn\("?{name}"', r'flag\( *{name}',
                                      r'isOn\([:"]?{name}', r'check\("legacy_{name}"\)',
-                                     r'(get|is)_{name}', r'flags\.{camelName}'])
+                                     r'(get|is)_{name}', r'flags\.{camelName}',
+                                     r'^isOn\(:{name}$', r'isOn\(:{name}[^a-z0-9_]',
+                                     r'isOn\(:{name}( |$)', r'isOn\(:{name}(,|\))'])
 def test_ordinary_reference_patterns_are_taken_and_find_their_flag(tmp_path: Path,
                                                                    pattern: str) -> None:
     """A repetition before the placeholder was refused (`:?{name}`: the check for two in a
-    row read the placeholder's brace as a second one)."""
+    row read the placeholder's brace as a second one), and so were the line's end, a bracket
+    that excludes a name's characters and a group of such alternatives after it."""
     repo = _repo(tmp_path, _with_pattern(pattern))
     code = {r'isOn\(:?{name}': 'isOn(:demo)', r'isOn\("?{name}"': 'isOn("demo")',
             r'flag\( *{name}': 'flag(  demo)', r'isOn\([:"]?{name}': 'isOn(:demo)',
             r'check\("legacy_{name}"\)': 'check("legacy_demo")', r'(get|is)_{name}': 'is_demo',
-            r'flags\.{camelName}': 'flags.demo'}[pattern]
+            r'flags\.{camelName}': 'flags.demo', r'^isOn\(:{name}$': 'isOn(:demo',
+            r'isOn\(:{name}[^a-z0-9_]': 'isOn(:demo)', r'isOn\(:{name}( |$)': 'isOn(:demo',
+            r'isOn\(:{name}(,|\))': 'isOn(:demo)'}[pattern]
     repo.write("web/app.js", code + "\nnothing(:demo_v2)\n")
     found = _removed_after_code(repo)
     assert [(f.rule, "web/app.js:1:1" in f.message) for f in found] == [("FO404", True)], found
@@ -551,3 +559,21 @@ def test_what_a_change_does_to_the_current_milestone_is_named(
     found = compare(repo.path, RangeRequest("HEAD~1", "HEAD"), now=EPOCH).findings
     named = [f for f in found if f.rule == "FO302" and says in f.message]
     assert len(named) == 1, found
+
+
+def test_two_references_in_one_match_of_a_greedy_pattern_are_both_found(tmp_path: Path) -> None:
+    """`isOn\\(.*"{name}"\\)` over `isOn(ctx, "demo") || isOn(ctx, "rel")`: git's longest
+    match runs over both calls, and was read for the flag at its end only, so removing `demo`
+    passed (beside 19 other removals too, where any name is searched)."""
+    repo = _repo(tmp_path, _with_pattern(r'isOn\(.*"{name}"\)'))
+    spares = [f"spare_{number:02}" for number in range(19)]
+    for name in ["rel", *spares]:
+        repo.write_flag(name)
+    repo.write("web/app.js", 'if (isOn(ctx, "demo") || isOn(ctx, "rel")) go()\n')
+    found = _removed_after_code(repo)
+    assert [f.rule for f in found] == ["FO404"], found
+    for name in spares:
+        (repo.path / "flags" / f"{name}.yml").unlink()
+    repo.commit("the spares too", at=EPOCH)
+    found = compare(repo.path, RangeRequest("HEAD~2", "HEAD"), now=EPOCH).findings
+    assert [(f.rule, f.message.split(":")[0]) for f in found] == [("FO404", "demo")], found

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from validator import reference_syntax
 from validator.engines import Bucketing
 from validator.errors import UserError
 from validator.findings import RULES, START, Finding, Position, byte_position
@@ -177,9 +178,9 @@ class Policy(BaseModel):
     @classmethod
     def _read_alike_by_git_and_python(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in patterns:
-            problem = reference_pattern_problem(pattern)
-            if problem is not None:
-                raise ValueError(f"{pattern!r}: {problem}")
+            found = reference_syntax.problem(pattern)
+            if found is not None:
+                raise ValueError(f"{pattern!r}: {found}")
         return patterns
 
     @field_validator("percentage_steps")
@@ -188,67 +189,6 @@ class Policy(BaseModel):
         if not steps or list(steps) != sorted(set(steps)) or steps[-1] != 100:
             raise ValueError("percentage_steps must rise strictly and end at 100")
         return steps
-
-
-_PLACEHOLDER = re.compile(r"\{(?:name|camelName)\}")
-_AFTER = r"(?![*+?]|\{[0-9])"
-"""Not repeated again: `x{1}{1}` is two repetitions git reads and Python refuses."""
-_COMMON_SYNTAX = re.compile(
-    rf"""(?:[^\\\[\](){{}}*+?|^$]          # a character that stands for itself
-         |\\[.\[\](){{}}*+?|^$\\/]         # an escaped special (not GNU's word edges)
-         |\[\^?\]?[^\]\\\[]*\]          # a bracket of characters, no backslash or class
-         |\((?!\?)|\)|\||\^|\$          # a group (not Python's `(?`), alternation, anchors
-         |[*+?]{_AFTER}               # one repetition, not two in a row
-         |\{{[0-9]{{1,3}}(?:,[0-9]{{0,3}})?\}}{_AFTER}   # a bound git compiles (≤ 255)
-         |\{{(?:name|camelName)\}}{_AFTER})*""", re.VERBOSE)
-"""The extended regular expressions that git grep and Python's `re` read alike: git finds
-the matches and Python tells which flag each names (validator/lifecycle/refs.py), and where
-the two read a pattern otherwise (`[[:space:]]`, `\\<`, `\\d`, a backslash in a bracket,
-`x{1}{1}`) a match was dropped without a word, and the flag removed though code read it."""
-_ENDS_NAME = re.compile(rf"(?:[^\\\[(.|*+?{{}}^$A-Za-z0-9_]|\\[.\[\](){{}}*+?|^$\\/]"
-                        rf"|\[[^\]^A-Za-z0-9_\\\[-]+\]){_AFTER}")
-"""What may follow the placeholder: a character no name holds, and not optional (`,?`), so
-that `demo` never matches the start of `demo_v2`."""
-
-
-def reference_pattern_problem(pattern: str) -> str | None:
-    """Why git grep and this module cannot both read `pattern` as a reference, or None."""
-    places = list(_PLACEHOLDER.finditer(pattern))
-    if len(places) != 1:
-        return "must hold exactly one {name} or {camelName}, where the flag's name goes"
-    if _COMMON_SYNTAX.fullmatch(pattern) is None:
-        return ("uses syntax git grep -E and Python read otherwise; write it with characters, "
-                "escaped punctuation (\\.), brackets without classes or backslashes ([ab_]), "
-                "groups, |, ^, $ and single repetitions (*, +, ?, {m,n} up to 255)")
-    problem = _placeholder_problem(pattern, places[0])
-    if problem is not None:
-        return problem
-    try:
-        re.compile(_PLACEHOLDER.sub("x", pattern))
-    except re.error as error:
-        return f"not a regular expression: {error}"
-    return None
-
-
-def _placeholder_problem(pattern: str, place: re.Match[str]) -> str | None:
-    """A match must name the flag: the placeholder outside groups and alternatives (a match
-    without it, `isOn(` for `isOn\\((:{name})?`, named no flag), and what follows it ends the
-    name (else `demo` matched the start of `demo_v2`)."""
-    depth, alternatives = 0, False
-    for token in re.finditer(r"\\.|\[\^?\]?[^\]]*\]|.", pattern[:place.start()] + "\0" +
-                             pattern[place.end():]):
-        text = token.group()
-        depth += {"(": 1, ")": -1}.get(text, 0)
-        alternatives = alternatives or (text == "|" and depth == 0)
-        if text == "\0" and depth:
-            return "{name} must stand outside parentheses: a match must name the flag"
-    if alternatives:
-        return "must not offer alternatives at its top level (a|b): group them, (a|b)"
-    rest = pattern[place.end():]
-    if rest and _ENDS_NAME.match(rest) is None:
-        return ("after {name}, put a character no name holds, and not an optional one (\\), "
-                "\", \\.), or end the pattern there: else a name matches the start of a longer one")
-    return None
 
 
 DEFAULT_POLICY = Policy()
