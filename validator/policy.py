@@ -144,7 +144,7 @@ class Policy(BaseModel):
     reference_patterns: tuple[Annotated[str, Strict()], ...] = Field(
         default=(), description="More regular expressions that find a flag in code, besides "
         "GitLab's, each with one `{name}` (the flag's name) or `{camelName}` (in camelCase), "
-        "outside parentheses and followed by the end or a character no name holds, in the "
+        "outside parentheses and followed by what ends a name (README: flagops refs), in the "
         "syntax git grep -E and Python read alike (characters, escaped punctuation, brackets "
         "without classes or backslashes, groups, `|` inside them, `^`, `$`, single "
         "repetitions); others are FO301.")
