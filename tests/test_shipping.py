@@ -396,7 +396,7 @@ def test_a_ci_jobs_checkout_with_no_repository_is_no_archive(
         monkeypatch.setenv(key, value)
     code, out, err = run_cli("-C", str(repo.path), "build")
     assert code == 1 and len(err.splitlines()) == 1, (out, err)
-    assert "is this CI job's checkout, and holds no git repository" in err, err
+    assert "is in this CI job's workspace, and holds no git repository" in err, err
     assert run_cli("-C", str(repo.path), "build", "--allow-dirty")[0] == 0
 
 
@@ -473,4 +473,55 @@ def test_a_flag_whose_removal_is_only_staged_is_still_the_commits(repo: Repo,
     commit" (the listing came from the checkout's index, the comparison from HEAD)."""
     repo.git("rm", "-q", "--cached", "flags/demo.yml")
     code, _, err = run_cli("-C", str(repo.path), "export", "--format", "flagd")
+    assert code == 0, err
+
+
+def test_a_stale_clone_of_the_project_in_the_workspace_is_refused(
+        repo: Repo, run_cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`actions/checkout` with `path: flags`, and a reused runner's earlier clone of another
+    commit (without the job's) left there: taken for another repository, it shipped that
+    commit's flags. A clone of the job's project by its remote is held to the job's commit;
+    a folder in the workspace with no repository in it is no archive either."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    stale = Repo(workspace / "flags", tmp_path / "home")
+    repo.git("clone", "-q", str(repo.path), str(stale.path))
+    stale.git("remote", "set-url", "origin", "https://github.com/acme/flags.git")
+    stale.write_flag("demo", "staging")
+    stale.commit("a commit the gate never judged", at=NOW - 30)
+    for key, value in {**GITHUB_PUSH, "GITHUB_SHA": "b" * 40, "GITHUB_WORKSPACE": str(workspace),
+                       "GITHUB_REPOSITORY": "acme/flags"}.items():
+        monkeypatch.setenv(key, value)
+    code, _, err = run_cli("-C", str(stale.path), "export", "--format", "flagd")
+    assert code == 1 and f"HEAD is {stale.head()[:12]}, not this job's commit" in err, err
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/app")  # a flags repository beside it
+    assert run_cli("-C", str(stale.path), "export", "--format", "flagd")[0] == 0
+    shutil.rmtree(stale.path / ".git")
+    code, _, err = run_cli("-C", str(stale.path), "export", "--format", "flagd")
+    assert code == 1 and "is in this CI job's workspace, and holds no git repository" in err
+
+
+@pytest.mark.parametrize("event", ["pull_request_review", "issue_comment", "workflow_run",
+                                   "check_suite"])
+def test_a_job_about_a_pull_request_is_not_held_to_github_sha(
+        repo: Repo, run_cli: Any, monkeypatch: pytest.MonkeyPatch, event: str) -> None:
+    """GITHUB_SHA is GitHub's merge commit or the base branch's tip there, not the request's
+    head that the gate judged and the job checked out."""
+    for key, value in {**GITHUB_PUSH, "GITHUB_EVENT_NAME": event, "GITHUB_SHA": "c" * 40,
+                       "GITHUB_WORKSPACE": str(repo.path)}.items():
+        monkeypatch.setenv(key, value)
+    code, _, err = run_cli("-C", str(repo.path), "export", "--format", "flagd")
+    assert code == 0, err
+
+
+def test_a_version_file_reached_through_a_committed_folder_link_is_no_refusal(
+        repo: Repo, run_cli: Any) -> None:
+    """`conf -> real` committed, `version_file = "conf/VERSION"`: git lists nothing past the
+    link and the build reads no version through it, as the gate; every clean checkout was
+    refused as holding a file git does not list."""
+    repo.write("pyproject.toml", '[tool.flagops]\nversion_file = "conf/VERSION"\n')
+    repo.write("real/VERSION", "17.10.0\n")
+    (repo.path / "conf").symlink_to("real")
+    repo.commit("a linked folder", at=NOW - 60)
+    code, _, err = run_cli("-C", str(repo.path), "build", "--history")
     assert code == 0, err

@@ -205,8 +205,7 @@ def compare(root: Path, request: RangeRequest, *, now: int,
         result.findings += _unbuildable(root, span, changes, listing, result,
                                         request.all_files, twice_in_base)
         restarts = restart_findings(root, reader, span.base, span.tip, result.policy,
-                                    fast_forward=request.fast_forward,
-                                    rebase_merge=request.rebase_merge) \
+                                    fast_forward=request.fast_forward) \
             if span.tip is not None and span.base != git.EMPTY_TREE else []
     if unreadable is not None and policy is None:
         result.findings.append(_without_base_policy(unreadable, changes, result))

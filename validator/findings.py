@@ -261,9 +261,9 @@ _CATALOGUE = (
           "change that merged its target in, fast-forwarded, makes its own first-parent line "
           "the base branch's, with the same effect. Move the file in one commit, rebase onto "
           "the target rather than merging it in, or squash the change. Reported like FO402 "
-          "(stale_severity may make it an error), where the base's policy counts ages; not "
-          "with require_merge_commits, whose merge commit is the whole change, but for what a "
-          "rebase merge (GitHub's) would land.", warning=True),
+          "(stale_severity may make it an error), where the base's policy counts ages, with "
+          "require_merge_commits too: a rebase merge, a fast-forward merge method or a push "
+          "lands the commits without a merge commit.", warning=True),
     _rule("FO409", "version-unreadable", "The policy's version file gives no milestone.",
           "Flags' ages are counted in milestones from the policy's version_file (GitLab's "
           "VERSION: `17.10.0-pre`) where current_milestone is not set. At the base the file "

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from validator import git
-from validator.ci.job_commit import JobCommit, job_commit
+from validator.ci.job_commit import JobCommit, job_commit, names_project
 from validator.errors import UserError
 from validator.files import walk_flags
 from validator.git.checkout import not_committed
@@ -51,10 +51,10 @@ def _refuse_uncompared(root: Path, command: str, error: git.GitError,
     repository git cannot open, a CI job's own checkout with no repository in it (an earlier
     job on the runner emptied `.git`: "an archive" shipped its edits), or git's error."""
     if _outside_git(root, error):
-        if job is None or not _is_workspace(root, job):
+        if job is None or not _in_workspace(root, job):
             return
-        raise UserError(f"{escape(str(root))} is this CI job's checkout, and holds no git "
-                        f"repository to compare with its commit ({job.variable}): {command} "
+        raise UserError(f"{escape(str(root))} is in this CI job's workspace, and holds no "
+                        f"git repository to compare with its commit ({job.variable}): {command} "
                         "ships only that commit; let the runner check it out, or give "
                         f"--allow-dirty to {command} the folder as it is") from None
     if isinstance(error, git.NotARepository):
@@ -78,7 +78,7 @@ def _require_job_commit(root: Path, command: str, job: JobCommit | None) -> None
         return
     wanted = git.commit_of(root, f"{job.sha}^{{commit}}") if _OBJECT_ID.fullmatch(job.sha) \
         else None  # what the host sets: an id, never an option or a ref name for git to read
-    if wanted is None and not _is_workspace(root, job):
+    if wanted is None and not _is_workspace(root, job) and not _clones_project(root, job):
         return  # another repository than the job's project: its own HEAD is what it holds
     head = git.commit_of(root, "HEAD^{commit}")
     if head is None or wanted is None or head != wanted:
@@ -96,10 +96,31 @@ _OBJECT_ID = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 
 def _is_workspace(root: Path, job: JobCommit) -> bool:
     """Is root the job's workspace folder, by any path to it (a bind mount too)?"""
+    return _same(root, job.workspace)
+
+
+def _in_workspace(root: Path, job: JobCommit) -> bool:
+    """Is root the job's workspace or a folder in it (`actions/checkout` with `path:`)?"""
+    folder = Path(os.path.realpath(root))
+    return any(_same(place, job.workspace) for place in (folder, *folder.parents))
+
+
+def _same(folder: Path, other: str) -> bool:
     try:
-        return bool(job.workspace) and os.path.samefile(root, job.workspace)
+        return bool(other) and os.path.samefile(folder, other)
     except OSError:
         return False
+
+
+def _clones_project(root: Path, job: JobCommit) -> bool:
+    """Is root a clone of the job's project by its remote (one an earlier job on a reused
+    runner left at another commit, without the job's)? A remote an earlier job wrote can name
+    anything: a runner shared with untrusted jobs has each job check out its repositories."""
+    try:
+        url = git.git(root, "config", "--get", "remote.origin.url").decode("utf-8", "replace")
+    except git.GitError:
+        return False
+    return names_project(url, job.project)
 
 
 def _outside_git(root: Path, error: git.GitError) -> bool:

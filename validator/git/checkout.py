@@ -68,8 +68,16 @@ def not_committed(root: Path, walked: Iterable[str],
               if path not in known and not path.startswith(folders)]
     found += [(path, "not in the commit (a path git does not list: in another repository, "
                      "a submodule or a nested one)") for path in also
-              if path not in known and os.path.lexists(root / path)]
+              if path not in known and _reached(root, path)]
     return found
+
+
+def _reached(root: Path, path: str) -> bool:
+    """Is something at `path`, reached through folders that are no symlinks (what the build
+    reads: validator/lifecycle/reads.py `_working_version` reads nothing through a link)?"""
+    parts = path.split("/")
+    folders = [root.joinpath(*parts[:end]) for end in range(1, len(parts))]
+    return not any(folder.is_symlink() for folder in folders) and os.path.lexists(root / path)
 
 
 def _against_commit(root: Path, shipped: Sequence[str]) -> tuple[bytes, bytes]:

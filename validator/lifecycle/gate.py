@@ -362,8 +362,7 @@ def _past(root: Path, reader: git.BlobReader, base: str, flags: Mapping[str, Loa
 
 
 def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
-                     policy: Policy, *, fast_forward: bool = True,
-                     rebase_merge: bool = True) -> list[Finding]:
+                     policy: Policy, *, fast_forward: bool = True) -> list[Finding]:
     """FO408 for each commit of the change that adds a file of a flag the base holds without
     removing one of its files (the other half of a move made in two commits, a copy, or the
     base's own file brought back by merging the target in; not a file added again where an
@@ -376,19 +375,16 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
     that could be fast-forwarded but holds its base off its first-parent line (it merged its
     target in): landed so, the base branch's first-parent line would be the change's.
     Finding where a life went on after such an add is a search of every folder's history
-    (seconds at 10,000 flags), so the change is refused where it is made. With
-    require_merge_commits the merge commit, on the first-parent line, is the whole change, so
-    the first-parent line is not read, and, where no rebase merge can land (`rebase_merge`
-    False: GitLab's jobs), nothing is (GitHub's "Rebase and merge" lands the commits without
-    one, whatever the policy says);
-    nor where the base's policy counts no age (no current milestone, no version file, no
-    stale_in_months).
+    (seconds at 10,000 flags), so the change is refused where it is made. Whatever the
+    policy says of merge commits (require_merge_commits): GitHub's "Rebase and merge", GitLab's
+    fast-forward merge method and a push land the commits without one, and a branch that
+    merged its target in is FO213 there anyway. Not asked where the base's policy counts no
+    age (no current milestone, no version file, no stale_in_months).
     Whatever flags the change itself touches: merging the target in touches none of them.
     `tip`: the change's last commit. Without `fast_forward` (a GitHub pull request, which
     lands as a merge commit, a squash or a rebase), the first-parent line is not a landing
     order: "Update branch" merges the target into the branch, and nothing lands it so."""
-    if (policy.require_merge_commits and not rebase_merge) or not (
-            policy.stale_in_months or policy.current_milestone is not None
+    if not (policy.stale_in_months or policy.current_milestone is not None
             or _version_at(reader, root, base, policy) is not None):
         return []  # a version file that gives no milestone counts (FO409): fail closed
     cut = git_log.shallow_commits(root) or frozenset()  # a shallow cut's diff is no add
@@ -396,7 +392,7 @@ def restart_findings(root: Path, reader: git.BlobReader, base: str, tip: str,
         root, [commit for commit, *_ in replayed(root, base, tip) if commit not in cut],
         [git.FLAGS_DIR])]
     found: list[Finding] = []
-    if fast_forward and not policy.require_merge_commits and git.is_ancestor(root, base, tip):
+    if fast_forward and git.is_ancestor(root, base, tip):  # else a merge or a rebase lands it
         if not _on_first_parent_line(root, base, tip):
             found.append(RULES["FO408"].at(git.FLAGS_DIR, START, _TARGET_MERGED_IN))
         histories.append([commit for commit in reversed(git_log.first_parent_history(
