@@ -542,6 +542,9 @@ def test_ordinary_reference_patterns_are_taken_and_find_their_flag(tmp_path: Pat
     ('[tool.flagops]\ncurrent_milestone = "18.0"\n', "17.3.0\n",
      ("pyproject.toml", "[tool.flagops]\n"),
      "the current milestone goes from 18.0 back to milestone 17.3"),
+    ("[tool.flagops]\nstale_in_months = true\n", None,
+     ("pyproject.toml", "[tool.flagops]\nstale_in_months = false\n"),
+     "counted in months since each flag's file was added, will be counted no more"),
 ])
 def test_what_a_change_does_to_the_current_milestone_is_named(
         tmp_path: Path, policy: str, version: str | None, change: tuple[str, str],

@@ -1,5 +1,6 @@
 """What a change does to the current milestone that flags' ages are counted from: named
-(FO302) where it goes back, goes away, or appears where months were counted. Review sees a
+(FO302) where it goes back, goes away, or appears where months were counted, and where a
+count in months stops with none after it. Review sees a
 version file's edit, or a policy key changed, not what it does to every flag's age: a
 version taken back, a `version_file` pointed at a file the base does not hold, a
 `current_milestone` removed, or a VERSION added where the policy counted months (each flag's
@@ -43,6 +44,12 @@ def milestone_findings(root: Path, reader: git.BlobReader, base: str,
                                   f"from {now[1]} on, where months since each flag's file was "
                                   "added were counted: a flag's age is then its own milestone "
                                   "field's (this change is judged by the base's)")]
+    if was is None and now is None and base_policy.stale_in_months \
+            and not head_policy.stale_in_months:
+        return [RULES["FO302"].at(PYPROJECT, START, "flags' ages, counted in months since each "
+                                  "flag's file was added, will be counted no more: no flag is "
+                                  "stale from the next change on (this change is judged by the "
+                                  "base's)")]
     return []
 
 
