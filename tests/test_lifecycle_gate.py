@@ -501,6 +501,10 @@ def test_a_version_taken_back_in_the_working_tree_is_read_from_the_file(
     (r'([a-z]+_?)*{name}\)', "exponential time"),
     (r'(a|b)+{name}', "exponential time"),
     (r'flag\(:{name}[^a-z]', "after {name}, put what no name holds"),
+    (r'feature\(:{name}((_enabled)?\))', "after {name}, put what no name holds"),
+    (r'isOn\(.*"{name}"\)', "must not repeat . without a bound"),
+    (r'isOn\([%-a]*"{name}"\)', "not one of letters or digits"),
+    (r'isOn\([a-z-0]*"{name}"\)', "a - right after a range"),
 ])
 def test_a_reference_pattern_whose_match_may_not_name_the_flag_is_a_policy_error(
         tmp_path: Path, pattern: str, says: str) -> None:
@@ -565,10 +569,10 @@ def test_what_a_change_does_to_the_current_milestone_is_named(
 
 
 def test_two_references_in_one_match_of_a_greedy_pattern_are_both_found(tmp_path: Path) -> None:
-    """`isOn\\(.*"{name}"\\)` over `isOn(ctx, "demo") || isOn(ctx, "rel")`: git's longest
+    """`isOn\\([^;]*"{name}"\\)` over `isOn(ctx, "demo") || isOn(ctx, "rel")`: git's longest
     match runs over both calls, and was read for the flag at its end only, so removing `demo`
     passed (beside 19 other removals too, where any name is searched)."""
-    repo = _repo(tmp_path, _with_pattern(r'isOn\(.*"{name}"\)'))
+    repo = _repo(tmp_path, _with_pattern(r'isOn\([^;]*"{name}"\)'))
     spares = [f"spare_{number:02}" for number in range(19)]
     for name in ["rel", *spares]:
         repo.write_flag(name)
@@ -580,3 +584,27 @@ def test_two_references_in_one_match_of_a_greedy_pattern_are_both_found(tmp_path
     repo.commit("the spares too", at=EPOCH)
     found = compare(repo.path, RangeRequest("HEAD~2", "HEAD"), now=EPOCH).findings
     assert [(f.rule, f.message.split(":")[0]) for f in found] == [("FO404", "demo")], found
+
+
+@pytest.mark.parametrize("code", [
+    "if Feature.enabled?(\n=begin\nwhy\n=end\n  :demo, project)\n",
+    "if Feature.enabled? \\\n  (:demo)\n",
+])
+def test_a_call_whose_flag_follows_an_embedded_comment_or_a_backslash_is_a_reference(
+        tmp_path: Path, code: str) -> None:
+    """Ruby reads the flag after an `=begin`/`=end` block, and after a line ending in `\\`
+    with the parenthesis on the next line: the search read neither, and the removal passed."""
+    repo = _repo(tmp_path)
+    repo.write("app/models/user.rb", code)
+    assert [f.rule for f in _removed_after_code(repo)] == ["FO404"]
+
+
+def test_a_byte_that_is_not_utf8_hides_no_reference(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a UTF-8 locale git's `[^…]` matches no byte that is not UTF-8: a Latin-1 letter in a
+    comment before the name hid the reference, and the removal passed."""
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    repo = _repo(tmp_path, _with_pattern(r'isOn\([^)]*"{name}"\)'))
+    (repo.path / "web").mkdir()
+    (repo.path / "web/app.js").write_bytes(b'isOn(ctx /* caf\xe9 */, "demo")\n')
+    assert [f.rule for f in _removed_after_code(repo)] == ["FO404"]

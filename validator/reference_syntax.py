@@ -35,7 +35,9 @@ def problem(pattern: str) -> str | None:
     if _COMMON_SYNTAX.fullmatch(pattern) is None:
         return f"uses syntax git grep -E and Python read otherwise; write it with {SYNTAX}"
     tokens = _TOKEN.findall(pattern)
-    found = _shape_problem(tokens) or _end_problem(tokens)
+    found = _shape_problem(tokens) or _end_problem(tokens) or _run_problem(tokens) or next(
+        (said for token in tokens if token.startswith("[")
+         for said in [_bracket_problem(token)] if said), None)
     if found is not None:
         return found
     try:
@@ -70,6 +72,38 @@ def _shape_problem(tokens: list[str]) -> str | None:
     return None
 
 
+def _run_problem(tokens: list[str]) -> str | None:
+    """No unbounded run of any character (`.*`, `.+`, `.{2,}`): each search scans the rest of
+    the line from every place it could start, and a minified bundle's one long line took
+    minutes; a bracket of what the run may not cross (`[^)]*`) ends where it should."""
+    for token, following in zip(tokens, [*tokens[1:], ""], strict=True):
+        if token == "." and (following in ("*", "+") or re.fullmatch(r"\{[0-9]+,\}", following)):
+            return ("must not repeat . without a bound (.*): write what the run may not cross, "
+                    "[^)]*, as a search from every start of a long line takes minutes")
+    return None
+
+
+def _bracket_problem(token: str) -> str | None:
+    """A bracket git and Python read alike: a `-` only first, last, or between two letters or
+    digits of one range (`[^%-a-z]` is an error to git and a range and two characters to
+    Python)."""
+    body = token[2:-1] if token.startswith("[^") else token[1:-1]
+    index = 1 if body.startswith("]") else 0
+    while index < len(body):
+        if index + 2 < len(body) and body[index + 1] == "-":
+            low, high = body[index], body[index + 2]
+            if not (low.isalnum() and high.isalnum() and low <= high):
+                return f"the range {low}-{high} in {token} is not one of letters or digits"
+            if body[index + 3:index + 4] == "-" and index + 4 < len(body):
+                return f"a - right after a range in {token}: put it first or last"
+            index += 3
+        elif body[index] == "-" and 0 < index < len(body) - 1:
+            return f"a - in the middle of {token}: put it first or last"
+        else:
+            index += 1
+    return None
+
+
 def _end_problem(tokens: list[str]) -> str | None:
     """What follows the placeholder ends the name, and is no option (`,?`): else `demo`
     matched the start of `demo_v2`."""
@@ -95,15 +129,17 @@ def _ends(rest: list[str], camel: bool) -> bool:
 
 def _group_ends(rest: list[str], camel: bool) -> bool:
     """`(,|\\))` or `( |$)`: a group whose every alternative starts with what ends a name."""
-    depth, expecting = 0, True
+    depth, expecting = 1, True
     starts: list[str] = []
-    for index, token in enumerate(rest):
+    for index, token in enumerate(rest[1:], start=1):
+        if expecting and depth == 1 and token == "(":
+            return False  # an alternative that opens a group: refused, not read into
         depth += {"(": 1, ")": -1}.get(token, 0)
         if depth == 0:
             following = rest[index + 1] if index + 1 < len(rest) else ""
             return bool(starts) and not _OPTIONAL.match(following) and all(
                 _terminator(start, camel) for start in starts)
-        if expecting and depth == 1 and token != "(":
+        if expecting and depth == 1:
             starts.append(token)
             expecting = False
         elif token == "|" and depth == 1:
@@ -118,11 +154,14 @@ def _terminator(token: str, camel: bool) -> bool:
     letters = "A-Za-z0-9_"
     if token == "$":
         return True
-    if token.startswith("[^"):
-        excluded = token[2:-1]
-        return all(part in excluded for part in ("a-z", "0-9", "_", *(("A-Z",) if camel else ())))
-    if token.startswith("["):
-        return not re.search(f"[{letters}-]", token[1:-1])
+    if token.startswith("["):  # what Python's bracket takes, by every character a name holds
+        held = "abcdefghijklmnopqrstuvwxyz0123456789_" + ("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                          if camel else "")
+        try:
+            bracket = re.compile(token)
+        except re.error:
+            return False
+        return not any(bracket.fullmatch(char) for char in held)
     if token.startswith("\\"):
         return True  # an escaped special: punctuation
     return len(token) == 1 and re.fullmatch(f"[^{letters}.(|*+?{{}}^]", token) is not None

@@ -100,8 +100,10 @@ def _arguments(tree: str | None, cached: bool) -> list[str]:
 
 def _run(root: Path, args: Sequence[str]) -> bytes:
     """git grep's output; exit code 1 with nothing said is nothing found."""
+    # Bytes, not characters: in a UTF-8 locale git's `.` and `[^…]` match no byte that is not
+    # UTF-8, so one Latin-1 letter in a comment hid the reference after it on that line.
     process = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False,
-                             env=git.environment())
+                             env=git.environment({"LC_ALL": "C"}))
     if process.returncode == 1 and not process.stderr:
         return b""
     if process.returncode != 0:

@@ -51,7 +51,7 @@ FOLLOWING = 10
 """How many lines after such a call are read for its flag."""
 _BLANK = re.compile(_SPACE + "(#.*)?")
 """A line between a call and its flag that holds nothing, or a comment."""
-_NAME_FIRST = re.compile(_SPACE + _QUOTED + f"(?P<name>{_ANY_NAME})")
+_NAME_FIRST = re.compile(_SPACE + r"\(?" + _SPACE + _QUOTED + f"(?P<name>{_ANY_NAME})")
 """The line that names the call's flag: it starts with the name."""
 
 
@@ -174,13 +174,16 @@ def _name_in(text: str, readers: Sequence[re.Pattern[str]],
 def continued(openers: Iterable[GrepHit],
               lines: Mapping[tuple[str, int], str]) -> list[Reference]:
     """The flag each call in `openers` reads, from the lines after it (by path and line): the
-    first that is not blank or a comment must start with the name (else the call reads a
-    flag named otherwise, as by a variable, and is no reference, as on one line). The
-    reference is where the call starts, as on one line."""
+    first that is not blank, a comment or in an `=begin`/`=end` block must start with the
+    name, after a `(` where the call's line ended in `\\` (else the call reads a flag named
+    otherwise, as by a variable, and is no reference, as on one line). The reference is where
+    the call starts, as on one line."""
     found: list[Reference] = []
     for opener in openers:
-        number = opener.line + 1
-        while (line := lines.get((opener.path, number))) is not None and _BLANK.fullmatch(line):
+        number, embedded = opener.line + 1, False
+        while (line := lines.get((opener.path, number))) is not None and (
+                embedded or _BLANK.fullmatch(line) or line.startswith("=begin")):
+            embedded = (embedded or line.startswith("=begin")) and not line.startswith("=end")
             number += 1
         named = None if line is None else _NAME_FIRST.match(line)
         if named is not None:
