@@ -35,11 +35,10 @@ def problem(pattern: str) -> str | None:
     if _COMMON_SYNTAX.fullmatch(pattern) is None:
         return f"uses syntax git grep -E and Python read otherwise; write it with {SYNTAX}"
     tokens = _TOKEN.findall(pattern)
-    found = _shape_problem(tokens) or _end_problem(tokens) or _run_problem(tokens) or next(
-        (said for token in tokens if token.startswith("[")
-         for said in [_bracket_problem(token)] if said), None)
-    if found is not None:
-        return found
+    for check in (_shape_problem, _end_problem, _run_problem, _brackets_problem):
+        found = check(tokens)
+        if found is not None:
+            return found
     try:
         re.compile(PLACEHOLDER.sub("x", pattern))
     except re.error as error:
@@ -81,6 +80,11 @@ def _run_problem(tokens: list[str]) -> str | None:
             return ("must not repeat . without a bound (.*): write what the run may not cross, "
                     "[^)]*, as a search from every start of a long line takes minutes")
     return None
+
+
+def _brackets_problem(tokens: list[str]) -> str | None:
+    return next((said for token in tokens if token.startswith("[")
+                 for said in [_bracket_problem(token)] if said is not None), None)
 
 
 def _bracket_problem(token: str) -> str | None:
