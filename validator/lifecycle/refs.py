@@ -104,8 +104,8 @@ def references(hits: Iterable[GrepHit], templates: Sequence[str], known: Iterabl
     whose own pattern is found in it: found, not read for the first name a template finds
     (`get_flag_demo` of `(get|get_flag)_{name}` named `flag_demo`, and GitLab's
     `Feature.enabled?` read `demo_experiment` where a team's pattern found `demo`), and not
-    matched whole (git's longest match of `isOn\\(.*"{name}"\\)` runs over two calls on one
-    line, the second's flag only at its end). Searched by name, a match none of them is found
+    matched whole (git's longest match of `isOn\\([^;]*"{name}"\\)` runs over two calls on
+    one line, the second's flag only at its end). Searched by name, a match none of them is found
     in references every one: never none. Searched for any name, it also names the flag the
     templates' readers find in it (a camelCase name mapped back through the known names; an
     unknown one guessed in snake_case)."""
