@@ -21,6 +21,19 @@ class Position(NamedTuple):
 START = Position(1, 1)
 
 
+def text_position(text: str, offset: int) -> Position:
+    """Where the character at `offset` of `text` stands."""
+    before = text[:offset]
+    return Position(before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
+
+
+def not_utf8(raw: bytes, error: UnicodeDecodeError) -> tuple[Position, str]:
+    """Where a file that is not UTF-8 fails to be, and what to say of it: flag files and the
+    policy alike."""
+    return (byte_position(raw, error.start),
+            f"invalid UTF-8 byte 0x{raw[error.start]:02x}; save the file as UTF-8")
+
+
 def byte_position(raw: bytes, offset: int) -> Position:
     """Where the byte at `offset` of `raw` stands, counted in characters as an editor counts
     them (the bytes before it on its line read as UTF-8): a file refused for a byte that is not

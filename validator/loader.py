@@ -24,7 +24,7 @@ from ruamel.yaml.reader import ReaderError
 from validator.document import Document, LoadError
 from validator.events import Builder, position_of
 from validator.files import MAX_BYTES, read_bytes
-from validator.findings import START, Finding, Position, byte_position
+from validator.findings import START, Finding, Position, not_utf8, text_position
 
 _BOM = b"\xef\xbb\xbf"
 try:  # libyaml's parser, driven directly (see _c_events)
@@ -86,13 +86,13 @@ def _build(text: str, path: str, events: Events) -> Document:
     except ReaderError as error:
         code = error.character if isinstance(error.character, int) else ord(error.character)
         message = f"invalid YAML: control character U+{code:04X} is not allowed"
-        raise LoadError("FO001", message, _offsetposition_of(text, error.position)) from None
+        raise LoadError("FO001", message, text_position(text, error.position)) from None
     except YAMLError as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else "error"
         raise LoadError("FO001", f"invalid YAML: {first_line}") from None
     except (ValueError, OverflowError):  # the pure parser's chr() on an escape past U+10FFFF
         found = _BEYOND_UNICODE.search(text)
-        where = _offsetposition_of(text, found.start()) if found else START
+        where = text_position(text, found.start()) if found else START
         raise LoadError("FO001", "invalid YAML: an escape names no Unicode character (the "
                         "largest is \\U0010FFFF)", where) from None
     return builder.document()
@@ -107,11 +107,6 @@ def _pure_parser() -> YAML:
     return YAML(typ="safe", pure=True)
 
 
-def _offsetposition_of(text: str, offset: int) -> Position:
-    before = text[:offset]
-    return Position(before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
-
-
 def _decode(raw: bytes) -> str:
     if len(raw) > MAX_BYTES:
         raise LoadError("FO004", f"file is larger than {MAX_BYTES // 1024} KiB")
@@ -120,8 +115,8 @@ def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        message = f"invalid UTF-8 byte 0x{raw[error.start]:02x}; save the file as UTF-8"
-        raise LoadError("FO005", message, byte_position(raw, error.start)) from None
+        where, message = not_utf8(raw, error)
+        raise LoadError("FO005", message, where) from None
 
 
 _HIDDEN_BREAKS = re.compile("[\x85\u2028\u2029]|\r(?!\n)")
@@ -146,7 +141,7 @@ def _refuse_hidden_breaks(text: str) -> None:
         character = found[0]
         raise LoadError("FO104", f"U+{ord(character):04X} {_BREAK_NAMES[character]}: YAML reads "
                         "it as a line break, where editors and review show none; remove it",
-                        _offsetposition_of(text, found.start()))
+                        text_position(text, found.start()))
 
 
 def _syntax_error(error: MarkedYAMLError, text: str,

@@ -22,7 +22,7 @@ from pydantic import (
 from validator import reference_syntax
 from validator.engines import Bucketing
 from validator.errors import UserError
-from validator.findings import RULES, START, Finding, Position, byte_position
+from validator.findings import RULES, START, Finding, Position, not_utf8, text_position
 from validator.pyproject_file import MAX_PYPROJECT_BYTES as MAX_PYPROJECT_BYTES
 from validator.pyproject_file import PYPROJECT as PYPROJECT
 from validator.pyproject_file import PyprojectRead, read_pyproject
@@ -245,17 +245,14 @@ def _policy_text(raw: bytes, path: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise PolicyError(RULES["FO301"].at(
-            path, byte_position(raw, error.start),
-            f"invalid UTF-8 byte 0x{raw[error.start]:02x}; save the file as UTF-8")) from None
+        raise PolicyError(RULES["FO301"].at(path, *not_utf8(raw, error))) from None
 
 
 def _long_number(text: str) -> Position:
     """Where the first run of digits longer than Python converts stands (tomllib's error
     says none)."""
     found = re.search(r"[0-9_]{4300,}", text)
-    at = found.start() if found else 0
-    return Position(text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1)
+    return text_position(text, found.start() if found else 0)
 
 
 def _end_of(text: str) -> Position:

@@ -173,11 +173,8 @@ def resolve(root: Path, ref: str) -> str:
     """The commit id of ref (or its tree id if it names a tree), or an error naming the ref;
     an error too where its name is ambiguous (`shadowing_refs`)."""
     for peel in ("commit", "tree"):
-        try:
-            found = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{{peel}}}")
-        except (NotARepository, RepositoryRefused):
-            raise
-        except GitError:
+        found = commit_of(root, f"{ref}^{{{peel}}}")
+        if found is None:
             continue
         shadowing = shadowing_refs(root, ref)
         if len(shadowing) > 1:
@@ -186,7 +183,7 @@ def resolve(root: Path, ref: str) -> str:
         if shadowing:
             raise GitError(f"git ref {ref!r} is ambiguous: {shadowing[0]}, or a commit id it "
                            "abbreviates; give the one meant in full")
-        return found.decode().strip()
+        return found
     raise GitError(f"unknown git ref {ref!r}; fetch it first (CI: GIT_DEPTH: \"0\")")
 
 

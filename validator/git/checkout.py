@@ -90,22 +90,12 @@ def _against_commit(root: Path, shipped: Sequence[str]) -> tuple[bytes, bytes]:
     them all took 0.17 s, against 0.03 s through the index's times. Each entry's code says
     how the file differs from HEAD: a file only staged is untracked here. With it, the paths
     HEAD lists (a file whose removal is only staged is still the commit's)."""
-    with git.index_of(root, "HEAD" if _born(root) else None) as env:
+    born = git.commit_of(root, "HEAD^{commit}") is not None  # an unborn branch holds nothing
+    with git.index_of(root, "HEAD" if born else None) as env:
         status = git.git(root, "--no-optional-locks", "status", "--porcelain=v1", "-z",
                          "--no-renames", "--untracked-files=all", "--ignored=matching", "--",
                          *shipped, env=env)
         return status, git.git(root, "ls-files", "-z", "--", *shipped, env=env)
-
-
-def _born(root: Path) -> bool:
-    """HEAD names a commit (not a branch with none yet, where every file is not committed)."""
-    try:
-        git.git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    except (git.NotARepository, git.RepositoryRefused):
-        raise
-    except git.GitError:
-        return False
-    return True
 
 
 HIDING = ("filter", "ident", "working-tree-encoding")
