@@ -71,6 +71,9 @@
       cell.setAttribute("aria-sort", "none");
     });
     header.setAttribute("aria-sort", descending ? "descending" : "ascending");
+    // Emptied first, in one step: Chromium takes a row out of a table body in time that grows
+    // with the rows after it, so moving them one by one from the top took 4 to 11 s.
+    body.textContent = "";
     var fragment = document.createDocumentFragment();
     order.forEach(function (index) { fragment.appendChild(rows[index]); });
     body.appendChild(fragment);
