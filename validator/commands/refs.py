@@ -34,23 +34,35 @@ def _every_flag(root: Path) -> list[str]:
     return sorted({stem(path) for path in flag_paths(root)})
 
 
+def _by_flag(found: list[Reference]) -> dict[str, list[Reference]]:
+    """The references of each flag, in the order found: one pass, so that a report of tens of
+    thousands of names is not names times references."""
+    grouped: dict[str, list[Reference]] = {}
+    for ref in found:
+        grouped.setdefault(ref.flag, []).append(ref)
+    return grouped
+
+
 def _text(found: list[Reference], names: list[str], unknown: list[str]) -> str:
+    grouped = _by_flag(found)
     lines: list[str] = []
     for name in names:
-        mine = [ref.text() for ref in found if ref.flag == name]
+        mine = [ref.text() for ref in grouped.get(name, [])]
         shown = escape(name)  # a file's stem: the repository's text
         lines.append(f"{shown}: {len(mine)} reference(s)" if mine else f"{shown}: none")
         lines += [f"  {escape(text)}" for text in mine]
     for name in unknown:
         lines.append(f"{escape(name)}: no flag file, referenced at")
-        lines += [f"  {escape(ref.text())}" for ref in found if ref.flag == name]
+        lines += [f"  {escape(ref.text())}" for ref in grouped[name]]
     return "\n".join(lines) + "\n"
 
 
 def _json(found: list[Reference], names: list[str], unknown: list[str]) -> str:
+    grouped = _by_flag(found)
+
     def places(name: str) -> list[dict[str, object]]:
         return [{"path": ref.path, "line": ref.line, "column": ref.column}
-                for ref in found if ref.flag == name]
+                for ref in grouped.get(name, [])]
 
     return dumps({"flags": {name: places(name) for name in names},
                   "without_flag_file": {name: places(name) for name in unknown}})
