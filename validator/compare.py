@@ -56,6 +56,7 @@ from validator.policy import (
     PYPROJECT,
     Policy,
 )
+from validator.rebucketing import rebucketed_findings
 from validator.reports import Report
 from validator.reverts import released_before_removal, removed_names
 from validator.transitions import (
@@ -193,13 +194,18 @@ def compare(root: Path, request: RangeRequest, *, now: int,
         base_policy, unreadable = policy_or_defaults(reader, base_entry(root, span.base,
                                                                         changes), "the base")
         result = Comparison(span.label, policy or base_policy)
+        head_policy: Policy | None = base_policy
         if span.base != git.EMPTY_TREE:  # a first commit makes the gate: there is none before it
-            result.findings += gate_findings(reader, root, span.base, changes, base_policy)
+            head_policy, said = gate_findings(reader, root, span.base, changes, base_policy)
+            result.findings += said
         listing = head_listing.result()
         flag_changes, twice_in_base = _as_checked_out(base_listing.result(), flag_changes,
                                                       listing)
         _judge_flags(root, reader, span, request, result, flag_changes, listing,
                      now)
+        if head_policy is not None and head_policy.bucketing != base_policy.bucketing:
+            result.findings += rebucketed_findings(_every_head_flag(root, reader, listing, result),
+                                                   base_policy.bucketing, head_policy.bucketing)
         result.findings += _conversion_findings(root, span, listing, changes, result)
         result.findings += _case_twins(changes, listing, result)
         result.findings += _unbuildable(root, span, changes, listing, result,
@@ -293,6 +299,13 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
                      if name not in checked.flags]
+
+
+def _every_head_flag(root: Path, reader: git.BlobReader, listing: Listing,
+                     result: Comparison) -> dict[str, LoadedFlag]:
+    """Every flag at the head, read only where a change needs them all (a new bucketing)."""
+    entries = [entry for path, entry in sorted(listing.entries.items()) if git.is_flag_path(path)]
+    return check_documents(_read_all(reader, root, entries), result.policy).flags
 
 
 def _without_base_policy(unreadable: Finding, changes: list[git.Change],

@@ -142,7 +142,8 @@ _CATALOGUE = (
           "but no bidirectional control and no other control character (an escape sequence "
           "written as `\\e`, which terminals run and pages drop). YAML "
           "breaks lines at U+0085, U+2028, U+2029 and a carriage return without a line feed, "
-          "review does not: remove them."),
+          "review does not: remove them. An actor is written in Unicode NFC: an accent typed "
+          "apart from its letter looks the same but is another actor."),
     _rule("FO110", "name-mismatch", "The flag's name differs from its file name.",
           "Name the file <name>.yml so that the flag is found where its name says."),
     _rule("FO111", "duplicate-name", "Two files define the same flag.",

@@ -25,7 +25,9 @@ def base_entry(root: Path, base: str, changes: list[git.Change]) -> git.Entry | 
 
 
 def gate_findings(reader: git.BlobReader, root: Path, base: str, changes: list[git.Change],
-                   base_policy: Policy) -> list[Finding]:
+                  base_policy: Policy) -> tuple[Policy | None, list[Finding]]:
+    """The head's policy (None where it cannot be read), and what to say of the change's
+    files outside flags/: the policy, the version file, the gate's own files."""
     findings: list[Finding] = []
     head_policy: Policy | None = base_policy
     touched = [change for change in changes
@@ -35,7 +37,7 @@ def gate_findings(reader: git.BlobReader, root: Path, base: str, changes: list[g
         findings += said
     if head_policy is not None:
         findings += milestone_findings(root, reader, base, changes, base_policy, head_policy)
-    return findings + outside_flags([change.path for change in changes])
+    return head_policy, findings + outside_flags([change.path for change in changes])
 
 
 _BELOW_POLICY = f"{PYPROJECT}/"

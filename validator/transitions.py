@@ -290,11 +290,11 @@ def _label(labelled: RolloutState, reached: RolloutState) -> str:
 
 def _judged_step(name: str, old: RolloutState, new: RolloutState, after: LoadedFlag,
                  verdict: Verdict, base_type: FlagType) -> list[Finding]:
-    if _kind_switch(old, new):
+    step = classify(old, new, verdict.policy.bucketing)
+    if step in (Step.FORWARD, Step.MIXED) and _kind_switch(old, new):  # a rollback is one
         message = (f"{name}: {old.describe()} → {new.describe()} switches between actors and "
                    "time; roll back to beta first, then start a new percentage rollout")
         return [_at("FO203", after, "percentage", message, name)]
-    step = classify(old, new, verdict.policy.bucketing)
     if step is Step.MIXED:
         message = (f"{name}: {old.describe()} → {new.describe()} both widens and narrows the "
                    "flag; split it into a rollback and a forward step")
