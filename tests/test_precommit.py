@@ -164,3 +164,34 @@ def test_a_push_after_merging_the_target_is_judged_as_ci_will(
     pushed = subprocess.run(["git", "push", "-q", "origin", "docs"], cwd=repo.path, env=env,
                             capture_output=True, text=True, check=False)
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+
+
+@pytest.mark.slow
+def test_the_hook_runs_at_no_merge_or_checkout_hook_another_hook_installs(
+    tmp_path: Path, hook_repo: tuple[Repo, str], pre_commit_home: Path
+) -> None:
+    """Installed for `pre-merge-commit` (for another hook), the hook judged a clean merge of
+    the target with no MERGE_HEAD yet: the target's own steps (a new flag at off, then
+    staging) read as the merge's jump, and every branch update was refused (FO207). At
+    `post-checkout` a checkout was judged as a range. Its stages now name the commit, the
+    push and a manual run only."""
+    repo = _repo_using_the_hook(tmp_path, hook_repo, pre_commit_home, calendly_invite_link="off")
+    installed = _pre_commit(repo, pre_commit_home, "install", "-t", "pre-merge-commit",
+                            "-t", "post-checkout")
+    assert installed.returncode == 0, installed.stderr
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("docs/how.md", "how\n")
+    repo.commit("docs", at=int(time.time()) - 7200)
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("fresh", "off")
+    repo.commit("fresh at off", at=int(time.time()) - 7200)
+    repo.write_flag("fresh", "staging")
+    repo.commit("fresh on staging", at=int(time.time()) - 3600)
+    env = {**repo.env, "PRE_COMMIT_HOME": str(pre_commit_home), "PRE_COMMIT_COLOR": "never"}
+    checkout = subprocess.run(["git", "checkout", "-q", "feature"], cwd=repo.path, env=env,
+                              capture_output=True, text=True, check=False)
+    assert checkout.returncode == 0 and "flagops validate" not in checkout.stdout + checkout.stderr
+    merged = subprocess.run(["git", "merge", "-q", "--no-edit", "main"], cwd=repo.path, env=env,
+                            capture_output=True, text=True, check=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert len(repo.git("log", "-1", "--format=%p").split()) == 2  # the merge commit was made
