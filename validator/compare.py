@@ -237,18 +237,22 @@ def _merged_in(root: Path, changes: list[git.Change], span: _Span
     """The hook committing a merge that stopped on a conflict (a clean merge runs no commit
     hook): HEAD → the index then holds the merged branch's own changes, and a merge of the
     target read its steps (staging → beta → 10 %) as this branch's jump, a false refusal.
-    A path the index holds exactly as the merged commit has it is that commit's change,
-    judged where it lands (its merge request, or CI on the push of this merge); every other
-    path, a conflict resolved by hand included, is judged from HEAD."""
-    theirs_commit = git.merge_head(root) if changes else None
-    if theirs_commit is None:
+    A path the index holds exactly as a merged commit has it (`git merge --no-commit` of
+    several branches stops with each) is that commit's change, judged where it lands (its
+    merge request, or CI on the push of this merge); every other path, a conflict resolved by
+    hand included, is judged from HEAD."""
+    heads = git.merge_heads(root) if changes else []
+    if not heads:
         return changes, span
-    theirs = git.tree_entries(root, theirs_commit, ".")
-    ours = [change for change in changes if not _as_merged(change, theirs.get(change.path))]
+    theirs = [git.tree_entries(root, head, ".") for head in heads]
+    ours = [change for change in changes
+            if not any(_as_merged(change, tree.get(change.path)) for tree in theirs)]
     if len(ours) == len(changes):
         return changes, span
-    label = (f"{span.label}, less {len(changes) - len(ours)} file(s) as the merged commit "
-             f"{theirs_commit[:12]} has them (judged where it lands)")
+    merged = f"the merged commit {heads[0][:12]} has them (judged where it lands)" \
+        if len(heads) == 1 else (f"one of the merged commits {', '.join(h[:12] for h in heads)} "
+                                 "has them (judged where they land)")
+    label = f"{span.label}, less {len(changes) - len(ours)} file(s) as {merged}"
     return ours, _Span(span.base, span.head, span.staged, span.commits, label)
 
 

@@ -466,14 +466,20 @@ def top_tree_problems(root: Path, tree_ish: str) -> list[tuple[str, str]]:
 
 
 
-def merge_head(root: Path) -> str | None:
-    """The commit a merge that waits for its commit brings into HEAD (MERGE_HEAD: a merge
-    stopped on a conflict), or None. An octopus merge never stops so: one head at most."""
+def merge_heads(root: Path) -> list[str]:
+    """The commits a merge that waits for its commit brings into HEAD (MERGE_HEAD, one a line:
+    a merge stopped on a conflict, or by `--no-commit`, of one branch or of several), or
+    none. Only whole object names are read: git writes nothing else there."""
+    path = git(root, "rev-parse", "--git-path", "MERGE_HEAD").decode("utf-8", "replace").strip()
     try:
-        found = git(root, "rev-parse", "-q", "--verify", "MERGE_HEAD^{commit}")
-    except GitError:
-        return None
-    return found.decode("ascii", "replace").strip() or None
+        lines = (root / path).read_bytes().decode("ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return []
+    named = [line for line in lines if _OBJECT_NAME.fullmatch(line)]
+    return [commit for line in named if (commit := commit_of(root, f"{line}^{{commit}}"))]
+
+
+_OBJECT_NAME = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 class Change(NamedTuple):
