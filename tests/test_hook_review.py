@@ -57,3 +57,26 @@ def test_a_merge_head_that_is_no_object_name_is_not_read(repo: Repo) -> None:
     (repo.path / ".git/MERGE_HEAD").write_text("--all\nHEAD\n")
     code, found, text = flagops(repo, "validate", "--staged")
     assert code == 1 and "FO201:error" in found, text
+
+
+@pytest.mark.parametrize(("policy", "version_file"), [
+    ("[tool.flagops]\n", "VERSION"),
+    ('[tool.flagops]\nversion_file = "config/VERSION"\n', "config/VERSION"),
+])
+def test_the_hook_says_what_a_staged_version_file_does_to_the_milestone(
+        repo: Repo, policy: str, version_file: str) -> None:
+    """The hook's shortcut for commits that stage no flag file showed only FO303 for a
+    VERSION taken back, where the judge (and CI) says FO302: the flags' ages shrink."""
+    repo.write("pyproject.toml", policy)
+    repo.write(version_file, "17.10.0\n")
+    repo.write_flag("demo", "staging")
+    repo.commit("demo, at 17.10", at=NOW - 10 * DAY)
+    repo.write(version_file, "16.0.0\n")
+    repo.git("add", "-A")
+    code, found, text = flagops(repo, "validate", "--staged")
+    assert code == 0 and "FO302:warning" in found, text
+    repo.git("reset", "-q", "--hard")
+    repo.write("scripts/tool.sh", "echo\n")  # a file that is no version file: the shortcut
+    repo.git("add", "-A")
+    code, found, text = flagops(repo, "validate", "--staged")
+    assert (code, found) == (0, ["FO303:warning"]), text

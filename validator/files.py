@@ -18,6 +18,8 @@ from validator.findings import RULES, START, Finding
 
 MAX_BYTES = 256 * 1024
 ATTRIBUTES = ".gitattributes"
+VERSION_FILE = "VERSION"
+"""The policy's `version_file` where it names none (GitLab's VERSION)."""
 """Checked with the flag files: attributes there could make a checkout's bytes differ from the
 blobs the gate judged."""
 

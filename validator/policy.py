@@ -22,6 +22,7 @@ from pydantic import (
 from validator import reference_syntax
 from validator.engines import Bucketing
 from validator.errors import UserError
+from validator.files import VERSION_FILE
 from validator.findings import RULES, START, Finding, Position, not_utf8, text_position
 from validator.pyproject_file import MAX_PYPROJECT_BYTES as MAX_PYPROJECT_BYTES
 from validator.pyproject_file import PYPROJECT as PYPROJECT
@@ -121,7 +122,7 @@ class Policy(BaseModel):
         Field(default=None, description="The milestone now, e.g. `17.10`; unset: read from "
               "`version_file`.")
     version_file: Annotated[str, Strict()] | None = Field(
-        default="VERSION", description="A file in the repository (its path from the top, as "
+        default=VERSION_FILE, description="A file in the repository (its path from the top, as "
         "git lists it) whose text starts with the current version (GitLab's VERSION, e.g. "
         "`17.10.0-pre`); used when current_milestone is unset and the file exists, and FO409 "
         "where it gives no milestone.")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from validator import git
-from validator.files import ATTRIBUTES
+from validator.files import ATTRIBUTES, VERSION_FILE
 from validator.findings import RULES, START, Finding
 from validator.reports import Report
 
@@ -75,10 +75,29 @@ def without_flags(root: Path) -> Report | None:
     paths = sorted(p.decode("utf-8", "surrogateescape") for p in staged.split(b"\0") if p)
     if attributes.strip(b"\0") or prefix.strip() \
             or any(git.under_flags(p) or git.folds_into_flags(p) or git.attributes_twin(p)
-                   or p == POLICY_FILE for p in paths):
+                   or p == POLICY_FILE for p in paths) or _stages_the_version_file(root, paths):
         _read_heads_line_ahead(root)
         return None  # (below the top of the work tree, the judge refuses to run)
     return Report(outside_flags(paths), [], ["no flag changed: HEAD → the index"])
+
+
+def _stages_the_version_file(root: Path, paths: list[str]) -> bool:
+    """Is a staged path the version file of HEAD's policy? The judge says what the change
+    does to the current milestone (`FO302`). HEAD's policy is read only where a staged path
+    could be it (not documentation, outside flags/); where it cannot be read, the default
+    name is asked (the judge reports that policy at the next change of a flag)."""
+    candidates = {path for path in paths if not is_documentation(path)}
+    if not candidates:
+        return False
+    try:
+        text = git.git(root, "cat-file", "blob", f"HEAD:{POLICY_FILE}").decode("utf-8")
+        import tomllib  # (only here: most commits without a flag stage no such path)
+
+        table = tomllib.loads(text).get("tool", {}).get("flagops", {})
+    except (git.GitError, UnicodeDecodeError, ValueError):
+        table = {}
+    named = table.get("version_file", VERSION_FILE) if isinstance(table, dict) else VERSION_FILE
+    return named in candidates
 
 
 def _read_heads_line_ahead(root: Path) -> None:
