@@ -66,6 +66,19 @@ def test_the_ci_file_pins_this_flagops_and_codeowners_cover_the_gate(host: str) 
     assert HOOK_REPO in scaffold(host, "1.0")[".pre-commit-config.yaml"]  # type: ignore[arg-type]
 
 
+def test_a_pull_request_retargeted_to_another_base_is_judged_again() -> None:
+    """GitHub runs `pull_request` workflows for opened, synchronize and reopened by default:
+    a request judged against a branch its author wrote kept its passed check when its base
+    became the default branch (`edited`). Both workflows, the scaffold's and this
+    repository's, listen for it."""
+    from ruamel.yaml import YAML
+
+    ours = (Path(__file__).resolve().parents[1] / ".github/workflows/flagops.yml").read_text()
+    for text in (scaffold("github", "1.0")[".github/workflows/flagops.yml"], ours):
+        triggers = YAML(typ="safe").load(text)["on"]
+        assert "edited" in triggers["pull_request"]["types"]
+
+
 def test_the_policy_is_empty_and_every_key_commented_at_its_default() -> None:
     text = scaffold("gitlab", VERSION)["pyproject.toml"]
     assert tomllib.loads(text) == {"tool": {"flagops": {}}}
