@@ -182,6 +182,7 @@ def test_a_merge_queue_entry_is_judged_on_the_entries_ahead(
     repo = Repo.create(tmp_path / "repo", home)
     repo.write_flag("demo", "off")
     base = repo.commit("demo off", at=now - 3 * DAY)
+    repo.git("remote", "add", "origin", str(repo.publish(tmp_path / "origin.git")))
     repo.git("checkout", "-q", "-b", "request")
     repo.write_flag("demo", stage)
     repo.commit(f"demo {stage}", at=now - 600)

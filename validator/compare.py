@@ -222,7 +222,7 @@ def compare(root: Path, request: RangeRequest, *, now: int,
     # of the rolled-back state at a date its author chose, and the step rolled back could be
     # taken again at once. Its message gives the rebase that lets the rollback through.
     result.findings += history_rewrites(root, span.base, span.commits, result.policy,
-                                        request.merged)
+                                        request.merged, fast_forward=request.fast_forward)
     result.findings += restarts
     if span.rebased_differs:
         result.findings.append(RULES["FO214"].at(

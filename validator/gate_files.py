@@ -80,28 +80,33 @@ def policy_of(reader: git.BlobReader, root: Path, entry: git.Entry) -> Policy:
 
 
 def history_rewrites(root: Path, base: str, commits: str | None, policy: Policy,
-                     merge_request: bool) -> list[Finding]:
+                     merge_request: bool, *, fast_forward: bool = True) -> list[Finding]:
     """With merge commits required, only the server's merge commits start a soak, so a change
-    may carry no merge commit of its author's: fast-forwarded onto the base branch, its date
-    would pass for the server's. A merge request carries none at all (the server makes its
-    merge); a pushed range may carry the server's merges, each on the first-parent line with
-    the previous one (or the base) as its first parent."""
-    if not policy.require_merge_commits or commits is None:
+    may carry no merge commit of its author's where the base branch's first-parent line (the
+    only line the soak clock reads) would hold it: fast-forwarded, its date would pass for the
+    server's. A merge request carries none at all on its first-parent line (the server makes
+    its merge); a pushed range may carry the server's merges, each on the first-parent line
+    with the previous one (or the base) as its first parent. A merge off that line (inside a
+    branch that a server's merge brought in: a merge queue's entry) is on no first-parent line
+    the clock reads, and a change that lands as no fast-forward (a GitHub pull request: a
+    merge commit, a squash or a rebase, which drops merges) puts none of its own there."""
+    if not policy.require_merge_commits or commits is None or not fast_forward:
         return []
-    merges = git_log.merges_in(root, commits)
+    merges = {merge[0]: merge[1:] for merge in git_log.merges_in(root, commits)}
     if not merges:
         return []
+    line = git_log.first_parents_in(root, commits)
     allowed: set[str] = set()
     if not merge_request:
         previous = {base}
-        for sha in reversed(git_log.first_parents_in(root, commits)):
-            parents = next((m[1:] for m in merges if m[0] == sha), None)
+        for sha in reversed(line):
+            parents = merges.get(sha)
             if parents is not None and parents[0] in previous:
                 allowed.add(sha)
                 previous.add(sha)
-    return [RULES["FO213"].at(git.FLAGS_DIR, START, f"merge commit {merge[0][:12]} was made by "
+    return [RULES["FO213"].at(git.FLAGS_DIR, START, f"merge commit {sha[:12]} was made by "
                               "its author, not by the merge of a merge request; with "
                               "require_merge_commits its date would start a soak: rebase "
                               "instead of merging (git rebase <target> && git push "
                               "--force-with-lease)")
-            for merge in merges if merge[0] not in allowed]
+            for sha in reversed(line) if sha in merges and sha not in allowed]

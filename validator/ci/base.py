@@ -50,3 +50,7 @@ class Job:
     """The commit that lands when that is not the merge into the target's tip: a merge train's
     commit, whose first parent holds the cars ahead; the request is judged merged into that
     parent too."""
+    queued_on: str | None = None
+    """A merge queue entry's target branch as fetched (`fetch.ref`): the entries ahead, from its
+    tip to `base`, are judged again, since a queue may merge a group once its last entry
+    passes."""

@@ -121,7 +121,9 @@ def _merge_group(environ: Mapping[str, str], event: Mapping[str, Any]) -> Job:
     """A merge queue entry: its commit (`head_sha`, checked out) is the request merged onto
     the entries ahead of it (`base_sha`: the branch's tip, or the entry ahead's commit), and
     that is what lands: it is judged from there, by the policy there, as a merge train's
-    car is on the car ahead."""
+    car is on the car ahead. The entries ahead are judged again from the target's tip: a
+    queue that merges a group once its last entry passes (GitHub's "Only merge non-failing
+    pull requests" unticked) lands them on this entry's check alone."""
     group = event.get("merge_group")
     head = group.get("head_sha") if isinstance(group, dict) else None
     base = group.get("base_sha") if isinstance(group, dict) else None
@@ -129,8 +131,18 @@ def _merge_group(environ: Mapping[str, str], event: Mapping[str, Any]) -> Job:
             and OBJECT_ID.fullmatch(base)) or head != environ.get("GITHUB_SHA"):
         raise NothingToJudge("a merge_group event without its commit (checked out) and the "
                              "commit it is queued on: nothing to judge")
+    target = group.get("base_ref") if isinstance(group, dict) else None
+    branch = target.removeprefix("refs/heads/") if isinstance(target, str) else ""
+    if not (isinstance(target, str) and target.startswith("refs/heads/") and branch):
+        raise NothingToJudge("a merge_group event without the branch it merges into "
+                             "(merge_group.base_ref): the entries ahead cannot be judged")
     return Job("github", head, base, merged=False, files=REPORTS, annotations=True,
-               describe=f"a merge queue entry: {base} → {head}")
+               describe=f"a merge queue entry: {base} → {head}",
+               fetch=Fetch("origin", branch, QUEUE_TARGET), queued_on=QUEUE_TARGET)
+
+
+QUEUE_TARGET = "refs/flagops/queue-target"
+"""Where a merge queue's target branch is fetched to (never one of the clone's own refs)."""
 
 
 def _other_request_event(name: str, environ: Mapping[str, str],

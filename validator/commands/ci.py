@@ -72,10 +72,40 @@ def _judge(root: Path, job: Job, out: TextIO, now: int) -> Report:
         _comment(markdown)
     _step_summary(os.environ.get("GITHUB_STEP_SUMMARY"), markdown)
     report = comparison.report()
+    if job.queued_on is not None:
+        report = report._replace(findings=[*report.findings, *_entries_ahead(root, job, now)])
     if job.lands_on is None:
         return report
     return report._replace(findings=[*report.findings,
                                      *_where_it_lands(root, job, report, now)])
+
+
+def _entries_ahead(root: Path, job: Job, now: int) -> list[Finding]:
+    """The errors of each merge queue entry ahead of this one, judged again: each commit of
+    the queue's first-parent line from the target's tip to `base` on its first parent, as it
+    lands when the queue fast-forwards the target (a rebase method's entry is several
+    commits, each one a landing). A queue that merges a group once its last entry passes
+    would otherwise land an entry whose own check failed on this one's; where every entry
+    must pass, this repeats their judgements. A `base` whose first-parent line does not start
+    at the target's tip is no queue of that target: refused."""
+    from validator.compare import RangeRequest, compare
+    from validator.git import log as git_log
+
+    assert job.queued_on is not None and job.base is not None
+    tip, base = git.resolve(root, job.queued_on), git.resolve(root, job.base)
+    ahead = git_log.first_parents_in(root, f"{tip}..{base}")
+    starts_at_tip = git.commit_of(root, f"{ahead[-1]}^1") == tip if ahead else tip == base
+    if not starts_at_tip:
+        raise NothingToJudge(f"the merge queue's entries ahead ({base}) do not start at the "
+                             f"tip of the branch it merges into ({tip}): it moved, and the "
+                             "queue is built again")
+    found: list[Finding] = []
+    for commit in reversed(ahead):
+        judged = compare(root, RangeRequest(f"{commit}^1", commit), now=now)
+        found += [finding._replace(message=f"an entry ahead in the merge queue "
+                                           f"({commit[:12]}): {finding.message}")
+                  for finding in judged.findings if finding.severity is Severity.ERROR]
+    return found
 
 
 def _comment(markdown: str) -> None:
