@@ -20,18 +20,18 @@ from gitrepo import flag_yaml
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
+from validator.characters import (
+    BIDI_CONTROLS,
+    FREE_TEXT_REFUSED,
+    INVISIBLE,
+    free_text_shown,
+    invisible_character,
+)
 from validator.check import check_documents
 from validator.document import Document, KeyPath
 from validator.findings import Finding
 from validator.loader import load_document, load_or_finding
-from validator.model import (
-    BIDI_CONTROLS,
-    FREE_TEXT_REFUSED,
-    INVISIBLE,
-    Flag,
-    free_text_shown,
-    invisible_character,
-)
+from validator.model import Flag
 from validator.policy import DEFAULT_POLICY
 
 CliResult = tuple[int, str, str]

@@ -12,8 +12,10 @@ import os
 import re
 import shlex
 import stat
+import unicodedata
 from pathlib import Path
 
+from validator.characters import invisible_character
 from validator.findings import RULES, START, Finding
 
 MAX_BYTES = 256 * 1024
@@ -134,7 +136,6 @@ _HARMS = (
 _CONVERTS = "converts it on checkout, so a checkout reads other bytes than were judged"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_PATH_BYTES = 1024
 """Longer flag paths are refused: git stores paths of any length, but a checkout whose folder
 plus the path passes PATH_MAX (4,096 bytes on Linux) cannot open the file, and the build
@@ -143,30 +144,50 @@ MAX_NAME_BYTES = 255
 """One file or folder name's limit in bytes (NAME_MAX) on Linux's file systems, and APFS's:
 git stores a longer name, but a checkout fails to create it, and a flag moved there would
 be lost to every build that runs on a checkout."""
+_NOT_ON_WINDOWS = re.compile(
+    r'[<>:"|?*\\]|[ .](?:/|$)'
+    r"|(?:^|/)(?:con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$"
+    r"|conout\$)(?:\.[^/]*)?(?:/|$)", re.IGNORECASE)
+"""What git for Windows will not check out (`core.protectNTFS`, on by default): a character
+NTFS refuses, a name ending in a space or a dot, or a device name (`aux`, `con.yml`)."""
 
 
 def path_problem(display_path: str) -> Finding | None:
-    """Paths with control characters are refused: they hide what a change touches. So are
-    paths or names too long to be created in every checkout (MAX_PATH_BYTES, MAX_NAME_BYTES)."""
-    found = _CONTROL.search(display_path)
-    if found is not None:
+    """Paths are refused that hide what a change touches or that a checkout cannot create: a
+    character review does not see (a control, a zero-width space, a bidi control: a folder
+    `team_a<U+200B>` shows as `team_a` and escapes CODEOWNERS' `/flags/team_a/`), a name not
+    in Unicode NFC (an accent written apart looks the same), what Windows refuses, and paths
+    or names too long for every checkout (MAX_PATH_BYTES, MAX_NAME_BYTES)."""
+    problem = _hidden(display_path) or _not_created(display_path)
+    if problem is not None:
         shown = display_path.encode("unicode_escape", "backslashreplace").decode("ascii")
-        return RULES["FO010"].at(display_path, START, f"{shown}: the path holds control "
-                                 f"character U+{ord(found[0]):04X}; rename it")
-    encoded = display_path.encode("utf-8", "surrogateescape")
-    if len(encoded) > MAX_PATH_BYTES:
-        return RULES["FO010"].at(display_path, START, f"the path is {len(encoded):,} bytes "
-                                 "long; a checkout deeper in the file system could not open "
-                                 f"it, so flag paths stay under {MAX_PATH_BYTES:,} bytes: "
-                                 "rename it")
-    longest = max(encoded.split(b"/"), key=len)
-    if len(longest) > MAX_NAME_BYTES:
-        return RULES["FO010"].at(display_path, START, f"a name in the path is {len(longest):,} "
-                                 "bytes long; file systems hold names of at most "
-                                 f"{MAX_NAME_BYTES} bytes, so no checkout could create it: "
-                                 "rename it")
+        return RULES["FO010"].at(display_path, START, f"{shown}: {problem}; rename it")
     return None
 
+
+def _hidden(path: str) -> str | None:
+    hidden = invisible_character(path)
+    if hidden is not None:
+        return f"the path holds {hidden}"
+    if not path.isascii() and not unicodedata.is_normalized("NFC", path):
+        return "the path is not in Unicode NFC: it looks like its composed form, another path"
+    return None
+
+
+def _not_created(path: str) -> str | None:
+    windows = _NOT_ON_WINDOWS.search(path)
+    if windows is not None:
+        return (f"{windows[0].strip('/')!r} cannot be checked out on Windows (git refuses such "
+                "a path there)")
+    encoded = path.encode("utf-8", "surrogateescape")
+    if len(encoded) > MAX_PATH_BYTES:
+        return (f"the path is {len(encoded):,} bytes long; a checkout deeper in the file "
+                f"system could not open it, so flag paths stay under {MAX_PATH_BYTES:,} bytes")
+    longest = max(encoded.split(b"/"), key=len)
+    if len(longest) > MAX_NAME_BYTES:
+        return (f"a name in the path is {len(longest):,} bytes long; file systems hold names "
+                f"of at most {MAX_NAME_BYTES} bytes, so no checkout could create it")
+    return None
 
 
 def flag_paths(root: Path, folder: str = "flags",

@@ -103,12 +103,17 @@ _CATALOGUE = (
           "or device, not a regular file.",
           "A flag file is a regular file (git mode 100644 or 100755), so that what review sees, "
           "what git stores and what a checkout builds are the same bytes."),
-    _rule("FO010", "path-characters", "A path under flags/ contains control characters, is "
-          "too long for a checkout to create, collides with another where case is ignored, "
+    _rule("FO010", "path-characters", "A path under flags/ contains control or invisible "
+          "characters, is not in Unicode NFC, cannot be checked out on Windows, is too long for "
+          "a checkout to create, collides with another where case is ignored, "
           "is a name no checkout creates (`.git`, `..`), or is listed twice (or, at the top, "
           "out of order) in its git tree.",
           "Rename the file or folder: newlines, tabs and other control characters in paths "
-          "hide what a change touches, and a path or a name in it longer than file systems "
+          "hide what a change touches; a zero-width space, a bidi control or an accent typed "
+          "apart from its letter makes a folder look like another (and escape the CODEOWNERS "
+          "rule of the one it looks like); git for Windows checks out no `*?:<>|\"\\`, no "
+          "name ending in a space or a dot and no device name (`aux`, `con.yml`); a path or a "
+          "name in it longer than file systems "
           "hold (the finding gives the limit) cannot be checked out, so the build would "
           "lose the flag. Paths that differ only in case (FLAGS/x.yml, demo.YML beside "
           "demo.yml, .GITATTRIBUTES) are one file on macOS and Windows checkouts, which "

@@ -9,10 +9,11 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from validator.characters import invisible_character, without_invisible
 from validator.document import Document, KeyPath
 from validator.expects import described, expectation
 from validator.findings import RULES, Finding
-from validator.model import Flag, invisible_character, without_invisible
+from validator.model import Flag
 from validator.scalars import resolve_plain
 
 _FIELDS = tuple(Flag.model_fields)

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from validator import git
+from validator.characters import free_text_shown
 from validator.config_file import file_start
 from validator.errors import UserError
 from validator.git import log as git_log
 from validator.git.log import Commit
 from validator.history import Clock
 from validator.landings import branch_clock, name_pathspec, policy_at, policy_entry
-from validator.model import free_text_shown
 from validator.policy import Policy
 
 
