@@ -106,3 +106,20 @@ def test_the_replaced_file_keeps_its_mode_and_its_crlf_line_endings(repo: Repo) 
     assert stat.S_IMODE(os.stat(repo.path / PATH).st_mode) == 0o640
     assert written.count(b"\n") == written.count(b"\r\n")
     assert written.replace(b"stage: beta\r\nactors:\r\n  - User:1", b"stage: staging") == crlf
+
+
+def test_two_commands_editing_one_file_at_once_never_both_write(repo: Repo) -> None:
+    """Each found the bytes it started from just before its rename, and both said they wrote
+    while one write was lost (the eighth review). The last check and the rename are made
+    holding the folder's lock: one writes, the other finds the file changed and writes
+    nothing. The pause holds both between their reads and their checks."""
+    repo.write(PATH, flag_yaml(NAME, "percentage", actors=("User:1",),
+                               percentage=("actors", 10)))
+    repo.commit("10%", at=START + 60)
+    to_beta = _start(repo, "rollback", NAME, "--to", "beta", pause=1)
+    to_staging = _start(repo, "rollback", NAME, "--to", "staging", pause=1)
+    codes = sorted((to_beta.wait(timeout=60), to_staging.wait(timeout=60)))
+    assert codes == [0, 1]
+    stage = [line for line in (repo.path / PATH).read_text().splitlines()
+             if line.startswith("stage:")]
+    assert stage in (["stage: beta"], ["stage: staging"])

@@ -5,23 +5,28 @@ The new bytes go in place through `validator.atomic` (a synced temporary file be
 old one, with its permission bits, renamed over it). A new file is linked into place, so one
 that appeared in the meantime is never overwritten. Just before the rename the old file must
 still hold the bytes the edit started from: a change made meanwhile (an editor, another
-command) is never lost. Interrupted before the rename, the old file is untouched; any failure
+command) is never lost. Two flagops commands make that check and their rename one after the
+other, holding the folder's lock (an editor takes none: its save is only caught when it lands
+before the check). Interrupted before the rename, the old file is untouched; any failure
 removes the temporary.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from validator.atomic import TargetAppeared, install, sync_folder
 from validator.errors import UserError
 
 PAUSE_VARIABLE = "FLAGOPS_TEST_WRITE_PAUSE"
-"""Seconds to wait between the synced temporary file and the rename: lets tests kill the
-process inside the one window that matters. Unset outside tests."""
+"""Seconds to wait between the last check of the old bytes and the rename: lets tests kill the
+process inside the one window that matters, or hold two commands there. Unset outside tests."""
 
 
 def replace_file(path: Path, data: bytes, *, expected: bytes | None, shown: str) -> None:
@@ -29,8 +34,9 @@ def replace_file(path: Path, data: bytes, *, expected: bytes | None, shown: str)
     try:
         mode = _mode_of(path, expected, shown)
         path.parent.mkdir(parents=True, exist_ok=True)
-        install(path, data, mode, exclusive=expected is None,
-                just_before=lambda: _last_look(path, expected, shown))
+        with _folder_held(path.parent):
+            install(path, data, mode, exclusive=expected is None,
+                    just_before=lambda: _last_look(path, expected, shown))
     except TargetAppeared:
         raise UserError(f"{shown} appeared while it was being created; nothing written") \
             from None
@@ -39,17 +45,33 @@ def replace_file(path: Path, data: bytes, *, expected: bytes | None, shown: str)
 
 
 def _last_look(path: Path, expected: bytes | None, shown: str) -> None:
-    _pause()
     _require(path, expected, shown)
+    _pause()  # after the check: a test holds two commands inside the window the lock closes
 
 
 def delete_file(path: Path, *, expected: bytes, shown: str) -> None:
     try:
-        _require(path, expected, shown)
-        path.unlink()
+        with _folder_held(path.parent):
+            _require(path, expected, shown)
+            path.unlink()
         sync_folder(path.parent)
     except OSError as error:
         raise UserError(f"cannot delete {shown}: {error.strerror or error}") from None
+
+
+@contextmanager
+def _folder_held(folder: Path) -> Iterator[None]:
+    """The folder's exclusive lock (flock on the folder itself: no lock file in flags/, and the
+    folder stays while its files are renamed over), held from the last check to the rename:
+    without it two commands each found the bytes they started from, and both said they wrote
+    while one write was lost."""
+    descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+                         | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def _mode_of(path: Path, expected: bytes | None, shown: str) -> int | None:
