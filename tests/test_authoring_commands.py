@@ -328,6 +328,19 @@ def test_new_asks_on_a_terminal_offering_the_groups_the_tree_uses(repo: Repo) ->
     assert "type: beta\ngroup: group::activation\n" in text
 
 
+def test_new_offers_no_group_a_terminal_would_run(repo: Repo) -> None:
+    """The offered groups are other files' text: one holding an escape sequence (the gate
+    refuses it, FO104) reached the terminal raw, set its title and cleared it."""
+    hostile = "group::x\x1b]0;PWNED\x07\x1b[2J"
+    repo.write("flags/seen.yml", flag_yaml("seen", "off").replace(
+        "group: group::activation", f"group: \"{hostile.encode('unicode_escape').decode()}\""))
+    repo.write("flags/fine.yml", flag_yaml("fine", "off"))
+    code, shown, _ = new_on_a_terminal(repo, b"beta\n1\n")
+    assert code == 0, shown
+    assert b"\x1b" not in shown and b"PWNED" not in shown
+    assert b"1. group::activation" in shown
+
+
 def test_dry_run_and_json_write_nothing_and_say_what_would_change(run_cli: Run,
                                                                  repo: Repo) -> None:
     at(repo, "staging", when=EPOCH - 86400)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from validator.characters import invisible_character
 from validator.config_file import file_start
 from validator.digits import whole_number
 from validator.document import Document
@@ -35,6 +36,7 @@ from validator.files import flag_paths
 from validator.lifecycle.lifespan import leading_milestone
 from validator.lifecycle.reads import VERSION_BYTES
 from validator.loader import read_document
+from validator.reports.escape import escape
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -97,7 +99,7 @@ def _ask(what: str, option: str, shown: Sequence[str], values: Sequence[str],
     from the list. End of input is the option still missing (exit 2)."""
     print(f">> {what} ({option}):", file=sys.stderr)
     for number, choice in enumerate(shown, start=1):
-        print(f"{number:3}. {choice}", file=sys.stderr)
+        print(f"{number:3}. {escape(choice)}", file=sys.stderr)
     while True:
         print("?> ", end="", file=sys.stderr, flush=True)
         line = sys.stdin.readline()
@@ -113,7 +115,9 @@ def _ask(what: str, option: str, shown: Sequence[str], values: Sequence[str],
 
 
 def _seen(root: Path) -> tuple[Counter[str], Counter[str]]:
-    """The types and groups the tree's flag files use, with how often."""
+    """The types and groups the tree's flag files use, with how often: only groups a flag may
+    name (a file's text is the repository's, and a group holding an escape sequence would run
+    in the terminal the list is printed to)."""
     types: Counter[str] = Counter()
     groups: Counter[str] = Counter()
     for path in flag_paths(root):
@@ -122,6 +126,7 @@ def _seen(root: Path) -> tuple[Counter[str], Counter[str]]:
             kind, group = document.data.get("type"), document.data.get("group")
             if isinstance(kind, str):
                 types[kind] += 1
-            if isinstance(group, str):
+            if isinstance(group, str) and GROUP_PATTERN.fullmatch(group) is not None \
+                    and invisible_character(group) is None:
                 groups[group] += 1
     return types, groups
