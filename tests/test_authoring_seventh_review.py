@@ -4,7 +4,6 @@ file never makes a pair the gate refuses. Real repositories, through the command
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +11,6 @@ from pathlib import Path
 import pytest
 from conftest import CliResult
 from gitrepo import Repo
-
-from validator.cli import main
 
 Run = Callable[..., CliResult]
 NOW = int(time.time())
@@ -115,36 +112,3 @@ def test_removing_an_actor_from_a_flow_list_keeps_the_comments(
     assert (repo.path / text).read_text(encoding="utf-8") == flag[:start] + left + flag[end:]
     assert flagops(run_cli, repo, "validate", "--base", "HEAD")[0] == 0
 
-
-# The eighth review (2026-11-30): paths that look like others, and paths Windows cannot hold.
-
-@pytest.mark.parametrize(("folder", "said"), [
-    ("team_a\u200b", "U+200B ZERO WIDTH SPACE"),
-    ("team_a\u202e", "U+202E RIGHT-TO-LEFT OVERRIDE"),
-    ("te\u0301am", "not in Unicode NFC"),
-    ("team*", "cannot be checked out on Windows"),
-    ("team.", "cannot be checked out on Windows"),
-    ("aux", "cannot be checked out on Windows"),
-])
-def test_a_folder_that_looks_like_another_or_that_windows_refuses_is_fo010(
-        tmp_path: Path, folder: str, said: str) -> None:
-    """`git mv flags/team_a/f.yml "flags/team_a<U+200B>/f.yml"` passed: review shows the
-    path as before, and CODEOWNERS' `/flags/team_a/` no longer owns it. A folder git for
-    Windows cannot check out (`*`, a trailing dot, a device name) broke every Windows clone."""
-    from gitrepo import flag_yaml
-
-    from validator.files import path_problem
-
-    relative = f"flags/{folder}/demo.yml"
-    problem = path_problem(relative)
-    assert problem is not None and problem.rule == "FO010" and said in problem.message
-    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
-    repo.write_flag("demo", "staging", folder="flags/team_a")
-    repo.commit("demo", at=int(time.time()) - 86400)
-    (repo.path / "flags/team_a/demo.yml").unlink()
-    repo.write(relative, flag_yaml("demo", "staging"))
-    repo.commit("moved out of its owners' folder", at=int(time.time()))
-    out = io.StringIO()
-    assert main(["-C", str(repo.path), "validate", "--base", "HEAD~1", "--head", "HEAD"],
-                out=out) == 1
-    assert " FO010 " in out.getvalue()

@@ -23,7 +23,14 @@ from validator.check import LoadedFlag
 from validator.document import Document
 from validator.edit import judge, worktree
 from validator.edit.committed import Committed, landed_at, read_committed, revert_command
-from validator.edit.new_flag import SCHEMA_FILE, NewFlag, flag_text, next_steps
+from validator.edit.new_flag import (
+    SCHEMA_FILE,
+    NewFlag,
+    flag_text,
+    name_problem,
+    next_steps,
+    normalized_name,
+)
 from validator.edit.report import Outcome, Refusal
 from validator.edit.spans import EditError
 from validator.edit.steps import StepError, Target, field_changes
@@ -118,6 +125,7 @@ def create(flag: NewFlag, options: Options, *, force: bool) -> Outcome:
     _refuse_odd_flags_folder("new", flag.name, irregular)
     found = [path for path in every if path.endswith((".yml", ".yaml"))]
     taken = [path for path in found if stem(path).removesuffix(".yaml") == flag.name]
+    _refuse_what_new_cannot_replace(flag.name, taken, irregular)
     if taken and not force:
         raise Refusal("new", flag.name, f"{taken[0]} already exists; use --force to "
                       "overwrite it")
@@ -138,6 +146,22 @@ def create(flag: NewFlag, options: Options, *, force: bool) -> Outcome:
                    not options.dry_run, old, new, None, "off",
                    next_steps=tuple(next_steps(flag, path, TYPE_RULES[kind].needs_rollout_issue)),
                    warnings=tuple(warnings), show_file=options.dry_run)
+
+
+def _refuse_what_new_cannot_replace(name: str, taken: list[str],
+                                    irregular: list[tuple[str, str]]) -> None:
+    """`--force` replaces a regular `NAME.yml`; a link or a FIFO there (FO009), or only a
+    `NAME.yaml` (FO008, a file flagops does not read, which a new `.yml` would sit beside)
+    is for the user to remove or rename first."""
+    odd = next(((path, what) for path, what in irregular
+                if stem(path).removesuffix(".yaml") == name), None)
+    if odd is not None:
+        raise Refusal("new", name, f"{odd[0]} is {odd[1]}, not a regular file (FO009); "
+                      f"remove it first (git rm {odd[0]})")
+    if taken and not any(path.endswith(".yml") for path in taken):
+        renamed = taken[0].removesuffix(".yaml") + ".yml"
+        raise Refusal("new", name, f"{taken[0]} is not read as a flag (FO008); rename it "
+                      f"(git mv {taken[0]} {renamed}) instead of writing another file")
 
 
 def _refuse_case_twin(name: str, path: str, files: list[str]) -> None:
@@ -162,11 +186,10 @@ def _refuse_odd_flags_folder(command: str, name: str,
 
 
 def locate(root: Path, name: str, command: str) -> Located:
-    found = walk_flags(root)[0]
+    found, irregular = walk_flags(root)
     mine = [path for path in found if stem(path) == name]
     if not mine:
-        raise Refusal(command, name, f"no flag named {name!r} under flags/; "
-                      f"flagops new {name} creates one")
+        raise Refusal(command, name, _not_found(name, found, irregular))
     if len(mine) > 1:
         raise Refusal(command, name, f"{name} is defined by {' and '.join(mine)} (FO111); "
                       "keep one file")
@@ -181,6 +204,26 @@ def locate(root: Path, name: str, command: str) -> Located:
         raise Refusal(command, name, findings=problems,
                       hints=[f"fix {path} first: flagops edits files that parse"])
     return Located(path, raw, document, flag, tuple(p for p in found if p != path))
+
+
+def _not_found(name: str, found: list[str], irregular: list[tuple[str, str]]) -> str:
+    """Why there is no file to edit, and the next step: a link or a FIFO where the flag's
+    file should be is replaced by hand (the gate refuses it, FO009, and `new` would not
+    write over it); a name as GitLab's habits write it (`my-flag`) is the flag `my_flag`;
+    `new NAME` is offered only for a name it takes."""
+    odd = next(((path, what) for path, what in irregular if stem(path) == name), None)
+    if odd is not None:
+        path, what = odd
+        return (f"{path} is {what}, not a regular file (FO009): flagops edits regular files "
+                f"only; remove it (git rm {path}) and write the flag's file again at stage "
+                f"off (flagops new {name}), which the gate takes as its rollback")
+    meant = normalized_name(name)
+    if meant != name and any(stem(path) == meant for path in found):
+        return f"no flag named {name!r} under flags/; flag names are written {meant}"
+    problem = name_problem(name)
+    if problem is not None:
+        return f"no flag named {name!r} under flags/: {problem}"
+    return f"no flag named {name!r} under flags/; flagops new {name} creates one"
 
 
 def _read_raw(path: Path, shown: str, command: str, name: str) -> bytes:

@@ -1,0 +1,101 @@
+"""An attacker's review of the authoring commands (the eighth, 2026-11-30): a folder that looks
+like another, a flag file that is a link, names as GitLab's habits write them, a `.yaml` that
+`new --force` wrote beside. Real repositories; the commands in this process or as processes."""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gitrepo import Repo, flag_yaml
+
+from validator.cli import main
+from validator.files import path_problem
+
+
+def _flagops(repo: Repo, *args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(["-C", str(repo.path), *args], out=out), out.getvalue()
+
+
+
+@pytest.mark.parametrize(("folder", "said"), [
+    ("team_a\u200b", "U+200B ZERO WIDTH SPACE"),
+    ("team_a\u202e", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("te\u0301am", "not in Unicode NFC"),
+    ("team*", "cannot be checked out on Windows"),
+    ("team.", "cannot be checked out on Windows"),
+    ("aux", "cannot be checked out on Windows"),
+])
+def test_a_folder_that_looks_like_another_or_that_windows_refuses_is_fo010(
+        tmp_path: Path, folder: str, said: str) -> None:
+    """`git mv flags/team_a/f.yml "flags/team_a<U+200B>/f.yml"` passed: review shows the
+    path as before, and CODEOWNERS' `/flags/team_a/` no longer owns it. A folder git for
+    Windows cannot check out (`*`, a trailing dot, a device name) broke every Windows clone."""
+    relative = f"flags/{folder}/demo.yml"
+    problem = path_problem(relative)
+    assert problem is not None and problem.rule == "FO010" and said in problem.message
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "staging", folder="flags/team_a")
+    repo.commit("demo", at=int(time.time()) - 86400)
+    (repo.path / "flags/team_a/demo.yml").unlink()
+    repo.write(relative, flag_yaml("demo", "staging"))
+    repo.commit("moved out of its owners' folder", at=int(time.time()))
+    out = io.StringIO()
+    assert main(["-C", str(repo.path), "validate", "--base", "HEAD~1", "--head", "HEAD"],
+                out=out) == 1
+    assert " FO010 " in out.getvalue()
+
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("shared/demo.yml", flag_yaml("demo", "beta", actors=("User:1",)))
+    os.makedirs(repo.path / "flags")
+    os.symlink("../shared/demo.yml", repo.path / "flags/demo.yml")
+    repo.write_flag("my_flag", "staging")
+    repo.commit("pushed round the gate: flags/demo.yml is a link", at=int(time.time()) - 86400)
+    return repo
+
+
+def test_rollback_of_a_linked_flag_says_how_to_roll_it_back(repo: Repo, run_cli: Any) -> None:
+    """`rollback demo` said "no flag named 'demo'; flagops new demo creates one", and `new`
+    failed with "Too many levels of symbolic links": on-call had no way through."""
+    code, _, err = run_cli("-C", str(repo.path), "rollback", "demo")
+    assert code == 1 and "flags/demo.yml is a symlink, not a regular file (FO009)" in err
+    assert "git rm flags/demo.yml" in err and "flagops new demo" in err
+    for force in ((), ("--force",)):
+        code, _, err = run_cli("-C", str(repo.path), "new", "demo", "-t", "ops", "-g",
+                               "group::a", "-M", "1.0", *force)
+        assert code == 1 and "remove it first (git rm flags/demo.yml)" in err, err
+    repo.git("rm", "-q", "flags/demo.yml")
+    code, _, err = run_cli("-C", str(repo.path), "new", "demo", "-t", "ops", "-g", "group::a",
+                           "-M", "1.0")
+    assert code == 0, err
+    repo.git("add", "-A")
+    assert _flagops(repo, "validate", "--staged")[0] == 0  # the link at off: its rollback
+
+
+def test_a_name_as_gitlab_writes_it_is_named_and_no_new_is_offered_for_a_bad_one(
+        repo: Repo, run_cli: Any) -> None:
+    code, _, err = run_cli("-C", str(repo.path), "rollback", "my-flag")
+    assert code == 1 and "flag names are written my_flag" in err and "new my-flag" not in err
+    code, _, err = run_cli("-C", str(repo.path), "rollback", "../x")
+    assert code == 1 and "FO112" in err and "flagops new" not in err
+
+
+def test_new_does_not_write_a_yml_beside_the_flags_yaml(tmp_path: Path, run_cli: Any) -> None:
+    """`new f` said "flags/team/f.yaml already exists; use --force to overwrite it", and
+    `--force` wrote flags/f.yml beside it, which still failed (FO008)."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/team/f.yaml", flag_yaml("f", "off"))
+    for force in ((), ("--force",)):
+        code, _, err = run_cli("-C", str(repo.path), "new", "f", "-t", "ops", "-g", "group::a",
+                               "-M", "1.0", *force)
+        assert code == 1 and "git mv flags/team/f.yaml flags/team/f.yml" in err, err
+    assert sorted(p.name for p in (repo.path / "flags").rglob("*")) == ["f.yaml", "team"]
