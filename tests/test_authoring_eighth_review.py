@@ -99,3 +99,19 @@ def test_new_does_not_write_a_yml_beside_the_flags_yaml(tmp_path: Path, run_cli:
                                "-M", "1.0", *force)
         assert code == 1 and "git mv flags/team/f.yaml flags/team/f.yml" in err, err
     assert sorted(p.name for p in (repo.path / "flags").rglob("*")) == ["f.yaml", "team"]
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("rollback", "my_flag", "--to", "off", "--percentage", "10"),
+     "--percentage goes with --to percentage"),
+    (("promote", "my_flag", "--to", "beta", "--percentage", "10"),
+     "--percentage goes with --to percentage"),
+    (("rollback", "my_flag", "--percentage", "1e-300"), "at most three decimals"),
+    (("promote", "my_flag", "--percentage", "12.3456"), "at most three decimals"),
+])
+def test_a_percentage_the_step_would_drop_or_no_engine_gives_is_a_usage_error(
+        repo: Repo, run_cli: Any, args: tuple[str, ...], said: str) -> None:
+    before = (repo.path / "flags/my_flag.yml").read_bytes()
+    code, _, err = run_cli("-C", str(repo.path), *args)
+    assert code == 2 and said in err, err
+    assert (repo.path / "flags/my_flag.yml").read_bytes() == before

@@ -16,7 +16,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     to = stage_option(args.to)
     request = PromoteRequest(
         to=Stage(to) if to else None,
-        percentage=percentage_option(args.percentage),
+        percentage=percentage_option(args.percentage, to),
         actors=tuple(args.actor or ()),
         default_enabled=args.default_enabled,
         cleanup_issue_url=args.cleanup_issue,

@@ -16,7 +16,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     to = stage_option(args.to)
     request = RollbackRequest(
         to=Stage(to) if to else None,
-        percentage=percentage_option(args.percentage),
+        percentage=percentage_option(args.percentage, to),
         remove_actors=tuple(args.remove_actor or ()),
     )
 

@@ -45,7 +45,15 @@ def stage_option(value: str | None, option: str = "--to") -> str | None:
                      f"{', '.join(str(stage) for stage in Stage)}")
 
 
-def percentage_option(value: float | None) -> float | None:
-    if value is None or 0 < value <= 100:
+def percentage_option(value: float | None, to: str | None) -> float | None:
+    """`--percentage`: a share the engines can give (Flipper buckets in thousandths of a
+    percent, so 1e-300 was 0.001% in effect, and printed with 300 digits), and only where a
+    percentage is the step (`--to staging --percentage 10` dropped it without a word)."""
+    if value is None:
+        return None
+    if to not in (None, "percentage"):
+        raise UsageError(f"--percentage goes with --to percentage (or alone), not --to {to}")
+    if 0 < value <= 100 and round(value * 1000) / 1000 == value:
         return value
-    raise UsageError(f"--percentage: {value:g} is not a percentage above 0 and at most 100")
+    raise UsageError(f"--percentage: {value:g} is not a percentage from 0.001 to 100 with at "
+                     "most three decimals (engines bucket in thousandths of a percent)")
