@@ -385,6 +385,22 @@ def test_announce_calls_a_rollback_one(forge: Forge, tmp_path: Path,
     assert "`demo` is now off in staging" in body
 
 
+def test_announce_calls_the_removal_of_a_live_flag_a_rollback(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Deleted at staging (never released), the flag goes off for all: it was announced as
+    the "Rollout" of its removal."""
+    forge.add_issue(PROJECT[forge.kind], 1)
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/demo.yml", flag_text(forge.kind, stage="staging"))
+    base = repo.commit("staging", at=int(time.time()) - 86400)
+    (repo.path / "flags/demo.yml").unlink()
+    repo.commit("gone", at=int(time.time()) - 3600)
+    code, _, err = run(repo.path, "announce", "--base", base, capsys=capsys)
+    assert code == 0, err
+    [body] = forge.all_notes()
+    assert "**Rollback of `demo`**: staging → removed" in body
+
+
 def test_the_gitlab_ci_announce_job_announces_a_merge(tmp_path: Path) -> None:
     """The `announce` job's script, read from .gitlab-ci.yml, run as GitLab runs it."""
     import os

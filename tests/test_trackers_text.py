@@ -175,6 +175,19 @@ def test_announcements_say_what_is_live_where() -> None:
         "path is unconditional)." in gone and "is now off" not in gone
 
 
+def test_announcements_name_who_lost_the_flag_and_a_release_taken_back() -> None:
+    """A swap read "beta (1 actor) → beta (1 actor)" and never named who lost it; a release
+    taken back (released → enabled) was "nothing to announce"."""
+    a = RolloutState("demo", Stage.BETA, frozenset({"User:a"}), None, False)
+    c = RolloutState("demo", Stage.BETA, frozenset({"User:c"}), None, False)
+    swap = announcement("demo", a, c, commit="abc", rollback=False)
+    assert swap is not None and "is now on for User:c, no longer for User:a in production" in swap
+    released = RolloutState("demo", Stage.ENABLED, frozenset(), None, True)
+    enabled = RolloutState("demo", Stage.ENABLED, frozenset(), None, False)
+    back = announcement("demo", released, enabled, commit="def", rollback=True)
+    assert back is not None and "is no longer released: off by default" in back
+
+
 @pytest.mark.parametrize(("url", "expected"), [
     ("https://gitlab.com/gitlab-org/gitlab/-/issues/330340",
      ("gitlab", Thread("gitlab-org/gitlab", 330340))),

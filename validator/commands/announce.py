@@ -51,8 +51,9 @@ def _notes(before: dict[str, LoadedFlag], after: dict[str, LoadedFlag],
     for name in sorted(set(before) | set(after)):
         old = RolloutState.of(before[name].flag) if name in before else None
         new = RolloutState.of(after[name].flag) if name in after else None
-        rollback = old is not None and new is not None and \
-            classify(old, new, policy.bucketing) is Step.ROLLBACK
+        rollback = old is not None and (
+            not old.default_enabled and not old.is_off if new is None  # removed while live
+            else new is not None and classify(old, new, policy.bucketing) is Step.ROLLBACK)
         body = announcement(name, old, new, commit=commit, rollback=rollback)
         if body is not None:
             flag = (after.get(name) or before[name]).flag

@@ -219,9 +219,12 @@ def announcement(name: str, old: RolloutState | None, new: RolloutState | None, 
                  commit: str, rollback: bool) -> str | None:
     """What is now live where since `commit`; None when no environment's gates changed. A
     released flag's removal changes no gate that matters: its code path is now unconditional."""
-    lines = [f"{code(name)} is now {_reach_text(gates(new, where))} in {where} since {commit}."
+    lines = [f"{code(name)} is now {_reach_text(gates(new, where))}"
+             f"{_no_longer(gates(old, where), gates(new, where))} in {where} since {commit}."
              for where in reversed(_ENVIRONMENTS)
              if gates(old, where) != gates(new, where)]
+    if old is not None and new is not None and old.default_enabled != new.default_enabled:
+        lines.append(f"{code(name)} is {_RELEASE[new.default_enabled]} since {commit}.")
     unconditional = removed_reach(old, new)
     if unconditional is not None:
         lines = [f"{code(name)} is removed since {commit}: it reaches {unconditional}."]
@@ -232,6 +235,19 @@ def announcement(name: str, old: RolloutState | None, new: RolloutState | None, 
     after = new.describe() if new else "removed"
     return "\n".join([announce_marker(name, commit), f"**{heading}**: {before} → {after}", "",
                       *[f"- {line}" for line in lines]]) + "\n"
+
+
+_RELEASE = {True: "released: on by default",
+            False: "no longer released: off by default, on only where its gates say"}
+
+
+def _no_longer(old: Gates, new: Gates) -> str:
+    """The listed actors who lost the flag, where others took their place (a swap reads
+    "on for 1 actor" before and after)."""
+    lost = sorted(set(old.actors) - set(new.actors))
+    if not lost or new.everyone or reach(new) == "nobody":
+        return ""
+    return f", no longer for {text(', '.join(lost))}"
 
 
 def _reach_text(found: Gates) -> str:
