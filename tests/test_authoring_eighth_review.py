@@ -115,3 +115,25 @@ def test_a_percentage_the_step_would_drop_or_no_engine_gives_is_a_usage_error(
     code, _, err = run_cli("-C", str(repo.path), *args)
     assert code == 2 and said in err, err
     assert (repo.path / "flags/my_flag.yml").read_bytes() == before
+
+
+def test_promote_says_when_the_step_it_starts_from_has_not_landed(
+        tmp_path: Path, run_cli: Any) -> None:
+    """On a branch whose own commit took demo to 10% (forty minutes ago, never merged),
+    promote judged from HEAD and wrote 50% without a word: CI judges the branch's merge
+    request from main, beta → 50%, and refuses it (FO202)."""
+    now = int(time.time())
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "beta", actors=("User:1",))
+    repo.commit("demo at beta", at=now - 30 * 86400)
+    repo.git("checkout", "-q", "-b", "rollout")
+    repo.write_flag("demo", "percentage", actors=("User:1",), percentage=("actors", 10))
+    repo.commit("demo at 10%", at=now - 40 * 60)
+    code, _, err = run_cli("-C", str(repo.path), "promote", "demo")
+    assert code == 0 and "warning FO204 demo: percentage 10% of actors is on this branch " \
+        "only (main holds beta (1 actor)): it has not landed" in err, err
+    repo.git("checkout", "-q", "--", "flags/demo.yml")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "rollout")
+    code, _, err = run_cli("-C", str(repo.path), "promote", "demo")
+    assert code == 0 and "FO204" not in err, err

@@ -18,7 +18,7 @@ from validator.document import Document
 from validator.edit.judge import Base
 from validator.files import stem
 from validator.git import log as git_log
-from validator.landings import landing_times, policy_entry, policy_or_defaults
+from validator.landings import landing_times, policy_entry, policy_or_defaults, state_at
 from validator.loader import load_or_finding
 from validator.model import Flag
 from validator.parse import parse_flag
@@ -115,3 +115,32 @@ def _same_flag(one: Flag, other: Flag) -> bool:
     return RolloutState.of(one) == RolloutState.of(other) and \
         one.model_dump(exclude=set(_ROLLOUT_FIELDS)) == \
         other.model_dump(exclude=set(_ROLLOUT_FIELDS))
+
+
+TARGETS = ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master")
+"""The branch a merge request of HEAD's branch goes into: the remote's default branch as this
+clone last fetched it (a clone has it; `git remote set-head origin --auto` sets it), else a
+local main or master."""
+
+
+def state_on_target(root: Path, name: str) -> tuple[str, RolloutState | None] | None:
+    """Where HEAD's branch holds commits its target does not: the flag's state where the two
+    meet ((the target's short name, the state; None: no such flag there)), which CI judges a
+    merge request of the branch from. None where HEAD is on the target, or it is not known."""
+    named = next(((ref, found) for ref in TARGETS
+                  if (found := git.commit_of(root, f"{ref}^{{commit}}")) is not None), None)
+    head = git.commit_of(root, "HEAD^{commit}")
+    if named is None or head is None or git.is_ancestor(root, head, named[1]):
+        return None
+    ref, target = named
+    try:
+        meet = git.git(root, "merge-base", target, head).decode("ascii").strip()
+    except git.GitError:  # no common history
+        return None
+    shown = git.git(root, "rev-parse", "--abbrev-ref", ref).decode("utf-8", "replace")
+    entries = git.tree_entries(root, meet, git.FLAGS_DIR)
+    mine = [entry for found, entry in sorted(entries.items())
+            if git.is_flag_path(found) and stem(found) == name]
+    with git.BlobReader(root) as reader:
+        state = state_at(reader, mine[0]) if mine else None
+    return shown.strip(), state

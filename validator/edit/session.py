@@ -22,7 +22,13 @@ from validator.chatops import commands
 from validator.check import LoadedFlag
 from validator.document import Document
 from validator.edit import judge, worktree
-from validator.edit.committed import Committed, landed_at, read_committed, revert_command
+from validator.edit.committed import (
+    Committed,
+    landed_at,
+    read_committed,
+    revert_command,
+    state_on_target,
+)
 from validator.edit.new_flag import (
     SCHEMA_FILE,
     NewFlag,
@@ -37,7 +43,7 @@ from validator.edit.steps import StepError, Target, field_changes
 from validator.edit.write import delete_file, replace_file
 from validator.edit.yaml_edit import set_fields
 from validator.files import MAX_BYTES, path_problem, stem, walk_flags
-from validator.findings import Finding
+from validator.findings import RULES, START, Finding, Severity
 from validator.loader import load_or_finding
 from validator.model import TYPE_RULES, Flag, FlagType
 from validator.parse import parse_flag
@@ -91,6 +97,8 @@ def change(command: str, name: str, compute: Compute, options: Options) -> Outco
     candidate = load_or_finding(new, here.path)
     warnings = _judged(command, name, here.path, here.flag, here.others, committed, new,
                        candidate, options)
+    if command == "promote":
+        warnings += _not_landed(options.root, name, committed, target.state(name))
     if not options.dry_run:
         replace_file(options.root / here.path, new, expected=here.raw, shown=here.path)
     old, after = RolloutState.of(here.flag), target.state(name)
@@ -102,6 +110,28 @@ def change(command: str, name: str, compute: Compute, options: Options) -> Outco
     return Outcome(command, name, here.path, _summary(here.path, change_text, options),
                    not options.dry_run, here.raw, new, old.describe(), after.describe(),
                    tuple(commands(name, old, after)), revert, warnings=tuple(warnings))
+
+
+def _not_landed(root: Path, name: str, committed: Committed,
+                after: RolloutState) -> list[Finding]:
+    """promote judges from HEAD, as `validate --base HEAD` does; where HEAD's branch holds a
+    step of this flag its target does not, that step has not landed (no soak has started),
+    and CI judges the branch's merge request from the target: both steps at once."""
+    if committed.base.flag is None:
+        return []
+    found = state_on_target(root, name)
+    at_head = RolloutState.of(committed.base.flag.flag)
+    if found is None or found[1] == at_head:
+        return []
+    target, landed = found
+    path = committed.base.path or f"flags/{name}.yml"
+    return [RULES["FO204"].at(path, START, f"{name}: {at_head.describe()} is on this branch "
+                              f"only ({target} holds "
+                              f"{landed.describe() if landed else 'no such flag'}): it has "
+                              "not landed, so its soak has not started, and a merge request "
+                              f"of this branch takes {target}'s state to {after.describe()} "
+                              "in one step; merge the first step, then promote", flag=name)
+            ._replace(severity=Severity.WARNING)]
 
 
 def remove(name: str, options: Options) -> Outcome:
