@@ -29,6 +29,19 @@ def _commit(repo: Repo, home: Path, message: str) -> subprocess.CompletedProcess
                           capture_output=True, text=True, check=False)
 
 
+def _docs_branch_then_target_steps(repo: Repo, branch: str, name: str,
+                                   steps: list[tuple[str, tuple[str, ...]]]) -> None:
+    """`branch` (documentation only) from main, then main takes `name` through `steps`, the
+    first two hours ago, the next an hour later; main is checked out at the end."""
+    repo.git("checkout", "-q", "-b", branch)
+    repo.write("docs/how.md", "how\n")
+    repo.commit("docs", at=int(time.time()) - 7200)
+    repo.git("checkout", "-q", "main")
+    for hours, (stage, actors) in zip((2, 1), steps, strict=True):
+        repo.write_flag(name, stage, actors=actors)
+        repo.commit(f"{name} at {stage}", at=int(time.time()) - hours * 3600)
+
+
 def _repo_using_the_hook(tmp_path: Path, hook_repo: tuple[Repo, str], home: Path,
                          **stages: str) -> Repo:
     """A flags repository whose first commit (a day old) has `stages`, with the hook installed."""
@@ -146,14 +159,8 @@ def test_a_push_after_merging_the_target_is_judged_as_ci_will(
     repo.git("init", "-q", "--bare", "-b", "main", str(origin))
     repo.git("remote", "add", "origin", str(origin))
     repo.git("push", "-q", "--no-verify", "origin", "main")
-    repo.git("checkout", "-q", "-b", "docs")
-    repo.write("docs/how.md", "how\n")
-    repo.commit("docs", at=int(time.time()) - 7200)
-    repo.git("checkout", "-q", "main")
-    repo.write_flag("calendly_invite_link", "staging")
-    repo.commit("staging", at=int(time.time()) - 7200)
-    repo.write_flag("calendly_invite_link", "beta", actors=["User:1"])
-    repo.commit("beta", at=int(time.time()) - 3600)
+    _docs_branch_then_target_steps(repo, "docs", "calendly_invite_link",
+                                   [("staging", ()), ("beta", ("User:1",))])
     repo.git("push", "-q", "--no-verify", "origin", "main")
     repo.git("fetch", "-q", "origin")
     repo.git("remote", "set-head", "origin", "main")
@@ -179,14 +186,7 @@ def test_the_hook_runs_at_no_merge_or_checkout_hook_another_hook_installs(
     installed = _pre_commit(repo, pre_commit_home, "install", "-t", "pre-merge-commit",
                             "-t", "post-checkout")
     assert installed.returncode == 0, installed.stderr
-    repo.git("checkout", "-q", "-b", "feature")
-    repo.write("docs/how.md", "how\n")
-    repo.commit("docs", at=int(time.time()) - 7200)
-    repo.git("checkout", "-q", "main")
-    repo.write_flag("fresh", "off")
-    repo.commit("fresh at off", at=int(time.time()) - 7200)
-    repo.write_flag("fresh", "staging")
-    repo.commit("fresh on staging", at=int(time.time()) - 3600)
+    _docs_branch_then_target_steps(repo, "feature", "fresh", [("off", ()), ("staging", ())])
     env = {**repo.env, "PRE_COMMIT_HOME": str(pre_commit_home), "PRE_COMMIT_COLOR": "never"}
     checkout = subprocess.run(["git", "checkout", "-q", "feature"], cwd=repo.path, env=env,
                               capture_output=True, text=True, check=False)
