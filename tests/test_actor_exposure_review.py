@@ -108,11 +108,31 @@ def test_a_switch_of_percentage_kind_is_refused_only_where_someone_gains(
 ])
 def test_an_actor_is_taken_only_in_unicode_nfc(repo: Repo, actor: str, mark: str) -> None:
     """Written apart, an accent shows as the composed letter in review: `User:andré` twice,
-    no FO133, and a rollback that drops the one leaves the other with the flag."""
+    no FO133, and a rollback that drops the one leaves the other with the flag. A change
+    that brings such an actor is FO104."""
     composed = "User:andr\u00e9"
+    repo.write_flag("demo", "beta", actors=(composed,))
+    repo.commit("demo at beta", at=NOW - 30 * DAY)
     repo.write_flag("demo", "beta", actors=(composed, actor))
-    code, out = flagops(repo, "validate")
+    code, out = flagops(repo, "validate", "--base", "HEAD")
     assert code == 1 and ("flags/demo.yml:15", "FO104", "actors") in findings(out), out
     assert f"is not in Unicode NFC ({mark})" in out
     repo.write_flag("demo", "beta", actors=(composed, "User:\u03a9hm"))
-    assert flagops(repo, "validate") == (0, "")
+    assert flagops(repo, "validate", "--base", "HEAD") == (0, "")
+
+
+def test_an_actor_that_landed_before_the_nfc_rule_is_rolled_back_and_retyped(
+        repo: Repo) -> None:
+    """The rule was the model's: a base listing `User:andré` decomposed did not parse, so
+    retyping it composed (as FO104 said) and any rollback but to off were FO212, and
+    `build` shipped nothing. Now the base reads as it is."""
+    decomposed = "User:andre\u0301"
+    repo.write_flag("demo", "percentage", actors=(decomposed,), percentage=("actors", 50))
+    repo.commit("50%, before the rule", at=NOW - 30 * DAY)
+    assert flagops(repo, "build", "-o", "build/flags.json")[0] == 0
+    repo.write_flag("demo", "percentage", actors=(decomposed,), percentage=("actors", 10))
+    assert flagops(repo, "validate", "--base", "HEAD")[0] == 0  # a rollback keeping it
+    repo.write_flag("demo", "percentage", actors=("User:andr\u00e9",),
+                    percentage=("actors", 50))
+    code, out = flagops(repo, "validate", "--base", "HEAD")
+    assert code == 0 and "FO212" not in out, out  # retyped composed: a swap, soaked

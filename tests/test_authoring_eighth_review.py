@@ -14,7 +14,7 @@ import pytest
 from gitrepo import Repo, flag_yaml
 
 from validator.cli import main
-from validator.files import path_problem
+from validator.files import look_alike, path_problem
 
 
 def _flagops(repo: Repo, *args: str) -> tuple[int, str]:
@@ -37,8 +37,9 @@ def test_a_folder_that_looks_like_another_or_that_windows_refuses_is_fo010(
     path as before, and CODEOWNERS' `/flags/team_a/` no longer owns it. A folder git for
     Windows cannot check out (`*`, a trailing dot, a device name) broke every Windows clone."""
     relative = f"flags/{folder}/demo.yml"
-    problem = path_problem(relative)
+    problem = look_alike(relative)
     assert problem is not None and problem.rule == "FO010" and said in problem.message
+    assert path_problem(relative) is None  # not refused on a side that already holds it
     repo = Repo.create(tmp_path / "repo", tmp_path / "home")
     repo.write_flag("demo", "staging", folder="flags/team_a")
     repo.commit("demo", at=int(time.time()) - 86400)
@@ -137,3 +138,28 @@ def test_promote_says_when_the_step_it_starts_from_has_not_landed(
     repo.git("merge", "-q", "--ff-only", "rollout")
     code, _, err = run_cli("-C", str(repo.path), "promote", "demo")
     assert code == 0 and "FO204" not in err, err
+
+
+@pytest.mark.parametrize("relative", ["flags/aux.yml", "flags/te\u0301am/aux.yml",
+                                      "flags/team_a\u200b/aux.yml"])
+def test_a_path_that_landed_before_the_rule_is_stepped_rolled_back_and_built(
+        tmp_path: Path, relative: str) -> None:
+    """The look-alike and Windows rules refused both sides of every change: a live flag
+    named `aux` (legal when it landed) could not be rolled back (FO010, then FO212 for its
+    removal), nor moved, and `build` shipped nothing. They judge only paths a change brings."""
+    now = int(time.time())
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write(relative, flag_yaml("aux", "percentage", actors=("User:1",),
+                                   percentage=("actors", 50)))
+    repo.commit("aux at 50%, before the rule", at=now - 30 * 86400)
+    repo.write(relative, flag_yaml("aux", "percentage", actors=("User:1",),
+                                   percentage=("actors", 10)))
+    repo.commit("rolled back to 10%", at=now - 60)
+    assert _flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD") == (0, "")
+    assert _flagops(repo, "build", "-o", str(tmp_path / "flags.json"))[0] == 0
+    os.remove(repo.path / relative)
+    repo.write("flags/other/aux.yml", flag_yaml("aux", "percentage", actors=("User:1",),
+                                                percentage=("actors", 10)))
+    repo.commit("moved: a path this change brings", at=now)
+    code, out = _flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and "flags/other/aux.yml:1:1: error FO010" in out, out

@@ -93,3 +93,16 @@ def free_text_shown(text: str) -> str:
 def without_invisible(text: str) -> str:
     """The text as a reviewer sees it (for matching a key that holds an invisible character)."""
     return _INVISIBLE.sub("", text)
+
+
+def not_composed(text: str) -> str | None:
+    """Where `text` is not in Unicode NFC, the character that makes it so, described (an
+    accent typed apart from its letter: `User:andré` so shows as `User:andré` composed, yet
+    every engine compares and hashes another text); else None."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return None
+    composed = unicodedata.normalize("NFC", text) + "\0"
+    first = next(index for index, (mine, theirs) in enumerate(zip(text, composed, strict=False))
+                 if mine != theirs)
+    mark = next((c for c in text[first:] if unicodedata.combining(c)), text[first])
+    return f"U+{ord(mark):04X} {unicodedata.name(mark, '<unassigned>')}"

@@ -24,6 +24,7 @@ from validator.errors import UsageError
 from validator.files import (
     ATTRIBUTES,
     converted,
+    look_alike,
     not_a_folder,
     not_read,
     not_regular,
@@ -208,6 +209,7 @@ def compare(root: Path, request: RangeRequest, *, now: int,
                                                    base_policy.bucketing, head_policy.bucketing)
         result.findings += _conversion_findings(root, span, listing, changes, result)
         result.findings += _case_twins(changes, listing, result)
+        result.findings += _brought_look_alikes(changes)
         result.findings += _unbuildable(root, span, changes, listing, result,
                                         request.all_files, twice_in_base)
         restarts = restart_findings(root, reader, span.base, span.tip, result.policy,
@@ -655,6 +657,16 @@ def _policy_at_head(root: Path, span: _Span) -> list[str]:
         else git.git(root, "ls-tree", "-z", "--full-tree", "--name-only", span.head or "HEAD",
                      "--", PYPROJECT)
     return [PYPROJECT] if listed.strip(b"\0") else []
+
+
+def _brought_look_alikes(changes: list[git.Change]) -> list[Finding]:
+    """FO010 for each path under flags/ that the change brings (at the head, not at the base)
+    and that review would take for another or Windows cannot check out (`files.look_alike`);
+    a path the base already holds is left to be stepped and rolled back."""
+    return [found for change in changes
+            if change.after is not None and change.before is None
+            and git.is_flag_path(change.path)  # any other file there is FO008 already
+            and (found := look_alike(change.path)) is not None]
 
 
 def _case_twins(changes: list[git.Change], listing: Listing,

@@ -20,10 +20,10 @@ from validator.findings import RULES, START, Finding
 
 MAX_BYTES = 256 * 1024
 ATTRIBUTES = ".gitattributes"
-VERSION_FILE = "VERSION"
-"""The policy's `version_file` where it names none (GitLab's VERSION)."""
 """Checked with the flag files: attributes there could make a checkout's bytes differ from the
 blobs the gate judged."""
+VERSION_FILE = "VERSION"
+"""The policy's `version_file` where it names none (GitLab's VERSION)."""
 
 
 def read_bytes(path: Path | str, display_path: str) -> bytes | Finding:
@@ -144,41 +144,53 @@ MAX_NAME_BYTES = 255
 """One file or folder name's limit in bytes (NAME_MAX) on Linux's file systems, and APFS's:
 git stores a longer name, but a checkout fails to create it, and a flag moved there would
 be lost to every build that runs on a checkout."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NOT_ON_WINDOWS = re.compile(
     r'[<>:"|?*\\]|[ .](?:/|$)'
     r"|(?:^|/)(?:con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$"
-    r"|conout\$)(?:\.[^/]*)?(?:/|$)", re.IGNORECASE)
+    r"|conout\$) *(?:\.[^/]*)?(?:/|$)", re.IGNORECASE)
 """What git for Windows will not check out (`core.protectNTFS`, on by default): a character
-NTFS refuses, a name ending in a space or a dot, or a device name (`aux`, `con.yml`)."""
+NTFS refuses, a name ending in a space or a dot, or a device name (`aux`, `con.yml`,
+`aux .d`: spaces after the name count for nothing there)."""
 
 
 def path_problem(display_path: str) -> Finding | None:
-    """Paths are refused that hide what a change touches or that a checkout cannot create: a
-    character review does not see (a control, a zero-width space, a bidi control: a folder
-    `team_a<U+200B>` shows as `team_a` and escapes CODEOWNERS' `/flags/team_a/`), a name not
-    in Unicode NFC (an accent written apart looks the same), what Windows refuses, and paths
-    or names too long for every checkout (MAX_PATH_BYTES, MAX_NAME_BYTES)."""
-    problem = _hidden(display_path) or _not_created(display_path)
-    if problem is not None:
-        shown = display_path.encode("unicode_escape", "backslashreplace").decode("ascii")
-        return RULES["FO010"].at(display_path, START, f"{shown}: {problem}; rename it")
-    return None
+    """Paths refused on either side of any change: a control character (a newline in a path
+    hides what a change touches), or a path or name too long for every checkout
+    (MAX_PATH_BYTES, MAX_NAME_BYTES). What a change may not bring is `look_alike`."""
+    found = _CONTROL.search(display_path)
+    problem = f"the path holds {invisible_character(found[0])}" if found is not None \
+        else _too_long(display_path)
+    return _path_finding(display_path, problem) if problem is not None else None
 
 
-def _hidden(path: str) -> str | None:
-    hidden = invisible_character(path)
-    if hidden is not None:
-        return f"the path holds {hidden}"
-    if not path.isascii() and not unicodedata.is_normalized("NFC", path):
-        return "the path is not in Unicode NFC: it looks like its composed form, another path"
-    return None
-
-
-def _not_created(path: str) -> str | None:
-    windows = _NOT_ON_WINDOWS.search(path)
+def look_alike(display_path: str) -> Finding | None:
+    """FO010 for a path a change brings (added or moved to) that review would take for
+    another, or that a Windows checkout cannot create: a zero-width space or a bidi control
+    (`flags/team_a<U+200B>/` shows as `flags/team_a/` and escapes its CODEOWNERS rule), a name
+    not in Unicode NFC (an accent typed apart looks the same), what git for Windows refuses.
+    Only where a change brings the path: a file that landed before these rules (a flag named
+    `aux`) is read, stepped and rolled back as before, never locked."""
+    if _CONTROL.search(display_path):
+        return None  # path_problem's, on either side
+    hidden = invisible_character(display_path)
+    problem = f"the path holds {hidden}" if hidden is not None else None
+    if problem is None and not display_path.isascii() \
+            and not unicodedata.is_normalized("NFC", display_path):
+        problem = "the path is not in Unicode NFC: it looks like its composed form, another path"
+    windows = _NOT_ON_WINDOWS.search(display_path) if problem is None else None
     if windows is not None:
-        return (f"{windows[0].strip('/')!r} cannot be checked out on Windows (git refuses such "
-                "a path there)")
+        problem = (f"{windows[0].strip('/')!r} cannot be checked out on Windows (git refuses "
+                   "such a path there)")
+    return _path_finding(display_path, problem) if problem is not None else None
+
+
+def _path_finding(display_path: str, problem: str) -> Finding:
+    shown = display_path.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return RULES["FO010"].at(display_path, START, f"{shown}: {problem}; rename it")
+
+
+def _too_long(path: str) -> str | None:
     encoded = path.encode("utf-8", "surrogateescape")
     if len(encoded) > MAX_PATH_BYTES:
         return (f"the path is {len(encoded):,} bytes long; a checkout deeper in the file "

@@ -109,10 +109,11 @@ _CATALOGUE = (
           "is a name no checkout creates (`.git`, `..`), or is listed twice (or, at the top, "
           "out of order) in its git tree.",
           "Rename the file or folder: newlines, tabs and other control characters in paths "
-          "hide what a change touches; a zero-width space, a bidi control or an accent typed "
-          "apart from its letter makes a folder look like another (and escape the CODEOWNERS "
-          "rule of the one it looks like); git for Windows checks out no `*?:<>|\"\\`, no "
-          "name ending in a space or a dot and no device name (`aux`, `con.yml`); a path or a "
+          "hide what a change touches; where a change brings the path, a zero-width space, a "
+          "bidi control or an accent typed apart from its letter makes a folder look like "
+          "another (and escape the CODEOWNERS rule of the one it looks like), and git for "
+          "Windows checks out no `*?:<>|\"\\`, no name ending in a space or a dot and no "
+          "device name (`aux`, `con.yml`); a path or a "
           "name in it longer than file systems "
           "hold (the finding gives the limit) cannot be checked out, so the build would "
           "lose the flag. Paths that differ only in case (FLAGS/x.yml, demo.YML beside "
@@ -147,8 +148,8 @@ _CATALOGUE = (
           "but no bidirectional control and no other control character (an escape sequence "
           "written as `\\e`, which terminals run and pages drop). YAML "
           "breaks lines at U+0085, U+2028, U+2029 and a carriage return without a line feed, "
-          "review does not: remove them. An actor is written in Unicode NFC: an accent typed "
-          "apart from its letter looks the same but is another actor."),
+          "review does not: remove them. An actor a change lists is written in Unicode NFC: "
+          "an accent typed apart from its letter looks the same but is another actor."),
     _rule("FO110", "name-mismatch", "The flag's name differs from its file name.",
           "Name the file <name>.yml so that the flag is found where its name says."),
     _rule("FO111", "duplicate-name", "Two files define the same flag.",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -94,23 +93,7 @@ IsoTime = Annotated[str, _one_line(ISO_PATTERN, description=f"ISO 8601, UTC, as 
 """A moment as `moments.iso` writes it: the merged config's times (its pattern says why)."""
 
 
-def _composed(value: Any) -> Any:
-    """An actor is the text every engine compares and hashes: `User:andré` with its accent
-    written apart (Unicode NFD) shows as `User:andré` composed (NFC) in review, yet is another
-    actor (another targeting key, another bucket, no duplicate of it). Only the composed form
-    is taken, so two actors that look alike are one text."""
-    if isinstance(value, str) and not value.isascii() \
-            and not unicodedata.is_normalized("NFC", value):
-        first = next(index for index, (mine, composed) in enumerate(zip(
-            value, unicodedata.normalize("NFC", value) + "\0", strict=False))
-            if mine != composed)
-        mark = next((c for c in value[first:] if unicodedata.combining(c)), value[first])
-        raise PydanticCustomError("not_composed", "{character}", {
-            "character": f"U+{ord(mark):04X} {unicodedata.name(mark, '<unassigned>')}"})
-    return value
-
-
-Actor = Annotated[str, Strict(), _one_line(ACTOR_PATTERN), VISIBLE, BeforeValidator(_composed)]
+Actor = Annotated[str, Strict(), _one_line(ACTOR_PATTERN), VISIBLE]
 
 
 class _Strict(BaseModel):

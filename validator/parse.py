@@ -55,12 +55,6 @@ def _finding(document: Document, detail: ErrorDetails) -> Finding:
                    "type the value without it")
         return RULES["FO104"].at(document.path, document.value_position(key_path), message,
                                  flag=name)
-    if detail["type"] == "not_composed":
-        message = (f"{dotted}: {_shown(detail.get('input'))} is not in Unicode NFC "
-                   f"({detail['msg']}): it looks like its composed form but is another actor "
-                   "to every engine; type it again composed")
-        return RULES["FO104"].at(document.path, document.value_position(key_path), message,
-                                 flag=name)
     invisible = invisible_character(str(key_path[-1])) if key_path else None
     if detail["type"] == "extra_forbidden" and invisible is not None:
         message = f"key {_shown(key_path[-1])} holds {invisible}; type the key without it"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from validator.characters import not_composed
 from validator.check import LoadedFlag
 from validator.digits import decimal_text
 from validator.durations import minutes_text
@@ -195,7 +196,25 @@ def judge(name: str, before: LoadedFlag | None, after: LoadedFlag | None,
         findings = _judge_deleted(name, before)
     else:
         return []
-    return findings
+    return findings + _brought_look_alikes(name, before, after)
+
+
+def _brought_look_alikes(name: str, before: LoadedFlag | None,
+                         after: LoadedFlag | None) -> list[Finding]:
+    """FO104 for each actor the change lists that the base did not and that is not in Unicode
+    NFC: it looks like its composed form in review (no duplicate of it, FO133) but is another
+    actor to every engine. Only actors the change brings: one that landed before this rule
+    is stepped and rolled back as before, and retyping it composed is a swap."""
+    if after is None:
+        return []
+    known = set(before.flag.actor_list) if before is not None else set()
+    return [RULES["FO104"].at(after.document.path,
+                              after.document.value_position(("actors", index)),
+                              f"actors.{index}: {actor!r} is not in Unicode NFC ({mark}): it "
+                              "looks like its composed form but is another actor to every "
+                              "engine; type it again composed", flag=name)
+            for index, actor in enumerate(after.flag.actor_list)
+            if actor not in known and (mark := not_composed(actor)) is not None]
 
 
 def _is_released(state: RolloutState) -> bool:

@@ -42,7 +42,7 @@ from validator.edit.spans import EditError
 from validator.edit.steps import StepError, Target, field_changes
 from validator.edit.write import delete_file, replace_file
 from validator.edit.yaml_edit import set_fields
-from validator.files import MAX_BYTES, path_problem, stem, walk_flags
+from validator.files import MAX_BYTES, look_alike, path_problem, stem, walk_flags
 from validator.findings import RULES, START, Finding, Severity
 from validator.loader import load_or_finding
 from validator.model import TYPE_RULES, Flag, FlagType
@@ -304,11 +304,14 @@ def _judged(command: str, name: str, path: str, current: Flag | None,
 
 
 def _path_rules(command: str, path: str) -> list[Finding]:
-    """The gate's rule on the file's path (FO010: control characters, a length no checkout can
-    create), which judges every change to the file: a step forward or a new file there is
-    refused as the gate would refuse it. A rollback or a removal does not bring the path and
-    stays possible, as with every error the tree already gives."""
+    """The gate's rules on the file's path (FO010): control characters or a length no checkout
+    can create judge every change to the file, so a step forward or a new file there is
+    refused as the gate would refuse it; a path that looks like another or that Windows
+    cannot check out only where the change brings it (`new`). A rollback or a removal does
+    not bring the path and stays possible, as with every error the tree already gives."""
     problem = path_problem(path) if command in ("promote", "new") else None
+    if problem is None and command == "new":
+        problem = look_alike(path)
     return [problem] if problem is not None else []
 
 
