@@ -87,6 +87,21 @@ def test_a_new_bucketing_passes_once_no_flag_is_at_a_share_of_actors(repo: Repo)
     assert code == 0 and [rule for _, rule, _ in findings(out)] == ["FO302"], out
 
 
+def test_a_new_bucketing_is_refused_while_a_flag_file_cannot_be_read(repo: Repo) -> None:
+    """A flag file that gives no flag at the head (here, a second file of one name) was left
+    out of the count: whether it is at a share of actors could not be told, and the change
+    passed."""
+    repo.write("pyproject.toml", "[tool.flagops]\n")
+    repo.write_flag("demo", "beta", actors=ACTORS)
+    repo.write_flag("demo", "percentage", folder="flags/team", actors=ACTORS,
+                    percentage=("actors", 10))
+    repo.commit("two files of demo, pushed round the gate", at=NOW - 30 * DAY)
+    repo.write("pyproject.toml", '[tool.flagops]\nbucketing = "flagd"\n')
+    repo.commit("we run flagd", at=NOW - DAY)
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and ("flags/team/demo.yml:1", "FO211", "") in findings(out), out
+
+
 @pytest.mark.parametrize(("before", "after", "refused"), [
     (("time", 100), ("actors", 50), False),  # everyone to half the actors: a rollback
     (("actors", 50), ("time", 100), True),   # half the actors to everyone: forward, a switch

@@ -205,8 +205,9 @@ def compare(root: Path, request: RangeRequest, *, now: int,
         _judge_flags(root, reader, span, request, result, flag_changes, listing,
                      now)
         if head_policy is not None and head_policy.bucketing != base_policy.bucketing:
-            result.findings += rebucketed_findings(_every_head_flag(root, reader, listing, result),
-                                                   base_policy.bucketing, head_policy.bucketing)
+            flags, unread = _every_head_flag(root, reader, listing, result)
+            result.findings += rebucketed_findings(flags, unread, base_policy.bucketing,
+                                                   head_policy.bucketing)
         result.findings += _conversion_findings(root, span, listing, changes, result)
         result.findings += _case_twins(changes, listing, result)
         result.findings += _brought_look_alikes(changes)
@@ -308,10 +309,13 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
 
 
 def _every_head_flag(root: Path, reader: git.BlobReader, listing: Listing,
-                     result: Comparison) -> dict[str, LoadedFlag]:
-    """Every flag at the head, read only where a change needs them all (a new bucketing)."""
+                     result: Comparison) -> tuple[dict[str, LoadedFlag], list[str]]:
+    """Every flag at the head, read only where a change needs them all (a new bucketing), and
+    the flag files that give none (unreadable, invalid, a name's second file)."""
     entries = [entry for path, entry in sorted(listing.entries.items()) if git.is_flag_path(path)]
-    return check_documents(_read_all(reader, root, entries), result.policy).flags
+    flags = check_documents(_read_all(reader, root, entries), result.policy).flags
+    read = {loaded.document.path for loaded in flags.values()}
+    return flags, [entry.path for entry in entries if entry.path not in read]
 
 
 def _without_base_policy(unreadable: Finding, changes: list[git.Change],

@@ -11,25 +11,30 @@ any rule.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from validator.check import LoadedFlag
 from validator.digits import decimal_text
 from validator.engines import Bucketing
-from validator.findings import RULES, Finding
+from validator.findings import RULES, START, Finding
 from validator.stages import Environment
 from validator.transitions import RolloutState
 
 
-def rebucketed_findings(flags: Mapping[str, LoadedFlag], before: Bucketing,
-                        after: Bucketing) -> list[Finding]:
+def rebucketed_findings(flags: Mapping[str, LoadedFlag], unread: Sequence[str],
+                        before: Bucketing, after: Bucketing) -> list[Finding]:
     """`FO211` for each flag that a change of the bucketing from `before` to `after` gives
-    to other actors; none where the rule stays."""
+    to other actors, and for each flag file at the head that gives no flag (`unread`): who
+    it goes to under the new rule cannot be told. None where the rule stays."""
     if before == after:
         return []
-    return [_rebucketed(name, loaded, before, after, share)
-            for name, loaded in sorted(flags.items())
-            if (share := _partial_share(loaded)) is not None]
+    return [*(_rebucketed(name, loaded, before, after, share)
+              for name, loaded in sorted(flags.items())
+              if (share := _partial_share(loaded)) is not None),
+            *(RULES["FO211"].at(path, START, f"[tool.flagops] bucketing changes from {before} "
+                                f"to {after}, and {path} gives no flag at the head: who the "
+                                "new rule gives it to cannot be told; fix the file first")
+              for path in unread)]
 
 
 def _partial_share(loaded: LoadedFlag) -> float | None:
