@@ -80,3 +80,20 @@ def test_the_hook_says_what_a_staged_version_file_does_to_the_milestone(
     repo.git("add", "-A")
     code, found, text = flagops(repo, "validate", "--staged")
     assert (code, found) == (0, ["FO303:warning"]), text
+
+
+@pytest.mark.parametrize("policy", [
+    '[tool.flagops]\nversion_file = ["VERSION"]\n', "tool = 1\n", "a = " + "[" * 2000 + "\n",
+    "[tool.flagops]\nversion_file = 7\n",
+])
+def test_a_head_policy_the_shortcut_cannot_read_is_no_crash(repo: Repo, policy: str) -> None:
+    """The shortcut's lookup of HEAD's version_file: a list (unhashable), `tool` not a table,
+    TOML nested past Python's recursion limit were internal errors (exit 3) of every commit
+    that staged a file outside flags/."""
+    repo.write("pyproject.toml", policy)
+    repo.write_flag("demo", "staging")
+    repo.commit("a policy pushed round the gate", at=NOW - DAY)
+    repo.write("src/tool.py", "print()\n")
+    repo.git("add", "-A")
+    code, found, text = flagops(repo, "validate", "--staged")
+    assert (code, found) == (0, ["FO303:warning"]), text

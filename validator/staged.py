@@ -84,20 +84,32 @@ def without_flags(root: Path) -> Report | None:
 def _stages_the_version_file(root: Path, paths: list[str]) -> bool:
     """Is a staged path the version file of HEAD's policy? The judge says what the change
     does to the current milestone (`FO302`). HEAD's policy is read only where a staged path
-    could be it (not documentation, outside flags/); where it cannot be read, the default
-    name is asked (the judge reports that policy at the next change of a flag)."""
+    could be it (not documentation, outside flags/), as raw TOML; where it cannot be read (too
+    large, not TOML, not a table where one belongs), the default name is asked, and the judge
+    reports that policy at the next change of a flag."""
     candidates = {path for path in paths if not is_documentation(path)}
-    if not candidates:
-        return False
+    return bool(candidates) and _version_file_at_head(root) in candidates
+
+
+_MOST_POLICY_BYTES = 1024 * 1024
+"""As the policy's reader: past this, pyproject.toml is no policy (FO301 at the judge)."""
+
+
+def _version_file_at_head(root: Path) -> str:
     try:
-        text = git.git(root, "cat-file", "blob", f"HEAD:{POLICY_FILE}").decode("utf-8")
+        blob = f"HEAD:{POLICY_FILE}"
+        if int(git.git(root, "cat-file", "-s", blob)) > _MOST_POLICY_BYTES:
+            return VERSION_FILE
+        text = git.git(root, "cat-file", "blob", blob).decode("utf-8")
         import tomllib  # (only here: most commits without a flag stage no such path)
 
-        table = tomllib.loads(text).get("tool", {}).get("flagops", {})
-    except (git.GitError, UnicodeDecodeError, ValueError):
-        table = {}
-    named = table.get("version_file", VERSION_FILE) if isinstance(table, dict) else VERSION_FILE
-    return named in candidates
+        document = tomllib.loads(text)
+    except (git.GitError, UnicodeDecodeError, ValueError, RecursionError):
+        return VERSION_FILE
+    tool = document.get("tool")
+    table = tool.get("flagops") if isinstance(tool, dict) else None
+    named = table.get("version_file") if isinstance(table, dict) else None
+    return named if isinstance(named, str) else VERSION_FILE
 
 
 def _read_heads_line_ahead(root: Path) -> None:
