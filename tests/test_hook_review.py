@@ -97,3 +97,20 @@ def test_a_head_policy_the_shortcut_cannot_read_is_no_crash(repo: Repo, policy: 
     repo.git("add", "-A")
     code, found, text = flagops(repo, "validate", "--staged")
     assert (code, found) == (0, ["FO303:warning"]), text
+
+
+def test_a_fifo_at_merge_head_is_refused_not_waited_on(repo: Repo) -> None:
+    """The hook read MERGE_HEAD whole (and `rev-parse MERGE_HEAD` before it): a FIFO there
+    left every commit waiting forever."""
+    import os
+    import sys
+
+    repo.write_flag("demo", "staging")
+    repo.commit("demo", at=NOW - DAY)
+    repo.write_flag("demo", "beta", **BETA)
+    repo.git("add", "-A")
+    os.mkfifo(repo.path / ".git/MERGE_HEAD")
+    done = subprocess.run([sys.executable, "-m", "validator", "-C", str(repo.path), "validate",
+                           "--staged"], env=repo.env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 1 and ".git/MERGE_HEAD is a FIFO" in done.stderr, done.stderr

@@ -471,12 +471,19 @@ def merge_heads(root: Path) -> list[str]:
     a merge stopped on a conflict, or by `--no-commit`, of one branch or of several), or
     none. Only whole object names are read: git writes nothing else there."""
     path = git(root, "rev-parse", "--git-path", "MERGE_HEAD").decode("utf-8", "replace").strip()
+    _refuse_blocking(root / path, path, follow=True)  # a FIFO there: any read waits forever
     try:
-        lines = (root / path).read_bytes().decode("ascii").split()
+        with open(root / path, "rb") as stream:
+            lines = stream.read(_MOST_MERGE_HEAD_BYTES).decode("ascii").split()
     except (OSError, UnicodeDecodeError):
         return []
-    named = [line for line in lines if _OBJECT_NAME.fullmatch(line)]
+    named = dict.fromkeys(line for line in lines if _OBJECT_NAME.fullmatch(line))
     return [commit for line in named if (commit := commit_of(root, f"{line}^{{commit}}"))]
+
+
+_MOST_MERGE_HEAD_BYTES = 65 * 128
+"""128 heads of 64 hex digits and a newline, more than any octopus merge holds: each head read
+costs a listing of its whole tree."""
 
 
 _OBJECT_NAME = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
