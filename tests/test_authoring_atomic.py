@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO_ROOT
@@ -123,3 +124,31 @@ def test_two_commands_editing_one_file_at_once_never_both_write(repo: Repo) -> N
     stage = [line for line in (repo.path / PATH).read_text().splitlines()
              if line.startswith("stage:")]
     assert stage in (["stage: beta"], ["stage: staging"])
+
+
+def test_an_edit_goes_on_where_the_folder_takes_no_lock_and_never_waits_forever(
+        repo: Repo, run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NFS takes no flock on a descriptor open only to read (EBADF): every edit was refused.
+    A lock another command holds (a stopped one) is a refusal after LOCK_WAIT_S, not a hang."""
+    import errno
+    import fcntl
+
+    from validator.edit import write
+
+    def refused(descriptor: int, operation: int) -> None:
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(write.fcntl, "flock", refused)
+        code, _, err = run_cli("-C", str(repo.path), "rollback", NAME)
+        assert code == 0, err
+    repo.git("checkout", "-q", "--", PATH)
+    monkeypatch.setattr(write, "LOCK_WAIT_S", 0.2)
+    held = os.open(repo.path / "flags", os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, _, err = run_cli("-C", str(repo.path), "rollback", NAME)
+    finally:
+        os.close(held)
+    assert code == 1 and "lock for over 0 s" in err, err
+    assert b"stage: staging" in (repo.path / PATH).read_bytes()

@@ -13,6 +13,7 @@ removes the temporary.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import stat
@@ -64,14 +65,43 @@ def _folder_held(folder: Path) -> Iterator[None]:
     """The folder's exclusive lock (flock on the folder itself: no lock file in flags/, and the
     folder stays while its files are renamed over), held from the last check to the rename:
     without it two commands each found the bytes they started from, and both said they wrote
-    while one write was lost."""
-    descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-                         | getattr(os, "O_CLOEXEC", 0))
+    while one write was lost. Where the file system takes no such lock (NFS wants a
+    descriptor open for writing, which a folder has none of) the edit goes on without it, as
+    before; one held past LOCK_WAIT_S (a stopped command) is a refusal, never a hang."""
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+                             | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        yield  # a folder that cannot be opened to read (but can be written): no lock
+        return
+    try:
+        _lock(descriptor, folder)
         yield
     finally:
         os.close(descriptor)
+
+
+LOCK_WAIT_S = 30.0
+_NO_LOCK_HERE = frozenset({errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL,
+                           errno.EACCES})
+
+
+def _lock(descriptor: int, folder: Path) -> None:
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise UserError(f"another command has held {folder}'s lock for over "
+                                f"{LOCK_WAIT_S:.0f} s (a flagops edit that stopped?); nothing "
+                                "written, run the command again") from None
+            time.sleep(0.05)
+        except OSError as error:
+            if error.errno in _NO_LOCK_HERE:
+                return  # no lock on this file system: the last check alone, as before
+            raise
 
 
 def _mode_of(path: Path, expected: bytes | None, shown: str) -> int | None:
