@@ -30,6 +30,11 @@ def _flagops(repo: Repo, *args: str) -> tuple[int, str]:
     ("team*", "cannot be checked out on Windows"),
     ("team.", "cannot be checked out on Windows"),
     ("aux", "cannot be checked out on Windows"),
+    ("aux .d", "cannot be checked out on Windows"),
+    ("team_a\ufe0f", "U+FE0F VARIATION SELECTOR-16"),
+    ("team_a\u3164", "U+3164 HANGUL FILLER"),
+    ("team_a\u2800", "U+2800 BRAILLE PATTERN BLANK"),
+    ("team_a\u034f", "U+034F COMBINING GRAPHEME JOINER"),
 ])
 def test_a_folder_that_looks_like_another_or_that_windows_refuses_is_fo010(
         tmp_path: Path, folder: str, said: str) -> None:

@@ -8,14 +8,19 @@ import re
 import unicodedata
 
 # Characters a reviewer does not see, or that reorder what they see (FO104), as code point
-# ranges: controls (C0, DEL, C1), the format characters (category Cf, as of Unicode 15.1)
-# and the line and paragraph separators. Identifiers and keys may hold none of them.
+# ranges: controls (C0, DEL, C1), the format characters (category Cf, as of Unicode 15.1),
+# the line and paragraph separators, and the rest of Unicode's Default_Ignorable_Code_Point
+# (the combining grapheme joiner, the Hangul fillers, variation selectors, the Mongolian
+# free variation selectors, the tag and variation-selector planes) with the blank-looking
+# Braille pattern: each shows as nothing, or as a space, in review. Identifiers, keys, actors
+# and paths may hold none of them.
 INVISIBLE: tuple[tuple[int, int], ...] = (
-    (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x0600, 0x0605),
+    (0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x034F, 0x034F), (0x0600, 0x0605),
     (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2),
-    (0x180E, 0x180E), (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x206F), (0xFEFF, 0xFEFF),
-    (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F),
-    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+    (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x2028, 0x202E),
+    (0x2060, 0x206F), (0x2800, 0x2800), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD),
+    (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
 )
 # The bidirectional controls (Bidi_Control), which reorder text as shown: free text may hold
 # the other invisible characters (U+200D joins emoji) but none of these.
