@@ -139,7 +139,7 @@ def test_an_edit_goes_on_where_the_folder_takes_no_lock_and_never_waits_forever(
         raise OSError(errno.EBADF, "Bad file descriptor")
 
     with monkeypatch.context() as patched:
-        patched.setattr(write.fcntl, "flock", refused)
+        patched.setattr(fcntl, "flock", refused)
         code, _, err = run_cli("-C", str(repo.path), "rollback", NAME)
         assert code == 0, err
     repo.git("checkout", "-q", "--", PATH)
