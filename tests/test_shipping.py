@@ -525,3 +525,28 @@ def test_a_version_file_reached_through_a_committed_folder_link_is_no_refusal(
     repo.commit("a linked folder", at=NOW - 60)
     code, _, err = run_cli("-C", str(repo.path), "build", "--history")
     assert code == 0, err
+
+
+@pytest.mark.parametrize("command", SHIPPING, ids=["build", "export", "sync"])
+def test_a_branch_behind_its_upstream_ships_nothing(
+        repo: Repo, run_cli: Any, tmp_path: Path, command: tuple[str, ...],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clone that fetched and did not pull synced its older state: demo, rolled back to off
+    on main and synced, was live again for its actors (the eighth review). Outside CI, HEAD
+    behind its upstream as last fetched is refused; once pulled it ships."""
+    for name in ("CI", "GITLAB_CI", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    origin = repo.publish(tmp_path / "origin.git")
+    other = Repo(tmp_path / "other", tmp_path / "home")
+    other.git("clone", "-q", str(origin), str(other.path))
+    admin = Repo(tmp_path / "admin", tmp_path / "home")
+    admin.git("clone", "-q", str(origin), str(admin.path))
+    other.write_flag("demo", "staging")
+    other.commit("demo on staging", at=NOW - 60)
+    other.git("push", "-q", "origin", "main")
+    admin.git("fetch", "-q")
+    _refused(run_cli, admin, command, "HEAD is 1 commit(s) behind origin/main (as last fetched)")
+    admin.git("merge", "-q", "--ff-only", "origin/main")
+    if command[0] != "sync":
+        code, _, err = run_cli("-C", str(admin.path), *command)
+        assert code == 0, err

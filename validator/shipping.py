@@ -37,12 +37,32 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
         _refuse_uncompared(root, command, error, job)
         return  # an archive of a commit: nothing to compare with
     _require_job_commit(root, command, job)
+    if job is None:
+        _require_current(root, command)
     if found:
         path, how = found[0]
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise UserError(f"{path} is {how}{more}: {command} ships only what the commit holds, "
                         "which is what the gate judged; make the checkout the commit's, or "
                         f"give --allow-dirty to {command} the working tree as it is")
+
+
+def _require_current(root: Path, command: str) -> None:
+    """Outside CI, a branch behind its upstream (as this clone last fetched it) ships a state
+    the branch has moved past: a rollback that landed there, already synced, was undone by a
+    sync from a clone that had fetched and not pulled. A branch with no upstream, or one
+    ahead of it, is the user's to ship."""
+    try:
+        behind = int(git.git(root, "rev-list", "--count", "HEAD..@{upstream}"))
+    except (git.GitError, ValueError):
+        return  # no upstream (a detached HEAD, a local branch)
+    if behind:
+        upstream = git.git(root, "rev-parse", "--abbrev-ref", "@{upstream}").decode(
+            "utf-8", "replace").strip()
+        raise UserError(f"HEAD is {behind} commit(s) behind {escape(upstream)} (as last "
+                        f"fetched): {command} would ship a state the branch has moved past (a "
+                        "rollback that landed there would be undone); pull first, or give "
+                        f"--allow-dirty to {command} the working tree as it is")
 
 
 def _refuse_uncompared(root: Path, command: str, error: git.GitError,
