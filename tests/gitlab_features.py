@@ -39,6 +39,8 @@ class GitLabFeatures:
     writes: list[str] = field(default_factory=list)
     failing_write: int | None = None
     """The write (1 for the first) answered 500 without being set, as a GitLab that fails."""
+    failing_lookup: str | None = None
+    """A project, group or user look-up whose path holds this text is answered 500."""
 
     def state(self) -> dict[str, Any]:
         """The server's features as GET /features shows them, by name."""
@@ -58,6 +60,8 @@ class GitLabFeatures:
                 self.features.pop(found[1], None)
                 return Response(status=204)
             return self._set(found[1], request)
+        if self.failing_lookup is not None and self.failing_lookup in path:
+            return _json({"message": "500 Internal Server Error"}, 500)
         return _lookup(path, request)
 
     def _set(self, name: str, request: Request) -> Response:

@@ -176,6 +176,34 @@ def test_an_actor_gitlab_cannot_name_leaves_its_flag_no_wider_and_the_others_syn
     assert sync(client, rolled_back, apply_changes=True).steps == ()
 
 
+def test_a_look_up_that_fails_holds_back_only_its_own_flag(
+        server: GitLabFeatures, client: Any) -> None:
+    """A 500 on one look-up (another flag's project, or a live actor of the flag being rolled
+    back) aborted the whole sync before any step: the rollback never reached GitLab (the
+    eighth review). The rollback goes; the flag whose actor could not be looked up is left as
+    it is live (set without it, it would be taken from that actor), and said so."""
+    sync(client, config_at(Stage.BETA, None, False, actors=ACTORS), apply_changes=True)
+    server.features[FLAG].actors.add(f"User:{USERS['bob']}")  # set by hand, not listed
+    server.features["gamma"] = Feature(actors={f"Project:{PROJECTS['gitlab-org/gitlab-runner']}"})
+    server.failing_lookup = "gitlab-runner"
+    rolled_back = _two_flags(
+        config_at(Stage.OFF, None, False, actors=()),
+        config_at(Stage.BETA, None, False, name="gamma", actors=("Project:gitlab-org/gitlab-runner",
+                                                                  "User:alice")))
+    done = sync(client, rolled_back, apply_changes=True)
+    assert server.state()[FLAG] == [{"key": "boolean", "value": False}]
+    assert server.state()["gamma"] == [{"key": "boolean", "value": False}, {
+        "key": "actors", "value": [f"Project:{PROJECTS['gitlab-org/gitlab-runner']}"]}]
+    [(name, why)] = done.unsynced
+    assert name == "gamma" and why.startswith("left as it is: GitLab could not be asked about "
+                                              "actor 'Project:gitlab-org/gitlab-runner'")
+    server.failing_lookup = f"/users/{USERS['bob']}"  # the live actor of a flag going off
+    sync(client, config_at(Stage.BETA, None, False, actors=ACTORS), apply_changes=True)
+    server.features[FLAG].actors.add(f"User:{USERS['bob']}")
+    sync(client, config_at(Stage.OFF, None, False, actors=()), apply_changes=True)
+    assert server.state()[FLAG] == [{"key": "boolean", "value": False}]
+
+
 def test_a_flag_fully_on_beside_an_actor_the_api_cannot_name_stays_on(
         server: GitLabFeatures, client: Any) -> None:
     """Enabled, and GitLab lists a deleted user's gate beside the boolean one: that actor goes

@@ -74,10 +74,10 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool,
     one deleted user must not hold back every rollback."""
     listed = _read(client, client.features.list, get_all=True)
     live = live_from_api(_read(client, lambda: [feature.attributes for feature in listed]))
-    found, unresolved = _actors_found(client, config)
+    found, unresolved, held = _actors_found(client, config)
     ids = {actor: flipper_id for actor, (flipper_id, _) in found.items()}
     foreign, gone = _foreign_actors(client, config, live, set(ids.values()))
-    steps = plan(config, live, ids, gone, unresolved, foreign)
+    steps = plan(config, live, ids, gone, unresolved, foreign, held)
     if not apply_changes:
         return steps
     names = {actor: api_name for actor, (_, api_name) in found.items()}
@@ -88,29 +88,38 @@ def sync(client: Any, config: MergedConfig, *, apply_changes: bool,
         listed = _read(client, client.features.list, get_all=True)
         live = live_from_api(_read(client, lambda: [f.attributes for f in listed]))
         foreign, gone = _foreign_actors(client, config, live, set(ids.values()))
-        again = plan(config, live, ids, gone, unresolved, foreign)
+        again = plan(config, live, ids, gone, unresolved, foreign, held)
         apply(again.steps, _Features(client), names, progress)
         steps = Plan(steps.steps + again.steps, steps.unknown, steps.unsynced)
     return steps
 
 
 def _actors_found(client: Any, config: MergedConfig) -> tuple[
-        dict[str, tuple[str, str]], dict[str, str]]:
-    """Each actor as GitLab lists and finds it (`_flipper_id`), and the flags with an actor
-    it cannot name, each with why (the first such actor)."""
+        dict[str, tuple[str, str]], dict[str, str], dict[str, str]]:
+    """Each actor as GitLab lists and finds it (`_flipper_id`); the flags with an actor it
+    cannot name, each with why (the first such actor); and the flags with an actor GitLab
+    could not be asked about (a 500, a timeout): those are left as they are, and every other
+    flag goes on (a rollback must not wait on the look-up of another flag's actor)."""
     found: dict[str, tuple[str, str]] = {}
     unknown: dict[str, str] = {}
+    failed: dict[str, str] = {}
     unresolved: dict[str, str] = {}
+    held: dict[str, str] = {}
     for name, state in config.flags.items():
         for actor in state.gates.actors:
-            if actor not in found and actor not in unknown:
+            if actor not in found and actor not in unknown and actor not in failed:
                 try:
                     found[actor] = _flipper_id(client, actor)
                 except UnknownActor as error:
                     unknown[actor] = str(error)
-            if actor in unknown:
+                except _lookup_errors() as error:
+                    failed[actor] = (f"left as it is: GitLab could not be asked about actor "
+                                     f"{actor!r} ({error})")
+            if actor in failed:
+                held.setdefault(name, failed[actor])
+            elif actor in unknown:
                 unresolved.setdefault(name, unknown[actor])
-    return found, unresolved
+    return found, {n: why for n, why in unresolved.items() if n not in held}, held
 
 
 def _progress_lines(progress: Progress) -> str:
@@ -144,7 +153,10 @@ def _foreign_actors(client: Any, config: MergedConfig, live: dict[str, Live],
                 gone.add(flipper_id)
                 continue
             parameter = ACTOR_PARAMETERS[kind]
-            item = _existing(client, _manager(client, parameter), number)
+            try:
+                item = _existing(client, _manager(client, parameter), number)
+            except _lookup_errors():
+                item = None  # as a deleted user's: the plan clears every gate, sets the rest
             if item is None:
                 gone.add(flipper_id)
                 continue
@@ -236,6 +248,18 @@ def _gitlab_errors() -> tuple[type[Exception], ...]:
             WaitTooLong, FeaturesAnswerError)
 
 
+def _lookup_errors() -> tuple[type[Exception], ...]:
+    """What one actor's look-up may fail with (a 500, a timeout, an answer that is no user):
+    that actor's flag is then synced without it, or a live gate no one can name is cleared
+    with the flag's others, and every other flag goes on. A rollback must not wait on the
+    look-up of another flag's actor."""
+    import gitlab
+    import requests
+
+    return (gitlab.exceptions.GitlabError, requests.RequestException, ForeignHost, Unbounded,
+            WaitTooLong, FeaturesAnswerError)
+
+
 def _flipper_id(client: Any, actor: str) -> tuple[str, str]:
     """GitLab lists actors by Flipper id (Project:278964); the repository names them by path,
     or by that id. Also the actor as the features API finds it when set: GitLab answers a
@@ -277,7 +301,7 @@ def _render(steps: Plan, args: argparse.Namespace, *, applied: bool) -> str:
     if steps.unknown:
         lines.append("not in this repository, left alone: " +
                      ", ".join(escape(name) for name in steps.unknown))
-    lines += [f"synced without the actors GitLab cannot name: {escape(name)}: {escape(why)}"
+    lines += [f"not synced as its file says: {escape(name)}: {escape(why)}"
               for name, why in steps.unsynced]
     if steps.steps:
         lines.append(f"applied {len(steps.steps)} step(s)" if applied

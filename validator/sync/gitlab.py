@@ -87,7 +87,8 @@ class Plan:
     unknown: tuple[str, ...]
     """Live features the repository has no flag for: reported, left alone."""
     unsynced: tuple[tuple[str, str], ...] = ()
-    """Flags set without some of their actors, each with why (an actor GitLab cannot name)."""
+    """Flags set without some of their actors, or left as they are, each with why (an actor
+    GitLab cannot name, or could not be asked about)."""
 
 
 @dataclass(slots=True)
@@ -167,7 +168,8 @@ def _percent(name: str, key: str, value: Any) -> float:
 def plan(config: MergedConfig, live: Mapping[str, Live],
          flipper_ids: Mapping[str, str], gone: frozenset[str] = frozenset(),
          unresolved: Mapping[str, str] | None = None,
-         foreign: Mapping[str, str] | None = None) -> Plan:
+         foreign: Mapping[str, str] | None = None,
+         held: Mapping[str, str] | None = None) -> Plan:
     """The steps that make GitLab's features equal the config's gates, every narrowing step
     first. `flipper_ids` maps each repository actor (Project:gitlab-org/gitlab) to GitLab's
     Flipper id (Project:278964); `gone` names live actors GitLab no longer has, which no step
@@ -176,11 +178,16 @@ def plan(config: MergedConfig, live: Mapping[str, Live],
     beta that lists a deleted user still closes the flag for everyone else). `foreign` maps
     the Flipper id of each live actor the repository does not list to that actor as the API
     finds it (User:50 to User:43, when 43 is user 50's username): a map of its own, since its
-    names may be the repository's names of others (the repository's User:43 is user 43)."""
+    names may be the repository's names of others (the repository's User:43 is user 43).
+    `held` names the flags left as they are live, with why (an actor GitLab could not be
+    asked about just now: set without it, the flag would be taken from that actor)."""
     partly = unresolved or {}
+    kept = held or {}
     narrowing: list[Step] = []
     widening: list[Step] = []
     for name, state in config.flags.items():
+        if name in kept:
+            continue
         gates = state.gates
         if name in partly:
             gates = gates.model_copy(update={"actors": tuple(
@@ -190,7 +197,7 @@ def plan(config: MergedConfig, live: Mapping[str, Live],
         narrowing += narrow
         widening += widen
     unknown = tuple(sorted(set(live) - set(config.flags)))
-    return Plan((*narrowing, *widening), unknown, tuple(sorted(partly.items())))
+    return Plan((*narrowing, *widening), unknown, tuple(sorted({**partly, **kept}.items())))
 
 
 def _flag_steps(name: str, gates: Gates, live: Live | None, ids: Mapping[str, str],
