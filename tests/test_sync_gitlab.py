@@ -259,6 +259,38 @@ def test_the_command_plans_then_applies_then_has_nothing_to_do(
     assert code == 0 and "(no changes)" in out and len(server.writes) == 2
 
 
+@pytest.mark.parametrize("broken", ["other flag", "policy"])
+def test_a_rollback_is_synced_while_another_file_or_the_policy_is_broken(
+        server: GitLabFeatures, httpserver: Any, run_cli: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, broken: str) -> None:
+    """Any error in the tree (another flag file pushed round the gate, a policy key a newer
+    flagops no longer knows) stopped the sync before any request, so a rollback the gate had
+    passed never reached GitLab (the eighth review). The flag files that read cleanly are
+    synced; a broken one's flag is left as it is live, and the command exits 1 naming it."""
+    monkeypatch.delenv("FLAGOPS_GITLAB_TOKEN", raising=False)
+    server.features[FLAG] = Feature(actors={f"User:{USERS['alice']}"})
+    server.features["other"] = Feature(boolean=True)
+    (tmp_path / "flags").mkdir()
+    (tmp_path / "flags" / f"{FLAG}.yml").write_text(
+        (REPO_ROOT / "flags" / f"{FLAG}.yml").read_text().replace(
+            "stage: percentage", "stage: off").replace("stage: enabled", "stage: off")
+        .replace("stage: beta", "stage: off"))
+    if broken == "policy":
+        (tmp_path / "pyproject.toml").write_text("[tool.flagops]\nbogus = 1\n")
+    else:
+        (tmp_path / "flags" / "other.yml").write_text("name: [unclosed\n")
+    url = httpserver.url_for("/").rstrip("/")
+    code, out, err = run_cli("-C", str(tmp_path), "sync", "gitlab", "--url", url,
+                             "--environment", "production", "--apply")
+    assert server.state()[FLAG] == [{"key": "boolean", "value": False}], (out, err)
+    assert server.state()["other"] == [{"key": "boolean", "value": True}]
+    if broken == "policy":
+        assert code == 0 and "synced by the default policy" in err, (out, err)
+    else:
+        assert code == 1 and "not synced as its file says: other: left as it is: " \
+            "flags/other.yml has an error" in out, (out, err)
+
+
 class _Redirects:
     """A GitLab whose every answer sends the client to `target` (another origin)."""
 

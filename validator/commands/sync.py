@@ -15,9 +15,11 @@ from validator.digits import whole_number
 from validator.engines.bucketing import bucketed_as_written
 from validator.errors import UserError
 from validator.export import bucketing_warning
+from validator.files import stem
+from validator.findings import Severity
 from validator.model import Environment
 from validator.output import emit
-from validator.policy import load_policy
+from validator.policy import DEFAULT_POLICY, PolicyError, load_policy
 from validator.reports.escape import escape
 from validator.shipping import require_committed
 from validator.sync.gitlab import (
@@ -49,10 +51,8 @@ TOKEN_VARIABLE = "FLAGOPS_GITLAB_TOKEN"
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    config = _config(Path(args.root), Environment(args.environment), out,
-                     allow_dirty=args.allow_dirty)
-    if config is None:
-        return 1
+    config, broken = _config(Path(args.root), Environment(args.environment),
+                             allow_dirty=args.allow_dirty)
     settings = Settings.from_env(os.environ)
     progress = Progress()
     try:
@@ -62,6 +62,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         said = transport_message(error, settings)
         out.write(_progress_lines(progress))
         raise UserError(f"GitLab at {args.url}: {said or error}") from None
+    steps = Plan(steps.steps, tuple(name for name in steps.unknown if name not in broken),
+                 steps.unsynced + tuple(sorted(broken.items())))
     out.write(_render(steps, args, applied=args.apply))
     return 1 if steps.unsynced else 0
 
@@ -211,22 +213,35 @@ def _text(item: Any, key: str) -> str:
     return str(value)
 
 
-def _config(root: Path, environment: Environment, out: TextIO, *,
-            allow_dirty: bool) -> MergedConfig | None:
-    policy = load_policy(root)
+def _config(root: Path, environment: Environment, *,
+            allow_dirty: bool) -> tuple[MergedConfig, dict[str, str]]:
+    """The config of every flag whose files read cleanly, and each flag left out, with why. A
+    rollback must reach GitLab while another file is broken (pushed round the gate) or the
+    policy unreadable (the gate passes it then): a flag left out is left as it is live (never
+    deleted, never turned off), and the command exits 1 naming it. An unreadable policy is
+    read as the defaults here (the sync takes nothing else from it but the bucketing to warn
+    about). `build` and `export` write no partial config: a consumer reads a flag missing
+    from one as its own default."""
+    try:
+        policy = load_policy(root)
+    except PolicyError as error:
+        print(f"flagops: warning: {escape(error.finding.message)} (pyproject.toml); synced by "
+              "the default policy", file=sys.stderr)
+        policy = DEFAULT_POLICY
     checked = check_tree(root, policy, [], with_data=True)
     report = report_of(checked, root)
     if report.findings:
-        emit(report, [("text", None)], sys.stderr if not report.errors else out)
-    if report.errors:
-        return None
+        emit(report, [("text", None)], sys.stderr)
     require_committed(root, "sync", allow_dirty=allow_dirty)
-    flags = checked.flag_values()
+    errors = [finding for finding in report.findings if finding.severity is Severity.ERROR]
+    broken = {finding.flag or stem(finding.path): f"left as it is: {finding.path} has an error "
+              f"({finding.rule})" for finding in reversed(errors)}
+    flags = [flag for flag in checked.flag_values() if flag.name not in broken]
     config = build_config(flags, environment, schema_ref="")[0]
     mismatch = bucketing_warning("flipper", policy.bucketing, config)  # GitLab runs Flipper
     if mismatch:
         print(f"flagops: warning: GitLab's {escape(mismatch)}", file=sys.stderr)
-    return config
+    return config, broken
 
 
 def _client(url: str, settings: Settings) -> Any:
