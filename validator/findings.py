@@ -261,7 +261,8 @@ _CATALOGUE = (
           warning=True),
     _rule("FO404", "removed-while-referenced", "A flag is removed while code references it.",
           "Remove the code that reads the flag first (flagops refs NAME lists it): code that "
-          "checks a flag with no definition reads it as off, or fails."),
+          "checks a flag with no definition reads it as off (GitLab), as its own default "
+          "(OpenFeature, flagd: a default of true turns it on), or fails."),
     _rule("FO405", "removable", "A released flag has no code reference left.",
           "Nothing reads the flag any more: remove its file.", warning=True),
     _rule("FO406", "one-flag-per-change", "The change steps more than one flag.",
