@@ -282,3 +282,29 @@ def test_status_counts_on_the_clock_of_the_refs_policy(
     code, out, _ = run_cli("-C", str(repo.path), "status", "demo", "--format", "json")
     [row] = json.loads(out)
     assert code == 0 and (row["legal_at"], row["action"]) == (None, 3)
+
+
+def test_a_match_as_long_as_a_minified_line_names_every_flag_it_ends_a_word_of(
+        tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    """The README's pattern with a run, `isOn\\([^;]*"{name}"\\)`, matched a minified line
+    from its first `isOn(` to `"xdemo")`; trying `demo`'s pattern over that match from every
+    start took time that grew with the square of the line (a 1 MB line: 53 s, the eighth
+    review). Past MOST_TRIED characters a match references each flag whose name ends a word
+    in it, `demo` too: a removal it blocks is read in review, never a hang, never a miss."""
+    from validator.lifecycle.refs import MOST_TRIED
+
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("pyproject.toml", "[tool.flagops]\nreference_patterns = "
+                                 "['isOn\\([^;]*\"{name}\"\\)']\n")
+    repo.write_flag("demo")
+    repo.write_flag("xdemo")
+    line = "isOn(" * (4 * MOST_TRIED) + '"xdemo")'
+    repo.write("app/bundle.js", line + "\nisOn(x, \"demo_v2\");\n")
+    repo.commit("code", at=EPOCH)
+    code, out, _ = run_cli("-C", str(repo.path), "refs", "demo", "xdemo")
+    assert code == 0 and out.splitlines() == [
+        "demo: 1 reference(s)", "  app/bundle.js:1:1", "xdemo: 1 reference(s)",
+        "  app/bundle.js:1:1"], out
+    repo.write("app/bundle.js", 'isOn(x, "xdemo");\n')  # short: each pattern tried
+    code, out, _ = run_cli("-C", str(repo.path), "refs", "demo", "xdemo")
+    assert out.splitlines()[0] == "demo: none", out
