@@ -308,3 +308,23 @@ def test_a_match_as_long_as_a_minified_line_names_every_flag_it_ends_a_word_of(
     repo.write("app/bundle.js", 'isOn(x, "xdemo");\n')  # short: each pattern tried
     code, out, _ = run_cli("-C", str(repo.path), "refs", "demo", "xdemo")
     assert out.splitlines()[0] == "demo: none", out
+
+
+@pytest.mark.parametrize("code", [
+    "if ::Feature\n    .enabled?(:demo, project)\n  run\nend\n",
+    "x = ::Feature.\n  enabled?(:demo, project)\n",
+    "x = Feature::enabled?(:demo)\n",
+    "x = ::Feature\n  .disabled?(\n    :demo, project)\n",
+    "if (gon.features?.demo) { show(); }\n",
+])
+def test_a_removal_sees_gitlabs_other_spellings_of_a_call(
+        tmp_path: Path, run_cli: Callable[..., CliResult], code: str) -> None:
+    """A chain broken across lines as RuboCop's dot positions write it, `Feature::enabled?`
+    and `gon.features`: each read the flag, and its removal passed (the eighth review)."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo")
+    repo.write("app/code.rb", code)
+    repo.commit("code", at=EPOCH)
+    (repo.path / "flags/demo.yml").unlink()
+    code_, out, err = run_cli("-C", str(repo.path), "validate", "--base", "HEAD")
+    assert code_ == 1 and " FO404 demo: removed while code still references it" in out + err

@@ -25,17 +25,23 @@ bracket as a backslash and a `t`, Python's as a tab. A CRLF file's lines end in 
 _QUOTED = "(:[\"']?|[\"'])"
 """How Ruby names a flag: `:name`, `:"name"`, `:'name'`, `"name"` or `'name'`."""
 _CALLS: tuple[str, ...] = (
-    r"Feature\.enabled\?",
-    r"Feature\.disabled\?",
+    r"Feature(\.|::)(enabled|disabled)\?",
+    r"^[ \t]*&?\.(enabled|disabled)\?",
+    r"^[ \t]*(enabled|disabled)\?",
     r"push_frontend_feature_flag",
     r"push_force_frontend_feature_flag",
     r"feature_flag_enabled\?",
 )
-"""GitLab's Ruby methods that read a flag named by their first argument."""
+"""GitLab's Ruby methods that read a flag named by their first argument: `Feature.enabled?`
+(or `Feature::enabled?`), and the same call broken across lines as RuboCop's dot positions
+write a chain (`::Feature` then `  .enabled?(:name`, or `::Feature.` then `  enabled?(:name`):
+a line that starts with the method is taken as the call's second half (another receiver's
+`enabled?(:name)` there blocks a removal, in review's sight; a missed one would not)."""
 
 GITLAB_PATTERNS: tuple[str, ...] = (
     *(call + _SPACE + r"\(?" + _SPACE + _QUOTED + "{name}" for call in _CALLS),
     r"glFeatures\??\.{camelName}",
+    r"gon\.features\??\.{camelName}",
     r"""FLAG_NAME = ["']{name}["']""",
 )
 """A call and its flag on one line, with or without parentheses and blanks between:
