@@ -124,9 +124,9 @@ local main or master."""
 
 
 def state_on_target(root: Path, name: str) -> tuple[str, RolloutState | None] | None:
-    """Where HEAD's branch holds commits its target does not: the flag's state where the two
-    meet ((the target's short name, the state; None: no such flag there)), which CI judges a
-    merge request of the branch from. None where HEAD is on the target, or it is not known."""
+    """Where HEAD's branch holds commits its target does not: the target's short name, and
+    the flag's state where the two meet (None: no such flag there), which CI judges a merge
+    request of the branch from. None where HEAD is on the target, or it is not known."""
     named = next(((ref, found) for ref in TARGETS
                   if (found := git.commit_of(root, f"{ref}^{{commit}}")) is not None), None)
     head = git.commit_of(root, "HEAD^{commit}")
