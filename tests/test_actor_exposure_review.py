@@ -151,3 +151,9 @@ def test_an_actor_that_landed_before_the_nfc_rule_is_rolled_back_and_retyped(
                     percentage=("actors", 50))
     code, out = flagops(repo, "validate", "--base", "HEAD")
     assert code == 0 and "FO212" not in out, out  # retyped composed: a swap, soaked
+    (repo.path / "build/flags.json").unlink()
+    repo.write_flag("demo", "enabled")
+    repo.commit("demo enabled for everyone", at=NOW - DAY)
+    repo.git("revert", "--no-edit", "HEAD", at=NOW)
+    code, out = flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 0, out  # the revert restores the decomposed actor it had: a rollback

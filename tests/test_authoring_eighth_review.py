@@ -168,3 +168,46 @@ def test_a_path_that_landed_before_the_rule_is_stepped_rolled_back_and_built(
     repo.commit("moved: a path this change brings", at=now)
     code, out = _flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
     assert code == 1 and "flags/other/aux.yml:1:1: error FO010" in out, out
+
+
+def test_a_path_not_in_utf8_is_fo010(tmp_path: Path) -> None:
+    """A folder whose name is no UTF-8 (`team_a\\xff`) passed: review shows another
+    character, and Windows and macOS cannot create it."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("other", "off")
+    repo.commit("other", at=int(time.time()) - 86400)
+    folder = os.fsencode(repo.path / "flags") + b"/team_a\xff"
+    os.makedirs(folder)
+    with open(folder + b"/demo.yml", "w", encoding="utf-8") as stream:
+        stream.write(flag_yaml("demo", "off"))
+    repo.commit("demo in a folder of no UTF-8", at=int(time.time()))
+    code, out = _flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and "which is not UTF-8" in out, out
+
+
+def test_the_revert_of_a_released_aux_removal_brings_it_back(tmp_path: Path) -> None:
+    """The revert of the removal of a released `aux` (legal when it landed) was FO010, though
+    the base's history held that very path: the only way back was refused."""
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write("flags/aux.yml", flag_yaml("aux", "enabled", default_enabled=True, cleanup=True))
+    repo.commit("aux released (before the rule)", at=1577836800)
+    (repo.path / "flags/aux.yml").unlink()
+    repo.commit("aux removed", at=1580515200)
+    repo.git("revert", "--no-edit", "HEAD")
+    code, out = _flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 0, out
+
+
+def test_a_link_replaced_by_a_device_named_file_is_fo010(tmp_path: Path) -> None:
+    """A symlink at flags/aux.yml (FO009) replaced by a regular file: a type change, not an
+    add, and FO010 was not asked."""
+    now = int(time.time())
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    os.makedirs(repo.path / "flags")
+    os.symlink("elsewhere.yml", repo.path / "flags/aux.yml")
+    repo.commit("a link, pushed round the gate", at=now - 86400)
+    (repo.path / "flags/aux.yml").unlink()
+    repo.write("flags/aux.yml", flag_yaml("aux", "off"))
+    repo.commit("a file in its place", at=now)
+    code, out = _flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
+    assert code == 1 and "flags/aux.yml:1:1: error FO010" in out, out

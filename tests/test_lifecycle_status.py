@@ -316,6 +316,9 @@ def test_a_match_as_long_as_a_minified_line_names_every_flag_it_ends_a_word_of(
     "x = Feature::enabled?(:demo)\n",
     "x = ::Feature\n  .disabled?(\n    :demo, project)\n",
     "if (gon.features?.demo) { show(); }\n",
+    "if (window.gon?.features?.demo) { show(); }\n",
+    "if (gon.features['demo']) { show(); }\n",
+    "if (this.glFeatures?.[\"demo\"]) { show(); }\n",
 ])
 def test_a_removal_sees_gitlabs_other_spellings_of_a_call(
         tmp_path: Path, run_cli: Callable[..., CliResult], code: str) -> None:

@@ -546,6 +546,18 @@ def test_a_branch_behind_its_upstream_ships_nothing(
     other.git("push", "-q", "origin", "main")
     admin.git("fetch", "-q")
     _refused(run_cli, admin, command, "HEAD is 1 commit(s) behind origin/main (as last fetched)")
+    for detached in (("checkout", "-q", "--detach"), ("switch", "-q", "-c", "deploy")):
+        admin.git(*detached)  # the same commit with no upstream: behind origin/main still
+        _refused(run_cli, admin, command, "HEAD is 1 commit(s) behind origin/main")
+        admin.git("checkout", "-q", "main")
+    for key, value in {"GITLAB_CI": "true", "CI_COMMIT_SHA": admin.head(),
+                       "CI_COMMIT_BRANCH": "main", "CI_PROJECT_DIR": str(admin.path)}.items():
+        monkeypatch.setenv(key, value)  # an older pipeline's job, finishing after a newer one
+    admin.git("checkout", "-q", "--detach")
+    _refused(run_cli, admin, command, "HEAD is 1 commit(s) behind origin/main")
+    for key in ("GITLAB_CI", "CI_COMMIT_SHA", "CI_COMMIT_BRANCH", "CI_PROJECT_DIR"):
+        monkeypatch.delenv(key)
+    admin.git("checkout", "-q", "main")
     admin.git("merge", "-q", "--ff-only", "origin/main")
     if command[0] != "sync":
         code, _, err = run_cli("-C", str(admin.path), *command)

@@ -145,6 +145,7 @@ MAX_NAME_BYTES = 255
 git stores a longer name, but a checkout fails to create it, and a flag moved there would
 be lost to every build that runs on a checkout."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_UNDECODED = re.compile("[\udc80-\udcff]")
 _NOT_ON_WINDOWS = re.compile(
     r'[<>:"|?*\\]|[ .](?:/|$)'
     r"|(?:^|/)(?:con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$"
@@ -175,6 +176,11 @@ def look_alike(display_path: str) -> Finding | None:
         return None  # path_problem's, on either side
     hidden = invisible_character(display_path)
     problem = f"the path holds {hidden}" if hidden is not None else None
+    undecoded = _UNDECODED.search(display_path) if problem is None else None
+    if undecoded is not None:  # git's bytes, read with surrogateescape
+        problem = (f"the path holds byte 0x{ord(undecoded[0]) - 0xDC00:02X}, which is not "
+                   "UTF-8: review shows another character, and Windows and macOS cannot "
+                   "create the name")
     if problem is None and not display_path.isascii() \
             and not unicodedata.is_normalized("NFC", display_path):
         problem = "the path is not in Unicode NFC: it looks like its composed form, another path"

@@ -37,8 +37,7 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
         _refuse_uncompared(root, command, error, job)
         return  # an archive of a commit: nothing to compare with
     _require_job_commit(root, command, job)
-    if job is None:
-        _require_current(root, command)
+    _require_current(root, command, job)
     if found:
         path, how = found[0]
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
@@ -47,22 +46,40 @@ def require_committed(root: Path, command: str, *, allow_dirty: bool,
                         f"give --allow-dirty to {command} the working tree as it is")
 
 
-def _require_current(root: Path, command: str) -> None:
-    """Outside CI, a branch behind its upstream (as this clone last fetched it) ships a state
-    the branch has moved past: a rollback that landed there, already synced, was undone by a
-    sync from a clone that had fetched and not pulled. A branch with no upstream, or one
-    ahead of it, is the user's to ship."""
-    try:
-        behind = int(git.git(root, "rev-list", "--count", "HEAD..@{upstream}"))
-    except (git.GitError, ValueError):
-        return  # no upstream (a detached HEAD, a local branch)
+def _require_current(root: Path, command: str, job: JobCommit | None) -> None:
+    """A checkout behind the branch it ships (as this clone last fetched it) ships a state the
+    branch has moved past: a rollback that landed there, already synced, was undone by a sync
+    from a clone that had fetched and not pulled, and so would be by an older pipeline's job
+    finishing after a newer one's. The branch is the job's in CI (`origin/<branch>`), else
+    the upstream of HEAD's branch, else, for a detached HEAD or a branch with no upstream,
+    any remote branch that holds HEAD and more (HEAD an older commit of it). Ahead of them
+    all, the checkout is the user's to ship."""
+    ref = _shipped_branch(root, job)
+    if ref is None:
+        return
+    behind = int(git.git(root, "rev-list", "--count", f"HEAD..{ref}"))
     if behind:
-        upstream = git.git(root, "rev-parse", "--abbrev-ref", "@{upstream}").decode(
-            "utf-8", "replace").strip()
-        raise UserError(f"HEAD is {behind} commit(s) behind {escape(upstream)} (as last "
+        shown = git.git(root, "rev-parse", "--abbrev-ref", ref).decode("utf-8", "replace")
+        raise UserError(f"HEAD is {behind} commit(s) behind {escape(shown.strip())} (as last "
                         f"fetched): {command} would ship a state the branch has moved past (a "
-                        "rollback that landed there would be undone); pull first, or give "
-                        f"--allow-dirty to {command} the working tree as it is")
+                        "rollback that landed there would be undone); ship its newest commit, "
+                        f"or give --allow-dirty to {command} the working tree as it is")
+
+
+def _shipped_branch(root: Path, job: JobCommit | None) -> str | None:
+    """The ref of the branch the checkout ships, where one is known."""
+    if job is not None:
+        ref = f"refs/remotes/origin/{job.branch}"
+        return ref if job.branch and git.commit_of(root, f"{ref}^{{commit}}") else None
+    if git.commit_of(root, "@{upstream}^{commit}") is not None:
+        return "@{upstream}"
+    head = git.commit_of(root, "HEAD^{commit}")
+    if head is None:
+        return None
+    listed = git.git(root, "for-each-ref", "--contains", head, "--format=%(refname) %(objectname)",
+                     "refs/remotes/").decode("utf-8", "surrogateescape").splitlines()
+    return next((ref for ref, _, sha in (line.partition(" ") for line in listed)
+                 if not ref.endswith("/HEAD") and sha != head), None)
 
 
 def _refuse_uncompared(root: Path, command: str, error: git.GitError,

@@ -196,16 +196,19 @@ def judge(name: str, before: LoadedFlag | None, after: LoadedFlag | None,
         findings = _judge_deleted(name, before)
     else:
         return []
-    return findings + _brought_look_alikes(name, before, after)
+    return findings + _brought_look_alikes(name, before, after, verdict)
 
 
-def _brought_look_alikes(name: str, before: LoadedFlag | None,
-                         after: LoadedFlag | None) -> list[Finding]:
+def _brought_look_alikes(name: str, before: LoadedFlag | None, after: LoadedFlag | None,
+                         verdict: Verdict) -> list[Finding]:
     """FO104 for each actor the change lists that the base did not and that is not in Unicode
     NFC: it looks like its composed form in review (no duplicate of it, FO133) but is another
-    actor to every engine. Only actors the change brings: one that landed before this rule
-    is stepped and rolled back as before, and retyping it composed is a swap."""
-    if after is None:
+    actor to every engine. Only actors the change brings, and never in a rollback (the
+    revert of a step restores the actors it had): one that landed before this rule is
+    stepped and rolled back as before, and retyping it composed is a swap."""
+    if after is None or (before is not None and classify(
+            RolloutState.of(before.flag), RolloutState.of(after.flag),
+            verdict.policy.bucketing) is Step.ROLLBACK):
         return []
     known = set(before.flag.actor_list) if before is not None else set()
     return [RULES["FO104"].at(after.document.path,

@@ -17,6 +17,9 @@ class JobCommit(NamedTuple):
     project: str
     """The project's path on its host (`group/project`, `owner/repo`), as a clone's remote
     names it; empty where the host says not."""
+    branch: str = ""
+    """The branch the job runs for (a push's, GitLab's branch pipeline's); empty for a tag,
+    a merge request or a pull request."""
 
 
 _NOT_THE_REQUEST = frozenset((
@@ -33,12 +36,15 @@ def job_commit(environ: Mapping[str, str]) -> JobCommit | None:
     for events about a pull request; None outside CI."""
     if environ.get("GITLAB_CI") == "true" and environ.get("CI_COMMIT_SHA", "").strip():
         return JobCommit("CI_COMMIT_SHA", environ["CI_COMMIT_SHA"].strip(),
-                         environ.get("CI_PROJECT_DIR", ""), environ.get("CI_PROJECT_PATH", ""))
+                         environ.get("CI_PROJECT_DIR", ""), environ.get("CI_PROJECT_PATH", ""),
+                         environ.get("CI_COMMIT_BRANCH", ""))
     if environ.get("GITHUB_ACTIONS") == "true" and environ.get("GITHUB_SHA", "").strip() \
             and environ.get("GITHUB_EVENT_NAME") not in _NOT_THE_REQUEST:
+        ref = environ.get("GITHUB_REF", "")
         return JobCommit("GITHUB_SHA", environ["GITHUB_SHA"].strip(),
                          environ.get("GITHUB_WORKSPACE", ""),
-                         environ.get("GITHUB_REPOSITORY", ""))
+                         environ.get("GITHUB_REPOSITORY", ""),
+                         ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else "")
     return None
 
 

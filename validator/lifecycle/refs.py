@@ -38,10 +38,14 @@ write a chain (`::Feature` then `  .enabled?(:name`, or `::Feature.` then `  ena
 a line that starts with the method is taken as the call's second half (another receiver's
 `enabled?(:name)` there blocks a removal, in review's sight; a missed one would not)."""
 
+_MEMBER = r"(\??\.|\??\.?\[" + "[\"'])"
+"""How JavaScript reads a member: `.x`, `?.x`, `["x"]`, `?.["x"]` (no backslash in the bracket:
+git's expressions would read it as one, Python's not)."""
+
 GITLAB_PATTERNS: tuple[str, ...] = (
     *(call + _SPACE + r"\(?" + _SPACE + _QUOTED + "{name}" for call in _CALLS),
-    r"glFeatures\??\.{camelName}",
-    r"gon\.features\??\.{camelName}",
+    "glFeatures" + _MEMBER + "{camelName}",
+    r"gon\??\.features" + _MEMBER + "{camelName}",
     r"""FLAG_NAME = ["']{name}["']""",
 )
 """A call and its flag on one line, with or without parentheses and blanks between:
