@@ -28,6 +28,7 @@ from survey_renderer.catalog.pages import CSP, render_catalog
 from validator import moments
 from validator.build import MergedConfig
 from validator.cli import main
+from validator.model import MERGE_REQUEST_PATTERN
 
 HOSTILE = st.text(alphabet=st.sampled_from("<>&\"' aé→\u05e9{}%\\"), min_size=1, max_size=12)
 
@@ -85,10 +86,11 @@ def test_lifespan_and_links_in_every_shape_equal_the_templates(config: dict[str,
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(description=HOSTILE, author=HOSTILE, merge_request=HOSTILE, state=HOSTILE,
+@given(description=HOSTILE, author=HOSTILE, merge_request=st.one_of(
+           st.none(), st.from_regex(MERGE_REQUEST_PATTERN, fullmatch=True)), state=HOSTILE,
        next_step=HOSTILE, reason=HOSTILE, text_=HOSTILE, before=HOSTILE)
 def test_hostile_fields_render_as_the_templates_did(
-        config: dict[str, Any], description: str, author: str, merge_request: str,
+        config: dict[str, Any], description: str, author: str, merge_request: str | None,
         state: str, next_step: str, reason: str, text_: str, before: str) -> None:
     changed = copy.deepcopy(config)
     summary = changed["flags"]["demo"]["summary"]

@@ -197,3 +197,24 @@ def _literal_history_is_the_globs(repo: Repo, path: str) -> list[Any]:
     slow = flag_commits(repo.path, ref, [name_pathspec("demo")])
     assert [(c.sha, sorted(c.paths)) for c in fast] == [(c.sha, sorted(c.paths)) for c in slow]
     return fast
+
+
+@pytest.mark.parametrize(("message", "found"), [
+    ("Merge branch 'x'\n\nSee merge request group/sub/project!42", "group/sub/project!42"),
+    ("See merge request evil/\u202eproj\u200b\x1b[31m!42", None),
+    ("See merge request group/project!42\u202e", None),
+    ("See merge request !42", None),
+])
+def test_a_merge_request_is_read_only_in_the_form_gitlab_writes(message: str,
+                                                                 found: str | None) -> None:
+    """A commit message is anyone's text: a bidi control, an invisible space and an escape in
+    its "See merge request" line reached the merged config and the catalog's pages (the
+    eighth review). Only a project path and a number are read, and the config holds no other."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from validator.lifecycle.timeline import merge_request
+    from validator.model import MergeRequestRef
+
+    assert merge_request(message) == found
+    with pytest.raises(ValidationError):
+        TypeAdapter(MergeRequestRef).validate_python("evil/\u202eproj!42")

@@ -14,12 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from validator.gates import Percent
 from validator.model import (
+    CommitId,
     Environment,
     Expectations,
     FlagType,
     Handle,
     HttpsUrl,
     IsoTime,
+    MergeRequestRef,
     Prose,
     Text,
 )
@@ -51,9 +53,10 @@ class Landed(_Frozen):
     """One landed change of the flag's rollout state, as `flagops history` lists it."""
 
     time: IsoTime | None = Field(description="Trusted landing time; null beyond a shallow cut.")
-    commit: str
+    commit: CommitId
     author: Prose = Field(description="The commit's author, as `free_text_shown` writes it.")
-    merge_request: str | None = Field(description="`group/project!N` from GitLab's merge commit.")
+    merge_request: MergeRequestRef | None = Field(
+        description="`group/project!N` from GitLab's merge commit.")
     before: str = Field(alias="from")
     after: str = Field(alias="to")
     step: Literal["new", "forward", "rollback", "mixed", "removed", "no rollout change"]

@@ -29,6 +29,10 @@ from validator.stages import TypeRules as TypeRules
 NAME_PATTERN = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
 ACTOR_PATTERN = r"^[A-Z][A-Za-z]*:[^\s:][^\s]*$"
 HANDLE_PATTERN = r"^@[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+MERGE_REQUEST_PATTERN = r"^(?:[A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+![0-9]{1,12}$"
+"""`group/project!123`, as GitLab writes it in its merge commits."""
+COMMIT_PATTERN = r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$"
+"""A whole commit id (SHA-1, or SHA-256)."""
 # No `@` before the path: `https://user:pass@host/` leaks a credential, and
 # `https://gitlab.com@evil.example/` goes to evil.example.
 HTTPS_URL_PATTERN = r"^https://[^\s/?#@]+(?:[/?#][^\s]*)?$"
@@ -89,6 +93,9 @@ Text = Annotated[str, Strict(), Field(min_length=1, json_schema_extra=_PROSE_SCH
 Prose = Annotated[str, Strict(), Field(json_schema_extra=_PROSE_SCHEMA), FIT_FOR_PROSE]
 """Free text that may be empty: a git author's name (`free_text_shown`)."""
 Handle = Annotated[str, Strict(), _one_line(HANDLE_PATTERN), VISIBLE]
+MergeRequestRef = Annotated[str, Strict(), _one_line(MERGE_REQUEST_PATTERN), VISIBLE]
+"""A merge request as a commit message names it: repository text, so held to its form."""
+CommitId = Annotated[str, Strict(), _one_line(COMMIT_PATTERN)]
 IsoTime = Annotated[str, _one_line(ISO_PATTERN, description=f"ISO 8601, UTC, as {ISO_FORM}.")]
 """A moment as `moments.iso` writes it: the merged config's times (its pattern says why)."""
 

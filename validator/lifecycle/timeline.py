@@ -19,8 +19,11 @@ from validator.lifecycle.reads import Details
 from validator.lifecycle.states import StateOf
 from validator.transitions import RolloutState, Step, classify
 
-_MERGE_REQUEST = re.compile(r"See merge request (\S+![0-9]+)")
-"""The line GitLab writes into every merge commit it makes."""
+_MERGE_REQUEST = re.compile(r"See merge request ((?:[A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+![0-9]{1,12})"
+                            r"(?=\s|$)")
+"""The line GitLab writes into every merge commit it makes, with a reference of the form a
+project's path takes (`MERGE_REQUEST_PATTERN`): the message is anyone's text, and a bidi or
+invisible character in it reached the catalog's pages."""
 _STEP_WORDS = {Step.FORWARD: "forward", Step.ROLLBACK: "rollback", Step.MIXED: "mixed",
                Step.NONE: "no rollout change"}
 """The words `flagops plan` uses for a step's kind."""
