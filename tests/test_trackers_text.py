@@ -306,7 +306,8 @@ def test_create_without_a_tracker_in_the_policy_says_how_to_set_one(
 
 @pytest.mark.parametrize(("host", "kind", "environ", "api"), [
     ("github.com", "github", {}, "https://api.github.com"),
-    ("git.example.com", "github", {}, "https://git.example.com/api/v3"),
+    ("git.example.com", "github", {"GITHUB_SERVER_URL": "https://git.example.com"},
+     "https://git.example.com/api/v3"),
     ("github.com", "github", {"GITHUB_API_URL": "http://127.0.0.1:1"}, "http://127.0.0.1:1"),
     ("gitlab.com", "gitlab", {}, "https://gitlab.com/api/v4"),
     ("gitlab.example.com", "gitlab", {"CI_API_V4_URL": "https://gitlab.example.com/api/v4",
@@ -332,6 +333,14 @@ def test_the_api_follows_each_cis_variables_for_its_own_host(
                               "FLAGOPS_GITLAB_TOKEN": "t"},
      "GitLab (https://gitlab.com/api/v4): no token for gitlab.com: FLAGOPS_GITLAB_TOKEN is "
      "gitlab.example.com's (CI_SERVER_URL), and is sent to no other host"),
+    # no server named: a host only the policy lists (a branch under review may list its own,
+    # and link an issue there) gets no token (the eighth review)
+    ("127.0.0.1", "gitlab", {"FLAGOPS_GITLAB_TOKEN": "t"},
+     "GitLab (https://127.0.0.1/api/v4): no token for 127.0.0.1: FLAGOPS_GITLAB_TOKEN goes to "
+     "gitlab.com only, unless CI_SERVER_URL names the host it is for"),
+    ("git.example.com", "github", {},
+     "GitHub (https://git.example.com/api/v3): no token for git.example.com: GITHUB_TOKEN goes "
+     "to github.com only, unless GITHUB_SERVER_URL names the host it is for"),
 ])
 def test_a_cis_token_goes_to_no_host_but_its_own(host: str, kind: Kind,
                                                  environ: dict[str, str], refused: str) -> None:

@@ -4,7 +4,7 @@ API addresses and tokens follow each ecosystem's CI conventions: GitHub Actions 
 GITHUB_API_URL (and GITHUB_TOKEN), GitLab CI sets CI_API_V4_URL; the GitLab token is
 FLAGOPS_GITLAB_TOKEN or GITLAB_TOKEN. Those variables apply to the host their CI runs on
 (GITHUB_SERVER_URL, CI_SERVER_URL), and a token is then sent to no other host; when those are
-unset, they apply to every host of that kind.
+unset, a token goes to github.com or gitlab.com only (or to the API its variable names).
 """
 
 from __future__ import annotations
@@ -119,13 +119,15 @@ def tracker(host: str, kind: Kind, environ: Mapping[str, str]) -> Tracker:
     if kind == "github":
         api = _api(environ, host, "GITHUB_API_URL", "GITHUB_SERVER_URL",
                    "https://api.github.com" if host == "github.com" else f"https://{host}/api/v3")
-        token = _token(environ, GITHUB_TOKENS, f"GitHub ({api})", host, "GITHUB_SERVER_URL")
+        token = _token(environ, GITHUB_TOKENS, f"GitHub ({api})", host, "GITHUB_SERVER_URL",
+                       "github.com", "GITHUB_API_URL")
         _require("github", "PyGithub")
         from validator.trackers.github import GitHub
 
         return GitHub(api, token, settings)
     api = _api(environ, host, "CI_API_V4_URL", "CI_SERVER_URL", f"https://{host}/api/v4")
-    token = _token(environ, GITLAB_TOKENS, f"GitLab ({api})", host, "CI_SERVER_URL")
+    token = _token(environ, GITLAB_TOKENS, f"GitLab ({api})", host, "CI_SERVER_URL",
+                   "gitlab.com", "CI_API_V4_URL")
     _require("gitlab", "python-gitlab")
     from validator.trackers.gitlab import GitLab
 
@@ -155,11 +157,15 @@ def _readable(api: str, variable: str) -> str:
 
 
 def _token(environ: Mapping[str, str], names: tuple[str, ...], name: str, host: str,
-           server: str) -> str:
+           server: str, public: str, api: str) -> str:
     """The token for host. Under a CI that names its server, the CI's token is that server's
     and goes to no other host: a flag file may link an issue anywhere, and a self-hosted
     instance's token sent to gitlab.com (or GitHub Enterprise's to github.com) is a
-    credential handed to another party, which could only refuse it anyway."""
+    credential handed to another party, which could only refuse it anyway. Where none is
+    named, the token goes to the public host (or to the API `api` names, which its user set),
+    never to a host only the policy lists: a branch under review may list its own host there
+    and link an issue on it, and `validate --check-links` of its working tree sent the token
+    there; a self-hosted instance is named by `server`."""
     where = environ.get(server)
     home = host_of(where) if where else None
     for variable in names:
@@ -167,6 +173,9 @@ def _token(environ: Mapping[str, str], names: tuple[str, ...], name: str, host: 
             if home is not None and home != host:
                 raise TrackerError(name, f"no token for {host}: {variable} is {home}'s "
                                    f"({server}), and is sent to no other host")
+            if home is None and host != public and not environ.get(api):
+                raise TrackerError(name, f"no token for {host}: {variable} goes to {public} "
+                                   f"only, unless {server} names the host it is for")
             return environ[variable]
     raise TrackerError(name, f"no token: set {' or '.join(names)}")
 
