@@ -65,6 +65,20 @@ def test_arrays_nested_past_the_parsers_depth_are_not_the_api(
     assert "is not " in out and "redirect" not in out, out
 
 
+@pytest.mark.parametrize("status", [401, 404])
+def test_an_error_answer_nested_past_the_parsers_depth_is_one_warning(
+        forge: Forge, tmp_path: Path, capsys: pytest.CaptureFixture[str], status: int) -> None:
+    # python-gitlab parses an error's body to word its exception: nested past the recursion
+    # limit, that was a RecursionError through every caller, an internal error (exit 3) of a
+    # rollback's --check-links and of the `ci gitlab` job (the eighth review).
+    nested = [b"[" * 100_000, b"]" * 100_000]
+    forge.faults.append(Fault(status, body=Raw(nested)))  # type: ignore[arg-type]
+    root = tree(tmp_path, forge.kind, {"demo": flag_text(forge.kind, rollout=1)})
+    code, out, err = run(root, "validate", "--check-links", capsys=capsys)
+    assert "internal error" not in err and "Traceback" not in err, err
+    assert code in (0, 1) and ("FO505" in out or "FO501" in out or "FO502" in out), out + err
+
+
 # GitLab quick actions in flag text ---------------------------------------------------------
 
 @pytest.mark.parametrize("field", ["description", "expected", "risks", "monitoring"])

@@ -135,9 +135,11 @@ class GitLab:
                     from None
             raise TrackerError(self.name, _answer(error, self._token),
                                unsure=server_failed(error.response_code)) from None
-        except (TypeError, KeyError, ValueError, AttributeError):
+        except (TypeError, KeyError, ValueError, AttributeError, RecursionError):
             # python-gitlab builds objects from whatever the server answered (an object where
-            # a list belongs, null): the answer is not GitLab's API, and flagops says so.
+            # a list belongs, null; an error body nested past Python's recursion limit, which
+            # it parses to word its exception): the answer is not GitLab's API, and flagops
+            # says so.
             raise TrackerError(self.name, NOT_THE_API) from None
         except Exception as error:
             said = transport_message(error, self._settings)
