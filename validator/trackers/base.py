@@ -76,13 +76,19 @@ class TrackerError(UserError):
     """The tracker cannot answer: no token, refused, unreachable, rate limited. One line, never
     the token; `tracker` names the server so a caller can say it once per tracker."""
 
-    def __init__(self, tracker: str, message: str, *, unsure: bool = False) -> None:
+    def __init__(self, tracker: str, message: str, *, unsure: bool = False,
+                 this_request: bool = False) -> None:
         super().__init__(f"{tracker}: {message}")
         self.tracker = tracker
         self.unsure = unsure
         """The request may have been done all the same: no answer came (a timeout, a
         connection lost, an answer past its bounds), or the server failed (5xx) after it
         had the request."""
+        self.this_request = this_request
+        """The server answered this request with a refusal of its own (a 451 for a
+        repository taken down, a 500 on one project), which says nothing of its others: a
+        token refused, a rate limit, no answer at all or an answer that is not the API
+        concern every request to that host."""
 
 
 class MissingLibrary(UserError):

@@ -31,6 +31,7 @@ from validator.trackers.http import (
     Unbounded,
     answer_lost,
     begin,
+    failed_here,
     reset_text,
     retry,
     server_failed,
@@ -127,8 +128,10 @@ class GitHub:
         try:
             yield
         except GithubException as error:
+            status = getattr(error, "status", None)
             raise TrackerError(self.name, _answer(error, self._token),
-                               unsure=server_failed(getattr(error, "status", None))) from None
+                               unsure=server_failed(status),
+                               this_request=status not in (None, 401, 403, 429)) from None
         except (TypeError, KeyError, ValueError, AttributeError, BadAttributeException,
                 RecursionError):
             # PyGithub builds objects from whatever the server answered (a list of numbers,
@@ -146,7 +149,8 @@ class GitHub:
             said = transport_message(error, self._settings)
             if said is None:
                 raise
-            raise TrackerError(self.name, said, unsure=answer_lost(error)) from None
+            raise TrackerError(self.name, said, unsure=answer_lost(error),
+                               this_request=failed_here(error)) from None
 
 
 class NotReady(Unbounded):

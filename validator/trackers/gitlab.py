@@ -28,6 +28,7 @@ from validator.trackers.http import (
     Settings,
     answer_lost,
     begin,
+    failed_here,
     reset_text,
     server_failed,
     session,
@@ -134,7 +135,9 @@ class GitLab:
                                    f"{reset_text(self._headers.get('ratelimit-reset'))}") \
                     from None
             raise TrackerError(self.name, _answer(error, self._token),
-                               unsure=server_failed(error.response_code)) from None
+                               unsure=server_failed(error.response_code),
+                               this_request=error.response_code not in (None, 401, 429)) \
+                from None
         except (TypeError, KeyError, ValueError, AttributeError, RecursionError):
             # python-gitlab builds objects from whatever the server answered (an object where
             # a list belongs, null; an error body nested past Python's recursion limit, which
@@ -145,7 +148,8 @@ class GitLab:
             said = transport_message(error, self._settings)
             if said is None:
                 raise
-            raise TrackerError(self.name, said, unsure=answer_lost(error)) from None
+            raise TrackerError(self.name, said, unsure=answer_lost(error),
+                               this_request=failed_here(error)) from None
 
 
 def _author_id(data: Any) -> int | None:

@@ -15,7 +15,7 @@ from validator.errors import UserError
 from validator.findings import RULES, Finding, Position, Severity
 from validator.model import Stage
 from validator.policy import Policy
-from validator.trackers.base import Issue, IssueState, Tracker
+from validator.trackers.base import Issue, IssueState, Tracker, TrackerError
 from validator.trackers.choose import Kind, Link, link, tracker
 
 FIELDS = ("rollout_issue_url", "cleanup_issue_url")
@@ -82,6 +82,11 @@ def _check(loaded: LoadedFlag, name: str, url: str, policy: Policy,
     try:
         issue = client.issue(found.thread.project, found.thread.number)
     except UserError as error:
+        if isinstance(error, TrackerError) and error.this_request:
+            # this link's own answer (a 451, a 500 on one project): every other link on the
+            # host is still asked; one hostile link silenced a closed rollout issue's FO504
+            return [RULES["FO505"].at(path, where, f"{name} {url} not checked: {error}",
+                                      flag=flag)]
         trackers.clients[found.host] = str(error)
         return _unavailable(trackers, found.host, path, where, flag, str(error))
     return _judge(issue, loaded, name, url, path, where)
