@@ -47,6 +47,7 @@ from validator.importers.gate import (
 from validator.landings import (
     landing_times,
     policy_or_defaults,
+    state_at,
 )
 from validator.lifecycle.gate import Sides, lifecycle_findings, restart_findings
 from validator.loader import load_or_finding, read_document
@@ -301,7 +302,8 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
                                  result.before, result.after, result.policy, now,
                                  not_counted=imports.passing if imports else frozenset())
     found = _untouched_never_block(checked.findings, changes, listing, result)
-    found += _with_overrides(_overrides(root, _trailer_ranges(span, request)), judged, result)
+    found += _with_overrides(_overrides(root, reader, _trailer_ranges(span, request), result),
+                             judged, result)
     result.findings += with_imports(found, imports) if imports else found
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
@@ -934,9 +936,14 @@ def _imports(root: Path, reader: git.BlobReader, judged: tuple[str, list[str]],
     base, ranges = judged
     if not ranges:
         return None
-    source = import_source(_trailers(root, ranges, IMPORT_TRAILER))
+    vouching = _trailers_by_commit(root, ranges, IMPORT_TRAILER)
+    source = import_source([value for _, value in vouching])
+    added = _added_by(root, {commit for commit, value in vouching
+                             if import_source([value]) is not None})
     new = {name: loaded.document.path for name, loaded in result.after.items()
-           if name not in result.before}
+           if name not in result.before and (entry := head_changed.get(loaded.document.path))
+           is not None and entry.oid is not None
+           and added.get(loaded.document.path) == entry.oid}
     if source is None or not new:
         return None
     whole = git_log.shallow_commits(root) is None
@@ -948,19 +955,58 @@ def _imports(root: Path, reader: git.BlobReader, judged: tuple[str, list[str]],
     return Imports(source, exact_imports(files, ever), result.policy.allow_overrides, whole)
 
 
+def _added_by(root: Path, commits: set[str]) -> dict[str, str | None]:
+    """Each flag file these commits add, with the blob they add: a `Flag-Import` trailer
+    vouches for the files its own commit brings, as they are at the head; a squashed or
+    rebased import's commits stay in `base..head` of a branch used again, and their trailer
+    let the next change's new flags in as imports."""
+    added: dict[str, str | None] = {}
+    for commit in sorted(commits):
+        parent = git.commit_of(root, f"{commit}^1^{{commit}}") or git.EMPTY_TREE
+        for change in git.diff_entries(root, parent, commit, git.FLAGS_DIR):
+            if change.before is None and change.after is not None:
+                added[change.path] = change.after.oid
+    return added
+
+
 def _blob(reader: git.BlobReader, entry: git.Entry | None) -> bytes | None:
     if entry is None or entry.oid is None or not entry.is_regular:
         return None
     return reader.read(entry.oid)
 
 
-def _overrides(root: Path, ranges: list[str]) -> dict[str, str]:
+def _overrides(root: Path, reader: git.BlobReader, ranges: list[str],
+               result: Comparison) -> dict[str, str]:
+    """Each flag a `Flag-Override` trailer names, with its reason, where the trailer's commit
+    vouches for what the change does now: not where that commit left the flag as the base
+    holds it. A change squashed or rebased onto the base keeps its own commits out of the base's
+    history, so they stay in `base..head` of a branch used again, and their override passed
+    the next change's step of that flag, whatever it was."""
     overrides: dict[str, str] = {}
-    for value in _trailers(root, ranges, OVERRIDE_TRAILER):
+    for commit, value in _trailers_by_commit(root, ranges, OVERRIDE_TRAILER):
         flag, _, reason = value.partition(":")
-        if reason.strip():
-            overrides[flag.strip()] = reason.strip()
+        flag, reason = flag.strip(), reason.strip()
+        if reason and flag not in overrides and not _landed_already(root, reader, commit, flag,
+                                                                    result):
+            overrides[flag] = reason
     return overrides
+
+
+def _trailers_by_commit(root: Path, ranges: list[str], key: str) -> list[tuple[str, str]]:
+    return [found for commits in ranges
+            for found in git_log.trailers_by_commit(root, commits, key)]
+
+
+def _landed_already(root: Path, reader: git.BlobReader, commit: str, name: str,
+                    result: Comparison) -> bool:
+    """Did `commit` leave flag `name` in the rollout state the base holds (its step has
+    landed), or leave it alone?"""
+    before = result.before.get(name)
+    if before is None:
+        return False
+    mine = [entry for path, entry in git.tree_entries(root, commit, git.FLAGS_DIR).items()
+            if git.is_flag_path(path) and stem(path) == name]
+    return bool(mine) and state_at(reader, mine[0]) == RolloutState.of(before.flag)
 
 
 def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,

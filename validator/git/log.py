@@ -285,6 +285,16 @@ def first_parents_in(root: Path, revision_range: str) -> list[str]:
 
 def trailers(root: Path, revision_range: str, key: str) -> list[str]:
     """Values of the trailer `key` in every commit message of the range."""
+    return [value for _, value in trailers_by_commit(root, revision_range, key)]
+
+
+def trailers_by_commit(root: Path, revision_range: str, key: str) -> list[tuple[str, str]]:
+    """(commit, value) of the trailer `key` in every commit message of the range."""
     raw = git.git(root, "log", "--no-show-signature",
-                  f"--format=%(trailers:key={key},valueonly,separator=%x00)%x00", revision_range)
-    return [value.strip() for value in git.split_z(raw) if value.strip()]
+                  f"--format=%H%x1f%(trailers:key={key},valueonly,separator=%x1f)%x1e",
+                  revision_range).decode("utf-8", "replace")
+    found: list[tuple[str, str]] = []
+    for record in raw.split("\x1e"):
+        sha, _, values = record.strip("\n").partition("\x1f")
+        found += [(sha, value.strip()) for value in values.split("\x1f") if value.strip()]
+    return found

@@ -1,0 +1,90 @@
+"""An attacker's review of the trailers the gate honours (2026-11-30): a `Flag-Override` or a
+`Flag-Import` in a commit whose change has already landed (squashed, or rebased) stayed in
+`base..head` of a branch used again, and passed the next change. Real repositories."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+from gitrepo import Repo, flag_yaml
+
+from validator.cli import main
+
+NOW = int(time.time())
+CLOCK_DATED = True  # NOW read again as each test starts (conftest)
+DAY = 24 * 3600
+ACTORS = ("Project:g/p",)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    repo = Repo.create(tmp_path / "repo", tmp_path / "home")
+    repo.write_flag("demo", "off")
+    repo.commit("demo", at=NOW - 30 * DAY)
+    return repo
+
+
+def judge(repo: Repo, base: str, head: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(["-C", str(repo.path), "validate", "--base", base, "--head", head], out=out), \
+        out.getvalue()
+
+
+def test_an_override_for_a_step_that_landed_overrides_nothing_later(repo: Repo) -> None:
+    """Change A skipped staging with an override and landed squashed; the branch was used
+    again for B, beta to enabled, with no trailer of its own: A's commit, not in main's
+    history, passed B's skip too."""
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write_flag("demo", "beta", actors=ACTORS)
+    repo.commit("demo to beta\n\nFlag-Override: demo: incident 1234", at=NOW - 20 * DAY)
+    code, out = judge(repo, "main", "feature")
+    assert code == 0 and "overridden by Flag-Override: incident 1234" in out, out
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--squash", "feature")
+    repo.commit("demo to beta", at=NOW - 19 * DAY)
+    repo.git("checkout", "-q", "feature")
+    repo.write_flag("demo", "enabled")
+    repo.commit("demo for everyone", at=NOW - DAY)
+    repo.git("merge", "-q", "-s", "ours", "--no-edit", "main", at=NOW - DAY)
+    code, out = judge(repo, "main", "feature")
+    assert code == 1 and "error FO201 demo: beta (1 actor) → enabled skips percentage" in out, out
+
+
+def _gitlab_definition(folder: Path, name: str) -> Path:
+    (folder / "beta").mkdir(parents=True, exist_ok=True)
+    path = folder / "beta" / f"{name}.yml"
+    path.write_text(f"""---
+name: {name}
+introduced_by_url: https://gitlab.com/gitlab-org/gitlab/-/merge_requests/202
+rollout_issue_url: https://gitlab.com/gitlab-org/gitlab/-/issues/303
+milestone: '16.4'
+group: group::global search
+type: beta
+default_enabled: true
+""", encoding="utf-8")
+    return path
+
+
+def test_an_import_trailer_vouches_only_for_the_files_its_commit_added(
+        repo: Repo, tmp_path: Path) -> None:
+    """A batch imported with `Flag-Import` landed squashed; on the same branch another
+    released GitLab definition came in with no trailer of its own, "imported as it is"."""
+    repo.git("checkout", "-q", "-b", "feature")
+    source = tmp_path / "gitlab"
+    assert main(["-C", str(repo.path), "import", "gitlab",
+                 str(_gitlab_definition(source, "search_suggestions"))], out=io.StringIO()) == 0
+    repo.commit("import\n\nFlag-Import: gitlab gitlab-org/gitlab@1a2b3c4", at=NOW - 20 * DAY)
+    code, out = judge(repo, "main", "feature")
+    assert code == 0, out  # the import itself passes
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--squash", "feature")
+    repo.commit("import", at=NOW - 19 * DAY)
+    repo.git("checkout", "-q", "feature")
+    assert main(["-C", str(repo.path), "import", "gitlab",
+                 str(_gitlab_definition(source, "brand_new"))], out=io.StringIO()) == 0
+    repo.commit("a new flag, released at once", at=NOW - DAY)
+    code, out = judge(repo, "main", "feature")
+    assert code == 1 and "error FO207 brand_new" in out, out
