@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from gitrepo import Repo, flag_yaml
+from gitrepo import Repo
 
 from validator.cli import main
 
@@ -88,3 +88,29 @@ def test_an_import_trailer_vouches_only_for_the_files_its_commit_added(
     repo.commit("a new flag, released at once", at=NOW - DAY)
     code, out = judge(repo, "main", "feature")
     assert code == 1 and "error FO207 brand_new" in out, out
+
+
+def test_a_name_removed_beside_the_first_parent_line_is_no_new_import(
+        repo: Repo, tmp_path: Path) -> None:
+    """main added and removed `search_suggestions`; a side branch merged main in and main was
+    fast-forwarded to that merge, so the add and the removal sit on a second parent. The
+    names "ever had" were read on the first-parent line only, and the name came back
+    released as a brand-new import."""
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("docs/notes.md", "notes\n")
+    repo.commit("docs", at=NOW - 25 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.write_flag("search_suggestions", "off")
+    repo.commit("add search_suggestions", at=NOW - 24 * DAY)
+    (repo.path / "flags/search_suggestions.yml").unlink()
+    repo.commit("remove search_suggestions", at=NOW - 23 * DAY)
+    repo.git("checkout", "-q", "side")
+    repo.git("merge", "-q", "--no-edit", "main", at=NOW - 22 * DAY)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "side")
+    repo.git("checkout", "-q", "-b", "reimport")
+    assert main(["-C", str(repo.path), "import", "gitlab", str(_gitlab_definition(
+        tmp_path / "gitlab", "search_suggestions"))], out=io.StringIO()) == 0
+    repo.commit("import\n\nFlag-Import: gitlab gitlab-org/gitlab@1a2b3c4", at=NOW - DAY)
+    code, out = judge(repo, "main", "reimport")
+    assert code == 1 and "error FO207 search_suggestions" in out, out

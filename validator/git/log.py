@@ -169,9 +169,12 @@ def commits_in_order(root: Path, shas: Sequence[str], pathspecs: Sequence[str]) 
 
 
 def removed_paths(root: Path, ref: str) -> set[str]:
-    """Every path under flags/ that a first-parent commit of ref ever deleted (or moved
-    away): with the paths at ref, every flag file the branch has ever had."""
-    raw = git.git(root, "log", "--no-show-signature", "--first-parent", "-m", "--no-renames",
+    """Every path under flags/ that a commit of ref ever deleted (or moved away), each merge
+    read against each parent: with the paths at ref, every flag file the branch has ever had.
+    Not the first-parent line alone: a branch fast-forwarded to a merge of the target holds
+    the target's own adds and removals on a second parent ("foxtrot"), and a name it had
+    and removed there came back released as a brand-new import."""
+    raw = git.git(root, "log", "--no-show-signature", "-m", "--no-renames",
                   "--diff-filter=D", "--raw", "-z", "--no-abbrev", "--format=%x00%H %ct", ref,
                   "--", git.FLAGS_DIR)
     return {change.path for commit in _parse_log(raw) for change in commit.changes}
