@@ -51,6 +51,7 @@ def test_an_override_for_a_step_that_landed_overrides_nothing_later(repo: Repo) 
     repo.git("merge", "-q", "-s", "ours", "--no-edit", "main", at=NOW - DAY)
     code, out = judge(repo, "main", "feature")
     assert code == 1 and "error FO201 demo: beta (1 actor) → enabled skips percentage" in out, out
+    assert "warning FO209 demo: Flag-Override (incident 1234) of commit" in out, out
 
 
 def _gitlab_definition(folder: Path, name: str) -> Path:
@@ -114,3 +115,15 @@ def test_a_name_removed_beside_the_first_parent_line_is_no_new_import(
     repo.commit("import\n\nFlag-Import: gitlab gitlab-org/gitlab@1a2b3c4", at=NOW - DAY)
     code, out = judge(repo, "main", "reimport")
     assert code == 1 and "error FO207 search_suggestions" in out, out
+
+
+@pytest.mark.parametrize("trailer", ["demo", "other, demo: incident 1", "de*: incident 1",
+                                     "Demo: incident 1"])
+def test_an_override_read_as_none_says_so(repo: Repo, trailer: str) -> None:
+    """No reason, two flags, a glob, a name in another case: each was dropped without a word,
+    and the author saw only the error it was meant to override."""
+    repo.write_flag("demo", "beta", actors=ACTORS)
+    repo.commit(f"skip\n\nFlag-Override: {trailer}", at=NOW)
+    code, out = judge(repo, "HEAD~1", "HEAD")
+    assert code == 1 and "FO201" in out and f"warning FO209 Flag-Override {trailer!r} " \
+        "overrides nothing" in out, out

@@ -8,6 +8,7 @@ loosens the rules is judged by the rules it wants to replace.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ from validator.landings import (
 )
 from validator.lifecycle.gate import Sides, lifecycle_findings, restart_findings
 from validator.loader import load_or_finding, read_document
-from validator.model import Flag
+from validator.model import NAME_PATTERN, Flag
 from validator.parse import parse_flag
 from validator.policy import (
     DEFAULT_POLICY,
@@ -302,8 +303,8 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
                                  result.before, result.after, result.policy, now,
                                  not_counted=imports.passing if imports else frozenset())
     found = _untouched_never_block(checked.findings, changes, listing, result)
-    found += _with_overrides(_overrides(root, reader, _trailer_ranges(span, request), result),
-                             judged, result)
+    overrides, unread = _overrides(root, reader, _trailer_ranges(span, request), result)
+    found += _with_overrides(overrides, judged, result) + unread
     result.findings += with_imports(found, imports) if imports else found
     result.files = [(f.path, f.flag) for f in checked.files]
     result.files += [(loaded.document.path, name) for name, loaded in result.before.items()
@@ -976,20 +977,37 @@ def _blob(reader: git.BlobReader, entry: git.Entry | None) -> bytes | None:
 
 
 def _overrides(root: Path, reader: git.BlobReader, ranges: list[str],
-               result: Comparison) -> dict[str, str]:
+               result: Comparison) -> tuple[dict[str, str], list[Finding]]:
     """Each flag a `Flag-Override` trailer names, with its reason, where the trailer's commit
     vouches for what the change does now: not where that commit left the flag as the base
     holds it. A change squashed or rebased onto the base keeps its own commits out of the base's
     history, so they stay in `base..head` of a branch used again, and their override passed
-    the next change's step of that flag, whatever it was."""
+    the next change's step of that flag, whatever it was. Each trailer read as no override
+    (no reason, two flags, a glob, a landed step's) is an `FO209` warning, never silence."""
     overrides: dict[str, str] = {}
+    unread: list[Finding] = []
     for commit, value in _trailers_by_commit(root, ranges, OVERRIDE_TRAILER):
         flag, _, reason = value.partition(":")
         flag, reason = flag.strip(), reason.strip()
-        if reason and flag not in overrides and not _landed_already(root, reader, commit, flag,
-                                                                    result):
-            overrides[flag] = reason
-    return overrides
+        if not reason or not _FLAG_NAME.fullmatch(flag):
+            unread.append(_unread_override(f"Flag-Override {value!r} overrides nothing: write "
+                                           "one trailer per flag, Flag-Override: <flag>: "
+                                           "<reason>"))
+        elif _landed_already(root, reader, commit, flag, result):
+            unread.append(_unread_override(
+                f"{flag}: Flag-Override ({reason}) of commit {commit[:12]} overrides nothing "
+                "now: that commit's step has landed; give this change's own commit the "
+                "trailer", flag))
+        else:
+            overrides.setdefault(flag, reason)
+    return overrides, unread
+
+
+_FLAG_NAME = re.compile(NAME_PATTERN)
+
+
+def _unread_override(message: str, flag: str | None = None) -> Finding:
+    return RULES["FO209"].at(git.FLAGS_DIR, START, message, flag=flag)
 
 
 def _trailers_by_commit(root: Path, ranges: list[str], key: str) -> list[tuple[str, str]]:
