@@ -193,6 +193,14 @@ def _init(parser: argparse.ArgumentParser) -> None:
                         "use your mirror's URL)")
 
 
+def git_ref(text: str) -> str:
+    """A ref option's value: never blank. `--base ""` (a CI variable that was empty) read as no
+    base judged the working tree's files alone, no step, and passed a jump to enabled."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a git ref, not an empty value (an unset variable?)")
+    return text
+
+
 def one_line_path(text: str) -> bool:
     """A URL or path pre-commit's `repo:` holds: printable, no blank. A byte that is not
     UTF-8 comes as a lone surrogate, which is not printable either."""
@@ -280,8 +288,8 @@ def _history(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the flag's name")
     parser.add_argument("--all", action="store_true",
                         help="also list edits that change no rollout state")
-    parser.add_argument("--ref", default="HEAD", help="the branch whose first-parent line "
-                        "is read")
+    parser.add_argument("--ref", default="HEAD", type=git_ref,
+                        help="the branch whose first-parent line is read")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="lines for people, or a JSON list")
 
@@ -290,9 +298,10 @@ def _status(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help="flags (default: every flag)")
     parser.add_argument("--stale", action="store_true", help="only flags past their "
                         "lifespan, their intended_to_rollout_by or max_released_days")
-    parser.add_argument("--ref", help="the commit whose flags are shown; its first-parent "
-                        "line dates them, its code and version file are read (default: HEAD, "
-                        "with the working tree's code and version file)")
+    parser.add_argument("--ref", type=git_ref,
+                        help="the commit whose flags are shown; its first-parent line dates "
+                        "them, its code and version file are read (default: HEAD, with the "
+                        "working tree's code and version file)")
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="a table for people, or a JSON list")
     _cache_arguments(parser)  # the states of history's blobs, kept between runs
@@ -352,9 +361,10 @@ def _issue(parser: argparse.ArgumentParser) -> None:
 
 
 def _announce(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base", required=True, metavar="REF",
+    parser.add_argument("--base", required=True, metavar="REF", type=git_ref,
                         help="the commit before the merge or push")
-    parser.add_argument("--head", default="HEAD", metavar="REF", help="the commit after it")
+    parser.add_argument("--head", default="HEAD", metavar="REF", type=git_ref,
+                        help="the commit after it")
     parser.add_argument("-n", "--dry-run", action="store_true",
                         help="print the notes and post nothing")
 
@@ -375,8 +385,9 @@ def _cache_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _range_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base", metavar="REF", help="git ref of the state before the change")
-    parser.add_argument("--head", metavar="REF", help="git ref after the change "
+    parser.add_argument("--base", metavar="REF", type=git_ref,
+                        help="git ref of the state before the change")
+    parser.add_argument("--head", metavar="REF", type=git_ref, help="git ref after the change "
                         "(default: the working tree)")
     parser.add_argument("--merged", action="store_true",
                         help="judge the tree that merging HEAD (or --head) into --base would "

@@ -27,19 +27,24 @@ _DESCRIPTOR = re.compile(r"/dev/(stdout|stderr|fd/\d+)|/proc/[^/]+/fd/\d+")
 """Names of an open descriptor: the shell's file behind them must be written, never replaced."""
 
 
-def atomic_write(path: Path, text: str, *, root: Path | None = None) -> None:
+def atomic_write(path: Path, text: str, *, root: Path | None = None,
+                 flag_file: bool = False) -> None:
     """Writes `text` (UTF-8) to `path`.
 
     `root` is the repository: a symlink inside it that leads outside is refused, since the
     repository, not the user, chose where it points. Without `root`, the nearest folder above
-    `path` that holds flags/ or .git counts as the repository.
+    `path` that holds flags/ or .git counts as the repository. Nothing goes into its git
+    folder, and into flags/ only a flag file (`flag_file`: `init`'s example, an import).
     """
     shown = _shown(path)
+    if Path(path).name == "-":  # `-o -` meant the terminal: a file named `-` never is
+        raise UserError("cannot write -: give a file's path (no output of flagops is written to "
+                        "the terminal by -o)")
     try:
         if _writes_through(path):
             _write_through(path, text.encode("utf-8"), shown)
         else:
-            _replace(_target(path, root, shown), text.encode("utf-8"), shown)
+            _replace(_target(path, root, shown, flag_file), text.encode("utf-8"), shown)
     except OSError as error:
         raise UserError(f"cannot write {shown}: {error.strerror or error}") from None
 
@@ -81,18 +86,32 @@ def _write_through(path: Path, data: bytes, shown: str) -> None:
         os.close(descriptor)
 
 
-def _target(path: Path, root: Path | None, shown: str) -> Path:
+def _target(path: Path, root: Path | None, shown: str, flag_file: bool) -> Path:
     """The file to replace: `path` itself, or where its symlinks lead (the links stay links)."""
     lexical = Path(os.path.abspath(path))
     real = Path(os.path.realpath(lexical))
-    if real == lexical:
-        return lexical
     repository = Path(os.path.abspath(root)) if root is not None else _repository_of(lexical)
-    where = _where_links_lead(repository, lexical, real) if repository is not None else None
+    where = _where_links_lead(repository, lexical, real) \
+        if repository is not None and real != lexical else None
     if where is not None:
         raise UserError(f"cannot write {shown}: a symbolic link leads {where}, to "
                         f"{escape(str(real))}; not replaced")
+    kept = _kept_out(repository, real, flag_file) if repository is not None else None
+    if kept is not None:
+        raise UserError(f"cannot write {shown}: {kept}, where no output of flagops belongs")
     return real
+
+
+def _kept_out(repository: Path, real: Path, flag_file: bool) -> str | None:
+    """The repository's folders an output never goes to, by any path: its git folder (`-o
+    .git/HEAD` broke the clone) and, but for a flag file, flags/ (`-o flags/demo.yml`
+    replaced a flag file with the merged config)."""
+    home = Path(os.path.realpath(repository))
+    if real.is_relative_to(home / ".git"):
+        return "it is in the repository's git folder"
+    if not flag_file and real.is_relative_to(home / "flags"):
+        return "it is in flags/, which holds flag files only"
+    return None
 
 
 def _where_links_lead(repository: Path, lexical: Path, real: Path) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import time
@@ -17,6 +18,7 @@ from validator.config_file import SCHEMA_PATH
 from validator.config_file import read_config as read_config
 from validator.config_file import read_regular_file as read_regular_file
 from validator.digits import whole_number
+from validator.errors import UserError
 from validator.output import atomic_write, emit
 from validator.reports.escape import escape
 from validator.shipping import require_committed
@@ -144,6 +146,22 @@ def _cached_config(cache: Cache | None, environment: str,
 
 
 def schema_ref(root: Path, target: Path) -> str:
-    """The schema's path relative to the output file, as editors resolve `$schema`."""
-    schema = (root / SCHEMA_PATH).resolve()
-    return Path(os.path.relpath(schema, target.resolve().parent)).as_posix()
+    """The schema's path relative to the output file, as editors resolve `$schema`. A link
+    loop on the way is the one line any unwritable output gets (Path.resolve raised a
+    RuntimeError, an internal error of every build where one was committed)."""
+    schema = os.path.realpath(root / SCHEMA_PATH)
+    place = os.path.dirname(os.path.realpath(target))
+    for path in (schema, place):
+        if _loops(path):
+            raise UserError(f"cannot write {escape(str(target))}: {escape(path)}: Too many "
+                            "levels of symbolic links")
+    return Path(os.path.relpath(schema, place)).as_posix()
+
+
+def _loops(path: str) -> bool:
+    """realpath leaves a loop's link in the path unresolved; lstat then finds a link."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     for item in imported:
         if not args.dry_run:
-            atomic_write(root / item.target, item.text, root=root)
+            atomic_write(root / item.target, item.text, root=root, flag_file=True)
         out.write(f"{'would write' if args.dry_run else 'wrote'} {escape(item.target)} "
                   f"(from {escape(item.source)})\n")
     out.write(f"{len(imported)} definition(s) imported; run `flagops validate`\n")

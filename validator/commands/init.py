@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         raise UserError(f"{escape(str(target))} already has {', '.join(existing)}; flagops init "
                         "overwrites nothing: move them away, or init another folder")
     for name, text in sorted(files.items()):
-        atomic_write(target / name, text, root=target)
+        atomic_write(target / name, text, root=target, flag_file=name.startswith("flags/"))
     made = git.init_repository(target, BRANCH)
     out.write(_next_steps(target, sorted(files), made))
     if note:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TextIO
 
+from validator.edit.new_flag import name_problem
 from validator.errors import UserError
 from validator.files import flag_paths, stem
 from validator.lifecycle.refs import Reference
@@ -16,6 +17,10 @@ from validator.reports.escape import dumps, escape
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
+    for name in args.names or ():
+        problem = name_problem(name)  # a name is searched for in git's patterns: `x|.*`
+        if problem is not None:
+            raise UserError(escape(problem))
     # Named flags need no walk of flags/: only every flag's search lists unknown names.
     known = args.names or _every_flag(root)
     extra = [Path(path) for path in args.paths or []]

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     root = Path(args.root)
     outputs = [str(root / output) for output in args.outputs or []]
     pairs = pair_reports(args.formats, outputs)
-    if args.base or args.staged or args.head or args.merged:
+    if args.base is not None or args.staged or args.head is not None or args.merged:
         report, linked = _range_report(root, args)
     else:
         report, linked = _tree_report(root, args)
@@ -43,7 +43,8 @@ def _range_report(root: Path, args: argparse.Namespace) -> tuple[Report, Linked]
     judge's modules load (the hook's shortcut started HEAD's already)."""
     from validator.git.log import drop_line_ahead, read_line_ahead_of
 
-    pushed = hook_range(os.environ) if args.staged and not (args.base or args.head) else None
+    pushed = hook_range(os.environ) if args.staged and args.base is None and args.head is None \
+        else None
     if pushed is not None:  # the hook outside a commit: what pre-commit names is judged
         args.base, args.head, args.staged = *pushed, False
         target = _pushed_to(root, os.environ)

@@ -85,7 +85,8 @@ def grep_patterns(templates: Sequence[str], names: Sequence[str] | None) -> list
 
 def _one(template: str, name: str) -> str:
     """The name itself; where it ends the pattern, it must end the identifier too."""
-    pattern = template.replace("{name}", re.escape(name)).replace("{camelName}", camel(name))
+    pattern = template.replace("{name}", re.escape(name)).replace("{camelName}",
+                                                                  re.escape(camel(name)))
     ends = template.endswith("{name}") or template.endswith("{camelName}")
     return pattern + _BOUNDARY if ends else pattern
 
