@@ -127,3 +127,35 @@ def test_an_override_read_as_none_says_so(repo: Repo, trailer: str) -> None:
     code, out = judge(repo, "HEAD~1", "HEAD")
     assert code == 1 and "FO201" in out and f"warning FO209 Flag-Override {trailer!r} " \
         "overrides nothing" in out, out
+
+
+def test_a_trailer_cannot_forge_a_commit_id_git_reads_as_an_option(
+        repo: Repo, tmp_path: Path) -> None:
+    """Trailers were read from one log whose records split on characters a message may hold:
+    `Flag-Import: gitlab<RS>--output=FILE<US>gitlab` made a record whose "commit" git read
+    as `--output`, and the gate wrote its diff to FILE (the eighth review)."""
+    target = tmp_path / "written-by-the-gate"
+    repo.write_flag("other", "off")
+    repo.commit(f"add\n\nFlag-Import: gitlab\x1e--output={target}\x1fgitlab", at=NOW - DAY)
+    repo.write_flag("demo", "beta", actors=ACTORS)
+    repo.commit(f"skip\n\nFlag-Override: demo: r\x1e--bogus\x1fdemo: r", at=NOW)
+    code, out = judge(repo, "HEAD~2", "HEAD")
+    assert not target.exists()
+    assert code == 1 and "FO201" in out, out
+
+
+def test_an_override_counts_on_the_flags_last_change_or_after_it(repo: Repo) -> None:
+    """Change A: the override on its first commit, a review's fix-up after it; A landed
+    squashed, and B on the same branch passed on A's override (its commit's state was not the
+    base's, so it read as still to land). The trailer now counts where it comes at or after
+    the flag's last change in the range: A must carry it there too."""
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write_flag("demo", "beta", actors=ACTORS)
+    repo.commit("demo to beta\n\nFlag-Override: demo: incident 1234", at=NOW - 20 * DAY)
+    repo.write_flag("demo", "beta", actors=(*ACTORS, "User:2"))
+    repo.commit("review: one more actor", at=NOW - 20 * DAY + 60)
+    code, out = judge(repo, "main", "feature")
+    assert code == 1 and "FO201" in out and "changed the flag after it" in out, out
+    repo.commit("demo to beta\n\nFlag-Override: demo: incident 1234", at=NOW - 20 * DAY + 120)
+    code, out = judge(repo, "main", "feature")  # an empty commit after it, with the trailer
+    assert code == 0 and "overridden by Flag-Override: incident 1234" in out, out

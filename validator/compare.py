@@ -18,6 +18,7 @@ from pathlib import Path
 
 from validator import git
 from validator.background import Background
+from validator.characters import invisible_character
 from validator.check import LoadedFlag, check_documents
 from validator.digits import whole_number
 from validator.document import Document
@@ -47,8 +48,8 @@ from validator.importers.gate import (
 )
 from validator.landings import (
     landing_times,
+    name_pathspec,
     policy_or_defaults,
-    state_at,
 )
 from validator.lifecycle.gate import Sides, lifecycle_findings, restart_findings
 from validator.loader import load_or_finding, read_document
@@ -303,7 +304,7 @@ def _judge_flags(root: Path, reader: git.BlobReader, span: _Span, request: Range
                                  result.before, result.after, result.policy, now,
                                  not_counted=imports.passing if imports else frozenset())
     found = _untouched_never_block(checked.findings, changes, listing, result)
-    overrides, unread = _overrides(root, reader, _trailer_ranges(span, request), result)
+    overrides, unread = _overrides(root, _trailer_ranges(span, request))
     found += _with_overrides(overrides, judged, result) + unread
     result.findings += with_imports(found, imports) if imports else found
     result.files = [(f.path, f.flag) for f in checked.files]
@@ -976,29 +977,34 @@ def _blob(reader: git.BlobReader, entry: git.Entry | None) -> bytes | None:
     return reader.read(entry.oid)
 
 
-def _overrides(root: Path, reader: git.BlobReader, ranges: list[str],
-               result: Comparison) -> tuple[dict[str, str], list[Finding]]:
+def _overrides(root: Path, ranges: list[str]) -> tuple[dict[str, str], list[Finding]]:
     """Each flag a `Flag-Override` trailer names, with its reason, where the trailer's commit
-    vouches for what the change does now: not where that commit left the flag as the base
-    holds it. A change squashed or rebased onto the base keeps its own commits out of the base's
-    history, so they stay in `base..head` of a branch used again, and their override passed
-    the next change's step of that flag, whatever it was. Each trailer read as no override
-    (no reason, two flags, a glob, a landed step's) is an `FO209` warning, never silence."""
+    is the last in the range to change that flag's file, or comes after it: the override
+    vouches for the step the change lands. A change squashed or rebased onto the base keeps
+    its own commits out of the base's history, so they stay in `base..head` of a branch used
+    again, and their override passed the next change's step of that flag, whatever it was.
+    Each trailer read as no override (no reason, two flags, a glob, a control character, one
+    written before the flag's last change) is an `FO209` warning, never silence."""
     overrides: dict[str, str] = {}
     unread: list[Finding] = []
-    for commit, value in _trailers_by_commit(root, ranges, OVERRIDE_TRAILER):
-        flag, _, reason = value.partition(":")
-        flag, reason = flag.strip(), reason.strip()
-        if not reason or not _FLAG_NAME.fullmatch(flag):
-            unread.append(_unread_override(f"Flag-Override {value!r} overrides nothing: write "
-                                           "one trailer per flag, Flag-Override: <flag>: "
-                                           "<reason>"))
-        elif _landed_already(root, reader, commit, flag, result):
-            unread.append(_unread_override(
-                f"{flag}: Flag-Override ({reason}) of commit {commit[:12]} overrides nothing "
-                "now: that commit's step has landed; give this change's own commit the "
-                "trailer", flag))
-        else:
+    for commits in ranges:
+        order = {sha: at for at, sha in enumerate(git_log.topo_order(root, commits))}
+        for commit, value in git_log.trailers_by_commit(root, commits, OVERRIDE_TRAILER):
+            flag, _, reason = value.partition(":")
+            flag, reason = flag.strip(), reason.strip()
+            if not reason or not _FLAG_NAME.fullmatch(flag) \
+                    or invisible_character(reason, free_text=True) is not None:
+                unread.append(_unread_override(f"Flag-Override {value!r} overrides nothing: "
+                                               "write one trailer per flag, Flag-Override: "
+                                               "<flag>: <reason>"))
+                continue
+            last = git_log.topo_order(root, commits, name_pathspec(flag), limit=1)
+            if last and order.get(commit, len(order)) > order.get(last[0], len(order)):
+                unread.append(_unread_override(
+                    f"{flag}: Flag-Override ({reason}) of commit {commit[:12]} overrides "
+                    f"nothing: {last[0][:12]} changed the flag after it; give that commit, or "
+                    "a later one, the trailer", flag))
+                continue
             overrides.setdefault(flag, reason)
     return overrides, unread
 
@@ -1013,18 +1019,6 @@ def _unread_override(message: str, flag: str | None = None) -> Finding:
 def _trailers_by_commit(root: Path, ranges: list[str], key: str) -> list[tuple[str, str]]:
     return [found for commits in ranges
             for found in git_log.trailers_by_commit(root, commits, key)]
-
-
-def _landed_already(root: Path, reader: git.BlobReader, commit: str, name: str,
-                    result: Comparison) -> bool:
-    """Did `commit` leave flag `name` in the rollout state the base holds (its step has
-    landed), or leave it alone?"""
-    before = result.before.get(name)
-    if before is None:
-        return False
-    mine = [entry for path, entry in git.tree_entries(root, commit, git.FLAGS_DIR).items()
-            if git.is_flag_path(path) and stem(path) == name]
-    return bool(mine) and state_at(reader, mine[0]) == RolloutState.of(before.flag)
 
 
 def _landings(root: Path, reader: git.BlobReader, span: _Span, result: Comparison,

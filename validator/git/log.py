@@ -292,12 +292,30 @@ def trailers(root: Path, revision_range: str, key: str) -> list[str]:
 
 
 def trailers_by_commit(root: Path, revision_range: str, key: str) -> list[tuple[str, str]]:
-    """(commit, value) of the trailer `key` in every commit message of the range."""
-    raw = git.git(root, "log", "--no-show-signature",
-                  f"--format=%H%x1f%(trailers:key={key},valueonly,separator=%x1f)%x1e",
-                  revision_range).decode("utf-8", "replace")
+    """(commit, value) of the trailer `key` in every commit message of the range, newest
+    first. A message holds any character but NUL, so records split on another separator let
+    a message forge a commit id (`--output=/tmp/x`, read by git as an option): commits are
+    listed by rev-list (whole ids only), and each one's trailers read alone, split on NUL."""
+    listed = git.git(root, "rev-list", "--regexp-ignore-case",
+                     f"--grep=^{key}[[:space:]]*:", revision_range).decode("ascii").split()
     found: list[tuple[str, str]] = []
-    for record in raw.split("\x1e"):
-        sha, _, values = record.strip("\n").partition("\x1f")
-        found += [(sha, value.strip()) for value in values.split("\x1f") if value.strip()]
+    for sha in listed:
+        if not _COMMIT_ID.fullmatch(sha):
+            continue
+        raw = git.git(root, "log", "-1", "--no-show-signature",
+                      f"--format=%(trailers:key={key},valueonly,separator=%x00)", sha)
+        found += [(sha, value.strip()) for value in git.split_z(raw) if value.strip()]
     return found
+
+
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def topo_order(root: Path, revision_range: str, pathspec: str | None = None,
+               limit: int | None = None) -> list[str]:
+    """The range's commits, newest first in topological order (dates set by authors say
+    nothing of order), those that change `pathspec` where given."""
+    args = ["rev-list", "--topo-order", *([f"--max-count={limit}"] if limit else []),
+            revision_range, *(["--", pathspec] if pathspec else [])]
+    listed = git.git(root, *args).decode("ascii").split()
+    return [sha for sha in listed if _COMMIT_ID.fullmatch(sha)]
