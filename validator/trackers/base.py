@@ -86,9 +86,10 @@ class TrackerError(UserError):
         had the request."""
         self.this_request = this_request
         """The server answered this request with a refusal of its own (a 451 for a
-        repository taken down, a 500 on one project), which says nothing of its others: a
-        token refused, a rate limit, no answer at all or an answer that is not the API
-        concern every request to that host."""
+        repository taken down, a 404 or 410), which says nothing of its others: a token
+        refused, a rate limit, a 5xx (an outage: asked again per link, twenty links took
+        two minutes), no answer at all or an answer that is not the API concern every
+        request to that host (`one_requests`)."""
 
 
 class MissingLibrary(UserError):
@@ -133,3 +134,10 @@ def url_from(tracker: str, answer: Any, key: str) -> str:
         raise TrackerError(tracker, "opened the issue but answered no URL for it: find it on "
                                     "the tracker and set the flag's field by hand")
     return url
+
+
+def one_requests(status: object) -> bool:
+    """Is an answer of this status about its own request only (`TrackerError.this_request`):
+    a 4xx but a refused token (401), a rate limit (403 on GitHub is one too: never this) or
+    429."""
+    return isinstance(status, int) and 400 <= status < 500 and status not in (401, 403, 429)

@@ -23,6 +23,7 @@ from validator.trackers.base import (
     hidden,
     issue_from,
     not_the_api,
+    one_requests,
     url_from,
 )
 from validator.trackers.http import (
@@ -31,7 +32,6 @@ from validator.trackers.http import (
     Unbounded,
     answer_lost,
     begin,
-    failed_here,
     reset_text,
     retry,
     server_failed,
@@ -131,7 +131,7 @@ class GitHub:
             status = getattr(error, "status", None)
             raise TrackerError(self.name, _answer(error, self._token),
                                unsure=server_failed(status),
-                               this_request=status not in (None, 401, 403, 429)) from None
+                               this_request=one_requests(status)) from None
         except (TypeError, KeyError, ValueError, AttributeError, BadAttributeException,
                 RecursionError):
             # PyGithub builds objects from whatever the server answered (a list of numbers,
@@ -149,8 +149,7 @@ class GitHub:
             said = transport_message(error, self._settings)
             if said is None:
                 raise
-            raise TrackerError(self.name, said, unsure=answer_lost(error),
-                               this_request=failed_here(error)) from None
+            raise TrackerError(self.name, said, unsure=answer_lost(error)) from None
 
 
 class NotReady(Unbounded):

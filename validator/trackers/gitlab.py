@@ -22,13 +22,13 @@ from validator.trackers.base import (
     hidden,
     issue_from,
     not_the_api,
+    one_requests,
     url_from,
 )
 from validator.trackers.http import (
     Settings,
     answer_lost,
     begin,
-    failed_here,
     reset_text,
     server_failed,
     session,
@@ -136,7 +136,7 @@ class GitLab:
                     from None
             raise TrackerError(self.name, _answer(error, self._token),
                                unsure=server_failed(error.response_code),
-                               this_request=error.response_code not in (None, 401, 429)) \
+                               this_request=one_requests(error.response_code)) \
                 from None
         except (TypeError, KeyError, ValueError, AttributeError, RecursionError):
             # python-gitlab builds objects from whatever the server answered (an object where
@@ -148,8 +148,7 @@ class GitLab:
             said = transport_message(error, self._settings)
             if said is None:
                 raise
-            raise TrackerError(self.name, said, unsure=answer_lost(error),
-                               this_request=failed_here(error)) from None
+            raise TrackerError(self.name, said, unsure=answer_lost(error)) from None
 
 
 def _author_id(data: Any) -> int | None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -319,20 +318,6 @@ def transport_message(error: BaseException, settings: Settings) -> str | None:
 def server_failed(status: object) -> bool:
     """A 5xx: the server had the request, and may have done it before it failed."""
     return isinstance(status, int) and status >= 500
-
-
-def failed_here(error: BaseException) -> bool:
-    """A request the server kept answering with a 5xx until its retries were spent: an answer
-    about that request (one project's), which says nothing of the host's others; a 429 or no
-    answer at all concerns them all."""
-    import requests
-
-    return isinstance(error, requests.exceptions.RetryError) and \
-        _TOO_MANY_5XX.search(str(error)) is not None
-
-
-_TOO_MANY_5XX = re.compile(r"too many 5[0-9][0-9] error responses")
-"""urllib3's words for retries spent on a 5xx status (ResponseError)."""
 
 
 def answer_lost(error: BaseException) -> bool:
