@@ -562,3 +562,23 @@ def test_a_branch_behind_its_upstream_ships_nothing(
     if command[0] != "sync":
         code, _, err = run_cli("-C", str(admin.path), *command)
         assert code == 0, err
+
+
+def test_main_itself_ships_beside_a_remote_branch_ahead_of_it(
+        repo: Repo, run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first version of the check above refused a detached HEAD at main's tip because a
+    feature branch on the remote started from it: every CI that fetches all branches."""
+    for name in ("CI", "GITLAB_CI", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    origin = repo.publish(tmp_path / "origin.git")
+    other = Repo(tmp_path / "other", tmp_path / "home")
+    other.git("clone", "-q", str(origin), str(other.path))
+    other.git("checkout", "-q", "-b", "feature-x")
+    other.write("NOTES.md", "notes\n")
+    other.commit("notes", at=NOW - 60)
+    other.git("push", "-q", "origin", "feature-x")
+    ci = Repo(tmp_path / "ci", tmp_path / "home")
+    ci.git("clone", "-q", str(origin), str(ci.path))
+    ci.git("checkout", "-q", "--detach", "origin/main")
+    code, _, err = run_cli("-C", str(ci.path), "build")
+    assert code == 0, err

@@ -52,8 +52,8 @@ def _require_current(root: Path, command: str, job: JobCommit | None) -> None:
     from a clone that had fetched and not pulled, and so would be by an older pipeline's job
     finishing after a newer one's. The branch is the job's in CI (`origin/<branch>`), else
     the upstream of HEAD's branch, else, for a detached HEAD or a branch with no upstream,
-    any remote branch that holds HEAD and more (HEAD an older commit of it). Ahead of them
-    all, the checkout is the user's to ship."""
+    the remote's default branch where HEAD is an older commit of it. Ahead of it, or off it,
+    the checkout is the user's to ship."""
     ref = _shipped_branch(root, job)
     if ref is None:
         return
@@ -74,12 +74,18 @@ def _shipped_branch(root: Path, job: JobCommit | None) -> str | None:
     if git.commit_of(root, "@{upstream}^{commit}") is not None:
         return "@{upstream}"
     head = git.commit_of(root, "HEAD^{commit}")
-    if head is None:
+    default = next((ref for ref in _DEFAULT_BRANCHES
+                    if git.commit_of(root, f"{ref}^{{commit}}") is not None), None)
+    if head is None or default is None or not git.is_ancestor(root, head, default):
         return None
-    listed = git.git(root, "for-each-ref", "--contains", head, "--format=%(refname) %(objectname)",
-                     "refs/remotes/").decode("utf-8", "surrogateescape").splitlines()
-    return next((ref for ref, _, sha in (line.partition(" ") for line in listed)
-                 if not ref.endswith("/HEAD") and sha != head), None)
+    return default
+
+
+_DEFAULT_BRANCHES = ("refs/remotes/origin/HEAD", "refs/remotes/origin/main",
+                     "refs/remotes/origin/master")
+"""The remote's default branch, for a detached HEAD or a branch with no upstream: an older
+commit of it ships a state it has moved past. Not any remote branch holding HEAD: every
+branch started from main's tip held it, and a CI that fetches them all refused main itself."""
 
 
 def _refuse_uncompared(root: Path, command: str, error: git.GitError,
