@@ -185,17 +185,22 @@ def test_a_path_not_in_utf8_is_fo010(tmp_path: Path) -> None:
     assert code == 1 and "which is not UTF-8" in out, out
 
 
-def test_the_revert_of_a_released_aux_removal_brings_it_back(tmp_path: Path) -> None:
-    """The revert of the removal of a released `aux` (legal when it landed) was FO010, though
-    the base's history held that very path: the only way back was refused."""
+def test_a_look_alike_path_is_brought_even_where_the_history_held_it(tmp_path: Path) -> None:
+    """An exemption for "a path the base's history held" (meant for the revert of a released
+    `aux`'s removal) was planted: one change added and removed a file in a look-alike folder,
+    fast-forwarded, and the next added a flag there with no FO010."""
     repo = Repo.create(tmp_path / "repo", tmp_path / "home")
-    repo.write("flags/aux.yml", flag_yaml("aux", "enabled", default_enabled=True, cleanup=True))
-    repo.commit("aux released (before the rule)", at=1577836800)
-    (repo.path / "flags/aux.yml").unlink()
-    repo.commit("aux removed", at=1580515200)
-    repo.git("revert", "--no-edit", "HEAD")
+    repo.write_flag("other", "off")
+    repo.commit("other", at=1577836800)
+    planted = "flags/checkout\u200b/new_flag.yml"
+    repo.write(planted, flag_yaml("new_flag", "off"))
+    repo.commit("add in a look-alike folder", at=1577836860)
+    (repo.path / planted).unlink()
+    repo.commit("and gone again", at=1577836920)
+    repo.write(planted, flag_yaml("new_flag", "off"))
+    repo.commit("the same file back", at=1577836980)
     code, out = _flagops(repo, "validate", "--base", "HEAD~1", "--head", "HEAD")
-    assert code == 0, out
+    assert code == 1 and "error FO010" in out, out
 
 
 def test_a_link_replaced_by_a_device_named_file_is_fo010(tmp_path: Path) -> None:

@@ -138,7 +138,7 @@ def test_a_trailer_cannot_forge_a_commit_id_git_reads_as_an_option(
     repo.write_flag("other", "off")
     repo.commit(f"add\n\nFlag-Import: gitlab\x1e--output={target}\x1fgitlab", at=NOW - DAY)
     repo.write_flag("demo", "beta", actors=ACTORS)
-    repo.commit(f"skip\n\nFlag-Override: demo: r\x1e--bogus\x1fdemo: r", at=NOW)
+    repo.commit("skip\n\nFlag-Override: demo: r\x1e--bogus\x1fdemo: r", at=NOW)
     code, out = judge(repo, "HEAD~2", "HEAD")
     assert not target.exists()
     assert code == 1 and "FO201" in out, out

@@ -213,7 +213,7 @@ def compare(root: Path, request: RangeRequest, *, now: int,
                                                    head_policy.bucketing)
         result.findings += _conversion_findings(root, span, listing, changes, result)
         result.findings += _case_twins(changes, listing, result)
-        result.findings += _brought_look_alikes(root, span.base, changes)
+        result.findings += _brought_look_alikes(changes)
         result.findings += _unbuildable(root, span, changes, listing, result,
                                         request.all_files, twice_in_base)
         restarts = restart_findings(root, reader, span.base, span.tip, result.policy,
@@ -667,22 +667,18 @@ def _policy_at_head(root: Path, span: _Span) -> list[str]:
     return [PYPROJECT] if listed.strip(b"\0") else []
 
 
-def _brought_look_alikes(root: Path, base: str, changes: list[git.Change]) -> list[Finding]:
+def _brought_look_alikes(changes: list[git.Change]) -> list[Finding]:
     """FO010 for each flag file the change brings (where the base holds no regular file) at a
     path review would take for another or Windows cannot check out (`files.look_alike`). A
-    path the base holds as a file is left to be stepped and rolled back, and one the base
-    holds nothing at but its history held (a released `aux` removed, and that removal
-    reverted) to come back; a link or submodule the base holds there makes no history."""
-    found = [(change.path, problem) for change in changes
-             if change.after is not None and (change.before is None or
-                                              not change.before.is_regular)
-             and git.is_flag_path(change.path)  # any other file there is FO008 already
-             and (problem := look_alike(change.path)) is not None]
-    replaced = {change.path for change in changes if change.before is not None}
-    return [problem for path, problem in found
-            if path in replaced or base == git.EMPTY_TREE
-            or not git.git(root, "log", "-1", "--format=%H", base, "--",
-                           f":(literal){path}").strip()]
+    path the base holds as a file is left to be stepped and rolled back. One the base's
+    history held is brought all the same: a change that added and removed a look-alike
+    folder's file, fast-forwarded, made any later add there "a revert" (so a flag named `aux`,
+    once removed, does not come back under that name)."""
+    return [problem for change in changes
+            if change.after is not None and (change.before is None or
+                                             not change.before.is_regular)
+            and git.is_flag_path(change.path)  # any other file there is FO008 already
+            and (problem := look_alike(change.path)) is not None]
 
 
 def _case_twins(changes: list[git.Change], listing: Listing,
