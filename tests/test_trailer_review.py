@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,24 @@ def test_an_override_counts_on_the_flags_last_change_or_after_it(repo: Repo) -> 
     repo.commit("demo to beta\n\nFlag-Override: demo: incident 1234", at=NOW - 20 * DAY + 120)
     code, out = judge(repo, "main", "feature")  # an empty commit after it, with the trailer
     assert code == 0 and "overridden by Flag-Override: incident 1234" in out, out
+
+
+def test_an_override_on_a_merged_side_branch_vouches_for_no_step_of_this_one(repo: Repo) -> None:
+    """A side branch's commit (an older change's, its step thrown away by the merge) sorted
+    after this change's step in topological order, and its trailer passed the step (the
+    eighth review's last round): the trailer's commit must hold every change of the flag."""
+    repo.git("checkout", "-q", "-b", "old")
+    repo.write_flag("demo", "staging")
+    repo.commit("staging\n\nFlag-Override: demo: incident 1 (for the staging step)",
+                at=NOW - 20 * DAY)
+    repo.git("checkout", "-q", "-b", "new", "main")
+    repo.write_flag("demo", "enabled", default_enabled=True, cleanup=True)
+    repo.commit("everyone", at=NOW - DAY)
+    subprocess.run(["git", "merge", "-q", "--no-commit", "old"], cwd=repo.path, env=repo.env,
+                   capture_output=True, check=False)  # demo.yml conflicts: ours kept
+    repo.git("checkout", "-q", "--ours", "--", "flags/demo.yml")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-edit", at=NOW - DAY)
+    code, out = judge(repo, "main", "HEAD")
+    assert code == 1 and "error FO201 demo: off → enabled" in out, out
+    assert "warning FO209 demo: Flag-Override (incident 1 (for the staging step))" in out, out

@@ -975,16 +975,17 @@ def _blob(reader: git.BlobReader, entry: git.Entry | None) -> bytes | None:
 
 def _overrides(root: Path, ranges: list[str]) -> tuple[dict[str, str], list[Finding]]:
     """Each flag a `Flag-Override` trailer names, with its reason, where the trailer's commit
-    is the last in the range to change that flag's file, or comes after it: the override
-    vouches for the step the change lands. A change squashed or rebased onto the base keeps
-    its own commits out of the base's history, so they stay in `base..head` of a branch used
-    again, and their override passed the next change's step of that flag, whatever it was.
-    Each trailer read as no override (no reason, two flags, a glob, a control character, one
-    written before the flag's last change) is an `FO209` warning, never silence."""
+    holds every change of that flag's file the range makes (none comes after it, or beside
+    it on a merged branch): the override vouches for the step the change lands. A change
+    squashed or rebased onto the base keeps its own commits out of the base's history, so
+    they stay in `base..head` of a branch used again, and their override passed the next
+    change's step of that flag, whatever it was. Each trailer read as no override (no reason,
+    two flags, a glob, a control character, one the flag changed after) is an `FO209`
+    warning, never silence."""
     overrides: dict[str, str] = {}
     unread: list[Finding] = []
     for commits in ranges:
-        order = {sha: at for at, sha in enumerate(git_log.topo_order(root, commits))}
+        tip = commits.partition("..")[2] or "HEAD"
         for commit, value in git_log.trailers_by_commit(root, commits, OVERRIDE_TRAILER):
             flag, _, reason = value.partition(":")
             flag, reason = flag.strip(), reason.strip()
@@ -994,12 +995,12 @@ def _overrides(root: Path, ranges: list[str]) -> tuple[dict[str, str], list[Find
                                                "write one trailer per flag, Flag-Override: "
                                                "<flag>: <reason>"))
                 continue
-            last = git_log.topo_order(root, commits, name_pathspec(flag), limit=1)
-            if last and order.get(commit, len(order)) > order.get(last[0], len(order)):
+            later = git_log.changed_after(root, commit, tip, name_pathspec(flag))
+            if later is not None:
                 unread.append(_unread_override(
                     f"{flag}: Flag-Override ({reason}) of commit {commit[:12]} overrides "
-                    f"nothing: {last[0][:12]} changed the flag after it; give that commit, or "
-                    "a later one, the trailer", flag))
+                    f"nothing: {later[:12]} changed the flag after it (or beside it); give "
+                    "that commit, or a later one, the trailer", flag))
                 continue
             overrides.setdefault(flag, reason)
     return overrides, unread

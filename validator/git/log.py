@@ -311,11 +311,10 @@ def trailers_by_commit(root: Path, revision_range: str, key: str) -> list[tuple[
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
-def topo_order(root: Path, revision_range: str, pathspec: str | None = None,
-               limit: int | None = None) -> list[str]:
-    """The range's commits, newest first in topological order (dates set by authors say
-    nothing of order), those that change `pathspec` where given."""
-    args = ["rev-list", "--topo-order", *([f"--max-count={limit}"] if limit else []),
-            revision_range, *(["--", pathspec] if pathspec else [])]
-    listed = git.git(root, *args).decode("ascii").split()
-    return [sha for sha in listed if _COMMIT_ID.fullmatch(sha)]
+def changed_after(root: Path, commit: str, tip: str, pathspec: str) -> str | None:
+    """A commit of `commit..tip` that changes `pathspec` (one not in `commit`'s history:
+    after it, or beside it on a merged branch), or None. Full history: a merge that kept
+    one side's file is no reason to leave the other side's change out."""
+    listed = git.git(root, "rev-list", "--full-history", "--max-count=1", f"{commit}..{tip}",
+                     "--", pathspec).decode("ascii").split()
+    return next((sha for sha in listed if _COMMIT_ID.fullmatch(sha)), None)
