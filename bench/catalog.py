@@ -116,13 +116,13 @@ def _summary(samples: list[Sample]) -> dict[str, Any]:
 def _page(site: Path, runs: int) -> dict[str, float]:
     """Medians over `runs` fresh loads of the index page, timed by the page's own clock."""
     sys.path.insert(0, str(HERE.parent))
-    from survey_renderer.browser import chromium, serve
+    from survey_renderer.browser import chromium, open_page, serve
 
     samples: list[dict[str, float]] = []
     with serve(site) as base, chromium() as driver:
         driver.set_window_size(1400, 900)
         for _ in range(runs):
-            driver.get(f"{base}/flags/index.html")
+            open_page(driver, f"{base}/flags/index.html")
             samples.append(driver.execute_script(BROWSER_JS))
     return {key: round(statistics.median(s[key] for s in samples), 1) for key in samples[0]}
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from validator.errors import UserError
 
@@ -75,6 +76,18 @@ def chromium() -> Iterator[webdriver.Chrome]:
             yield driver
         finally:
             driver.quit()
+
+
+def open_page(driver: WebDriver, url: str) -> None:
+    """Navigates and waits until the new document has loaded: Chromium 150's driver returned
+    from `get` now and then while the next document was still loading, its scripts not yet
+    run (a test then read the page before its script had shown the invite link)."""
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    driver.execute_script("window.flagopsLeft = true;")  # gone with the document it marks
+    driver.get(url)
+    WebDriverWait(driver, 30).until(lambda browser: browser.execute_script(
+        "return window.flagopsLeft !== true && document.readyState === 'complete';"))
 
 
 def console_messages(driver: webdriver.Chrome) -> list[dict[str, Any]]:

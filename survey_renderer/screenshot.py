@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from survey_renderer.browser import chromium, serve
+from survey_renderer.browser import chromium, open_page, serve
 from survey_renderer.catalog.pages import render_catalog
 from survey_renderer.cli import write_site
 from survey_renderer.site import DEFAULT_INVITE_URL, FLAG_NAME, render_site
@@ -99,12 +99,12 @@ def photograph_catalog(driver: WebDriver, base: str, outdir: Path) -> list[Path]
     """The index (its filters shown: catalog.js ran) and the page of CATALOG_FLAG (its chart
     drawn with one step per landed change)."""
     driver.set_window_size(*CATALOG_WINDOW)
-    driver.get(f"{base}/flags/index.html")
+    open_page(driver, f"{base}/flags/index.html")
     if not driver.find_element(By.ID, "filters").is_displayed() or not driver.find_elements(
             By.CSS_SELECTOR, f"tr[data-name='{CATALOG_FLAG}']"):
         raise UserError(f"{CATALOG_SHOTS[0]}: the index does not list {CATALOG_FLAG}")
     written = [_save(driver, outdir, CATALOG_SHOTS[0])]
-    driver.get(f"{base}/flags/{CATALOG_FLAG}.html")
+    open_page(driver, f"{base}/flags/{CATALOG_FLAG}.html")
     steps = driver.find_elements(By.CSS_SELECTOR, "svg.chart g.step")
     changes = driver.find_elements(By.CSS_SELECTOR, "#changes tbody tr")
     if not steps or len(steps) != len(changes):
@@ -130,7 +130,7 @@ def photograph(driver: WebDriver, base: str, outdir: Path) -> list[Path]:
     driver.set_window_size(*WINDOW)
     written = []
     for name, (query, link_expected) in SHOTS.items():
-        driver.get(f"{base}/-/survey_responses/?{urlencode(query)}")
+        open_page(driver, f"{base}/-/survey_responses/?{urlencode(query)}")
         links = driver.find_elements(By.ID, "invite-link")
         if any(link.is_displayed() for link in links) != link_expected:
             raise UserError(f"{name}: the page does not show the state the shot is named after")

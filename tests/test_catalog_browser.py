@@ -27,7 +27,7 @@ from selenium.webdriver import Chrome
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from survey_renderer.browser import console_messages, serve
+from survey_renderer.browser import console_messages, open_page, serve
 from validator.cli import main
 
 pytestmark = pytest.mark.browser
@@ -72,7 +72,7 @@ def visible(driver: Chrome) -> list[str]:
 
 
 def open_index(driver: Chrome, base: str) -> None:
-    driver.get(f"{base}/flags/index.html")
+    open_page(driver, f"{base}/flags/index.html")
     console_messages(driver)
 
 
@@ -140,7 +140,7 @@ def test_sort_by_any_column(driver: Chrome, base: str) -> None:
 
 
 def test_the_chart_of_a_flag(driver: Chrome, base: str) -> None:
-    driver.get(f"{base}/flags/demo.html")
+    open_page(driver, f"{base}/flags/demo.html")
     steps: list[dict[str, Any]] = driver.execute_script(
         "return Array.from(document.querySelectorAll('svg.chart g.step')).map((g) => ({"
         "time: g.dataset.time, step: g.dataset.step, cls: g.getAttribute('class'),"
@@ -160,7 +160,7 @@ def test_the_chart_of_a_flag(driver: Chrome, base: str) -> None:
 
 
 def test_links_go_where_they_should(driver: Chrome, base: str) -> None:
-    driver.get(f"{base}/index.html")  # the site root (the survey page) links to the catalog
+    open_page(driver, f"{base}/index.html")  # the site root (the survey page) links to the catalog
     driver.find_element(By.ID, "catalog-link").click()
     assert driver.current_url == f"{base}/flags/index.html"
     driver.find_element(By.LINK_TEXT, "demo").click()
@@ -190,7 +190,7 @@ return {pwned: typeof window.__pwned, scripts: document.scripts.length,
 
 
 def test_hostile_strings_show_as_text(driver: Chrome, base: str) -> None:
-    driver.get(f"{base}/flags/{HOSTILE_NAME}.html")
+    open_page(driver, f"{base}/flags/{HOSTILE_NAME}.html")
     state = driver.execute_script(PWNED_JS)
     assert state == {"pwned": "undefined", "scripts": 0, "injected": 0,
                      "title": f"{HOSTILE_NAME} · Flag catalog"}
@@ -214,7 +214,7 @@ def test_hostile_strings_show_as_text(driver: Chrome, base: str) -> None:
 def test_without_javascript_the_whole_table_shows(driver: Chrome, base: str) -> None:
     driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
     try:
-        driver.get(f"{base}/flags/index.html")
+        open_page(driver, f"{base}/flags/index.html")
         rows = driver.find_elements(By.CSS_SELECTOR, "#catalog tbody tr")
         assert [r.get_attribute("data-name") for r in rows if r.is_displayed()] == NAMES
         assert not driver.find_element(By.ID, "filters").is_displayed()
@@ -223,7 +223,7 @@ def test_without_javascript_the_whole_table_shows(driver: Chrome, base: str) -> 
 
 
 def test_from_file_urls(driver: Chrome, site: Path) -> None:
-    driver.get((site / "flags/index.html").as_uri())
+    open_page(driver, (site / "flags/index.html").as_uri())
     assert driver.find_element(By.ID, "filters").is_displayed()  # catalog.js ran under the CSP
     assert _sort(driver, "Flag")[0] == "demo"
     driver.find_element(By.LINK_TEXT, "demo").click()

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import pytest
 from selenium.webdriver import Chrome
 
-from survey_renderer.browser import console_messages, serve
+from survey_renderer.browser import console_messages, open_page, serve
 from survey_renderer.cli import write_site
 from survey_renderer.gate import evaluate
 from survey_renderer.screenshot import SHOTS, demo_site, photograph
@@ -202,7 +202,8 @@ def driver(chromium_browser: Chrome) -> Chrome:
 
 
 def page_state(driver: Chrome, base_url: str, site: str, **query: str) -> dict[str, Any]:
-    driver.get(f"{base_url}/{site}/-/survey_responses/?{urlencode(query)}")
+    """The page's state once it has loaded (`open_page`)."""
+    open_page(driver, f"{base_url}/{site}/-/survey_responses/?{urlencode(query)}")
     state: dict[str, Any] = driver.execute_script(STATE_JS)
     return state
 
@@ -294,7 +295,8 @@ def test_incentive_only_with_the_link(
 @pytest.mark.browser
 def test_the_link_and_the_texts(driver: Chrome, base_url: str) -> None:
     console_messages(driver)
-    driver.get(f"{base_url}/beta-production/?user_id=8&show_invite_link=true&show_incentive=true")
+    open_page(driver, f"{base_url}/beta-production/?user_id=8&show_invite_link=true"
+                      "&show_incentive=true")
     texts = driver.execute_script(
         "const a = document.getElementById('invite-link');"
         "return [document.title, document.querySelector('h1').textContent, a.href, a.target,"
@@ -370,9 +372,9 @@ def test_stage_table(driver: Chrome, base_url: str, site: str) -> None:
 
 @pytest.mark.browser
 def test_root_page_behaves_like_the_survey_page(driver: Chrome, base_url: str) -> None:
-    driver.get(f"{base_url}/beta-production/?user_id=8&show_invite_link=true")
+    open_page(driver, f"{base_url}/beta-production/?user_id=8&show_invite_link=true")
     assert driver.execute_script(STATE_JS)["link"] is True
-    driver.get(f"{base_url}/beta-production/?user_id=9&show_invite_link=true")
+    open_page(driver, f"{base_url}/beta-production/?user_id=9&show_invite_link=true")
     assert driver.execute_script(STATE_JS)["link"] is False
 
 
