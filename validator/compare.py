@@ -921,10 +921,6 @@ def _trailer_ranges(span: _Span, request: RangeRequest) -> list[str]:
     return [commits for commits in (span.commits, request.trailers_from) if commits]
 
 
-def _trailers(root: Path, ranges: list[str], key: str) -> list[str]:
-    return [value for commits in ranges for value in git_log.trailers(root, commits, key)]
-
-
 def _imports(root: Path, reader: git.BlobReader, judged: tuple[str, list[str]],
              result: Comparison, head_changed: dict[str, git.Entry],
              removed: Callable[[], frozenset[str]]) -> Imports | None:

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 FLAGS_DIR = "flags"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 """The tree of no files: the base of a repository's first commit."""
-_OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+"""A whole object id (SHA-1 or SHA-256), as git writes one."""
 
 
 class GitError(UserError):
@@ -206,7 +207,7 @@ def shadowing_refs(root: Path, ref: str) -> list[str]:
     name = _LEADING_NAME.match(ref)
     name_text = name.group() if name else ""
     if not name_text or name_text.startswith("refs/") or name_text == "HEAD" or \
-            name_text.endswith("_HEAD") or _OID.fullmatch(name_text):
+            name_text.endswith("_HEAD") or OBJECT_ID.fullmatch(name_text):
         return []
     candidates = [shape.format(name_text) for shape in _SHORTHANDS]
     listed = git(root, "for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)",
@@ -477,7 +478,7 @@ def merge_heads(root: Path) -> list[str]:
             lines = stream.read(_MOST_MERGE_HEAD_BYTES).decode("ascii").split()
     except (OSError, UnicodeDecodeError):
         return []
-    named = dict.fromkeys(line for line in lines if _OBJECT_NAME.fullmatch(line))
+    named = dict.fromkeys(line for line in lines if OBJECT_ID.fullmatch(line))
     return [commit for line in named if (commit := commit_of(root, f"{line}^{{commit}}"))]
 
 
@@ -485,8 +486,6 @@ _MOST_MERGE_HEAD_BYTES = 65 * 128
 """128 heads of 64 hex digits and a newline, more than any octopus merge holds: each head read
 costs a listing of its whole tree."""
 
-
-_OBJECT_NAME = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 class Change(NamedTuple):
@@ -1047,7 +1046,7 @@ def _skip(stream: IO[bytes], count: int) -> bool:
 
 
 def _check_oid(oid: str) -> None:
-    if not _OID.fullmatch(oid):
+    if not OBJECT_ID.fullmatch(oid):
         raise ValueError(f"not an object id: {oid!r}")
 
 

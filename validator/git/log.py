@@ -286,11 +286,6 @@ def first_parents_in(root: Path, revision_range: str) -> list[str]:
     return git.git(root, "rev-list", "--first-parent", revision_range).decode("ascii").split()
 
 
-def trailers(root: Path, revision_range: str, key: str) -> list[str]:
-    """Values of the trailer `key` in every commit message of the range."""
-    return [value for _, value in trailers_by_commit(root, revision_range, key)]
-
-
 def trailers_by_commit(root: Path, revision_range: str, key: str) -> list[tuple[str, str]]:
     """(commit, value) of the trailer `key` in every commit message of the range, newest
     first. A message holds any character but NUL, so records split on another separator let
@@ -300,15 +295,13 @@ def trailers_by_commit(root: Path, revision_range: str, key: str) -> list[tuple[
                      f"--grep=^{key}[[:space:]]*:", revision_range).decode("ascii").split()
     found: list[tuple[str, str]] = []
     for sha in listed:
-        if not _COMMIT_ID.fullmatch(sha):
+        if not git.OBJECT_ID.fullmatch(sha):
             continue
         raw = git.git(root, "log", "-1", "--no-show-signature",
                       f"--format=%(trailers:key={key},valueonly,separator=%x00)", sha)
         found += [(sha, value.strip()) for value in git.split_z(raw) if value.strip()]
     return found
 
-
-_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def changed_after(root: Path, commit: str, tip: str, pathspec: str) -> str | None:
@@ -317,4 +310,4 @@ def changed_after(root: Path, commit: str, tip: str, pathspec: str) -> str | Non
     one side's file is no reason to leave the other side's change out."""
     listed = git.git(root, "rev-list", "--full-history", "--max-count=1", f"{commit}..{tip}",
                      "--", pathspec).decode("ascii").split()
-    return next((sha for sha in listed if _COMMIT_ID.fullmatch(sha)), None)
+    return next((sha for sha in listed if git.OBJECT_ID.fullmatch(sha)), None)
