@@ -24,6 +24,10 @@ ATTRIBUTES = ".gitattributes"
 blobs the gate judged."""
 VERSION_FILE = "VERSION"
 """The policy's `version_file` where it names none (GitLab's VERSION)."""
+MAX_PYPROJECT_BYTES = 1024 * 1024
+"""Far above any policy; past this the policy is refused (FO301), so one byte more is read.
+Here, not beside the policy's reader: the hook's shortcut reads it without that reader's
+imports."""
 
 
 def read_bytes(path: Path | str, display_path: str) -> bytes | Finding:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -72,6 +73,11 @@ class Rule(NamedTuple):
            flag: str | None = None) -> Finding:
         return Finding(path, position.line, position.column, self.severity, self.id, message,
                        flag)
+
+
+def errors(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings that fail a run."""
+    return [finding for finding in findings if finding.severity is Severity.ERROR]
 
 
 def _rule(id_: str, slug: str, summary: str, help_: str, *, warning: bool = False) -> Rule:

@@ -21,9 +21,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from validator.files import MAX_PYPROJECT_BYTES as MAX_PYPROJECT_BYTES
+
 PYPROJECT = "pyproject.toml"
-MAX_PYPROJECT_BYTES = 1024 * 1024
-"""Far above any policy; past this the policy is refused (FO301), so one byte more is read."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from validator import git
-from validator.files import ATTRIBUTES, VERSION_FILE
+from validator.files import ATTRIBUTES, MAX_PYPROJECT_BYTES, VERSION_FILE
 from validator.findings import RULES, START, Finding
 from validator.reports import Report
 
@@ -91,14 +91,10 @@ def _stages_the_version_file(root: Path, paths: list[str]) -> bool:
     return bool(candidates) and _version_file_at_head(root) in candidates
 
 
-_MOST_POLICY_BYTES = 1024 * 1024
-"""As the policy's reader: past this, pyproject.toml is no policy (FO301 at the judge)."""
-
-
 def _version_file_at_head(root: Path) -> str:
     try:
         blob = f"HEAD:{POLICY_FILE}"
-        if int(git.git(root, "cat-file", "-s", blob)) > _MOST_POLICY_BYTES:
+        if int(git.git(root, "cat-file", "-s", blob)) > MAX_PYPROJECT_BYTES:
             return VERSION_FILE
         text = git.git(root, "cat-file", "blob", blob).decode("utf-8")
         import tomllib  # (only here: most commits without a flag stage no such path)

@@ -21,7 +21,7 @@ from validator import git
 from validator.ci import Host, host
 from validator.ci.base import PLAN_FILE, Job, NothingToJudge
 from validator.errors import UserError
-from validator.findings import Finding, Severity
+from validator.findings import Finding, Severity, errors
 from validator.output import atomic_write, emit
 from validator.policy import load_policy
 from validator.reports import Report, renderer
@@ -104,7 +104,7 @@ def _entries_ahead(root: Path, job: Job, now: int) -> list[Finding]:
         judged = compare(root, RangeRequest(f"{commit}^1", commit), now=now)
         found += [finding._replace(message=f"an entry ahead in the merge queue "
                                            f"({commit[:12]}): {finding.message}")
-                  for finding in judged.findings if finding.severity is Severity.ERROR]
+                  for finding in errors(judged.findings)]
     return found
 
 

@@ -16,7 +16,7 @@ from validator.engines.bucketing import bucketed_as_written
 from validator.errors import UserError
 from validator.export import bucketing_warning
 from validator.files import stem
-from validator.findings import Severity
+from validator.findings import errors
 from validator.model import Environment
 from validator.output import emit
 from validator.policy import DEFAULT_POLICY, PolicyError, load_policy
@@ -233,9 +233,8 @@ def _config(root: Path, environment: Environment, *,
     if report.findings:
         emit(report, [("text", None)], sys.stderr)
     require_committed(root, "sync", allow_dirty=allow_dirty)
-    errors = [finding for finding in report.findings if finding.severity is Severity.ERROR]
     broken = {finding.flag or stem(finding.path): f"left as it is: {finding.path} has an error "
-              f"({finding.rule})" for finding in reversed(errors)}
+              f"({finding.rule})" for finding in reversed(errors(report.findings))}
     flags = [flag for flag in checked.flag_values() if flag.name not in broken]
     config = build_config(flags, environment, schema_ref="")[0]
     mismatch = bucketing_warning("flipper", policy.bucketing, config)  # GitLab runs Flipper

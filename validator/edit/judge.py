@@ -15,7 +15,8 @@ from validator import moments
 from validator.check import LoadedFlag, check_documents
 from validator.document import Document
 from validator.durations import minutes_text
-from validator.findings import Finding, Severity
+from validator.findings import Finding
+from validator.findings import errors as errors
 from validator.policy import DEFAULT_POLICY, Policy
 from validator.transitions import (
     RolloutState,
@@ -60,10 +61,6 @@ def verdict(name: str, candidate: Document | Finding | None, base: Base, *, now:
     rules = Verdict(base.policy, now, landed_at,
                     merge_commits_required=base.policy.require_merge_commits)
     return findings + judge(name, base.flag, after, rules)
-
-
-def errors(findings: Sequence[Finding]) -> list[Finding]:
-    return [finding for finding in findings if finding.severity is Severity.ERROR]
 
 
 @dataclass(frozen=True, slots=True)

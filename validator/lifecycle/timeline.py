@@ -17,9 +17,10 @@ from validator.git.log import Commit
 from validator.history import Clock
 from validator.lifecycle.reads import Details
 from validator.lifecycle.states import StateOf
+from validator.model import MERGE_REQUEST_PATTERN
 from validator.transitions import RolloutState, Step, classify
 
-_MERGE_REQUEST = re.compile(r"See merge request ((?:[A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+![0-9]{1,12})"
+_MERGE_REQUEST = re.compile(f"See merge request ({MERGE_REQUEST_PATTERN.strip('^$')})"
                             r"(?=\s|$)")
 """The line GitLab writes into every merge commit it makes, with a reference of the form a
 project's path takes (`MERGE_REQUEST_PATTERN`): the message is anyone's text, and a bidi or
