@@ -74,11 +74,10 @@ def _shipped_branch(root: Path, job: JobCommit | None) -> str | None:
     if git.commit_of(root, "@{upstream}^{commit}") is not None:
         return "@{upstream}"
     head = git.commit_of(root, "HEAD^{commit}")
-    default = next((ref for ref in _DEFAULT_BRANCHES
-                    if git.commit_of(root, f"{ref}^{{commit}}") is not None), None)
-    if head is None or default is None or not git.is_ancestor(root, head, default):
+    default = git.first_commit(root, _DEFAULT_BRANCHES)
+    if head is None or default is None or not git.is_ancestor(root, head, default[1]):
         return None
-    return default
+    return default[0]
 
 
 _DEFAULT_BRANCHES = ("refs/remotes/origin/HEAD", "refs/remotes/origin/main",

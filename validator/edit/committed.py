@@ -51,8 +51,7 @@ def read_committed(root: Path, name: str, path: str | None = None) -> Committed:
     entries = git.tree_entries(root, head, path) if path else {}
     if path is None or path not in entries:
         entries = git.tree_entries(root, head, git.FLAGS_DIR)
-    mine = [entry for found, entry in sorted(entries.items())
-            if git.is_flag_path(found) and stem(found) == name]
+    mine = _flag_entries(entries, name)
     with git.BlobReader(root) as reader:
         policy, unreadable = policy_or_defaults(reader, policy_entry(root, head), "HEAD")
         if not mine:
@@ -62,6 +61,12 @@ def read_committed(root: Path, name: str, path: str | None = None) -> Committed:
     flag = _flag(raw, entry.path)
     return Committed(head, Base(entry.path, flag, unreadable=flag is None, policy=policy,
                                 unreadable_policy=unreadable), raw)
+
+
+def _flag_entries(entries: dict[str, git.Entry], name: str) -> list[git.Entry]:
+    """The flag files of `name` a tree lists, in path order."""
+    return [entry for found, entry in sorted(entries.items())
+            if git.is_flag_path(found) and stem(found) == name]
 
 
 def _flag(raw: bytes | None, path: str) -> LoadedFlag | None:
@@ -127,8 +132,7 @@ def state_on_target(root: Path, name: str) -> tuple[str, RolloutState | None] | 
     """Where HEAD's branch holds commits its target does not: the target's short name, and
     the flag's state where the two meet (None: no such flag there), which CI judges a merge
     request of the branch from. None where HEAD is on the target, or it is not known."""
-    named = next(((ref, found) for ref in TARGETS
-                  if (found := git.commit_of(root, f"{ref}^{{commit}}")) is not None), None)
+    named = git.first_commit(root, TARGETS)
     head = git.commit_of(root, "HEAD^{commit}")
     if named is None or head is None or git.is_ancestor(root, head, named[1]):
         return None
@@ -138,9 +142,7 @@ def state_on_target(root: Path, name: str) -> tuple[str, RolloutState | None] | 
     except git.GitError:  # no common history
         return None
     shown = git.git(root, "rev-parse", "--abbrev-ref", ref).decode("utf-8", "replace")
-    entries = git.tree_entries(root, meet, git.FLAGS_DIR)
-    mine = [entry for found, entry in sorted(entries.items())
-            if git.is_flag_path(found) and stem(found) == name]
+    mine = _flag_entries(git.tree_entries(root, meet, git.FLAGS_DIR), name)
     with git.BlobReader(root) as reader:
         state = state_at(reader, mine[0]) if mine else None
     return shown.strip(), state

@@ -235,6 +235,16 @@ def commit_of(root: Path, revision: str) -> str | None:
         return None
 
 
+def first_commit(root: Path, refs: Sequence[str]) -> tuple[str, str] | None:
+    """The first of `refs` that names a commit here, with that commit (a remote's default
+    branch as `origin/HEAD`, else `origin/main`...), or None."""
+    for ref in refs:
+        found = commit_of(root, f"{ref}^{{commit}}")
+        if found is not None:
+            return ref, found
+    return None
+
+
 def is_ancestor(root: Path, ancestor: str, commit: str) -> bool:
     """Is `ancestor` in `commit`'s history (or the same commit)? False for anything git does
     not take as two commits."""
